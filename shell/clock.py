@@ -1,0 +1,29 @@
+"""Time rules: store UTC, show Asia/Shanghai."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_local(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(LOCAL_TZ)
+
+
+def local_today(now: datetime | None = None) -> date:
+    return to_local(now or utcnow()).date()
+
+
+def format_local(dt: datetime | None, seconds: bool = False) -> str:
+    if dt is None:
+        return ""
+    return to_local(dt).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

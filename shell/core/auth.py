@@ -1,0 +1,371 @@
+"""Users, roles and permissions; argon2 passwords; login with lockout; the ``Actor`` of a user."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from shell.clock import format_local, utcnow
+from shell.contracts import Permission, RoleTemplate
+from shell.core import audit, settings
+from shell.core.context import Actor, ServiceContext
+from shell.core.models import Area, Role, RolePermission, User
+from shell.errors import AccountLocked, AuthError, NotFound, PermissionDenied, ValidationError
+
+CORE_PERMISSIONS: tuple[Permission, ...] = (
+    Permission("core.area.view", "查看辖区"),
+    Permission("core.area.manage", "管理辖区（新建、调整、撤销）"),
+    Permission("core.user.manage", "管理用户与角色"),
+    Permission("core.audit.view", "查看审计日志"),
+    Permission("core.settings.manage", "修改系统设置与规则"),
+    Permission("core.plugins.manage", "启用或停用插件"),
+    Permission("core.database.manage", "数据库备份与恢复"),
+    Permission("core.personal.full_view", "查看完整身份证号码"),
+)
+
+CORE_ROLES: tuple[RoleTemplate, ...] = (
+    RoleTemplate("admin", "系统管理员", tuple(p.code for p in CORE_PERMISSIONS), "管理用户、辖区、设置和数据库"),
+    RoleTemplate("street_staff", "街道工作人员", ("core.area.view",), "街道各业务线的工作人员"),
+    RoleTemplate("community_staff", "社区工作人员", ("core.area.view",), "社区居委会工作人员"),
+    RoleTemplate("grid_worker", "网格员", ("core.area.view",), "负责一个或几个网格的网格员"),
+)
+
+_hasher = PasswordHasher()
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
+
+
+# --- permissions and roles ---------------------------------------------------------------------
+def collect_permissions(pm=None) -> dict[str, str]:
+    """code → Chinese label, core first, then every plugin's ``register_permissions``."""
+    out = {p.code: p.label for p in CORE_PERMISSIONS}
+    if pm is not None:
+        from shell.plugins import call_each
+
+        for _name, p in call_each(pm, "register_permissions"):
+            out[p.code] = p.label
+    return out
+
+
+def collect_role_templates(pm=None) -> list[RoleTemplate]:
+    """Core templates merged with plugin ones: a plugin template with an existing name adds codes."""
+    merged: dict[str, RoleTemplate] = {t.name: t for t in CORE_ROLES}
+    if pm is not None:
+        from shell.plugins import call_each
+
+        for _name, t in call_each(pm, "register_roles"):
+            if t.name in merged:
+                old = merged[t.name]
+                codes = tuple(dict.fromkeys(old.permissions + tuple(t.permissions)))
+                merged[t.name] = RoleTemplate(old.name, old.title, codes, old.description)
+            else:
+                merged[t.name] = t
+    return list(merged.values())
+
+
+SYNCED_CODES_KEY = "core.roles.synced_codes"
+
+
+def sync_roles(session: Session, templates: Iterable[RoleTemplate], known_codes: Iterable[str]) -> None:
+    """Create missing default roles; give existing ones only codes never offered before, so a code an
+    administrator removed from a role stays removed."""
+    known = set(known_codes)
+    offered_before = set(settings.get_value(session, SYNCED_CODES_KEY, []) or [])
+    roles = {r.name: r for r in session.scalars(select(Role))}
+    for t in templates:
+        codes = [c for c in t.permissions if c in known]
+        role = roles.get(t.name)
+        if role is None:
+            role = Role(name=t.name, title=t.title, description=t.description, builtin=True)
+            role.permissions = [RolePermission(code=c) for c in codes]
+            session.add(role)
+        else:
+            have = role.codes
+            for c in codes:
+                if c not in have and c not in offered_before:
+                    role.permissions.append(RolePermission(code=c))
+    settings.set_flag(session, SYNCED_CODES_KEY, sorted(known | offered_before))
+    session.flush()
+
+
+# --- passwords ---------------------------------------------------------------------------------
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_policy(password: str, min_length: int = 8) -> None:
+    if len(password) < min_length:
+        raise ValidationError(f"密码至少 {min_length} 位（现在是 {len(password)} 位）。", "password")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        raise ValidationError("密码须同时包含字母和数字。", "password")
+
+
+def check_username(username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            f"用户名“{username}”不可用：须为 2–64 位字母、数字、下划线、点或横线。", "username", username
+        )
+    return username
+
+
+# --- first start and login ---------------------------------------------------------------------
+def has_users(session: Session) -> bool:
+    return session.scalar(select(func.count()).select_from(User)) > 0
+
+
+def create_first_admin(session: Session, username: str, display_name: str, password: str) -> User:
+    """The first start asks for an administrator: allowed only while the database has no user."""
+    if has_users(session):
+        raise PermissionDenied("core.user.manage", "创建首个管理员（数据库中已有用户）")
+    username = check_username(username)
+    check_password_policy(password, settings.core(session, "core.password.min_length"))
+    if not (display_name or "").strip():
+        raise ValidationError("请填写管理员姓名。", "display_name")
+    session.info.setdefault("actor_name", "首次启动")
+    user = User(username=username, display_name=display_name.strip(), password_hash=hash_password(password),
+                is_superuser=True)
+    admin_role = session.scalar(select(Role).where(Role.name == "admin"))
+    if admin_role is not None:
+        user.roles = [admin_role]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def build_actor(session: Session, user: User, labels: dict[str, str] | None = None) -> Actor:
+    codes: set[str] = set()
+    for role in user.roles:
+        codes |= role.codes
+    scope: tuple[str, ...] = ()
+    if user.area_id is not None:
+        area = session.get(Area, user.area_id)
+        scope = (area.path,) if area is not None else ()
+    return Actor(user_id=user.id, username=user.username, display_name=user.display_name,
+                 permissions=frozenset(codes), scope_paths=scope, is_superuser=user.is_superuser,
+                 labels=dict(labels or {}))
+
+
+def login(session_factory: sessionmaker, username: str, password: str, now: datetime | None = None,
+          labels: dict[str, str] | None = None) -> Actor:
+    """Check a password; count failures and lock after too many. Commits its own bookkeeping, so a
+    failed attempt is remembered even though this raises."""
+    now = now or utcnow()
+    username = (username or "").strip()
+    with session_factory() as session:
+        session.info.update(actor_id=None, actor_name=username or "?")
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.is_active:
+            audit.record(session, "login_failed", "core_users", None, f"用户名“{username}”不存在或已停用")
+            session.commit()
+            raise AuthError("用户名或密码不正确。")
+        if user.locked_until is not None and user.locked_until > now:
+            session.rollback()
+            raise AccountLocked(
+                f"账号“{username}”因连续输错密码已被锁定，将于 {format_local(user.locked_until)} 自动解锁；"
+                "也可请管理员在“设置 → 用户与角色”中解锁。"
+            )
+        if not verify_password(user.password_hash, password):
+            limit = settings.core(session, "core.login.max_failures")
+            user.failed_logins = (user.failed_logins or 0) + 1
+            left = limit - user.failed_logins
+            if left <= 0:
+                minutes = settings.core(session, "core.login.lock_minutes")
+                user.locked_until = now + timedelta(minutes=minutes)
+                user.failed_logins = 0
+                audit.record(session, "locked", "core_users", user.id, f"连续 {limit} 次密码错误，锁定 {minutes} 分钟")
+                session.commit()
+                raise AccountLocked(f"连续 {limit} 次密码错误，账号“{username}”已锁定 {minutes} 分钟。")
+            audit.record(session, "login_failed", "core_users", user.id, "密码错误")
+            session.commit()
+            raise AuthError(f"用户名或密码不正确（再错 {left} 次将锁定账号）。")
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        session.info.update(actor_id=user.id, actor_name=user.display_name)
+        audit.record(session, "login", "core_users", user.id, "登录成功")
+        session.commit()
+        return build_actor(session, user, labels)
+
+
+# --- user and role management (services) -------------------------------------------------------
+def _require_grantable(ctx: ServiceContext, roles: list[Role]) -> None:
+    """Nobody hands out permissions they do not hold themselves."""
+    if ctx.actor.is_superuser:
+        return
+    for role in roles:
+        extra = role.codes - set(ctx.actor.permissions)
+        if extra:
+            raise PermissionDenied(sorted(extra)[0], f"授予角色“{role.title}”（含有您没有的权限）")
+
+
+def _scope_area(ctx: ServiceContext, area_id: int | None) -> Area | None:
+    if area_id is None:
+        if not ctx.actor.is_superuser:
+            raise ValidationError("请为用户选择管辖范围（所属辖区）。", "area_id")
+        return None
+    area = ctx.session.get(Area, area_id)
+    if area is None:
+        raise NotFound(f"辖区 {area_id} 不存在。")
+    ctx.actor.require_scope(area)
+    return area
+
+
+def create_user(ctx: ServiceContext, username: str, display_name: str, password: str,
+                area_id: int | None, role_names: Iterable[str] = (), phone: str | None = None,
+                is_superuser: bool = False) -> User:
+    ctx.actor.require("core.user.manage")
+    username = check_username(username)
+    if ctx.session.scalar(select(User).where(User.username == username)) is not None:
+        raise ValidationError(f"用户名“{username}”已被使用。", "username", username)
+    if not (display_name or "").strip():
+        raise ValidationError("请填写姓名。", "display_name")
+    if is_superuser and not ctx.actor.is_superuser:
+        raise PermissionDenied("core.user.manage", "创建超级管理员")
+    check_password_policy(password, settings.core(ctx.session, "core.password.min_length"))
+    _scope_area(ctx, area_id)
+    roles = list(ctx.session.scalars(select(Role).where(Role.name.in_(list(role_names)))))
+    missing = set(role_names) - {r.name for r in roles}
+    if missing:
+        raise ValidationError("角色不存在：" + "、".join(sorted(missing)), "roles")
+    _require_grantable(ctx, roles)
+    user = User(username=username, display_name=display_name.strip(), password_hash=hash_password(password),
+                area_id=area_id, phone=phone, is_superuser=is_superuser, created_by=ctx.actor.user_id,
+                must_change_password=True)
+    user.roles = roles
+    ctx.session.add(user)
+    ctx.session.flush()
+    return user
+
+
+def _managed_user(ctx: ServiceContext, user_id: int) -> User:
+    ctx.actor.require("core.user.manage")
+    user = ctx.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在。")
+    if not ctx.actor.is_superuser:
+        if user.is_superuser or user.area_id is None:
+            raise PermissionDenied("core.user.manage", "管理超级管理员")
+        ctx.actor.require_scope(ctx.session.get(Area, user.area_id))
+    return user
+
+
+def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None = None,
+                phone: str | None = None, area_id: int | None = None, is_active: bool | None = None,
+                role_names: Iterable[str] | None = None, expected_version: int | None = None) -> User:
+    from shell.core.locking import check_version
+
+    user = _managed_user(ctx, user_id)
+    check_version(ctx.session, user, expected_version, "用户")
+    if display_name is not None:
+        if not display_name.strip():
+            raise ValidationError("姓名不能为空。", "display_name")
+        user.display_name = display_name.strip()
+    if phone is not None:
+        user.phone = phone.strip() or None
+    if area_id is not None and area_id != user.area_id:
+        _scope_area(ctx, area_id)
+        user.area_id = area_id
+    if is_active is not None:
+        if not is_active and user.id == ctx.actor.user_id:
+            raise ValidationError("不能停用自己的账号。", "is_active")
+        user.is_active = is_active
+    if role_names is not None:
+        names = list(role_names)
+        roles = list(ctx.session.scalars(select(Role).where(Role.name.in_(names))))
+        _require_grantable(ctx, roles)
+        user.roles = roles
+    ctx.session.flush()
+    return user
+
+
+def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None:
+    user = _managed_user(ctx, user_id)
+    check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = True
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(ctx.session, "password_reset", "core_users", user.id, f"重置了 {user.username} 的密码")
+    ctx.session.flush()
+
+
+def change_own_password(ctx: ServiceContext, old_password: str, new_password: str) -> None:
+    user = ctx.session.get(User, ctx.actor.user_id)
+    if user is None or not verify_password(user.password_hash, old_password):
+        raise AuthError("原密码不正确。")
+    check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    audit.record(ctx.session, "password_change", "core_users", user.id, "修改了自己的密码")
+    ctx.session.flush()
+
+
+def unlock(ctx: ServiceContext, user_id: int) -> None:
+    user = _managed_user(ctx, user_id)
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(ctx.session, "unlock", "core_users", user.id, f"解锁了 {user.username}")
+    ctx.session.flush()
+
+
+def list_users(ctx: ServiceContext) -> list[User]:
+    ctx.actor.require("core.user.manage")
+    users = list(ctx.session.scalars(select(User).order_by(User.username)))
+    if ctx.actor.is_superuser:
+        return users
+    paths = {a.id: a.path for a in ctx.session.scalars(select(Area))}
+    return [u for u in users if u.area_id is not None and ctx.actor.in_scope(paths.get(u.area_id))]
+
+
+def list_roles(session: Session) -> list[Role]:
+    return list(session.scalars(select(Role).order_by(Role.id)))
+
+
+def save_role(ctx: ServiceContext, name: str, title: str, codes: Iterable[str], known_codes: Iterable[str],
+              description: str = "") -> Role:
+    """Create a role or replace an existing role's permission set."""
+    ctx.actor.require("core.user.manage")
+    codes = list(dict.fromkeys(codes))
+    unknown = set(codes) - set(known_codes)
+    if unknown:
+        raise ValidationError("未知的权限代码：" + "、".join(sorted(unknown)), "permissions")
+    if not ctx.actor.is_superuser:
+        extra = set(codes) - set(ctx.actor.permissions)
+        if extra:
+            raise PermissionDenied(sorted(extra)[0], "授予自己没有的权限")
+    name = check_username(name)
+    if not title.strip():
+        raise ValidationError("请填写角色名称。", "title")
+    role = ctx.session.scalar(select(Role).where(Role.name == name))
+    if role is None:
+        role = Role(name=name, title=title.strip(), description=description, created_by=ctx.actor.user_id)
+        ctx.session.add(role)
+    else:
+        role.title, role.description = title.strip(), description
+    have = {p.code: p for p in role.permissions}
+    role.permissions = [have.get(c) or RolePermission(code=c) for c in codes]
+    ctx.session.flush()
+    return role
+
+
+def delete_role(ctx: ServiceContext, role_id: int) -> None:
+    ctx.actor.require("core.user.manage")
+    role = ctx.session.get(Role, role_id)
+    if role is None:
+        raise NotFound(f"角色 {role_id} 不存在。")
+    if role.builtin:
+        raise ValidationError(f"“{role.title}”是预置角色，不能删除（可以修改其权限）。", "role")
+    if role.users:
+        raise ValidationError(f"角色“{role.title}”还有 {len(role.users)} 个用户在用，请先调整这些用户的角色。", "role")
+    ctx.session.delete(role)
+    ctx.session.flush()

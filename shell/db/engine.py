@@ -1,0 +1,129 @@
+"""Engines for the two databases Jiedao runs on, and Chinese messages for what goes wrong."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from shell.errors import DatabaseError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def normalize_url(url_or_path: str | os.PathLike) -> URL:
+    """Accept a SQLite file path or a database URL; PostgreSQL always goes through psycopg 3."""
+    raw = os.fspath(url_or_path).strip()
+    if not raw:
+        raise DatabaseError("未指定数据库：请选择一个 SQLite 文件，或填写 PostgreSQL 地址。")
+    if "://" not in raw:
+        return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise DatabaseError(
+            f"数据库地址格式不正确：{raw}\n"
+            "应为 postgresql://用户名@服务器地址:5432/数据库名，或一个 SQLite 文件路径。"
+        ) from None
+    if url.get_backend_name() in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        return url
+    raise DatabaseError(f"不支持的数据库类型“{url.get_backend_name()}”：街道工作台只支持 SQLite 文件和 PostgreSQL。")
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
+    """SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: psycopg 3, pre-ping, short timeout."""
+    url = url_or_path if isinstance(url_or_path, URL) else normalize_url(url_or_path)
+    try:
+        if url.get_backend_name() == "sqlite":
+            engine = create_engine(url, **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            connect_args = {"connect_timeout": 5, "application_name": "jiedao"}
+            connect_args.update(kwargs.pop("connect_args", {}))
+            engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise DatabaseError(f"数据库地址无法使用：{url.render_as_string(hide_password=True)}（{exc}）") from None
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    if is_sqlite(engine) and engine.url.database not in (None, "", ":memory:"):
+        return Path(engine.url.database)
+    return None
+
+
+def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
+    """Turn a driver error into a DatabaseError with a Chinese message and the next step."""
+    where = url.render_as_string(hide_password=True) if url is not None else "数据库"
+    orig = getattr(exc, "orig", exc)
+    text_ = str(orig)
+    if url is not None and url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if isinstance(orig, sqlite3.DatabaseError) and ("not a database" in text_ or "malformed" in text_):
+            return DatabaseError(
+                f"文件“{path}”不是有效的数据库，或已经损坏。\n"
+                "请从备份恢复（设置 → 数据库 → 从备份恢复，或命令 jiedao db restore），"
+                "或选择另一个文件。原文件未被改动。"
+            )
+        if "readonly" in text_ or "read-only" in text_:
+            return DatabaseError(
+                f"数据库文件“{path}”是只读的，无法保存修改。\n请检查文件和所在文件夹的写入权限，或把文件复制到可写的位置。"
+            )
+        if "unable to open" in text_:
+            return DatabaseError(f"无法打开数据库文件“{path}”：请确认文件夹存在并且可以写入。")
+        if "locked" in text_:
+            return DatabaseError(f"数据库文件“{path}”正被其他程序占用，请稍后重试。")
+    if isinstance(exc, OperationalError) or isinstance(orig, Exception) and "connection" in text_.lower():
+        if "password authentication failed" in text_ or "no password supplied" in text_:
+            return DatabaseError(f"登录数据库服务器失败（{where}）：用户名或密码不正确。请在“设置 → 数据库”中检查。")
+        if "does not exist" in text_ and "database" in text_:
+            return DatabaseError(f"服务器上没有这个数据库（{where}）。请让管理员先运行 jiedao db init 创建。")
+        if url is not None and url.get_backend_name() != "sqlite":
+            host = f"{url.host or 'localhost'}:{url.port or 5432}"
+            return DatabaseError(
+                f"无法连接数据库服务器 {host}。\n"
+                "请确认：服务器已开机并在同一局域网；PostgreSQL 服务正在运行；防火墙放行了该端口；"
+                "地址、端口、数据库名填写正确。\n"
+                f"详细信息：{text_.strip().splitlines()[0] if text_.strip() else type(orig).__name__}"
+            )
+    if isinstance(exc, DBAPIError):
+        return DatabaseError(f"数据库出错（{where}）：{text_.strip().splitlines()[0] if text_.strip() else exc}")
+    return DatabaseError(f"数据库出错（{where}）：{exc}")
+
+
+def check_connection(url_or_path: str | os.PathLike | URL) -> str:
+    """Open and close one connection; return the server version text or raise DatabaseError."""
+    url = url_or_path if isinstance(url_or_path, URL) else normalize_url(url_or_path)
+    if url.get_backend_name() == "sqlite" and url.database:
+        p = Path(url.database)
+        if not p.parent.exists():
+            raise DatabaseError(f"文件夹不存在：{p.parent}")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                conn.execute(text("PRAGMA schema_version")).scalar()
+                return "SQLite " + sqlite3.sqlite_version
+            return str(conn.execute(text("SELECT version()")).scalar()).split(",")[0]
+    except DBAPIError as exc:
+        raise explain(exc, url) from None
+    finally:
+        engine.dispose()

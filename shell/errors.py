@@ -1,0 +1,69 @@
+"""Typed errors raised by services. Each carries a Chinese message the UI shows as is."""
+from __future__ import annotations
+
+
+class JiedaoError(Exception):
+    """Base of every error a user may see. ``message`` is Chinese and says what to do next."""
+
+    title = "操作失败"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:  # the CLI prints str(exc)
+        return self.message
+
+
+class PermissionDenied(JiedaoError):
+    title = "没有权限"
+
+    def __init__(self, code: str, label: str | None = None):
+        self.code = code
+        super().__init__(f"您没有“{label or code}”权限（{code}），请联系管理员分配角色。")
+
+
+class OutOfScope(JiedaoError):
+    title = "超出管辖范围"
+
+    def __init__(self, what: str):
+        super().__init__(f"“{what}”不在您的管辖范围内，无法操作。")
+
+
+class NotFound(JiedaoError):
+    title = "记录不存在"
+
+
+class ValidationError(JiedaoError):
+    """Bad input for one field: says which field, which value and why."""
+
+    title = "输入有误"
+
+    def __init__(self, message: str, field: str | None = None, value: object = None):
+        self.field = field
+        self.value = value
+        super().__init__(message)
+
+
+class ConflictError(JiedaoError):
+    """Optimistic-lock failure: someone else saved the record first."""
+
+    title = "记录已被他人修改"
+
+
+class AuthError(JiedaoError):
+    title = "登录失败"
+
+
+class AccountLocked(AuthError):
+    title = "账号已锁定"
+
+
+class DatabaseError(JiedaoError):
+    """The database cannot be opened or used; the message says what to do next."""
+
+    title = "数据库错误"
+
+
+class SchemaTooNew(DatabaseError):
+    title = "数据库版本过新"

@@ -1,0 +1,88 @@
+"""The whole plugin contract of Jiedao, in one place.
+
+A plugin is a module (or object) with functions marked ``@hookimpl`` (``from shell import hookimpl``).
+It is registered under its ``plugin_info().name``. Every hook is optional except ``plugin_info``.
+Hooks that return lists may return one item, a list, or None. The shell calls each plugin's
+implementation on its own, so one failing plugin is reported and skipped, never fatal.
+
+``ctx`` arguments are ``shell.core.context.AppContext`` (session factory, actor, plugin manager,
+clock); services get a ``ServiceContext`` from it with ``ctx.service()``.
+"""
+from __future__ import annotations
+
+from shell import hookspec
+
+
+@hookspec
+def plugin_info():
+    """Return a ``PluginInfo``: machine name, Chinese title, version, icon and ``requires``
+    (names of plugins this one needs; if one is missing or disabled this plugin is not loaded)."""
+
+
+@hookspec
+def register_migrations():
+    """Return a ``MigrationBranch(label, path)``: this plugin's Alembic branch.
+
+    The first revision of the branch has ``down_revision = None``, ``branch_labels = (label,)`` and
+    ``depends_on`` the core revision it needs (its tables reference ``core_areas``/``core_users``).
+    Tables are prefixed with the plugin name. Branches of disabled plugins are still migrated, so
+    the schema never depends on which desktop enabled what."""
+
+
+@hookspec
+def register_permissions():
+    """Return ``Permission(code, label)`` items; codes are ``<plugin>.<thing>``, labels Chinese."""
+
+
+@hookspec
+def register_roles():
+    """Return ``RoleTemplate`` items: suggested default roles with their permission codes.
+    Created (or completed with new codes) when a database is initialised or upgraded."""
+
+
+@hookspec
+def register_pages(ctx):
+    """Return ``PageSpec`` items for the navigation list. The widget is built lazily, on first open,
+    by ``factory(ctx, parent)``; a page whose ``permission`` the actor lacks is not shown."""
+
+
+@hookspec
+def register_dashboard_widgets(ctx):
+    """Return ``DashboardWidgetSpec`` items: tiles and pyqtgraph charts for the dashboard."""
+
+
+@hookspec
+def register_reports():
+    """Return ``ReportDefinition`` items: ledgers/statements with parameters and a builder that turns
+    ``(service_ctx, params)`` into a report spec for ``reports/``."""
+
+
+@hookspec
+def register_importers():
+    """Return ``ImporterDefinition`` items: Excel import/export of a kind of record, all-or-nothing
+    per file with row-level errors (row, column, value, reason)."""
+
+
+@hookspec
+def register_settings():
+    """Return ``SettingDefinition`` items: configurable local norms with defaults, stored in the core
+    settings table and edited in the settings dialog."""
+
+
+@hookspec
+def register_search(ctx, text):
+    """Return ``SearchResult`` items matching ``text`` (name, pinyin initials, ID number …) within
+    the actor's scope, at most a few dozen."""
+
+
+@hookspec
+def seed_demo(session, scale, rng):
+    """Add realistic demo data. ``scale`` is "small" | "medium" | "large"; ``rng`` is a seeded
+    ``random.Random``. The core has already created the area tree and users; find areas with
+    ``shell.core.areas.list_areas(session, level=...)``. Do not commit; the caller does."""
+
+
+@hookspec(firstresult=True)
+def open_record(ctx, kind, id):
+    """Open the record ``kind``/``id`` if this plugin owns that kind; return True when handled,
+    None otherwise. Lets one plugin open another's record without importing it."""

@@ -1,0 +1,150 @@
+"""Loading plugins: built-in ones from a tuple, third-party ones from the entry-point group
+``jiedao.plugins``. A plugin that fails to import, to register or to pass validation is skipped,
+logged, and kept in ``pm.jiedao_status`` with its error so the shell can show it."""
+from __future__ import annotations
+
+import importlib
+import logging
+import traceback
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Iterable
+
+import pluggy
+
+from shell import PROJECT, hookspecs
+from shell.contracts import PluginInfo, as_list
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "jiedao.plugins"
+
+# Module paths of the built-in work-line plugins; each plugin's issue adds its line here.
+BUILTIN_PLUGINS: tuple[str, ...] = ()
+
+LOADED, DISABLED, FAILED = "loaded", "disabled", "error"
+STATE_LABELS = {LOADED: "已加载", DISABLED: "已停用", FAILED: "出错"}
+
+
+@dataclass
+class PluginStatus:
+    name: str
+    source: str                  # "内置" | "扩展 (<distribution>)" | "测试"
+    state: str = LOADED
+    title: str = ""
+    version: str = ""
+    error: str = ""
+    requires: tuple[str, ...] = ()
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+def _short_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _info_of(plugin: Any) -> PluginInfo:
+    fn = getattr(plugin, "plugin_info", None)
+    if fn is None:
+        raise ValueError("插件没有实现 plugin_info 钩子")
+    info = fn()
+    if not isinstance(info, PluginInfo):
+        raise TypeError(f"plugin_info 应返回 PluginInfo，实际为 {type(info).__name__}")
+    return info
+
+
+def make_plugin_manager(
+    disabled: Iterable[str] = (),
+    builtins: Iterable[str] | None = None,
+    extra: Iterable[Any] = (),
+    entry_points: bool = True,
+) -> pluggy.PluginManager:
+    """Return a fresh plugin manager with every loadable plugin registered.
+
+    ``builtins``: module paths (default ``BUILTIN_PLUGINS``); ``extra``: already-imported plugin
+    objects (tests); ``entry_points``: also load the ``jiedao.plugins`` group; ``disabled``: names
+    blocked with ``set_blocked``. ``pm.jiedao_status`` lists every plugin seen, in load order.
+    """
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    status: dict[str, PluginStatus] = {}
+    pm.jiedao_status = status  # type: ignore[attr-defined]
+    blocked = set(disabled)
+
+    candidates: list[tuple[str, str, Any]] = []  # (fallback name, source, loader)
+    for modname in BUILTIN_PLUGINS if builtins is None else builtins:
+        candidates.append((modname.rsplit(".", 1)[-1], "内置", lambda m=modname: importlib.import_module(m)))
+    for obj in extra:
+        candidates.append((getattr(obj, "__name__", repr(obj)).rsplit(".", 1)[-1], "测试", lambda o=obj: o))
+    if entry_points:
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist.name if ep.dist is not None else "?"
+            candidates.append((ep.name, f"扩展 ({dist})", ep.load))
+
+    for fallback, source, load in candidates:
+        name = fallback
+        try:
+            plugin = load()
+            info = _info_of(plugin)
+            name = info.name
+            st = PluginStatus(name, source, title=info.title, version=info.version, requires=tuple(info.requires))
+            if name in status:
+                raise ValueError(f"插件名 {name} 与已加载的插件重复")
+            status[name] = st
+            if name in blocked:
+                pm.set_blocked(name)
+                st.state = DISABLED
+                continue
+            pm.register(plugin, name=name)
+            try:
+                pm.check_pending()
+            except Exception:
+                pm.unregister(name=name)
+                raise
+        except Exception as exc:  # noqa: BLE001 - any plugin fault must not stop the app
+            log.error("插件 %s 加载失败：%s\n%s", name, exc, traceback.format_exc())
+            st = status.get(name) or PluginStatus(name, source)
+            st.state, st.error = FAILED, _short_error(exc)
+            status[name] = st
+
+    # A plugin whose required plugins are not all loaded is unloaded too (repeat until stable).
+    changed = True
+    while changed:
+        changed = False
+        for st in status.values():
+            if st.state != LOADED:
+                continue
+            missing = [r for r in st.requires if status.get(r) is None or status[r].state != LOADED]
+            if missing:
+                pm.unregister(name=st.name)
+                st.state, st.error = FAILED, "缺少依赖插件：" + "、".join(missing)
+                changed = True
+
+    pm.check_pending()
+    return pm
+
+
+def plugin_status(pm: pluggy.PluginManager) -> list[PluginStatus]:
+    return list(pm.jiedao_status.values())  # type: ignore[attr-defined]
+
+
+def call_each(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call ``hook`` on each plugin separately and flatten list results: [(plugin name, item)].
+
+    A plugin whose implementation raises is logged and its error recorded in its status; the others
+    still answer. Results come in registration order (pluggy's own order is reversed)."""
+    out: list[tuple[str, Any]] = []
+    caller = getattr(pm.hook, hook)
+    for impl in reversed(caller.get_hookimpls()):
+        try:
+            result = impl.function(*[kwargs[a] for a in impl.argnames])
+        except Exception as exc:  # noqa: BLE001
+            log.error("插件 %s 的 %s 出错：%s\n%s", impl.plugin_name, hook, exc, traceback.format_exc())
+            st = pm.jiedao_status.get(impl.plugin_name)  # type: ignore[attr-defined]
+            if st is not None and not st.error:
+                st.error = f"{hook}: {_short_error(exc)}"
+            continue
+        out.extend((impl.plugin_name, item) for item in as_list(result))
+    return out
