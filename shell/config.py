@@ -1,0 +1,116 @@
+"""This desktop's own settings (which database, disabled plugins, font path), kept as JSON in the
+user config directory. Database passwords never go in this file: they go to the system keyring."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from platformdirs import user_config_dir, user_data_dir
+
+log = logging.getLogger(__name__)
+APP = "jiedao"
+KEYRING_SERVICE = "jiedao-database"
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("JIEDAO_CONFIG_DIR") or user_config_dir(APP, appauthor=False))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("JIEDAO_DATA_DIR") or user_data_dir(APP, appauthor=False))
+
+
+def default_sqlite_path() -> Path:
+    return data_dir() / "jiedao.sqlite"
+
+
+def config_path() -> Path:
+    return config_dir() / "config.json"
+
+
+@dataclass
+class LocalConfig:
+    database: str | None = None          # SQLite path or URL without password
+    disabled_plugins: list[str] = field(default_factory=list)
+    recent_databases: list[str] = field(default_factory=list)
+    font_path: str | None = None         # a CJK TrueType font for printing, if not found automatically
+    last_username: str = ""
+
+    @classmethod
+    def load(cls) -> "LocalConfig":
+        path = config_path()
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("配置文件 %s 无法读取（%s），使用默认设置", path, exc)
+            return cls()
+        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def save(self) -> None:
+        path = config_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path)  # never leave a half-written config behind
+
+    def remember(self, database: str) -> None:
+        self.database = database
+        self.recent_databases = [database] + [d for d in self.recent_databases if d != database][:7]
+
+
+def database_from_env() -> str | None:
+    return os.environ.get("JIEDAO_DATABASE_URL") or None
+
+
+def _keyring_key(url) -> str:
+    return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+
+
+def split_password(raw: str) -> tuple[str, str | None]:
+    """Split a database URL into (URL without password, password)."""
+    if "://" not in raw:
+        return raw, None
+    from sqlalchemy.engine import make_url
+
+    url = make_url(raw)
+    if url.password is None:
+        return raw, None
+    return url.set(password=None).render_as_string(hide_password=False), str(url.password)
+
+
+def store_password(raw_without_password: str, password: str) -> bool:
+    """Keep a server password in the system keyring; False when no keyring is available."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        import keyring
+
+        keyring.set_password(KEYRING_SERVICE, _keyring_key(make_url(raw_without_password)), password)
+        return True
+    except Exception as exc:  # noqa: BLE001 - no backend on this desktop
+        log.warning("无法把数据库密码保存到系统钥匙串：%s", exc)
+        return False
+
+
+def with_stored_password(raw: str) -> str:
+    """Add the keyring's password to a server URL that has none."""
+    if "://" not in raw:
+        return raw
+    from sqlalchemy.engine import make_url
+
+    url = make_url(raw)
+    if url.password is not None or url.get_backend_name() == "sqlite":
+        return raw
+    try:
+        import keyring
+
+        password = keyring.get_password(KEYRING_SERVICE, _keyring_key(url))
+    except Exception:  # noqa: BLE001
+        password = None
+    return url.set(password=password).render_as_string(hide_password=False) if password else raw
