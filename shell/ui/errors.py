@@ -1,0 +1,36 @@
+"""Showing errors to office staff: typed service errors as they are, anything else as a short
+Chinese message with the details folded away (and logged)."""
+from __future__ import annotations
+
+import logging
+import traceback
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from shell.errors import JiedaoError
+
+log = logging.getLogger(__name__)
+
+
+def error_text(exc: BaseException) -> tuple[str, str]:
+    """(title, message) for a dialog or a status line."""
+    if isinstance(exc, JiedaoError):
+        return exc.title, exc.message
+    return "程序出错", f"操作没有完成：{type(exc).__name__}: {exc}\n数据未被修改。如反复出现，请把详细信息发给技术支持。"
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    title, message = error_text(exc)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("error-box")
+    if not isinstance(exc, JiedaoError):
+        log.error("未预期的错误：%s", "".join(traceback.format_exception(exc)))
+        box.setDetailedText("".join(traceback.format_exception(exc)))
+    box.exec()
+
+
+def confirm(parent: QWidget | None, title: str, message: str) -> bool:
+    answer = QMessageBox.question(parent, title, message,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
