@@ -54,6 +54,7 @@ def current_revisions(conn: Connection) -> set[str]:
 class SchemaState:
     current: set[str]
     heads: set[str]
+    applied: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)
 
     @property
@@ -62,14 +63,40 @@ class SchemaState:
 
     @property
     def up_to_date(self) -> bool:
-        return not self.unknown and self.current == self.heads
+        # alembic_version holds only the tips: a plugin head that depends on the core head stands
+        # for both, so compare against everything the current revisions imply.
+        return not self.unknown and self.heads <= self.applied
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _implied(script: ScriptDirectory, current: set[str]) -> set[str]:
+    """Every revision applied when ``current`` are: their ancestors along down_revision and depends_on."""
+    seen: set[str] = set()
+    todo = list(current)
+    while todo:
+        rev_id = todo.pop()
+        if rev_id in seen:
+            continue
+        seen.add(rev_id)
+        rev = script.get_revision(rev_id)
+        todo.extend(_as_tuple(rev.down_revision))
+        for dep in _as_tuple(rev.dependencies):
+            todo.extend(r.revision for r in script.get_revisions(dep) if r is not None)
+    return seen
 
 
 def schema_state(conn: Connection, cfg: Config) -> SchemaState:
     script = ScriptDirectory.from_config(cfg)
     current = current_revisions(conn)
     known = {rev.revision for rev in script.walk_revisions()}
-    return SchemaState(current=current, heads=set(script.get_heads()), unknown=current - known)
+    unknown = current - known
+    applied = _implied(script, current - unknown)
+    return SchemaState(current=current, heads=set(script.get_heads()), applied=applied, unknown=unknown)
 
 
 def refuse_if_newer(state: SchemaState) -> None:

@@ -1,0 +1,843 @@
+"""The ``jiedao`` command.
+
+No arguments open the desktop app; subcommands create a demo database, maintain the database
+(upgrade, backup, restore, init, status), list plugins and run the importers/exporters that plugins
+register. Data commands drive the same services as the GUI and never import Qt.
+
+Exit codes: 0 success; 1 the command ran but found problems (bad import rows, database needs an
+upgrade …); 2 an expected error (bad URL, unreachable server, wrong password …), printed in Chinese
+as ``错误：…`` without a traceback; 130 cancelled. ``JIEDAO_DEBUG=1`` shows tracebacks of
+unexpected errors.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sqlite3
+import sys
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+PASSWORD_ENV = "JIEDAO_PASSWORD"
+DEBUG_ENV = "JIEDAO_DEBUG"
+DEMO_FILENAME = "jiedao-demo.sqlite"
+# Tables every Jiedao database has; a file without them is not restored over a database.
+CORE_TABLES = ("alembic_version", "core_areas", "core_users", "core_roles", "core_settings", "core_audit_log")
+
+
+class CliError(Exception):
+    """A problem with how the command was used (not a database or service error)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- hooks for tests ----------------------------------------------------------------------------
+def make_pm(disabled: Sequence[str] = ()):
+    """The plugin manager of every plugin (built-in and installed). Tests replace this function to
+    inject their own plugins. Databases are always opened with *all* plugins so the schema stays
+    whole; ``disabled`` only marks plugins as switched off on this desktop."""
+    from shell.plugins import make_plugin_manager
+
+    return make_plugin_manager(disabled=disabled)
+
+
+def run_app(database: str | None = None) -> int:
+    """Open the desktop app (Qt is imported only here)."""
+    try:
+        from shell.ui.app import run_app as _run_app
+    except ImportError as exc:
+        raise CliError(f"无法启动桌面程序：{exc}。\n请确认已安装 PySide6（pip install -e .），"
+                       "Linux 上还需要 Qt 的系统库（见 README 的 apt-get 一行）。") from None
+    return int(_run_app(database=database) or 0)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+def _out(*parts: Any) -> None:
+    print(*parts, file=sys.stdout, flush=True)
+
+
+def _err(*parts: Any) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append("  ".join(c + " " * (widths[i] - _width(c)) for i, c in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _isatty() -> bool:
+    try:
+        return bool(sys.stdin and sys.stdin.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _read_password(prompt: str = "密码：", confirm: bool = False) -> str:
+    """The password from JIEDAO_PASSWORD, else a prompt on the terminal; never read from a pipe."""
+    env = os.environ.get(PASSWORD_ENV)
+    if env is not None:
+        return env
+    if not _isatty():
+        raise CliError(f"需要密码，但当前不是交互终端：请通过环境变量 {PASSWORD_ENV} 提供密码。")
+    import getpass
+
+    password = getpass.getpass(prompt)
+    if confirm and getpass.getpass("再次输入密码：") != password:
+        raise CliError("两次输入的密码不一致，请重新运行。")
+    return password
+
+
+def _sqlite_uri(path: Path, mode: str = "ro") -> str:
+    return f"{path.resolve().as_uri()}?mode={mode}"
+
+
+def _raw_target(args: argparse.Namespace) -> str:
+    """--url, --db, JIEDAO_DATABASE_URL, the desktop's configured database, the default file."""
+    from shell.config import LocalConfig, database_from_env, default_sqlite_path, with_stored_password
+
+    raw = (getattr(args, "url", None) or getattr(args, "db", None) or database_from_env()
+           or LocalConfig.load().database or str(default_sqlite_path()))
+    return with_stored_password(raw)
+
+
+def _url(raw: str):
+    from shell.db.engine import normalize_url
+
+    return normalize_url(raw)
+
+
+def _sqlite_file(url) -> Path | None:
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
+
+
+def _label(url) -> str:
+    path = _sqlite_file(url)
+    if path is not None:
+        return f"本地文件 {path}"
+    if url.get_backend_name() == "sqlite":
+        return "内存数据库"
+    return f"服务器 {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+def _require_existing_file(url) -> None:
+    path = _sqlite_file(url)
+    if path is not None and not path.exists():
+        from shell.errors import DatabaseError
+
+        raise DatabaseError(
+            f"数据库文件不存在：{path}\n"
+            f"新建数据库请运行 jiedao db init --db \"{path}\"，或用 jiedao demo 生成一个演示数据库；"
+            "已有数据库请用 --db 指定它的路径。"
+        )
+
+
+def _open(url, pm, create: bool = False, backup: bool = True):
+    """Open and migrate like the app does (SQLite backup before an upgrade); report what happened."""
+    from shell.core.database import open_database
+
+    if not create:
+        _require_existing_file(url)
+    db = open_database(url, pm=pm, migrate=True, create=create, backup=backup)
+    for w in db.warnings:
+        _err(f"警告：{w}")
+    if db.upgrade is not None and db.upgrade.changed and db.upgrade.before:
+        _err(f"数据库已升级：{_revs(db.upgrade.before)} → {_revs(db.upgrade.after)}"
+             + (f"；升级前备份：{db.upgrade.backup}" if db.upgrade.backup else ""))
+    return db
+
+
+def _revs(revs) -> str:
+    return "、".join(sorted(revs)) if revs else "（空）"
+
+
+def _login(db, pm, username: str | None):
+    from shell.config import LocalConfig
+    from shell.core import auth
+
+    username = (username or LocalConfig.load().last_username or "").strip()
+    if not username:
+        raise CliError("请用 --user 指定以哪个用户的身份操作（密码从提示输入或环境变量 JIEDAO_PASSWORD 读取）。")
+    password = _read_password(f"用户 {username} 的密码：")
+    return auth.login(db.session_factory, username, password, labels=auth.collect_permissions(pm))
+
+
+# --- commands -----------------------------------------------------------------------------------
+def cmd_open(args: argparse.Namespace) -> int:
+    raw = args.open_url or args.open_db
+    return run_app(database=raw or None)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from shell.config import data_dir
+    from shell.core.demo import create_demo
+    from shell.core.models import Area, User
+
+    raw = args.url or args.db or str(data_dir() / DEMO_FILENAME)
+    target: Any = raw
+    if "://" in raw:
+        target = _url(raw)
+    else:
+        Path(raw).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    pm = make_pm()  # a plugin that fails to load is reported by the log handler; the others seed
+    db = create_demo(target, scale=args.scale, password=args.password, pm=pm, force=args.force)
+    try:
+        with db.session_factory() as session:
+            counts = dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
+            street = session.scalar(select(Area).where(Area.level == "street"))
+            areas = {a.id: a.name for a in session.scalars(select(Area).where(Area.level != "grid"))}
+            grid_names = {a.id: a.name for a in session.scalars(select(Area).where(Area.level == "grid"))}
+            users = list(session.scalars(select(User).order_by(User.id)))
+            rows = []
+            for u in users:
+                scope = "全部" if u.area_id is None else areas.get(u.area_id) or grid_names.get(u.area_id, "")
+                if u.area_id in grid_names:
+                    parent = session.get(Area, u.area_id).parent_id
+                    scope = f"{areas.get(parent, '')} {grid_names[u.area_id]}".strip()
+                rows.append((u.username, u.display_name, "、".join(r.title for r in u.roles), scope))
+        database_text = raw if "://" not in raw else db.url.render_as_string(hide_password=True)
+        _out(f"已创建演示数据库（规模 {args.scale}）：{_label(db.url)}")
+        _out(f"辖区：{street.name if street else ''}，社区 {counts.get('community', 0)} 个，网格 {counts.get('grid', 0)} 个")
+        _out("演示用户（密码均为下面这一个；只有演示数据库有预设密码）：")
+        _out(_table(("用户名", "姓名", "角色", "管辖范围"), rows))
+        _out(f"密码：{args.password}")
+    finally:
+        db.dispose()
+    if args.no_open:
+        _out(f"打开它：jiedao --db \"{database_text}\"" if "://" not in raw else f"打开它：jiedao --url \"{database_text}\"")
+        return 0
+    return run_app(database=raw)
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy.exc import DBAPIError
+
+    from shell.db.engine import explain, make_engine
+    from shell.db.migrate import alembic_config, plugin_branches, schema_state
+    from shell.errors import DatabaseError
+
+    url = _url(_raw_target(args))
+    pm = make_pm()
+    cfg = alembic_config(plugin_branches(pm))
+    path = _sqlite_file(url)
+    if path is not None:
+        _require_existing_file(url)
+        _check_sqlite_header(path)
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(_sqlite_uri(path), uri=True))
+    else:
+        engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            state = schema_state(conn, cfg)
+            tables = set(inspect(conn).get_table_names())
+            users = demo = None
+            if "core_users" in tables:
+                users = conn.execute(text("SELECT count(*) FROM core_users")).scalar()
+            if "core_settings" in tables:
+                demo = conn.execute(text("SELECT value FROM core_settings WHERE key = 'core.demo'")).scalar()
+    except DBAPIError as exc:
+        raise explain(exc, url) from None
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"无法读取数据库文件“{path}”：{exc}") from None
+    finally:
+        engine.dispose()
+    script = ScriptDirectory.from_config(cfg)
+    branches = {}
+    for rev in state.current - state.unknown:
+        labels = script.get_revision(rev).branch_labels
+        branches[rev] = "、".join(sorted(labels)) if labels else ""
+    _out(f"数据库：{_label(url)}")
+    _out(f"当前版本：{_revs(state.current)}")
+    _out(f"本程序的最新版本：{_revs(state.heads)}")
+    if users is not None:
+        _out(f"用户数：{users}" + ("（演示数据库）" if demo not in (None, "false", "0", "null") else ""))
+    if state.unknown:
+        _out(f"状态：数据库比本程序新（不认识的版本：{_revs(state.unknown)}）。"
+             "请升级本机的街道工作台，或安装缺少的插件；本程序不会修改它。")
+        return 1
+    if state.empty:
+        _out("状态：空数据库，尚未初始化。请运行 jiedao db init（或 jiedao db upgrade）。")
+        return 1
+    if not state.up_to_date:
+        _out(f"状态：需要升级（缺少 {_revs(state.heads - state.current)}）。请运行 jiedao db upgrade。")
+        return 1
+    _out("状态：已是最新")
+    return 0
+
+
+def _check_sqlite_header(path: Path) -> None:
+    from shell.errors import DatabaseError
+
+    if path.is_dir():
+        raise DatabaseError(f"“{path}”是一个文件夹，不是数据库文件。")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise DatabaseError(f"无法读取文件“{path}”：{exc.strerror or exc}") from None
+    if head and head != b"SQLite format 3\x00":
+        raise DatabaseError(f"文件“{path}”不是有效的数据库，或已经损坏。请用 jiedao db restore 从备份恢复。")
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    url = _url(_raw_target(args))
+    pm = make_pm()
+    from shell.core.database import open_database
+
+    _require_existing_file(url)
+    db = open_database(url, pm=pm, migrate=True, create=False, backup=True)
+    try:
+        for w in db.warnings:
+            _err(f"警告：{w}")
+        res = db.upgrade
+        _out(f"数据库：{_label(db.url)}")
+        _out(f"升级前版本：{_revs(res.before)}")
+        _out(f"升级后版本：{_revs(res.after)}")
+        if not res.changed:
+            _out("已是最新，无需升级。")
+        elif res.backup is not None:
+            _out(f"升级前备份：{res.backup}")
+        elif db.is_sqlite and not res.before:
+            _out("原为空数据库，无需备份。")
+        elif not db.is_sqlite:
+            _out("提示：PostgreSQL 数据库不自动备份，升级前请用 pg_dump 备份（见 jiedao db backup）。")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _pg_dump_command(url, out: str | None) -> str:
+    out = out or f"jiedao-{url.database}-{datetime.now():%Y%m%d-%H%M%S}.dump"
+    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return f'pg_dump --format=custom --file="{out}" "{plain}"'
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from shell.db.migrate import backup_sqlite
+    from shell.errors import DatabaseError
+
+    url = _url(_raw_target(args))
+    path = _sqlite_file(url)
+    if path is None:
+        raise DatabaseError(
+            "PostgreSQL 服务器上的数据库请用 PostgreSQL 自带的 pg_dump 备份（本程序不替代它）。在能连上服务器的电脑上运行：\n"
+            f"  {_pg_dump_command(url, args.out)}\n"
+            "（密码可通过环境变量 PGPASSWORD 提供；恢复用 pg_restore --clean --dbname=… 备份文件）"
+        )
+    _require_existing_file(url)
+    _check_sqlite_header(path)
+    _verify_jiedao_file(path)
+    if args.out:
+        out = Path(args.out).expanduser().resolve()
+        if out.exists():
+            raise CliError(f"文件“{out}”已存在，为免覆盖请换一个文件名。")
+        if not out.parent.is_dir():
+            raise CliError(f"文件夹不存在：{out.parent}")
+        _online_copy(path, out)
+    else:
+        try:
+            out = backup_sqlite(path, label="手动备份")
+        except (sqlite3.Error, OSError) as exc:
+            raise DatabaseError(f"备份失败：{exc}") from None
+    _verify_jiedao_file(out)
+    _out(f"已备份 {_label(url)}")
+    _out(f"备份文件：{out}（{out.stat().st_size // 1024} KB）")
+    return 0
+
+
+def _online_copy(src_path: Path, dst_path: Path) -> None:
+    """SQLite's online backup (consistent even while the app writes) into a new file."""
+    from shell.errors import DatabaseError
+
+    tmp = dst_path.with_name(dst_path.name + ".part")
+    tmp.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(_sqlite_uri(src_path), uri=True)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        os.replace(tmp, dst_path)
+    except (sqlite3.Error, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseError(f"备份失败：{exc}") from None
+
+
+def _verify_jiedao_file(path: Path, pm=None) -> set[str]:
+    """Open ``path`` read-only and check it is an intact Jiedao database; return its revisions."""
+    from shell.errors import DatabaseError
+
+    if not path.exists():
+        raise DatabaseError(f"文件不存在：{path}")
+    _check_sqlite_header(path)
+    bad = f"文件“{path}”不是有效的街道工作台数据库"
+    try:
+        con = sqlite3.connect(_sqlite_uri(path), uri=True)
+        try:
+            check = con.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise DatabaseError(f"{bad}：文件已损坏（{check[0] if check else '无法检查'}）。")
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            missing = [t for t in CORE_TABLES if t not in tables]
+            if missing:
+                raise DatabaseError(f"{bad}：缺少数据表 {'、'.join(missing)}。")
+            revs = {r[0] for r in con.execute("SELECT version_num FROM alembic_version")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{bad}（{exc}）。") from None
+    if not revs:
+        raise DatabaseError(f"{bad}：没有版本记录。")
+    if pm is not None:
+        from alembic.script import ScriptDirectory
+
+        from shell.db.migrate import alembic_config, plugin_branches
+
+        known = {r.revision for r in ScriptDirectory.from_config(alembic_config(plugin_branches(pm))).walk_revisions()}
+        unknown = revs - known
+        if unknown:
+            raise DatabaseError(f"备份“{path}”来自更新版本的街道工作台（版本 {_revs(unknown)}），本程序无法使用它。"
+                                "请先升级本机的街道工作台。")
+    return revs
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from shell.db.migrate import backup_sqlite
+    from shell.errors import DatabaseError
+
+    url = _url(_raw_target(args))
+    target = _sqlite_file(url)
+    source = Path(args.file).expanduser().resolve()
+    if target is None:
+        plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+        raise DatabaseError(
+            "PostgreSQL 服务器上的数据库请用 pg_restore 从 pg_dump 的备份恢复：\n"
+            f'  pg_restore --clean --if-exists --dbname="{plain}" "{source}"'
+        )
+    if not source.exists():
+        raise DatabaseError(f"备份文件不存在：{source}")
+    if target.exists() and source.samefile(target):
+        raise CliError("备份文件就是当前数据库本身，无需恢复。")
+    revs = _verify_jiedao_file(source, make_pm())
+    if not args.yes:
+        if not _isatty():
+            raise CliError("恢复会用备份替换当前数据库的全部内容。非交互运行时请加 --yes 确认。")
+        answer = input(f"将用“{source}”替换“{target}”的全部内容（当前内容会先另存一份安全备份）。确认恢复？[y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "是"):
+            _out("已取消，未做任何改动。")
+            return 1
+    safety = None
+    if target.exists():
+        try:
+            safety = backup_sqlite(target, label="恢复前")
+        except (sqlite3.Error, OSError):
+            # The current file may be the broken one we are replacing: keep its raw bytes instead.
+            import shutil
+
+            folder = target.parent / "backups"
+            folder.mkdir(parents=True, exist_ok=True)
+            safety = folder / f"{target.stem}-恢复前-原样-{datetime.now():%Y%m%d-%H%M%S}{target.suffix or '.sqlite'}"
+            shutil.copy2(target, safety)
+            for suffix in ("-wal", "-shm"):
+                side = Path(str(target) + suffix)
+                if side.exists():
+                    shutil.copy2(side, Path(str(safety) + suffix))
+    _restore_into(source, target)
+    _verify_jiedao_file(target)
+    _out(f"已从备份恢复：{source}")
+    _out(f"数据库：{target}（版本 {_revs(revs)}）")
+    if safety is not None:
+        _out(f"恢复前的数据库已另存为：{safety}")
+    return 0
+
+
+def _restore_into(source: Path, target: Path) -> None:
+    """Copy ``source`` into ``target`` with SQLite's backup API: one transaction on the target, so
+    readers never see half a database and the target's WAL stays consistent. A target that is not a
+    readable database is replaced as a file instead."""
+    from shell.errors import DatabaseError
+
+    try:
+        src = sqlite3.connect(_sqlite_uri(source), uri=True)
+        try:
+            dst = sqlite3.connect(target, timeout=10)
+            try:
+                dst.execute("PRAGMA schema_version").fetchone()  # fails on a corrupt target
+                src.backup(dst)
+                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        return
+    except sqlite3.DatabaseError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DatabaseError(f"数据库“{target}”正被其他程序使用，请先关闭街道工作台后再恢复。") from None
+    # Corrupt target: write a fresh copy beside it and swap the file (sidecars of the old file go).
+    tmp = target.with_name(target.name + ".restore")
+    _online_copy(source, tmp)
+    for suffix in ("-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    os.replace(tmp, target)
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    from shell.core import auth
+    from shell.errors import DatabaseError
+
+    url = _url(_raw_target(args))
+    if _sqlite_file(url) is None:
+        _ensure_pg_database(url)
+    pm = make_pm()
+    db = _open(url, pm, create=True)
+    try:
+        with db.session_factory() as session:
+            if auth.has_users(session):
+                raise DatabaseError(f"数据库已经初始化并且有用户（{_label(db.url)}），没有创建管理员。"
+                                    "请用已有的管理员账号登录。")
+        password = _read_password(f"新管理员 {args.admin_user} 的密码：", confirm=True)
+        with db.session_factory() as session:
+            user = auth.create_first_admin(session, args.admin_user, args.admin_name, password)
+            session.commit()
+            _out(f"已初始化数据库：{_label(db.url)}（版本 {_revs(db.upgrade.after if db.upgrade else set())}）")
+            _out(f"已创建管理员：{user.username}（{user.display_name}）")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _ensure_pg_database(url) -> None:
+    """``db init`` on a server: create the database itself when it does not exist yet."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from shell.db.engine import explain, make_engine
+    from shell.errors import DatabaseError
+
+    if not url.database:
+        raise DatabaseError("PostgreSQL 地址里缺少数据库名，例如 postgresql://jiedao@192.168.1.10:5432/jiedao")
+    admin = make_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).scalar()
+            if not exists:
+                name = url.database.replace('"', '""')
+                try:
+                    conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+                except DBAPIError as exc:
+                    raise DatabaseError(
+                        f"服务器上没有数据库“{url.database}”，并且用户“{url.username}”无权创建它（{str(exc.orig).strip().splitlines()[0]}）。\n"
+                        f"请让服务器管理员运行：createdb --encoding=UTF8 --owner={url.username} {url.database}"
+                    ) from None
+                _out(f"已在服务器上创建数据库“{url.database}”。")
+    except DBAPIError as exc:
+        # No access to the maintenance database: let the normal open report what is wrong.
+        if "does not exist" in str(exc.orig) or "permission denied" in str(exc.orig):
+            return
+        raise explain(exc, url) from None
+    finally:
+        admin.dispose()
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from shell.config import LocalConfig
+    from shell.plugins import plugin_status
+
+    pm = make_pm(disabled=LocalConfig.load().disabled_plugins)
+    rows = [(s.name, s.title, s.version, s.source, s.state_label, s.error) for s in plugin_status(pm)]
+    if not rows:
+        _out("没有安装任何插件。")
+        return 0
+    _out(_table(("名称", "标题", "版本", "来源", "状态", "错误"), rows))
+    return 0
+
+
+def _importers(pm) -> dict[str, tuple[str, Any]]:
+    from shell.config import LocalConfig
+    from shell.plugins import call_each
+
+    disabled = set(LocalConfig.load().disabled_plugins)
+    out: dict[str, tuple[str, Any]] = {}
+    for plugin, d in call_each(pm, "register_importers"):
+        if plugin not in disabled and d.kind not in out:
+            out[d.kind] = (plugin, d)
+    return out
+
+
+def _importer(pm, kind: str):
+    found = _importers(pm)
+    if kind not in found:
+        known = "、".join(sorted(found)) or "（无）"
+        raise CliError(f"没有“{kind}”这种数据类型。可用的有：{known}（jiedao import --list 查看说明）。")
+    return found[kind][1]
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from shell.core import audit
+    from shell.core.context import ServiceContext
+
+    pm = make_pm()
+    if args.list:
+        rows = [(d.kind, d.title, plugin, ("导入" if d.import_fn else "") + (" 导出" if d.export_fn else ""),
+                 "，".join(d.columns))
+                for kind, (plugin, d) in sorted(_importers(pm).items())]
+        if not rows:
+            _out("已加载的插件都没有提供导入导出。")
+            return 0
+        _out(_table(("类型", "名称", "插件", "支持", "列"), rows))
+        return 0
+    if not args.kind or not args.file:
+        raise CliError("用法：jiedao import 类型 文件 [--valid-only]；jiedao import --list 列出可用的类型。")
+    definition = _importer(pm, args.kind)
+    if definition.import_fn is None:
+        raise CliError(f"“{definition.title}”（{definition.kind}）不支持导入。")
+    path = Path(args.file).expanduser().resolve()
+    if not path.is_file():
+        raise CliError(f"要导入的文件不存在：{path}")
+    db = _open(_url(_raw_target(args)), pm)
+    try:
+        actor = _login(db, pm, args.user)
+        if definition.permission:
+            actor.require(definition.permission)
+        session = db.session_factory()
+        try:
+            ctx = ServiceContext(session, actor)
+            try:
+                result = definition.import_fn(ctx, path, args.valid_only)
+            except Exception:
+                session.rollback()
+                raise
+            if result.ok or args.valid_only:
+                if result.written:
+                    audit.record(session, "import", definition.kind, None,
+                                 f"从 {path.name} 导入 {result.written} 行" + (f"（跳过 {len(result.errors)} 处错误）" if result.errors else ""))
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+    finally:
+        db.dispose()
+    _out(f"“{definition.title}”：共 {result.total_rows} 行，有效 {result.valid_rows} 行，错误 {len(result.errors)} 处。")
+    for e in result.errors:
+        _out(f"  {e}")
+    if result.errors and not args.valid_only:
+        _err("文件有错误，未导入任何数据。请改正后重新导入，或加 --valid-only 只导入有效的行。")
+        return 1
+    _out(f"已导入 {result.written} 行。")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from shell.core import audit
+    from shell.core.context import ServiceContext
+
+    pm = make_pm()
+    definition = _importer(pm, args.kind)
+    if definition.export_fn is None:
+        raise CliError(f"“{definition.title}”（{definition.kind}）不支持导出。")
+    path = Path(args.file).expanduser().resolve()
+    if path.exists() and not args.force:
+        raise CliError(f"文件“{path}”已存在。为免覆盖，请换一个文件名，或加 --force。")
+    if not path.parent.is_dir():
+        raise CliError(f"文件夹不存在：{path.parent}")
+    db = _open(_url(_raw_target(args)), pm)
+    try:
+        actor = _login(db, pm, args.user)
+        if definition.permission:
+            actor.require(definition.permission)
+        session = db.session_factory()
+        try:
+            ctx = ServiceContext(session, actor)
+            count = definition.export_fn(ctx, path)
+            audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    finally:
+        db.dispose()
+    _out(f"已导出“{definition.title}” {count} 行到 {path}")
+    return 0
+
+
+# --- argument parsing ---------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese framing of its usage errors (exit 2, no traceback)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：参数有误：{message}\n（jiedao -h 查看帮助）\n")
+
+
+def _db_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--db", metavar="文件", help="SQLite 数据库文件的路径")
+    g.add_argument("--url", metavar="地址", help="数据库地址，如 postgresql://jiedao@192.168.1.10:5432/jiedao")
+
+
+def _user_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", metavar="用户名",
+                   help=f"以哪个用户的身份操作；密码从提示输入，或由环境变量 {PASSWORD_ENV} 提供")
+
+
+DB_HELP = ("数据库默认依次取：--db/--url，环境变量 JIEDAO_DATABASE_URL，本机设置里选定的数据库，"
+           "用户数据目录下的 jiedao.sqlite。")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from shell import __version__
+
+    parser = _Parser(
+        prog="jiedao",
+        description="街道工作台（Jiedao）：不带参数时打开桌面程序；子命令用于演示数据、数据库维护、插件和导入导出。",
+        epilog=DB_HELP + f" 以用户身份操作的命令从环境变量 {PASSWORD_ENV} 或提示读取密码。",
+    )
+    parser.add_argument("--version", action="version", version=f"街道工作台 {__version__}")
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--db", dest="open_db", metavar="文件", help="打开桌面程序时使用的 SQLite 数据库文件")
+    g.add_argument("--url", dest="open_url", metavar="地址", help="打开桌面程序时使用的数据库地址")
+    parser.set_defaults(func=cmd_open)
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
+
+    p = sub.add_parser("demo", help="生成一个演示数据库并打开", description="生成一个带演示数据的数据库（社区、网格、各角色的演示用户、各插件的演示数据），然后打开桌面程序。")
+    _db_options(p)
+    p.add_argument("--scale", choices=("small", "medium", "large"), default="small", help="数据规模（默认 small）")
+    p.add_argument("--password", default="demo1234", metavar="密码", help="所有演示用户的密码（默认 demo1234）")
+    p.add_argument("--force", action="store_true", help="文件已存在时删除并重建")
+    p.add_argument("--no-open", action="store_true", help="只生成，不打开桌面程序")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("db", help="数据库维护：升级、备份、恢复、初始化、状态", description="数据库维护。" + DB_HELP)
+    dbsub = p.add_subparsers(dest="db_command", metavar="操作", parser_class=_Parser, required=True)
+    q = dbsub.add_parser("upgrade", help="把数据库升级到本程序的版本（SQLite 文件先自动备份）")
+    _db_options(q)
+    q.set_defaults(func=cmd_db_upgrade)
+    q = dbsub.add_parser("backup", help="备份数据库（SQLite 在线备份；PostgreSQL 给出 pg_dump 命令）")
+    _db_options(q)
+    q.add_argument("--out", metavar="文件", help="备份文件名（默认：数据库所在文件夹的 backups/ 下，带时间戳）")
+    q.set_defaults(func=cmd_db_backup)
+    q = dbsub.add_parser("restore", help="从备份恢复 SQLite 数据库（先另存当前数据库）")
+    _db_options(q)
+    q.add_argument("file", metavar="备份文件", help="由 jiedao db backup 或自动备份生成的文件")
+    q.add_argument("--yes", action="store_true", help="不再询问，直接恢复（非交互运行时必需）")
+    q.set_defaults(func=cmd_db_restore)
+    q = dbsub.add_parser("init", help="新建数据库结构并创建第一个管理员")
+    _db_options(q)
+    q.add_argument("--admin-user", default="admin", metavar="用户名", help="管理员用户名（默认 admin）")
+    q.add_argument("--admin-name", default="系统管理员", metavar="姓名", help="管理员姓名（默认 系统管理员）")
+    q.set_defaults(func=cmd_db_init)
+    q = dbsub.add_parser("status", help="显示数据库位置、版本、是否需要升级")
+    _db_options(q)
+    q.set_defaults(func=cmd_db_status)
+
+    p = sub.add_parser("plugins", help="列出插件及其状态和错误")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("import", help="从文件导入数据（有错误时整份不导入）",
+                       description="导入插件提供的一种数据。整份文件先逐行检查；有任何错误时不写入任何数据并列出每个错误（行、列、值、原因），除非加 --valid-only。")
+    p.add_argument("kind", nargs="?", metavar="类型", help="数据类型（jiedao import --list 查看）")
+    p.add_argument("file", nargs="?", metavar="文件", help="要导入的文件")
+    p.add_argument("--list", action="store_true", help="列出可以导入导出的数据类型")
+    p.add_argument("--valid-only", action="store_true", help="只导入检查通过的行，跳过有错误的行")
+    _db_options(p)
+    _user_option(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="把一种数据导出到文件")
+    p.add_argument("kind", metavar="类型", help="数据类型（jiedao import --list 查看）")
+    p.add_argument("file", metavar="文件", help="导出到的文件")
+    p.add_argument("--force", action="store_true", help="文件已存在时覆盖")
+    _db_options(p)
+    _user_option(p)
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+class _ShortFormatter(logging.Formatter):
+    """Plugin load failures are logged with their traceback; the CLI shows only the first line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage().strip().splitlines()
+        first = text[0] if text else ""
+        return f"警告：{first}"
+
+
+class _StderrHandler(logging.StreamHandler):
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self):  # always the current sys.stderr (tests swap it)
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _setup_logging(debug: bool) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_jiedao_cli", False) for h in root.handlers):
+        return
+    handler = _StderrHandler()
+    handler._jiedao_cli = True  # type: ignore[attr-defined]
+    if not debug:
+        handler.setFormatter(_ShortFormatter())
+    handler.setLevel(logging.WARNING)
+    root.addHandler(handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    _setup_logging(debug)
+    from shell.errors import JiedaoError
+
+    try:
+        return int(args.func(args) or 0)
+    except (JiedaoError, CliError) as exc:
+        _err(f"错误：{exc.message}")
+        return 2
+    except KeyboardInterrupt:
+        _err("已取消。")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug, not bad input: short message unless debugging
+        if debug:
+            raise
+        _err(f"错误：程序内部错误（{type(exc).__name__}: {exc}）。设置环境变量 {DEBUG_ENV}=1 后重试可看到详细信息。")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

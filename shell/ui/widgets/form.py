@@ -1,0 +1,138 @@
+"""A QFormLayout builder: required fields marked, one inline Chinese error line under each field,
+fed from ``ValidationError.field`` so the user sees the message next to what is wrong."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
+
+from shell.errors import ValidationError
+
+ERROR_STYLE = "color: #c0392b;"
+
+
+class Form(QWidget):
+    """``add(field, label, widget, required=False, hint="")`` adds a row; ``show_errors`` marks rows.
+
+    Errors for unknown fields go to a general line at the top, so nothing is ever swallowed."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.general_error = QLabel(self)
+        self.general_error.setObjectName("form-error")
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general_error.setWordWrap(True)
+        self.general_error.hide()
+        outer.addWidget(self.general_error)
+        self.layout_ = QFormLayout()
+        self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.layout_.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        outer.addLayout(self.layout_)
+        self.fields: dict[str, QWidget] = {}
+        self.labels: dict[str, QLabel] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.required: set[str] = set()
+        self._aliases: dict[str, str] = {}
+
+    def add(self, field: str, label: str, widget: QWidget, required: bool = False, hint: str = "",
+            aliases: tuple[str, ...] = ()) -> QWidget:
+        """``aliases``: other field names a service may use for this row (e.g. "password" and
+        "password2" both on one row)."""
+        text = f'{label}<span style="color:#c0392b"> *</span>' if required else label
+        lab = QLabel(text + "：", self)
+        lab.setTextFormat(Qt.TextFormat.RichText)
+        lab.setBuddy(widget)
+        if required:
+            self.required.add(field)
+            lab.setToolTip("必填")
+        box = QWidget(self)
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(widget)
+        if hint:
+            h = QLabel(hint, box)
+            h.setStyleSheet("color: #777;")
+            h.setWordWrap(True)
+            col.addWidget(h)
+        err = QLabel(box)
+        err.setObjectName(f"error-{field}")
+        err.setStyleSheet(ERROR_STYLE)
+        err.setWordWrap(True)
+        err.hide()
+        col.addWidget(err)
+        self.layout_.addRow(lab, box)
+        self.fields[field], self.labels[field], self.errors[field] = widget, lab, err
+        for a in aliases:
+            self._aliases[a] = field
+        return widget
+
+    def widget(self, field: str) -> QWidget:
+        return self.fields[field]
+
+    def value(self, field: str) -> Any:
+        """The plain value of a standard editor."""
+        w = self.fields[field]
+        if isinstance(w, QLineEdit):
+            return w.text().strip()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText().strip()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentData()
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            return w.value()
+        if isinstance(w, QDateEdit):
+            return w.date().toPython()
+        raise TypeError(f"表单字段 {field} 的控件类型 {type(w).__name__} 没有取值规则")
+
+    # --- errors ---------------------------------------------------------------------------------------
+    def clear_errors(self) -> None:
+        self.general_error.hide()
+        self.general_error.clear()
+        for err in self.errors.values():
+            err.hide()
+            err.clear()
+
+    def show_errors(self, errors: dict[str | None, str]) -> None:
+        """``{field: message}``; a field not in the form (or None) goes to the general line."""
+        self.clear_errors()
+        general = []
+        first: QWidget | None = None
+        for field, message in errors.items():
+            name = self._aliases.get(field, field) if field else None
+            if name in self.errors:
+                self.errors[name].setText(message)
+                self.errors[name].show()
+                first = first or self.fields[name]
+            else:
+                general.append(message)
+        if general:
+            self.general_error.setText("\n".join(general))
+            self.general_error.show()
+        if first is not None:
+            first.setFocus()
+
+    def show_exception(self, exc: BaseException) -> bool:
+        """Show a ValidationError inline; False for any other error (the caller shows a dialog)."""
+        if isinstance(exc, ValidationError):
+            self.show_errors({exc.field: exc.message})
+            return True
+        return False
+
+    def error_text(self, field: str) -> str:
+        return self.errors[field].text() if not self.errors[field].isHidden() else ""
+
+    def missing_required(self) -> dict[str, str]:
+        """Required text fields left empty, as an errors dict ready for ``show_errors``."""
+        out = {}
+        for field in self.required:
+            w = self.fields[field]
+            if isinstance(w, (QLineEdit, QPlainTextEdit)) and not self.value(field):
+                out[field] = f"请填写{self.labels[field].text().split('<')[0].rstrip('：')}。"
+        return out
