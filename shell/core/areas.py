@@ -8,7 +8,7 @@ from sqlalchemy import String, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from shell.core.context import ServiceContext
-from shell.core.locking import check_version
+from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import AREA_LEVEL_LABELS, AREA_LEVELS, Area
 from shell.errors import NotFound, OutOfScope, ValidationError
 
@@ -88,7 +88,7 @@ def rename_area(ctx: ServiceContext, area_id: int, name: str, code: str | None =
     area.name = name
     if code is not None:
         area.code = code.strip() or None
-    ctx.session.flush()
+    flush_or_conflict(ctx.session, area, "辖区")
     return area
 
 

@@ -32,3 +32,15 @@ def check_version(session: Session, obj: Any, expected_version: int | None, what
     session.refresh(obj)
     if obj.version_id != expected_version:
         raise conflict_for(session, obj, what)
+
+
+def flush_or_conflict(session: Session, obj: Any, what: str = "记录") -> None:
+    """Flush; if another desktop saved ``obj`` in between (the version-guarded UPDATE matched no
+    row), roll back and raise a ConflictError naming who changed it."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise conflict_for(session, obj, what) from None

@@ -158,3 +158,24 @@ def test_stale_edit_is_a_conflict(tree):
             areas.rename_area(ServiceContext(s3, actor), g, "我改的名字", expected_version=seen)
     with db.session_factory() as s4:
         assert s4.get(Area, g).name == "别人改的名字"
+
+
+def test_two_desktops_saving_at_once(tree):
+    """Both desktops passed the version check; the version-guarded UPDATE lets only one win."""
+    db, actor, ids = tree
+    g = ids["和平社区/第一网格"]
+    s1, s2 = db.session_factory(), db.session_factory()
+    try:
+        ServiceContext(s1, actor), ServiceContext(s2, actor)  # both sessions act as the admin
+        a1, a2 = s1.get(Area, g), s2.get(Area, g)
+        a1.name = "甲改的"
+        s1.commit()
+        a2.name = "乙改的"
+        with pytest.raises(ConflictError, match="已被管理员于"):
+            from shell.core.locking import flush_or_conflict
+            flush_or_conflict(s2, a2, "辖区")
+    finally:
+        s1.close()
+        s2.close()
+    with db.session_factory() as s:
+        assert s.get(Area, g).name == "甲改的"
