@@ -85,13 +85,14 @@ def make_plugin_manager(
 
     for fallback, source, load in candidates:
         name = fallback
+        st: PluginStatus | None = None
         try:
             plugin = load()
             info = _info_of(plugin)
             name = info.name
-            st = PluginStatus(name, source, title=info.title, version=info.version, requires=tuple(info.requires))
             if name in status:
                 raise ValueError(f"插件名 {name} 与已加载的插件重复")
+            st = PluginStatus(name, source, title=info.title, version=info.version, requires=tuple(info.requires))
             status[name] = st
             if name in blocked:
                 pm.set_blocked(name)
@@ -105,9 +106,12 @@ def make_plugin_manager(
                 raise
         except Exception as exc:  # noqa: BLE001 - any plugin fault must not stop the app
             log.error("插件 %s 加载失败：%s\n%s", name, exc, traceback.format_exc())
-            st = status.get(name) or PluginStatus(name, source)
+            if st is None:  # failed before it got an entry: give it one, never reuse another's
+                key, n = name, 2
+                while key in status:
+                    key, n = f"{name}#{n}", n + 1
+                st = status[key] = PluginStatus(name, source)
             st.state, st.error = FAILED, _short_error(exc)
-            status[name] = st
 
     # A plugin whose required plugins are not all loaded is unloaded too (repeat until stable).
     changed = True

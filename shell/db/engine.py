@@ -23,7 +23,7 @@ def normalize_url(url_or_path: str | os.PathLike) -> URL:
         return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise DatabaseError(
             f"数据库地址格式不正确：{raw}\n"
             "应为 postgresql://用户名@服务器地址:5432/数据库名，或一个 SQLite 文件路径。"
@@ -36,10 +36,11 @@ def normalize_url(url_or_path: str | os.PathLike) -> URL:
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
+    # WAL is switched on by migrate.upgrade() once the file is accepted as ours: setting it here
+    # would rewrite the header of a file we are about to refuse.
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
-    cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
 

@@ -123,6 +123,7 @@ def backup_sqlite(path: Path, folder: Path | None = None, label: str = "") -> Pa
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # a backup is one self-contained file
         finally:
             dst.close()
     finally:
@@ -149,6 +150,9 @@ def upgrade(engine: Engine, branches: Iterable[MigrationBranch] = (), backup: bo
         with engine.connect() as conn:
             state = schema_state(conn, cfg)
         refuse_if_newer(state)
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:  # persistent: stored in the file once set
+                conn.exec_driver_sql("PRAGMA journal_mode = WAL")
         if state.up_to_date:
             return UpgradeResult(state.current, state.current)
         backup_path = None
