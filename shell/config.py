@@ -81,7 +81,8 @@ def split_password(raw: str) -> tuple[str, str | None]:
     url = make_url(raw)
     if url.password is None:
         return raw, None
-    return url.set(password=None).render_as_string(hide_password=False), str(url.password)
+    # URL.set(password=None) keeps the password in SQLAlchemy 2.1; _replace really drops it.
+    return url._replace(password=None).render_as_string(hide_password=False), str(url.password)
 
 
 def store_password(raw_without_password: str, password: str) -> bool:

@@ -2,7 +2,6 @@
 actor, time, entity and before/after values, in the same transaction as the change."""
 from __future__ import annotations
 
-import base64
 import decimal
 import enum
 from datetime import date, datetime, time

@@ -369,3 +369,24 @@ def delete_role(ctx: ServiceContext, role_id: int) -> None:
         raise ValidationError(f"角色“{role.title}”还有 {len(role.users)} 个用户在用，请先调整这些用户的角色。", "role")
     ctx.session.delete(role)
     ctx.session.flush()
+
+
+def role_titles(session: Session, user_id: int | None) -> list[str]:
+    if user_id is None:
+        return []
+    user = session.get(User, user_id)
+    return [r.title for r in user.roles] if user is not None else []
+
+
+def previous_login(session: Session, user_id: int | None) -> datetime | None:
+    """When the user logged in before the current session (the newest login is the current one)."""
+    from shell.core.models import AuditLog
+
+    if user_id is None:
+        return None
+    rows = session.scalars(
+        select(AuditLog.at).where(AuditLog.entity == "core_users", AuditLog.entity_id == str(user_id),
+                                  AuditLog.action == "login")
+        .order_by(AuditLog.id.desc()).limit(2)
+    ).all()
+    return rows[1] if len(rows) == 2 else None

@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from shell.core import areas
 from shell.core.audit import history

@@ -127,3 +127,14 @@ def test_deactivated_user_cannot_login(sqlite_db):
         s.commit()
     with pytest.raises(AuthError):
         auth.login(sqlite_db.session_factory, "gone", "pass1234")
+
+
+def test_previous_login_and_role_titles(sqlite_db):
+    actor = admin(sqlite_db)
+    with sqlite_db.session_factory() as s:
+        assert auth.previous_login(s, actor.user_id) is None  # only the current login so far
+        assert auth.role_titles(s, actor.user_id) == ["系统管理员"]
+    again = auth.login(sqlite_db.session_factory, "admin", "admin1234")
+    with sqlite_db.session_factory() as s:
+        first = s.scalars(select(AuditLog.at).where(AuditLog.action == "login").order_by(AuditLog.id)).first()
+        assert auth.previous_login(s, again.user_id) == first

@@ -57,7 +57,8 @@ class Form(QWidget):
         if hint:
             h = QLabel(hint, box)
             h.setStyleSheet("color: #777;")
-            h.setWordWrap(True)
+            # Short hints stay on one line: a wrapped label in a form row is measured too narrow.
+            h.setWordWrap(len(hint) > 40)
             col.addWidget(h)
         err = QLabel(box)
         err.setObjectName(f"error-{field}")

@@ -35,8 +35,9 @@ def check_backup_file(path: Path) -> None:
         raise DatabaseError(f"“{path.name}”是 SQLite 文件，但不是街道工作台的数据库。当前数据库未被改动。")
 
 
-def restore_sqlite(current: Path, backup: Path, safety_folder: Path | None = None) -> Path:
-    """Overwrite ``current`` with ``backup``; return the safety copy made of ``current`` first."""
+def restore_sqlite(current: Path, backup: Path, safety_folder: Path | None = None) -> Path | None:
+    """Overwrite ``current`` with ``backup``; return the safety copy made of ``current`` first
+    (None when there was no current file to keep)."""
     current, backup = Path(current), Path(backup)
     if current.resolve() == backup.resolve():
         raise DatabaseError("选择的备份就是当前数据库文件本身，请选择另一个备份文件。")

@@ -1,0 +1,222 @@
+"""Excel rendering of a ledger: the same spec as the PDF, to .xlsx (openpyxl, write-only mode).
+
+Layout: row 1 the title (merged across the columns), row 2 the unit name and the period, row 3 the
+styled column header (frozen; repeated on every printed page), then the rows, group headers,
+subtotals and the totals row, then notes and the signature line. Print settings: A4 in the spec's
+orientation (landscape by default for wide ledgers), fit to page width, header rows repeated,
+footer "第 &P 页 共 &N 页". The same masking as the PDF applies.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from .pdf import Cancelled
+from .spec import LedgerSpec, group_key_fn, make_extractor, resolve_widths
+
+__all__ = ["render_xlsx", "HEADER_ROW"]
+
+HEADER_ROW = 3  # the column header's row number; data starts on the next row
+
+_MM_PER_CHAR = 2.3  # an Excel width unit is about one digit of the default font
+
+
+def render_xlsx(spec: LedgerSpec, out, progress=None, cancel=None) -> int:
+    """Write the ledger to ``out``; see :func:`_render` (this wrapper cleans up on failure)."""
+    wb = Workbook(write_only=True)
+    try:
+        return _render(wb, spec, out, progress, cancel)
+    except BaseException:
+        for ws in wb.worksheets:  # close the streaming writer and drop its temporary file
+            try:
+                ws.close()
+                ws._writer.cleanup()
+            except Exception:
+                pass
+        raise
+
+
+def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
+    """Write the ledger to ``out`` (a path or a binary file object); return the number of data rows.
+
+    ``progress(done_rows, None, text)`` is called every 1,000 rows; ``cancel()`` returning True
+    raises ``Cancelled`` and leaves no file at ``out``.
+    """
+    ncols = len(spec.columns)
+    ws = wb.create_sheet(title=_sheet_title(spec.title))
+
+    thin = Side(style="thin", color="000000")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    f_title = Font(name="宋体", size=16, bold=True)
+    f_sub = Font(name="宋体", size=10)
+    f_head = Font(name="宋体", size=10, bold=True)
+    f_body = Font(name="宋体", size=10)
+    f_bold = Font(name="宋体", size=10, bold=True)
+    fill_head = PatternFill("solid", fgColor="E6E6E6")
+    fill_group = PatternFill("solid", fgColor="F2F2F2")
+    h_align = {"left": "left", "center": "center", "right": "right"}
+    al_cols = [Alignment(horizontal=h_align[c.align], vertical="center", wrap_text=c.wrap) for c in spec.columns]
+    al_head = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    # Column widths from the same resolution the PDF uses (A4 printable width in mm).
+    table_mm = (297 if spec.orientation == "landscape" else 210) - 24
+    widths_mm = resolve_widths(spec.columns, table_mm, 1.0)
+    for i, w in enumerate(widths_mm, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(4.0, round(w / _MM_PER_CHAR, 1))
+
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    last_col = get_column_letter(ncols)
+    ws.print_title_rows = f"1:{HEADER_ROW}"
+    ws.page_setup.orientation = spec.orientation
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.47
+    ws.page_margins.top = 0.5
+    ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    ws.oddFooter.center.size = 9
+
+    def cell(value, font=f_body, align=None, fill=None, bordered=True):
+        c = WriteOnlyCell(ws, value=value)
+        c.font = font
+        if align is not None:
+            c.alignment = align
+        if fill is not None:
+            c.fill = fill
+        if bordered:
+            c.border = border
+        return c
+
+    # Header rows.
+    merges = [f"A1:{last_col}1"]
+    ws.row_dimensions[1].height = 30
+    ws.append([cell(spec.title, f_title, Alignment(horizontal="center", vertical="center"), bordered=False)])
+    unit = f"填报单位：{spec.unit_name}" if spec.unit_name else ""
+    period = f"统计期间：{spec.period}" if spec.period else ""
+    row2 = [cell(unit, f_sub, Alignment(horizontal="left", vertical="center"), bordered=False)]
+    if ncols >= 2:
+        split = max(1, ncols // 2)
+        row2 += [None] * (split - 1)
+        row2.append(cell(period, f_sub, Alignment(horizontal="right", vertical="center"), bordered=False))
+        if split > 1:
+            merges.append(f"A2:{get_column_letter(split)}2")
+        if ncols > split + 1:
+            merges.append(f"{get_column_letter(split + 1)}2:{last_col}2")
+    else:
+        row2[0].value = f"{unit}  {period}".strip()
+    ws.append(row2)
+    ws.append([cell(c.title, f_head, al_head, fill_head) for c in spec.columns])
+
+    extract = make_extractor(spec.columns, spec.mask_ids)
+    gkey = group_key_fn(spec.group_by)
+    sub_cols = () if spec.subtotals in (False, True, None) else tuple(spec.subtotals)
+    want_sub = bool(spec.subtotals)
+    rownum = HEADER_ROW
+    nrows = 0
+    cur = missing = object()
+    count = 0
+    sums = [0] * ncols
+
+    def subtotal():
+        nonlocal rownum
+        vals = [""] * ncols
+        vals[0] = f"小计：{count} 条"
+        for ci in sub_cols:
+            vals[ci] = sums[ci]
+        ws.append([cell(v, f_bold, al_cols[i]) for i, v in enumerate(vals)])
+        rownum += 1
+
+    for row in spec.rows:
+        if gkey is not None:
+            k = gkey(row)
+            if k != cur:
+                if cur is not missing and want_sub:
+                    subtotal()
+                cur, count, sums = k, 0, [0] * ncols
+                ws.append([cell("" if k is None else str(k), f_bold, Alignment(vertical="center"), fill_group)]
+                          + [cell(None, f_bold, None, fill_group) for _ in range(ncols - 1)])
+                rownum += 1
+                merges.append(f"A{rownum}:{last_col}{rownum}")
+            count += 1
+            for ci in sub_cols:
+                v = row.get(spec.columns[ci].key or spec.columns[ci].title) if hasattr(row, "get") else row[ci]
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    sums[ci] += v
+        texts = extract(row)
+        ws.append([cell(t, f_body, al_cols[i]) for i, t in enumerate(texts)])
+        rownum += 1
+        nrows += 1
+        if nrows % 1000 == 0:
+            if cancel is not None and cancel():
+                raise Cancelled()
+            if progress is not None:
+                progress(nrows, None, f"正在生成 Excel：已写入 {nrows} 行")
+    if gkey is not None and cur is not missing and want_sub:
+        subtotal()
+    if nrows == 0:
+        ws.append([cell(spec.empty_text or "无数据", f_body, Alignment(horizontal="center", vertical="center"))]
+                  + [cell(None) for _ in range(ncols - 1)])
+        rownum += 1
+        merges.append(f"A{rownum}:{last_col}{rownum}")
+    if spec.totals is not None:
+        texts = make_extractor(spec.columns, False)(spec.totals)
+        ws.append([cell(t, f_bold, al_cols[i]) for i, t in enumerate(texts)])
+        rownum += 1
+    for k, note in enumerate(spec.notes):
+        ws.append([cell(("注：" if k == 0 else "　　") + note, f_sub, Alignment(wrap_text=False), bordered=False)])
+        rownum += 1
+    if spec.signature:
+        ws.append([])
+        per = max(1, ncols // len(spec.signature))
+        sig = [None] * ncols
+        for j, label in enumerate(spec.signature):
+            pos = min(j * per, ncols - 1)
+            sig[pos] = cell(f"{label}：" if "日期" not in label else f"{label}：　　年　　月　　日", f_sub,
+                            bordered=False)
+        ws.append(sig)
+        rownum += 2
+    ws.print_area = f"A1:{last_col}{rownum}"
+    for rng in merges:
+        ws.merged_cells.add(rng)
+
+    if cancel is not None and cancel():
+        raise Cancelled()
+    _save_atomic(wb, out)
+    if progress is not None:
+        progress(nrows, nrows, "Excel 已生成")
+    return nrows
+
+
+def _sheet_title(title: str) -> str:
+    bad = '[]:*?/\\'
+    t = "".join("_" if ch in bad else ch for ch in (title or "台账"))
+    return t[:31] or "台账"
+
+
+def _save_atomic(wb, out) -> None:
+    if isinstance(out, (str, os.PathLike)):
+        target = Path(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".part", dir=target.parent)
+        os.close(fd)
+        try:
+            wb.save(tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    else:
+        wb.save(out)

@@ -1,0 +1,181 @@
+"""首页: the core summary tile plus every plugin's ``register_dashboard_widgets`` tile, in a grid."""
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
+                               QWidget)
+
+from shell.contracts import DashboardWidgetSpec
+from shell.ui.errors import error_text
+
+log = logging.getLogger(__name__)
+
+COLUMNS = 3
+CORE_TILE_ID = "core.summary"
+
+
+class Tile(QFrame):
+    """A titled frame around one dashboard widget."""
+
+    def __init__(self, spec: DashboardWidgetSpec, body: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("tile")
+        self.spec = spec
+        self.body = body
+        self.setProperty("tile_id", spec.id)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 14)
+        layout.setSpacing(8)
+        title = QLabel(spec.title)
+        title.setObjectName("tile-title")
+        layout.addWidget(title)
+        layout.addWidget(body, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+
+def _stat(value: str, label: str) -> QWidget:
+    box = QWidget()
+    col = QVBoxLayout(box)
+    col.setContentsMargins(0, 0, 12, 0)
+    col.setSpacing(0)
+    v = QLabel(value)
+    v.setObjectName("stat-value")
+    lab = QLabel(label)
+    lab.setObjectName("stat-label")
+    col.addWidget(v)
+    col.addWidget(lab)
+    return box
+
+
+def _core_summary(app_ctx, parent: QWidget | None = None) -> QWidget:
+    """Scope, community and grid counts and the previous login: useful with no plugin installed."""
+    from shell.clock import format_local
+    from shell.core import areas, auth
+    from shell.core.models import AREA_LEVEL_LABELS
+
+    actor = app_ctx.actor
+    widget = QWidget(parent)
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(8)
+    with app_ctx.service(commit=False) as sctx:
+        if actor.can("core.area.view"):
+            visible = areas.visible_areas(sctx)
+            counts = {lvl: sum(1 for a in visible if a.level == lvl) for lvl in ("community", "grid")}
+            if actor.is_superuser:
+                scope = "全部辖区"
+            else:
+                ids = {int(p.strip("/").split("/")[-1]) for p in actor.scope_paths if p.strip("/")}
+                tops = [a for a in visible if a.id in ids]
+                scope = "、".join(f"{a.name}（{AREA_LEVEL_LABELS.get(a.level, a.level)}）" for a in tops) or "未设置"
+            stats = QHBoxLayout()
+            stats.addWidget(_stat(str(counts["community"]), "个社区"))
+            stats.addWidget(_stat(str(counts["grid"]), "个网格"))
+            stats.addStretch(1)
+            layout.addLayout(stats)
+        else:
+            scope = "（无权查看辖区）"
+        last = auth.previous_login(sctx.session, actor.user_id)
+    previous = format_local(last) if last is not None else "这是您第一次登录"
+    for text in (f"管辖范围：{scope}", f"上次登录：{previous}"):
+        label = QLabel(text)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+    return widget
+
+
+def core_tiles() -> list[DashboardWidgetSpec]:
+    return [DashboardWidgetSpec(id=CORE_TILE_ID, title="辖区概况", factory=_core_summary, order=0, span=1)]
+
+
+def collect_tiles(app_ctx) -> list[tuple[str, DashboardWidgetSpec]]:
+    """(plugin, spec) for every tile the actor may see, core first, then by order and title."""
+    from shell.plugins import call_each
+
+    found: list[tuple[str, DashboardWidgetSpec]] = [("core", t) for t in core_tiles()]
+    if app_ctx.plugin_manager is not None:
+        for plugin, spec in call_each(app_ctx.plugin_manager, "register_dashboard_widgets", ctx=app_ctx):
+            if not isinstance(spec, DashboardWidgetSpec):
+                log.error("插件 %s 的首页磁贴类型不对：%r", plugin, spec)
+                continue
+            found.append((plugin, spec))
+    visible = [(p, s) for p, s in found if s.permission is None or app_ctx.actor.can(s.permission)]
+    return sorted(visible, key=lambda ps: (ps[1].order, ps[1].title))
+
+
+class DashboardPage(QWidget):
+    """The home page. Tiles are built once, when the page is first opened."""
+
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("dashboard")
+        self.app_ctx = app_ctx
+        self.tiles: list[Tile] = []
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget()
+        body.setObjectName("dashboard-body")
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(14)
+
+        heading = QLabel(f"您好，{app_ctx.actor.display_name or app_ctx.actor.username}")
+        heading.setObjectName("page-heading")
+        layout.addWidget(heading)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(14)
+        for c in range(COLUMNS):
+            grid.setColumnStretch(c, 1)
+        row = col = 0
+        specs = collect_tiles(app_ctx)
+        for plugin, spec in specs:
+            span = max(1, min(int(spec.span or 1), COLUMNS))
+            if col + span > COLUMNS:
+                row, col = row + 1, 0
+            tile = Tile(spec, self._build_body(plugin, spec))
+            self.tiles.append(tile)
+            grid.addWidget(tile, row, col, 1, span, Qt.AlignmentFlag.AlignTop)
+            col += span
+            if col >= COLUMNS:
+                row, col = row + 1, 0
+        layout.addLayout(grid)
+
+        self.empty_label: QLabel | None = None
+        if not any(p != "core" for p, _ in specs):
+            self.empty_label = QLabel("还没有业务插件在首页显示内容。\n启用网格管理、志愿服务、党建、应急等插件"
+                                      "（设置 → 插件）后，各业务的统计和待办会出现在这里。")
+            self.empty_label.setObjectName("empty-state")
+            self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.empty_label.setWordWrap(True)
+            layout.addWidget(self.empty_label)
+        layout.addStretch(1)
+
+    def _build_body(self, plugin: str, spec: DashboardWidgetSpec) -> QWidget:
+        try:
+            widget = spec.factory(self.app_ctx, None)
+            if not isinstance(widget, QWidget):
+                raise TypeError(f"磁贴工厂应返回界面部件，实际为 {type(widget).__name__}")
+            return widget
+        except Exception as exc:  # noqa: BLE001 - one broken tile must not empty the home page
+            log.exception("首页磁贴 %s（插件 %s）创建失败", spec.id, plugin)
+            label = QLabel("这一栏暂时无法显示：" + error_text(exc)[1])
+            label.setObjectName("inline-error")
+            label.setWordWrap(True)
+            return label
+
+    def tile(self, tile_id: str) -> Tile | None:
+        return next((t for t in self.tiles if t.spec.id == tile_id), None)
+
+
+def build_dashboard(app_ctx, parent: QWidget | None = None) -> DashboardPage:
+    return DashboardPage(app_ctx, parent)

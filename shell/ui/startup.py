@@ -1,0 +1,495 @@
+"""The start-up dialogs: choose a database, create the first administrator, log in.
+
+Each dialog does its own checking in ``accept()`` and shows errors inline (a red line under the
+form), so a wrong password or a weak one never opens another modal box. The dialogs never call
+``exec()`` themselves; ``shell.ui.app.StartupFlow`` shows them with ``show()`` and reacts to
+``finished``."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QButtonGroup, QDialog, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QRadioButton, QSizePolicy, QVBoxLayout, QWidget)
+
+from shell.config import default_sqlite_path
+from shell.errors import AuthError, JiedaoError
+from shell.ui.errors import error_text
+from shell.ui.icons import icon_path
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "街道工作台"
+
+
+# --- small building blocks ---------------------------------------------------------------------
+def _label(text: str, name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    return label
+
+
+class InlineMessage(QLabel):
+    """The red (or green) line under a form; hidden while empty."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.clear_message()
+
+    def show_error(self, text: str) -> None:
+        self._set("inline-error", text)
+
+    def show_ok(self, text: str) -> None:
+        self._set("inline-ok", text)
+
+    def clear_message(self) -> None:
+        self._set("inline-error", "")
+
+    def _set(self, name: str, text: str) -> None:
+        self.setObjectName(name)
+        self.setText(text)
+        # Object-name selectors are matched on polish; re-polish so the colour follows the kind.
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.setVisible(bool(text))
+
+
+def _logo(size: int = 48) -> QLabel:
+    label = QLabel()
+    label.setPixmap(QPixmap(icon_path("logo")).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                                      Qt.TransformationMode.SmoothTransformation))
+    label.setFixedSize(size, size)
+    return label
+
+
+def _header(title: str, subtitle: str = "") -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setSpacing(14)
+    row.addWidget(_logo(), 0, Qt.AlignmentFlag.AlignTop)
+    texts = QVBoxLayout()
+    texts.setSpacing(2)
+    texts.addWidget(_label(title, "dialog-heading"))
+    if subtitle:
+        texts.addWidget(_label(subtitle, "dialog-subheading"))
+    row.addLayout(texts, 1)
+    return row
+
+
+def _warnings_box(warnings: Iterable[str]) -> list[QLabel]:
+    out = []
+    for text in warnings:
+        label = _label("⚠ " + text, "dialog-warning")
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        out.append(label)
+    return out
+
+
+def _primary(text: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setDefault(True)
+    button.setAutoDefault(True)
+    button.setProperty("primary", True)
+    return button
+
+
+# --- choosing a database -----------------------------------------------------------------------
+class DatabaseChooserDialog(QDialog):
+    """First start (or after a database could not be opened): new local file, existing file, or a
+    PostgreSQL server. ``target`` holds the choice after ``accept``; nothing is opened here."""
+
+    NEW, OPEN, SERVER = "new", "open", "server"
+
+    def __init__(self, parent: QWidget | None = None, error: str = "", target: str | None = None):
+        super().__init__(parent)
+        self.setObjectName("database-chooser")
+        self.setWindowTitle(f"{APP_TITLE} — 选择数据库")
+        self.setMinimumWidth(620)
+        self.target: str = ""
+        self.kind: str = self.NEW
+        self._test_task = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        layout.addLayout(_header("选择数据库", "街道工作台把所有业务数据保存在一个数据库里。单机使用选本地文件；"
+                                              "多台电脑共用请连接街道的 PostgreSQL 服务器。"))
+
+        self.new_radio = QRadioButton("新建本地数据库（单机使用，推荐）")
+        self.open_radio = QRadioButton("打开已有的数据库文件")
+        self.server_radio = QRadioButton("连接局域网数据库服务器（PostgreSQL）")
+        self.group = QButtonGroup(self)
+        for b in (self.new_radio, self.open_radio, self.server_radio):
+            self.group.addButton(b)
+
+        self.new_path = QLineEdit(str(default_sqlite_path()))
+        self.new_browse = QPushButton("浏览…")
+        self.open_path = QLineEdit()
+        self.open_path.setPlaceholderText("选择一个 .sqlite 数据库文件")
+        self.open_browse = QPushButton("浏览…")
+        self.server_url = QLineEdit()
+        self.server_url.setPlaceholderText("postgresql://用户名:密码@192.168.1.10:5432/jiedao")
+        self.test_button = QPushButton("测试连接")
+        self.test_button.setObjectName("test-connection")
+        self.test_result = InlineMessage()
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(6)
+        grid.setColumnMinimumWidth(0, 22)
+        grid.addWidget(self.new_radio, 0, 0, 1, 3)
+        grid.addWidget(self.new_path, 1, 1)
+        grid.addWidget(self.new_browse, 1, 2)
+        grid.addWidget(self.open_radio, 2, 0, 1, 3)
+        grid.addWidget(self.open_path, 3, 1)
+        grid.addWidget(self.open_browse, 3, 2)
+        grid.addWidget(self.server_radio, 4, 0, 1, 3)
+        grid.addWidget(self.server_url, 5, 1)
+        grid.addWidget(self.test_button, 5, 2)
+        grid.addWidget(_label("服务器的密码保存在系统钥匙串中，不写入配置文件。", "hint"), 6, 1, 1, 2)
+        grid.addWidget(self.test_result, 7, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
+        card = QFrame()
+        card.setObjectName("dialog-card")
+        card.setLayout(grid)
+        grid.setContentsMargins(14, 12, 14, 12)
+        layout.addWidget(card)
+
+        self.error = InlineMessage()
+        layout.addWidget(self.error)
+        layout.addStretch(1)  # spare height goes here, not into the error box
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.quit_button = QPushButton("退出")
+        self.ok_button = _primary("打开")
+        self.ok_button.setObjectName("open-database")
+        buttons.addWidget(self.quit_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+
+        self.quit_button.clicked.connect(self.reject)
+        self.ok_button.clicked.connect(self.accept)
+        self.new_browse.clicked.connect(self._browse_new)
+        self.open_browse.clicked.connect(self._browse_open)
+        self.test_button.clicked.connect(self.test_connection)
+        self.group.buttonToggled.connect(lambda *_: self._sync_enabled())
+
+        self.new_radio.setChecked(True)
+        if target:
+            self.set_target(target)
+        if error:
+            self.error.show_error(error)
+        self._sync_enabled()
+
+    def set_target(self, target: str) -> None:
+        """Preselect an earlier choice, e.g. the one that just failed to open."""
+        if "://" in target and not target.startswith("sqlite"):
+            self.server_radio.setChecked(True)
+            self.server_url.setText(target)
+        else:
+            path = target.split("///", 1)[1] if target.startswith("sqlite") and "///" in target else target
+            self.open_radio.setChecked(True)
+            self.open_path.setText(path)
+
+    def _sync_enabled(self) -> None:
+        for radio, widgets in ((self.new_radio, (self.new_path, self.new_browse)),
+                               (self.open_radio, (self.open_path, self.open_browse)),
+                               (self.server_radio, (self.server_url, self.test_button))):
+            for w in widgets:
+                w.setEnabled(radio.isChecked())
+
+    def _browse_new(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "新建数据库文件", self.new_path.text(),
+                                              "数据库文件 (*.sqlite);;所有文件 (*)")
+        if path:
+            self.new_path.setText(path if Path(path).suffix else path + ".sqlite")
+
+    def _browse_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "打开数据库文件", self.open_path.text() or str(Path.home()),
+                                              "数据库文件 (*.sqlite *.sqlite3 *.db);;所有文件 (*)")
+        if path:
+            self.open_path.setText(path)
+
+    def test_connection(self) -> None:
+        """Connect once in the background (a dead server takes seconds to time out)."""
+        from shell.db.engine import check_connection
+        from shell.ui.tasks import run_task
+
+        url = self.server_url.text().strip()
+        self.test_result.clear_message()
+        if "://" not in url:
+            self.test_result.show_error("请先填写服务器地址，例如 postgresql://用户名:密码@192.168.1.10:5432/jiedao")
+            return
+        self.test_button.setEnabled(False)
+
+        def finished() -> None:
+            self.test_button.setEnabled(self.server_radio.isChecked())
+
+        def ok(version: str) -> None:
+            self.test_result.show_ok(f"连接成功：{version}")
+            finished()
+
+        def failed(exc: BaseException) -> None:
+            self.test_result.show_error(error_text(exc)[1])
+            finished()
+
+        self._test_task = run_task(self, "测试连接", lambda progress: check_connection(url), cancellable=False,
+                                   label="正在连接数据库服务器……", on_done=ok, on_error=failed)
+
+    def accept(self) -> None:
+        self.error.clear_message()
+        if self.new_radio.isChecked():
+            raw = self.new_path.text().strip()
+            if not raw:
+                return self.error.show_error("请填写新数据库文件的位置。")
+            path = Path(raw).expanduser()
+            if path.exists():
+                # Never overwrite: offer to open the file that is already there instead.
+                self.open_radio.setChecked(True)
+                self.open_path.setText(str(path))
+                return self.error.show_error(f"文件“{path}”已经存在，不会覆盖它。"
+                                             "如要使用其中的数据，请点“打开”；否则请换一个文件名新建。")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return self.error.show_error(f"无法创建文件夹“{path.parent}”：{exc.strerror or exc}。请换一个位置。")
+            self.kind, self.target = self.NEW, str(path)
+        elif self.open_radio.isChecked():
+            raw = self.open_path.text().strip()
+            if not raw:
+                return self.error.show_error("请选择要打开的数据库文件。")
+            path = Path(raw).expanduser()
+            if not path.is_file():
+                return self.error.show_error(f"找不到文件“{path}”。请检查路径，或点“浏览…”选择。")
+            self.kind, self.target = self.OPEN, str(path)
+        else:
+            url = self.server_url.text().strip()
+            if "://" not in url:
+                return self.error.show_error("请填写服务器地址，例如 postgresql://用户名:密码@192.168.1.10:5432/jiedao")
+            self.kind, self.target = self.SERVER, url
+        super().accept()
+
+
+# --- the first administrator -------------------------------------------------------------------
+class FirstAdminDialog(QDialog):
+    """A new database has no user and no default password: ask for the first administrator."""
+
+    def __init__(self, session_factory, parent: QWidget | None = None, database_label: str = "",
+                 warnings: Iterable[str] = ()):
+        super().__init__(parent)
+        self.setObjectName("first-admin")
+        self.setWindowTitle(f"{APP_TITLE} — 创建管理员")
+        self.setMinimumWidth(520)
+        self.session_factory = session_factory
+        self.username: str = ""
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        layout.addLayout(_header("创建系统管理员", "这是一个新的数据库，还没有任何账号。请设置第一个管理员："
+                                                "他可以添加其他用户、分配角色和管辖范围。系统没有默认密码。"))
+        for w in _warnings_box(warnings):
+            layout.addWidget(w)
+
+        self.username_edit = QLineEdit("admin")
+        self.username_edit.setObjectName("username")
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("display-name")
+        self.name_edit.setPlaceholderText("例如：王晓明")
+        self.password_edit = QLineEdit()
+        self.password_edit.setObjectName("password")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password2_edit = QLineEdit()
+        self.password2_edit.setObjectName("password2")
+        self.password2_edit.setEchoMode(QLineEdit.EchoMode.Password)
+
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        form.addRow("用户名", self.username_edit)
+        form.addRow("姓名", self.name_edit)
+        form.addRow("密码", self.password_edit)
+        form.addRow("再次输入密码", self.password2_edit)
+        form.addRow("", _label("密码至少 8 位，须同时包含字母和数字。请妥善保管，忘记后只能由其他管理员重置。", "hint"))
+        card = QFrame()
+        card.setObjectName("dialog-card")
+        card.setLayout(form)
+        form.setContentsMargins(16, 14, 16, 14)
+        layout.addWidget(card)
+        if database_label:
+            layout.addWidget(_label(f"数据库：{database_label}", "hint"))
+
+        self.error = InlineMessage()
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("取消")
+        self.ok_button = _primary("创建管理员")
+        self.ok_button.setObjectName("create-admin")
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button.clicked.connect(self.accept)
+        self.name_edit.setFocus()
+
+    def accept(self) -> None:
+        from shell.core import auth
+
+        self.error.clear_message()
+        if self.password_edit.text() != self.password2_edit.text():
+            self.password2_edit.clear()
+            self.password2_edit.setFocus()
+            return self.error.show_error("两次输入的密码不一致，请重新输入。")
+        try:
+            with self.session_factory() as session:
+                user = auth.create_first_admin(session, self.username_edit.text(), self.name_edit.text(),
+                                               self.password_edit.text())
+                session.commit()
+                self.username = user.username
+        except JiedaoError as exc:
+            field = getattr(exc, "field", None)
+            target = {"username": self.username_edit, "display_name": self.name_edit,
+                      "password": self.password_edit}.get(field)
+            if target is not None:
+                target.setFocus()
+            return self.error.show_error(exc.message)
+        except Exception as exc:  # noqa: BLE001 - a lost connection must not close the app
+            log.exception("创建管理员失败")
+            return self.error.show_error(error_text(exc)[1])
+        super().accept()
+
+
+# --- logging in --------------------------------------------------------------------------------
+class LoginDialog(QDialog):
+    """Username and password; Enter submits. After ``accept``: ``actor``, ``unit_name``, ``role_titles``.
+    ``done(CHANGE_DATABASE)`` when the user wants another database."""
+
+    CHANGE_DATABASE = 2
+
+    def __init__(self, session_factory, parent: QWidget | None = None, username: str = "",
+                 labels: dict[str, str] | None = None, database_label: str = "", is_demo: bool = False,
+                 warnings: Iterable[str] = ()):
+        super().__init__(parent)
+        self.setObjectName("login")
+        self.setWindowTitle(f"{APP_TITLE} — 登录")
+        self.setMinimumWidth(460)
+        self.session_factory = session_factory
+        self.labels = labels or {}
+        self.actor = None
+        self.role_titles: list[str] = []
+        self.unit_name = self._load_unit_name()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 22)
+        layout.setSpacing(12)
+        layout.addLayout(_header(APP_TITLE, self.unit_name or "街道综合业务工作平台"))
+        if is_demo:
+            demo = _label("演示数据库：其中的人员和数据都是虚构的。可用 admin、street_staff、community_staff、"
+                          "grid_worker 等演示账号登录。", "dialog-warning")
+            demo.setObjectName("dialog-warning")
+            layout.addWidget(demo)
+        for w in _warnings_box(warnings):
+            layout.addWidget(w)
+
+        self.username_edit = QLineEdit(username)
+        self.username_edit.setObjectName("username")
+        self.username_edit.setPlaceholderText("用户名")
+        self.password_edit = QLineEdit()
+        self.password_edit.setObjectName("password")
+        self.password_edit.setPlaceholderText("密码")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        form.addRow("用户名", self.username_edit)
+        form.addRow("密码", self.password_edit)
+        card = QFrame()
+        card.setObjectName("dialog-card")
+        card.setLayout(form)
+        form.setContentsMargins(16, 14, 16, 14)
+        layout.addWidget(card)
+
+        self.error = InlineMessage()
+        layout.addWidget(self.error)
+
+        buttons = QHBoxLayout()
+        self.change_db_button = QPushButton("更换数据库…")
+        self.change_db_button.setAutoDefault(False)
+        self.quit_button = QPushButton("退出")
+        self.quit_button.setAutoDefault(False)
+        self.ok_button = _primary("登录")
+        self.ok_button.setObjectName("login-button")
+        buttons.addWidget(self.change_db_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.quit_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+        if database_label:
+            layout.addWidget(_label(database_label, "hint"))
+
+        self.ok_button.clicked.connect(self.accept)
+        self.quit_button.clicked.connect(self.reject)
+        self.change_db_button.clicked.connect(lambda: self.done(self.CHANGE_DATABASE))
+        (self.password_edit if username else self.username_edit).setFocus()
+
+    def _load_unit_name(self) -> str:
+        from shell.core import settings
+
+        try:
+            with self.session_factory() as session:
+                return str(settings.core(session, "core.unit_name") or "")
+        except Exception:  # noqa: BLE001 - the heading is a nicety; login reports real faults
+            log.warning("读取单位名称失败", exc_info=True)
+            return ""
+
+    def accept(self) -> None:
+        from shell.core import auth
+
+        self.error.clear_message()
+        username = self.username_edit.text().strip()
+        if not username:
+            self.username_edit.setFocus()
+            return self.error.show_error("请输入用户名。")
+        if not self.password_edit.text():
+            # Enter in the username field (the default button fires) just moves on to the password.
+            if not self.username_edit.hasFocus():
+                self.error.show_error("请输入密码。")
+            self.password_edit.setFocus()
+            return None
+        try:
+            self.actor = auth.login(self.session_factory, username, self.password_edit.text(), labels=self.labels)
+        except AuthError as exc:
+            self.password_edit.clear()
+            self.password_edit.setFocus()
+            return self.error.show_error(exc.message)
+        except Exception as exc:  # noqa: BLE001 - e.g. the server went away: say so, stay open
+            log.exception("登录失败")
+            from sqlalchemy.exc import DBAPIError
+
+            if isinstance(exc, DBAPIError):
+                from shell.db.engine import explain
+
+                exc = explain(exc)
+            return self.error.show_error(error_text(exc)[1])
+        self.role_titles = self._load_role_titles()
+        super().accept()
+
+    def _load_role_titles(self) -> list[str]:
+        # Shown in the status bar; read here because login already holds the user's row.
+        from shell.core.auth import role_titles
+
+        try:
+            with self.session_factory() as session:
+                return role_titles(session, self.actor.user_id)
+        except Exception:  # noqa: BLE001
+            log.warning("读取角色失败", exc_info=True)
+            return []

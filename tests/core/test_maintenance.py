@@ -1,0 +1,50 @@
+import pytest
+from sqlalchemy import select, text
+
+from shell.config import split_password
+from shell.core import maintenance
+from shell.core.context import Actor
+from shell.core.models import AuditLog
+from shell.db.engine import make_engine
+from shell.errors import DatabaseError, PermissionDenied
+from tests.core.helpers import admin
+
+
+def test_split_password_really_drops_it():
+    without, password = split_password("postgresql://clerk:s3cret@192.0.2.1:5432/jiedao")
+    assert password == "s3cret" and "s3cret" not in without and without.startswith("postgresql://clerk@")
+    assert split_password("/home/a/jiedao.sqlite") == ("/home/a/jiedao.sqlite", None)
+
+
+def test_backup_and_restore_roundtrip_with_audit(sqlite_db, tmp_path):
+    actor = admin(sqlite_db)
+    path = sqlite_db.url.database
+    copy = maintenance.backup_file(actor, path, tmp_path / "bk")
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("UPDATE core_users SET display_name = '备份后改的'"))
+    sqlite_db.dispose()
+    safety = maintenance.restore_file(actor, path, copy, tmp_path / "safety")
+    assert safety.exists()
+    engine = make_engine(path)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM core_users")).scalar() == "管理员"
+    with make_engine(safety).connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM core_users")).scalar() == "备份后改的"
+    from sqlalchemy.orm import Session
+    with Session(engine) as s:
+        last = s.scalar(select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
+        assert last.action == "restore" and last.actor_name == "管理员" and copy.name in last.summary
+    engine.dispose()
+
+
+def test_restore_refuses_junk_and_needs_permission(sqlite_db, tmp_path):
+    actor = admin(sqlite_db)
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    before = open(sqlite_db.url.database, "rb").read()
+    with pytest.raises(DatabaseError, match="不是街道工作台的数据库备份"):
+        maintenance.restore_file(actor, sqlite_db.url.database, junk)
+    assert open(sqlite_db.url.database, "rb").read() == before
+    clerk = Actor(user_id=99, username="clerk", display_name="办事员", permissions=frozenset({"core.area.view"}))
+    with pytest.raises(PermissionDenied):
+        maintenance.backup_file(clerk, sqlite_db.url.database, tmp_path)
