@@ -56,6 +56,9 @@ def run_app(database: str | None = None) -> int:
     except ImportError as exc:
         raise CliError(f"无法启动桌面程序：{exc}。\n请确认已安装 PySide6（pip install -e .），"
                        "Linux 上还需要 Qt 的系统库（见 README 的 apt-get 一行）。") from None
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if getattr(h, "_jiedao_cli", False)]:
+        root.removeHandler(h)  # the app configures its own logging
     return int(_run_app(database=database) or 0)
 
 
@@ -110,18 +113,28 @@ def _sqlite_uri(path: Path, mode: str = "ro") -> str:
 
 
 def _raw_target(args: argparse.Namespace) -> str:
-    """--url, --db, JIEDAO_DATABASE_URL, the desktop's configured database, the default file."""
+    """--url, --db, JIEDAO_DATABASE_URL, the desktop's configured database, the default file; a
+    server URL without a password gets the one kept in the system keyring."""
     from shell.config import LocalConfig, database_from_env, default_sqlite_path, with_stored_password
 
-    raw = (getattr(args, "url", None) or getattr(args, "db", None) or database_from_env()
-           or LocalConfig.load().database or str(default_sqlite_path()))
+    raw = (getattr(args, "url", None) or getattr(args, "db", None)
+           or getattr(args, "open_url", None) or getattr(args, "open_db", None)  # jiedao --db X db status
+           or database_from_env() or LocalConfig.load().database or str(default_sqlite_path()))
+    _url(raw)  # refuse a malformed address before anything else reads it
     return with_stored_password(raw)
 
 
 def _url(raw: str):
     from shell.db.engine import normalize_url
+    from shell.errors import DatabaseError
 
-    return normalize_url(raw)
+    try:
+        return normalize_url(raw)
+    except (ValueError, TypeError) as exc:  # e.g. a port that is not a number
+        raise DatabaseError(
+            f"数据库地址格式不正确：{raw}（{exc}）\n"
+            "应为 postgresql://用户名@服务器地址:5432/数据库名，或一个 SQLite 文件路径。"
+        ) from None
 
 
 def _sqlite_file(url) -> Path | None:
@@ -194,7 +207,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from shell.core.demo import create_demo
     from shell.core.models import Area, User
 
-    raw = args.url or args.db or str(data_dir() / DEMO_FILENAME)
+    raw = args.url or args.db or args.open_url or args.open_db or str(data_dir() / DEMO_FILENAME)
     target: Any = raw
     if "://" in raw:
         target = _url(raw)
@@ -231,7 +244,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_db_status(args: argparse.Namespace) -> int:
-    from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.exc import DBAPIError
 
@@ -264,11 +276,6 @@ def cmd_db_status(args: argparse.Namespace) -> int:
         raise DatabaseError(f"无法读取数据库文件“{path}”：{exc}") from None
     finally:
         engine.dispose()
-    script = ScriptDirectory.from_config(cfg)
-    branches = {}
-    for rev in state.current - state.unknown:
-        labels = script.get_revision(rev).branch_labels
-        branches[rev] = "、".join(sorted(labels)) if labels else ""
     _out(f"数据库：{_label(url)}")
     _out(f"当前版本：{_revs(state.current)}")
     _out(f"本程序的最新版本：{_revs(state.heads)}")
@@ -282,7 +289,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
         _out("状态：空数据库，尚未初始化。请运行 jiedao db init（或 jiedao db upgrade）。")
         return 1
     if not state.up_to_date:
-        _out(f"状态：需要升级（缺少 {_revs(state.heads - state.current)}）。请运行 jiedao db upgrade。")
+        _out(f"状态：需要升级（缺少 {_revs(state.heads - state.applied)}）。请运行 jiedao db upgrade。")
         return 1
     _out("状态：已是最新")
     return 0
@@ -368,7 +375,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _online_copy(src_path: Path, dst_path: Path) -> None:
+def _online_copy(src_path: Path, dst_path: Path, what: str = "备份") -> None:
     """SQLite's online backup (consistent even while the app writes) into a new file."""
     from shell.errors import DatabaseError
 
@@ -387,7 +394,7 @@ def _online_copy(src_path: Path, dst_path: Path) -> None:
         os.replace(tmp, dst_path)
     except (sqlite3.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
-        raise DatabaseError(f"备份失败：{exc}") from None
+        raise DatabaseError(f"{what}失败：{exc}") from None
 
 
 def _verify_jiedao_file(path: Path, pm=None) -> set[str]:
@@ -502,7 +509,7 @@ def _restore_into(source: Path, target: Path) -> None:
             raise DatabaseError(f"数据库“{target}”正被其他程序使用，请先关闭街道工作台后再恢复。") from None
     # Corrupt target: write a fresh copy beside it and swap the file (sidecars of the old file go).
     tmp = target.with_name(target.name + ".restore")
-    _online_copy(source, tmp)
+    _online_copy(source, tmp, "恢复")
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     os.replace(tmp, target)
@@ -692,7 +699,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 # --- argument parsing ---------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
-    """argparse with Chinese framing of its usage errors (exit 2, no traceback)."""
+    """argparse with Chinese help and usage errors (exit 2, no traceback)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示帮助并退出")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -722,7 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="街道工作台（Jiedao）：不带参数时打开桌面程序；子命令用于演示数据、数据库维护、插件和导入导出。",
         epilog=DB_HELP + f" 以用户身份操作的命令从环境变量 {PASSWORD_ENV} 或提示读取密码。",
     )
-    parser.add_argument("--version", action="version", version=f"街道工作台 {__version__}")
+    parser.add_argument("--version", action="version", version=f"街道工作台 {__version__}", help="显示版本号并退出")
     g = parser.add_mutually_exclusive_group()
     g.add_argument("--db", dest="open_db", metavar="文件", help="打开桌面程序时使用的 SQLite 数据库文件")
     g.add_argument("--url", dest="open_url", metavar="地址", help="打开桌面程序时使用的数据库地址")
@@ -805,23 +817,27 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def _setup_logging(debug: bool) -> None:
+def _setup_logging(debug: bool) -> logging.Handler | None:
+    """Show warnings (plugin failures …) on stderr while a command runs; removed again afterwards so
+    an in-process caller's logging is left as it was."""
     root = logging.getLogger()
     if any(getattr(h, "_jiedao_cli", False) for h in root.handlers):
-        return
+        return None
     handler = _StderrHandler()
     handler._jiedao_cli = True  # type: ignore[attr-defined]
     if not debug:
         handler.setFormatter(_ShortFormatter())
     handler.setLevel(logging.WARNING)
     root.addHandler(handler)
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get(DEBUG_ENV) == "1"
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    _setup_logging(debug)
+    # The desktop app sets up its own logging.
+    handler = _setup_logging(debug) if args.func is not cmd_open else None
     from shell.errors import JiedaoError
 
     try:
@@ -837,6 +853,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _err(f"错误：程序内部错误（{type(exc).__name__}: {exc}）。设置环境变量 {DEBUG_ENV}=1 后重试可看到详细信息。")
         return 1
+    finally:
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover
