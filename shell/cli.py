@@ -24,8 +24,6 @@ from typing import Any, Sequence
 PASSWORD_ENV = "JIEDAO_PASSWORD"
 DEBUG_ENV = "JIEDAO_DEBUG"
 DEMO_FILENAME = "jiedao-demo.sqlite"
-# Tables every Jiedao database has; a file without them is not restored over a database.
-CORE_TABLES = ("alembic_version", "core_areas", "core_users", "core_roles", "core_settings", "core_audit_log")
 
 
 class CliError(Exception):
@@ -106,10 +104,6 @@ def _read_password(prompt: str = "密码：", confirm: bool = False) -> str:
     if confirm and getpass.getpass("再次输入密码：") != password:
         raise CliError("两次输入的密码不一致，请重新运行。")
     return password
-
-
-def _sqlite_uri(path: Path, mode: str = "ro") -> str:
-    return f"{path.resolve().as_uri()}?mode={mode}"
 
 
 def _raw_target(args: argparse.Namespace) -> str:
@@ -235,6 +229,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _out("演示用户（密码均为下面这一个；只有演示数据库有预设密码）：")
         _out(_table(("用户名", "姓名", "角色", "管辖范围"), rows))
         _out(f"密码：{args.password}")
+        for plugin, error in sorted(db.seed_errors.items()):
+            _err(f"警告：插件“{plugin}”没有生成演示数据（{error}）；演示数据库的其余部分可以正常使用。")
     finally:
         db.dispose()
     if args.no_open:
@@ -247,6 +243,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.exc import DBAPIError
 
+    from shell.db.backup import sqlite_uri
     from shell.db.engine import explain, make_engine
     from shell.db.migrate import alembic_config, plugin_branches, schema_state
     from shell.errors import DatabaseError
@@ -258,7 +255,7 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     if path is not None:
         _require_existing_file(url)
         _check_sqlite_header(path)
-        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(_sqlite_uri(path), uri=True))
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(sqlite_uri(path), uri=True))
     else:
         engine = make_engine(url)
     try:
@@ -296,16 +293,11 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 
 
 def _check_sqlite_header(path: Path) -> None:
+    from shell.db.backup import SQLITE_MAGIC, read_header
     from shell.errors import DatabaseError
 
-    if path.is_dir():
-        raise DatabaseError(f"“{path}”是一个文件夹，不是数据库文件。")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise DatabaseError(f"无法读取文件“{path}”：{exc.strerror or exc}") from None
-    if head and head != b"SQLite format 3\x00":
+    head = read_header(path)
+    if head and head != SQLITE_MAGIC:  # an empty file is an empty database
         raise DatabaseError(f"文件“{path}”不是有效的数据库，或已经损坏。请用 jiedao db restore 从备份恢复。")
 
 
@@ -343,6 +335,7 @@ def _pg_dump_command(url, out: str | None) -> str:
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
+    from shell.db.backup import copy_sqlite, verify_jiedao_file
     from shell.db.migrate import backup_sqlite
     from shell.errors import DatabaseError
 
@@ -356,87 +349,29 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         )
     _require_existing_file(url)
     _check_sqlite_header(path)
-    _verify_jiedao_file(path)
+    verify_jiedao_file(path)
     if args.out:
         out = Path(args.out).expanduser().resolve()
         if out.exists():
             raise CliError(f"文件“{out}”已存在，为免覆盖请换一个文件名。")
         if not out.parent.is_dir():
             raise CliError(f"文件夹不存在：{out.parent}")
-        _online_copy(path, out)
-    else:
-        try:
+    try:
+        if args.out:
+            copy_sqlite(path, out)
+        else:
             out = backup_sqlite(path, label="手动备份")
-        except (sqlite3.Error, OSError) as exc:
-            raise DatabaseError(f"备份失败：{exc}") from None
-    _verify_jiedao_file(out)
+    except (sqlite3.Error, OSError) as exc:
+        raise DatabaseError(f"备份失败：{exc}") from None
+    verify_jiedao_file(out)
     _out(f"已备份 {_label(url)}")
     _out(f"备份文件：{out}（{out.stat().st_size // 1024} KB）")
     return 0
 
 
-def _online_copy(src_path: Path, dst_path: Path, what: str = "备份") -> None:
-    """SQLite's online backup (consistent even while the app writes) into a new file."""
-    from shell.errors import DatabaseError
-
-    tmp = dst_path.with_name(dst_path.name + ".part")
-    tmp.unlink(missing_ok=True)
-    try:
-        src = sqlite3.connect(_sqlite_uri(src_path), uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        os.replace(tmp, dst_path)
-    except (sqlite3.Error, OSError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise DatabaseError(f"{what}失败：{exc}") from None
-
-
-def _verify_jiedao_file(path: Path, pm=None) -> set[str]:
-    """Open ``path`` read-only and check it is an intact Jiedao database; return its revisions."""
-    from shell.errors import DatabaseError
-
-    if not path.exists():
-        raise DatabaseError(f"文件不存在：{path}")
-    _check_sqlite_header(path)
-    bad = f"文件“{path}”不是有效的街道工作台数据库"
-    try:
-        con = sqlite3.connect(_sqlite_uri(path), uri=True)
-        try:
-            check = con.execute("PRAGMA quick_check").fetchone()
-            if not check or check[0] != "ok":
-                raise DatabaseError(f"{bad}：文件已损坏（{check[0] if check else '无法检查'}）。")
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            missing = [t for t in CORE_TABLES if t not in tables]
-            if missing:
-                raise DatabaseError(f"{bad}：缺少数据表 {'、'.join(missing)}。")
-            revs = {r[0] for r in con.execute("SELECT version_num FROM alembic_version")}
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"{bad}（{exc}）。") from None
-    if not revs:
-        raise DatabaseError(f"{bad}：没有版本记录。")
-    if pm is not None:
-        from alembic.script import ScriptDirectory
-
-        from shell.db.migrate import alembic_config, plugin_branches
-
-        known = {r.revision for r in ScriptDirectory.from_config(alembic_config(plugin_branches(pm))).walk_revisions()}
-        unknown = revs - known
-        if unknown:
-            raise DatabaseError(f"备份“{path}”来自更新版本的街道工作台（版本 {_revs(unknown)}），本程序无法使用它。"
-                                "请先升级本机的街道工作台。")
-    return revs
-
-
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    from shell.db.migrate import backup_sqlite
+    from shell.db.backup import check_backup_file, restore_sqlite
+    from shell.db.migrate import plugin_branches
     from shell.errors import DatabaseError
 
     url = _url(_raw_target(args))
@@ -448,11 +383,10 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
             "PostgreSQL 服务器上的数据库请用 pg_restore 从 pg_dump 的备份恢复：\n"
             f'  pg_restore --clean --if-exists --dbname="{plain}" "{source}"'
         )
-    if not source.exists():
-        raise DatabaseError(f"备份文件不存在：{source}")
-    if target.exists() and source.samefile(target):
+    if target.exists() and source.exists() and source.samefile(target):
         raise CliError("备份文件就是当前数据库本身，无需恢复。")
-    revs = _verify_jiedao_file(source, make_pm())
+    branches = plugin_branches(make_pm())
+    check_backup_file(source, branches)  # refuse before asking, not after
     if not args.yes:
         if not _isatty():
             raise CliError("恢复会用备份替换当前数据库的全部内容。非交互运行时请加 --yes 确认。")
@@ -460,59 +394,12 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes", "是"):
             _out("已取消，未做任何改动。")
             return 1
-    safety = None
-    if target.exists():
-        try:
-            safety = backup_sqlite(target, label="恢复前")
-        except (sqlite3.Error, OSError):
-            # The current file may be the broken one we are replacing: keep its raw bytes instead.
-            import shutil
-
-            folder = target.parent / "backups"
-            folder.mkdir(parents=True, exist_ok=True)
-            safety = folder / f"{target.stem}-恢复前-原样-{datetime.now():%Y%m%d-%H%M%S}{target.suffix or '.sqlite'}"
-            shutil.copy2(target, safety)
-            for suffix in ("-wal", "-shm"):
-                side = Path(str(target) + suffix)
-                if side.exists():
-                    shutil.copy2(side, Path(str(safety) + suffix))
-    _restore_into(source, target)
-    _verify_jiedao_file(target)
+    result = restore_sqlite(target, source, branches)
     _out(f"已从备份恢复：{source}")
-    _out(f"数据库：{target}（版本 {_revs(revs)}）")
-    if safety is not None:
-        _out(f"恢复前的数据库已另存为：{safety}")
+    _out(f"数据库：{target}（版本 {_revs(result.revisions)}）")
+    if result.safety is not None:
+        _out(f"恢复前的数据库已另存为：{result.safety}")
     return 0
-
-
-def _restore_into(source: Path, target: Path) -> None:
-    """Copy ``source`` into ``target`` with SQLite's backup API: one transaction on the target, so
-    readers never see half a database and the target's WAL stays consistent. A target that is not a
-    readable database is replaced as a file instead."""
-    from shell.errors import DatabaseError
-
-    try:
-        src = sqlite3.connect(_sqlite_uri(source), uri=True)
-        try:
-            dst = sqlite3.connect(target, timeout=10)
-            try:
-                dst.execute("PRAGMA schema_version").fetchone()  # fails on a corrupt target
-                src.backup(dst)
-                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        return
-    except sqlite3.DatabaseError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise DatabaseError(f"数据库“{target}”正被其他程序使用，请先关闭街道工作台后再恢复。") from None
-    # Corrupt target: write a fresh copy beside it and swap the file (sidecars of the old file go).
-    tmp = target.with_name(target.name + ".restore")
-    _online_copy(source, tmp, "恢复")
-    for suffix in ("-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    os.replace(tmp, target)
 
 
 def cmd_db_init(args: argparse.Namespace) -> int:

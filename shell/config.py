@@ -100,12 +100,17 @@ def store_password(raw_without_password: str, password: str) -> bool:
 
 
 def with_stored_password(raw: str) -> str:
-    """Add the keyring's password to a server URL that has none."""
+    """Add the keyring's password to a server URL that has none. A malformed URL comes back as it
+    is: opening it later says in Chinese what is wrong with it, which a traceback here would not."""
     if "://" not in raw:
         return raw
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    url = make_url(raw)
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError, TypeError):  # e.g. "postgresql://a@host:abc/db"
+        return raw
     if url.password is not None or url.get_backend_name() == "sqlite":
         return raw
     try:

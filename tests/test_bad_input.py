@@ -19,6 +19,7 @@ import tests.testplugin as testplugin
 from shell.core.database import open_database
 from shell.core.demo import create_demo
 from shell.db.engine import check_connection, normalize_url
+from shell.db.backup import sqlite_uri
 from shell.errors import DatabaseError, SchemaTooNew
 from shell.plugins import make_plugin_manager
 
@@ -271,7 +272,7 @@ def test_startup_upgrade_backs_up_first(existing_db):
     finally:
         db.dispose()
 
-    con = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    con = sqlite3.connect(sqlite_uri(backup), uri=True)
     try:
         assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0001"}
         assert con.execute("SELECT count(*) FROM core_users").fetchone()[0] == users

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from shell import cli
+from shell import cli, hookimpl
+from shell.contracts import PluginInfo
 from shell.core import auth, settings
 from shell.core.database import open_database
 from shell.core.models import Area, AuditLog
@@ -111,6 +112,57 @@ def test_demo_refuses_existing_file_without_force(demo_file, capsys):
 def test_demo_refuses_weak_password(tmp_path, capsys):
     code, _, err = run(capsys, "demo", "--db", tmp_path / "w.sqlite", "--no-open", "--password", "123")
     assert code == 2 and is_error(err)
+
+
+def test_demo_scopes_are_the_first_community_and_its_first_grid(tmp_path):
+    # medium: 12 communities of 8 grids, so ids reach two digits and "/1/12/" < "/1/2/" as text.
+    from shell.core.demo import create_demo
+    from shell.core.models import User
+
+    db = create_demo(tmp_path / "m.sqlite", scale="medium")
+    try:
+        with db.session_factory() as s:
+            community = s.get(Area, s.scalar(select(User.area_id).where(User.username == "community_staff")))
+            grid = s.get(Area, s.scalar(select(User.area_id).where(User.username == "grid_worker")))
+            assert community.name == "和平里社区" and community.sort_order == 0
+            assert grid.name == "第一网格" and grid.parent_id == community.id
+    finally:
+        db.dispose()
+
+
+class _FailingSeed:
+    """A plugin whose demo data cannot be made."""
+
+    __name__ = "failseed"
+
+    @staticmethod
+    @hookimpl
+    def plugin_info():
+        return PluginInfo(name="failseed", title="坏演示", version="1.0")
+
+    @staticmethod
+    @hookimpl
+    def seed_demo(session, scale, rng):
+        raise RuntimeError("演示数据坏了")
+
+
+def test_demo_warns_about_plugins_that_failed_to_seed(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "make_pm", lambda disabled=(): make_plugin_manager(
+        builtins=["tests.testplugin"], extra=[_FailingSeed], entry_points=False))
+    code, out, err = run(capsys, "demo", "--db", tmp_path / "d.sqlite", "--no-open")
+    assert code == 0, err  # the demo is usable without that plugin's data
+    assert "已创建演示数据库" in out
+    assert "警告：插件“failseed”没有生成演示数据（RuntimeError: 演示数据坏了）" in err
+    assert _notes(tmp_path / "d.sqlite") == 12  # the other plugin still seeded
+
+    from shell.core.demo import create_demo
+
+    db = create_demo(tmp_path / "e.sqlite", pm=make_plugin_manager(builtins=[], extra=[_FailingSeed],
+                                                                  entry_points=False))
+    try:
+        assert db.seed_errors == {"failseed": "RuntimeError: 演示数据坏了"}
+    finally:
+        db.dispose()
 
 
 # --- db -----------------------------------------------------------------------------------------
@@ -237,6 +289,39 @@ def test_restore_over_corrupt_database(demo_file, tmp_path, capsys):
     assert code == 0, err
     assert run(capsys, "db", "status", "--db", demo_file)[0] == 0
     assert list((tmp_path / "backups").glob("demo-恢复前-*"))  # the broken file was kept too
+
+
+def test_backup_and_restore_in_a_folder_with_uri_characters(tmp_path, capsys):
+    folder = tmp_path / "备份 #1 ?%"
+    folder.mkdir()
+    db = folder / "街道.sqlite"
+    assert run(capsys, "demo", "--db", db, "--no-open")[0] == 0
+    code, out, err = run(capsys, "db", "backup", "--db", db)
+    assert code == 0, err
+    copy = next((folder / "backups").glob("街道-手动备份-*.sqlite"))
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE core_areas SET name = '改名后的街道' WHERE level = 'street'")
+    code, out, err = run(capsys, "db", "restore", "--db", db, copy, "--yes")
+    assert code == 0, err
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT name FROM core_areas WHERE level = 'street'").fetchone()[0] == "青石街道"
+    assert run(capsys, "db", "status", "--db", db)[0] == 0  # a working, current database
+
+
+def test_restore_refuses_backup_from_a_newer_program(demo_file, tmp_path, capsys):
+    newer = tmp_path / "newer.sqlite"
+    shutil.copy(demo_file, newer)
+    with sqlite3.connect(newer) as con:
+        con.execute("INSERT INTO alembic_version VALUES ('ffff00001234')")
+    before = demo_file.read_bytes()
+    code, _, err = run(capsys, "db", "restore", "--db", demo_file, newer, "--yes")
+    assert code == 2 and "更新版本" in err and "ffff00001234" in err
+    assert demo_file.read_bytes() == before and not (tmp_path / "backups").exists()
+
+
+def test_restore_refuses_the_database_itself(demo_file, capsys):
+    code, _, err = run(capsys, "db", "restore", "--db", demo_file, demo_file, "--yes")
+    assert code == 2 and "就是当前数据库本身" in err
 
 
 def test_db_init_creates_first_admin_once(tmp_path, capsys, monkeypatch):

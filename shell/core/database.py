@@ -56,6 +56,7 @@ class Database:
     upgrade: UpgradeResult | None = None
     is_demo: bool = False
     warnings: list[str] = field(default_factory=list)
+    seed_errors: dict[str, str] = field(default_factory=dict)  # demo only: {plugin: why seed_demo failed}
 
     @property
     def is_sqlite(self) -> bool:

@@ -61,8 +61,10 @@ DEMO_PEOPLE = {"admin": "管理员", "street_staff": "王街道", "community_sta
 
 
 def seed_users(session, street: Area, password: str) -> list[User]:
-    community = session.scalar(select(Area).where(Area.level == "community").order_by(Area.path))
-    grid = session.scalar(select(Area).where(Area.level == "grid", Area.parent_id == community.id).order_by(Area.path))
+    # The first created, not the smallest path: as text "/1/12/" sorts before "/1/2/".
+    community = session.scalar(select(Area).where(Area.level == "community").order_by(Area.sort_order, Area.id))
+    grid = session.scalar(select(Area).where(Area.level == "grid", Area.parent_id == community.id)
+                          .order_by(Area.sort_order, Area.id))
     scope_for = {"community_staff": community, "grid_worker": grid}
     users = []
     hashed = auth.hash_password(password)
@@ -96,7 +98,9 @@ def seed_plugins(session, pm, scale: str, rng: random.Random) -> dict[str, str]:
 
 def create_demo(target: str | Path, scale: str = "small", password: str = DEFAULT_PASSWORD, pm=None,
                 seed: int = 20261122, force: bool = False) -> Database:
-    """Create a demo database at ``target`` (a SQLite path or URL of an empty database)."""
+    """Create a demo database at ``target`` (a SQLite path or URL of an empty database). Plugins
+    whose ``seed_demo`` failed are in the result's ``seed_errors`` ({plugin: error}); the demo is
+    usable without their data, so this does not raise."""
     if scale not in SCALES:
         raise DatabaseError(f"未知的规模“{scale}”：可选 small、medium、large。")
     text_target = str(target)
@@ -121,8 +125,8 @@ def create_demo(target: str | Path, scale: str = "small", password: str = DEFAUL
         seed_users(session, street, password)
         settings.set_flag(session, settings.DEMO_FLAG, True)
         settings.set_flag(session, "core.unit_name", f"{street.name}办事处")
-        if pm is not None:
-            seed_plugins(session, pm, scale, rng)
+        seed_errors = seed_plugins(session, pm, scale, rng) if pm is not None else {}
         session.commit()
     db.is_demo = True
+    db.seed_errors = seed_errors
     return db

@@ -1,58 +1,233 @@
-"""Restoring a SQLite database from a backup file (no Qt): check the backup, keep a safety copy of
-the current file, then copy page by page with SQLite's online backup (WAL stays consistent)."""
+"""Backing up and restoring a SQLite database file (no Qt, no plugins): the one implementation the
+CLI (``jiedao db backup|restore``) and the settings page (through ``shell.core.maintenance``) share.
+
+A restore refuses a source that is not an intact Jiedao database of a version this program knows,
+keeps a safety copy of the current file first, then copies with SQLite's backup API in one
+transaction (readers never see half a database, the target's WAL stays consistent)."""
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Iterable
 
-from shell.db.migrate import backup_sqlite
+from shell.contracts import MigrationBranch
 from shell.errors import DatabaseError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# Tables every Jiedao database has; a file without them is not restored over a database.
+CORE_TABLES = ("alembic_version", "core_areas", "core_users", "core_roles", "core_settings", "core_audit_log")
+UNTOUCHED = "当前数据库未被改动。"
+BUSY_TIMEOUT = 10  # seconds to wait for another program's write lock before giving up
 
 
-def check_backup_file(path: Path) -> None:
-    """Refuse what is not a sound SQLite database, before anything is overwritten."""
-    if not path.is_file():
-        raise DatabaseError(f"找不到备份文件：{path}")
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    if head != SQLITE_MAGIC:
-        raise DatabaseError(f"“{path.name}”不是街道工作台的数据库备份（文件格式不对）。当前数据库未被改动。")
+def sqlite_uri(path: str | os.PathLike, mode: str = "ro") -> str:
+    """A ``file:`` URI that survives ?, # and % in the path (an f-string ``file:{path}`` does not)."""
+    return f"{Path(path).resolve().as_uri()}?mode={mode}"
+
+
+def _errname(exc: sqlite3.Error) -> str:
+    return getattr(exc, "sqlite_errorname", "") or ""
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return _errname(exc).startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text or "busy" in text
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return (_errname(exc).startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+            or "not a database" in text or "malformed" in text)
+
+
+def _stop_when_busy(status: int, remaining: int, total: int) -> None:
+    """Progress callback of ``Connection.backup``: Python retries a busy step forever, so give up
+    once SQLite's busy timeout has already run out instead of hanging on a database in use."""
+    if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        raise sqlite3.OperationalError("database is locked")
+
+
+def known_revisions(branches: Iterable[MigrationBranch]) -> set[str]:
+    """Every Alembic revision of the core branch and of ``branches`` (the plugins' branches)."""
+    from alembic.script import ScriptDirectory
+
+    from shell.db.migrate import alembic_config
+
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config(branches)).walk_revisions()}
+
+
+def read_header(path: Path, what: str = "数据库") -> bytes:
+    """The first 16 bytes (b"" for an empty file); a folder or an unreadable file is refused."""
+    if path.is_dir():
+        raise DatabaseError(f"“{path}”是一个文件夹，不是{what}文件。")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            result = conn.execute("PRAGMA quick_check(1)").fetchone()
-            has_users = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='core_users'").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"备份文件“{path.name}”无法读取（{exc}）。当前数据库未被改动。") from None
-    if not result or result[0] != "ok":
-        raise DatabaseError(f"备份文件“{path.name}”已损坏（{result[0] if result else '无法检查'}）。当前数据库未被改动。")
-    if not has_users:
-        raise DatabaseError(f"“{path.name}”是 SQLite 文件，但不是街道工作台的数据库。当前数据库未被改动。")
+        with open(path, "rb") as fh:
+            return fh.read(16)
+    except OSError as exc:
+        raise DatabaseError(f"无法读取文件“{path}”：{exc.strerror or exc}") from None
 
 
-def restore_sqlite(current: Path, backup: Path, safety_folder: Path | None = None) -> Path | None:
-    """Overwrite ``current`` with ``backup``; return the safety copy made of ``current`` first
-    (None when there was no current file to keep)."""
-    current, backup = Path(current), Path(backup)
-    if current.resolve() == backup.resolve():
-        raise DatabaseError("选择的备份就是当前数据库文件本身，请选择另一个备份文件。")
-    check_backup_file(backup)
-    safety = backup_sqlite(current, safety_folder, label="恢复前") if current.exists() else None
-    src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+def verify_jiedao_file(path: str | os.PathLike, branches: Iterable[MigrationBranch] | None = None,
+                       what: str = "数据库") -> set[str]:
+    """Open ``path`` read-only and check it is an intact Jiedao database; return its revisions.
+    With ``branches``, revisions outside them (a newer program or a missing plugin) are refused."""
+    path = Path(path)
+    if not path.exists():
+        raise DatabaseError(f"{what}文件不存在：{path}")
+    if read_header(path, what) != SQLITE_MAGIC:
+        raise DatabaseError(f"文件“{path}”不是街道工作台的{what}（不是有效的 SQLite 数据库文件，或已经损坏）。")
+    bad = f"文件“{path}”不是有效的街道工作台{what}"
     try:
-        dst = sqlite3.connect(current, timeout=10)
+        con = sqlite3.connect(sqlite_uri(path), uri=True)
         try:
-            src.backup(dst)
+            check = con.execute("PRAGMA quick_check(1)").fetchone()
+            if not check or check[0] != "ok":
+                raise DatabaseError(f"{bad}：文件已损坏（{check[0] if check else '无法检查'}）。")
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            missing = [t for t in CORE_TABLES if t not in tables]
+            if missing:
+                raise DatabaseError(f"{bad}：缺少数据表 {'、'.join(missing)}。")
+            revs = {r[0] for r in con.execute("SELECT version_num FROM alembic_version")}
         finally:
-            dst.close()
+            con.close()
     except sqlite3.Error as exc:
-        raise DatabaseError(
-            f"恢复失败（{exc}）。当前数据库可能正被其他程序使用；恢复前的安全备份在：{safety}") from None
-    finally:
-        src.close()
+        raise DatabaseError(f"{bad}（{exc}）。") from None
+    if not revs:
+        raise DatabaseError(f"{bad}：没有版本记录。")
+    if branches is not None:
+        unknown = revs - known_revisions(branches)
+        if unknown:
+            raise DatabaseError(f"“{path}”来自更新版本的街道工作台或本机未安装的插件（版本 {'、'.join(sorted(unknown))}），"
+                                "本程序无法使用它。请先升级本机的街道工作台或安装缺少的插件。")
+    return revs
+
+
+def check_backup_file(path: str | os.PathLike, branches: Iterable[MigrationBranch] | None = None) -> set[str]:
+    """Refuse what cannot be restored, before anything is overwritten; return its revisions."""
+    try:
+        return verify_jiedao_file(path, branches, what="数据库备份")
+    except DatabaseError as exc:
+        raise DatabaseError(f"{exc.message}{UNTOUCHED}") from None
+
+
+def copy_sqlite(source: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """SQLite's online backup (consistent even while the app writes) into a new self-contained file.
+    Written beside ``dest`` first so a failed copy never leaves half a file under the final name.
+    Raises ``sqlite3.Error`` / ``OSError``."""
+    dest = Path(dest)
+    tmp = dest.with_name(dest.name + ".part")
+    tmp.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(sqlite_uri(source), uri=True, timeout=BUSY_TIMEOUT)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst, progress=_stop_when_busy)
+                dst.execute("PRAGMA journal_mode = DELETE")  # a copy is one file, no -wal beside it
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _raw_safety_copy(current: Path, folder: Path | None) -> Path:
+    """The current file may be the broken one being replaced: keep its bytes (and -wal/-shm) as they are."""
+    folder = folder or current.parent / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    safety = folder / f"{current.stem}-恢复前-原样-{datetime.now():%Y%m%d-%H%M%S}{current.suffix or '.sqlite'}"
+    n = 1
+    while safety.exists():
+        safety = safety.with_name(f"{current.stem}-恢复前-原样-{datetime.now():%Y%m%d-%H%M%S}-{n}{current.suffix or '.sqlite'}")
+        n += 1
+    shutil.copy2(current, safety)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(current) + suffix)
+        if side.exists():
+            shutil.copy2(side, Path(str(safety) + suffix))
     return safety
+
+
+def _busy_error(target: Path) -> DatabaseError:
+    return DatabaseError(f"数据库“{target}”正被其他程序使用（例如另一个打开着它的街道工作台），"
+                         f"请先关闭街道工作台后再恢复。{UNTOUCHED}")
+
+
+def _safety_copy(current: Path, folder: Path | None) -> Path:
+    from shell.db.migrate import backup_sqlite
+
+    try:
+        return backup_sqlite(current, folder, label="恢复前")
+    except sqlite3.Error as exc:
+        if _is_busy(exc):
+            raise _busy_error(current) from None
+    except OSError:
+        pass
+    try:
+        return _raw_safety_copy(current, folder)
+    except OSError as exc:
+        raise DatabaseError(f"无法另存当前数据库（{exc.strerror or exc}），为免丢失数据没有恢复。{UNTOUCHED}") from None
+
+
+def _copy_into(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` page by page in one transaction on the target. A target that
+    is not a readable database is replaced as a file instead."""
+    try:
+        src = sqlite3.connect(sqlite_uri(source), uri=True)
+        try:
+            dst = sqlite3.connect(target, timeout=BUSY_TIMEOUT)
+            try:
+                dst.execute("PRAGMA schema_version").fetchone()  # fails on a corrupt target
+                src.backup(dst, progress=_stop_when_busy)  # all pages in one step: one transaction
+                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the restored pages go into the main file
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        return
+    except sqlite3.Error as exc:
+        if _is_busy(exc):
+            raise _busy_error(target) from None
+        if not _is_corrupt(exc):
+            raise DatabaseError(f"恢复失败：{exc}") from None
+    # Corrupt target: write a fresh copy beside it and swap the file (sidecars of the old file go).
+    fresh = target.with_name(target.name + ".restore")
+    try:
+        copy_sqlite(source, fresh)
+        for suffix in ("-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        os.replace(fresh, target)
+    except (sqlite3.Error, OSError) as exc:
+        fresh.unlink(missing_ok=True)
+        raise DatabaseError(f"恢复失败：{exc}") from None
+
+
+@dataclass
+class RestoreResult:
+    safety: Path | None                       # the copy of the file as it was before, if there was one
+    revisions: set[str] = field(default_factory=set)  # the restored database's Alembic revisions
+
+
+def restore_sqlite(current: str | os.PathLike, backup: str | os.PathLike, branches: Iterable[MigrationBranch],
+                   safety_folder: Path | None = None) -> RestoreResult:
+    """Overwrite the SQLite file ``current`` with ``backup``. ``branches`` are the plugins' migration
+    branches: a backup with revisions outside core + them is refused (this program cannot use it)."""
+    current, backup = Path(current).expanduser().resolve(), Path(backup).expanduser().resolve()
+    if backup.exists() and (current == backup or (current.exists() and os.path.samefile(current, backup))):
+        raise DatabaseError("选择的备份就是当前数据库文件本身，请选择另一个备份文件。")
+    revisions = check_backup_file(backup, list(branches))
+    safety = _safety_copy(current, safety_folder) if current.exists() else None
+    _copy_into(backup, current)
+    try:
+        verify_jiedao_file(current)
+    except DatabaseError as exc:
+        kept = f"恢复前的数据库另存在：{safety}" if safety else ""
+        raise DatabaseError(f"恢复后检查数据库未通过：{exc.message}{kept}") from None
+    return RestoreResult(safety, revisions)

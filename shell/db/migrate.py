@@ -5,23 +5,27 @@ timestamped backup; a database that carries revisions this program does not know
 """
 from __future__ import annotations
 
+import hashlib
 import logging
-import sqlite3
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import JSON, Connection, Engine, Integer, String, column, inspect, select, table, text, update
 from sqlalchemy.exc import DBAPIError
+
+from shell.clock import utcnow
+from shell.db.base import UTCDateTime
 
 from shell.contracts import MigrationBranch
 from shell.db.engine import explain, sqlite_path
 from shell.errors import DatabaseError, SchemaTooNew
+
+if TYPE_CHECKING:  # Alembic is imported only when a real check or upgrade is needed (start-up time)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +34,16 @@ CORE_BRANCH = MigrationBranch("core", MIGRATIONS_DIR / "versions")
 PG_MIGRATION_LOCK = 0x6A696564  # "jied": one desktop migrates a township server at a time
 
 
+def version_locations(branches: Iterable[MigrationBranch] = ()) -> list[Path]:
+    return [CORE_BRANCH.path] + [Path(b.path) for b in branches if b.label != "core"]
+
+
 def alembic_config(branches: Iterable[MigrationBranch] = ()) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    locations = [CORE_BRANCH.path] + [Path(b.path) for b in branches if b.label != "core"]
-    cfg.set_main_option("version_locations", " ".join(str(p) for p in locations))
+    cfg.set_main_option("version_locations", " ".join(str(p) for p in version_locations(branches)))
     cfg.set_main_option("path_separator", "space")
     return cfg
 
@@ -47,6 +56,8 @@ def plugin_branches(pm) -> list[MigrationBranch]:
 
 
 def current_revisions(conn: Connection) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     return set(MigrationContext.configure(conn).get_current_heads())
 
 
@@ -91,6 +102,8 @@ def _implied(script: ScriptDirectory, current: set[str]) -> set[str]:
 
 
 def schema_state(conn: Connection, cfg: Config) -> SchemaState:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(cfg)
     current = current_revisions(conn)
     known = {rev.revision for rev in script.walk_revisions()}
@@ -110,6 +123,9 @@ def refuse_if_newer(state: SchemaState) -> None:
 
 def backup_sqlite(path: Path, folder: Path | None = None, label: str = "") -> Path:
     """Copy a SQLite database (WAL included) with SQLite's online backup into a timestamped file."""
+    from shell.db.backup import copy_sqlite  # late: shell.db.backup uses this module
+
+    path = Path(path)
     folder = folder or path.parent / "backups"
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -118,17 +134,57 @@ def backup_sqlite(path: Path, folder: Path | None = None, label: str = "") -> Pa
     while target.exists():
         target = target.with_name(f"{path.stem}-{label + '-' if label else ''}{stamp}-{n}{path.suffix or '.sqlite'}")
         n += 1
-    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")  # a backup is one self-contained file
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    copy_sqlite(path, target)  # a URI from Path.as_uri(), so ?, # and % in the path are safe
     return target
+
+
+# --- the start-up fast path ----------------------------------------------------------------------
+# Loading Alembic and every revision script costs ~0.15 s on each start. After a full check finds the
+# schema current, we remember (in core_settings) the program's revision files and the database's
+# alembic_version rows; when both are unchanged at the next start, the schema is still current.
+VERIFIED_KEY = "core.schema_verified"
+_REVISION_RE = re.compile(r"^revision\s*(?::[^=]+)?=\s*['\"]([^'\"]+)['\"]", re.M)
+_settings = table("core_settings", column("key", String), column("value", JSON),
+                  column("created_at", UTCDateTime()), column("updated_at", UTCDateTime()),
+                  column("version_id", Integer))
+
+
+def scripts_fingerprint(branches: Iterable[MigrationBranch] = ()) -> str:
+    """A digest of the revision ids this program ships (revision files are never edited once released)."""
+    ids = []
+    for folder in version_locations(branches):
+        for f in sorted(Path(folder).glob("*.py")):
+            if f.name != "__init__.py":
+                m = _REVISION_RE.search(f.read_text(encoding="utf-8"))
+                ids.append(f"{f.name}:{m.group(1) if m else '?'}")
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def _verified_before(engine: Engine, fingerprint: str) -> set[str] | None:
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        if not {"alembic_version", "core_settings"} <= names:
+            return None
+        current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        stored = conn.execute(select(_settings.c.value).where(_settings.c.key == VERIFIED_KEY)).scalar()
+    if isinstance(stored, dict) and stored.get("scripts") == fingerprint \
+            and set(stored.get("revisions") or ()) == current and current:
+        return current
+    return None
+
+
+def _remember_verified(engine: Engine, fingerprint: str, revisions: set[str]) -> None:
+    value = {"scripts": fingerprint, "revisions": sorted(revisions)}
+    now = utcnow()
+    try:
+        with engine.begin() as conn:
+            done = conn.execute(update(_settings).where(_settings.c.key == VERIFIED_KEY)
+                                .values(value=value, updated_at=now, version_id=_settings.c.version_id + 1))
+            if done.rowcount == 0:
+                conn.execute(_settings.insert().values(key=VERIFIED_KEY, value=value, created_at=now,
+                                                       updated_at=now, version_id=1))
+    except DBAPIError as exc:  # a cache: another desktop writing it at the same moment is harmless
+        log.info("未能记录数据库结构检查结果：%s", exc)
 
 
 @dataclass
@@ -145,8 +201,13 @@ class UpgradeResult:
 def upgrade(engine: Engine, branches: Iterable[MigrationBranch] = (), backup: bool = True,
             backup_dir: Path | None = None) -> UpgradeResult:
     """Upgrade to ``heads``. Refuses newer databases; backs a non-empty SQLite file up first."""
-    cfg = alembic_config(branches)
+    branches = list(branches)
+    fingerprint = scripts_fingerprint(branches)
     try:
+        known = _verified_before(engine, fingerprint)
+        if known is not None:
+            return UpgradeResult(known, known)
+        cfg = alembic_config(branches)
         with engine.connect() as conn:
             state = schema_state(conn, cfg)
         refuse_if_newer(state)
@@ -154,6 +215,7 @@ def upgrade(engine: Engine, branches: Iterable[MigrationBranch] = (), backup: bo
             with engine.connect() as conn:  # persistent: stored in the file once set
                 conn.exec_driver_sql("PRAGMA journal_mode = WAL")
         if state.up_to_date:
+            _remember_verified(engine, fingerprint, state.current)
             return UpgradeResult(state.current, state.current)
         backup_path = None
         db_file = sqlite_path(engine)
@@ -167,9 +229,12 @@ def upgrade(engine: Engine, branches: Iterable[MigrationBranch] = (), backup: bo
                 state = schema_state(conn, cfg)
                 refuse_if_newer(state)
             if not state.up_to_date:
+                from alembic import command
+
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "heads")
             after = current_revisions(conn)
+        _remember_verified(engine, fingerprint, after)
         return UpgradeResult(state.current, after, backup_path)
     except DBAPIError as exc:
         raise explain(exc, engine.url) from None

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import select, text
 
-from shell.config import split_password
+from shell.config import split_password, with_stored_password
 from shell.core import maintenance
 from shell.core.context import Actor
 from shell.core.models import AuditLog
@@ -48,3 +48,27 @@ def test_restore_refuses_junk_and_needs_permission(sqlite_db, tmp_path):
     clerk = Actor(user_id=99, username="clerk", display_name="办事员", permissions=frozenset({"core.area.view"}))
     with pytest.raises(PermissionDenied):
         maintenance.backup_file(clerk, sqlite_db.url.database, tmp_path)
+
+
+@pytest.mark.parametrize("raw", ["postgresql://clerk@192.0.2.1:abc/jiedao", "postgresql://clerk@[::1/jiedao",
+                                 "://nothing"])
+def test_with_stored_password_returns_a_malformed_url_unchanged(raw):
+    # Opening it later explains the mistake in Chinese; a ValueError here would be a traceback.
+    assert with_stored_password(raw) == raw
+
+
+def test_restore_file_knows_plugin_revisions_only_from_the_branches_passed(tmp_path):
+    import tests.testplugin
+    from shell.core.database import open_database
+    from shell.db.migrate import plugin_branches
+    from shell.plugins import make_plugin_manager
+
+    pm = make_plugin_manager(builtins=[], extra=[tests.testplugin], entry_points=False)
+    path = tmp_path / "with-plugin.sqlite"
+    db = open_database(path, pm=pm, backup=False)
+    actor = admin(db)
+    db.dispose()
+    copy = maintenance.backup_file(actor, path, tmp_path / "bk")
+    with pytest.raises(DatabaseError, match="更新版本|未安装的插件"):
+        maintenance.restore_file(actor, path, copy)  # core only: the plugin's revision is unknown
+    assert maintenance.restore_file(actor, path, copy, branches=plugin_branches(pm)).exists()

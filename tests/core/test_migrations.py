@@ -114,3 +114,26 @@ def test_sqlite_pragmas(sqlite_db):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_second_start_skips_alembic_but_still_notices_changes(tmp_path):
+    """A current schema is recognised without importing Alembic (start-up time); a changed
+    alembic_version (another desktop ran a newer program) still goes through the full check."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "fast.sqlite"
+    open_database(path).dispose()
+    probe = (
+        "import sys; from shell.core.database import open_database; "
+        f"db = open_database({str(path)!r}); db.dispose(); "
+        "print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    engine = make_engine(path)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('z9999')"))
+    engine.dispose()
+    with pytest.raises(SchemaTooNew):
+        open_database(path)

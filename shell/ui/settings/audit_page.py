@@ -102,7 +102,7 @@ class AuditPage(Page):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        for c, width in enumerate((150, 90, 70, 90, 60)):
+        for c, width in enumerate((170, 90, 70, 130, 60)):  # fits "2026-11-22 12:54" at 14px
             header.resizeSection(c, width)
         header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._selected)

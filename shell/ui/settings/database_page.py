@@ -19,6 +19,7 @@ from shell.ui.settings._common import (ERROR_STYLE, NOTE_STYLE, OK_STYLE, Page, 
 from shell.config import split_password
 from shell.core.maintenance import backup_file, restore_file
 from shell.db.backup import check_backup_file
+from shell.db.migrate import plugin_branches
 from shell.ui.widgets.form import Form
 
 SQLITE_FILTER = "SQLite 数据库 (*.sqlite *.sqlite3 *.db);;所有文件 (*)"
@@ -281,8 +282,12 @@ class DatabasePage(Page):
         if not path:
             return
         backup = Path(path)
+        # Every plugin's branch (disabled ones too), so a backup from a newer program is refused
+        # before the question while one with a switched-off plugin's tables is not.
+        pm = self.app_ctx.extras.get("all_plugins") or self.app_ctx.plugin_manager
+        branches = plugin_branches(pm) if pm is not None else []
         try:
-            check_backup_file(backup)
+            check_backup_file(backup, branches)
         except Exception as exc:  # noqa: BLE001
             show_error(self, exc)
             return
@@ -312,4 +317,4 @@ class DatabasePage(Page):
                 self.settings.database_changed(str(current))
 
         actor, folder = self.app_ctx.actor, self._default_backup_dir()
-        run_in_pool(lambda: restore_file(actor, current, backup, folder), done)
+        run_in_pool(lambda: restore_file(actor, current, backup, folder, branches), done)
