@@ -494,8 +494,7 @@ def _importer(pm, kind: str):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from shell.core import audit
-    from shell.core.context import ServiceContext
+    from shell.core.transfer import run_import
 
     pm = make_pm()
     if args.list:
@@ -510,33 +509,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not args.kind or not args.file:
         raise CliError("用法：jiedao import 类型 文件 [--valid-only]；jiedao import --list 列出可用的类型。")
     definition = _importer(pm, args.kind)
-    if definition.import_fn is None:
-        raise CliError(f"“{definition.title}”（{definition.kind}）不支持导入。")
     path = Path(args.file).expanduser().resolve()
     if not path.is_file():
         raise CliError(f"要导入的文件不存在：{path}")
     db = _open(_url(_raw_target(args)), pm)
     try:
         actor = _login(db, pm, args.user)
-        if definition.permission:
-            actor.require(definition.permission)
-        session = db.session_factory()
-        try:
-            ctx = ServiceContext(session, actor)
-            try:
-                result = definition.import_fn(ctx, path, args.valid_only)
-            except Exception:
-                session.rollback()
-                raise
-            if result.ok or args.valid_only:
-                if result.written:
-                    audit.record(session, "import", definition.kind, None,
-                                 f"从 {path.name} 导入 {result.written} 行" + (f"（跳过 {len(result.errors)} 处错误）" if result.errors else ""))
-                session.commit()
-            else:
-                session.rollback()
-        finally:
-            session.close()
+        result = run_import(db.session_factory, actor, definition, path, args.valid_only)
     finally:
         db.dispose()
     _out(f"“{definition.title}”：共 {result.total_rows} 行，有效 {result.valid_rows} 行，错误 {len(result.errors)} 处。")
@@ -550,13 +529,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from shell.core import audit
-    from shell.core.context import ServiceContext
+    from shell.core.transfer import run_export
 
     pm = make_pm()
     definition = _importer(pm, args.kind)
-    if definition.export_fn is None:
-        raise CliError(f"“{definition.title}”（{definition.kind}）不支持导出。")
     path = Path(args.file).expanduser().resolve()
     if path.exists() and not args.force:
         raise CliError(f"文件“{path}”已存在。为免覆盖，请换一个文件名，或加 --force。")
@@ -565,19 +541,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = _open(_url(_raw_target(args)), pm)
     try:
         actor = _login(db, pm, args.user)
-        if definition.permission:
-            actor.require(definition.permission)
-        session = db.session_factory()
-        try:
-            ctx = ServiceContext(session, actor)
-            count = definition.export_fn(ctx, path)
-            audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        count = run_export(db.session_factory, actor, definition, path)
     finally:
         db.dispose()
     _out(f"已导出“{definition.title}” {count} 行到 {path}")

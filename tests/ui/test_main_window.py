@@ -30,15 +30,6 @@ def drain_pool():
     QThreadPool.globalInstance().waitForDone(5000)
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    from shell.core.demo import create_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    create_demo(path, pm=plugins_with_testplugin()).dispose()
-    return path
-
-
 @pytest.fixture
 def demo_db(demo_template, tmp_path):
     path = tmp_path / "demo.sqlite"

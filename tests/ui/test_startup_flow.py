@@ -27,15 +27,6 @@ def isolated_desktop(tmp_path, monkeypatch):
     QThreadPool.globalInstance().waitForDone(10000)
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    from shell.core.demo import create_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    create_demo(path, pm=plugins_with_testplugin()).dispose()
-    return path
-
-
 @pytest.fixture
 def demo_path(demo_template, tmp_path):
     path = tmp_path / "demo.sqlite"

@@ -1,0 +1,57 @@
+"""Running plugin importers and exporters the same way from the CLI and the desktop: one
+transaction per file, all-or-nothing unless the user accepts the valid subset, permission checked,
+and the result written to the audit log."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import sessionmaker
+
+from shell.contracts import ImporterDefinition, ImportResult
+from shell.core import audit
+from shell.core.context import Actor, ServiceContext
+from shell.errors import ValidationError
+
+
+def run_import(session_factory: sessionmaker, actor: Actor, definition: ImporterDefinition, path: Path,
+               valid_only: bool = False) -> ImportResult:
+    """Validate every row; write only if the file is clean or ``valid_only`` (then the valid rows)."""
+    if definition.import_fn is None:
+        raise ValidationError(f"“{definition.title}”（{definition.kind}）不支持导入。")
+    if definition.permission:
+        actor.require(definition.permission)
+    path = Path(path)
+    with session_factory() as session:
+        ctx = ServiceContext(session, actor)
+        try:
+            result = definition.import_fn(ctx, path, valid_only)
+            if result.ok or valid_only:
+                if result.written:
+                    skipped = f"（跳过 {len(result.errors)} 处错误）" if result.errors else ""
+                    audit.record(session, "import", definition.kind, None,
+                                 f"从 {path.name} 导入 {result.written} 行{skipped}")
+                session.commit()
+            else:
+                session.rollback()  # the importer must not have written, but never keep half a file
+        except BaseException:
+            session.rollback()
+            raise
+    return result
+
+
+def run_export(session_factory: sessionmaker, actor: Actor, definition: ImporterDefinition, path: Path) -> int:
+    if definition.export_fn is None:
+        raise ValidationError(f"“{definition.title}”（{definition.kind}）不支持导出。")
+    if definition.permission:
+        actor.require(definition.permission)
+    path = Path(path)
+    with session_factory() as session:
+        ctx = ServiceContext(session, actor)
+        try:
+            count = definition.export_fn(ctx, path)
+            audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return count
