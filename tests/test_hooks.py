@@ -184,9 +184,10 @@ def test_hook_register_reports(pm, demo):
     with demo.session_factory() as s:
         expected = [(n.id, n.title) for n in s.scalars(select(Note).order_by(Note.id))]
         spec = report.builder(ServiceContext(s, login(demo, "admin")), {"year": 2026})
+        rows = [tuple(r) for r in spec.rows]
     assert len(expected) == grid_count(demo)
-    assert spec["title"] == "测试便签台账"
-    assert spec["rows"] == expected
+    assert (spec.title, spec.period) == ("测试便签台账", "2026年")
+    assert rows == expected
 
 
 def _write_notes_file(path: Path, lines: list[str]) -> Path:

@@ -196,7 +196,8 @@ def login(session_factory: sessionmaker, username: str, password: str, now: date
         session.info.update(actor_id=user.id, actor_name=user.display_name)
         audit.record(session, "login", "core_users", user.id, "登录成功")
         session.commit()
-        return build_actor(session, user, labels)
+        # Without the plugins' labels, at least the core permissions are named in Chinese.
+        return build_actor(session, user, labels or collect_permissions())
 
 
 # --- user and role management (services) -------------------------------------------------------

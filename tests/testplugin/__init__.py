@@ -76,8 +76,12 @@ def register_dashboard_widgets(ctx):
 
 
 def _build_report(sctx, params):
-    rows = sctx.session.scalars(select(Note).order_by(Note.id))
-    return {"title": "测试便签台账", "rows": [(n.id, n.title) for n in rows]}
+    from reports import Column, LedgerSpec
+
+    rows = sctx.session.execute(select(Note.id, Note.title).where(scope_filter(Note.area_id, sctx.actor))
+                                .order_by(Note.id))
+    return LedgerSpec(title="测试便签台账", unit_name="测试街道办事处", period=f"{params['year']}年",
+                      columns=[Column("编号", 20, align="right"), Column("标题", "*")], rows=rows)
 
 
 @hookimpl
