@@ -183,7 +183,7 @@ def visible_areas(ctx: ServiceContext, include_closed: bool = False, level: str 
         q = q.where(Area.closed_on.is_(None))
     if level:
         q = q.where(Area.level == level)
-    return list(ctx.session.scalars(q.order_by(Area.path)))
+    return tree_sorted(ctx.session.scalars(q))
 
 
 def subtree_ids(session: Session, area: Area, include_closed: bool = True) -> list[int]:
@@ -217,7 +217,19 @@ def list_areas(session: Session, level: str | None = None, include_closed: bool 
         q = q.where(Area.level == level)
     if not include_closed:
         q = q.where(Area.closed_on.is_(None))
-    return list(session.scalars(q.order_by(Area.path)))
+    return tree_sorted(session.scalars(q))
+
+
+def tree_sorted(areas: Iterable[Area]) -> list[Area]:
+    """Parents before children, siblings by (sort_order, id) — the order people see in the tree.
+    (Sorting by the path text would put "/1/12/" before "/1/2/".)"""
+    areas = list(areas)
+    order = {a.id: (a.sort_order or 0, a.id) for a in areas}
+
+    def key(a: Area):
+        return tuple(order.get(int(i), (0, int(i))) for i in a.path.strip("/").split("/") if i)
+
+    return sorted(areas, key=key)
 
 
 def ancestors(session: Session, area: Area) -> list[Area]:
@@ -234,3 +246,21 @@ def full_name(session: Session, area: Area, sep: str = " / ") -> str:
 
 def sort_key_children(areas: Iterable[Area]) -> list[Area]:
     return sorted(areas, key=lambda a: (a.sort_order, a.name))
+
+
+def search_areas(ctx: ServiceContext, text: str, limit: int = 20):
+    """Open areas in scope whose name (or its pinyin initials, or code) matches ``text``."""
+    from shell.contracts import SearchResult
+    from shell.text import matches_name
+
+    if not ctx.actor.can("core.area.view"):
+        return []
+    text = text.strip()
+    found = []
+    for area in visible_areas(ctx):
+        if matches_name(area.name, text) or (area.code and text.isdigit() and area.code.startswith(text)):
+            found.append(SearchResult(kind="core.area", id=area.id, title=area.name,
+                                      subtitle=f"{area.level_label} · {full_name(ctx.session, area)}", plugin="core"))
+            if len(found) >= limit:
+                break
+    return found

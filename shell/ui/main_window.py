@@ -11,7 +11,7 @@ import traceback
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QPlainTextEdit, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
 from shell.contracts import PageSpec
 from shell.ui.errors import error_text
@@ -228,6 +228,17 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.settings_action)
         toolbar.addAction(self.logout_action)
         toolbar.addAction(self.about_action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        from shell.ui.global_search import GlobalSearch
+
+        self.search = GlobalSearch(self.app_ctx, self.open_record, self)
+        toolbar.addWidget(self.search)
+        find = QAction("搜索", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.search.box.setFocus(), self.search.box.selectAll()))
+        self.addAction(find)
 
     # --- pages ------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
@@ -296,8 +307,30 @@ class MainWindow(QMainWindow):
     def current_page(self) -> QWidget | None:
         return self.stack.currentWidget()
 
+    # --- records ----------------------------------------------------------------------------
+    def open_record(self, result) -> bool:
+        """Open a search result: the core opens its areas; any other kind goes to the plugins'
+        ``open_record`` (the first that knows the kind handles it)."""
+        from shell.ui.errors import show_error
+
+        try:
+            if result.kind == "core.area":
+                dialog = self.open_settings()
+                if dialog is not None:
+                    dialog.open_page("areas").select_area(result.id)
+                return dialog is not None
+            pm = self.app_ctx.plugin_manager
+            handled = pm is not None and pm.hook.open_record(ctx=self.app_ctx, kind=result.kind, id=result.id)
+        except Exception as exc:  # noqa: BLE001 - a plugin's fault is shown, not fatal
+            show_error(self, exc)
+            return False
+        if not handled:
+            QMessageBox.information(self, "无法打开", f"没有已加载的插件能打开这类记录（{result.kind}）。"
+                                    "可能是相应插件已停用或出错，请在“设置 → 插件”中查看。")
+        return bool(handled)
+
     # --- menu actions -----------------------------------------------------------------------
-    def open_settings(self) -> None:
+    def open_settings(self):
         try:
             from shell.ui.settings import SettingsDialog  # lazy: the settings pages are heavy
         except ImportError as exc:
@@ -305,11 +338,12 @@ class MainWindow(QMainWindow):
             from shell.ui.errors import show_error
 
             show_error(self, exc)
-            return
+            return None
         dialog = SettingsDialog(self.app_ctx, self.config, parent=self,
                                 on_database_changed=self._database_changed)
         self._settings_dialog = dialog
         dialog.open()
+        return dialog
 
     def _database_changed(self, target=None) -> None:
         self.database_change_requested.emit(target)

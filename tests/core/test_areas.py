@@ -178,3 +178,29 @@ def test_two_desktops_saving_at_once(tree):
         s2.close()
     with db.session_factory() as s:
         assert s.get(Area, g).name == "甲改的"
+
+
+def test_search_areas_by_name_initials_and_scope(tree):
+    db, actor, ids = tree
+    keeper = user(db, actor, "dh_clerk", ids["东湖社区"], roles=["community_staff"])
+    with db.session_factory() as s:
+        ctx = ServiceContext(s, actor)
+        assert [r.title for r in areas.search_areas(ctx, "和平")] == ["和平社区"]
+        assert [r.title for r in areas.search_areas(ctx, "dhsq")] == ["东湖社区"]  # 东湖社区 → dhsq
+        hits = areas.search_areas(ctx, "第一网格")
+        assert {r.subtitle for r in hits} == {"网格 · 青石街道 / 和平社区 / 第一网格", "网格 · 青石街道 / 东湖社区 / 第一网格"}
+        scoped = areas.search_areas(ServiceContext(s, keeper), "网格")
+        assert {r.subtitle.split(" / ")[1] for r in scoped} == {"东湖社区"}
+
+
+def test_listing_is_in_tree_order_not_path_text_order(sqlite_db):
+    actor = admin(sqlite_db)
+    with sqlite_db.session_factory() as s:
+        ctx = ServiceContext(s, actor)
+        street = areas.create_area(ctx, "街道", "street")
+        names = [f"社区{i}" for i in range(1, 13)]  # ids 2..13: "/1/10/" sorts before "/1/2/" as text
+        for i, n in enumerate(names):
+            areas.create_area(ctx, n, "community", street.id, sort_order=i)
+        s.commit()
+        assert [a.name for a in areas.visible_areas(ctx, level="community")] == names
+        assert [a.name for a in areas.list_areas(s)][:3] == ["街道", "社区1", "社区2"]

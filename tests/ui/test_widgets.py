@@ -8,7 +8,8 @@ from sqlalchemy import Integer, String, create_engine, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from shell.errors import ValidationError
-from shell.ui.widgets import Column, Form, LazyTableModel, SearchBox, matches_name, pinyin_initials
+from shell.text import matches_name, pinyin_initials
+from shell.ui.widgets import Column, Form, LazyTableModel, SearchBox
 from shell.ui.widgets.lazy_table import RIGHT
 
 
