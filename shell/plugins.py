@@ -138,10 +138,10 @@ def call_each(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> list[tuple[
     """Call ``hook`` on each plugin separately and flatten list results: [(plugin name, item)].
 
     A plugin whose implementation raises is logged and its error recorded in its status; the others
-    still answer. Results come in registration order (pluggy's own order is reversed)."""
+    still answer. Results come in registration (load) order; pluggy itself calls them last-first."""
     out: list[tuple[str, Any]] = []
     caller = getattr(pm.hook, hook)
-    for impl in reversed(caller.get_hookimpls()):
+    for impl in caller.get_hookimpls():
         try:
             result = impl.function(*[kwargs[a] for a in impl.argnames])
         except Exception as exc:  # noqa: BLE001

@@ -331,3 +331,23 @@ def test_fresh_plugin_manager_per_call():
     assert pm1.is_blocked("testplug") is False
     pm3 = make_pm()
     assert pm3.has_plugin("testplug") and not pm3.has_plugin("raiser")
+
+
+def test_call_each_answers_in_load_order():
+    import types
+
+    from shell import hookimpl
+    from shell.contracts import PluginInfo
+    from shell.plugins import call_each, make_plugin_manager, plugin_status
+
+    def plugin(name):
+        mod = types.ModuleType(name)
+        mod.plugin_info = hookimpl(lambda: PluginInfo(name=name, title=name, version="1"))
+        mod.register_permissions = hookimpl(lambda: [])
+        mod.register_settings = hookimpl(lambda: [name])
+        return mod
+
+    pm = make_plugin_manager(builtins=(), extra=[plugin("first"), plugin("second"), plugin("third")],
+                             entry_points=False)
+    assert [s.name for s in plugin_status(pm)] == ["first", "second", "third"]
+    assert [p for p, _ in call_each(pm, "register_settings")] == ["first", "second", "third"]

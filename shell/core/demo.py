@@ -86,7 +86,7 @@ def seed_plugins(session, pm, scale: str, rng: random.Random) -> dict[str, str]:
     import logging
 
     errors = {}
-    for impl in reversed(pm.hook.seed_demo.get_hookimpls()):
+    for impl in pm.hook.seed_demo.get_hookimpls():  # load order: a plugin seeds after those it requires
         try:
             with session.begin_nested():
                 impl.function(session=session, scale=scale, rng=rng)

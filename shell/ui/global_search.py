@@ -1,16 +1,17 @@
 """The search field in the main window's tool bar: every plugin's ``register_search`` results (and
 the core's areas) in one drop-down list; choosing one opens it through ``open_record``.
 
-Searching runs on the thread pool, and a slow answer to an older query never replaces a newer one."""
+Searching runs on the thread pool (``run_in_pool``), and a slow answer to an older query never replaces a newer one."""
 from __future__ import annotations
 
 import logging
 from typing import Callable
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from shell.contracts import SearchResult
+from shell.ui.tasks import run_in_pool
 from shell.ui.widgets.search_box import SearchBox
 
 log = logging.getLogger(__name__)
@@ -31,24 +32,6 @@ def run_search(app_ctx, text: str) -> list[SearchResult]:
     return results[:MAX_RESULTS]
 
 
-class _Signals(QObject):
-    done = Signal(int, object)
-
-
-class _SearchJob(QRunnable):
-    def __init__(self, seq: int, fn: Callable[[], list], signals: _Signals):
-        super().__init__()
-        self.seq, self.fn, self.signals = seq, fn, signals
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except Exception as exc:  # noqa: BLE001 - shown in the list, never a crash
-            log.exception("全局搜索出错")
-            result = exc
-        self.signals.done.emit(self.seq, result)
-
-
 class GlobalSearch(QWidget):
     """A search box with a drop-down of results. ``opened(result)`` after a result was opened."""
 
@@ -59,8 +42,6 @@ class GlobalSearch(QWidget):
         self.app_ctx = app_ctx
         self.open_record = open_record
         self._seq = 0
-        self._signals = _Signals(self)
-        self._signals.done.connect(self._show_results)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.box = SearchBox(self, placeholder="搜索：姓名、拼音首字母、身份证号、辖区…")
@@ -92,7 +73,8 @@ class GlobalSearch(QWidget):
         self.status.setText(f"正在搜索“{text}”……")
         self.list.clear()
         self._place_popup()
-        QThreadPool.globalInstance().start(_SearchJob(self._seq, lambda: run_search(self.app_ctx, text), self._signals))
+        seq = self._seq
+        run_in_pool(lambda: run_search(self.app_ctx, text), lambda ok, result: self._show_results(seq, result))
 
     def _place_popup(self) -> None:
         self.popup.resize(max(self.box.width(), 420), 320)
@@ -105,7 +87,8 @@ class GlobalSearch(QWidget):
         if seq != self._seq:
             return  # an answer to an older query
         self.list.clear()
-        if isinstance(results, Exception):
+        if isinstance(results, BaseException):
+            log.error("全局搜索出错：%s", results)
             self.status.setText(f"搜索出错：{results}")
             return
         if not results:

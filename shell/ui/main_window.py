@@ -30,15 +30,24 @@ def _home_factory(app_ctx, parent=None):
     return DashboardPage(app_ctx, parent)
 
 
+def _reports_factory(app_ctx, parent=None):
+    from shell.ui.report_centre import ReportCentrePage
+
+    return ReportCentrePage(app_ctx, parent)
+
+
 HOME_PAGE = PageSpec(id=HOME_ID, title="首页", factory=_home_factory, icon="home", order=0)
+# Every user sees it; it lists only the reports their permissions allow (or says there are none).
+REPORTS_PAGE = PageSpec(id="reports", title="报表中心", factory=_reports_factory, icon="SP_FileDialogDetailedView",
+                        order=900)
 
 
 def collect_pages(app_ctx) -> list[PageSpec]:
-    """首页 first, then every plugin page the actor may open, by order then title."""
+    """首页 first, then every plugin page the actor may open and the 报表中心, by order then title."""
     from shell.plugins import call_each
 
-    pages: list[PageSpec] = []
-    seen = {HOME_ID}
+    pages: list[PageSpec] = [REPORTS_PAGE]
+    seen = {HOME_ID, REPORTS_PAGE.id}
     if app_ctx.plugin_manager is not None:
         for plugin, spec in call_each(app_ctx.plugin_manager, "register_pages", ctx=app_ctx):
             if not isinstance(spec, PageSpec):

@@ -186,3 +186,50 @@ def run_task(parent: QWidget | None, title: str, fn: Callable[..., Any], *args: 
     sig.cancelled.connect(handle._on_cancelled)
     QThreadPool.globalInstance().start(_Runner(handle, fn, args, kwargs))
     return handle
+
+
+# --- small jobs without a dialog (a connection test, a search) -------------------------------
+# Jobs in flight: the Python objects must outlive the pool thread that runs them.
+_RUNNING: set["_Job"] = set()
+
+
+class _JobSignals(QObject):
+    # Created in the GUI thread, so a worker's emit is queued onto the GUI thread.
+    done = Signal(bool, object)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any]):
+        super().__init__()
+        self.setAutoDelete(False)
+        self.fn = fn
+        self.signals = _JobSignals()
+
+    def run(self) -> None:
+        try:
+            result, ok = self.fn(), True
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
+            result, ok = exc, False
+        try:
+            self.signals.done.emit(ok, result)
+        except RuntimeError:
+            pass  # the window that asked was closed meanwhile
+
+
+def run_in_pool(fn: Callable[[], Any], on_done: Callable[[bool, Any], None]) -> None:
+    """Run ``fn()`` on the global QThreadPool; ``on_done(ok, result_or_exception)`` in the GUI thread."""
+    job = _Job(fn)
+    _RUNNING.add(job)
+
+    def finished(ok: bool, result: Any) -> None:
+        _RUNNING.discard(job)
+        on_done(ok, result)
+
+    job.signals.done.connect(finished)
+    QThreadPool.globalInstance().start(job)
+
+
+def jobs_running() -> int:
+    return len(_RUNNING)
+
+

@@ -22,7 +22,7 @@ from shell.core.models import Area, AuditLog, Setting
 from shell.plugins import make_plugin_manager
 from shell.ui.settings import SettingsDialog
 from shell.ui.settings import database_page
-from shell.ui.settings._common import jobs_running
+from shell.ui.tasks import jobs_running
 
 ADMIN_PASSWORD = "admin1234"
 
@@ -147,9 +147,9 @@ def button(parent, name: str) -> QPushButton:
 
 # --- pages and permissions ----------------------------------------------------------------------------
 def test_every_page_opens_for_an_admin(qtbot, dialog, tmp_path):
-    assert dialog.page_ids() == ["database", "plugins", "users", "areas", "rules", "audit"]
+    assert dialog.page_ids() == ["database", "plugins", "users", "areas", "rules", "reports", "audit"]
     titles = [dialog.nav.item(i).text() for i in range(dialog.nav.count())]
-    assert titles == ["数据库", "插件", "用户与角色", "辖区", "规则与参数", "审计日志"]
+    assert titles == ["数据库", "插件", "用户与角色", "辖区", "规则与参数", "报表", "审计日志"]
     for page_id in dialog.page_ids():
         dialog.nav.setCurrentRow(dialog.page_ids().index(page_id))
         page = dialog.page(page_id)
@@ -165,7 +165,7 @@ def test_pages_hidden_without_permission(qtbot, sqlite_db, app_ctx, pm, config_d
         auth.create_user(s, "wangwu", "王五", "wangwu123", community.id, ["grid_worker"])
     worker = auth.login(sqlite_db.session_factory, "wangwu", "wangwu123")
     d = make_dialog(qtbot, AppContext(sqlite_db.session_factory, worker, pm))
-    assert d.page_ids() == ["database", "plugins", "areas", "rules"]
+    assert d.page_ids() == ["database", "plugins", "areas", "rules", "reports"]
     areas = d.open_page("areas")
     # Scope: only the own community, read-only.
     assert areas.child_names(None) == ["一社区"]
@@ -610,3 +610,23 @@ def test_restore_refuses_a_file_that_is_not_a_database(qtbot, dialog, tmp_path, 
     click(qtbot, button(page, "db-restore"))
     assert messages.log[-1][0] == "box" and "不是街道工作台的数据库备份" in messages.log[-1][2]
     assert jobs_running() == 0
+
+
+# --- 报表: the printing font ------------------------------------------------------------------------------
+def test_font_page_tests_and_saves_the_font(qtbot, dialog, config_dir, tmp_path):
+    page = dialog.open_page("reports")
+    button(page, "font-test").click()
+    qtbot.waitUntil(lambda: page.result.text() != "正在检测……", timeout=10_000)
+    assert page.result.text().startswith("将使用：")  # CI installs fonts-wqy-zenhei
+    bad = tmp_path / "not-a-font.ttf"
+    bad.write_bytes(b"junk" * 100)
+    page.path_edit.setText(str(bad))
+    button(page, "font-test").click()
+    qtbot.waitUntil(lambda: page.result.text() not in ("", "正在检测……") and "将使用" not in page.result.text(),
+                    timeout=10_000)
+    assert "字体" in page.result.text() and "not-a-font.ttf" in page.result.text()
+    button(page, "font-save").click()
+    assert LocalConfig.load().font_path == str(bad)
+    page.path_edit.setText("")
+    button(page, "font-save").click()
+    assert LocalConfig.load().font_path is None

@@ -30,6 +30,7 @@ def _pages() -> list[SettingsPage]:
     from shell.ui.settings.audit_page import AuditPage
     from shell.ui.settings.database_page import DatabasePage
     from shell.ui.settings.plugins_page import PluginsPage
+    from shell.ui.settings.reports_page import ReportsPage
     from shell.ui.settings.rules_page import RulesPage
     from shell.ui.settings.users_page import UsersPage
 
@@ -40,6 +41,7 @@ def _pages() -> list[SettingsPage]:
         SettingsPage("users", "用户与角色", sp.SP_DirHomeIcon, "core.user.manage", UsersPage),
         SettingsPage("areas", "辖区", sp.SP_DirIcon, "core.area.view", AreasPage),
         SettingsPage("rules", "规则与参数", sp.SP_FileDialogContentsView, None, RulesPage),
+        SettingsPage("reports", "报表", sp.SP_FileIcon, None, ReportsPage),
         SettingsPage("audit", "审计日志", sp.SP_FileDialogInfoView, "core.audit.view", AuditPage),
     ]
 

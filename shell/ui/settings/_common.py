@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from shell.config import LocalConfig
@@ -13,55 +12,12 @@ from shell.core.context import AppContext, ServiceContext
 from shell.errors import JiedaoError
 from shell.ui.errors import show_error
 
+
 log = logging.getLogger(__name__)
 
 NOTE_STYLE = "color: #666;"
 OK_STYLE = "color: #1e7e34;"
 ERROR_STYLE = "color: #c0392b;"
-
-# Jobs in flight: the Python objects must outlive the pool thread that runs them.
-_RUNNING: set["_Job"] = set()
-
-
-class _JobSignals(QObject):
-    # Created in the GUI thread, so a worker's emit is queued onto the GUI thread.
-    done = Signal(bool, object)
-
-
-class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any]):
-        super().__init__()
-        self.setAutoDelete(False)
-        self.fn = fn
-        self.signals = _JobSignals()
-
-    def run(self) -> None:
-        try:
-            result, ok = self.fn(), True
-        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
-            result, ok = exc, False
-        try:
-            self.signals.done.emit(ok, result)
-        except RuntimeError:  # the dialog was closed meanwhile
-            log.debug("后台任务结束时窗口已关闭")
-
-
-def run_in_pool(fn: Callable[[], Any], on_done: Callable[[bool, Any], None]) -> None:
-    """Run ``fn()`` on the global QThreadPool; ``on_done(ok, result_or_exception)`` in the GUI thread."""
-    job = _Job(fn)
-    _RUNNING.add(job)
-
-    def finished(ok: bool, result: Any) -> None:
-        _RUNNING.discard(job)
-        on_done(ok, result)
-
-    job.signals.done.connect(finished)
-    QThreadPool.globalInstance().start(job)
-
-
-def jobs_running() -> int:
-    return len(_RUNNING)
-
 
 class Page(QWidget):
     """Base of the settings pages. ``settings`` is the SettingsDialog (for ``database_changed``)."""

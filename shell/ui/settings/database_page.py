@@ -15,7 +15,8 @@ from shell.core.database import is_network_path
 from shell.db.engine import check_connection, sqlite_path
 from shell.ui.errors import confirm, show_error
 from shell.ui.settings._common import (ERROR_STYLE, NOTE_STYLE, OK_STYLE, Page, button_row, make_button,
-                                       message_of, note, run_in_pool)
+                                       message_of, note)
+from shell.ui.tasks import run_in_pool
 from shell.config import split_password
 from shell.core.maintenance import backup_file, restore_file
 from shell.db.backup import check_backup_file
