@@ -10,7 +10,10 @@ Ledgers are not built as one platypus ``Table`` (superlinear: 90 s for 50,000 ro
 2. **Draw pass** — each spooled page is drawn straight onto the canvas as PDF operators (rules, fills,
    text positioned per line), with the unit name, title and period, the repeated column header, and
    "第 X 页 共 Y 页" in the footer. The last page carries the totals row, notes and the signature block
-   with room for the seal.
+   with room for the seal. Each finished page's content stream is compressed at once and moved to a
+   second temporary file (:class:`_SpooledStream`) instead of staying in ReportLab's memory until
+   ``save()``; what still grows with the page count is ReportLab's small page dictionary per page and,
+   at ``save()``, the file itself, which ReportLab assembles in memory (see docs/benchmarks.md).
 
 Both passes call ``progress(done_rows, total_rows_or_None, text)`` once per page and ``cancel()``;
 a cancelled render raises :class:`Cancelled` and leaves no file at the output path (the PDF is
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import zlib
 import re
 import shutil
 import tempfile
@@ -31,6 +35,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
 from reportlab.pdfgen import canvas as _canvas
 
 from shell.errors import JiedaoError
@@ -303,6 +308,43 @@ def _atomic_output(out) -> Iterator[str]:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+# ----------------------------------------------------------------------------- page streams on disk
+
+class _SpooledStream(PDFStream):
+    """A page content stream that is already Flate-compressed and lives in a temporary file until
+    the document is written.
+
+    ReportLab keeps every finished page (``PDFPage.stream``, the uncompressed operators, ≈ 20 KB for
+    a full ledger page) in memory until ``save()`` and compresses them only then: ≈ +20 MB per 1,000
+    pages. :func:`_spool_last_page` compresses each page as soon as ``showPage()`` has closed it and
+    moves the bytes to disk, so only the small page dictionaries stay in memory; ``format`` reads the
+    bytes back while ReportLab writes the file. Output is identical to ``pageCompression=1``."""
+
+    __Comment__ = "page stream"
+
+    def __init__(self, spool: BinaryIO, offset: int, length: int):
+        super().__init__(PDFDictionary({"Filter": PDFArray([PDFName("FlateDecode")])}), content=b"")
+        self.spool, self.offset, self.length = spool, offset, length
+
+    def format(self, document):
+        self.spool.seek(self.offset)
+        self.content = self.spool.read(self.length)
+        try:
+            return super().format(document)
+        finally:
+            self.content = b""
+
+
+def _spool_last_page(doc, spool: BinaryIO) -> None:
+    page = doc.Pages.pages[-1]
+    data = zlib.compress(page.stream.encode("utf8") if isinstance(page.stream, str) else page.stream)
+    spool.seek(0, os.SEEK_END)
+    offset = spool.tell()
+    spool.write(data)
+    page.Contents = _SpooledStream(spool, offset, len(data))
+    page.stream = None
 
 
 # ----------------------------------------------------------------------------- ledger layout
@@ -776,7 +818,8 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
     g = _Geometry(spec, font)
     L = _LedgerLayout(spec, font, g)
     seen: set = set()
-    with tempfile.TemporaryFile(prefix="jiedao-ledger-") as spool:
+    with tempfile.TemporaryFile(prefix="jiedao-ledger-") as spool, \
+            tempfile.TemporaryFile(prefix="jiedao-pages-") as page_spool:
         npages, nrows, page_rows = _layout_pages(spec, L, spool, progress, cancel, seen)
         spool.seek(0)
         with _atomic_output(out) as tmp:
@@ -799,6 +842,7 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
                 rows = loads(read(int.from_bytes(read(4), "little")))
                 _draw_ledger_page(c, L, tw, rows, p, npages)
                 c.showPage()
+                _spool_last_page(doc, page_spool)
                 done += page_rows[p - 1]
                 if progress is not None:
                     progress(done, nrows, f"正在生成第 {p}/{npages} 页")

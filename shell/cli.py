@@ -1,8 +1,8 @@
 """The ``jiedao`` command.
 
 No arguments open the desktop app; subcommands create a demo database, maintain the database
-(upgrade, backup, restore, init, status), list plugins and run the importers/exporters that plugins
-register. Data commands drive the same services as the GUI and never import Qt.
+(upgrade, backup, restore, init, status), list plugins, run the importers/exporters that plugins
+register and list or generate their reports (PDF / Excel). Data commands drive the same services as the GUI and never import Qt.
 
 Exit codes: 0 success; 1 the command ran but found problems (bad import rows, database needs an
 upgrade …); 2 an expected error (bad URL, unreachable server, wrong password …), printed in Chinese
@@ -548,6 +548,165 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reports ------------------------------------------------------------------------------------
+FONT_ENV = "JIEDAO_FONT"
+PROGRESS_EVERY_PAGES = 50
+
+_KIND_LABELS = {"text": "文本", "int": "整数", "year": "年份，如 2026", "month": "月份，如 2026-11",
+                "date": "日期，如 2026-11-22", "area": "辖区编号"}
+
+
+def _param_text(p) -> str:
+    """``year=年度（年份，如 2026；默认 2026）`` for the report list."""
+    kind = _KIND_LABELS.get(p.kind, p.kind)
+    if p.kind == "choice":
+        kind = "可选 " + "/".join(c for c, _ in p.choices)
+    extra = [kind]
+    if p.default is not None:
+        extra.append(f"默认 {p.default}")
+    elif not p.required:
+        extra.append("可不填")
+    else:
+        extra.append("必填")
+    return f"{p.name}={p.label}（{'；'.join(extra)}）"
+
+
+def _enabled_reports(pm, actor=None) -> list[tuple[str, Any]]:
+    from shell.config import LocalConfig
+    from shell.core.reporting import available_reports
+
+    disabled = set(LocalConfig.load().disabled_plugins)
+    return [(plugin, d) for plugin, d in available_reports(pm, actor) if plugin not in disabled]
+
+
+def _report_params(items: Sequence[str] | None) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise CliError(f"报表参数“{item}”的写法不对：应为 --param 名称=值，例如 --param year=2026。")
+        if name in raw:
+            raise CliError(f"报表参数“{name}”给了不止一次。")
+        raw[name] = value
+    return raw
+
+
+def _font_path(args: argparse.Namespace) -> str | None:
+    """--font, else JIEDAO_FONT, else the font chosen in this desktop's settings; None: search."""
+    from shell.config import LocalConfig
+
+    if args.font:
+        path = Path(args.font).expanduser()
+        base = str(path).rpartition("#")[0] if "#" in path.name else str(path)  # path.ttc#1
+        if not Path(base).is_file():
+            raise CliError(f"字体文件不存在：{base}")
+        return str(path)
+    return os.environ.get(FONT_ENV, "").strip() or LocalConfig.load().font_path or None
+
+
+class _ReportProgress:
+    """A progress line on stderr (only when it is a terminal) about every 50 pages; the PDF
+    renderer reports once per page in each of its two passes, Excel every 1,000 rows."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.calls = 0
+        self.shown = False
+        try:
+            self.enabled = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            self.enabled = False
+
+    def __call__(self, done: int, total: int | None, text: str) -> None:
+        self.calls += 1
+        if not self.enabled or self.calls % self.every:
+            return
+        sys.stderr.write(f"\r\x1b[K{text}" + (f"（{done}/{total} 行）" if total else ""))
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.name in (None, "list"):
+        if args.param or args.out or args.force or args.font:
+            if args.name is None:
+                raise CliError("请给出要生成的报表编号：jiedao report 编号 --out 文件.pdf；jiedao report list 列出报表。")
+            raise CliError("jiedao report list 只列出报表，不接受 --param/--out/--force/--font。")
+        return _report_list(args)
+    return _report_generate(args)
+
+
+def _report_list(args: argparse.Namespace) -> int:
+    pm = make_pm()
+    if args.user:
+        db = _open(_url(_raw_target(args)), pm)
+        try:
+            actor = _login(db, pm, args.user)
+        finally:
+            db.dispose()
+        found = _enabled_reports(pm, actor)
+    else:
+        found = _enabled_reports(pm)
+    if not found:
+        _out("没有可生成的报表。" if args.user else "已加载的插件都没有提供报表。")
+        return 0
+    rows = [(d.id, d.title, plugin, "；".join(_param_text(p) for p in d.parameters) or "（无）")
+            for plugin, d in found]
+    _out(_table(("编号", "名称", "插件", "参数"), rows))
+    if not args.user:
+        _out("（未指定 --user：列出全部报表；加 --user 只列出该用户有权生成的报表）")
+    return 0
+
+
+def _report_generate(args: argparse.Namespace) -> int:
+    from shell.core.reporting import generate, output_format, parse_params
+
+    if not args.out:
+        raise CliError("请用 --out 指定输出文件（.pdf 或 .xlsx），例如 --out 台账.pdf。")
+    out = Path(args.out).expanduser().resolve()
+    fmt = output_format(out)  # .pdf / .xlsx only
+    if out.exists() and not args.force:
+        raise CliError(f"文件“{out}”已存在。为免覆盖，请换一个文件名，或加 --force。")
+    if out.is_dir():
+        raise CliError(f"“{out}”是一个文件夹，请给出文件名。")
+    if not out.parent.is_dir():
+        raise CliError(f"文件夹不存在：{out.parent}")
+    pm = make_pm()
+    found = {d.id: (plugin, d) for plugin, d in _enabled_reports(pm)}
+    if args.name not in found:
+        from shell.core.reporting import find_report
+
+        plugin, _d = find_report(pm, args.name)  # NotFound with the Chinese message when unknown
+        raise CliError(f"报表“{args.name}”所属的插件“{plugin}”已在本机停用（设置 → 插件）。")
+    _plugin, definition = found[args.name]
+    params = parse_params(definition, _report_params(args.param))  # bad/unknown values: before login
+    font_path = _font_path(args) if fmt == "pdf" else None
+    db = _open(_url(_raw_target(args)), pm)
+    progress = _ReportProgress(PROGRESS_EVERY_PAGES if fmt == "pdf" else 1)
+    try:
+        actor = _login(db, pm, args.user)
+        if definition.permission:
+            actor.require(definition.permission)
+        result = generate(db.session_factory, actor, definition, params, out, progress=progress,
+                          font_path=font_path)
+    finally:
+        progress.close()
+        db.dispose()
+    pages = f"共 {result.pages} 页，" if result.pages is not None else "共 "
+    _out(f"已生成 {result.path}：{pages}{result.rows} 行")
+    if result.missing_chars:
+        _err(f"警告：所用字体缺少以下字符，PDF 中这些字会印成空白：{result.missing_chars}。"
+             f"请用 --font 或环境变量 {FONT_ENV} 改用字符更全的字体（如宋体 simsun.ttc）。")
+    return 0
+
+
 # --- argument parsing ---------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     """argparse with Chinese help and usage errors (exit 2, no traceback)."""
@@ -582,7 +741,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(
         prog="jiedao",
-        description="街道工作台（Jiedao）：不带参数时打开桌面程序；子命令用于演示数据、数据库维护、插件和导入导出。",
+        description="街道工作台（Jiedao）：不带参数时打开桌面程序；子命令用于演示数据、数据库维护、插件、导入导出和报表。",
         epilog=DB_HELP + f" 以用户身份操作的命令从环境变量 {PASSWORD_ENV} 或提示读取密码。",
     )
     parser.add_argument("--version", action="version", version=f"街道工作台 {__version__}", help="显示版本号并退出")
@@ -643,6 +802,22 @@ def build_parser() -> argparse.ArgumentParser:
     _db_options(p)
     _user_option(p)
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("report", help="列出报表，或生成一份报表（PDF 或 Excel）",
+                       description="jiedao report list 列出报表（编号、名称、插件、参数）；"
+                                   "jiedao report 编号 --out 文件.pdf|文件.xlsx 生成报表。" + DB_HELP,
+                       epilog="例：JIEDAO_PASSWORD=… jiedao report list --user admin；"
+                              "jiedao report testplug.notes --param year=2026 --out 台账.pdf --user admin")
+    p.add_argument("name", nargs="?", metavar="报表编号", help="要生成的报表编号；写 list 列出报表")
+    p.add_argument("--param", action="append", metavar="名称=值",
+                   help="报表参数，可重复，如 --param year=2026（jiedao report list 查看每个报表的参数）")
+    p.add_argument("--out", metavar="文件", help="输出文件，.pdf 或 .xlsx")
+    p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖")
+    p.add_argument("--font", metavar="字体文件",
+                   help=f"PDF 用的中文 TrueType 字体（默认依次取环境变量 {FONT_ENV}、本机设置、自动查找）；"
+                        ".ttc 字体集可写作 路径.ttc#0")
+    _db_options(p)
+    _user_option(p)
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -227,8 +227,11 @@ def test_reports_never_import_qt():
 
 
 def test_benchmark_tiny_runs():
+    # As in CI: LibreOffice is not on PATH (here it may be installed; hide it).
     root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))
     res = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "ledger_pdf.py"), "--tiny"],
-                         capture_output=True, text=True, cwd=root, timeout=120)
+                         capture_output=True, text=True, cwd=root, timeout=120, env=env)
     assert res.returncode == 0, res.stderr
-    assert "200" in res.stdout and "LibreOffice" in res.stdout
+    assert "200" in res.stdout and "LibreOffice is absent" in res.stdout
+    assert "ReportLab" in res.stdout and "nproc" in res.stdout
