@@ -1,0 +1,275 @@
+"""Emergency tables (prefix ``emergency_``): warehouses, items, batches, stock moves, stock-takes,
+plans, drills, rescue teams and shelters.
+
+Stock is a ledger: ``EmergencyStockMove`` rows are append-only (database triggers refuse UPDATE and
+DELETE, see migration e0001) and each batch's ``qty`` is the running balance, changed only by the
+guarded statements in ``services.py`` inside the same transaction as the move it belongs to.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, deferred, mapped_column
+
+from shell.clock import utcnow
+from shell.db.base import Base, IdMixin, RecordMixin, TimestampMixin
+
+# ----------------------------------------------------------------------------- choices
+
+WAREHOUSE_LEVELS = {"street": "街道级", "community": "社区级"}
+
+MOVE_KINDS = {
+    "in": "入库",
+    "out": "出库",
+    "transfer_out": "调拨出库",
+    "transfer_in": "调拨入库",
+    "adjust": "调整",
+    "stocktake": "盘点差异",
+}
+
+ADJUST_REASONS = ("丢失", "找回", "损坏", "过期报废", "登记错误更正", "其他")
+
+STOCKTAKE_STATUS = {"open": "盘点中", "posted": "已过账", "cancelled": "已作废"}
+
+PLAN_CATEGORIES = ("自然灾害", "事故灾难", "公共卫生", "社会安全")
+PLAN_LEVELS = ("总体预案", "专项预案", "部门预案", "现场处置方案")
+
+DRILL_FORMS = {"tabletop": "桌面演练", "live": "实战演练"}
+DRILL_CONTENTS = {"single": "单项演练", "comprehensive": "综合演练"}
+DRILL_PURPOSES = {"inspection": "检验性演练", "demonstration": "示范性演练", "research": "研究性演练"}
+DRILL_STATUS = {"planned": "计划", "held": "已实施", "evaluated": "已评估", "cancelled": "已取消"}
+
+TEAM_KINDS = {"comprehensive": "综合应急救援队伍", "professional": "专业救援队伍", "volunteer": "志愿者队伍"}
+
+SHELTER_STATUS = {"available": "可用", "in_use": "启用中", "maintenance": "维护中", "closed": "停用"}
+
+
+# ----------------------------------------------------------------------------- supplies
+
+class Warehouse(RecordMixin, Base):
+    """An emergency supplies warehouse (储备库/点) of the street or of a community."""
+
+    __tablename__ = "emergency_warehouses"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(16))          # street | community (from the area)
+    address: Mapped[str | None] = mapped_column(String(200))
+    keeper: Mapped[str | None] = mapped_column(String(50))
+    keeper_phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Item(RecordMixin, Base):
+    """A kind of supply: GB/T 38565-2020 code (7 digits), name, specification and unit."""
+
+    __tablename__ = "emergency_items"
+    __table_args__ = (UniqueConstraint("code", "name", "spec", name="uq_emergency_items_code_name_spec"),)
+
+    code: Mapped[str] = mapped_column(String(7), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    spec: Mapped[str] = mapped_column(String(100), default="")
+    unit: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MinStock(RecordMixin, Base):
+    """Minimum stock of one item in one warehouse (below it an alert is raised)."""
+
+    __tablename__ = "emergency_min_stock"
+    __table_args__ = (UniqueConstraint("warehouse_id", "item_id", name="uq_emergency_min_stock_warehouse_item"),
+                      CheckConstraint("min_qty >= 0", name="min_qty_nonneg"))
+
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("emergency_warehouses.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("emergency_items.id"))
+    min_qty: Mapped[int] = mapped_column(Integer)
+
+
+class Batch(IdMixin, TimestampMixin, Base):
+    """One batch of one item in one warehouse. ``qty`` is the balance, kept by guarded UPDATEs."""
+
+    __tablename__ = "emergency_batches"
+    __audit__ = False  # the stock moves are the audit trail of every quantity change
+    __table_args__ = (
+        UniqueConstraint("warehouse_id", "item_id", "batch_no", name="uq_emergency_batches_wh_item_no"),
+        CheckConstraint("qty >= 0", name="qty_nonneg"),
+        Index("ix_emergency_batches_item_expiry", "item_id", "expiry_date"),
+    )
+
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("emergency_warehouses.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("emergency_items.id"))
+    batch_no: Mapped[str] = mapped_column(String(50))
+    production_date: Mapped[date | None] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    qty: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StockMove(IdMixin, Base):
+    """One stock move. Immutable once written (triggers refuse UPDATE/DELETE); ``qty`` is signed."""
+
+    __tablename__ = "emergency_stock_moves"
+    __audit__ = False  # append-only ledger carrying its own actor and time
+    __table_args__ = (
+        CheckConstraint("qty <> 0", name="qty_nonzero"),
+        CheckConstraint("balance_after >= 0", name="balance_nonneg"),
+        Index("ix_emergency_stock_moves_batch", "batch_id", "id"),
+        Index("ix_emergency_stock_moves_wh_time", "warehouse_id", "occurred_at"),
+    )
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("emergency_batches.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("emergency_warehouses.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("emergency_items.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    qty: Mapped[int] = mapped_column(Integer)
+    balance_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(String(200))
+    party: Mapped[str | None] = mapped_column(String(100))      # supplier / recipient
+    doc_no: Mapped[str | None] = mapped_column(String(40), index=True)  # links the two legs of a transfer
+    stocktake_id: Mapped[int | None] = mapped_column(ForeignKey("emergency_stocktakes.id"))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id"))
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+
+
+class Stocktake(RecordMixin, Base):
+    """A stock count of one warehouse: opened with a snapshot, counted, posted as moves."""
+
+    __tablename__ = "emergency_stocktakes"
+
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("emergency_warehouses.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_on: Mapped[date] = mapped_column(Date)
+    posted_at: Mapped[datetime | None] = mapped_column()
+    counted_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class StocktakeLine(IdMixin, Base):
+    __tablename__ = "emergency_stocktake_lines"
+    __table_args__ = (UniqueConstraint("stocktake_id", "batch_id", name="uq_emergency_stocktake_lines_take_batch"),)
+
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("emergency_stocktakes.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("emergency_batches.id"))
+    expected_qty: Mapped[int] = mapped_column(Integer)
+    counted_qty: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+# ----------------------------------------------------------------------------- plans and drills
+
+class Plan(RecordMixin, Base):
+    """An emergency plan (预案) with its attached document and review date."""
+
+    __tablename__ = "emergency_plans"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    version: Mapped[str] = mapped_column(String(20), default="1.0")
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    review_on: Mapped[date | None] = mapped_column(Date)
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    file_data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, info={"audit": False}))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PlanStep(IdMixin, Base):
+    """One response step of a plan: what is expected, by whom. Drills are scored against these."""
+
+    __tablename__ = "emergency_plan_steps"
+    __table_args__ = (UniqueConstraint("plan_id", "seq", name="uq_emergency_plan_steps_plan_seq"),)
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("emergency_plans.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(300))
+    responsible: Mapped[str | None] = mapped_column(String(100))
+
+
+class Drill(RecordMixin, Base):
+    """A drill (演练): planned → held → evaluated, with the summary report fields."""
+
+    __tablename__ = "emergency_drills"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("emergency_plans.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    form: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    planned_on: Mapped[date] = mapped_column(Date)
+    held_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(200))
+    units: Mapped[str | None] = mapped_column(Text)            # participating units
+    participants: Mapped[int | None] = mapped_column(Integer)  # number of people
+    scenario: Mapped[str | None] = mapped_column(Text)
+    # summary report (总结报告)
+    aim: Mapped[str | None] = mapped_column(Text)             # 演练目的
+    problems: Mapped[str | None] = mapped_column(Text)        # 发现的问题
+    causes: Mapped[str | None] = mapped_column(Text)          # 原因
+    lessons: Mapped[str | None] = mapped_column(Text)         # 经验教训
+    improvements: Mapped[str | None] = mapped_column(Text)    # 改进措施
+    evaluator: Mapped[str | None] = mapped_column(String(100))
+    evaluated_on: Mapped[date | None] = mapped_column(Date)
+    score: Mapped[int | None] = mapped_column(Integer)        # total, 0–100
+
+
+class DrillScore(IdMixin, Base):
+    """One evaluated step: expected action (from the plan), observed, score 0–10, problem."""
+
+    __tablename__ = "emergency_drill_scores"
+    __table_args__ = (UniqueConstraint("drill_id", "seq", name="uq_emergency_drill_scores_drill_seq"),
+                      CheckConstraint("score >= 0 AND score <= 10", name="score_range"))
+
+    drill_id: Mapped[int] = mapped_column(ForeignKey("emergency_drills.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("emergency_plan_steps.id"))
+    expected: Mapped[str] = mapped_column(String(300))
+    observed: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[int] = mapped_column(Integer)
+    problem: Mapped[str | None] = mapped_column(Text)
+
+
+# ----------------------------------------------------------------------------- teams and shelters
+
+class Team(RecordMixin, Base):
+    __tablename__ = "emergency_teams"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    leader: Mapped[str | None] = mapped_column(String(50))
+    leader_phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TeamMember(RecordMixin, Base):
+    __tablename__ = "emergency_team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("emergency_teams.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    skills: Mapped[str | None] = mapped_column(String(200))
+    certificates: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Shelter(RecordMixin, Base):
+    """An emergency shelter (应急避难场所)."""
+
+    __tablename__ = "emergency_shelters"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(200))
+    area_m2: Mapped[int] = mapped_column(Integer)            # usable area in m²
+    capacity: Mapped[int] = mapped_column(Integer)           # people
+    facilities: Mapped[str | None] = mapped_column(Text)
+    manager: Mapped[str | None] = mapped_column(String(50))
+    manager_phone: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="available")

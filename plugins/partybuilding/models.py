@@ -1,0 +1,215 @@
+"""Tables of the party-building plugin (prefix ``partybuilding_``).
+
+The organisation tree keeps a materialized ``path`` ("/<id>/<id>/…/") like the area tree, so a
+subtree is one ``LIKE`` query. Memberships are periods (``start_on`` … ``end_on``): a member's
+history is never overwritten, only closed. Money is integer fen; months are "YYYY-MM" strings.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shell.db.base import Base, IdMixin, RecordMixin, TimestampMixin
+
+# Kinds of organisation and their level in the five-level tree (1 = top).
+ORG_KINDS: dict[str, tuple[int, str]] = {
+    "working_committee": (1, "街道党工委"),
+    "community_committee": (2, "社区党委"),
+    "general_branch": (2, "党总支"),
+    "branch": (3, "党支部"),
+    "group": (4, "党小组"),
+    "household": (5, "党员中心户"),
+}
+LEVEL_LABELS = {1: "街道党工委", 2: "社区党委/党总支", 3: "小区（网格）党支部", 4: "楼栋党小组", 5: "党员中心户"}
+
+STAGES: tuple[str, ...] = ("applicant", "activist", "candidate", "probationary", "full")
+STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子", "candidate": "发展对象",
+                "probationary": "预备党员", "full": "正式党员"}
+STATUS_LABELS = {"normal": "正常", "suspended": "停止党籍", "left": "已出党", "deceased": "已去世",
+                 "transferred_out": "已转出"}
+CATEGORY_LABELS = {"employed": "在职", "retired": "离退休", "farmer": "农牧渔民", "student": "学生",
+                   "unemployed": "无业", "dibao": "低保"}
+
+
+class PartyOrg(RecordMixin, Base):
+    """One node of 街道党工委 → 社区党委/党总支 → 党支部 → 党小组 → 党员中心户."""
+
+    __tablename__ = "partybuilding_orgs"
+    __table_args__ = (Index("ix_partybuilding_orgs_path", "path"),)
+
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("partybuilding_orgs.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    level: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)
+    path: Mapped[str] = mapped_column(String(400), default="")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    founded_on: Mapped[date | None] = mapped_column(Date)
+    dissolved_on: Mapped[date | None] = mapped_column(Date)
+    dissolved_reason: Mapped[str | None] = mapped_column(String(200))
+    secretary: Mapped[str | None] = mapped_column(String(64))
+    has_committee: Mapped[bool] = mapped_column(Boolean, default=False)
+    committee_size: Mapped[int | None] = mapped_column(Integer)
+    committee_elected_on: Mapped[date | None] = mapped_column(Date)
+    households: Mapped[str | None] = mapped_column(Text)  # 党员中心户: the households it contacts, one per line
+
+    @property
+    def kind_label(self) -> str:
+        return ORG_KINDS.get(self.kind, (0, self.kind))[1]
+
+    @property
+    def is_open(self) -> bool:
+        return self.dissolved_on is None
+
+    def __repr__(self) -> str:
+        return f"<PartyOrg {self.id} {self.kind} {self.name}>"
+
+
+class OrgEvent(IdMixin, TimestampMixin, Base):
+    """The life of an organisation: founded, renamed, moved, dissolved (with the business date)."""
+
+    __tablename__ = "partybuilding_org_events"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_orgs.id", ondelete="CASCADE"), index=True)
+    on: Mapped[date] = mapped_column(Date)
+    event: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(400), default="")
+
+
+class Member(RecordMixin, Base):
+    """A person in the pipeline or a Party member: the national 16-item form plus stage dates."""
+
+    __tablename__ = "partybuilding_members"
+
+    name: Mapped[str] = mapped_column(String(64))
+    initials: Mapped[str] = mapped_column(String(64), default="", index=True)  # pinyin initials for search
+    sex: Mapped[str] = mapped_column(String(2))
+    ethnicity: Mapped[str] = mapped_column(String(16), default="汉族")
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    education: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16), default="employed")
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("partybuilding_orgs.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="applicant")
+    applied_on: Mapped[date | None] = mapped_column(Date)
+    activist_on: Mapped[date | None] = mapped_column(Date)
+    candidate_on: Mapped[date | None] = mapped_column(Date)
+    admitted_on: Mapped[date | None] = mapped_column(Date)        # 加入党组织日期 (branch meeting vote)
+    extension_months: Mapped[int | None] = mapped_column(Integer)  # probation extended once, 6–12 months
+    extended_on: Mapped[date | None] = mapped_column(Date)
+    full_on: Mapped[date | None] = mapped_column(Date)             # 转为正式党员日期
+    job: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="normal")
+    lost_contact_on: Mapped[date | None] = mapped_column(Date)
+    mobile_destination: Mapped[str | None] = mapped_column(String(200))
+    mobile_since: Mapped[date | None] = mapped_column(Date)
+    income_fen: Mapped[int | None] = mapped_column(Integer)        # monthly after-tax pay / pension
+    fixed_dues_fen: Mapped[int | None] = mapped_column(Integer)    # farmers: 20–100 fen, agreed per member
+
+    org: Mapped[PartyOrg | None] = relationship()
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
+
+    @property
+    def is_party_member(self) -> bool:
+        return self.stage in ("probationary", "full")
+
+
+class Membership(IdMixin, TimestampMixin, Base):
+    """A period during which a member belonged to an organisation; ``end_on`` None = current."""
+
+    __tablename__ = "partybuilding_memberships"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_members.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_orgs.id"), index=True)
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Counter(Base):
+    """Guarded counters (e.g. transfer letter numbers per year): a value is handed out once."""
+
+    __tablename__ = "partybuilding_counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Transfer(RecordMixin, Base):
+    """组织关系转接: an outgoing letter (numbered, with receipt) or an incoming registration."""
+
+    __tablename__ = "partybuilding_transfers"
+
+    direction: Mapped[str] = mapped_column(String(8))      # out | in
+    member_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_members.id"), index=True)
+    from_org_id: Mapped[int | None] = mapped_column(ForeignKey("partybuilding_orgs.id"))
+    to_org_id: Mapped[int | None] = mapped_column(ForeignKey("partybuilding_orgs.id"))
+    letter_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    other_party: Mapped[str] = mapped_column(String(200))  # destination (out) or origin (in) organisation name
+    other_letter_number: Mapped[str | None] = mapped_column(String(60))
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_days: Mapped[int | None] = mapped_column(Integer)
+    dues_paid_to: Mapped[str | None] = mapped_column(String(7))
+    receipt_due_on: Mapped[date | None] = mapped_column(Date)
+    receipt_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="issued")  # issued | received | cancelled | registered
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    member: Mapped[Member] = relationship()
+
+
+class MeetingRule(IdMixin, TimestampMixin, Base):
+    """A frequency rule that overrides the built-in default for one meeting kind."""
+
+    __tablename__ = "partybuilding_meeting_rules"
+
+    kind: Mapped[str] = mapped_column(String(24), unique=True)
+    period: Mapped[str] = mapped_column(String(8))          # month | quarter | year
+    min_count: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Meeting(RecordMixin, Base):
+    __tablename__ = "partybuilding_meetings"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_orgs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(64))
+    recorder: Mapped[str | None] = mapped_column(String(64))
+    location: Mapped[str | None] = mapped_column(String(200))
+    minutes: Mapped[str | None] = mapped_column(Text)
+
+    org: Mapped[PartyOrg] = relationship()
+
+
+class Attendance(IdMixin, Base):
+    __tablename__ = "partybuilding_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_meetings.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_members.id"), index=True)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    absence_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class DuesPayment(IdMixin, TimestampMixin, Base):
+    """党费 paid for one month (append-only: a wrong entry is corrected by an administrator's note)."""
+
+    __tablename__ = "partybuilding_dues_payments"
+    __table_args__ = (UniqueConstraint("member_id", "month"),)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_members.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    base_fen: Mapped[int | None] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
