@@ -250,7 +250,7 @@ def test_switch_user_and_change_database(qtbot, flows, demo_path):
 
 
 def test_settings_pages_open_from_the_main_window(qtbot, flows, demo_path):
-    settings = pytest.importorskip("shell.ui.settings")
+    from shell.ui import settings
     flow = start(qtbot, flows, database=str(demo_path))
     login = wait_for_dialog(qtbot, flow, LoginDialog)
     type_into(qtbot, login.username_edit, "admin")
