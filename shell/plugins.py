@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "jiedao.plugins"
 
 # Module paths of the built-in work-line plugins; each plugin's issue adds its line here.
-BUILTIN_PLUGINS: tuple[str, ...] = ()
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.emergency",
+    "plugins.volunteer",
+)
 
 LOADED, DISABLED, FAILED = "loaded", "disabled", "error"
 STATE_LABELS = {LOADED: "已加载", DISABLED: "已停用", FAILED: "出错"}

@@ -1,0 +1,89 @@
+"""应急管理 (emergency): warehouses and supplies with a stock ledger, plans, drills, rescue teams and
+shelters. This module holds hook implementations only; the work is imported lazily inside them so
+loading the plugin stays cheap."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from shell import hookimpl
+from shell.contracts import MigrationBranch, Permission, PluginInfo, RoleTemplate
+
+NAME = "emergency"
+__version__ = "0.1.0"
+
+
+@hookimpl
+def plugin_info():
+    return PluginInfo(name=NAME, title="应急管理", version=__version__, icon="SP_MessageBoxWarning",
+                      description="应急物资仓库与出入库台账、应急预案、演练、救援队伍、避难场所")
+
+
+@hookimpl
+def register_migrations():
+    return MigrationBranch(NAME, Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def register_permissions():
+    from .rules import PERMISSIONS
+
+    return [Permission(code, label) for code, label in PERMISSIONS.items()]
+
+
+@hookimpl
+def register_roles():
+    from .rules import PERMISSIONS
+
+    everything = tuple(PERMISSIONS)
+    return [
+        RoleTemplate("admin", "系统管理员", everything),
+        RoleTemplate("street_staff", "街道工作人员", everything),
+        RoleTemplate("community_staff", "社区工作人员",
+                     ("emergency.view", "emergency.stock.manage", "emergency.stocktake", "emergency.drill.manage",
+                      "emergency.team.manage", "emergency.shelter.manage")),
+        RoleTemplate("emergency_keeper", "应急物资保管员",
+                     ("emergency.view", "emergency.stock.manage", "emergency.stocktake", "emergency.import"),
+                     "管理应急仓库的出入库、调拨和盘点"),
+    ]
+
+
+@hookimpl
+def register_settings():
+    from .rules import SETTINGS
+
+    return list(SETTINGS)
+
+
+@hookimpl
+def register_search(ctx, text):
+    from .services import search
+
+    with ctx.service(commit=False) as sctx:
+        return search(sctx, text)
+
+
+@hookimpl
+def seed_demo(session, scale, rng):
+    from .demo import seed
+
+    seed(session, scale, rng)
+
+
+@hookimpl
+def register_reports():
+    from .ledgers import definitions
+
+    return definitions()
+
+
+@hookimpl
+def register_importers():
+    from .importers import definitions
+
+    return definitions()
+
+
+@hookimpl
+def open_record(ctx, kind, id):
+    # No emergency views exist yet, so nothing can be opened; other plugins' kinds are not ours.
+    return None

@@ -1,0 +1,305 @@
+"""Ledger builders for the report engine (no Qt). Each ``build_*(sctx, params)`` returns a
+``LedgerSpec`` (rows streamed from the database) or, for the drill evaluation, a ``DocumentSpec``."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
+from shell.contracts import ReportDefinition, ReportParameter
+from shell.core import settings as core_settings
+from shell.core.areas import scope_filter
+from shell.core.models import Area
+from shell.errors import NotFound, ValidationError
+
+from . import services
+from .models import (DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, MOVE_KINDS, SHELTER_STATUS, TEAM_KINDS,
+                     Batch, Item, Plan, StockMove, Stocktake, Team, TeamMember, Warehouse)
+
+
+def _unit(sctx) -> str:
+    return core_settings.core(sctx.session, "core.unit_name") or "街道办事处"
+
+
+def _wh_param(required=False):
+    return ReportParameter("warehouse_id", "仓库编号（空为全部）", kind="int", default=None, required=required)
+
+
+def _year(params, sctx) -> int:
+    return int(params.get("year") or sctx.today().year)
+
+
+def _to_date(value, default: date) -> date:
+    if value in (None, ""):
+        return default
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"日期“{value}”格式不正确，应为 2024-05-01。", "date", value) from None
+
+
+def _check_wh(sctx, params):
+    wid = params.get("warehouse_id")
+    if wid in (None, ""):
+        return None
+    wh = services._warehouse(sctx, int(wid))
+    return wh
+
+
+# ----------------------------------------------------------------------------- 应急物资储备台账
+
+def build_reserve(sctx, params):
+    sctx.actor.require("emergency.view")
+    wh = _check_wh(sctx, params)
+    today = sctx.today()
+    bands = services.alert_days(sctx)
+    q = (select(Warehouse.name, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.production_date,
+                Batch.expiry_date, Batch.qty)
+         .join(Warehouse, Warehouse.id == Batch.warehouse_id).join(Item, Item.id == Batch.item_id)
+         .where(Batch.qty > 0, scope_filter(Warehouse.area_id, sctx.actor))
+         .order_by(Warehouse.id, Item.code, Item.name, Batch.expiry_date, Batch.id))
+    if wh is not None:
+        q = q.where(Warehouse.id == wh.id)
+
+    def rows():
+        for whn, code, name, spec, unit, no, prod, exp, qty in sctx.session.execute(q.execution_options(yield_per=2000)):
+            state = ""
+            if exp is not None:
+                band = services.expiry_band((exp - today).days, bands)
+                state = "已过期" if band == 0 else (f"{band}天内到期" if band else "")
+            yield (whn, code, name, spec, unit, no, prod, exp, qty, state)
+
+    return LedgerSpec(
+        title="应急物资储备台账", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
+        columns=[Column("仓库", 30), Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"),
+                 Column("单位", 10, align="center"), Column("批次号", 24), Column("生产日期", 20, align="center"),
+                 Column("有效期至", 20, align="center"), Column("数量", 14, align="right"),
+                 Column("效期状态", 18, align="center")],
+        rows=rows(), orientation="landscape", group_by=0, subtotals=True,
+        notes=(f"效期状态：已过期、{bands[0]}/{bands[1]}/{bands[2]} 天内到期。过期物资不得发放，应按“过期报废”调整出账。",))
+
+
+# ----------------------------------------------------------------------------- 物资出入库明细账
+
+def build_moves(sctx, params):
+    sctx.actor.require("emergency.view")
+    wh = _check_wh(sctx, params)
+    today = sctx.today()
+    start = _to_date(params.get("start"), today.replace(day=1))
+    end = _to_date(params.get("end"), today)
+    if end < start:
+        raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
+    from shell.clock import LOCAL_TZ
+    from datetime import datetime, time
+
+    t0 = datetime.combine(start, time.min, LOCAL_TZ)
+    t1 = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TZ)
+    q = (select(StockMove.occurred_at, StockMove.doc_no, Warehouse.name, Item.code, Item.name, Item.unit,
+                Batch.batch_no, StockMove.kind, StockMove.qty, StockMove.balance_after, StockMove.party,
+                StockMove.reason, StockMove.actor_name)
+         .join(Warehouse, Warehouse.id == StockMove.warehouse_id).join(Item, Item.id == StockMove.item_id)
+         .join(Batch, Batch.id == StockMove.batch_id)
+         .where(StockMove.occurred_at >= t0, StockMove.occurred_at < t1, scope_filter(Warehouse.area_id, sctx.actor))
+         .order_by(StockMove.occurred_at, StockMove.id))
+    if wh is not None:
+        q = q.where(StockMove.warehouse_id == wh.id)
+
+    def rows():
+        from shell.clock import format_local
+
+        for at, doc, whn, code, name, unit, no, kind, qty, bal, party, reason, who in \
+                sctx.session.execute(q.execution_options(yield_per=2000)):
+            yield (format_local(at), doc, whn, code, name, no, MOVE_KINDS.get(kind, kind),
+                   qty if qty > 0 else None, -qty if qty < 0 else None, bal, unit, party or reason or "", who)
+
+    return LedgerSpec(
+        title="物资出入库明细账", unit_name=_unit(sctx), period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        columns=[Column("时间", 26), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
+                 Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right"),
+                 Column("发出", 12, align="right"), Column("结存", 12, align="right"), Column("单位", 9, align="center"),
+                 Column("对方单位/原因", "1.5*"), Column("经办人", 14)],
+        rows=rows(), orientation="landscape")
+
+
+# ----------------------------------------------------------------------------- 盘点表
+
+def build_stocktake(sctx, params):
+    sctx.actor.require("emergency.view")
+    take_id = params.get("stocktake_id")
+    if take_id in (None, ""):
+        raise ValidationError("请填写盘点单编号。", "stocktake_id")
+    take = sctx.session.get(Stocktake, int(take_id))
+    if take is None:
+        raise NotFound(f"盘点单 {take_id} 不存在。")
+    wh = services._warehouse(sctx, take.warehouse_id)
+    lines = services.stocktake_lines(sctx, take.id)
+
+    def rows():
+        for line, batch, item in lines:
+            diff = None if line.counted_qty is None else line.counted_qty - line.expected_qty
+            yield (item.code, item.name, item.spec, item.unit, batch.batch_no, batch.expiry_date, line.expected_qty,
+                   line.counted_qty, diff, "盘盈" if diff and diff > 0 else ("盘亏" if diff else ""), line.note)
+
+    status = {"open": "盘点中", "posted": "已过账", "cancelled": "已作废"}[take.status]
+    return LedgerSpec(
+        title="应急物资盘点表", unit_name=_unit(sctx),
+        period=f"{wh.name} · 盘点单 PD{take.id:06d} · {take.opened_on:%Y年%m月%d日} · {status}",
+        columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
+                 Column("批次号", 24), Column("有效期至", 20, align="center"), Column("账面数", 15, align="right"),
+                 Column("实盘数", 15, align="right"), Column("差异", 13, align="right"), Column("盈亏", 12, align="center"),
+                 Column("备注", "1*")],
+        rows=rows(), orientation="landscape", signature=("盘点人", "监盘人", "保管员", "负责人", "盘点日期"))
+
+
+# ----------------------------------------------------------------------------- 应急预案目录
+
+def build_plans(sctx, params):
+    rows_ = services.list_plans(sctx)
+    areas = {a.id: a.name for a in sctx.session.scalars(select(Area).where(Area.id.in_({p.area_id for p in rows_})))}
+    today = sctx.today()
+
+    def rows():
+        for i, p in enumerate(rows_, start=1):
+            due = "已到期" if p.review_on and p.review_on <= today else ""
+            yield (i, p.title, p.category, p.level, areas.get(p.area_id, ""), p.version, p.issued_on, p.review_on, due,
+                   "有" if p.file_name else "无")
+
+    return LedgerSpec(
+        title="应急预案目录", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
+        columns=[Column("序号", 10, align="center"), Column("预案名称", "3*"), Column("类别", 18, align="center"),
+                 Column("层级", 22, align="center"), Column("编制单位", "1.5*"), Column("版本", 12, align="center"),
+                 Column("发布日期", 20, align="center"), Column("评审日期", 20, align="center"),
+                 Column("评审", 14, align="center"), Column("附件", 10, align="center")],
+        rows=rows(), orientation="landscape")
+
+
+# ----------------------------------------------------------------------------- 演练记录台账
+
+def build_drills(sctx, params):
+    year = _year(params, sctx)
+    drills = services.list_drills(sctx, year=year)
+    areas = {a.id: a.name for a in sctx.session.scalars(select(Area).where(Area.id.in_({d.area_id for d in drills})))}
+    plans = {p.id: p.title for p in sctx.session.scalars(select(Plan).where(Plan.id.in_({d.plan_id for d in drills if d.plan_id})))}
+
+    def rows():
+        for i, d in enumerate(drills, start=1):
+            kind = f"{DRILL_FORMS[d.form]}/{DRILL_CONTENTS[d.content]}/{DRILL_PURPOSES[d.purpose]}"
+            yield (i, d.title, areas.get(d.area_id, ""), kind, plans.get(d.plan_id, ""), d.planned_on, d.held_on,
+                   d.place, d.units, d.participants, DRILL_STATUS[d.status], d.score)
+
+    comp = services.drill_compliance(sctx, year)
+    behind = [c.area for c in comp if c.behind]
+    return LedgerSpec(
+        title="应急演练记录台账", unit_name=_unit(sctx), period=f"{year}年",
+        columns=[Column("序号", 10, align="center"), Column("演练名称", "2*"), Column("组织单位", 24),
+                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center"),
+                 Column("实施日期", 20, align="center"), Column("地点", "1*"), Column("参演单位", "1.5*"),
+                 Column("人数", 11, align="right"), Column("状态", 14, align="center"), Column("评分", 11, align="right")],
+        rows=rows(), orientation="landscape",
+        notes=(f"年度要求：街道和每个社区每年至少开展综合演练 {comp[0].required if comp else 1} 次。"
+               + (f"尚未完成：{'、'.join(behind)}。" if behind else "均已完成。"),))
+
+
+# ----------------------------------------------------------------------------- 演练评估报告 (document)
+
+def build_evaluation(sctx, params):
+    drill_id = params.get("drill_id")
+    if drill_id in (None, ""):
+        raise ValidationError("请填写演练编号。", "drill_id")
+    drill = services._drill(sctx, int(drill_id))
+    sctx.actor.require("emergency.view")
+    if drill.status != "evaluated":
+        raise ValidationError(f"演练“{drill.title}”还没有评估（当前状态：{DRILL_STATUS[drill.status]}）。", "drill_id", drill_id)
+    area = sctx.session.get(Area, drill.area_id)
+    plan = sctx.session.get(Plan, drill.plan_id) if drill.plan_id else None
+    scores = services.drill_scores(sctx, drill.id)
+    fields = [("演练名称", drill.title), ("组织单位", area.name),
+              ("演练类型", f"{DRILL_FORMS[drill.form]} · {DRILL_CONTENTS[drill.content]} · {DRILL_PURPOSES[drill.purpose]}"),
+              ("依据预案", f"{plan.title}（第 {plan.version} 版）" if plan else "—"),
+              ("时间", drill.held_on), ("地点", drill.place), ("参演单位", drill.units), ("参演人数", drill.participants),
+              ("评估人", drill.evaluator), ("综合得分", f"{drill.score} 分（满分 100）")]
+    body = []
+    for label, value in (("一、演练目的", drill.aim), ("二、情景概要", drill.scenario), ("三、发现的问题", drill.problems),
+                         ("四、原因分析", drill.causes), ("五、经验教训", drill.lessons), ("六、改进措施", drill.improvements)):
+        body.append(f"{label}：{value or '无'}")
+    items = ItemsTable(
+        title="分项评估（对照预案步骤，每项 0–10 分）",
+        columns=[Column("序号", 12, align="center"), Column("预期行动", "2*"), Column("实际情况", "2*"),
+                 Column("得分", 14, align="right"), Column("存在问题", "1.5*")],
+        rows=[(s.seq, s.expected, s.observed, s.score, s.problem) for s in scores],
+        totals=("合计", "", "", sum(s.score for s in scores), ""))
+    return DocumentSpec(title="应急演练评估报告", number=f"演练评估 {drill.evaluated_on:%Y}-{drill.id:04d}",
+                        fields=fields, body=body, items=items, issuer=(_unit(sctx),), signature=("评估人", "审核人"),
+                        date=drill.evaluated_on, unit_name=_unit(sctx))
+
+
+# ----------------------------------------------------------------------------- 应急队伍花名册
+
+def build_roster(sctx, params):
+    sctx.actor.require("emergency.view")
+    q = (select(Team.name, Team.kind, Area.name, TeamMember.name, TeamMember.phone, TeamMember.skills,
+                TeamMember.certificates)
+         .join(TeamMember, TeamMember.team_id == Team.id).join(Area, Area.id == Team.area_id)
+         .where(Team.active.is_(True), TeamMember.active.is_(True), scope_filter(Team.area_id, sctx.actor))
+         .order_by(Team.area_id, Team.id, TeamMember.id))
+    mask = params.get("mask", True) not in (False, "0", "否", "false")
+
+    def rows():
+        team, n = None, 0
+        for tname, kind, area, name, phone, skills, certs in sctx.session.execute(q):
+            n = 1 if tname != team else n + 1
+            team = tname
+            yield (f"{tname}（{TEAM_KINDS[kind]} · {area}）", n, name, phone, skills, certs)
+
+    checks = services.team_size_check(sctx)
+    notes = tuple(f"{c.street}综合应急救援队伍现有 {c.members} 人，规范要求不少于 {c.norm} 人"
+                  + ("，达标。" if c.ok else f"，还差 {c.shortfall} 人。") for c in checks)
+    return LedgerSpec(
+        title="应急队伍花名册", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
+        columns=[Column("队伍", "2*"), Column("序号", 12, align="center"), Column("姓名", 20),
+                 Column("联系电话", 28, mask="phone"), Column("技能特长", "1.5*"), Column("资格证书", "1.5*")],
+        rows=rows(), group_by=0, subtotals=True, mask_ids=mask, notes=notes, orientation="landscape")
+
+
+# ----------------------------------------------------------------------------- 避难场所台账
+
+def build_shelters(sctx, params):
+    shelters = services.list_shelters(sctx)
+    areas = {a.id: a.name for a in sctx.session.scalars(select(Area).where(Area.id.in_({s.area_id for s in shelters})))}
+    mask = params.get("mask", True) not in (False, "0", "否", "false")
+
+    def rows():
+        for i, s in enumerate(shelters, start=1):
+            yield (i, s.name, areas.get(s.area_id, ""), s.location, s.area_m2, s.capacity, s.facilities, s.manager,
+                   s.manager_phone, SHELTER_STATUS[s.status])
+
+    total = sum(s.capacity for s in shelters if s.status in ("available", "in_use"))
+    return LedgerSpec(
+        title="应急避难场所台账", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
+        columns=[Column("序号", 10, align="center"), Column("场所名称", "1.5*"), Column("所属辖区", 22), Column("位置", "2*"),
+                 Column("面积(㎡)", 16, align="right"), Column("容纳人数", 16, align="right"), Column("配套设施", "2*"),
+                 Column("负责人", 16), Column("联系电话", 26, mask="phone"), Column("状态", 14, align="center")],
+        rows=rows(), orientation="landscape", mask_ids=mask,
+        totals=("合计", "", "", "", sum(s.area_m2 for s in shelters), sum(s.capacity for s in shelters), "", "", "", ""),
+        notes=(f"可用及启用中场所合计可容纳 {total} 人。",))
+
+
+def definitions() -> list[ReportDefinition]:
+    year = ReportParameter("year", "年度", kind="year", default=None, required=False)
+    return [
+        ReportDefinition("emergency.reserve", "应急物资储备台账", build_reserve, (_wh_param(),), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.moves", "物资出入库明细账", build_moves,
+                         (_wh_param(), ReportParameter("start", "开始日期", kind="date", required=False),
+                          ReportParameter("end", "结束日期", kind="date", required=False)), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.stocktake", "应急物资盘点表", build_stocktake,
+                         (ReportParameter("stocktake_id", "盘点单编号", kind="int"),), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.plans", "应急预案目录", build_plans, (), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.drills", "应急演练记录台账", build_drills, (year,), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.drill_evaluation", "应急演练评估报告", build_evaluation,
+                         (ReportParameter("drill_id", "演练编号", kind="int"),), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.roster", "应急队伍花名册", build_roster, (), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.shelters", "应急避难场所台账", build_shelters, (), "emergency.view", "应急管理"),
+    ]

@@ -1,0 +1,1122 @@
+"""Emergency business operations (no Qt). Every function takes a ``ServiceContext`` and checks
+permission and data scope itself; errors are Chinese ``JiedaoError``s.
+
+Stock rules (ARCHITECTURE.md "Data rules", DOMAIN.md §4):
+- a move is written once and never changed (services offer no edit/delete, triggers refuse both);
+  corrections are new moves with a reason;
+- each batch's ``qty`` changes only through ``_change_balance``: one guarded
+  ``UPDATE … SET qty = qty + :d WHERE id = :id AND qty + :d >= 0 RETURNING qty`` in the same
+  transaction as the move, so two desktops issuing the same batch can never take it below zero;
+- an expired batch (``expiry_date`` before today) is never issued; issuing suggests
+  first-expiry-first-out (batches without an expiry date last).
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Iterable, Sequence
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from shell.core import settings as core_settings
+from shell.core.areas import scope_filter
+from shell.core.context import ServiceContext
+from shell.core.locking import check_version, flush_or_conflict
+from shell.core.models import Area
+from shell.errors import ConflictError, NotFound, ValidationError
+
+from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS,
+                     PLAN_CATEGORIES, PLAN_LEVELS, SHELTER_STATUS, TEAM_KINDS, Batch, Drill, DrillScore, Item,
+                     MinStock, Plan, PlanStep, Shelter, StockMove, Stocktake, StocktakeLine, Team, TeamMember,
+                     Warehouse)
+from .rules import SETTINGS
+
+# ----------------------------------------------------------------------------- settings
+_SETTING = {d.key: d for d in SETTINGS}
+
+
+def setting(ctx: ServiceContext, key: str):
+    return core_settings.get(ctx.session, _SETTING[key])
+
+
+def alert_days(ctx: ServiceContext) -> tuple[int, int, int]:
+    days = sorted(int(setting(ctx, f"emergency.alert_days_{i}")) for i in (1, 2, 3))
+    return days[0], days[1], days[2]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _text(value, field: str, label: str, required: bool = True, max_len: int = 100) -> str | None:
+    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if not value:
+        if required:
+            raise ValidationError(f"请填写{label}。", field, value)
+        return None
+    if len(value) > max_len:
+        raise ValidationError(f"{label}太长（{len(value)} 字，最多 {max_len} 字）。", field, value)
+    return value
+
+
+def _positive_int(value, field: str, label: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            value = int(str(value).strip()) if not isinstance(value, float) else int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"{label}应为整数（填写的是“{value}”）。", field, value) from None
+    if value <= 0:
+        raise ValidationError(f"{label}必须大于 0（填写的是 {value}）。", field, value)
+    return value
+
+
+def _choice(value, choices, field: str, label: str) -> str:
+    allowed = list(choices)
+    if value not in allowed:
+        shown = "、".join(choices.values()) if isinstance(choices, dict) else "、".join(allowed)
+        raise ValidationError(f"{label}“{value}”无效，可选：{shown}。", field, value)
+    return value
+
+
+def _area(ctx: ServiceContext, area_id: int) -> Area:
+    area = ctx.session.get(Area, area_id)
+    if area is None:
+        raise NotFound(f"辖区 {area_id} 不存在，请刷新后重选。")
+    ctx.actor.require_scope(area)
+    return area
+
+
+def _get(ctx: ServiceContext, model, id_: int, what: str):
+    obj = ctx.session.get(model, id_)
+    if obj is None:
+        raise NotFound(f"{what}（编号 {id_}）不存在，可能已被删除，请刷新。")
+    return obj
+
+
+def _scoped_area_of(ctx: ServiceContext, area_id: int) -> Area:
+    area = ctx.session.get(Area, area_id)
+    ctx.actor.require_scope(area)
+    return area
+
+
+# ----------------------------------------------------------------------------- GB/T 38565 codes
+
+GBT_TOP = {"1": "基本生活保障物资", "2": "应急装备及配套物资", "3": "工程材料与机械加工设备"}
+_LEVELS = (("中类", 1, "第 2–3 位"), ("小类", 3, "第 4–5 位"), ("细类", 5, "第 6–7 位"))
+
+
+def validate_item_code(code) -> str:
+    """Check the structure of a GB/T 38565-2020 code: 7 digits, 大类 1/2/3, then 中类, 小类 and 细类
+    of two digits each in 01–99. The message names the part that is wrong."""
+    text = "" if code is None else str(code).strip()
+    if not text:
+        raise ValidationError("请填写物资编码（GB/T 38565，7 位数字）。", "code", code)
+    if not text.isdigit() or not text.isascii():
+        raise ValidationError(f"物资编码“{text}”只能由数字组成（GB/T 38565 为 7 位数字）。", "code", code)
+    if len(text) != 7:
+        raise ValidationError(f"物资编码“{text}”应为 7 位数字，现为 {len(text)} 位。", "code", code)
+    if text[0] not in GBT_TOP:
+        raise ValidationError(
+            f"物资编码“{text}”的第 1 位（大类）应为 1（基本生活保障物资）、2（应急装备及配套物资）"
+            f"或 3（工程材料与机械加工设备），现为“{text[0]}”。", "code", code)
+    for label, start, where in _LEVELS:
+        part = text[start:start + 2]
+        if part == "00":
+            raise ValidationError(f"物资编码“{text}”的{where}（{label}）应为 01–99，现为“{part}”。", "code", code)
+    return text
+
+
+# ----------------------------------------------------------------------------- warehouses & items
+
+def _warehouse(ctx: ServiceContext, warehouse_id: int) -> Warehouse:
+    wh = _get(ctx, Warehouse, warehouse_id, "仓库")
+    _scoped_area_of(ctx, wh.area_id)
+    return wh
+
+
+def create_warehouse(ctx: ServiceContext, area_id: int, name: str, address: str | None = None,
+                     keeper: str | None = None, keeper_phone: str | None = None) -> Warehouse:
+    ctx.actor.require("emergency.catalog.manage")
+    area = _area(ctx, area_id)
+    if area.level not in ("street", "community"):
+        raise ValidationError(f"应急仓库只能设在街道或社区，“{area.name}”是{area.level_label}。", "area_id", area_id)
+    name = _text(name, "name", "仓库名称")
+    if ctx.session.scalar(select(Warehouse.id).where(Warehouse.area_id == area_id, Warehouse.name == name)):
+        raise ValidationError(f"“{area.name}”已有名为“{name}”的仓库。", "name", name)
+    wh = Warehouse(area_id=area_id, name=name, level=area.level, address=_text(address, "address", "地址", False, 200),
+                   keeper=_text(keeper, "keeper", "保管员", False, 50),
+                   keeper_phone=_text(keeper_phone, "keeper_phone", "保管员电话", False, 32),
+                   created_by=ctx.actor.user_id)
+    ctx.session.add(wh)
+    ctx.session.flush()
+    return wh
+
+
+def update_warehouse(ctx: ServiceContext, warehouse_id: int, expected_version: int | None = None, **fields) -> Warehouse:
+    ctx.actor.require("emergency.catalog.manage")
+    wh = _warehouse(ctx, warehouse_id)
+    check_version(ctx.session, wh, expected_version, "仓库")
+    limits = {"name": ("仓库名称", True, 100), "address": ("地址", False, 200), "keeper": ("保管员", False, 50),
+              "keeper_phone": ("保管员电话", False, 32)}
+    for key, value in fields.items():
+        if key == "active":
+            wh.active = bool(value)
+        elif key in limits:
+            label, req, n = limits[key]
+            setattr(wh, key, _text(value, key, label, req, n))
+        else:
+            raise ValidationError(f"仓库没有“{key}”这一项。", key, value)
+    flush_or_conflict(ctx.session, wh, "仓库")
+    return wh
+
+
+def list_warehouses(ctx: ServiceContext, include_inactive: bool = False) -> list[Warehouse]:
+    ctx.actor.require("emergency.view")
+    q = select(Warehouse).where(scope_filter(Warehouse.area_id, ctx.actor))
+    if not include_inactive:
+        q = q.where(Warehouse.active.is_(True))
+    return list(ctx.session.scalars(q.order_by(Warehouse.level.desc(), Warehouse.id)))
+
+
+def create_item(ctx: ServiceContext, code: str, name: str, unit: str, spec: str = "") -> Item:
+    ctx.actor.require("emergency.catalog.manage")
+    code = validate_item_code(code)
+    name = _text(name, "name", "物资名称")
+    unit = _text(unit, "unit", "计量单位", max_len=16)
+    spec = _text(spec, "spec", "规格型号", False) or ""
+    if ctx.session.scalar(select(Item.id).where(Item.code == code, Item.name == name, Item.spec == spec)):
+        raise ValidationError(f"物资“{name} {spec}”（编码 {code}）已在目录中。", "name", name)
+    item = Item(code=code, name=name, spec=spec, unit=unit, created_by=ctx.actor.user_id)
+    ctx.session.add(item)
+    ctx.session.flush()
+    return item
+
+
+def find_items(ctx: ServiceContext, text: str = "", limit: int = 50) -> list[Item]:
+    """Items whose code starts with ``text`` or whose name contains it (scan-friendly code entry)."""
+    ctx.actor.require("emergency.view")
+    q = select(Item).where(Item.active.is_(True))
+    text = (text or "").strip()
+    if text:
+        q = q.where(or_(Item.code.startswith(text), Item.name.contains(text)))
+    return list(ctx.session.scalars(q.order_by(Item.code, Item.name).limit(limit)))
+
+
+def item_by_code(ctx: ServiceContext, code: str) -> list[Item]:
+    ctx.actor.require("emergency.view")
+    code = validate_item_code(code)
+    return list(ctx.session.scalars(select(Item).where(Item.code == code, Item.active.is_(True)).order_by(Item.id)))
+
+
+def set_min_stock(ctx: ServiceContext, warehouse_id: int, item_id: int, min_qty: int) -> MinStock:
+    ctx.actor.require("emergency.catalog.manage")
+    _warehouse(ctx, warehouse_id)
+    _get(ctx, Item, item_id, "物资")
+    if isinstance(min_qty, bool) or not isinstance(min_qty, int) or min_qty < 0:
+        raise ValidationError(f"最低库存应为不小于 0 的整数（填写的是“{min_qty}”）。", "min_qty", min_qty)
+    row = ctx.session.scalar(select(MinStock).where(MinStock.warehouse_id == warehouse_id, MinStock.item_id == item_id))
+    if row is None:
+        row = MinStock(warehouse_id=warehouse_id, item_id=item_id, min_qty=min_qty, created_by=ctx.actor.user_id)
+        ctx.session.add(row)
+    else:
+        row.min_qty = min_qty
+    ctx.session.flush()
+    return row
+
+
+# ----------------------------------------------------------------------------- the stock ledger
+
+class StockError(ValidationError):
+    """A refused stock operation (not enough stock, expired batch …)."""
+
+
+def is_expired(batch: Batch, today: date) -> bool:
+    return batch.expiry_date is not None and batch.expiry_date < today
+
+
+def _busy(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "locked" in text or "busy" in text or "deadlock" in text or "could not serialize" in text
+
+
+def _db_call(ctx: ServiceContext, fn, *args):
+    """Run one statement; a database that stays busy (SQLite lock beyond busy_timeout, PostgreSQL
+    deadlock) becomes a clean Chinese ConflictError after the transaction is rolled back."""
+    try:
+        return fn(*args)
+    except (OperationalError, DBAPIError) as exc:
+        if isinstance(exc, IntegrityError) or not _busy(exc):
+            raise
+        ctx.session.rollback()
+        raise ConflictError("数据库正忙（其他电脑正在出入库），本次操作未生效，库存没有变化。请稍后重试。") from None
+
+
+def _change_balance(ctx: ServiceContext, batch: Batch, delta: int) -> int:
+    """The one place a batch balance changes: a guarded UPDATE that never takes it below zero.
+    Returns the balance after the change; raises StockError (nothing changed) otherwise."""
+    stmt = (update(Batch).where(Batch.id == batch.id, Batch.qty + delta >= 0)
+            .values(qty=Batch.qty + delta).returning(Batch.qty)
+            .execution_options(synchronize_session=False))
+    after = _db_call(ctx, lambda: ctx.session.execute(stmt).scalar_one_or_none())
+    if after is None:
+        current = ctx.session.scalar(select(Batch.qty).where(Batch.id == batch.id).execution_options(populate_existing=True))
+        item = ctx.session.get(Item, batch.item_id)
+        raise StockError(f"库存不足：{item.name}（批次 {batch.batch_no}）现有 {current}{item.unit}，"
+                         f"本次需要 {-delta}{item.unit}，库存不能为负数。", "qty", -delta)
+    return after
+
+
+def _write_move(ctx: ServiceContext, batch: Batch, kind: str, delta: int, *, reason=None, note=None, party=None,
+                doc_no=None, stocktake_id=None) -> StockMove:
+    after = _change_balance(ctx, batch, delta)
+    move = StockMove(batch_id=batch.id, warehouse_id=batch.warehouse_id, item_id=batch.item_id, kind=kind, qty=delta,
+                     balance_after=after, reason=reason, note=note, party=party, doc_no=doc_no,
+                     stocktake_id=stocktake_id, occurred_at=ctx.now(), created_by=ctx.actor.user_id,
+                     actor_name=ctx.actor.display_name or ctx.actor.username)
+    ctx.session.add(move)
+    _db_call(ctx, ctx.session.flush)
+    ctx.session.expire(batch, ["qty"])
+    return move
+
+
+def _doc_no(ctx: ServiceContext, prefix: str) -> str:
+    return f"{prefix}{ctx.today():%Y%m%d}-{uuid.uuid4().hex[:8].upper()}"
+
+
+def _batch(ctx: ServiceContext, batch_id: int) -> Batch:
+    batch = _get(ctx, Batch, batch_id, "批次")
+    _warehouse(ctx, batch.warehouse_id)
+    return batch
+
+
+def _get_or_create_batch(ctx: ServiceContext, warehouse_id: int, item_id: int, batch_no: str,
+                         production_date: date | None, expiry_date: date | None) -> Batch:
+    q = select(Batch).where(Batch.warehouse_id == warehouse_id, Batch.item_id == item_id, Batch.batch_no == batch_no)
+    batch = ctx.session.scalar(q)
+    if batch is None:
+        # INSERT … ON CONFLICT DO NOTHING: a batch another desktop created a moment ago is reused.
+        # (No SAVEPOINT: the pysqlite driver would commit it on its own when RELEASEd.)
+        if ctx.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        now = ctx.now()
+        stmt = insert(Batch).values(warehouse_id=warehouse_id, item_id=item_id, batch_no=batch_no,
+                                    production_date=production_date, expiry_date=expiry_date, qty=0,
+                                    created_at=now, updated_at=now).on_conflict_do_nothing()
+        _db_call(ctx, ctx.session.execute, stmt)
+        batch = ctx.session.scalar(q)
+        return batch
+    if (production_date and batch.production_date and production_date != batch.production_date) or \
+            (expiry_date and batch.expiry_date and expiry_date != batch.expiry_date):
+        raise ValidationError(
+            f"批次“{batch_no}”已登记为生产日期 {batch.production_date or '—'}、有效期至 {batch.expiry_date or '—'}，"
+            "与本次填写的不一致。请核对批次号或日期。", "batch_no", batch_no)
+    return batch
+
+
+def receive(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int, batch_no: str,
+            production_date: date | None = None, expiry_date: date | None = None, party: str | None = None,
+            note: str | None = None) -> StockMove:
+    """Stock-in (入库) of a delivery: finds or creates the batch and books a move."""
+    ctx.actor.require("emergency.stock.manage")
+    wh = _warehouse(ctx, warehouse_id)
+    if not wh.active:
+        raise ValidationError(f"仓库“{wh.name}”已停用，不能入库。", "warehouse_id", warehouse_id)
+    item = _get(ctx, Item, item_id, "物资")
+    qty = _positive_int(qty, "qty", "入库数量")
+    batch_no = _text(batch_no, "batch_no", "批次号", max_len=50)
+    if production_date and expiry_date and expiry_date < production_date:
+        raise ValidationError(f"有效期至 {expiry_date} 早于生产日期 {production_date}，请核对。", "expiry_date", expiry_date)
+    if production_date and production_date > ctx.today():
+        raise ValidationError(f"生产日期 {production_date} 晚于今天，请核对。", "production_date", production_date)
+    if expiry_date and expiry_date < ctx.today():
+        raise StockError(f"{item.name}批次“{batch_no}”已于 {expiry_date} 过期，过期物资不能入库。", "expiry_date",
+                         expiry_date)
+    batch = _get_or_create_batch(ctx, warehouse_id, item_id, batch_no, production_date, expiry_date)
+    return _write_move(ctx, batch, "in", qty, party=_text(party, "party", "来源/供货单位", False),
+                       note=_text(note, "note", "备注", False, 200), doc_no=_doc_no(ctx, "RK"))
+
+
+def issue(ctx: ServiceContext, batch_id: int, qty: int, party: str | None = None, note: str | None = None,
+          doc_no: str | None = None) -> StockMove:
+    """Stock-out (出库) from one batch. Refuses expired batches and anything beyond the balance."""
+    ctx.actor.require("emergency.stock.manage")
+    batch = _batch(ctx, batch_id)
+    qty = _positive_int(qty, "qty", "出库数量")
+    if is_expired(batch, ctx.today()):
+        item = ctx.session.get(Item, batch.item_id)
+        raise StockError(f"{item.name}批次“{batch.batch_no}”已于 {batch.expiry_date} 过期，不能出库发放；"
+                         "请按“过期报废”做库存调整。", "batch_id", batch_id)
+    return _write_move(ctx, batch, "out", -qty, party=_text(party, "party", "领用单位/人", False),
+                       note=_text(note, "note", "备注", False, 200), doc_no=doc_no or _doc_no(ctx, "CK"))
+
+
+@dataclass(frozen=True)
+class Allocation:
+    batch_id: int
+    batch_no: str
+    expiry_date: date | None
+    available: int
+    take: int
+
+
+def suggest_fefo(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int) -> list[Allocation]:
+    """First-expiry-first-out: usable (unexpired, non-empty) batches by expiry date (none last),
+    then by batch id. Raises StockError when the usable stock is not enough."""
+    ctx.actor.require("emergency.view")
+    _warehouse(ctx, warehouse_id)
+    item = _get(ctx, Item, item_id, "物资")
+    qty = _positive_int(qty, "qty", "数量")
+    today = ctx.today()
+    batches = ctx.session.scalars(
+        select(Batch).where(Batch.warehouse_id == warehouse_id, Batch.item_id == item_id, Batch.qty > 0,
+                            or_(Batch.expiry_date.is_(None), Batch.expiry_date >= today))
+        .order_by(case((Batch.expiry_date.is_(None), 1), else_=0), Batch.expiry_date, Batch.id)
+    ).all()
+    out, left = [], qty
+    for b in batches:
+        if left <= 0:
+            break
+        take = min(left, b.qty)
+        out.append(Allocation(b.id, b.batch_no, b.expiry_date, b.qty, take))
+        left -= take
+    if left > 0:
+        have = qty - left
+        raise StockError(f"{item.name}可发放（未过期）库存只有 {have}{item.unit}，不足 {qty}{item.unit}。", "qty", qty)
+    return out
+
+
+def issue_fefo(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int, party: str | None = None,
+               note: str | None = None) -> list[StockMove]:
+    """Issue ``qty`` of an item following the FEFO suggestion; all moves share one document number."""
+    ctx.actor.require("emergency.stock.manage")
+    doc = _doc_no(ctx, "CK")
+    return [issue(ctx, a.batch_id, a.take, party=party, note=note, doc_no=doc)
+            for a in suggest_fefo(ctx, warehouse_id, item_id, qty)]
+
+
+def transfer(ctx: ServiceContext, batch_id: int, to_warehouse_id: int, qty: int, note: str | None = None
+             ) -> tuple[StockMove, StockMove]:
+    """Transfer (调拨) part of a batch to another warehouse: two moves with one document number.
+    Balances are changed in batch-id order so two opposite transfers cannot deadlock."""
+    ctx.actor.require("emergency.stock.manage")
+    src = _batch(ctx, batch_id)
+    dest_wh = _warehouse(ctx, to_warehouse_id)
+    if dest_wh.id == src.warehouse_id:
+        raise ValidationError("调入仓库与调出仓库相同。", "to_warehouse_id", to_warehouse_id)
+    if not dest_wh.active:
+        raise ValidationError(f"仓库“{dest_wh.name}”已停用，不能调入。", "to_warehouse_id", to_warehouse_id)
+    qty = _positive_int(qty, "qty", "调拨数量")
+    dest = _get_or_create_batch(ctx, dest_wh.id, src.item_id, src.batch_no, src.production_date, src.expiry_date)
+    ctx.session.flush()
+    doc, note = _doc_no(ctx, "DB"), _text(note, "note", "备注", False, 200)
+    src_wh = ctx.session.get(Warehouse, src.warehouse_id)
+    legs = [(src, "transfer_out", -qty, dest_wh.name), (dest, "transfer_in", qty, src_wh.name)]
+    moves = {}
+    for batch, kind, delta, party in sorted(legs, key=lambda leg: leg[0].id):
+        moves[kind] = _write_move(ctx, batch, kind, delta, party=party, note=note, doc_no=doc)
+    return moves["transfer_out"], moves["transfer_in"]
+
+
+def adjust(ctx: ServiceContext, batch_id: int, delta: int, reason: str, note: str | None = None) -> StockMove:
+    """A correction (调整) with a reason: lost, found, damaged, expired … never an edit of a move."""
+    ctx.actor.require("emergency.stock.manage")
+    batch = _batch(ctx, batch_id)
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ValidationError(f"调整数量应为非零整数（增加为正，减少为负），填写的是“{delta}”。", "qty", delta)
+    reason = _choice((reason or "").strip(), ADJUST_REASONS, "reason", "调整原因")
+    note = _text(note, "note", "说明", reason == "其他", 200)
+    return _write_move(ctx, batch, "adjust", delta, reason=reason, note=note, doc_no=_doc_no(ctx, "TZ"))
+
+
+def moves_of_batch(ctx: ServiceContext, batch_id: int) -> list[StockMove]:
+    ctx.actor.require("emergency.view")
+    _batch(ctx, batch_id)
+    return list(ctx.session.scalars(select(StockMove).where(StockMove.batch_id == batch_id).order_by(StockMove.id)))
+
+
+def check_ledger(session) -> list[tuple[int, int, int]]:
+    """Batches whose stored balance differs from the sum of their moves: [(batch id, qty, sum)].
+    Empty when the ledger is consistent (used by tests, the benchmark and a maintenance check)."""
+    sums = select(StockMove.batch_id, func.sum(StockMove.qty).label("s")).group_by(StockMove.batch_id).subquery()
+    rows = session.execute(
+        select(Batch.id, Batch.qty, func.coalesce(sums.c.s, 0)).outerjoin(sums, sums.c.batch_id == Batch.id)
+        .where(Batch.qty != func.coalesce(sums.c.s, 0))
+    ).all()
+    return [tuple(r) for r in rows]
+
+
+# ----------------------------------------------------------------------------- stock view & alerts
+
+@dataclass(frozen=True)
+class StockRow:
+    warehouse_id: int
+    warehouse: str
+    item_id: int
+    code: str
+    name: str
+    spec: str
+    unit: str
+    usable: int          # unexpired quantity
+    expired: int         # quantity in expired batches
+    min_qty: int | None
+    nearest_expiry: date | None
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.min_qty is not None and self.usable < self.min_qty
+
+
+def stock_overview(ctx: ServiceContext, warehouse_id: int | None = None, text: str = "",
+                   only_alerts: bool = False) -> list[StockRow]:
+    """Per warehouse and item: usable and expired quantity, minimum, nearest expiry. Items with a
+    minimum but no stock appear too (quantity 0)."""
+    ctx.actor.require("emergency.view")
+    today = ctx.today()
+    usable_expr = func.sum(case((or_(Batch.expiry_date.is_(None), Batch.expiry_date >= today), Batch.qty), else_=0))
+    expired_expr = func.sum(case((and_(Batch.expiry_date.is_not(None), Batch.expiry_date < today), Batch.qty), else_=0))
+    nearest = func.min(case((and_(Batch.qty > 0, Batch.expiry_date >= today), Batch.expiry_date), else_=None))
+    stock = (select(Batch.warehouse_id, Batch.item_id, usable_expr.label("usable"), expired_expr.label("expired"),
+                    nearest.label("nearest"))
+             .group_by(Batch.warehouse_id, Batch.item_id).subquery())
+    keys = select(stock.c.warehouse_id, stock.c.item_id).union(
+        select(MinStock.warehouse_id, MinStock.item_id)).subquery()
+    q = (select(Warehouse.id, Warehouse.name, Item.id, Item.code, Item.name, Item.spec, Item.unit,
+                func.coalesce(stock.c.usable, 0), func.coalesce(stock.c.expired, 0), MinStock.min_qty,
+                stock.c.nearest)
+         .select_from(keys)
+         .join(Warehouse, Warehouse.id == keys.c.warehouse_id)
+         .join(Item, Item.id == keys.c.item_id)
+         .outerjoin(stock, and_(stock.c.warehouse_id == keys.c.warehouse_id, stock.c.item_id == keys.c.item_id))
+         .outerjoin(MinStock, and_(MinStock.warehouse_id == keys.c.warehouse_id, MinStock.item_id == keys.c.item_id))
+         .where(scope_filter(Warehouse.area_id, ctx.actor))
+         .order_by(Warehouse.id, Item.code, Item.name))
+    if warehouse_id is not None:
+        q = q.where(Warehouse.id == warehouse_id)
+    text = (text or "").strip()
+    if text:
+        q = q.where(or_(Item.code.startswith(text), Item.name.contains(text)))
+    rows = [StockRow(*r) for r in ctx.session.execute(q)]
+    if only_alerts:
+        limit = today + timedelta(days=alert_days(ctx)[2])
+        rows = [r for r in rows if r.below_minimum or r.expired
+                or (r.nearest_expiry is not None and r.nearest_expiry <= limit)]
+    return rows
+
+
+def below_minimum(ctx: ServiceContext, warehouse_id: int | None = None) -> list[StockRow]:
+    return [r for r in stock_overview(ctx, warehouse_id) if r.below_minimum]
+
+
+@dataclass(frozen=True)
+class ExpiryAlert:
+    batch_id: int
+    warehouse: str
+    code: str
+    name: str
+    batch_no: str
+    expiry_date: date
+    qty: int
+    days_left: int       # negative: already expired
+    band: int            # 0 = expired, else the alert threshold (30 / 60 / 90) it falls within
+
+
+def expiry_band(days_left: int, bands: Sequence[int]) -> int | None:
+    """0 when expired (days_left < 0); the smallest threshold with days_left <= threshold; else None.
+    The day of expiry itself (days_left == 0) is still usable and falls in the first band."""
+    if days_left < 0:
+        return 0
+    for b in sorted(bands):
+        if days_left <= b:
+            return b
+    return None
+
+
+def expiry_alerts(ctx: ServiceContext, warehouse_id: int | None = None) -> list[ExpiryAlert]:
+    ctx.actor.require("emergency.view")
+    today = ctx.today()
+    bands = alert_days(ctx)
+    q = (select(Batch.id, Warehouse.name, Item.code, Item.name, Batch.batch_no, Batch.expiry_date, Batch.qty)
+         .join(Warehouse, Warehouse.id == Batch.warehouse_id).join(Item, Item.id == Batch.item_id)
+         .where(Batch.qty > 0, Batch.expiry_date.is_not(None), Batch.expiry_date <= today + timedelta(days=bands[2]),
+                scope_filter(Warehouse.area_id, ctx.actor))
+         .order_by(Batch.expiry_date, Batch.id))
+    if warehouse_id is not None:
+        q = q.where(Batch.warehouse_id == warehouse_id)
+    out = []
+    for bid, wh, code, name, no, exp, qty in ctx.session.execute(q):
+        days = (exp - today).days
+        out.append(ExpiryAlert(bid, wh, code, name, no, exp, qty, days, expiry_band(days, bands)))
+    return out
+
+
+def batches(ctx: ServiceContext, warehouse_id: int, item_id: int | None = None, include_empty: bool = False
+            ) -> list[Batch]:
+    ctx.actor.require("emergency.view")
+    _warehouse(ctx, warehouse_id)
+    q = select(Batch).where(Batch.warehouse_id == warehouse_id)
+    if item_id is not None:
+        q = q.where(Batch.item_id == item_id)
+    if not include_empty:
+        q = q.where(Batch.qty > 0)
+    return list(ctx.session.scalars(q.order_by(Batch.item_id, Batch.expiry_date, Batch.id)))
+
+
+# ----------------------------------------------------------------------------- stock-taking
+
+def open_stocktake(ctx: ServiceContext, warehouse_id: int, counted_by: str | None = None,
+                   note: str | None = None) -> Stocktake:
+    """Open a count: every batch with stock is snapshotted as a line with its expected quantity."""
+    ctx.actor.require("emergency.stocktake")
+    wh = _warehouse(ctx, warehouse_id)
+    if ctx.session.scalar(select(Stocktake.id).where(Stocktake.warehouse_id == wh.id, Stocktake.status == "open")):
+        raise ValidationError(f"仓库“{wh.name}”已有一张未完成的盘点单，请先过账或作废。", "warehouse_id", warehouse_id)
+    take = Stocktake(warehouse_id=wh.id, status="open", opened_on=ctx.today(),
+                     counted_by=_text(counted_by, "counted_by", "盘点人", False),
+                     note=_text(note, "note", "备注", False, 200), created_by=ctx.actor.user_id)
+    ctx.session.add(take)
+    ctx.session.flush()
+    for b in ctx.session.scalars(select(Batch).where(Batch.warehouse_id == wh.id, Batch.qty > 0).order_by(Batch.id)):
+        ctx.session.add(StocktakeLine(stocktake_id=take.id, batch_id=b.id, expected_qty=b.qty))
+    ctx.session.flush()
+    return take
+
+
+def _open_take(ctx: ServiceContext, stocktake_id: int) -> Stocktake:
+    take = _get(ctx, Stocktake, stocktake_id, "盘点单")
+    _warehouse(ctx, take.warehouse_id)
+    if take.status != "open":
+        raise ValidationError(f"盘点单 {take.id} 已{STOCKTAKE_LABEL[take.status]}，不能再修改。", "stocktake_id", stocktake_id)
+    return take
+
+
+STOCKTAKE_LABEL = {"open": "在盘点中", "posted": "过账", "cancelled": "作废"}
+
+
+def stocktake_lines(ctx: ServiceContext, stocktake_id: int) -> list[tuple[StocktakeLine, Batch, Item]]:
+    ctx.actor.require("emergency.view")
+    take = _get(ctx, Stocktake, stocktake_id, "盘点单")
+    _warehouse(ctx, take.warehouse_id)
+    return [tuple(r) for r in ctx.session.execute(
+        select(StocktakeLine, Batch, Item).join(Batch, Batch.id == StocktakeLine.batch_id)
+        .join(Item, Item.id == Batch.item_id).where(StocktakeLine.stocktake_id == stocktake_id)
+        .order_by(Item.code, Item.name, Batch.expiry_date, Batch.id))]
+
+
+def record_count(ctx: ServiceContext, stocktake_id: int, batch_id: int, counted_qty: int,
+                 note: str | None = None) -> StocktakeLine:
+    ctx.actor.require("emergency.stocktake")
+    _open_take(ctx, stocktake_id)
+    if isinstance(counted_qty, bool) or not isinstance(counted_qty, int) or counted_qty < 0:
+        raise ValidationError(f"实盘数量应为不小于 0 的整数（填写的是“{counted_qty}”）。", "counted_qty", counted_qty)
+    line = ctx.session.scalar(select(StocktakeLine).where(StocktakeLine.stocktake_id == stocktake_id,
+                                                          StocktakeLine.batch_id == batch_id))
+    if line is None:
+        raise NotFound(f"批次 {batch_id} 不在这张盘点单中。盘点中发现的新批次请先办理入库。")
+    line.counted_qty = counted_qty
+    line.note = _text(note, "note", "备注", False, 200)
+    ctx.session.flush()
+    return line
+
+
+def post_stocktake(ctx: ServiceContext, stocktake_id: int) -> list[StockMove]:
+    """Book each difference (counted − expected) as a 盘点差异 move. Refused while lines are not
+    counted, or when a batch moved after the count was opened (count again in that case)."""
+    ctx.actor.require("emergency.stocktake")
+    take = _open_take(ctx, stocktake_id)
+    rows = stocktake_lines(ctx, stocktake_id)
+    missing = [r for r in rows if r[0].counted_qty is None]
+    if missing:
+        names = "、".join(f"{item.name}（{batch.batch_no}）" for _l, batch, item in missing[:5])
+        raise ValidationError(f"还有 {len(missing)} 项未录入实盘数量：{names}{' 等' if len(missing) > 5 else ''}。",
+                              "counted_qty")
+    ctx.session.expire_all()
+    changed = [(item, batch) for line, batch, item in rows
+               if ctx.session.scalar(select(Batch.qty).where(Batch.id == batch.id)) != line.expected_qty]
+    if changed:
+        names = "、".join(f"{item.name}（{batch.batch_no}）" for item, batch in changed[:5])
+        raise ValidationError(f"盘点开始后这些批次又有出入库：{names}。账面数已变，请作废本单后重新盘点。", "stocktake_id")
+    moves = []
+    for line, batch, item in sorted(rows, key=lambda r: r[1].id):
+        diff = line.counted_qty - line.expected_qty
+        if diff:
+            moves.append(_write_move(ctx, batch, "stocktake", diff, reason="盘盈" if diff > 0 else "盘亏",
+                                     note=line.note, doc_no=f"PD{take.id:06d}", stocktake_id=take.id))
+    take.status, take.posted_at = "posted", ctx.now()
+    flush_or_conflict(ctx.session, take, "盘点单")
+    return moves
+
+
+def cancel_stocktake(ctx: ServiceContext, stocktake_id: int) -> Stocktake:
+    ctx.actor.require("emergency.stocktake")
+    take = _open_take(ctx, stocktake_id)
+    take.status = "cancelled"
+    flush_or_conflict(ctx.session, take, "盘点单")
+    return take
+
+
+# ----------------------------------------------------------------------------- plans
+
+def _plan(ctx: ServiceContext, plan_id: int) -> Plan:
+    plan = _get(ctx, Plan, plan_id, "预案")
+    _scoped_area_of(ctx, plan.area_id)
+    return plan
+
+
+def _check_file(ctx: ServiceContext, file_name: str | None, data: bytes | None):
+    if data is None:
+        return None, None, None
+    if not isinstance(data, (bytes, bytearray)):
+        raise ValidationError("附件内容应为文件字节。", "file_data")
+    limit_kb = int(setting(ctx, "emergency.plan_file_max_kb"))
+    if len(data) > limit_kb * 1024:
+        raise ValidationError(f"附件“{file_name or ''}”大小 {len(data) / 1024 / 1024:.1f} MB，超过上限 "
+                              f"{limit_kb / 1024:.1f} MB。请压缩后再上传，或在设置中调整上限。", "file_data", len(data))
+    name = _text(file_name, "file_name", "附件文件名", True, 200)
+    return name, len(data), bytes(data)
+
+
+def create_plan(ctx: ServiceContext, area_id: int, title: str, category: str, level: str, version: str = "1.0",
+                issued_on: date | None = None, review_on: date | None = None, steps: Iterable = (),
+                file_name: str | None = None, file_data: bytes | None = None) -> Plan:
+    """``steps``: action texts or (action, responsible) pairs, in order."""
+    ctx.actor.require("emergency.plan.manage")
+    _area(ctx, area_id)
+    fname, fsize, fdata = _check_file(ctx, file_name, file_data)
+    plan = Plan(area_id=area_id, title=_text(title, "title", "预案名称", max_len=200),
+                category=_choice(category, PLAN_CATEGORIES, "category", "预案类别"),
+                level=_choice(level, PLAN_LEVELS, "level", "预案层级"),
+                version=_text(version, "version", "版本号", max_len=20), issued_on=issued_on, review_on=review_on,
+                file_name=fname, file_size=fsize, file_data=fdata, created_by=ctx.actor.user_id)
+    if issued_on and review_on and review_on < issued_on:
+        raise ValidationError(f"评审日期 {review_on} 早于发布日期 {issued_on}。", "review_on", review_on)
+    ctx.session.add(plan)
+    ctx.session.flush()
+    set_plan_steps(ctx, plan.id, steps)
+    return plan
+
+
+def set_plan_steps(ctx: ServiceContext, plan_id: int, steps: Iterable) -> list[PlanStep]:
+    ctx.actor.require("emergency.plan.manage")
+    plan = _plan(ctx, plan_id)
+    used = ctx.session.scalar(select(func.count()).select_from(DrillScore).join(PlanStep, PlanStep.id == DrillScore.step_id)
+                              .where(PlanStep.plan_id == plan.id))
+    if used:
+        raise ValidationError("已有演练按这些步骤评估过，不能改动步骤；请新建预案版本。", "steps")
+    for old in ctx.session.scalars(select(PlanStep).where(PlanStep.plan_id == plan.id)):
+        ctx.session.delete(old)
+    ctx.session.flush()
+    out = []
+    for i, step in enumerate(steps, start=1):
+        action, responsible = (step, None) if isinstance(step, str) else (step[0], step[1])
+        out.append(PlanStep(plan_id=plan.id, seq=i, action=_text(action, "steps", f"第 {i} 步的应急行动", max_len=300),
+                            responsible=_text(responsible, "steps", "责任人/单位", False)))
+    ctx.session.add_all(out)
+    ctx.session.flush()
+    return out
+
+
+def plan_steps(ctx: ServiceContext, plan_id: int) -> list[PlanStep]:
+    ctx.actor.require("emergency.view")
+    _plan(ctx, plan_id)
+    return list(ctx.session.scalars(select(PlanStep).where(PlanStep.plan_id == plan_id).order_by(PlanStep.seq)))
+
+
+def update_plan(ctx: ServiceContext, plan_id: int, expected_version: int | None = None, **fields) -> Plan:
+    ctx.actor.require("emergency.plan.manage")
+    plan = _plan(ctx, plan_id)
+    check_version(ctx.session, plan, expected_version, "预案")
+    if "file_data" in fields or "file_name" in fields:
+        plan.file_name, plan.file_size, plan.file_data = _check_file(ctx, fields.pop("file_name", plan.file_name),
+                                                                     fields.pop("file_data", None))
+    for key, value in fields.items():
+        if key == "title":
+            plan.title = _text(value, key, "预案名称", max_len=200)
+        elif key == "category":
+            plan.category = _choice(value, PLAN_CATEGORIES, key, "预案类别")
+        elif key == "level":
+            plan.level = _choice(value, PLAN_LEVELS, key, "预案层级")
+        elif key == "version":
+            plan.version = _text(value, key, "版本号", max_len=20)
+        elif key in ("issued_on", "review_on"):
+            setattr(plan, key, value)
+        elif key == "active":
+            plan.active = bool(value)
+        else:
+            raise ValidationError(f"预案没有“{key}”这一项。", key, value)
+    flush_or_conflict(ctx.session, plan, "预案")
+    return plan
+
+
+def plan_file(ctx: ServiceContext, plan_id: int) -> tuple[str | None, bytes | None]:
+    ctx.actor.require("emergency.view")
+    plan = _plan(ctx, plan_id)
+    return plan.file_name, plan.file_data
+
+
+def list_plans(ctx: ServiceContext, category: str | None = None, include_inactive: bool = False) -> list[Plan]:
+    ctx.actor.require("emergency.view")
+    q = select(Plan).where(scope_filter(Plan.area_id, ctx.actor))
+    if category:
+        q = q.where(Plan.category == category)
+    if not include_inactive:
+        q = q.where(Plan.active.is_(True))
+    return list(ctx.session.scalars(q.order_by(Plan.category, Plan.area_id, Plan.title)))
+
+
+def plans_review_due(ctx: ServiceContext, within_days: int | None = None) -> list[Plan]:
+    """Active plans whose review date is past or within the notice period (setting)."""
+    ctx.actor.require("emergency.view")
+    days = int(setting(ctx, "emergency.plan_review_notice_days")) if within_days is None else within_days
+    limit = ctx.today() + timedelta(days=days)
+    return list(ctx.session.scalars(
+        select(Plan).where(Plan.active.is_(True), Plan.review_on.is_not(None), Plan.review_on <= limit,
+                           scope_filter(Plan.area_id, ctx.actor)).order_by(Plan.review_on, Plan.id)))
+
+
+# ----------------------------------------------------------------------------- drills
+
+def _drill(ctx: ServiceContext, drill_id: int) -> Drill:
+    drill = _get(ctx, Drill, drill_id, "演练")
+    _scoped_area_of(ctx, drill.area_id)
+    return drill
+
+
+def plan_drill(ctx: ServiceContext, area_id: int, title: str, form: str, content: str, purpose: str,
+               planned_on: date, plan_id: int | None = None, place: str | None = None, units: str | None = None,
+               participants: int | None = None, scenario: str | None = None, aim: str | None = None) -> Drill:
+    ctx.actor.require("emergency.drill.manage")
+    _area(ctx, area_id)
+    if plan_id is not None:
+        _plan(ctx, plan_id)
+    if not isinstance(planned_on, date):
+        raise ValidationError("请填写计划日期。", "planned_on", planned_on)
+    drill = Drill(area_id=area_id, plan_id=plan_id, title=_text(title, "title", "演练名称", max_len=200),
+                  form=_choice(form, DRILL_FORMS, "form", "演练形式"),
+                  content=_choice(content, DRILL_CONTENTS, "content", "演练内容"),
+                  purpose=_choice(purpose, DRILL_PURPOSES, "purpose", "演练目的类型"),
+                  status="planned", planned_on=planned_on, place=_text(place, "place", "地点", False, 200),
+                  units=_text(units, "units", "参演单位", False, 2000),
+                  participants=None if participants is None else _positive_int(participants, "participants", "参演人数"),
+                  scenario=_text(scenario, "scenario", "情景概要", False, 4000), aim=_text(aim, "aim", "演练目的", False, 2000),
+                  created_by=ctx.actor.user_id)
+    ctx.session.add(drill)
+    ctx.session.flush()
+    return drill
+
+
+def record_drill_held(ctx: ServiceContext, drill_id: int, held_on: date, participants: int,
+                      place: str | None = None, units: str | None = None, scenario: str | None = None,
+                      expected_version: int | None = None) -> Drill:
+    ctx.actor.require("emergency.drill.manage")
+    drill = _drill(ctx, drill_id)
+    check_version(ctx.session, drill, expected_version, "演练")
+    if drill.status != "planned":
+        raise ValidationError(f"演练“{drill.title}”当前状态为{DRILL_STATUS[drill.status]}，只有计划中的演练可以登记实施。",
+                              "status", drill.status)
+    if not isinstance(held_on, date) or held_on > ctx.today():
+        raise ValidationError(f"实施日期“{held_on}”无效：不能晚于今天。", "held_on", held_on)
+    drill.held_on, drill.status = held_on, "held"
+    drill.participants = _positive_int(participants, "participants", "参演人数")
+    if place is not None:
+        drill.place = _text(place, "place", "地点", False, 200)
+    if units is not None:
+        drill.units = _text(units, "units", "参演单位", False, 2000)
+    if scenario is not None:
+        drill.scenario = _text(scenario, "scenario", "情景概要", False, 4000)
+    if not drill.place:
+        raise ValidationError("请填写演练地点。", "place")
+    flush_or_conflict(ctx.session, drill, "演练")
+    return drill
+
+
+def evaluation_template(ctx: ServiceContext, drill_id: int) -> list[dict]:
+    """The rows an evaluator fills in: one per step of the linked plan (empty when no plan)."""
+    ctx.actor.require("emergency.view")
+    drill = _drill(ctx, drill_id)
+    if drill.plan_id is None:
+        return []
+    return [{"step_id": s.id, "expected": s.action, "observed": "", "score": None, "problem": ""}
+            for s in plan_steps(ctx, drill.plan_id)]
+
+
+def evaluate_drill(ctx: ServiceContext, drill_id: int, scores: Sequence[dict], evaluator: str,
+                   problems: str | None = None, causes: str | None = None, lessons: str | None = None,
+                   improvements: str | None = None, aim: str | None = None, evaluated_on: date | None = None,
+                   expected_version: int | None = None) -> Drill:
+    """Score a held drill step by step (0–10 each). With a linked plan every plan step must be scored.
+    The total is scaled to 100."""
+    ctx.actor.require("emergency.drill.manage")
+    drill = _drill(ctx, drill_id)
+    check_version(ctx.session, drill, expected_version, "演练")
+    if drill.status != "held":
+        raise ValidationError(f"演练“{drill.title}”当前状态为{DRILL_STATUS[drill.status]}，实施后才能评估。",
+                              "status", drill.status)
+    if not scores:
+        raise ValidationError("请至少填写一个评估项目。", "scores")
+    steps = {s.id: s for s in plan_steps(ctx, drill.plan_id)} if drill.plan_id else {}
+    rows, seen = [], set()
+    for i, s in enumerate(scores, start=1):
+        step_id = s.get("step_id")
+        if step_id is not None:
+            if step_id not in steps:
+                raise ValidationError(f"第 {i} 项对应的步骤不属于本演练关联的预案。", "scores", step_id)
+            seen.add(step_id)
+        expected = s.get("expected") or (steps[step_id].action if step_id else None)
+        score = s.get("score")
+        if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+            raise ValidationError(f"第 {i} 项“{expected or ''}”的得分应为 0–10 的整数（填写的是“{score}”）。", "scores", score)
+        rows.append(DrillScore(drill_id=drill.id, seq=i, step_id=step_id,
+                               expected=_text(expected, "scores", f"第 {i} 项的预期行动", max_len=300),
+                               observed=_text(s.get("observed"), "scores", "实际情况", False, 4000),
+                               score=score, problem=_text(s.get("problem"), "scores", "存在问题", False, 4000)))
+    missing = [st for sid, st in steps.items() if sid not in seen]
+    if missing:
+        raise ValidationError(f"预案还有 {len(missing)} 个步骤未评估：" + "、".join(f"第 {st.seq} 步" for st in missing) + "。",
+                              "scores")
+    ctx.session.add_all(rows)
+    drill.score = round(sum(r.score for r in rows) * 10 / len(rows))
+    drill.evaluator = _text(evaluator, "evaluator", "评估人", max_len=100)
+    drill.evaluated_on = evaluated_on or ctx.today()
+    for key, value, label in (("problems", problems, "发现的问题"), ("causes", causes, "原因分析"),
+                              ("lessons", lessons, "经验教训"), ("improvements", improvements, "改进措施")):
+        setattr(drill, key, _text(value, key, label, False, 4000))
+    if aim is not None:
+        drill.aim = _text(aim, "aim", "演练目的", False, 2000)
+    drill.status = "evaluated"
+    flush_or_conflict(ctx.session, drill, "演练")
+    return drill
+
+
+def drill_scores(ctx: ServiceContext, drill_id: int) -> list[DrillScore]:
+    ctx.actor.require("emergency.view")
+    _drill(ctx, drill_id)
+    return list(ctx.session.scalars(select(DrillScore).where(DrillScore.drill_id == drill_id).order_by(DrillScore.seq)))
+
+
+def cancel_drill(ctx: ServiceContext, drill_id: int) -> Drill:
+    ctx.actor.require("emergency.drill.manage")
+    drill = _drill(ctx, drill_id)
+    if drill.status != "planned":
+        raise ValidationError("只有计划中的演练可以取消。", "status", drill.status)
+    drill.status = "cancelled"
+    flush_or_conflict(ctx.session, drill, "演练")
+    return drill
+
+
+def list_drills(ctx: ServiceContext, year: int | None = None, status: str | None = None) -> list[Drill]:
+    ctx.actor.require("emergency.view")
+    q = select(Drill).where(scope_filter(Drill.area_id, ctx.actor))
+    if year:
+        day = func.coalesce(Drill.held_on, Drill.planned_on)
+        q = q.where(day >= date(year, 1, 1), day <= date(year, 12, 31))
+    if status:
+        q = q.where(Drill.status == status)
+    return list(ctx.session.scalars(q.order_by(func.coalesce(Drill.held_on, Drill.planned_on), Drill.id)))
+
+
+@dataclass(frozen=True)
+class DrillCompliance:
+    area_id: int
+    area: str
+    level: str
+    held: int          # comprehensive drills held (or evaluated) in the year
+    planned: int       # comprehensive drills still planned in the year
+    required: int
+
+    @property
+    def behind(self) -> bool:
+        return self.held < self.required
+
+
+def drill_compliance(ctx: ServiceContext, year: int) -> list[DrillCompliance]:
+    """Each open street and community in scope: comprehensive drills held in ``year`` against the
+    yearly requirement (setting ``emergency.drills_per_year``)."""
+    ctx.actor.require("emergency.view")
+    required = int(setting(ctx, "emergency.drills_per_year"))
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    areas = ctx.session.scalars(select(Area).where(Area.level.in_(("street", "community")), Area.closed_on.is_(None),
+                                                   scope_filter(Area.id, ctx.actor))).all()
+    held = dict(ctx.session.execute(
+        select(Drill.area_id, func.count()).where(Drill.content == "comprehensive",
+                                                  Drill.status.in_(("held", "evaluated")),
+                                                  Drill.held_on >= start, Drill.held_on <= end)
+        .group_by(Drill.area_id)).all())
+    planned = dict(ctx.session.execute(
+        select(Drill.area_id, func.count()).where(Drill.content == "comprehensive", Drill.status == "planned",
+                                                  Drill.planned_on >= start, Drill.planned_on <= end)
+        .group_by(Drill.area_id)).all())
+    from shell.core.areas import tree_sorted
+
+    return [DrillCompliance(a.id, a.name, a.level, held.get(a.id, 0), planned.get(a.id, 0), required)
+            for a in tree_sorted(areas)]
+
+
+def drills_behind(ctx: ServiceContext, year: int) -> list[DrillCompliance]:
+    return [c for c in drill_compliance(ctx, year) if c.behind]
+
+
+# ----------------------------------------------------------------------------- teams
+
+def _team(ctx: ServiceContext, team_id: int) -> Team:
+    team = _get(ctx, Team, team_id, "队伍")
+    _scoped_area_of(ctx, team.area_id)
+    return team
+
+
+_PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+
+
+def _phone(value, field: str, label: str, required: bool = False) -> str | None:
+    value = _text(value, field, label, required, 32)
+    if value and not _PHONE_RE.match(value.replace(" ", "")):
+        raise ValidationError(f"{label}“{value}”格式不正确：手机号 11 位，座机如 0571-87654321。", field, value)
+    return value.replace(" ", "") if value else None
+
+
+def create_team(ctx: ServiceContext, area_id: int, name: str, kind: str, leader: str | None = None,
+                leader_phone: str | None = None) -> Team:
+    ctx.actor.require("emergency.team.manage")
+    _area(ctx, area_id)
+    team = Team(area_id=area_id, name=_text(name, "name", "队伍名称"), kind=_choice(kind, TEAM_KINDS, "kind", "队伍类型"),
+                leader=_text(leader, "leader", "队长", False, 50), leader_phone=_phone(leader_phone, "leader_phone", "队长电话"),
+                created_by=ctx.actor.user_id)
+    ctx.session.add(team)
+    ctx.session.flush()
+    return team
+
+
+def add_member(ctx: ServiceContext, team_id: int, name: str, phone: str | None = None, skills: str | None = None,
+               certificates: str | None = None) -> TeamMember:
+    ctx.actor.require("emergency.team.manage")
+    team = _team(ctx, team_id)
+    name = _text(name, "name", "队员姓名", max_len=50)
+    phone = _phone(phone, "phone", "联系电话")
+    if phone and ctx.session.scalar(select(TeamMember.id).where(TeamMember.team_id == team.id, TeamMember.phone == phone,
+                                                                TeamMember.active.is_(True))):
+        raise ValidationError(f"“{team.name}”已有电话为 {phone} 的队员。", "phone", phone)
+    m = TeamMember(team_id=team.id, name=name, phone=phone, skills=_text(skills, "skills", "技能特长", False, 200),
+                   certificates=_text(certificates, "certificates", "资格证书", False, 200), created_by=ctx.actor.user_id)
+    ctx.session.add(m)
+    ctx.session.flush()
+    return m
+
+
+def remove_member(ctx: ServiceContext, member_id: int) -> TeamMember:
+    """Members leave (active = False); the roster history stays."""
+    ctx.actor.require("emergency.team.manage")
+    m = _get(ctx, TeamMember, member_id, "队员")
+    _team(ctx, m.team_id)
+    m.active = False
+    flush_or_conflict(ctx.session, m, "队员")
+    return m
+
+
+def team_members(ctx: ServiceContext, team_id: int) -> list[TeamMember]:
+    ctx.actor.require("emergency.view")
+    _team(ctx, team_id)
+    return list(ctx.session.scalars(select(TeamMember).where(TeamMember.team_id == team_id, TeamMember.active.is_(True))
+                                    .order_by(TeamMember.id)))
+
+
+def list_teams(ctx: ServiceContext) -> list[Team]:
+    ctx.actor.require("emergency.view")
+    return list(ctx.session.scalars(select(Team).where(Team.active.is_(True), scope_filter(Team.area_id, ctx.actor))
+                                    .order_by(Team.area_id, Team.id)))
+
+
+@dataclass(frozen=True)
+class TeamSizeCheck:
+    street_id: int
+    street: str
+    members: int
+    norm: int
+
+    @property
+    def ok(self) -> bool:
+        return self.members >= self.norm
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.norm - self.members)
+
+
+def team_size_check(ctx: ServiceContext) -> list[TeamSizeCheck]:
+    """Each street in scope: active members of its comprehensive rescue team(s) against the norm."""
+    ctx.actor.require("emergency.view")
+    norm = int(setting(ctx, "emergency.team_size_norm"))
+    streets = ctx.session.scalars(select(Area).where(Area.level == "street", Area.closed_on.is_(None),
+                                                     scope_filter(Area.id, ctx.actor)).order_by(Area.id)).all()
+    counts = dict(ctx.session.execute(
+        select(Team.area_id, func.count(TeamMember.id)).join(TeamMember, TeamMember.team_id == Team.id)
+        .where(Team.kind == "comprehensive", Team.active.is_(True), TeamMember.active.is_(True))
+        .group_by(Team.area_id)).all())
+    return [TeamSizeCheck(s.id, s.name, counts.get(s.id, 0), norm) for s in streets]
+
+
+# ----------------------------------------------------------------------------- shelters
+
+def create_shelter(ctx: ServiceContext, area_id: int, name: str, location: str, area_m2: int, capacity: int,
+                   facilities: str | None = None, manager: str | None = None, manager_phone: str | None = None,
+                   status: str = "available") -> Shelter:
+    ctx.actor.require("emergency.shelter.manage")
+    _area(ctx, area_id)
+    s = Shelter(area_id=area_id, name=_text(name, "name", "场所名称"), location=_text(location, "location", "位置", max_len=200),
+                area_m2=_positive_int(area_m2, "area_m2", "有效面积（平方米）"),
+                capacity=_positive_int(capacity, "capacity", "可容纳人数"),
+                facilities=_text(facilities, "facilities", "配套设施", False, 2000),
+                manager=_text(manager, "manager", "负责人", False, 50),
+                manager_phone=_phone(manager_phone, "manager_phone", "负责人电话"),
+                status=_choice(status, SHELTER_STATUS, "status", "状态"), created_by=ctx.actor.user_id)
+    ctx.session.add(s)
+    ctx.session.flush()
+    return s
+
+
+def set_shelter_status(ctx: ServiceContext, shelter_id: int, status: str, expected_version: int | None = None) -> Shelter:
+    ctx.actor.require("emergency.shelter.manage")
+    s = _get(ctx, Shelter, shelter_id, "避难场所")
+    _scoped_area_of(ctx, s.area_id)
+    check_version(ctx.session, s, expected_version, "避难场所")
+    s.status = _choice(status, SHELTER_STATUS, "status", "状态")
+    flush_or_conflict(ctx.session, s, "避难场所")
+    return s
+
+
+def list_shelters(ctx: ServiceContext) -> list[Shelter]:
+    ctx.actor.require("emergency.view")
+    return list(ctx.session.scalars(select(Shelter).where(scope_filter(Shelter.area_id, ctx.actor))
+                                    .order_by(Shelter.area_id, Shelter.id)))
+
+
+def shelter_capacity(ctx: ServiceContext) -> int:
+    """Total capacity of shelters that are available or in use."""
+    return sum(s.capacity for s in list_shelters(ctx) if s.status in ("available", "in_use"))
+
+
+# ----------------------------------------------------------------------------- search
+
+def search(ctx: ServiceContext, text: str, limit: int = 20):
+    from shell.contracts import SearchResult
+
+    text = (text or "").strip()
+    if not text or not ctx.actor.can("emergency.view"):
+        return []
+    out = []
+    for item in ctx.session.scalars(select(Item).where(or_(Item.code.startswith(text), Item.name.contains(text)))
+                                    .order_by(Item.code).limit(limit)):
+        out.append(SearchResult("emergency.item", item.id, f"{item.name} {item.spec}".strip(),
+                                f"应急物资 · 编码 {item.code} · {item.unit}", "emergency"))
+    for wh in ctx.session.scalars(select(Warehouse).where(Warehouse.name.contains(text),
+                                                          scope_filter(Warehouse.area_id, ctx.actor)).limit(limit)):
+        out.append(SearchResult("emergency.warehouse", wh.id, wh.name, f"应急仓库 · {wh.address or ''}", "emergency"))
+    for plan in ctx.session.scalars(select(Plan).where(Plan.title.contains(text),
+                                                       scope_filter(Plan.area_id, ctx.actor)).limit(limit)):
+        out.append(SearchResult("emergency.plan", plan.id, plan.title, f"应急预案 · {plan.category} · 第 {plan.version} 版",
+                                "emergency"))
+    return out
+

@@ -1,0 +1,90 @@
+"""志愿服务 (volunteer service): volunteers and teams, activities with sign-in/out and approval, the
+hours and points ledgers, the 爱心超市 reward store, certificates and ledgers.
+
+Hook implementations only, and light: models, services, reports and Qt are imported inside the hooks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from shell import hookimpl
+from shell.contracts import MigrationBranch, PluginInfo
+
+NAME = "volunteer"
+KIND_VOLUNTEER = "volunteer.volunteer"
+
+
+@hookimpl
+def plugin_info():
+    return PluginInfo(name=NAME, title="志愿服务", version="0.1", icon="SP_DialogYesButton",
+                      description="志愿者与队伍、活动考勤与时长审核、积分台账、爱心超市兑换、志愿服务证明")
+
+
+@hookimpl
+def register_migrations():
+    return MigrationBranch(NAME, Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def register_permissions():
+    from .rules import PERMISSIONS
+
+    return list(PERMISSIONS)
+
+
+@hookimpl
+def register_roles():
+    from .rules import ROLES
+
+    return list(ROLES)
+
+
+@hookimpl
+def register_settings():
+    from .rules import SETTINGS
+
+    return list(SETTINGS)
+
+
+@hookimpl
+def register_search(ctx, text):
+    from shell.contracts import SearchResult
+    from reports.masking import mask_id, mask_phone
+
+    from . import services
+
+    if not ctx.actor.can("volunteer.view") or not (text or "").strip():
+        return []
+    with ctx.service(commit=False) as sctx:
+        return [SearchResult(kind=KIND_VOLUNTEER, id=v.id, title=v.name,
+                             subtitle=f"志愿者 {v.number} · {mask_id(v.id_number)}"
+                                      + (f" · {mask_phone(v.phone)}" if v.phone else "")
+                                      + ("" if v.active else " · 已停用"),
+                             plugin=NAME)
+                for v in services.search_volunteers(sctx, text)]
+
+
+@hookimpl
+def seed_demo(session, scale, rng):
+    from .demo import seed
+
+    seed(session, scale, rng)
+
+
+@hookimpl
+def register_reports():
+    from .ledgers import REPORTS
+
+    return list(REPORTS)
+
+
+@hookimpl
+def register_importers():
+    from .importers import IMPORTERS
+
+    return list(IMPORTERS)
+
+
+@hookimpl
+def open_record(ctx, kind, id):
+    # No volunteer views are registered yet, so nothing here can open a record.
+    return None

@@ -1,0 +1,279 @@
+"""Report definitions (no Qt): 志愿服务证明, 积分对账单, 志愿者花名册, 志愿服务时长统计表, 积分兑换台账,
+爱心超市库存台账. Builders take a ServiceContext and return a spec; rows are streamed."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import case, func, select
+
+from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
+from shell.contracts import ReportDefinition, ReportParameter
+from shell.core.areas import scope_filter, subtree_filter
+from shell.core.models import Area, User
+from shell.errors import ValidationError
+
+from . import services as sv
+from .models import (ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
+                     RedemptionOrder, RewardItem, StockMove, Team, Volunteer)
+from .rules import P_CERTIFICATE, P_VIEW, load_rules
+
+
+def _unit(ctx) -> str:
+    from shell.core import settings
+
+    return settings.core(ctx.session, "core.unit_name") or "街道办事处"
+
+
+def _month_range(first: date, last: date | None = None) -> tuple[date, date]:
+    last = last or first
+    end = date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    return first.replace(day=1), end
+
+
+def _period_text(start: date, end_excl: date) -> str:
+    from datetime import timedelta
+
+    last = end_excl - timedelta(days=1)
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start.year}年{start.month}月"
+    return f"{start.year}年{start.month}月至{last.year}年{last.month}月"
+
+
+def _volunteer(ctx, number: str) -> Volunteer:
+    if not number:
+        raise ValidationError("请填写志愿者编号。", "number")
+    return sv.find_by_number(ctx, number)
+
+
+# --------------------------------------------------------------------------- 志愿服务证明
+
+def build_certificate(ctx, params) -> DocumentSpec:
+    v = _volunteer(ctx, params.get("number"))
+    cert, services = sv.issue_certificate(ctx, v.id, params.get("date_from"), params.get("date_to"))
+    rules = load_rules(ctx.session)
+    total = sv.hours_text(cert.minutes)
+    period = ""
+    if cert.period_from or cert.period_to:
+        period = f"{cert.period_from or '登记之日'}至{cert.period_to or '今'}期间，"
+    contents = "、".join(dict.fromkeys(s["activity"] for s in services))
+    body = [f"兹证明 {v.name}（志愿者编号 {v.number}）{period}参加志愿服务活动"
+            f"{len(services)} 次，经活动负责人审核，累计志愿服务时长 {total} 小时。主要服务内容：{contents}。",
+            "以上志愿服务信息真实、准确、完整，由组织单位依据服务记录出具（谁组织谁记录、谁记录谁证明）。特此证明。"]
+    items = ItemsTable(
+        title="志愿服务记录",
+        columns=[Column("日期", 24), Column("活动名称", "2*"), Column("地点", "1*"), Column("服务内容", "2*"),
+                 Column("时长（小时）", 22, align="right")],
+        rows=[(s["date"], s["activity"], s["place"], s["content"], sv.hours_text(s["minutes"])) for s in services],
+        totals=("合计", "", "", "", total))
+    issuer = [rules.issuer_name or _unit(ctx)]
+    if rules.issuer_head:
+        issuer.append(f"负责人：{rules.issuer_head}")
+    issuer.append(f"经办人：{ctx.actor.display_name}")
+    if rules.issuer_contact:
+        issuer.append(f"联系电话：{rules.issuer_contact}")
+    return DocumentSpec(
+        title="志愿服务证明", number=f"编号：{cert.number}", unit_name=rules.issuer_name or _unit(ctx),
+        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"), ("证件号码", v.id_number),
+                ("志愿者编号", v.number), ("累计服务时长", f"{total} 小时")],
+        body=body, items=items, issuer=tuple(issuer), signature=(), date=ctx.today(),
+        notes=("本证明编号唯一，可向出具单位核验。",))
+
+
+# --------------------------------------------------------------------------- 积分对账单
+
+def build_statement(ctx, params) -> LedgerSpec:
+    v = _volunteer(ctx, params.get("number"))
+    start, end = _month_range(params["month_from"], params.get("month_to"))
+    s_utc, e_utc = sv.local_midnight(start), sv.local_midnight(end)
+    opening = ctx.session.scalar(select(PointsEntry.balance_after).where(PointsEntry.volunteer_id == v.id,
+                                                                         PointsEntry.at < s_utc)
+                                 .order_by(PointsEntry.id.desc()).limit(1)) or 0
+    entries = sv.points_history(ctx, v.id, s_utc, e_utc)
+    gained = sum(e.points for e in entries if e.points > 0)
+    spent = -sum(e.points for e in entries if e.points < 0)
+    closing = entries[-1].balance_after if entries else opening
+    rows = ((sv.format_local(e.at), POINT_KINDS.get(e.kind, e.kind), e.points if e.points > 0 else "",
+             -e.points if e.points < 0 else "", e.balance_after, e.reason) for e in entries)
+    return LedgerSpec(
+        title="积分对账单", unit_name=_unit(ctx), period=_period_text(start, end),
+        columns=[Column("时间", 32), Column("类别", 18), Column("增加", 16, align="right"),
+                 Column("减少", 16, align="right"), Column("结余", 18, align="right"), Column("摘要", "*")],
+        rows=rows, totals=("合计", "", gained, spent, closing, ""),
+        notes=(f"志愿者：{v.name}（编号 {v.number}）；期初积分 {opening}，本期增加 {gained}，本期减少 {spent}，期末积分 {closing}。",
+               "兑换积分不影响服务时长。"),
+        signature=("经办人", "志愿者签字", "日期"))
+
+
+# --------------------------------------------------------------------------- 志愿者花名册
+
+def build_roster(ctx, params) -> LedgerSpec:
+    ctx.actor.require(P_VIEW)
+    q = (select(Volunteer.number, Volunteer.name, Volunteer.gender, Volunteer.birth_date, Volunteer.id_number,
+                Volunteer.phone, Area.name, Volunteer.skills, sv.ACCOUNTS.c.approved_minutes, Volunteer.active)
+         .join(Area, Area.id == Volunteer.area_id)
+         .join(sv.ACCOUNTS, sv.ACCOUNTS.c.volunteer_id == Volunteer.id)
+         .where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Area.sort_order, Area.id, Volunteer.number))
+    area_id = params.get("area")
+    period = "全部"
+    if area_id:
+        area = sv._area(ctx, area_id, "辖区")
+        q = q.where(subtree_filter(Volunteer.area_id, area))
+        period = area.name
+    if params.get("status") == "active":
+        q = q.where(Volunteer.active.is_(True))
+
+    def rows():
+        for n, name, g, b, idn, ph, area_name, skills, minutes, active in ctx.session.execute(q):
+            yield (n, name, g, b, idn, ph, area_name, skills, sv.hours_text(minutes), sv.star_label(minutes),
+                   "在册" if active else "停用")
+    return LedgerSpec(
+        title="志愿者花名册", unit_name=_unit(ctx), period=period, orientation="landscape",
+        columns=[Column("编号", 24), Column("姓名", 18), Column("性别", 10, align="center"), Column("出生日期", 22),
+                 Column("身份证号", 38, mask="id"), Column("联系电话", 26, mask="phone"), Column("社区", 22),
+                 Column("服务技能", "*"), Column("累计时长（小时）", 20, align="right"), Column("星级", 14),
+                 Column("状态", 12)],
+        rows=rows())
+
+
+# --------------------------------------------------------------------------- 志愿服务时长统计表
+
+GROUPS = (("community", "按社区"), ("team", "按队伍"), ("month", "按月份"))
+
+
+def build_hours_stats(ctx, params) -> LedgerSpec:
+    ctx.actor.require(P_VIEW)
+    year = int(params["year"])
+    by = params.get("group") or "community"
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    base = (select(HoursEntry.volunteer_id, HoursEntry.minutes, HoursEntry.kind, HoursEntry.service_date,
+                   HoursEntry.attendance_id)
+            .join(Volunteer, Volunteer.id == HoursEntry.volunteer_id)
+            .where(HoursEntry.service_date >= start, HoursEntry.service_date < end,
+                   scope_filter(Volunteer.area_id, ctx.actor)))
+    h = base.subquery()
+    visits = func.sum(case((h.c.kind == "approve", 1), else_=-1))
+    people = func.count(func.distinct(h.c.volunteer_id))
+    minutes = func.sum(h.c.minutes)
+    if by == "community":
+        label = Area.name
+        q = (select(label, visits, people, minutes).select_from(h)
+             .join(Volunteer, Volunteer.id == h.c.volunteer_id).join(Area, Area.id == Volunteer.area_id)
+             .group_by(Area.id, Area.name, Area.sort_order).order_by(Area.sort_order, Area.id))
+        title = "社区"
+    elif by == "team":
+        label = func.coalesce(Team.name, "（未编队活动）")
+        q = (select(label, visits, people, minutes).select_from(h)
+             .join(Attendance, Attendance.id == h.c.attendance_id).join(Activity, Activity.id == Attendance.activity_id)
+             .outerjoin(Team, Team.id == Activity.team_id).group_by(Team.id, Team.name).order_by(Team.id))
+        title = "志愿队伍"
+    elif by == "month":
+        month = func.extract("month", h.c.service_date)
+        q = select(month, visits, people, minutes).select_from(h).group_by(month).order_by(month)
+        title = "月份"
+    else:
+        raise ValidationError(f"统计方式“{by}”无效。", "group", by)
+    data = [(f"{int(g)}月" if by == "month" else g, int(n), int(p), int(m or 0))
+            for g, n, p, m in ctx.session.execute(q)]
+    rows = [(g, n, p, sv.hours_text(m), sv.hours_text(m // p) if p else "0") for g, n, p, m in data]
+    total_min = sum(d[3] for d in data)
+    total_people = ctx.session.scalar(select(func.count(func.distinct(h.c.volunteer_id))))
+    return LedgerSpec(
+        title="志愿服务时长统计表", unit_name=_unit(ctx), period=f"{year}年（{dict(GROUPS)[by]}）",
+        columns=[Column(title, "*"), Column("服务人次", 22, align="right"), Column("服务人数", 22, align="right"),
+                 Column("服务时长（小时）", 30, align="right"), Column("人均时长（小时）", 30, align="right")],
+        rows=rows, totals=("合计", sum(d[1] for d in data), total_people, sv.hours_text(total_min), ""),
+        notes=("时长为活动负责人审核计入的实际服务时长（不含路途），已扣除冲正。",))
+
+
+# --------------------------------------------------------------------------- 积分兑换台账
+
+def build_redemptions(ctx, params) -> LedgerSpec:
+    ctx.actor.require(P_VIEW)
+    start, end = _month_range(params["month_from"], params.get("month_to"))
+    q = (select(RedemptionOrder, Volunteer.name, Volunteer.number, User.display_name)
+         .join(Volunteer, Volunteer.id == RedemptionOrder.volunteer_id)
+         .outerjoin(User, User.id == RedemptionOrder.handled_by)
+         .where(RedemptionOrder.at >= sv.local_midnight(start), RedemptionOrder.at < sv.local_midnight(end),
+                scope_filter(RedemptionOrder.area_id, ctx.actor)).order_by(RedemptionOrder.id))
+    names = dict(ctx.session.execute(select(RewardItem.id, RewardItem.name)).all())
+    totals = {"done": 0}
+
+    def rows():
+        for order, vname, vnum, handler in ctx.session.execute(q):
+            if order.status == "done":
+                totals["done"] += order.total_points
+            yield (order.id, sv.format_local(order.at), vname, vnum,
+                   "；".join(f"{names.get(ln.item_id, ln.item_id)}×{ln.quantity}" for ln in order.lines),
+                   order.total_points, ORDER_STATES.get(order.status, order.status)
+                   + (f"（{order.cancel_reason}）" if order.status == "cancelled" else ""), handler or "")
+    return LedgerSpec(
+        title="积分兑换台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
+        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32), Column("志愿者", 20), Column("编号", 24),
+                 Column("兑换物品", "*"), Column("积分", 16, align="right"), Column("状态", 30), Column("经办人", 20)],
+        rows=rows(), notes=("已撤销的兑换单积分已退回、库存已返还。",))
+
+
+# --------------------------------------------------------------------------- 爱心超市库存台账
+
+def build_stock(ctx, params) -> LedgerSpec:
+    ctx.actor.require(P_VIEW)
+    start, end = _month_range(params["month_from"], params.get("month_to"))
+    s_utc, e_utc = sv.local_midnight(start), sv.local_midnight(end)
+    s = ctx.session
+    items = list(s.execute(select(RewardItem.id, RewardItem.name, RewardItem.unit, RewardItem.points_price, Area.name)
+                           .join(Area, Area.id == RewardItem.area_id)
+                           .where(scope_filter(RewardItem.area_id, ctx.actor))
+                           .order_by(Area.sort_order, Area.id, RewardItem.id)))
+    sums = {}
+    for item_id, kind, qty in s.execute(select(StockMove.item_id, StockMove.kind, func.sum(StockMove.quantity))
+                                        .where(StockMove.at >= s_utc, StockMove.at < e_utc)
+                                        .group_by(StockMove.item_id, StockMove.kind)):
+        sums.setdefault(item_id, {})[kind] = int(qty)
+    before = dict(s.execute(select(StockMove.item_id, func.sum(StockMove.quantity)).where(StockMove.at < s_utc)
+                            .group_by(StockMove.item_id)).all())
+
+    def rows():
+        for item_id, name, unit, price, area_name in items:
+            k = sums.get(item_id, {})
+            opening = int(before.get(item_id) or 0)
+            redeemed = -(k.get("redeem", 0) + k.get("cancel", 0))
+            other = k.get("out", 0) + k.get("adjust", 0)
+            closing = opening + sum(k.values())
+            yield (area_name, name, unit, price, opening, k.get("in", 0), redeemed, other, closing)
+    return LedgerSpec(
+        title="爱心超市库存台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
+        columns=[Column("社区", 24), Column("物品", "*"), Column("单位", 12), Column("积分单价", 18, align="right"),
+                 Column("期初", 16, align="right"), Column("入库", 16, align="right"),
+                 Column("兑换出库（净）", 24, align="right"), Column("其他出库/盘点", 24, align="right"),
+                 Column("期末", 16, align="right")],
+        rows=rows(), notes=("出入库记录只增不改；更正以新的出入库或盘点调整记录体现。",))
+
+
+REPORTS = (
+    ReportDefinition("volunteer.certificate", "志愿服务证明", build_certificate,
+                     (ReportParameter("number", "志愿者编号"),
+                      ReportParameter("date_from", "服务起始日期", kind="date", required=False),
+                      ReportParameter("date_to", "服务截止日期", kind="date", required=False)),
+                     permission=P_CERTIFICATE, category="志愿服务"),
+    ReportDefinition("volunteer.statement", "积分对账单", build_statement,
+                     (ReportParameter("number", "志愿者编号"), ReportParameter("month_from", "起始月份", kind="month"),
+                      ReportParameter("month_to", "截止月份", kind="month", required=False)),
+                     permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.roster", "志愿者花名册", build_roster,
+                     (ReportParameter("area", "辖区", kind="area", required=False),
+                      ReportParameter("status", "范围", kind="choice", default="active",
+                                      choices=(("active", "在册志愿者"), ("all", "全部（含停用）")))),
+                     permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.hours", "志愿服务时长统计表", build_hours_stats,
+                     (ReportParameter("year", "年度", kind="year", default=date.today().year),
+                      ReportParameter("group", "统计方式", kind="choice", default="community", choices=GROUPS)),
+                     permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.redemptions", "积分兑换台账", build_redemptions,
+                     (ReportParameter("month_from", "起始月份", kind="month"),
+                      ReportParameter("month_to", "截止月份", kind="month", required=False)),
+                     permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.stock", "爱心超市库存台账", build_stock,
+                     (ReportParameter("month_from", "起始月份", kind="month"),
+                      ReportParameter("month_to", "截止月份", kind="month", required=False)),
+                     permission=P_VIEW, category="志愿服务"),
+)

@@ -1,0 +1,1243 @@
+"""Volunteer service operations (no Qt). Every function takes a ``ServiceContext`` and checks the
+actor's permission and area scope itself.
+
+Value rules (ARCHITECTURE "Data rules"):
+- hours (whole minutes) and points are two separate append-only ledgers; every entry carries the
+  balance after it; the stored balances in ``volunteer_accounts`` change only by a guarded statement
+  in the same transaction as the entry (debits: ``… WHERE points_balance >= :n``, row count checked);
+- stock likewise (``volunteer_stock_moves`` + guarded ``stock``);
+- corrections are reversal entries, never edits of an entry.
+Redeeming spends points only: hours never change.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Sequence
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from shell.clock import LOCAL_TZ, format_local, utcnow
+from shell.core.areas import scope_filter
+from shell.core.context import Actor, ServiceContext
+from shell.core.models import Area
+from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
+from shell.text import looks_like_id_number, pinyin_initials
+
+from .models import (ATTENDANCE_STATES, GENDERS, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
+                     Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine, RedemptionOrder,
+                     RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
+from .rules import (P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules,
+                    load_rules)
+
+ACCOUNTS = VolunteerAccount.__table__
+ITEMS = RewardItem.__table__
+ORDERS = RedemptionOrder.__table__
+COUNTERS = Counter.__table__
+
+PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+
+
+class BusyError(DatabaseError):
+    """The database stayed locked by another desktop; nothing was written. Safe to retry."""
+
+    title = "数据库正忙"
+
+
+# ============================================================================ helpers
+
+def _area(ctx: ServiceContext, area_id: int | None, what: str = "所属社区") -> Area:
+    if area_id is None:
+        raise ValidationError(f"请选择{what}。", "area_id")
+    area = ctx.session.get(Area, area_id)
+    if area is None:
+        raise ValidationError(f"{what}（编号 {area_id}）不存在。", "area_id", area_id)
+    ctx.actor.require_scope(area)
+    return area
+
+
+def _area_of(ctx: ServiceContext, obj: Any) -> Area:
+    area = ctx.session.get(Area, obj.area_id)
+    ctx.actor.require_scope(area)
+    return area
+
+
+def _text(value: Any, title: str, field_: str, required: bool = True, max_len: int = 100) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise ValidationError(f"请填写{title}。", field_, value)
+    if len(text) > max_len:
+        raise ValidationError(f"{title}太长（{len(text)} 字，最多 {max_len} 字）。", field_, value)
+    return text
+
+
+def local_date(dt: datetime) -> date:
+    return dt.astimezone(LOCAL_TZ).date()
+
+
+def local_midnight(d: date) -> datetime:
+    """The UTC instant of 00:00 Shanghai time on ``d``."""
+    return datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+
+def hours_text(minutes: int) -> str:
+    h, m = divmod(int(minutes or 0), 60)
+    if not m:
+        return f"{h}"
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
+def star_level(minutes: int) -> int:
+    """0–5 from cumulative approved minutes: 一星 100 h, 二星 300 h, 三星 600 h, 四星 1000 h, 五星 1500 h."""
+    hours = (minutes or 0) / 60
+    return sum(1 for t in STAR_THRESHOLDS_HOURS if hours >= t)
+
+
+def star_label(minutes: int) -> str:
+    return STAR_LABELS[star_level(minutes)] or "未评星"
+
+
+def _is_busy(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).lower()
+    code = getattr(orig, "sqlstate", None)
+    return ("database is locked" in text or "database is busy" in text or "database table is locked" in text
+            or code in ("40001", "40P01", "55P03"))
+
+
+def _guard_busy(fn):
+    """Turn a lock timeout / serialization failure into a BusyError (Chinese, retryable)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args, **kwargs):
+        try:
+            return fn(ctx, *args, **kwargs)
+        except (OperationalError, DBAPIError) as exc:
+            if _is_busy(exc):
+                raise BusyError("数据库正忙（其他电脑正在办理同类业务），本次操作没有生效，请稍后重试。") from exc
+            raise
+    return wrapper
+
+
+def run_with_retry(session_factory, actor: Actor, fn: Callable[..., Any], *args: Any, attempts: int = 6,
+                   clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> Any:
+    """Run ``fn(ctx, *args, **kwargs)`` in its own transaction and commit; when the database is busy
+    (SQLite lock timeout, PostgreSQL serialization failure or deadlock) roll back and try again with
+    a short back-off. After the last attempt the BusyError reaches the caller; nothing half-done is
+    ever committed."""
+    delay = 0.05
+    for attempt in range(attempts):
+        session = session_factory()
+        try:
+            result = fn(ServiceContext(session, actor, clock), *args, **kwargs)
+            session.commit()
+            return result
+        except (OperationalError, DBAPIError, BusyError) as exc:
+            session.rollback()
+            if not (isinstance(exc, BusyError) or _is_busy(exc)):
+                raise
+            if attempt == attempts - 1:
+                if isinstance(exc, BusyError):
+                    raise
+                raise BusyError("数据库正忙（其他电脑正在办理同类业务），本次操作没有生效，请稍后重试。") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+def next_counter(ctx: ServiceContext, name: str) -> int:
+    """Increment a named counter with a guarded UPDATE (``WHERE value = :seen``); numbers are never reused."""
+    s = ctx.session
+    for _ in range(100):
+        seen = s.execute(select(COUNTERS.c.value).where(COUNTERS.c.name == name)).scalar()
+        if seen is None:
+            try:
+                with s.begin_nested():
+                    s.execute(insert(COUNTERS).values(name=name, value=0))
+            except IntegrityError:
+                pass
+            continue
+        res = s.execute(update(COUNTERS).where(COUNTERS.c.name == name, COUNTERS.c.value == seen)
+                        .values(value=seen + 1))
+        if res.rowcount == 1:
+            return seen + 1
+    raise ConflictError("编号发放冲突次数过多，请稍后重试。")
+
+
+# ============================================================================ ID numbers
+
+@dataclass(frozen=True)
+class IdInfo:
+    number: str
+    birth_date: date
+    gender: str
+
+
+def check_id_number(raw: Any) -> IdInfo:
+    """Validate a 公民身份号码 with python-stdnum (GB 11643: length, birth date, region, MOD 11-2 check).
+    An old 15-digit number is converted to 18 digits (19 inserted, check character computed)."""
+    from stdnum.cn import ric
+    from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError as StdnumError
+
+    text = "" if raw is None else str(raw).strip().replace(" ", "").upper()
+    if not text:
+        raise ValidationError("请填写身份证号。", "id_number", raw)
+    if len(text) == 15 and text.isdigit():
+        body = text[:6] + "19" + text[6:]
+        text = body + ric.calc_check_digit(body + "0")
+    try:
+        number = ric.validate(text)
+    except InvalidLength:
+        raise ValidationError(f"身份证号“{raw}”应为 18 位（旧的 15 位号码会自动升位）。", "id_number", raw) from None
+    except InvalidChecksum:
+        raise ValidationError(f"身份证号“{raw}”校验位不正确，请核对最后一位。", "id_number", raw) from None
+    except InvalidComponent:
+        # stdnum also requires the county code to have existed in the birth year; real numbers issued
+        # in the 1980s to people born earlier carry the then-current code, so only an unknown code
+        # or an impossible birth date is refused.
+        number = _known_region_number(text)
+        if number is None:
+            raise ValidationError(f"身份证号“{raw}”中的出生日期或地区码无效。", "id_number", raw) from None
+    except StdnumError:
+        raise ValidationError(f"身份证号“{raw}”格式不正确（前 17 位应为数字，最后一位为数字或 X）。",
+                              "id_number", raw) from None
+    birth = ric.get_birth_date(number)
+    return IdInfo(number, birth, "男" if int(number[16]) % 2 else "女")
+
+
+def _known_region_number(text: str) -> str | None:
+    from stdnum import numdb
+    from stdnum.cn import ric
+
+    try:
+        ric.get_birth_date(text)
+    except Exception:  # noqa: BLE001 - any stdnum error means an impossible date
+        return None
+    if not any(props for _part, props in numdb.get("cn/loc").info(text[:6])):
+        return None
+    return text
+
+
+def check_phone(raw: Any, required: bool = False) -> str:
+    text = "" if raw is None else str(raw).strip().replace(" ", "")
+    if not text:
+        if required:
+            raise ValidationError("请填写联系电话。", "phone", raw)
+        return ""
+    if not PHONE_RE.match(text):
+        raise ValidationError(f"联系电话“{raw}”格式不正确（手机 11 位，座机如 0571-87654321）。", "phone", raw)
+    return text
+
+
+# ============================================================================ volunteers
+
+def _skills(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        parts = re.split(r"[、,，;；\s]+", value)
+    else:
+        parts = [str(v) for v in value]
+    clean = list(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+    text = "、".join(clean)
+    if len(text) > 200:
+        raise ValidationError("服务技能太长（最多 200 字）。", "skills", value)
+    return text
+
+
+def _check_number(ctx: ServiceContext, number: str, exclude_id: int | None = None) -> None:
+    q = select(Volunteer.id).where(Volunteer.number == number)
+    if exclude_id is not None:
+        q = q.where(Volunteer.id != exclude_id)
+    if ctx.session.scalar(q) is not None:
+        raise ValidationError(f"志愿者编号“{number}”已被使用。", "number", number)
+
+
+def _check_id_unique(ctx: ServiceContext, id_number: str, exclude_id: int | None = None) -> None:
+    q = select(Volunteer).where(Volunteer.id_number == id_number)
+    if exclude_id is not None:
+        q = q.where(Volunteer.id != exclude_id)
+    other = ctx.session.scalar(q)
+    if other is not None:
+        raise ValidationError(f"身份证号已登记为志愿者“{other.name}”（编号 {other.number}），不能重复登记。",
+                              "id_number", id_number)
+
+
+def new_volunteer_number(ctx: ServiceContext) -> str:
+    while True:
+        number = f"ZY{next_counter(ctx, 'volunteer_number'):07d}"
+        if ctx.session.scalar(select(Volunteer.id).where(Volunteer.number == number)) is None:
+            return number
+
+
+def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_id: int, phone: str = "",
+                       gender: str | None = None, birth_date: date | None = None, number: str | None = None,
+                       skills: Any = "", address: str = "", registered_on: date | None = None,
+                       notes: str = "") -> Volunteer:
+    ctx.actor.require(P_MANAGE)
+    area = _area(ctx, area_id)
+    if area.level not in ("community", "grid", "microgrid"):
+        raise ValidationError(f"志愿者应登记在社区（“{area.name}”是{area.level_label}）。", "area_id", area_id)
+    name = _text(name, "姓名", "name", max_len=64)
+    info = check_id_number(id_number)
+    if gender is not None and gender != "" and gender != info.gender:
+        raise ValidationError(f"性别“{gender}”与身份证号不符（应为{info.gender}）。", "gender", gender)
+    if birth_date is not None and birth_date != info.birth_date:
+        raise ValidationError(f"出生日期 {birth_date} 与身份证号不符（应为 {info.birth_date}）。", "birth_date", birth_date)
+    _check_id_unique(ctx, info.number)
+    number = _text(number, "志愿者编号", "number", required=False, max_len=32) or new_volunteer_number(ctx)
+    _check_number(ctx, number)
+    v = Volunteer(area_id=area.id, number=number, name=name, initials=pinyin_initials(name), gender=info.gender,
+                  birth_date=info.birth_date, id_type="111", id_number=info.number, phone=check_phone(phone),
+                  skills=_skills(skills), address=_text(address, "住址", "address", required=False, max_len=200),
+                  registered_on=registered_on or ctx.today(), active=True, notes=notes or "",
+                  created_by=ctx.actor.user_id)
+    ctx.session.add(v)
+    ctx.session.flush()
+    ctx.session.add(VolunteerAccount(volunteer_id=v.id, points_balance=0, approved_minutes=0))
+    ctx.session.flush()
+    return v
+
+
+def get_volunteer(ctx: ServiceContext, volunteer_id: int) -> Volunteer:
+    ctx.actor.require(P_VIEW)
+    v = ctx.session.get(Volunteer, volunteer_id)
+    if v is None:
+        raise NotFound(f"志愿者（编号 {volunteer_id}）不存在，可能已被删除。")
+    _area_of(ctx, v)
+    return v
+
+
+def find_by_number(ctx: ServiceContext, number: str) -> Volunteer:
+    ctx.actor.require(P_VIEW)
+    v = ctx.session.scalar(select(Volunteer).where(Volunteer.number == str(number).strip()))
+    if v is None:
+        raise NotFound(f"没有编号为“{number}”的志愿者。")
+    _area_of(ctx, v)
+    return v
+
+
+EDITABLE = ("name", "phone", "skills", "address", "area_id", "number", "notes", "id_number")
+
+
+def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: int | None = None,
+                     **changes: Any) -> Volunteer:
+    from shell.core.locking import check_version, flush_or_conflict
+
+    ctx.actor.require(P_MANAGE)
+    v = get_volunteer(ctx, volunteer_id)
+    check_version(ctx.session, v, expected_version, "志愿者信息")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
+    if "name" in changes:
+        v.name = _text(changes["name"], "姓名", "name", max_len=64)
+        v.initials = pinyin_initials(v.name)
+    if "phone" in changes:
+        v.phone = check_phone(changes["phone"])
+    if "skills" in changes:
+        v.skills = _skills(changes["skills"])
+    if "address" in changes:
+        v.address = _text(changes["address"], "住址", "address", required=False, max_len=200)
+    if "notes" in changes:
+        v.notes = changes["notes"] or ""
+    if "area_id" in changes:
+        v.area_id = _area(ctx, changes["area_id"]).id
+    if "number" in changes:
+        number = _text(changes["number"], "志愿者编号", "number", max_len=32)
+        _check_number(ctx, number, exclude_id=v.id)
+        v.number = number
+    if "id_number" in changes:
+        info = check_id_number(changes["id_number"])
+        _check_id_unique(ctx, info.number, exclude_id=v.id)
+        v.id_number, v.birth_date, v.gender = info.number, info.birth_date, info.gender
+    flush_or_conflict(ctx.session, v, "志愿者信息")
+    return v
+
+
+def set_active(ctx: ServiceContext, volunteer_id: int, active: bool, reason: str = "",
+               expected_version: int | None = None) -> Volunteer:
+    from shell.core.locking import check_version, flush_or_conflict
+
+    ctx.actor.require(P_MANAGE)
+    v = get_volunteer(ctx, volunteer_id)
+    check_version(ctx.session, v, expected_version, "志愿者信息")
+    if not active and not (reason or "").strip():
+        raise ValidationError("停用志愿者请填写原因（如迁出、本人申请退出）。", "inactive_reason", reason)
+    v.active = bool(active)
+    v.inactive_reason = "" if active else reason.strip()[:200]
+    flush_or_conflict(ctx.session, v, "志愿者信息")
+    return v
+
+
+def _volunteer_query(ctx: ServiceContext, text: str = "", area_id: int | None = None, active: bool | None = None):
+    q = select(Volunteer).where(scope_filter(Volunteer.area_id, ctx.actor))
+    text = (text or "").strip()
+    if text:
+        low = text.lower()
+        conds = [Volunteer.name.contains(text), Volunteer.number == text.upper(), Volunteer.number == text]
+        if low.isascii() and low.isalpha():
+            conds.append(Volunteer.initials.startswith(low))
+        if text.isdigit() or looks_like_id_number(text):
+            conds.append(Volunteer.id_number.contains(text.upper()))
+            conds.append(Volunteer.phone.contains(text))
+            conds.append(Volunteer.number.contains(text))
+        q = q.where(or_(*conds))
+    if area_id is not None:
+        from shell.core.areas import subtree_filter
+
+        q = q.where(subtree_filter(Volunteer.area_id, _area(ctx, area_id, "辖区")))
+    if active is not None:
+        q = q.where(Volunteer.active.is_(active))
+    return q
+
+
+def list_volunteers(ctx: ServiceContext, text: str = "", area_id: int | None = None, active: bool | None = None,
+                    after_id: int | None = None, limit: int = 100) -> list[Volunteer]:
+    """Volunteers in scope matching ``text`` (name, pinyin initials, 志愿者编号, ID number, phone),
+    keyset-paged by id."""
+    ctx.actor.require(P_VIEW)
+    q = _volunteer_query(ctx, text, area_id, active)
+    if after_id is not None:
+        q = q.where(Volunteer.id > after_id)
+    return list(ctx.session.scalars(q.order_by(Volunteer.id).limit(limit)))
+
+
+def count_volunteers(ctx: ServiceContext, text: str = "", area_id: int | None = None, active: bool | None = None) -> int:
+    ctx.actor.require(P_VIEW)
+    q = _volunteer_query(ctx, text, area_id, active)
+    return ctx.session.scalar(select(func.count()).select_from(q.subquery()))
+
+
+def search_volunteers(ctx: ServiceContext, text: str, limit: int = 20) -> list[Volunteer]:
+    if not ctx.actor.can(P_VIEW) or not (text or "").strip():
+        return []
+    return list_volunteers(ctx, text, limit=limit)
+
+
+def account(ctx: ServiceContext, volunteer_id: int) -> tuple[int, int]:
+    """(points balance, approved minutes) as stored."""
+    row = ctx.session.execute(select(ACCOUNTS.c.points_balance, ACCOUNTS.c.approved_minutes)
+                              .where(ACCOUNTS.c.volunteer_id == volunteer_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"志愿者（编号 {volunteer_id}）没有积分账户。")
+    return int(row[0]), int(row[1])
+
+
+@dataclass
+class VolunteerCard:
+    volunteer: Volunteer
+    area_name: str
+    points: int
+    minutes: int
+    star: int
+    star_label: str
+    teams: list[tuple[str, str]]
+    services: list[dict]
+    points_history: list[PointsEntry]
+    redemptions: list[RedemptionOrder] = field(default_factory=list)
+
+    @property
+    def hours(self) -> str:
+        return hours_text(self.minutes)
+
+
+def volunteer_card(ctx: ServiceContext, volunteer_id: int, history: int = 20) -> VolunteerCard:
+    v = get_volunteer(ctx, volunteer_id)
+    points, minutes = account(ctx, v.id)
+    s = ctx.session
+    teams = [(t.name, m.role) for m, t in s.execute(
+        select(TeamMembership, Team).join(Team, Team.id == TeamMembership.team_id)
+        .where(TeamMembership.volunteer_id == v.id, TeamMembership.left_on.is_(None)).order_by(Team.name))]
+    services = [dict(activity=a.name, date=local_date(a.starts_at), place=a.place, minutes=att.minutes,
+                     status=ATTENDANCE_STATES.get(att.status, att.status), attendance_id=att.id)
+                for att, a in s.execute(select(Attendance, Activity).join(Activity, Activity.id == Attendance.activity_id)
+                                        .where(Attendance.volunteer_id == v.id)
+                                        .order_by(Activity.starts_at.desc()).limit(history))]
+    hist = list(s.scalars(select(PointsEntry).where(PointsEntry.volunteer_id == v.id)
+                          .order_by(PointsEntry.id.desc()).limit(history)))
+    orders = list(s.scalars(select(RedemptionOrder).where(RedemptionOrder.volunteer_id == v.id)
+                            .order_by(RedemptionOrder.id.desc()).limit(history)))
+    area = s.get(Area, v.area_id)
+    return VolunteerCard(v, area.name if area else "", points, minutes, star_level(minutes), star_label(minutes),
+                         teams, services, hist, orders)
+
+
+# ============================================================================ teams
+
+def create_team(ctx: ServiceContext, *, name: str, area_id: int, leader_name: str = "", phone: str = "",
+                description: str = "") -> Team:
+    ctx.actor.require(P_MANAGE)
+    area = _area(ctx, area_id)
+    name = _text(name, "队伍名称", "name")
+    if ctx.session.scalar(select(Team.id).where(Team.area_id == area.id, Team.name == name)) is not None:
+        raise ValidationError(f"“{area.name}”已有名为“{name}”的志愿队伍。", "name", name)
+    team = Team(area_id=area.id, name=name, leader_name=_text(leader_name, "队长", "leader_name", False, 64),
+                phone=check_phone(phone), description=description or "", created_by=ctx.actor.user_id)
+    ctx.session.add(team)
+    ctx.session.flush()
+    return team
+
+
+def _team(ctx: ServiceContext, team_id: int) -> Team:
+    team = ctx.session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"志愿队伍（编号 {team_id}）不存在。")
+    _area_of(ctx, team)
+    return team
+
+
+def add_member(ctx: ServiceContext, team_id: int, volunteer_id: int, role: str = "队员",
+               joined_on: date | None = None) -> TeamMembership:
+    ctx.actor.require(P_MANAGE)
+    team = _team(ctx, team_id)
+    v = get_volunteer(ctx, volunteer_id)
+    if not v.active:
+        raise ValidationError(f"志愿者“{v.name}”已停用，不能加入队伍。", "volunteer_id", volunteer_id)
+    if role not in ("队长", "副队长", "队员"):
+        raise ValidationError(f"队内角色“{role}”无效（队长、副队长、队员）。", "role", role)
+    open_ = ctx.session.scalar(select(TeamMembership).where(TeamMembership.team_id == team.id,
+                                                             TeamMembership.volunteer_id == v.id,
+                                                             TeamMembership.left_on.is_(None)))
+    if open_ is not None:
+        raise ValidationError(f"“{v.name}”已是“{team.name}”的成员。", "volunteer_id", volunteer_id)
+    m = TeamMembership(team_id=team.id, volunteer_id=v.id, role=role, joined_on=joined_on or ctx.today(),
+                       created_by=ctx.actor.user_id)
+    ctx.session.add(m)
+    ctx.session.flush()
+    return m
+
+
+def remove_member(ctx: ServiceContext, team_id: int, volunteer_id: int, left_on: date | None = None) -> TeamMembership:
+    ctx.actor.require(P_MANAGE)
+    team = _team(ctx, team_id)
+    m = ctx.session.scalar(select(TeamMembership).where(TeamMembership.team_id == team.id,
+                                                         TeamMembership.volunteer_id == volunteer_id,
+                                                         TeamMembership.left_on.is_(None)))
+    if m is None:
+        raise ValidationError("该志愿者不是这支队伍的在队成员。", "volunteer_id", volunteer_id)
+    left = left_on or ctx.today()
+    if left < m.joined_on:
+        raise ValidationError(f"离队日期不能早于入队日期 {m.joined_on}。", "left_on", left)
+    m.left_on = left
+    ctx.session.flush()
+    return m
+
+
+def team_members(ctx: ServiceContext, team_id: int) -> list[tuple[Volunteer, TeamMembership]]:
+    ctx.actor.require(P_VIEW)
+    _team(ctx, team_id)
+    return list(ctx.session.execute(
+        select(Volunteer, TeamMembership).join(TeamMembership, TeamMembership.volunteer_id == Volunteer.id)
+        .where(TeamMembership.team_id == team_id, TeamMembership.left_on.is_(None)).order_by(Volunteer.name)))
+
+
+def list_teams(ctx: ServiceContext) -> list[Team]:
+    ctx.actor.require(P_VIEW)
+    return list(ctx.session.scalars(select(Team).where(scope_filter(Team.area_id, ctx.actor)).order_by(Team.id)))
+
+
+# ============================================================================ activities and attendance
+
+def create_activity(ctx: ServiceContext, *, name: str, area_id: int, starts_at: datetime, ends_at: datetime,
+                    team_id: int | None = None, organiser: str = "", place: str = "", target: str = "",
+                    content: str = "", leader_name: str = "", recorder_name: str = "",
+                    capacity: int | None = None, cap_minutes: int | None = None,
+                    points_per_hour: int | None = None) -> Activity:
+    ctx.actor.require(P_ACTIVITY)
+    area = _area(ctx, area_id, "活动所属辖区")
+    name = _text(name, "活动名称", "name")
+    if starts_at is None or ends_at is None:
+        raise ValidationError("请填写活动开始和结束时间。", "starts_at")
+    if ends_at <= starts_at:
+        raise ValidationError("活动结束时间应晚于开始时间。", "ends_at", ends_at)
+    if team_id is not None:
+        _team(ctx, team_id)
+    rules = load_rules(ctx.session)
+    if capacity is not None and capacity < 1:
+        raise ValidationError("招募人数至少为 1（不限人数请留空）。", "capacity", capacity)
+    cap = rules.cap_minutes if cap_minutes is None else int(cap_minutes)
+    pph = rules.points_per_hour if points_per_hour is None else int(points_per_hour)
+    if cap < 0:
+        raise ValidationError("每次最多计入时长不能为负数（0 表示不封顶）。", "cap_minutes", cap)
+    if pph < 0:
+        raise ValidationError("每小时积分不能为负数。", "points_per_hour", pph)
+    a = Activity(area_id=area.id, team_id=team_id, name=name, organiser=organiser or "", starts_at=starts_at,
+                 ends_at=ends_at, place=place or "", target=target or "", content=content or "",
+                 leader_name=leader_name or "", recorder_name=recorder_name or "", capacity=capacity,
+                 cap_minutes=cap, points_per_hour=pph, status="open", created_by=ctx.actor.user_id)
+    ctx.session.add(a)
+    ctx.session.flush()
+    return a
+
+
+def get_activity(ctx: ServiceContext, activity_id: int) -> Activity:
+    ctx.actor.require(P_VIEW)
+    a = ctx.session.get(Activity, activity_id)
+    if a is None:
+        raise NotFound(f"志愿活动（编号 {activity_id}）不存在。")
+    _area_of(ctx, a)
+    return a
+
+
+def list_activities(ctx: ServiceContext, limit: int = 200) -> list[Activity]:
+    ctx.actor.require(P_VIEW)
+    return list(ctx.session.scalars(select(Activity).where(scope_filter(Activity.area_id, ctx.actor))
+                                    .order_by(Activity.starts_at.desc()).limit(limit)))
+
+
+def enrol(ctx: ServiceContext, activity_id: int, volunteer_id: int) -> Attendance:
+    ctx.actor.require(P_ACTIVITY)
+    a = get_activity(ctx, activity_id)
+    if a.status != "open":
+        raise ValidationError(f"活动“{a.name}”已结束或取消，不能报名。", "activity_id", activity_id)
+    v = get_volunteer(ctx, volunteer_id)
+    if not v.active:
+        raise ValidationError(f"志愿者“{v.name}”已停用，不能报名。", "volunteer_id", volunteer_id)
+    existing = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == a.id,
+                                                            Attendance.volunteer_id == v.id))
+    if existing is not None:
+        if existing.status == "cancelled":
+            existing.status = "enrolled"
+            existing.enrolled_at = ctx.now()
+            ctx.session.flush()
+            return existing
+        raise ValidationError(f"“{v.name}”已报名“{a.name}”。", "volunteer_id", volunteer_id)
+    if a.capacity:
+        taken = ctx.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.activity_id == a.id, Attendance.status != "cancelled"))
+        if taken >= a.capacity:
+            raise ValidationError(f"活动“{a.name}”已报满（{a.capacity} 人）。", "activity_id", activity_id)
+    att = Attendance(activity_id=a.id, volunteer_id=v.id, status="enrolled", enrolled_at=ctx.now(),
+                     created_by=ctx.actor.user_id)
+    ctx.session.add(att)
+    ctx.session.flush()
+    return att
+
+
+def cancel_enrolment(ctx: ServiceContext, attendance_id: int) -> Attendance:
+    ctx.actor.require(P_ACTIVITY)
+    att = _attendance(ctx, attendance_id)
+    if att.status not in ("enrolled",):
+        raise ValidationError("已签到的记录不能取消报名。", "status", att.status)
+    att.status = "cancelled"
+    ctx.session.flush()
+    return att
+
+
+def _attendance(ctx: ServiceContext, attendance_id: int) -> Attendance:
+    att = ctx.session.get(Attendance, attendance_id)
+    if att is None:
+        raise NotFound(f"考勤记录（编号 {attendance_id}）不存在。")
+    get_activity(ctx, att.activity_id)
+    return att
+
+
+def compute_minutes(signed_in_at: datetime, signed_out_at: datetime, cap_minutes: int) -> tuple[int, int]:
+    """(raw minutes, credited minutes): whole minutes between sign-in and sign-out, capped when
+    ``cap_minutes`` > 0."""
+    raw = int((signed_out_at - signed_in_at).total_seconds() // 60)
+    raw = max(raw, 0)
+    credited = min(raw, cap_minutes) if cap_minutes and cap_minutes > 0 else raw
+    return raw, credited
+
+
+def points_for(minutes: int, points_per_hour: int) -> int:
+    """Whole points for ``minutes`` of service; a fraction of a point is dropped."""
+    return (int(minutes) * int(points_per_hour)) // 60
+
+
+def _attendance_for(ctx: ServiceContext, activity_id: int, volunteer_id: int) -> Attendance:
+    att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity_id,
+                                                       Attendance.volunteer_id == volunteer_id))
+    if att is None or att.status == "cancelled":
+        att = enrol(ctx, activity_id, volunteer_id)  # walk-in volunteers are enrolled at sign-in
+    return att
+
+
+def sign_in(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datetime | None = None) -> Attendance:
+    ctx.actor.require(P_ACTIVITY)
+    att = _attendance_for(ctx, activity_id, volunteer_id)
+    if att.status != "enrolled":
+        raise ValidationError(f"已签到（{ATTENDANCE_STATES.get(att.status, att.status)}），不能重复签到。", "status", att.status)
+    att.signed_in_at = at or ctx.now()
+    att.status = "signed_in"
+    ctx.session.flush()
+    return att
+
+
+def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datetime | None = None) -> Attendance:
+    ctx.actor.require(P_ACTIVITY)
+    att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity_id,
+                                                       Attendance.volunteer_id == volunteer_id))
+    if att is None or att.status != "signed_in":
+        raise ValidationError("该志愿者尚未签到，不能签退。", "status", None if att is None else att.status)
+    a = get_activity(ctx, activity_id)
+    out = at or ctx.now()
+    if out <= att.signed_in_at:
+        raise ValidationError(f"签退时间应晚于签到时间（{format_local(att.signed_in_at)}）。", "signed_out_at", out)
+    att.signed_out_at = out
+    att.raw_minutes, att.minutes = compute_minutes(att.signed_in_at, out, a.cap_minutes)
+    att.status = "signed_out"
+    ctx.session.flush()
+    return att
+
+
+def record_attendance(ctx: ServiceContext, activity_id: int, volunteer_id: int, signed_in_at: datetime,
+                      signed_out_at: datetime) -> Attendance:
+    """Both times at once (attendance sheet, or entry after the fact)."""
+    if signed_out_at <= signed_in_at:
+        raise ValidationError("签退时间应晚于签到时间。", "signed_out_at", signed_out_at)
+    sign_in(ctx, activity_id, volunteer_id, signed_in_at)
+    return sign_out(ctx, activity_id, volunteer_id, signed_out_at)
+
+
+def pending_approvals(ctx: ServiceContext, activity_id: int | None = None) -> list[tuple[Attendance, Volunteer, Activity]]:
+    """Signed-out attendances waiting for the leader's approval, in scope."""
+    ctx.actor.require(P_VIEW)
+    q = (select(Attendance, Volunteer, Activity).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+         .join(Activity, Activity.id == Attendance.activity_id)
+         .where(Attendance.status == "signed_out", scope_filter(Activity.area_id, ctx.actor)))
+    if activity_id is not None:
+        q = q.where(Activity.id == activity_id)
+    return list(ctx.session.execute(q.order_by(Activity.starts_at, Volunteer.name)))
+
+
+def _post_hours(ctx: ServiceContext, volunteer_id: int, minutes: int, kind: str, service_date: date,
+                attendance_id: int | None, reverses_id: int | None = None, reason: str = "") -> HoursEntry:
+    s = ctx.session
+    if minutes >= 0:
+        s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id)
+                  .values(approved_minutes=ACCOUNTS.c.approved_minutes + minutes))
+    else:
+        res = s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id,
+                                               ACCOUNTS.c.approved_minutes >= -minutes)
+                        .values(approved_minutes=ACCOUNTS.c.approved_minutes + minutes))
+        if res.rowcount != 1:
+            raise ConflictError("服务时长余额与冲正数不符，冲正未完成，请刷新后重试。")
+    after = s.execute(select(ACCOUNTS.c.approved_minutes).where(ACCOUNTS.c.volunteer_id == volunteer_id)).scalar_one()
+    entry = HoursEntry(volunteer_id=volunteer_id, at=ctx.now(), service_date=service_date, kind=kind, minutes=minutes,
+                       balance_after=after, attendance_id=attendance_id, reverses_id=reverses_id, reason=reason[:200],
+                       created_by=ctx.actor.user_id)
+    s.add(entry)
+    s.flush()
+    return entry
+
+
+def _post_points(ctx: ServiceContext, volunteer_id: int, points: int, kind: str, reason: str = "", *,
+                 attendance_id: int | None = None, order_id: int | None = None,
+                 reverses_id: int | None = None) -> PointsEntry:
+    """Change the stored balance with a guarded statement and append the entry with the balance after.
+    A debit the balance cannot cover raises ValidationError; nothing is written then."""
+    s = ctx.session
+    if points >= 0:
+        s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id)
+                  .values(points_balance=ACCOUNTS.c.points_balance + points))
+    else:
+        res = s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id,
+                                               ACCOUNTS.c.points_balance >= -points)
+                        .values(points_balance=ACCOUNTS.c.points_balance + points))
+        if res.rowcount != 1:
+            balance = s.execute(select(ACCOUNTS.c.points_balance)
+                                .where(ACCOUNTS.c.volunteer_id == volunteer_id)).scalar()
+            raise ValidationError(f"积分余额不足：当前 {balance or 0} 分，需要 {-points} 分。", "points", -points)
+    after = s.execute(select(ACCOUNTS.c.points_balance).where(ACCOUNTS.c.volunteer_id == volunteer_id)).scalar_one()
+    entry = PointsEntry(volunteer_id=volunteer_id, at=ctx.now(), kind=kind, points=points, balance_after=after,
+                        attendance_id=attendance_id, order_id=order_id, reverses_id=reverses_id,
+                        reason=(reason or "")[:200], created_by=ctx.actor.user_id)
+    s.add(entry)
+    s.flush()
+    return entry
+
+
+def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, attendance_id: int, reason: str) -> PointsEntry | None:
+    """Credit earned points, honouring the balance cap (the part above the cap is not credited)."""
+    if points <= 0:
+        return None
+    if rules.balance_cap > 0:
+        s = ctx.session
+        for _ in range(20):
+            balance = s.execute(select(ACCOUNTS.c.points_balance).where(ACCOUNTS.c.volunteer_id == volunteer_id)).scalar_one()
+            credit = max(0, min(points, rules.balance_cap - balance))
+            if credit == 0:
+                return None
+            res = s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id,
+                                                   ACCOUNTS.c.points_balance == balance)
+                            .values(points_balance=balance + credit))
+            if res.rowcount == 1:
+                note = reason if credit == points else f"{reason}（积分已达上限 {rules.balance_cap}，本次计 {credit} 分，应计 {points} 分）"
+                entry = PointsEntry(volunteer_id=volunteer_id, at=ctx.now(), kind="earn", points=credit,
+                                    balance_after=balance + credit, attendance_id=attendance_id, reason=note[:200],
+                                    created_by=ctx.actor.user_id)
+                s.add(entry)
+                s.flush()
+                return entry
+        raise BusyError("积分账户正被同时修改，请稍后重试。")
+    return _post_points(ctx, volunteer_id, points, "earn", reason, attendance_id=attendance_id)
+
+
+@dataclass
+class ApprovalResult:
+    approved: list[int] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (attendance id, Chinese reason)
+
+
+@_guard_busy
+def approve(ctx: ServiceContext, attendance_ids: Iterable[int], quality: str = "") -> ApprovalResult:
+    """The leader approves signed-out attendances (bulk): hours enter the hours ledger and the earned
+    points the points ledger. Records that cannot be approved are skipped with a reason."""
+    ctx.actor.require(P_APPROVE)
+    rules = load_rules(ctx.session)
+    result = ApprovalResult()
+    for att_id in dict.fromkeys(attendance_ids):
+        att = _attendance(ctx, att_id)
+        a = ctx.session.get(Activity, att.activity_id)
+        v = ctx.session.get(Volunteer, att.volunteer_id)
+        if att.status != "signed_out":
+            result.skipped.append((att_id, f"{v.name}：{ATTENDANCE_STATES.get(att.status, att.status)}，不能审核"))
+            continue
+        if att.minutes <= 0:
+            result.skipped.append((att_id, f"{v.name}：服务时长为 0，不能计入"))
+            continue
+        day = local_date(att.signed_in_at)
+        reason = f"{a.name}（{day}）"
+        _post_hours(ctx, v.id, att.minutes, "approve", day, att.id, reason=reason)
+        earned = _earn(ctx, rules, v.id, points_for(att.minutes, a.points_per_hour), att.id, reason)
+        att.points = earned.points if earned else 0
+        att.status = "approved"
+        att.approved_by = ctx.actor.user_id
+        att.approved_at = ctx.now()
+        if quality:
+            att.quality = quality[:16]
+        result.approved.append(att_id)
+    ctx.session.flush()
+    return result
+
+
+def reject(ctx: ServiceContext, attendance_ids: Iterable[int], reason: str) -> int:
+    ctx.actor.require(P_APPROVE)
+    reason = _text(reason, "不予计入的原因", "note", max_len=200)
+    n = 0
+    for att_id in attendance_ids:
+        att = _attendance(ctx, att_id)
+        if att.status == "signed_out":
+            att.status, att.note = "rejected", reason
+            n += 1
+    ctx.session.flush()
+    return n
+
+
+@_guard_busy
+def reverse_attendance(ctx: ServiceContext, attendance_id: int, reason: str) -> Attendance:
+    """Take back an approval: reversal entries in both ledgers (never an edit), and the record goes
+    back to 已签退 so it can be corrected and approved again. Refused when the volunteer has already
+    spent the points (the balance would go negative): adjust or cancel a redemption first."""
+    ctx.actor.require(P_APPROVE)
+    reason = _text(reason, "冲正原因", "reason", max_len=200)
+    att = _attendance(ctx, attendance_id)
+    if att.status != "approved":
+        raise ValidationError("只有已审核的服务记录才需要冲正。", "status", att.status)
+    s = ctx.session
+    for h in s.scalars(select(HoursEntry).where(HoursEntry.attendance_id == att.id, HoursEntry.kind == "approve",
+                                                 ~HoursEntry.id.in_(select(HoursEntry.reverses_id)
+                                                                    .where(HoursEntry.reverses_id.is_not(None))))).all():
+        _post_hours(ctx, att.volunteer_id, -h.minutes, "reverse", h.service_date, att.id, reverses_id=h.id,
+                    reason=f"冲正：{reason}")
+    for p in s.scalars(select(PointsEntry).where(PointsEntry.attendance_id == att.id, PointsEntry.kind == "earn",
+                                                  ~PointsEntry.id.in_(select(PointsEntry.reverses_id)
+                                                                      .where(PointsEntry.reverses_id.is_not(None))))).all():
+        _post_points(ctx, att.volunteer_id, -p.points, "reverse", f"冲正：{reason}", attendance_id=att.id,
+                     reverses_id=p.id)
+    att.status = "signed_out"
+    att.points = 0
+    att.approved_by = None
+    att.approved_at = None
+    att.note = f"已冲正：{reason}"
+    s.flush()
+    return att
+
+
+def correct_times(ctx: ServiceContext, attendance_id: int, signed_in_at: datetime, signed_out_at: datetime,
+                  reason: str) -> Attendance:
+    """Correct the sign-in/out times. An approved record is reversed first (reversal entries) and
+    waits for approval again with the corrected hours."""
+    ctx.actor.require(P_APPROVE)
+    reason = _text(reason, "更正原因", "reason", max_len=200)
+    att = _attendance(ctx, attendance_id)
+    if signed_out_at <= signed_in_at:
+        raise ValidationError("签退时间应晚于签到时间。", "signed_out_at", signed_out_at)
+    if att.status == "approved":
+        reverse_attendance(ctx, att.id, f"更正时间：{reason}")
+    elif att.status not in ("signed_out", "rejected"):
+        raise ValidationError("签退后才能更正时间。", "status", att.status)
+    a = ctx.session.get(Activity, att.activity_id)
+    att.signed_in_at, att.signed_out_at = signed_in_at, signed_out_at
+    att.raw_minutes, att.minutes = compute_minutes(signed_in_at, signed_out_at, a.cap_minutes)
+    att.status = "signed_out"
+    att.note = f"已更正：{reason}"
+    ctx.session.flush()
+    return att
+
+
+def close_activity(ctx: ServiceContext, activity_id: int) -> Activity:
+    ctx.actor.require(P_ACTIVITY)
+    a = get_activity(ctx, activity_id)
+    a.status = "closed"
+    ctx.session.flush()
+    return a
+
+
+# ============================================================================ points
+
+@_guard_busy
+def adjust_points(ctx: ServiceContext, volunteer_id: int, points: int, reason: str) -> PointsEntry:
+    """A manual adjustment with a reason (positive or negative; never below zero)."""
+    ctx.actor.require(P_POINTS)
+    reason = _text(reason, "调整原因", "reason", max_len=200)
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0:
+        raise ValidationError("调整积分应为非零整数。", "points", points)
+    get_volunteer(ctx, volunteer_id)
+    return _post_points(ctx, volunteer_id, points, "adjust", reason)
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 - months, 12)
+    year, month = d.year + y, m + 1
+    import calendar
+
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+@_guard_busy
+def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, int]:
+    """Expire points older than the configured number of months, first earned first used: the part of
+    credits dated before the cut-off not yet covered by debits expires. Returns {volunteer: points}."""
+    ctx.actor.require(P_POINTS)
+    rules = load_rules(ctx.session)
+    if rules.expiry_months <= 0:
+        return {}
+    cutoff = local_midnight(_add_months(as_of or ctx.today(), rules.expiry_months))
+    s = ctx.session
+    old_credit = (select(PointsEntry.volunteer_id, func.sum(PointsEntry.points).label("n"))
+                  .where(PointsEntry.points > 0, PointsEntry.at < cutoff).group_by(PointsEntry.volunteer_id).subquery())
+    debit = (select(PointsEntry.volunteer_id, func.sum(-PointsEntry.points).label("n"))
+             .where(PointsEntry.points < 0).group_by(PointsEntry.volunteer_id).subquery())
+    rows = s.execute(select(old_credit.c.volunteer_id, old_credit.c.n, func.coalesce(debit.c.n, 0))
+                     .join(Volunteer, Volunteer.id == old_credit.c.volunteer_id)
+                     .outerjoin(debit, debit.c.volunteer_id == old_credit.c.volunteer_id)
+                     .where(scope_filter(Volunteer.area_id, ctx.actor))).all()
+    out = {}
+    for vid, credit, spent in rows:
+        due = int(credit) - int(spent)
+        if due <= 0:
+            continue
+        balance = account(ctx, vid)[0]
+        due = min(due, balance)
+        if due > 0:
+            _post_points(ctx, vid, -due, "expire", f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
+            out[vid] = due
+    return out
+
+
+def points_history(ctx: ServiceContext, volunteer_id: int, start: datetime | None = None,
+                   end: datetime | None = None) -> list[PointsEntry]:
+    get_volunteer(ctx, volunteer_id)
+    q = select(PointsEntry).where(PointsEntry.volunteer_id == volunteer_id)
+    if start is not None:
+        q = q.where(PointsEntry.at >= start)
+    if end is not None:
+        q = q.where(PointsEntry.at < end)
+    return list(ctx.session.scalars(q.order_by(PointsEntry.id)))
+
+
+# ============================================================================ reward store
+
+def create_item(ctx: ServiceContext, *, name: str, area_id: int, points_price: int, unit: str = "件",
+                stock: int = 0, per_person_limit: int = 0, limit_period: str = "none") -> RewardItem:
+    ctx.actor.require(P_STORE)
+    area = _area(ctx, area_id, "爱心超市所属社区")
+    name = _text(name, "物品名称", "name")
+    if isinstance(points_price, bool) or not isinstance(points_price, int) or points_price <= 0:
+        raise ValidationError("兑换所需积分应为正整数。", "points_price", points_price)
+    if limit_period not in LIMIT_PERIODS:
+        raise ValidationError(f"限兑周期“{limit_period}”无效。", "limit_period", limit_period)
+    if per_person_limit < 0:
+        raise ValidationError("每人限兑数量不能为负数（0 表示不限）。", "per_person_limit", per_person_limit)
+    if ctx.session.scalar(select(RewardItem.id).where(RewardItem.area_id == area.id, RewardItem.name == name)):
+        raise ValidationError(f"“{area.name}”爱心超市已有物品“{name}”。", "name", name)
+    item = RewardItem(area_id=area.id, name=name, unit=_text(unit, "单位", "unit", max_len=8),
+                      points_price=points_price, stock=0, per_person_limit=per_person_limit,
+                      limit_period=limit_period if per_person_limit else "none", created_by=ctx.actor.user_id)
+    ctx.session.add(item)
+    ctx.session.flush()
+    if stock:
+        stock_in(ctx, item.id, stock, "建档入库")
+    return item
+
+
+def get_item(ctx: ServiceContext, item_id: int) -> RewardItem:
+    ctx.actor.require(P_VIEW)
+    item = ctx.session.get(RewardItem, item_id)
+    if item is None:
+        raise NotFound(f"爱心超市物品（编号 {item_id}）不存在。")
+    _area_of(ctx, item)
+    return item
+
+
+def list_items(ctx: ServiceContext, area_id: int | None = None, active_only: bool = True) -> list[RewardItem]:
+    ctx.actor.require(P_VIEW)
+    q = select(RewardItem).where(scope_filter(RewardItem.area_id, ctx.actor))
+    if area_id is not None:
+        q = q.where(RewardItem.area_id == area_id)
+    if active_only:
+        q = q.where(RewardItem.active.is_(True))
+    items = list(ctx.session.scalars(q.order_by(RewardItem.area_id, RewardItem.points_price, RewardItem.id)))
+    for it in items:  # the stored stock may have moved since the session loaded the row
+        ctx.session.refresh(it, ["stock"])
+    return items
+
+
+def current_stock(ctx: ServiceContext, item_id: int) -> int:
+    return int(ctx.session.execute(select(ITEMS.c.stock).where(ITEMS.c.id == item_id)).scalar_one())
+
+
+def _move(ctx: ServiceContext, item_id: int, quantity: int, kind: str, reason: str = "",
+          order_id: int | None = None, expect_stock: int | None = None) -> StockMove:
+    s = ctx.session
+    cond = [ITEMS.c.id == item_id]
+    if quantity < 0:
+        cond.append(ITEMS.c.stock >= -quantity)
+    if expect_stock is not None:
+        cond.append(ITEMS.c.stock == expect_stock)
+    res = s.execute(update(ITEMS).where(*cond).values(stock=ITEMS.c.stock + quantity))
+    if res.rowcount != 1:
+        now = current_stock(ctx, item_id)
+        name = s.execute(select(ITEMS.c.name).where(ITEMS.c.id == item_id)).scalar()
+        if expect_stock is not None and now != expect_stock:
+            raise ConflictError(f"“{name}”的库存刚被他人改动（现为 {now}），请重新盘点。")
+        raise ValidationError(f"“{name}”库存不足：现有 {now}，需要 {-quantity}。", "quantity", -quantity)
+    after = current_stock(ctx, item_id)
+    move = StockMove(item_id=item_id, at=ctx.now(), kind=kind, quantity=quantity, stock_after=after,
+                     order_id=order_id, reason=(reason or "")[:200], created_by=ctx.actor.user_id)
+    s.add(move)
+    s.flush()
+    return move
+
+
+def _positive(q: Any, title: str) -> int:
+    if isinstance(q, bool) or not isinstance(q, int) or q <= 0:
+        raise ValidationError(f"{title}应为正整数。", "quantity", q)
+    return q
+
+
+@_guard_busy
+def stock_in(ctx: ServiceContext, item_id: int, quantity: int, reason: str = "入库") -> StockMove:
+    ctx.actor.require(P_STORE)
+    get_item(ctx, item_id)
+    return _move(ctx, item_id, _positive(quantity, "入库数量"), "in", reason)
+
+
+@_guard_busy
+def stock_out(ctx: ServiceContext, item_id: int, quantity: int, reason: str) -> StockMove:
+    ctx.actor.require(P_STORE)
+    get_item(ctx, item_id)
+    reason = _text(reason, "出库原因（如损坏、过期、丢失）", "reason", max_len=200)
+    return _move(ctx, item_id, -_positive(quantity, "出库数量"), "out", reason)
+
+
+@_guard_busy
+def stock_take(ctx: ServiceContext, item_id: int, counted: int, reason: str = "盘点") -> StockMove | None:
+    """Book the difference between the counted and the expected stock as an adjustment move."""
+    ctx.actor.require(P_STORE)
+    get_item(ctx, item_id)
+    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+        raise ValidationError("盘点数量应为不小于 0 的整数。", "counted", counted)
+    expected = current_stock(ctx, item_id)
+    if counted == expected:
+        return None
+    return _move(ctx, item_id, counted - expected, "adjust", f"{reason}：账面 {expected}，实盘 {counted}",
+                 expect_stock=expected)
+
+
+def check_window(rules: Rules, today: date) -> None:
+    if rules.redeem_months and today.month not in rules.redeem_months:
+        months = "、".join(f"{m}月" for m in rules.redeem_months)
+        raise ValidationError(f"现在不在兑换期内：本街道只在 {months} 开放积分兑换。", "date", today)
+    if not (rules.redeem_day_from <= today.day <= rules.redeem_day_to):
+        raise ValidationError(f"现在不在兑换期内：每月 {rules.redeem_day_from} 日至 {rules.redeem_day_to} 日开放积分兑换。",
+                              "date", today)
+
+
+def _period_start(period: str, today: date) -> datetime | None:
+    if period == "month":
+        return local_midnight(today.replace(day=1))
+    if period == "year":
+        return local_midnight(date(today.year, 1, 1))
+    return None
+
+
+@_guard_busy
+def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Sequence[tuple[int, int]],
+           note: str = "") -> RedemptionOrder:
+    """Redeem items for points in one transaction: points debited and every item's stock debited with
+    guarded statements, the order, its lines, the points entry and the stock moves recorded. Any
+    refusal (balance, stock, threshold, window, limit) raises before the caller commits."""
+    ctx.actor.require(P_REDEEM)
+    s = ctx.session
+    wanted: dict[int, int] = {}
+    for item_id, qty in (items.items() if isinstance(items, dict) else items):
+        wanted[int(item_id)] = wanted.get(int(item_id), 0) + _positive(qty, "兑换数量")
+    if not wanted:
+        raise ValidationError("请至少选择一件物品。", "items")
+    v = get_volunteer(ctx, volunteer_id)
+    if not v.active:
+        raise ValidationError(f"志愿者“{v.name}”已停用，不能兑换。", "volunteer_id", volunteer_id)
+    rules = load_rules(s)
+    check_window(rules, ctx.today())
+    minutes = account(ctx, v.id)[1]
+    if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
+        raise ValidationError(f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，“{v.name}”目前 {hours_text(minutes)} 小时。",
+                              "volunteer_id", volunteer_id)
+    catalogue = {}
+    area_id = None
+    for item_id in sorted(wanted):  # fixed order: two orders never lock items crosswise
+        item = get_item(ctx, item_id)
+        if not item.active:
+            raise ValidationError(f"“{item.name}”已下架。", "items", item_id)
+        catalogue[item_id] = (item.name, item.points_price, item.per_person_limit, item.limit_period)
+        area_id = area_id or item.area_id
+    total = sum(catalogue[i][1] * q for i, q in wanted.items())
+    order = RedemptionOrder(volunteer_id=v.id, area_id=area_id, at=ctx.now(), total_points=total, status="done",
+                            handled_by=ctx.actor.user_id, cancel_reason="")
+    s.add(order)
+    s.flush()
+    # The guarded debit of the balance comes first: it also serialises this volunteer's redemptions,
+    # so the per-person limits below are counted with every earlier redemption visible.
+    _post_points(ctx, v.id, -total, "redeem", note or "爱心超市兑换", order_id=order.id)
+    for item_id in sorted(wanted):
+        name, price, limit, period = catalogue[item_id]
+        qty = wanted[item_id]
+        if limit:
+            q = (select(func.coalesce(func.sum(RedemptionLine.quantity), 0))
+                 .join(RedemptionOrder, RedemptionOrder.id == RedemptionLine.order_id)
+                 .where(RedemptionOrder.volunteer_id == v.id, RedemptionOrder.status == "done",
+                        RedemptionLine.item_id == item_id, RedemptionOrder.id != order.id))
+            start = _period_start(period, ctx.today())
+            if start is not None:
+                q = q.where(RedemptionOrder.at >= start)
+            had = int(s.execute(q).scalar())
+            if had + qty > limit:
+                label = LIMIT_PERIODS.get(period, "")
+                raise ValidationError(f"“{name}”每人{label if period != 'none' else ''}限兑 {limit} 件，"
+                                      f"“{v.name}”已兑 {had} 件，本次最多还能兑 {max(limit - had, 0)} 件。", "items", item_id)
+        s.add(RedemptionLine(order_id=order.id, item_id=item_id, quantity=qty, points_price=price))
+        _move(ctx, item_id, -qty, "redeem", f"兑换给 {v.name}（{v.number}）", order_id=order.id)
+    s.flush()
+    s.refresh(order, ["lines"])
+    return order
+
+
+@_guard_busy
+def cancel_redemption(ctx: ServiceContext, order_id: int, reason: str) -> RedemptionOrder:
+    """Undo a redemption: points refunded and stock returned, each as a new entry; the order is marked
+    cancelled by a guarded statement so two desktops can never cancel it twice."""
+    ctx.actor.require(P_REDEEM)
+    reason = _text(reason, "撤销原因", "reason", max_len=200)
+    s = ctx.session
+    order = s.get(RedemptionOrder, order_id)
+    if order is None:
+        raise NotFound(f"兑换单（编号 {order_id}）不存在。")
+    v = get_volunteer(ctx, order.volunteer_id)
+    res = s.execute(update(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.status == "done")
+                    .values(status="cancelled", cancelled_at=ctx.now(), cancel_reason=reason))
+    if res.rowcount != 1:
+        raise ConflictError(f"兑换单 {order_id} 已经撤销过，不能重复撤销。")
+    _post_points(ctx, v.id, order.total_points, "refund", f"撤销兑换单 {order_id}：{reason}", order_id=order_id)
+    for line in sorted(order.lines, key=lambda ln: ln.item_id):
+        _move(ctx, line.item_id, line.quantity, "cancel", f"撤销兑换单 {order_id}：{reason}", order_id=order_id)
+    s.refresh(order)
+    return order
+
+
+def list_orders(ctx: ServiceContext, volunteer_id: int | None = None, limit: int = 200) -> list[RedemptionOrder]:
+    ctx.actor.require(P_VIEW)
+    q = select(RedemptionOrder).where(scope_filter(RedemptionOrder.area_id, ctx.actor))
+    if volunteer_id is not None:
+        q = q.where(RedemptionOrder.volunteer_id == volunteer_id)
+    return list(ctx.session.scalars(q.order_by(RedemptionOrder.id.desc()).limit(limit)))
+
+
+# ============================================================================ certificates
+
+def issue_certificate(ctx: ServiceContext, volunteer_id: int, period_from: date | None = None,
+                      period_to: date | None = None) -> tuple[Certificate, list[dict]]:
+    """Number and record a 志愿服务证明. Returns the certificate and the approved services it covers."""
+    ctx.actor.require(P_CERTIFICATE)
+    v = get_volunteer(ctx, volunteer_id)
+    if period_from and period_to and period_to < period_from:
+        raise ValidationError("证明期间的结束日期不能早于开始日期。", "period_to", period_to)
+    services = certified_services(ctx, v.id, period_from, period_to)
+    minutes = sum(x["minutes"] for x in services)
+    if minutes <= 0:
+        raise ValidationError(f"“{v.name}”在所选期间没有已审核的服务时长，无法出具证明。", "volunteer_id", volunteer_id)
+    rules = load_rules(ctx.session)
+    today = ctx.today()
+    seq = next_counter(ctx, "certificate")
+    number = f"{rules.certificate_prefix}{today.year}{seq:06d}"
+    cert = Certificate(number=number, volunteer_id=v.id, issued_at=ctx.now(), period_from=period_from,
+                       period_to=period_to, minutes=minutes, issued_by=ctx.actor.user_id)
+    ctx.session.add(cert)
+    ctx.session.flush()
+    return cert, services
+
+
+def certified_services(ctx: ServiceContext, volunteer_id: int, period_from: date | None = None,
+                       period_to: date | None = None) -> list[dict]:
+    """Net approved minutes per activity (approvals minus reversals) in the period."""
+    q = (select(Activity.name, Activity.place, Activity.content, Activity.leader_name, HoursEntry.service_date,
+                func.sum(HoursEntry.minutes))
+         .join(Attendance, Attendance.id == HoursEntry.attendance_id)
+         .join(Activity, Activity.id == Attendance.activity_id)
+         .where(HoursEntry.volunteer_id == volunteer_id)
+         .group_by(Activity.id, Activity.name, Activity.place, Activity.content, Activity.leader_name,
+                   HoursEntry.service_date)
+         .having(func.sum(HoursEntry.minutes) > 0)
+         .order_by(HoursEntry.service_date, Activity.id))
+    if period_from:
+        q = q.where(HoursEntry.service_date >= period_from)
+    if period_to:
+        q = q.where(HoursEntry.service_date <= period_to)
+    return [dict(activity=n, place=p, content=c, leader=ld, date=d, minutes=int(m))
+            for n, p, c, ld, d, m in ctx.session.execute(q)]
+
+
+# ============================================================================ consistency
+
+def check_consistency(session, volunteer_id: int | None = None) -> list[str]:
+    """Stored balances against the ledgers (used by tests and the maintenance view). Empty = all agree."""
+    problems = []
+    q = select(ACCOUNTS.c.volunteer_id, ACCOUNTS.c.points_balance, ACCOUNTS.c.approved_minutes)
+    if volunteer_id is not None:
+        q = q.where(ACCOUNTS.c.volunteer_id == volunteer_id)
+    for vid, points, minutes in session.execute(q):
+        p_sum = session.scalar(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(PointsEntry.volunteer_id == vid))
+        h_sum = session.scalar(select(func.coalesce(func.sum(HoursEntry.minutes), 0)).where(HoursEntry.volunteer_id == vid))
+        last_p = session.scalar(select(PointsEntry.balance_after).where(PointsEntry.volunteer_id == vid)
+                                .order_by(PointsEntry.id.desc()).limit(1))
+        if p_sum != points or (last_p is not None and last_p != points) or points < 0:
+            problems.append(f"志愿者 {vid}：积分余额 {points}，台账合计 {p_sum}，最后一笔结余 {last_p}")
+        if h_sum != minutes or minutes < 0:
+            problems.append(f"志愿者 {vid}：时长 {minutes} 分钟，台账合计 {h_sum}")
+    for item_id, stock in session.execute(select(ITEMS.c.id, ITEMS.c.stock)):
+        m_sum = session.scalar(select(func.coalesce(func.sum(StockMove.quantity), 0)).where(StockMove.item_id == item_id))
+        if m_sum != stock or stock < 0:
+            problems.append(f"物品 {item_id}：库存 {stock}，出入库合计 {m_sum}")
+    return problems

@@ -1,0 +1,104 @@
+"""Fixtures for the emergency plugin: databases migrated with the plugin's branch (SQLite always,
+PostgreSQL where SQL or concurrency matters), a street with two communities, and contexts."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+import pytest
+
+from shell.clock import LOCAL_TZ
+from shell.core.areas import create_area
+from shell.core.context import Actor, ServiceContext
+from shell.core.database import open_database
+from shell.plugins import make_plugin_manager
+
+TODAY = date(2026, 6, 15)
+
+
+def clock_at(day: date):
+    """A clock fixed at noon (Shanghai) of ``day``."""
+    moment = datetime.combine(day, time(12, 0), LOCAL_TZ).astimezone(timezone.utc)
+    return lambda: moment
+
+
+@pytest.fixture(scope="session")
+def emergency_pm():
+    return make_plugin_manager(builtins=["plugins.emergency"], entry_points=False)
+
+
+@pytest.fixture(scope="session")
+def em_sqlite_template(tmp_path_factory, emergency_pm):
+    path = tmp_path_factory.mktemp("em-template") / "template.sqlite"
+    db = open_database(path, pm=emergency_pm, backup=False)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def em_sqlite(em_sqlite_template, tmp_path, emergency_pm):
+    path = tmp_path / "em.sqlite"
+    shutil.copy(em_sqlite_template, path)
+    db = open_database(path, pm=emergency_pm, backup=False)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def em_pg(pg_empty_url, emergency_pm):
+    db = open_database(pg_empty_url, pm=emergency_pm, backup=False)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "pg"])
+def em_db(request):
+    return request.getfixturevalue("em_sqlite" if request.param == "sqlite" else "em_pg")
+
+
+@dataclass
+class World:
+    db: object
+    street: int
+    c1: int
+    c2: int
+
+    def ctx(self, actor: Actor | None = None, day: date = TODAY) -> ServiceContext:
+        s = self.db.session_factory()
+        _SESSIONS.append(s)
+        return ServiceContext(s, actor or Actor.system(), clock=clock_at(day))
+
+
+_SESSIONS: list = []
+
+
+def build_world(db) -> World:
+    with db.session_factory() as s:
+        ctx = ServiceContext(s, Actor.system())
+        street = create_area(ctx, "和平街道", "street")
+        c1 = create_area(ctx, "东湖社区", "community", street.id)
+        c2 = create_area(ctx, "西关社区", "community", street.id)
+        s.commit()
+        return World(db, street.id, c1.id, c2.id)
+
+
+@pytest.fixture
+def world(em_sqlite):
+    w = build_world(em_sqlite)
+    yield w
+    while _SESSIONS:
+        _SESSIONS.pop().close()
+
+
+@pytest.fixture
+def world_both(em_db):
+    w = build_world(em_db)
+    yield w
+    while _SESSIONS:
+        _SESSIONS.pop().close()
+
+
+def scoped_actor(area_path: str, *perms: str) -> Actor:
+    return Actor(user_id=None, username="clerk", display_name="社区保管员", permissions=frozenset(perms),
+                 scope_paths=(area_path,))

@@ -1,0 +1,215 @@
+"""The plugin through its hooks: loading, migrations matching the models, permissions/roles/settings,
+search, demo data, every report rendered to PDF/XLSX, Excel import (all-or-nothing) and export."""
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+import plugins.emergency as plugin
+from plugins.emergency import services as sv
+from plugins.emergency import rules
+from plugins.emergency.models import Batch, Drill, Item, StockMove
+from shell.contracts import MigrationBranch, PluginInfo
+from shell.core.context import Actor, AppContext
+from shell.core.demo import create_demo
+from shell.core.reporting import available_reports, generate
+from shell.core.settings import definitions as setting_definitions
+from shell.core.transfer import run_export, run_import
+from shell.db.base import Base
+from shell.db.engine import make_engine
+from shell.db.migrate import upgrade
+from shell.plugins import call_each, plugin_status
+
+from .conftest import TODAY
+
+
+def test_plugin_loads_light(emergency_pm):
+    st = plugin_status(emergency_pm)
+    assert [(s.name, s.state, s.title) for s in st] == [("emergency", "loaded", "应急管理")]
+    info = plugin.plugin_info()
+    assert isinstance(info, PluginInfo) and info.name == "emergency"
+    branch = plugin.register_migrations()
+    assert isinstance(branch, MigrationBranch) and branch.label == "emergency"
+    assert plugin.open_record(None, "emergency.item", 1) is None
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite", "pg"])
+def test_models_match_migration(engine_kind, tmp_path, request):
+    url = tmp_path / "m.sqlite" if engine_kind == "sqlite" else request.getfixturevalue("pg_empty_url")
+    engine = make_engine(url)
+    try:
+        upgrade(engine, [plugin.register_migrations()], backup=False)
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = [d for d in compare_metadata(ctx, Base.metadata)
+                    if "emergency_" in repr(d)]
+        assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_permissions_roles_settings(em_sqlite, emergency_pm):
+    perms = {p.code for _n, p in call_each(emergency_pm, "register_permissions")}
+    assert perms == set(rules.PERMISSIONS) and all(c.startswith("emergency.") for c in perms)
+    roles = {r.name: r for _n, r in call_each(emergency_pm, "register_roles")}
+    assert set(roles["emergency_keeper"].permissions) <= perms
+    defs = setting_definitions(emergency_pm)
+    assert (defs["emergency.alert_days_1"].default, defs["emergency.alert_days_2"].default,
+            defs["emergency.alert_days_3"].default) == (30, 60, 90)
+    assert defs["emergency.team_size_norm"].default == 50 and defs["emergency.drills_per_year"].default == 1
+    with em_sqlite.session_factory() as s:
+        from shell.core.models import Role
+        role = s.scalar(select(Role).where(Role.name == "emergency_keeper"))
+        assert role is not None
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory):
+    from shell.plugins import make_plugin_manager
+
+    pm = make_plugin_manager(builtins=["plugins.emergency"], entry_points=False)
+    path = tmp_path_factory.mktemp("em-demo") / "demo.sqlite"
+    db = create_demo(path, pm=pm)
+    assert db.seed_errors == {}
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def demo(demo_template, tmp_path, emergency_pm):
+    from shell.core.database import open_database
+
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    db = open_database(path, pm=emergency_pm, backup=False)
+    yield db
+    db.dispose()
+
+
+def test_demo_data_is_realistic_and_consistent(demo):
+    with demo.session_factory() as s:
+        names = set(s.scalars(select(Item.name)))
+        assert {"潜水泵", "铁锹", "担架", "干粉灭火器", "扩音喇叭", "强光手电", "急救药箱", "棉被", "饮用水"} <= names
+        assert s.scalar(select(func.count()).select_from(StockMove)) > 100
+        assert {k for k in s.scalars(select(StockMove.kind).distinct())} >= {"in", "out", "transfer_out", "transfer_in",
+                                                                            "adjust"}
+        assert sv.check_ledger(s) == []
+        assert s.scalar(select(func.min(Batch.qty))) >= 0
+        for code in s.scalars(select(Item.code)):
+            sv.validate_item_code(code)
+        ctx = AppContext(demo.session_factory, Actor.system())
+        with ctx.service(commit=False) as sctx:
+            assert sv.expiry_alerts(sctx)                      # the near-expiry medicine batch
+            assert sv.team_size_check(sctx)[0].ok
+            assert s.scalar(select(func.count()).select_from(Drill)) > 0
+
+
+def test_search(demo):
+    app = AppContext(demo.session_factory, Actor.system())
+    results = plugin.register_search(app, "潜水泵")
+    assert results and results[0].kind == "emergency.item" and "2010101" in results[0].subtitle
+    assert any(r.kind == "emergency.item" for r in plugin.register_search(app, "20101"))
+    assert any(r.kind == "emergency.warehouse" for r in plugin.register_search(app, "储备"))
+    assert any(r.kind == "emergency.plan" for r in plugin.register_search(app, "防汛"))
+    nobody = Actor(None, "x", "无权限")
+    assert plugin.register_search(AppContext(demo.session_factory, nobody), "潜水泵") == []
+
+
+def test_every_report_renders(demo, emergency_pm, tmp_path):
+    actor = Actor.system()
+    reports = {d.id: d for _n, d in available_reports(emergency_pm, actor)}
+    assert set(reports) == {"emergency.reserve", "emergency.moves", "emergency.stocktake", "emergency.plans",
+                            "emergency.drills", "emergency.drill_evaluation", "emergency.roster", "emergency.shelters"}
+    app = AppContext(demo.session_factory, actor)
+    with app.service() as sctx:
+        wh = sv.list_warehouses(sctx)[0]
+        take = sv.open_stocktake(sctx, wh.id, counted_by="张伟")
+        for line, _b, _i in sv.stocktake_lines(sctx, take.id):
+            sv.record_count(sctx, take.id, line.batch_id, line.expected_qty)
+        drill = sctx.session.scalar(select(Drill).where(Drill.status == "evaluated"))
+    params = {"emergency.stocktake": {"stocktake_id": take.id}, "emergency.drill_evaluation": {"drill_id": drill.id},
+              "emergency.moves": {"start": TODAY.replace(year=2020), "end": date.today()}}
+    for rid, definition in reports.items():
+        for suffix in (".pdf",) if rid == "emergency.drill_evaluation" else (".pdf", ".xlsx"):
+            out = tmp_path / f"{rid}{suffix}"
+            result = generate(demo.session_factory, actor, definition, params.get(rid, {}), out)
+            assert out.exists() and out.stat().st_size > 0, rid
+            if suffix == ".xlsx" and rid in ("emergency.reserve", "emergency.moves", "emergency.roster"):
+                assert result.rows > 10, rid
+    # phones are masked in the roster
+    wb = load_workbook(tmp_path / "emergency.roster.xlsx", read_only=True)
+    cells = [str(c) for row in wb.active.iter_rows(values_only=True) for c in row if c]
+    phones = [c for c in cells if c.startswith("1") and "*" in c]
+    assert phones and all("****" in p for p in phones)
+    assert not any(len(c) == 11 and c.isdigit() for c in cells)
+
+
+def _xlsx(path, header, rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(header))
+    for r in rows:
+        ws.append(list(r))
+    wb.save(path)
+    return path
+
+
+def _importer(pm, kind):
+    return next(d for _n, d in call_each(pm, "register_importers") if d.kind == kind)
+
+
+def test_stock_import_all_or_nothing_and_export(world, emergency_pm, tmp_path):
+    from plugins.emergency.importers import STOCK_COLUMNS
+
+    ctx = world.ctx()
+    sv.create_warehouse(ctx, world.street, "街道应急物资储备库")
+    ctx.session.commit()
+    good = ("街道应急物资储备库", "2010101", "潜水泵", "QDX-1.5kW", "台", "P2026", "2026-01-05", None, 4, "区应急局")
+    future = (date.today() + timedelta(days=400)).isoformat()
+    rows = [good,
+            ("街道应急物资储备库", "1010101", "饮用水", "550ml", "箱", "W1", "2026-01-01", future, 50, ""),
+            ("不存在的库", "1000101", "饮用水", "", "", "W2", "2026-13-01", "2020-01-01", -3, "")]
+    path = _xlsx(tmp_path / "stock.xlsx", STOCK_COLUMNS, rows)
+    definition = _importer(emergency_pm, "emergency-stock")
+    actor = Actor.system()
+    result = run_import(world.db.session_factory, actor, definition, path)
+    assert not result.ok and result.written == 0 and result.total_rows == 3 and result.valid_rows == 2
+    errs = {(e.row, e.column) for e in result.errors}
+    assert {(4, "仓库"), (4, "物资编码"), (4, "计量单位"), (4, "生产日期"), (4, "有效期至"), (4, "数量")} <= errs
+    assert any("第 2–3 位（中类）" in e.reason for e in result.errors)
+    with world.db.session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(StockMove)) == 0
+        assert s.scalar(select(func.count()).select_from(Item)) == 0
+    result = run_import(world.db.session_factory, actor, definition, path, valid_only=True)
+    assert result.written == 2
+    with world.db.session_factory() as s:
+        assert s.scalar(select(func.sum(Batch.qty))) == 54 and sv.check_ledger(s) == []
+    out = tmp_path / "export.xlsx"
+    assert run_export(world.db.session_factory, actor, definition, out) == 2
+    again = run_import(world.db.session_factory, actor, definition, out)   # an export re-imports cleanly
+    assert again.ok and again.written == 2
+    with world.db.session_factory() as s:
+        assert s.scalar(select(func.sum(Batch.qty))) == 108
+
+
+def test_item_import(world, emergency_pm, tmp_path):
+    from plugins.emergency.importers import ITEM_COLUMNS
+
+    definition = _importer(emergency_pm, "emergency-items")
+    path = _xlsx(tmp_path / "items.xlsx", ITEM_COLUMNS,
+                 [(2020101, "担架", "折叠式", "副"), ("2020101", "担架", "折叠式", "副"), ("4020101", "x", "", "个")])
+    result = run_import(world.db.session_factory, Actor.system(), definition, path)
+    assert {(e.row, e.column) for e in result.errors} == {(3, "物资名称"), (4, "物资编码")}
+    assert result.written == 0
+    bad_header = _xlsx(tmp_path / "bad.xlsx", ("编码", "名称"), [])
+    from shell.errors import ValidationError
+    with pytest.raises(ValidationError, match="缺少列"):
+        run_import(world.db.session_factory, Actor.system(), definition, bad_header)
+    definition.template_fn(tmp_path / "tpl.xlsx")
+    assert [c.value for c in load_workbook(tmp_path / "tpl.xlsx").active[1]] == list(ITEM_COLUMNS)

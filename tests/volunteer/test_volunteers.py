@@ -1,0 +1,282 @@
+"""Volunteers, teams, activities, attendance, approval, reversal, stars and points rules."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, text
+
+from plugins.volunteer import services as sv
+from plugins.volunteer.models import HoursEntry, PointsEntry, Volunteer
+from shell.core import settings
+from shell.core.context import ServiceContext
+from shell.errors import OutOfScope, PermissionDenied, ValidationError
+
+from .conftest import T0, actor_for, id_number
+
+
+def _vol(ctx, area_id, seq=123, name="张三", phone="13800001111", **kw):
+    return sv.register_volunteer(ctx, name=name, id_number=id_number(seq=seq), area_id=area_id, phone=phone, **kw)
+
+
+def _set(ctx, key, value):
+    from plugins.volunteer.rules import SETTING_BY_KEY
+
+    settings.set_value(ctx, SETTING_BY_KEY[key], value)
+    ctx.session.flush()
+
+
+# ---------------------------------------------------------------- 1. volunteers and teams
+
+def test_register_validates_and_derives_from_id(sctx, areas):
+    c1 = areas[1][0]
+    v = _vol(sctx, c1, skills="助老，应急救护、助老")
+    assert v.gender == "男" and v.birth_date == date(1990, 1, 1)
+    assert v.number.startswith("ZY") and v.skills == "助老、应急救护" and v.initials == "zs"
+    assert sv.account(sctx, v.id) == (0, 0)
+    with pytest.raises(ValidationError, match="校验位"):
+        sv.register_volunteer(sctx, name="李四", id_number=id_number(seq=124)[:-1] + "9", area_id=c1)
+    with pytest.raises(ValidationError, match="不能重复登记"):
+        _vol(sctx, c1, name="张三丰")
+    with pytest.raises(ValidationError, match="与身份证号不符"):
+        _vol(sctx, c1, seq=125, gender="男")  # 125 odd → male; 126 even → female
+        _vol(sctx, c1, seq=126, gender="男")
+    w = _vol(sctx, c1, seq=127, number="A-001")
+    with pytest.raises(ValidationError, match="已被使用"):
+        _vol(sctx, c1, seq=129, number="A-001")
+    with pytest.raises(ValidationError, match="联系电话"):
+        sv.register_volunteer(sctx, name="王五", id_number=id_number(seq=131), area_id=c1, phone="12345")
+    assert w.number == "A-001"
+
+
+def test_fifteen_digit_id_is_converted(sctx, areas):
+    v = sv.register_volunteer(sctx, name="老李", id_number="330102500101123", area_id=areas[1][0])
+    assert len(v.id_number) == 18 and v.id_number.startswith("33010219500101123")
+    assert v.birth_date == date(1950, 1, 1)
+
+
+def test_female_gender_check(sctx, areas):
+    with pytest.raises(ValidationError, match="应为女"):
+        _vol(sctx, areas[1][0], seq=126, gender="男")
+
+
+def test_search_list_and_scope(sctx, vdb, areas, clock):
+    (_, _), (c1, p1), (c2, p2) = areas
+    a = _vol(sctx, c1, name="张三")
+    b = _vol(sctx, c2, seq=125, name="李四", phone="13912345678")
+    sctx.session.commit()
+    names = lambda q: [v.name for v in sv.search_volunteers(sctx, q)]  # noqa: E731
+    assert names("张") == ["张三"] and names("zs") == ["张三"] and names("LS") == ["李四"]
+    assert names(b.id_number[-6:]) == ["李四"] and names("1391234") == ["李四"] and names(a.number) == ["张三"]
+    limited = ServiceContext(vdb.session_factory(), actor_for(p1, "volunteer.view"), clock)
+    assert [v.name for v in sv.list_volunteers(limited)] == ["张三"]
+    with pytest.raises(OutOfScope):
+        sv.get_volunteer(limited, b.id)
+    with pytest.raises(PermissionDenied):
+        sv.register_volunteer(limited, name="赵六", id_number=id_number(seq=133), area_id=c1)
+    assert sv.count_volunteers(sctx) == 2
+    limited.session.close()
+
+
+def test_update_and_deactivate(sctx, areas):
+    v = _vol(sctx, areas[1][0])
+    sv.update_volunteer(sctx, v.id, phone="0571-87654321", skills=["理发"])
+    assert v.phone == "0571-87654321" and v.skills == "理发"
+    with pytest.raises(ValidationError, match="原因"):
+        sv.set_active(sctx, v.id, False)
+    sv.set_active(sctx, v.id, False, "迁出")
+    assert not v.active
+    act = sv.create_activity(sctx, name="巡逻", area_id=areas[1][0], starts_at=T0, ends_at=T0 + timedelta(hours=2))
+    with pytest.raises(ValidationError, match="已停用"):
+        sv.enrol(sctx, act.id, v.id)
+
+
+def test_teams_and_memberships(sctx, areas):
+    c1 = areas[1][0]
+    v = _vol(sctx, c1)
+    team = sv.create_team(sctx, name="银龄互助队", area_id=c1, leader_name="张三")
+    with pytest.raises(ValidationError, match="已有名为"):
+        sv.create_team(sctx, name="银龄互助队", area_id=c1)
+    sv.add_member(sctx, team.id, v.id, "队长")
+    with pytest.raises(ValidationError, match="已是"):
+        sv.add_member(sctx, team.id, v.id)
+    assert [(x.name, m.role) for x, m in sv.team_members(sctx, team.id)] == [("张三", "队长")]
+    sv.remove_member(sctx, team.id, v.id)
+    assert sv.team_members(sctx, team.id) == []
+    sv.add_member(sctx, team.id, v.id)  # rejoining opens a new stretch
+    card = sv.volunteer_card(sctx, v.id)
+    assert card.teams == [("银龄互助队", "队员")]
+
+
+# ---------------------------------------------------------------- 2. activities, attendance, approval
+
+def _activity(ctx, area_id, cap=120, pph=1, **kw):
+    return sv.create_activity(ctx, name="敬老院陪伴", area_id=area_id, starts_at=T0, ends_at=T0 + timedelta(hours=3),
+                              place="敬老院", content="陪伴聊天", leader_name="王队长", cap_minutes=cap,
+                              points_per_hour=pph, **kw)
+
+
+def test_minutes_arithmetic_and_cap():
+    t = T0
+    assert sv.compute_minutes(t, t + timedelta(minutes=95, seconds=59), 120) == (95, 95)
+    assert sv.compute_minutes(t, t + timedelta(hours=3), 120) == (180, 120)
+    assert sv.compute_minutes(t, t + timedelta(hours=3), 0) == (180, 180)
+    assert sv.points_for(90, 1) == 1 and sv.points_for(120, 10) == 20 and sv.points_for(59, 1) == 0
+
+
+def test_activity_defaults_come_from_rules(sctx, areas):
+    _set(sctx, "volunteer.points_per_hour", 10)
+    _set(sctx, "volunteer.cap_minutes", 240)
+    a = sv.create_activity(sctx, name="义诊", area_id=areas[1][0], starts_at=T0, ends_at=T0 + timedelta(hours=1))
+    assert (a.points_per_hour, a.cap_minutes) == (10, 240)
+    with pytest.raises(ValidationError, match="晚于"):
+        sv.create_activity(sctx, name="义诊", area_id=areas[1][0], starts_at=T0, ends_at=T0)
+
+
+def test_sign_in_out_approval_gates_hours(sctx, areas, clock):
+    c1 = areas[1][0]
+    v = _vol(sctx, c1)
+    a = _activity(sctx, c1, cap=120, pph=10)
+    sv.enrol(sctx, a.id, v.id)
+    with pytest.raises(ValidationError, match="尚未签到"):
+        sv.sign_out(sctx, a.id, v.id)
+    sv.sign_in(sctx, a.id, v.id, T0)
+    with pytest.raises(ValidationError, match="重复签到"):
+        sv.sign_in(sctx, a.id, v.id, T0)
+    with pytest.raises(ValidationError, match="晚于签到"):
+        sv.sign_out(sctx, a.id, v.id, T0 - timedelta(minutes=1))
+    att = sv.sign_out(sctx, a.id, v.id, T0 + timedelta(hours=2, minutes=30))
+    assert (att.raw_minutes, att.minutes) == (150, 120)
+    assert sv.account(sctx, v.id) == (0, 0)  # not counted until approved
+    assert [x.id for x, _, _ in sv.pending_approvals(sctx)] == [att.id]
+    res = sv.approve(sctx, [att.id, att.id], quality="优秀")
+    assert res.approved == [att.id] and att.status == "approved" and att.points == 20
+    assert sv.account(sctx, v.id) == (20, 120)
+    again = sv.approve(sctx, [att.id])
+    assert again.approved == [] and "不能审核" in again.skipped[0][1]
+    assert sv.check_consistency(sctx.session) == []
+
+
+def test_walk_in_and_capacity(sctx, areas):
+    c1 = areas[1][0]
+    a = _activity(sctx, c1, capacity=1)
+    v1, v2 = _vol(sctx, c1), _vol(sctx, c1, seq=125, name="李四")
+    sv.sign_in(sctx, a.id, v1.id, T0)  # walk-in: enrolled at sign-in
+    with pytest.raises(ValidationError, match="报满"):
+        sv.enrol(sctx, a.id, v2.id)
+
+
+def test_bulk_approval_and_permission(sctx, vdb, areas, clock):
+    (_, _), (c1, p1), _ = areas
+    a = _activity(sctx, c1)
+    vols = [_vol(sctx, c1, seq=101 + 2 * i, name=f"志愿者{i}") for i in range(4)]
+    atts = [sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(minutes=60 + 15 * i)) for i, v in enumerate(vols)]
+    sv.enrol(sctx, a.id, _vol(sctx, c1, seq=199, name="未到").id)
+    sctx.session.commit()
+    worker = ServiceContext(vdb.session_factory(), actor_for(p1, "volunteer.view", "volunteer.activity"), clock)
+    with pytest.raises(PermissionDenied):
+        sv.approve(worker, [atts[0].id])
+    worker.session.close()
+    res = sv.approve(sctx, [x.id for x in atts])
+    assert len(res.approved) == 4
+    assert [sv.account(sctx, v.id)[1] for v in vols] == [60, 75, 90, 105]
+    assert [sv.account(sctx, v.id)[0] for v in vols] == [1, 1, 1, 1]
+
+
+def test_reversal_and_correction_are_new_entries(sctx, areas):
+    c1 = areas[1][0]
+    v = _vol(sctx, c1)
+    a = _activity(sctx, c1, cap=0, pph=10)
+    att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=3))
+    sv.approve(sctx, [att.id])
+    assert sv.account(sctx, v.id) == (30, 180)
+    sv.correct_times(sctx, att.id, T0, T0 + timedelta(hours=2), "签退时间登记错误")
+    assert att.status == "signed_out" and att.minutes == 120
+    assert sv.account(sctx, v.id) == (0, 0)  # reversed, waiting for approval again
+    sv.approve(sctx, [att.id])
+    assert sv.account(sctx, v.id) == (20, 120)
+    hours = [(h.kind, h.minutes, h.balance_after) for h in sctx.session.scalars(select(HoursEntry).order_by(HoursEntry.id))]
+    assert hours == [("approve", 180, 180), ("reverse", -180, 0), ("approve", 120, 120)]
+    points = [(p.kind, p.points, p.balance_after) for p in sctx.session.scalars(select(PointsEntry).order_by(PointsEntry.id))]
+    assert points == [("earn", 30, 30), ("reverse", -30, 0), ("earn", 20, 20)]
+    # A reversal whose points were already spent is refused, nothing changes.
+    sv.adjust_points(sctx, v.id, -15, "测试扣减")
+    with pytest.raises(ValidationError, match="积分余额不足"):
+        sv.reverse_attendance(sctx, att.id, "误审")
+    sctx.session.rollback()
+
+
+def test_ledgers_are_append_only_in_the_database(vdb, areas, clock):
+    with vdb.session_factory() as s:
+        ctx = ServiceContext(s, __import__("shell.core.context", fromlist=["Actor"]).Actor.system(), clock)
+        v = _vol(ctx, areas[1][0])
+        sv.adjust_points(ctx, v.id, 5, "初始")
+        s.commit()
+    for stmt in ("UPDATE volunteer_points_ledger SET points = 500", "DELETE FROM volunteer_points_ledger"):
+        with vdb.engine.connect() as conn:
+            with pytest.raises(Exception, match="append-only"):
+                conn.execute(text(stmt))
+            conn.rollback()
+
+
+@pytest.mark.parametrize("hours,star", [(0, 0), (99.98, 0), (100, 1), (299, 1), (300, 2), (600, 3), (999, 3),
+                                        (1000, 4), (1499, 4), (1500, 5), (5000, 5)])
+def test_star_thresholds(hours, star):
+    assert sv.star_level(round(hours * 60)) == star
+
+
+def test_star_from_approved_hours_only(sctx, areas):
+    c1 = areas[1][0]
+    v = _vol(sctx, c1)
+    a = sv.create_activity(sctx, name="长期结对", area_id=c1, starts_at=T0, ends_at=T0 + timedelta(days=5),
+                           cap_minutes=0, points_per_hour=1)
+    att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=100))
+    assert sv.volunteer_card(sctx, v.id).star == 0
+    sv.approve(sctx, [att.id])
+    card = sv.volunteer_card(sctx, v.id)
+    assert card.star == 1 and card.star_label == "一星" and card.hours == "100" and card.points == 100
+    # Spending points never changes hours or stars.
+    sv.adjust_points(sctx, v.id, -100, "兑换测试")
+    card = sv.volunteer_card(sctx, v.id)
+    assert (card.points, card.minutes, card.star) == (0, 6000, 1)
+
+
+# ---------------------------------------------------------------- 3. points rules
+
+def test_balance_cap_limits_earning_not_hours(sctx, areas):
+    c1 = areas[1][0]
+    _set(sctx, "volunteer.balance_cap", 25)
+    v = _vol(sctx, c1)
+    a = _activity(sctx, c1, cap=0, pph=10)
+    att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=3))
+    sv.approve(sctx, [att.id])
+    assert sv.account(sctx, v.id) == (25, 180)
+    entry = sctx.session.scalar(select(PointsEntry))
+    assert entry.points == 25 and "上限" in entry.reason
+    assert sv.check_consistency(sctx.session) == []
+
+
+def test_adjust_requires_reason_and_never_goes_negative(sctx, areas):
+    v = _vol(sctx, areas[1][0])
+    with pytest.raises(ValidationError, match="原因"):
+        sv.adjust_points(sctx, v.id, 5, "")
+    sv.adjust_points(sctx, v.id, 5, "补录")
+    with pytest.raises(ValidationError, match="余额不足"):
+        sv.adjust_points(sctx, v.id, -6, "扣减")
+    assert sv.account(sctx, v.id)[0] == 5
+
+
+def test_expiry_first_in_first_out(sctx, areas, clock):
+    _set(sctx, "volunteer.expiry_months", 12)
+    v = _vol(sctx, areas[1][0])
+    clock.now = datetime(2025, 1, 10, tzinfo=timezone.utc)
+    sv.adjust_points(sctx, v.id, 30, "旧积分")
+    clock.now = datetime(2025, 6, 10, tzinfo=timezone.utc)
+    sv.adjust_points(sctx, v.id, -10, "兑换")
+    clock.now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    sv.adjust_points(sctx, v.id, 8, "新积分")
+    clock.now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    assert sv.expire_points(sctx) == {v.id: 20}
+    assert sv.account(sctx, v.id)[0] == 8
+    assert sv.expire_points(sctx) == {}  # idempotent
+    assert sv.check_consistency(sctx.session) == []
