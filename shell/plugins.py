@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "jiedao.plugins"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.emergency",
     "plugins.volunteer",
+    "plugins.partybuilding",
 )
 
 LOADED, DISABLED, FAILED = "loaded", "disabled", "error"

@@ -1,0 +1,1493 @@
+"""Party-building services (no Qt): the organisation tree, members and their development, transfers,
+meetings and their compliance, dues. Every function takes a ``ServiceContext`` and checks the
+permission (``partybuilding.*``) and the data scope (an organisation hangs on an area) itself.
+Messages are Chinese and say what to do next."""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Iterable
+
+from sqlalchemy import String, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from shell.contracts import SettingDefinition
+from shell.core import settings as core_settings
+from shell.core.areas import scope_filter
+from shell.core.context import ServiceContext
+from shell.core.locking import check_version, flush_or_conflict
+from shell.core.models import AREA_LEVEL_LABELS, Area
+from shell.errors import NotFound, ValidationError
+
+from .models import (CATEGORY_LABELS, LEVEL_LABELS, ORG_KINDS, STAGE_LABELS, STAGES, STATUS_LABELS, Attendance,
+                     Counter, DuesPayment, Meeting, MeetingRule, Member, Membership, OrgEvent, PartyOrg, Transfer)
+
+# ----------------------------------------------------------------------------- permissions & settings
+
+VIEW = "partybuilding.view"
+ORG_MANAGE = "partybuilding.org.manage"
+MEMBER_MANAGE = "partybuilding.member.manage"
+TRANSFER = "partybuilding.transfer"
+MEETING = "partybuilding.meeting"
+DUES = "partybuilding.dues"
+RULES = "partybuilding.rules"
+
+PERMISSIONS: dict[str, str] = {
+    VIEW: "查看党建信息",
+    ORG_MANAGE: "管理党组织（新建、更名、撤销、调整隶属）",
+    MEMBER_MANAGE: "管理党员信息与发展党员",
+    TRANSFER: "办理组织关系转接",
+    MEETING: "记录三会一课等组织生活",
+    DUES: "党费收缴登记",
+    RULES: "设置组织生活频次规则",
+}
+
+SETTINGS: tuple[SettingDefinition, ...] = (
+    SettingDefinition("partybuilding.branch.min_full", "党支部最少正式党员数", 3, minimum=1, maximum=20,
+                      description="正式党员少于此数的党支部列为问题"),
+    SettingDefinition("partybuilding.branch.max_members", "党支部党员数上限", 50, minimum=10, maximum=500,
+                      description="党员超过此数的党支部提示拆分"),
+    SettingDefinition("partybuilding.branch.committee_threshold", "设支委会的正式党员数", 7, minimum=3, maximum=50,
+                      description="正式党员达到此数的党支部应设支部委员会"),
+    SettingDefinition("partybuilding.committee.term_years", "党组织委员会任期（年）", 5, minimum=1, maximum=10),
+    SettingDefinition("partybuilding.transfer.max_valid_days", "介绍信有效期上限（天）", 90, minimum=1, maximum=365),
+    SettingDefinition("partybuilding.transfer.receipt_days", "回执应退回天数", 30, minimum=1, maximum=180,
+                      description="开出介绍信后多少天内应收到回执"),
+    SettingDefinition("partybuilding.transfer.prefix", "介绍信字号", "党组介字", kind="text",
+                      description="印在介绍信编号前，如“党组介字〔2026〕第0001号”"),
+    SettingDefinition("partybuilding.probation.due_days", "转正提前提醒天数", 30, minimum=0, maximum=180),
+    SettingDefinition("partybuilding.lost_contact_months", "失联认定月数", 6, minimum=1, maximum=24),
+    SettingDefinition("partybuilding.dues.bands_employed", "在职党员党费比例", "3000:0.5;5000:1;10000:1.5;*:2",
+                      kind="text", description="税后月收入上限（元，含）:比例（%），分号分隔，最后一档写 *"),
+    SettingDefinition("partybuilding.dues.bands_retired", "离退休党员党费比例", "5000:0.5;*:1", kind="text",
+                      description="月退休费上限（元，含）:比例（%），分号分隔，最后一档写 *"),
+    SettingDefinition("partybuilding.dues.flat_fen", "学生、无业、低保党员每月党费（分）", 20, minimum=0, maximum=1000),
+    SettingDefinition("partybuilding.dues.farmer_fen", "农牧渔民党员每月党费默认（分）", 20, minimum=20, maximum=100),
+    SettingDefinition("partybuilding.dues.since", "党费台账起始月份", "", kind="text",
+                      description="如 2026-01：此前的月份不计欠缴（启用本系统前的党费在纸质台账上）；空 = 不限"),
+    SettingDefinition("partybuilding.dues.flag_months", "连续未交党费提示月数", 6, minimum=1, maximum=24),
+)
+_SETTING_BY_KEY = {d.key: d for d in SETTINGS}
+
+
+def setting(session: Session, key: str):
+    return core_settings.get(session, _SETTING_BY_KEY[key])
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+def add_months(d: date, months: int) -> date:
+    """Same day ``months`` later; the 31st becomes the month's last day."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def month_key(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def parse_month(text: str, field_name: str = "month", label: str = "月份") -> str:
+    m = _MONTH.match((text or "").strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValidationError(f"{label}“{text}”格式不对，请写成 2026-03 这样的年-月。", field_name, text)
+    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+
+
+def month_range(start: str, end: str) -> list[str]:
+    y, m = int(start[:4]), int(start[5:])
+    ey, em = int(end[:4]), int(end[5:])
+    out = []
+    while (y, m) <= (ey, em):
+        out.append(f"{y:04d}-{m:02d}")
+        m += 1
+        if m == 13:
+            y, m = y + 1, 1
+    return out
+
+
+def _require_text(value: str | None, label: str, field_name: str, max_len: int = 100) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"请填写{label}。", field_name, value)
+    if len(value) > max_len:
+        raise ValidationError(f"{label}太长（{len(value)} 字，最多 {max_len} 字）。", field_name, value)
+    return value
+
+
+def _not_future(ctx: ServiceContext, d: date, label: str, field_name: str) -> None:
+    if d > ctx.today():
+        raise ValidationError(f"{label}（{d}）不能晚于今天。", field_name, d)
+
+
+def normalize_id_number(value: str) -> tuple[str, date, str]:
+    """Validate a 公民身份号码 and return (18-digit number, birth date, sex). A 15-digit number from
+    old paper records is converted (century 19, check character computed)."""
+    from stdnum import exceptions as stdnum_exc
+    from stdnum.cn import ric
+
+    raw = re.sub(r"\s", "", str(value or "")).upper()
+    if len(raw) == 15 and raw.isdigit():
+        body = raw[:6] + "19" + raw[6:]
+        raw = body + ric.calc_check_digit(body + "0")  # the function skips the last character
+    try:
+        number = ric.validate(raw)
+    except stdnum_exc.InvalidChecksum:
+        raise ValidationError(f"身份证号“{value}”的校验位不对，请逐位核对。", "id_number", value) from None
+    except stdnum_exc.InvalidLength:
+        raise ValidationError(f"身份证号“{value}”应为 18 位（旧的 15 位号码也可以）。", "id_number", value) from None
+    except stdnum_exc.ValidationError:
+        raise ValidationError(f"身份证号“{value}”无效（地区码或出生日期不对）。", "id_number", value) from None
+    birth = ric.get_birth_date(number)
+    sex = "男" if int(number[16]) % 2 else "女"
+    return number, birth, sex
+
+
+def age_on(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _age_text(birth: date, on: date) -> str:
+    return f"{age_on(birth, on)}岁"
+
+
+def _initials(name: str) -> str:
+    from shell.text import pinyin_initials
+
+    return pinyin_initials(name)[:64]
+
+
+# ----------------------------------------------------------------------------- organisations
+
+# Area levels an organisation of each level may hang on.
+AREA_FIT: dict[int, tuple[str, ...]] = {
+    1: ("street",),
+    2: ("community",),
+    3: ("community", "grid"),
+    4: ("community", "grid", "microgrid"),
+    5: ("community", "grid", "microgrid"),
+}
+
+
+def _get_org(ctx: ServiceContext, org_id: int) -> PartyOrg:
+    org = ctx.session.get(PartyOrg, org_id)
+    if org is None:
+        raise NotFound(f"党组织 {org_id} 不存在，可能已被他人删除。请刷新。")
+    return org
+
+
+def _area(ctx: ServiceContext, area_id: int) -> Area:
+    area = ctx.session.get(Area, area_id)
+    if area is None:
+        raise NotFound(f"辖区 {area_id} 不存在，请刷新后重选。")
+    return area
+
+
+def _org_in_scope(ctx: ServiceContext, org: PartyOrg) -> Area:
+    area = _area(ctx, org.area_id)
+    ctx.actor.require_scope(area)
+    return area
+
+
+def get_org(ctx: ServiceContext, org_id: int) -> PartyOrg:
+    ctx.actor.require(VIEW)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    return org
+
+
+def _check_area_fit(ctx: ServiceContext, level: int, area: Area, parent_area: Area | None, name: str) -> None:
+    if area.level not in AREA_FIT[level]:
+        fits = "、".join(AREA_LEVEL_LABELS[a] for a in AREA_FIT[level])
+        raise ValidationError(f"{LEVEL_LABELS[level]}“{name}”应挂在{fits}一级的辖区上，“{area.name}”是{area.level_label}。",
+                              "area_id", area.id)
+    if parent_area is not None and not area.path.startswith(parent_area.path):
+        raise ValidationError(f"“{name}”所在辖区“{area.name}”不在上级党组织的辖区“{parent_area.name}”之内。",
+                              "area_id", area.id)
+    if not area.is_open:
+        raise ValidationError(f"辖区“{area.name}”已撤销，不能挂党组织。", "area_id", area.id)
+
+
+def _check_sibling_name(ctx: ServiceContext, parent_id: int | None, name: str, exclude_id: int | None = None) -> None:
+    q = select(PartyOrg.id).where(PartyOrg.name == name, PartyOrg.dissolved_on.is_(None),
+                                  PartyOrg.parent_id.is_(None) if parent_id is None else PartyOrg.parent_id == parent_id)
+    if exclude_id is not None:
+        q = q.where(PartyOrg.id != exclude_id)
+    if ctx.session.scalar(q) is not None:
+        raise ValidationError(f"同一上级党组织下已有名为“{name}”的组织。", "name", name)
+
+
+def _event(ctx: ServiceContext, org: PartyOrg, on: date, event: str, detail: str = "") -> None:
+    ctx.session.add(OrgEvent(org_id=org.id, on=on, event=event, detail=detail[:400]))
+
+
+def create_org(ctx: ServiceContext, name: str, kind: str, parent_id: int | None = None, area_id: int | None = None,
+               founded_on: date | None = None, secretary: str | None = None, has_committee: bool = False,
+               committee_size: int | None = None, committee_elected_on: date | None = None,
+               households: str | None = None, sort_order: int = 0) -> PartyOrg:
+    """Create an organisation of ``kind`` under ``parent`` (a child is exactly one level below).
+    Levels 4–5 without an area take their parent's area."""
+    ctx.actor.require(ORG_MANAGE)
+    name = _require_text(name, "组织名称", "name")
+    if kind not in ORG_KINDS:
+        raise ValidationError(f"未知的党组织类别“{kind}”。", "kind", kind)
+    level = ORG_KINDS[kind][0]
+    founded_on = founded_on or ctx.today()
+    _not_future(ctx, founded_on, "成立日期", "founded_on")
+    parent = None
+    parent_area = None
+    if parent_id is None:
+        if level != 1:
+            raise ValidationError(f"{ORG_KINDS[kind][1]}必须建在上级党组织下面。", "parent_id")
+    else:
+        parent = _get_org(ctx, parent_id)
+        parent_area = _org_in_scope(ctx, parent)
+        if not parent.is_open:
+            raise ValidationError(f"“{parent.name}”已撤销，不能在其下新建组织。", "parent_id", parent_id)
+        if level != parent.level + 1:
+            expected = LEVEL_LABELS.get(parent.level + 1)
+            raise ValidationError(
+                f"“{parent.name}”是{parent.kind_label}，其下只能建{expected or '（党员中心户下不能再建组织）'}，"
+                f"不能建{ORG_KINDS[kind][1]}。", "kind", kind)
+    if area_id is None:
+        if parent is None or level < 4:
+            raise ValidationError(f"请为“{name}”选择所在辖区。", "area_id")
+        area_id = parent.area_id
+    area = _area(ctx, area_id)
+    ctx.actor.require_scope(area)
+    _check_area_fit(ctx, level, area, parent_area, name)
+    _check_sibling_name(ctx, parent_id, name)
+    if kind == "household" and has_committee:
+        raise ValidationError("党员中心户不设委员会。", "has_committee")
+    org = PartyOrg(name=name, kind=kind, level=level, parent_id=parent_id, area_id=area.id, founded_on=founded_on,
+                   secretary=(secretary or "").strip() or None, sort_order=sort_order, path="",
+                   households=(households or "").strip() or None, created_by=ctx.actor.user_id)
+    _apply_committee(org, has_committee, committee_size, committee_elected_on)
+    ctx.session.add(org)
+    ctx.session.flush()
+    org.path = (parent.path if parent else "/") + f"{org.id}/"
+    _event(ctx, org, founded_on, "founded", f"成立，隶属“{parent.name}”" if parent else "成立")
+    ctx.session.flush()
+    return org
+
+
+def _apply_committee(org: PartyOrg, has_committee: bool, size: int | None, elected_on: date | None) -> None:
+    if has_committee:
+        if size is None or not 3 <= size <= 7:
+            raise ValidationError(f"委员会应有 3 至 7 名委员（一般 3 至 5 名），填写的是 {size}。", "committee_size", size)
+        if elected_on is None:
+            raise ValidationError("请填写委员会的选举（换届）日期。", "committee_elected_on")
+    org.has_committee = bool(has_committee)
+    org.committee_size = size if has_committee else None
+    org.committee_elected_on = elected_on if has_committee else None
+
+
+def update_committee(ctx: ServiceContext, org_id: int, has_committee: bool, committee_size: int | None = None,
+                     elected_on: date | None = None, secretary: str | None = None,
+                     expected_version: int | None = None) -> PartyOrg:
+    ctx.actor.require(ORG_MANAGE)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    check_version(ctx.session, org, expected_version, "党组织")
+    if org.kind == "household" and has_committee:
+        raise ValidationError("党员中心户不设委员会。", "has_committee")
+    if elected_on is not None:
+        _not_future(ctx, elected_on, "换届日期", "committee_elected_on")
+    _apply_committee(org, has_committee, committee_size, elected_on)
+    if secretary is not None:
+        org.secretary = secretary.strip() or None
+    flush_or_conflict(ctx.session, org, "党组织")
+    return org
+
+
+def rename_org(ctx: ServiceContext, org_id: int, name: str, on: date | None = None,
+               expected_version: int | None = None) -> PartyOrg:
+    ctx.actor.require(ORG_MANAGE)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    check_version(ctx.session, org, expected_version, "党组织")
+    name = _require_text(name, "组织名称", "name")
+    if name == org.name:
+        return org
+    _check_sibling_name(ctx, org.parent_id, name, exclude_id=org.id)
+    on = on or ctx.today()
+    _event(ctx, org, on, "renamed", f"“{org.name}”更名为“{name}”")
+    org.name = name
+    flush_or_conflict(ctx.session, org, "党组织")
+    return org
+
+
+def set_households(ctx: ServiceContext, org_id: int, households: Iterable[str]) -> PartyOrg:
+    """党员中心户: the households it contacts (name / address, one per line)."""
+    ctx.actor.require(ORG_MANAGE)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    if org.kind != "household":
+        raise ValidationError(f"“{org.name}”不是党员中心户，不能登记联系户。", "households")
+    lines = [h.strip() for h in households if h and h.strip()]
+    org.households = "\n".join(lines) or None
+    ctx.session.flush()
+    return org
+
+
+def dissolve_org(ctx: ServiceContext, org_id: int, on: date | None = None, reason: str = "",
+                 expected_version: int | None = None) -> PartyOrg:
+    """撤销: the organisation stays with its history; open children and current members must go first."""
+    ctx.actor.require(ORG_MANAGE)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    check_version(ctx.session, org, expected_version, "党组织")
+    if not org.is_open:
+        raise ValidationError(f"“{org.name}”已于 {org.dissolved_on} 撤销。", "dissolved_on")
+    on = on or ctx.today()
+    _not_future(ctx, on, "撤销日期", "dissolved_on")
+    if org.founded_on and on < org.founded_on:
+        raise ValidationError(f"撤销日期 {on} 早于成立日期 {org.founded_on}。", "dissolved_on", on)
+    children = ctx.session.scalar(select(func.count()).select_from(PartyOrg)
+                                  .where(PartyOrg.parent_id == org.id, PartyOrg.dissolved_on.is_(None)))
+    if children:
+        raise ValidationError(f"“{org.name}”下还有 {children} 个未撤销的下级组织，请先撤销或调整它们的隶属关系。",
+                              "dissolved_on")
+    members = ctx.session.scalar(select(func.count()).select_from(Membership)
+                                 .where(Membership.org_id == org.id, Membership.end_on.is_(None)))
+    if members:
+        raise ValidationError(f"“{org.name}”还有 {members} 名党员（含发展对象等），请先把他们转到其他组织。",
+                              "dissolved_on")
+    org.dissolved_on = on
+    org.dissolved_reason = reason.strip() or None
+    _event(ctx, org, on, "dissolved", reason.strip())
+    flush_or_conflict(ctx.session, org, "党组织")
+    return org
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    organisations: int
+    members: int
+    area_changed: bool = False
+
+    @property
+    def message(self) -> str:
+        return f"将移动 {self.organisations} 个党组织、{self.members} 名党员" + \
+            ("；移动后所在辖区改为新上级的辖区" if self.area_changed else "") + "。"
+
+
+def _subtree_org_ids(session: Session, org: PartyOrg):
+    return select(PartyOrg.id).where(PartyOrg.path.startswith(org.path))
+
+
+def move_org(ctx: ServiceContext, org_id: int, new_parent_id: int, on: date | None = None, preview: bool = False,
+             expected_version: int | None = None) -> MoveResult:
+    """Move ``org`` and its subtree under ``new_parent`` (one level above it). ``preview=True``
+    validates and returns the counts for the confirmation without changing anything. A 党小组 or
+    党员中心户 that moves to a branch in another area takes that branch's area."""
+    ctx.actor.require(ORG_MANAGE)
+    org = _get_org(ctx, org_id)
+    new_parent = _get_org(ctx, new_parent_id)
+    area = _org_in_scope(ctx, org)
+    parent_area = _org_in_scope(ctx, new_parent)
+    check_version(ctx.session, org, expected_version, "党组织")
+    if org.parent_id is None:
+        raise ValidationError(f"“{org.name}”是最高一级党组织，不能移动。", "parent_id")
+    if not org.is_open:
+        raise ValidationError(f"“{org.name}”已撤销，不能移动。", "parent_id")
+    if new_parent.path.startswith(org.path):
+        raise ValidationError(f"不能把“{org.name}”移到它自己或它的下级“{new_parent.name}”下面。", "parent_id")
+    if new_parent.level != org.level - 1:
+        raise ValidationError(f"{org.kind_label}“{org.name}”只能放在{LEVEL_LABELS[org.level - 1]}下面，"
+                              f"“{new_parent.name}”是{new_parent.kind_label}。", "parent_id")
+    if not new_parent.is_open:
+        raise ValidationError(f"“{new_parent.name}”已撤销，不能移入。", "parent_id")
+    sub = _subtree_org_ids(ctx.session, org)
+    n_orgs = ctx.session.scalar(select(func.count()).select_from(PartyOrg).where(PartyOrg.path.startswith(org.path)))
+    n_members = ctx.session.scalar(select(func.count()).select_from(Membership)
+                                   .where(Membership.end_on.is_(None), Membership.org_id.in_(sub)))
+    area_changed = not area.path.startswith(parent_area.path)
+    if area_changed:
+        if org.level < 4:
+            raise ValidationError(f"“{org.name}”所在辖区“{area.name}”不在“{new_parent.name}”的辖区“{parent_area.name}”之内；"
+                                  f"请先调整辖区，或移到同一辖区的上级组织下。", "parent_id")
+        ctx.actor.require_scope(parent_area)
+    if new_parent.id == org.parent_id:
+        return MoveResult(0, 0)
+    _check_sibling_name(ctx, new_parent.id, org.name, exclude_id=org.id)
+    if preview:
+        return MoveResult(n_orgs, n_members, area_changed)
+    on = on or ctx.today()
+    old_parent = _get_org(ctx, org.parent_id)
+    old_path, new_path = org.path, new_parent.path + f"{org.id}/"
+    _event(ctx, org, on, "moved", f"从“{old_parent.name}”调整到“{new_parent.name}”（{n_orgs} 个组织、{n_members} 名党员）")
+    org.parent_id = new_parent.id
+    org.path = new_path  # through the ORM: audited
+    if area_changed:
+        org.area_id = new_parent.area_id
+    flush_or_conflict(ctx.session, org, "党组织")
+    values = dict(path=literal(new_path, String).concat(func.substr(PartyOrg.path, len(old_path) + 1)),
+                  version_id=PartyOrg.version_id + 1)
+    if area_changed:
+        values["area_id"] = new_parent.area_id
+    ctx.session.execute(update(PartyOrg).where(PartyOrg.path.startswith(old_path), PartyOrg.id != org.id)
+                        .values(**values).execution_options(synchronize_session=False))
+    ctx.session.expire_all()
+    return MoveResult(n_orgs, n_members, area_changed)
+
+
+def visible_orgs(ctx: ServiceContext, include_dissolved: bool = False, kinds: Iterable[str] | None = None) -> list[PartyOrg]:
+    ctx.actor.require(VIEW)
+    q = select(PartyOrg).where(scope_filter(PartyOrg.area_id, ctx.actor))
+    if not include_dissolved:
+        q = q.where(PartyOrg.dissolved_on.is_(None))
+    if kinds:
+        q = q.where(PartyOrg.kind.in_(list(kinds)))
+    return tree_sorted(ctx.session.scalars(q))
+
+
+def tree_sorted(orgs: Iterable[PartyOrg]) -> list[PartyOrg]:
+    orgs = list(orgs)
+    order = {o.id: (o.sort_order or 0, o.id) for o in orgs}
+    return sorted(orgs, key=lambda o: tuple(order.get(int(i), (0, int(i))) for i in o.path.strip("/").split("/") if i))
+
+
+@dataclass
+class OrgNode:
+    org: PartyOrg
+    depth: int
+    own_members: int       # party members (预备 + 正式) directly in this organisation
+    members: int           # … in its whole subtree
+    full_members: int      # 正式党员 in the subtree
+
+
+def org_tree(ctx: ServiceContext, include_dissolved: bool = False) -> list[OrgNode]:
+    """The visible tree in display order with member counts per node (two queries in all)."""
+    orgs = visible_orgs(ctx, include_dissolved)
+    counts: dict[int, list[int]] = {}
+    q = (select(Member.org_id, Member.stage, func.count()).where(Member.org_id.is_not(None),
+         Member.stage.in_(("probationary", "full")), Member.status == "normal")
+         .group_by(Member.org_id, Member.stage))
+    for org_id, stage, n in ctx.session.execute(q):
+        c = counts.setdefault(org_id, [0, 0])
+        c[0] += n
+        if stage == "full":
+            c[1] += n
+    nodes = {o.id: OrgNode(o, o.path.count("/") - 2, counts.get(o.id, [0])[0], 0, 0) for o in orgs}
+    for o in orgs:
+        own, full = counts.get(o.id, [0, 0])
+        for anc in o.path.strip("/").split("/"):
+            node = nodes.get(int(anc))
+            if node is not None:
+                node.members += own
+                node.full_members += full
+    base = min((n.depth for n in nodes.values()), default=0)
+    for n in nodes.values():
+        n.depth -= base
+    return [nodes[o.id] for o in orgs]
+
+
+def org_history(ctx: ServiceContext, org_id: int) -> list[OrgEvent]:
+    get_org(ctx, org_id)
+    return list(ctx.session.scalars(select(OrgEvent).where(OrgEvent.org_id == org_id).order_by(OrgEvent.on, OrgEvent.id)))
+
+
+@dataclass(frozen=True)
+class Finding:
+    org_id: int
+    org_name: str
+    code: str      # too_few_full | too_many | needs_committee | term_expired | committee_size
+    message: str
+
+
+def branch_findings(ctx: ServiceContext, org_id: int | None = None, on: date | None = None) -> list[Finding]:
+    """Check the §3 rules for every open 党支部 (and committee terms of 党委/党总支) in scope,
+    or only those in ``org_id``'s subtree."""
+    ctx.actor.require(VIEW)
+    on = on or ctx.today()
+    s = ctx.session
+    min_full = setting(s, "partybuilding.branch.min_full")
+    max_members = setting(s, "partybuilding.branch.max_members")
+    threshold = setting(s, "partybuilding.branch.committee_threshold")
+    term = setting(s, "partybuilding.committee.term_years")
+    nodes = org_tree(ctx)
+    if org_id is not None:
+        root = get_org(ctx, org_id)
+        nodes = [n for n in nodes if n.org.path.startswith(root.path)]
+    found: list[Finding] = []
+    for n in nodes:
+        o = n.org
+        if o.kind == "branch":
+            if n.full_members < min_full:
+                found.append(Finding(o.id, o.name, "too_few_full",
+                                     f"“{o.name}”只有 {n.full_members} 名正式党员，少于 {min_full} 名，应与邻近支部联合或调整。"))
+            if n.members > max_members:
+                found.append(Finding(o.id, o.name, "too_many",
+                                     f"“{o.name}”有 {n.members} 名党员，超过 {max_members} 名，宜分设支部或设党总支。"))
+            if n.full_members >= threshold and not o.has_committee:
+                found.append(Finding(o.id, o.name, "needs_committee",
+                                     f"“{o.name}”有 {n.full_members} 名正式党员（{threshold} 名以上），应设立支部委员会。"))
+        if o.has_committee and o.kind in ("branch", "general_branch", "community_committee", "working_committee"):
+            if o.committee_elected_on and add_months(o.committee_elected_on, 12 * term) <= on:
+                found.append(Finding(o.id, o.name, "term_expired",
+                                     f"“{o.name}”委员会于 {o.committee_elected_on} 选举，任期 {term} 年已满，应按期换届。"))
+            if o.committee_size and o.kind == "branch" and o.committee_size > 5 and n.full_members < 50:
+                found.append(Finding(o.id, o.name, "committee_size",
+                                     f"“{o.name}”支委会有 {o.committee_size} 名委员，一般为 3 至 5 名。"))
+    return found
+
+
+# ----------------------------------------------------------------------------- members
+
+MEMBER_FIELDS = ("name", "sex", "ethnicity", "education", "category", "job", "phone", "address", "income_fen",
+                 "fixed_dues_fen")
+
+
+def _get_member(ctx: ServiceContext, member_id: int) -> Member:
+    m = ctx.session.get(Member, member_id)
+    if m is None:
+        raise NotFound(f"人员 {member_id} 不存在，可能已被他人删除。请刷新。")
+    return m
+
+
+def _member_in_scope(ctx: ServiceContext, m: Member) -> None:
+    if m.org_id is not None:
+        _org_in_scope(ctx, _get_org(ctx, m.org_id))
+        return
+    last = ctx.session.scalar(select(Membership.org_id).where(Membership.member_id == m.id)
+                              .order_by(Membership.start_on.desc(), Membership.id.desc()).limit(1))
+    if last is not None:
+        _org_in_scope(ctx, _get_org(ctx, last))
+    elif not ctx.actor.is_superuser:
+        from shell.errors import OutOfScope
+
+        raise OutOfScope(m.name)
+
+
+def get_member(ctx: ServiceContext, member_id: int) -> Member:
+    ctx.actor.require(VIEW)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    return m
+
+
+def _member_org(ctx: ServiceContext, org_id: int) -> PartyOrg:
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    if not org.is_open:
+        raise ValidationError(f"“{org.name}”已撤销，不能再加入。", "org_id", org_id)
+    if org.level < 2:
+        raise ValidationError(f"党员应编入党委、党总支、党支部、党小组或党员中心户，不能直接编入“{org.name}”。", "org_id", org_id)
+    return org
+
+
+def _check_member_fields(values: dict) -> dict:
+    out = dict(values)
+    if "name" in out:
+        out["name"] = _require_text(out["name"], "姓名", "name", 64)
+    if "sex" in out and out["sex"] not in ("男", "女"):
+        raise ValidationError(f"性别“{out['sex']}”应为“男”或“女”。", "sex", out["sex"])
+    if "category" in out and out["category"] not in CATEGORY_LABELS:
+        raise ValidationError(f"人员类别“{out['category']}”无效。", "category", out["category"])
+    for key, label in (("income_fen", "月收入"), ("fixed_dues_fen", "固定党费")):
+        if out.get(key) is not None and (not isinstance(out[key], int) or out[key] < 0):
+            raise ValidationError(f"{label}应为不小于 0 的整数（分）。", key, out[key])
+    if out.get("phone"):
+        phone = str(out["phone"]).strip()
+        if not re.fullmatch(r"[\d\-+ ]{7,20}", phone):
+            raise ValidationError(f"联系电话“{phone}”格式不对。", "phone", phone)
+        out["phone"] = phone
+    return out
+
+
+def check_stage_dates(stage: str, dates: dict[str, date | None], birth: date, today: date) -> None:
+    """The dates a member at ``stage`` must have, in order, none in the future; 18 years at application."""
+    chain = [("applied_on", "入党申请日期"), ("activist_on", "确定积极分子日期"), ("candidate_on", "确定发展对象日期"),
+             ("admitted_on", "接收预备党员（支部大会通过）日期"), ("full_on", "转为正式党员日期")]
+    need = STAGES.index(stage) + 1
+    prev = None
+    for i, (key, label) in enumerate(chain):
+        d = dates.get(key)
+        if i < need:
+            # Old records of members often lack the pre-admission dates: only the vote (and 转正) are required.
+            if d is None and not (i < 3 and stage in ("probationary", "full")):
+                raise ValidationError(f"{STAGE_LABELS[stage]}须填写{label}。", key)
+        elif d is not None:
+            raise ValidationError(f"{STAGE_LABELS[stage]}不应有{label}（{d}）。", key, d)
+        if d is None:
+            continue
+        if d > today:
+            raise ValidationError(f"{label}（{d}）不能晚于今天。", key, d)
+        if prev is not None and d < prev[1]:
+            raise ValidationError(f"{label}（{d}）不能早于{prev[0]}（{prev[1]}）。", key, d)
+        prev = (label, d)
+    applied = dates.get("applied_on") or dates.get("admitted_on")
+    if applied is not None and add_months(birth, 12 * 18) > applied:
+        raise ValidationError(f"申请入党时须年满十八岁（出生于 {birth}，申请于 {applied}）。", "applied_on", applied)
+
+
+def create_member(ctx: ServiceContext, *, name: str, id_number: str, org_id: int, stage: str = "applicant",
+                  joined_on: date | None = None, applied_on: date | None = None, activist_on: date | None = None,
+                  candidate_on: date | None = None, admitted_on: date | None = None, full_on: date | None = None,
+                  sex: str | None = None, ethnicity: str = "汉族", education: str | None = None,
+                  category: str = "employed", job: str | None = None, phone: str | None = None,
+                  address: str | None = None, income_fen: int | None = None, fixed_dues_fen: int | None = None) -> Member:
+    """Register a person at ``stage`` (the dates up to that stage are required) in ``org``."""
+    ctx.actor.require(MEMBER_MANAGE)
+    number, birth, id_sex = normalize_id_number(id_number)
+    if stage not in STAGES:
+        raise ValidationError(f"未知的发展阶段“{stage}”。", "stage", stage)
+    if sex and sex != id_sex:
+        raise ValidationError(f"性别“{sex}”与身份证号（{id_sex}）不一致。", "sex", sex)
+    dup = ctx.session.scalar(select(Member).where(Member.id_number == number))
+    if dup is not None:
+        raise ValidationError(f"身份证号 {number[:6]}…{number[-4:]} 已登记（{dup.name}），不能重复登记。", "id_number", number)
+    values = _check_member_fields(dict(name=name, sex=id_sex, ethnicity=ethnicity or "汉族", education=education,
+                                       category=category, job=job, phone=phone, address=address,
+                                       income_fen=income_fen, fixed_dues_fen=fixed_dues_fen))
+    dates = dict(applied_on=applied_on, activist_on=activist_on, candidate_on=candidate_on,
+                 admitted_on=admitted_on, full_on=full_on)
+    today = ctx.today()
+    check_stage_dates(stage, dates, birth, today)
+    if stage == "full" and full_on and admitted_on and full_on < add_months(admitted_on, 12):
+        raise ValidationError(f"转正日期 {full_on} 早于预备期满（{add_months(admitted_on, 12)}）。", "full_on", full_on)
+    org = _member_org(ctx, org_id)
+    joined_on = joined_on or today
+    _not_future(ctx, joined_on, "编入组织日期", "joined_on")
+    m = Member(id_number=number, birth_date=birth, stage=stage, org_id=org.id, initials=_initials(values["name"]),
+               created_by=ctx.actor.user_id, status="normal", **values, **dates)
+    ctx.session.add(m)
+    ctx.session.flush()
+    ctx.session.add(Membership(member_id=m.id, org_id=org.id, start_on=joined_on, reason="登记"))
+    ctx.session.flush()
+    return m
+
+
+def update_member(ctx: ServiceContext, member_id: int, expected_version: int | None = None, **changes) -> Member:
+    """Edit the form items (not stage, organisation or status: those have their own services)."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    check_version(ctx.session, m, expected_version, "党员信息")
+    unknown = set(changes) - set(MEMBER_FIELDS)
+    if unknown:
+        raise ValidationError(f"这些项目不能在此修改：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
+    values = _check_member_fields(changes)
+    if "sex" in values and values["sex"] != m.sex:
+        raise ValidationError("性别由身份证号确定，如有误请更正身份证号。", "sex", values["sex"])
+    for k, v in values.items():
+        setattr(m, k, v)
+    if "name" in values:
+        m.initials = _initials(m.name)
+    flush_or_conflict(ctx.session, m, "党员信息")
+    return m
+
+
+_STAGE_DATE = {"activist": "activist_on", "candidate": "candidate_on", "probationary": "admitted_on", "full": "full_on"}
+
+
+def probation_end(m: Member) -> date | None:
+    """One year from the vote, plus the extension (6–12 months) when granted."""
+    if m.admitted_on is None:
+        return None
+    return add_months(m.admitted_on, 12 + (m.extension_months or 0))
+
+
+def advance_stage(ctx: ServiceContext, member_id: int, to_stage: str, on: date,
+                  expected_version: int | None = None) -> Member:
+    """Move a person one step along 入党申请人 → 积极分子 → 发展对象 → 预备党员 → 正式党员."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    check_version(ctx.session, m, expected_version, "党员信息")
+    if m.status != "normal" or m.org_id is None:
+        raise ValidationError(f"{m.name}的党籍状态为“{STATUS_LABELS.get(m.status, m.status)}”，不能办理发展手续。", "stage")
+    if to_stage not in _STAGE_DATE:
+        raise ValidationError(f"不能转到“{STAGE_LABELS.get(to_stage, to_stage)}”。", "stage", to_stage)
+    expected = STAGES[STAGES.index(m.stage) + 1] if m.stage != "full" else None
+    if to_stage != expected:
+        raise ValidationError(
+            f"{m.name}目前是{m.stage_label}，" + (f"下一步只能是{STAGE_LABELS[expected]}" if expected else "已是正式党员")
+            + f"，不能直接转为{STAGE_LABELS[to_stage]}。", "stage", to_stage)
+    _not_future(ctx, on, "日期", _STAGE_DATE[to_stage])
+    prev_date = m.applied_on if m.stage == "applicant" else getattr(m, _STAGE_DATE[m.stage])
+    if prev_date and on < prev_date:
+        raise ValidationError(f"日期 {on} 早于成为{m.stage_label}的日期 {prev_date}。", _STAGE_DATE[to_stage], on)
+    if to_stage == "full":
+        end = probation_end(m)
+        if on < end:
+            raise ValidationError(f"{m.name}的预备期到 {end} 才满，不能在 {on} 转正。", "full_on", on)
+    setattr(m, _STAGE_DATE[to_stage], on)
+    m.stage = to_stage
+    flush_or_conflict(ctx.session, m, "党员信息")
+    return m
+
+
+def extend_probation(ctx: ServiceContext, member_id: int, months: int, on: date,
+                     expected_version: int | None = None) -> Member:
+    """延长预备期: once only, 6–12 months, decided before the member is made full."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    check_version(ctx.session, m, expected_version, "党员信息")
+    if m.stage != "probationary":
+        raise ValidationError(f"{m.name}不是预备党员，不能延长预备期。", "extension_months")
+    if m.extension_months:
+        raise ValidationError(f"{m.name}的预备期已延长过一次（{m.extension_months} 个月），只能延长一次。", "extension_months")
+    if not isinstance(months, int) or not 6 <= months <= 12:
+        raise ValidationError(f"预备期可延长 6 至 12 个月，填写的是 {months}。", "extension_months", months)
+    _not_future(ctx, on, "延长决定日期", "extended_on")
+    if on < m.admitted_on:
+        raise ValidationError(f"延长决定日期 {on} 早于接收为预备党员的日期 {m.admitted_on}。", "extended_on", on)
+    m.extension_months, m.extended_on = months, on
+    flush_or_conflict(ctx.session, m, "党员信息")
+    return m
+
+
+def _scoped_members(ctx: ServiceContext):
+    return select(Member).join(PartyOrg, Member.org_id == PartyOrg.id).where(scope_filter(PartyOrg.area_id, ctx.actor))
+
+
+def probation_lists(ctx: ServiceContext, on: date | None = None, within_days: int | None = None
+                    ) -> tuple[list[tuple[Member, date]], list[tuple[Member, date]]]:
+    """(转正 due: probation ends within ``within_days`` from ``on``; overdue: ended before ``on`` and
+    not yet 转正), each as (member, probation end) sorted by end date."""
+    ctx.actor.require(VIEW)
+    on = on or ctx.today()
+    days = setting(ctx.session, "partybuilding.probation.due_days") if within_days is None else within_days
+    due, overdue = [], []
+    for m in ctx.session.scalars(_scoped_members(ctx).where(Member.stage == "probationary", Member.status == "normal")):
+        end = probation_end(m)
+        if end < on:
+            overdue.append((m, end))
+        elif end <= on + timedelta(days=days):
+            due.append((m, end))
+    key = lambda t: (t[1], t[0].id)  # noqa: E731
+    return sorted(due, key=key), sorted(overdue, key=key)
+
+
+def set_status(ctx: ServiceContext, member_id: int, status: str, reason: str = "") -> Member:
+    """党籍状态 (正常 / 停止党籍 / 已出党 / 已去世); leaving the Party closes the membership."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    if status not in ("normal", "suspended", "left", "deceased"):
+        raise ValidationError(f"党籍状态“{status}”无效。", "status", status)
+    if status in ("left", "deceased") and m.org_id is not None:
+        _close_membership(ctx, m, ctx.today(), STATUS_LABELS[status] + (f"：{reason}" if reason else ""))
+        m.org_id = None
+    m.status = status
+    ctx.session.flush()
+    return m
+
+
+def set_mobile(ctx: ServiceContext, member_id: int, destination: str | None, since: date | None = None) -> Member:
+    """流动党员: where to and since when; ``destination=None`` ends it."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    if destination is None or not destination.strip():
+        m.mobile_destination, m.mobile_since = None, None
+    else:
+        since = since or ctx.today()
+        _not_future(ctx, since, "外出日期", "mobile_since")
+        m.mobile_destination, m.mobile_since = _require_text(destination, "外出流向", "mobile_destination", 200), since
+    ctx.session.flush()
+    return m
+
+
+def set_lost_contact(ctx: ServiceContext, member_id: int, since: date | None) -> Member:
+    """Record the date contact was lost (None = back in contact)."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    if since is not None:
+        _not_future(ctx, since, "失去联系日期", "lost_contact_on")
+    m.lost_contact_on = since
+    ctx.session.flush()
+    return m
+
+
+def lost_contact_members(ctx: ServiceContext, on: date | None = None) -> list[Member]:
+    """失联党员: out of contact for at least the configured months (6)."""
+    ctx.actor.require(VIEW)
+    on = on or ctx.today()
+    limit = add_months(on, -setting(ctx.session, "partybuilding.lost_contact_months"))
+    return list(ctx.session.scalars(_scoped_members(ctx).where(Member.lost_contact_on.is_not(None),
+                                                                Member.lost_contact_on <= limit)
+                                    .order_by(Member.lost_contact_on, Member.id)))
+
+
+def mobile_members(ctx: ServiceContext) -> list[Member]:
+    ctx.actor.require(VIEW)
+    return list(ctx.session.scalars(_scoped_members(ctx).where(Member.mobile_destination.is_not(None))
+                                    .order_by(Member.mobile_since, Member.id)))
+
+
+def _current_membership(ctx: ServiceContext, m: Member) -> Membership | None:
+    return ctx.session.scalar(select(Membership).where(Membership.member_id == m.id, Membership.end_on.is_(None))
+                              .order_by(Membership.id.desc()).limit(1))
+
+
+def _close_membership(ctx: ServiceContext, m: Member, on: date, reason: str) -> None:
+    cur = _current_membership(ctx, m)
+    if cur is None:
+        return
+    if on < cur.start_on:
+        raise ValidationError(f"日期 {on} 早于{m.name}编入现组织的日期 {cur.start_on}。", "on", on)
+    cur.end_on = on
+    cur.reason = (cur.reason + "；" if cur.reason else "") + reason[:60]
+
+
+def join_org(ctx: ServiceContext, member_id: int, org_id: int, on: date | None = None, reason: str = "调整组织") -> Member:
+    """Put a member in ``org`` from ``on``: the current period is closed that day, a new one opened."""
+    ctx.actor.require(MEMBER_MANAGE)
+    m = _get_member(ctx, member_id)
+    if m.org_id is not None:
+        _member_in_scope(ctx, m)
+    org = _member_org(ctx, org_id)
+    on = on or ctx.today()
+    _not_future(ctx, on, "编入日期", "on")
+    if m.org_id == org.id:
+        return m
+    _close_membership(ctx, m, on, f"转入“{org.name}”")
+    ctx.session.add(Membership(member_id=m.id, org_id=org.id, start_on=on, reason=reason[:100]))
+    m.org_id = org.id
+    if m.status == "transferred_out":
+        m.status = "normal"
+    ctx.session.flush()
+    return m
+
+
+def memberships(ctx: ServiceContext, member_id: int) -> list[tuple[Membership, PartyOrg]]:
+    get_member(ctx, member_id)
+    return list(ctx.session.execute(select(Membership, PartyOrg).join(PartyOrg, Membership.org_id == PartyOrg.id)
+                                    .where(Membership.member_id == member_id)
+                                    .order_by(Membership.start_on, Membership.id)))
+
+
+def list_members(ctx: ServiceContext, org_id: int | None = None, text: str = "", stages: Iterable[str] | None = None,
+                 limit: int | None = None) -> list[Member]:
+    """Current members in scope (of ``org_id``'s subtree), matching name / initials / ID number."""
+    ctx.actor.require(VIEW)
+    q = _scoped_members(ctx)
+    if org_id is not None:
+        root = get_org(ctx, org_id)
+        q = q.where(PartyOrg.path.startswith(root.path))
+    if stages:
+        q = q.where(Member.stage.in_(list(stages)))
+    text = (text or "").strip()
+    if text:
+        if re.fullmatch(r"\d{3,17}[\dXx]?", text):  # part of an ID number (start or end, e.g. the last 6)
+            q = q.where(Member.id_number.startswith(text.upper()) | Member.id_number.endswith(text.upper()))
+        elif text.isascii():
+            q = q.where(or_(Member.initials.startswith(text.lower()), Member.name.contains(text)))
+        else:
+            q = q.where(Member.name.contains(text))
+    q = q.order_by(PartyOrg.path, Member.name, Member.id)
+    if limit:
+        q = q.limit(limit)
+    return list(ctx.session.scalars(q))
+
+
+# ----------------------------------------------------------------------------- transfers
+
+def next_number(session: Session, name: str) -> int:
+    """Hand out the next value of counter ``name``: the row is created if missing (ignoring a
+    concurrent creator), then incremented with one guarded UPDATE … RETURNING in the caller's
+    transaction, so two sessions never get the same value and a rolled-back number is never
+    handed out to anyone else's committed letter twice."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dinsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dinsert
+    session.execute(dinsert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
+    value = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+                            .returning(Counter.value)).scalar_one()
+    return value
+
+
+def format_letter_number(prefix: str, year: int, n: int) -> str:
+    return f"{prefix}〔{year}〕第{n:04d}号"
+
+
+def last_paid_month(session: Session, member_id: int) -> str | None:
+    return session.scalar(select(func.max(DuesPayment.month)).where(DuesPayment.member_id == member_id))
+
+
+def issue_transfer_letter(ctx: ServiceContext, member_id: int, destination: str, on: date | None = None,
+                          dues_paid_to: str | None = None, valid_days: int | None = None,
+                          reason: str = "", to_org_id: int | None = None) -> Transfer:
+    """开具组织关系介绍信. The member's current period closes on ``on``; ``to_org_id`` (an
+    organisation of this street) moves them there at once, otherwise they leave the street's rolls
+    until the letter is cancelled. The number is never reused, even for a cancelled letter."""
+    ctx.actor.require(TRANSFER)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    if not m.is_party_member or m.org_id is None or m.status != "normal":
+        raise ValidationError(f"{m.name}目前不是本街道在册的党员（{m.stage_label}，{STATUS_LABELS.get(m.status, m.status)}），"
+                              f"不能开具组织关系介绍信。", "member_id", member_id)
+    destination = _require_text(destination, "接收党组织", "destination", 200)
+    on = on or ctx.today()
+    _not_future(ctx, on, "开具日期", "issued_on")
+    max_days = setting(ctx.session, "partybuilding.transfer.max_valid_days")
+    valid_days = max_days if valid_days is None else valid_days
+    if not isinstance(valid_days, int) or not 1 <= valid_days <= max_days:
+        raise ValidationError(f"介绍信有效期应为 1 至 {max_days} 天，填写的是 {valid_days}。", "valid_days", valid_days)
+    if dues_paid_to is None:
+        dues_paid_to = last_paid_month(ctx.session, m.id)
+    elif dues_paid_to:
+        dues_paid_to = parse_month(dues_paid_to, "dues_paid_to", "党费交至月份")
+        if dues_paid_to > month_key(on):
+            raise ValidationError(f"党费交至 {dues_paid_to}，晚于开信月份 {month_key(on)}。", "dues_paid_to", dues_paid_to)
+    from_org = _get_org(ctx, m.org_id)
+    to_org = None
+    if to_org_id is not None:
+        to_org = _member_org(ctx, to_org_id)
+        if to_org.id == from_org.id:
+            raise ValidationError(f"{m.name}已在“{to_org.name}”，无需转接。", "to_org_id", to_org_id)
+    prefix = setting(ctx.session, "partybuilding.transfer.prefix") or "党组介字"
+    n = next_number(ctx.session, f"transfer_letter:{on.year}")
+    t = Transfer(direction="out", member_id=m.id, from_org_id=from_org.id, to_org_id=to_org.id if to_org else None,
+                 letter_number=format_letter_number(prefix, on.year, n), other_party=destination, issued_on=on,
+                 valid_days=valid_days, dues_paid_to=dues_paid_to or None, status="issued",
+                 receipt_due_on=on + timedelta(days=setting(ctx.session, "partybuilding.transfer.receipt_days")),
+                 reason=reason.strip() or None, created_by=ctx.actor.user_id)
+    ctx.session.add(t)
+    if to_org is not None:
+        join_org(ctx, m.id, to_org.id, on, f"组织关系转接（{t.letter_number}）")
+    else:
+        _close_membership(ctx, m, on, f"转出至“{destination}”")
+        m.org_id = None
+        m.status = "transferred_out"
+    ctx.session.flush()
+    return t
+
+
+def _get_transfer(ctx: ServiceContext, transfer_id: int) -> Transfer:
+    t = ctx.session.get(Transfer, transfer_id)
+    if t is None:
+        raise NotFound(f"转接记录 {transfer_id} 不存在。")
+    org_id = t.from_org_id if t.direction == "out" else t.to_org_id
+    if org_id is not None:
+        _org_in_scope(ctx, _get_org(ctx, org_id))
+    return t
+
+
+def get_transfer(ctx: ServiceContext, transfer_id: int) -> Transfer:
+    ctx.actor.require(VIEW)
+    return _get_transfer(ctx, transfer_id)
+
+
+def record_receipt(ctx: ServiceContext, transfer_id: int, on: date | None = None) -> Transfer:
+    """The receiving committee's 回执 came back."""
+    ctx.actor.require(TRANSFER)
+    t = _get_transfer(ctx, transfer_id)
+    if t.direction != "out" or t.status != "issued":
+        raise ValidationError(f"介绍信 {t.letter_number or t.id} 的状态是“{TRANSFER_STATUS.get(t.status, t.status)}”，不能登记回执。",
+                              "receipt_on")
+    on = on or ctx.today()
+    _not_future(ctx, on, "回执日期", "receipt_on")
+    if on < t.issued_on:
+        raise ValidationError(f"回执日期 {on} 早于开信日期 {t.issued_on}。", "receipt_on", on)
+    t.receipt_on, t.status = on, "received"
+    ctx.session.flush()
+    return t
+
+
+def cancel_letter(ctx: ServiceContext, transfer_id: int, reason: str, on: date | None = None) -> Transfer:
+    """作废 an issued letter (not used, or returned): the member goes back to the organisation the
+    letter was issued from. The number stays used."""
+    ctx.actor.require(TRANSFER)
+    t = _get_transfer(ctx, transfer_id)
+    if t.direction != "out" or t.status != "issued":
+        raise ValidationError("只有已开出、未收到回执的介绍信可以作废。", "status")
+    reason = _require_text(reason, "作废原因", "reason", 200)
+    on = on or ctx.today()
+    m = _get_member(ctx, t.member_id)
+    t.status, t.reason = "cancelled", ((t.reason or "") + f"；作废：{reason}").lstrip("；")[:200]
+    if m.org_id == t.to_org_id or m.org_id is None:
+        m.status = "normal"
+        join_org(ctx, m.id, t.from_org_id, max(on, t.issued_on), f"介绍信 {t.letter_number} 作废")
+    ctx.session.flush()
+    return t
+
+
+TRANSFER_STATUS = {"issued": "已开出", "received": "已回执", "cancelled": "已作废", "registered": "已接收"}
+
+
+def register_incoming(ctx: ServiceContext, *, org_id: int, origin: str, letter_number: str, on: date | None = None,
+                      dues_paid_to: str | None = None, member_id: int | None = None, **member_fields) -> Transfer:
+    """接收转入: a letter from ``origin``. An existing person (``member_id``, or the same ID number)
+    rejoins; otherwise a member is created from ``member_fields`` (as for ``create_member``)."""
+    ctx.actor.require(TRANSFER)
+    origin = _require_text(origin, "转出党组织", "origin", 200)
+    letter_number = _require_text(letter_number, "介绍信编号", "letter_number", 60)
+    on = on or ctx.today()
+    _not_future(ctx, on, "接收日期", "on")
+    org = _member_org(ctx, org_id)
+    if dues_paid_to:
+        dues_paid_to = parse_month(dues_paid_to, "dues_paid_to", "党费交至月份")
+    if member_id is None and member_fields.get("id_number"):
+        number, _, _ = normalize_id_number(member_fields["id_number"])
+        member_id = ctx.session.scalar(select(Member.id).where(Member.id_number == number))
+    if member_id is not None:
+        m = _get_member(ctx, member_id)
+        if m.org_id is not None:
+            raise ValidationError(f"{m.name}目前仍在“{_get_org(ctx, m.org_id).name}”，请按内部调整办理。", "member_id", member_id)
+        if m.status in ("left", "deceased"):
+            raise ValidationError(f"{m.name}的党籍状态为“{STATUS_LABELS[m.status]}”，不能接收。", "member_id", member_id)
+        ctx.actor.require(MEMBER_MANAGE)
+        m.status = "normal"
+        join_org(ctx, m.id, org.id, on, f"由“{origin}”转入")
+    else:
+        member_fields.setdefault("stage", "full")
+        if member_fields["stage"] not in ("probationary", "full"):
+            raise ValidationError("转入的应为预备党员或正式党员。", "stage", member_fields["stage"])
+        m = create_member(ctx, org_id=org.id, joined_on=on, **member_fields)
+    t = Transfer(direction="in", member_id=m.id, to_org_id=org.id, other_party=origin, other_letter_number=letter_number,
+                 issued_on=on, dues_paid_to=dues_paid_to or None, status="registered", created_by=ctx.actor.user_id)
+    ctx.session.add(t)
+    ctx.session.flush()
+    return t
+
+
+def _scoped_transfers(ctx: ServiceContext):
+    org_col = func.coalesce(Transfer.from_org_id, Transfer.to_org_id)
+    return (select(Transfer).join(PartyOrg, PartyOrg.id == org_col)
+            .where(scope_filter(PartyOrg.area_id, ctx.actor)))
+
+
+def overdue_receipts(ctx: ServiceContext, on: date | None = None) -> list[Transfer]:
+    """Outgoing letters whose receipt is past due."""
+    ctx.actor.require(VIEW)
+    on = on or ctx.today()
+    return list(ctx.session.scalars(_scoped_transfers(ctx).where(Transfer.direction == "out", Transfer.status == "issued",
+                                                                 Transfer.receipt_due_on < on)
+                                    .order_by(Transfer.receipt_due_on, Transfer.id)))
+
+
+def list_transfers(ctx: ServiceContext, start: date | None = None, end: date | None = None) -> list[Transfer]:
+    ctx.actor.require(VIEW)
+    q = _scoped_transfers(ctx)
+    if start:
+        q = q.where(Transfer.issued_on >= start)
+    if end:
+        q = q.where(Transfer.issued_on <= end)
+    return list(ctx.session.scalars(q.order_by(Transfer.issued_on, Transfer.id)))
+
+
+# ----------------------------------------------------------------------------- meetings
+
+MEETING_KINDS: dict[str, str] = {
+    "assembly": "党员大会", "committee": "支委会", "group": "党小组会", "lecture": "党课",
+    "theme_day": "主题党日", "life_meeting": "组织生活会", "appraisal": "民主评议党员", "other": "其他会议",
+}
+PERIOD_LABELS = {"month": "每月", "quarter": "每季度", "year": "每年"}
+# DOMAIN §3: 党员大会 quarterly, 支委会 monthly, 党小组会 monthly, 党课 quarterly (local practice),
+# 主题党日 monthly, 组织生活会 and 民主评议党员 yearly.
+DEFAULT_RULES: dict[str, tuple[str, int]] = {
+    "assembly": ("quarter", 1), "committee": ("month", 1), "group": ("month", 1), "lecture": ("quarter", 1),
+    "theme_day": ("month", 1), "life_meeting": ("year", 1), "appraisal": ("year", 1),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    period: str
+    min_count: int
+    active: bool = True
+
+    @property
+    def label(self) -> str:
+        return f"{MEETING_KINDS[self.kind]}{PERIOD_LABELS[self.period]}至少 {self.min_count} 次"
+
+
+def meeting_rules(session: Session) -> dict[str, Rule]:
+    rules = {k: Rule(k, p, n) for k, (p, n) in DEFAULT_RULES.items()}
+    for r in session.scalars(select(MeetingRule)):
+        rules[r.kind] = Rule(r.kind, r.period, r.min_count, r.active)
+    return rules
+
+
+def set_meeting_rule(ctx: ServiceContext, kind: str, period: str, min_count: int, active: bool = True) -> Rule:
+    ctx.actor.require(RULES)
+    if kind not in DEFAULT_RULES:
+        raise ValidationError(f"“{MEETING_KINDS.get(kind, kind)}”没有频次规则。", "kind", kind)
+    if period not in PERIOD_LABELS:
+        raise ValidationError(f"周期“{period}”无效，应为每月、每季度或每年。", "period", period)
+    if not isinstance(min_count, int) or not 1 <= min_count <= 31:
+        raise ValidationError(f"次数应为 1 至 31，填写的是 {min_count}。", "min_count", min_count)
+    row = ctx.session.scalar(select(MeetingRule).where(MeetingRule.kind == kind))
+    if row is None:
+        ctx.session.add(MeetingRule(kind=kind, period=period, min_count=min_count, active=active))
+    else:
+        row.period, row.min_count, row.active = period, min_count, active
+    ctx.session.flush()
+    return Rule(kind, period, min_count, active)
+
+
+def _applies(kind: str, org: PartyOrg) -> bool:
+    if kind == "group":
+        return org.kind == "group"
+    if kind == "committee":
+        return org.kind == "branch" and org.has_committee
+    return org.kind == "branch"
+
+
+def _members_of_subtree_on(ctx: ServiceContext, org: PartyOrg, on: date) -> set[int]:
+    q = (select(Membership.member_id).join(PartyOrg, PartyOrg.id == Membership.org_id)
+         .where(PartyOrg.path.startswith(org.path), Membership.start_on <= on,
+                or_(Membership.end_on.is_(None), Membership.end_on > on)))
+    return set(ctx.session.scalars(q))
+
+
+@dataclass(frozen=True)
+class AttendanceEntry:
+    member_id: int
+    present: bool = True
+    reason: str = ""
+
+
+def record_meeting(ctx: ServiceContext, org_id: int, kind: str, held_on: date, topic: str, host: str = "",
+                   recorder: str = "", minutes: str = "", location: str = "",
+                   attendance: Iterable[AttendanceEntry | tuple] = ()) -> Meeting:
+    """Record a meeting with its attendance (present, or absent with a reason)."""
+    ctx.actor.require(MEETING)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    if kind not in MEETING_KINDS:
+        raise ValidationError(f"未知的会议类型“{kind}”。", "kind", kind)
+    if kind == "group" and org.kind != "group":
+        raise ValidationError(f"党小组会应记在党小组下，“{org.name}”是{org.kind_label}。", "kind", kind)
+    if kind == "committee" and not org.has_committee:
+        raise ValidationError(f"“{org.name}”未设委员会，不能记录支委会。", "kind", kind)
+    _not_future(ctx, held_on, "会议日期", "held_on")
+    if (org.founded_on and held_on < org.founded_on) or (org.dissolved_on and held_on > org.dissolved_on):
+        raise ValidationError(f"会议日期 {held_on} 不在“{org.name}”存续期间。", "held_on", held_on)
+    topic = _require_text(topic, "会议主题", "topic", 200)
+    entries = [a if isinstance(a, AttendanceEntry) else AttendanceEntry(*a) for a in attendance]
+    allowed = _members_of_subtree_on(ctx, org, held_on)
+    seen = set()
+    for a in entries:
+        if a.member_id in seen:
+            raise ValidationError("同一人在出勤名单中重复出现。", "attendance", a.member_id)
+        seen.add(a.member_id)
+        if a.member_id not in allowed:
+            who = ctx.session.get(Member, a.member_id)
+            raise ValidationError(f"{who.name if who else a.member_id}在 {held_on} 不是“{org.name}”的成员，不能记入出勤。",
+                                  "attendance", a.member_id)
+        if not a.present and not (a.reason or "").strip():
+            who = ctx.session.get(Member, a.member_id)
+            raise ValidationError(f"{who.name}缺席，请填写缺席原因。", "attendance", a.member_id)
+    mt = Meeting(org_id=org.id, kind=kind, held_on=held_on, topic=topic, host=host.strip() or None,
+                 recorder=recorder.strip() or None, minutes=minutes.strip() or None, location=location.strip() or None,
+                 created_by=ctx.actor.user_id)
+    ctx.session.add(mt)
+    ctx.session.flush()
+    for a in entries:
+        ctx.session.add(Attendance(meeting_id=mt.id, member_id=a.member_id, present=a.present,
+                                   absence_reason=None if a.present else a.reason.strip()[:200]))
+    ctx.session.flush()
+    return mt
+
+
+def attendance_of(session: Session, meeting_id: int) -> list[tuple[Attendance, Member]]:
+    return list(session.execute(select(Attendance, Member).join(Member, Member.id == Attendance.member_id)
+                                .where(Attendance.meeting_id == meeting_id).order_by(Attendance.id)))
+
+
+def quorum_met(session: Session, meeting: Meeting) -> bool:
+    """A 支委会 counts only with more than half the committee present (when attendance is recorded)."""
+    if meeting.kind != "committee":
+        return True
+    org = session.get(PartyOrg, meeting.org_id)
+    rows = attendance_of(session, meeting.id)
+    if not rows or not org.committee_size:
+        return True
+    present = sum(1 for a, _ in rows if a.present)
+    return present * 2 > org.committee_size
+
+
+def list_meetings(ctx: ServiceContext, start: date, end: date, org_id: int | None = None) -> list[Meeting]:
+    ctx.actor.require(VIEW)
+    q = (select(Meeting).join(PartyOrg, PartyOrg.id == Meeting.org_id)
+         .where(scope_filter(PartyOrg.area_id, ctx.actor), Meeting.held_on >= start, Meeting.held_on <= end))
+    if org_id is not None:
+        q = q.where(PartyOrg.path.startswith(get_org(ctx, org_id).path))
+    return list(ctx.session.scalars(q.order_by(PartyOrg.path, Meeting.held_on, Meeting.id)))
+
+
+@dataclass(frozen=True)
+class ComplianceRow:
+    org_id: int
+    org_name: str
+    kind: str
+    period_label: str
+    required: int
+    held: int
+    status: str          # ok | missing | pending (the period has not ended yet)
+
+    @property
+    def kind_label(self) -> str:
+        return MEETING_KINDS[self.kind]
+
+    @property
+    def status_label(self) -> str:
+        return {"ok": "已完成", "missing": "缺", "pending": "进行中"}[self.status]
+
+
+def _periods(year: int, quarter: int | None, month: int | None, period: str) -> list[tuple[str, date, date]]:
+    """The periods of kind ``period`` inside the requested window (year / quarter / month)."""
+    if month is not None:
+        months = [month]
+    elif quarter is not None:
+        months = [3 * quarter - 2, 3 * quarter - 1, 3 * quarter]
+    else:
+        months = list(range(1, 13))
+
+    def mend(y, m):
+        return date(y, m, calendar.monthrange(y, m)[1])
+
+    if period == "month":
+        return [(f"{year}年{m}月", date(year, m, 1), mend(year, m)) for m in months]
+    if period == "quarter":
+        if month is not None:
+            return []
+        qs = sorted({(m - 1) // 3 + 1 for m in months})
+        return [(f"{year}年第{q}季度", date(year, 3 * q - 2, 1), mend(year, 3 * q)) for q in qs]
+    if month is not None or quarter is not None:
+        return []
+    return [(f"{year}年", date(year, 1, 1), date(year, 12, 31))]
+
+
+def compliance(ctx: ServiceContext, year: int, quarter: int | None = None, month: int | None = None,
+               org_id: int | None = None, on: date | None = None, only_missing: bool = False) -> list[ComplianceRow]:
+    """Required meetings per branch (and 党小组) in the window: held vs required, per period. A
+    period still running is "pending", not missing; an organisation counts only for periods it
+    existed through; a 支委会 without quorum does not count."""
+    ctx.actor.require(VIEW)
+    if quarter is not None and not 1 <= quarter <= 4:
+        raise ValidationError(f"季度应为 1 至 4，填写的是 {quarter}。", "quarter", quarter)
+    if month is not None and not 1 <= month <= 12:
+        raise ValidationError(f"月份应为 1 至 12，填写的是 {month}。", "month", month)
+    on = on or ctx.today()
+    rules = [r for r in meeting_rules(ctx.session).values() if r.active]
+    orgs = visible_orgs(ctx, include_dissolved=True, kinds=("branch", "group"))
+    if org_id is not None:
+        root = get_org(ctx, org_id)
+        orgs = [o for o in orgs if o.path.startswith(root.path)]
+    start = date(year, 1, 1)
+    end = date(year, 12, 31)
+    held: dict[tuple[int, str], list[Meeting]] = {}
+    if orgs:
+        ids = [o.id for o in orgs]
+        for mt in ctx.session.scalars(select(Meeting).where(Meeting.org_id.in_(ids), Meeting.held_on >= start,
+                                                             Meeting.held_on <= end)):
+            if quorum_met(ctx.session, mt):
+                held.setdefault((mt.org_id, mt.kind), []).append(mt)
+    # "1号楼党小组" exists under every branch: name each organisation with its parent.
+    everyone = {o.id: o for o in visible_orgs(ctx, include_dissolved=True)}
+
+    def label(o) -> str:
+        parent = everyone.get(o.parent_id) if o.parent_id is not None else None
+        return f"{parent.name} / {o.name}" if parent is not None else o.name
+
+    rows: list[ComplianceRow] = []
+    for o in orgs:
+        for r in rules:
+            if not _applies(r.kind, o):
+                continue
+            for period, p_start, p_end in _periods(year, quarter, month, r.period):
+                if (o.founded_on and o.founded_on > p_start) or (o.dissolved_on and o.dissolved_on < p_end):
+                    continue
+                if p_start > on:
+                    continue
+                n = sum(1 for mt in held.get((o.id, r.kind), ()) if p_start <= mt.held_on <= p_end)
+                status = "ok" if n >= r.min_count else ("pending" if p_end >= on else "missing")
+                if only_missing and status != "missing":
+                    continue
+                rows.append(ComplianceRow(o.id, label(o), r.kind, period, r.min_count, n, status))
+    return rows
+
+
+# ----------------------------------------------------------------------------- dues
+
+def parse_bands(text: str, label: str = "党费比例") -> list[tuple[int | None, int]]:
+    """"3000:0.5;5000:1;*:2" → [(300000 fen, 50 basis points), (500000, 100), (None, 200)]."""
+    bands: list[tuple[int | None, int]] = []
+    parts = [p.strip() for p in (text or "").replace("；", ";").replace("：", ":").split(";") if p.strip()]
+    try:
+        for p in parts:
+            limit, _, rate = p.partition(":")
+            bp = Decimal(rate.strip().rstrip("%")) * 100
+            if bp != bp.to_integral_value() or bp < 0 or bp > 10000:
+                raise ValueError
+            lim = None if limit.strip() == "*" else int(Decimal(limit.strip()) * 100)
+            if bands and (bands[-1][0] is None or (lim is not None and lim <= bands[-1][0])):
+                raise ValueError
+            bands.append((lim, int(bp)))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"{label}“{text}”格式不对，应写成“3000:0.5;5000:1;*:2”（上限元:比例%，由低到高，最后一档写 *）。",
+                              "bands", text) from None
+    if not bands or bands[-1][0] is not None:
+        raise ValidationError(f"{label}“{text}”缺少最后一档（写作 *:比例）。", "bands", text)
+    return bands
+
+
+def rate_for(bands: list[tuple[int | None, int]], income_fen: int) -> int:
+    for limit, bp in bands:
+        if limit is None or income_fen <= limit:
+            return bp
+    return bands[-1][1]
+
+
+def monthly_dues_fen(session: Session, member: Member) -> int:
+    """The monthly dues of ``member`` in fen (rounded half up to the fen)."""
+    cat = member.category
+    if cat in ("student", "unemployed", "dibao"):
+        return setting(session, "partybuilding.dues.flat_fen")
+    if cat == "farmer":
+        return member.fixed_dues_fen if member.fixed_dues_fen is not None else setting(session, "partybuilding.dues.farmer_fen")
+    if member.fixed_dues_fen is not None:
+        return member.fixed_dues_fen
+    key = "partybuilding.dues.bands_retired" if cat == "retired" else "partybuilding.dues.bands_employed"
+    bands = parse_bands(setting(session, key))
+    income = member.income_fen or 0
+    return (income * rate_for(bands, income) + 5000) // 10000
+
+
+def _dues_start(session: Session, m: Member) -> str | None:
+    """Dues are owed from the vote month (probationary members pay from the vote), and in this
+    system from the month the member joined its rolls, after any month paid before a transfer."""
+    if m.admitted_on is None:
+        return None
+    first = session.scalar(select(func.min(Membership.start_on)).where(Membership.member_id == m.id))
+    start = max(month_key(m.admitted_on), month_key(first) if first else "0000-00")
+    since = (setting(session, "partybuilding.dues.since") or "").strip()
+    if since:
+        start = max(start, parse_month(since, "partybuilding.dues.since", "党费台账起始月份"))
+    paid_before = session.scalar(select(func.max(Transfer.dues_paid_to)).where(Transfer.member_id == m.id,
+                                                                               Transfer.direction == "in"))
+    if paid_before:
+        y, mo = int(paid_before[:4]), int(paid_before[5:])
+        start = max(start, month_key(add_months(date(y, mo, 1), 1)))
+    return start
+
+
+def record_payment(ctx: ServiceContext, member_id: int, month: str, amount_fen: int | None = None,
+                   paid_on: date | None = None) -> DuesPayment:
+    """Record dues for one month (the amount defaults to the member's monthly dues)."""
+    ctx.actor.require(DUES)
+    m = _get_member(ctx, member_id)
+    _member_in_scope(ctx, m)
+    if not m.is_party_member:
+        raise ValidationError(f"{m.name}是{m.stage_label}，尚未入党，不交党费。", "member_id", member_id)
+    month = parse_month(month)
+    if month < month_key(m.admitted_on):
+        raise ValidationError(f"{month} 早于{m.name}入党（{m.admitted_on}）的月份，不应交党费。", "month", month)
+    paid_on = paid_on or ctx.today()
+    _not_future(ctx, paid_on, "缴纳日期", "paid_on")
+    if ctx.session.scalar(select(DuesPayment.id).where(DuesPayment.member_id == m.id, DuesPayment.month == month)):
+        raise ValidationError(f"{m.name} {month} 的党费已登记，不能重复登记。", "month", month)
+    if amount_fen is None:
+        amount_fen = monthly_dues_fen(ctx.session, m)
+    if not isinstance(amount_fen, int) or amount_fen < 0:
+        raise ValidationError(f"金额应为不小于 0 的整数（分），填写的是 {amount_fen}。", "amount_fen", amount_fen)
+    p = DuesPayment(member_id=m.id, month=month, amount_fen=amount_fen, base_fen=m.income_fen, paid_on=paid_on,
+                    recorded_by=ctx.actor.user_id)
+    ctx.session.add(p)
+    ctx.session.flush()
+    return p
+
+
+@dataclass
+class Arrears:
+    member: Member
+    months: list[str]
+    amount_fen: int
+    trailing: int                  # consecutive unpaid months up to the reference month
+    flagged: bool                  # trailing ≥ the configured months (6): treated as leaving the Party
+
+    @property
+    def org_name(self) -> str:
+        return self.member.org.name if self.member.org else ""
+
+
+def arrears(ctx: ServiceContext, upto: str | None = None, org_id: int | None = None) -> list[Arrears]:
+    """Members (预备 + 正式, 正常) with unpaid months from their dues start up to ``upto``."""
+    ctx.actor.require(VIEW)
+    upto = parse_month(upto) if upto else month_key(ctx.today())
+    flag = setting(ctx.session, "partybuilding.dues.flag_months")
+    members = list_members(ctx, org_id=org_id, stages=("probationary", "full"))
+    paid: dict[int, set[str]] = {}
+    if members:
+        for mid, month in ctx.session.execute(select(DuesPayment.member_id, DuesPayment.month)
+                                              .where(DuesPayment.month <= upto)):
+            paid.setdefault(mid, set()).add(month)
+    out = []
+    for m in members:
+        if m.status != "normal":
+            continue
+        start = _dues_start(ctx.session, m)
+        if start is None or start > upto:
+            continue
+        unpaid = [mo for mo in month_range(start, upto) if mo not in paid.get(m.id, set())]
+        if not unpaid:
+            continue
+        trailing = 0
+        for mo in reversed(month_range(start, upto)):
+            if mo in paid.get(m.id, set()):
+                break
+            trailing += 1
+        out.append(Arrears(m, unpaid, len(unpaid) * monthly_dues_fen(ctx.session, m), trailing, trailing >= flag))
+    return out
+
+
+def payments(ctx: ServiceContext, start: str, end: str, org_id: int | None = None) -> list[tuple[DuesPayment, Member]]:
+    ctx.actor.require(VIEW)
+    start, end = parse_month(start), parse_month(end)
+    q = (select(DuesPayment, Member).join(Member, Member.id == DuesPayment.member_id)
+         .join(PartyOrg, PartyOrg.id == Member.org_id)
+         .where(scope_filter(PartyOrg.area_id, ctx.actor), DuesPayment.month >= start, DuesPayment.month <= end))
+    if org_id is not None:
+        q = q.where(PartyOrg.path.startswith(get_org(ctx, org_id).path))
+    return list(ctx.session.execute(q.order_by(PartyOrg.path, Member.name, DuesPayment.month)))
+
+
+def fen_text(fen: int | None) -> str:
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+# ----------------------------------------------------------------------------- search
+
+def search(ctx: ServiceContext, text: str, limit: int = 20):
+    """Members by name / pinyin initials / ID number; organisations by name or initials."""
+    from shell.contracts import SearchResult
+    from shell.text import matches_name
+
+    if not ctx.actor.can(VIEW):
+        return []
+    text = (text or "").strip()
+    if not text:
+        return []
+    found = []
+    for m in list_members(ctx, text=text, limit=limit):
+        found.append(SearchResult(kind="partybuilding.member", id=m.id, title=m.name,
+                                  subtitle=f"{m.stage_label} · {m.org.name if m.org else ''}", plugin="partybuilding"))
+    if len(found) < limit:
+        for o in visible_orgs(ctx):
+            if matches_name(o.name, text):
+                found.append(SearchResult(kind="partybuilding.org", id=o.id, title=o.name, subtitle=o.kind_label,
+                                          plugin="partybuilding"))
+                if len(found) >= limit:
+                    break
+    return found
