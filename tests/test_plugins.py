@@ -351,3 +351,23 @@ def test_call_each_answers_in_load_order():
                              entry_points=False)
     assert [s.name for s in plugin_status(pm)] == ["first", "second", "third"]
     assert [p for p, _ in call_each(pm, "register_settings")] == ["first", "second", "third"]
+
+
+def test_startup_hooks_of_builtin_plugins_import_no_models():
+    """The hooks the shell calls before the window shows (migrations, permissions, roles, settings,
+    pages) must not import a plugin's models or services: that is the start-up budget."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from shell.plugins import make_plugin_manager, call_each, BUILTIN_PLUGINS\n"
+        "pm = make_plugin_manager(entry_points=False)\n"
+        "for hook in ('register_migrations', 'register_permissions', 'register_roles', 'register_settings'):\n"
+        "    call_each(pm, hook)\n"
+        "heavy = sorted(m for m in sys.modules if m.startswith('plugins.') and m.split('.')[-1] in\n"
+        "               ('models', 'services', 'views', 'ledgers', 'importers', 'demo'))\n"
+        "print(len(BUILTIN_PLUGINS), heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert int(out[0]) >= 1 and out[1].strip() == "[]"

@@ -29,7 +29,7 @@ def register_migrations():
 def register_permissions():
     from shell.contracts import Permission
 
-    from .services import PERMISSIONS
+    from .rules import PERMISSIONS
 
     return [Permission(code, label) for code, label in PERMISSIONS.items()]
 
@@ -38,7 +38,7 @@ def register_permissions():
 def register_roles():
     from shell.contracts import RoleTemplate
 
-    from . import services as s
+    from . import rules as s
 
     everything = tuple(s.PERMISSIONS)
     return [
@@ -52,7 +52,7 @@ def register_roles():
 
 @hookimpl
 def register_settings():
-    from .services import SETTINGS
+    from .rules import SETTINGS
 
     return list(SETTINGS)
 

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from plugins.partybuilding import importers, services as svc
+from plugins.partybuilding import importers, rules, services as svc
 from plugins.partybuilding.models import Member, PartyOrg
 from shell.contracts import SearchResult
 from shell.core import auth, reporting, settings as core_settings
@@ -67,11 +67,11 @@ def test_hook_register_migrations(engine, request):
 
 def test_hook_register_permissions_and_roles(sdb):
     codes = dict(auth.collect_permissions(make_pm()))
-    assert set(svc.PERMISSIONS) <= set(codes) and codes["partybuilding.transfer"] == "办理组织关系转接"
+    assert set(rules.PERMISSIONS) <= set(codes) and codes["partybuilding.transfer"] == "办理组织关系转接"
     with sdb.session_factory() as s:
         roles = {r.name: r for r in s.scalars(select(Role))}
         assert {"partybuilding_clerk", "partybuilding_secretary"} <= set(roles)
-        assert set(svc.PERMISSIONS) <= {p.code for p in roles["partybuilding_clerk"].permissions}
+        assert set(rules.PERMISSIONS) <= {p.code for p in roles["partybuilding_clerk"].permissions}
 
 
 def test_hook_register_roles(pm):
