@@ -21,6 +21,7 @@ ENTRY_POINT_GROUP = "jiedao.plugins"
 
 # Module paths of the built-in work-line plugins; each plugin's issue adds its line here.
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "plugins.grid",
     "plugins.emergency",
     "plugins.volunteer",
     "plugins.partybuilding",

@@ -92,13 +92,16 @@ def seed(session, scale: str, rng) -> None:
             services.set_min_stock(ctx, wh.id, item.id, (cmin * 5) if wh is main else cmin)
     for round_no, age in ((1, 300), (2, 120)):
         clock_now[0] = datetime.now(timezone.utc) - timedelta(days=age)
+        # One production lot per item and delivery round, shared by every warehouse: a batch number
+        # always means the same dates, so transfers between warehouses find matching batches.
+        produced = {item.id: today - timedelta(days=age + rng.randint(10, 60)) for item in items}
         for wh in whs:
             street_level = wh is main
             for item, (code, name, spec, unit, life, sq, cq, cmin) in zip(items, CATALOGUE):
                 qty = sq if street_level else cq
                 if qty <= 0:
                     continue
-                prod = today - timedelta(days=age + rng.randint(10, 60))
+                prod = produced[item.id]
                 exp = prod + timedelta(days=life) if life else None
                 if exp is not None and exp < ctx.today():
                     continue

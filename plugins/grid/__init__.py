@@ -1,0 +1,145 @@
+"""网格化管理 (grid): residents, houses, organisations, the event closed loop, grid staff, special
+groups and visit logs. Hook implementations only; models, services and Qt are imported inside the
+hooks so that loading the plugin at start-up stays cheap."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from shell import hookimpl
+from shell.contracts import DashboardWidgetSpec, MigrationBranch, PageSpec, Permission, PluginInfo, RoleTemplate, SearchResult
+
+NAME = "grid"
+
+# Kept here (not imported from services) so registering permissions does not load SQLAlchemy models.
+PERMISSIONS = (
+    ("grid.view", "查看网格数据（人口、房屋、组织、事件）"),
+    ("grid.person.edit", "登记和修改人口、户、房屋、组织"),
+    ("grid.event.report", "上报事件"),
+    ("grid.event.register", "事件立案或不予立案"),
+    ("grid.event.dispatch", "派遣事件"),
+    ("grid.event.handle", "处置事件（含退回）"),
+    ("grid.event.verify", "核查事件"),
+    ("grid.event.close", "事件结案"),
+    ("grid.event.escalate", "督办事件"),
+    ("grid.category.manage", "管理事件类别与处置时限"),
+    ("grid.staff.manage", "管理网格长、网格员配备"),
+    ("grid.special.edit", "特殊人群管理与走访"),
+    ("grid.log.edit", "填写民情日志"),
+    ("grid.import", "导入导出人口数据"),
+)
+
+WORKER_CODES = ("grid.view", "grid.person.edit", "grid.event.report", "grid.event.handle", "grid.special.edit",
+                "grid.log.edit")
+COMMUNITY_CODES = WORKER_CODES + ("grid.event.register", "grid.event.dispatch", "grid.event.verify",
+                                  "grid.event.close", "grid.staff.manage", "grid.import")
+STREET_CODES = COMMUNITY_CODES + ("grid.event.escalate", "grid.category.manage")
+
+
+@hookimpl
+def plugin_info():
+    return PluginInfo(name=NAME, title="网格化管理", version="0.1", icon="SP_DirHomeIcon",
+                      description="实有人口、房屋、组织，事件闭环，网格力量，特殊人群走访与民情日志")
+
+
+@hookimpl
+def register_migrations():
+    return MigrationBranch(NAME, Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def register_permissions():
+    return [Permission(code, label) for code, label in PERMISSIONS]
+
+
+@hookimpl
+def register_roles():
+    return [RoleTemplate("grid_worker", "网格员", WORKER_CODES),
+            RoleTemplate("community_staff", "社区工作人员", COMMUNITY_CODES),
+            RoleTemplate("street_staff", "街道工作人员", STREET_CODES)]
+
+
+@hookimpl
+def register_settings():
+    from .rules import SETTINGS
+
+    return list(SETTINGS)
+
+
+@hookimpl
+def register_search(ctx, text):
+    from .services import global_search as search
+
+    if not ctx.actor.can("grid.view"):
+        return []
+    with ctx.service(commit=False) as sctx:
+        return [SearchResult(kind=k, id=i, title=t, subtitle=s, plugin=NAME) for k, i, t, s in search(sctx, text)]
+
+
+@hookimpl
+def seed_demo(session, scale, rng):
+    from .demo import seed
+
+    seed(session, scale, rng)
+
+
+@hookimpl
+def register_reports():
+    from .ledgers import definitions
+
+    return definitions()
+
+
+@hookimpl
+def register_importers():
+    from .importers import definitions
+
+    return definitions()
+
+
+def _residents_page(app_ctx, parent=None):
+    from .views.residents import ResidentsPage
+
+    return ResidentsPage(app_ctx, parent)
+
+
+def _events_page(app_ctx, parent=None):
+    from .views.events import EventsPage
+
+    return EventsPage(app_ctx, parent)
+
+
+@hookimpl
+def register_pages(ctx):
+    return [PageSpec(id="grid.residents", title="实有人口", factory=_residents_page, icon="SP_DirHomeIcon", order=20,
+                     permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.events", title="事件办理", factory=_events_page, icon="SP_MessageBoxWarning", order=21,
+                     permission="grid.view", group="网格化管理")]
+
+
+def _tile(app_ctx, parent=None):
+    from .views.dashboard import GridTile
+
+    return GridTile(app_ctx, parent)
+
+
+@hookimpl
+def register_dashboard_widgets(ctx):
+    return [DashboardWidgetSpec(id="grid.summary", title="网格化管理", factory=_tile, order=20,
+                                permission="grid.view")]
+
+
+_OPEN_DIALOGS: list = []   # keep opened windows alive until they are closed
+
+
+@hookimpl
+def open_record(ctx, kind, id):
+    """grid.event opens the event detail window; persons and houses have no detail view yet."""
+    if kind != "grid.event" or not ctx.actor.can("grid.view"):
+        return None
+    from .views.events import EventDialog
+
+    dialog = EventDialog(ctx, id)
+    _OPEN_DIALOGS.append(dialog)
+    dialog.finished.connect(lambda _r: _OPEN_DIALOGS.remove(dialog) if dialog in _OPEN_DIALOGS else None)
+    dialog.show()
+    return True

@@ -1,0 +1,274 @@
+"""Grid ledgers (台账) for reports/: specs only, rows streamed from the database, ID numbers and phones
+masked unless the user asks for full numbers (the report engine then requires
+core.personal.full_view and audits the generation)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from shell.contracts import ReportDefinition, ReportParameter
+from shell.core import settings
+from shell.core.areas import scope_filter, subtree_filter
+from shell.core.context import ServiceContext
+from shell.core.models import Area
+from shell.errors import NotFound, ValidationError
+
+from . import services as svc
+from .models import PERSON_KINDS, Event, EventCategory, EventStep, House, Occupancy, Person, SpecialPerson, Visit
+
+AREA = ReportParameter("area", "辖区（编号，留空为全部）", kind="area", required=False)
+FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",
+                       choices=(("no", "脱敏（流转用）"), ("yes", "完整（需相应权限，留痕）")))
+START = ReportParameter("start", "起始日期", kind="date", required=False)
+END = ReportParameter("end", "截止日期", kind="date", required=False)
+
+
+def _unit(ctx: ServiceContext) -> str:
+    return settings.core(ctx.session, "core.unit_name") or "街道办事处"
+
+
+def _area(ctx: ServiceContext, params: dict) -> Area | None:
+    area_id = params.get("area")
+    if area_id in (None, ""):
+        return None
+    area = ctx.session.get(Area, int(area_id))
+    if area is None:
+        raise NotFound(f"辖区 {area_id} 不存在。")
+    ctx.actor.require_scope(area)
+    return area
+
+
+def _period(ctx: ServiceContext, params: dict) -> tuple[date, date, str]:
+    today = ctx.today()
+    start = params.get("start") or today.replace(month=1, day=1)
+    end = params.get("end") or today
+    if end < start:
+        raise ValidationError(f"截止日期 {end} 早于起始日期 {start}。", "end", end)
+    return start, end, f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+
+
+def _masked(params: dict) -> bool:
+    return params.get("full_ids", "no") != "yes"
+
+
+def _area_cols(q, area_column):
+    grid = aliased(Area)
+    parent = aliased(Area)
+    return (q.add_columns(parent.name.label("community"), grid.name.label("grid"))
+            .join(grid, grid.id == area_column).outerjoin(parent, parent.id == grid.parent_id))
+
+
+def _filter(q, ctx, column, area):
+    q = q.where(scope_filter(column, ctx.actor))
+    if area is not None:
+        q = q.where(subtree_filter(column, area))
+    return q
+
+
+def _stream(ctx: ServiceContext, q) -> Iterator[Any]:
+    yield from ctx.session.execute(q.execution_options(yield_per=2000))
+
+
+def _fmt_dt(value: datetime | None) -> str:
+    from shell.clock import format_local
+
+    return format_local(value) if value else ""
+
+
+# --- 实有人口登记台账 ---------------------------------------------------------------------------
+def persons_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    area = _area(ctx, params)
+    q = select(Person.name, Person.sex, Person.id_number, Person.birth_date, Person.ethnicity, Person.kind,
+               Person.current_address, Person.phone).where(Person.status == "active")
+    q = _area_cols(_filter(q, ctx, Person.area_id, area), Person.area_id).order_by(Person.area_id, Person.id)
+
+    def rows():
+        for r in _stream(ctx, q):
+            yield (r.name, r.sex, r.id_number, r.birth_date, r.ethnicity, PERSON_KINDS.get(r.kind, r.kind),
+                   r.current_address, r.phone, f"{r.community or ''}{r.grid}")
+
+    cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
+            Column("出生日期", 22, "center"), Column("民族", 12, "center"), Column("人口类别", 18, "center"),
+            Column("现住址", "*"), Column("联系电话", 26, "center", mask="phone"), Column("责任网格", 32)]
+    return LedgerSpec(title="实有人口登记台账", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
+                      columns=cols, rows=rows(), orientation="landscape", mask_ids=_masked(params),
+                      notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
+
+
+# --- 出租房屋台账 -------------------------------------------------------------------------------
+def rentals_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    area = _area(ctx, params)
+    today = ctx.today()
+    q = select(House.id, House.code, House.address, House.floor_area, House.owner_name, House.owner_id_number,
+               House.owner_phone, House.hazard, House.rental_pledge_on).where(House.house_use == "出租")
+    q = _area_cols(_filter(q, ctx, House.area_id, area), House.area_id).order_by(House.area_id, House.id)
+
+    def tenants(house_id: int) -> str:
+        names = ctx.session.scalars(
+            select(Person.name).join(Occupancy, Occupancy.person_id == Person.id)
+            .where(Occupancy.house_id == house_id, Occupancy.is_tenant.is_(True), Occupancy.start_date <= today,
+                   (Occupancy.end_date.is_(None)) | (Occupancy.end_date >= today)).order_by(Occupancy.id))
+        return "、".join(names)
+
+    def rows():
+        for r in list(_stream(ctx, q)):  # houses are few; tenants are looked up per house
+            yield (r.code, r.address, r.floor_area, r.owner_name, r.owner_id_number, r.owner_phone, tenants(r.id),
+                   r.hazard, r.rental_pledge_on, f"{r.community or ''}{r.grid}")
+
+    cols = [Column("房屋编号", 22), Column("地址", "*"), Column("面积(㎡)", 16, "right"), Column("房主", 16),
+            Column("房主身份证号", 36, mask="id"), Column("房主电话", 24, "center", mask="phone"),
+            Column("现租住人员", "*"), Column("隐患", 20), Column("责任书签订", 22, "center"),
+            Column("责任网格", 30)]
+    return LedgerSpec(title="出租房屋台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+                      rows=rows(), orientation="landscape", mask_ids=_masked(params))
+
+
+# --- 特殊人群台账 -------------------------------------------------------------------------------
+GROUP_PARAM = ReportParameter("group", "人群类别", kind="choice", default="all",
+                              choices=(("all", "全部特殊人群"), ("care", "全部关爱人群"))
+                              + tuple((k, v[0]) for k, v in svc.ALL_GROUPS.items()))
+
+
+def special_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    area = _area(ctx, params)
+    group = params.get("group") or "all"
+    q = select(SpecialPerson.id, SpecialPerson.group, SpecialPerson.details, SpecialPerson.helper,
+               SpecialPerson.start_date, SpecialPerson.next_visit_date, Person.name, Person.sex, Person.id_number,
+               Person.current_address).join(Person, Person.id == SpecialPerson.person_id) \
+        .where(SpecialPerson.end_date.is_(None))
+    if group == "all":
+        q = q.where(SpecialPerson.group.in_(list(svc.SPECIAL_GROUPS)))
+    elif group == "care":
+        q = q.where(SpecialPerson.group.in_(list(svc.CARE_GROUPS)))
+    else:
+        q = q.where(SpecialPerson.group == group)
+    q = _area_cols(_filter(q, ctx, SpecialPerson.area_id, area), SpecialPerson.area_id) \
+        .order_by(SpecialPerson.group, SpecialPerson.area_id, SpecialPerson.id)
+    today = ctx.today()
+
+    def detail_text(g: str, details: dict) -> str:
+        defs = svc.ALL_GROUPS[g][1]
+        parts = []
+        for d in defs:
+            v = (details or {}).get(d.key)
+            if v in (None, ""):
+                continue
+            parts.append(f"{d.label}：{'是' if v is True else '否' if v is False else v}")
+        return "；".join(parts)
+
+    def last_visit(special_id: int):
+        return ctx.session.scalar(select(Visit.visit_date).where(Visit.special_id == special_id)
+                                  .order_by(Visit.visit_date.desc()).limit(1))
+
+    def rows():
+        for r in list(_stream(ctx, q)):
+            overdue = "逾期" if r.next_visit_date and r.next_visit_date < today else ""
+            yield (svc.ALL_GROUPS[r.group][0], r.name, r.sex, r.id_number, r.current_address,
+                   detail_text(r.group, r.details), r.helper, last_visit(r.id), r.next_visit_date, overdue,
+                   f"{r.community or ''}{r.grid}")
+
+    title = {"all": "特殊人群台账", "care": "关爱人群台账"}.get(group) or f"{svc.ALL_GROUPS[group][0]}台账"
+    cols = [Column("类别", 24), Column("姓名", 16), Column("性别", 9, "center"), Column("公民身份号码", 36, mask="id"),
+            Column("现住址", "*"), Column("管理信息", "2*"), Column("帮扶人", 16), Column("最近走访", 20, "center"),
+            Column("下次走访", 20, "center"), Column("状态", 10, "center"), Column("责任网格", 28)]
+    return LedgerSpec(title=title, unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+                      rows=rows(), orientation="landscape", mask_ids=_masked(params),
+                      group_by=0 if group in ("all", "care") else None, subtotals=group in ("all", "care"))
+
+
+# --- 事件台账 ------------------------------------------------------------------------------------
+def _events_query(ctx, params, dispute_only: bool):
+    from shell.clock import LOCAL_TZ
+
+    area = _area(ctx, params)
+    start, end, period = _period(ctx, params)
+    lo = datetime.combine(start, datetime.min.time(), LOCAL_TZ)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    q = select(Event, EventCategory.name.label("category")).join(EventCategory, EventCategory.id == Event.category_id) \
+        .where(Event.reported_at >= lo, Event.reported_at < hi)
+    if dispute_only:
+        q = q.where(EventCategory.is_dispute.is_(True))
+    q = _area_cols(_filter(q, ctx, Event.area_id, area), Event.area_id).order_by(Event.reported_at, Event.id)
+    return q, period
+
+
+def disputes_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    q, period = _events_query(ctx, params, True)
+
+    def rows():
+        for r in _stream(ctx, q):
+            e = r.Event
+            yield (e.number, e.title, e.occurred_on, e.party_count, e.main_parties, f"{r.community or ''}{r.grid}",
+                   e.assignee, e.mediation_method, e.mediation_result, e.deadline,
+                   e.closed_at.date() if e.closed_at else None, e.satisfaction)
+
+    cols = [Column("编号", 30), Column("事件名称", "*"), Column("发生日期", 20, "center"),
+            Column("当事人数", 14, "right"), Column("主要当事人", 26), Column("责任网格", 28),
+            Column("责任人/调解组织", 26), Column("化解方式", 18), Column("化解情况", 14, "center"),
+            Column("化解时限", 20, "center"), Column("办结日期", 20, "center"), Column("满意度", 14, "center")]
+    return LedgerSpec(title="矛盾纠纷排查化解台账", unit_name=_unit(ctx), period=period, columns=cols, rows=rows(),
+                      orientation="landscape",
+                      notes=("本期未排查出矛盾纠纷的，本表作为零报告报送。",))
+
+
+def events_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    q, period = _events_query(ctx, params, False)
+
+    def stage_times(event_id: int) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        for action, at in ctx.session.execute(select(EventStep.action, EventStep.at)
+                                              .where(EventStep.event_id == event_id).order_by(EventStep.id)):
+            out[action] = at          # the last time each stage happened
+        return out
+
+    def rows():
+        for r in list(_stream(ctx, q)):
+            e = r.Event
+            st = stage_times(e.id)
+            on_time = ""
+            if e.status == "closed" and e.deadline:
+                on_time = "按期" if svc._local_date(e.closed_at) <= e.deadline else "超期"
+            yield (e.number, r.category, e.title, f"{r.community or ''}{r.grid}", _fmt_dt(e.reported_at),
+                   _fmt_dt(st.get("register")), _fmt_dt(st.get("dispatch")), _fmt_dt(st.get("handle")),
+                   _fmt_dt(st.get("verify")), _fmt_dt(e.closed_at), e.deadline,
+                   svc.STATUS_LABELS[e.status], on_time)
+
+    cols = [Column("编号", 30), Column("类别", 16), Column("事件名称", "*"), Column("网格", 26),
+            Column("上报", 20, "center"), Column("立案", 20, "center"), Column("派遣", 20, "center"),
+            Column("处置", 20, "center"), Column("核查", 20, "center"), Column("结案", 20, "center"),
+            Column("时限", 18, "center"), Column("状态", 14, "center"), Column("按期", 10, "center")]
+    ind = svc.indicators(ctx, *_period(ctx, params)[:2], area_id=params.get("area") or None)
+    notes = (f"本期立案 {ind.due} 件，结案 {ind.closed} 件，结案率 {ind.percent(ind.closure_rate)}；"
+             f"按期结案 {ind.on_time} 件，按期结案率 {ind.percent(ind.on_time_rate)}。",)
+    return LedgerSpec(title="事件办理台账", unit_name=_unit(ctx), period=period, columns=cols, rows=rows(),
+                      orientation="landscape", notes=notes, font_size=8)
+
+
+def definitions() -> list[ReportDefinition]:
+    return [
+        ReportDefinition("grid.persons", "实有人口登记台账", persons_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
+        ReportDefinition("grid.rentals", "出租房屋台账", rentals_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
+        ReportDefinition("grid.special", "特殊人群台账", special_ledger, (AREA, GROUP_PARAM, FULL), svc.P_VIEW,
+                         "网格化管理"),
+        ReportDefinition("grid.disputes", "矛盾纠纷排查化解台账", disputes_ledger, (AREA, START, END), svc.P_VIEW,
+                         "网格化管理"),
+        ReportDefinition("grid.events", "事件办理台账", events_ledger, (AREA, START, END), svc.P_VIEW, "网格化管理"),
+    ]

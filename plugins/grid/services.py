@@ -1,0 +1,1407 @@
+"""Grid business operations (no Qt). Every function takes a ServiceContext and checks the actor's
+permission codes (``grid.*``) and area scope itself; bad input raises a Chinese ValidationError
+naming the field and the value."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from shell.core import audit, settings
+from shell.core.areas import scope_filter, subtree_filter
+from shell.core.context import ServiceContext
+from shell.core.locking import check_version, flush_or_conflict
+from shell.core.models import Area
+from shell.errors import NotFound, ValidationError
+from shell.text import looks_like_id_number, pinyin_initials
+
+from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventCategory, EventStep, GridStaff,
+                     House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit, VisitLog)
+from .rules import HOUSEHOLDS_PER_WORKER
+
+# --- permissions -------------------------------------------------------------------------------
+P_VIEW = "grid.view"
+P_PERSON = "grid.person.edit"
+P_REPORT = "grid.event.report"
+P_REGISTER = "grid.event.register"
+P_DISPATCH = "grid.event.dispatch"
+P_HANDLE = "grid.event.handle"
+P_VERIFY = "grid.event.verify"
+P_CLOSE = "grid.event.close"
+P_ESCALATE = "grid.event.escalate"
+P_CATEGORY = "grid.category.manage"
+P_STAFF = "grid.staff.manage"
+P_SPECIAL = "grid.special.edit"
+P_LOG = "grid.log.edit"
+P_IMPORT = "grid.import"
+FULL_VIEW = "core.personal.full_view"
+
+PERMISSION_LABELS = {
+    P_VIEW: "查看网格数据（人口、房屋、组织、事件）",
+    P_PERSON: "登记和修改人口、户、房屋、组织",
+    P_REPORT: "上报事件",
+    P_REGISTER: "事件立案或不予立案",
+    P_DISPATCH: "派遣事件",
+    P_HANDLE: "处置事件（含退回）",
+    P_VERIFY: "核查事件",
+    P_CLOSE: "事件结案",
+    P_ESCALATE: "督办事件",
+    P_CATEGORY: "管理事件类别与处置时限",
+    P_STAFF: "管理网格长、网格员配备",
+    P_SPECIAL: "特殊人群管理与走访",
+    P_LOG: "填写民情日志",
+    P_IMPORT: "导入导出人口数据",
+}
+
+
+
+# --- small helpers -----------------------------------------------------------------------------
+def _text(value: Any) -> str:
+    """Strip spaces, including the full-width space (Chinese punctuation is kept as typed)."""
+    if value is None:
+        return ""
+    return str(value).replace("\u3000", " ").strip()
+
+
+def _code(value: Any) -> str:
+    """For numbers and codes: fold full-width characters (Ｘ, １２３) to ASCII, drop all spaces."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return text.replace(" ", "").strip()
+
+
+def _required(value: Any, field_name: str, label: str) -> str:
+    v = _text(value)
+    if not v:
+        raise ValidationError(f"请填写{label}。", field_name, value)
+    return v
+
+
+def name_initials(name: str) -> str:
+    """Pinyin initials of a name ("张三" → "zs"), character by character with a per-character cache:
+    bulk imports meet the same few thousand characters over and over, rarely the same full name."""
+    out = []
+    for ch in name or "":
+        if ch.isascii():
+            if ch.isalnum():
+                out.append(ch.lower())
+        else:
+            out.append(pinyin_initials(ch))
+    return "".join(out)
+
+
+def _area_of(ctx: ServiceContext, area_id: int, field_name: str = "area_id") -> Area:
+    area = ctx.session.get(Area, area_id) if area_id is not None else None
+    if area is None:
+        raise ValidationError(f"所属网格“{area_id}”不存在。", field_name, area_id)
+    ctx.actor.require_scope(area)
+    if not area.is_open:
+        raise ValidationError(f"“{area.name}”已撤销，不能再登记。", field_name, area_id)
+    return area
+
+
+def _get(ctx: ServiceContext, model, record_id: int, what: str):
+    obj = ctx.session.get(model, record_id)
+    if obj is None:
+        raise NotFound(f"{what} {record_id} 不存在，可能已被他人删除。请刷新。")
+    area = ctx.session.get(Area, obj.area_id) if getattr(obj, "area_id", None) is not None else None
+    if area is not None:
+        ctx.actor.require_scope(area)
+    return obj
+
+
+def area_label(session, area_id: int | None) -> str:
+    area = session.get(Area, area_id) if area_id else None
+    if area is None:
+        return ""
+    if area.parent_id:
+        parent = session.get(Area, area.parent_id)
+        if parent is not None and parent.level != "street":
+            return f"{parent.name}{area.name}"
+    return area.name
+
+
+def grids_in_scope(ctx: ServiceContext) -> list[Area]:
+    """Open grids (and micro-grids) the actor may record on, in tree order."""
+    from shell.core.areas import tree_sorted
+
+    ctx.actor.require(P_VIEW)
+    q = select(Area).where(Area.level.in_(("grid", "microgrid")), Area.closed_on.is_(None),
+                           scope_filter(Area.id, ctx.actor))
+    return tree_sorted(ctx.session.scalars(q))
+
+
+# --- ID numbers --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IdInfo:
+    number: str          # 18 characters, upper-case X
+    sex: str             # 男 / 女
+    birth_date: date
+    converted_from: str | None = None   # the 15-digit original, when converted
+
+
+def _ric():
+    from stdnum.cn import ric
+
+    return ric
+
+
+# GB/T 2260 province-level codes (the region code's first two digits). The full county list changes
+# every year, so only the province is checked; an outdated county code is still a valid old number.
+PROVINCE_CODES = frozenset({
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
+    "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
+})
+
+
+def convert_15_to_18(number: str) -> str:
+    """A first-generation 15-digit number: insert the century "19" and add the check digit."""
+    base = number[:6] + "19" + number[6:]
+    return base + _ric().calc_check_digit(base + "0")  # it expects a full-length number
+
+
+_SCI_RE = re.compile(r"\d(\.\d+)?E\+\d+")
+_ID15_RE = re.compile(r"\d{15}")
+_ID18_RE = re.compile(r"\d{17}[\dX]")
+
+
+def parse_id_number(value: Any, field_name: str = "id_number") -> IdInfo:
+    """Validate a 公民身份号码 (GB 11643-1999) with python-stdnum; derive sex and birth date;
+    convert a legacy 15-digit number. Raises ValidationError in Chinese."""
+    ric = _ric()
+    raw = value
+    if isinstance(value, float) and value.is_integer() and value < 1e15:
+        value = str(int(value))          # a 15-digit number Excel kept as a number: still exact
+    elif isinstance(value, int) and not isinstance(value, bool) and value < 10 ** 15:
+        value = str(value)
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        raise ValidationError(f"身份证号“{value}”像是被 Excel 当成了数字（末几位精度已丢失），"
+                              "请把该列设为文本格式后重新填写。", field_name, raw)
+    text = _code(value).upper()
+    if _SCI_RE.fullmatch(text):
+        raise ValidationError(f"身份证号“{raw}”已被 Excel 转成科学计数法，末几位已丢失，"
+                              "请把该列设为文本格式后重新填写。", field_name, raw)
+    if not text:
+        raise ValidationError("请填写身份证号。", field_name, raw)
+    converted = None
+    if _ID15_RE.fullmatch(text):
+        converted, text = text, None
+        try:
+            date(1900 + int(converted[6:8]), int(converted[8:10]), int(converted[10:12]))
+        except ValueError:
+            raise ValidationError(f"15 位身份证号“{converted}”中的出生日期不存在。", field_name, raw) from None
+        text = convert_15_to_18(converted)
+    if not _ID18_RE.fullmatch(text):
+        raise ValidationError(f"身份证号“{raw}”格式不对：应为 18 位（最后一位可为 X）或旧的 15 位数字。",
+                              field_name, raw)
+    if text[:2] not in PROVINCE_CODES:
+        raise ValidationError(f"身份证号“{raw}”的地区码“{text[:6]}”无效（前两位不是省级行政区代码）。",
+                              field_name, raw)
+    try:
+        birth = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise ValidationError(f"身份证号“{raw}”中的出生日期“{text[6:14]}”不存在。", field_name, raw) from None
+    if text[17] != ric.calc_check_digit(text):   # ISO 7064 MOD 11-2 over the first 17 digits
+        raise ValidationError(f"身份证号“{raw}”校验位不对（按前 17 位应为 {ric.calc_check_digit(text)}），"
+                              "请核对是否抄错。", field_name, raw)
+    if birth > date.today() or birth.year < 1880:
+        raise ValidationError(f"身份证号“{raw}”中的出生日期 {birth} 晚于今天。", field_name, raw)
+    sex = "男" if int(text[16]) % 2 == 1 else "女"
+    return IdInfo(text, sex, birth, converted)
+
+
+def _check_uscc(value: Any, field_name: str = "credit_code") -> str:
+    from stdnum.cn import uscc
+
+    text = _code(value).upper()
+    if not text:
+        raise ValidationError("请填写统一社会信用代码。", field_name, value)
+    try:
+        return uscc.validate(text)
+    except uscc.InvalidChecksum:
+        raise ValidationError(f"统一社会信用代码“{value}”校验位不对，请核对。", field_name, value) from None
+    except uscc.ValidationError:
+        raise ValidationError(f"统一社会信用代码“{value}”格式不对：应为 18 位数字或大写字母。",
+                              field_name, value) from None
+
+
+PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+
+
+def _phone(value: Any, field_name: str = "phone") -> str | None:
+    text = _code(value)
+    if not text:
+        return None
+    if not PHONE_RE.match(text):
+        raise ValidationError(f"联系电话“{value}”格式不对：手机号 11 位，固话如 010-62345678。", field_name, value)
+    return text
+
+
+# --- persons -----------------------------------------------------------------------------------
+PERSON_FIELDS = {
+    "former_name", "nationality", "ethnicity", "native_place", "marital_status", "political_status",
+    "education", "religion", "occupation_category", "occupation", "workplace", "registered_place",
+    "registered_address", "current_place", "current_address", "relation_to_head", "residence_match",
+    "permit_type", "permit_start", "permit_end", "dwelling_type", "inflow_reason", "key_attention",
+    "foreign_surname", "foreign_given_name", "visit_purpose", "arrival_date", "expected_departure", "notes",
+}
+DATE_FIELDS = {"permit_start", "permit_end", "arrival_date", "expected_departure"}
+
+
+def duplicate_message(session, person: Person) -> str:
+    return f"身份证号已登记：{person.name}（{area_label(session, person.area_id)}）"
+
+
+def find_by_id_number(session, number: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.id_number == number))
+
+
+def _check_person_fields(values: dict) -> dict:
+    unknown = set(values) - PERSON_FIELDS
+    if unknown:
+        raise ValidationError(f"未知的人口字段：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
+    out = {}
+    for k, v in values.items():
+        if k in DATE_FIELDS:
+            if v not in (None, "") and not isinstance(v, date):
+                raise ValidationError(f"日期“{v}”格式不对。", k, v)
+            out[k] = v or None
+        elif k == "key_attention":
+            out[k] = bool(v)
+        else:
+            out[k] = _text(v) or None if k != "notes" else _text(v)
+    if out.get("permit_start") and out.get("permit_end") and out["permit_end"] < out["permit_start"]:
+        raise ValidationError("证件截止日期早于起始日期。", "permit_end", out["permit_end"])
+    return out
+
+
+def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: str, kind: str = "registered",
+                    phone: str | None = None, household_id: int | None = None, house_id: int | None = None,
+                    **extra) -> Person:
+    """登记一名实有人口. Refuses a duplicate ID number with a pointer to the existing record."""
+    ctx.actor.require(P_PERSON)
+    area = _area_of(ctx, area_id)
+    name = _required(name, "name", "姓名")
+    if len(name) > 64:
+        raise ValidationError(f"姓名太长（{len(name)} 字）。", "name", name)
+    if kind not in PERSON_KINDS:
+        raise ValidationError(f"人口类别“{kind}”无效，应为户籍人口、流动人口或境外人员。", "kind", kind)
+    info = parse_id_number(id_number)
+    existing = find_by_id_number(ctx.session, info.number)
+    if existing is not None:
+        raise ValidationError(duplicate_message(ctx.session, existing), "id_number", id_number)
+    fields = _check_person_fields(extra)
+    if household_id is not None:
+        _get(ctx, Household, household_id, "户")
+    if house_id is not None:
+        _get(ctx, House, house_id, "房屋")
+    if fields.get("relation_to_head") == "户主" and household_id is not None:
+        _check_single_head(ctx, household_id, None)
+    person = Person(area_id=area.id, kind=kind, name=name, name_initials=name_initials(name),
+                    id_type="111", id_number=info.number, sex=info.sex, birth_date=info.birth_date,
+                    phone=_phone(phone), household_id=household_id, house_id=house_id,
+                    created_by=ctx.actor.user_id, **fields)
+    if info.converted_from:
+        person.notes = (person.notes + "\n" if person.notes else "") + f"原 15 位身份证号 {info.converted_from} 已升位。"
+    ctx.session.add(person)
+    ctx.session.flush()
+    if house_id is not None:   # 人房关联 from today, so the house's occupants and history see them
+        house = ctx.session.get(House, house_id)
+        ctx.session.add(Occupancy(area_id=house.area_id, house_id=house.id, person_id=person.id,
+                                  relation_to_owner="租客" if kind == "floating" else "",
+                                  is_tenant=kind == "floating" and house.is_rental, start_date=ctx.today(),
+                                  created_by=ctx.actor.user_id))
+        if not person.current_address:
+            person.current_address = house.address
+        ctx.session.flush()
+    return person
+
+
+def _check_single_head(ctx: ServiceContext, household_id: int, person_id: int | None) -> None:
+    q = select(Person).where(Person.household_id == household_id, Person.relation_to_head == "户主",
+                             Person.status == "active")
+    if person_id is not None:
+        q = q.where(Person.id != person_id)
+    head = ctx.session.scalar(q)
+    if head is not None:
+        raise ValidationError(f"该户已有户主：{head.name}。一户只能有一名户主。", "relation_to_head", "户主")
+
+
+def update_person(ctx: ServiceContext, person_id: int, expected_version: int | None = None, **values) -> Person:
+    ctx.actor.require(P_PERSON)
+    person = _get(ctx, Person, person_id, "人员")
+    check_version(ctx.session, person, expected_version, "人员信息")
+    if "area_id" in values:
+        person.area_id = _area_of(ctx, values.pop("area_id")).id
+    if "name" in values:
+        person.name = _required(values.pop("name"), "name", "姓名")
+        person.name_initials = name_initials(person.name)
+    if "phone" in values:
+        person.phone = _phone(values.pop("phone"))
+    if "kind" in values:
+        kind = values.pop("kind")
+        if kind not in PERSON_KINDS:
+            raise ValidationError(f"人口类别“{kind}”无效。", "kind", kind)
+        person.kind = kind
+    if "household_id" in values:
+        hid = values.pop("household_id")
+        if hid is not None:
+            _get(ctx, Household, hid, "户")
+        person.household_id = hid
+    fields = _check_person_fields(values)
+    if fields.get("relation_to_head", person.relation_to_head) == "户主" and person.household_id:
+        _check_single_head(ctx, person.household_id, person.id)
+    for k, v in fields.items():
+        setattr(person, k, v)
+    flush_or_conflict(ctx.session, person, "人员信息")
+    return person
+
+
+def get_person(ctx: ServiceContext, person_id: int) -> Person:
+    ctx.actor.require(P_VIEW)
+    return _get(ctx, Person, person_id, "人员")
+
+
+def full_id_number(ctx: ServiceContext, person_id: int) -> str:
+    """The unmasked ID number: needs core.personal.full_view and is written to the audit log."""
+    ctx.actor.require(P_VIEW)
+    ctx.actor.require(FULL_VIEW)
+    person = _get(ctx, Person, person_id, "人员")
+    audit.record(ctx.session, "view_full_id", "grid_persons", person.id, f"查看{person.name}的完整身份证号")
+    ctx.session.flush()
+    return person.id_number
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    id: int
+    name: str
+    sex: str | None
+    birth_date: date | None
+    id_number: str           # always masked in lists; reveal_id_number() gives the full one (audited)
+    phone: str | None
+    kind: str
+    area_id: int
+    current_address: str | None
+    version_id: int
+
+
+def search_persons_query(actor, text: str = "", area: Area | None = None, include_inactive: bool = False):
+    """A SELECT of Person rows in scope matching ``text`` (name, pinyin initials, ID number, phone),
+    for keyset paging by id. Shared by ``list_persons`` and the lazy table of the resident list."""
+    q = select(Person).where(scope_filter(Person.area_id, actor))
+    if area is not None:
+        q = q.where(subtree_filter(Person.area_id, area))
+    if not include_inactive:
+        q = q.where(Person.status == "active")
+    t = _text(text).replace(" ", "")
+    if t and (looks_like_id_number(_code(t)) or _code(t).isdigit()):
+        t = _code(t)
+    if t:
+        if looks_like_id_number(t) and len(t) >= 6:
+            up = t.upper()
+            # Phone numbers are 11 digits starting with 1; ID numbers start with a region code.
+            conds = [Person.id_number.startswith(up, autoescape=True)]
+            if t.isdigit() and len(t) <= 11:
+                conds.append(Person.phone.startswith(t, autoescape=True))
+            q = q.where(or_(*conds))
+        elif t.isdigit():
+            q = q.where(Person.phone.contains(t, autoescape=True))
+        elif t.isascii():
+            q = q.where(Person.name_initials.startswith(t.lower(), autoescape=True))
+        else:
+            q = q.where(Person.name.contains(t, autoescape=True))
+    return q
+
+
+def list_persons(ctx: ServiceContext, text: str = "", area_id: int | None = None, after_id: int | None = None,
+                 limit: int = 50, include_inactive: bool = False) -> list[PersonRow]:
+    """One page of persons ordered by id (keyset: pass the last id seen as ``after_id``)."""
+    ctx.actor.require(P_VIEW)
+    area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
+    q = search_persons_query(ctx.actor, text, area, include_inactive)
+    if after_id is not None:
+        q = q.where(Person.id > after_id)
+    from reports.masking import mask_id
+
+    rows = []
+    for p in ctx.session.scalars(q.order_by(Person.id).limit(max(1, min(limit, 500)))):
+        rows.append(PersonRow(p.id, p.name, p.sex, p.birth_date, mask_id(p.id_number),
+                              p.phone, p.kind, p.area_id, p.current_address, p.version_id))
+    return rows
+
+
+def move_out(ctx: ServiceContext, person_id: int, on: date | None = None, reason: str = "迁出",
+             status: str = "moved_out") -> Person:
+    """A person leaves: open occupancies are closed (history kept), the record is marked, not deleted."""
+    ctx.actor.require(P_PERSON)
+    person = _get(ctx, Person, person_id, "人员")
+    if status not in ("moved_out", "deceased"):
+        raise ValidationError(f"状态“{status}”无效。", "status", status)
+    on = on or ctx.today()
+    for occ in ctx.session.scalars(select(Occupancy).where(Occupancy.person_id == person.id,
+                                                           Occupancy.end_date.is_(None))):
+        _close_occupancy(occ, on, reason)
+    person.status = status
+    person.house_id = None
+    flush_or_conflict(ctx.session, person, "人员信息")
+    return person
+
+
+# --- households --------------------------------------------------------------------------------
+def create_household(ctx: ServiceContext, area_id: int, number: str, address: str = "",
+                     house_id: int | None = None) -> Household:
+    ctx.actor.require(P_PERSON)
+    area = _area_of(ctx, area_id)
+    number = _required(number, "number", "户号")
+    other = ctx.session.scalar(select(Household).where(Household.number == number))
+    if other is not None:
+        raise ValidationError(f"户号“{number}”已登记（{area_label(ctx.session, other.area_id)}）。", "number", number)
+    if house_id is not None:
+        _get(ctx, House, house_id, "房屋")
+    hh = Household(area_id=area.id, number=number, address=_text(address), house_id=house_id,
+                   created_by=ctx.actor.user_id)
+    ctx.session.add(hh)
+    ctx.session.flush()
+    return hh
+
+
+def add_to_household(ctx: ServiceContext, household_id: int, person_id: int, relation: str) -> Person:
+    ctx.actor.require(P_PERSON)
+    hh = _get(ctx, Household, household_id, "户")
+    person = _get(ctx, Person, person_id, "人员")
+    relation = _required(relation, "relation_to_head", "与户主关系")
+    if relation == "户主":
+        _check_single_head(ctx, hh.id, person.id)
+    person.household_id, person.relation_to_head = hh.id, relation
+    flush_or_conflict(ctx.session, person, "人员信息")
+    return person
+
+
+def household_members(ctx: ServiceContext, household_id: int) -> list[Person]:
+    ctx.actor.require(P_VIEW)
+    _get(ctx, Household, household_id, "户")
+    return list(ctx.session.scalars(select(Person).where(Person.household_id == household_id,
+                                                         Person.status == "active")
+                                    .order_by((Person.relation_to_head != "户主"), Person.id)))
+
+
+def household_head(ctx: ServiceContext, household_id: int) -> Person | None:
+    members = household_members(ctx, household_id)
+    return next((p for p in members if p.relation_to_head == "户主"), None)
+
+
+# --- houses and occupancy ----------------------------------------------------------------------
+def create_house(ctx: ServiceContext, *, area_id: int, code: str, address: str, house_use: str = "自住",
+                 building_use: str | None = "住宅", floor_area: Any = None, hazard: str | None = None,
+                 owner_name: str | None = None, owner_id_number: str | None = None, owner_phone: str | None = None,
+                 rental_pledge_on: date | None = None) -> House:
+    ctx.actor.require(P_PERSON)
+    area = _area_of(ctx, area_id)
+    code = _required(code, "code", "房屋编号")
+    other = ctx.session.scalar(select(House).where(House.code == code))
+    if other is not None:
+        raise ValidationError(f"房屋编号“{code}”已登记：{other.address}。", "code", code)
+    if house_use not in HOUSE_USES:
+        raise ValidationError(f"房屋用途“{house_use}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", house_use)
+    area_value = None
+    if floor_area not in (None, ""):
+        try:
+            area_value = float(_text(floor_area))
+        except ValueError:
+            raise ValidationError(f"建筑面积“{floor_area}”不是数字。", "floor_area", floor_area) from None
+        if not 0 < area_value < 1_000_000:
+            raise ValidationError(f"建筑面积“{floor_area}”不合理。", "floor_area", floor_area)
+    owner_number = parse_id_number(owner_id_number, "owner_id_number").number if _text(owner_id_number) else None
+    house = House(area_id=area.id, code=code, address=_required(address, "address", "地址"), house_use=house_use,
+                  building_use=_text(building_use) or None, floor_area=area_value, hazard=_text(hazard) or None,
+                  owner_name=_text(owner_name) or None, owner_id_number=owner_number,
+                  owner_phone=_phone(owner_phone, "owner_phone"), rental_pledge_on=rental_pledge_on,
+                  created_by=ctx.actor.user_id)
+    ctx.session.add(house)
+    ctx.session.flush()
+    return house
+
+
+def update_house(ctx: ServiceContext, house_id: int, expected_version: int | None = None, **values) -> House:
+    ctx.actor.require(P_PERSON)
+    house = _get(ctx, House, house_id, "房屋")
+    check_version(ctx.session, house, expected_version, "房屋信息")
+    if "house_use" in values and values["house_use"] not in HOUSE_USES:
+        raise ValidationError(f"房屋用途“{values['house_use']}”无效。", "house_use", values["house_use"])
+    allowed = {"address", "house_use", "building_use", "floor_area", "hazard", "owner_name", "owner_phone",
+               "rental_pledge_on"}
+    for k, v in values.items():
+        if k not in allowed:
+            raise ValidationError(f"房屋字段“{k}”不能修改。", k, v)
+        setattr(house, k, _phone(v, k) if k == "owner_phone" else v)
+    flush_or_conflict(ctx.session, house, "房屋信息")
+    return house
+
+
+def move_in(ctx: ServiceContext, person_id: int, house_id: int, start: date | None = None,
+            relation_to_owner: str = "", is_tenant: bool = False) -> Occupancy:
+    """人房关联: the person lives in the house from ``start``; an earlier open period elsewhere is
+    closed the day before (history kept)."""
+    ctx.actor.require(P_PERSON)
+    person = _get(ctx, Person, person_id, "人员")
+    house = _get(ctx, House, house_id, "房屋")
+    start = start or ctx.today()
+    for occ in ctx.session.scalars(select(Occupancy).where(Occupancy.person_id == person.id,
+                                                           Occupancy.end_date.is_(None))):
+        if occ.house_id == house.id:
+            raise ValidationError(f"{person.name}已登记居住在{house.address}（自 {occ.start_date} 起）。",
+                                  "house_id", house_id)
+        if start <= occ.start_date:
+            raise ValidationError(f"入住日期 {start} 早于上一处住房的入住日期 {occ.start_date}。", "start_date", start)
+        _close_occupancy(occ, start - timedelta(days=1), "搬迁")
+    occ = Occupancy(area_id=house.area_id, house_id=house.id, person_id=person.id,
+                    relation_to_owner=_text(relation_to_owner), is_tenant=bool(is_tenant), start_date=start,
+                    created_by=ctx.actor.user_id)
+    ctx.session.add(occ)
+    person.house_id = house.id
+    if house.address and not person.current_address:
+        person.current_address = house.address
+    ctx.session.flush()
+    return occ
+
+
+def _close_occupancy(occ: Occupancy, on: date, reason: str) -> None:
+    if on < occ.start_date:
+        raise ValidationError(f"搬离日期 {on} 早于入住日期 {occ.start_date}。", "end_date", on)
+    occ.end_date, occ.end_reason = on, reason
+
+
+def move_out_of_house(ctx: ServiceContext, person_id: int, house_id: int, on: date | None = None,
+                      reason: str = "搬离") -> Occupancy:
+    ctx.actor.require(P_PERSON)
+    person = _get(ctx, Person, person_id, "人员")
+    occ = ctx.session.scalar(select(Occupancy).where(Occupancy.person_id == person.id,
+                                                     Occupancy.house_id == house_id, Occupancy.end_date.is_(None)))
+    if occ is None:
+        raise ValidationError(f"{person.name}目前没有登记居住在这处房屋。", "house_id", house_id)
+    _close_occupancy(occ, on or ctx.today(), reason)
+    if person.house_id == house_id:
+        person.house_id = None
+    ctx.session.flush()
+    return occ
+
+
+def occupants(ctx: ServiceContext, house_id: int, on: date | None = None, history: bool = False) -> list[Occupancy]:
+    ctx.actor.require(P_VIEW)
+    _get(ctx, House, house_id, "房屋")
+    q = select(Occupancy).where(Occupancy.house_id == house_id)
+    if not history:
+        on = on or ctx.today()
+        q = q.where(Occupancy.start_date <= on, or_(Occupancy.end_date.is_(None), Occupancy.end_date >= on))
+    return list(ctx.session.scalars(q.order_by(Occupancy.start_date, Occupancy.id)))
+
+
+def search_houses(ctx: ServiceContext, text: str, limit: int = 20) -> list[House]:
+    ctx.actor.require(P_VIEW)
+    t = _text(text)
+    if not t:
+        return []
+    q = select(House).where(scope_filter(House.area_id, ctx.actor),
+                            or_(House.address.contains(t, autoescape=True), House.code == t)).order_by(House.id).limit(limit)
+    return list(ctx.session.scalars(q))
+
+
+# --- organisations -----------------------------------------------------------------------------
+def register_organisation(ctx: ServiceContext, *, area_id: int, kind: str, name: str, credit_code: str,
+                          legal_rep: str | None = None, security_head: str | None = None,
+                          phone: str | None = None, address: str | None = None, hazard: str | None = None,
+                          has_party_org: bool = False, party_members: int = 0) -> Organisation:
+    ctx.actor.require(P_PERSON)
+    area = _area_of(ctx, area_id)
+    if kind not in ORG_KINDS:
+        raise ValidationError(f"组织类别“{kind}”无效，应为{'或'.join(ORG_KINDS)}。", "kind", kind)
+    code = _check_uscc(credit_code)
+    other = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == code))
+    if other is not None:
+        raise ValidationError(f"统一社会信用代码已登记：{other.name}（{area_label(ctx.session, other.area_id)}）",
+                              "credit_code", credit_code)
+    if party_members < 0:
+        raise ValidationError(f"党员人数“{party_members}”不能为负。", "party_members", party_members)
+    org = Organisation(area_id=area.id, kind=kind, name=_required(name, "name", "组织名称"), credit_code=code,
+                       legal_rep=_text(legal_rep) or None, security_head=_text(security_head) or None,
+                       phone=_phone(phone), address=_text(address) or None, hazard=_text(hazard) or None,
+                       has_party_org=bool(has_party_org), party_members=int(party_members),
+                       created_by=ctx.actor.user_id)
+    ctx.session.add(org)
+    ctx.session.flush()
+    return org
+
+
+# =============================================================================================
+# Events: the closed loop
+# =============================================================================================
+STEP_LABELS = {"report": "上报", "register": "立案", "reject": "不予立案", "dispatch": "派遣", "handle": "处置",
+               "send_back": "退回", "verify": "核查", "close": "结案", "escalate": "督办", "callback": "回访"}
+STATUS_LABELS = {"reported": "上报", "registered": "立案", "dispatched": "派遣", "handled": "处置",
+                 "verified": "核查", "closed": "结案", "rejected": "不予立案"}
+OPEN_STATUSES = ("registered", "dispatched", "handled", "verified")
+DEFAULT_CATEGORIES = (("矛盾纠纷", 10, True), ("安全隐患", 3, False), ("民生诉求", 5, False),
+                      ("城市管理", 3, False), ("其他", 5, False))
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    permission: str
+    sources: tuple[str, ...]
+    target: str | None           # None: depends on the source (退回) or unchanged (督办)
+    needs_comment: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("register", "立案", P_REGISTER, ("reported",), "registered"),
+    Transition("reject", "不予立案", P_REGISTER, ("reported",), "rejected", needs_comment=True),
+    Transition("dispatch", "派遣", P_DISPATCH, ("registered",), "dispatched"),
+    Transition("handle", "处置", P_HANDLE, ("dispatched",), "handled", needs_comment=True),
+    Transition("send_back", "退回", P_HANDLE, ("dispatched", "handled"), None, needs_comment=True),
+    Transition("verify", "核查", P_VERIFY, ("handled",), "verified"),
+    Transition("close", "结案", P_CLOSE, ("verified",), "closed"),
+    Transition("escalate", "督办", P_ESCALATE, OPEN_STATUSES, None, needs_comment=True),
+)}
+# 退回: the handler sends a dispatched event back to be re-dispatched; the verifier sends a handled
+# event back to the handler when the work does not pass.
+SEND_BACK_TARGET = {"dispatched": "registered", "handled": "dispatched"}
+SEND_BACK_PERMISSION = {"dispatched": P_HANDLE, "handled": P_VERIFY}
+
+
+def list_categories(ctx: ServiceContext, include_inactive: bool = False) -> list[EventCategory]:
+    """The categories (the defaults come with the g0001 migration and are editable)."""
+    ctx.actor.require(P_VIEW)
+    q = select(EventCategory).order_by(EventCategory.sort_order, EventCategory.id)
+    if not include_inactive:
+        q = q.where(EventCategory.active.is_(True))
+    return list(ctx.session.scalars(q))
+
+
+def save_category(ctx: ServiceContext, name: str, deadline_days: int, category_id: int | None = None,
+                  is_dispute: bool = False, active: bool = True, expected_version: int | None = None) -> EventCategory:
+    ctx.actor.require(P_CATEGORY)
+    name = _required(name, "name", "类别名称")
+    if not isinstance(deadline_days, int) or isinstance(deadline_days, bool) or not 1 <= deadline_days <= 365:
+        raise ValidationError(f"处置时限“{deadline_days}”无效：应为 1–365 个工作日。", "deadline_days", deadline_days)
+    q = select(EventCategory).where(EventCategory.name == name)
+    if category_id is not None:
+        q = q.where(EventCategory.id != category_id)
+    if ctx.session.scalar(q) is not None:
+        raise ValidationError(f"已有名为“{name}”的事件类别。", "name", name)
+    if category_id is None:
+        cat = EventCategory(name=name, deadline_days=deadline_days, is_dispute=is_dispute, active=active,
+                            sort_order=100, created_by=ctx.actor.user_id)
+        ctx.session.add(cat)
+    else:
+        cat = ctx.session.get(EventCategory, category_id)
+        if cat is None:
+            raise NotFound(f"事件类别 {category_id} 不存在。")
+        check_version(ctx.session, cat, expected_version, "事件类别")
+        cat.name, cat.deadline_days, cat.is_dispute, cat.active = name, deadline_days, is_dispute, active
+    flush_or_conflict(ctx.session, cat, "事件类别")
+    return cat
+
+
+# --- working days ------------------------------------------------------------------------------
+@dataclass
+class Deadline:
+    day: date
+    warning: str = ""            # set when a year the calendar does not know fell back to Mon–Fri
+
+
+def is_workday(day: date) -> tuple[bool, bool]:
+    """(is a working day, known to chinese_calendar). Unknown years fall back to Mon–Fri."""
+    import chinese_calendar
+
+    try:
+        return chinese_calendar.is_workday(day), True
+    except NotImplementedError:
+        return day.weekday() < 5, False
+
+
+def add_working_days(start: date, days: int) -> Deadline:
+    """The ``days``-th working day after ``start`` (the start day itself does not count), using the
+    official holidays and 调休 make-up workdays of chinese_calendar."""
+    if days < 0:
+        raise ValidationError(f"工作日天数“{days}”不能为负。", "days", days)
+    day, left, unknown = start, days, set()
+    while left > 0:
+        day += timedelta(days=1)
+        work, known = is_workday(day)
+        if not known:
+            unknown.add(day.year)
+        if work:
+            left -= 1
+    warning = ""
+    if unknown:
+        years = "、".join(str(y) for y in sorted(unknown))
+        warning = f"节假日日历未包含 {years} 年，时限按周一至周五计算，请在官方放假安排公布后复核。"
+    return Deadline(day, warning)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end``."""
+    n, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_workday(day)[0]:
+            n += 1
+    return n
+
+
+# --- event services ----------------------------------------------------------------------------
+def _local_date(dt: datetime) -> date:
+    from shell.clock import to_local
+
+    return to_local(dt).date()
+
+
+def _next_number(ctx: ServiceContext) -> str:
+    today = ctx.today()
+    prefix = f"SJ{today:%Y%m%d}-"
+    last = ctx.session.scalar(select(func.max(Event.number)).where(Event.number.startswith(prefix)))
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def report_event(ctx: ServiceContext, *, area_id: int, category_id: int, title: str, description: str = "",
+                 source: str = "网格员上报", reporter_name: str | None = None, reporter_phone: str | None = None,
+                 address: str | None = None, occurred_on: date | None = None, party_count: int | None = None,
+                 main_parties: str | None = None) -> Event:
+    """信息采集/上报: a new event in state 上报."""
+    ctx.actor.require(P_REPORT)
+    area = _area_of(ctx, area_id)
+    cat = ctx.session.get(EventCategory, category_id)
+    if cat is None or not cat.active:
+        raise ValidationError(f"事件类别“{category_id}”不存在或已停用。", "category_id", category_id)
+    title = _required(title, "title", "事件名称")
+    if occurred_on and occurred_on > ctx.today():
+        raise ValidationError(f"发生日期 {occurred_on} 晚于今天。", "occurred_on", occurred_on)
+    if party_count is not None and party_count < 0:
+        raise ValidationError(f"当事人数量“{party_count}”不能为负。", "party_count", party_count)
+    now = ctx.now()
+    ev = Event(area_id=area.id, number="", category_id=cat.id, title=title,
+               description=_text(description), source=_text(source) or "网格员上报",
+               reporter_name=_text(reporter_name) or ctx.actor.display_name,
+               reporter_phone=_phone(reporter_phone, "reporter_phone"), address=_text(address) or None,
+               occurred_on=occurred_on or ctx.today(), status="reported", reported_at=now,
+               party_count=party_count, main_parties=_text(main_parties) or None, created_by=ctx.actor.user_id)
+    _insert_numbered(ctx, ev)
+    _step(ctx, ev, "report", None, "reported", _text(description)[:200] or title)
+    return ev
+
+
+def _insert_numbered(ctx: ServiceContext, ev: Event, attempts: int = 5) -> None:
+    """Two desktops reporting at the same moment may compute the same next number: the loser's
+    insert hits the unique index inside a savepoint and retries with the number after the winner's."""
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(attempts):
+        ev.number = _next_number(ctx)
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(ev)
+                ctx.session.flush()
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+
+
+def _step(ctx: ServiceContext, ev: Event, action: str, from_status: str | None, to_status: str, comment: str) -> None:
+    ctx.session.add(EventStep(area_id=ev.area_id, event_id=ev.id, action=action, from_status=from_status,
+                              to_status=to_status, comment=comment, actor_id=ctx.actor.user_id,
+                              actor_name=ctx.actor.display_name or ctx.actor.username, at=ctx.now(),
+                              created_by=ctx.actor.user_id))
+
+
+def get_event(ctx: ServiceContext, event_id: int) -> Event:
+    ctx.actor.require(P_VIEW)
+    return _get(ctx, Event, event_id, "事件")
+
+
+def allowed_actions(ctx: ServiceContext, ev: Event) -> list[str]:
+    """The actions this actor may take on ``ev`` now (for buttons; the services check again)."""
+    out = []
+    for t in TRANSITIONS.values():
+        if ev.status not in t.sources:
+            continue
+        perm = SEND_BACK_PERMISSION[ev.status] if t.action == "send_back" else t.permission
+        if ctx.actor.can(perm):
+            out.append(t.action)
+    return out
+
+
+def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "",
+               expected_version: int | None = None, *, assignee: str | None = None,
+               assignee_user_id: int | None = None, mediation_method: str | None = None,
+               mediation_result: str | None = None, satisfaction: str | None = None) -> Event:
+    """Carry an event one step along the closed loop; refuses illegal steps, checks the permission of
+    the step and the actor's scope, records the step with its comment in the timeline. With
+    ``expected_version`` (the version the user's screen showed), a change made meanwhile by another
+    desktop raises ConflictError."""
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise ValidationError(f"未知的事件操作“{action}”。", "action", action)
+    ctx.actor.require(t.permission)
+    ev = _get(ctx, Event, event_id, "事件")
+    check_version(ctx.session, ev, expected_version, "事件")
+    src = ev.status
+    if src not in t.sources:
+        raise ValidationError(f"事件 {ev.number} 当前为“{STATUS_LABELS[src]}”，不能“{t.label}”。", "action", action)
+    if action == "send_back":
+        ctx.actor.require(SEND_BACK_PERMISSION[src])
+    comment = _text(comment)
+    if t.needs_comment and not comment:
+        what = {"reject": "不予立案的理由", "handle": "处置情况", "send_back": "退回原因", "escalate": "督办意见"}[action]
+        raise ValidationError(f"请填写{what}。", "comment", comment)
+    now = ctx.now()
+    target = t.target or (SEND_BACK_TARGET[src] if action == "send_back" else src)
+    cat = ctx.session.get(EventCategory, ev.category_id)
+    if action == "register":
+        ev.registered_at = now
+        ev.deadline = add_working_days(_local_date(now), cat.deadline_days).day
+    elif action == "reject":
+        ev.reject_reason = comment[:200]
+    elif action == "dispatch":
+        who = _text(assignee)
+        if not who and assignee_user_id is None:
+            raise ValidationError("请选择派遣对象（部门或人员）。", "assignee", assignee)
+        ev.assignee, ev.assignee_user_id = who or None, assignee_user_id
+    elif action == "handle" and cat.is_dispute:
+        if mediation_method:
+            ev.mediation_method = _text(mediation_method)
+        if mediation_result:
+            if mediation_result not in ("化解中", "成功", "失败"):
+                raise ValidationError(f"化解情况“{mediation_result}”无效，应为化解中、成功或失败。",
+                                      "mediation_result", mediation_result)
+            ev.mediation_result = mediation_result
+    elif action == "close":
+        ev.closed_at = now
+        if satisfaction:
+            if satisfaction not in SATISFACTION:
+                raise ValidationError(f"满意度“{satisfaction}”无效。", "satisfaction", satisfaction)
+            ev.satisfaction = satisfaction
+    elif action == "escalate":
+        ev.escalations = (ev.escalations or 0) + 1
+    elif action == "send_back" and src == "dispatched":
+        ev.assignee, ev.assignee_user_id = None, None
+    ev.status = target
+    flush_or_conflict(ctx.session, ev, "事件")
+    label_comment = comment or (f"派遣至{ev.assignee or ''}" if action == "dispatch" else t.label)
+    _step(ctx, ev, action, src, target, label_comment)
+    ctx.session.flush()
+    return ev
+
+
+SATISFACTION = ("满意", "基本满意", "不满意")
+
+
+def record_callback(ctx: ServiceContext, event_id: int, satisfaction: str, comment: str = "") -> Event:
+    """回访: after 结案 the reporter is called back and the satisfaction recorded (kept in the timeline)."""
+    ctx.actor.require(P_CLOSE)
+    ev = _get(ctx, Event, event_id, "事件")
+    if ev.status != "closed":
+        raise ValidationError(f"事件 {ev.number} 尚未结案，结案后才能回访。", "status", ev.status)
+    if satisfaction not in SATISFACTION:
+        raise ValidationError(f"满意度“{satisfaction}”无效，应为{'、'.join(SATISFACTION)}之一。", "satisfaction",
+                              satisfaction)
+    ev.satisfaction = satisfaction
+    flush_or_conflict(ctx.session, ev, "事件")
+    _step(ctx, ev, "callback", "closed", "closed", f"回访：{satisfaction}" + (f"。{_text(comment)}" if _text(comment) else ""))
+    ctx.session.flush()
+    return ev
+
+
+def timeline(ctx: ServiceContext, event_id: int) -> list[EventStep]:
+    ctx.actor.require(P_VIEW)
+    _get(ctx, Event, event_id, "事件")
+    return list(ctx.session.scalars(select(EventStep).where(EventStep.event_id == event_id)
+                                    .order_by(EventStep.at, EventStep.id)))
+
+
+def events_query(actor, area: Area | None = None, status: str | None = None):
+    q = select(Event).where(scope_filter(Event.area_id, actor))
+    if area is not None:
+        q = q.where(subtree_filter(Event.area_id, area))
+    if status:
+        q = q.where(Event.status == status)
+    return q
+
+
+def list_events(ctx: ServiceContext, area_id: int | None = None, status: str | None = None,
+                after_id: int | None = None, limit: int = 100) -> list[Event]:
+    ctx.actor.require(P_VIEW)
+    area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
+    q = events_query(ctx.actor, area, status)
+    if after_id is not None:
+        q = q.where(Event.id < after_id)
+    return list(ctx.session.scalars(q.order_by(Event.id.desc()).limit(limit)))
+
+
+def overdue_events(ctx: ServiceContext, area_id: int | None = None, on: date | None = None) -> list[Event]:
+    """Open events whose deadline (last working day) has passed."""
+    ctx.actor.require(P_VIEW)
+    area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
+    on = on or ctx.today()
+    q = events_query(ctx.actor, area).where(Event.status.in_(OPEN_STATUSES), Event.deadline < on)
+    return list(ctx.session.scalars(q.order_by(Event.deadline, Event.id)))
+
+
+def due_soon_events(ctx: ServiceContext, within_working_days: int = 1, area_id: int | None = None) -> list[Event]:
+    """Open events whose deadline is today or within the next ``within_working_days`` working days."""
+    ctx.actor.require(P_VIEW)
+    area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
+    today = ctx.today()
+    limit = add_working_days(today, within_working_days).day
+    q = events_query(ctx.actor, area).where(Event.status.in_(OPEN_STATUSES), Event.deadline >= today,
+                                            Event.deadline <= limit)
+    return list(ctx.session.scalars(q.order_by(Event.deadline, Event.id)))
+
+
+def inbox(ctx: ServiceContext) -> list[Event]:
+    """待我处理: events in scope waiting for a step this actor may take."""
+    ctx.actor.require(P_VIEW)
+    statuses = []
+    for st in ("reported", "registered", "dispatched", "handled", "verified"):
+        for t in TRANSITIONS.values():
+            if st in t.sources and t.action != "escalate" and ctx.actor.can(
+                    SEND_BACK_PERMISSION[st] if t.action == "send_back" else t.permission):
+                statuses.append(st)
+                break
+    if not statuses:
+        return []
+    q = events_query(ctx.actor).where(Event.status.in_(statuses))
+    if not ctx.actor.can(P_DISPATCH) and ctx.actor.user_id is not None:
+        # a handler without dispatch rights sees dispatched events assigned to them
+        q = q.where(or_(Event.status != "dispatched", Event.assignee_user_id == ctx.actor.user_id,
+                        Event.assignee_user_id.is_(None)))
+    return list(ctx.session.scalars(q.order_by(Event.deadline.is_(None), Event.deadline, Event.id)))
+
+
+@dataclass
+class Indicators:
+    due: int                  # 应结案数: registered in the period (不予立案 excluded)
+    closed: int               # 结案数
+    on_time: int              # 按期结案数
+    mean_hours: float | None  # mean time from report to close, hours
+    median_hours: float | None
+
+    @property
+    def closure_rate(self) -> float | None:
+        return None if not self.due else self.closed / self.due
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return None if not self.due else self.on_time / self.due
+
+    @staticmethod
+    def percent(rate: float | None) -> str:
+        return "—" if rate is None else f"{rate * 100:.2f}%"
+
+
+def _indicator_rows(ctx: ServiceContext, start: date, end: date, area_id: int | None, category_id: int | None,
+                    *extra):
+    from shell.clock import LOCAL_TZ
+
+    ctx.actor.require(P_VIEW)
+    if end < start:
+        raise ValidationError(f"截止日期 {end} 早于起始日期 {start}。", "end", end)
+    area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
+    lo = datetime.combine(start, datetime.min.time(), LOCAL_TZ)
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    q = select(Event.status, Event.reported_at, Event.closed_at, Event.deadline, *extra).where(
+        scope_filter(Event.area_id, ctx.actor), Event.registered_at >= lo, Event.registered_at < hi)
+    if area is not None:
+        q = q.where(subtree_filter(Event.area_id, area))
+    if category_id is not None:
+        q = q.where(Event.category_id == category_id)
+    return ctx.session.execute(q)
+
+
+def _summarise(rows) -> Indicators:
+    due = closed = on_time = 0
+    hours = []
+    for status, reported_at, closed_at, deadline, *_ in rows:
+        due += 1
+        if status == "closed" and closed_at is not None:
+            closed += 1
+            if deadline is None or _local_date(closed_at) <= deadline:
+                on_time += 1
+            hours.append((closed_at - reported_at).total_seconds() / 3600)
+    hours.sort()
+    mean = sum(hours) / len(hours) if hours else None
+    median = None
+    if hours:
+        m = len(hours) // 2
+        median = hours[m] if len(hours) % 2 else (hours[m - 1] + hours[m]) / 2
+    return Indicators(due, closed, on_time, mean, median)
+
+
+def indicators(ctx: ServiceContext, start: date, end: date, area_id: int | None = None,
+               category_id: int | None = None) -> Indicators:
+    """结案率 = 结案数 / 应结案数; 按期结案率 = 按期结案数 / 应结案数; mean/median handling time.
+    应结案数 counts the events registered (立案) between ``start`` and ``end`` (Shanghai dates,
+    inclusive) in the area's subtree; an event closed on or before its deadline is on time."""
+    return _summarise(_indicator_rows(ctx, start, end, area_id, category_id))
+
+
+BREAKDOWNS = {"community": "社区", "grid": "网格", "category": "类别", "month": "月份"}
+
+
+def indicator_table(ctx: ServiceContext, start: date, end: date, by: str = "community",
+                    area_id: int | None = None) -> list[tuple[str, Indicators]]:
+    """The same indicators per community, grid, category or month (of registration), sorted by label."""
+    if by not in BREAKDOWNS:
+        raise ValidationError(f"统计口径“{by}”无效，应为社区、网格、类别或月份。", "by", by)
+    rows = list(_indicator_rows(ctx, start, end, area_id, None, Event.area_id, Event.category_id,
+                                Event.registered_at))
+    labels: dict[Any, str] = {}
+    if by in ("community", "grid"):
+        areas = {a.id: a for a in ctx.session.scalars(select(Area))}
+
+        def key_of(r):
+            a = areas.get(r[4])
+            if a is None:
+                return None
+            if by == "community":
+                ids = [int(x) for x in a.path.strip("/").split("/") if x]
+                a = areas.get(ids[1]) if len(ids) > 1 else a
+            labels[a.id] = area_label(ctx.session, a.id) if by == "grid" else a.name
+            return a.id
+    elif by == "category":
+        cats = {c.id: c.name for c in ctx.session.scalars(select(EventCategory))}
+
+        def key_of(r):
+            labels[r[5]] = cats.get(r[5], str(r[5]))
+            return r[5]
+    else:
+        def key_of(r):
+            d = _local_date(r[6])
+            k = f"{d.year}-{d.month:02d}"
+            labels[k] = f"{d.year}年{d.month}月"
+            return k
+    groups: dict[Any, list] = {}
+    for r in rows:
+        groups.setdefault(key_of(r), []).append(r)
+    out = [(labels.get(k, "（未知）"), _summarise(v)) for k, v in groups.items()]
+    return sorted(out, key=lambda x: x[0])
+
+
+# =============================================================================================
+# Grid staff and ratio
+# =============================================================================================
+def assign_staff(ctx: ServiceContext, grid_id: int, role: str, name: str, phone: str | None = None,
+                 user_id: int | None = None, person_id: int | None = None, start: date | None = None) -> GridStaff:
+    ctx.actor.require(P_STAFF)
+    grid = _area_of(ctx, grid_id, "grid_id")
+    if grid.level not in ("grid", "microgrid"):
+        raise ValidationError(f"“{grid.name}”是{grid.level_label}，网格长和网格员只能配到网格。", "grid_id", grid_id)
+    if role not in STAFF_ROLES:
+        raise ValidationError(f"岗位“{role}”无效，应为网格长或网格员。", "role", role)
+    name = _required(name, "name", "姓名")
+    if role == "head":
+        head = ctx.session.scalar(select(GridStaff).where(GridStaff.area_id == grid.id, GridStaff.role == "head",
+                                                          GridStaff.end_date.is_(None)))
+        if head is not None:
+            raise ValidationError(f"“{grid.name}”已有网格长：{head.name}。请先办理卸任。", "role", role)
+    if person_id is not None:
+        _get(ctx, Person, person_id, "人员")
+    s = GridStaff(area_id=grid.id, role=role, name=name, phone=_phone(phone), user_id=user_id, person_id=person_id,
+                  start_date=start or ctx.today(), created_by=ctx.actor.user_id)
+    ctx.session.add(s)
+    ctx.session.flush()
+    return s
+
+
+def end_staff(ctx: ServiceContext, staff_id: int, on: date | None = None) -> GridStaff:
+    ctx.actor.require(P_STAFF)
+    s = _get(ctx, GridStaff, staff_id, "网格人员")
+    on = on or ctx.today()
+    if s.end_date is not None:
+        raise ValidationError(f"{s.name}已于 {s.end_date} 卸任。", "end_date", on)
+    if on < s.start_date:
+        raise ValidationError(f"卸任日期 {on} 早于任职日期 {s.start_date}。", "end_date", on)
+    s.end_date = on
+    flush_or_conflict(ctx.session, s, "网格人员")
+    return s
+
+
+@dataclass(frozen=True)
+class GridRatio:
+    grid_id: int
+    grid_name: str
+    households: int
+    workers: int
+    heads: int
+    norm: int
+
+    @property
+    def per_worker(self) -> float | None:
+        return None if not self.workers else self.households / self.workers
+
+    @property
+    def breaks_ratio(self) -> bool:
+        return self.households > self.workers * self.norm
+
+    @property
+    def workers_needed(self) -> int:
+        return -(-self.households // self.norm)
+
+
+def grid_ratios(ctx: ServiceContext, area_id: int | None = None) -> list[GridRatio]:
+    """Households per 网格员 for each grid in scope, against the norm grid.households_per_worker."""
+    ctx.actor.require(P_VIEW)
+    norm = int(settings.get(ctx.session, HOUSEHOLDS_PER_WORKER))
+    gq = select(Area).where(Area.level == "grid", Area.closed_on.is_(None), scope_filter(Area.id, ctx.actor))
+    if area_id is not None:
+        gq = gq.where(subtree_filter(Area.id, _get(ctx, Area, area_id, "辖区")))
+    grids = list(ctx.session.scalars(gq.order_by(Area.path)))
+    hh = dict(ctx.session.execute(select(Household.area_id, func.count()).group_by(Household.area_id)).all())
+    staff = ctx.session.execute(select(GridStaff.area_id, GridStaff.role, func.count())
+                                .where(GridStaff.end_date.is_(None)).group_by(GridStaff.area_id, GridStaff.role))
+    counts: dict[tuple[int, str], int] = {(a, r): n for a, r, n in staff}
+    return [GridRatio(g.id, area_label(ctx.session, g.id), hh.get(g.id, 0), counts.get((g.id, "worker"), 0),
+                      counts.get((g.id, "head"), 0), norm) for g in grids]
+
+
+def grids_breaking_ratio(ctx: ServiceContext, area_id: int | None = None) -> list[GridRatio]:
+    return [r for r in grid_ratios(ctx, area_id) if r.breaks_ratio]
+
+
+# =============================================================================================
+# Special groups and visits
+# =============================================================================================
+@dataclass(frozen=True)
+class FieldDef:
+    key: str
+    label: str
+    kind: str = "text"            # text | date | choice | bool
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+SPECIAL_GROUPS: dict[str, tuple[str, tuple[FieldDef, ...]]] = {
+    "released": ("刑满释放人员", (
+        FieldDef("release_date", "释放日期", "date", required=True),
+        FieldDef("handover", "衔接情况", "choice", ("已衔接", "未衔接")),
+        FieldDef("placement", "安置情况", "choice", ("已安置", "未安置")),
+        FieldDef("risk", "危险性评估", "choice", ("低", "中", "高")),
+        FieldDef("assistance", "帮教情况"),
+    )),
+    "correction": ("社区矫正人员", (
+        FieldDef("correction_type", "矫正类别", "choice", ("宣告缓刑", "裁定假释", "判处管制", "暂予监外执行"), True),
+        FieldDef("correction_start", "矫正起始日期", "date", required=True),
+        FieldDef("correction_end", "矫正截止日期", "date", required=True),
+        FieldDef("team", "矫正小组"),
+    )),
+    "mental": ("严重精神障碍患者", (
+        FieldDef("guardian", "监护人", required=True),
+        FieldDef("diagnosis", "诊断"),
+        FieldDef("danger_level", "危险性评估等级", "choice", ("0级", "1级", "2级", "3级", "4级", "5级"), True),
+        FieldDef("incident_history", "肇事肇祸史", "bool"),
+    )),
+    "drug": ("吸毒人员", (
+        FieldDef("control", "管控情况", "choice", ("社区戒毒", "社区康复", "强制隔离戒毒", "其他")),
+        FieldDef("helper_name", "帮扶人"),
+    )),
+    "aids": ("艾滋病危险人员", (
+        FieldDef("infection_route", "感染途径"),
+        FieldDef("treatment", "收治情况"),
+    )),
+    "youth": ("重点青少年", (
+        FieldDef("youth_type", "人员类型", "choice", ("闲散青少年", "流浪乞讨未成年人", "服刑在教人员未成年子女",
+                                                    "农村留守儿童", "不良行为青少年", "其他"), True),
+        FieldDef("helper_name", "帮扶人"),
+        FieldDef("help_means", "帮扶手段"),
+    )),
+}
+
+# 关爱人群 (cared-for groups): the same record and visit machinery, their own fields.
+CARE_GROUPS: dict[str, tuple[str, tuple[FieldDef, ...]]] = {
+    "dibao": ("低保对象", (
+        FieldDef("certificate_no", "低保证号"),
+        FieldDef("monthly_allowance", "月保障金额（元）"),
+        FieldDef("household_size", "保障人数"),
+    )),
+    "tekun": ("特困人员", (
+        FieldDef("support_mode", "供养方式", "choice", ("分散供养", "集中供养"), True),
+        FieldDef("self_care", "生活自理能力", "choice", ("完全自理", "部分自理", "完全不能自理")),
+    )),
+    "disabled": ("残疾人", (
+        FieldDef("disability_type", "残疾类别", "choice", ("视力", "听力", "言语", "肢体", "智力", "精神", "多重"), True),
+        FieldDef("disability_grade", "残疾等级", "choice", ("一级", "二级", "三级", "四级"), True),
+        FieldDef("certificate_no", "残疾证号"),
+    )),
+    "elderly_alone": ("空巢/独居老人", (
+        FieldDef("living", "居住状况", "choice", ("独居", "空巢（与配偶同住）"), True),
+        FieldDef("emergency_contact", "紧急联系人"),
+        FieldDef("emergency_phone", "紧急联系电话"),
+    )),
+    "left_behind": ("留守人员", (
+        FieldDef("left_type", "留守类型", "choice", ("留守儿童", "留守老人", "留守妇女"), True),
+        FieldDef("health", "健康状况", "choice", ("健康", "一般", "较差", "患病")),
+        FieldDef("income", "个人年收入（元）"),
+        FieldDef("needs", "困难和诉求"),
+    )),
+}
+ALL_GROUPS: dict[str, tuple[str, tuple[FieldDef, ...]]] = {**SPECIAL_GROUPS, **CARE_GROUPS}
+
+
+def _check_details(group: str, details: dict) -> dict:
+    label, defs = ALL_GROUPS[group]
+    known = {d.key: d for d in defs}
+    unknown = set(details) - set(known)
+    if unknown:
+        k = sorted(unknown)[0]
+        raise ValidationError(f"{label}没有“{k}”这一项。", k, details[k])
+    out: dict[str, Any] = {}
+    for d in defs:
+        v = details.get(d.key)
+        if v in (None, ""):
+            if d.required:
+                raise ValidationError(f"请填写{label}的“{d.label}”。", d.key, v)
+            continue
+        if d.kind == "date":
+            if isinstance(v, str):
+                try:
+                    v = date.fromisoformat(v)
+                except ValueError:
+                    raise ValidationError(f"“{d.label}”的日期“{v}”格式不对。", d.key, v) from None
+            if not isinstance(v, date):
+                raise ValidationError(f"“{d.label}”的日期“{v}”格式不对。", d.key, v)
+            out[d.key] = v.isoformat()
+        elif d.kind == "choice":
+            if v not in d.choices:
+                raise ValidationError(f"“{d.label}”的值“{v}”无效，应为{'、'.join(d.choices)}之一。", d.key, v)
+            out[d.key] = v
+        elif d.kind == "bool":
+            out[d.key] = bool(v)
+        else:
+            out[d.key] = _text(v)
+    if group == "correction" and out["correction_end"] < out["correction_start"]:
+        raise ValidationError("矫正截止日期早于起始日期。", "correction_end", out["correction_end"])
+    return out
+
+
+def add_special(ctx: ServiceContext, person_id: int, group: str, details: dict | None = None,
+                helper: str | None = None, start: date | None = None, visit_interval_days: int = 30) -> SpecialPerson:
+    ctx.actor.require(P_SPECIAL)
+    if group not in ALL_GROUPS:
+        raise ValidationError(f"特殊人群或关爱人群类别“{group}”无效。", "group", group)
+    person = _get(ctx, Person, person_id, "人员")
+    if not 1 <= visit_interval_days <= 366:
+        raise ValidationError(f"走访间隔“{visit_interval_days}”天无效。", "visit_interval_days", visit_interval_days)
+    existing = ctx.session.scalar(select(SpecialPerson).where(SpecialPerson.person_id == person.id,
+                                                              SpecialPerson.group == group,
+                                                              SpecialPerson.end_date.is_(None)))
+    if existing is not None:
+        raise ValidationError(f"{person.name}已在{ALL_GROUPS[group][0]}名单中。", "group", group)
+    start = start or ctx.today()
+    sp = SpecialPerson(area_id=person.area_id, person_id=person.id, group=group,
+                       details=_check_details(group, details or {}), helper=_text(helper) or None, start_date=start,
+                       visit_interval_days=visit_interval_days,
+                       next_visit_date=start + timedelta(days=visit_interval_days), created_by=ctx.actor.user_id)
+    ctx.session.add(sp)
+    ctx.session.flush()
+    return sp
+
+
+def record_visit(ctx: ServiceContext, special_id: int, visit_date: date, situation: str,
+                 next_visit_date: date | None = None, visitor_name: str | None = None) -> Visit:
+    ctx.actor.require(P_SPECIAL)
+    sp = _get(ctx, SpecialPerson, special_id, "特殊人群记录")
+    if visit_date > ctx.today():
+        raise ValidationError(f"走访日期 {visit_date} 晚于今天。", "visit_date", visit_date)
+    nxt = next_visit_date or visit_date + timedelta(days=sp.visit_interval_days)
+    if nxt <= visit_date:
+        raise ValidationError(f"下次走访日期 {nxt} 应晚于本次走访日期。", "next_visit_date", nxt)
+    v = Visit(area_id=sp.area_id, special_id=sp.id, visit_date=visit_date,
+              visitor_name=_text(visitor_name) or ctx.actor.display_name, visitor_user_id=ctx.actor.user_id,
+              situation=_required(situation, "situation", "走访情况"), next_visit_date=nxt,
+              created_by=ctx.actor.user_id)
+    ctx.session.add(v)
+    sp.next_visit_date = nxt
+    ctx.session.flush()
+    return v
+
+
+def overdue_visits(ctx: ServiceContext, on: date | None = None, area_id: int | None = None) -> list[SpecialPerson]:
+    """Active special-group members whose 下次走访日期 has passed."""
+    ctx.actor.require(P_VIEW)
+    on = on or ctx.today()
+    q = select(SpecialPerson).where(scope_filter(SpecialPerson.area_id, ctx.actor), SpecialPerson.end_date.is_(None),
+                                    SpecialPerson.next_visit_date < on)
+    if area_id is not None:
+        q = q.where(subtree_filter(SpecialPerson.area_id, _get(ctx, Area, area_id, "辖区")))
+    return list(ctx.session.scalars(q.order_by(SpecialPerson.next_visit_date, SpecialPerson.id)))
+
+
+# --- 民情日志 ---------------------------------------------------------------------------------
+def write_log(ctx: ServiceContext, area_id: int, content: str, finding: str = "", log_date: date | None = None,
+              household_id: int | None = None, person_id: int | None = None) -> VisitLog:
+    ctx.actor.require(P_LOG)
+    area = _area_of(ctx, area_id)
+    if household_id is not None:
+        _get(ctx, Household, household_id, "户")
+    if person_id is not None:
+        _get(ctx, Person, person_id, "人员")
+    log_date = log_date or ctx.today()
+    if log_date > ctx.today():
+        raise ValidationError(f"日志日期 {log_date} 晚于今天。", "log_date", log_date)
+    log = VisitLog(area_id=area.id, log_date=log_date, worker_name=ctx.actor.display_name,
+                   worker_user_id=ctx.actor.user_id, household_id=household_id, person_id=person_id,
+                   content=_required(content, "content", "走访内容"), finding=_text(finding),
+                   created_by=ctx.actor.user_id)
+    ctx.session.add(log)
+    ctx.session.flush()
+    return log
+
+
+def log_to_event(ctx: ServiceContext, log_id: int, category_id: int, title: str | None = None) -> Event:
+    """Turn a visit-log finding into an event (state 上报) in one step."""
+    ctx.actor.require(P_REPORT)
+    log = _get(ctx, VisitLog, log_id, "民情日志")
+    if log.event_id is not None:
+        ev = ctx.session.get(Event, log.event_id)
+        raise ValidationError(f"这条民情日志已转为事件 {ev.number if ev else log.event_id}。", "event_id", log.event_id)
+    if not log.finding:
+        raise ValidationError("这条民情日志没有记录发现的问题，无法转为事件。", "finding", log.finding)
+    ev = report_event(ctx, area_id=log.area_id, category_id=category_id, title=title or log.finding[:50],
+                      description=log.finding, source="民情日志", reporter_name=log.worker_name,
+                      occurred_on=log.log_date)
+    log.event_id = ev.id
+    ctx.session.flush()
+    return ev
+
+
+# --- global search -----------------------------------------------------------------------------
+def global_search(ctx: ServiceContext, text: str, limit: int = 10) -> list[tuple[str, int, str, str]]:
+    """(kind, id, title, subtitle) for the tool bar's search: persons by name, pinyin initials or ID
+    number (masked), houses by address, events by number."""
+    ctx.actor.require(P_VIEW)
+    t = _text(text)
+    if not t:
+        return []
+    out: list[tuple[str, int, str, str]] = []
+    for p in list_persons(ctx, t, limit=limit):  # list rows are masked already
+        out.append(("grid.person", p.id, p.name, f"实有人口 · {p.id_number} · {area_label(ctx.session, p.area_id)}"))
+    for h in search_houses(ctx, t, limit=limit):
+        out.append(("grid.house", h.id, h.address, f"房屋 · {h.code} · {h.house_use}"))
+    up = t.upper()
+    if up.startswith("SJ") or t[:1].isdigit():
+        q = select(Event).where(scope_filter(Event.area_id, ctx.actor),
+                                Event.number.contains(up, autoescape=True)).order_by(Event.id.desc()).limit(limit)
+        for e in ctx.session.scalars(q):
+            out.append(("grid.event", e.id, f"{e.number} {e.title}", f"事件 · {STATUS_LABELS[e.status]}"))
+    return out

@@ -1,0 +1,198 @@
+"""GUI through the real widgets (pytest-qt): register a person, find them by pinyin initials, report
+an event, carry it through to 结案 with the detail window's buttons, and see the indicator change;
+inline validation errors; a conflicting step from another desktop; the pages come from register_pages."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from plugins.grid import services as svc
+from plugins.grid.views.events import EventsPage
+from plugins.grid.views.residents import ResidentsPage
+from shell.core.context import AppContext
+from shell.plugins import call_each
+
+from .conftest import ALL, actor, make_id, make_pm
+
+
+@pytest.fixture
+def app(stree, grid_sqlite):
+    return AppContext(grid_sqlite.session_factory, actor(stree.street, codes=ALL, name="王街道"), make_pm())
+
+
+def _rows(model, col):
+    return [model.data(model.index(r, col)) for r in range(model.rowCount())]
+
+
+def test_register_person_and_pinyin_search(qtbot, app, stree):
+    page = ResidentsPage(app)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.count_label.text() == "共 0 人"
+    dialog = page.open_person_dialog()
+    f = dialog.form
+    f.widget("name").setText("张三")
+    f.widget("id_number").setText(make_id(seq=11)[:-1] + ("0" if make_id(seq=11)[-1] != "0" else "1"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and "校验位" in f.errors["id_number"].text() and not f.errors["id_number"].isHidden()
+    f.widget("id_number").setText(make_id(seq=11))
+    f.widget("phone").setText("13812345678")
+    grid_box = f.widget("area_id")
+    grid_box.setCurrentIndex(grid_box.findText("和平里社区第一网格"))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.saved_id
+    qtbot.waitUntil(lambda: page.count_label.text() == "共 1 人")
+    # masked in the list (no full-view right)
+    assert _rows(page.model, 3) == [make_id(seq=11)[:4] + "**********" + make_id(seq=11)[-4:]]
+    # a second person, then search by pinyin initials through the search box
+    with app.service() as ctx:
+        svc.register_person(ctx, area_id=stree.g12.id, name="李四", id_number=make_id(seq=13))
+    page.search.setText("zs")
+    page.search.flush()
+    assert _rows(page.model, 0) == ["张三"]
+    page.search.setText("")
+    page.search.flush()
+    assert sorted(_rows(page.model, 0)) == ["张三", "李四"]
+    # a duplicate is refused with the pointer, inline
+    dialog = page.open_person_dialog()
+    dialog.form.widget("name").setText("张叁")
+    dialog.form.widget("id_number").setText(make_id(seq=11))
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.form.errors["id_number"].text() == "身份证号已登记：张三（和平里社区第一网格）"
+
+
+def test_report_event_carry_to_close_and_indicator_changes(qtbot, app, stree):
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    page.show()
+    assert "立案 0 件" in page.indicator_label.text()
+    dialog = page.open_report_dialog()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "请填写事件名称" in dialog.form.errors["title"].text()
+    dialog.form.widget("title").setText("楼道堆放杂物")
+    dialog.form.widget("description").setPlainText("3号楼楼道堆放纸箱")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    qtbot.waitUntil(lambda: page.count_label.text() == "共 1 件")
+    page.table.selectRow(0)
+    detail = page.open_selected()
+    qtbot.addWidget(detail)
+    assert detail.labels["status"].text() == "上报"
+    visible = {a for a, b in detail.action_buttons.items() if not b.isHidden()}
+    assert visible == {"register", "reject"}
+    # 不予立案 without a reason is refused in place
+    qtbot.mouseClick(detail.action_buttons["reject"], Qt.MouseButton.LeftButton)
+    assert "不予立案的理由" in detail.message.text()
+    qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
+    assert detail.labels["status"].text() == "立案" and detail.labels["deadline"].text() != "立案后计算"
+    detail.assignee.setText("社区物业办")
+    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    detail.comment.setPlainText("已清理完毕")
+    qtbot.mouseClick(detail.action_buttons["handle"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(detail.action_buttons["verify"], Qt.MouseButton.LeftButton)
+    assert "结案率 —" in page.indicator_label.text() or "结案 0 件" in page.indicator_label.text()
+    qtbot.mouseClick(detail.action_buttons["close"], Qt.MouseButton.LeftButton)
+    assert detail.labels["status"].text() == "结案" and detail.message.text() == ""
+    steps = [detail.timeline.item(r, 1).text() for r in range(detail.timeline.rowCount())]
+    assert steps == ["上报", "立案", "派遣", "处置", "核查", "结案"]
+    assert detail.timeline.item(3, 3).text() == "已清理完毕"
+    assert all(b.isHidden() for b in detail.action_buttons.values())
+    assert not detail.callback_button.isHidden()
+    detail.satisfaction.setCurrentIndex(detail.satisfaction.findData("满意"))
+    detail.comment.setPlainText("居民表示满意")
+    qtbot.mouseClick(detail.callback_button, Qt.MouseButton.LeftButton)
+    assert detail.timeline.item(detail.timeline.rowCount() - 1, 1).text() == "回访"
+    assert detail.timeline.item(detail.timeline.rowCount() - 1, 3).text() == "回访：满意。居民表示满意"
+    detail.accept()
+    qtbot.waitUntil(lambda: "结案 1 件，结案率 100.00%" in page.indicator_label.text())
+    assert _rows(page.model, 2) == ["结案"]
+
+
+def test_event_detail_conflict_from_another_desktop(qtbot, app, stree):
+    with app.service() as ctx:
+        cat = svc.list_categories(ctx)[0]
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="邻里纠纷")
+        event_id = ev.id
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    detail = page.open_event(event_id)
+    qtbot.addWidget(detail)
+    other = AppContext(app.session_factory, actor(stree.street, name="另一台电脑的李四"), app.plugin_manager)
+    with other.service() as ctx:
+        svc.transition(ctx, event_id, "reject", "不属实")
+    qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
+    assert "另一台电脑的李四" in detail.message.text()
+    assert detail.labels["status"].text() == "不予立案"       # reloaded
+    assert all(b.isHidden() for b in detail.action_buttons.values())
+    assert detail.callback_button.isHidden()
+
+
+def test_worker_sees_only_allowed_buttons_and_filters(qtbot, stree, grid_sqlite):
+    boss = AppContext(grid_sqlite.session_factory, actor(stree.street), make_pm())
+    with boss.service() as ctx:
+        cat = svc.list_categories(ctx)[0]
+        mine = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="本网格事件")
+        svc.transition(ctx, mine.id, "register", "立案")
+        svc.transition(ctx, mine.id, "dispatch", assignee="网格员")
+        svc.report_event(ctx, area_id=stree.g21.id, category_id=cat.id, title="别的网格")
+        mine_id = mine.id
+    worker = AppContext(grid_sqlite.session_factory,
+                        actor(stree.g11, codes={"grid.view", "grid.event.report", "grid.event.handle"}), make_pm())
+    page = EventsPage(worker)
+    qtbot.addWidget(page)
+    assert _rows(page.model, 1) == ["本网格事件"]
+    page.filter.setCurrentIndex(page.filter.findData("inbox"))
+    assert _rows(page.model, 1) == ["本网格事件"]
+    page.filter.setCurrentIndex(page.filter.findData("closed"))
+    assert _rows(page.model, 1) == []
+    detail = page.open_event(mine_id)
+    qtbot.addWidget(detail)
+    assert {a for a, b in detail.action_buttons.items() if not b.isHidden()} == {"handle", "send_back"}
+
+
+def test_hook_register_pages_build(qtbot, app):
+    specs = {s.id: s for _, s in call_each(make_pm(), "register_pages", ctx=app)}
+    assert {s.title for s in specs.values()} == {"实有人口", "事件办理"}
+    assert all(s.permission == "grid.view" for s in specs.values())
+    for spec in specs.values():
+        widget = spec.factory(app, None)
+        qtbot.addWidget(widget)
+        assert widget.objectName() in ("grid-residents", "grid-events")
+
+
+def test_hook_open_record_opens_event(qtbot, app, stree):
+    import plugins.grid as grid_plugin
+    with app.service() as ctx:
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=svc.list_categories(ctx)[0].id, title="井盖缺失")
+        event_id = ev.id
+    pm = make_pm()
+    assert pm.hook.open_record(ctx=app, kind="grid.event", id=event_id) is True
+    dialog = grid_plugin._OPEN_DIALOGS[-1]
+    qtbot.addWidget(dialog)
+    assert dialog.labels["title"].text() == "井盖缺失"
+    dialog.accept()
+    assert dialog not in grid_plugin._OPEN_DIALOGS
+    assert pm.hook.open_record(ctx=app, kind="volunteer.person", id=1) is None
+
+
+def test_hook_register_dashboard_widgets(qtbot, app, stree):
+    specs = [s for _, s in call_each(make_pm(), "register_dashboard_widgets", ctx=app)]
+    assert [(s.id, s.permission) for s in specs] == [("grid.summary", "grid.view")]
+    with app.service() as ctx:
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=svc.list_categories(ctx)[0].id, title="x")
+        for a in ("register", "dispatch", "handle", "verify", "close"):
+            svc.transition(ctx, ev.id, a, "意见", assignee="物业")
+        svc.assign_staff(ctx, stree.g11.id, "worker", "网格员甲")
+    with app.service() as ctx:
+        from sqlalchemy import insert
+        from plugins.grid.models import Household
+        from .conftest import FIXED_NOW
+        ctx.session.execute(insert(Household), [dict(area_id=stree.g12.id, number=f"N{i}", address="", notes="",
+                                                     version_id=1, created_at=FIXED_NOW, updated_at=FIXED_NOW)
+                                                for i in range(3)])
+    tile = specs[0].factory(app, None)
+    qtbot.addWidget(tile)
+    texts = [l.text() for l in tile.labels]
+    assert "结案 1 件" in texts[0] and texts[1].startswith("结案率 100.00%")
+    assert texts[4] == "网格员配比不达标网格 1 个"
