@@ -474,25 +474,29 @@ def branch_findings(ctx: ServiceContext, org_id: int | None = None, on: date | N
         root = get_org(ctx, org_id)
         nodes = [n for n in nodes if n.org.path.startswith(root.path)]
     found: list[Finding] = []
+    every = {x.org.id: x.org for x in org_tree(ctx)}
     for n in nodes:
         o = n.org
+        # Branch names repeat across communities ("第一网格党支部"): say whose.
+        parent = every.get(o.parent_id) if o.parent_id is not None else None
+        label = f"{parent.name} / {o.name}" if parent is not None else o.name
         if o.kind == "branch":
             if n.full_members < min_full:
                 found.append(Finding(o.id, o.name, "too_few_full",
-                                     f"“{o.name}”只有 {n.full_members} 名正式党员，少于 {min_full} 名，应与邻近支部联合或调整。"))
+                                     f"“{label}”只有 {n.full_members} 名正式党员，少于 {min_full} 名，应与邻近支部联合或调整。"))
             if n.members > max_members:
                 found.append(Finding(o.id, o.name, "too_many",
-                                     f"“{o.name}”有 {n.members} 名党员，超过 {max_members} 名，宜分设支部或设党总支。"))
+                                     f"“{label}”有 {n.members} 名党员，超过 {max_members} 名，宜分设支部或设党总支。"))
             if n.full_members >= threshold and not o.has_committee:
                 found.append(Finding(o.id, o.name, "needs_committee",
-                                     f"“{o.name}”有 {n.full_members} 名正式党员（{threshold} 名以上），应设立支部委员会。"))
+                                     f"“{label}”有 {n.full_members} 名正式党员（{threshold} 名以上），应设立支部委员会。"))
         if o.has_committee and o.kind in ("branch", "general_branch", "community_committee", "working_committee"):
             if o.committee_elected_on and add_months(o.committee_elected_on, 12 * term) <= on:
                 found.append(Finding(o.id, o.name, "term_expired",
-                                     f"“{o.name}”委员会于 {o.committee_elected_on} 选举，任期 {term} 年已满，应按期换届。"))
+                                     f"“{label}”委员会于 {o.committee_elected_on} 选举，任期 {term} 年已满，应按期换届。"))
             if o.committee_size and o.kind == "branch" and o.committee_size > 5 and n.full_members < 50:
                 found.append(Finding(o.id, o.name, "committee_size",
-                                     f"“{o.name}”支委会有 {o.committee_size} 名委员，一般为 3 至 5 名。"))
+                                     f"“{label}”支委会有 {o.committee_size} 名委员，一般为 3 至 5 名。"))
     return found
 
 
