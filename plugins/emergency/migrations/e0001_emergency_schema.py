@@ -8,6 +8,7 @@ Create Date: 2026-11-23
 from alembic import op
 import sqlalchemy as sa
 import shell.db.base
+from shell.db.guards import create_append_only, drop_append_only
 
 revision = "e0001"
 down_revision = None
@@ -282,35 +283,11 @@ def upgrade() -> None:
 
 def add_move_guards() -> None:
     """Stock moves are immutable once done: the database itself refuses UPDATE and DELETE."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER emergency_stock_moves_no_{verb.lower()} BEFORE {verb} ON emergency_stock_moves "
-                f"BEGIN SELECT RAISE(ABORT, '{MOVES_MESSAGE}'); END"
-            )
-    else:
-        op.execute(
-            "CREATE FUNCTION emergency_stock_moves_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{MOVES_MESSAGE}'; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER emergency_stock_moves_no_change BEFORE UPDATE OR DELETE ON emergency_stock_moves "
-            "FOR EACH ROW EXECUTE FUNCTION emergency_stock_moves_refuse()"
-        )
-        op.execute(
-            "CREATE TRIGGER emergency_stock_moves_no_truncate BEFORE TRUNCATE ON emergency_stock_moves "
-            "FOR EACH STATEMENT EXECUTE FUNCTION emergency_stock_moves_refuse()"
-        )
+    create_append_only(op, "emergency_stock_moves", MOVES_MESSAGE)
 
 
 def drop_move_guards() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS emergency_stock_moves_no_update")
-        op.execute("DROP TRIGGER IF EXISTS emergency_stock_moves_no_delete")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS emergency_stock_moves_no_change ON emergency_stock_moves")
-        op.execute("DROP TRIGGER IF EXISTS emergency_stock_moves_no_truncate ON emergency_stock_moves")
-        op.execute("DROP FUNCTION IF EXISTS emergency_stock_moves_refuse()")
+    drop_append_only(op, "emergency_stock_moves")
 
 
 def downgrade() -> None:

@@ -8,6 +8,7 @@ Create Date: 2026-11-22
 from alembic import op
 import sqlalchemy as sa
 import shell.db.base
+from shell.db.guards import create_append_only, drop_append_only
 
 revision = "v0001"
 down_revision = None
@@ -282,33 +283,13 @@ def upgrade() -> None:
 
 
 def create_append_only_guards() -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    if not sqlite:
-        op.execute("CREATE FUNCTION volunteer_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                   f"BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ': {MESSAGE}'; END $$")
     for table in APPEND_ONLY:
-        if sqlite:
-            for verb in ("UPDATE", "DELETE"):
-                op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                           f"BEGIN SELECT RAISE(ABORT, '{table}: {MESSAGE}'); END")
-        else:
-            op.execute(f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION volunteer_refuse_change()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       "FOR EACH STATEMENT EXECUTE FUNCTION volunteer_refuse_change()")
+        create_append_only(op, table, f"{table}: {MESSAGE}")
 
 
 def drop_append_only_guards() -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
     for table in APPEND_ONLY:
-        if sqlite:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-    if not sqlite:
-        op.execute("DROP FUNCTION IF EXISTS volunteer_refuse_change()")
+        drop_append_only(op, table)
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ Create Date: 2026-11-22 04:32:21.650205
 from alembic import op
 import sqlalchemy as sa
 import shell.db.base
+from shell.db.guards import create_append_only, drop_append_only
 
 
 revision = 'c0001'
@@ -145,37 +146,10 @@ def downgrade() -> None:
 
 
 
-AUDIT_MESSAGE = "core_audit_log is append-only"
-
-
 def create_audit_guards() -> None:
     """UPDATE and DELETE on the audit log fail on both engines, whoever connects."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER core_audit_log_no_{verb.lower()} BEFORE {verb} ON core_audit_log "
-                f"BEGIN SELECT RAISE(ABORT, '{AUDIT_MESSAGE}'); END"
-            )
-    else:
-        op.execute(
-            "CREATE FUNCTION core_audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN RAISE EXCEPTION '{AUDIT_MESSAGE}'; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER core_audit_log_no_change BEFORE UPDATE OR DELETE ON core_audit_log "
-            "FOR EACH ROW EXECUTE FUNCTION core_audit_log_refuse()"
-        )
-        op.execute(
-            "CREATE TRIGGER core_audit_log_no_truncate BEFORE TRUNCATE ON core_audit_log "
-            "FOR EACH STATEMENT EXECUTE FUNCTION core_audit_log_refuse()"
-        )
+    create_append_only(op, "core_audit_log")
 
 
 def drop_audit_guards() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS core_audit_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS core_audit_log_no_delete")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS core_audit_log_no_change ON core_audit_log")
-        op.execute("DROP TRIGGER IF EXISTS core_audit_log_no_truncate ON core_audit_log")
-        op.execute("DROP FUNCTION IF EXISTS core_audit_log_refuse()")
+    drop_append_only(op, "core_audit_log")
