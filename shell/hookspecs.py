@@ -85,4 +85,6 @@ def seed_demo(session, scale, rng):
 @hookspec(firstresult=True)
 def open_record(ctx, kind, id):
     """Open the record ``kind``/``id`` if this plugin owns that kind; return True when handled,
-    None otherwise. Lets one plugin open another's record without importing it."""
+    None otherwise. Lets one plugin open another's record without importing it. In the desktop,
+    ``ctx.extras["open_page"](page_id)`` shows one of the main window's pages (building it on first
+    use) and returns its widget, so a plugin can open its page at the record."""

@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.database = database
         self.pages: dict[str, QWidget] = {}       # built pages by id
         self.page_specs = collect_pages(app_ctx)
+        # For plugins' open_record: show one of the window's pages (built on first use) and get it back.
+        app_ctx.extras["open_page"] = self.open_page
         self._shown_once = False
         self._settings_dialog = None
 

@@ -103,3 +103,10 @@ def test_failing_plugin_and_unknown_kind(qtbot, demo_template, tmp_path, monkeyp
     assert window.open_record(SearchResult(kind="nobody.knows", id=1, title="x")) is False
     assert shown and "nobody.knows" in shown[0]
     db.dispose()
+
+
+def test_open_record_can_show_a_page_of_the_main_window(qtbot, demo_template, tmp_path):
+    window, db = _window(qtbot, demo_template, tmp_path)
+    page = window.app_ctx.extras["open_page"]("testplug.notes")
+    assert page is window.current_page() and page.text().startswith("测试便签共")
+    db.dispose()
