@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shell import hookimpl
-from shell.contracts import MigrationBranch, Permission, PluginInfo, RoleTemplate
+from shell.contracts import MigrationBranch, PageSpec, Permission, PluginInfo, RoleTemplate
 
 NAME = "emergency"
 __version__ = "0.1.0"
@@ -83,7 +83,23 @@ def register_importers():
     return definitions()
 
 
+def _stock_page(app_ctx, parent=None):
+    from .views.stock import StockPage
+
+    return StockPage(app_ctx, parent)
+
+
+@hookimpl
+def register_pages(ctx):
+    return [PageSpec(id="emergency.stock", title="应急物资", factory=_stock_page, icon="SP_DriveHDIcon", order=60,
+                     permission="emergency.view", group="应急管理")]
+
+
 @hookimpl
 def open_record(ctx, kind, id):
-    # No emergency views exist yet, so nothing can be opened; other plugins' kinds are not ours.
-    return None
+    """A warehouse or an item from the global search opens the 应急物资 page at it."""
+    if kind not in ("emergency.warehouse", "emergency.item") or "open_page" not in ctx.extras:
+        return None
+    from .views.stock import open_stock_record
+
+    return open_stock_record(ctx, kind, id)

@@ -211,6 +211,20 @@ def item_by_code(ctx: ServiceContext, code: str) -> list[Item]:
     return list(ctx.session.scalars(select(Item).where(Item.code == code, Item.active.is_(True)).order_by(Item.id)))
 
 
+def item_locations(ctx: ServiceContext, item_id: int) -> tuple[Item, list[int]]:
+    """The item and the visible warehouses that hold usable stock of it, most stock first."""
+    ctx.actor.require("emergency.view")
+    item = ctx.session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"物资 {item_id} 不存在。")
+    usable = func.sum(Batch.qty)
+    q = (select(Batch.warehouse_id).join(Warehouse, Warehouse.id == Batch.warehouse_id)
+         .where(Batch.item_id == item_id, Batch.qty > 0, scope_filter(Warehouse.area_id, ctx.actor),
+                or_(Batch.expiry_date.is_(None), Batch.expiry_date >= ctx.today()))
+         .group_by(Batch.warehouse_id).order_by(usable.desc(), Batch.warehouse_id))
+    return item, list(ctx.session.scalars(q))
+
+
 def set_min_stock(ctx: ServiceContext, warehouse_id: int, item_id: int, min_qty: int) -> MinStock:
     ctx.actor.require("emergency.catalog.manage")
     _warehouse(ctx, warehouse_id)
@@ -564,6 +578,77 @@ def batches(ctx: ServiceContext, warehouse_id: int, item_id: int | None = None, 
     if not include_empty:
         q = q.where(Batch.qty > 0)
     return list(ctx.session.scalars(q.order_by(Batch.item_id, Batch.expiry_date, Batch.id)))
+
+
+@dataclass(frozen=True)
+class BatchStockRow:
+    """One line of the 应急物资 page: a batch with stock, or (``batch_id`` None) an item that has a
+    minimum but no stock left in the warehouse. Item-level figures repeat on each of its batches."""
+    item_id: int
+    code: str
+    name: str
+    spec: str
+    unit: str
+    batch_id: int | None
+    batch_no: str | None
+    expiry_date: date | None
+    qty: int
+    min_qty: int | None
+    item_usable: int     # unexpired quantity of the item in the warehouse
+    days_left: int | None
+    band: int | None     # as expiry_band: 0 expired, 30 / 60 / 90, None no alert
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.min_qty is not None and self.item_usable < self.min_qty
+
+
+def warehouse_stock(ctx: ServiceContext, warehouse_id: int, text: str = "") -> list[BatchStockRow]:
+    """Batches with stock in one warehouse (item code, then expiry; no expiry date last), filtered by
+    item code prefix or name, plus items with a minimum and nothing in stock. Read-only."""
+    ctx.actor.require("emergency.view")
+    _warehouse(ctx, warehouse_id)
+    today = ctx.today()
+    bands = alert_days(ctx)
+    items = {r.item_id: r for r in stock_overview(ctx, warehouse_id, text)}
+    if not items:
+        return []
+    q = (select(Batch).where(Batch.warehouse_id == warehouse_id, Batch.qty > 0, Batch.item_id.in_(list(items)))
+         .order_by(Batch.item_id, Batch.expiry_date.is_(None), Batch.expiry_date, Batch.id))
+    by_item: dict[int, list[Batch]] = {}
+    for b in ctx.session.scalars(q):
+        by_item.setdefault(b.item_id, []).append(b)
+    out: list[BatchStockRow] = []
+    for r in items.values():            # already ordered by item code, name
+        found = by_item.get(r.item_id, [])
+        if not found:
+            if r.min_qty is not None:
+                out.append(BatchStockRow(r.item_id, r.code, r.name, r.spec, r.unit, None, None, None, 0, r.min_qty,
+                                         r.usable, None, None))
+            continue
+        for b in found:
+            days = None if b.expiry_date is None else (b.expiry_date - today).days
+            out.append(BatchStockRow(r.item_id, r.code, r.name, r.spec, r.unit, b.id, b.batch_no, b.expiry_date, b.qty,
+                                     r.min_qty, r.usable, days, None if days is None else expiry_band(days, bands)))
+    return out
+
+
+@dataclass(frozen=True)
+class StockAlertSummary:
+    bands: tuple[int, int, int]
+    below_minimum: int       # items
+    expired: int             # batches with stock past their expiry date
+    expiring: tuple[int, int, int]   # batches in each band (0–30, 31–60, 61–90 days with default settings)
+
+
+def stock_alert_summary(ctx: ServiceContext, warehouse_id: int) -> StockAlertSummary:
+    """Counts for the 应急物资 summary line of one warehouse. Read-only."""
+    ctx.actor.require("emergency.view")
+    _warehouse(ctx, warehouse_id)
+    bands = alert_days(ctx)
+    alerts = expiry_alerts(ctx, warehouse_id)
+    return StockAlertSummary(bands, len(below_minimum(ctx, warehouse_id)), sum(a.band == 0 for a in alerts),
+                             tuple(sum(a.band == b for a in alerts) for b in bands))
 
 
 # ----------------------------------------------------------------------------- stock-taking

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shell import hookimpl
-from shell.contracts import MigrationBranch, PluginInfo
+from shell.contracts import MigrationBranch, PageSpec, PluginInfo
 
 NAME = "volunteer"
 KIND_VOLUNTEER = "volunteer.volunteer"
@@ -82,6 +82,19 @@ def register_importers():
     from .importers import IMPORTERS
 
     return list(IMPORTERS)
+
+
+def _volunteers_page(app_ctx, parent=None):
+    from .views.volunteers import VolunteersPage
+
+    return VolunteersPage(app_ctx, parent)
+
+
+@hookimpl
+def register_pages(ctx):
+    # "volunteer.view" is rules.P_VIEW, spelled out so the hook does not import anything.
+    return [PageSpec(id="volunteer.volunteers", title="志愿者", factory=_volunteers_page, icon="SP_DirHomeIcon",
+                     order=30, permission="volunteer.view", group="志愿服务")]
 
 
 @hookimpl

@@ -417,6 +417,18 @@ def count_volunteers(ctx: ServiceContext, text: str = "", area_id: int | None = 
     return ctx.session.scalar(select(func.count()).select_from(q.subquery()))
 
 
+def volunteer_list_query(ctx: ServiceContext, text: str = "", area_id: int | None = None,
+                         active: bool | None = None):
+    """A SELECT of (Volunteer, community name, approved minutes, points balance) rows in scope matching
+    ``text`` (as ``list_volunteers``), for keyset paging by ``Volunteer.id`` in the volunteer list."""
+    ctx.actor.require(P_VIEW)
+    return (_volunteer_query(ctx, text, area_id, active)
+            .add_columns(Area.name, func.coalesce(ACCOUNTS.c.approved_minutes, 0),
+                         func.coalesce(ACCOUNTS.c.points_balance, 0))
+            .join(Area, Area.id == Volunteer.area_id)
+            .outerjoin(ACCOUNTS, ACCOUNTS.c.volunteer_id == Volunteer.id))
+
+
 def search_volunteers(ctx: ServiceContext, text: str, limit: int = 20) -> list[Volunteer]:
     if not ctx.actor.can(P_VIEW) or not (text or "").strip():
         return []
@@ -945,6 +957,13 @@ def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, i
             _post_points(ctx, vid, -due, "expire", f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
             out[vid] = due
     return out
+
+
+def hours_history(ctx: ServiceContext, volunteer_id: int, limit: int = 20) -> list[HoursEntry]:
+    """The volunteer's latest ``limit`` hours-ledger entries, newest first."""
+    get_volunteer(ctx, volunteer_id)
+    return list(ctx.session.scalars(select(HoursEntry).where(HoursEntry.volunteer_id == volunteer_id)
+                                    .order_by(HoursEntry.id.desc()).limit(limit)))
 
 
 def points_history(ctx: ServiceContext, volunteer_id: int, start: datetime | None = None,

@@ -3,6 +3,7 @@ search, demo data, every report rendered to PDF/XLSX, Excel import (all-or-nothi
 from __future__ import annotations
 
 import shutil
+from types import SimpleNamespace
 from datetime import date, timedelta
 
 import pytest
@@ -36,7 +37,9 @@ def test_plugin_loads_light(emergency_pm):
     assert isinstance(info, PluginInfo) and info.name == "emergency"
     branch = plugin.register_migrations()
     assert isinstance(branch, MigrationBranch) and branch.label == "emergency"
-    assert plugin.open_record(None, "emergency.item", 1) is None
+    # outside the desktop (no main window to show a page in) nothing is opened
+    assert plugin.open_record(SimpleNamespace(extras={}), "emergency.item", 1) is None
+    assert plugin.open_record(None, "grid.person", 1) is None
 
 
 @pytest.mark.parametrize("engine_kind", ["sqlite", "pg"])

@@ -1,0 +1,1 @@
+"""Qt pages of the emergency plugin (imported lazily by the page factories)."""

@@ -1,0 +1,238 @@
+"""应急物资 page: the stock of one warehouse batch by batch, with an item filter (code or name), alert
+colours for expired and expiring batches and items below their minimum, and a summary line. Views
+call services only; a warehouse holds at most a few hundred batches, so loading is direct."""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
+
+from shell.errors import JiedaoError
+from shell.ui.widgets import SearchBox
+
+from .. import services as svc
+
+EXPIRED_BG = QColor("#f5b7b1")     # red
+BAND_BG = (QColor("#fad7a0"),      # orange: first band (30 days)
+           QColor("#fce8b2"),      # amber: second band (60 days)
+           QColor("#fdf6c3"))      # yellow: third band (90 days)
+BELOW_MIN_FG = QColor("#c0392b")   # red text on the item
+
+COLUMNS = ("物资编码", "物资名称", "规格型号", "单位", "批次号", "有效期至", "数量", "最低库存", "状态")
+ITEM_COLUMNS = (0, 1, 2, 7)        # drawn in red when the item is below its minimum
+RIGHT = (6, 7)
+
+
+def status_text(row: svc.BatchStockRow) -> str:
+    if row.batch_id is None:
+        text = "无库存"
+    elif row.days_left is None:
+        text = "正常"
+    elif row.band == 0:
+        text = f"已过期 {-row.days_left} 天"
+    elif row.band is not None:
+        text = "今天到期" if row.days_left == 0 else f"{row.band} 天内到期（剩 {row.days_left} 天）"
+    else:
+        text = "正常"
+    if row.below_minimum:
+        text += "；低于最低库存"
+    return text
+
+
+def band_colour(row: svc.BatchStockRow, bands) -> QColor | None:
+    if row.band is None:
+        return None
+    if row.band == 0:
+        return EXPIRED_BG
+    return BAND_BG[list(bands).index(row.band)]
+
+
+def summary_text(s: svc.StockAlertSummary) -> str:
+    b1, b2, b3 = s.bands
+    n1, n2, n3 = s.expiring
+    return (f"低于最低库存 {s.below_minimum} 项，已过期 {s.expired} 批，{b1} 天内到期 {n1} 批，"
+            f"{b1 + 1}–{b2} 天到期 {n2} 批，{b2 + 1}–{b3} 天到期 {n3} 批")
+
+
+class StockModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[svc.BatchStockRow] = []
+        self.bands: tuple[int, int, int] = (30, 60, 90)
+
+    def set_rows(self, rows, bands) -> None:
+        self.beginResetModel()
+        self.rows, self.bands = list(rows), tuple(bands)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r, col = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (r.code, r.name, r.spec, r.unit, r.batch_no or "—",
+                    r.expiry_date.isoformat() if r.expiry_date else "—", str(r.qty),
+                    "—" if r.min_qty is None else str(r.min_qty), status_text(r))[col]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            colour = band_colour(r, self.bands)
+            return QBrush(colour) if colour is not None else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if r.below_minimum and (col in ITEM_COLUMNS or col == 8):
+                return QBrush(BELOW_MIN_FG)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and r.min_qty is not None:
+            return f"{r.name}可用合计 {r.item_usable}{r.unit}，最低库存 {r.min_qty}{r.unit}"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if col in RIGHT:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            if col in (3, 5):
+                return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+
+def _chip(text: str, parent: QWidget, bg: QColor | None = None, fg: QColor | None = None) -> QLabel:
+    label = QLabel(text, parent)
+    style = "padding: 1px 6px; border-radius: 3px; border: 1px solid #d0d0d0;"
+    if bg is not None:
+        style += f" background: {bg.name()};"
+    if fg is not None:
+        style += f" color: {fg.name()};"
+    label.setStyleSheet(style)
+    return label
+
+
+class StockPage(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("emergency-stock")
+        self.warehouse = QComboBox(self)
+        self.warehouse.setMinimumContentsLength(14)
+        self.warehouse.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.search = SearchBox(self, placeholder="物资编码或名称")
+        self.refresh_button = QPushButton("刷新", self)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("仓库", self))
+        top.addWidget(self.warehouse)
+        top.addSpacing(12)
+        top.addWidget(QLabel("物资", self))
+        top.addWidget(self.search, 1)
+        top.addWidget(self.refresh_button)
+
+        self.summary_label = QLabel(self)
+        self.summary_label.setObjectName("emergency-stock-summary")
+        self.summary_label.setStyleSheet("font-weight: bold;")
+        self.count_label = QLabel(self)
+        summary = QHBoxLayout()
+        summary.addWidget(self.summary_label, 1)
+        summary.addWidget(self.count_label)
+
+        legend = QHBoxLayout()
+        legend.addWidget(QLabel("图例：", self))
+        self.legend_chips = [_chip("已过期", self, EXPIRED_BG)]
+        for bg in BAND_BG:
+            self.legend_chips.append(_chip("", self, bg))
+        self.legend_chips.append(_chip("低于最低库存（红字）", self, fg=BELOW_MIN_FG))
+        for chip in self.legend_chips:
+            legend.addWidget(chip)
+        legend.addStretch(1)
+
+        self.model = StockModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column, width in enumerate((80, 150, 150, 50, 140, 100, 70, 80)):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(summary)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(legend)
+
+        self.load_warehouses()
+        self.warehouse.currentIndexChanged.connect(lambda _i: self.reload())
+        self.search.search.connect(lambda _t: self.reload())
+        self.refresh_button.clicked.connect(self.reload)
+        self.reload()
+
+    def load_warehouses(self) -> None:
+        self.warehouse.clear()
+        try:
+            with self.app_ctx.service(commit=False) as ctx:
+                for wh in svc.list_warehouses(ctx):
+                    self.warehouse.addItem(wh.name, wh.id)
+        except JiedaoError as exc:
+            self.summary_label.setText(exc.message)
+        self.warehouse.setEnabled(self.warehouse.count() > 0)
+
+    def current_warehouse(self) -> int | None:
+        return self.warehouse.currentData()
+
+    def show_warehouse(self, warehouse_id: int, text: str = "") -> bool:
+        """Select a warehouse (and optionally filter by item code/name); False if not visible here."""
+        index = self.warehouse.findData(warehouse_id)
+        if index < 0:
+            return False
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        if index == self.warehouse.currentIndex():
+            self.reload()
+        else:
+            self.warehouse.setCurrentIndex(index)  # reloads
+        return True
+
+    def reload(self) -> None:
+        wh = self.current_warehouse()
+        if wh is None:
+            self.model.set_rows([], self.model.bands)
+            self.summary_label.setText("没有可查看的应急仓库。")
+            self.count_label.setText("")
+            return
+        try:
+            with self.app_ctx.service(commit=False) as ctx:
+                rows = svc.warehouse_stock(ctx, wh, self.search.text().strip())
+                summary = svc.stock_alert_summary(ctx, wh)
+        except JiedaoError as exc:
+            self.model.set_rows([], self.model.bands)
+            self.summary_label.setText(exc.message)
+            return
+        self.model.set_rows(rows, summary.bands)
+        self.summary_label.setText(summary_text(summary))
+        b1, b2, b3 = summary.bands
+        for chip, text in zip(self.legend_chips[1:4], (f"{b1} 天内到期", f"{b1 + 1}–{b2} 天", f"{b2 + 1}–{b3} 天")):
+            chip.setText(text)
+        batches = sum(1 for r in rows if r.batch_id is not None)
+        self.count_label.setText(f"共 {len({r.item_id for r in rows})} 种物资、{batches} 批")
+
+
+def open_stock_record(app_ctx, kind: str, record_id: int) -> bool:
+    """For open_record: show the stock page at a warehouse, or at the first warehouse holding an item."""
+    page = app_ctx.extras["open_page"]("emergency.stock")
+    if page is None:
+        return False
+    if kind == "emergency.warehouse":
+        return page.show_warehouse(record_id)
+    with app_ctx.service(commit=False) as ctx:
+        item, holders = svc.item_locations(ctx, record_id)
+        code = item.code
+    target = holders[0] if holders else page.current_warehouse()
+    return target is not None and page.show_warehouse(target, code)

@@ -1,0 +1,269 @@
+"""志愿者 page: a lazy volunteer list (keyset paging) with search by name, pinyin initials, ID number,
+phone and 志愿者编号, and the card of the selected volunteer (star level, approved hours, points
+balance and the latest hours and points ledger entries). Views call services only; lists always mask
+ID numbers and phones (data rules)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel, QSplitter,
+                               QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from reports.masking import mask_id, mask_phone
+from shell.clock import format_local
+from shell.errors import JiedaoError
+from shell.ui.widgets import Column, LazyTableModel, SearchBox
+from shell.ui.widgets.lazy_table import CENTER, RIGHT
+
+from .. import services as svc
+from ..models import HOUR_KINDS, POINT_KINDS, Volunteer
+
+HISTORY = 20
+
+
+@dataclass
+class CardData:
+    """Plain values for the card, read inside one service context (no ORM objects leave it)."""
+
+    volunteer_id: int
+    name: str
+    number: str
+    gender: str
+    area_name: str
+    phone: str
+    active: bool
+    inactive_reason: str
+    star: int
+    star_label: str
+    hours: str
+    points: int
+    teams: list[tuple[str, str]] = field(default_factory=list)
+    hours_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    points_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+
+
+def _signed(n: int) -> str:
+    return f"+{n}" if n > 0 else str(n)
+
+
+def load_card(app_ctx, volunteer_id: int) -> CardData:
+    with app_ctx.service(commit=False) as ctx:
+        card = svc.volunteer_card(ctx, volunteer_id, history=HISTORY)
+        v = card.volunteer
+        hours_rows = [(str(e.service_date), HOUR_KINDS.get(e.kind, e.kind),
+                       ("+" if e.minutes > 0 else "-" if e.minutes < 0 else "") + svc.hours_text(abs(e.minutes)),
+                       svc.hours_text(e.balance_after), e.reason)
+                      for e in svc.hours_history(ctx, volunteer_id, limit=HISTORY)]
+        points_rows = [(format_local(e.at), POINT_KINDS.get(e.kind, e.kind), _signed(e.points), str(e.balance_after),
+                        e.reason) for e in card.points_history]
+        return CardData(volunteer_id=v.id, name=v.name, number=v.number, gender=v.gender, area_name=card.area_name,
+                        phone=mask_phone(v.phone) if v.phone else "", active=v.active,
+                        inactive_reason=v.inactive_reason, star=card.star, star_label=card.star_label,
+                        hours=card.hours, points=card.points, teams=list(card.teams), hours_rows=hours_rows,
+                        points_rows=points_rows)
+
+
+def _stars(level: int) -> str:
+    return "★" * level + "☆" * (5 - level)
+
+
+class LedgerTable(QTableWidget):
+    def __init__(self, headers: list[str], parent: QWidget | None = None):
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(headers)
+        self.verticalHeader().setVisible(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        header = self.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column in range(len(headers) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+
+    def set_rows(self, rows: list[tuple]) -> None:
+        self.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                item = QTableWidgetItem(value)
+                if c in (2, 3):
+                    item.setTextAlignment(RIGHT)
+                if c == len(row) - 1 and value:
+                    item.setToolTip(value)
+                self.setItem(r, c, item)
+
+
+class VolunteerCardPanel(QFrame):
+    """The selected volunteer: identity, star level, hours, points and the latest ledger entries."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("volunteer-card")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.data: CardData | None = None
+        self.stack = QStackedWidget(self)
+        self.placeholder = QLabel("在左侧列表中选择一名志愿者，查看服务时长与积分。", self)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet("color: palette(mid);")
+        self.stack.addWidget(self.placeholder)
+
+        body = QWidget(self)
+        self.name_label = QLabel(body)
+        font = self.name_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.name_label.setFont(font)
+        self.status_label = QLabel(body)
+        self.star_badge = QLabel(body)
+        self.star_badge.setStyleSheet("color: #c98a00; font-size: 15px;")
+        head = QHBoxLayout()
+        head.addWidget(self.name_label)
+        head.addWidget(self.status_label)
+        head.addStretch(1)
+        head.addWidget(self.star_badge)
+
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setHorizontalSpacing(14)
+        for key, title in (("number", "志愿者编号"), ("area", "所属社区"), ("star", "星级"),
+                           ("hours", "累计服务时长"), ("points", "积分余额"), ("phone", "联系电话"),
+                           ("teams", "所属队伍")):
+            label = QLabel(body)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(key == "teams")
+            self.fields[key] = label
+            form.addRow(f"{title}：", label)
+        for key in ("hours", "points"):
+            f = self.fields[key].font()
+            f.setBold(True)
+            self.fields[key].setFont(f)
+
+        self.tabs = QTabWidget(body)
+        self.hours_table = LedgerTable(["服务日期", "类别", "时长", "累计", "说明"], body)
+        self.points_table = LedgerTable(["时间", "类别", "积分", "余额", "说明"], body)
+        self.tabs.addTab(self.hours_table, "服务时长记录（小时）")
+        self.tabs.addTab(self.points_table, "积分记录（分）")
+        self.history_note = QLabel(f"各显示最近 {HISTORY} 条；完整台账见报表中心。", body)
+        self.history_note.setStyleSheet("color: palette(mid);")
+
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addLayout(head)
+        layout.addLayout(form)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.history_note)
+        self.stack.addWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+    def show_card(self, data: CardData | None) -> None:
+        self.data = data
+        if data is None:
+            self.stack.setCurrentIndex(0)
+            return
+        self.name_label.setText(data.name)
+        self.status_label.setText("" if data.active else f"（已停用{'：' + data.inactive_reason if data.inactive_reason else ''}）")
+        self.star_badge.setText(_stars(data.star))
+        self.star_badge.setToolTip(data.star_label)
+        self.fields["number"].setText(data.number)
+        self.fields["area"].setText(data.area_name)
+        self.fields["star"].setText(data.star_label)
+        self.fields["hours"].setText(f"{data.hours} 小时")
+        self.fields["points"].setText(f"{data.points} 分")
+        self.fields["phone"].setText(data.phone or "—")
+        self.fields["teams"].setText("、".join(f"{t}（{r}）" for t, r in data.teams) or "—")
+        self.hours_table.set_rows(data.hours_rows)
+        self.points_table.set_rows(data.points_rows)
+        self.stack.setCurrentIndex(1)
+
+    def show_message(self, text: str) -> None:
+        self.data = None
+        self.placeholder.setText(text)
+        self.stack.setCurrentIndex(0)
+
+
+class VolunteersPage(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("volunteer-volunteers")
+        self.search = SearchBox(self, placeholder="姓名、拼音首字母、志愿者编号、身份证号或电话")
+        self.count_label = QLabel(self)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        # Rows are (Volunteer, community name, approved minutes, points balance); the card shows the community.
+        columns = [
+            Column("志愿者编号", lambda r: r[0].number),
+            Column("姓名", lambda r: r[0].name if r[0].active else f"{r[0].name}（停用）"),
+            # Lists always mask (data rules).
+            Column("公民身份号码", lambda r: mask_id(r[0].id_number)),
+            Column("联系电话", lambda r: mask_phone(r[0].phone) if r[0].phone else ""),
+            Column("星级", lambda r: svc.star_label(r[2]), CENTER),
+            Column("时长/小时", lambda r: svc.hours_text(r[2]), RIGHT,
+                   tooltip=lambda r: f"{r[1]} · 累计服务 {svc.hours_text(r[2])} 小时"),
+            Column("积分", lambda r: r[3], RIGHT),
+        ]
+        self.model = LazyTableModel(app_ctx.session_factory, columns, page_size=200, parent=self)
+        self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 名志愿者"))
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(48)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.show_row(cur.row()))
+        self.model.modelReset.connect(lambda: self.card.show_card(None))
+
+        self.card = VolunteerCardPanel(self)
+        self.card.setMinimumWidth(400)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 6, 0)
+        left_layout.addLayout(top)
+        left_layout.addWidget(self.table)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.card)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([630, 400])   # proportions: the list gets what its columns need
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+        self.search.search.connect(self.apply_search)
+        self.apply_search("")
+
+    def apply_search(self, text: str) -> None:
+        try:
+            with self.app_ctx.service(commit=False) as ctx:
+                query = svc.volunteer_list_query(ctx, text)
+        except JiedaoError as exc:
+            self.model.set_query(None)
+            self.card.show_message(exc.message)
+            return
+        self.model.set_query(query, key_column=Volunteer.id)
+        self.table.resizeColumnsToContents()
+
+    def show_row(self, row: int) -> None:
+        if row < 0 or row >= self.model.rowCount():
+            self.card.show_card(None)
+            return
+        volunteer_id = self.model.row_object(row)[0].id
+        try:
+            self.card.show_card(load_card(self.app_ctx, volunteer_id))
+        except JiedaoError as exc:
+            self.card.show_message(exc.message)
+
+    def select_row(self, row: int) -> None:
+        self.table.selectRow(row)
+        self.table.setCurrentIndex(self.model.index(row, 0))
