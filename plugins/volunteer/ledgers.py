@@ -13,7 +13,7 @@ from shell.core.models import Area, User
 from shell.errors import ValidationError
 
 from . import services as sv
-from .models import (ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
+from .models import (ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry,
                      RedemptionOrder, RewardItem, StockMove, Team, Volunteer)
 from .rules import P_CERTIFICATE, P_VIEW, load_rules
 

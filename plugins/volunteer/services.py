@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shell.clock import LOCAL_TZ, format_local, utcnow
@@ -27,7 +27,7 @@ from shell.core.models import Area
 from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (ATTENDANCE_STATES, GENDERS, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
+from .models import (ATTENDANCE_STATES, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
                      Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine, RedemptionOrder,
                      RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
 from .rules import (P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules,

@@ -2,13 +2,11 @@
 demo data, reports (PDF and XLSX through the shell's generate), Excel import/export."""
 from __future__ import annotations
 
-import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-import plugins.volunteer as plugin
 from plugins.volunteer import services as sv
 from plugins.volunteer.models import Certificate, Volunteer
 from shell.contracts import ImportResult

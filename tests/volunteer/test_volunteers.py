@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from plugins.volunteer import services as sv
-from plugins.volunteer.models import HoursEntry, PointsEntry, Volunteer
+from plugins.volunteer.models import HoursEntry, PointsEntry
 from shell.core import settings
 from shell.core.context import ServiceContext
 from shell.errors import OutOfScope, PermissionDenied, ValidationError

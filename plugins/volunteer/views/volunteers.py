@@ -104,11 +104,11 @@ class VolunteerCardPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.data: CardData | None = None
         self.stack = QStackedWidget(self)
-        self.placeholder = QLabel("在左侧列表中选择一名志愿者，查看服务时长与积分。", self)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setStyleSheet("color: palette(mid);")
-        self.stack.addWidget(self.placeholder)
+        self.empty_hint = QLabel("在左侧列表中选择一名志愿者，查看服务时长与积分。", self)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setStyleSheet("color: palette(mid);")
+        self.stack.addWidget(self.empty_hint)
 
         body = QWidget(self)
         self.name_label = QLabel(body)
@@ -183,7 +183,7 @@ class VolunteerCardPanel(QFrame):
 
     def show_message(self, text: str) -> None:
         self.data = None
-        self.placeholder.setText(text)
+        self.empty_hint.setText(text)
         self.stack.setCurrentIndex(0)
 
 
