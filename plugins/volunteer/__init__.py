@@ -90,11 +90,20 @@ def _volunteers_page(app_ctx, parent=None):
     return VolunteersPage(app_ctx, parent)
 
 
+def _counter_page(app_ctx, parent=None):
+    from .views.counter import CounterPage
+
+    return CounterPage(app_ctx, parent)
+
+
 @hookimpl
 def register_pages(ctx):
-    # "volunteer.view" is rules.P_VIEW, spelled out so the hook does not import anything.
+    # "volunteer.view" / "volunteer.redeem" are rules.P_VIEW / P_REDEEM, spelled out so the hook does
+    # not import anything.
     return [PageSpec(id="volunteer.volunteers", title="志愿者", factory=_volunteers_page, icon="SP_DirHomeIcon",
-                     order=30, permission="volunteer.view", group="志愿服务")]
+                     order=30, permission="volunteer.view", group="志愿服务"),
+            PageSpec(id="volunteer.counter", title="爱心超市兑换", factory=_counter_page, icon="SP_DialogApplyButton",
+                     order=31, permission="volunteer.redeem", group="志愿服务")]
 
 
 @hookimpl

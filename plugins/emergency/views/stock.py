@@ -123,6 +123,11 @@ class StockPage(QWidget):
         self.warehouse.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.search = SearchBox(self, placeholder="物资编码或名称")
         self.refresh_button = QPushButton("刷新", self)
+        self.receive_button = QPushButton("入库…", self)
+        self.receive_button.setObjectName("emergency-receive")
+        self.issue_button = QPushButton("出库…", self)
+        self.issue_button.setObjectName("emergency-issue")
+        self.move_dialog = None
         top = QHBoxLayout()
         top.addWidget(QLabel("仓库", self))
         top.addWidget(self.warehouse)
@@ -130,6 +135,9 @@ class StockPage(QWidget):
         top.addWidget(QLabel("物资", self))
         top.addWidget(self.search, 1)
         top.addWidget(self.refresh_button)
+        top.addSpacing(12)
+        top.addWidget(self.receive_button)
+        top.addWidget(self.issue_button)
 
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("emergency-stock-summary")
@@ -171,6 +179,8 @@ class StockPage(QWidget):
         self.warehouse.currentIndexChanged.connect(lambda _i: self.reload())
         self.search.search.connect(lambda _t: self.reload())
         self.refresh_button.clicked.connect(self.reload)
+        self.receive_button.clicked.connect(self.open_receive)
+        self.issue_button.clicked.connect(self.open_issue)
         self.reload()
 
     def load_warehouses(self) -> None:
@@ -182,6 +192,32 @@ class StockPage(QWidget):
         except JiedaoError as exc:
             self.summary_label.setText(exc.message)
         self.warehouse.setEnabled(self.warehouse.count() > 0)
+        manage = self.warehouse.count() > 0 and self.app_ctx.actor.can("emergency.stock.manage")
+        tip = "" if manage else "需要“应急物资出入库、调拨与调整”权限（emergency.stock.manage）"
+        for button in (self.receive_button, self.issue_button):
+            button.setEnabled(manage)
+            button.setToolTip(tip)
+
+    def open_receive(self):
+        from .moves import ReceiveDialog
+
+        return self._open_move(ReceiveDialog)
+
+    def open_issue(self):
+        from .moves import IssueDialog
+
+        return self._open_move(IssueDialog)
+
+    def _open_move(self, dialog_class):
+        """Open an 入库/出库 dialog for the current warehouse (window-modal); the page reloads after a save."""
+        wh = self.current_warehouse()
+        if wh is None:
+            return None
+        self.move_dialog = dialog_class(self.app_ctx, wh, self.warehouse.currentText(), self)
+        self.move_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.move_dialog.accepted.connect(self.reload)
+        self.move_dialog.open()
+        return self.move_dialog
 
     def current_warehouse(self) -> int | None:
         return self.warehouse.currentData()
