@@ -17,6 +17,7 @@ from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
+from shell.idnumber import parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
 from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventCategory, EventStep, GridStaff,
@@ -138,83 +139,7 @@ def grids_in_scope(ctx: ServiceContext) -> list[Area]:
     return tree_sorted(ctx.session.scalars(q))
 
 
-# --- ID numbers --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IdInfo:
-    number: str          # 18 characters, upper-case X
-    sex: str             # 男 / 女
-    birth_date: date
-    converted_from: str | None = None   # the 15-digit original, when converted
-
-
-def _ric():
-    from stdnum.cn import ric
-
-    return ric
-
-
-# GB/T 2260 province-level codes (the region code's first two digits). The full county list changes
-# every year, so only the province is checked; an outdated county code is still a valid old number.
-PROVINCE_CODES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43",
-    "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
-})
-
-
-def convert_15_to_18(number: str) -> str:
-    """A first-generation 15-digit number: insert the century "19" and add the check digit."""
-    base = number[:6] + "19" + number[6:]
-    return base + _ric().calc_check_digit(base + "0")  # it expects a full-length number
-
-
-_SCI_RE = re.compile(r"\d(\.\d+)?E\+\d+")
-_ID15_RE = re.compile(r"\d{15}")
-_ID18_RE = re.compile(r"\d{17}[\dX]")
-
-
-def parse_id_number(value: Any, field_name: str = "id_number") -> IdInfo:
-    """Validate a 公民身份号码 (GB 11643-1999) with python-stdnum; derive sex and birth date;
-    convert a legacy 15-digit number. Raises ValidationError in Chinese."""
-    ric = _ric()
-    raw = value
-    if isinstance(value, float) and value.is_integer() and value < 1e15:
-        value = str(int(value))          # a 15-digit number Excel kept as a number: still exact
-    elif isinstance(value, int) and not isinstance(value, bool) and value < 10 ** 15:
-        value = str(value)
-    if isinstance(value, (float, int)) and not isinstance(value, bool):
-        raise ValidationError(f"身份证号“{value}”像是被 Excel 当成了数字（末几位精度已丢失），"
-                              "请把该列设为文本格式后重新填写。", field_name, raw)
-    text = _code(value).upper()
-    if _SCI_RE.fullmatch(text):
-        raise ValidationError(f"身份证号“{raw}”已被 Excel 转成科学计数法，末几位已丢失，"
-                              "请把该列设为文本格式后重新填写。", field_name, raw)
-    if not text:
-        raise ValidationError("请填写身份证号。", field_name, raw)
-    converted = None
-    if _ID15_RE.fullmatch(text):
-        converted, text = text, None
-        try:
-            date(1900 + int(converted[6:8]), int(converted[8:10]), int(converted[10:12]))
-        except ValueError:
-            raise ValidationError(f"15 位身份证号“{converted}”中的出生日期不存在。", field_name, raw) from None
-        text = convert_15_to_18(converted)
-    if not _ID18_RE.fullmatch(text):
-        raise ValidationError(f"身份证号“{raw}”格式不对：应为 18 位（最后一位可为 X）或旧的 15 位数字。",
-                              field_name, raw)
-    if text[:2] not in PROVINCE_CODES:
-        raise ValidationError(f"身份证号“{raw}”的地区码“{text[:6]}”无效（前两位不是省级行政区代码）。",
-                              field_name, raw)
-    try:
-        birth = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
-    except ValueError:
-        raise ValidationError(f"身份证号“{raw}”中的出生日期“{text[6:14]}”不存在。", field_name, raw) from None
-    if text[17] != ric.calc_check_digit(text):   # ISO 7064 MOD 11-2 over the first 17 digits
-        raise ValidationError(f"身份证号“{raw}”校验位不对（按前 17 位应为 {ric.calc_check_digit(text)}），"
-                              "请核对是否抄错。", field_name, raw)
-    if birth > date.today() or birth.year < 1880:
-        raise ValidationError(f"身份证号“{raw}”中的出生日期 {birth} 晚于今天。", field_name, raw)
-    sex = "男" if int(text[16]) % 2 == 1 else "女"
-    return IdInfo(text, sex, birth, converted)
+# --- ID numbers: shell.idnumber (one validator for every plugin) --------------------------------
 
 
 def _check_uscc(value: Any, field_name: str = "credit_code") -> str:

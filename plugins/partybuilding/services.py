@@ -20,6 +20,7 @@ from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import AREA_LEVEL_LABELS, Area
 from shell.errors import NotFound, ValidationError
+from shell.idnumber import parse_id_number
 
 from .models import (CATEGORY_LABELS, LEVEL_LABELS, ORG_KINDS, STAGE_LABELS, STAGES, STATUS_LABELS, Attendance,
                      Counter, DuesPayment, Meeting, MeetingRule, Member, Membership, OrgEvent, PartyOrg, Transfer)
@@ -84,26 +85,9 @@ def _not_future(ctx: ServiceContext, d: date, label: str, field_name: str) -> No
 
 
 def normalize_id_number(value: str) -> tuple[str, date, str]:
-    """Validate a 公民身份号码 and return (18-digit number, birth date, sex). A 15-digit number from
-    old paper records is converted (century 19, check character computed)."""
-    from stdnum import exceptions as stdnum_exc
-    from stdnum.cn import ric
-
-    raw = re.sub(r"\s", "", str(value or "")).upper()
-    if len(raw) == 15 and raw.isdigit():
-        body = raw[:6] + "19" + raw[6:]
-        raw = body + ric.calc_check_digit(body + "0")  # the function skips the last character
-    try:
-        number = ric.validate(raw)
-    except stdnum_exc.InvalidChecksum:
-        raise ValidationError(f"身份证号“{value}”的校验位不对，请逐位核对。", "id_number", value) from None
-    except stdnum_exc.InvalidLength:
-        raise ValidationError(f"身份证号“{value}”应为 18 位（旧的 15 位号码也可以）。", "id_number", value) from None
-    except stdnum_exc.ValidationError:
-        raise ValidationError(f"身份证号“{value}”无效（地区码或出生日期不对）。", "id_number", value) from None
-    birth = ric.get_birth_date(number)
-    sex = "男" if int(number[16]) % 2 else "女"
-    return number, birth, sex
+    """(18-digit number, birth date, sex) through the shared validator (15-digit numbers converted)."""
+    info = parse_id_number(value)
+    return info.number, info.birth_date, info.sex
 
 
 def age_on(birth: date, on: date) -> int:

@@ -109,8 +109,8 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
             elif ctx.session.scalar(select(Volunteer.id).where(Volunteer.id_number == info.number)) is not None:
                 bad("身份证号", info.number, "已登记为志愿者")
             gender = _cell_text(get("性别"))
-            if gender and gender != info.gender:
-                bad("性别", gender, f"与身份证号不符（应为{info.gender}）")
+            if gender and gender != info.sex:
+                bad("性别", gender, f"与身份证号不符（应为{info.sex}）")
             try:
                 birth = _date(get("出生日期"), "出生日期")
                 if birth and birth != info.birth_date:

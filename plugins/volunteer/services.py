@@ -25,6 +25,7 @@ from shell.core.areas import scope_filter
 from shell.core.context import Actor, ServiceContext
 from shell.core.models import Area
 from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
+from shell.idnumber import IdInfo, parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
 from .models import (ATTENDANCE_STATES, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
@@ -174,56 +175,9 @@ def next_counter(ctx: ServiceContext, name: str) -> int:
 
 # ============================================================================ ID numbers
 
-@dataclass(frozen=True)
-class IdInfo:
-    number: str
-    birth_date: date
-    gender: str
-
-
 def check_id_number(raw: Any) -> IdInfo:
-    """Validate a 公民身份号码 with python-stdnum (GB 11643: length, birth date, region, MOD 11-2 check).
-    An old 15-digit number is converted to 18 digits (19 inserted, check character computed)."""
-    from stdnum.cn import ric
-    from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError as StdnumError
-
-    text = "" if raw is None else str(raw).strip().replace(" ", "").upper()
-    if not text:
-        raise ValidationError("请填写身份证号。", "id_number", raw)
-    if len(text) == 15 and text.isdigit():
-        body = text[:6] + "19" + text[6:]
-        text = body + ric.calc_check_digit(body + "0")
-    try:
-        number = ric.validate(text)
-    except InvalidLength:
-        raise ValidationError(f"身份证号“{raw}”应为 18 位（旧的 15 位号码会自动升位）。", "id_number", raw) from None
-    except InvalidChecksum:
-        raise ValidationError(f"身份证号“{raw}”校验位不正确，请核对最后一位。", "id_number", raw) from None
-    except InvalidComponent:
-        # stdnum also requires the county code to have existed in the birth year; real numbers issued
-        # in the 1980s to people born earlier carry the then-current code, so only an unknown code
-        # or an impossible birth date is refused.
-        number = _known_region_number(text)
-        if number is None:
-            raise ValidationError(f"身份证号“{raw}”中的出生日期或地区码无效。", "id_number", raw) from None
-    except StdnumError:
-        raise ValidationError(f"身份证号“{raw}”格式不正确（前 17 位应为数字，最后一位为数字或 X）。",
-                              "id_number", raw) from None
-    birth = ric.get_birth_date(number)
-    return IdInfo(number, birth, "男" if int(number[16]) % 2 else "女")
-
-
-def _known_region_number(text: str) -> str | None:
-    from stdnum import numdb
-    from stdnum.cn import ric
-
-    try:
-        ric.get_birth_date(text)
-    except Exception:  # noqa: BLE001 - any stdnum error means an impossible date
-        return None
-    if not any(props for _part, props in numdb.get("cn/loc").info(text[:6])):
-        return None
-    return text
+    """The shared validator (shell.idnumber): 15-digit numbers converted, Chinese errors."""
+    return parse_id_number(raw)
 
 
 def check_phone(raw: Any, required: bool = False) -> str:
@@ -288,14 +242,14 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
         raise ValidationError(f"志愿者应登记在社区（“{area.name}”是{area.level_label}）。", "area_id", area_id)
     name = _text(name, "姓名", "name", max_len=64)
     info = check_id_number(id_number)
-    if gender is not None and gender != "" and gender != info.gender:
-        raise ValidationError(f"性别“{gender}”与身份证号不符（应为{info.gender}）。", "gender", gender)
+    if gender is not None and gender != "" and gender != info.sex:
+        raise ValidationError(f"性别“{gender}”与身份证号不符（应为{info.sex}）。", "gender", gender)
     if birth_date is not None and birth_date != info.birth_date:
         raise ValidationError(f"出生日期 {birth_date} 与身份证号不符（应为 {info.birth_date}）。", "birth_date", birth_date)
     _check_id_unique(ctx, info.number)
     number = _text(number, "志愿者编号", "number", required=False, max_len=32) or new_volunteer_number(ctx)
     _check_number(ctx, number)
-    v = Volunteer(area_id=area.id, number=number, name=name, initials=pinyin_initials(name), gender=info.gender,
+    v = Volunteer(area_id=area.id, number=number, name=name, initials=pinyin_initials(name), gender=info.sex,
                   birth_date=info.birth_date, id_type="111", id_number=info.number, phone=check_phone(phone),
                   skills=_skills(skills), address=_text(address, "住址", "address", required=False, max_len=200),
                   registered_on=registered_on or ctx.today(), active=True, notes=notes or "",
@@ -358,7 +312,7 @@ def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: i
     if "id_number" in changes:
         info = check_id_number(changes["id_number"])
         _check_id_unique(ctx, info.number, exclude_id=v.id)
-        v.id_number, v.birth_date, v.gender = info.number, info.birth_date, info.gender
+        v.id_number, v.birth_date, v.gender = info.number, info.birth_date, info.sex
     flush_or_conflict(ctx.session, v, "志愿者信息")
     return v
 

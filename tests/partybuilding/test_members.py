@@ -17,7 +17,7 @@ def test_id_number_validation_and_derivation(world, tree):
         svc.normalize_id_number(bad)
     with pytest.raises(ValidationError, match="18 位"):
         svc.normalize_id_number("1101051985")
-    with pytest.raises(ValidationError, match="无效"):
+    with pytest.raises(ValidationError, match="出生日期“19850230”不存在"):
         body = "11010519850230001"  # 30 February, with a correct check character
         from stdnum.cn import ric
         svc.normalize_id_number(body + ric.calc_check_digit(body + "0"))

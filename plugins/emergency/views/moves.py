@@ -170,12 +170,9 @@ class MoveDialog(QDialog):
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(ok_text)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.save)
+        buttons.accepted.connect(self.save)  # each dialog (receive / issue) defines its own save()
         buttons.rejected.connect(self.reject)
         return buttons
-
-    def save(self) -> None:
-        raise NotImplementedError
 
 
 class ReceiveDialog(MoveDialog):
