@@ -8,9 +8,8 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDateEdit, QDialog, QDialogButtonBox, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QTreeView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDateEdit, QDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QTreeView, QVBoxLayout)
 
 from shell.clock import local_today
 from shell.core import areas as area_service
@@ -18,7 +17,7 @@ from shell.core.models import AREA_LEVEL_LABELS
 from shell.errors import ConflictError
 from shell.ui.errors import confirm
 from shell.ui.settings._common import ERROR_STYLE, OK_STYLE, Page, button_row, make_button, note
-from shell.ui.widgets.form import Form
+from shell.ui.widgets.form import FormDialog
 
 COLUMNS = ("名称", "层级", "编码", "设立日期", "状态")
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -101,44 +100,7 @@ class AreaTree(QTreeView):
             self.move_requested.emit(int(src_id), int(dst_id))
 
 
-class _FormDialog(QDialog):
-    """A small dialog around a Form; ``submit()`` returns True to close (errors stay inline)."""
-
-    def __init__(self, parent: QWidget, title: str, name: str, intro: str = ""):
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(420)
-        self.layout_ = QVBoxLayout(self)
-        if intro:
-            self.layout_.addWidget(note(intro, self))
-        self.form = Form(self)
-        self.layout_.addWidget(self.form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("确定")
-        self.ok_button.setObjectName(f"{name}-ok")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        self.buttons.accepted.connect(self._ok)
-        self.buttons.rejected.connect(self.reject)
-
-    def finish_layout(self) -> None:
-        self.layout_.addWidget(self.buttons)
-
-    def _ok(self) -> None:
-        missing = self.form.missing_required()
-        if missing:
-            self.form.show_errors(missing)
-            return
-        if self.submit():
-            self.accept()
-
-    def submit(self) -> bool:
-        """Subclasses save here and return False to stay open; a plain chooser just closes."""
-        return True
-
-
-class AreaNameDialog(_FormDialog):
+class AreaNameDialog(FormDialog):
     """New child (``area`` None) or rename."""
 
     def __init__(self, page: "AreasPage", parent_row: AreaRow | None, level: str, area: AreaRow | None = None):
@@ -173,7 +135,7 @@ class AreaNameDialog(_FormDialog):
         return ok
 
 
-class MoveDialog(_FormDialog):
+class MoveDialog(FormDialog):
     """Choose the new parent among the areas one level up (the area's own subtree is not offered)."""
 
     def __init__(self, page: "AreasPage", area: AreaRow, targets: list[tuple[int, str]]):
@@ -203,7 +165,7 @@ class MoveDialog(_FormDialog):
         return True
 
 
-class CloseDialog(_FormDialog):
+class CloseDialog(FormDialog):
     def __init__(self, page: "AreasPage", area: AreaRow):
         super().__init__(page, f"撤销{area.level_label}", "close-dialog",
                          f"撤销{area.level_label}“{area.name}”：它将不再出现在日常列表中，历史记录保留。")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
-from shell.errors import ValidationError
+from shell.errors import JiedaoError, ValidationError
 
 ERROR_STYLE = "color: #c0392b;"
 
@@ -137,3 +137,60 @@ class Form(QWidget):
             if isinstance(w, (QLineEdit, QPlainTextEdit)) and not self.value(field):
                 out[field] = f"请填写{self.labels[field].text().split('<')[0].rstrip('：')}。"
         return out
+
+
+class FormDialog(QDialog):
+    """A dialog around a ``Form`` with 确定/取消 (or custom) buttons.
+
+    Subclasses add rows to ``self.form`` then call ``finish_layout()``, and implement ``submit()``
+    returning True to close. ``call(fn, *args)`` runs a service call: a ValidationError is shown
+    at its field, any other JiedaoError on the general line; the dialog stays open on error, so
+    nothing the user typed is lost."""
+
+    def __init__(self, parent: QWidget | None, title: str, name: str, intro: str = "", ok_text: str = "确定"):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(420)
+        self.layout_ = QVBoxLayout(self)
+        if intro:
+            label = QLabel(intro, self)
+            label.setWordWrap(True)
+            label.setStyleSheet("color: #555;")
+            self.layout_.addWidget(label)
+        self.form = Form(self)
+        self.layout_.addWidget(self.form)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        self.ok_button.setObjectName(f"{name}-ok")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        self.buttons.accepted.connect(self._ok)
+        self.buttons.rejected.connect(self.reject)
+
+    def finish_layout(self) -> None:
+        self.layout_.addWidget(self.buttons)
+
+    def _ok(self) -> None:
+        missing = self.form.missing_required()
+        if missing:
+            self.form.show_errors(missing)
+            return
+        if self.submit():
+            self.accept()
+
+    def submit(self) -> bool:
+        """Save here; return False to stay open. A plain chooser just closes."""
+        return True
+
+    def call(self, fn, *args, **kwargs) -> tuple[bool, Any]:
+        """``(True, result)`` or ``(False, None)`` with the error already shown in the form."""
+        self.form.clear_errors()
+        try:
+            return True, fn(*args, **kwargs)
+        except ValidationError as exc:
+            self.form.show_errors({exc.field: exc.message})
+        except JiedaoError as exc:
+            self.form.show_errors({None: exc.message})
+        return False, None
