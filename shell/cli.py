@@ -17,7 +17,6 @@ import os
 import sqlite3
 import sys
 import unicodedata
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -328,12 +327,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pg_dump_command(url, out: str | None) -> str:
-    out = out or f"jiedao-{url.database}-{datetime.now():%Y%m%d-%H%M%S}.dump"
-    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    return f'pg_dump --format=custom --file="{out}" "{plain}"'
-
-
 def cmd_db_backup(args: argparse.Namespace) -> int:
     from shell.db.backup import copy_sqlite, verify_jiedao_file
     from shell.db.migrate import backup_sqlite
@@ -342,11 +335,15 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     url = _url(_raw_target(args))
     path = _sqlite_file(url)
     if path is None:
-        raise DatabaseError(
-            "PostgreSQL 服务器上的数据库请用 PostgreSQL 自带的 pg_dump 备份（本程序不替代它）。在能连上服务器的电脑上运行：\n"
-            f"  {_pg_dump_command(url, args.out)}\n"
-            "（密码可通过环境变量 PGPASSWORD 提供；恢复用 pg_restore --clean --dbname=… 备份文件）"
-        )
+        from shell.db.pgdump import default_dump_name, pg_backup
+
+        out = Path(args.out or default_dump_name(url)).expanduser().resolve()
+        if not out.parent.is_dir():
+            raise CliError(f"文件夹不存在：{out.parent}")
+        pg_backup(url, out)
+        _out(f"已备份 {_label(url)}（pg_dump 自定义格式）")
+        _out(f"备份文件：{out}（{out.stat().st_size // 1024} KB）")
+        return 0
     _require_existing_file(url)
     _check_sqlite_header(path)
     verify_jiedao_file(path)
@@ -372,17 +369,27 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 def cmd_db_restore(args: argparse.Namespace) -> int:
     from shell.db.backup import check_backup_file, restore_sqlite
     from shell.db.migrate import plugin_branches
-    from shell.errors import DatabaseError
 
     url = _url(_raw_target(args))
     target = _sqlite_file(url)
     source = Path(args.file).expanduser().resolve()
     if target is None:
-        plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-        raise DatabaseError(
-            "PostgreSQL 服务器上的数据库请用 pg_restore 从 pg_dump 的备份恢复：\n"
-            f'  pg_restore --clean --if-exists --dbname="{plain}" "{source}"'
-        )
+        from shell.db.pgdump import check_dump, pg_restore
+
+        check_dump(source)  # refuse before asking, not after
+        if not args.yes:
+            if not _isatty():
+                raise CliError("恢复会用备份替换服务器数据库的全部内容。非交互运行时请加 --yes 确认。")
+            answer = input(f"将用“{source}”替换{_label(url)}的全部内容（当前内容会先用 pg_dump 另存一份）。"
+                           "请先让其他电脑退出街道工作台。确认恢复？[y/N] ")
+            if answer.strip().lower() not in ("y", "yes", "是"):
+                _out("已取消，未做任何改动。")
+                return 1
+        safety = pg_restore(url, source)
+        _out(f"已从备份恢复：{source}")
+        _out(f"数据库：{_label(url)}")
+        _out(f"恢复前的数据库已另存为：{safety}")
+        return 0
     if target.exists() and source.exists() and source.samefile(target):
         raise CliError("备份文件就是当前数据库本身，无需恢复。")
     branches = plugin_branches(make_pm())
@@ -424,6 +431,32 @@ def cmd_db_init(args: argparse.Namespace) -> int:
             _out(f"已创建管理员：{user.username}（{user.display_name}）")
     finally:
         db.dispose()
+    return 0
+
+
+def cmd_db_migrate_from_sqlite(args: argparse.Namespace) -> int:
+    from shell.db.migrate import plugin_branches
+    from shell.db.serverize import migrate_sqlite_to_server
+
+    source = Path(args.file).expanduser().resolve()
+    url = _url(_raw_target(args))
+    if _sqlite_file(url) is not None or url.get_backend_name() == "sqlite":
+        raise CliError("请用 --url 指定目标 PostgreSQL 数据库，例如 --url postgresql://jiedao@192.168.1.10:5432/jiedao")
+    _ensure_pg_database(url)
+    pm = make_pm()
+    modules = [getattr(plugin, "__name__", "") for _name, plugin in pm.list_name_plugin()]
+    shown: dict[str, int] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        if done == total and shown.get(table) != done:
+            shown[table] = done
+            _out(f"  {table}：{done} 行")
+
+    _out(f"正在把 {source} 迁移到 {_label(url)}（在一个事务中完成，出错则全部撤销）…")
+    report = migrate_sqlite_to_server(source, url, plugin_branches(pm), [m for m in modules if m], progress)
+    _out(f"已迁移并核对 {len(report.tables)} 张数据表、{report.rows} 行：行数和校验和全部一致。")
+    _out(f"请在各台电脑的“设置 → 数据库”中改用服务器 {_label(url)}（或设置环境变量 JIEDAO_DATABASE_URL）。"
+         f"原文件 {source} 未被改动，可留作备份。")
     return 0
 
 
@@ -764,11 +797,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = dbsub.add_parser("upgrade", help="把数据库升级到本程序的版本（SQLite 文件先自动备份）")
     _db_options(q)
     q.set_defaults(func=cmd_db_upgrade)
-    q = dbsub.add_parser("backup", help="备份数据库（SQLite 在线备份；PostgreSQL 给出 pg_dump 命令）")
+    q = dbsub.add_parser("backup", help="备份数据库（SQLite 在线备份；PostgreSQL 用 pg_dump）")
     _db_options(q)
     q.add_argument("--out", metavar="文件", help="备份文件名（默认：数据库所在文件夹的 backups/ 下，带时间戳）")
     q.set_defaults(func=cmd_db_backup)
-    q = dbsub.add_parser("restore", help="从备份恢复 SQLite 数据库（先另存当前数据库）")
+    q = dbsub.add_parser("restore", help="从备份恢复数据库（SQLite 或 pg_dump 备份；先另存当前数据库）")
     _db_options(q)
     q.add_argument("file", metavar="备份文件", help="由 jiedao db backup 或自动备份生成的文件")
     q.add_argument("--yes", action="store_true", help="不再询问，直接恢复（非交互运行时必需）")
@@ -778,6 +811,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--admin-user", default="admin", metavar="用户名", help="管理员用户名（默认 admin）")
     q.add_argument("--admin-name", default="系统管理员", metavar="姓名", help="管理员姓名（默认 系统管理员）")
     q.set_defaults(func=cmd_db_init)
+    q = dbsub.add_parser("migrate-from-sqlite", help="把单机 SQLite 数据库迁移到局域网 PostgreSQL 服务器（逐表核对）",
+                         description="把一个单机 SQLite 数据库的全部数据（用户、审计日志、附件在内）复制到 PostgreSQL 服务器上的空数据库，"
+                                     "复制后逐表核对行数和校验和；出错则全部撤销。目标数据库已有用户或审计记录时拒绝执行。")
+    q.add_argument("file", metavar="SQLite文件", help="要迁移的 SQLite 数据库文件（不会被改动）")
+    q.add_argument("--url", required=True, metavar="地址", help="目标 PostgreSQL 数据库地址，如 postgresql://jiedao@192.168.1.10:5432/jiedao")
+    q.set_defaults(func=cmd_db_migrate_from_sqlite)
     q = dbsub.add_parser("status", help="显示数据库位置、版本、是否需要升级")
     _db_options(q)
     q.set_defaults(func=cmd_db_status)
