@@ -114,7 +114,7 @@ class DatabasePage(Page):
         self.restore_button = make_button("从备份恢复…", "db-restore", self.restore_from_backup, bk)
         bl.addLayout(button_row(self.backup_button, self.restore_button))
         if self.current_file is None:
-            why = "当前使用服务器数据库：请由管理员在服务器上备份（例如 pg_dump）。"
+            why = "当前使用服务器数据库：请由管理员用命令 jiedao db backup（调用 pg_dump）备份，见 docs/lan-server.md。"
         elif not self.can_manage:
             why = "您没有“数据库备份与恢复”权限，只能查看。"
         else:
