@@ -53,7 +53,11 @@ def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
             engine = create_engine(url, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            connect_args = {"connect_timeout": 5, "application_name": "jiedao"}
+            # Keepalives and a TCP user timeout: a dropped network fails a query within seconds
+            # instead of hanging until the operating system gives up (minutes).
+            connect_args = {"connect_timeout": 5, "application_name": "jiedao", "keepalives": 1,
+                            "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+                            "tcp_user_timeout": 15_000}
             connect_args.update(kwargs.pop("connect_args", {}))
             engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
@@ -92,6 +96,11 @@ def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
             return DatabaseError(f"无法打开数据库文件“{path}”：请确认文件夹存在并且可以写入。")
         if "locked" in text_:
             return DatabaseError(f"数据库文件“{path}”正被其他程序占用，请稍后重试。")
+    lost = ("server closed the connection", "connection failed", "connection refused", "terminating connection",
+            "connection is closed", "consuming input failed", "connection timeout", "could not receive data")
+    if url is None and any(s in text_.lower() for s in lost):
+        return DatabaseError("与数据库服务器的连接中断了，刚才的操作没有完成，数据未被修改。\n"
+                             "请检查网络；状态栏显示“已连接”后再试一次。")
     if isinstance(exc, OperationalError) or isinstance(orig, Exception) and "connection" in text_.lower():
         if "password authentication failed" in text_ or "no password supplied" in text_:
             return DatabaseError(f"登录数据库服务器失败（{where}）：用户名或密码不正确。请在“设置 → 数据库”中检查。")

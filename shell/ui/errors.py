@@ -16,6 +16,13 @@ def error_text(exc: BaseException) -> tuple[str, str]:
     """(title, message) for a dialog or a status line."""
     if isinstance(exc, JiedaoError):
         return exc.title, exc.message
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):  # a driver error that reached the screen: say it in Chinese
+        from shell.db.engine import explain
+
+        err = explain(exc)
+        return err.title, err.message
     return "程序出错", f"操作没有完成：{type(exc).__name__}: {exc}\n数据未被修改。如反复出现，请把详细信息发给技术支持。"
 
 

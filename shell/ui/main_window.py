@@ -210,6 +210,19 @@ class MainWindow(QMainWindow):
         self.plugin_label.setVisible(bool(failed))
         bar.addWidget(self.plugin_label)
         bar.addPermanentWidget(self.db_label)
+        self.connection_monitor = None
+        engine = getattr(self.database, "engine", None)
+        if engine is not None:
+            from shell.ui.connection import ConnectionLight, ConnectionMonitor
+
+            self.connection_monitor = ConnectionMonitor(engine, self)
+            self.connection_monitor.changed.connect(self._connection_changed)
+            self.connection_light = ConnectionLight(self.connection_monitor)
+            bar.addPermanentWidget(self.connection_light)
+
+    def _connection_changed(self, ok: bool, message: str) -> None:
+        if ok:
+            self.statusBar().showMessage("已重新连接数据库，可以继续工作。", 8000)
 
     def _build_actions(self) -> None:
         self.settings_action = QAction(icon("settings"), "设置", self)
@@ -255,6 +268,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
         super().closeEvent(event)
         if event.isAccepted():
+            if self.connection_monitor is not None:
+                self.connection_monitor.stop()
             self.closed.emit()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt name

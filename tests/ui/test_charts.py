@@ -48,4 +48,4 @@ def test_failed_load_shows_the_error(qtbot):
     view = ChartView(load)
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.message.text().startswith("统计失败"), timeout=10000)
-    assert "无法连接数据库服务器" in view.message.text()
+    assert view.message.text() == "统计失败：无法连接数据库服务器 127.0.0.1:5432。"

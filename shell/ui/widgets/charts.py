@@ -104,7 +104,7 @@ class ChartView(QWidget):
         except RuntimeError:  # the widget was deleted while the figures were computed
             return
         if not ok:
-            self.message.setText(f"统计失败：{error_text(result)}")
+            self.message.setText(f"统计失败：{error_text(result)[1]}")
             return
         self.show_data(result)
 
