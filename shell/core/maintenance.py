@@ -13,6 +13,8 @@ from shell.db.engine import make_engine
 from shell.db.migrate import backup_sqlite
 from shell.db.session import make_session_factory, set_actor
 
+AUTO_LABEL = "自动"
+
 
 def backup_file(actor: Actor, path: Path, folder: Path | None = None) -> Path:
     actor.require("core.database.manage")
@@ -35,3 +37,32 @@ def restore_file(actor: Actor, current: Path, backup: Path, safety_folder: Path 
     finally:
         engine.dispose()
     return safety
+
+
+def auto_backups(path: Path, folder: Path | None = None) -> list[Path]:
+    """The automatic backups of the database file ``path``, newest first."""
+    path = Path(path)
+    folder = folder or path.parent / "backups"
+    if not folder.is_dir():
+        return []
+    found = folder.glob(f"{path.stem}-{AUTO_LABEL}-*{path.suffix or '.sqlite'}")
+    return sorted((p for p in found if not p.name.endswith(".part")), key=lambda p: (p.stat().st_mtime_ns, p.name),
+                  reverse=True)
+
+
+def auto_backup(database, folder: Path | None = None) -> Path | None:
+    """Back up a SQLite database file (online backup API: consistent while in use) and keep only the
+    newest ``core.backup.keep`` automatic backups. None for a server database (pg_dump's job, see
+    docs/lan-server.md) or an in-memory one. Called when the desktop opens and closes a database."""
+    from shell.core import settings
+    from shell.db.engine import sqlite_path
+
+    path = sqlite_path(database.engine)
+    if path is None or not path.exists():
+        return None
+    with database.session_factory() as session:
+        keep = int(settings.core(session, "core.backup.keep"))
+    made = backup_sqlite(path, folder, label=AUTO_LABEL)
+    for old in auto_backups(path, folder)[keep:]:
+        old.unlink(missing_ok=True)
+    return made

@@ -36,7 +36,22 @@ def _open_in_background(target: str, plugin_factory: Callable[..., Any], progres
     pm = plugin_factory(())
     if progress is not None:
         progress(0, 0, "正在打开数据库（必要时先备份再升级，可能需要几秒钟）……")
-    return open_database(target, pm=pm), pm
+    database = open_database(target, pm=pm)
+    _auto_backup(database)
+    return database, pm
+
+
+def _auto_backup(database) -> None:
+    """The automatic backup on start and on exit; a failure is logged and never stops the work."""
+    from shell.core.maintenance import auto_backup
+
+    try:
+        made = auto_backup(database)
+        if made is not None:
+            log.info("已自动备份数据库到 %s", made)
+    except Exception as exc:  # noqa: BLE001 - a full disk must not keep the office out of its data
+        log.warning("自动备份失败：%s", exc)
+        database.warnings.append(f"自动备份失败（{exc}）：请检查数据库所在文件夹的剩余空间和写入权限。")
 
 
 class StartupFlow(QObject):
@@ -238,8 +253,20 @@ class StartupFlow(QObject):
     def _window_closed(self) -> None:
         if self.window is not None and self.sender() is self.window:
             self.window = None
-            self._close_database()
-            self.exit_requested.emit()
+            database = self.database
+            if database is None or not database.is_sqlite:
+                self._close_database()
+                self.exit_requested.emit()
+                return
+            from shell.ui.tasks import run_task
+
+            def done(_result=None) -> None:
+                self._close_database()
+                self.exit_requested.emit()
+
+            # The backup on exit runs off the GUI thread; the app quits when it is written.
+            self.task = run_task(None, "退出前备份", lambda progress: _auto_backup(database), cancellable=False,
+                                 label="正在自动备份数据库……", show_after_ms=500, on_done=done, on_error=done)
 
     def logout(self) -> None:
         """切换用户/注销: the login dialog comes up before the window goes, so the app stays alive."""

@@ -72,3 +72,29 @@ def test_restore_file_knows_plugin_revisions_only_from_the_branches_passed(tmp_p
     with pytest.raises(DatabaseError, match="更新版本|未安装的插件"):
         maintenance.restore_file(actor, path, copy)  # core only: the plugin's revision is unknown
     assert maintenance.restore_file(actor, path, copy, branches=plugin_branches(pm)).exists()
+
+
+def test_auto_backup_keeps_the_newest_n(sqlite_db, tmp_path):
+    from shell.core import settings
+    from shell.core.context import ServiceContext
+
+    with sqlite_db.session_factory() as s:
+        settings.set_value(ServiceContext(s, Actor.system()), settings.definitions()["core.backup.keep"], 3)
+        s.commit()
+    made = [maintenance.auto_backup(sqlite_db, tmp_path / "bk") for _ in range(5)]
+    kept = maintenance.auto_backups(sqlite_db.url.database, tmp_path / "bk")
+    assert len(kept) == 3 and kept[0] == made[-1]  # the three newest, newest first
+    assert len(list((tmp_path / "bk").iterdir())) == 3
+    engine = make_engine(kept[0])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM core_settings WHERE key = 'core.backup.keep'")).scalar() in (3, "3")
+    engine.dispose()
+    # A manual backup in the same folder is never pruned by the automatic ones.
+    manual = maintenance.backup_file(Actor.system(), sqlite_db.url.database, tmp_path / "bk")
+    maintenance.auto_backup(sqlite_db, tmp_path / "bk")
+    assert manual.exists()
+
+
+@pytest.mark.pg
+def test_auto_backup_leaves_a_server_database_to_pg_dump(pg_db):
+    assert maintenance.auto_backup(pg_db) is None

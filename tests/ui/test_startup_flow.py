@@ -118,6 +118,23 @@ def test_saved_database_opens_straight_to_login(qtbot, flows, demo_path):
     assert "青石街道办事处" in login.unit_name
 
 
+def test_automatic_backup_on_open_and_on_exit(qtbot, flows, demo_path):
+    from shell.core.maintenance import auto_backups
+
+    flow = start(qtbot, flows, database=str(demo_path))
+    login = wait_for_dialog(qtbot, flow, LoginDialog)
+    assert len(auto_backups(demo_path)) == 1  # made while the database was opened
+    type_into(qtbot, login.username_edit, "admin")
+    type_into(qtbot, login.password_edit, "demo1234")
+    qtbot.mouseClick(login.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: flow.window is not None and flow.window.isVisible())
+    with qtbot.waitSignal(flow.exit_requested, timeout=20000):
+        flow.window.close()
+    backups = auto_backups(demo_path)
+    assert len(backups) == 2 and flow.database is None
+    assert backups[0].stat().st_size > 0
+
+
 def test_wrong_password_is_shown_inline(qtbot, flows, demo_path):
     flow = start(qtbot, flows, database=str(demo_path))
     login = wait_for_dialog(qtbot, flow, LoginDialog)
