@@ -46,9 +46,14 @@ class ValidationError(JiedaoError):
 
 
 class ConflictError(JiedaoError):
-    """Optimistic-lock failure: someone else saved the record first."""
+    """Optimistic-lock failure: someone else saved the record first. ``current`` holds the record's
+    saved values (column → value, ``version_id`` included) so a form can compare or reload them."""
 
     title = "记录已被他人修改"
+
+    def __init__(self, message: str, current: dict | None = None):
+        self.current = dict(current or {})
+        super().__init__(message)
 
 
 class AuthError(JiedaoError):

@@ -19,10 +19,18 @@ def last_change(session: Session, obj: Any) -> AuditLog | None:
     )
 
 
+def saved_values(session: Session, obj: Any) -> dict:
+    """The record's row as it is in the database now (not as this session holds it)."""
+    table = obj.__table__
+    row = session.execute(select(table).where(table.c.id == obj.id)).mappings().first()
+    return dict(row) if row is not None else {}
+
+
 def conflict_for(session: Session, obj: Any, what: str = "记录") -> ConflictError:
     entry = last_change(session, obj)
     who = f"{entry.actor_name or '其他用户'}于 {format_local(entry.at)}" if entry else "其他用户"
-    return ConflictError(f"这条{what}已被{who}修改。为避免覆盖对方的修改，本次保存未生效；请重新载入后再改。")
+    return ConflictError(f"这条{what}已被{who}修改。为避免覆盖对方的修改，本次保存未生效；"
+                         "可以对比双方的内容，或重新载入后再改。", saved_values(session, obj))
 
 
 def check_version(session: Session, obj: Any, expected_version: int | None, what: str = "记录") -> None:

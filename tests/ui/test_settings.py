@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLineEdit, QListWidget,
+from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
                                QMessageBox, QPushButton)
 from sqlalchemy import select
 
@@ -411,24 +411,45 @@ def test_close_and_reopen_an_area(qtbot, areas_page, messages):
     assert page._items[grid].index().siblingAtColumn(4).data() == "在用"
 
 
-def test_stale_edit_shows_conflict(qtbot, areas_page, messages):
+def test_stale_edit_shows_conflict_compare_and_reload(qtbot, areas_page, messages, tmp_path):
     page = areas_page
     grid = page.find_id("第一网格")
-    # Someone else renames the grid after this page loaded it.
-    with page.app_ctx.service() as s:
-        from shell.core.areas import rename_area
-        rename_area(s, grid, "第一网格（新）")
     page.select_area(grid)
+    start_version = page.selected().version_id  # the row this user starts from
+    seen = {}
 
-    def action(w):
+    def on_conflict(w):
+        seen["message"] = w.findChild(QLabel, "conflict-message").text()
+        click(qtbot, button(w, "conflict-compare"))
+        table = w.table
+        seen["rows"] = [[table.item(r, c).text() for c in range(3)] for r in range(table.rowCount())]
+        seen["compare"] = w.compare_button.text()
+        w.grab().save(str(tmp_path / "conflict.png"))
+        click(qtbot, button(w, "conflict-reload"))
+
+    def edit(w):
         fill(qtbot, w, "area-name", "我的名字")
+        # Someone else renames the grid while this dialog is open.
+        with page.app_ctx.service() as s:
+            from shell.core.areas import rename_area
+            rename_area(s, grid, "第一网格（新）")
+        when_modal("conflict-dialog", on_conflict)
         click(qtbot, button(w, "area-dialog-ok"))
+        seen["after_reload"] = w.form.value("name")
+        seen["note"] = w.form.general_error.text()
+        fill(qtbot, w, "area-name", "第一网格（改）")
+        click(qtbot, button(w, "area-dialog-ok"))  # saves now, on top of the other change
 
-    when_modal("area-dialog", action)
+    when_modal("area-dialog", edit)
     click(qtbot, button(page, "area-rename"))
-    box = [m for m in messages.log if m[0] == "box"][-1]
-    assert box[1] == "记录已被他人修改" and "系统管理员" in box[2]
-    assert page.child_names(page.find_id("一社区")) == ["第一网格（新）"]
+    assert "已被系统管理员于" in seen["message"] and "本次保存未生效" in seen["message"]
+    assert ["名称", "我的名字", "第一网格（新）"] in seen["rows"]
+    assert seen["compare"] == "有 1 处不同"
+    assert seen["after_reload"] == "第一网格（新）" and "已载入对方保存的内容" in seen["note"]
+    assert page.child_names(page.find_id("一社区")) == ["第一网格（改）"]
+    with page.app_ctx.service() as s:
+        from shell.core.areas import get_area
+        assert get_area(s, grid).version_id == start_version + 2  # the other save, then this user's
 
 
 # --- rules ------------------------------------------------------------------------------------------------

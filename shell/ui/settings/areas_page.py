@@ -120,6 +120,7 @@ class AreaNameDialog(FormDialog):
         if area is not None:
             self.name.setText(area.name)
             self.code.setText(area.code)
+            self.expected_version = area.version_id
         self.finish_layout()
 
     def submit(self) -> bool:
@@ -130,9 +131,15 @@ class AreaNameDialog(FormDialog):
                                         code=f.value("code") or None, inline=f)
             self.created_id = result.id if ok else None
         else:
-            ok, _ = self.page.call(area_service.rename_area, self.area.id, f.value("name"), code=f.value("code"),
-                                   expected_version=self.area.version_id, inline=f)
+            ok, _ = self.call(self._rename)
+            if not ok:
+                self.page.reload(self.area.id)  # the tree shows what is saved now
         return ok
+
+    def _rename(self):
+        with self.page.app_ctx.service() as sctx:
+            return area_service.rename_area(sctx, self.area.id, self.form.value("name"), code=self.form.value("code"),
+                                            expected_version=self.expected_version)
 
 
 class MoveDialog(FormDialog):

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
-from shell.errors import JiedaoError, ValidationError
+from shell.errors import ConflictError, JiedaoError, ValidationError
 
 ERROR_STYLE = "color: #c0392b;"
 
@@ -92,6 +92,44 @@ class Form(QWidget):
             return w.date().toPython()
         raise TypeError(f"表单字段 {field} 的控件类型 {type(w).__name__} 没有取值规则")
 
+    def set_value(self, field: str, value: Any) -> None:
+        """Put a plain value into a standard editor (the inverse of ``value``)."""
+        from datetime import date
+
+        from PySide6.QtCore import QDate
+
+        w = self.fields[field]
+        if isinstance(w, QLineEdit):
+            w.setText("" if value is None else str(value))
+        elif isinstance(w, QPlainTextEdit):
+            w.setPlainText("" if value is None else str(value))
+        elif isinstance(w, QCheckBox):
+            w.setChecked(bool(value))
+        elif isinstance(w, QComboBox):
+            i = w.findData(value)
+            if i >= 0:
+                w.setCurrentIndex(i)
+        elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            w.setValue(value or 0)
+        elif isinstance(w, QDateEdit) and isinstance(value, date):
+            w.setDate(QDate(value))
+
+    def display(self, field: str, value: Any = ...) -> str:
+        """How the user reads ``value`` in this field (a combo box's text, not its data); without
+        ``value``, what the field shows now."""
+        w = self.fields[field]
+        if value is ...:
+            value = self.value(field)
+        if isinstance(w, QComboBox):
+            i = w.findData(value)
+            return w.itemText(i) if i >= 0 else ("" if value is None else str(value))
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        return "" if value is None else str(value)
+
+    def label_text(self, field: str) -> str:
+        return self.labels[field].text().split("<")[0].rstrip("：")
+
     # --- errors ---------------------------------------------------------------------------------------
     def clear_errors(self) -> None:
         self.general_error.hide()
@@ -135,7 +173,7 @@ class Form(QWidget):
         for field in self.required:
             w = self.fields[field]
             if isinstance(w, (QLineEdit, QPlainTextEdit)) and not self.value(field):
-                out[field] = f"请填写{self.labels[field].text().split('<')[0].rstrip('：')}。"
+                out[field] = f"请填写{self.label_text(field)}。"
         return out
 
 
@@ -184,6 +222,10 @@ class FormDialog(QDialog):
         """Save here; return False to stay open. A plain chooser just closes."""
         return True
 
+    # The version of the record the user started editing; subclasses that edit a record set it and
+    # pass it to the service as ``expected_version``. A conflict's reload moves it on.
+    expected_version: int | None = None
+
     def call(self, fn, *args, **kwargs) -> tuple[bool, Any]:
         """``(True, result)`` or ``(False, None)`` with the error already shown in the form."""
         self.form.clear_errors()
@@ -191,6 +233,31 @@ class FormDialog(QDialog):
             return True, fn(*args, **kwargs)
         except ValidationError as exc:
             self.form.show_errors({exc.field: exc.message})
+        except ConflictError as exc:
+            self.on_conflict(exc)
         except JiedaoError as exc:
             self.form.show_errors({None: exc.message})
         return False, None
+
+    # --- someone else saved first -----------------------------------------------------------------------
+    def compare_rows(self, current: dict) -> list[tuple[str, str, str]]:
+        """(label, what the user typed, what is saved) for every form field the record has."""
+        return [(self.form.label_text(f), self.form.display(f), self.form.display(f, current[f]))
+                for f in self.form.fields if f in current]
+
+    def on_conflict(self, exc: ConflictError) -> None:
+        from shell.ui.conflict import ConflictDialog
+
+        self.form.show_errors({None: exc.message})
+        dialog = ConflictDialog(exc, self.compare_rows(exc.current), self)
+        if dialog.exec() == ConflictDialog.RELOAD:
+            self.reload_saved(exc.current)
+
+    def reload_saved(self, current: dict) -> None:
+        """Take the saved values into the form (the user's own typing is dropped, as they chose)."""
+        for field in self.form.fields:
+            if field in current:
+                self.form.set_value(field, current[field])
+        if "version_id" in current:
+            self.expected_version = current["version_id"]
+        self.form.show_errors({None: "已载入对方保存的内容，请核对后再保存。"})
