@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs", "ncpfs", "davfs"}
 
 
-def is_network_path(path: Path) -> bool:
+def is_network_path(path: Path, mounts_file: str | Path = "/proc/mounts") -> bool:
     """True when a SQLite file would live on a network share (where SQLite locking is unsafe)."""
     p = str(path)
     if os.name == "nt":
@@ -38,7 +38,7 @@ def is_network_path(path: Path) -> bool:
             return False
     try:
         best, fstype = "", ""
-        with open("/proc/mounts", encoding="utf-8") as fh:
+        with open(mounts_file, encoding="utf-8") as fh:
             for line in fh:
                 parts = line.split()
                 if len(parts) >= 3 and os.path.abspath(p).startswith(parts[1]) and len(parts[1]) > len(best):
@@ -74,6 +74,11 @@ class Database:
 
 def _check_sqlite_file(path: Path, create: bool) -> list[str]:
     warnings = []
+    if is_network_path(path):
+        warnings.append(
+            f"数据库文件“{path}”位于网络共享上。多台电脑同时打开网络共享上的 SQLite 文件可能损坏数据；"
+            "多人共用请改用局域网 PostgreSQL 服务器（见 docs/lan-server.md）。"
+        )
     if not path.exists():
         if not create:
             raise DatabaseError(f"数据库文件不存在：{path}\n请在“设置 → 数据库”中选择正确的文件，或新建一个。")
@@ -95,11 +100,6 @@ def _check_sqlite_file(path: Path, create: bool) -> list[str]:
         raise DatabaseError(
             f"数据库文件“{path}”或其所在文件夹是只读的，无法保存修改（SQLite 还需要在同一文件夹写日志文件）。\n"
             "请检查文件权限，或把文件复制到可写的位置后再打开。"
-        )
-    if is_network_path(path):
-        warnings.append(
-            f"数据库文件“{path}”位于网络共享上。多台电脑同时打开网络共享上的 SQLite 文件可能损坏数据；"
-            "多人共用请改用局域网 PostgreSQL 服务器（见 docs/lan-server.md）。"
         )
     return warnings
 
