@@ -21,10 +21,12 @@ FORMATS = {".pdf": "pdf", ".xlsx": "xlsx"}
 def available_reports(pm, actor: Actor | None = None) -> list[tuple[str, ReportDefinition]]:
     """(plugin name, definition) of every report, filtered by the actor's permissions when given,
     in plugin order then by title."""
+    from shell.core.audit_query import core_reports
     from shell.plugins import call_each
 
-    found = [(plugin, d) for plugin, d in call_each(pm, "register_reports")
-             if actor is None or d.permission is None or actor.can(d.permission)]
+    found = [("core", d) for d in core_reports()]
+    found += call_each(pm, "register_reports") if pm is not None else []
+    found = [(plugin, d) for plugin, d in found if actor is None or d.permission is None or actor.can(d.permission)]
     order = {name: i for i, name in enumerate(dict.fromkeys(p for p, _ in found))}
     return sorted(found, key=lambda pd: (order[pd[0]], pd[1].category, pd[1].title))
 

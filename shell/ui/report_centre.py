@@ -137,9 +137,9 @@ class ReportCentrePage(QWidget):
         weakref.finalize(self, shutil.rmtree, self._preview_dir, True)
 
         pm = app_ctx.plugin_manager
-        self.reports: list[tuple[str, ReportDefinition]] = (
-            available_reports(pm, app_ctx.actor) if pm is not None else [])
-        self.plugin_titles = self._plugin_titles(pm)
+        self.reports: list[tuple[str, ReportDefinition]] = available_reports(pm, app_ctx.actor)
+        # The program's own reports (the audit log) come after the plugins' business reports.
+        self.plugin_titles = self._plugin_titles(pm) | {"core": "系统"}
         # Plugins in load order (as in the plugin list), reports by category then title within each.
         load_order = {name: i for i, name in enumerate(self.plugin_titles)}
         self.reports.sort(key=lambda pd: load_order.get(pd[0], len(load_order)))

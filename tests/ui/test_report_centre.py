@@ -161,8 +161,12 @@ def note_count(db):
 def test_lists_the_test_report_for_users_with_the_permission(qtbot, demo_db, username):
     page = make_page(qtbot, demo_db, username)
     assert page.empty_label is None
-    assert page.report_titles() == ["测试便签台账"]
+    # The audit log only for those who may read it (the administrator), after the plugins' reports.
+    audit = ["审计日志"] if username == "admin" else []
+    assert page.report_titles() == ["测试便签台账"] + audit
     assert page.tree.topLevelItem(0).text(0) == "测试插件"     # grouped by the plugin's title
+    assert [page.tree.topLevelItem(i).text(0) for i in range(1, page.tree.topLevelItemCount())] == (
+        ["系统"] if audit else [])
     assert page.splitter.isVisible()
 
 
@@ -178,7 +182,7 @@ def test_street_staff_sees_the_empty_state(qtbot, demo_db):
 def test_tree_groups_by_plugin_and_category_and_filters(qtbot, demo_db):
     page = make_page(qtbot, demo_db, "admin", with_adhoc=True)
     tops = [page.tree.topLevelItem(i).text(0) for i in range(page.tree.topLevelItemCount())]
-    assert tops == ["测试插件", "临时插件"]
+    assert tops == ["测试插件", "临时插件", "系统"]
     adhoc_top = page.tree.topLevelItem(1)
     children = [adhoc_top.child(i).text(0) for i in range(adhoc_top.childCount())]
     assert "压力测试" in children                               # the category node
@@ -192,7 +196,7 @@ def test_tree_groups_by_plugin_and_category_and_filters(qtbot, demo_db):
     assert page.report_titles() == []
     assert page.no_match_label.isVisible() and "没有这种报表" in page.no_match_label.text()
     page.filter_edit.clear()
-    assert len(page.report_titles()) == 5
+    assert len(page.report_titles()) == 6
 
 
 # --- the form --------------------------------------------------------------------------------------

@@ -523,6 +523,31 @@ def test_audit_log_shows_the_changes_just_made(qtbot, dialog, areas_page):
         assert audit.model.total == len(list(s.session.scalars(select(AuditLog.id))))
 
 
+def test_audit_log_filters_by_record_and_exports_what_is_filtered(qtbot, dialog, areas_page, tmp_path):
+    from openpyxl import load_workbook
+
+    page = areas_page
+    grid = page.find_id("第一网格")
+    audit = dialog.open_page("audit")
+    audit.entity.setCurrentIndex(audit.entity.findData("core_areas"))
+    type_text(qtbot, audit.record, str(grid))
+    click(qtbot, button(audit, "audit-query"))
+    rows = audit.row_texts()
+    assert rows and {(r[3], r[4]) for r in rows} == {("辖区", str(grid))}
+    out = tmp_path / "审计.xlsx"
+    audit.export(str(out))
+    qtbot.waitUntil(lambda: audit.export_status.text().startswith("已导出"), timeout=20000)
+    assert audit.export_status.text() == f"已导出 {len(rows)} 条到 {out}"
+    sheet = load_workbook(out, read_only=True).active
+    values = [[c for c in r] for r in sheet.iter_rows(values_only=True)]
+    exported = [r for r in values if len(r) >= 6 and r[3] == "辖区" and str(r[4]) == str(grid)]
+    assert len(exported) == len(rows) and {r[5] for r in exported} >= {"第一网格"}
+    # The export itself is audited.
+    with dialog.app_ctx.service(commit=False) as s:
+        last = s.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).one()
+        assert last.action == "report" and last.entity == "core.audit" and f"{len(rows)} 行" in last.summary
+
+
 # --- plugins ---------------------------------------------------------------------------------------------------
 def test_plugins_page_shows_broken_plugin_and_saves_disabling(qtbot, dialog, config_dir):
     page = dialog.open_page("plugins")

@@ -20,21 +20,8 @@ COLUMNS = (
     Column("操作", lambda e: audit_query.action_label(e.action), CENTER),
     Column("对象", lambda e: audit_query.entity_label(e.entity)),
     Column("编号", lambda e: e.entity_id or "", RIGHT),
-    Column("说明", lambda e: e.summary or _short(e), tooltip=lambda e: e.summary or _short(e)),
+    Column("说明", lambda e: e.summary or audit_query.short_summary(e), tooltip=lambda e: e.summary or audit_query.short_summary(e)),
 )
-
-
-def _short(entry: AuditLog) -> str:
-    """A one-line gist for the table: the changed fields of an update, the name of a new record."""
-    data = entry.after if isinstance(entry.after, dict) else entry.before if isinstance(entry.before, dict) else {}
-    for key in ("name", "title", "username", "key"):
-        if key in data and data[key]:
-            if entry.action == "update" and isinstance(entry.before, dict) and key in entry.before:
-                return f"{entry.before[key]} → {data[key]}"
-            return str(data[key])
-    if entry.action == "update" and isinstance(entry.after, dict):
-        return "修改了：" + "、".join(audit_query.FIELD_LABELS.get(k, k) for k in entry.after)
-    return ""
 
 
 def details_html(entry: AuditLog) -> str:
@@ -66,6 +53,11 @@ class AuditPage(Page):
         self.user.setObjectName("audit-user")
         self.user.setPlaceholderText("用户姓名")
         self.user.setMaximumWidth(140)
+        self.record = QLineEdit(self)
+        self.record.setObjectName("audit-record")
+        self.record.setPlaceholderText("记录编号")
+        self.record.setMaximumWidth(90)
+        self.record.returnPressed.connect(self.apply_filter)
         self.by_date = QCheckBox("日期", self)
         self.by_date.setObjectName("audit-by-date")
         today = QDate(local_today())
@@ -78,10 +70,12 @@ class AuditPage(Page):
         self.by_date.toggled.connect(self.since.setEnabled)
         self.by_date.toggled.connect(self.until.setEnabled)
         self.query_button = make_button("查询", "audit-query", self.apply_filter, self)
+        self.export_button = make_button("导出…", "audit-export", self.export, self)
+        self.export_button.setToolTip("把当前筛选出的审计日志导出为 Excel 或 PDF（导出本身也记入审计日志）")
         self.user.returnPressed.connect(self.apply_filter)
 
         filters = QHBoxLayout()
-        for label, w in (("对象", self.entity), ("操作", self.action), ("用户", self.user)):
+        for label, w in (("对象", self.entity), ("操作", self.action), ("用户", self.user), ("编号", self.record)):
             filters.addWidget(QLabel(label, self))
             filters.addWidget(w)
         filters.addWidget(self.by_date)
@@ -90,6 +84,7 @@ class AuditPage(Page):
         filters.addWidget(self.until)
         filters.addWidget(self.query_button)
         filters.addStretch(1)
+        filters.addWidget(self.export_button)
 
         self.model = LazyTableModel(app_ctx.session_factory, COLUMNS, page_size=200, parent=self)
         self.table = QTableView(self)
@@ -124,7 +119,13 @@ class AuditPage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(filters)
         layout.addWidget(split, 1)
-        layout.addWidget(self.count)
+        self.export_status = QLabel(self)
+        self.export_status.setObjectName("audit-export-status")
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count)
+        bottom.addStretch(1)
+        bottom.addWidget(self.export_status)
+        layout.addLayout(bottom)
         self._fill_choices()
         self.apply_filter()
 
@@ -147,15 +148,22 @@ class AuditPage(Page):
         self._fill_choices()
         self.apply_filter()
 
-    def apply_filter(self) -> None:
+    def filters(self) -> dict:
+        """The filters as on screen, in the audit ledger's parameter names."""
         since = until = None
         if self.by_date.isChecked():
             since, until = self.since.date().toPython(), self.until.date().toPython()
             if since > until:
                 since, until = until, since
+        return {"entity": self.entity.currentData(), "action": self.action.currentData(),
+                "user": self.user.text().strip() or None, "since": since, "until": until,
+                "record": self.record.text().strip() or None}
+
+    def apply_filter(self) -> None:
+        f = self.filters()
         ok, query = self.call(lambda s: audit_query.audit_query(
-            s, entity=self.entity.currentData(), action=self.action.currentData(), actor=self.user.text(),
-            since=since, until=until))
+            s, entity=f["entity"], action=f["action"], actor=f["user"], since=f["since"], until=f["until"],
+            record=f["record"]))
         if ok:
             self.model.set_query(query, AuditLog.id, descending=True)
         self.details.clear()
@@ -177,3 +185,31 @@ class AuditPage(Page):
     def row_texts(self, limit: int = 50) -> list[list[str]]:
         m = self.model
         return [[m.data(m.index(r, c)) for c in range(m.columnCount())] for r in range(min(limit, m.rowCount()))]
+
+    def export(self, path: str | None = None) -> None:
+        """Export what the filters select (the audit ledger, through the report engine, off the GUI
+        thread); ``path`` skips the file dialog (tests)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from shell.core.reporting import generate
+        from shell.ui.tasks import run_task
+
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "导出审计日志", f"审计日志-{local_today():%Y%m%d}.xlsx",
+                                                  "Excel 工作簿 (*.xlsx);;PDF 文件 (*.pdf)")
+            if not path:
+                return
+        definition = audit_query.core_reports()[0]
+        params = self.filters()
+        self.export_status.setText("正在导出……")
+
+        def done(result) -> None:
+            self.export_status.setText(f"已导出 {result.rows} 条到 {result.path}")
+            self.refresh()  # the export itself is in the log now
+
+        def work(progress):
+            return generate(self.app_ctx.session_factory, self.app_ctx.actor, definition, params, path,
+                            progress=lambda d, t=None, text="": progress(d or 0, t or 0, text),
+                            font_path=getattr(self.config, "font_path", None) or None)
+
+        self.export_task = run_task(self, "导出审计日志", work, on_done=done, cancellable=False)
