@@ -168,6 +168,18 @@ def seed(session, scale: str, rng) -> None:
         t = services.create_team(ctx, c.id, f"{c.name}应急志愿者队", "volunteer", _name(rng), _phone(rng))
         for _ in range(rng.randint(8, 15)):
             services.add_member(ctx, t.id, _name(rng), _phone(rng), rng.choice(SKILLS))
+    # duty roster: this week and next, the street's leaders taking turns; a weekend night left open
+    monday = today - timedelta(days=today.weekday())
+    leaders = [_name(rng) for _ in range(3)]
+    for k in range(14):
+        day = monday + timedelta(days=k)
+        if day.weekday() < 5:
+            services.set_duty(ctx, street.id, day, "full", leaders[k % 3], "、".join(_name(rng) for _ in range(2)),
+                              _phone(rng))
+        else:
+            services.set_duty(ctx, street.id, day, "day", leaders[k % 3], _name(rng), _phone(rng))
+            if k < 13:
+                services.set_duty(ctx, street.id, day, "night", leaders[(k + 1) % 3], _name(rng), _phone(rng))
     # shelters
     for i, area in enumerate([street] + communities[:4]):
         services.create_shelter(ctx, area.id, f"{area.name}{['中心公园', '文体广场', '小学操场', '社区活动中心', '体育馆'][i % 5]}避难场所",

@@ -14,7 +14,7 @@ from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
 from . import services
-from .models import (DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, MOVE_KINDS, SHELTER_STATUS, TEAM_KINDS,
+from .models import (DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS, SHELTER_STATUS, TEAM_KINDS,
                      Batch, Item, Plan, StockMove, Stocktake, Team, TeamMember, Warehouse)
 
 
@@ -65,20 +65,22 @@ def build_reserve(sctx, params):
         q = q.where(Warehouse.id == wh.id)
 
     def rows():
+        # the warehouse heads its group instead of filling a column on every line
         for whn, code, name, spec, unit, no, prod, exp, qty in sctx.session.execute(q.execution_options(yield_per=2000)):
             state = ""
             if exp is not None:
                 band = services.expiry_band((exp - today).days, bands)
                 state = "已过期" if band == 0 else (f"{band}天内到期" if band else "")
-            yield (whn, code, name, spec, unit, no, prod, exp, qty, state)
+            yield {"仓库": whn, "物资编码": code, "物资名称": name, "规格型号": spec, "单位": unit, "批次号": no,
+                   "生产日期": prod, "有效期至": exp, "数量": qty, "效期状态": state}
 
     return LedgerSpec(
         title="应急物资储备台账", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
-        columns=[Column("仓库", 30), Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"),
-                 Column("单位", 10, align="center"), Column("批次号", 24), Column("生产日期", 20, align="center"),
-                 Column("有效期至", 20, align="center"), Column("数量", 14, align="right"),
-                 Column("效期状态", 18, align="center")],
-        rows=rows(), orientation="landscape", group_by=0, subtotals=True,
+        columns=[Column("物资编码", 26), Column("物资名称", "2*"), Column("规格型号", "1.5*"),
+                 Column("单位", 10, align="center"), Column("批次号", 28), Column("生产日期", 22, align="center"),
+                 Column("有效期至", 22, align="center"), Column("数量", 16, align="right"),
+                 Column("效期状态", 22, align="center")],
+        rows=rows(), orientation="landscape", group_by="仓库", subtotals=True,
         notes=(f"效期状态：已过期、{bands[0]}/{bands[1]}/{bands[2]} 天内到期。过期物资不得发放，应按“过期报废”调整出账。",))
 
 
@@ -264,6 +266,43 @@ def build_roster(sctx, params):
         rows=rows(), group_by=0, subtotals=True, mask_ids=mask, notes=notes, orientation="landscape")
 
 
+# ----------------------------------------------------------------------------- 应急值班表
+
+WEEKDAYS = "一二三四五六日"
+
+
+def build_duty(sctx, params):
+    """The duty roster of one unit for a period (default: this week), gaps noted below."""
+    sctx.actor.require("emergency.view")
+    area_id = params.get("area_id")
+    if area_id in (None, ""):
+        raise ValidationError("请选择值班单位。", "area_id")
+    area = services._area(sctx, int(area_id))
+    today = sctx.today()
+    start = _to_date(params.get("start"), today - timedelta(days=today.weekday()))
+    end = _to_date(params.get("end"), start + timedelta(days=6))
+    if end < start:
+        raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
+    if (end - start).days > 366:
+        raise ValidationError("值班表一次最多打印一年。", "end", end)
+    shifts = services.duty_roster(sctx, area.id, start, end)
+    gaps = services.duty_gaps(sctx, area.id, start, end)
+
+    def rows():
+        for d in shifts:
+            yield (f"{d.duty_date:%Y-%m-%d} 周{WEEKDAYS[d.duty_date.weekday()]}", DUTY_SHIFTS[d.shift], d.leader,
+                   d.staff, d.phone, d.note)
+
+    notes = ("值班期间保持通讯畅通，遇突发事件立即报告带班领导并按预案处置。",)
+    if gaps:
+        notes += ("未排满：" + "，".join(f"{d:%m-%d}{what}" for d, what in gaps) + "。",)
+    return LedgerSpec(
+        title="应急值班表", unit_name=_unit(sctx), period=f"{area.name} · {start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        columns=[Column("日期", 34), Column("班次", 14, align="center"), Column("带班领导", 24), Column("值班人员", "2*"),
+                 Column("值班电话", 30), Column("备注", "1*")],
+        rows=rows(), notes=notes, signature=("制表人", "审核人"))
+
+
 # ----------------------------------------------------------------------------- 避难场所台账
 
 def build_shelters(sctx, params):
@@ -302,4 +341,9 @@ def definitions() -> list[ReportDefinition]:
                          (ReportParameter("drill_id", "演练编号", kind="int"),), "emergency.view", "应急管理"),
         ReportDefinition("emergency.roster", "应急队伍花名册", build_roster, (), "emergency.view", "应急管理"),
         ReportDefinition("emergency.shelters", "应急避难场所台账", build_shelters, (), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.duty", "应急值班表", build_duty,
+                         (ReportParameter("area_id", "值班单位", kind="area"),
+                          ReportParameter("start", "开始日期（空为本周一）", kind="date", required=False),
+                          ReportParameter("end", "结束日期（空为开始后 6 天）", kind="date", required=False)),
+                         "emergency.view", "应急管理"),
     ]

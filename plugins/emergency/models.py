@@ -273,3 +273,22 @@ class Shelter(RecordMixin, Base):
     manager: Mapped[str | None] = mapped_column(String(50))
     manager_phone: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="available")
+
+
+DUTY_SHIFTS = {"full": "全天", "day": "白班", "night": "夜班"}
+
+
+class DutyShift(RecordMixin, Base):
+    """One shift of the emergency duty roster (值班表) of a street or community: who leads (带班领导)
+    and who is on duty (值班人员) on a date. At most one row per unit, date and shift."""
+
+    __tablename__ = "emergency_duty_shifts"
+    __table_args__ = (UniqueConstraint("area_id", "duty_date", "shift", name="uq_emergency_duty_shifts_area_date_shift"),)
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"))
+    duty_date: Mapped[date] = mapped_column(Date)
+    shift: Mapped[str] = mapped_column(String(8), default="full")
+    leader: Mapped[str] = mapped_column(String(50))
+    staff: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(200))

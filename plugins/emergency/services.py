@@ -28,8 +28,8 @@ from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.errors import ConflictError, NotFound, ValidationError
 
-from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS,
-                     PLAN_CATEGORIES, PLAN_LEVELS, SHELTER_STATUS, TEAM_KINDS, Batch, Drill, DrillScore, Item,
+from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS,
+                     DutyShift, PLAN_CATEGORIES, PLAN_LEVELS, SHELTER_STATUS, TEAM_KINDS, Batch, Drill, DrillScore, Item,
                      MinStock, Plan, PlanStep, Shelter, StockMove, Stocktake, StocktakeLine, Team, TeamMember,
                      Warehouse)
 from .rules import SETTINGS
@@ -494,11 +494,14 @@ def stock_overview(ctx: ServiceContext, warehouse_id: int | None = None, text: s
     usable_expr = func.sum(case((or_(Batch.expiry_date.is_(None), Batch.expiry_date >= today), Batch.qty), else_=0))
     expired_expr = func.sum(case((and_(Batch.expiry_date.is_not(None), Batch.expiry_date < today), Batch.qty), else_=0))
     nearest = func.min(case((and_(Batch.qty > 0, Batch.expiry_date >= today), Batch.expiry_date), else_=None))
-    stock = (select(Batch.warehouse_id, Batch.item_id, usable_expr.label("usable"), expired_expr.label("expired"),
-                    nearest.label("nearest"))
-             .group_by(Batch.warehouse_id, Batch.item_id).subquery())
-    keys = select(stock.c.warehouse_id, stock.c.item_id).union(
-        select(MinStock.warehouse_id, MinStock.item_id)).subquery()
+    stock_q = select(Batch.warehouse_id, Batch.item_id, usable_expr.label("usable"), expired_expr.label("expired"),
+                     nearest.label("nearest"))
+    min_q = select(MinStock.warehouse_id, MinStock.item_id)
+    if warehouse_id is not None:    # filter inside the grouping: one warehouse, not all of them
+        stock_q = stock_q.where(Batch.warehouse_id == warehouse_id)
+        min_q = min_q.where(MinStock.warehouse_id == warehouse_id)
+    stock = stock_q.group_by(Batch.warehouse_id, Batch.item_id).subquery()
+    keys = select(stock.c.warehouse_id, stock.c.item_id).union(min_q).subquery()
     q = (select(Warehouse.id, Warehouse.name, Item.id, Item.code, Item.name, Item.spec, Item.unit,
                 func.coalesce(stock.c.usable, 0), func.coalesce(stock.c.expired, 0), MinStock.min_qty,
                 stock.c.nearest)
@@ -651,6 +654,35 @@ def stock_alert_summary(ctx: ServiceContext, warehouse_id: int) -> StockAlertSum
                              tuple(sum(a.band == b for a in alerts) for b in bands))
 
 
+@dataclass(frozen=True)
+class WarehouseAlerts:
+    warehouse_id: int
+    warehouse: str
+    items: int               # items held or with a minimum
+    below_minimum: int       # items
+    expired: int             # batches with stock past expiry
+    expiring: int            # batches with stock expiring within the first band (30 days)
+
+
+def alerts_by_warehouse(ctx: ServiceContext) -> list[WarehouseAlerts]:
+    """Per visible warehouse: items below minimum, expired batches and batches in the first alert
+    band — the dashboard's 库存与预警 chart. Two grouped queries over all warehouses. Read-only."""
+    ctx.actor.require("emergency.view")
+    today = ctx.today()
+    limit = today + timedelta(days=alert_days(ctx)[0])
+    items, below = {}, {}
+    for r in stock_overview(ctx):
+        items[r.warehouse_id] = items.get(r.warehouse_id, 0) + 1
+        below[r.warehouse_id] = below.get(r.warehouse_id, 0) + r.below_minimum
+    expired = case((Batch.expiry_date < today, 1), else_=0)
+    counts = {(wid, bool(e)): n for wid, e, n in ctx.session.execute(
+        select(Batch.warehouse_id, expired, func.count()).where(Batch.qty > 0, Batch.expiry_date.is_not(None),
+                                                                Batch.expiry_date <= limit)
+        .group_by(Batch.warehouse_id, expired))}
+    return [WarehouseAlerts(wh.id, wh.name, items.get(wh.id, 0), below.get(wh.id, 0), counts.get((wh.id, True), 0),
+                            counts.get((wh.id, False), 0)) for wh in list_warehouses(ctx)]
+
+
 # ----------------------------------------------------------------------------- stock-taking
 
 def open_stocktake(ctx: ServiceContext, warehouse_id: int, counted_by: str | None = None,
@@ -669,6 +701,27 @@ def open_stocktake(ctx: ServiceContext, warehouse_id: int, counted_by: str | Non
         ctx.session.add(StocktakeLine(stocktake_id=take.id, batch_id=b.id, expected_qty=b.qty))
     ctx.session.flush()
     return take
+
+
+def current_stocktake(ctx: ServiceContext, warehouse_id: int) -> Stocktake | None:
+    """The warehouse's count still in progress (at most one), or None. Read-only."""
+    ctx.actor.require("emergency.view")
+    _warehouse(ctx, warehouse_id)
+    return ctx.session.scalar(select(Stocktake).where(Stocktake.warehouse_id == warehouse_id,
+                                                      Stocktake.status == "open"))
+
+
+def record_counts(ctx: ServiceContext, stocktake_id: int, counts: dict[int, tuple[int | None, str | None]]
+                  ) -> int:
+    """Save several counted quantities at once ({batch id: (counted or None, note)}); a None count is
+    left untouched. Returns how many lines were saved. All or nothing (one transaction)."""
+    saved = 0
+    for batch_id, (counted, note) in counts.items():
+        if counted is None:
+            continue
+        record_count(ctx, stocktake_id, batch_id, counted, note)
+        saved += 1
+    return saved
 
 
 def _open_take(ctx: ServiceContext, stocktake_id: int) -> Stocktake:
@@ -863,12 +916,60 @@ def plans_review_due(ctx: ServiceContext, within_days: int | None = None) -> lis
                            scope_filter(Plan.area_id, ctx.actor)).order_by(Plan.review_on, Plan.id)))
 
 
+@dataclass(frozen=True)
+class PlanRow:
+    """One line of the 应急预案 page."""
+    id: int
+    version_id: int
+    area_id: int
+    area: str
+    title: str
+    category: str
+    level: str
+    version: str
+    issued_on: date | None
+    review_on: date | None
+    file_name: str | None
+    file_size: int | None
+    steps: int
+    review_due: bool      # review date past or within the notice period
+
+
+def plan_rows(ctx: ServiceContext, category: str | None = None) -> list[PlanRow]:
+    """Active plans in scope with unit name, step count and whether review is due. Read-only."""
+    plans = list_plans(ctx, category)
+    if not plans:
+        return []
+    days = int(setting(ctx, "emergency.plan_review_notice_days"))
+    limit = ctx.today() + timedelta(days=days)
+    ids = [p.id for p in plans]
+    steps = dict(ctx.session.execute(select(PlanStep.plan_id, func.count()).where(PlanStep.plan_id.in_(ids))
+                                     .group_by(PlanStep.plan_id)).all())
+    areas = dict(ctx.session.execute(select(Area.id, Area.name).where(Area.id.in_({p.area_id for p in plans}))).all())
+    return [PlanRow(p.id, p.version_id, p.area_id, areas.get(p.area_id, ""), p.title, p.category, p.level, p.version,
+                    p.issued_on, p.review_on, p.file_name, p.file_size, steps.get(p.id, 0),
+                    p.review_on is not None and p.review_on <= limit) for p in plans]
+
+
+def plan_steps_used(ctx: ServiceContext, plan_id: int) -> bool:
+    """True once a drill was evaluated against the plan's steps (then they can no longer change)."""
+    ctx.actor.require("emergency.view")
+    _plan(ctx, plan_id)
+    return bool(ctx.session.scalar(select(func.count()).select_from(DrillScore)
+                                   .join(PlanStep, PlanStep.id == DrillScore.step_id).where(PlanStep.plan_id == plan_id)))
+
+
 # ----------------------------------------------------------------------------- drills
 
 def _drill(ctx: ServiceContext, drill_id: int) -> Drill:
     drill = _get(ctx, Drill, drill_id, "演练")
     _scoped_area_of(ctx, drill.area_id)
     return drill
+
+
+def get_drill(ctx: ServiceContext, drill_id: int) -> Drill:
+    ctx.actor.require("emergency.view")
+    return _drill(ctx, drill_id)
 
 
 def plan_drill(ctx: ServiceContext, area_id: int, title: str, form: str, content: str, purpose: str,
@@ -1005,6 +1106,57 @@ def list_drills(ctx: ServiceContext, year: int | None = None, status: str | None
 
 
 @dataclass(frozen=True)
+class AreaChoice:
+    id: int
+    name: str
+    level: str
+
+
+def unit_areas(ctx: ServiceContext) -> list[AreaChoice]:
+    """The open street and communities in the actor's scope, in tree order: the units that keep
+    plans, hold drills, run teams and shelters."""
+    ctx.actor.require("emergency.view")
+    from shell.core.areas import tree_sorted
+
+    areas = ctx.session.scalars(select(Area).where(Area.level.in_(("street", "community")), Area.closed_on.is_(None),
+                                                   scope_filter(Area.id, ctx.actor)))
+    return [AreaChoice(a.id, a.name, a.level) for a in tree_sorted(areas)]
+
+
+@dataclass(frozen=True)
+class DrillRow:
+    """One line of the 应急演练 page."""
+    id: int
+    version_id: int
+    area_id: int
+    area: str
+    title: str
+    form: str
+    content: str
+    purpose: str
+    status: str
+    planned_on: date
+    held_on: date | None
+    place: str | None
+    participants: int | None
+    score: int | None
+    plan_id: int | None
+    plan_title: str | None
+
+
+def drill_rows(ctx: ServiceContext, year: int | None = None, status: str | None = None) -> list[DrillRow]:
+    """Drills of a year (by held date, else planned date) with their unit and plan names. Read-only."""
+    drills = list_drills(ctx, year, status)
+    area_ids = {d.area_id for d in drills}
+    plan_ids = {d.plan_id for d in drills if d.plan_id}
+    areas = dict(ctx.session.execute(select(Area.id, Area.name).where(Area.id.in_(area_ids))).all()) if area_ids else {}
+    plans = dict(ctx.session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(plan_ids))).all()) if plan_ids else {}
+    return [DrillRow(d.id, d.version_id, d.area_id, areas.get(d.area_id, ""), d.title, d.form, d.content, d.purpose,
+                     d.status, d.planned_on, d.held_on, d.place, d.participants, d.score, d.plan_id,
+                     plans.get(d.plan_id)) for d in drills]
+
+
+@dataclass(frozen=True)
 class DrillCompliance:
     area_id: int
     area: str
@@ -1039,6 +1191,21 @@ def drill_compliance(ctx: ServiceContext, year: int) -> list[DrillCompliance]:
 
     return [DrillCompliance(a.id, a.name, a.level, held.get(a.id, 0), planned.get(a.id, 0), required)
             for a in tree_sorted(areas)]
+
+
+def drills_by_unit(ctx: ServiceContext, year: int) -> list[tuple[str, int, int]]:
+    """(unit, comprehensive drills held, other drills held) in ``year`` for the street and each
+    community in scope, in tree order — the dashboard's 本年演练 chart. Read-only."""
+    ctx.actor.require("emergency.view")
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    counts = {}
+    for area_id, content, n in ctx.session.execute(
+            select(Drill.area_id, Drill.content, func.count()).where(Drill.status.in_(("held", "evaluated")),
+                                                                     Drill.held_on >= start, Drill.held_on <= end)
+            .group_by(Drill.area_id, Drill.content)):
+        counts[(area_id, content)] = n
+    return [(a.name, counts.get((a.id, "comprehensive"), 0), counts.get((a.id, "single"), 0))
+            for a in unit_areas(ctx)]
 
 
 def drills_behind(ctx: ServiceContext, year: int) -> list[DrillCompliance]:
@@ -1115,6 +1282,30 @@ def list_teams(ctx: ServiceContext) -> list[Team]:
 
 
 @dataclass(frozen=True)
+class TeamRow:
+    id: int
+    area: str
+    name: str
+    kind: str
+    leader: str | None
+    leader_phone: str | None
+    members: int
+
+
+def team_rows(ctx: ServiceContext) -> list[TeamRow]:
+    """Active teams in scope with their unit and number of active members. Read-only."""
+    teams = list_teams(ctx)
+    if not teams:
+        return []
+    ids = [t.id for t in teams]
+    counts = dict(ctx.session.execute(select(TeamMember.team_id, func.count()).where(
+        TeamMember.team_id.in_(ids), TeamMember.active.is_(True)).group_by(TeamMember.team_id)).all())
+    areas = dict(ctx.session.execute(select(Area.id, Area.name).where(Area.id.in_({t.area_id for t in teams}))).all())
+    return [TeamRow(t.id, areas.get(t.area_id, ""), t.name, t.kind, t.leader, t.leader_phone, counts.get(t.id, 0))
+            for t in teams]
+
+
+@dataclass(frozen=True)
 class TeamSizeCheck:
     street_id: int
     street: str
@@ -1143,6 +1334,86 @@ def team_size_check(ctx: ServiceContext) -> list[TeamSizeCheck]:
     return [TeamSizeCheck(s.id, s.name, counts.get(s.id, 0), norm) for s in streets]
 
 
+# ----------------------------------------------------------------------------- duty roster (值班表)
+
+def _duty_unit(ctx: ServiceContext, area_id: int) -> Area:
+    area = _area(ctx, area_id)
+    if area.level not in ("street", "community"):
+        raise ValidationError(f"值班表按街道或社区排班，“{area.name}”是{area.level_label}。", "area_id", area_id)
+    return area
+
+
+def set_duty(ctx: ServiceContext, area_id: int, duty_date: date, shift: str, leader: str, staff: str,
+             phone: str | None = None, note: str | None = None, expected_version: int | None = None) -> DutyShift:
+    """Put people on one shift (create it, or change it when it exists — then ``expected_version``
+    guards against overwriting another desktop's change)."""
+    ctx.actor.require("emergency.team.manage")
+    _duty_unit(ctx, area_id)
+    if not isinstance(duty_date, date):
+        raise ValidationError("请填写值班日期。", "duty_date", duty_date)
+    shift = _choice(shift, DUTY_SHIFTS, "shift", "班次")
+    leader = _text(leader, "leader", "带班领导", max_len=50)
+    staff = _text(staff, "staff", "值班人员", max_len=200)
+    phone = _phone(phone, "phone", "值班电话")
+    note = _text(note, "note", "备注", False, 200)
+    existing = ctx.session.scalars(select(DutyShift).where(DutyShift.area_id == area_id,
+                                                           DutyShift.duty_date == duty_date)).all()
+    # 全天 and 白班/夜班 exclude each other: one way of dividing a day
+    clash = [d for d in existing if d.shift != shift and "full" in (d.shift, shift)]
+    if clash:
+        raise ValidationError(f"{duty_date} 已排“{DUTY_SHIFTS[clash[0].shift]}”，不能再排“{DUTY_SHIFTS[shift]}”；"
+                              "请先修改或删除原班次。", "shift", shift)
+    row = next((d for d in existing if d.shift == shift), None)
+    if row is None:
+        row = DutyShift(area_id=area_id, duty_date=duty_date, shift=shift, leader=leader, staff=staff, phone=phone,
+                        note=note, created_by=ctx.actor.user_id)
+        ctx.session.add(row)
+        try:
+            ctx.session.flush()
+        except IntegrityError:
+            ctx.session.rollback()     # (no SAVEPOINT: see _get_or_create_batch)
+            raise ConflictError(f"{duty_date} 的{DUTY_SHIFTS[shift]}刚被其他电脑排好，请刷新后再改。") from None
+        return row
+    check_version(ctx.session, row, expected_version, "值班安排")
+    row.leader, row.staff, row.phone, row.note = leader, staff, phone, note
+    flush_or_conflict(ctx.session, row, "值班安排")
+    return row
+
+
+def remove_duty(ctx: ServiceContext, duty_id: int) -> None:
+    ctx.actor.require("emergency.team.manage")
+    row = _get(ctx, DutyShift, duty_id, "值班安排")
+    _scoped_area_of(ctx, row.area_id)
+    ctx.session.delete(row)
+    ctx.session.flush()
+
+
+def duty_roster(ctx: ServiceContext, area_id: int, start: date, end: date) -> list[DutyShift]:
+    """Shifts of one unit from ``start`` to ``end`` (inclusive), by date then 全天/白班/夜班."""
+    ctx.actor.require("emergency.view")
+    _area(ctx, area_id)
+    order = case((DutyShift.shift == "full", 0), (DutyShift.shift == "day", 1), else_=2)
+    return list(ctx.session.scalars(select(DutyShift).where(DutyShift.area_id == area_id, DutyShift.duty_date >= start,
+                                                            DutyShift.duty_date <= end)
+                                    .order_by(DutyShift.duty_date, order)))
+
+
+def duty_gaps(ctx: ServiceContext, area_id: int, start: date, end: date) -> list[tuple[date, str]]:
+    """Days not fully covered: (date, what is missing) — no shift at all, or only one of 白班/夜班."""
+    covered: dict[date, set[str]] = {}
+    for d in duty_roster(ctx, area_id, start, end):
+        covered.setdefault(d.duty_date, set()).add(d.shift)
+    out, day = [], start
+    while day <= end:
+        shifts = covered.get(day, set())
+        if not shifts:
+            out.append((day, "无人值班"))
+        elif "full" not in shifts and shifts != {"day", "night"}:
+            out.append((day, "缺夜班" if "day" in shifts else "缺白班"))
+        day += timedelta(days=1)
+    return out
+
+
 # ----------------------------------------------------------------------------- shelters
 
 def create_shelter(ctx: ServiceContext, area_id: int, name: str, location: str, area_m2: int, capacity: int,
@@ -1159,6 +1430,36 @@ def create_shelter(ctx: ServiceContext, area_id: int, name: str, location: str, 
                 status=_choice(status, SHELTER_STATUS, "status", "状态"), created_by=ctx.actor.user_id)
     ctx.session.add(s)
     ctx.session.flush()
+    return s
+
+
+def update_shelter(ctx: ServiceContext, shelter_id: int, expected_version: int | None = None, **fields) -> Shelter:
+    """Change a shelter's fields (name, location, area_m2, capacity, facilities, manager,
+    manager_phone, status); ``expected_version`` guards against overwriting another desktop."""
+    ctx.actor.require("emergency.shelter.manage")
+    s = _get(ctx, Shelter, shelter_id, "避难场所")
+    _scoped_area_of(ctx, s.area_id)
+    check_version(ctx.session, s, expected_version, "避难场所")
+    for key, value in fields.items():
+        if key == "name":
+            s.name = _text(value, key, "场所名称")
+        elif key == "location":
+            s.location = _text(value, key, "位置", max_len=200)
+        elif key == "area_m2":
+            s.area_m2 = _positive_int(value, key, "有效面积（平方米）")
+        elif key == "capacity":
+            s.capacity = _positive_int(value, key, "可容纳人数")
+        elif key == "facilities":
+            s.facilities = _text(value, key, "配套设施", False, 2000)
+        elif key == "manager":
+            s.manager = _text(value, key, "负责人", False, 50)
+        elif key == "manager_phone":
+            s.manager_phone = _phone(value, key, "负责人电话")
+        elif key == "status":
+            s.status = _choice(value, SHELTER_STATUS, key, "状态")
+        else:
+            raise ValidationError(f"避难场所没有“{key}”这一项。", key, value)
+    flush_or_conflict(ctx.session, s, "避难场所")
     return s
 
 

@@ -102,3 +102,29 @@ def world_both(em_db):
 def scoped_actor(area_path: str, *perms: str) -> Actor:
     return Actor(user_id=None, username="clerk", display_name="社区保管员", permissions=frozenset(perms),
                  scope_paths=(area_path,))
+
+
+@pytest.fixture
+def conflict_dialogs(qtbot):
+    """Answers the shell's modal 记录已被他人修改 dialog (it runs its own event loop): records what it
+    showed — message and (label, mine, theirs) rows — then presses ``answer["button"]``
+    ("keep" = 返回继续编辑, "reload" = 重新载入（放弃我的修改）)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    seen: list[dict] = []
+    answer = {"button": "keep", "seen": seen}
+
+    def poll():
+        for w in QApplication.topLevelWidgets():
+            if w.objectName() == "conflict-dialog" and w.isVisible():
+                t = w.table
+                seen.append({"message": w.findChild(QLabel, "conflict-message").text(),
+                             "rows": [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]})
+                (w.reload_button if answer["button"] == "reload" else w.keep_button).click()
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(30)
+    yield answer
+    timer.stop()

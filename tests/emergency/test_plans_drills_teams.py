@@ -121,3 +121,40 @@ def test_shelters(world):
         sv.set_shelter_status(ctx, a.id, "坏了")
     with pytest.raises(ValidationError, match="可容纳人数"):
         sv.create_shelter(ctx, world.street, "x", "y", 10, 0)
+
+
+def test_duty_roster_and_gaps(world_both):
+    from plugins.emergency.models import DutyShift
+    from shell.errors import ConflictError
+
+    world = world_both
+    ctx = world.ctx()
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    sv.set_duty(ctx, world.street, monday, "full", "王主任", "李明、张强", "13800001111")
+    sv.set_duty(ctx, world.street, monday + timedelta(days=1), "day", "王主任", "赵亮")
+    sv.set_duty(ctx, world.street, monday + timedelta(days=2), "day", "刘副主任", "钱进")
+    sv.set_duty(ctx, world.street, monday + timedelta(days=2), "night", "刘副主任", "孙立")
+    ctx.session.commit()
+    roster = sv.duty_roster(ctx, world.street, monday, monday + timedelta(days=6))
+    assert [(d.duty_date - monday).days for d in roster] == [0, 1, 2, 2]
+    assert [d.shift for d in roster] == ["full", "day", "day", "night"]
+    gaps = sv.duty_gaps(ctx, world.street, monday, monday + timedelta(days=3))
+    assert gaps == [(monday + timedelta(days=1), "缺夜班"), (monday + timedelta(days=3), "无人值班")]
+    with pytest.raises(ValidationError, match="已排“全天”，不能再排“夜班”"):
+        sv.set_duty(ctx, world.street, monday, "night", "王主任", "x")
+    with pytest.raises(ValidationError, match="请填写值班人员"):
+        sv.set_duty(ctx, world.street, monday + timedelta(days=4), "full", "王主任", " ")
+    with pytest.raises(ValidationError, match="值班电话“123”格式不正确"):
+        sv.set_duty(ctx, world.street, monday + timedelta(days=4), "full", "王主任", "李明", "123")
+    # changing a shift: guarded by version
+    first = roster[0]
+    sv.set_duty(ctx, world.street, monday, "full", "王主任", "李明", expected_version=first.version_id)
+    ctx.session.commit()
+    with pytest.raises(ConflictError):
+        sv.set_duty(ctx, world.street, monday, "full", "王主任", "张强", expected_version=first.version_id - 1)
+    ctx.session.rollback()
+    sv.remove_duty(ctx, roster[1].id)
+    ctx.session.commit()
+    with world.db.session_factory() as s:
+        assert s.query(DutyShift).count() == 3
+        assert s.query(DutyShift).filter_by(duty_date=monday).one().staff == "李明"

@@ -123,6 +123,19 @@ def test_filter_by_name_or_code_narrows_rows(page):
     assert page.model.rowCount() == 6
 
 
+def test_alerts_only_filter(qtbot, page):
+    qtbot.mouseClick(page.alerts_only, Qt.MouseButton.LeftButton)
+    assert page.alerts_only.isChecked()
+    assert list(rows_by_batch(page)) == ["W-EXP", "W-20", "W-45", "P-80", "—"]     # T-OK is fine
+    page.search.setText("绳")
+    page.search.flush()
+    assert list(rows_by_batch(page)) == ["—"]
+    page.search.setText("")
+    page.search.flush()
+    qtbot.mouseClick(page.alerts_only, Qt.MouseButton.LeftButton)
+    assert page.model.rowCount() == 6
+
+
 def test_switching_warehouse_changes_rows(page):
     page.warehouse.setCurrentIndex(page.warehouse.findText("东湖社区储备点"))
     assert list(rows_by_batch(page)) == ["E-1"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
 from shell.errors import JiedaoError
@@ -123,21 +123,45 @@ class StockPage(QWidget):
         self.warehouse.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.search = SearchBox(self, placeholder="物资编码或名称")
         self.refresh_button = QPushButton("刷新", self)
+        self.alerts_only = QCheckBox("只看预警", self)
+        self.alerts_only.setObjectName("emergency-alerts-only")
+        self.alerts_only.setToolTip("只列出已过期、临期或低于最低库存的物资")
         self.receive_button = QPushButton("入库…", self)
         self.receive_button.setObjectName("emergency-receive")
         self.issue_button = QPushButton("出库…", self)
         self.issue_button.setObjectName("emergency-issue")
+        self.transfer_button = QPushButton("调拨…", self)
+        self.transfer_button.setObjectName("emergency-transfer")
+        self.adjust_button = QPushButton("调整…", self)
+        self.adjust_button.setObjectName("emergency-adjust")
+        self.stocktake_button = QPushButton("盘点…", self)
+        self.stocktake_button.setObjectName("emergency-stocktake")
+        self.print_button = QPushButton("打印储备台账", self)
+        self.print_button.setObjectName("emergency-print-reserve")
+        self.min_button = QPushButton("最低库存…", self)
+        self.min_button.setObjectName("emergency-min-stock")
+        self.history_button = QPushButton("批次流水…", self)
+        self.history_button.setObjectName("emergency-batch-history")
         self.move_dialog = None
+        self.print_dialog = None
         top = QHBoxLayout()
         top.addWidget(QLabel("仓库", self))
         top.addWidget(self.warehouse)
         top.addSpacing(12)
         top.addWidget(QLabel("物资", self))
         top.addWidget(self.search, 1)
+        top.addWidget(self.alerts_only)
         top.addWidget(self.refresh_button)
         top.addSpacing(12)
-        top.addWidget(self.receive_button)
-        top.addWidget(self.issue_button)
+        for button in (self.receive_button, self.issue_button, self.stocktake_button, self.print_button):
+            top.addWidget(button)
+        # actions on the selected line
+        selected = QHBoxLayout()
+        self.selected_label = QLabel(self)
+        self.selected_label.setObjectName("emergency-selected")
+        selected.addWidget(self.selected_label, 1)
+        for button in (self.transfer_button, self.adjust_button, self.min_button, self.history_button):
+            selected.addWidget(button)
 
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("emergency-stock-summary")
@@ -172,15 +196,24 @@ class StockPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(summary)
+        layout.addLayout(selected)
         layout.addWidget(self.table, 1)
         layout.addLayout(legend)
 
         self.load_warehouses()
         self.warehouse.currentIndexChanged.connect(lambda _i: self.reload())
         self.search.search.connect(lambda _t: self.reload())
+        self.alerts_only.toggled.connect(lambda _on: self.reload())
         self.refresh_button.clicked.connect(self.reload)
         self.receive_button.clicked.connect(self.open_receive)
         self.issue_button.clicked.connect(self.open_issue)
+        self.transfer_button.clicked.connect(self.open_transfer)
+        self.adjust_button.clicked.connect(self.open_adjust)
+        self.stocktake_button.clicked.connect(self.open_stocktake)
+        self.print_button.clicked.connect(self.print_reserve)
+        self.min_button.clicked.connect(self.open_min_stock)
+        self.history_button.clicked.connect(self.open_history)
+        self.table.selectionModel().selectionChanged.connect(lambda *_a: self._selection_changed())
         self.reload()
 
     def load_warehouses(self) -> None:
@@ -194,9 +227,48 @@ class StockPage(QWidget):
         self.warehouse.setEnabled(self.warehouse.count() > 0)
         manage = self.warehouse.count() > 0 and self.app_ctx.actor.can("emergency.stock.manage")
         tip = "" if manage else "需要“应急物资出入库、调拨与调整”权限（emergency.stock.manage）"
+        self.can_manage = manage
         for button in (self.receive_button, self.issue_button):
             button.setEnabled(manage)
             button.setToolTip(tip)
+        take = self.warehouse.count() > 0 and self.app_ctx.actor.can("emergency.stocktake")
+        self.stocktake_button.setEnabled(self.warehouse.count() > 0)
+        self.stocktake_button.setToolTip("" if take else "查看盘点；开始和过账盘点需要“应急物资盘点”权限")
+        self.print_button.setEnabled(self.warehouse.count() > 0)
+        self._selection_changed()
+
+    def selected_row(self) -> svc.BatchStockRow | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        return self.model.rows[rows[0].row()]
+
+    def select_batch(self, batch_no: str) -> bool:
+        for r, row in enumerate(self.model.rows):
+            if row.batch_no == batch_no:
+                self.table.selectRow(r)
+                return True
+        return False
+
+    def _selection_changed(self) -> None:
+        row = self.selected_row()
+        usable = row is not None and row.batch_id is not None and getattr(self, "can_manage", False)
+        tip = "" if usable else ("先在表格中选中一个批次" if getattr(self, "can_manage", False)
+                                 else "需要“应急物资出入库、调拨与调整”权限（emergency.stock.manage）")
+        for button in (self.transfer_button, self.adjust_button):
+            button.setEnabled(usable)
+            button.setToolTip(tip)
+        can_catalog = self.app_ctx.actor.can("emergency.catalog.manage")
+        self.min_button.setEnabled(row is not None and can_catalog)
+        self.min_button.setToolTip("" if can_catalog else "需要“维护应急仓库与物资目录”权限（emergency.catalog.manage）")
+        self.history_button.setEnabled(row is not None and row.batch_id is not None)
+        if row is None:
+            self.selected_label.setText("选中一行后可调拨、调整、设置最低库存或查看批次流水。")
+            self.selected_label.setStyleSheet("color: #777;")
+        else:
+            batch = f"批次 {row.batch_no}，现有 {row.qty}{row.unit}" if row.batch_id is not None else "无库存"
+            self.selected_label.setText(f"选中：{row.name} {row.spec}（{row.code}）{batch}")
+            self.selected_label.setStyleSheet("")
 
     def open_receive(self):
         from .moves import ReceiveDialog
@@ -207,6 +279,68 @@ class StockPage(QWidget):
         from .moves import IssueDialog
 
         return self._open_move(IssueDialog)
+
+    def open_transfer(self):
+        from .moves import TransferDialog
+
+        row = self.selected_row()
+        if row is None or row.batch_id is None:
+            return None
+        return self._show_dialog(TransferDialog(self.app_ctx, row, self.current_warehouse(),
+                                                self.warehouse.currentText(), self))
+
+    def open_adjust(self):
+        from .moves import AdjustDialog
+
+        row = self.selected_row()
+        if row is None or row.batch_id is None:
+            return None
+        return self._show_dialog(AdjustDialog(self.app_ctx, row, self.warehouse.currentText(), self))
+
+    def open_min_stock(self):
+        from .catalog import MinStockDialog
+
+        row = self.selected_row()
+        if row is None:
+            return None
+        return self._show_dialog(MinStockDialog(self, self.app_ctx, self.current_warehouse(),
+                                                self.warehouse.currentText(), row))
+
+    def open_history(self):
+        from .moves import BatchMovesDialog
+
+        row = self.selected_row()
+        if row is None or row.batch_id is None:
+            return None
+        return self._show_dialog(BatchMovesDialog(self.app_ctx, row, self.warehouse.currentText(), self))
+
+    def open_stocktake(self):
+        from .stocktake import StocktakeDialog
+
+        wh = self.current_warehouse()
+        if wh is None:
+            return None
+        dialog = self._show_dialog(StocktakeDialog(self.app_ctx, wh, self.warehouse.currentText(), self))
+        dialog.finished.connect(lambda _r: self.reload())
+        return dialog
+
+    def print_reserve(self):
+        """应急物资储备台账 of the current warehouse, previewed for printing."""
+        from .printing import print_report
+
+        wh = self.current_warehouse()
+        if wh is None:
+            return None
+        self.print_dialog = print_report(self.app_ctx, "emergency.reserve", {"warehouse_id": wh}, self,
+                                         f"应急物资储备台账-{self.warehouse.currentText()}.pdf")
+        return self.print_dialog
+
+    def _show_dialog(self, dialog):
+        self.move_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        return dialog
 
     def _open_move(self, dialog_class):
         """Open an 入库/出库 dialog for the current warehouse (window-modal); the page reloads after a save."""
@@ -246,6 +380,10 @@ class StockPage(QWidget):
         try:
             with self.app_ctx.service(commit=False) as ctx:
                 rows = svc.warehouse_stock(ctx, wh, self.search.text().strip())
+                if self.alerts_only.isChecked():
+                    # an item below its minimum shows all its lines (where the stock is), a batch
+                    # only when it is itself expired or expiring
+                    rows = [r for r in rows if r.below_minimum or r.band is not None]
                 summary = svc.stock_alert_summary(ctx, wh)
         except JiedaoError as exc:
             self.model.set_rows([], self.model.bands)
@@ -256,6 +394,7 @@ class StockPage(QWidget):
         b1, b2, b3 = summary.bands
         for chip, text in zip(self.legend_chips[1:4], (f"{b1} 天内到期", f"{b1 + 1}–{b2} 天", f"{b2 + 1}–{b3} 天")):
             chip.setText(text)
+        self._selection_changed()
         batches = sum(1 for r in rows if r.batch_id is not None)
         self.count_label.setText(f"共 {len({r.item_id for r in rows})} 种物资、{batches} 批")
 
