@@ -53,9 +53,11 @@ def _plot(data: ChartData, parent: QWidget) -> QWidget:
         item.getAxis(side).setTextPen("#333")
         item.getAxis(side).setPen("#999")
     if data.y_label:
-        item.setLabel("left", data.y_label)
+        # The unit above the plot, read horizontally (a rotated Chinese label is hard to read).
+        item.setTitle(data.y_label, color="#555", size="9pt", justify="left")
     if len(data.series) > 1:
-        item.addLegend(offset=(8, 4), labelTextColor="#333")
+        # Top right, with head-room kept free above the bars (see the y range below).
+        item.addLegend(offset=(-8, 4), labelTextColor="#333", colCount=len(data.series))
     count = max(1, len(data.series))
     width = 0.8 / count
     for k, (name, values) in enumerate(data.series):
@@ -69,7 +71,7 @@ def _plot(data: ChartData, parent: QWidget) -> QWidget:
             item.addItem(bars)  # a named item joins the legend by itself
     item.setXRange(-0.6, n - 0.4, padding=0)
     top = max((max(v) if len(v) else 0) for _n, v in data.series) if data.series else 0
-    item.setYRange(0, max(1, top) * 1.1, padding=0)
+    item.setYRange(0, max(1, top) * (1.3 if len(data.series) > 1 else 1.1), padding=0)
     return widget
 
 

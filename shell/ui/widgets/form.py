@@ -242,8 +242,15 @@ class FormDialog(QDialog):
     # --- someone else saved first -----------------------------------------------------------------------
     def compare_rows(self, current: dict) -> list[tuple[str, str, str]]:
         """(label, what the user typed, what is saved) for every form field the record has."""
-        return [(self.form.label_text(f), self.form.display(f), self.form.display(f, current[f]))
-                for f in self.form.fields if f in current]
+        rows = []
+        for f in self.form.fields:
+            if f not in current:
+                continue
+            try:
+                rows.append((self.form.label_text(f), self.form.display(f), self.form.display(f, current[f])))
+            except TypeError:  # an editor without a plain value (a custom widget): not compared
+                continue
+        return rows
 
     def on_conflict(self, exc: ConflictError) -> None:
         from shell.ui.conflict import ConflictDialog
