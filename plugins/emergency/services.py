@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from shell.core import audit
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
@@ -28,7 +29,7 @@ from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.errors import ConflictError, NotFound, ValidationError
 
-from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS,
+from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS,
                      DutyShift, PLAN_CATEGORIES, PLAN_LEVELS, SHELTER_STATUS, TEAM_KINDS, Batch, Drill, DrillScore, Item,
                      MinStock, Plan, PlanStep, Shelter, StockMove, Stocktake, StocktakeLine, Team, TeamMember,
                      Warehouse)
@@ -293,6 +294,11 @@ def _write_move(ctx: ServiceContext, batch: Batch, kind: str, delta: int, *, rea
     ctx.session.add(move)
     _db_call(ctx, ctx.session.flush)
     ctx.session.expire(batch, ["qty"])
+    # The move carries its actor and time; the audit log gets a line too, so the one audit viewer
+    # shows every stock change next to every other change (issue 8).
+    audit.record(ctx.session, "insert", StockMove.__tablename__, move.id,
+                 f"{MOVE_KINDS.get(kind, kind)} {delta:+d}（批次 {batch.batch_no}，结存 {after}）"
+                 + (f"，单号 {doc_no}" if doc_no else ""))
     return move
 
 
