@@ -88,8 +88,18 @@ def register_importers():
 
 @hookimpl
 def open_record(ctx, kind, id):
-    # No party-building views yet: nothing to open (another plugin may handle the kind).
-    return None
+    """A member (its card) or an organisation (the tree at that node) from the global search."""
+    if kind not in ("partybuilding.member", "partybuilding.org") or "open_page" not in ctx.extras:
+        return None
+    if ctx.actor is None or not ctx.actor.can("partybuilding.view"):
+        return None
+    page = ctx.extras["open_page"]("partybuilding.orgs")
+    if page is None or not hasattr(page, "open_card"):
+        return None
+    if kind == "partybuilding.member":
+        return page.open_card(id) is not None
+    page.reload(id)
+    return page.selected_id() == id
 
 
 def _org_page(ctx, parent=None):
@@ -104,6 +114,56 @@ def _compliance_page(ctx, parent=None):
     return make_page(ctx, parent)
 
 
+def _alerts_page(ctx, parent=None):
+    from .views.alerts_page import make_page
+
+    return make_page(ctx, parent)
+
+
+def _transfers_page(ctx, parent=None):
+    from .views.transfers_page import make_page
+
+    return make_page(ctx, parent)
+
+
+def _meetings_page(ctx, parent=None):
+    from .views.meetings_page import make_page
+
+    return make_page(ctx, parent)
+
+
+def _dues_page(ctx, parent=None):
+    from .views.dues_page import make_page
+
+    return make_page(ctx, parent)
+
+
+def _community_page(ctx, parent=None):
+    from .views.community_page import make_page
+
+    return make_page(ctx, parent)
+
+
+def _stats_page(ctx, parent=None):
+    from .views.stats_page import make_page
+
+    return make_page(ctx, parent)
+
+
+def _tile(app_ctx, parent=None):
+    from .views.dashboard import PartyTile
+
+    return PartyTile(app_ctx, parent)
+
+
+@hookimpl
+def register_dashboard_widgets(ctx):
+    from shell.contracts import DashboardWidgetSpec
+
+    return [DashboardWidgetSpec(id="partybuilding.summary", title="党建", factory=_tile, order=30,
+                                permission="partybuilding.view", span=2)]
+
+
 @hookimpl
 def register_pages(ctx):
     from shell.contracts import PageSpec
@@ -112,5 +172,17 @@ def register_pages(ctx):
         PageSpec(id="partybuilding.orgs", title="党组织与党员", factory=_org_page, order=40,
                  permission="partybuilding.view", group="党建"),
         PageSpec(id="partybuilding.compliance", title="组织生活落实", factory=_compliance_page, order=41,
+                 permission="partybuilding.view", group="党建"),
+        PageSpec(id="partybuilding.transfers", title="组织关系转接", factory=_transfers_page, order=43,
+                 permission="partybuilding.view", group="党建"),
+        PageSpec(id="partybuilding.meetings", title="三会一课", factory=_meetings_page, order=44,
+                 permission="partybuilding.view", group="党建"),
+        PageSpec(id="partybuilding.dues", title="党费收缴", factory=_dues_page, order=45,
+                 permission="partybuilding.view", group="党建"),
+        PageSpec(id="partybuilding.community", title="在职党员双报到", factory=_community_page, order=46,
+                 permission="partybuilding.view", group="党建"),
+        PageSpec(id="partybuilding.stats", title="党员结构统计", factory=_stats_page, order=47,
+                 permission="partybuilding.view", group="党建"),
+        PageSpec(id="partybuilding.alerts", title="党员提醒", factory=_alerts_page, order=42,
                  permission="partybuilding.view", group="党建"),
     ]

@@ -85,6 +85,27 @@ def seed(session, scale, rng) -> None:
     for br, groups in branches:
         _seed_members(ctx, rng, br, groups, used, today)
     _seed_activity(ctx, rng, branches, today)
+    _seed_reports(ctx, rng, communities, today)
+
+
+WORKPLACES = (("区教育局", "中共区教育局机关委员会"), ("区人民医院", "中共区人民医院委员会"),
+              ("区税务局", "中共区税务局委员会"), ("市自来水公司", "中共市自来水公司委员会"),
+              ("区第一中学", "中共区第一中学支部委员会"))
+SERVICES = ("慰问独居老人", "垃圾分类宣传值守", "社区环境整治", "疫苗接种点志愿服务", "文明交通劝导", "关爱留守儿童")
+
+
+def _seed_reports(ctx, rng, communities, today) -> None:
+    """在职党员双报到: a few per community, with services this year."""
+    for community in communities:
+        for _ in range(rng.randint(3, 6)):
+            work, org = rng.choice(WORKPLACES)
+            r = svc.register_report(ctx, area_id=community.id, name=_name(rng), workplace=work, workplace_org=org,
+                                    phone=f"13{rng.randint(100000000, 999999999)}",
+                                    reported_on=min(today, date(today.year - rng.randint(0, 2), rng.randint(1, 3),
+                                                                rng.randint(1, 28))))
+            for _ in range(rng.randint(0, 5)):
+                served = _date_between(rng, max(r.reported_on, date(today.year, 1, 1)), today)
+                svc.record_community_service(ctx, r.id, served, rng.choice(SERVICES), rng.choice((60, 90, 120, 180, 240)))
 
 
 def _seed_members(ctx, rng, branch, groups, used, today) -> None:

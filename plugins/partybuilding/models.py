@@ -213,3 +213,47 @@ class DuesPayment(IdMixin, TimestampMixin, Base):
     base_fen: Mapped[int | None] = mapped_column(Integer)
     paid_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
+
+
+class CommunityReport(RecordMixin, Base):
+    """在职党员“双报到”: a member working elsewhere reports to the community where they live. The
+    person is usually on a workplace organisation's rolls, not this street's, so the record keeps
+    their own name and workplace; ``member_id`` links one who is also on the street's rolls."""
+
+    __tablename__ = "partybuilding_community_reports"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id"), index=True)   # the residential community
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("partybuilding_members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    workplace: Mapped[str] = mapped_column(String(200))            # 工作单位
+    workplace_org: Mapped[str | None] = mapped_column(String(200))  # 所在党组织
+    address: Mapped[str | None] = mapped_column(String(200))       # 居住地址
+    reported_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)            # moved away / stopped
+
+
+class CommunityService(IdMixin, TimestampMixin, Base):
+    """One piece of service a reported member did in the community (date, what, how long)."""
+
+    __tablename__ = "partybuilding_community_services"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_community_reports.id", ondelete="CASCADE"),
+                                           index=True)
+    served_on: Mapped[date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
+
+
+class HouseholdLink(IdMixin, TimestampMixin, Base):
+    """A household a 党员中心户 contacts, as a record of another plugin (e.g. ``grid.household``),
+    reached through the ``open_record`` hook; ``label`` keeps what the search showed."""
+
+    __tablename__ = "partybuilding_household_links"
+    __table_args__ = (UniqueConstraint("org_id", "record_kind", "record_id"),)
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_orgs.id", ondelete="CASCADE"), index=True)
+    record_kind: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(200))

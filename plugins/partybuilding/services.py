@@ -23,7 +23,9 @@ from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 
 from .models import (CATEGORY_LABELS, LEVEL_LABELS, ORG_KINDS, STAGE_LABELS, STAGES, STATUS_LABELS, Attendance,
-                     Counter, DuesPayment, Meeting, MeetingRule, Member, Membership, OrgEvent, PartyOrg, Transfer)
+                     CommunityReport, CommunityService, DuesPayment, HouseholdLink, Meeting, MeetingRule,
+                     Member, Membership, OrgEvent, PartyOrg, Transfer)
+from .numbering import next_number  # noqa: F401 - the letter numbers; re-exported for callers and tests
 from .rules import DUES, MEETING, MEMBER_MANAGE, ORG_MANAGE, RULES, SETTINGS, TRANSFER, VIEW
 
 # ----------------------------------------------------------------------------- permissions & settings
@@ -443,9 +445,10 @@ class Finding:
     message: str
 
 
-def branch_findings(ctx: ServiceContext, org_id: int | None = None, on: date | None = None) -> list[Finding]:
+def branch_findings(ctx: ServiceContext, org_id: int | None = None, on: date | None = None,
+                    nodes: list[OrgNode] | None = None) -> list[Finding]:
     """Check the §3 rules for every open 党支部 (and committee terms of 党委/党总支) in scope,
-    or only those in ``org_id``'s subtree."""
+    or only those in ``org_id``'s subtree. ``nodes``: an ``org_tree`` the caller already has."""
     ctx.actor.require(VIEW)
     on = on or ctx.today()
     s = ctx.session
@@ -453,12 +456,13 @@ def branch_findings(ctx: ServiceContext, org_id: int | None = None, on: date | N
     max_members = setting(s, "partybuilding.branch.max_members")
     threshold = setting(s, "partybuilding.branch.committee_threshold")
     term = setting(s, "partybuilding.committee.term_years")
-    nodes = org_tree(ctx)
+    everything = org_tree(ctx) if nodes is None else nodes
+    nodes = everything
     if org_id is not None:
         root = get_org(ctx, org_id)
         nodes = [n for n in nodes if n.org.path.startswith(root.path)]
     found: list[Finding] = []
-    every = {x.org.id: x.org for x in org_tree(ctx)}
+    every = {x.org.id: x.org for x in everything}
     for n in nodes:
         o = n.org
         # Branch names repeat across communities ("第一网格党支部"): say whose.
@@ -806,6 +810,29 @@ def join_org(ctx: ServiceContext, member_id: int, org_id: int, on: date | None =
     return m
 
 
+def member_list_query(ctx: ServiceContext, org_id: int | None = None, text: str = "",
+                      stages: Iterable[str] | None = None):
+    """A SELECT of (Member, organisation name, parent organisation name) rows in scope, filtered as
+    ``list_members``, for keyset paging by ``Member.id`` in the member list. The parent's name is
+    there because branch and group names repeat across communities ("1号楼党小组")."""
+    from sqlalchemy.orm import aliased
+
+    ctx.actor.require(VIEW)
+    parent = aliased(PartyOrg)
+    q = (select(Member, PartyOrg.name, parent.name).join(PartyOrg, Member.org_id == PartyOrg.id)
+         .outerjoin(parent, parent.id == PartyOrg.parent_id)
+         .where(scope_filter(PartyOrg.area_id, ctx.actor)))
+    return _member_filter(ctx, q, org_id, text, stages)
+
+
+def org_label(session: Session, org: PartyOrg | None) -> str:
+    """“上级 / 名称”: names of branches and groups repeat across communities."""
+    if org is None:
+        return ""
+    parent = session.get(PartyOrg, org.parent_id) if org.parent_id is not None else None
+    return f"{parent.name} / {org.name}" if parent is not None else org.name
+
+
 def memberships(ctx: ServiceContext, member_id: int) -> list[tuple[Membership, PartyOrg]]:
     get_member(ctx, member_id)
     return list(ctx.session.execute(select(Membership, PartyOrg).join(PartyOrg, Membership.org_id == PartyOrg.id)
@@ -813,11 +840,7 @@ def memberships(ctx: ServiceContext, member_id: int) -> list[tuple[Membership, P
                                     .order_by(Membership.start_on, Membership.id)))
 
 
-def list_members(ctx: ServiceContext, org_id: int | None = None, text: str = "", stages: Iterable[str] | None = None,
-                 limit: int | None = None) -> list[Member]:
-    """Current members in scope (of ``org_id``'s subtree), matching name / initials / ID number."""
-    ctx.actor.require(VIEW)
-    q = _scoped_members(ctx)
+def _member_filter(ctx: ServiceContext, q, org_id: int | None, text: str, stages: Iterable[str] | None):
     if org_id is not None:
         root = get_org(ctx, org_id)
         q = q.where(PartyOrg.path.startswith(root.path))
@@ -831,6 +854,14 @@ def list_members(ctx: ServiceContext, org_id: int | None = None, text: str = "",
             q = q.where(or_(Member.initials.startswith(text.lower()), Member.name.contains(text)))
         else:
             q = q.where(Member.name.contains(text))
+    return q
+
+
+def list_members(ctx: ServiceContext, org_id: int | None = None, text: str = "", stages: Iterable[str] | None = None,
+                 limit: int | None = None) -> list[Member]:
+    """Current members in scope (of ``org_id``'s subtree), matching name / initials / ID number."""
+    ctx.actor.require(VIEW)
+    q = _member_filter(ctx, _scoped_members(ctx), org_id, text, stages)
     q = q.order_by(PartyOrg.path, Member.name, Member.id)
     if limit:
         q = q.limit(limit)
@@ -838,22 +869,6 @@ def list_members(ctx: ServiceContext, org_id: int | None = None, text: str = "",
 
 
 # ----------------------------------------------------------------------------- transfers
-
-def next_number(session: Session, name: str) -> int:
-    """Hand out the next value of counter ``name``: the row is created if missing (ignoring a
-    concurrent creator), then incremented with one guarded UPDATE … RETURNING in the caller's
-    transaction, so two sessions never get the same value and a rolled-back number is never
-    handed out to anyone else's committed letter twice."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dinsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dinsert
-    session.execute(dinsert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
-    value = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-                            .returning(Counter.value)).scalar_one()
-    return value
-
 
 def format_letter_number(prefix: str, year: int, n: int) -> str:
     return f"{prefix}〔{year}〕第{n:04d}号"
@@ -1376,21 +1391,27 @@ def arrears(ctx: ServiceContext, upto: str | None = None, org_id: int | None = N
             paid.setdefault(mid, set()).add(month)
     out = []
     for m in members:
-        if m.status != "normal":
-            continue
-        start = _dues_start(ctx.session, m)
-        if start is None or start > upto:
-            continue
-        unpaid = [mo for mo in month_range(start, upto) if mo not in paid.get(m.id, set())]
-        if not unpaid:
-            continue
-        trailing = 0
-        for mo in reversed(month_range(start, upto)):
-            if mo in paid.get(m.id, set()):
-                break
-            trailing += 1
-        out.append(Arrears(m, unpaid, len(unpaid) * monthly_dues_fen(ctx.session, m), trailing, trailing >= flag))
+        a = _member_arrears(ctx.session, m, upto, paid.get(m.id, set()), flag)
+        if a is not None:
+            out.append(a)
     return out
+
+
+def _member_arrears(session: Session, m: Member, upto: str, paid: set[str], flag: int) -> Arrears | None:
+    if m.status != "normal":
+        return None
+    start = _dues_start(session, m)
+    if start is None or start > upto:
+        return None
+    unpaid = [mo for mo in month_range(start, upto) if mo not in paid]
+    if not unpaid:
+        return None
+    trailing = 0
+    for mo in reversed(month_range(start, upto)):
+        if mo in paid:
+            break
+        trailing += 1
+    return Arrears(m, unpaid, len(unpaid) * monthly_dues_fen(session, m), trailing, trailing >= flag)
 
 
 def payments(ctx: ServiceContext, start: str, end: str, org_id: int | None = None) -> list[tuple[DuesPayment, Member]]:
@@ -1436,3 +1457,413 @@ def search(ctx: ServiceContext, text: str, limit: int = 20):
                 if len(found) >= limit:
                     break
     return found
+
+
+# ----------------------------------------------------------------------------- the member card
+
+def next_stage(m: Member) -> str | None:
+    """The one stage a person may be advanced to now (None: full member, or not on the rolls)."""
+    if m.status != "normal" or m.org_id is None or m.stage == "full":
+        return None
+    return STAGES[STAGES.index(m.stage) + 1]
+
+
+@dataclass
+class MemberCard:
+    member: Member
+    org_label: str
+    probation_end: date | None
+    next_stage: str | None
+    can_extend: bool
+    timeline: list[tuple[str, date | None]]              # (stage label, date) up to the current stage
+    memberships: list[tuple[date, date | None, str, str]]  # start, end, organisation, reason
+    meetings: list[tuple[date, str, str, str, bool, str]]  # date, kind, topic, organisation, present, reason
+    payments: list[tuple[str, int, date]]                  # month, fen, paid on
+    monthly_dues_fen: int | None
+    arrears: Arrears | None
+
+
+def member_card(ctx: ServiceContext, member_id: int, history: int = 20) -> MemberCard:
+    """Everything the member card shows, read in one service context."""
+    m = get_member(ctx, member_id)
+    s = ctx.session
+    org = s.get(PartyOrg, m.org_id) if m.org_id else None
+    chain = [("applicant", m.applied_on), ("activist", m.activist_on), ("candidate", m.candidate_on),
+             ("probationary", m.admitted_on), ("full", m.full_on)]
+    timeline = [(STAGE_LABELS[k], d) for k, d in chain[:STAGES.index(m.stage) + 1]]
+    periods = [(p.start_on, p.end_on, org_label(s, o), p.reason) for p, o in memberships(ctx, m.id)]
+    q = (select(Meeting, Attendance).join(Attendance, Attendance.meeting_id == Meeting.id)
+         .where(Attendance.member_id == m.id).order_by(Meeting.held_on.desc(), Meeting.id.desc()).limit(history))
+    meetings = [(mt.held_on, MEETING_KINDS.get(mt.kind, mt.kind), mt.topic, org_label(s, s.get(PartyOrg, mt.org_id)),
+                 a.present, a.absence_reason or "") for mt, a in s.execute(q)]
+    pays = [(p.month, p.amount_fen, p.paid_on) for p in s.scalars(
+        select(DuesPayment).where(DuesPayment.member_id == m.id).order_by(DuesPayment.month.desc()).limit(history))]
+    dues = arrear = None
+    if m.is_party_member:
+        dues = monthly_dues_fen(s, m)
+        paid = set(s.scalars(select(DuesPayment.month).where(DuesPayment.member_id == m.id)))
+        arrear = _member_arrears(s, m, month_key(ctx.today()), paid, setting(s, "partybuilding.dues.flag_months"))
+    return MemberCard(m, org_label(s, org), probation_end(m), next_stage(m),
+                      m.stage == "probationary" and not m.extension_months and m.status == "normal",
+                      timeline, periods, meetings, pays, dues, arrear)
+
+
+# ----------------------------------------------------------------------------- meeting recorder & dues sheet
+
+def meeting_candidates(ctx: ServiceContext, org_id: int, on: date) -> list[Member]:
+    """Who may be on the attendance list of a meeting of ``org`` on ``on``: members of its subtree that day."""
+    org = get_org(ctx, org_id)
+    ids = _members_of_subtree_on(ctx, org, on)
+    if not ids:
+        return []
+    return list(ctx.session.scalars(select(Member).where(Member.id.in_(ids)).order_by(Member.name, Member.id)))
+
+
+def meeting_kinds_for(org: PartyOrg) -> list[str]:
+    """The meeting kinds that may be recorded for ``org`` (as ``record_meeting`` checks them)."""
+    kinds = []
+    for k in MEETING_KINDS:
+        if k == "group" and org.kind != "group":
+            continue
+        if k == "committee" and not org.has_committee:
+            continue
+        kinds.append(k)
+    return kinds
+
+
+@dataclass
+class DuesRow:
+    member_id: int
+    name: str
+    org_label: str
+    category: str
+    base_fen: int | None
+    monthly_fen: int
+    paid_fen: int | None
+    paid_on: date | None
+    trailing: int
+    flagged: bool
+
+
+def dues_sheet(ctx: ServiceContext, org_id: int, month: str) -> list[DuesRow]:
+    """One month's dues of every party member (预备 + 正式, 正常) in ``org``'s subtree: what is due,
+    what was paid, and the consecutive unpaid months up to that month (flagged at 6)."""
+    ctx.actor.require(VIEW)
+    month = parse_month(month)
+    s = ctx.session
+    members = [m for m in list_members(ctx, org_id=org_id, stages=("probationary", "full")) if m.status == "normal"]
+    flag = setting(s, "partybuilding.dues.flag_months")
+    paid: dict[int, dict[str, DuesPayment]] = {}
+    if members:
+        ids = [m.id for m in members]
+        for p in s.scalars(select(DuesPayment).where(DuesPayment.member_id.in_(ids), DuesPayment.month <= month)):
+            paid.setdefault(p.member_id, {})[p.month] = p
+    orgs = {o.id: o for o in visible_orgs(ctx, include_dissolved=True)}
+    labels: dict[int, str] = {}
+    out = []
+    for m in members:
+        if m.org_id not in labels:
+            o = orgs.get(m.org_id)
+            parent = orgs.get(o.parent_id) if o is not None and o.parent_id else None
+            labels[m.org_id] = f"{parent.name} / {o.name}" if parent else (o.name if o else "")
+        mine = paid.get(m.id, {})
+        a = _member_arrears(s, m, month, set(mine), flag)
+        p = mine.get(month)
+        out.append(DuesRow(m.id, m.name, labels[m.org_id], CATEGORY_LABELS.get(m.category, m.category), m.income_fen,
+                           monthly_dues_fen(s, m), p.amount_fen if p else None, p.paid_on if p else None,
+                           a.trailing if a else 0, bool(a and a.flagged)))
+    return out
+
+
+def record_payments(ctx: ServiceContext, member_ids: Iterable[int], month: str, paid_on: date | None = None,
+                    amount_fen: int | None = None) -> list[DuesPayment]:
+    """Record one month for several members in one transaction (each at their monthly dues unless
+    ``amount_fen`` is given): all or nothing."""
+    ids = list(member_ids)
+    if not ids:
+        raise ValidationError("请先选择要登记党费的党员。", "member_id")
+    return [record_payment(ctx, mid, month, amount_fen, paid_on) for mid in ids]
+
+
+@dataclass
+class MeetingSummary:
+    meeting: Meeting
+    org_label: str
+    listed: int
+    present: int
+    absent: list[tuple[str, str]]   # (name, reason)
+    quorum: bool
+
+
+def meeting_summaries(ctx: ServiceContext, start: date, end: date, org_id: int | None = None) -> list[MeetingSummary]:
+    """The meetings of ``list_meetings`` with their attendance read in one query (newest first)."""
+    meetings = list_meetings(ctx, start, end, org_id)
+    if not meetings:
+        return []
+    s = ctx.session
+    att: dict[int, list[tuple[bool, str, str]]] = {}
+    ids = [m.id for m in meetings]
+    for k in range(0, len(ids), 500):
+        q = (select(Attendance.meeting_id, Attendance.present, Member.name, Attendance.absence_reason)
+             .join(Member, Member.id == Attendance.member_id).where(Attendance.meeting_id.in_(ids[k:k + 500]))
+             .order_by(Attendance.id))
+        for mid, present, name, reason in s.execute(q):
+            att.setdefault(mid, []).append((present, name, reason or ""))
+    orgs = {o.id: o for o in visible_orgs(ctx, include_dissolved=True)}
+
+    def label(oid):
+        o = orgs.get(oid)
+        parent = orgs.get(o.parent_id) if o is not None and o.parent_id else None
+        return f"{parent.name} / {o.name}" if parent else (o.name if o else "")
+
+    out = []
+    for mt in sorted(meetings, key=lambda m: (m.held_on, m.id), reverse=True):
+        rows = att.get(mt.id, [])
+        present = sum(1 for p, _, _ in rows if p)
+        org = orgs.get(mt.org_id)
+        # As quorum_met: a 支委会 with attendance counts only with more than half the committee there.
+        quorum = not (mt.kind == "committee" and rows and org is not None and org.committee_size
+                      and present * 2 <= org.committee_size)
+        out.append(MeetingSummary(mt, label(mt.org_id), len(rows), present,
+                                  [(n, r) for p, n, r in rows if not p], quorum))
+    return out
+
+
+# ----------------------------------------------------------------------------- 双报到
+
+def _community(ctx: ServiceContext, area_id: int) -> Area:
+    area = _area(ctx, area_id)
+    ctx.actor.require_scope(area)
+    if area.level != "community":
+        raise ValidationError(f"在职党员向居住地社区报到：“{area.name}”是{area.level_label}，请选择社区。", "area_id", area_id)
+    if not area.is_open:
+        raise ValidationError(f"社区“{area.name}”已撤销。", "area_id", area_id)
+    return area
+
+
+def register_report(ctx: ServiceContext, *, area_id: int, name: str, workplace: str, reported_on: date | None = None,
+                    phone: str | None = None, workplace_org: str | None = None, address: str | None = None,
+                    member_id: int | None = None):
+    """在职党员到居住地社区报到. One open report per person (name + phone) and community."""
+    ctx.actor.require(MEMBER_MANAGE)
+    area = _community(ctx, area_id)
+    if member_id is not None:  # on the street's rolls: the name comes from the member record
+        m = get_member(ctx, member_id)
+        if not m.is_party_member:
+            raise ValidationError(f"{m.name}是{m.stage_label}，不是党员。", "member_id", member_id)
+        name = m.name
+    name = _require_text(name, "姓名", "name", 64)
+    workplace = _require_text(workplace, "工作单位", "workplace", 200)
+    phone = _check_member_fields({"phone": phone}).get("phone") if phone else None
+    reported_on = reported_on or ctx.today()
+    _not_future(ctx, reported_on, "报到日期", "reported_on")
+    dup = ctx.session.scalar(select(CommunityReport).where(CommunityReport.area_id == area.id,
+                                                           CommunityReport.name == name,
+                                                           CommunityReport.ended_on.is_(None),
+                                                           (CommunityReport.phone == phone) if phone
+                                                           else CommunityReport.phone.is_(None)))
+    if dup is not None:
+        raise ValidationError(f"{name}已于 {dup.reported_on} 向{area.name}报到，不必重复登记。", "name", name)
+    r = CommunityReport(area_id=area.id, member_id=member_id, name=name, phone=phone, workplace=workplace,
+                        workplace_org=(workplace_org or "").strip() or None, address=(address or "").strip() or None,
+                        reported_on=reported_on, created_by=ctx.actor.user_id)
+    ctx.session.add(r)
+    ctx.session.flush()
+    return r
+
+
+def _get_report(ctx: ServiceContext, report_id: int):
+    r = ctx.session.get(CommunityReport, report_id)
+    if r is None:
+        raise NotFound(f"报到记录 {report_id} 不存在，请刷新。")
+    ctx.actor.require_scope(_area(ctx, r.area_id))
+    return r
+
+
+def end_report(ctx: ServiceContext, report_id: int, on: date | None = None):
+    """The member moved away or stopped: the report ends, its services stay."""
+    ctx.actor.require(MEMBER_MANAGE)
+    r = _get_report(ctx, report_id)
+    if r.ended_on is not None:
+        raise ValidationError(f"{r.name}的报到已于 {r.ended_on} 结束。", "ended_on")
+    on = on or ctx.today()
+    _not_future(ctx, on, "结束日期", "ended_on")
+    if on < r.reported_on:
+        raise ValidationError(f"结束日期 {on} 早于报到日期 {r.reported_on}。", "ended_on", on)
+    r.ended_on = on
+    flush_or_conflict(ctx.session, r, "报到记录")
+    return r
+
+
+def record_community_service(ctx: ServiceContext, report_id: int, served_on: date, content: str, minutes: int):
+    """A service the reported member did in the community (while reported, not in the future)."""
+    ctx.actor.require(MEMBER_MANAGE)
+    r = _get_report(ctx, report_id)
+    _not_future(ctx, served_on, "服务日期", "served_on")
+    if served_on < r.reported_on or (r.ended_on and served_on > r.ended_on):
+        raise ValidationError(f"服务日期 {served_on} 不在{r.name}报到期间（{r.reported_on} 起"
+                              + (f"，{r.ended_on} 止" if r.ended_on else "") + "）。", "served_on", served_on)
+    content = _require_text(content, "服务内容", "content", 200)
+    if not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
+        raise ValidationError(f"服务时长应为 1 分钟至 24 小时，填写的是 {minutes} 分钟。", "minutes", minutes)
+    row = CommunityService(report_id=r.id, served_on=served_on, content=content, minutes=minutes,
+                           recorded_by=ctx.actor.user_id)
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+@dataclass
+class ReportRow:
+    report_id: int
+    name: str
+    phone: str | None
+    workplace: str
+    workplace_org: str | None
+    community: str
+    reported_on: date
+    ended_on: date | None
+    services: int          # in the year
+    minutes: int           # in the year
+
+
+def community_reports(ctx: ServiceContext, year: int, area_id: int | None = None,
+                      include_ended: bool = False) -> list[ReportRow]:
+    """Reported in-service members in scope (of one community), with their services in ``year``."""
+    ctx.actor.require(VIEW)
+    svc_q = (select(CommunityService.report_id, func.count().label("n"), func.sum(CommunityService.minutes).label("m"))
+             .where(CommunityService.served_on >= date(year, 1, 1), CommunityService.served_on <= date(year, 12, 31))
+             .group_by(CommunityService.report_id).subquery())
+    q = (select(CommunityReport, Area.name, svc_q.c.n, svc_q.c.m).join(Area, Area.id == CommunityReport.area_id)
+         .outerjoin(svc_q, svc_q.c.report_id == CommunityReport.id)
+         .where(scope_filter(CommunityReport.area_id, ctx.actor)))
+    if area_id is not None:
+        q = q.where(CommunityReport.area_id == area_id)
+    if not include_ended:
+        q = q.where(or_(CommunityReport.ended_on.is_(None), CommunityReport.ended_on >= date(year, 1, 1)))
+    q = q.order_by(Area.path, CommunityReport.reported_on, CommunityReport.id)
+    return [ReportRow(r.id, r.name, r.phone, r.workplace, r.workplace_org, area, r.reported_on, r.ended_on,
+                      int(n or 0), int(m or 0)) for r, area, n, m in ctx.session.execute(q)]
+
+
+def community_services(ctx: ServiceContext, report_id: int) -> list:
+    ctx.actor.require(VIEW)
+    _get_report(ctx, report_id)
+    return list(ctx.session.scalars(select(CommunityService).where(CommunityService.report_id == report_id)
+                                    .order_by(CommunityService.served_on.desc(), CommunityService.id.desc())))
+
+
+# ----------------------------------------------------------------------------- 党员中心户 ↔ other plugins' records
+
+# A household record, or a person (the head of a household) while the grid search finds persons only.
+LINKABLE_KINDS = ("grid.household", "grid.person")
+
+
+def link_household(ctx: ServiceContext, org_id: int, record_kind: str, record_id: int, label: str):
+    """Link a 党员中心户 to a household record of another plugin (found through the search hook)."""
+    ctx.actor.require(ORG_MANAGE)
+    org = _get_org(ctx, org_id)
+    _org_in_scope(ctx, org)
+    if org.kind != "household":
+        raise ValidationError(f"“{org.name}”不是党员中心户，不能登记联系户。", "record_id")
+    if record_kind not in LINKABLE_KINDS:
+        raise ValidationError(f"“{record_kind}”不是住户档案，不能作为联系户。", "record_kind", record_kind)
+    if ctx.session.scalar(select(HouseholdLink.id).where(HouseholdLink.org_id == org.id,
+                                                         HouseholdLink.record_kind == record_kind,
+                                                         HouseholdLink.record_id == record_id)):
+        raise ValidationError(f"“{label}”已是“{org.name}”的联系户。", "record_id", record_id)
+    link = HouseholdLink(org_id=org.id, record_kind=record_kind, record_id=int(record_id),
+                         label=_require_text(label, "联系户名称", "label", 200))
+    ctx.session.add(link)
+    ctx.session.flush()
+    return link
+
+
+def unlink_household(ctx: ServiceContext, link_id: int) -> None:
+    ctx.actor.require(ORG_MANAGE)
+    link = ctx.session.get(HouseholdLink, link_id)
+    if link is None:
+        raise NotFound("该联系户已被移除，请刷新。")
+    _org_in_scope(ctx, _get_org(ctx, link.org_id))
+    ctx.session.delete(link)
+    ctx.session.flush()
+
+
+def household_links(ctx: ServiceContext, org_id: int) -> list:
+    get_org(ctx, org_id)
+    return list(ctx.session.scalars(select(HouseholdLink).where(HouseholdLink.org_id == org_id)
+                                    .order_by(HouseholdLink.id)))
+
+
+# ----------------------------------------------------------------------------- statistics (dashboard)
+
+AGE_BANDS = ((0, 35, "35岁及以下"), (36, 45, "36–45岁"), (46, 55, "46–55岁"), (56, 65, "56–65岁"), (66, 200, "66岁及以上"))
+
+
+@dataclass
+class PartySummary:
+    full: int
+    probationary: int
+    pipeline: dict[str, int]             # applicant / activist / candidate → count
+    ages: list[tuple[str, int]]          # party members by age band
+    education: list[tuple[str, int]]
+    due: int
+    overdue: int
+    receipts_overdue: int
+    lost: int
+    mobile: int
+
+
+def party_summary(ctx: ServiceContext, on: date | None = None) -> PartySummary:
+    """Counts for the dashboard, in scope: members by stage, age and education, and the to-do lists."""
+    ctx.actor.require(VIEW)
+    on = on or ctx.today()
+    q = (select(Member.stage, Member.birth_date, Member.education)
+         .join(PartyOrg, Member.org_id == PartyOrg.id)
+         .where(scope_filter(PartyOrg.area_id, ctx.actor), Member.status == "normal"))
+    stages = {k: 0 for k in STAGES}
+    ages = [0] * len(AGE_BANDS)
+    edu: dict[str, int] = {}
+    for stage, birth, education in ctx.session.execute(q):
+        stages[stage] = stages.get(stage, 0) + 1
+        if stage in ("probationary", "full"):
+            age = age_on(birth, on)
+            for i, (lo, hi, _label) in enumerate(AGE_BANDS):
+                if lo <= age <= hi:
+                    ages[i] += 1
+                    break
+            key = education or "未填"
+            edu[key] = edu.get(key, 0) + 1
+    due, overdue = probation_lists(ctx, on)
+    return PartySummary(stages["full"], stages["probationary"],
+                        {k: stages[k] for k in ("applicant", "activist", "candidate")},
+                        [(label, n) for (_lo, _hi, label), n in zip(AGE_BANDS, ages)],
+                        sorted(edu.items(), key=lambda kv: -kv[1]), len(due), len(overdue),
+                        len(overdue_receipts(ctx, on)), len(lost_contact_members(ctx, on)), len(mobile_members(ctx)))
+
+
+def meeting_progress(ctx: ServiceContext, year: int, on: date | None = None) -> list[tuple[str, int, int]]:
+    """(meeting kind, required so far, held so far) for the year: periods that have begun count, a
+    period's meetings beyond the required number do not."""
+    rows = compliance(ctx, year, on=on)
+    out: dict[str, list[int]] = {}
+    for r in rows:
+        acc = out.setdefault(r.kind, [0, 0])
+        acc[0] += r.required
+        acc[1] += min(r.held, r.required)
+    return [(MEETING_KINDS[k], req, held) for k, (req, held) in out.items()]
+
+
+def members_by_org(ctx: ServiceContext, level: int = 2) -> list[tuple[str, int, int]]:
+    """(organisation, party members, of whom 正式) for every open organisation of ``level`` in scope."""
+    return [(n.org.name, n.members, n.full_members) for n in org_tree(ctx) if n.org.level == level]
+
+
+def get_meeting(ctx: ServiceContext, meeting_id: int) -> tuple[Meeting, list[tuple[Attendance, Member]]]:
+    """A meeting with its attendance (in scope)."""
+    ctx.actor.require(VIEW)
+    mt = ctx.session.get(Meeting, meeting_id)
+    if mt is None:
+        raise NotFound(f"会议记录 {meeting_id} 不存在，请刷新。")
+    _org_in_scope(ctx, _get_org(ctx, mt.org_id))
+    return mt, attendance_of(ctx.session, mt.id)

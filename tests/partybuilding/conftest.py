@@ -144,3 +144,24 @@ def tree(world):
     t.h1 = svc.create_org(c, "1号楼党员中心户", "household", t.g1.id, founded_on=date(2016, 1, 1))
     world.session.flush()
     return t
+
+
+@pytest.fixture
+def app(world, tree, pm):
+    """An AppContext of the system actor on the world with its tree committed (for GUI tests)."""
+    from shell.core.context import AppContext
+
+    world.session.commit()
+    return AppContext(world.db.session_factory, Actor.system(), pm, clock=clock)
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_message_boxes(monkeypatch):
+    """A message box nobody expected would block an offscreen test forever: fail with its text instead
+    (tests that expect an error replace the view's ``show_error``)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def refuse(box, *a, **k):
+        raise AssertionError(f"unexpected message box: {box.windowTitle()}: {box.text()}")
+
+    monkeypatch.setattr(QMessageBox, "exec", refuse)

@@ -48,7 +48,7 @@ def test_plugin_module_is_light():
 
 @pytest.mark.parametrize("engine", ["sqlite", "pg"])
 def test_hook_register_migrations(engine, request):
-    """The branch p0001 (depends on c0001) creates exactly what the models declare."""
+    """The branch p0001 → p0002 (p0001 depends on c0001) creates exactly what the models declare."""
     db = request.getfixturevalue("sdb" if engine == "sqlite" else "pgdb")
     mb = call_each(make_pm(), "register_migrations")
     assert [(n, b.label) for n, b in mb] == [("partybuilding", "partybuilding")]
@@ -59,10 +59,10 @@ def test_hook_register_migrations(engine, request):
 
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include})
-        assert set(ctx.get_current_heads()) == {"p0001"}  # p0001 depends on c0001
+        assert set(ctx.get_current_heads()) == {"p0002"}  # p0001 depends on c0001, p0002 on p0001
         assert compare_metadata(ctx, Base.metadata) == []
         tables = {t for t in Base.metadata.tables if t.startswith("partybuilding_")}
-        assert len(tables) == 10
+        assert len(tables) == 13
 
 
 def test_hook_register_permissions_and_roles(sdb):
@@ -104,9 +104,28 @@ def test_hook_register_search(world, tree, pm):
     assert {r.title for r in orgs} == {"中共红旗社区总支部委员会", "红旗一网格党支部"}
 
 
-def test_hook_open_record(pm):
+def test_hook_open_record(pm, world, tree, qtbot):
+    from plugins.partybuilding.views.org_page import OrgPage
+
     app = AppContext(None, Actor.system(), pm)
-    assert pm.hook.open_record(ctx=app, kind="partybuilding.member", id=1) is None
+    assert pm.hook.open_record(ctx=app, kind="partybuilding.member", id=1) is None   # no main window
+    m = world.member(tree.b2, name="欧阳搜索")
+    world.session.commit()
+    app = AppContext(world.db.session_factory, Actor.system(), pm, clock=clock)
+    pages = {}
+
+    def open_page(page_id):
+        if page_id not in pages:
+            pages[page_id] = OrgPage(app)
+            qtbot.addWidget(pages[page_id])
+        return pages[page_id]
+
+    app.extras["open_page"] = open_page
+    assert pm.hook.open_record(ctx=app, kind="partybuilding.org", id=tree.b3.id) is True
+    assert pages["partybuilding.orgs"].selected_id() == tree.b3.id
+    assert pm.hook.open_record(ctx=app, kind="partybuilding.member", id=m.id) is True
+    assert pages["partybuilding.orgs"].card.title.text() == "欧阳搜索　正式党员"
+    assert pm.hook.open_record(ctx=app, kind="grid.person", id=1) is None
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +160,9 @@ def test_hook_seed_demo(demo):
         svc.branch_findings(ctx)
         svc.compliance(ctx, ctx.today().year)
         svc.arrears(ctx)
+        reports = svc.community_reports(ctx, ctx.today().year)
+        communities = {r.community for r in reports}
+        assert len(reports) >= 3 * len(communities) and len(communities) >= 3   # 双报到 in every community
 
 
 def test_hook_register_reports(demo, tmp_path):

@@ -2,14 +2,87 @@
 missing ones first."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout,
+                               QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from shell.clock import local_today
+from shell.errors import JiedaoError
 from shell.ui.errors import show_error
 
 from .. import services as svc
+
+
+class RulesDialog(QDialog):
+    """组织生活频次规则 as data: per meeting kind the period, the minimum count, and whether it is checked."""
+
+    def __init__(self, app_ctx, parent=None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("pb-rules")
+        self.setWindowTitle("组织生活频次规则")
+        self.resize(560, 380)
+        with app_ctx.service(commit=False) as ctx:
+            self.rules = svc.meeting_rules(ctx.session)
+        self.kinds = list(svc.DEFAULT_RULES)
+        self.table = QTableWidget(len(self.kinds), 4)
+        self.table.setHorizontalHeaderLabels(["会议", "周期", "至少次数", "纳入检查"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, 130)
+        for r, kind in enumerate(self.kinds):
+            rule = self.rules[kind]
+            item = QTableWidgetItem(svc.MEETING_KINDS[kind])
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(r, 0, item)
+            period = QComboBox()
+            for code, label in svc.PERIOD_LABELS.items():
+                period.addItem(label, code)
+            period.setCurrentIndex(period.findData(rule.period))
+            self.table.setCellWidget(r, 1, period)
+            count = QSpinBox()
+            count.setRange(1, 31)
+            count.setValue(rule.min_count)
+            self.table.setCellWidget(r, 2, count)
+            active = QCheckBox()
+            active.setChecked(rule.active)
+            self.table.setCellWidget(r, 3, active)
+        self.message = QLabel()
+        self.message.setStyleSheet("color: #c0392b;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("保存")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("默认：党员大会每季度，支委会、党小组会和主题党日每月，党课每季度（各地做法不一），"
+                             "组织生活会和民主评议党员每年。可按本地要求调整；改动对所有党支部生效。"))
+        lay.itemAt(0).widget().setWordWrap(True)
+        lay.addWidget(self.table)
+        lay.addWidget(self.message)
+        lay.addWidget(buttons)
+
+    def row(self, kind: str) -> int:
+        return self.kinds.index(kind)
+
+    def save(self) -> None:
+        changes = []
+        for r, kind in enumerate(self.kinds):
+            new = svc.Rule(kind, self.table.cellWidget(r, 1).currentData(), self.table.cellWidget(r, 2).value(),
+                           self.table.cellWidget(r, 3).isChecked())
+            if new != self.rules[kind]:
+                changes.append(new)
+        try:
+            with self.app_ctx.service() as ctx:   # all rules or none
+                for rule in changes:
+                    svc.set_meeting_rule(ctx, rule.kind, rule.period, rule.min_count, rule.active)
+        except JiedaoError as exc:
+            self.message.setText(exc.message)
+            return
+        self.accept()
 
 PERIODS = [("全年", None, None)] + [(f"第{q}季度", q, None) for q in range(1, 5)] + \
           [(f"{m}月", None, m) for m in range(1, 13)]
@@ -35,10 +108,16 @@ class CompliancePage(QWidget):
         self.table.setHorizontalHeaderLabels(["党组织", "会议", "期间", "应开", "已开", "情况"])
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rules_button = QPushButton("频次规则…")
+        self.rules_button.setObjectName("pb-rules-button")
+        self.rules_button.setEnabled(app_ctx.actor.can(svc.RULES))
+        self.rules_button.clicked.connect(self.open_rules)
+        self.rules_dialog: RulesDialog | None = None
         bar = QHBoxLayout()
         for w in (QLabel("年度"), self.year, QLabel("期间"), self.period, self.only_missing):
             bar.addWidget(w)
         bar.addStretch(1)
+        bar.addWidget(self.rules_button)
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
         lay.addWidget(self.summary)
@@ -47,6 +126,12 @@ class CompliancePage(QWidget):
         self.period.currentIndexChanged.connect(lambda *_: self.refresh())
         self.only_missing.toggled.connect(lambda *_: self.refresh())
         self.refresh()
+
+    def open_rules(self) -> RulesDialog:
+        self.rules_dialog = RulesDialog(self.app_ctx, self)
+        self.rules_dialog.accepted.connect(self.refresh)
+        self.rules_dialog.open()
+        return self.rules_dialog
 
     def refresh(self) -> None:
         quarter, month = self.period.currentData()

@@ -6,19 +6,19 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QFrame, QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter,
-                               QTableWidget,
-                               QTableWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
+                               QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from reports.masking import mask_id, mask_phone
-from shell.core.areas import visible_areas
 from shell.ui.errors import confirm, show_error
+from shell.ui.widgets import SearchBox
 
 from .. import services as svc
-from ..models import ORG_KINDS, STATUS_LABELS
+from .members import MemberCardDialog, MemberFormDialog, MemberTable
+from .org_dialogs import DissolveDialog, OrgFormDialog
 
 ORG_ROLE = Qt.ItemDataRole.UserRole
+EVENT_LABELS = {"founded": "", "renamed": "", "moved": "", "dissolved": "撤销"}
 
 
 class OrgTree(QTreeWidget):
@@ -42,36 +42,14 @@ class OrgTree(QTreeWidget):
             self.move_requested.emit(source.data(0, ORG_ROLE), target.data(0, ORG_ROLE))
 
 
-class NewOrgDialog(QDialog):
-    def __init__(self, app_ctx, parent_org, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle(f"在“{parent_org.name}”下新建组织" if parent_org else "新建街道党工委")
-        self.name = QLineEdit()
-        self.kind = QComboBox()
-        level = parent_org.level + 1 if parent_org else 1
-        for code, (lvl, label) in ORG_KINDS.items():
-            if lvl == level:
-                self.kind.addItem(label, code)
-        self.area = QComboBox()
-        self.area.addItem("（同上级）", None)
-        with app_ctx.service(commit=False) as sctx:
-            for a in visible_areas(sctx):
-                if a.level in svc.AREA_FIT[level]:
-                    self.area.addItem(f"{a.level_label} · {a.name}", a.id)
-        form = QFormLayout(self)
-        form.addRow("名称", self.name)
-        form.addRow("类别", self.kind)
-        form.addRow("所在辖区", self.area)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-
 class OrgPage(QWidget):
     def __init__(self, app_ctx, parent=None):
         super().__init__(parent)
         self.app_ctx = app_ctx
+        self.all_findings: list[svc.Finding] = []
+        self.paths: dict[int, str] = {}
+        self.kinds: dict[int, str] = {}
+        self.households_dialog = None
         self.setObjectName("partybuilding-orgs")
         self.tree = OrgTree()
         self.tree.move_requested.connect(self.request_move)
@@ -79,19 +57,32 @@ class OrgPage(QWidget):
         self.findings = QLabel()
         self.findings.setWordWrap(True)
         self.findings.setObjectName("pb-findings")
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("姓名、拼音首字母或身份证号")
-        self.search.textChanged.connect(lambda *_: self.show_members())
-        self.members = QTableWidget(0, 7)
-        self.members.setHorizontalHeaderLabels(["姓名", "性别", "阶段", "所在组织", "联系电话", "身份证号", "党籍状态"])
-        self.members.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.members.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.new_button = QPushButton("新建下级组织")
+        self.search = SearchBox(self)
+        self.search.search.connect(lambda *_: self.show_members())
+        self.members = MemberTable(app_ctx, self)
+        self.members.open_member.connect(self.open_card)
+        self.member_count = QLabel()
+        self.members.model_.count_changed.connect(lambda n: self.member_count.setText(f"共 {n} 人"))
+        self.add_member_button = QPushButton("新增党员…")
+        self.add_member_button.setObjectName("pb-add-member")
+        self.add_member_button.clicked.connect(self.new_member)
+        self.add_member_button.setEnabled(app_ctx.actor.can(svc.MEMBER_MANAGE))
+        self.card_button = QPushButton("党员卡片…")
+        self.card_button.setObjectName("pb-open-card")
+        self.card_button.clicked.connect(lambda: self.open_card(self.members.current_member_id()))
+        self.card: MemberCardDialog | None = None
+        self.member_dialog: MemberFormDialog | None = None
+        self.new_button = QPushButton("新建下级…")
         self.new_button.clicked.connect(self.new_child)
-        self.dissolve_button = QPushButton("撤销组织")
+        self.edit_button = QPushButton("编辑…")
+        self.edit_button.setToolTip("更名、书记、委员会换届")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.org_dialog = None
+        self.dissolve_button = QPushButton("撤销…")
         self.dissolve_button.clicked.connect(self.dissolve_selected)
         can_manage = app_ctx.actor.can(svc.ORG_MANAGE)
         self.new_button.setEnabled(can_manage)
+        self.edit_button.setEnabled(can_manage)
         self.dissolve_button.setEnabled(can_manage)
         self.tree.setDragEnabled(can_manage)
 
@@ -99,9 +90,25 @@ class OrgPage(QWidget):
         lv = QVBoxLayout(left)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
+        buttons.addWidget(self.edit_button)
         buttons.addWidget(self.dissolve_button)
+        self.roster_button = QPushButton("打印花名册")
+        self.roster_button.setObjectName("pb-print-roster")
+        self.roster_button.setToolTip("所选党组织（含下级）的党员花名册（全国党员信息采集 16 项）")
+        self.roster_button.clicked.connect(lambda: self.print_roster())
+        self.roster_handle = None
+        self.households_button = QPushButton("联系户…")
+        self.households_button.setToolTip("党员中心户联系的住户，可关联网格住户档案")
+        self.households_button.clicked.connect(self.open_households)
+        buttons.addWidget(self.households_button)
         buttons.addStretch(1)
         lv.addLayout(buttons)
+        self.find_org = SearchBox(self, placeholder="查找党组织：名称或拼音首字母，回车找下一个")
+        self.find_org.setObjectName("pb-find-org")
+        self._found_at = 0.0
+        self.find_org.search.connect(self._find_first)
+        self.find_org.returnPressed.connect(self._find_again)
+        lv.addWidget(self.find_org)
         lv.addWidget(self.tree)
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -112,38 +119,98 @@ class OrgPage(QWidget):
         findings_box.setMaximumHeight(110)
         findings_box.setWidget(self.findings)
         rv.addWidget(findings_box)
-        rv.addWidget(self.search)
+        self.history = QLabel()
+        self.history.setObjectName("pb-org-history")
+        self.history.setWordWrap(True)
+        self.history.setStyleSheet("color: #555;")
+        rv.addWidget(self.history)
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.member_count)
+        bar.addWidget(self.add_member_button)
+        bar.addWidget(self.card_button)
+        bar.addWidget(self.roster_button)
+        rv.addLayout(bar)
         rv.addWidget(self.members)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 2)
+        split.setSizes([400, 800])
         QVBoxLayout(self).addWidget(split)
         self.reload()
 
     # ------------------------------------------------------------------ data
     def reload(self, select_id: int | None = None) -> None:
         select_id = select_id or self.selected_id()
+        self.tree.blockSignals(True)  # one show_selected at the end, not one per selection change
         self.tree.clear()
         items: dict[int, QTreeWidgetItem] = {}
         with self.app_ctx.service(commit=False) as sctx:
-            for n in svc.org_tree(sctx):
+            nodes = svc.org_tree(sctx)
+            # Findings of the whole tree once per reload; selecting a node only filters them.
+            self.all_findings = svc.branch_findings(sctx, nodes=nodes)
+            self.paths = {n.org.id: n.org.path for n in nodes}
+            self.kinds = {n.org.id: n.org.kind for n in nodes}
+            for n in nodes:
                 o = n.org
                 parent = items.get(o.parent_id)
                 item = QTreeWidgetItem([o.name, o.kind_label, str(n.members), str(n.full_members)])
                 item.setData(0, ORG_ROLE, o.id)
+                item.setToolTip(0, o.name)
                 item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
                 item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
                 (parent.addChild(item) if parent else self.tree.addTopLevelItem(item))
                 items[o.id] = item
         self.tree.expandToDepth(2)
-        for i in range(4):
-            self.tree.resizeColumnToContents(i)
+        # Fixed widths: measuring 2,000 items costs more than building them.
+        for i, width in enumerate((184, 70, 44, 56)):
+            self.tree.setColumnWidth(i, width)
         if select_id in items:
             self.tree.setCurrentItem(items[select_id])
         elif self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        self.tree.blockSignals(False)
         self.show_selected()
+
+    def _find_first(self, text: str) -> None:
+        import time
+
+        self._found_at = time.monotonic()
+        self.find_next(text, restart=True)
+
+    def _find_again(self) -> None:
+        import time
+
+        # Enter right after typing has just run the first search (SearchBox flushes on Enter).
+        if time.monotonic() - self._found_at > 0.05:
+            self.find_next(self.find_org.text())
+
+    def find_next(self, text: str, restart: bool = False) -> bool:
+        """Select the next node (in tree order) whose name matches ``text`` (pinyin initials too)."""
+        from shell.text import matches_name
+
+        text = (text or "").strip()
+        if not text:
+            return False
+        items = []
+        stack = [self.tree.topLevelItem(i) for i in reversed(range(self.tree.topLevelItemCount()))]
+        while stack:
+            item = stack.pop()
+            items.append(item)
+            stack += [item.child(i) for i in reversed(range(item.childCount()))]
+        hits = [it for it in items if matches_name(it.text(0), text)]
+        if not hits:
+            self.find_org.setToolTip(f"没有名称含“{text}”的党组织")
+            return False
+        current = self.tree.currentItem()
+        start = 0
+        if not restart and current in hits:
+            start = (hits.index(current) + 1) % len(hits)
+        self.tree.setCurrentItem(hits[start])
+        self.tree.scrollToItem(hits[start])
+        self.find_org.setToolTip(f"找到 {len(hits)} 个，回车找下一个")
+        return True
 
     def item_for(self, org_id: int) -> QTreeWidgetItem | None:
         it = self.tree.invisibleRootItem()
@@ -161,30 +228,77 @@ class OrgPage(QWidget):
 
     def show_selected(self) -> None:
         org_id = self.selected_id()
+        self.households_button.setEnabled(self.kinds.get(org_id) == "household")
         if org_id is None:
             self.findings.setText("")
-            self.members.setRowCount(0)
+            self.history.setText("")
+            self.members.show_query(None, "")
             return
-        with self.app_ctx.service(commit=False) as sctx:
-            found = svc.branch_findings(sctx, org_id=org_id)
+        root = self.paths.get(org_id, "")
+        found = [f for f in self.all_findings if self.paths.get(f.org_id, "").startswith(root)]
         self.findings.setText("\n".join("⚠ " + f.message for f in found) if found else "未发现组织设置问题。")
+        with self.app_ctx.service(commit=False) as sctx:
+            events = []
+            for e in svc.org_history(sctx, org_id):
+                label = EVENT_LABELS.get(e.event, e.event)
+                events.append(f"{e.on} {label}{'：' if label and e.detail else ''}{e.detail}")
+        # The latest few steps of the organisation's history (成立, 更名, 调整隶属, 撤销).
+        self.history.setText("组织沿革：" + "；".join(events[-4:]) if events else "")
         self.show_members()
 
     def show_members(self) -> None:
+        # Keyset pages of 200: a street of 10,000 members never loads at once.
+        self.members.show_query(self.selected_id(), self.search.text())
+
+    def open_card(self, member_id: int | None) -> MemberCardDialog | None:
+        if member_id is None:
+            return None
+        try:
+            self.card = MemberCardDialog(self.app_ctx, member_id, self)
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc)
+            return None
+        self.card.changed.connect(self.after_member_change)
+        self.card.show()
+        return self.card
+
+    def print_roster(self, on_ready=None):
+        """The 花名册 of the selected subtree, rendered by the report engine off the GUI thread."""
+        from .common import print_report
+
         org_id = self.selected_id()
-        self.members.setRowCount(0)
         if org_id is None:
-            return
-        with self.app_ctx.service(commit=False) as sctx:
-            rows = svc.list_members(sctx, org_id=org_id, text=self.search.text(), limit=500)
-            # Lists always mask ID numbers and phones; the full number is a separate, audited view.
-            data = [(m.name, m.sex, m.stage_label, m.org.name if m.org else "", mask_phone(m.phone or ""),
-                     mask_id(m.id_number), STATUS_LABELS.get(m.status, m.status))
-                    for m in rows]
-        self.members.setRowCount(len(data))
-        for r, values in enumerate(data):
-            for c, v in enumerate(values):
-                self.members.setItem(r, c, QTableWidgetItem(v))
+            return None
+        item = self.tree.currentItem()
+        try:
+            self.roster_handle = print_report(self, self.app_ctx, "partybuilding.roster", {"org": org_id},
+                                              f"党员花名册-{item.text(0)}", on_ready=on_ready)
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc)
+            return None
+        return self.roster_handle
+
+    def open_households(self):
+        from .households import HouseholdsDialog
+
+        org_id = self.selected_id()
+        if org_id is None or self.kinds.get(org_id) != "household":
+            return None
+        self.households_dialog = HouseholdsDialog(self.app_ctx, org_id, self)
+        self.households_dialog.show()
+        return self.households_dialog
+
+    def new_member(self) -> MemberFormDialog | None:
+        org_id = self.selected_id()
+        if org_id is None:
+            return None
+        self.member_dialog = MemberFormDialog(self.app_ctx, org_id, parent=self)
+        self.member_dialog.accepted.connect(self.after_member_change)
+        self.member_dialog.open()
+        return self.member_dialog
+
+    def after_member_change(self) -> None:
+        self.reload(self.selected_id())
 
     # ------------------------------------------------------------------ actions
     def request_move(self, org_id: int, new_parent_id: int) -> bool:
@@ -218,32 +332,40 @@ class OrgPage(QWidget):
         self.reload(new_id)
         return new_id
 
-    def new_child(self) -> None:
-        parent_id = self.selected_id()
-        with self.app_ctx.service(commit=False) as sctx:
-            parent_org = svc.get_org(sctx, parent_id) if parent_id else None
-        dlg = NewOrgDialog(self.app_ctx, parent_org, self)
-        if dlg.kind.count() == 0:
-            show_error(self, svc.ValidationError("党员中心户下不能再建组织。"))
-            return
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.create_child(parent_id, dlg.name.text(), dlg.kind.currentData(), dlg.area.currentData())
+    def today(self) -> date:
+        from shell.clock import local_today
 
-    def dissolve_selected(self, on: date | None = None) -> bool:
+        return local_today(self.app_ctx.clock())
+
+    def _open_dialog(self, dialog, after) -> None:
+        self.org_dialog = dialog
+        dialog.accepted.connect(after)
+        dialog.open()
+
+    def new_child(self):
+        parent_id = self.selected_id()
+        if parent_id is not None and self.kinds.get(parent_id) == "household":
+            show_error(self, svc.ValidationError("党员中心户下不能再建组织。"))
+            return None
+        dlg = OrgFormDialog(self.app_ctx, self.today(), parent_id=parent_id, parent=self)
+        self._open_dialog(dlg, lambda: self.reload(dlg.saved_id))
+        return dlg
+
+    def edit_selected(self):
         org_id = self.selected_id()
         if org_id is None:
-            return False
-        item = self.tree.currentItem()
-        if not confirm(self, "撤销组织", f"撤销“{item.text(0)}”？撤销后记录保留，可在台账中查到。"):
-            return False
-        try:
-            with self.app_ctx.service() as sctx:
-                svc.dissolve_org(sctx, org_id, on=on)
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc)
-            return False
-        self.reload()
-        return True
+            return None
+        dlg = OrgFormDialog(self.app_ctx, self.today(), org_id=org_id, parent=self)
+        self._open_dialog(dlg, lambda: self.reload(org_id))
+        return dlg
+
+    def dissolve_selected(self):
+        org_id = self.selected_id()
+        if org_id is None:
+            return None
+        dlg = DissolveDialog(self.app_ctx, org_id, self.tree.currentItem().text(0), self.today(), self)
+        self._open_dialog(dlg, lambda: self.reload())
+        return dlg
 
 
 def make_page(app_ctx, parent=None):

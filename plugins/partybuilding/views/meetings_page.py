@@ -1,0 +1,258 @@
+"""三会一课: the year's meetings of a branch (or the whole street) and the meeting recorder — type,
+date, topic, host, recorder, place, attendance (出席 / 缺席 with a reason / not on the list) and
+minutes. A 支委会 lists only committee members: everyone starts as "不列入" there."""
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from shell.clock import local_today
+from shell.ui.widgets.form import FormDialog
+
+from .. import services as svc
+from .common import PlainTable, date_edit
+
+PRESENT, ABSENT, NOT_LISTED = "出席", "缺席", "不列入"
+
+
+def org_choices(app_ctx) -> list[tuple[int, str, str]]:
+    """(id, label, kind) of open branches and 党小组 (and 党委/党总支, which hold meetings too)."""
+    with app_ctx.service(commit=False) as ctx:
+        return [(o.id, svc.org_label(ctx.session, o), o.kind) for o in svc.visible_orgs(ctx)
+                if 2 <= o.level <= 4]
+
+
+class AttendanceTable(QTableWidget):
+    """One row per member of the organisation that day: 出席情况 (combo) and 缺席原因 (text)."""
+
+    def __init__(self, parent=None):
+        super().__init__(0, 4, parent)
+        self.setHorizontalHeaderLabels(["姓名", "身份", "出席情况", "缺席原因"])
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setColumnWidth(0, 90)
+        self.setColumnWidth(1, 90)
+        self.setColumnWidth(2, 90)
+        self.member_ids: list[int] = []
+
+    def load(self, members: list[tuple[int, str, str]], default: str) -> None:
+        self.setRowCount(len(members))
+        self.member_ids = [m[0] for m in members]
+        for r, (_mid, name, stage) in enumerate(members):
+            for c, text in enumerate((name, stage)):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.setItem(r, c, item)
+            combo = QComboBox()
+            combo.addItems([PRESENT, ABSENT, NOT_LISTED])
+            combo.setCurrentText(default)
+            self.setCellWidget(r, 2, combo)
+            self.setItem(r, 3, QTableWidgetItem(""))
+
+    def set_state(self, row: int, state: str, reason: str = "") -> None:
+        self.cellWidget(row, 2).setCurrentText(state)
+        self.item(row, 3).setText(reason)
+
+    def row_of(self, name: str) -> int:
+        return [self.item(r, 0).text() for r in range(self.rowCount())].index(name)
+
+    def entries(self) -> list[svc.AttendanceEntry]:
+        out = []
+        for r, mid in enumerate(self.member_ids):
+            state = self.cellWidget(r, 2).currentText()
+            if state == NOT_LISTED:
+                continue
+            out.append(svc.AttendanceEntry(mid, state == PRESENT, self.item(r, 3).text().strip()))
+        return out
+
+
+class MeetingDialog(FormDialog):
+    def __init__(self, app_ctx, today: date, org_id: int | None = None, parent=None):
+        self.app_ctx = app_ctx
+        self.meeting_id: int | None = None
+        super().__init__(parent, "记录组织生活会议", "pb-meeting", ok_text="保存记录",
+                         intro="按实际到会情况记录；缺席的须写明原因。支委会只列入支部委员，过半数到会方为有效。")
+        self.resize(760, 720)
+        f = self.form
+        orgs = QComboBox()
+        self.kinds_by_org: dict[int, str] = {}
+        for oid, label, kind in org_choices(app_ctx):
+            orgs.addItem(label, oid)
+        if org_id is not None and orgs.findData(org_id) >= 0:
+            orgs.setCurrentIndex(orgs.findData(org_id))
+        f.add("org_id", "党组织", orgs)
+        f.add("kind", "会议类型", QComboBox())
+        f.add("held_on", "会议日期", date_edit(today))
+        f.add("topic", "会议主题", QLineEdit(), required=True)
+        f.add("host", "主持人", QLineEdit())
+        f.add("recorder", "记录人", QLineEdit())
+        f.add("location", "地点", QLineEdit())
+        self.attendance = AttendanceTable()
+        self.attendance.setMinimumHeight(300)
+        f.add("attendance", "出席情况", self.attendance)
+        minutes = QPlainTextEdit()
+        minutes.setMinimumHeight(90)
+        minutes.setMaximumHeight(160)
+        f.add("minutes", "会议记录", minutes)
+        self.finish_layout()
+        orgs.currentIndexChanged.connect(self.org_changed)
+        f.fields["kind"].currentIndexChanged.connect(self.load_attendance)
+        f.fields["held_on"].dateChanged.connect(self.load_attendance)
+        self.org_changed()
+
+    def org_changed(self) -> None:
+        kind = self.form.fields["kind"]
+        kind.blockSignals(True)
+        kind.clear()
+        org_id = self.form.value("org_id")
+        if org_id is not None:
+            with self.app_ctx.service(commit=False) as ctx:
+                for k in svc.meeting_kinds_for(svc.get_org(ctx, org_id)):
+                    kind.addItem(svc.MEETING_KINDS[k], k)
+        kind.blockSignals(False)
+        self.load_attendance()
+
+    def load_attendance(self) -> None:
+        org_id = self.form.value("org_id")
+        if org_id is None:
+            self.attendance.load([], PRESENT)
+            return
+        with self.app_ctx.service(commit=False) as ctx:
+            members = [(m.id, m.name, m.stage_label)
+                       for m in svc.meeting_candidates(ctx, org_id, self.form.value("held_on"))]
+        self.attendance.load(members, NOT_LISTED if self.form.value("kind") == "committee" else PRESENT)
+
+    def submit(self) -> bool:
+        f = self.form
+        with self.app_ctx.service() as ctx:
+            ok, mt = self.call(svc.record_meeting, ctx, f.value("org_id"), f.value("kind"), f.value("held_on"),
+                               f.value("topic"), host=f.value("host"), recorder=f.value("recorder"),
+                               minutes=f.value("minutes"), location=f.value("location"),
+                               attendance=self.attendance.entries())
+            if not ok:
+                ctx.session.rollback()
+                return False
+            self.meeting_id = mt.id
+            self.quorum = svc.quorum_met(ctx.session, mt)
+        return True
+
+
+class MeetingDetailDialog(QDialog):
+    """One meeting as recorded: the facts, who attended or was absent (with the reason), the minutes."""
+
+    def __init__(self, app_ctx, meeting_id: int, parent=None):
+        super().__init__(parent)
+        self.setObjectName("pb-meeting-detail")
+        with app_ctx.service(commit=False) as ctx:
+            mt, att = svc.get_meeting(ctx, meeting_id)
+            org = svc.org_label(ctx.session, mt.org)
+            quorum = svc.quorum_met(ctx.session, mt)
+            facts = [("党组织", org), ("会议类型", svc.MEETING_KINDS.get(mt.kind, mt.kind)), ("日期", str(mt.held_on)),
+                     ("主题", mt.topic), ("主持人", mt.host or ""), ("记录人", mt.recorder or ""),
+                     ("地点", mt.location or "")]
+            rows = [(m.name, m.stage_label, "出席" if a.present else "缺席", a.absence_reason or "") for a, m in att]
+            minutes = mt.minutes or "（无会议记录）"
+            topic = mt.topic
+        self.setWindowTitle(f"会议记录：{topic}")
+        self.resize(640, 560)
+        form = QFormLayout()
+        for label, value in facts:
+            v = QLabel(value)
+            v.setWordWrap(True)
+            form.addRow(f"{label}：", v)
+        present = sum(1 for r in rows if r[2] == "出席")
+        self.summary = QLabel(f"应到 {len(rows)} 人，实到 {present} 人"
+                              + ("" if quorum else "；支委会到会未过半数，不计入落实情况"))
+        self.attendance = PlainTable(["姓名", "身份", "出席情况", "缺席原因"])
+        self.attendance.set_rows(rows)
+        self.minutes = QPlainTextEdit(minutes)
+        self.minutes.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.attendance, 3)
+        lay.addWidget(QLabel("会议记录："))
+        lay.addWidget(self.minutes, 2)
+        lay.addWidget(buttons)
+
+
+class MeetingsPage(QWidget):
+    def __init__(self, app_ctx, parent=None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("partybuilding-meetings")
+        self.dialog: MeetingDialog | None = None
+        self.year = QSpinBox()
+        self.year.setRange(2000, 2100)
+        self.year.setValue(self.today().year)
+        self.org = QComboBox()
+        self.org.addItem("（全部）", None)
+        for oid, label, _kind in org_choices(app_ctx):
+            self.org.addItem(label, oid)
+        self.record_button = QPushButton("记录会议…")
+        self.record_button.setObjectName("pb-record-meeting")
+        self.record_button.setEnabled(app_ctx.actor.can(svc.MEETING))
+        self.record_button.clicked.connect(self.open_recorder)
+        self.summary = QLabel()
+        self.table = PlainTable(["日期", "党组织", "类型", "主题", "主持人", "记录人", "应到", "实到", "缺席人员及原因"],
+                                right=(6, 7))
+        self.table.setObjectName("pb-meetings")
+        self.table.cellDoubleClicked.connect(lambda row, _c: self.open_detail(self.table.row_data(row)))
+        self.detail: MeetingDetailDialog | None = None
+        bar = QHBoxLayout()
+        for w in (QLabel("年度"), self.year, QLabel("党组织"), self.org):
+            bar.addWidget(w)
+        self.org.setMinimumWidth(300)
+        bar.addStretch(1)
+        bar.addWidget(self.record_button)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.table)
+        self.year.valueChanged.connect(lambda *_: self.refresh())
+        self.org.currentIndexChanged.connect(lambda *_: self.refresh())
+        self.refresh()
+
+    def today(self) -> date:
+        return local_today(self.app_ctx.clock())
+
+    def open_recorder(self) -> MeetingDialog:
+        self.dialog = MeetingDialog(self.app_ctx, self.today(), self.org.currentData(), self)
+        self.dialog.accepted.connect(self.refresh)
+        self.dialog.open()
+        return self.dialog
+
+    def open_detail(self, meeting_id: int | None) -> MeetingDetailDialog | None:
+        if meeting_id is None:
+            return None
+        self.detail = MeetingDetailDialog(self.app_ctx, meeting_id, self)
+        self.detail.show()
+        return self.detail
+
+    def refresh(self) -> None:
+        y = self.year.value()
+        with self.app_ctx.service(commit=False) as ctx:
+            rows, tips, colors, ids = [], [], [], []
+            for m in svc.meeting_summaries(ctx, date(y, 1, 1), date(y, 12, 31), org_id=self.org.currentData()):
+                mt = m.meeting
+                rows.append((mt.held_on, m.org_label, svc.MEETING_KINDS.get(mt.kind, mt.kind)
+                             + ("" if m.quorum else "（未过半）"), mt.topic, mt.host or "", mt.recorder or "",
+                             m.listed, m.present, "；".join(f"{n}（{r}）" for n, r in m.absent)))
+                tips.append(mt.minutes or "")
+                colors.append(None if m.quorum else "#b00020")
+                ids.append(mt.id)
+        self.table.set_rows(rows, data=ids, colors=colors)
+        for r, tip in enumerate(tips):
+            self.table.item(r, 3).setToolTip(tip or "（无会议记录）")
+        self.summary.setText(f"{y} 年共记录会议 {len(rows)} 次。双击一行查看出席情况和会议记录；缺项见“组织生活落实”。")
+
+
+def make_page(app_ctx, parent=None):
+    return MeetingsPage(app_ctx, parent)
