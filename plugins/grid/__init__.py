@@ -92,8 +92,9 @@ def register_reports():
 @hookimpl
 def register_importers():
     from .importers import definitions
+    from .importers_places import definitions as place_definitions
 
-    return definitions()
+    return definitions() + place_definitions()
 
 
 def _residents_page(app_ctx, parent=None):
@@ -108,11 +109,59 @@ def _events_page(app_ctx, parent=None):
     return EventsPage(app_ctx, parent)
 
 
+def _houses_page(app_ctx, parent=None):
+    from .views.houses import HousesPage
+
+    return HousesPage(app_ctx, parent)
+
+
+def _organisations_page(app_ctx, parent=None):
+    from .views.organisations import OrganisationsPage
+
+    return OrganisationsPage(app_ctx, parent)
+
+
+def _stats_page(app_ctx, parent=None):
+    from .views.stats import StatsPage
+
+    return StatsPage(app_ctx, parent)
+
+
+def _special_page(app_ctx, parent=None):
+    from .views.special import SpecialGroupsPage
+
+    return SpecialGroupsPage(app_ctx, parent)
+
+
+def _logs_page(app_ctx, parent=None):
+    from .views.logs import VisitLogsPage
+
+    return VisitLogsPage(app_ctx, parent)
+
+
+def _staff_page(app_ctx, parent=None):
+    from .views.staff import GridStaffPage
+
+    return GridStaffPage(app_ctx, parent)
+
+
 @hookimpl
 def register_pages(ctx):
     return [PageSpec(id="grid.residents", title="实有人口", factory=_residents_page, icon="SP_DirHomeIcon", order=20,
                      permission="grid.view", group="网格化管理"),
-            PageSpec(id="grid.events", title="事件办理", factory=_events_page, icon="SP_MessageBoxWarning", order=21,
+            PageSpec(id="grid.houses", title="房屋与户", factory=_houses_page, icon="SP_DirIcon", order=21,
+                     permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.organisations", title="组织", factory=_organisations_page, icon="SP_DriveNetIcon",
+                     order=22, permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.events", title="事件办理", factory=_events_page, icon="SP_MessageBoxWarning", order=23,
+                     permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.stats", title="事件统计", factory=_stats_page, icon="SP_FileDialogListView", order=23,
+                     permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.special", title="特殊人群与走访", factory=_special_page, icon="SP_FileDialogInfoView",
+                     order=24, permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.logs", title="民情日志", factory=_logs_page, icon="SP_FileDialogDetailedView", order=25,
+                     permission="grid.view", group="网格化管理"),
+            PageSpec(id="grid.staff", title="网格力量", factory=_staff_page, icon="SP_DirLinkIcon", order=26,
                      permission="grid.view", group="网格化管理")]
 
 
@@ -125,20 +174,34 @@ def _tile(app_ctx, parent=None):
 @hookimpl
 def register_dashboard_widgets(ctx):
     return [DashboardWidgetSpec(id="grid.summary", title="网格化管理", factory=_tile, order=20,
-                                permission="grid.view")]
+                                permission="grid.view", span=2)]
 
 
 _OPEN_DIALOGS: list = []   # keep opened windows alive until they are closed
 
 
+RECORD_KINDS = ("grid.event", "grid.person", "grid.household", "grid.house", "grid.organisation")
+
+
 @hookimpl
 def open_record(ctx, kind, id):
-    """grid.event opens the event detail window; persons and houses have no detail view yet."""
-    if kind != "grid.event" or not ctx.actor.can("grid.view"):
+    """Opens the record window of an event, person, household (e.g. a 党员中心户 linked by the
+    party-building plugin), house or organisation. A record outside the user's scope or gone is
+    reported by the window's own service call."""
+    if kind not in RECORD_KINDS or not ctx.actor.can("grid.view"):
         return None
-    from .views.events import EventDialog
+    if kind == "grid.event":
+        from .views.events import EventDialog as factory
+    elif kind == "grid.organisation":
+        from .views.organisations import OrganisationDialog
 
-    dialog = EventDialog(ctx, id)
+        def factory(app_ctx, record_id):
+            return OrganisationDialog(app_ctx, None, record_id)
+    else:
+        from .views.people import HouseDialog, HouseholdDialog, PersonDetailDialog
+
+        factory = {"grid.person": PersonDetailDialog, "grid.household": HouseholdDialog, "grid.house": HouseDialog}[kind]
+    dialog = factory(ctx, id)
     _OPEN_DIALOGS.append(dialog)
     dialog.finished.connect(lambda _r: _OPEN_DIALOGS.remove(dialog) if dialog in _OPEN_DIALOGS else None)
     dialog.show()

@@ -14,7 +14,8 @@ from shell.core.areas import list_areas
 from shell.core.models import Area
 
 from . import services as svc
-from .models import Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Organisation, Person, SpecialPerson
+from .models import (Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Organisation, Person,
+                     SpecialPerson, Visit, VisitLog)
 
 # households per grid, events per grid
 SCALE = {"small": (25, 8), "medium": (60, 12), "large": (150, 10)}
@@ -239,7 +240,24 @@ def seed(session, scale: str, rng: random.Random) -> None:
                                  details=_special_details(rng, group, start), helper=_name(rng, rng.random() < 0.5),
                                  start_date=start, visit_interval_days=30,
                                  next_visit_date=today + timedelta(days=rng.randint(-20, 30))))
-        writer.insert(SpecialPerson, specials)
+        special_ids = writer.insert(SpecialPerson, specials)
+        visitor = staff[-1]["name"]
+        visits = []
+        for sid, sp in zip(special_ids, specials):   # the visits so far, a month apart
+            day = sp["start_date"] + timedelta(days=rng.randint(5, 20))
+            while day < today - timedelta(days=10) and len(visits) < 400:
+                visits.append(dict(area_id=grid.id, special_id=sid, visit_date=day, visitor_name=visitor,
+                                   situation=rng.choice(VISIT_NOTES), next_visit_date=day + timedelta(days=30)))
+                day += timedelta(days=rng.randint(25, 40))
+        writer.insert(Visit, visits)
+        # 民情日志: the grid worker's rounds, some with a finding not yet turned into an event
+        logs = []
+        for _ in range(max(2, households_per_grid // 8)):
+            h = rng.randrange(len(hh_ids))
+            content, finding = rng.choice(LOG_NOTES)
+            logs.append(dict(area_id=grid.id, log_date=today - timedelta(days=rng.randint(0, 60)), worker_name=visitor,
+                             household_id=hh_ids[h], content=content, finding=finding if rng.random() < 0.5 else ""))
+        writer.insert(VisitLog, logs)
     _seed_events(writer, grids, events_per_grid, rng, today)
     writer.finish()
     session.flush()
@@ -274,6 +292,16 @@ def _special_details(rng: random.Random, group: str, start: date) -> dict:
                 "emergency_phone": _phone(rng)}
     return {"left_type": rng.choice(("留守儿童", "留守老人")), "health": rng.choice(("健康", "一般")),
             "needs": rng.choice(("希望定期上门探望", "需要课后托管", "就医不便"))}
+
+
+VISIT_NOTES = ("本人在家，情绪稳定，生活正常。", "与家属交谈，近期无异常情况。", "电话联系本人，已按时报到。",
+               "上门走访，居住环境整洁，身体状况一般。", "了解到就业有困难，已告知社区就业服务窗口。")
+LOG_NOTES = (("入户走访，了解家庭近况", "楼道灯损坏，夜间出行不便"),
+             ("走访独居老人，检查燃气安全", "燃气软管老化，存在安全隐患"),
+             ("巡查小区，宣传垃圾分类", "3号楼下垃圾桶满溢，清运不及时"),
+             ("走访出租房屋，核对租客信息", "出租屋内有电动车充电"),
+             ("参加楼道议事会，听取居民意见", "居民反映小区停车位不足"),
+             ("入户核对人口信息", ""))
 
 
 STEP_COMMENTS = {"report": "网格员巡查发现，已拍照留存。", "register": "情况属实，予以立案", "handle": "已现场处置完毕",

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -52,6 +54,9 @@ COLUMNS: tuple[Col, ...] = (
     Col("inflow_reason", "流入原因", ()),
 )
 TITLES = tuple(c.title for c in COLUMNS)
+# Columns copied as text when present.
+TEXT_KEYS = ("ethnicity", "marital_status", "political_status", "education", "registered_address",
+             "current_address", "permit_type", "inflow_reason")
 KIND_BY_LABEL = {v: k for k, v in PERSON_KINDS.items()} | {"户籍": "registered", "流动": "floating",
                                                            "境外": "overseas", "常住人口": "registered"}
 
@@ -81,6 +86,8 @@ def _blank(row) -> bool:
 def _cell_text(v: Any) -> str:
     if v is None:
         return ""
+    if type(v) is str:   # the common case first: this runs for every cell of a large file
+        return (v.replace("\u3000", " ") if "\u3000" in v else v).strip()
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return str(v).replace("\u3000", " ").strip()
@@ -128,6 +135,22 @@ def read_rows(path: Path) -> tuple[list[Any], list[list[Any]]]:
     return list(rows[0]), rows[1:]
 
 
+def _chunks(session, values: list) -> list[list]:
+    """Lookups of many keys: one array parameter per 20,000 on PostgreSQL, IN lists of 500 on SQLite
+    (a statement with thousands of placeholders costs more to prepare than to run)."""
+    size = 20000 if session.get_bind().dialect.name == "postgresql" else 500
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _among(session, column, values: list):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import String, any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam("keys", values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
 def _grid_index(ctx: ServiceContext) -> dict[str, Area]:
     areas = list(ctx.session.scalars(select(Area).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None),
                                                         Area.level.in_(("grid", "microgrid")))))
@@ -168,15 +191,26 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         result.errors.append(RowError(2, "", None, "表中没有数据行"))
         return result
     grids = _grid_index(ctx)
+    grid_of: dict[Any, Area | None] = {}    # the cell as written → grid: a file names few grids, many times
     seen: dict[str, int] = {}
     heads: dict[str, int] = {}
-    valid: list[tuple[int, dict]] = []
+    valid: list[tuple[int, dict, str | None]] = []
     pos_items = list(positions.items())
+    widest = max(positions.values())
     title = {c.key: c.title for c in COLUMNS}
+    text_keys = [k for k in TEXT_KEYS if k in positions]
+    # Every record has the same keys (executemany needs that); absent columns stay None.
+    template = dict.fromkeys(TEXT_KEYS + ("permit_start", "permit_end"))
+    today = ctx.today()
+    parse_id = svc.parse_id_number
+    initials = svc.name_initials
     total = len(data)
+    name_at = positions["name"]
     for n, row in enumerate(data):
         rowno = n + 2
-        if _blank(row):
+        first = row[name_at] if name_at < len(row) else None
+        # a row with a name is not blank; only the others need the cell-by-cell look
+        if not (type(first) is str and first.strip()) and _blank(row):
             continue
         result.total_rows += 1
         errors: list[RowError] = []
@@ -184,8 +218,11 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         def err(key: str, value: Any, reason: str) -> None:
             errors.append(RowError(rowno, title[key], value, reason))
 
-        width = len(row)
-        raw = {k: (row[i] if i < width else None) for k, i in pos_items}
+        if len(row) > widest:
+            raw = {k: row[i] for k, i in pos_items}
+        else:
+            width = len(row)
+            raw = {k: (row[i] if i < width else None) for k, i in pos_items}
         name = _cell_text(raw["name"])
         if not name:
             err("name", raw["name"], "姓名不能为空")
@@ -193,7 +230,7 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
             err("name", name, "姓名太长")
         info = None
         try:
-            info = svc.parse_id_number(raw["id_number"])
+            info = parse_id(raw["id_number"], today=today)
         except ValidationError as e:
             err("id_number", raw["id_number"], e.message)
         if info is not None:
@@ -201,7 +238,13 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
                 err("id_number", raw["id_number"], f"与第 {seen[info.number]} 行的身份证号重复")
             else:
                 seen[info.number] = rowno
-        grid = grids.get(_norm_header(raw["grid"]))
+        cell = raw["grid"]
+        try:
+            grid = grid_of[cell]
+        except KeyError:
+            grid = grid_of[cell] = grids.get(_norm_header(cell))
+        except TypeError:   # an unhashable cell value cannot name a grid
+            grid = None
         if grid is None:
             err("grid", raw["grid"], "找不到这个网格（或不在您的管辖范围内）：请填网格编码或“社区名网格名”")
         kind = "registered"
@@ -232,29 +275,28 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         if errors:
             result.errors.extend(errors)
             continue
-        rec = dict(area_id=grid.id, kind=kind, status="active", id_type="111", id_number=info.number, name=name,
-                   name_initials=svc.name_initials(name), sex=info.sex, birth_date=info.birth_date,
+        rec = template.copy()
+        rec.update(area_id=grid.id, kind=kind, status="active", id_type="111", id_number=info.number, name=name,
+                   name_initials=initials(name), sex=info.sex, birth_date=info.birth_date,
                    nationality="156", phone=phone, relation_to_head=rel, key_attention=False,
-                   notes=f"原 15 位身份证号 {info.converted_from} 已升位。" if info.converted_from else "",
-                   **dates)
-        for k in ("ethnicity", "marital_status", "political_status", "education", "registered_address",
-                  "current_address", "permit_type", "inflow_reason"):
-            if k in raw:
-                rec[k] = _cell_text(raw[k]) or None
-        rec["_household"] = hh
-        valid.append((rowno, rec))
+                   notes=f"原 15 位身份证号 {info.converted_from} 已升位。" if info.converted_from else "")
+        if dates:
+            rec.update(dates)
+        for k in text_keys:
+            rec[k] = _cell_text(raw[k]) or None
+        valid.append((rowno, rec, hh))
         if progress and n % 2000 == 0:
             progress(n, total)
     # duplicates against the database, in chunks
-    numbers = [r["id_number"] for _, r in valid]
+    numbers = [r["id_number"] for _, r, _h in valid]
     existing: dict[str, Person] = {}
-    for i in range(0, len(numbers), 500):
-        for p in ctx.session.scalars(select(Person).where(Person.id_number.in_(numbers[i:i + 500]))):
+    for part in _chunks(ctx.session, numbers):
+        for p in ctx.session.scalars(select(Person).where(_among(ctx.session, Person.id_number, part))):
             existing[p.id_number] = p
-    hh_numbers = sorted({r["_household"] for _, r in valid if r["_household"]})
+    hh_numbers = sorted({h for _, _r, h in valid if h})
     known_hh: dict[str, Household] = {}
-    for i in range(0, len(hh_numbers), 500):
-        for h in ctx.session.scalars(select(Household).where(Household.number.in_(hh_numbers[i:i + 500]))):
+    for part in _chunks(ctx.session, hh_numbers):
+        for h in ctx.session.scalars(select(Household).where(_among(ctx.session, Household.number, part))):
             known_hh[h.number] = h
     if known_hh:
         for num, pid in ctx.session.execute(select(Household.number, Person.id).join(
@@ -262,20 +304,19 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
                                                                     Person.relation_to_head == "户主")):
             heads.setdefault(f"db:{num}", pid)
     good = []
-    for rowno, rec in valid:
+    for rowno, rec, num in valid:
         other = existing.get(rec["id_number"])
         if other is not None:
             result.errors.append(RowError(rowno, title["id_number"], rec["id_number"],
                                           svc.duplicate_message(ctx.session, other)))
             continue
-        num = rec["_household"]
         if num and num in known_hh and not ctx.actor.in_scope(ctx.session.get(Area, known_hh[num].area_id).path):
             result.errors.append(RowError(rowno, title["household"], num, "这个户号属于您管辖范围以外的网格"))
             continue
         if num and rec["relation_to_head"] == "户主" and f"db:{num}" in heads:
             result.errors.append(RowError(rowno, title["relation_to_head"], "户主", f"户号 {num} 已有户主"))
             continue
-        good.append((rowno, rec))
+        good.append((rowno, rec, num))
     result.errors.sort(key=lambda e: e.row)
     result.valid_rows = len(good)
     if result.errors and not valid_only:
@@ -283,8 +324,7 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
     # write: new households first, then persons (Core executemany)
     now = datetime.now(timezone.utc)
     new_hh = {}
-    for _, rec in good:
-        num = rec["_household"]
+    for _, rec, num in good:
         if num and num not in known_hh and num not in new_hh:
             new_hh[num] = dict(area_id=rec["area_id"], number=num, address=rec.get("current_address") or "", notes="",
                                created_by=ctx.actor.user_id, created_at=now, updated_at=now, version_id=1)
@@ -294,23 +334,43 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         conn = ctx.session.connection()
         bulk_insert(conn, Household.__table__, list(new_hh.values()))
         numbers = list(new_hh)
-        for i in range(0, len(numbers), 500):
+        for part in _chunks(ctx.session, numbers):
             hh_ids.update(conn.execute(select(Household.number, Household.id)
-                                       .where(Household.number.in_(numbers[i:i + 500]))).all())
+                                       .where(_among(ctx.session, Household.number, part))).all())
     rows = []
-    for _, rec in good:
-        num = rec.pop("_household")
-        rec.update(household_id=hh_ids.get(num) if num else None, created_by=ctx.actor.user_id, created_at=now,
+    user = ctx.actor.user_id
+    for _, rec, num in good:
+        rec.update(household_id=hh_ids.get(num) if num else None, created_by=user, created_at=now,
                    updated_at=now, version_id=1)
         rows.append(rec)
-    keys = set().union(*(r.keys() for r in rows)) if rows else set()
-    rows = [{k: r.get(k) for k in keys} for r in rows]   # executemany needs the same keys in every row
-    bulk_insert(ctx.session.connection(), Person.__table__, rows)
+    rows.sort(key=lambda r: r["id_number"])   # the unique index fills in order, page after page
+    conn = ctx.session.connection()
+    with _large_cache(conn):
+        bulk_insert(conn, Person.__table__, rows)
     ctx.session.flush()
     result.written = len(rows)
     if progress:
         progress(total, total)
     return result
+
+
+IMPORT_CACHE_KIB = 131072
+
+
+@contextmanager
+def _large_cache(conn):
+    """SQLite's page cache (2 MB by default) holds a small part of the person table's six indexes; a
+    bulk insert into a populated street then rereads index pages for nearly every row. A larger
+    cache for the length of the insert, then the default again."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def _driver_value(column, dialect_name: str):
@@ -340,28 +400,51 @@ def _driver_value(column, dialect_name: str):
 
 
 def bulk_insert(conn, table, rows: list[dict], chunk: int = 10000) -> None:
-    """executemany straight to the driver: the validated rows need no per-value processing by
-    SQLAlchemy, which otherwise costs more than the insert itself. Every row has the same keys."""
+    """Straight to the driver — executemany on SQLite, COPY on PostgreSQL: the validated rows need no
+    per-value processing by SQLAlchemy, which otherwise costs more than the insert itself. Every row
+    has the same keys; on SQLite the date, datetime and boolean values are converted in place (the
+    rows are spent)."""
     if not rows:
         return
     keys = list(rows[0])
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, keys, rows)
+        return
     compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
     sql = str(compiled)
     name = conn.dialect.name
     if compiled.positional:
         order = list(compiled.positiontup)
-        convs = [(_driver_value(table.c[k], name)) for k in order]
-        if any(convs):
-            def make(r):
-                return tuple(c(r[k]) if c else r[k] for k, c in zip(order, convs))
-        else:
-            def make(r):
-                return tuple(r[k] for k in order)
+        getter = itemgetter(*order)
+        convs = [(k, c) for k in order if (c := _driver_value(table.c[k], name)) is not None]
         for i in range(0, len(rows), chunk):
-            conn.exec_driver_sql(sql, [make(r) for r in rows[i:i + chunk]])
+            part = rows[i:i + chunk]
+            if convs:
+                # only the few dates and flags need converting (in place); the tuple is built in C
+                for r in part:
+                    for k, c in convs:
+                        r[k] = c(r[k])
+            if len(order) == 1:
+                conn.exec_driver_sql(sql, [(getter(r),) for r in part])
+            else:
+                conn.exec_driver_sql(sql, [getter(r) for r in part])
     else:
         for i in range(0, len(rows), chunk):
             conn.exec_driver_sql(sql, rows[i:i + chunk])
+
+
+def _copy_rows(conn, table, keys: list[str], rows: list[dict]) -> None:
+    """PostgreSQL: COPY … FROM STDIN on the transaction's own connection (several times faster than
+    executemany); psycopg adapts dates, aware datetimes and booleans itself. The ids come from the
+    table's sequence as with INSERT."""
+    preparer = conn.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(table.c[k].name) for k in keys)
+    getter = itemgetter(*keys)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(getter(r) if len(keys) > 1 else (getter(r),))
 
 
 def write_template(path) -> None:

@@ -17,7 +17,8 @@ from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
 from . import services as svc
-from .models import PERSON_KINDS, Event, EventCategory, EventStep, House, Occupancy, Person, SpecialPerson, Visit
+from .models import (PERSON_KINDS, Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Person,
+                     SpecialPerson, Visit, VisitLog)
 
 AREA = ReportParameter("area", "辖区（编号，留空为全部）", kind="area", required=False)
 FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",
@@ -99,6 +100,99 @@ def persons_ledger(ctx: ServiceContext, params: dict):
     return LedgerSpec(title="实有人口登记台账", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
                       columns=cols, rows=rows(), orientation="landscape", mask_ids=_masked(params),
                       notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
+
+
+# --- 流动人口台账 -------------------------------------------------------------------------------
+def floating_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    area = _area(ctx, params)
+    today = ctx.today()
+    q = select(Person.name, Person.sex, Person.id_number, Person.registered_place, Person.current_address,
+               Person.permit_type, Person.permit_start, Person.permit_end, Person.inflow_reason, Person.phone,
+               Person.key_attention).where(Person.status == "active", Person.kind == "floating")
+    q = _area_cols(_filter(q, ctx, Person.area_id, area), Person.area_id).order_by(Person.area_id, Person.id)
+
+    def permit(r) -> str:
+        if not r.permit_type:
+            return "未办证"
+        until = f"至{r.permit_end}" if r.permit_end else ""
+        late = "（已过期）" if r.permit_end and r.permit_end < today else ""
+        return f"{r.permit_type}{until}{late}"
+
+    def rows():
+        for r in _stream(ctx, q):
+            yield (r.name, r.sex, r.id_number, r.registered_place, r.current_address, permit(r), r.inflow_reason,
+                   r.phone, "是" if r.key_attention else "", f"{r.community or ''}{r.grid}")
+
+    cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
+            Column("户籍地", 24), Column("现住址", "*"), Column("办证情况", 46), Column("流入原因", 18),
+            Column("联系电话", 26, "center", mask="phone"), Column("重点关注", 18, "center"), Column("责任网格", 36)]
+    return LedgerSpec(title="流动人口台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+                      rows=rows(), orientation="landscape", mask_ids=_masked(params),
+                      notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
+
+
+# --- 网格员走访日志（民情日志） ---------------------------------------------------------------------
+def visit_logs_ledger(ctx: ServiceContext, params: dict):
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    area = _area(ctx, params)
+    start, end, period = _period(ctx, params)
+    q = (select(VisitLog.log_date, VisitLog.worker_name, VisitLog.content, VisitLog.finding, Household.number,
+                Person.name.label("person"), Event.number.label("event"))
+         .outerjoin(Household, Household.id == VisitLog.household_id)
+         .outerjoin(Person, Person.id == VisitLog.person_id).outerjoin(Event, Event.id == VisitLog.event_id)
+         .where(VisitLog.log_date >= start, VisitLog.log_date <= end))
+    q = _area_cols(_filter(q, ctx, VisitLog.area_id, area), VisitLog.area_id) \
+        .order_by(VisitLog.area_id, VisitLog.log_date, VisitLog.id)
+
+    def rows():
+        for r in _stream(ctx, q):
+            visited = "、".join(x for x in ((f"户号 {r.number}" if r.number else ""), r.person or "") if x)
+            # the grid goes last, beyond the columns: it heads each group instead of filling a column
+            yield (r.log_date, r.worker_name, visited, r.content, r.finding,
+                   r.event or ("" if not r.finding else "未转办"), f"{r.community or ''}{r.grid}")
+
+    cols = [Column("日期", 20, "center"), Column("网格员", 18), Column("走访对象", 44), Column("走访内容", "*"),
+            Column("发现问题", "*"), Column("转办事件", 32)]
+    return LedgerSpec(title="网格员走访日志", unit_name=_unit(ctx), period=period, columns=cols, rows=rows(),
+                      orientation="landscape", group_by=lambda row: row[-1], subtotals=True)
+
+
+# --- 网格基础信息表 -----------------------------------------------------------------------------
+def grid_info_ledger(ctx: ServiceContext, params: dict):
+    from sqlalchemy import func
+
+    from reports import Column, LedgerSpec
+
+    ctx.actor.require(svc.P_VIEW)
+    area = _area(ctx, params)
+    ratios = svc.grid_ratios(ctx, area.id if area is not None else None)
+    people = dict(ctx.session.execute(select(Person.area_id, func.count()).where(Person.status == "active")
+                                      .group_by(Person.area_id)).all())
+    floating = dict(ctx.session.execute(select(Person.area_id, func.count())
+                                        .where(Person.status == "active", Person.kind == "floating")
+                                        .group_by(Person.area_id)).all())
+    heads = dict(ctx.session.execute(select(GridStaff.area_id, GridStaff.name)
+                                     .where(GridStaff.role == "head", GridStaff.end_date.is_(None))).all())
+    rows = []
+    for r in ratios:
+        per = "—" if r.per_worker is None else f"{r.per_worker:.0f}"
+        state = "达标" if not r.breaks_ratio else f"不达标（缺 {r.workers_needed - r.workers} 人）"
+        rows.append((r.grid_name, r.households, people.get(r.grid_id, 0), floating.get(r.grid_id, 0),
+                     heads.get(r.grid_id, ""), r.workers, per, state))
+    totals = ("合计", sum(x[1] for x in rows), sum(x[2] for x in rows), sum(x[3] for x in rows), "",
+              sum(x[5] for x in rows), "", f"不达标 {sum(1 for r in ratios if r.breaks_ratio)} 个")
+    norm = ratios[0].norm if ratios else int(settings.get(ctx.session, svc.HOUSEHOLDS_PER_WORKER))
+    cols = [Column("网格", "*"), Column("户数", 14, "right"), Column("实有人口", 18, "right"),
+            Column("其中流动人口", 24, "right"), Column("网格长", 18), Column("网格员", 14, "right"),
+            Column("每名网格员户数", 26, "right"), Column("配比", 30, "center")]
+    return LedgerSpec(title="网格基础信息表", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
+                      columns=cols, rows=rows, totals=totals,
+                      notes=(f"配比标准：每名网格员服务不超过 {norm} 户（设置项“每名网格员服务户数上限”）。",))
 
 
 # --- 出租房屋台账 -------------------------------------------------------------------------------
@@ -271,4 +365,8 @@ def definitions() -> list[ReportDefinition]:
         ReportDefinition("grid.disputes", "矛盾纠纷排查化解台账", disputes_ledger, (AREA, START, END), svc.P_VIEW,
                          "网格化管理"),
         ReportDefinition("grid.events", "事件办理台账", events_ledger, (AREA, START, END), svc.P_VIEW, "网格化管理"),
+        ReportDefinition("grid.floating", "流动人口台账", floating_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
+        ReportDefinition("grid.visit_logs", "网格员走访日志", visit_logs_ledger, (AREA, START, END), svc.P_VIEW,
+                         "网格化管理"),
+        ReportDefinition("grid.grid_info", "网格基础信息表", grid_info_ledger, (AREA,), svc.P_VIEW, "网格化管理"),
     ]

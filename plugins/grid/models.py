@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shell.db.base import Base, RecordMixin
@@ -209,6 +209,30 @@ class EventStep(RecordMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime]
+
+
+class EventAttachment(RecordMixin, Base):
+    """A photo or file of an event, kept in the database itself so every desktop on a township server
+    sees it and backups include it. Images arrive already downscaled by the view; the services check
+    size and type. Never edited: removed (by its uploader, while the event is open) or kept."""
+
+    __tablename__ = "grid_event_attachments"
+
+    area_id: Mapped[int] = _area()
+    event_id: Mapped[int] = mapped_column(ForeignKey("grid_events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The bytes stay out of the audit log (name, size and sha256 identify them there).
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, info={"audit": False})
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
+    uploaded_by_name: Mapped[str] = mapped_column(String(64), default="")
+    uploaded_at: Mapped[datetime]
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
 
 
 # --- 网格力量 ----------------------------------------------------------------------------------

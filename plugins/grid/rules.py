@@ -10,4 +10,9 @@ HOUSEHOLDS_PER_WORKER = SettingDefinition(
 RENTAL_REPORT_HOURS = SettingDefinition(
     "grid.rental_report_hours", "出租房屋租客报备时限（小时）", 48, minimum=1, maximum=720,
     description="房东须在此时限内报备新租客（多地为 2 天，部分城市 24 小时）")
-SETTINGS = (HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS)
+ATTACHMENT_MAX_MB = SettingDefinition(
+    "grid.attachment_max_mb", "事件附件单个文件大小上限（MB）", 10, minimum=1, maximum=100,
+    description="照片和文件保存在数据库中，随备份一起保存；照片上传前自动缩小到长边 1600 像素")
+# Pictures are shrunk by the desktop before upload to this long side (pixels), as JPEG.
+IMAGE_MAX_SIDE = 1600
+SETTINGS = (HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS, ATTACHMENT_MAX_MB)

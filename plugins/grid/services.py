@@ -7,9 +7,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Boolean, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
 from shell.core import audit, settings
 from shell.core.areas import scope_filter, subtree_filter
@@ -20,9 +23,10 @@ from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventCategory, EventStep, GridStaff,
-                     House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit, VisitLog)
-from .rules import HOUSEHOLDS_PER_WORKER
+from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventAttachment, EventCategory,
+                     EventStep, GridStaff, House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit,
+                     VisitLog)
+from .rules import ATTACHMENT_MAX_MB, HOUSEHOLDS_PER_WORKER
 
 # --- permissions -------------------------------------------------------------------------------
 P_VIEW = "grid.view"
@@ -85,16 +89,46 @@ def _required(value: Any, field_name: str, label: str) -> str:
     return v
 
 
+_FIRST_LETTERS: dict[str, str] | None = None
+
+
+def _first_letters() -> dict[str, str]:
+    """Character → first letter of its first reading, from pypinyin's own character table
+    (pinyin_dict.json) read directly: importing pypinyin also loads its phrase dictionary and trains
+    its segmenter (≈0.5 s), which per-character initials never use. The result is the same as
+    shell.text.pinyin_initials for every character in the table (tests check the name characters)."""
+    global _FIRST_LETTERS
+    if _FIRST_LETTERS is None:
+        import importlib.util
+        import json
+        import os
+
+        folder = importlib.util.find_spec("pypinyin").submodule_search_locations[0]
+        with open(os.path.join(folder, "pinyin_dict.json"), encoding="utf8") as fp:
+            raw = json.load(fp)
+        table = {}
+        for code, readings in raw.items():
+            first = unicodedata.normalize("NFD", readings.split(",", 1)[0])[:1].lower()
+            if first.isascii() and first.isalpha():
+                table[chr(int(code))] = first
+        _FIRST_LETTERS = table
+    return _FIRST_LETTERS
+
+
+@lru_cache(maxsize=65536)
 def name_initials(name: str) -> str:
-    """Pinyin initials of a name ("张三" → "zs"), character by character with a per-character cache:
-    bulk imports meet the same few thousand characters over and over, rarely the same full name."""
+    """Pinyin initials of a name ("张三" → "zs"), character by character; bulk imports meet the same
+    names and characters over and over, hence the caches. A character outside pypinyin's table
+    (e.g. the "·" in 阿依古丽·买买提) goes to shell.text.pinyin_initials, which keeps it as typed."""
+    letters = _FIRST_LETTERS or _first_letters()
     out = []
     for ch in name or "":
         if ch.isascii():
             if ch.isalnum():
                 out.append(ch.lower())
         else:
-            out.append(pinyin_initials(ch))
+            letter = letters.get(ch)
+            out.append(letter if letter is not None else pinyin_initials(ch))
     return "".join(out)
 
 
@@ -137,6 +171,19 @@ def grids_in_scope(ctx: ServiceContext) -> list[Area]:
     q = select(Area).where(Area.level.in_(("grid", "microgrid")), Area.closed_on.is_(None),
                            scope_filter(Area.id, ctx.actor))
     return tree_sorted(ctx.session.scalars(q))
+
+
+def area_tree(ctx: ServiceContext) -> list[Area]:
+    """The open areas in the actor's scope (street → community → grid → micro-grid), parents first,
+    detached so a page can keep them: the tree beside the grid's lists."""
+    from shell.core.areas import tree_sorted
+
+    ctx.actor.require(P_VIEW)
+    areas = tree_sorted(ctx.session.scalars(select(Area).where(Area.closed_on.is_(None),
+                                                               scope_filter(Area.id, ctx.actor))))
+    for a in areas:
+        ctx.session.expunge(a)
+    return areas
 
 
 # --- ID numbers: shell.idnumber (one validator for every plugin) --------------------------------
@@ -321,29 +368,60 @@ class PersonRow:
 def search_persons_query(actor, text: str = "", area: Area | None = None, include_inactive: bool = False):
     """A SELECT of Person rows in scope matching ``text`` (name, pinyin initials, ID number, phone),
     for keyset paging by id. Shared by ``list_persons`` and the lazy table of the resident list."""
-    q = select(Person).where(scope_filter(Person.area_id, actor))
-    if area is not None:
-        q = q.where(subtree_filter(Person.area_id, area))
-    if not include_inactive:
-        q = q.where(Person.status == "active")
     t = _text(text).replace(" ", "")
     if t and (looks_like_id_number(_code(t)) or _code(t).isdigit()):
         t = _code(t)
+    # For a prefix of an ID number, phone or initials the planner must take that column's index: the
+    # area filter of a street-wide user matches every row, and without table statistics SQLite would
+    # otherwise prefer it. "area_id + 0" keeps the filter and takes it out of the index choice.
+    prefix_search = bool(t) and (looks_like_id_number(t) and len(t) >= 6 or (t.isascii() and not t.isdigit()))
+    area_col = Person.area_id + 0 if prefix_search else Person.area_id
+    q = select(Person).where(scope_filter(area_col, actor))
+    if area is not None:
+        q = q.where(subtree_filter(area_col, area))
+    if not include_inactive:
+        q = q.where(Person.status == "active")
     if t:
         if looks_like_id_number(t) and len(t) >= 6:
             up = t.upper()
             # Phone numbers are 11 digits starting with 1; ID numbers start with a region code.
-            conds = [Person.id_number.startswith(up, autoescape=True)]
+            conds = [Person.id_number == up if len(up) == 18 else StartsWith(Person.id_number, up)]
             if t.isdigit() and len(t) <= 11:
-                conds.append(Person.phone.startswith(t, autoescape=True))
+                conds.append(StartsWith(Person.phone, t))
             q = q.where(or_(*conds))
         elif t.isdigit():
-            q = q.where(Person.phone.contains(t, autoescape=True))
+            q = q.where(Person.phone.contains(t, autoescape=True))   # a few digits of a phone: scan
         elif t.isascii():
-            q = q.where(Person.name_initials.startswith(t.lower(), autoescape=True))
+            q = q.where(StartsWith(Person.name_initials, t.lower()))
         else:
-            q = q.where(Person.name.contains(t, autoescape=True))
+            # Part of a name ("小明" finds 王小明) needs a scan; in a subquery of ids it scans the narrow
+            # name index instead of the whole table (half the time on a street of 200,000).
+            q = q.where(Person.id.in_(select(Person.id).where(Person.name.contains(t, autoescape=True))))
     return q
+
+
+class StartsWith(ColumnElement):
+    """``column`` starts with ``prefix``, written so the column's index serves it: SQLite's LIKE is
+    case-insensitive and cannot use a plain index, its GLOB can; PostgreSQL's LIKE 'x%' can (with
+    the C collation the township databases are created with)."""
+
+    type = Boolean()
+    inherit_cache = False
+    _is_implicitly_boolean = True   # a condition in itself: no "= 1" appended on SQLite
+
+    def __init__(self, column, prefix: str):
+        self.column, self.prefix = column, prefix
+
+
+@compiles(StartsWith)
+def _starts_with_default(element, compiler, **kw):
+    return compiler.process(element.column.startswith(element.prefix, autoescape=True), **kw)
+
+
+@compiles(StartsWith, "sqlite")
+def _starts_with_sqlite(element, compiler, **kw):
+    pattern = "".join(f"[{c}]" if c in "*?[" else c for c in element.prefix) + "*"
+    return compiler.process(element.column.op("GLOB", is_comparison=True)(literal(pattern)), **kw)
 
 
 def list_persons(ctx: ServiceContext, text: str = "", area_id: int | None = None, after_id: int | None = None,
@@ -436,14 +514,7 @@ def create_house(ctx: ServiceContext, *, area_id: int, code: str, address: str, 
         raise ValidationError(f"房屋编号“{code}”已登记：{other.address}。", "code", code)
     if house_use not in HOUSE_USES:
         raise ValidationError(f"房屋用途“{house_use}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", house_use)
-    area_value = None
-    if floor_area not in (None, ""):
-        try:
-            area_value = float(_text(floor_area))
-        except ValueError:
-            raise ValidationError(f"建筑面积“{floor_area}”不是数字。", "floor_area", floor_area) from None
-        if not 0 < area_value < 1_000_000:
-            raise ValidationError(f"建筑面积“{floor_area}”不合理。", "floor_area", floor_area)
+    area_value = _floor_area(floor_area)
     owner_number = parse_id_number(owner_id_number, "owner_id_number").number if _text(owner_id_number) else None
     house = House(area_id=area.id, code=code, address=_required(address, "address", "地址"), house_use=house_use,
                   building_use=_text(building_use) or None, floor_area=area_value, hazard=_text(hazard) or None,
@@ -455,20 +526,207 @@ def create_house(ctx: ServiceContext, *, area_id: int, code: str, address: str, 
     return house
 
 
+def _floor_area(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        area_value = float(_code(value))
+    except ValueError:
+        raise ValidationError(f"建筑面积“{value}”不是数字。", "floor_area", value) from None
+    if not 0 < area_value < 1_000_000:
+        raise ValidationError(f"建筑面积“{value}”不合理：应大于 0 平方米。", "floor_area", value)
+    return area_value
+
+
 def update_house(ctx: ServiceContext, house_id: int, expected_version: int | None = None, **values) -> House:
+    """Edit a house (the 房屋编号 and the grid stay; the owner's ID number is checked like any other)."""
     ctx.actor.require(P_PERSON)
     house = _get(ctx, House, house_id, "房屋")
     check_version(ctx.session, house, expected_version, "房屋信息")
-    if "house_use" in values and values["house_use"] not in HOUSE_USES:
-        raise ValidationError(f"房屋用途“{values['house_use']}”无效。", "house_use", values["house_use"])
     allowed = {"address", "house_use", "building_use", "floor_area", "hazard", "owner_name", "owner_phone",
-               "rental_pledge_on"}
+               "owner_id_number", "rental_pledge_on"}
     for k, v in values.items():
         if k not in allowed:
             raise ValidationError(f"房屋字段“{k}”不能修改。", k, v)
-        setattr(house, k, _phone(v, k) if k == "owner_phone" else v)
+        if k == "house_use":
+            if v not in HOUSE_USES:
+                raise ValidationError(f"房屋用途“{v}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", v)
+        elif k == "address":
+            v = _required(v, "address", "地址")
+        elif k == "floor_area":
+            v = _floor_area(v)
+        elif k == "owner_phone":
+            v = _phone(v, k)
+        elif k == "owner_id_number":
+            v = parse_id_number(v, "owner_id_number").number if _text(v) else None
+        elif k == "rental_pledge_on":
+            if v not in (None, "") and not isinstance(v, date):
+                raise ValidationError(f"日期“{v}”格式不对。", k, v)
+            v = v or None
+        else:
+            v = _text(v) or None
+        setattr(house, k, v)
     flush_or_conflict(ctx.session, house, "房屋信息")
     return house
+
+
+def get_house(ctx: ServiceContext, house_id: int) -> House:
+    ctx.actor.require(P_VIEW)
+    return _get(ctx, House, house_id, "房屋")
+
+
+def houses_query(actor, text: str = "", area: Area | None = None, use: str | None = None):
+    """Houses in scope matching an address fragment, the 房屋编号 or the owner's name (lazy list)."""
+    q = select(House).where(scope_filter(House.area_id, actor))
+    if area is not None:
+        q = q.where(subtree_filter(House.area_id, area))
+    if use:
+        q = q.where(House.house_use == use)
+    t = _text(text)
+    if t:
+        q = q.where(or_(House.address.contains(t, autoescape=True), House.code.startswith(_code(t), autoescape=True),
+                        House.owner_name.startswith(t, autoescape=True)))
+    return q
+
+
+@dataclass(frozen=True)
+class OccupancyRow:
+    id: int
+    house_id: int
+    house_code: str
+    address: str
+    person_id: int
+    person_name: str
+    relation_to_owner: str
+    is_tenant: bool
+    start_date: date
+    end_date: date | None
+    end_reason: str | None
+
+    @property
+    def current(self) -> bool:
+        return self.end_date is None
+
+
+def _occupancy_rows(ctx: ServiceContext, where) -> list[OccupancyRow]:
+    q = (select(Occupancy, House.code, House.address, Person.name)
+         .join(House, House.id == Occupancy.house_id).join(Person, Person.id == Occupancy.person_id)
+         .where(where).order_by(Occupancy.end_date.is_not(None), Occupancy.start_date.desc(), Occupancy.id.desc()))
+    return [OccupancyRow(o.id, o.house_id, code, address, o.person_id, name, o.relation_to_owner or "",
+                         bool(o.is_tenant), o.start_date, o.end_date, o.end_reason)
+            for o, code, address, name in ctx.session.execute(q)]
+
+
+def person_occupancies(ctx: ServiceContext, person_id: int) -> list[OccupancyRow]:
+    """Where a person has lived: current first, then the closed periods newest first."""
+    ctx.actor.require(P_VIEW)
+    _get(ctx, Person, person_id, "人员")
+    return _occupancy_rows(ctx, Occupancy.person_id == person_id)
+
+
+def house_occupancies(ctx: ServiceContext, house_id: int) -> list[OccupancyRow]:
+    """Who lives or lived in a house (使用人 with dates; tenants marked)."""
+    ctx.actor.require(P_VIEW)
+    _get(ctx, House, house_id, "房屋")
+    return _occupancy_rows(ctx, Occupancy.house_id == house_id)
+
+
+# --- households: editing -----------------------------------------------------------------------
+RELATIONS = ("户主", "配偶", "子", "女", "父亲", "母亲", "孙子", "孙女", "兄弟姐妹", "儿媳", "女婿", "其他")
+
+
+def get_household(ctx: ServiceContext, household_id: int) -> Household:
+    ctx.actor.require(P_VIEW)
+    return _get(ctx, Household, household_id, "户")
+
+
+def households_query(actor, text: str = "", area: Area | None = None):
+    q = select(Household).where(scope_filter(Household.area_id, actor))
+    if area is not None:
+        q = q.where(subtree_filter(Household.area_id, area))
+    t = _text(text)
+    if t:
+        heads = select(Person.household_id).where(Person.relation_to_head == "户主",
+                                                  Person.name.startswith(t, autoescape=True))
+        q = q.where(or_(Household.number.startswith(_code(t), autoescape=True),
+                        Household.address.contains(t, autoescape=True), Household.id.in_(heads)))
+    return q
+
+
+def household_heads(ctx: ServiceContext, household_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """{household id: (head's name, active member count)} for a page of the household list."""
+    ctx.actor.require(P_VIEW)
+    if not household_ids:
+        return {}
+    out: dict[int, tuple[str, int]] = {}
+    q = select(Person.household_id, Person.name, Person.relation_to_head).where(
+        Person.household_id.in_(household_ids), Person.status == "active")
+    for hid, name, rel in ctx.session.execute(q):
+        head, n = out.get(hid, ("", 0))
+        out[hid] = (name if rel == "户主" else head, n + 1)
+    return out
+
+
+def update_household(ctx: ServiceContext, household_id: int, expected_version: int | None = None, *,
+                     address: str | None = None, house_id: int | None = None, notes: str | None = None) -> Household:
+    ctx.actor.require(P_PERSON)
+    hh = _get(ctx, Household, household_id, "户")
+    check_version(ctx.session, hh, expected_version, "户信息")
+    if address is not None:
+        hh.address = _text(address)
+    if house_id is not None:
+        hh.house_id = _get(ctx, House, house_id, "房屋").id
+    if notes is not None:
+        hh.notes = _text(notes)
+    flush_or_conflict(ctx.session, hh, "户信息")
+    return hh
+
+
+def set_relation(ctx: ServiceContext, household_id: int, person_id: int, relation: str) -> Person:
+    """Change a member's 与户主关系 (the head changes through change_head)."""
+    ctx.actor.require(P_PERSON)
+    person = _get(ctx, Person, person_id, "人员")
+    if person.household_id != household_id:
+        raise ValidationError(f"{person.name}不是这一户的成员。", "person_id", person_id)
+    relation = _required(relation, "relation_to_head", "与户主关系")
+    if relation == "户主" or person.relation_to_head == "户主":
+        raise ValidationError("更换户主请用“设为户主”：原户主同时改为新的关系。", "relation_to_head", relation)
+    person.relation_to_head = relation
+    flush_or_conflict(ctx.session, person, "人员信息")
+    return person
+
+
+def change_head(ctx: ServiceContext, household_id: int, new_head_id: int, old_head_relation: str) -> Person:
+    """A member becomes 户主; the former head (if any) takes ``old_head_relation``, in one step."""
+    ctx.actor.require(P_PERSON)
+    hh = _get(ctx, Household, household_id, "户")
+    new = _get(ctx, Person, new_head_id, "人员")
+    if new.household_id != hh.id or new.status != "active":
+        raise ValidationError(f"{new.name}不是这一户的在册成员。", "person_id", new_head_id)
+    old = household_head(ctx, hh.id)
+    if old is not None and old.id != new.id:
+        rel = _required(old_head_relation, "relation_to_head", "原户主的新关系")
+        if rel == "户主":
+            raise ValidationError("原户主的新关系不能仍是户主。", "relation_to_head", rel)
+        old.relation_to_head = rel
+        flush_or_conflict(ctx.session, old, "人员信息")
+    new.relation_to_head = "户主"
+    flush_or_conflict(ctx.session, new, "人员信息")
+    return new
+
+
+def remove_from_household(ctx: ServiceContext, household_id: int, person_id: int) -> Person:
+    """A member leaves the household (分户, 迁出): the person's record stays, only the link ends.
+    The head leaves last, or after another member became head."""
+    ctx.actor.require(P_PERSON)
+    person = _get(ctx, Person, person_id, "人员")
+    if person.household_id != household_id:
+        raise ValidationError(f"{person.name}不是这一户的成员。", "person_id", person_id)
+    if person.relation_to_head == "户主" and len(household_members(ctx, household_id)) > 1:
+        raise ValidationError(f"{person.name}是户主：请先把另一名成员设为户主。", "person_id", person_id)
+    person.household_id, person.relation_to_head = None, None
+    flush_or_conflict(ctx.session, person, "人员信息")
+    return person
 
 
 def move_in(ctx: ServiceContext, person_id: int, house_id: int, start: date | None = None,
@@ -562,6 +820,61 @@ def register_organisation(ctx: ServiceContext, *, area_id: int, kind: str, name:
                        created_by=ctx.actor.user_id)
     ctx.session.add(org)
     ctx.session.flush()
+    return org
+
+
+def get_organisation(ctx: ServiceContext, org_id: int) -> Organisation:
+    ctx.actor.require(P_VIEW)
+    return _get(ctx, Organisation, org_id, "组织")
+
+
+def organisations_query(actor, text: str = "", kind: str | None = None):
+    q = select(Organisation).where(scope_filter(Organisation.area_id, actor))
+    if kind:
+        q = q.where(Organisation.kind == kind)
+    t = _text(text)
+    if t:
+        q = q.where(or_(Organisation.name.contains(t, autoescape=True),
+                        Organisation.credit_code.startswith(_code(t).upper(), autoescape=True),
+                        Organisation.legal_rep.startswith(t, autoescape=True)))
+    return q
+
+
+def update_organisation(ctx: ServiceContext, org_id: int, expected_version: int | None = None, **values) -> Organisation:
+    """Edit an organisation; a changed 统一社会信用代码 is validated and checked for duplicates again."""
+    ctx.actor.require(P_PERSON)
+    org = _get(ctx, Organisation, org_id, "组织")
+    check_version(ctx.session, org, expected_version, "组织信息")
+    for k, v in values.items():
+        if k == "area_id":
+            org.area_id = _area_of(ctx, v).id
+        elif k == "kind":
+            if v not in ORG_KINDS:
+                raise ValidationError(f"组织类别“{v}”无效，应为{'或'.join(ORG_KINDS)}。", "kind", v)
+            org.kind = v
+        elif k == "name":
+            org.name = _required(v, "name", "组织名称")
+        elif k == "credit_code":
+            code = _check_uscc(v)
+            other = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == code,
+                                                                  Organisation.id != org.id))
+            if other is not None:
+                raise ValidationError(f"统一社会信用代码已登记：{other.name}（{area_label(ctx.session, other.area_id)}）",
+                                      "credit_code", v)
+            org.credit_code = code
+        elif k == "phone":
+            org.phone = _phone(v)
+        elif k in ("legal_rep", "security_head", "address", "hazard"):
+            setattr(org, k, _text(v) or None)
+        elif k == "has_party_org":
+            org.has_party_org = bool(v)
+        elif k == "party_members":
+            if not isinstance(v, int) or v < 0:
+                raise ValidationError(f"党员人数“{v}”不能为负。", "party_members", v)
+            org.party_members = v
+        else:
+            raise ValidationError(f"组织字段“{k}”不能修改。", k, v)
+    flush_or_conflict(ctx.session, org, "组织信息")
     return org
 
 
@@ -855,6 +1168,149 @@ def timeline(ctx: ServiceContext, event_id: int) -> list[EventStep]:
                                     .order_by(EventStep.at, EventStep.id)))
 
 
+# --- attachments ---------------------------------------------------------------------------------
+# What an event may carry: photos, office documents, scans, voice notes and short videos. Anything
+# else (programs, archives) is refused, so a township server never hands out an executable.
+ATTACHMENT_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".bmp": "image/bmp",
+    ".pdf": "application/pdf", ".ofd": "application/ofd", ".txt": "text/plain",
+    ".doc": "application/msword", ".wps": "application/vnd.ms-works",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xls": "application/vnd.ms-excel", ".et": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".amr": "audio/amr", ".mp4": "video/mp4",
+}
+# The first bytes each picture or PDF must start with: a renamed file is refused, not stored.
+_MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/gif": (b"GIF87a", b"GIF89a"),
+          "image/bmp": (b"BM",), "application/pdf": (b"%PDF",)}
+ATTACH_PERMISSIONS = (P_REPORT, P_HANDLE)
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: int
+    event_id: int
+    name: str
+    mime: str
+    size: int
+    sha256: str
+    uploaded_by: int | None
+    uploaded_by_name: str
+    uploaded_at: datetime
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+
+def _attachment_row(a: EventAttachment) -> AttachmentRow:
+    return AttachmentRow(a.id, a.event_id, a.name, a.mime, a.size, a.sha256, a.uploaded_by, a.uploaded_by_name,
+                         a.uploaded_at)
+
+
+def attachment_limit_bytes(ctx: ServiceContext) -> int:
+    return int(settings.get(ctx.session, ATTACHMENT_MAX_MB)) * 1024 * 1024
+
+
+def format_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def check_attachment_size(ctx: ServiceContext, name: str, size: int) -> None:
+    """Refuse a file over the limit; the desktop asks before reading a large file into memory."""
+    limit = attachment_limit_bytes(ctx)
+    if size > limit:
+        raise ValidationError(f"“{name}”有 {format_size(size)}，超过单个附件 {format_size(limit)} 的上限"
+                              f"（可在 设置 → 规则与参数 中调整）。", "attachment", name)
+
+
+def can_attach(actor) -> bool:
+    return any(actor.can(p) for p in ATTACH_PERMISSIONS)
+
+
+def add_attachment(ctx: ServiceContext, event_id: int, name: str, data: bytes) -> AttachmentRow:
+    """Keep a photo or file with the event (in the database). Refused: a type not in
+    ATTACHMENT_TYPES, a picture or PDF whose bytes are not what its name says, an empty file, a file
+    over the limit (setting grid.attachment_max_mb), and any change to a finished event."""
+    import hashlib
+    import os
+
+    if not can_attach(ctx.actor):
+        ctx.actor.require(P_REPORT)
+    ev = _get(ctx, Event, event_id, "事件")
+    if ev.status in ("closed", "rejected"):
+        raise ValidationError(f"事件 {ev.number} 已{STATUS_LABELS[ev.status]}，不能再添加附件。", "attachment", name)
+    base = _text(os.path.basename(str(name or "").replace("\\", "/")))
+    if not base:
+        raise ValidationError("附件没有文件名。", "attachment", name)
+    stem, ext = os.path.splitext(base)
+    ext = ext.lower()
+    mime = ATTACHMENT_TYPES.get(ext)
+    if mime is None:
+        kinds = "照片（jpg、png）、PDF、Word、Excel、WPS、文本、录音和 mp4 视频"
+        raise ValidationError(f"“{base}”的类型（{ext or '无扩展名'}）不能作为附件：只能上传{kinds}。", "attachment", base)
+    if len(base) > 200:
+        base = stem[:200 - len(ext)] + ext
+    data = bytes(data or b"")
+    if not data:
+        raise ValidationError(f"“{base}”是空文件。", "attachment", base)
+    check_attachment_size(ctx, base, len(data))
+    magic = _MAGIC.get(mime)
+    if magic and not data.startswith(magic):
+        raise ValidationError(f"“{base}”的内容不是{ext[1:].upper()}文件（可能是改了扩展名的其他文件）。",
+                              "attachment", base)
+    now = ctx.now()
+    a = EventAttachment(area_id=ev.area_id, event_id=ev.id, name=base, mime=mime, size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by=ctx.actor.user_id,
+                        uploaded_by_name=ctx.actor.display_name or ctx.actor.username, uploaded_at=now,
+                        created_by=ctx.actor.user_id)
+    ctx.session.add(a)
+    ctx.session.flush()
+    return _attachment_row(a)
+
+
+def list_attachments(ctx: ServiceContext, event_id: int) -> list[AttachmentRow]:
+    """The event's attachments without their bytes (the bytes load one at a time)."""
+    ctx.actor.require(P_VIEW)
+    _get(ctx, Event, event_id, "事件")
+    q = select(EventAttachment).where(EventAttachment.event_id == event_id).order_by(EventAttachment.id)
+    return [_attachment_row(a) for a in ctx.session.scalars(q)]
+
+
+def attachment_data(ctx: ServiceContext, attachment_id: int) -> tuple[AttachmentRow, bytes]:
+    """One attachment with its bytes, checked against its sha256 (a damaged row is reported, never
+    handed out as if it were the original)."""
+    import hashlib
+
+    ctx.actor.require(P_VIEW)
+    a = _get(ctx, EventAttachment, attachment_id, "附件")
+    data = bytes(a.data)
+    if hashlib.sha256(data).hexdigest() != a.sha256:
+        raise ValidationError(f"附件“{a.name}”的内容与登记的校验值不符，可能已损坏。请联系管理员从备份恢复。",
+                              "attachment", a.name)
+    return _attachment_row(a), data
+
+
+def delete_attachment(ctx: ServiceContext, attachment_id: int) -> None:
+    """Only the uploader (or a user who manages categories) removes an attachment, and only while the
+    event is still open: a finished event keeps its evidence."""
+    a = _get(ctx, EventAttachment, attachment_id, "附件")
+    ev = ctx.session.get(Event, a.event_id)
+    if not (ctx.actor.can(P_CATEGORY) or (a.uploaded_by is not None and a.uploaded_by == ctx.actor.user_id
+                                         and can_attach(ctx.actor))):
+        raise ValidationError(f"附件“{a.name}”由{a.uploaded_by_name}上传，只有上传人或街道管理人员可以删除。",
+                              "attachment", a.name)
+    if ev.status in ("closed", "rejected"):
+        raise ValidationError(f"事件 {ev.number} 已{STATUS_LABELS[ev.status]}，附件作为办理依据保留，不能删除。",
+                              "attachment", a.name)
+    ctx.session.delete(a)
+    ctx.session.flush()
+
+
 def events_query(actor, area: Area | None = None, status: str | None = None):
     q = select(Event).where(scope_filter(Event.area_id, actor))
     if area is not None:
@@ -981,6 +1437,27 @@ def indicators(ctx: ServiceContext, start: date, end: date, area_id: int | None 
     return _summarise(_indicator_rows(ctx, start, end, area_id, category_id))
 
 
+def monthly_counts(ctx: ServiceContext, year: int, area_id: int | None = None) -> list[tuple[int, int, int]]:
+    """(month, 上报数, 结案数) for months 1–12 of ``year`` (Shanghai time) in the actor's scope: events
+    reported in the month, and events closed in the month (whenever they were reported)."""
+    from shell.clock import LOCAL_TZ
+
+    ctx.actor.require(P_VIEW)
+    area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
+    lo = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    hi = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
+    reported, closed = [0] * 13, [0] * 13
+    base = select(Event.reported_at, Event.closed_at).where(scope_filter(Event.area_id, ctx.actor))
+    if area is not None:
+        base = base.where(subtree_filter(Event.area_id, area))
+    q = base.where(or_(Event.reported_at.between(lo, hi), Event.closed_at.between(lo, hi)))
+    for rep, clo in ctx.session.execute(q):
+        for when, counts in ((rep, reported), (clo, closed)):
+            if when is not None and lo <= when < hi:
+                counts[_local_date(when).month] += 1
+    return [(m, reported[m], closed[m]) for m in range(1, 13)]
+
+
 BREAKDOWNS = {"community": "社区", "grid": "网格", "category": "类别", "month": "月份"}
 
 
@@ -1042,6 +1519,8 @@ def assign_staff(ctx: ServiceContext, grid_id: int, role: str, name: str, phone:
             raise ValidationError(f"“{grid.name}”已有网格长：{head.name}。请先办理卸任。", "role", role)
     if person_id is not None:
         _get(ctx, Person, person_id, "人员")
+    if user_id is not None and user_id not in {u for u, _n, _p in staff_candidates(ctx)}:
+        raise ValidationError(f"系统用户“{user_id}”不存在、已停用或不在您的管辖范围内。", "user_id", user_id)
     s = GridStaff(area_id=grid.id, role=role, name=name, phone=_phone(phone), user_id=user_id, person_id=person_id,
                   start_date=start or ctx.today(), created_by=ctx.actor.user_id)
     ctx.session.add(s)
@@ -1060,6 +1539,29 @@ def end_staff(ctx: ServiceContext, staff_id: int, on: date | None = None) -> Gri
     s.end_date = on
     flush_or_conflict(ctx.session, s, "网格人员")
     return s
+
+
+def staff_candidates(ctx: ServiceContext) -> list[tuple[int, str, str | None]]:
+    """(user id, display name, phone) of the active system users in the actor's scope, to link a
+    网格长/网格员 to the account they log in with."""
+    from shell.core.models import User
+
+    ctx.actor.require(P_STAFF)
+    q = (select(User.id, User.display_name, User.phone).join(Area, Area.id == User.area_id)
+         .where(User.is_active.is_(True), scope_filter(Area.id, ctx.actor)).order_by(User.display_name, User.id))
+    return [(i, n, p) for i, n, p in ctx.session.execute(q)]
+
+
+def list_staff(ctx: ServiceContext, grid_id: int, include_ended: bool = False) -> list[GridStaff]:
+    """A grid's 网格长 and 网格员 (head first), those still serving unless ``include_ended``."""
+    ctx.actor.require(P_VIEW)
+    grid = _get(ctx, Area, grid_id, "网格")
+    ctx.actor.require_scope(grid)
+    q = select(GridStaff).where(GridStaff.area_id == grid.id)
+    if not include_ended:
+        q = q.where(GridStaff.end_date.is_(None))
+    return list(ctx.session.scalars(q.order_by(GridStaff.end_date.is_not(None), GridStaff.role != "head",
+                                               GridStaff.start_date, GridStaff.id)))
 
 
 @dataclass(frozen=True)
@@ -1091,7 +1593,9 @@ def grid_ratios(ctx: ServiceContext, area_id: int | None = None) -> list[GridRat
     gq = select(Area).where(Area.level == "grid", Area.closed_on.is_(None), scope_filter(Area.id, ctx.actor))
     if area_id is not None:
         gq = gq.where(subtree_filter(Area.id, _get(ctx, Area, area_id, "辖区")))
-    grids = list(ctx.session.scalars(gq.order_by(Area.path)))
+    from shell.core.areas import tree_sorted
+
+    grids = tree_sorted(ctx.session.scalars(gq))
     hh = dict(ctx.session.execute(select(Household.area_id, func.count()).group_by(Household.area_id)).all())
     staff = ctx.session.execute(select(GridStaff.area_id, GridStaff.role, func.count())
                                 .where(GridStaff.end_date.is_(None)).group_by(GridStaff.area_id, GridStaff.role))
@@ -1272,6 +1776,75 @@ def overdue_visits(ctx: ServiceContext, on: date | None = None, area_id: int | N
     return list(ctx.session.scalars(q.order_by(SpecialPerson.next_visit_date, SpecialPerson.id)))
 
 
+def specials_query(actor, group: str | None = None, text: str = "", overdue_on: date | None = None,
+                   include_ended: bool = False):
+    """SELECT (SpecialPerson, person's name) in scope for the lazy list: by group (a key of ALL_GROUPS,
+    or "special" / "care" for all of one kind), name or pinyin initials, and 逾期未走访 on a day."""
+    q = (select(SpecialPerson, Person.name).join(Person, Person.id == SpecialPerson.person_id)
+         .where(scope_filter(SpecialPerson.area_id, actor)))
+    if not include_ended:
+        q = q.where(SpecialPerson.end_date.is_(None))
+    if group == "special":
+        q = q.where(SpecialPerson.group.in_(list(SPECIAL_GROUPS)))
+    elif group == "care":
+        q = q.where(SpecialPerson.group.in_(list(CARE_GROUPS)))
+    elif group:
+        q = q.where(SpecialPerson.group == group)
+    if overdue_on is not None:
+        q = q.where(SpecialPerson.next_visit_date < overdue_on)
+    t = _text(text).replace(" ", "")
+    if t:
+        q = q.where(Person.name_initials.startswith(t.lower(), autoescape=True) if t.isascii()
+                    else Person.name.contains(t, autoescape=True))
+    return q
+
+
+def special_visits(ctx: ServiceContext, special_id: int) -> list[Visit]:
+    ctx.actor.require(P_VIEW)
+    _get(ctx, SpecialPerson, special_id, "特殊人群记录")
+    return list(ctx.session.scalars(select(Visit).where(Visit.special_id == special_id)
+                                    .order_by(Visit.visit_date.desc(), Visit.id.desc())))
+
+
+def end_special(ctx: ServiceContext, special_id: int, on: date | None = None, reason: str = "") -> SpecialPerson:
+    """Take a person off a group's list (解除矫正, 脱贫 …): the record and its visits are kept."""
+    ctx.actor.require(P_SPECIAL)
+    sp = _get(ctx, SpecialPerson, special_id, "特殊人群记录")
+    on = on or ctx.today()
+    if sp.end_date is not None:
+        raise ValidationError(f"这条{group_label(sp.group)}记录已于 {sp.end_date} 结束。", "end_date", on)
+    if on < sp.start_date:
+        raise ValidationError(f"结束日期 {on} 早于列管日期 {sp.start_date}。", "end_date", on)
+    sp.end_date = on
+    if _text(reason):
+        sp.details = {**(sp.details or {}), "end_reason": _text(reason)}
+    sp.next_visit_date = None
+    flush_or_conflict(ctx.session, sp, "特殊人群记录")
+    return sp
+
+
+def person_special_records(ctx: ServiceContext, person_id: int) -> list[SpecialPerson]:
+    """A person's special/cared-for group records, current first."""
+    ctx.actor.require(P_VIEW)
+    _get(ctx, Person, person_id, "人员")
+    q = select(SpecialPerson).where(SpecialPerson.person_id == person_id).order_by(
+        SpecialPerson.end_date.is_not(None), SpecialPerson.start_date.desc(), SpecialPerson.id)
+    return list(ctx.session.scalars(q))
+
+
+def person_visits(ctx: ServiceContext, person_id: int) -> list[tuple[str, Visit]]:
+    """(group label, visit) for every visit to the person, newest first."""
+    ctx.actor.require(P_VIEW)
+    _get(ctx, Person, person_id, "人员")
+    q = (select(SpecialPerson.group, Visit).join(Visit, Visit.special_id == SpecialPerson.id)
+         .where(SpecialPerson.person_id == person_id).order_by(Visit.visit_date.desc(), Visit.id.desc()))
+    return [(ALL_GROUPS.get(g, (g,))[0], v) for g, v in ctx.session.execute(q)]
+
+
+def group_label(group: str) -> str:
+    return ALL_GROUPS.get(group, (group,))[0]
+
+
 # --- 民情日志 ---------------------------------------------------------------------------------
 def write_log(ctx: ServiceContext, area_id: int, content: str, finding: str = "", log_date: date | None = None,
               household_id: int | None = None, person_id: int | None = None) -> VisitLog:
@@ -1308,6 +1881,39 @@ def log_to_event(ctx: ServiceContext, log_id: int, category_id: int, title: str 
     log.event_id = ev.id
     ctx.session.flush()
     return ev
+
+
+def logs_query(actor, text: str = "", area: Area | None = None, open_findings: bool = False):
+    """SELECT (VisitLog, the event's number or None) in scope, for the lazy list of 民情日志."""
+    q = (select(VisitLog, Event.number).outerjoin(Event, Event.id == VisitLog.event_id)
+         .where(scope_filter(VisitLog.area_id, actor)))
+    if area is not None:
+        q = q.where(subtree_filter(VisitLog.area_id, area))
+    if open_findings:   # found something, not yet an event
+        q = q.where(VisitLog.finding != "", VisitLog.event_id.is_(None))
+    t = _text(text)
+    if t:
+        q = q.where(or_(VisitLog.content.contains(t, autoescape=True), VisitLog.finding.contains(t, autoescape=True),
+                        VisitLog.worker_name.startswith(t, autoescape=True)))
+    return q
+
+
+def get_log(ctx: ServiceContext, log_id: int) -> VisitLog:
+    ctx.actor.require(P_VIEW)
+    return _get(ctx, VisitLog, log_id, "民情日志")
+
+
+def find_household(ctx: ServiceContext, number: str) -> Household | None:
+    """The household with this 户号 in the actor's scope (for forms that take a typed 户号)."""
+    ctx.actor.require(P_VIEW)
+    n = _code(number)
+    if not n:
+        return None
+    hh = ctx.session.scalar(select(Household).where(Household.number == n))
+    if hh is None:
+        raise ValidationError(f"户号“{number}”没有登记。", "household", number)
+    _get(ctx, Household, hh.id, "户")
+    return hh
 
 
 # --- global search -----------------------------------------------------------------------------

@@ -404,3 +404,26 @@ def test_search_text_is_not_a_pattern(stree, grid_sqlite, ctx_for):
     svc.register_person(ctx, area_id=stree.g11.id, name="张三", id_number=make_id(seq=601))
     assert svc.list_persons(ctx, "%") == [] and svc.list_persons(ctx, "_") == []
     assert [p.name for p in svc.list_persons(ctx, "张")] == ["张三"]
+
+
+def test_monthly_counts_by_shanghai_month_and_scope(stree, grid_sqlite, ctx_for):
+    """The dashboard chart's figures: reported and closed per month, months in Shanghai time."""
+    clock = {"now": datetime(2025, 1, 31, 17, 0, tzinfo=timezone.utc)}   # 2025-02-01 01:00 in Shanghai
+    ctx = ctx_for(grid_sqlite, actor(stree.street), now=lambda: clock["now"])
+    cat = _cat(ctx)
+    ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="二月初上报")
+    for a in ("register", "dispatch", "handle", "verify"):
+        svc.transition(ctx, ev.id, a, "意见", assignee="物业")
+    clock["now"] = datetime(2025, 3, 31, 15, 59, tzinfo=timezone.utc)    # 2025-03-31 23:59 in Shanghai
+    svc.transition(ctx, ev.id, "close", "结案")
+    clock["now"] = datetime(2024, 12, 30, 2, 0, tzinfo=timezone.utc)     # the year before: not counted
+    svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="去年")
+    clock["now"] = datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc)
+    svc.report_event(ctx, area_id=stree.g21.id, category_id=cat.id, title="别的社区")
+    ctx.session.commit()
+    rows = svc.monthly_counts(ctx, 2025)
+    assert len(rows) == 12
+    assert [(m, r, c) for m, r, c in rows if r or c] == [(2, 1, 0), (3, 1, 1)]
+    worker = ctx_for(grid_sqlite, actor(stree.g11))
+    assert [(m, r, c) for m, r, c in svc.monthly_counts(worker, 2025) if r or c] == [(2, 1, 0), (3, 0, 1)]
+    assert [(m, r, c) for m, r, c in svc.monthly_counts(ctx, 2024) if r or c] == [(12, 1, 0)]

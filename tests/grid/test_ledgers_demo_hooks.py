@@ -88,6 +88,33 @@ def test_ledgers_render_with_masking(populated, stree, tmp_path):
     assert xlsx.stat().st_size > 0
 
 
+def test_floating_logs_and_grid_info_ledgers(populated, stree, tmp_path, ctx_for):
+    ctx = ctx_for(populated, actor(stree.street))
+    svc.register_person(ctx, area_id=stree.g11.id, name="钱流动", id_number=make_id(seq=507), kind="floating",
+                        permit_type="居住证", permit_start=date(2024, 1, 1), permit_end=date(2025, 1, 1),
+                        registered_place="安徽省", inflow_reason="务工", phone="13600001234")
+    hh = svc.create_household(ctx, stree.g11.id, "H7001", "和平里7号")
+    log = svc.write_log(ctx, stree.g11.id, "入户走访", "楼道灯坏了", log_date=date(2025, 6, 10), household_id=hh.id)
+    svc.log_to_event(ctx, log.id, svc.list_categories(ctx)[2].id)
+    svc.write_log(ctx, stree.g21.id, "巡查", "", log_date=date(2025, 6, 12))
+    svc.write_log(ctx, stree.g11.id, "上月的日志", "", log_date=date(2025, 5, 1))
+    svc.assign_staff(ctx, stree.g11.id, "head", "周网格长")
+    svc.assign_staff(ctx, stree.g11.id, "worker", "吴网格员")
+    ctx.session.commit()
+    who = actor(stree.street)
+    text = pdf_text(_generate(populated, who, "grid.floating", tmp_path))
+    assert "流动人口台账" in text and "钱流动" in text and "居住证至2025-01-01（已过期）" in text.replace("\n", "")
+    assert "张三" not in text and make_id(seq=507) not in text and "136****1234" in text
+    text = pdf_text(_generate(populated, who, "grid.visit_logs", tmp_path, start="2025-06-01", end="2025-06-30"))
+    assert "网格员走访日志" in text and "楼道灯坏了" in text and "户号 H7001" in text and "SJ2025" in text
+    assert "巡查" in text and "上月的日志" not in text and "小计" in text
+    text = pdf_text(_generate(populated, who, "grid.grid_info", tmp_path))
+    assert "网格基础信息表" in text and "周网格长" in text and "合计" in text
+    assert "和平里社区第一网格 1 2 1 周网格长 1 1 达标" in text and "合计 1 3 1 1 不达标 0 个" in text
+    only_c2 = pdf_text(_generate(populated, who, "grid.grid_info", tmp_path, area=str(stree.c2.id)))
+    assert "和平里社区第一网格" not in only_c2 and "幸福苑社区第一网格" in only_c2
+
+
 def test_ledger_scope_and_full_ids(populated, stree, tmp_path):
     worker = actor(stree.g11)
     text = pdf_text(_generate(populated, worker, "grid.persons", tmp_path))
@@ -195,16 +222,20 @@ def test_hook_register_search(populated, stree):
 def test_hook_register_reports_and_importers():
     pm = make_pm()
     titles = {d.title for _, d in call_each(pm, "register_reports")}
-    assert titles == {"实有人口登记台账", "出租房屋台账", "特殊人群台账", "矛盾纠纷排查化解台账", "事件办理台账"}
+    assert titles == {"实有人口登记台账", "出租房屋台账", "特殊人群台账", "矛盾纠纷排查化解台账", "事件办理台账",
+                      "流动人口台账", "网格员走访日志", "网格基础信息表"}
     kinds = [d.kind for _, d in call_each(pm, "register_importers")]
-    assert kinds == ["grid-persons"]
+    assert kinds == ["grid-persons", "grid-houses", "grid-households", "grid-organisations"]
 
 
 def test_hook_open_record_declines_other_kinds(grid_sqlite):
     pm = make_pm()
     app = AppContext(grid_sqlite.session_factory, Actor.system(), pm)
     assert pm.hook.open_record(ctx=app, kind="volunteer.person", id=1) is None
-    assert pm.hook.open_record(ctx=app, kind="grid.person", id=1) is None   # no person detail view yet
+    assert pm.hook.open_record(ctx=app, kind="grid.staff", id=1) is None
+    viewer_without_grid = AppContext(grid_sqlite.session_factory, Actor(user_id=None, username="x", display_name="x",
+                                                                       permissions=frozenset()), pm)
+    assert pm.hook.open_record(ctx=viewer_without_grid, kind="grid.person", id=1) is None
 
 
 def test_hook_seed_demo_direct(stree, grid_sqlite):
@@ -221,7 +252,7 @@ def test_hook_register_migrations_matches_models(engine_kind, tmp_path, request)
     engine = make_engine(url)
     try:
         result = upgrade(engine, [grid_plugin.register_migrations()], backup=False)
-        assert result.after == {"g0001"}
+        assert result.after == {"g0002"}
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         grid_diff = [d for d in diff if "grid_" in repr(d)]

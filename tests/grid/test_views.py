@@ -66,7 +66,7 @@ def test_report_event_carry_to_close_and_indicator_changes(qtbot, app, stree):
     page = EventsPage(app)
     qtbot.addWidget(page)
     page.show()
-    assert "立案 0 件" in page.indicator_label.text()
+    qtbot.waitUntil(lambda: "立案 0 件" in page.indicator_label.text())
     dialog = page.open_report_dialog()
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert "请填写事件名称" in dialog.form.errors["title"].text()
@@ -153,12 +153,16 @@ def test_worker_sees_only_allowed_buttons_and_filters(qtbot, stree, grid_sqlite)
 
 def test_hook_register_pages_build(qtbot, app):
     specs = {s.id: s for _, s in call_each(make_pm(), "register_pages", ctx=app)}
-    assert {s.title for s in specs.values()} == {"实有人口", "事件办理"}
+    assert [s.title for s in specs.values()] == ["实有人口", "房屋与户", "组织", "事件办理", "事件统计", "特殊人群与走访",
+                                                 "民情日志", "网格力量"]
     assert all(s.permission == "grid.view" for s in specs.values())
     for spec in specs.values():
         widget = spec.factory(app, None)
         qtbot.addWidget(widget)
-        assert widget.objectName() in ("grid-residents", "grid-events")
+        assert widget.objectName() == {"grid.residents": "grid-residents", "grid.houses": "grid-houses-page",
+                                       "grid.organisations": "grid-organisations", "grid.events": "grid-events",
+                                       "grid.special": "grid-special", "grid.logs": "grid-logs", "grid.stats": "grid-stats",
+                                       "grid.staff": "grid-staff"}[spec.id]
 
 
 def test_hook_open_record_opens_event(qtbot, app, stree):
@@ -193,6 +197,164 @@ def test_hook_register_dashboard_widgets(qtbot, app, stree):
                                                 for i in range(3)])
     tile = specs[0].factory(app, None)
     qtbot.addWidget(tile)
+    # computed on the thread pool: the tile shows that it is counting, then the figures
+    qtbot.waitUntil(lambda: tile.loaded)
     texts = [l.text() for l in tile.labels]
     assert "结案 1 件" in texts[0] and texts[1].startswith("结案率 100.00%")
     assert texts[4] == "网格员配比不达标网格 1 个"
+    qtbot.waitUntil(lambda: tile.chart.data is not None)
+    data = tile.chart.data
+    # January … this month; the one event was reported and closed this month
+    from shell.clock import local_today
+    month = local_today().month
+    assert list(data.categories) == [f"{m}月" for m in range(1, month + 1)]
+    expected = [0] * (month - 1) + [1]
+    assert [(name, list(values)) for name, values in data.series] == [("上报", expected), ("结案", expected)]
+
+
+def test_event_categories_edited_from_events_page(qtbot, app, stree, grid_sqlite):
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    assert not page.categories_button.isHidden()
+    qtbot.mouseClick(page.categories_button, Qt.MouseButton.LeftButton)
+    cats = page.dialog
+    qtbot.addWidget(cats)
+    names = [cats.table.item(r, 0).text() for r in range(cats.table.rowCount())]
+    assert names == ["矛盾纠纷", "安全隐患", "民生诉求", "城市管理", "其他"]
+    qtbot.mouseClick(cats.add_button, Qt.MouseButton.LeftButton)
+    form = cats.form
+    form.form.widget("name").setText("其他")
+    qtbot.mouseClick(form.ok_button, Qt.MouseButton.LeftButton)
+    assert form.form.error_text("name") == "已有名为“其他”的事件类别。"
+    form.form.widget("name").setText("环境卫生")
+    form.form.widget("deadline_days").setValue(2)
+    qtbot.mouseClick(form.ok_button, Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Accepted
+    row = [cats.table.item(r, 0).text() for r in range(cats.table.rowCount())].index("环境卫生")
+    assert cats.table.item(row, 1).text() == "2 个工作日"
+    cats.table.setCurrentCell(row, 0)
+    qtbot.mouseClick(cats.edit_button, Qt.MouseButton.LeftButton)
+    cats.form.form.widget("active").setChecked(False)
+    qtbot.mouseClick(cats.form.ok_button, Qt.MouseButton.LeftButton)
+    assert cats.table.item(row, 3).text() == "停用"
+    report = page.open_report_dialog()
+    qtbot.addWidget(report)
+    offered = [report.form.widget("category_id").itemText(i) for i in range(report.form.widget("category_id").count())]
+    assert not any(t.startswith("环境卫生") for t in offered) and "其他（5 个工作日）" in offered
+    worker = AppContext(grid_sqlite.session_factory, actor(stree.g11, codes={"grid.view", "grid.event.report"}),
+                        make_pm())
+    wpage = EventsPage(worker)
+    qtbot.addWidget(wpage)
+    assert wpage.categories_button.isHidden()
+
+
+def test_dispute_mediation_fields_through_the_detail(qtbot, app, stree):
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    dialog = page.open_report_dialog()
+    f = dialog.form
+    f.widget("category_id").setCurrentIndex(f.widget("category_id").findText("矛盾纠纷", Qt.MatchFlag.MatchStartsWith))
+    f.widget("title").setText("楼上漏水邻里纠纷")
+    f.widget("party_count").setValue(2)
+    f.widget("main_parties").setText("王某、刘某")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    detail = page.open_event(dialog.saved_id)
+    qtbot.addWidget(detail)
+    assert detail.labels["mediation"].text().startswith("当事人 2 人（王某、刘某）；化解方式 —")
+    assert detail.mediation_box.isHidden()                # only with 处置
+    qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
+    detail.assignee.setText("人民调解委员会")
+    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    assert not detail.mediation_box.isHidden()
+    detail.mediation_method.setCurrentIndex(detail.mediation_method.findData("人民调解"))
+    detail.mediation_result.setCurrentIndex(detail.mediation_result.findData("成功"))
+    detail.comment.setPlainText("调解达成协议，楼上赔偿维修费")
+    qtbot.mouseClick(detail.action_buttons["handle"], Qt.MouseButton.LeftButton)
+    assert "化解方式 人民调解，化解情况 成功" in detail.labels["mediation"].text()
+    qtbot.mouseClick(detail.action_buttons["verify"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(detail.action_buttons["close"], Qt.MouseButton.LeftButton)
+    detail.satisfaction.setCurrentIndex(detail.satisfaction.findData("基本满意"))
+    qtbot.mouseClick(detail.callback_button, Qt.MouseButton.LeftButton)
+    assert detail.labels["mediation"].text().endswith("当事人满意度 基本满意")
+    # an ordinary category has no mediation line
+    with app.service() as ctx:
+        other = svc.report_event(ctx, area_id=stree.g11.id, category_id=svc.list_categories(ctx)[1].id, title="井盖")
+    plain = page.open_event(other.id)
+    qtbot.addWidget(plain)
+    assert plain.labels["mediation"].isHidden()
+
+
+def test_area_tree_narrows_the_resident_list(qtbot, app, stree, grid_sqlite):
+    with app.service() as ctx:
+        svc.register_person(ctx, area_id=stree.g11.id, name="张三", id_number=make_id(seq=21))
+        svc.register_person(ctx, area_id=stree.g21.id, name="李四", id_number=make_id(seq=23))
+    page = ResidentsPage(app)
+    qtbot.addWidget(page)
+    tree = page.tree
+    assert tree.topLevelItem(0).text(0) == "全部（我的辖区）" and page.count_label.text() == "共 2 人"
+    tree.select(stree.c2.id)
+    assert _rows(page.model, 0) == ["李四"] and page.count_label.text() == "共 1 人"
+    tree.select(stree.g11.id)
+    assert _rows(page.model, 0) == ["张三"]
+    page.search.setText("ls")
+    page.search.flush()
+    assert _rows(page.model, 0) == []            # 李四 is not in this grid
+    tree.select(None)
+    assert _rows(page.model, 0) == ["李四"]
+    worker = AppContext(grid_sqlite.session_factory, actor(stree.g21, codes={"grid.view"}), make_pm())
+    wpage = ResidentsPage(worker)
+    qtbot.addWidget(wpage)
+    assert sorted(wpage.tree.areas) == [stree.g21.id] and _rows(wpage.model, 0) == ["李四"]
+
+
+def test_due_soon_and_overdue_markers_and_filters(qtbot, app, stree):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from plugins.grid.models import Event
+    from shell.clock import local_today
+    with app.service() as ctx:
+        urgent = svc.save_category(ctx, "紧急隐患", 1)
+        soon = svc.report_event(ctx, area_id=stree.g11.id, category_id=urgent.id, title="电线裸露")
+        svc.transition(ctx, soon.id, "register", "立案")
+        late = svc.report_event(ctx, area_id=stree.g11.id, category_id=urgent.id, title="井盖缺失")
+        svc.transition(ctx, late.id, "register", "立案")
+        ctx.session.execute(update(Event).where(Event.id == late.id)
+                            .values(deadline=local_today() - timedelta(days=3)))
+        svc.report_event(ctx, area_id=stree.g11.id, category_id=svc.list_categories(ctx)[0].id, title="未立案")
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    marks = dict(zip(_rows(page.model, 1), _rows(page.model, 3)))
+    assert marks["电线裸露"].endswith("即将到期") and marks["井盖缺失"].endswith("超期") and marks["未立案"] == ""
+    page.filter.setCurrentIndex(page.filter.findData("due_soon"))
+    assert _rows(page.model, 1) == ["电线裸露"]
+    page.filter.setCurrentIndex(page.filter.findData("overdue"))
+    assert _rows(page.model, 1) == ["井盖缺失"]
+
+
+def test_stats_page_by_category_and_community(qtbot, app, stree):
+    from plugins.grid.views.stats import StatsPage
+    with app.service() as ctx:
+        cats = {c.name: c.id for c in svc.list_categories(ctx)}
+        for area, cat, close in ((stree.g11, "安全隐患", True), (stree.g11, "安全隐患", False),
+                                 (stree.g21, "民生诉求", True)):
+            ev = svc.report_event(ctx, area_id=area.id, category_id=cats[cat], title=f"{cat}事件")
+            for a in ("register", "dispatch", "handle", "verify", "close") if close else ("register",):
+                svc.transition(ctx, ev.id, a, "意见", assignee="物业")
+    page = StatsPage(app)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.loaded)
+    t = page.table
+    rows = {t.item(r, 0).text(): [t.item(r, c).text() for c in range(1, 6)] for r in range(t.rowCount())}
+    assert rows == {"和平里社区": ["2", "1", "1", "50.00%", "50.00%"], "幸福苑社区": ["1", "1", "1", "100.00%", "100.00%"],
+                    "合计": ["3", "2", "2", "66.67%", "66.67%"]}
+    assert t.horizontalHeaderItem(0).text() == "社区"
+    page.by.setCurrentIndex(page.by.findData("category"))
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.loaded)
+    assert [t.item(r, 0).text() for r in range(t.rowCount())] == ["安全隐患", "民生诉求", "合计"]
+    assert t.horizontalHeaderItem(0).text() == "类别"
+    data = page.chart.data
+    assert list(data.categories) == ["安全隐患", "民生诉求"] and list(data.series[0][1]) == [50.0, 100.0]

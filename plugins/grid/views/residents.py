@@ -2,9 +2,9 @@
 and phone, and the person registration form. Views call services only."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+                               QSplitter, QTableView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from reports.masking import mask_id, mask_phone
 from shell.errors import JiedaoError, ValidationError
@@ -18,6 +18,41 @@ def grid_choices(app_ctx) -> list[tuple[str, int]]:
     """(label, id) of the open grids in the user's scope."""
     with app_ctx.service(commit=False) as ctx:
         return [(svc.area_label(ctx.session, a.id), a.id) for a in svc.grids_in_scope(ctx)]
+
+
+class AreaTree(QTreeWidget):
+    """街道 → 社区 → 网格 in the user's scope; choosing one narrows the list to its subtree."""
+
+    area_changed = Signal(object)
+
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("grid-area-tree")
+        self.setHeaderHidden(True)
+        self.setMinimumWidth(160)
+        with app_ctx.service(commit=False) as ctx:
+            areas = svc.area_tree(ctx)
+        self.areas = {a.id: a for a in areas}
+        everything = QTreeWidgetItem(self, ["全部（我的辖区）"])
+        everything.setData(0, Qt.ItemDataRole.UserRole, None)
+        items: dict[int, QTreeWidgetItem] = {}
+        for a in areas:
+            parent_item = items.get(a.parent_id)
+            item = QTreeWidgetItem(parent_item if parent_item is not None else self, [a.name])
+            item.setData(0, Qt.ItemDataRole.UserRole, a.id)
+            items[a.id] = item
+        self.items = items
+        self.expandToDepth(1)
+        self.setCurrentItem(everything)
+        self.currentItemChanged.connect(lambda *_: self.area_changed.emit(self.area()))
+
+    def area(self):
+        item = self.currentItem()
+        area_id = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        return self.areas.get(area_id)
+
+    def select(self, area_id: int | None) -> None:
+        self.setCurrentItem(self.items[area_id] if area_id is not None else self.topLevelItem(0))
 
 
 class PersonDialog(QDialog):
@@ -86,6 +121,10 @@ class ResidentsPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.count_label)
+        self.open_button = QPushButton("查看详情", self)
+        self.open_button.setObjectName("person-open")
+        self.open_button.clicked.connect(self.open_selected)
+        top.addWidget(self.open_button)
         top.addWidget(self.add_button)
         columns = [
             Column("姓名", lambda p: p.name),
@@ -105,21 +144,49 @@ class ResidentsPage(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         for column, width in enumerate((90, 50, 100, 170, 120, 90)):
             self.table.horizontalHeader().resizeSection(column, width)
+        self.table.doubleClicked.connect(lambda index: self.open_person(self.model.row_object(index.row()).id))
+        self.tree = AreaTree(app_ctx, self)
+        self.tree.area_changed.connect(lambda _a: self.apply_search(self.search.text()))
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(top)
+        right_layout.addWidget(self.table)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.tree)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 980])
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table)
+        layout.addWidget(split)
         self.search.search.connect(self.apply_search)
-        self.dialog: PersonDialog | None = None
+        self.dialog: QDialog | None = None
         self.apply_search("")
 
     def apply_search(self, text: str) -> None:
-        self.model.set_query(svc.search_persons_query(self.app_ctx.actor, text), key_column=Person.id)
+        q = svc.search_persons_query(self.app_ctx.actor, text, self.tree.area())
+        self.model.set_query(q, key_column=Person.id)
 
     def open_person_dialog(self) -> PersonDialog:
         self.dialog = PersonDialog(self.app_ctx, self)
         self.dialog.accepted.connect(self.model.refresh)
         self.dialog.open()
         return self.dialog
+
+
+    def open_selected(self) -> QDialog | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.open_person(self.model.row_object(rows[0].row()).id)
+
+    def open_person(self, person_id: int) -> QDialog:
+        from .people import PersonDetailDialog
+
+        self.dialog = detail = PersonDetailDialog(self.app_ctx, person_id, self)
+        detail.finished.connect(lambda _r: self.model.refresh() if detail.changed else None)
+        detail.open()
+        return detail
 
 
 def residents_page(app_ctx, parent=None) -> ResidentsPage:

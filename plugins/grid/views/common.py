@@ -1,0 +1,105 @@
+"""Small pieces the grid pages share: a service call for FormDialogs that rolls back on error, read-only
+tables, a person picker with search and date editors."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Sequence
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QHeaderView, QListWidget, QListWidgetItem, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from reports.masking import mask_id
+from shell.ui.widgets import SearchBox
+
+from .. import services as svc
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+def service_call(dialog, app_ctx, fn: Callable, *args, **kwargs) -> tuple[bool, Any]:
+    """Run ``fn(ctx, *args, **kwargs)`` in its own committed session through ``dialog.call`` (a
+    FormDialog): an error rolls the whole session back before the form shows it, so a half-checked
+    edit is never committed."""
+    def work():
+        with app_ctx.service() as ctx:
+            return fn(ctx, *args, **kwargs)
+    return dialog.call(work)
+
+
+def date_edit(value: date | None = None, parent: QWidget | None = None) -> QDateEdit:
+    edit = QDateEdit(parent)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setDate(QDate(value) if value else QDate.currentDate())
+    return edit
+
+
+def table(parent: QWidget, headers: Sequence[str], name: str = "") -> QTableWidget:
+    t = QTableWidget(0, len(headers), parent)
+    if name:
+        t.setObjectName(name)
+    t.setHorizontalHeaderLabels(list(headers))
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.verticalHeader().setVisible(False)
+    t.horizontalHeader().setStretchLastSection(True)
+    return t
+
+
+def fill(t: QTableWidget, rows: Sequence[tuple[Any, Sequence[Any]]]) -> None:
+    """``rows`` = [(id kept on the first cell, cell values)]; None shows empty."""
+    t.setRowCount(len(rows))
+    for r, (row_id, values) in enumerate(rows):
+        for c, v in enumerate(values):
+            item = QTableWidgetItem("" if v is None else str(v))
+            if c == 0:
+                item.setData(ID_ROLE, row_id)
+            t.setItem(r, c, item)
+    header = t.horizontalHeader()
+    for c in range(t.columnCount() - 1):
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+
+
+def selected_id(t: QTableWidget) -> Any:
+    row = t.currentRow()
+    item = t.item(row, 0) if row >= 0 else None
+    return item.data(ID_ROLE) if item is not None else None
+
+
+class PersonPicker(QWidget):
+    """Find a person in scope by name, pinyin initials, ID number or phone and pick one."""
+
+    def __init__(self, app_ctx, parent: QWidget | None = None, limit: int = 30):
+        super().__init__(parent)
+        self.app_ctx, self.limit = app_ctx, limit
+        self.search = SearchBox(self, placeholder="输入姓名、拼音首字母、身份证号或电话查找")
+        self.search.setObjectName("person-picker-search")
+        self.results = QListWidget(self)
+        self.results.setObjectName("person-picker-results")
+        self.results.setMinimumHeight(110)
+        self.results.setMaximumHeight(150)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search)
+        layout.addWidget(self.results)
+        self.search.search.connect(self.find)
+
+    def find(self, text: str) -> int:
+        self.results.clear()
+        if not text.strip():
+            return 0
+        with self.app_ctx.service(commit=False) as ctx:
+            rows = svc.list_persons(ctx, text, limit=self.limit)
+            labels = [(p.id, f"{p.name}　{p.sex or ''}　{mask_id(p.id_number)}　{svc.area_label(ctx.session, p.area_id)}")
+                      for p in rows]
+        for pid, label in labels:
+            item = QListWidgetItem(label)
+            item.setData(ID_ROLE, pid)
+            self.results.addItem(item)
+        if len(labels) == 1:
+            self.results.setCurrentRow(0)
+        return len(labels)
+
+    def selected_id(self) -> int | None:
+        item = self.results.currentItem()
+        return item.data(ID_ROLE) if item is not None else None

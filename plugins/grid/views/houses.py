@@ -1,0 +1,173 @@
+"""房屋与户 page: two lazy lists (keyset paging) — 实有房屋 with a use filter and 户 — each with search,
+登记 and a record window on double-click."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from reports.masking import mask_id
+from shell.ui.widgets import Column, LazyTableModel, SearchBox
+
+from .. import services as svc
+from ..models import HOUSE_USES, House, Household
+from .people import HouseDialog, HouseFormDialog, HouseholdDialog, NewHouseholdDialog
+
+
+def _table(parent: QWidget, model, widths) -> QTableView:
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setVisible(False)
+    for column, width in enumerate(widths):
+        view.horizontalHeader().resizeSection(column, width)
+    return view
+
+
+class HousesTab(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("grid-houses")
+        self.search = SearchBox(self, placeholder="地址、房屋编号或房主姓名")
+        self.use = QComboBox(self)
+        self.use.setObjectName("house-use-filter")
+        self.use.addItem("全部用途", "")
+        for u in HOUSE_USES:
+            self.use.addItem(u, u)
+        self.use.currentIndexChanged.connect(lambda _i: self.apply())
+        self.count_label = QLabel(self)
+        self.add_button = QPushButton("登记房屋", self)
+        self.add_button.setObjectName("house-add")
+        self.add_button.setEnabled(app_ctx.actor.can(svc.P_PERSON))
+        self.add_button.clicked.connect(self.new_house)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.use)
+        top.addWidget(self.count_label)
+        top.addWidget(self.add_button)
+        columns = [
+            Column("房屋编号", lambda h: h.code),
+            Column("地址", lambda h: h.address),
+            Column("房屋用途", lambda h: h.house_use, Qt.AlignmentFlag.AlignCenter),
+            Column("建筑面积", lambda h: f"{h.floor_area:g} m²" if h.floor_area else "", Qt.AlignmentFlag.AlignRight
+                   | Qt.AlignmentFlag.AlignVCenter),
+            Column("房主", lambda h: h.owner_name),
+            Column("房主证件", lambda h: mask_id(h.owner_id_number) if h.owner_id_number else ""),
+            Column("隐患", lambda h: h.hazard),
+        ]
+        self.model = LazyTableModel(app_ctx.session_factory, columns, page_size=200, parent=self)
+        self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 处"))
+        self.table = _table(self, self.model, (110, 260, 80, 90, 80, 170))
+        self.table.doubleClicked.connect(lambda index: self.open_house(self.model.row_object(index.row()).id))
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        self.search.search.connect(lambda _t: self.apply())
+        self.dialog: QDialog | None = None
+        self.apply()
+
+    def apply(self) -> None:
+        q = svc.houses_query(self.app_ctx.actor, self.search.text(), use=self.use.currentData() or None)
+        self.model.set_query(q, key_column=House.id)
+
+    def new_house(self) -> HouseFormDialog:
+        self.dialog = HouseFormDialog(self.app_ctx, self)
+        self.dialog.accepted.connect(self.model.refresh)
+        self.dialog.open()
+        return self.dialog
+
+    def open_house(self, house_id: int) -> HouseDialog:
+        self.dialog = HouseDialog(self.app_ctx, house_id, self)
+        self.dialog.finished.connect(lambda _r: self.model.refresh() if self.dialog.changed else None)
+        self.dialog.open()
+        return self.dialog
+
+
+class HouseholdsTab(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("grid-households")
+        self.search = SearchBox(self, placeholder="户号、地址或户主姓名")
+        self.count_label = QLabel(self)
+        self.add_button = QPushButton("新立户", self)
+        self.add_button.setObjectName("household-new")
+        self.add_button.setEnabled(app_ctx.actor.can(svc.P_PERSON))
+        self.add_button.clicked.connect(self.new_household)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        top.addWidget(self.add_button)
+        self._heads: dict[int, tuple[str, int]] = {}
+        columns = [
+            Column("户号", lambda h: h.number),
+            Column("户主", lambda h: self.head_of(h.id)[0]),
+            Column("人数", lambda h: self.head_of(h.id)[1], Qt.AlignmentFlag.AlignCenter),
+            Column("所属网格", lambda h: self.grid_label(h.area_id)),
+            Column("地址", lambda h: h.address),
+        ]
+        self._grids: dict[int, str] = {}
+        self.model = LazyTableModel(app_ctx.session_factory, columns, page_size=200, parent=self)
+        self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 户"))
+        self.table = _table(self, self.model, (220, 90, 60, 170))
+        self.table.doubleClicked.connect(lambda index: self.open_household(self.model.row_object(index.row()).id))
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        self.search.search.connect(lambda _t: self.apply())
+        self.dialog: QDialog | None = None
+        self.apply()
+
+    def head_of(self, household_id: int) -> tuple[str, int]:
+        """Heads and member counts are read for the loaded rows in one query, not one per cell."""
+        if household_id not in self._heads:
+            ids = [self.model.row_object(r).id for r in range(self.model.rowCount())]
+            missing = [i for i in ids if i not in self._heads] or [household_id]
+            with self.app_ctx.service(commit=False) as ctx:
+                found = svc.household_heads(ctx, missing)
+            for i in missing:
+                self._heads[i] = found.get(i, ("", 0))
+        return self._heads.get(household_id, ("", 0))
+
+    def grid_label(self, area_id: int) -> str:
+        if area_id not in self._grids:
+            with self.app_ctx.service(commit=False) as ctx:
+                self._grids[area_id] = svc.area_label(ctx.session, area_id)
+        return self._grids[area_id]
+
+    def apply(self) -> None:
+        self._heads.clear()
+        self.model.set_query(svc.households_query(self.app_ctx.actor, self.search.text()), key_column=Household.id)
+
+    def refresh(self) -> None:
+        self._heads.clear()
+        self.model.refresh()
+
+    def new_household(self) -> NewHouseholdDialog:
+        self.dialog = NewHouseholdDialog(self.app_ctx, self)
+        self.dialog.accepted.connect(self.refresh)
+        self.dialog.open()
+        return self.dialog
+
+    def open_household(self, household_id: int) -> HouseholdDialog:
+        self.dialog = HouseholdDialog(self.app_ctx, household_id, self)
+        self.dialog.finished.connect(lambda _r: self.refresh() if self.dialog.changed else None)
+        self.dialog.open()
+        return self.dialog
+
+
+class HousesPage(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("grid-houses-page")
+        self.tabs = QTabWidget(self)
+        self.houses = HousesTab(app_ctx, self)
+        self.households = HouseholdsTab(app_ctx, self)
+        self.tabs.addTab(self.houses, "实有房屋")
+        self.tabs.addTab(self.households, "户")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)

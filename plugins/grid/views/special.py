@@ -1,0 +1,334 @@
+"""特殊人群与走访 page: the special and cared-for groups in a lazy list (by group, name, and the
+"逾期未走访" list), the visits of the chosen record, and the forms to put a person on a list with the
+group's own fields, record a visit with 下次走访日期, and end a record (history kept)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+                               QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from shell.clock import local_today
+from shell.errors import JiedaoError, ValidationError
+from shell.ui.widgets import Column, LazyTableModel, SearchBox
+from shell.ui.widgets.form import FormDialog
+
+from .. import services as svc
+from ..models import SpecialPerson
+from .common import PersonPicker, date_edit, fill, service_call, table
+
+OVERDUE_COLOR = QColor("#c0392b")
+
+
+def group_filters() -> list[tuple[str, str]]:
+    return ([("", "全部"), ("special", "特殊人群（全部六类）")] + [(k, v[0]) for k, v in svc.SPECIAL_GROUPS.items()]
+            + [("care", "关爱人群（全部）")] + [(k, v[0]) for k, v in svc.CARE_GROUPS.items()])
+
+
+def _details_text(group: str, details: dict) -> str:
+    labels = {d.key: d.label for d in svc.ALL_GROUPS.get(group, ("", ()))[1]} | {"end_reason": "结束原因"}
+    return "；".join(f"{labels.get(k, k)}：{'是' if v is True else '否' if v is False else v}"
+                    for k, v in (details or {}).items())
+
+
+class AddSpecialDialog(FormDialog):
+    """列入名单: the group's own fields appear when the group is chosen (required ones marked)."""
+
+    def __init__(self, app_ctx, parent: QWidget | None = None, group: str = ""):
+        super().__init__(parent, "列入特殊/关爱人群名单", "grid-add-special", ok_text="保存")
+        self.app_ctx = app_ctx
+        self.saved_id: int | None = None
+        self.picker = self.form.add("person_id", "人员", PersonPicker(app_ctx), required=True)
+        self.group = QComboBox()
+        for key, (label, _defs) in svc.ALL_GROUPS.items():
+            self.group.addItem(label, key)
+        if group in svc.ALL_GROUPS:
+            self.group.setCurrentIndex(self.group.findData(group))
+        self.form.add("group", "类别", self.group, required=True)
+        self.form.add("helper", "帮扶/帮教人", QLineEdit())
+        self.form.add("start", "列管日期", date_edit(), required=True)
+        interval = QSpinBox()
+        interval.setRange(1, 366)
+        interval.setValue(30)
+        interval.setSuffix(" 天")
+        self.form.add("visit_interval_days", "走访周期", interval)
+        self.detail_host = QWidget()
+        self.detail_layout = QVBoxLayout(self.detail_host)
+        self.detail_layout.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addWidget(QLabel("本类别的具体情况：", self))
+        self.layout_.addWidget(self.detail_host)
+        self.detail_form = None
+        self.group.currentIndexChanged.connect(lambda _i: self._build_details())
+        self._build_details()
+        self.finish_layout()
+
+    def _build_details(self) -> None:
+        from shell.ui.widgets import Form
+
+        if self.detail_form is not None:
+            self.detail_layout.removeWidget(self.detail_form)
+            self.detail_form.deleteLater()
+        self.detail_form = Form(self.detail_host)
+        self.detail_form.setObjectName("special-details")
+        for d in svc.ALL_GROUPS[self.group.currentData()][1]:
+            if d.kind == "date":
+                w = date_edit()
+            elif d.kind == "choice":
+                w = QComboBox()
+                w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+                w.setMinimumContentsLength(6)
+                if not d.required:
+                    w.addItem("（未填）", "")
+                for c in d.choices:
+                    w.addItem(c, c)
+            elif d.kind == "bool":
+                w = QCheckBox("是")
+            else:
+                w = QLineEdit()
+            self.detail_form.add(d.key, d.label, w, required=d.required)
+        self.detail_layout.addWidget(self.detail_form)
+
+    def details(self) -> dict:
+        out = {}
+        for key in self.detail_form.fields:
+            v = self.detail_form.value(key)
+            out[key] = v.isoformat() if isinstance(v, date) else v
+        return out
+
+    def submit(self) -> bool:
+        pid = self.picker.selected_id()
+        if pid is None:
+            self.form.show_errors({"person_id": "请查找并选择一名人员。"})
+            return False
+        missing = self.detail_form.missing_required()
+        if missing:
+            self.detail_form.show_errors(missing)
+            return False
+        f = self.form
+        self.detail_form.clear_errors()
+        ok, sp = service_call(self, self.app_ctx, svc.add_special, pid, f.value("group"), self.details(),
+                              f.value("helper"), f.value("start"), f.value("visit_interval_days"))
+        self.saved_id = sp.id if ok else None
+        return ok
+
+    def call(self, fn, *args, **kwargs):
+        """As FormDialog.call, but an error naming one of the group's own fields shows next to it."""
+        self.detail_form.clear_errors()
+        self.form.clear_errors()
+        try:
+            return True, fn(*args, **kwargs)
+        except ValidationError as exc:
+            target = self.detail_form if exc.field in self.detail_form.fields else self.form
+            target.show_errors({exc.field: exc.message})
+        except JiedaoError as exc:
+            self.form.show_errors({None: exc.message})
+        return False, None
+
+
+class VisitDialog(FormDialog):
+    def __init__(self, app_ctx, special_id: int, name: str, interval: int, parent: QWidget | None = None):
+        super().__init__(parent, "登记走访", "grid-visit", f"走访对象：{name}（走访周期 {interval} 天）", ok_text="保存")
+        self.app_ctx, self.special_id, self.interval = app_ctx, special_id, interval
+        today = local_today()
+        self.visit_date = self.form.add("visit_date", "走访日期", date_edit(today), required=True)
+        self.next_date = self.form.add("next_visit_date", "下次走访日期", date_edit(today + timedelta(days=interval)),
+                                       required=True)
+        self.visit_date.dateChanged.connect(lambda d: self.next_date.setDate(d.addDays(self.interval)))
+        self.form.add("visitor_name", "走访人", QLineEdit(app_ctx.actor.display_name or ""))
+        situation = QPlainTextEdit()
+        situation.setMaximumHeight(90)
+        self.form.add("situation", "走访情况", situation, required=True)
+        self.finish_layout()
+
+    def submit(self) -> bool:
+        f = self.form
+        ok, _ = service_call(self, self.app_ctx, svc.record_visit, self.special_id, f.value("visit_date"),
+                             f.value("situation"), f.value("next_visit_date"), f.value("visitor_name"))
+        return ok
+
+
+class EndSpecialDialog(FormDialog):
+    def __init__(self, app_ctx, special_id: int, name: str, parent: QWidget | None = None):
+        super().__init__(parent, "结束列管", "grid-end-special", f"{name}不再列入此名单；记录和走访历史保留。")
+        self.app_ctx, self.special_id = app_ctx, special_id
+        self.form.add("on", "结束日期", date_edit(), required=True)
+        self.form.add("reason", "原因", QLineEdit(), required=True)
+        self.finish_layout()
+
+    def submit(self) -> bool:
+        ok, _ = service_call(self, self.app_ctx, svc.end_special, self.special_id, self.form.value("on"),
+                             self.form.value("reason"))
+        return ok
+
+
+class SpecialGroupsPage(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("grid-special")
+        self.today = local_today()
+        self.group = QComboBox(self)
+        self.group.setObjectName("special-group-filter")
+        self.group.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for key, label in group_filters():
+            self.group.addItem(label, key)
+        self.overdue = QCheckBox("只看逾期未走访", self)
+        self.overdue.setObjectName("special-overdue")
+        self.search = SearchBox(self, placeholder="姓名或拼音首字母")
+        self.count_label = QLabel(self)
+        can_edit = app_ctx.actor.can(svc.P_SPECIAL)
+        self.add_button = QPushButton("列入名单…", self)
+        self.add_button.setObjectName("special-add")
+        self.add_button.clicked.connect(self.add)
+        self.visit_button = QPushButton("登记走访…", self)
+        self.visit_button.setObjectName("special-visit")
+        self.visit_button.clicked.connect(self.visit)
+        self.end_button = QPushButton("结束列管…", self)
+        self.end_button.setObjectName("special-end")
+        self.end_button.clicked.connect(self.end)
+        self.person_button = QPushButton("查看人员", self)
+        self.person_button.clicked.connect(self.open_person)
+        for b in (self.add_button, self.visit_button, self.end_button):
+            b.setVisible(can_edit)
+        top = QHBoxLayout()
+        top.addWidget(self.group)
+        top.addWidget(self.overdue)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count_label)
+        actions = QHBoxLayout()
+        for b in (self.add_button, self.visit_button, self.end_button, self.person_button):
+            actions.addWidget(b)
+        actions.addStretch(1)
+
+        def next_visit(row):
+            sp = row[0]
+            if sp.next_visit_date is None:
+                return ""
+            late = (self.today - sp.next_visit_date).days
+            return f"{sp.next_visit_date}（逾期 {late} 天）" if late > 0 else str(sp.next_visit_date)
+
+        columns = [
+            Column("姓名", lambda r: r[1]),
+            Column("类别", lambda r: svc.group_label(r[0].group)),
+            Column("所属网格", lambda r: self.grid_label(r[0].area_id)),
+            Column("帮扶人", lambda r: r[0].helper),
+            Column("列管日期", lambda r: r[0].start_date, Qt.AlignmentFlag.AlignCenter),
+            Column("下次走访", next_visit),
+            Column("具体情况", lambda r: _details_text(r[0].group, r[0].details),
+                   tooltip=lambda r: _details_text(r[0].group, r[0].details)),
+        ]
+        self._grids: dict[int, str] = {}
+        self.model = SpecialModel(app_ctx.session_factory, columns, page_size=200, parent=self)
+        self.model.today = self.today
+        self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 人"))
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((80, 130, 170, 80, 100, 190)):
+            self.table.horizontalHeader().resizeSection(column, width)
+        self.table.doubleClicked.connect(lambda _i: self.visit())
+        self.visits = table(self, ["走访日期", "走访人", "走访情况", "下次走访日期"], "special-visits")
+        self.visits_label = QLabel("走访记录：请在上方选择一人", self)
+        lower = QWidget(self)
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.visits_label)
+        lower_layout.addWidget(self.visits)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.table)
+        split.addWidget(lower)
+        split.setSizes([440, 200])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        layout.addLayout(actions)
+        self.group.currentIndexChanged.connect(lambda _i: self.apply())
+        self.overdue.toggled.connect(lambda _c: self.apply())
+        self.search.search.connect(lambda _t: self.apply())
+        self.dialog: QDialog | None = None
+        self.apply()
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_visits())
+
+    def grid_label(self, area_id: int) -> str:
+        if area_id not in self._grids:
+            with self.app_ctx.service(commit=False) as ctx:
+                self._grids[area_id] = svc.area_label(ctx.session, area_id)
+        return self._grids[area_id]
+
+    def apply(self) -> None:
+        q = svc.specials_query(self.app_ctx.actor, self.group.currentData() or None, self.search.text(),
+                               overdue_on=self.today if self.overdue.isChecked() else None)
+        self.model.set_query(q, key_column=SpecialPerson.id)
+        self.show_visits()
+
+    def current(self):
+        index = self.table.currentIndex()
+        return self.model.row_object(index.row()) if index.isValid() else None
+
+    def show_visits(self) -> None:
+        row = self.current()
+        if row is None:
+            self.visits_label.setText("走访记录：请在上方选择一人")
+            fill(self.visits, [])
+            return
+        with self.app_ctx.service(commit=False) as ctx:
+            rows = [(v.id, (v.visit_date, v.visitor_name, v.situation, v.next_visit_date or ""))
+                    for v in svc.special_visits(ctx, row[0].id)]
+        self.visits_label.setText(f"{row[1]}（{svc.group_label(row[0].group)}）的走访记录：{len(rows)} 次")
+        fill(self.visits, rows)
+
+    def _open(self, dialog: QDialog) -> QDialog:
+        self.dialog = dialog
+        dialog.accepted.connect(self.refresh)
+        dialog.open()
+        return dialog
+
+    def refresh(self) -> None:
+        current = self.table.currentIndex().row()
+        self.model.refresh()
+        if 0 <= current < self.model.rowCount():
+            self.table.selectRow(current)
+        self.show_visits()
+
+    def add(self) -> QDialog:
+        group = self.group.currentData()
+        return self._open(AddSpecialDialog(self.app_ctx, self, group if group in svc.ALL_GROUPS else ""))
+
+    def visit(self) -> QDialog | None:
+        row = self.current()
+        if row is None or not self.app_ctx.actor.can(svc.P_SPECIAL):
+            return None
+        return self._open(VisitDialog(self.app_ctx, row[0].id, row[1], row[0].visit_interval_days, self))
+
+    def end(self) -> QDialog | None:
+        row = self.current()
+        return self._open(EndSpecialDialog(self.app_ctx, row[0].id, row[1], self)) if row is not None else None
+
+    def open_person(self) -> QDialog | None:
+        from .people import PersonDetailDialog
+
+        row = self.current()
+        if row is None:
+            return None
+        self.dialog = PersonDetailDialog(self.app_ctx, row[0].person_id, self)
+        self.dialog.open()
+        return self.dialog
+
+
+class SpecialModel(LazyTableModel):
+    """Overdue visits in red, so the list reads at a glance."""
+
+    today: date = date.today()
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid() and index.column() == 5:
+            sp = self.row_object(index.row())[0]
+            if sp.next_visit_date is not None and sp.next_visit_date < self.today:
+                return OVERDUE_COLOR
+        return super().data(index, role)
+

@@ -1,0 +1,126 @@
+"""事件统计 page: 结案率, 按期结案率, mean and median handling time for a period, per community, grid,
+category or month, as a table with a total line and a chart. Computed on the thread pool (a year of
+a large street's events is too much for the GUI thread); the chart reads the same figures."""
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from shell.clock import local_today
+from shell.ui.widgets.charts import ChartData, ChartView
+
+from .. import services as svc
+from .common import date_edit, fill, table
+
+
+HEADERS = ["", "应结案", "结案", "按期结案", "结案率", "按期结案率", "平均办理时长（小时）", "中位办理时长（小时）"]
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def compute(app_ctx, start: date, end: date, by: str) -> tuple[list[tuple[str, svc.Indicators]], svc.Indicators]:
+    with app_ctx.service(commit=False) as ctx:
+        return svc.indicator_table(ctx, start, end, by), svc.indicators(ctx, start, end)
+
+
+class StatsPage(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app_ctx = app_ctx
+        self.setObjectName("grid-stats")
+        today = local_today()
+        self.start = date_edit(today.replace(month=1, day=1), self)
+        self.end = date_edit(today, self)
+        self.by = QComboBox(self)
+        self.by.setObjectName("stats-by")
+        for code, label in svc.BREAKDOWNS.items():
+            self.by.addItem(f"按{label}", code)
+        self.run_button = QPushButton("统计", self)
+        self.run_button.setObjectName("stats-run")
+        self.run_button.clicked.connect(self.refresh)
+        self.message = QLabel(self)
+        self.message.setObjectName("stats-message")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("立案日期：", self))
+        top.addWidget(self.start)
+        top.addWidget(QLabel("至", self))
+        top.addWidget(self.end)
+        top.addWidget(self.by)
+        top.addWidget(self.run_button)
+        top.addWidget(self.message, 1)
+        self.table = table(self, HEADERS, "stats-table")
+        self.rows: list[tuple[str, svc.Indicators]] = []
+        self.chart = ChartView(self._chart_data, self, min_height=240)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.table)
+        split.addWidget(self.chart)
+        split.setSizes([380, 300])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        self._runs = 0
+        self.loaded = False
+        self.refresh()
+
+    def params(self) -> tuple[date, date, str]:
+        return self.start.date().toPython(), self.end.date().toPython(), self.by.currentData()
+
+    def refresh(self) -> None:
+        from shell.ui.tasks import run_in_pool
+
+        start, end, by = self.params()
+        self._runs += 1
+        run = self._runs
+        self.loaded = False
+        self.message.setText("正在统计…")
+        self.message.setStyleSheet("color: #777;")
+        run_in_pool(lambda: compute(self.app_ctx, start, end, by), lambda ok, result: self._show(run, ok, result))
+
+    def _show(self, run: int, ok: bool, result) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:   # closed meanwhile
+            return
+        if run != self._runs:
+            return
+        if not ok:
+            from shell.ui.errors import error_text
+
+            self.message.setText(error_text(result)[1])
+            self.message.setStyleSheet("color: #c0392b;")
+            return
+        rows, total = result
+        self.rows = rows
+        label = svc.BREAKDOWNS[self.by.currentData()]
+        self.table.setHorizontalHeaderLabels([label] + HEADERS[1:])
+        P = svc.Indicators.percent
+        lines = [(name, (name, i.due, i.closed, i.on_time, P(i.closure_rate), P(i.on_time_rate), _hours(i.mean_hours),
+                         _hours(i.median_hours))) for name, i in rows]
+        lines.append((None, ("合计", total.due, total.closed, total.on_time, P(total.closure_rate),
+                             P(total.on_time_rate), _hours(total.mean_hours), _hours(total.median_hours))))
+        fill(self.table, lines)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for r in range(len(lines)):
+            for c in range(1, self.table.columnCount()):
+                self.table.item(r, c).setTextAlignment(right)
+        font = self.table.item(len(lines) - 1, 0).font()
+        font.setBold(True)
+        for c in range(self.table.columnCount()):
+            self.table.item(len(lines) - 1, c).setFont(font)
+        self.message.setText(f"{len(rows)} 个{label}，共立案 {total.due} 件")
+        self.message.setStyleSheet("color: #555;")
+        self.chart.show_data(self._chart_data())
+        self.loaded = True
+
+    def _chart_data(self) -> ChartData:
+        """结案率 and 按期结案率 (percent) per row of the table; the table is the source."""
+        rows = self.rows
+        return ChartData(categories=[name for name, _i in rows],
+                         series=[("结案率", [round((i.closure_rate or 0) * 100, 2) for _n, i in rows]),
+                                 ("按期结案率", [round((i.on_time_rate or 0) * 100, 2) for _n, i in rows])],
+                         kind="bar", y_label="%", empty_text="所选期间没有立案的事件")
+
