@@ -37,10 +37,16 @@ _ID15_RE = re.compile(r"\d{15}")
 _ID18_RE = re.compile(r"\d{17}[\dX]")
 
 
-def _check_digit(first17_or_18: str) -> str:
-    from stdnum.cn import ric
+_ric = None  # stdnum.cn.ric, imported on first use (start-up never needs it; imports call this per row)
 
-    return ric.calc_check_digit(first17_or_18[:17] + "0")  # it ignores the last character
+
+def _check_digit(first17_or_18: str) -> str:
+    global _ric
+    if _ric is None:
+        from stdnum.cn import ric
+
+        _ric = ric
+    return _ric.calc_check_digit(first17_or_18[:17] + "0")  # it ignores the last character
 
 
 def convert_15_to_18(number: str) -> str:
