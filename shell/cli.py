@@ -508,14 +508,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 def _importers(pm) -> dict[str, tuple[str, Any]]:
     from shell.config import LocalConfig
-    from shell.plugins import call_each
+    from shell.core.transfer import available_importers
 
     disabled = set(LocalConfig.load().disabled_plugins)
-    out: dict[str, tuple[str, Any]] = {}
-    for plugin, d in call_each(pm, "register_importers"):
-        if plugin not in disabled and d.kind not in out:
-            out[d.kind] = (plugin, d)
-    return out
+    return {d.kind: (plugin, d) for plugin, d in available_importers(pm, disabled=disabled)}
 
 
 def _importer(pm, kind: str):

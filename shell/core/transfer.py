@@ -13,6 +13,22 @@ from shell.core.context import Actor, ServiceContext
 from shell.errors import ValidationError
 
 
+def available_importers(pm, actor: Actor | None = None, disabled=()) -> list[tuple[str, ImporterDefinition]]:
+    """(plugin, definition) of every kind of data plugins can import or export, the first of each
+    kind, without those of ``disabled`` plugins and, given an actor, those it may not use."""
+    from shell.plugins import call_each
+
+    seen: set[str] = set()
+    out = []
+    for plugin, d in (call_each(pm, "register_importers") if pm is not None else []):
+        if plugin in disabled or d.kind in seen:
+            continue
+        seen.add(d.kind)
+        if actor is None or d.permission is None or actor.can(d.permission):
+            out.append((plugin, d))
+    return out
+
+
 def run_import(session_factory: sessionmaker, actor: Actor, definition: ImporterDefinition, path: Path,
                valid_only: bool = False) -> ImportResult:
     """Validate every row; write only if the file is clean or ``valid_only`` (then the valid rows)."""

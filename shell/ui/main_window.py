@@ -36,18 +36,26 @@ def _reports_factory(app_ctx, parent=None):
     return ReportCentrePage(app_ctx, parent)
 
 
+def _imports_factory(app_ctx, parent=None):
+    from shell.ui.import_centre import ImportCentrePage
+
+    return ImportCentrePage(app_ctx, parent)
+
+
 HOME_PAGE = PageSpec(id=HOME_ID, title="首页", factory=_home_factory, icon="home", order=0)
 # Every user sees it; it lists only the reports their permissions allow (or says there are none).
 REPORTS_PAGE = PageSpec(id="reports", title="报表中心", factory=_reports_factory, icon="SP_FileDialogDetailedView",
                         order=900)
+# Likewise: the kinds of data the actor's permissions allow importing or exporting.
+IMPORTS_PAGE = PageSpec(id="imports", title="数据导入导出", factory=_imports_factory, icon="SP_ArrowUp", order=910)
 
 
 def collect_pages(app_ctx) -> list[PageSpec]:
     """首页 first, then every plugin page the actor may open and the 报表中心, by order then title."""
     from shell.plugins import call_each
 
-    pages: list[PageSpec] = [REPORTS_PAGE]
-    seen = {HOME_ID, REPORTS_PAGE.id}
+    pages: list[PageSpec] = [REPORTS_PAGE, IMPORTS_PAGE]
+    seen = {HOME_ID, REPORTS_PAGE.id, IMPORTS_PAGE.id}
     if app_ctx.plugin_manager is not None:
         for plugin, spec in call_each(app_ctx.plugin_manager, "register_pages", ctx=app_ctx):
             if not isinstance(spec, PageSpec):

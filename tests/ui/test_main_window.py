@@ -74,13 +74,13 @@ def click_nav(qtbot, window, title):
 
 def test_plugin_page_only_for_users_with_its_permission(qtbot, plugin_db):
     clerk = window_for(qtbot, plugin_db, "clerk")
-    assert clerk.nav_titles() == ["首页", "测试便签", "报表中心"]
+    assert clerk.nav_titles() == ["首页", "测试便签", "报表中心", "数据导入导出"]
     click_nav(qtbot, clerk, "测试便签")
     page = clerk.current_page()
     assert page.objectName() == "testplug-page" and page.text() == "测试便签共 0 条"
 
     staff = window_for(qtbot, plugin_db, "staff")
-    assert staff.nav_titles() == ["首页", "报表中心"]
+    assert staff.nav_titles() == ["首页", "报表中心", "数据导入导出"]
     assert staff.spec("testplug.notes") is None
 
 
@@ -159,7 +159,7 @@ def pages_window(qtbot, sqlite_db):
 
 def test_pages_are_built_on_first_open_only(qtbot, pages_window):
     window, plugin = pages_window
-    assert window.nav_titles() == ["首页", "出错页", "懒加载页", "报表中心"]  # sorted by order
+    assert window.nav_titles() == ["首页", "出错页", "懒加载页", "报表中心", "数据导入导出"]  # sorted by order
     qtbot.waitUntil(lambda: "home" in window.pages)
     assert "pages.lazy" not in window.pages
     assert plugin.built == 100  # only the broken dashboard tile's factory ran so far

@@ -103,7 +103,7 @@ def test_first_start_admin_creation_login_main_window(qtbot, flows, tmp_path):
     assert isinstance(window, MainWindow)
     assert window.windowTitle().startswith("街道工作台 — ")
     assert "演示数据库" not in window.windowTitle()
-    assert window.nav_titles() == ["首页", "测试便签", "报表中心"]
+    assert window.nav_titles() == ["首页", "测试便签", "报表中心", "数据导入导出"]
     assert "王晓明" in window.user_label.text() and "系统管理员" in window.roles_label.text()
     qtbot.waitUntil(lambda: "home" in window.pages)
     assert LocalConfig.load().last_username == "admin"
@@ -256,7 +256,7 @@ def test_switch_user_and_change_database(qtbot, flows, demo_path):
     qtbot.mouseClick(login.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: flow.window is not None and flow.window is not first)
     assert "王街道" in flow.window.user_label.text()
-    assert flow.window.nav_titles() == ["首页", "报表中心"]  # street staff lacks testplug.view
+    assert flow.window.nav_titles() == ["首页", "报表中心", "数据导入导出"]  # street staff lacks testplug.view
 
     flow.window.logout_action.trigger()
     login = wait_for_dialog(qtbot, flow, LoginDialog)

@@ -1,0 +1,266 @@
+"""数据导入导出: every kind of data the plugins can bring in from Excel or write out, for the actor's
+permissions. An import checks the whole file first; with any bad row nothing is written and every
+bad row is listed (row, column, value, reason) — the user fixes the file, or imports only the rows
+that are right after confirming. Imports and exports run off the GUI thread and are audited
+(``shell.core.transfer``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from shell.clock import local_today
+from shell.contracts import ImporterDefinition, ImportResult
+from shell.ui.errors import confirm, error_text
+
+KIND_ROLE = Qt.ItemDataRole.UserRole
+OK_STYLE = "color: #1e7e34;"
+ERROR_STYLE = "color: #c0392b;"
+EXCEL_FILTER = "Excel 工作簿 (*.xlsx *.xlsm);;所有文件 (*)"
+
+
+def _disabled_plugins() -> set[str]:
+    from shell.config import LocalConfig
+
+    try:
+        return set(LocalConfig.load().disabled_plugins)
+    except Exception:  # noqa: BLE001 - an unreadable local config hides nothing
+        return set()
+
+
+class ImportCentrePage(QWidget):
+    def __init__(self, app_ctx, parent: QWidget | None = None):
+        super().__init__(parent)
+        from shell.core.transfer import available_importers
+
+        self.setObjectName("import-centre")
+        self.app_ctx = app_ctx
+        self.definitions: dict[str, ImporterDefinition] = {
+            d.kind: d for _p, d in available_importers(app_ctx.plugin_manager, app_ctx.actor, _disabled_plugins())}
+        self.last_file: Path | None = None
+        self.last_result: ImportResult | None = None
+        self.task = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 14, 16, 14)
+        title = QLabel("数据导入导出")
+        title.setObjectName("page-title")
+        outer.addWidget(title)
+        if not self.definitions:
+            self.empty_label = QLabel("您没有可以导入或导出的数据。需要时请联系系统管理员分配相应的权限。")
+            self.empty_label.setObjectName("import-empty")
+            self.empty_label.setWordWrap(True)
+            outer.addWidget(self.empty_label)
+            outer.addStretch(1)
+            return
+        self.empty_label = None
+
+        self.kinds = QListWidget()
+        self.kinds.setObjectName("import-kinds")
+        self.kinds.setMaximumWidth(240)
+        for kind, d in self.definitions.items():
+            item = QListWidgetItem(d.title)
+            item.setData(KIND_ROLE, kind)
+            item.setToolTip(kind)
+            self.kinds.addItem(item)
+
+        right = QWidget()
+        col = QVBoxLayout(right)
+        col.setContentsMargins(12, 0, 0, 0)
+        self.kind_title = QLabel()
+        self.kind_title.setObjectName("import-kind-title")
+        self.kind_title.setStyleSheet("font-size: 15px; font-weight: bold;")
+        self.columns_label = QLabel()
+        self.columns_label.setObjectName("import-columns")
+        self.columns_label.setWordWrap(True)
+        self.columns_label.setStyleSheet("color: #555;")
+        buttons = QHBoxLayout()
+        self.template_button = self._button("下载空白模板…", "import-template", self.save_template)
+        self.import_button = self._button("从 Excel 导入…", "import-run", self.choose_and_import)
+        self.export_button = self._button("导出到 Excel…", "import-export", self.choose_and_export)
+        for b in (self.template_button, self.import_button, self.export_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.status = QLabel()
+        self.status.setObjectName("import-status")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.errors = QTableWidget(0, 4)
+        self.errors.setObjectName("import-errors")
+        self.errors.setHorizontalHeaderLabels(["行", "列", "值", "问题"])
+        self.errors.verticalHeader().hide()
+        self.errors.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.errors.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.errors.horizontalHeader()
+        for c, width in enumerate((60, 130, 180)):
+            header.resizeSection(c, width)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.errors.hide()
+        self.valid_only_button = self._button("只导入正确的行…", "import-valid-only", self.import_valid_only)
+        self.valid_only_button.hide()
+        col.addWidget(self.kind_title)
+        col.addWidget(self.columns_label)
+        col.addLayout(buttons)
+        col.addWidget(self.status)
+        col.addWidget(self.errors, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.valid_only_button)
+        col.addLayout(row)
+        col.addStretch(0)
+
+        split = QSplitter()
+        split.addWidget(self.kinds)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        outer.addWidget(split, 1)
+        self.kinds.currentItemChanged.connect(lambda *_: self._kind_changed())
+        self.kinds.setCurrentRow(0)
+
+    def _button(self, text: str, name: str, slot) -> QPushButton:
+        b = QPushButton(text)
+        b.setObjectName(name)
+        b.clicked.connect(lambda _checked=False: slot())
+        return b
+
+    # --- the chosen kind -----------------------------------------------------------------------------
+    @property
+    def current(self) -> ImporterDefinition | None:
+        item = self.kinds.currentItem() if self.empty_label is None else None
+        return self.definitions.get(item.data(KIND_ROLE)) if item is not None else None
+
+    def kind_titles(self) -> list[str]:
+        return [] if self.empty_label is not None else [self.kinds.item(i).text() for i in range(self.kinds.count())]
+
+    def select_kind(self, kind: str) -> None:
+        for i in range(self.kinds.count()):
+            if self.kinds.item(i).data(KIND_ROLE) == kind:
+                self.kinds.setCurrentRow(i)
+                return
+        raise KeyError(kind)
+
+    def _kind_changed(self) -> None:
+        d = self.current
+        if d is None:
+            return
+        self.kind_title.setText(d.title)
+        self.columns_label.setText("Excel 的第一行是列名，依次为：" + "、".join(d.columns) if d.columns else "")
+        self.template_button.setEnabled(d.template_fn is not None)
+        self.import_button.setEnabled(d.import_fn is not None)
+        self.export_button.setEnabled(d.export_fn is not None)
+        self._clear()
+
+    def _clear(self) -> None:
+        self.status.clear()
+        self.errors.setRowCount(0)
+        self.errors.hide()
+        self.valid_only_button.hide()
+        self.last_result = None
+
+    def _say(self, text: str, ok: bool = True) -> None:
+        self.status.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
+        self.status.setText(text)
+
+    def _ask_save(self, caption: str, name: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, caption, name, EXCEL_FILTER)
+        if not path:
+            return None
+        path = Path(path)
+        return path if path.suffix else path.with_suffix(".xlsx")
+
+    # --- template ------------------------------------------------------------------------------------
+    def save_template(self, path: Path | None = None) -> None:
+        d = self.current
+        path = path or self._ask_save("保存空白模板", f"{d.title}-导入模板.xlsx")
+        if path is None:
+            return
+        try:
+            d.template_fn(path)
+        except OSError as exc:
+            self._say(f"无法保存模板“{path}”：{exc.strerror or exc}", ok=False)
+            return
+        self._say(f"已保存空白模板：{path}。按模板填好后用“从 Excel 导入”导入。")
+
+    # --- import ------------------------------------------------------------------------------------
+    def choose_and_import(self, path: Path | None = None) -> None:
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, f"选择要导入的{self.current.title}文件", "", EXCEL_FILTER)
+            if not chosen:
+                return
+            path = Path(chosen)
+        self.run_import(Path(path), valid_only=False)
+
+    def import_valid_only(self) -> None:
+        result = self.last_result
+        if result is None or self.last_file is None:
+            return
+        if not confirm(self, "只导入正确的行",
+                       f"将导入“{self.last_file.name}”中正确的 {result.valid_rows} 行，跳过有错误的 "
+                       f"{result.total_rows - result.valid_rows} 行（{len(result.errors)} 处错误）。确定吗？"):
+            return
+        self.run_import(self.last_file, valid_only=True)
+
+    def run_import(self, path: Path, valid_only: bool) -> None:
+        from shell.core.transfer import run_import
+        from shell.ui.tasks import run_task
+
+        d = self.current
+        self._clear()
+        self._say(f"正在检查并导入“{path.name}”……")
+        self.last_file = path
+        ctx = self.app_ctx
+
+        def work(progress):
+            progress(0, 0, f"正在检查“{path.name}”的每一行……")
+            return run_import(ctx.session_factory, ctx.actor, d, path, valid_only)
+
+        self.task = run_task(self, f"导入{d.title}", work, cancellable=False, label=f"正在导入{d.title}……",
+                             on_done=lambda result: self._imported(result, path, valid_only),
+                             on_error=self._failed)
+
+    def _imported(self, result: ImportResult, path: Path, valid_only: bool) -> None:
+        self.last_result = result
+        if result.errors:
+            self.errors.setRowCount(len(result.errors))
+            for r, e in enumerate(result.errors):
+                for c, text in enumerate((str(e.row), e.column, "" if e.value is None else str(e.value), e.reason)):
+                    item = QTableWidgetItem(text)
+                    if c == 0:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    self.errors.setItem(r, c, item)
+            self.errors.show()
+        if result.ok:
+            self._say(f"已导入“{path.name}”：共 {result.total_rows} 行，写入 {result.written} 行。")
+        elif valid_only:
+            self._say(f"已导入“{path.name}”中正确的 {result.written} 行；下面 {len(result.errors)} 处错误所在的行没有导入。")
+        else:
+            self._say(f"“{path.name}”中有 {len(result.errors)} 处错误（共 {result.total_rows} 行，正确 {result.valid_rows} 行），"
+                      "没有导入任何数据。请按下表改正后重新导入，或只导入正确的行。", ok=False)
+            self.valid_only_button.setText(f"只导入正确的 {result.valid_rows} 行…")
+            self.valid_only_button.setVisible(result.valid_rows > 0)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._say(error_text(exc)[1], ok=False)
+
+    # --- export ------------------------------------------------------------------------------------
+    def choose_and_export(self, path: Path | None = None) -> None:
+        from shell.core.transfer import run_export
+        from shell.ui.tasks import run_task
+
+        d = self.current
+        path = path or self._ask_save(f"导出{d.title}", f"{d.title}-{local_today():%Y%m%d}.xlsx")
+        if path is None:
+            return
+        self._clear()
+        ctx = self.app_ctx
+
+        def work(progress):
+            progress(0, 0, f"正在导出{d.title}……")
+            return run_export(ctx.session_factory, ctx.actor, d, path)
+
+        self.task = run_task(self, f"导出{d.title}", work, cancellable=False, label=f"正在导出{d.title}……",
+                             on_done=lambda count: self._say(f"已导出 {count} 行到 {path}。"),
+                             on_error=self._failed)
