@@ -685,6 +685,7 @@ def update_household(ctx: ServiceContext, household_id: int, expected_version: i
 def set_relation(ctx: ServiceContext, household_id: int, person_id: int, relation: str) -> Person:
     """Change a member's 与户主关系 (the head changes through change_head)."""
     ctx.actor.require(P_PERSON)
+    _get(ctx, Household, household_id, "户")  # the household's scope first, then the member's
     person = _get(ctx, Person, person_id, "人员")
     if person.household_id != household_id:
         raise ValidationError(f"{person.name}不是这一户的成员。", "person_id", person_id)
@@ -719,6 +720,7 @@ def remove_from_household(ctx: ServiceContext, household_id: int, person_id: int
     """A member leaves the household (分户, 迁出): the person's record stays, only the link ends.
     The head leaves last, or after another member became head."""
     ctx.actor.require(P_PERSON)
+    _get(ctx, Household, household_id, "户")
     person = _get(ctx, Person, person_id, "人员")
     if person.household_id != household_id:
         raise ValidationError(f"{person.name}不是这一户的成员。", "person_id", person_id)
@@ -1298,8 +1300,10 @@ def attachment_data(ctx: ServiceContext, attachment_id: int) -> tuple[Attachment
 def delete_attachment(ctx: ServiceContext, attachment_id: int) -> None:
     """Only the uploader (or a user who manages categories) removes an attachment, and only while the
     event is still open: a finished event keeps its evidence."""
+    if not (ctx.actor.can(P_CATEGORY) or can_attach(ctx.actor)):
+        ctx.actor.require(P_CATEGORY)  # refused before anything is looked up
     a = _get(ctx, EventAttachment, attachment_id, "附件")
-    ev = ctx.session.get(Event, a.event_id)
+    ev = _get(ctx, Event, a.event_id, "事件")  # the event's area decides the scope
     if not (ctx.actor.can(P_CATEGORY) or (a.uploaded_by is not None and a.uploaded_by == ctx.actor.user_id
                                          and can_attach(ctx.actor))):
         raise ValidationError(f"附件“{a.name}”由{a.uploaded_by_name}上传，只有上传人或街道管理人员可以删除。",
