@@ -96,17 +96,72 @@ def _counter_page(app_ctx, parent=None):
     return CounterPage(app_ctx, parent)
 
 
+def _activities_page(app_ctx, parent=None):
+    from .views.activities import ActivitiesPage
+
+    return ActivitiesPage(app_ctx, parent)
+
+
+def _approvals_page(app_ctx, parent=None):
+    from .views.approvals import ApprovalsPage
+
+    return ApprovalsPage(app_ctx, parent)
+
+
+def _teams_page(app_ctx, parent=None):
+    from .views.teams import TeamsPage
+
+    return TeamsPage(app_ctx, parent)
+
+
+def _store_page(app_ctx, parent=None):
+    from .views.store import StorePage
+
+    return StorePage(app_ctx, parent)
+
+
 @hookimpl
 def register_pages(ctx):
-    # "volunteer.view" / "volunteer.redeem" are rules.P_VIEW / P_REDEEM, spelled out so the hook does
-    # not import anything.
+    # The permission codes are rules.P_VIEW / P_APPROVE / P_REDEEM, spelled out so the hook does not
+    # import anything.
     return [PageSpec(id="volunteer.volunteers", title="志愿者", factory=_volunteers_page, icon="SP_DirHomeIcon",
                      order=30, permission="volunteer.view", group="志愿服务"),
+            PageSpec(id="volunteer.activities", title="志愿活动", factory=_activities_page,
+                     icon="SP_FileDialogDetailedView", order=31, permission="volunteer.view", group="志愿服务"),
+            PageSpec(id="volunteer.teams", title="志愿队伍", factory=_teams_page, icon="SP_DirLinkIcon",
+                     order=34, permission="volunteer.view", group="志愿服务"),
+            PageSpec(id="volunteer.approvals", title="时长审核", factory=_approvals_page, icon="SP_DialogApplyButton",
+                     order=32, permission="volunteer.approve", group="志愿服务"),
             PageSpec(id="volunteer.counter", title="爱心超市兑换", factory=_counter_page, icon="SP_DialogApplyButton",
-                     order=31, permission="volunteer.redeem", group="志愿服务")]
+                     order=33, permission="volunteer.redeem", group="志愿服务"),
+            PageSpec(id="volunteer.store", title="爱心超市管理", factory=_store_page, icon="SP_DriveHDIcon",
+                     order=35, permission="volunteer.store.manage", group="志愿服务")]
+
+
+def _chart(name):
+    def factory(app_ctx, parent=None):
+        from .views import dashboard
+
+        return getattr(dashboard, name)(app_ctx, parent)
+    return factory
+
+
+@hookimpl
+def register_dashboard_widgets(ctx):
+    from shell.contracts import DashboardWidgetSpec
+
+    return [DashboardWidgetSpec(id="volunteer.hours_chart", title="志愿服务时长（近 12 个月）", factory=_chart("hours_chart"),
+                                order=30, permission="volunteer.view"),
+            DashboardWidgetSpec(id="volunteer.points_chart", title="积分获得与兑换（近 12 个月）",
+                                factory=_chart("points_chart"), order=31, permission="volunteer.view"),
+            DashboardWidgetSpec(id="volunteer.stars_chart", title="志愿者星级分布", factory=_chart("stars_chart"),
+                                order=32, permission="volunteer.view")]
 
 
 @hookimpl
 def open_record(ctx, kind, id):
-    # No volunteer views are registered yet, so nothing here can open a record.
-    return None
+    """A volunteer (e.g. from the global search) opens the 志愿者 page with their card."""
+    if kind != KIND_VOLUNTEER or "open_page" not in ctx.extras or not ctx.actor.can("volunteer.view"):
+        return None
+    page = ctx.extras["open_page"]("volunteer.volunteers")
+    return page is not None and page.open_volunteer(id)

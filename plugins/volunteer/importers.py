@@ -184,8 +184,197 @@ def export_volunteers(ctx, path) -> int:
     return n
 
 
+# --------------------------------------------------------------------------- attendance sheet
+
+ATTENDANCE_COLUMNS = ("活动编号", "志愿者编号", "姓名", "签到时间", "签退时间")
+ATTENDANCE_REQUIRED = ("活动编号", "志愿者编号", "签到时间", "签退时间")
+
+
+def _local_time(value, column: str, day: date | None) -> datetime:
+    """A sign-in/out time from a cell: an Excel date-time, "2026-05-10 09:00", or "09:00" on the
+    activity's day. Shanghai wall-clock time; returned as aware UTC."""
+    from datetime import time as dtime, timezone
+
+    from shell.clock import LOCAL_TZ
+
+    if value in (None, ""):
+        raise ValidationError(f"{column}不能为空。", column, value)
+    if isinstance(value, datetime):
+        local = value.replace(tzinfo=None)
+    elif isinstance(value, dtime):
+        if day is None:
+            raise ValidationError(f"{column}只有时刻，请写完整日期时间（如 2026-05-10 09:00）。", column, value)
+        local = datetime.combine(day, value)
+    else:
+        text = str(value).strip().replace("：", ":").replace("/", "-").replace("T", " ")
+        try:
+            if len(text) <= 5 and ":" in text:
+                if day is None:
+                    raise ValueError
+                h, m = text.split(":")
+                local = datetime.combine(day, dtime(int(h), int(m)))
+            else:
+                local = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(f"{column}格式不正确，应如 2026-05-10 09:00 或 09:00。", column, value) from None
+    return local.replace(second=0, microsecond=0, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+
+
+def write_attendance_template(path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "签到表"
+    ws.append(ATTENDANCE_COLUMNS)
+    ws.append([12, "ZY0000001", "张三", "2026-05-10 08:55", "2026-05-10 11:30"])
+    ws.append([12, "ZY0000002", "李四", "09:05", "11:00"])
+    ws.column_dimensions["B"].width = 14
+    ws.column_dimensions["D"].width = 18
+    ws.column_dimensions["E"].width = 18
+    wb.save(path)
+
+
+def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
+    """A paper attendance sheet typed into Excel: one row per volunteer with sign-in and sign-out
+    times. Every row is checked first (activity open and in scope, volunteer active, name matching,
+    times in order, not already signed, no duplicate in the file, capacity); then each row is
+    recorded like a sign-in and sign-out at the counter (walk-ins enrolled), waiting for approval."""
+    from openpyxl import load_workbook
+    from sqlalchemy import func
+
+    from shell.clock import LOCAL_TZ
+
+    from .models import ACTIVITY_STATES, ATTENDANCE_STATES, Activity, Attendance
+    from .rules import P_ACTIVITY
+
+    ctx.actor.require(P_ACTIVITY)
+    result = ImportResult()
+    try:
+        wb = load_workbook(Path(path), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
+        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：请确认是 .xlsx 格式（{type(exc).__name__}）。", "path") from None
+    try:
+        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if not rows:
+        raise ValidationError("文件是空的：第 1 行应为表头。", "path")
+    header = [_cell_text(c) for c in rows[0]]
+    missing = [c for c in ATTENDANCE_REQUIRED if c not in header]
+    if missing:
+        raise ValidationError(f"表头缺少列：{'、'.join(missing)}。请使用签到表模板。", "path")
+    col = {name: header.index(name) for name in ATTENDANCE_COLUMNS if name in header}
+    activities: dict[int, Activity | None] = {}
+    taken: dict[int, int] = {}
+    seen: dict[tuple[int, int], int] = {}
+    good = []
+    for rowno, raw in enumerate(rows[1:], start=2):
+        get = lambda name: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
+        if all(_cell_text(c) == "" for c in raw):
+            continue
+        result.total_rows += 1
+        errors = []
+
+        def bad(column, value, reason):
+            errors.append(RowError(rowno, column, _cell_text(value), reason))
+
+        activity = None
+        text = _cell_text(get("活动编号"))
+        if not text.isdigit():
+            bad("活动编号", text, "应为活动编号（数字，见“志愿活动”页）")
+        else:
+            aid = int(text)
+            if aid not in activities:
+                a = ctx.session.get(Activity, aid)
+                try:
+                    if a is not None:
+                        sv._area_of(ctx, a)
+                except JiedaoError:
+                    a = None
+                activities[aid] = a
+            activity = activities[aid]
+            if activity is None:
+                bad("活动编号", text, "没有这个活动（或不在您的管辖范围内）")
+            elif activity.status != "open":
+                bad("活动编号", text, f"活动“{activity.name}”{ACTIVITY_STATES.get(activity.status, activity.status)}，不能再导入签到")
+                activity = None
+        volunteer = None
+        number = _cell_text(get("志愿者编号")).upper()
+        if not number:
+            bad("志愿者编号", number, "志愿者编号不能为空")
+        else:
+            volunteer = ctx.session.scalar(select(Volunteer).where(Volunteer.number == number))
+            try:
+                if volunteer is not None:
+                    sv._area_of(ctx, volunteer)
+            except JiedaoError:
+                volunteer = None
+            if volunteer is None:
+                bad("志愿者编号", number, "没有这个志愿者（或不在您的管辖范围内）")
+            elif not volunteer.active:
+                bad("志愿者编号", number, f"志愿者“{volunteer.name}”已停用")
+                volunteer = None
+            else:
+                name = _cell_text(get("姓名"))
+                if name and name != volunteer.name:
+                    bad("姓名", name, f"与志愿者编号不符（{number} 是“{volunteer.name}”）")
+        day = activity.starts_at.astimezone(LOCAL_TZ).date() if activity is not None else None
+        t_in = t_out = None
+        for column in ("签到时间", "签退时间"):
+            try:
+                value = _local_time(get(column), column, day)
+            except ValidationError as exc:
+                bad(column, get(column), exc.message)
+                continue
+            if column == "签到时间":
+                t_in = value
+            else:
+                t_out = value
+        if t_in is not None and t_out is not None and t_out <= t_in:
+            bad("签退时间", get("签退时间"), "签退时间应晚于签到时间")
+        if activity is not None and volunteer is not None:
+            key = (activity.id, volunteer.id)
+            if key in seen:
+                bad("志愿者编号", number, f"与第 {seen[key]} 行重复（同一活动同一志愿者）")
+            else:
+                att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity.id,
+                                                                   Attendance.volunteer_id == volunteer.id))
+                if att is not None and att.status not in ("enrolled", "cancelled"):
+                    bad("志愿者编号", number, f"“{volunteer.name}”在该活动{ATTENDANCE_STATES.get(att.status, att.status)}，不能重复签到")
+                elif (att is None or att.status == "cancelled") and activity.capacity:
+                    if activity.id not in taken:
+                        taken[activity.id] = ctx.session.scalar(
+                            select(func.count()).select_from(Attendance)
+                            .where(Attendance.activity_id == activity.id, Attendance.status != "cancelled"))
+                    if taken[activity.id] >= activity.capacity:
+                        bad("志愿者编号", number, f"活动“{activity.name}”已报满（{activity.capacity} 人）")
+                    elif not errors:
+                        taken[activity.id] += 1
+        if errors:
+            result.errors.extend(errors)
+            continue
+        seen[(activity.id, volunteer.id)] = rowno
+        good.append((rowno, activity.id, volunteer.id, volunteer.name, t_in, t_out))
+    result.valid_rows = len(good)
+    if result.errors and not valid_only:
+        return result
+    for rowno, activity_id, volunteer_id, name, t_in, t_out in good:
+        try:
+            with ctx.session.begin_nested():
+                sv.record_attendance(ctx, activity_id, volunteer_id, t_in, t_out)
+        except JiedaoError as exc:  # a race with another desktop between checking and writing
+            result.errors.append(RowError(rowno, "志愿者编号", name, exc.message))
+            continue
+        result.written += 1
+    return result
+
+
 IMPORTERS = (
     ImporterDefinition(kind="volunteer-volunteers", title="志愿者", import_fn=import_volunteers,
                        export_fn=export_volunteers, template_fn=write_template, permission=P_MANAGE,
                        columns=COLUMNS),
+    ImporterDefinition(kind="volunteer-attendance", title="志愿活动签到表", import_fn=import_attendance,
+                       template_fn=write_attendance_template, permission="volunteer.activity",
+                       columns=ATTENDANCE_COLUMNS),
 )

@@ -179,8 +179,9 @@ class PointsEntry(IdMixin, Base):
     """Append-only points ledger: earn, redeem, refund, adjust, expire, reverse."""
 
     __tablename__ = "volunteer_points_ledger"
+    # (at, kind, points) covers the monthly statistics (earned vs redeemed) without reading the table.
     __table_args__ = (Index("ix_volunteer_points_ledger_volunteer_id", "volunteer_id", "id"),
-                      Index("ix_volunteer_points_ledger_at", "at"))
+                      Index("ix_volunteer_points_ledger_at_kind_points", "at", "kind", "points"))
     __audit__ = False
 
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer_volunteers.id", ondelete="RESTRICT"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import func, insert, or_, select, update
@@ -28,7 +28,7 @@ from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (ATTENDANCE_STATES, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
+from .models import (ACTIVITY_STATES, ATTENDANCE_STATES, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
                      Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine, RedemptionOrder,
                      RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
 from .rules import (P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules,
@@ -39,6 +39,7 @@ ITEMS = RewardItem.__table__
 ORDERS = RedemptionOrder.__table__
 COUNTERS = Counter.__table__
 
+_ONE_DAY = timedelta(days=1)
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
 
 
@@ -152,6 +153,14 @@ def run_with_retry(session_factory, actor: Actor, fn: Callable[..., Any], *args:
             raise
         finally:
             session.close()
+
+
+def _audit(ctx: ServiceContext, action: str, entity: str, entity_id: Any, summary: str, **after: Any) -> None:
+    """An audit entry for a value change written with guarded statements (ledger entries, balances and
+    stock are not ORM-audited rows), in the same transaction."""
+    from shell.core import audit
+
+    audit.record(ctx.session, action, entity, entity_id, summary, after=after or None)
 
 
 def next_counter(ctx: ServiceContext, name: str) -> int:
@@ -506,6 +515,72 @@ def team_members(ctx: ServiceContext, team_id: int) -> list[tuple[Volunteer, Tea
         .where(TeamMembership.team_id == team_id, TeamMembership.left_on.is_(None)).order_by(Volunteer.name)))
 
 
+TEAM_FIELDS = ("name", "leader_name", "phone", "description", "active")
+
+
+def update_team(ctx: ServiceContext, team_id: int, expected_version: int | None = None, **changes: Any) -> Team:
+    from shell.core.locking import check_version, flush_or_conflict
+
+    ctx.actor.require(P_MANAGE)
+    team = _team(ctx, team_id)
+    check_version(ctx.session, team, expected_version, "志愿队伍")
+    unknown = set(changes) - set(TEAM_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
+    if "name" in changes:
+        name = _text(changes["name"], "队伍名称", "name")
+        if ctx.session.scalar(select(Team.id).where(Team.area_id == team.area_id, Team.name == name,
+                                                    Team.id != team.id)) is not None:
+            raise ValidationError(f"本社区已有名为“{name}”的志愿队伍。", "name", name)
+        team.name = name
+    if "leader_name" in changes:
+        team.leader_name = _text(changes["leader_name"], "队长", "leader_name", False, 64)
+    if "phone" in changes:
+        team.phone = check_phone(changes["phone"])
+    if "description" in changes:
+        team.description = (changes["description"] or "").strip()
+    if "active" in changes:
+        team.active = bool(changes["active"])
+    flush_or_conflict(ctx.session, team, "志愿队伍")
+    return team
+
+
+@dataclass
+class TeamRow:
+    team_id: int
+    name: str
+    area_id: int
+    area_name: str
+    leader_name: str
+    phone: str
+    description: str
+    active: bool
+    members: int
+    version_id: int
+
+
+def team_rows(ctx: ServiceContext) -> list[TeamRow]:
+    """Teams in scope with their community and the number of current members."""
+    ctx.actor.require(P_VIEW)
+    members = (select(func.count()).select_from(TeamMembership)
+               .where(TeamMembership.team_id == Team.id, TeamMembership.left_on.is_(None))
+               .correlate(Team).scalar_subquery())
+    q = (select(Team, Area.name, members).join(Area, Area.id == Team.area_id)
+         .where(scope_filter(Team.area_id, ctx.actor)).order_by(Area.sort_order, Area.id, Team.name))
+    return [TeamRow(t.id, t.name, t.area_id, area, t.leader_name, t.phone, t.description, t.active, int(n),
+                    t.version_id) for t, area, n in ctx.session.execute(q)]
+
+
+def community_choices(ctx: ServiceContext) -> list[tuple[int, str]]:
+    """(id, name) of the open communities in the actor's scope, for choosing where a team or an
+    activity belongs."""
+    ctx.actor.require(P_VIEW)
+    q = (select(Area.id, Area.name).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None),
+                                          Area.level == "community")
+         .order_by(Area.sort_order, Area.id))
+    return [(i, n) for i, n in ctx.session.execute(q)]
+
+
 def list_teams(ctx: ServiceContext) -> list[Team]:
     ctx.actor.require(P_VIEW)
     return list(ctx.session.scalars(select(Team).where(scope_filter(Team.area_id, ctx.actor)).order_by(Team.id)))
@@ -558,6 +633,188 @@ def list_activities(ctx: ServiceContext, limit: int = 200) -> list[Activity]:
     ctx.actor.require(P_VIEW)
     return list(ctx.session.scalars(select(Activity).where(scope_filter(Activity.area_id, ctx.actor))
                                     .order_by(Activity.starts_at.desc()).limit(limit)))
+
+
+ACTIVITY_FIELDS = ("name", "team_id", "organiser", "starts_at", "ends_at", "place", "target", "content",
+                   "leader_name", "recorder_name", "capacity", "cap_minutes", "points_per_hour")
+
+
+def activity_list_query(ctx: ServiceContext, team_id: int | None = None, date_from: date | None = None,
+                        date_to: date | None = None, status: str | None = None, text: str = ""):
+    """A SELECT of (Activity, team name, area name, enrolled count, pending count) in scope, filtered
+    by team, local start date range (inclusive), status and name/place text (see ``activity_rows``)."""
+    ctx.actor.require(P_VIEW)
+    enrolled = (select(func.count()).select_from(Attendance)
+                .where(Attendance.activity_id == Activity.id, Attendance.status != "cancelled")
+                .correlate(Activity).scalar_subquery())
+    pending = (select(func.count()).select_from(Attendance)
+               .where(Attendance.activity_id == Activity.id, Attendance.status == "signed_out")
+               .correlate(Activity).scalar_subquery())
+    q = (select(Activity, Team.name, Area.name, enrolled, pending)
+         .join(Area, Area.id == Activity.area_id).outerjoin(Team, Team.id == Activity.team_id)
+         .where(scope_filter(Activity.area_id, ctx.actor)))
+    if team_id is not None:
+        q = q.where(Activity.team_id == team_id)
+    if date_from is not None:
+        q = q.where(Activity.starts_at >= local_midnight(date_from))
+    if date_to is not None:
+        q = q.where(Activity.starts_at < local_midnight(date_to + _ONE_DAY))
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise ValidationError("截止日期不能早于起始日期。", "date_to", date_to)
+    if status:
+        if status not in ACTIVITY_STATES:
+            raise ValidationError(f"活动状态“{status}”无效。", "status", status)
+        q = q.where(Activity.status == status)
+    text = (text or "").strip()
+    if text:
+        q = q.where(or_(Activity.name.contains(text), Activity.place.contains(text)))
+    return q
+
+
+@dataclass
+class ActivityRow:
+    activity_id: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    team_name: str
+    area_name: str
+    status: str
+    content: str
+    enrolled: int
+    pending: int
+
+
+def activity_rows(ctx: ServiceContext, limit: int = 500, **filters: Any) -> tuple[list[ActivityRow], int]:
+    """The newest ``limit`` activities matching ``filters`` (as ``activity_list_query``), latest start
+    first, and how many match in all."""
+    q = activity_list_query(ctx, **filters)
+    total = ctx.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+    rows = [ActivityRow(a.id, a.name, a.starts_at, a.ends_at, team or "", area, a.status, a.content or "",
+                        int(enrolled), int(pending))
+            for a, team, area, enrolled, pending in ctx.session.execute(
+                q.order_by(Activity.starts_at.desc(), Activity.id.desc()).limit(limit))]
+    return rows, int(total or 0)
+
+
+def _check_activity_values(ctx: ServiceContext, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate the editable activity fields (shared by create and update)."""
+    out = dict(values)
+    if "name" in out:
+        out["name"] = _text(out["name"], "活动名称", "name")
+    for key, title, n in (("organiser", "组织单位", 100), ("place", "服务地点", 200), ("target", "服务对象", 200),
+                          ("leader_name", "负责人", 64), ("recorder_name", "记录人", 64)):
+        if key in out:
+            out[key] = _text(out[key], title, key, required=False, max_len=n)
+    if "content" in out:
+        out["content"] = (out["content"] or "").strip()
+    starts, ends = out.get("starts_at"), out.get("ends_at")
+    if ("starts_at" in out and starts is None) or ("ends_at" in out and ends is None):
+        raise ValidationError("请填写活动开始和结束时间。", "starts_at")
+    if starts is not None and ends is not None and ends <= starts:
+        raise ValidationError("活动结束时间应晚于开始时间。", "ends_at", ends)
+    if out.get("team_id") is not None:
+        _team(ctx, out["team_id"])
+    if "capacity" in out:
+        cap = out["capacity"]
+        if cap in (0, "", None):
+            out["capacity"] = None
+        elif isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+            raise ValidationError("招募人数至少为 1（不限人数请留空）。", "capacity", cap)
+    if "cap_minutes" in out and (out["cap_minutes"] is None or int(out["cap_minutes"]) < 0):
+        raise ValidationError("每次最多计入时长不能为负数（0 表示不封顶）。", "cap_minutes", out["cap_minutes"])
+    if "points_per_hour" in out and (out["points_per_hour"] is None or int(out["points_per_hour"]) < 0):
+        raise ValidationError("每小时积分不能为负数。", "points_per_hour", out["points_per_hour"])
+    return out
+
+
+def update_activity(ctx: ServiceContext, activity_id: int, expected_version: int | None = None,
+                    **changes: Any) -> Activity:
+    """Edit an activity (optimistic locking). The hour cap and points per hour apply to attendances
+    approved from now on; approved ones keep their ledger entries (corrections are reversals)."""
+    from shell.core.locking import check_version, flush_or_conflict
+
+    ctx.actor.require(P_ACTIVITY)
+    a = get_activity(ctx, activity_id)
+    check_version(ctx.session, a, expected_version, "志愿活动")
+    unknown = set(changes) - set(ACTIVITY_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
+    if a.status != "open":
+        raise ValidationError(f"活动“{a.name}”已{ACTIVITY_STATES.get(a.status, a.status)}，不能再修改。", "status", a.status)
+    merged = {"starts_at": a.starts_at, "ends_at": a.ends_at, **changes}
+    values = _check_activity_values(ctx, merged)
+    if values.get("capacity"):
+        taken = ctx.session.scalar(select(func.count()).select_from(Attendance).where(
+            Attendance.activity_id == a.id, Attendance.status != "cancelled"))
+        if values["capacity"] < taken:
+            raise ValidationError(f"已有 {taken} 人报名，招募人数不能少于 {taken}。", "capacity", values["capacity"])
+    for key in changes:
+        setattr(a, key, values[key])
+    if "cap_minutes" in changes:
+        # Signed-out but not yet approved records follow the new cap.
+        for att in ctx.session.scalars(select(Attendance).where(Attendance.activity_id == a.id,
+                                                                 Attendance.status.in_(("signed_out", "rejected")))):
+            att.raw_minutes, att.minutes = compute_minutes(att.signed_in_at, att.signed_out_at, a.cap_minutes)
+    flush_or_conflict(ctx.session, a, "志愿活动")
+    return a
+
+
+@dataclass
+class AttendanceRow:
+    """One line of an activity's attendance sheet, as plain values."""
+
+    attendance_id: int
+    volunteer_id: int
+    number: str
+    name: str
+    status: str
+    signed_in_at: datetime | None
+    signed_out_at: datetime | None
+    raw_minutes: int
+    minutes: int
+    points: int
+    note: str
+
+    @property
+    def status_label(self) -> str:
+        return ATTENDANCE_STATES.get(self.status, self.status)
+
+    @property
+    def capped(self) -> bool:
+        return self.raw_minutes > self.minutes
+
+
+def activity_attendances(ctx: ServiceContext, activity_id: int, include_cancelled: bool = False) -> list[AttendanceRow]:
+    ctx.actor.require(P_VIEW)
+    get_activity(ctx, activity_id)
+    q = (select(Attendance, Volunteer.number, Volunteer.name).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+         .where(Attendance.activity_id == activity_id).order_by(Attendance.id))
+    if not include_cancelled:
+        q = q.where(Attendance.status != "cancelled")
+    return [AttendanceRow(att.id, att.volunteer_id, number, name, att.status, att.signed_in_at, att.signed_out_at,
+                          att.raw_minutes or 0, att.minutes or 0, att.points or 0, att.note or "")
+            for att, number, name in ctx.session.execute(q)]
+
+
+def approval_query(ctx: ServiceContext, status: str = "signed_out", activity_id: int | None = None, text: str = ""):
+    """A SELECT of (Attendance, Volunteer, Activity) in scope with ``status`` (已签退 = waiting for
+    approval, 已审核 = may be reversed), for the approval queue; keyset paging by ``Attendance.id``."""
+    ctx.actor.require(P_VIEW)
+    if status not in ("signed_out", "approved", "rejected"):
+        raise ValidationError(f"审核状态“{status}”无效。", "status", status)
+    q = (select(Attendance, Volunteer, Activity).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+         .join(Activity, Activity.id == Attendance.activity_id)
+         .where(Attendance.status == status, scope_filter(Activity.area_id, ctx.actor)))
+    if activity_id is not None:
+        q = q.where(Activity.id == activity_id)
+    text = (text or "").strip()
+    if text:
+        conds = [Volunteer.name.contains(text), Volunteer.number == text.upper(), Activity.name.contains(text)]
+        if text.isascii() and text.isalpha():
+            conds.append(Volunteer.initials.startswith(text.lower()))
+        q = q.where(or_(*conds))
+    return q
 
 
 def enrol(ctx: ServiceContext, activity_id: int, volunteer_id: int) -> Attendance:
@@ -631,6 +888,9 @@ def _attendance_for(ctx: ServiceContext, activity_id: int, volunteer_id: int) ->
 
 def sign_in(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datetime | None = None) -> Attendance:
     ctx.actor.require(P_ACTIVITY)
+    a = get_activity(ctx, activity_id)
+    if a.status != "open":
+        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再签到。", "activity_id", activity_id)
     att = _attendance_for(ctx, activity_id, volunteer_id)
     if att.status != "enrolled":
         raise ValidationError(f"已签到（{ATTENDANCE_STATES.get(att.status, att.status)}），不能重复签到。", "status", att.status)
@@ -854,8 +1114,18 @@ def correct_times(ctx: ServiceContext, attendance_id: int, signed_in_at: datetim
 
 
 def close_activity(ctx: ServiceContext, activity_id: int) -> Activity:
+    """End the activity: no more enrolment or sign-in. Refused while someone is signed in but not
+    signed out (their hours would be lost); records waiting for approval can still be approved."""
     ctx.actor.require(P_ACTIVITY)
     a = get_activity(ctx, activity_id)
+    if a.status != "open":
+        raise ValidationError(f"活动“{a.name}”已{ACTIVITY_STATES.get(a.status, a.status)}。", "status", a.status)
+    open_names = list(ctx.session.scalars(select(Volunteer.name).join(Attendance, Attendance.volunteer_id == Volunteer.id)
+                                          .where(Attendance.activity_id == a.id, Attendance.status == "signed_in")
+                                          .order_by(Volunteer.name)))
+    if open_names:
+        shown = "、".join(open_names[:5]) + ("等" if len(open_names) > 5 else "")
+        raise ValidationError(f"还有 {len(open_names)} 人已签到未签退（{shown}），请先签退再结束活动。", "status", a.status)
     a.status = "closed"
     ctx.session.flush()
     return a
@@ -870,8 +1140,11 @@ def adjust_points(ctx: ServiceContext, volunteer_id: int, points: int, reason: s
     reason = _text(reason, "调整原因", "reason", max_len=200)
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise ValidationError("调整积分应为非零整数。", "points", points)
-    get_volunteer(ctx, volunteer_id)
-    return _post_points(ctx, volunteer_id, points, "adjust", reason)
+    v = get_volunteer(ctx, volunteer_id)
+    entry = _post_points(ctx, volunteer_id, points, "adjust", reason)
+    _audit(ctx, "points_adjust", "volunteer_volunteers", v.id, f"调整“{v.name}”积分 {points:+d}：{reason}",
+           points=points, balance_after=entry.balance_after, entry_id=entry.id)
+    return entry
 
 
 def _add_months(d: date, months: int) -> date:
@@ -910,6 +1183,10 @@ def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, i
         if due > 0:
             _post_points(ctx, vid, -due, "expire", f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
             out[vid] = due
+    if out:
+        _audit(ctx, "points_expire", "volunteer_points_ledger", None,
+               f"积分过期：{len(out)} 名志愿者共 {sum(out.values())} 分（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）",
+               volunteers=len(out), points=sum(out.values()))
     return out
 
 
@@ -1005,6 +1282,16 @@ def _move(ctx: ServiceContext, item_id: int, quantity: int, kind: str, reason: s
     return move
 
 
+def _audited_move(ctx: ServiceContext, item: RewardItem, move: StockMove) -> StockMove:
+    from .models import STOCK_KINDS
+
+    _audit(ctx, f"stock_{move.kind}", "volunteer_reward_items", item.id,
+           f"“{item.name}”{STOCK_KINDS.get(move.kind, move.kind)} {move.quantity:+d}，结存 {move.stock_after}"
+           + (f"：{move.reason}" if move.reason else ""), quantity=move.quantity, stock_after=move.stock_after,
+           move_id=move.id)
+    return move
+
+
 def _positive(q: Any, title: str) -> int:
     if isinstance(q, bool) or not isinstance(q, int) or q <= 0:
         raise ValidationError(f"{title}应为正整数。", "quantity", q)
@@ -1014,30 +1301,31 @@ def _positive(q: Any, title: str) -> int:
 @_guard_busy
 def stock_in(ctx: ServiceContext, item_id: int, quantity: int, reason: str = "入库") -> StockMove:
     ctx.actor.require(P_STORE)
-    get_item(ctx, item_id)
-    return _move(ctx, item_id, _positive(quantity, "入库数量"), "in", reason)
+    item = get_item(ctx, item_id)
+    return _audited_move(ctx, item, _move(ctx, item_id, _positive(quantity, "入库数量"), "in", reason))
 
 
 @_guard_busy
 def stock_out(ctx: ServiceContext, item_id: int, quantity: int, reason: str) -> StockMove:
     ctx.actor.require(P_STORE)
-    get_item(ctx, item_id)
+    item = get_item(ctx, item_id)
     reason = _text(reason, "出库原因（如损坏、过期、丢失）", "reason", max_len=200)
-    return _move(ctx, item_id, -_positive(quantity, "出库数量"), "out", reason)
+    return _audited_move(ctx, item, _move(ctx, item_id, -_positive(quantity, "出库数量"), "out", reason))
 
 
 @_guard_busy
 def stock_take(ctx: ServiceContext, item_id: int, counted: int, reason: str = "盘点") -> StockMove | None:
     """Book the difference between the counted and the expected stock as an adjustment move."""
     ctx.actor.require(P_STORE)
-    get_item(ctx, item_id)
+    item = get_item(ctx, item_id)
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
         raise ValidationError("盘点数量应为不小于 0 的整数。", "counted", counted)
     expected = current_stock(ctx, item_id)
     if counted == expected:
         return None
-    return _move(ctx, item_id, counted - expected, "adjust", f"{reason}：账面 {expected}，实盘 {counted}",
+    move = _move(ctx, item_id, counted - expected, "adjust", f"{reason}：账面 {expected}，实盘 {counted}",
                  expect_stock=expected)
+    return _audited_move(ctx, item, move)
 
 
 def check_window(rules: Rules, today: date) -> None:
@@ -1136,6 +1424,9 @@ def cancel_redemption(ctx: ServiceContext, order_id: int, reason: str) -> Redemp
     _post_points(ctx, v.id, order.total_points, "refund", f"撤销兑换单 {order_id}：{reason}", order_id=order_id)
     for line in sorted(order.lines, key=lambda ln: ln.item_id):
         _move(ctx, line.item_id, line.quantity, "cancel", f"撤销兑换单 {order_id}：{reason}", order_id=order_id)
+    _audit(ctx, "redeem_cancel", "volunteer_redemptions", order_id,
+           f"撤销兑换单 {order_id}（{v.name}，{order.total_points} 分）：{reason}",
+           points=order.total_points, reason=reason)
     s.refresh(order)
     return order
 
@@ -1146,6 +1437,76 @@ def list_orders(ctx: ServiceContext, volunteer_id: int | None = None, limit: int
     if volunteer_id is not None:
         q = q.where(RedemptionOrder.volunteer_id == volunteer_id)
     return list(ctx.session.scalars(q.order_by(RedemptionOrder.id.desc()).limit(limit)))
+
+
+@dataclass
+class OrderRow:
+    order_id: int
+    at: datetime
+    volunteer_name: str
+    volunteer_number: str
+    area_name: str
+    items: str
+    total_points: int
+    status: str
+    cancel_reason: str
+
+
+def order_rows(ctx: ServiceContext, text: str = "", limit: int = 200) -> list[OrderRow]:
+    """The latest redemptions in scope (newest first) with the volunteer and the items as text;
+    ``text`` filters by volunteer name, 志愿者编号 or 兑换单号."""
+    ctx.actor.require(P_VIEW)
+    q = (select(RedemptionOrder, Volunteer.name, Volunteer.number, Area.name)
+         .join(Volunteer, Volunteer.id == RedemptionOrder.volunteer_id).join(Area, Area.id == RedemptionOrder.area_id)
+         .where(scope_filter(RedemptionOrder.area_id, ctx.actor)))
+    text = (text or "").strip()
+    if text:
+        conds = [Volunteer.name.contains(text), Volunteer.number == text.upper()]
+        if text.isdigit():
+            conds.append(RedemptionOrder.id == int(text))
+        q = q.where(or_(*conds))
+    rows = ctx.session.execute(q.order_by(RedemptionOrder.id.desc()).limit(limit)).all()
+    names = dict(ctx.session.execute(select(RewardItem.id, RewardItem.name)).all()) if rows else {}
+    return [OrderRow(o.id, o.at, vname, vnum, area, "；".join(f"{names.get(ln.item_id, ln.item_id)}×{ln.quantity}"
+                                                            for ln in o.lines),
+                     o.total_points, o.status, o.cancel_reason or "")
+            for o, vname, vnum, area in rows]
+
+
+@dataclass
+class ItemRow:
+    item_id: int
+    area_name: str
+    name: str
+    unit: str
+    price: int
+    stock: int
+    limit: int
+    period: str
+    active: bool
+    version_id: int
+
+
+def item_rows(ctx: ServiceContext) -> list[ItemRow]:
+    """Every catalogue item in scope (on sale or not) with its store's community, stock as stored now."""
+    ctx.actor.require(P_VIEW)
+    q = (select(ITEMS.c.id, Area.name, ITEMS.c.name, ITEMS.c.unit, ITEMS.c.points_price, ITEMS.c.stock,
+                ITEMS.c.per_person_limit, ITEMS.c.limit_period, ITEMS.c.active, ITEMS.c.version_id)
+         .join(Area, Area.id == ITEMS.c.area_id).where(scope_filter(ITEMS.c.area_id, ctx.actor))
+         .order_by(Area.sort_order, Area.id, ITEMS.c.points_price, ITEMS.c.id))
+    return [ItemRow(*row) for row in ctx.session.execute(q)]
+
+
+def set_item_active(ctx: ServiceContext, item_id: int, active: bool, expected_version: int | None = None) -> RewardItem:
+    """上架 / 下架 an item; its stock and history stay."""
+    from shell.core.locking import check_version, flush_or_conflict
+
+    ctx.actor.require(P_STORE)
+    item = get_item(ctx, item_id)
+    check_version(ctx.session, item, expected_version, "爱心超市物品")
+    item.active = bool(active)
+    flush_or_conflict(ctx.session, item, "爱心超市物品")
+    return item
 
 
 # ============================================================================ certificates
@@ -1172,6 +1533,13 @@ def issue_certificate(ctx: ServiceContext, volunteer_id: int, period_from: date 
     return cert, services
 
 
+def latest_certificate_number(ctx: ServiceContext, volunteer_number: str) -> str:
+    """The number of the newest certificate issued to this volunteer ("" when none)."""
+    v = find_by_number(ctx, volunteer_number)
+    return ctx.session.scalar(select(Certificate.number).where(Certificate.volunteer_id == v.id)
+                              .order_by(Certificate.id.desc()).limit(1)) or ""
+
+
 def certified_services(ctx: ServiceContext, volunteer_id: int, period_from: date | None = None,
                        period_to: date | None = None) -> list[dict]:
     """Net approved minutes per activity (approvals minus reversals) in the period."""
@@ -1190,6 +1558,78 @@ def certified_services(ctx: ServiceContext, volunteer_id: int, period_from: date
         q = q.where(HoursEntry.service_date <= period_to)
     return [dict(activity=n, place=p, content=c, leader=ld, date=d, minutes=int(m))
             for n, p, c, ld, d, m in ctx.session.execute(q)]
+
+
+# ============================================================================ statistics (dashboard)
+
+def last_months(today: date, months: int = 12) -> list[date]:
+    """First days of the ``months`` months ending with ``today``'s month, oldest first."""
+    out = []
+    y, m = today.year, today.month
+    for _ in range(months):
+        out.append(date(y, m, 1))
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out[::-1]
+
+
+def _next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def _month_key(ctx: ServiceContext, column):
+    """A "YYYY-MM" expression of a DATE column, for grouping by month in SQL."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _in_scope(ctx: ServiceContext, q, volunteer_column):
+    """Restrict to volunteers in the actor's scope; no join at all for a whole-street user."""
+    if ctx.actor.is_superuser:
+        return q
+    return q.join(Volunteer, Volunteer.id == volunteer_column).where(scope_filter(Volunteer.area_id, ctx.actor))
+
+
+def hours_by_month(ctx: ServiceContext, months: int = 12) -> list[tuple[date, int]]:
+    """Net approved minutes per service month (approvals minus reversals) for the last ``months``
+    months, volunteers in scope."""
+    ctx.actor.require(P_VIEW)
+    firsts = last_months(ctx.today(), months)
+    key = _month_key(ctx, HoursEntry.service_date)
+    q = _in_scope(ctx, select(key, func.sum(HoursEntry.minutes)).where(HoursEntry.service_date >= firsts[0]),
+                  HoursEntry.volunteer_id).group_by(key)
+    sums = {k: int(n or 0) for k, n in ctx.session.execute(q)}
+    return [(f, sums.get(f"{f:%Y-%m}", 0)) for f in firsts]
+
+
+def points_by_month(ctx: ServiceContext, months: int = 12) -> list[tuple[date, int, int]]:
+    """(month, points earned, points redeemed net of cancelled redemptions) for the last ``months``
+    months (local time), volunteers in scope. One range query per month on the covering index
+    (at, kind, points): no per-row date arithmetic."""
+    ctx.actor.require(P_VIEW)
+    out = []
+    for f in last_months(ctx.today(), months):
+        q = _in_scope(ctx, select(PointsEntry.kind, func.sum(PointsEntry.points))
+                      .where(PointsEntry.at >= local_midnight(f), PointsEntry.at < local_midnight(_next_month(f)),
+                             PointsEntry.kind.in_(("earn", "redeem", "refund"))),
+                      PointsEntry.volunteer_id).group_by(PointsEntry.kind)
+        sums = {kind: int(n or 0) for kind, n in ctx.session.execute(q)}
+        out.append((f, sums.get("earn", 0), -(sums.get("redeem", 0) + sums.get("refund", 0))))
+    return out
+
+
+def star_distribution(ctx: ServiceContext) -> list[tuple[str, int]]:
+    """Active volunteers in scope per star level, 未评星 to 五星."""
+    from sqlalchemy import case
+
+    ctx.actor.require(P_VIEW)
+    minutes = func.coalesce(ACCOUNTS.c.approved_minutes, 0)
+    level = case(*[(minutes >= t * 60, 5 - i) for i, t in enumerate(reversed(STAR_THRESHOLDS_HOURS))], else_=0)
+    q = (select(level, func.count()).select_from(Volunteer)
+         .outerjoin(ACCOUNTS, ACCOUNTS.c.volunteer_id == Volunteer.id)
+         .where(Volunteer.active.is_(True), scope_filter(Volunteer.area_id, ctx.actor)).group_by(level))
+    counts = {int(k): int(n) for k, n in ctx.session.execute(q)}
+    return [(STAR_LABELS[k] or "未评星", counts.get(k, 0)) for k in range(len(STAR_LABELS))]
 
 
 # ============================================================================ consistency

@@ -154,7 +154,7 @@ def test_counter_page_needs_the_redeem_permission(qtbot, demo_db):
     clerk = AppContext(demo_db.session_factory, actor_for(street, "volunteer.view", "volunteer.redeem"), pm)
     specs = {s.id: s for s in _collect(clerk)}
     spec = specs["volunteer.counter"]
-    assert (spec.title, spec.order, spec.permission) == ("爱心超市兑换", 31, "volunteer.redeem")
+    assert (spec.title, spec.order, spec.permission) == ("爱心超市兑换", 33, "volunteer.redeem")
     page = spec.factory(clerk, None)
     qtbot.addWidget(page)
     assert isinstance(page, CounterPage) and page.objectName() == "volunteer-counter"

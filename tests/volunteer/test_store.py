@@ -237,7 +237,13 @@ def test_property_balance_equals_ledger(vol_sqlite, ops):
             try:
                 with s.begin_nested():
                     if op == "earn" and amount > 0:
-                        sv._post_points(ctx, v.id, amount, "earn", "测试")
+                        # Earned the real way: an activity, attendance of `amount` hours, approval.
+                        start = T0 + timedelta(days=len(orders) + amount)
+                        a = sv.create_activity(ctx, name="测试活动", area_id=area.id, starts_at=start,
+                                               ends_at=start + timedelta(hours=amount), cap_minutes=0,
+                                               points_per_hour=1)
+                        att = sv.record_attendance(ctx, a.id, v.id, start, start + timedelta(hours=amount))
+                        assert sv.approve(ctx, [att.id]).approved == [att.id]
                     elif op == "redeem":
                         orders.append(sv.redeem(ctx, v.id, {item.id: 1 + abs(amount) % 2}).id)
                     elif op == "refund" and orders:

@@ -241,6 +241,34 @@ def test_star_from_approved_hours_only(sctx, areas):
     assert (card.points, card.minutes, card.star) == (0, 6000, 1)
 
 
+def test_star_distribution_and_month_statistics(sctx, areas, clock):
+    """The dashboard's figures, computed in SQL on both engines: stars at the exact thresholds, hours
+    per service month net of reversals, points earned vs redeemed per month."""
+    c1 = areas[1][0]
+    a = sv.create_activity(sctx, name="长期结对", area_id=c1, starts_at=T0, ends_at=T0 + timedelta(days=90),
+                           cap_minutes=0, points_per_hour=1)
+    minutes = {"甲": 100 * 60 - 1, "乙": 100 * 60, "丙": 300 * 60, "丁": 1500 * 60}
+    atts = {}
+    for i, (name, m) in enumerate(minutes.items()):
+        v = _vol(sctx, c1, seq=130 + i, name=name, phone="")
+        atts[name] = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(minutes=m))
+    _vol(sctx, c1, seq=140, name="戊", phone="")                       # no service yet
+    sv.approve(sctx, [x.id for x in atts.values()])
+    assert sv.star_distribution(sctx) == [("未评星", 2), ("一星", 1), ("二星", 1), ("三星", 0), ("四星", 0), ("五星", 1)]
+    sv.reverse_attendance(sctx, atts["乙"].id, "登记错误")
+    assert sv.star_distribution(sctx)[:2] == [("未评星", 3), ("一星", 0)]
+    clock.now = T0 + timedelta(days=40)                               # June: May is the month before
+    hours = dict(sv.hours_by_month(sctx, 3))
+    assert list(hours) == [date(2026, 4, 1), date(2026, 5, 1), date(2026, 6, 1)]
+    assert hours[date(2026, 5, 1)] == sum(minutes.values()) - minutes["乙"] and hours[date(2026, 6, 1)] == 0
+    item = sv.create_item(sctx, name="毛巾", area_id=c1, points_price=5, stock=10)
+    order = sv.redeem(sctx, atts["甲"].volunteer_id, {item.id: 3})
+    sv.redeem(sctx, atts["丙"].volunteer_id, {item.id: 1})
+    sv.cancel_redemption(sctx, order.id, "拿错了")
+    points = {m: (e, r) for m, e, r in sv.points_by_month(sctx, 2)}
+    assert points == {date(2026, 5, 1): (sum(minutes.values()) // 60, 0), date(2026, 6, 1): (0, 5)}
+
+
 # ---------------------------------------------------------------- 3. points rules
 
 def test_balance_cap_limits_earning_not_hours(sctx, areas):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel, QSplitter,
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSplitter,
                                QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
                                QWidget)
 
@@ -19,6 +20,7 @@ from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
 from .. import services as svc
 from ..models import HOUR_KINDS, POINT_KINDS, Volunteer
+from ..rules import P_CERTIFICATE, P_MANAGE, P_POINTS
 
 HISTORY = 20
 
@@ -39,6 +41,7 @@ class CardData:
     star_label: str
     hours: str
     points: int
+    minutes: int = 0
     teams: list[tuple[str, str]] = field(default_factory=list)
     hours_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     points_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
@@ -61,7 +64,7 @@ def load_card(app_ctx, volunteer_id: int) -> CardData:
         return CardData(volunteer_id=v.id, name=v.name, number=v.number, gender=v.gender, area_name=card.area_name,
                         phone=mask_phone(v.phone) if v.phone else "", active=v.active,
                         inactive_reason=v.inactive_reason, star=card.star, star_label=card.star_label,
-                        hours=card.hours, points=card.points, teams=list(card.teams), hours_rows=hours_rows,
+                        hours=card.hours, points=card.points, minutes=card.minutes, teams=list(card.teams), hours_rows=hours_rows,
                         points_rows=points_rows)
 
 
@@ -142,6 +145,22 @@ class VolunteerCardPanel(QFrame):
             f.setBold(True)
             self.fields[key].setFont(f)
 
+        self.edit_button = QPushButton("修改…", body)
+        self.edit_button.setObjectName("volunteer-edit")
+        self.active_button = QPushButton("停用…", body)
+        self.active_button.setObjectName("volunteer-active")
+        self.adjust_button = QPushButton("调整积分…", body)
+        self.adjust_button.setObjectName("volunteer-adjust")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.active_button)
+        buttons.addWidget(self.adjust_button)
+        buttons.addStretch(1)
+        self.certificate_button = QPushButton("出具志愿服务证明…", body)
+        self.certificate_button.setObjectName("volunteer-certificate")
+        self.certificate_button.setToolTip("按已审核的服务记录出具编号唯一的志愿服务证明，可预览、打印和保存")
+        self.certificate_button.hide()
+        buttons.addWidget(self.certificate_button)
         self.tabs = QTabWidget(body)
         self.hours_table = LedgerTable(["服务日期", "类别", "时长", "累计", "说明"], body)
         self.points_table = LedgerTable(["时间", "类别", "积分", "余额", "说明"], body)
@@ -153,9 +172,15 @@ class VolunteerCardPanel(QFrame):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addLayout(head)
+        layout.addLayout(buttons)
         layout.addLayout(form)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.history_note)
+        self.message = QLabel(body)
+        self.message.setObjectName("card-message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message)
         self.stack.addWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -177,6 +202,9 @@ class VolunteerCardPanel(QFrame):
         self.fields["points"].setText(f"{data.points} 分")
         self.fields["phone"].setText(data.phone or "—")
         self.fields["teams"].setText("、".join(f"{t}（{r}）" for t, r in data.teams) or "—")
+        self.certificate_button.setEnabled(data.minutes > 0)
+        self.active_button.setText("停用…" if data.active else "恢复在册")
+        self.message.clear()
         self.hours_table.set_rows(data.hours_rows)
         self.points_table.set_rows(data.points_rows)
         self.stack.setCurrentIndex(1)
@@ -194,9 +222,17 @@ class VolunteersPage(QWidget):
         self.setObjectName("volunteer-volunteers")
         self.search = SearchBox(self, placeholder="姓名、拼音首字母、志愿者编号、身份证号或电话")
         self.count_label = QLabel(self)
+        self.dialog = None          # the last dialog opened (tests drive it)
+        can_manage = app_ctx.actor.can(P_MANAGE)
+        self.new_button = QPushButton("登记志愿者…", self)
+        self.new_button.setObjectName("volunteer-new")
+        self.new_button.setProperty("primary", True)
+        self.new_button.clicked.connect(self.new_volunteer)
+        self.new_button.setVisible(can_manage)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.count_label)
+        top.addWidget(self.new_button)
         # Rows are (Volunteer, community name, approved minutes, points balance); the card shows the community.
         columns = [
             Column("志愿者编号", lambda r: r[0].number),
@@ -225,7 +261,23 @@ class VolunteersPage(QWidget):
         self.model.modelReset.connect(lambda: self.card.show_card(None))
 
         self.card = VolunteerCardPanel(self)
-        self.card.setMinimumWidth(400)
+        self.card.setMinimumWidth(440)
+        self.card.edit_button.setVisible(can_manage)
+        self.card.active_button.setVisible(can_manage)
+        self.card.adjust_button.setVisible(app_ctx.actor.can(P_POINTS))
+        self.card.adjust_button.clicked.connect(self.adjust_points)
+        self.card.edit_button.clicked.connect(self.edit_volunteer)
+        self.card.active_button.clicked.connect(self.toggle_active)
+        self.certificates = None
+        if app_ctx.actor.can(P_CERTIFICATE):
+            from .certificate import CertificatePrinter
+
+            self.certificates = CertificatePrinter(app_ctx, self)
+            self.certificates.issued.connect(
+                lambda number, _path: self._card_message(f"已出具志愿服务证明，编号 {number}。", ok=True))
+            self.certificates.failed.connect(lambda text: self._card_message(f"未能出具证明：{text}", ok=False))
+            self.card.certificate_button.show()
+            self.card.certificate_button.clicked.connect(self.print_certificate)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 6, 0)
@@ -263,6 +315,111 @@ class VolunteersPage(QWidget):
             self.card.show_card(load_card(self.app_ctx, volunteer_id))
         except JiedaoError as exc:
             self.card.show_message(exc.message)
+
+    # ------------------------------------------------------------------ register / edit / deactivate
+    def _open(self, dialog, on_accepted) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(on_accepted)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def new_volunteer(self) -> None:
+        from .registry import VolunteerDialog
+
+        dialog = VolunteerDialog(self, self.app_ctx)
+
+        def created():
+            self.open_volunteer(dialog.saved_id)
+            self._card_message("已登记。", ok=True)
+        self._open(dialog, created)
+
+    def edit_volunteer(self) -> None:
+        from .registry import VolunteerDialog
+
+        data = self.card.data
+        if data is None:
+            return
+        try:
+            dialog = VolunteerDialog(self, self.app_ctx, data.volunteer_id)
+        except JiedaoError as exc:
+            self._card_message(exc.message, ok=False)
+            return
+
+        def saved():
+            self.open_volunteer(dialog.saved_id)
+            self._card_message("志愿者信息已保存。", ok=True)
+        self._open(dialog, saved)
+
+    def adjust_points(self) -> None:
+        from .registry import AdjustPointsDialog
+
+        data = self.card.data
+        if data is None:
+            return
+        dialog = AdjustPointsDialog(self, self.app_ctx, data.volunteer_id, data.name, data.points)
+
+        def done():
+            self.open_volunteer(data.volunteer_id)
+            self._card_message(f"积分已调整，现余 {self.card.data.points} 分。", ok=True)
+        self._open(dialog, done)
+
+    def toggle_active(self) -> None:
+        data = self.card.data
+        if data is None:
+            return
+        vid = data.volunteer_id
+        if not data.active:
+            try:
+                with self.app_ctx.service() as ctx:
+                    svc.set_active(ctx, vid, True)
+            except JiedaoError as exc:
+                self._card_message(exc.message, ok=False)
+                return
+            self.open_volunteer(vid)
+            self._card_message("已恢复在册。", ok=True)
+            return
+        from .common import ReasonDialog
+
+        def action(reason):
+            with self.app_ctx.service() as ctx:
+                return svc.set_active(ctx, vid, False, reason).id
+
+        dialog = ReasonDialog(self, "停用志愿者", "deactivate-dialog",
+                              f"停用“{data.name}”：不能再报名活动和兑换积分；服务记录、时长和积分保留。",
+                              "停用原因", action, placeholder="如：迁出本街道、本人申请退出")
+
+        def done():
+            self.open_volunteer(vid)
+            self._card_message("已停用。", ok=True)
+        self._open(dialog, done)
+
+    def _card_message(self, text: str, ok: bool) -> None:
+        self.card.message.setText(text)
+        self.card.message.setStyleSheet("color: #1e7e34;" if ok else "color: #c0392b;")
+
+    def print_certificate(self) -> None:
+        data = self.card.data
+        if data is not None and self.certificates is not None:
+            self.card.message.clear()
+            self.certificates.start(data.name, data.number)
+
+    def open_volunteer(self, volunteer_id: int) -> bool:
+        """Show this volunteer: the list filtered to their 志愿者编号 and their card."""
+        try:
+            with self.app_ctx.service(commit=False) as ctx:
+                number = svc.get_volunteer(ctx, volunteer_id).number
+        except JiedaoError as exc:
+            self.card.show_message(exc.message)
+            return False
+        self.search.blockSignals(True)
+        self.search.setText(number)
+        self.search.blockSignals(False)
+        self.apply_search(number)
+        for row in range(self.model.rowCount()):
+            if self.model.row_object(row)[0].id == volunteer_id:
+                self.select_row(row)
+                return True
+        return False
 
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
