@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 
+# Every service write anywhere in the suite must leave audit rows (issue 8): see tests/audit_guard.py.
+pytest_plugins = ["tests.audit_guard"]
+
 PG_URL = os.environ.get("JIEDAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("JIEDAO_REQUIRE_PG") == "1"
 

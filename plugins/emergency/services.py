@@ -721,6 +721,8 @@ def record_counts(ctx: ServiceContext, stocktake_id: int, counts: dict[int, tupl
                   ) -> int:
     """Save several counted quantities at once ({batch id: (counted or None, note)}); a None count is
     left untouched. Returns how many lines were saved. All or nothing (one transaction)."""
+    ctx.actor.require("emergency.stocktake")
+    _open_take(ctx, stocktake_id)  # refused for a closed count or one out of scope, even with nothing to save
     saved = 0
     for batch_id, (counted, note) in counts.items():
         if counted is None:

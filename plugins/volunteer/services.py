@@ -163,7 +163,7 @@ def _audit(ctx: ServiceContext, action: str, entity: str, entity_id: Any, summar
     audit.record(ctx.session, action, entity, entity_id, summary, after=after or None)
 
 
-def next_counter(ctx: ServiceContext, name: str) -> int:
+def _next_counter(ctx: ServiceContext, name: str) -> int:
     """Increment a named counter with a guarded UPDATE (``WHERE value = :seen``); numbers are never reused."""
     s = ctx.session
     for _ in range(100):
@@ -234,9 +234,9 @@ def _check_id_unique(ctx: ServiceContext, id_number: str, exclude_id: int | None
                               "id_number", id_number)
 
 
-def new_volunteer_number(ctx: ServiceContext) -> str:
+def _new_volunteer_number(ctx: ServiceContext) -> str:
     while True:
-        number = f"ZY{next_counter(ctx, 'volunteer_number'):07d}"
+        number = f"ZY{_next_counter(ctx, 'volunteer_number'):07d}"
         if ctx.session.scalar(select(Volunteer.id).where(Volunteer.number == number)) is None:
             return number
 
@@ -256,7 +256,7 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
     if birth_date is not None and birth_date != info.birth_date:
         raise ValidationError(f"出生日期 {birth_date} 与身份证号不符（应为 {info.birth_date}）。", "birth_date", birth_date)
     _check_id_unique(ctx, info.number)
-    number = _text(number, "志愿者编号", "number", required=False, max_len=32) or new_volunteer_number(ctx)
+    number = _text(number, "志愿者编号", "number", required=False, max_len=32) or _new_volunteer_number(ctx)
     _check_number(ctx, number)
     v = Volunteer(area_id=area.id, number=number, name=name, initials=pinyin_initials(name), gender=info.sex,
                   birth_date=info.birth_date, id_type="111", id_number=info.number, phone=check_phone(phone),
@@ -399,7 +399,19 @@ def search_volunteers(ctx: ServiceContext, text: str, limit: int = 20) -> list[V
 
 
 def account(ctx: ServiceContext, volunteer_id: int) -> tuple[int, int]:
-    """(points balance, approved minutes) as stored."""
+    """(points balance, approved minutes) as stored, for someone who may see the volunteer or serve
+    them at the reward-store counter, within scope."""
+    if not ctx.actor.can(P_REDEEM):
+        ctx.actor.require(P_VIEW)
+    v = ctx.session.get(Volunteer, volunteer_id)
+    if v is None:
+        raise NotFound(f"志愿者（编号 {volunteer_id}）不存在，可能已被删除。")
+    _area_of(ctx, v)
+    return _account(ctx, volunteer_id)
+
+
+def _account(ctx: ServiceContext, volunteer_id: int) -> tuple[int, int]:
+    """The stored balances, unchecked: for services that already checked the actor."""
     row = ctx.session.execute(select(ACCOUNTS.c.points_balance, ACCOUNTS.c.approved_minutes)
                               .where(ACCOUNTS.c.volunteer_id == volunteer_id)).one_or_none()
     if row is None:
@@ -427,7 +439,7 @@ class VolunteerCard:
 
 def volunteer_card(ctx: ServiceContext, volunteer_id: int, history: int = 20) -> VolunteerCard:
     v = get_volunteer(ctx, volunteer_id)
-    points, minutes = account(ctx, v.id)
+    points, minutes = _account(ctx, v.id)
     s = ctx.session
     teams = [(t.name, m.role) for m, t in s.execute(
         select(TeamMembership, Team).join(Team, Team.id == TeamMembership.team_id)
@@ -902,11 +914,11 @@ def sign_in(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: dateti
 
 def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datetime | None = None) -> Attendance:
     ctx.actor.require(P_ACTIVITY)
+    a = get_activity(ctx, activity_id)  # scope first: nothing is said about another community's activity
     att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity_id,
                                                        Attendance.volunteer_id == volunteer_id))
     if att is None or att.status != "signed_in":
         raise ValidationError("该志愿者尚未签到，不能签退。", "status", None if att is None else att.status)
-    a = get_activity(ctx, activity_id)
     out = at or ctx.now()
     if out <= att.signed_in_at:
         raise ValidationError(f"签退时间应晚于签到时间（{format_local(att.signed_in_at)}）。", "signed_out_at", out)
@@ -1178,7 +1190,7 @@ def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, i
         due = int(credit) - int(spent)
         if due <= 0:
             continue
-        balance = account(ctx, vid)[0]
+        balance = _account(ctx, vid)[0]
         due = min(due, balance)
         if due > 0:
             _post_points(ctx, vid, -due, "expire", f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
@@ -1256,6 +1268,17 @@ def list_items(ctx: ServiceContext, area_id: int | None = None, active_only: boo
 
 
 def current_stock(ctx: ServiceContext, item_id: int) -> int:
+    """An item's stock as stored now (for the store and the counter), within scope."""
+    if not ctx.actor.can(P_REDEEM):
+        ctx.actor.require(P_VIEW)
+    item = ctx.session.get(RewardItem, item_id)
+    if item is None:
+        raise NotFound(f"爱心超市物品（编号 {item_id}）不存在。")
+    _area_of(ctx, item)
+    return _current_stock(ctx, item_id)
+
+
+def _current_stock(ctx: ServiceContext, item_id: int) -> int:
     return int(ctx.session.execute(select(ITEMS.c.stock).where(ITEMS.c.id == item_id)).scalar_one())
 
 
@@ -1269,12 +1292,12 @@ def _move(ctx: ServiceContext, item_id: int, quantity: int, kind: str, reason: s
         cond.append(ITEMS.c.stock == expect_stock)
     res = s.execute(update(ITEMS).where(*cond).values(stock=ITEMS.c.stock + quantity))
     if res.rowcount != 1:
-        now = current_stock(ctx, item_id)
+        now = _current_stock(ctx, item_id)
         name = s.execute(select(ITEMS.c.name).where(ITEMS.c.id == item_id)).scalar()
         if expect_stock is not None and now != expect_stock:
             raise ConflictError(f"“{name}”的库存刚被他人改动（现为 {now}），请重新盘点。")
         raise ValidationError(f"“{name}”库存不足：现有 {now}，需要 {-quantity}。", "quantity", -quantity)
-    after = current_stock(ctx, item_id)
+    after = _current_stock(ctx, item_id)
     move = StockMove(item_id=item_id, at=ctx.now(), kind=kind, quantity=quantity, stock_after=after,
                      order_id=order_id, reason=(reason or "")[:200], created_by=ctx.actor.user_id)
     s.add(move)
@@ -1320,7 +1343,7 @@ def stock_take(ctx: ServiceContext, item_id: int, counted: int, reason: str = "�
     item = get_item(ctx, item_id)
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
         raise ValidationError("盘点数量应为不小于 0 的整数。", "counted", counted)
-    expected = current_stock(ctx, item_id)
+    expected = _current_stock(ctx, item_id)
     if counted == expected:
         return None
     move = _move(ctx, item_id, counted - expected, "adjust", f"{reason}：账面 {expected}，实盘 {counted}",
@@ -1363,7 +1386,7 @@ def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Seque
         raise ValidationError(f"志愿者“{v.name}”已停用，不能兑换。", "volunteer_id", volunteer_id)
     rules = load_rules(s)
     check_window(rules, ctx.today())
-    minutes = account(ctx, v.id)[1]
+    minutes = _account(ctx, v.id)[1]
     if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
         raise ValidationError(f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，“{v.name}”目前 {hours_text(minutes)} 小时。",
                               "volunteer_id", volunteer_id)
@@ -1518,13 +1541,13 @@ def issue_certificate(ctx: ServiceContext, volunteer_id: int, period_from: date 
     v = get_volunteer(ctx, volunteer_id)
     if period_from and period_to and period_to < period_from:
         raise ValidationError("证明期间的结束日期不能早于开始日期。", "period_to", period_to)
-    services = certified_services(ctx, v.id, period_from, period_to)
+    services = _certified_services(ctx, v.id, period_from, period_to)
     minutes = sum(x["minutes"] for x in services)
     if minutes <= 0:
         raise ValidationError(f"“{v.name}”在所选期间没有已审核的服务时长，无法出具证明。", "volunteer_id", volunteer_id)
     rules = load_rules(ctx.session)
     today = ctx.today()
-    seq = next_counter(ctx, "certificate")
+    seq = _next_counter(ctx, "certificate")
     number = f"{rules.certificate_prefix}{today.year}{seq:06d}"
     cert = Certificate(number=number, volunteer_id=v.id, issued_at=ctx.now(), period_from=period_from,
                        period_to=period_to, minutes=minutes, issued_by=ctx.actor.user_id)
@@ -1540,7 +1563,7 @@ def latest_certificate_number(ctx: ServiceContext, volunteer_number: str) -> str
                               .order_by(Certificate.id.desc()).limit(1)) or ""
 
 
-def certified_services(ctx: ServiceContext, volunteer_id: int, period_from: date | None = None,
+def _certified_services(ctx: ServiceContext, volunteer_id: int, period_from: date | None = None,
                        period_to: date | None = None) -> list[dict]:
     """Net approved minutes per activity (approvals minus reversals) in the period."""
     q = (select(Activity.name, Activity.place, Activity.content, Activity.leader_name, HoursEntry.service_date,

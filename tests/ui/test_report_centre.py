@@ -465,6 +465,6 @@ def test_report_centre_is_in_the_main_window(qtbot, tmp_path, demo_template):
     qtbot.addWidget(window)
     window.show()
     page = window.open_page("reports")
-    assert window.nav_titles()[-1] == "报表中心"
+    assert window.nav_titles()[-2:] == ["报表中心", "数据导入导出"]
     assert page.report_titles() == ["测试便签台账"]
     db.dispose()
