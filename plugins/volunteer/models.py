@@ -25,7 +25,7 @@ ATTENDANCE_STATES = {
     "enrolled": "已报名", "signed_in": "已签到", "signed_out": "已签退", "approved": "已审核",
     "rejected": "未通过", "cancelled": "已取消",
 }
-ACTIVITY_STATES = {"open": "进行中", "closed": "已结束", "cancelled": "已取消"}
+ACTIVITY_STATES = {"open": "未结束", "closed": "已结束", "cancelled": "已取消"}  # open: upcoming or under way
 POINT_KINDS = {"earn": "服务积分", "redeem": "兑换", "refund": "兑换退回", "adjust": "调整", "expire": "过期",
                "reverse": "冲正"}
 HOUR_KINDS = {"approve": "审核计入", "reverse": "冲正"}

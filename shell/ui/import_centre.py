@@ -47,7 +47,7 @@ class ImportCentrePage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 14, 16, 14)
         title = QLabel("数据导入导出")
-        title.setObjectName("page-title")
+        title.setObjectName("page-heading")
         outer.addWidget(title)
         if not self.definitions:
             self.empty_label = QLabel("您没有可以导入或导出的数据。需要时请联系系统管理员分配相应的权限。")
@@ -60,7 +60,8 @@ class ImportCentrePage(QWidget):
 
         self.kinds = QListWidget()
         self.kinds.setObjectName("import-kinds")
-        self.kinds.setMaximumWidth(240)
+        self.kinds.setMaximumWidth(260)
+        self.kinds.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
         for kind, d in self.definitions.items():
             item = QListWidgetItem(d.title)
             item.setData(KIND_ROLE, kind)

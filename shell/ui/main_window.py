@@ -45,9 +45,10 @@ def _imports_factory(app_ctx, parent=None):
 HOME_PAGE = PageSpec(id=HOME_ID, title="首页", factory=_home_factory, icon="home", order=0)
 # Every user sees it; it lists only the reports their permissions allow (or says there are none).
 REPORTS_PAGE = PageSpec(id="reports", title="报表中心", factory=_reports_factory, icon="SP_FileDialogDetailedView",
-                        order=900)
+                        order=900, group="通用")
 # Likewise: the kinds of data the actor's permissions allow importing or exporting.
-IMPORTS_PAGE = PageSpec(id="imports", title="数据导入导出", factory=_imports_factory, icon="SP_ArrowUp", order=910)
+IMPORTS_PAGE = PageSpec(id="imports", title="数据导入导出", factory=_imports_factory, icon="SP_ArrowUp", order=910,
+                        group="通用")
 
 
 def collect_pages(app_ctx) -> list[PageSpec]:
@@ -152,7 +153,14 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setFixedWidth(210)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        group = ""
         for spec in self.page_specs:
+            if spec.group and spec.group != group:
+                # A line of a work line's name above its pages: ~30 pages need landmarks.
+                header = QListWidgetItem(spec.group)
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                self.nav.addItem(header)
+            group = spec.group
             item = QListWidgetItem(icon(spec.icon or "page"), spec.title)
             item.setData(PAGE_ID_ROLE, spec.id)
             item.setToolTip(spec.title)
@@ -293,14 +301,23 @@ class MainWindow(QMainWindow):
             self.open_page(item.data(PAGE_ID_ROLE))
 
     def _nav_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
-        if current is not None:
+        if current is not None and current.data(PAGE_ID_ROLE) is not None:
             self.open_page(current.data(PAGE_ID_ROLE))
 
     def spec(self, page_id: str) -> PageSpec | None:
         return next((s for s in self.page_specs if s.id == page_id), None)
 
     def nav_titles(self) -> list[str]:
-        return [self.nav.item(i).text() for i in range(self.nav.count())]
+        """The pages in the navigation (group headers left out)."""
+        return [self.nav.item(i).text() for i in range(self.nav.count())
+                if self.nav.item(i).data(PAGE_ID_ROLE) is not None]
+
+    def nav_groups(self) -> list[str]:
+        return [self.nav.item(i).text() for i in range(self.nav.count())
+                if self.nav.item(i).data(PAGE_ID_ROLE) is None]
+
+    def _nav_row(self, page_id: str) -> int:
+        return next(i for i in range(self.nav.count()) if self.nav.item(i).data(PAGE_ID_ROLE) == page_id)
 
     def open_page(self, page_id: str) -> QWidget | None:
         """Show a page, building it on first open; a failing factory gives an error panel."""
@@ -313,7 +330,7 @@ class MainWindow(QMainWindow):
             self.pages[page_id] = widget
             self.stack.addWidget(widget)
         self.stack.setCurrentWidget(widget)
-        row = next(i for i, s in enumerate(self.page_specs) if s.id == page_id)
+        row = self._nav_row(page_id)
         if self.nav.currentRow() != row:
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(row)

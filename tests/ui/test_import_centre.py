@@ -108,6 +108,10 @@ def test_the_page_is_in_the_main_window(qtbot, demo_db):
     window = MainWindow(AppContext(demo_db.session_factory, actor, plugin_manager=pm), LocalConfig(), demo_db)
     qtbot.addWidget(window)
     assert "数据导入导出" in window.nav_titles()
+    # The shell's own pages come under a 通用 heading, which is a landmark, not a page.
+    assert window.nav_groups()[-1] == "通用" and "通用" not in window.nav_titles()
+    header = next(window.nav.item(i) for i in range(window.nav.count()) if window.nav.item(i).text() == "通用")
+    assert not header.flags() & Qt.ItemFlag.ItemIsSelectable
     page = window.open_page("imports")
     assert isinstance(page, ImportCentrePage) and page.kind_titles() == ["测试便签"]
     window.close()
