@@ -1159,7 +1159,7 @@ def adjust_points(ctx: ServiceContext, volunteer_id: int, points: int, reason: s
     return entry
 
 
-def _add_months(d: date, months: int) -> date:
+def _months_before(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 - months, 12)
     year, month = d.year + y, m + 1
     import calendar
@@ -1175,7 +1175,7 @@ def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, i
     rules = load_rules(ctx.session)
     if rules.expiry_months <= 0:
         return {}
-    cutoff = local_midnight(_add_months(as_of or ctx.today(), rules.expiry_months))
+    cutoff = local_midnight(_months_before(as_of or ctx.today(), rules.expiry_months))
     s = ctx.session
     old_credit = (select(PointsEntry.volunteer_id, func.sum(PointsEntry.points).label("n"))
                   .where(PointsEntry.points > 0, PointsEntry.at < cutoff).group_by(PointsEntry.volunteer_id).subquery())

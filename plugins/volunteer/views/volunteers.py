@@ -229,9 +229,15 @@ class VolunteersPage(QWidget):
         self.new_button.setProperty("primary", True)
         self.new_button.clicked.connect(self.new_volunteer)
         self.new_button.setVisible(can_manage)
+        # 积分有效期: shown only where the street set one and the user may touch points.
+        self.expire_button = QPushButton("清理过期积分…", self)
+        self.expire_button.setObjectName("volunteer-expire")
+        self.expire_button.clicked.connect(self.expire_points)
+        self.expire_button.setVisible(app_ctx.actor.can(P_POINTS) and self._expiry_months() > 0)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.count_label)
+        top.addWidget(self.expire_button)
         top.addWidget(self.new_button)
         # Rows are (Volunteer, community name, approved minutes, points balance); the card shows the community.
         columns = [
@@ -392,6 +398,32 @@ class VolunteersPage(QWidget):
             self.open_volunteer(vid)
             self._card_message("已停用。", ok=True)
         self._open(dialog, done)
+
+    def _expiry_months(self) -> int:
+        from ..rules import load_rules
+
+        with self.app_ctx.service(commit=False) as ctx:
+            return load_rules(ctx.session).expiry_months
+
+    def expire_points(self) -> None:
+        from shell.ui.errors import confirm
+
+        months = self._expiry_months()
+        if not confirm(self, "清理过期积分",
+                       f"按“积分有效期 {months} 个月”的规则，把管辖范围内志愿者 {months} 个月前获得、至今未用完的积分"
+                       "记为过期（每笔都记入积分台账，可查可对账；服务时长不受影响）。确定吗？"):
+            return
+        try:
+            with self.app_ctx.service() as ctx:
+                expired = svc.expire_points(ctx)
+        except JiedaoError as exc:
+            self._card_message(exc.message, ok=False)
+            return
+        self.apply_search(self.search.text())
+        if expired:
+            self._card_message(f"已为 {len(expired)} 名志愿者清理过期积分，共 {sum(expired.values())} 分。", ok=True)
+        else:
+            self._card_message("没有需要清理的过期积分。", ok=True)
 
     def _card_message(self, text: str, ok: bool) -> None:
         self.card.message.setText(text)
