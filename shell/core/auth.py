@@ -26,12 +26,13 @@ CORE_PERMISSIONS: tuple[Permission, ...] = (
     Permission("core.plugins.manage", "启用或停用插件"),
     Permission("core.database.manage", "数据库备份与恢复"),
     Permission("core.personal.full_view", "查看完整身份证号码"),
+    Permission("core.data.export", "导出数据到 Excel（数据导出和报表导出为 Excel）"),
 )
 
 CORE_ROLES: tuple[RoleTemplate, ...] = (
     RoleTemplate("admin", "系统管理员", tuple(p.code for p in CORE_PERMISSIONS), "管理用户、辖区、设置和数据库"),
-    RoleTemplate("street_staff", "街道工作人员", ("core.area.view",), "街道各业务线的工作人员"),
-    RoleTemplate("community_staff", "社区工作人员", ("core.area.view",), "社区居委会工作人员"),
+    RoleTemplate("street_staff", "街道工作人员", ("core.area.view", "core.data.export"), "街道各业务线的工作人员"),
+    RoleTemplate("community_staff", "社区工作人员", ("core.area.view", "core.data.export"), "社区居委会工作人员"),
     RoleTemplate("grid_worker", "网格员", ("core.area.view",), "负责一个或几个网格的网格员"),
 )
 

@@ -111,6 +111,10 @@ def generate(session_factory: sessionmaker, actor: Actor, definition: ReportDefi
         actor.require(definition.permission)
     out = Path(out)
     fmt = output_format(out)
+    if fmt == "xlsx":
+        from shell.core.transfer import EXPORT_PERMISSION
+
+        actor.require(EXPORT_PERMISSION)  # an Excel file is the data itself, not a printed ledger
     with session_factory() as session:
         ctx = ServiceContext(session, actor)
         spec = definition.builder(ctx, params)

@@ -12,6 +12,8 @@ from shell.core import audit
 from shell.core.context import Actor, ServiceContext
 from shell.errors import ValidationError
 
+EXPORT_PERMISSION = "core.data.export"
+
 
 def available_importers(pm, actor: Actor | None = None, disabled=()) -> list[tuple[str, ImporterDefinition]]:
     """(plugin, definition) of every kind of data plugins can import or export, the first of each
@@ -60,6 +62,7 @@ def run_export(session_factory: sessionmaker, actor: Actor, definition: Importer
         raise ValidationError(f"“{definition.title}”（{definition.kind}）不支持导出。")
     if definition.permission:
         actor.require(definition.permission)
+    actor.require(EXPORT_PERMISSION)  # data leaving the program needs its own right (and is audited)
     path = Path(path)
     with session_factory() as session:
         ctx = ServiceContext(session, actor)

@@ -151,7 +151,11 @@ class ImportCentrePage(QWidget):
         self.columns_label.setText("Excel 的第一行是列名，依次为：" + "、".join(d.columns) if d.columns else "")
         self.template_button.setEnabled(d.template_fn is not None)
         self.import_button.setEnabled(d.import_fn is not None)
-        self.export_button.setEnabled(d.export_fn is not None)
+        from shell.core.transfer import EXPORT_PERMISSION
+
+        may_export = self.app_ctx.actor.can(EXPORT_PERMISSION)
+        self.export_button.setEnabled(d.export_fn is not None and may_export)
+        self.export_button.setToolTip("" if may_export else "导出需要“导出数据到 Excel”权限，请联系系统管理员。")
         self._clear()
 
     def _clear(self) -> None:

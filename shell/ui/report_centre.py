@@ -665,8 +665,13 @@ class ReportCentrePage(QWidget):
         if busy is not None:
             self._busy = busy
         enabled = not self._busy and self.current is not None
-        for b in (self.generate_button, self.save_pdf_button, self.export_button):
+        for b in (self.generate_button, self.save_pdf_button):
             b.setEnabled(enabled)
+        from shell.core.transfer import EXPORT_PERMISSION
+
+        may_export = self.app_ctx.actor.can(EXPORT_PERMISSION)
+        self.export_button.setEnabled(enabled and may_export)
+        self.export_button.setToolTip("" if may_export else "导出 Excel 需要“导出数据到 Excel”权限；可以打印或另存为 PDF。")
 
     def _remove_old_previews(self, keep: Path) -> None:
         for f in Path(self._preview_dir).glob("preview-*.pdf"):

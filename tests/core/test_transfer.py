@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,9 @@ def test_import_export_roundtrip_is_audited(demo, tmp_path):
     good = run_import(db.session_factory, clerk, definition, src, valid_only=True)
     assert good.written == 1 and _notes(db) == before + 1
     out = tmp_path / "out.csv"
+    with pytest.raises(PermissionDenied):  # data leaving the program needs its own right
+        run_export(db.session_factory, clerk, definition, out)
+    clerk = dataclasses.replace(clerk, permissions=clerk.permissions | {"core.data.export"})
     assert run_export(db.session_factory, clerk, definition, out) == before + 1
     assert "新便签" in Path(out).read_text(encoding="utf-8")
     with db.session_factory() as s:

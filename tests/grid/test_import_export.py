@@ -2,6 +2,8 @@
 of bad row is reported and nothing is written (SQLite and PostgreSQL); valid_only; export masks."""
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import date, datetime
 
 import pytest
@@ -151,11 +153,13 @@ def test_template_and_export_masking(stree, grid_sqlite, tmp_path, ctx_for):
     svc.register_person(ctx, area_id=stree.g21.id, name="李四", id_number=make_id(seq=403))
     ctx.session.commit()
     out = tmp_path / "out.xlsx"
-    assert run_export(grid_sqlite.session_factory, actor(stree.c1), definition(), out) == 1
+    exporter = actor(stree.c1)
+    exporter = dataclasses.replace(exporter, permissions=exporter.permissions | {"core.data.export"})
+    assert run_export(grid_sqlite.session_factory, exporter, definition(), out) == 1
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[1][0] == "张三" and rows[1][1] == make_id(seq=401)[:4] + "**********" + make_id(seq=401)[-4:]
     assert rows[1][4] == "138****5678" and rows[1][2] == "和平里社区第一网格"
-    full = actor(stree.street, codes=ALL | {"core.personal.full_view"})
+    full = actor(stree.street, codes=ALL | {"core.personal.full_view", "core.data.export"})
     assert run_export(grid_sqlite.session_factory, full, definition(), out) == 2
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[1][1] == make_id(seq=401)

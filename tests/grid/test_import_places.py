@@ -151,7 +151,7 @@ def test_structure_errors_templates_and_exports(stree, grid_sqlite, tmp_path, ki
     svc.register_organisation(ctx, area_id=stree.g21.id, kind="社会组织", name="协会", credit_code=GOOD_USCC)
     ctx.session.commit()
     out = tmp_path / "out.xlsx"
-    worker = actor(stree.g11, codes={"grid.view", "grid.import", "grid.person.edit"})
+    worker = actor(stree.g11, codes={"grid.view", "grid.import", "grid.person.edit", "core.data.export"})
     n = run_export(grid_sqlite.session_factory, worker, d, out)
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     if kind == "grid-houses":

@@ -2,6 +2,8 @@
 and the g0001 migration matching the models on both engines."""
 from __future__ import annotations
 
+import dataclasses
+
 import random
 import re
 from datetime import date
@@ -84,7 +86,10 @@ def test_ledgers_render_with_masking(populated, stree, tmp_path):
     text = pdf_text(_generate(populated, who, "grid.events", tmp_path, start="2025-06-01", end="2025-06-30"))
     assert "事件办理台账" in text and "楼道堆放杂物" in text and "SJ20250616-0001" in text
     assert "结案率 50.00%" in text or "结案率 100.00%" in text
-    xlsx = _generate(populated, who, "grid.events", tmp_path, suffix=".xlsx", start="2025-06-01", end="2025-06-30")
+    with pytest.raises(PermissionDenied):  # Excel is the data itself: it needs the export right
+        _generate(populated, who, "grid.events", tmp_path, suffix=".xlsx", start="2025-06-01", end="2025-06-30")
+    exporter = dataclasses.replace(who, permissions=who.permissions | {"core.data.export"})
+    xlsx = _generate(populated, exporter, "grid.events", tmp_path, suffix=".xlsx", start="2025-06-01", end="2025-06-30")
     assert xlsx.stat().st_size > 0
 
 

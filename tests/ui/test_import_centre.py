@@ -115,3 +115,15 @@ def test_the_page_is_in_the_main_window(qtbot, demo_db):
     page = window.open_page("imports")
     assert isinstance(page, ImportCentrePage) and page.kind_titles() == ["测试便签"]
     window.close()
+
+
+def test_export_needs_the_export_right(qtbot, demo_db):
+    from shell.core.context import Actor
+
+    clerk = Actor(user_id=None, username="clerk", display_name="录入员", permissions=frozenset({"testplug.edit"}),
+                  scope_paths=("/",))  # may import the test notes, may not take data away
+    page = ImportCentrePage(AppContext(demo_db.session_factory, clerk, plugin_manager=plugins_with_testplugin()))
+    qtbot.addWidget(page)
+    assert page.kind_titles() == ["测试便签"]
+    assert page.import_button.isEnabled() and not page.export_button.isEnabled()
+    assert "导出数据到 Excel" in page.export_button.toolTip()
