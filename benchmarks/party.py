@@ -5,13 +5,17 @@ performance targets, for orientation; not a timed test).
     .venv/bin/python benchmarks/party.py --url postgresql+psycopg://postgres@127.0.0.1:5432/jd_bench
     .venv/bin/python benchmarks/party.py --tiny                               # smoke run (a few seconds)
 
-The tree and members are written with bulk inserts (SQLAlchemy Core executemany; not timed). Measured:
-the tree with member counts (``org_tree``, two queries) and the 党组织与党员 page showing it (the
-QTreeWidget filled, the first node's findings and first member page) — target < 500 ms; moving a
-subtree holding 1,000 members (validation, preview counts, the move with its paths rewritten in one
-UPDATE, commit) — target < 1 s; the 党员花名册 (16 items) of every member rendered to PDF through
-``shell.core.reporting.generate`` — "at the report engine's rate": compare rows/s with
-``benchmarks/ledger_pdf.py`` (10,000 rows ≤ 1 s there, a 10-column ledger).
+The tree and members, their dues from 2025-01 and a year of meetings (支委会 with attendance) are
+written with bulk inserts (SQLAlchemy Core executemany; not timed). Measured, with the number of SQL
+statements of one run: the dues arrears of every member (``arrears``, what the 党员提醒 page lists),
+one community's 党费收缴 sheet (``dues_sheet``) and the meeting compliance for the year
+(``compliance``) — all set-based, a fixed handful of statements; the tree with member counts
+(``org_tree``, two queries) and the 党组织与党员 page showing it (the QTreeWidget filled, the first
+node's findings and first member page) — target < 500 ms; moving a subtree holding 1,000 members
+(validation, preview counts, the move with its paths rewritten in one UPDATE, commit) — target < 1 s;
+the 党员花名册 (16 items) of every member rendered to PDF through ``shell.core.reporting.generate`` —
+"at the report engine's rate": compare rows/s with ``benchmarks/ledger_pdf.py`` (10,000 rows ≤ 1 s
+there, a 10-column ledger).
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def build(db, orgs_target: int, members_target: int, big: int, rng: random.Rando
     from sqlalchemy import insert, text
     from stdnum.cn import ric
 
-    from plugins.partybuilding.models import Member, Membership, PartyOrg
+    from plugins.partybuilding.models import Attendance, DuesPayment, Meeting, Member, Membership, PartyOrg
     from shell.core.areas import create_area
     from shell.core.context import Actor, ServiceContext
     from shell.text import pinyin_initials
@@ -109,16 +113,88 @@ def build(db, orgs_target: int, members_target: int, big: int, rng: random.Rando
                             status="normal", version_id=1, created_at=now, updated_at=now))
         periods.append(dict(member_id=i + 1, org_id=home["id"], start_on=date(2020, 1, 1), reason="登记",
                             created_at=now, updated_at=now))
+    for b in branches + [big_branch]:  # every branch has a 支委会 of 3 (its meetings need a quorum check)
+        b.update(has_committee=True, committee_size=3, committee_elected_on=date(2023, 1, 1))
+    payments = dues_rows(members, rng, now)
+    meetings, attendance = meeting_rows(branches + [big_branch], groups, members, rng, now)
     with db.session_factory() as s:
         s.execute(insert(PartyOrg), rows)
         for k in range(0, len(members), 5000):
             s.execute(insert(Member), members[k:k + 5000])
             s.execute(insert(Membership), periods[k:k + 5000])
+        for table, batch in ((DuesPayment, payments), (Meeting, meetings), (Attendance, attendance)):
+            for k in range(0, len(batch), 20000):
+                s.execute(insert(table), batch[k:k + 20000])
         if s.get_bind().dialect.name == "postgresql":  # explicit ids: move the sequences past them
-            for table in ("partybuilding_orgs", "partybuilding_members"):
+            for table in ("partybuilding_orgs", "partybuilding_members", "partybuilding_meetings"):
                 s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
         s.commit()
-    return len(rows), big_branch["id"], target["id"]
+    return len(rows), big_branch["id"], target["id"], len(payments), len(meetings)
+
+
+DUES_SINCE = "2025-01"     # partybuilding.dues.since in the benchmark: the ledger starts in January 2025
+DUES_UPTO = "2026-10"
+YEAR = 2026
+
+
+def dues_rows(members: list[dict], rng, now) -> list[dict]:
+    """Dues from 2025-01 to 2026-10: most members paid up (or one month behind), some stopped months
+    ago (a few past the 6-month flag), some with a hole in the middle, a few never paid."""
+    from plugins.partybuilding import services as svc
+
+    months = svc.month_range(DUES_SINCE, DUES_UPTO)
+    out = []
+    for m in members:
+        first = max(DUES_SINCE, svc.month_key(m["admitted_on"]))
+        mine = [mo for mo in months if mo >= first]
+        r = rng.random()
+        if r < 0.6:
+            pass
+        elif r < 0.75:
+            mine = mine[:-1]
+        elif r < 0.88:
+            mine = mine[:-rng.randrange(2, 12)]
+        elif r < 0.97:
+            hole = rng.randrange(len(mine)) if mine else 0
+            mine = mine[:hole] + mine[hole + rng.randrange(1, 4):]
+        else:
+            mine = []
+        for mo in mine:
+            out.append(dict(member_id=m["id"], month=mo, amount_fen=1000, base_fen=None,
+                            paid_on=date(int(mo[:4]), int(mo[5:]), 15), created_at=now, updated_at=now))
+    return out
+
+
+def meeting_rows(branches: list[dict], groups: list[dict], members: list[dict], rng, now):
+    """A year of meetings: per branch 主题党日 and 支委会 monthly (the 支委会 with 3 attendance rows,
+    now and then short of a quorum), 党员大会 and 党课 quarterly; per 党小组 a meeting most months."""
+    meetings, attendance = [], []
+
+    def add(org, kind, held):
+        mid = len(meetings) + 1
+        meetings.append(dict(id=mid, org_id=org["id"], kind=kind, held_on=held, topic=f"{held.month}月{kind}",
+                             version_id=1, created_at=now, updated_at=now))
+        return mid
+
+    for month in range(1, 13):
+        for b in branches:
+            held = date(YEAR, month, rng.randrange(1, 28))
+            if rng.random() < 0.9:
+                add(b, "theme_day", held)
+            if rng.random() < 0.9:
+                mid = add(b, "committee", held)
+                present = rng.random() < 0.9
+                for k, who in enumerate(rng.sample(range(1, len(members) + 1), 3)):
+                    ok = present or k == 0
+                    attendance.append(dict(meeting_id=mid, member_id=who, present=ok,
+                                           absence_reason=None if ok else "出差"))
+            if month % 3 == 0 and rng.random() < 0.9:
+                add(b, "assembly", held)
+                add(b, "lecture", held)
+        for g in groups:
+            if rng.random() < 0.8:
+                add(g, "group", date(YEAR, month, rng.randrange(1, 28)))
+    return meetings, attendance
 
 
 def timed(fn, repeat: int = 5) -> float:
@@ -153,11 +229,55 @@ def main(argv=None) -> int:
     db = open_database(a.url or tmp / "bench.sqlite", pm=pm, backup=False)
     rng = random.Random(6)
     t = time.perf_counter()
-    n_orgs, big_id, target_id = build(db, a.orgs, a.members, a.subtree, rng)
-    print(f"准备：{n_orgs} 个党组织、{a.members} 名党员，批量写入 {time.perf_counter() - t:.1f} s（不计入）"
-          f"，数据库 {db.engine.dialect.name}")
+    n_orgs, big_id, target_id, n_payments, n_meetings = build(db, a.orgs, a.members, a.subtree, rng)
+    print(f"准备：{n_orgs} 个党组织、{a.members} 名党员、{n_payments} 笔党费、{YEAR} 年 {n_meetings} 次会议，"
+          f"批量写入 {time.perf_counter() - t:.1f} s（不计入），数据库 {db.engine.dialect.name}")
     actor = Actor.system()
     results: list[tuple[str, str, str]] = []
+
+    from shell.core import settings as core_settings
+
+    with db.session_factory() as s:
+        ctx = ServiceContext(s, actor)
+        since = next(d for d in svc.SETTINGS if d.key == "partybuilding.dues.since")
+        core_settings.set_value(ctx, since, DUES_SINCE)
+        s.commit()
+
+    statements = [0]
+
+    def count(*_args, **_kw):
+        statements[0] += 1
+
+    from sqlalchemy import event
+
+    event.listen(db.engine, "before_cursor_execute", count)
+
+    def measured(fn, repeat=3):
+        """(best time, SQL statements of one run, result)."""
+        statements[0] = 0
+        result = fn()
+        n = statements[0]
+        return timed(fn, repeat), n, result
+
+    with db.session_factory() as s:
+        ctx = ServiceContext(s, actor)
+        took, n, rows = measured(lambda: svc.arrears(ctx, upto=DUES_UPTO))
+        flagged = sum(1 for r in rows if r.flagged)
+    results.append((f"党费欠交：全部 {a.members} 名党员（arrears，{len(rows)} 人欠交，其中连续 6 个月以上 {flagged} 人）",
+                    f"{took * 1000:.0f} ms，{n} 条 SQL", "—"))
+    with db.session_factory() as s:
+        ctx = ServiceContext(s, actor)
+        community = next(o for o in svc.visible_orgs(ctx) if o.level == 2)
+        took, n, rows = measured(lambda: svc.dues_sheet(ctx, community.id, DUES_UPTO))
+    results.append((f"党费收缴页的数据：一个社区党委 {len(rows)} 名党员一个月（dues_sheet）",
+                    f"{took * 1000:.0f} ms，{n} 条 SQL", "不在界面线程"))
+    with db.session_factory() as s:
+        ctx = ServiceContext(s, actor)
+        took, n, rows = measured(lambda: svc.compliance(ctx, YEAR, on=date(YEAR, 12, 31)))
+        missing = sum(1 for r in rows if r.status == "missing")
+    results.append((f"组织生活落实：{YEAR} 全年（compliance，{len(rows)} 项，缺 {missing} 项，{n_meetings} 次会议）",
+                    f"{took * 1000:.0f} ms，{n} 条 SQL", "—"))
+    event.remove(db.engine, "before_cursor_execute", count)
 
     with db.session_factory() as s:
         ctx = ServiceContext(s, actor)

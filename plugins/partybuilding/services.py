@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
-from sqlalchemy import String, func, literal, or_, select, update
+from sqlalchemy import Integer, String, case, cast, func, literal, or_, select, update
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
-from shell.core.models import AREA_LEVEL_LABELS, Area
+from shell.core.models import AREA_LEVEL_LABELS, Area, Setting
 from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 
@@ -833,6 +836,16 @@ def org_label(session: Session, org: PartyOrg | None) -> str:
     return f"{parent.name} / {org.name}" if parent is not None else org.name
 
 
+def org_labels(ctx: ServiceContext) -> dict[int, str]:
+    """``org_label`` of every organisation in scope (dissolved ones too), read in one query."""
+    orgs = {o.id: o for o in visible_orgs(ctx, include_dissolved=True)}
+    out = {}
+    for o in orgs.values():
+        parent = orgs.get(o.parent_id) if o.parent_id is not None else None
+        out[o.id] = f"{parent.name} / {o.name}" if parent is not None else o.name
+    return out
+
+
 def memberships(ctx: ServiceContext, member_id: int) -> list[tuple[Membership, PartyOrg]]:
     get_member(ctx, member_id)
     return list(ctx.session.execute(select(Membership, PartyOrg).join(PartyOrg, Membership.org_id == PartyOrg.id)
@@ -1113,6 +1126,27 @@ class AttendanceEntry:
     reason: str = ""
 
 
+def _check_attendance(ctx: ServiceContext, org: PartyOrg, held_on: date,
+                      attendance: Iterable[AttendanceEntry | tuple]) -> list[AttendanceEntry]:
+    """The attendance list checked: each person once, a member of ``org``'s subtree that day, and a
+    reason for everyone absent."""
+    entries = [a if isinstance(a, AttendanceEntry) else AttendanceEntry(*a) for a in attendance]
+    allowed = _members_of_subtree_on(ctx, org, held_on)
+    seen = set()
+    for a in entries:
+        if a.member_id in seen:
+            raise ValidationError("同一人在出勤名单中重复出现。", "attendance", a.member_id)
+        seen.add(a.member_id)
+        if a.member_id not in allowed:
+            who = ctx.session.get(Member, a.member_id)
+            raise ValidationError(f"{who.name if who else a.member_id}在 {held_on} 不是“{org.name}”的成员，不能记入出勤。",
+                                  "attendance", a.member_id)
+        if not a.present and not (a.reason or "").strip():
+            who = ctx.session.get(Member, a.member_id)
+            raise ValidationError(f"{who.name}缺席，请填写缺席原因。", "attendance", a.member_id)
+    return entries
+
+
 def record_meeting(ctx: ServiceContext, org_id: int, kind: str, held_on: date, topic: str, host: str = "",
                    recorder: str = "", minutes: str = "", location: str = "",
                    attendance: Iterable[AttendanceEntry | tuple] = ()) -> Meeting:
@@ -1130,20 +1164,7 @@ def record_meeting(ctx: ServiceContext, org_id: int, kind: str, held_on: date, t
     if (org.founded_on and held_on < org.founded_on) or (org.dissolved_on and held_on > org.dissolved_on):
         raise ValidationError(f"会议日期 {held_on} 不在“{org.name}”存续期间。", "held_on", held_on)
     topic = _require_text(topic, "会议主题", "topic", 200)
-    entries = [a if isinstance(a, AttendanceEntry) else AttendanceEntry(*a) for a in attendance]
-    allowed = _members_of_subtree_on(ctx, org, held_on)
-    seen = set()
-    for a in entries:
-        if a.member_id in seen:
-            raise ValidationError("同一人在出勤名单中重复出现。", "attendance", a.member_id)
-        seen.add(a.member_id)
-        if a.member_id not in allowed:
-            who = ctx.session.get(Member, a.member_id)
-            raise ValidationError(f"{who.name if who else a.member_id}在 {held_on} 不是“{org.name}”的成员，不能记入出勤。",
-                                  "attendance", a.member_id)
-        if not a.present and not (a.reason or "").strip():
-            who = ctx.session.get(Member, a.member_id)
-            raise ValidationError(f"{who.name}缺席，请填写缺席原因。", "attendance", a.member_id)
+    entries = _check_attendance(ctx, org, held_on, attendance)
     mt = Meeting(org_id=org.id, kind=kind, held_on=held_on, topic=topic, host=host.strip() or None,
                  recorder=recorder.strip() or None, minutes=minutes.strip() or None, location=location.strip() or None,
                  created_by=ctx.actor.user_id)
@@ -1153,6 +1174,48 @@ def record_meeting(ctx: ServiceContext, org_id: int, kind: str, held_on: date, t
         ctx.session.add(Attendance(meeting_id=mt.id, member_id=a.member_id, present=a.present,
                                    absence_reason=None if a.present else a.reason.strip()[:200]))
     ctx.session.flush()
+    return mt
+
+
+def update_meeting(ctx: ServiceContext, meeting_id: int, *, topic: str, minutes: str = "", host: str = "",
+                   recorder: str = "", location: str = "", attendance: Iterable[AttendanceEntry | tuple] = (),
+                   expected_version: int | None = None) -> Meeting:
+    """Correct a recorded meeting — topic, host, recorder, place, minutes and the attendance (the
+    organisation, type and date stay; a wrong one is a different meeting). Optimistic locking: when
+    someone saved the meeting after ``expected_version`` was read, a ConflictError names them. Any
+    change, the attendance alone included, moves the meeting's version on, so two desktops editing
+    the attendance cannot overwrite each other; every row change is in the audit log."""
+    ctx.actor.require(MEETING)
+    s = ctx.session
+    mt = s.get(Meeting, meeting_id)
+    if mt is None:
+        raise NotFound(f"会议记录 {meeting_id} 不存在，可能已被他人删除。请刷新。")
+    org = _get_org(ctx, mt.org_id)
+    _org_in_scope(ctx, org)
+    check_version(s, mt, expected_version, "会议记录")
+    topic = _require_text(topic, "会议主题", "topic", 200)
+    entries = {a.member_id: a for a in _check_attendance(ctx, org, mt.held_on, attendance)}
+    rows = list(s.scalars(select(Attendance).where(Attendance.meeting_id == mt.id)))  # read before changing (autoflush)
+    mt.topic, mt.host, mt.recorder = topic, (host or "").strip() or None, (recorder or "").strip() or None
+    mt.location, mt.minutes = (location or "").strip() or None, (minutes or "").strip() or None
+    changed = False
+    for row in rows:
+        a = entries.pop(row.member_id, None)
+        if a is None:
+            s.delete(row)
+            changed = True
+            continue
+        reason = None if a.present else a.reason.strip()[:200]
+        if (row.present, row.absence_reason) != (a.present, reason):
+            row.present, row.absence_reason = a.present, reason
+            changed = True
+    for a in entries.values():
+        s.add(Attendance(meeting_id=mt.id, member_id=a.member_id, present=a.present,
+                         absence_reason=None if a.present else a.reason.strip()[:200]))
+        changed = True
+    if changed and not s.is_modified(mt):
+        mt.updated_at = ctx.now()   # the attendance alone changed: the meeting's version moves on all the same
+    flush_or_conflict(s, mt, "会议记录")
     return mt
 
 
@@ -1225,6 +1288,35 @@ def _periods(year: int, quarter: int | None, month: int | None, period: str) -> 
     return [(f"{year}年", date(year, 1, 1), date(year, 12, 31))]
 
 
+def _meetings_held(ctx: ServiceContext, year: int, orgs: list[PartyOrg]) -> dict[tuple[int, str], list[date]]:
+    """(organisation, kind) → sorted dates of the year's meetings that count, for ``orgs`` (the
+    branches and 党小组 in scope). One statement, never one per meeting: the attendance of each
+    支委会 is counted in the same query (a 支委会 with attendance recorded counts only with more than
+    half the committee present, as ``quorum_met``)."""
+    if not orgs:
+        return {}
+    size = {o.id: o.committee_size for o in orgs}
+
+    def counted(*where):   # per 支委会 by an index lookup (robust whatever the planner's statistics say)
+        return case((Meeting.kind == "committee",
+                     select(func.count()).where(Attendance.meeting_id == Meeting.id, *where)
+                     .correlate(Meeting).scalar_subquery()), else_=None)
+
+    q = (select(Meeting.org_id, Meeting.kind, Meeting.held_on, counted(), counted(Attendance.present.is_(True)))
+         .where(Meeting.org_id.in_(list(size)), Meeting.held_on >= date(year, 1, 1),
+                Meeting.held_on <= date(year, 12, 31)))
+    held: dict[tuple[int, str], list[date]] = {}
+    for org_id, kind, held_on, listed, present in ctx.session.execute(q):
+        if org_id not in size:
+            continue
+        if kind == "committee" and listed and size[org_id] and int(present or 0) * 2 <= size[org_id]:
+            continue
+        held.setdefault((org_id, kind), []).append(held_on)
+    for dates in held.values():
+        dates.sort()
+    return held
+
+
 def compliance(ctx: ServiceContext, year: int, quarter: int | None = None, month: int | None = None,
                org_id: int | None = None, on: date | None = None, only_missing: bool = False) -> list[ComplianceRow]:
     """Required meetings per branch (and 党小组) in the window: held vs required, per period. A
@@ -1241,15 +1333,7 @@ def compliance(ctx: ServiceContext, year: int, quarter: int | None = None, month
     if org_id is not None:
         root = get_org(ctx, org_id)
         orgs = [o for o in orgs if o.path.startswith(root.path)]
-    start = date(year, 1, 1)
-    end = date(year, 12, 31)
-    held: dict[tuple[int, str], list[Meeting]] = {}
-    if orgs:
-        ids = [o.id for o in orgs]
-        for mt in ctx.session.scalars(select(Meeting).where(Meeting.org_id.in_(ids), Meeting.held_on >= start,
-                                                             Meeting.held_on <= end)):
-            if quorum_met(ctx.session, mt):
-                held.setdefault((mt.org_id, mt.kind), []).append(mt)
+    held = _meetings_held(ctx, year, orgs)
     # "1号楼党小组" exists under every branch: name each organisation with its parent.
     everyone = {o.id: o for o in visible_orgs(ctx, include_dissolved=True)}
 
@@ -1267,7 +1351,8 @@ def compliance(ctx: ServiceContext, year: int, quarter: int | None = None, month
                     continue
                 if p_start > on:
                     continue
-                n = sum(1 for mt in held.get((o.id, r.kind), ()) if p_start <= mt.held_on <= p_end)
+                dates = held.get((o.id, r.kind), ())
+                n = bisect_right(dates, p_end) - bisect_left(dates, p_start)
                 status = "ok" if n >= r.min_count else ("pending" if p_end >= on else "missing")
                 if only_missing and status != "missing":
                     continue
@@ -1306,37 +1391,48 @@ def rate_for(bands: list[tuple[int | None, int]], income_fen: int) -> int:
     return bands[-1][1]
 
 
+class DuesRules:
+    """The dues settings read once (a setting left at its default costs a query on every read); the
+    bracket tables are parsed on first use, so a bad table fails only where it is needed."""
+
+    KEYS = ("flat_fen", "farmer_fen", "flag_months", "bands_employed", "bands_retired", "since")
+
+    def __init__(self, session: Session):
+        keys = [f"partybuilding.dues.{k}" for k in self.KEYS]
+        saved = {r.key: r.value for r in session.scalars(select(Setting).where(Setting.key.in_(keys)))}
+        value = {k: saved.get(key, _SETTING_BY_KEY[key].default) for k, key in zip(self.KEYS, keys)}
+        self.flat_fen, self.farmer_fen, self.flag_months = value["flat_fen"], value["farmer_fen"], value["flag_months"]
+        self._texts = {k: value[f"bands_{k}"] for k in ("employed", "retired")}
+        self._since = (value["since"] or "").strip()
+        self._bands: dict[str, list[tuple[int | None, int]]] = {}
+
+    def bands(self, kind: str) -> list[tuple[int | None, int]]:
+        if kind not in self._bands:
+            self._bands[kind] = parse_bands(self._texts[kind])
+        return self._bands[kind]
+
+    @property
+    def since(self) -> str:
+        """The ledger's first month ("" = no limit)."""
+        return parse_month(self._since, "partybuilding.dues.since", "党费台账起始月份") if self._since else ""
+
+    def monthly_fen(self, member: Member) -> int:
+        """The monthly dues of ``member`` in fen (rounded half up to the fen)."""
+        cat = member.category
+        if cat in ("student", "unemployed", "dibao"):
+            return self.flat_fen
+        if cat == "farmer":
+            return member.fixed_dues_fen if member.fixed_dues_fen is not None else self.farmer_fen
+        if member.fixed_dues_fen is not None:
+            return member.fixed_dues_fen
+        bands = self.bands("retired" if cat == "retired" else "employed")
+        income = member.income_fen or 0
+        return (income * rate_for(bands, income) + 5000) // 10000
+
+
 def monthly_dues_fen(session: Session, member: Member) -> int:
     """The monthly dues of ``member`` in fen (rounded half up to the fen)."""
-    cat = member.category
-    if cat in ("student", "unemployed", "dibao"):
-        return setting(session, "partybuilding.dues.flat_fen")
-    if cat == "farmer":
-        return member.fixed_dues_fen if member.fixed_dues_fen is not None else setting(session, "partybuilding.dues.farmer_fen")
-    if member.fixed_dues_fen is not None:
-        return member.fixed_dues_fen
-    key = "partybuilding.dues.bands_retired" if cat == "retired" else "partybuilding.dues.bands_employed"
-    bands = parse_bands(setting(session, key))
-    income = member.income_fen or 0
-    return (income * rate_for(bands, income) + 5000) // 10000
-
-
-def _dues_start(session: Session, m: Member) -> str | None:
-    """Dues are owed from the vote month (probationary members pay from the vote), and in this
-    system from the month the member joined its rolls, after any month paid before a transfer."""
-    if m.admitted_on is None:
-        return None
-    first = session.scalar(select(func.min(Membership.start_on)).where(Membership.member_id == m.id))
-    start = max(month_key(m.admitted_on), month_key(first) if first else "0000-00")
-    since = (setting(session, "partybuilding.dues.since") or "").strip()
-    if since:
-        start = max(start, parse_month(since, "partybuilding.dues.since", "党费台账起始月份"))
-    paid_before = session.scalar(select(func.max(Transfer.dues_paid_to)).where(Transfer.member_id == m.id,
-                                                                               Transfer.direction == "in"))
-    if paid_before:
-        y, mo = int(paid_before[:4]), int(paid_before[5:])
-        start = max(start, month_key(add_months(date(y, mo, 1), 1)))
-    return start
+    return DuesRules(session).monthly_fen(member)
 
 
 def record_payment(ctx: ServiceContext, member_id: int, month: str, amount_fen: int | None = None,
@@ -1379,39 +1475,153 @@ class Arrears:
 
 
 def arrears(ctx: ServiceContext, upto: str | None = None, org_id: int | None = None) -> list[Arrears]:
-    """Members (预备 + 正式, 正常) with unpaid months from their dues start up to ``upto``."""
+    """Members (预备 + 正式, 正常) with unpaid months from their dues start up to ``upto``, in the
+    order of ``list_members``. Set-based: a fixed number of statements however many members."""
     ctx.actor.require(VIEW)
     upto = parse_month(upto) if upto else month_key(ctx.today())
-    flag = setting(ctx.session, "partybuilding.dues.flag_months")
-    members = list_members(ctx, org_id=org_id, stages=("probationary", "full"))
-    paid: dict[int, set[str]] = {}
-    if members:
-        for mid, month in ctx.session.execute(select(DuesPayment.member_id, DuesPayment.month)
-                                              .where(DuesPayment.month <= upto)):
-            paid.setdefault(mid, set()).add(month)
-    out = []
-    for m in members:
-        a = _member_arrears(ctx.session, m, upto, paid.get(m.id, set()), flag)
-        if a is not None:
-            out.append(a)
+    return [a for _m, a in dues_status(ctx, upto, org_id=org_id) if a is not None]
+
+
+def _month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def _index_month(i: int) -> str:
+    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+class _month_of(FunctionElement):
+    """'YYYY-MM' of a DATE column, in SQL (SQLite keeps dates as ISO text)."""
+    type = String()
+    name = "month_of"
+    inherit_cache = True
+
+
+@compiles(_month_of)
+def _month_of_sqlite(element, compiler, **kw):
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+@compiles(_month_of, "postgresql")
+def _month_of_pg(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+class _joined(FunctionElement):
+    """The group's values joined with commas (an aggregate): SQLite ``group_concat``, PostgreSQL ``string_agg``."""
+    type = String()
+    name = "joined"
+    inherit_cache = True
+
+
+@compiles(_joined)
+def _joined_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_joined, "postgresql")
+def _joined_pg(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def _sql_month_index(expr):
+    """year * 12 + month of a 'YYYY-MM' text expression, in SQL (portable substr / cast)."""
+    return cast(func.substr(expr, 1, 4), Integer) * 12 + cast(func.substr(expr, 6, 2), Integer)
+
+
+def _dues_start(m: Member, first_on: date | None, paid_to: str | None, since: str) -> str | None:
+    """Dues are owed from the vote month (probationary members pay from the vote), and in this
+    system from the month the member joined its rolls and the ledger's first month (setting), after
+    any month paid before a transfer in."""
+    if m.admitted_on is None:
+        return None
+    start = max(month_key(m.admitted_on), month_key(first_on) if first_on else "0000-00", since or "0000-00")
+    if paid_to:
+        start = max(start, _index_month(_month_index(paid_to) + 1))
+    return start
+
+
+def dues_status(ctx: ServiceContext, upto: str, org_id: int | None = None, member_id: int | None = None,
+                rules: DuesRules | None = None) -> list[tuple[Member, Arrears | None]]:
+    """Every party member (预备 + 正式, 正常) in scope (of ``org_id``'s subtree; or the one member
+    ``member_id``, whose scope the caller has checked) with their arrears up to ``upto`` (None: paid up).
+
+    Set-based, two statements (after the settings) however many members: (1) the members, with the
+    start of their first membership period and the dues paid up to on their latest transfer in;
+    (2) one GROUP BY over the payments inside each member's own owing window — the window's bounds
+    are compared in SQL — giving the count, first and last paid month, and only for a member with a
+    hole between those, the paid months themselves (joined into one string)."""
+    ctx.actor.require(VIEW)
+    root_path = get_org(ctx, org_id).path if org_id is not None and member_id is None else None
+    return _dues_status(ctx, upto, root_path, member_id, rules)
+
+
+def _dues_status(ctx: ServiceContext, upto: str, root_path: str | None, member_id: int | None,
+                 rules: DuesRules | None) -> list[tuple[Member, Arrears | None]]:
+    s = ctx.session
+    rules = rules or DuesRules(s)
+    since = rules.since
+    # Per member by index lookups, robust whatever the planner's statistics say (joining GROUP BY
+    # subqueries made PostgreSQL re-scan a whole aggregate per member on freshly loaded tables).
+    first_on = (select(func.min(Membership.start_on)).where(Membership.member_id == Member.id)
+                .correlate(Member).scalar_subquery())
+    paid_to = (select(func.max(Transfer.dues_paid_to)).where(Transfer.member_id == Member.id, Transfer.direction == "in")
+               .correlate(Member).scalar_subquery())
+
+    def scoped(q):
+        q = q.where(Member.stage.in_(("probationary", "full")), Member.status == "normal")
+        if member_id is not None:
+            return q.where(Member.id == member_id)
+        q = q.join(PartyOrg, Member.org_id == PartyOrg.id).where(scope_filter(PartyOrg.area_id, ctx.actor))
+        return q.where(PartyOrg.path.startswith(root_path)) if root_path is not None else q
+
+    q = scoped(select(Member, first_on, paid_to))
+    if member_id is None:
+        q = q.order_by(PartyOrg.path, Member.name, Member.id)
+    members = [(m, _dues_start(m, first, to, since)) for m, first, to in s.execute(q)]
+    if not members:
+        return []
+    P = DuesPayment
+    # Each member's owing window, computed once: OFFSET 0 keeps both engines from flattening the
+    # subquery into the join, which would repeat the lookups for every payment row.
+    owing = (scoped(select(Member.id.label("mid"), _month_of(Member.admitted_on).label("admitted"),
+                           _month_of(first_on).label("first"), paid_to.label("paid_to")))
+             .offset(0).subquery("owing"))
+    window = [P.month <= upto, P.month >= owing.c.admitted, or_(owing.c.first.is_(None), P.month >= owing.c.first),
+              or_(owing.c.paid_to.is_(None), P.month > owing.c.paid_to)]
+    if since:
+        window.append(P.month >= since)
+    # Only a member with a hole between the first and last paid month needs the months themselves.
+    hole = func.count() < _sql_month_index(func.max(P.month)) - _sql_month_index(func.min(P.month)) + 1
+    q = (select(P.member_id, func.count(), func.min(P.month), func.max(P.month), case((hole, _joined(P.month)), else_=None))
+         .join(owing, owing.c.mid == P.member_id).where(*window).group_by(P.member_id))
+    paid: dict[int, tuple[int, int, int]] = {}
+    holed: dict[int, set[str]] = {}
+    for mid, n, lo, hi, months in s.execute(q):
+        paid[mid] = (n, _month_index(lo), _month_index(hi))
+        if months:
+            holed[mid] = set(months.split(","))
+    up = _month_index(upto)
+    out: list[tuple[Member, Arrears | None]] = []
+    for m, start in members:
+        if start is None or start > upto:
+            out.append((m, None))
+            continue
+        first = _month_index(start)
+        n, lo, hi = paid.get(m.id, (0, None, None))
+        if n == up - first + 1:
+            out.append((m, None))
+            continue
+        if m.id in holed:
+            unpaid = [mo for mo in map(_index_month, range(first, up + 1)) if mo not in holed[m.id]]
+        elif n:
+            unpaid = [_index_month(i) for i in (*range(first, lo), *range(hi + 1, up + 1))]
+        else:
+            unpaid = [_index_month(i) for i in range(first, up + 1)]
+        trailing = up - hi if n else up - first + 1
+        out.append((m, Arrears(m, unpaid, len(unpaid) * rules.monthly_fen(m), trailing,
+                               trailing >= rules.flag_months)))
     return out
-
-
-def _member_arrears(session: Session, m: Member, upto: str, paid: set[str], flag: int) -> Arrears | None:
-    if m.status != "normal":
-        return None
-    start = _dues_start(session, m)
-    if start is None or start > upto:
-        return None
-    unpaid = [mo for mo in month_range(start, upto) if mo not in paid]
-    if not unpaid:
-        return None
-    trailing = 0
-    for mo in reversed(month_range(start, upto)):
-        if mo in paid:
-            break
-        trailing += 1
-    return Arrears(m, unpaid, len(unpaid) * monthly_dues_fen(session, m), trailing, trailing >= flag)
 
 
 def payments(ctx: ServiceContext, start: str, end: str, org_id: int | None = None) -> list[tuple[DuesPayment, Member]]:
@@ -1500,9 +1710,10 @@ def member_card(ctx: ServiceContext, member_id: int, history: int = 20) -> Membe
         select(DuesPayment).where(DuesPayment.member_id == m.id).order_by(DuesPayment.month.desc()).limit(history))]
     dues = arrear = None
     if m.is_party_member:
-        dues = monthly_dues_fen(s, m)
-        paid = set(s.scalars(select(DuesPayment.month).where(DuesPayment.member_id == m.id)))
-        arrear = _member_arrears(s, m, month_key(ctx.today()), paid, setting(s, "partybuilding.dues.flag_months"))
+        rules = DuesRules(s)
+        dues = rules.monthly_fen(m)
+        status = dues_status(ctx, month_key(ctx.today()), member_id=m.id, rules=rules)
+        arrear = status[0][1] if status else None
     return MemberCard(m, org_label(s, org), probation_end(m), next_stage(m),
                       m.stage == "probationary" and not m.extension_months and m.status == "normal",
                       timeline, periods, meetings, pays, dues, arrear)
@@ -1547,30 +1758,27 @@ class DuesRow:
 
 def dues_sheet(ctx: ServiceContext, org_id: int, month: str) -> list[DuesRow]:
     """One month's dues of every party member (预备 + 正式, 正常) in ``org``'s subtree: what is due,
-    what was paid, and the consecutive unpaid months up to that month (flagged at 6)."""
+    what was paid, and the consecutive unpaid months up to that month (flagged at 6). A fixed
+    number of statements (``dues_status`` plus that month's payments and the organisations)."""
     ctx.actor.require(VIEW)
     month = parse_month(month)
     s = ctx.session
-    members = [m for m in list_members(ctx, org_id=org_id, stages=("probationary", "full")) if m.status == "normal"]
-    flag = setting(s, "partybuilding.dues.flag_months")
-    paid: dict[int, dict[str, DuesPayment]] = {}
-    if members:
-        ids = [m.id for m in members]
-        for p in s.scalars(select(DuesPayment).where(DuesPayment.member_id.in_(ids), DuesPayment.month <= month)):
-            paid.setdefault(p.member_id, {})[p.month] = p
-    orgs = {o.id: o for o in visible_orgs(ctx, include_dissolved=True)}
-    labels: dict[int, str] = {}
+    rules = DuesRules(s)
+    root = get_org(ctx, org_id)
+    status = _dues_status(ctx, month, root.path, None, rules)
+    if not status:
+        return []
+    q = (select(DuesPayment).join(Member, Member.id == DuesPayment.member_id)
+         .join(PartyOrg, Member.org_id == PartyOrg.id)
+         .where(DuesPayment.month == month, scope_filter(PartyOrg.area_id, ctx.actor),
+                PartyOrg.path.startswith(root.path)))
+    paid = {p.member_id: p for p in s.scalars(q)}
+    labels = org_labels(ctx)
     out = []
-    for m in members:
-        if m.org_id not in labels:
-            o = orgs.get(m.org_id)
-            parent = orgs.get(o.parent_id) if o is not None and o.parent_id else None
-            labels[m.org_id] = f"{parent.name} / {o.name}" if parent else (o.name if o else "")
-        mine = paid.get(m.id, {})
-        a = _member_arrears(s, m, month, set(mine), flag)
-        p = mine.get(month)
-        out.append(DuesRow(m.id, m.name, labels[m.org_id], CATEGORY_LABELS.get(m.category, m.category), m.income_fen,
-                           monthly_dues_fen(s, m), p.amount_fen if p else None, p.paid_on if p else None,
+    for m, a in status:
+        p = paid.get(m.id)
+        out.append(DuesRow(m.id, m.name, labels.get(m.org_id, ""), CATEGORY_LABELS.get(m.category, m.category),
+                           m.income_fen, rules.monthly_fen(m), p.amount_fen if p else None, p.paid_on if p else None,
                            a.trailing if a else 0, bool(a and a.flagged)))
     return out
 

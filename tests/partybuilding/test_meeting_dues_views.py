@@ -17,6 +17,11 @@ def ok(qtbot, dialog):
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
 
+def wait_loaded(qtbot, page):
+    """The 党费收缴 sheet is read on the thread pool."""
+    qtbot.waitUntil(lambda: not page.loading, timeout=10000)
+
+
 def test_record_committee_meeting_with_attendance(world, tree, app, qtbot):
     for name in ("书记甲", "委员乙", "委员丙", "党员丁"):
         world.member(tree.b1, name=name, joined_on=date(2020, 1, 1))
@@ -107,6 +112,8 @@ def test_dues_page_brackets_record_and_flag(world, tree, app, qtbot):
     page = DuesPage(app)
     qtbot.addWidget(page)
     page.org.setCurrentIndex(page.org.findData(tree.b2.id))
+    assert page.loading and "正在读取" in page.summary.text() and not page.pay_button.isEnabled()
+    wait_loaded(qtbot, page)
     assert page.month_text() == "2026-11"
     by_name = {page.table.item(i, 0).text(): i for i in range(page.table.rowCount())}
     assert page.table.item(by_name["甲在职"], 4).text() == "15.00"
@@ -127,6 +134,7 @@ def test_dues_page_brackets_record_and_flag(world, tree, app, qtbot):
     assert not dlg.form.fields["amount_fen"].isEnabled()
     ok(qtbot, dlg)
     assert not dlg.isVisible()
+    wait_loaded(qtbot, page)
     with world.db.session_factory() as s:
         got = {(p.member_id, p.amount_fen) for p in s.query(DuesPayment).filter_by(month="2026-11")}
     assert got == {(a.id, 1500), (b.id, 3000)}
@@ -142,6 +150,7 @@ def test_dues_page_brackets_record_and_flag(world, tree, app, qtbot):
     assert "应为金额" in dlg.form.error_text("amount_fen")
     dlg.form.fields["amount_fen"].setText("200")
     ok(qtbot, dlg)
+    wait_loaded(qtbot, page)
     by_name = {page.table.item(i, 0).text(): i for i in range(page.table.rowCount())}
     assert page.table.item(by_name["丁欠交"], 5).text() == "200.00" and page.table.item(by_name["丁欠交"], 8).text() == ""
 
@@ -164,3 +173,40 @@ def test_frequency_rules_dialog_changes_compliance(world, tree, app, qtbot):
     with app.service(commit=False) as sctx:
         rules = svc.meeting_rules(sctx.session)
     assert (rules["theme_day"].period, rules["group"].active, rules["committee"].period) == ("quarter", False, "month")
+
+
+def test_dues_page_reads_off_the_gui_thread_and_drops_stale_answers(world, tree, app, qtbot, monkeypatch):
+    import threading
+
+    from shell.errors import ValidationError
+
+    world.member(tree.b2, name="戊学生", category="student", joined_on=date(2026, 1, 1))
+    world.session.commit()
+    on_gui_thread = []
+    real = svc.dues_sheet
+
+    def spy(ctx, org_id, month):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real(ctx, org_id, month)
+
+    monkeypatch.setattr(svc, "dues_sheet", spy)
+    page = DuesPage(app)
+    qtbot.addWidget(page)
+    page.org.setCurrentIndex(page.org.findData(tree.b2.id))
+    page.month.setValue(3)
+    page.month.setValue(4)          # several sheets in flight: only the last one is shown
+    wait_loaded(qtbot, page)
+    assert on_gui_thread and not any(on_gui_thread)
+    assert page.summary.text().startswith("2026-04：应交 1 人")
+    assert page.table.item(0, 0).text() == "戊学生" and page.table.item(0, 7).text() == "4"
+    qtbot.wait(50)                  # a late stale answer changes nothing
+    assert page.summary.text().startswith("2026-04：")
+
+    def broken(ctx, org_id, month):
+        raise ValidationError("党费台账起始月份“x”格式不对。", "since", "x")
+
+    monkeypatch.setattr(svc, "dues_sheet", broken)
+    page.month.setValue(5)
+    wait_loaded(qtbot, page)
+    assert page.summary.text() == "读取党费失败：党费台账起始月份“x”格式不对。" and page.table.rowCount() == 0
+    assert not page.pay_button.isEnabled()

@@ -1,6 +1,7 @@
 """党员提醒: the lists a branch secretary works through — 转正 due soon, probation over but not yet
 转正, 失联党员 (≥ 6 months), 流动党员, and dues arrears with the 6-months-without-dues flag. The
-lists are computed on the thread pool (arrears walk every member); double-click opens the card."""
+lists are computed on the thread pool (a fixed number of queries, however many members); double-click
+opens the card."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,18 +35,23 @@ def load_alerts(app_ctx) -> AlertLists:
         s = ctx.session
         out = AlertLists(due_days=svc.setting(s, "partybuilding.probation.due_days"),
                          flag_months=svc.setting(s, "partybuilding.dues.flag_months"))
+        labels = svc.org_labels(ctx)   # one query, not one lookup per member
+
+        def label(m) -> str:
+            return labels.get(m.org_id, "")
+
         due, overdue = svc.probation_lists(ctx)
         for target, rows in ((out.due, due), (out.overdue, overdue)):
             for m, end in rows:
-                target.append((m.id, m.name, svc.org_label(s, m.org), m.admitted_on,
+                target.append((m.id, m.name, label(m), m.admitted_on,
                                f"{m.extension_months} 个月" if m.extension_months else "", end))
         for m in svc.lost_contact_members(ctx):
-            out.lost.append((m.id, m.name, svc.org_label(s, m.org), m.lost_contact_on, mask_phone(m.phone or "")))
+            out.lost.append((m.id, m.name, label(m), m.lost_contact_on, mask_phone(m.phone or "")))
         for m in svc.mobile_members(ctx):
-            out.mobile.append((m.id, m.name, svc.org_label(s, m.org), m.mobile_destination, m.mobile_since))
+            out.mobile.append((m.id, m.name, label(m), m.mobile_destination, m.mobile_since))
         for a in svc.arrears(ctx):
             m = a.member
-            out.arrears.append((m.id, m.name, svc.org_label(s, m.org), len(a.months), a.months[0], a.months[-1],
+            out.arrears.append((m.id, m.name, label(m), len(a.months), a.months[0], a.months[-1],
                                 svc.fen_text(a.amount_fen), a.trailing, a.flagged))
         out.arrears.sort(key=lambda r: (not r[-1], -r[7], r[0]))
         return out

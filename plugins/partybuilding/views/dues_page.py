@@ -1,15 +1,17 @@
 """党费收缴: one month of a branch — each member's monthly dues (from the bracket table), what was
 paid, and the consecutive unpaid months with the 6-months flag; record the selected members'
-payments for the month in one transaction."""
+payments for the month in one transaction. The sheet is read on the thread pool."""
 from __future__ import annotations
 
 from datetime import date
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from shell.clock import local_today
 from shell.errors import ValidationError
+from shell.ui.errors import error_text
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
@@ -44,13 +46,23 @@ class PaymentDialog(FormDialog):
         return ok
 
 
+def load_sheet(app_ctx, org_id: int, month: str) -> list[svc.DuesRow]:
+    """The sheet as plain rows, read in its own service context on a pool thread."""
+    with app_ctx.service(commit=False) as ctx:
+        return svc.dues_sheet(ctx, org_id, month)
+
+
 class DuesPage(QWidget):
+    loaded = Signal()   # a sheet is on the screen
+
     def __init__(self, app_ctx, parent=None):
         super().__init__(parent)
         self.app_ctx = app_ctx
         self.setObjectName("partybuilding-dues")
         self.dialog: PaymentDialog | None = None
         self.rows: list[svc.DuesRow] = []
+        self.loading = False
+        self._asked = 0
         today = self.today()
         self.org = QComboBox()
         with app_ctx.service(commit=False) as ctx:
@@ -98,13 +110,40 @@ class DuesPage(QWidget):
         return f"{self.year.value():04d}-{self.month.value():02d}"
 
     def refresh(self) -> None:
-        org_id = self.org.currentData()
+        """Read the sheet on the thread pool; an answer for an organisation or month no longer shown
+        is dropped (the user may change them while a community's sheet is read)."""
+        from shell.ui.tasks import run_in_pool
+
+        org_id, month = self.org.currentData(), self.month_text()
+        self._asked += 1
+        asked = self._asked
         if org_id is None:
+            self.show_rows([])
+            return
+        self.loading = True
+        self.pay_button.setEnabled(False)
+        self.summary.setText(f"正在读取 {month} 党费……")
+        run_in_pool(lambda: load_sheet(self.app_ctx, org_id, month), lambda ok, result: self._loaded(asked, ok, result))
+
+    def _loaded(self, asked: int, ok: bool, result) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:  # the page was closed meanwhile
+            return
+        if asked != self._asked:
+            return
+        if not ok:
+            self.loading = False
             self.rows = []
-        else:
-            with self.app_ctx.service(commit=False) as ctx:
-                self.rows = svc.dues_sheet(ctx, org_id, self.month_text())
-        self.rows.sort(key=lambda r: (r.paid_fen is not None, not r.flagged, r.org_label, r.name))
+            self.table.set_rows([])
+            self.summary.setText("读取党费失败：" + error_text(result)[1])
+            self._update_button()
+            return
+        self.show_rows(result)
+
+    def show_rows(self, rows: list[svc.DuesRow]) -> None:
+        self.loading = False
+        self.rows = sorted(rows, key=lambda r: (r.paid_fen is not None, not r.flagged, r.org_label, r.name))
         f = self.flag_months
         self.table.set_rows([(r.name, r.org_label, r.category, svc.fen_text(r.base_fen), svc.fen_text(r.monthly_fen),
                               svc.fen_text(r.paid_fen) if r.paid_fen is not None else "未交", r.paid_on or "",
@@ -117,13 +156,14 @@ class DuesPage(QWidget):
                              f"{svc.fen_text(sum(r.paid_fen for r in paid))} 元，未交 {len(self.rows) - len(paid)} 人；"
                              f"连续 {f} 个月以上未交 {flagged} 人。")
         self._update_button()
+        self.loaded.emit()
 
     def selected_rows(self) -> list[svc.DuesRow]:
         picked = sorted({i.row() for i in self.table.selectedIndexes()})
         return [self.rows[r] for r in picked if self.rows[r].paid_fen is None]
 
     def _update_button(self) -> None:
-        self.pay_button.setEnabled(self.app_ctx.actor.can(svc.DUES) and bool(self.selected_rows()))
+        self.pay_button.setEnabled(self.app_ctx.actor.can(svc.DUES) and not self.loading and bool(self.selected_rows()))
 
     def pay_selected(self) -> PaymentDialog | None:
         rows = self.selected_rows()

@@ -1,6 +1,7 @@
 """三会一课: the year's meetings of a branch (or the whole street) and the meeting recorder — type,
 date, topic, host, recorder, place, attendance (出席 / 缺席 with a reason / not on the list) and
-minutes. A 支委会 lists only committee members: everyone starts as "不列入" there."""
+minutes. A 支委会 lists only committee members: everyone starts as "不列入" there. A recorded
+meeting can be corrected (修改所选会议) with optimistic locking."""
 from __future__ import annotations
 
 from datetime import date
@@ -71,11 +72,22 @@ class AttendanceTable(QTableWidget):
 
 
 class MeetingDialog(FormDialog):
-    def __init__(self, app_ctx, today: date, org_id: int | None = None, parent=None):
+    """Record a meeting, or with ``meeting_id`` correct a recorded one (topic, host, recorder, place,
+    attendance, minutes; organisation, type and date stay). Editing is optimistically locked: the
+    version read here goes to the service as ``expected_version``, and the shared conflict dialog
+    shows who saved in between."""
+
+    def __init__(self, app_ctx, today: date, org_id: int | None = None, parent=None, meeting_id: int | None = None):
         self.app_ctx = app_ctx
-        self.meeting_id: int | None = None
-        super().__init__(parent, "记录组织生活会议", "pb-meeting", ok_text="保存记录",
-                         intro="按实际到会情况记录；缺席的须写明原因。支委会只列入支部委员，过半数到会方为有效。")
+        self.meeting_id: int | None = meeting_id
+        self.editing = meeting_id is not None
+        if self.editing:
+            super().__init__(parent, "修改会议记录", "pb-meeting-edit", ok_text="保存修改",
+                             intro="更正会议主题、出席情况和会议记录；党组织、会议类型和日期不能改（记错的请另行记录）。"
+                                   "修改会写入审计日志。")
+        else:
+            super().__init__(parent, "记录组织生活会议", "pb-meeting", ok_text="保存记录",
+                             intro="按实际到会情况记录；缺席的须写明原因。支委会只列入支部委员，过半数到会方为有效。")
         self.resize(760, 720)
         f = self.form
         orgs = QComboBox()
@@ -102,7 +114,62 @@ class MeetingDialog(FormDialog):
         orgs.currentIndexChanged.connect(self.org_changed)
         f.fields["kind"].currentIndexChanged.connect(self.load_attendance)
         f.fields["held_on"].dateChanged.connect(self.load_attendance)
+        if self.editing:
+            self.load_meeting()
+        else:
+            self.org_changed()
+
+    _filling = False
+
+    def load_meeting(self) -> None:
+        """Fill the form from the saved meeting and remember its version."""
+        f = self.form
+        with self.app_ctx.service(commit=False) as ctx:
+            mt, att = svc.get_meeting(ctx, self.meeting_id)
+            values = {k: getattr(mt, k) for k in ("org_id", "kind", "held_on", "topic", "host", "recorder",
+                                                  "location", "minutes")}
+            org_label = svc.org_label(ctx.session, svc.get_org(ctx, mt.org_id))
+            states = [(m.id, m.name, m.stage_label, a.present, a.absence_reason or "") for a, m in att]
+            self.expected_version = mt.version_id
+        orgs = f.fields["org_id"]
+        if orgs.findData(values["org_id"]) < 0:   # a dissolved organisation, or one not offered for new meetings
+            orgs.addItem(org_label, values["org_id"])
+        self._filling = True
+        for field in ("org_id", "held_on"):
+            f.fields[field].blockSignals(True)
+            f.set_value(field, values[field])
+            f.fields[field].blockSignals(False)
         self.org_changed()
+        self._filling = False
+        kind = f.fields["kind"]
+        if kind.findData(values["kind"]) < 0:
+            kind.addItem(svc.MEETING_KINDS.get(values["kind"], values["kind"]), values["kind"])
+        kind.blockSignals(True)
+        f.set_value("kind", values["kind"])
+        kind.blockSignals(False)
+        for field in ("org_id", "kind", "held_on"):
+            f.fields[field].setEnabled(False)
+        for field in ("topic", "host", "recorder", "location", "minutes"):
+            f.set_value(field, values[field])
+        self.apply_attendance(states)
+
+    def apply_attendance(self, states: list[tuple[int, str, str, bool, str]]) -> None:
+        """The recorded attendance onto the list of that day's members: everyone else 不列入. Someone
+        recorded who is no longer a member that day is listed too, so nothing is dropped unseen."""
+        members = self.candidates()
+        known = {m[0] for m in members}
+        members += [(mid, name, stage) for mid, name, stage, _p, _r in states if mid not in known]
+        t = self.attendance
+        t.load(members, NOT_LISTED)
+        for mid, _name, _stage, present, reason in states:
+            t.set_state(t.member_ids.index(mid), PRESENT if present else ABSENT, reason)
+
+    def reload_saved(self, current: dict) -> None:
+        super().reload_saved(current)
+        with self.app_ctx.service(commit=False) as ctx:
+            _mt, att = svc.get_meeting(ctx, self.meeting_id)
+            states = [(m.id, m.name, m.stage_label, a.present, a.absence_reason or "") for a, m in att]
+        self.apply_attendance(states)
 
     def org_changed(self) -> None:
         kind = self.form.fields["kind"]
@@ -116,18 +183,33 @@ class MeetingDialog(FormDialog):
         kind.blockSignals(False)
         self.load_attendance()
 
-    def load_attendance(self) -> None:
+    def candidates(self) -> list[tuple[int, str, str]]:
+        """(id, name, stage) of the organisation's members on the meeting date."""
         org_id = self.form.value("org_id")
         if org_id is None:
-            self.attendance.load([], PRESENT)
-            return
+            return []
         with self.app_ctx.service(commit=False) as ctx:
-            members = [(m.id, m.name, m.stage_label)
-                       for m in svc.meeting_candidates(ctx, org_id, self.form.value("held_on"))]
-        self.attendance.load(members, NOT_LISTED if self.form.value("kind") == "committee" else PRESENT)
+            return [(m.id, m.name, m.stage_label)
+                    for m in svc.meeting_candidates(ctx, org_id, self.form.value("held_on"))]
+
+    def load_attendance(self) -> None:
+        if self._filling:   # the saved meeting is being put into the form: its attendance comes last, once
+            return
+        self.attendance.load(self.candidates(), NOT_LISTED if self.form.value("kind") == "committee" else PRESENT)
 
     def submit(self) -> bool:
         f = self.form
+        if self.editing:
+            with self.app_ctx.service() as ctx:
+                ok, mt = self.call(svc.update_meeting, ctx, self.meeting_id, topic=f.value("topic"),
+                                   host=f.value("host"), recorder=f.value("recorder"), location=f.value("location"),
+                                   minutes=f.value("minutes"), attendance=self.attendance.entries(),
+                                   expected_version=self.expected_version)
+                if not ok:
+                    ctx.session.rollback()
+                    return False
+                self.quorum = svc.quorum_met(ctx.session, mt)
+            return True
         with self.app_ctx.service() as ctx:
             ok, mt = self.call(svc.record_meeting, ctx, f.value("org_id"), f.value("kind"), f.value("held_on"),
                                f.value("topic"), host=f.value("host"), recorder=f.value("recorder"),
@@ -200,17 +282,24 @@ class MeetingsPage(QWidget):
         self.record_button.setObjectName("pb-record-meeting")
         self.record_button.setEnabled(app_ctx.actor.can(svc.MEETING))
         self.record_button.clicked.connect(self.open_recorder)
+        self.edit_button = QPushButton("修改所选会议…")
+        self.edit_button.setObjectName("pb-edit-meeting")
+        self.edit_button.setEnabled(False)
+        self.edit_button.clicked.connect(lambda: self.open_editor(self.selected_meeting()))
         self.summary = QLabel()
         self.table = PlainTable(["日期", "党组织", "类型", "主题", "主持人", "记录人", "应到", "实到", "缺席人员及原因"],
                                 right=(6, 7))
         self.table.setObjectName("pb-meetings")
         self.table.cellDoubleClicked.connect(lambda row, _c: self.open_detail(self.table.row_data(row)))
+        self.table.itemSelectionChanged.connect(
+            lambda: self.edit_button.setEnabled(app_ctx.actor.can(svc.MEETING) and self.selected_meeting() is not None))
         self.detail: MeetingDetailDialog | None = None
         bar = QHBoxLayout()
         for w in (QLabel("年度"), self.year, QLabel("党组织"), self.org):
             bar.addWidget(w)
         self.org.setMinimumWidth(300)
         bar.addStretch(1)
+        bar.addWidget(self.edit_button)
         bar.addWidget(self.record_button)
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
@@ -225,6 +314,18 @@ class MeetingsPage(QWidget):
 
     def open_recorder(self) -> MeetingDialog:
         self.dialog = MeetingDialog(self.app_ctx, self.today(), self.org.currentData(), self)
+        self.dialog.accepted.connect(self.refresh)
+        self.dialog.open()
+        return self.dialog
+
+    def selected_meeting(self) -> int | None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        return self.table.row_data(rows.pop()) if len(rows) == 1 else None
+
+    def open_editor(self, meeting_id: int | None) -> MeetingDialog | None:
+        if meeting_id is None:
+            return None
+        self.dialog = MeetingDialog(self.app_ctx, self.today(), parent=self, meeting_id=meeting_id)
         self.dialog.accepted.connect(self.refresh)
         self.dialog.open()
         return self.dialog
