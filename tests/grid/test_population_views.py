@@ -260,3 +260,39 @@ def test_hook_open_record_organisation(qtbot, app, stree):
     qtbot.addWidget(editable)
     assert editable.ok_button.isEnabled()
     editable.reject()
+
+
+def test_person_edit_conflict_compare_reload_then_save(qtbot, app, family):
+    """Another desktop changes the person while the form is open: the shared conflict dialog names
+    the change, 重新载入 takes the saved values and the version, and the second save goes through."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from plugins.grid.views.people import PersonEditDialog
+
+    dialog = PersonEditDialog(app, family["wife"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.form.widget("phone").setText("13700000000")
+    with app.service() as ctx:  # the other desktop
+        svc.update_person(ctx, family["wife"], phone="13911112222")
+    seen = {}
+
+    def answer():
+        w = QApplication.activeModalWidget()
+        if w is None or w.objectName() != "conflict-dialog":
+            QTimer.singleShot(20, answer)
+            return
+        w.compare_button.click()
+        seen["rows"] = [tuple(w.table.item(r, c).text() for c in range(3)) for r in range(w.table.rowCount())]
+        w.reload_button.click()
+
+    QTimer.singleShot(0, answer)
+    dialog.ok_button.click()
+    assert ("联系电话", "13700000000", "13911112222") in seen["rows"]
+    assert dialog.form.value("phone") == "13911112222" and dialog.isVisible()
+    dialog.form.widget("phone").setText("13700000000")
+    dialog.ok_button.click()  # saved on top of the other desktop's change
+    assert not dialog.isVisible()
+    with app.service(commit=False) as ctx:
+        assert svc.get_person(ctx, family["wife"]).phone == "13700000000"

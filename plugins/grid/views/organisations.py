@@ -27,7 +27,7 @@ class OrganisationDialog(FormDialog):
         if org_id is not None:
             with app_ctx.service(commit=False) as ctx:
                 o = svc.get_organisation(ctx, org_id)
-                self.version = o.version_id
+                self.expected_version = o.version_id
                 ctx.session.expunge(o)   # read after the session closes (its rollback would expire it)
         f = self.form
         kind = QComboBox()
@@ -69,7 +69,7 @@ class OrganisationDialog(FormDialog):
             ok, org = service_call(self, self.app_ctx, lambda ctx: svc.register_organisation(ctx, **values))
             self.saved_id = org.id if ok else None
             return ok
-        ok, _ = service_call(self, self.app_ctx, svc.update_organisation, self.org_id, self.version, **values)
+        ok, _ = service_call(self, self.app_ctx, svc.update_organisation, self.org_id, self.expected_version, **values)
         return ok
 
 

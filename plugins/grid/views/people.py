@@ -254,7 +254,7 @@ class PersonEditDialog(FormDialog):
 
         with app_ctx.service(commit=False) as ctx:
             p = svc.get_person(ctx, person_id)
-            self.version = p.version_id
+            self.expected_version = p.version_id
             f = self.form
             f.add("name", "姓名", QLineEdit(p.name), required=True)
             grid = QComboBox()
@@ -277,7 +277,7 @@ class PersonEditDialog(FormDialog):
     def submit(self) -> bool:
         f = self.form
         values = {k: f.value(k) for k, _ in self.TEXT_FIELDS}
-        ok, _ = service_call(self, self.app_ctx, svc.update_person, self.person_id, self.version,
+        ok, _ = service_call(self, self.app_ctx, svc.update_person, self.person_id, self.expected_version,
                              name=f.value("name"), area_id=f.value("area_id"), kind=f.value("kind"),
                              phone=f.value("phone"), notes=f.value("notes"), **values)
         return ok
@@ -598,7 +598,7 @@ class HouseFormDialog(FormDialog):
         if house_id is not None:
             with app_ctx.service(commit=False) as ctx:
                 h = svc.get_house(ctx, house_id)
-                self.version = h.version_id
+                self.expected_version = h.version_id
                 ctx.session.expunge(h)   # read after the session closes (its rollback would expire it)
         f = self.form
         if h is None:
@@ -652,7 +652,7 @@ class HouseFormDialog(FormDialog):
                 ctx, area_id=f.value("area_id"), code=f.value("code"), **values))
             self.saved_id = house.id if ok else None
             return ok
-        ok, _ = service_call(self, self.app_ctx, svc.update_house, self.house_id, self.version, **values)
+        ok, _ = service_call(self, self.app_ctx, svc.update_house, self.house_id, self.expected_version, **values)
         return ok
 
 

@@ -104,7 +104,7 @@ class MemberFormDialog(FormDialog):
     def __init__(self, app_ctx, org_id: int | None, member_id: int | None = None, parent: QWidget | None = None):
         self.app_ctx, self.org_id, self.member_id = app_ctx, org_id, member_id
         self.saved_id: int | None = None
-        self.version: int | None = None
+        self.expected_version: int | None = None
         editing = member_id is not None
         super().__init__(parent, "编辑党员信息" if editing else "新增党员或入党申请人", "pb-member-form",
                          intro="" if editing else "按全国党员信息采集表填写；性别和出生日期由身份证号自动确定。")
@@ -151,7 +151,7 @@ class MemberFormDialog(FormDialog):
             f["phone"].setText(m.phone or "")
             f["address"].setText(m.address or "")
             f["income_fen"].setText(svc.fen_text(m.income_fen))
-            self.version = m.version_id
+            self.expected_version = m.version_id
 
     def values(self) -> dict:
         f = self.form
@@ -175,7 +175,7 @@ class MemberFormDialog(FormDialog):
                 ok, m = self.call(svc.create_member, ctx, id_number=self.form.value("id_number"), org_id=self.org_id,
                                   stage=self.form.value("stage"), joined_on=joined, **dates, **values)
             else:
-                ok, m = self.call(svc.update_member, ctx, self.member_id, expected_version=self.version, **values)
+                ok, m = self.call(svc.update_member, ctx, self.member_id, expected_version=self.expected_version, **values)
             if not ok:
                 ctx.session.rollback()
                 return False

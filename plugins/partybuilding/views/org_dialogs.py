@@ -21,14 +21,14 @@ class OrgFormDialog(FormDialog):
     def __init__(self, app_ctx, today: date, parent_id: int | None = None, org_id: int | None = None, parent=None):
         self.app_ctx, self.parent_id, self.org_id = app_ctx, parent_id, org_id
         self.saved_id: int | None = None
-        self.version: int | None = None
+        self.expected_version: int | None = None
         with app_ctx.service(commit=False) as ctx:
             if org_id is not None:
                 o = svc.get_org(ctx, org_id)
                 current = dict(name=o.name, kind=o.kind, level=o.level, secretary=o.secretary or "",
                                has_committee=o.has_committee, size=o.committee_size,
                                elected=o.committee_elected_on)
-                self.version = o.version_id
+                self.expected_version = o.version_id
                 title = f"编辑党组织：{o.name}"
                 level = o.level
             else:
@@ -95,7 +95,7 @@ class OrgFormDialog(FormDialog):
                                     has_committee=has, committee_size=size, committee_elected_on=elected)
             else:
                 ok, org = self.call(svc.rename_org, ctx, self.org_id, f.value("name"), f.value("renamed_on"),
-                                    expected_version=self.version)
+                                    expected_version=self.expected_version)
                 if ok:
                     ok, org = self.call(svc.update_committee, ctx, self.org_id, has, size, elected,
                                         secretary=f.value("secretary"))
