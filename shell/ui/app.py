@@ -36,22 +36,22 @@ def _open_in_background(target: str, plugin_factory: Callable[..., Any], progres
     pm = plugin_factory(())
     if progress is not None:
         progress(0, 0, "正在打开数据库（必要时先备份再升级，可能需要几秒钟）……")
-    database = open_database(target, pm=pm)
-    _auto_backup(database)
-    return database, pm
+    return open_database(target, pm=pm), pm
 
 
-def _auto_backup(database) -> None:
-    """The automatic backup on start and on exit; a failure is logged and never stops the work."""
+def _auto_backup(database) -> str | None:
+    """The automatic backup on start and on exit. A failure is logged and returned as a warning for
+    the status bar; it never stops the work (a full disk must not keep the office out of its data)."""
     from shell.core.maintenance import auto_backup
 
     try:
         made = auto_backup(database)
         if made is not None:
             log.info("已自动备份数据库到 %s", made)
-    except Exception as exc:  # noqa: BLE001 - a full disk must not keep the office out of its data
+        return None
+    except Exception as exc:  # noqa: BLE001
         log.warning("自动备份失败：%s", exc)
-        database.warnings.append(f"自动备份失败（{exc}）：请检查数据库所在文件夹的剩余空间和写入权限。")
+        return f"⚠ 自动备份失败（{exc}）：请检查数据库所在文件夹的剩余空间和写入权限。"
 
 
 class StartupFlow(QObject):
@@ -240,8 +240,25 @@ class StartupFlow(QObject):
         window.show()
         self.dialog = None
         dialog.deleteLater()
+        self._backup_once(db, window)
         self.window_shown.emit(window)
         self.finished.emit(window)
+
+    def _backup_once(self, db, window) -> None:
+        """The start-up backup, once per opened database, on the thread pool once the window is up
+        (the online backup API copies a file in use; a large street must not slow the start)."""
+        if getattr(db, "_auto_backed_up", False) or not db.is_sqlite:
+            return
+        db._auto_backed_up = True
+        from shell.ui.tasks import run_in_pool
+
+        def done(ok: bool, warning) -> None:
+            self.backup_task_done = True
+            if ok and warning and self.window is window:
+                window.statusBar().showMessage(warning)
+
+        self.backup_task_done = False
+        run_in_pool(lambda: _auto_backup(db), done)
 
     def _drop_window(self) -> None:
         if self.window is not None:

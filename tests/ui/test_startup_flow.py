@@ -123,11 +123,13 @@ def test_automatic_backup_on_open_and_on_exit(qtbot, flows, demo_path):
 
     flow = start(qtbot, flows, database=str(demo_path))
     login = wait_for_dialog(qtbot, flow, LoginDialog)
-    assert len(auto_backups(demo_path)) == 1  # made while the database was opened
     type_into(qtbot, login.username_edit, "admin")
     type_into(qtbot, login.password_edit, "demo1234")
     qtbot.mouseClick(login.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: flow.window is not None and flow.window.isVisible())
+    # Made on the thread pool once the window is up.
+    qtbot.waitUntil(lambda: getattr(flow, "backup_task_done", False), timeout=20000)
+    assert len(auto_backups(demo_path)) == 1
     with qtbot.waitSignal(flow.exit_requested, timeout=20000):
         flow.window.close()
     backups = auto_backups(demo_path)
