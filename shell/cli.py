@@ -444,7 +444,7 @@ def cmd_db_migrate_from_sqlite(args: argparse.Namespace) -> int:
         raise CliError("请用 --url 指定目标 PostgreSQL 数据库，例如 --url postgresql://jiedao@192.168.1.10:5432/jiedao")
     _ensure_pg_database(url)
     pm = make_pm()
-    modules = [getattr(plugin, "__name__", "") for _name, plugin in pm.list_name_plugin()]
+    from shell.db.mappers import plugin_module_names
     shown: dict[str, int] = {}
 
     def progress(table: str, done: int, total: int) -> None:
@@ -453,7 +453,7 @@ def cmd_db_migrate_from_sqlite(args: argparse.Namespace) -> int:
             _out(f"  {table}：{done} 行")
 
     _out(f"正在把 {source} 迁移到 {_label(url)}（在一个事务中完成，出错则全部撤销）…")
-    report = migrate_sqlite_to_server(source, url, plugin_branches(pm), [m for m in modules if m], progress)
+    report = migrate_sqlite_to_server(source, url, plugin_branches(pm), plugin_module_names(pm), progress)
     _out(f"已迁移并核对 {len(report.tables)} 张数据表、{report.rows} 行：行数和校验和全部一致。")
     _out(f"请在各台电脑的“设置 → 数据库”中改用服务器 {_label(url)}（或设置环境变量 JIEDAO_DATABASE_URL）。"
          f"原文件 {source} 未被改动，可留作备份。")

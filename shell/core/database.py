@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from shell.core import auth, settings
 from shell.db.engine import explain, make_engine, normalize_url
+from shell.db.mappers import load_models, plugin_module_names
 from shell.db.migrate import UpgradeResult, plugin_branches, upgrade
 from shell.db.session import make_session_factory
 from shell.errors import DatabaseError
@@ -128,6 +129,8 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
             result = upgrade(engine, plugin_branches(pm) if pm is not None else (), backup=backup)
         elif "core_users" not in inspect(engine).get_table_names():
             raise DatabaseError("这个数据库还没有初始化：请先运行 jiedao db upgrade（或 jiedao db init）。")
+        # Before any page or chart queries on a thread (see shell/db/mappers.py).
+        load_models(plugin_module_names(pm))
         factory = make_session_factory(engine)
         with factory() as session:
             session.info["actor_name"] = "系统"

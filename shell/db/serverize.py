@@ -10,8 +10,6 @@ the like) are replaced by the source's own.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import json
 import shutil
 import tempfile
@@ -27,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shell.contracts import MigrationBranch
 from shell.db.engine import explain, make_engine
+from shell.db.mappers import load_models
 from shell.errors import DatabaseError
 
 CHUNK = 5_000
@@ -60,23 +59,6 @@ class MoveReport:
     @property
     def rows(self) -> int:
         return sum(t.target_rows for t in self.tables)
-
-
-def load_model_metadata(module_names: Iterable[str]) -> MetaData:
-    """``Base.metadata`` with the core's and every plugin's ``<plugin>.models`` imported, so each
-    table is read and written with its real column types (aware datetimes, JSON, binary)."""
-    importlib.import_module("shell.core.models")
-    for name in module_names:
-        models = f"{name}.models"
-        try:
-            found = importlib.util.find_spec(models) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
-            importlib.import_module(models)
-    from shell.db.base import Base
-
-    return Base.metadata
 
 
 def _norm(value: Any) -> Any:
@@ -216,7 +198,7 @@ def migrate_sqlite_to_server(source: str | Path, target: URL, branches: Iterable
     if target.get_backend_name() != "postgresql":
         raise DatabaseError("迁移的目标必须是 PostgreSQL 服务器上的数据库，例如 postgresql://jiedao@192.168.1.10/jiedao")
     label = f"{target.host or 'localhost'}:{target.port or 5432}/{target.database}"
-    metadata = load_model_metadata(module_names)
+    metadata = load_models(module_names)
     workdir = Path(tempfile.mkdtemp(prefix="jiedao-move-"))
     src_engine = None
     dst_engine = make_engine(target)
