@@ -106,7 +106,7 @@ def _check_sqlite_file(path: Path, create: bool) -> list[str]:
 
 
 def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True, create: bool = True,
-                  backup: bool = True) -> Database:
+                  backup: bool = True, load_plugin_models: bool = True) -> Database:
     """Open (and by default migrate) a database. ``pm`` supplies plugin migrations, permissions and
     roles; pass a manager with *all* plugins, disabled ones included, so the schema stays whole."""
     url = target if isinstance(target, URL) else normalize_url(target)
@@ -129,8 +129,10 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
             result = upgrade(engine, plugin_branches(pm) if pm is not None else (), backup=backup)
         elif "core_users" not in inspect(engine).get_table_names():
             raise DatabaseError("这个数据库还没有初始化：请先运行 jiedao db upgrade（或 jiedao db init）。")
-        # Before any page or chart queries on a thread (see shell/db/mappers.py).
-        load_models(plugin_module_names(pm))
+        # Before any page or chart queries on a thread (see shell/db/mappers.py). The desktop defers
+        # this until its window is shown (MainWindow._open_current): start-up stays short.
+        if load_plugin_models:
+            load_models(plugin_module_names(pm))
         factory = make_session_factory(engine)
         with factory() as session:
             session.info["actor_name"] = "系统"

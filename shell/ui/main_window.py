@@ -296,6 +296,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._open_current)
 
     def _open_current(self) -> None:
+        # Every plugin's models, and the mapper registry configured, before the first page starts a
+        # thread (shell/db/mappers.py); a no-op when the database was opened with them.
+        from shell.db.mappers import load_models, plugin_module_names
+
+        load_models(plugin_module_names(self.app_ctx.extras.get("all_plugins") or self.app_ctx.plugin_manager))
         item = self.nav.currentItem()
         if item is not None:
             self.open_page(item.data(PAGE_ID_ROLE))
