@@ -402,8 +402,8 @@ def search_persons_query(actor, text: str = "", area: Area | None = None, includ
 
 class StartsWith(ColumnElement):
     """``column`` starts with ``prefix``, written so the column's index serves it: SQLite's LIKE is
-    case-insensitive and cannot use a plain index, its GLOB can; PostgreSQL's LIKE 'x%' can (with
-    the C collation the township databases are created with)."""
+    case-insensitive and cannot use a plain index, its GLOB can; PostgreSQL's LIKE 'x%' can only in a
+    database whose collation is C — not yet arranged (tests/test_query_plans.py, PG_PREFIX)."""
 
     type = Boolean()
     inherit_cache = False
