@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         # For plugins' open_record: show one of the window's pages (built on first use) and get it back.
         app_ctx.extras["open_page"] = self.open_page
         self._shown_once = False
+        self._models_ready = False
         self._settings_dialog = None
 
         self.setWindowIcon(icon("logo"))
@@ -295,15 +296,26 @@ class MainWindow(QMainWindow):
             # Let the window paint first; the first page (and its queries) come right after.
             QTimer.singleShot(0, self._open_current)
 
-    def _open_current(self) -> None:
-        # Every plugin's models, and the mapper registry configured, before the first page starts a
-        # thread (shell/db/mappers.py); a no-op when the database was opened with them.
+    def _load_models(self) -> None:
+        """Every plugin's models, and the mapper registry configured, before a page starts a thread
+        (shell/db/mappers.py); a no-op when the database was opened with them."""
         from shell.db.mappers import load_models, plugin_module_names
 
         load_models(plugin_module_names(self.app_ctx.extras.get("all_plugins") or self.app_ctx.plugin_manager))
-        item = self.nav.currentItem()
-        if item is not None:
-            self.open_page(item.data(PAGE_ID_ROLE))
+
+    def _open_current(self) -> None:
+        from shell.ui.tasks import run_in_pool
+
+        def loaded(ok: bool, result) -> None:
+            if not ok:
+                log.error("插件数据模型加载失败：%s", result)
+            self._models_ready = True
+            item = self.nav.currentItem()
+            if item is not None:
+                self.open_page(item.data(PAGE_ID_ROLE))
+
+        # Off the GUI thread (≈0.3 s): the window stays responsive while the first page waits for it.
+        run_in_pool(self._load_models, loaded)
 
     def _nav_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
         if current is not None and current.data(PAGE_ID_ROLE) is not None:
@@ -329,6 +341,14 @@ class MainWindow(QMainWindow):
         spec = self.spec(page_id)
         if spec is None:
             return None
+        if not self._models_ready:
+            # Opened before the background load finished (a click in the first moment, open_record):
+            # wait for it — load_models holds a lock — rather than race it.
+            try:
+                self._load_models()
+            except Exception:  # noqa: BLE001 - the page shows its own error if it needs the models
+                log.exception("插件数据模型加载失败")
+            self._models_ready = True
         widget = self.pages.get(page_id)
         if widget is None:
             widget = self._build_page(spec)

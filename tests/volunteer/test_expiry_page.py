@@ -50,6 +50,7 @@ def test_expire_button_only_with_a_validity_and_it_expires_what_is_due(qtbot, st
     assert page.expire_button.isVisible()
     monkeypatch.setattr("shell.ui.errors.confirm", lambda *a, **k: True)
     qtbot.mouseClick(page.expire_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.expire_task.is_finished, timeout=20000)
     text = page.card.message.text()
     assert text.startswith("已为 ") and "名志愿者清理过期积分" in text
     with street.session_factory() as s:
@@ -59,4 +60,5 @@ def test_expire_button_only_with_a_validity_and_it_expires_what_is_due(qtbot, st
         assert f"共 {expired} 分" in text
         assert sv.check_consistency(s) == []
     qtbot.mouseClick(page.expire_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.expire_task.is_finished, timeout=20000)
     assert page.card.message.text() == "没有需要清理的过期积分。"

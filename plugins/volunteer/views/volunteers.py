@@ -413,17 +413,25 @@ class VolunteersPage(QWidget):
                        f"按“积分有效期 {months} 个月”的规则，把管辖范围内志愿者 {months} 个月前获得、至今未用完的积分"
                        "记为过期（每笔都记入积分台账，可查可对账；服务时长不受影响）。确定吗？"):
             return
-        try:
+        from shell.ui.errors import error_text
+        from shell.ui.tasks import run_task
+
+        def work(progress):
+            # A street-wide pass over the points ledger: on the thread pool, never the GUI thread.
+            progress(0, 0, "正在核算各志愿者的积分有效期……")
             with self.app_ctx.service() as ctx:
-                expired = svc.expire_points(ctx)
-        except JiedaoError as exc:
-            self._card_message(exc.message, ok=False)
-            return
-        self.apply_search(self.search.text())
-        if expired:
-            self._card_message(f"已为 {len(expired)} 名志愿者清理过期积分，共 {sum(expired.values())} 分。", ok=True)
-        else:
-            self._card_message("没有需要清理的过期积分。", ok=True)
+                return svc.expire_points(ctx)
+
+        def done(expired) -> None:
+            self.apply_search(self.search.text())
+            if expired:
+                self._card_message(f"已为 {len(expired)} 名志愿者清理过期积分，共 {sum(expired.values())} 分。",
+                                   ok=True)
+            else:
+                self._card_message("没有需要清理的过期积分。", ok=True)
+
+        self.expire_task = run_task(self, "清理过期积分", work, cancellable=False, on_done=done,
+                                    on_error=lambda exc: self._card_message(error_text(exc)[1], ok=False))
 
     def _card_message(self, text: str, ok: bool) -> None:
         self.card.message.setText(text)
