@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import sys
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +24,8 @@ from typing import Any, Sequence
 PASSWORD_ENV = "JIEDAO_PASSWORD"
 DEBUG_ENV = "JIEDAO_DEBUG"
 DEMO_FILENAME = "jiedao-demo.sqlite"
+DEMO_STEPS = {"core": "辖区与用户", "grid": "网格管理", "volunteer": "志愿服务", "partybuilding": "党建",
+              "emergency": "应急管理", "commit": "写入磁盘"}
 
 
 class CliError(Exception):
@@ -207,7 +210,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         Path(raw).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     pm = make_pm()  # a plugin that fails to load is reported by the log handler; the others seed
-    db = create_demo(target, scale=args.scale, password=args.password, pm=pm, force=args.force)
+    started = time.perf_counter()
+
+    def progress(step: str, seconds: float) -> None:  # a large street takes minutes: say what is done
+        if args.scale != "small":
+            _out(f"  {DEMO_STEPS.get(step, step)}：{seconds:.1f} 秒")
+
+    if args.scale != "small":
+        _out(f"正在生成规模为 {args.scale} 的演示数据库……")
+    db = create_demo(target, scale=args.scale, password=args.password, pm=pm, force=args.force, seed=args.seed,
+                     progress=progress)
     try:
         with db.session_factory() as session:
             counts = dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
@@ -223,7 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     scope = f"{areas.get(parent, '')} {grid_names[u.area_id]}".strip()
                 rows.append((u.username, u.display_name, "、".join(r.title for r in u.roles), scope))
         database_text = raw if "://" not in raw else db.url.render_as_string(hide_password=True)
-        _out(f"已创建演示数据库（规模 {args.scale}）：{_label(db.url)}")
+        _out(f"已创建演示数据库（规模 {args.scale}，用时 {time.perf_counter() - started:.1f} 秒）：{_label(db.url)}")
         _out(f"辖区：{street.name if street else ''}，社区 {counts.get('community', 0)} 个，网格 {counts.get('grid', 0)} 个")
         _out("演示用户（密码均为下面这一个；只有演示数据库有预设密码）：")
         _out(_table(("用户名", "姓名", "角色", "管辖范围"), rows))
@@ -782,7 +794,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="生成一个演示数据库并打开", description="生成一个带演示数据的数据库（社区、网格、各角色的演示用户、各插件的演示数据），然后打开桌面程序。")
     _db_options(p)
-    p.add_argument("--scale", choices=("small", "medium", "large"), default="small", help="数据规模（默认 small）")
+    p.add_argument("--scale", choices=("small", "medium", "large"), default="small",
+                   help="数据规模：small 几百人（默认）；medium 约两万人；large 约二十万人、四百个网格")
+    p.add_argument("--seed", type=int, default=20261122, help="随机种子：同一种子生成同样的数据（默认 20261122）")
     p.add_argument("--password", default="demo1234", metavar="密码", help="所有演示用户的密码（默认 demo1234）")
     p.add_argument("--force", action="store_true", help="文件已存在时删除并重建")
     p.add_argument("--no-open", action="store_true", help="只生成，不打开桌面程序")

@@ -103,10 +103,13 @@ def test_demo_opens_the_app_and_defaults_to_data_dir(tmp_path, capsys, isolated)
 def test_demo_refuses_existing_file_without_force(demo_file, capsys):
     code, _, err = run(capsys, "demo", "--db", demo_file, "--no-open")
     assert code == 2 and "错误：" in err and "已存在" in err and "--force" in err
-    code, _, err = run(capsys, "demo", "--db", demo_file, "--no-open", "--force", "--scale", "medium")
+    with sqlite3.connect(demo_file) as con:   # a mark the rebuild must wipe out
+        con.execute("UPDATE core_areas SET name = '旧街道' WHERE level = 'street'")
+    code, _, err = run(capsys, "demo", "--db", demo_file, "--no-open", "--force")
     assert code == 0, err
     with sqlite3.connect(demo_file) as con:
-        assert con.execute("SELECT count(*) FROM core_areas WHERE level = 'community'").fetchone()[0] == 12
+        assert con.execute("SELECT name FROM core_areas WHERE level = 'street'").fetchone()[0] == "青石街道"
+        assert con.execute("SELECT count(*) FROM core_areas WHERE level = 'community'").fetchone()[0] == 3
 
 
 def test_demo_refuses_weak_password(tmp_path, capsys):

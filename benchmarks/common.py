@@ -1,0 +1,288 @@
+"""What the benchmarks share: the street they measure on, timing, results as JSON, and the longest
+stall of the Qt event loop.
+
+Every benchmark takes the same street options (``add_street_args``):
+
+    --db FILE     a demo street built by ``jiedao demo --db FILE --scale large`` (the benchmark works on
+                  a copy when it writes, so one street serves them all)
+    --url URL     a PostgreSQL database holding a demo street (``benchmarks/lan.py`` makes one)
+    --scale S     with neither: build a fresh demo street of this scale in a temporary folder
+    --json FILE   write the results there (``run_all.py`` collects them)
+
+A result is one figure with its target: ``Results.add("grid.search.name", "按姓名搜索", 0.012, target=0.05)``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SCALES = ("small", "medium", "large")
+PASSWORD = "bench1234"
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
+                      if x.startswith("MemTotal"))
+        memory = f"{mem_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = "?"
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    return {"date": time.strftime("%Y-%m-%d %H:%M"), "nproc": str(nproc), "cpu": cpu, "memory": memory,
+            "python": platform.python_version(), "platform": f"{platform.system()} {platform.release()}",
+            "load": load}
+
+
+def timed(fn, repeat: int = 5) -> float:
+    """Best of ``repeat`` runs, in seconds (the least disturbed run on a shared machine)."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@dataclass
+class Result:
+    key: str                 # stable id, e.g. "grid.search.name"
+    label: str               # Chinese, for the table
+    value: float
+    unit: str = "s"          # "s", "MB", "rows/s", "count" …
+    target: float | None = None
+    op: str = "<"            # value op target is met: "<" (time, memory) or ">" (rates)
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value < self.target if self.op == "<" else self.value > self.target
+
+
+@dataclass
+class Results:
+    benchmark: str
+    scale: str = ""
+    engine: str = "sqlite"
+    items: list[Result] = field(default_factory=list)
+    info: dict = field(default_factory=dict)   # street size, row counts … (free form)
+
+    def add(self, key: str, label: str, value: float, unit: str = "s", target: float | None = None,
+            op: str = "<", note: str = "") -> Result:
+        r = Result(key, label, float(value), unit, target, op, note)
+        self.items.append(r)
+        print(format_result(r), flush=True)
+        return r
+
+    def time(self, key: str, label: str, fn, target: float | None = None, repeat: int = 5, note: str = "") -> float:
+        best = timed(fn, repeat)
+        self.add(key, label, best, "s", target, "<", note)
+        return best
+
+    def to_dict(self) -> dict:
+        out = {"benchmark": self.benchmark, "scale": self.scale, "engine": self.engine, "machine": machine(),
+               "info": self.info, "results": []}
+        for r in self.items:
+            d = asdict(r)
+            d["met"] = r.met
+            out["results"].append(d)
+        return out
+
+    def write(self, path: str | os.PathLike | None) -> None:
+        if path:
+            Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+    if unit in ("rows/s", "count", "per s"):
+        return f"{value:,.0f} {unit}"
+    return f"{value:,.1f} {unit}"
+
+
+def format_target(r: Result) -> str:
+    if r.target is None:
+        return "—"
+    return f"{'<' if r.op == '<' else '≥'} {format_value(r.target, r.unit)}"
+
+
+def format_result(r: Result) -> str:
+    verdict = {None: "", True: "  ok", False: "  MISSED"}[r.met]
+    target = "" if r.target is None else f"   (target {format_target(r)})"
+    return f"  {r.label:<32} {format_value(r.value, r.unit):>14}{target}{verdict}"
+
+
+# -- the street --------------------------------------------------------------------------------------
+
+def add_street_args(parser, default_scale: str = "large") -> None:
+    g = parser.add_argument_group("street")
+    g.add_argument("--db", help="a demo street (SQLite file from `jiedao demo --scale large`)")
+    g.add_argument("--url", help="a PostgreSQL database holding a demo street")
+    g.add_argument("--scale", choices=SCALES, default=default_scale,
+                   help="with neither --db nor --url: build a fresh demo street of this scale")
+    g.add_argument("--json", help="write the results to this JSON file")
+
+
+def plugin_manager():
+    from shell.plugins import make_plugin_manager
+
+    return make_plugin_manager()
+
+
+def build_street(path: Path, scale: str, seed: int = 20261122) -> tuple[Path, float]:
+    """A fresh demo street at ``path`` (through ``create_demo``, as `jiedao demo` does); returns the
+    path and the build time in seconds."""
+    from shell.core.demo import create_demo
+
+    t = time.perf_counter()
+    db = create_demo(path, scale=scale, password=PASSWORD, pm=plugin_manager(), seed=seed, force=True)
+    if db.seed_errors:
+        raise SystemExit(f"demo street incomplete: {db.seed_errors}")
+    db.dispose()
+    return path, time.perf_counter() - t
+
+
+def copy_sqlite(src: Path, dst: Path) -> Path:
+    """A consistent copy of a SQLite street (the WAL checkpointed first through a real connection)."""
+    import sqlite3
+
+    con = sqlite3.connect(str(src))
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    shutil.copyfile(src, dst)
+    return dst
+
+
+@contextmanager
+def street(args, writes: bool = False, load_models: bool = True):
+    """Open the street the arguments name → ``shell.core.database.Database``. With ``writes`` a
+    SQLite street is copied first, so the caller's file stays as built."""
+    from shell.core.database import open_database
+
+    with tempfile.TemporaryDirectory(prefix="jiedao-bench-") as tmp:
+        if args.url:
+            target = args.url
+        elif args.db:
+            src = Path(args.db).resolve()
+            if not src.exists():
+                raise SystemExit(f"no such street: {src} (build it with: jiedao demo --db {src} --scale large --no-open)")
+            target = copy_sqlite(src, Path(tmp) / "street.sqlite") if writes else src
+        else:
+            print(f"building a {args.scale} demo street …", flush=True)
+            target, took = build_street(Path(tmp) / "street.sqlite", args.scale)
+            print(f"  built in {took:.1f} s", flush=True)
+        db = open_database(target, pm=plugin_manager(), backup=False, load_plugin_models=load_models)
+        try:
+            yield db
+        finally:
+            db.dispose()
+
+
+def street_scale(args, db) -> str:
+    """The scale the results are labelled with: the --scale given, or read from the street's size."""
+    if not (args.db or args.url):
+        return args.scale
+    from sqlalchemy import func, select
+
+    from shell.core.models import Area
+
+    with db.session_factory() as s:
+        grids = s.scalar(select(func.count()).select_from(Area).where(Area.level == "grid")) or 0
+    return "large" if grids >= 300 else "medium" if grids >= 30 else "small"
+
+
+def system_actor(db):
+    """The street-level administrator the benchmarks act as (all permissions, whole street)."""
+    from shell.core.context import Actor
+
+    return Actor.system()
+
+
+# -- the GUI thread ----------------------------------------------------------------------------------
+
+class StallMonitor:
+    """The longest the Qt event loop went without running a 5 ms timer, while active.
+
+    A timer that fires late by *d* means the GUI thread was busy for *d*: the user saw a frozen window
+    for that long. Use as a context manager around work started from the GUI and waited for with
+    ``wait_until`` (which keeps the loop running)."""
+
+    INTERVAL_MS = 5
+
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.longest = 0.0
+        self.ticks = 0
+        self._last = None
+        self._timer = QTimer()
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last is not None:
+            self.longest = max(self.longest, now - self._last - self.INTERVAL_MS / 1000)
+        self._last = now
+        self.ticks += 1
+
+    def __enter__(self):
+        self.longest, self.ticks, self._last = 0.0, 0, time.perf_counter()
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._tick()
+        self._timer.stop()
+        return False
+
+
+def wait_until(predicate, timeout: float = 120.0, what: str = "") -> float:
+    """Run the Qt event loop until ``predicate()`` is true; returns the seconds waited."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    app = QCoreApplication.instance()
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout:
+            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+        time.sleep(0.001)
+    return time.perf_counter() - start
+
+
+def qt_app():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from shell.ui.app import setup_application
+
+    return QApplication.instance() or setup_application([])
