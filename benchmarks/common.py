@@ -206,16 +206,24 @@ def street(args, writes: bool = False, load_models: bool = True):
             db.dispose()
 
 
-def street_scale(args, db) -> str:
-    """The scale the results are labelled with: the --scale given, or read from the street's size."""
+def street_scale(args, db=None) -> str:
+    """The scale the results are labelled with: the --scale given, or read from the street's size
+    (``db`` an open Database, else the --db / --url street is opened just for this)."""
     if not (args.db or args.url):
         return args.scale
-    from sqlalchemy import func, select
+    from sqlalchemy import create_engine, text
 
-    from shell.core.models import Area
-
-    with db.session_factory() as s:
-        grids = s.scalar(select(func.count()).select_from(Area).where(Area.level == "grid")) or 0
+    query = text("SELECT count(*) FROM core_areas WHERE level = 'grid'")
+    if db is not None:
+        with db.engine.connect() as conn:
+            grids = conn.execute(query).scalar() or 0
+    else:
+        engine = create_engine(args.url or f"sqlite:///{Path(args.db).resolve()}")
+        try:
+            with engine.connect() as conn:
+                grids = conn.execute(query).scalar() or 0
+        finally:
+            engine.dispose()
     return "large" if grids >= 300 else "medium" if grids >= 30 else "small"
 
 
@@ -233,11 +241,15 @@ class StallMonitor:
 
     A timer that fires late by *d* means the GUI thread was busy for *d*: the user saw a frozen window
     for that long. Use as a context manager around work started from the GUI and waited for with
-    ``wait_until`` (which keeps the loop running)."""
+    ``wait_until`` (which keeps the loop running).
+
+    With ``trace=True`` a watchdog thread samples the GUI thread's stack every 5 ms while a tick is
+    overdue by more than 20 ms; ``culprits()`` then names where the GUI thread spent the longest stall
+    (the poor man's profiler that answers "what froze the window")."""
 
     INTERVAL_MS = 5
 
-    def __init__(self):
+    def __init__(self, trace: bool = False):
         from PySide6.QtCore import QTimer
 
         self.longest = 0.0
@@ -246,22 +258,55 @@ class StallMonitor:
         self._timer = QTimer()
         self._timer.setInterval(self.INTERVAL_MS)
         self._timer.timeout.connect(self._tick)
+        self.trace = trace
+        self._samples: list = []        # stacks sampled during the current stall
+        self.longest_samples: list = []  # … during the longest one
+        self._stop = None
 
     def _tick(self) -> None:
         now = time.perf_counter()
         if self._last is not None:
-            self.longest = max(self.longest, now - self._last - self.INTERVAL_MS / 1000)
+            gap = now - self._last - self.INTERVAL_MS / 1000
+            if gap > self.longest:
+                self.longest = gap
+                self.longest_samples = self._samples
+        self._samples = []
         self._last = now
         self.ticks += 1
 
+    def _watch(self, main_id: int) -> None:
+        import traceback
+
+        while not self._stop.wait(0.005):
+            last = self._last
+            if last is not None and time.perf_counter() - last > 0.02:
+                frame = sys._current_frames().get(main_id)
+                if frame is not None:
+                    self._samples.append(tuple(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                               for f in traceback.extract_stack(frame)[-24:]))
+
+    def culprits(self, top: int = 3) -> list[tuple[int, tuple[str, ...]]]:
+        """The most sampled stacks of the longest stall: [(samples, frames innermost last)]."""
+        from collections import Counter
+
+        return [(n, stack) for stack, n in Counter(self.longest_samples).most_common(top)]
+
     def __enter__(self):
+        import threading
+
         self.longest, self.ticks, self._last = 0.0, 0, time.perf_counter()
+        self._samples, self.longest_samples = [], []
         self._timer.start()
+        if self.trace:
+            self._stop = threading.Event()
+            threading.Thread(target=self._watch, args=(threading.get_ident(),), daemon=True).start()
         return self
 
     def __exit__(self, *exc):
         self._tick()
         self._timer.stop()
+        if self._stop is not None:
+            self._stop.set()
         return False
 
 

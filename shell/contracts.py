@@ -14,6 +14,9 @@ class PluginInfo:
     icon: str = ""                 # a Qt standard icon name or a path to an .svg/.png
     requires: tuple[str, ...] = ()  # names of plugins this one needs
     description: str = ""
+    # Modules of the plugin package ("services", "views.dashboard") the desktop imports on the thread
+    # pool once its window shows, so that the first tiles and pages do not import them on the GUI thread.
+    warm: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,29 @@ def plugin_status(pm: pluggy.PluginManager) -> list[PluginStatus]:
     return list(pm.jiedao_status.values())  # type: ignore[attr-defined]
 
 
+def warm_modules(pm: pluggy.PluginManager | None) -> list[str]:
+    """Import every plugin's ``PluginInfo.warm`` modules; for a worker thread (importing a module of
+    widgets defines classes but creates none). Returns the modules imported; a failure is logged and
+    left for the page that needs the module to report."""
+    import importlib
+
+    done: list[str] = []
+    if pm is None:
+        return done
+    for name, plugin in pm.list_name_plugin():
+        info_fn = getattr(plugin, "plugin_info", None)
+        package = getattr(plugin, "__name__", "")
+        if info_fn is None or not package:
+            continue
+        try:
+            for module in getattr(info_fn(), "warm", ()) or ():
+                importlib.import_module(f"{package}.{module}")
+                done.append(f"{package}.{module}")
+        except Exception:  # noqa: BLE001
+            log.exception("插件 %s 的模块预先加载失败", name)
+    return done
+
+
 def call_each(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
     """Call ``hook`` on each plugin separately and flatten list results: [(plugin name, item)].
 

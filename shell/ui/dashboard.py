@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
                                QWidget)
 
@@ -33,6 +33,11 @@ class Tile(QFrame):
         layout.addWidget(title)
         layout.addWidget(body, 1)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def set_body(self, body: QWidget) -> None:
+        self.layout().replaceWidget(self.body, body)
+        self.body.deleteLater()
+        self.body = body
 
 
 def _stat(value: str, label: str) -> QWidget:
@@ -106,10 +111,17 @@ def collect_tiles(app_ctx) -> list[tuple[str, DashboardWidgetSpec]]:
 
 
 class DashboardPage(QWidget):
-    """The home page. Tiles are built once, when the page is first opened."""
+    """The home page. Tiles are built once, when the page is first opened: their frames at once, their
+    contents one per turn of the event loop (``ready`` when all are there, ``tiles_built`` emitted).
+    A tile's factory imports its plugin's views and may query: built all in one go, a large street's
+    tiles held the window frozen for their sum; one at a time, the window answers in between."""
+
+    tiles_built = Signal()
 
     def __init__(self, app_ctx, parent: QWidget | None = None):
         super().__init__(parent)
+        self.ready = False
+        self._pending: list[tuple[str, Tile]] = []
         self.setObjectName("dashboard")
         self.app_ctx = app_ctx
         self.tiles: list[Tile] = []
@@ -142,8 +154,11 @@ class DashboardPage(QWidget):
             span = max(1, min(int(spec.span or 1), COLUMNS))
             if col + span > COLUMNS:
                 row, col = row + 1, 0
-            tile = Tile(spec, self._build_body(plugin, spec))
+            placeholder = QLabel("正在载入…")
+            placeholder.setObjectName("tile-loading")
+            tile = Tile(spec, placeholder)
             self.tiles.append(tile)
+            self._pending.append((plugin, tile))
             grid.addWidget(tile, row, col, 1, span, Qt.AlignmentFlag.AlignTop)
             col += span
             if col >= COLUMNS:
@@ -159,6 +174,21 @@ class DashboardPage(QWidget):
             self.empty_label.setWordWrap(True)
             layout.addWidget(self.empty_label)
         layout.addStretch(1)
+        QTimer.singleShot(0, self._build_next)
+
+    def _build_next(self) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:  # the page was closed (log-out) before all tiles were built
+            return
+        if self._pending:
+            plugin, tile = self._pending.pop(0)
+            tile.set_body(self._build_body(plugin, tile.spec))
+        if self._pending:
+            QTimer.singleShot(0, self._build_next)
+        else:
+            self.ready = True
+            self.tiles_built.emit()
 
     def _build_body(self, plugin: str, spec: DashboardWidgetSpec) -> QWidget:
         try:

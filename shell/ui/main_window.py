@@ -296,12 +296,16 @@ class MainWindow(QMainWindow):
             # Let the window paint first; the first page (and its queries) come right after.
             QTimer.singleShot(0, self._open_current)
 
-    def _load_models(self) -> None:
+    def _load_models(self, warm: bool = False) -> None:
         """Every plugin's models, and the mapper registry configured, before a page starts a thread
-        (shell/db/mappers.py); a no-op when the database was opened with them."""
+        (shell/db/mappers.py); a no-op when the database was opened with them. With ``warm`` (on the
+        pool, at first show) also the modules the plugins name in ``PluginInfo.warm``."""
         from shell.db.mappers import load_models, plugin_module_names
+        from shell.plugins import warm_modules
 
         load_models(plugin_module_names(self.app_ctx.extras.get("all_plugins") or self.app_ctx.plugin_manager))
+        if warm:
+            warm_modules(self.app_ctx.plugin_manager)
 
     def _open_current(self) -> None:
         from shell.ui.tasks import run_in_pool
@@ -315,7 +319,7 @@ class MainWindow(QMainWindow):
                 self.open_page(item.data(PAGE_ID_ROLE))
 
         # Off the GUI thread (≈0.3 s): the window stays responsive while the first page waits for it.
-        run_in_pool(self._load_models, loaded)
+        run_in_pool(lambda: self._load_models(warm=True), loaded)
 
     def _nav_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
         if current is not None and current.data(PAGE_ID_ROLE) is not None:

@@ -89,6 +89,7 @@ def test_dashboard_tiles_follow_permission(qtbot, plugin_db):
     qtbot.waitUntil(lambda: "home" in clerk.pages)
     home = clerk.pages["home"]
     assert isinstance(home, DashboardPage)
+    qtbot.waitUntil(lambda: home.ready)
     assert [t.spec.title for t in home.tiles] == ["辖区概况", "测试磁贴"]
     assert home.empty_label is None
     assert home.tile("testplug.tile").body.text() == "测试插件磁贴"
@@ -96,6 +97,7 @@ def test_dashboard_tiles_follow_permission(qtbot, plugin_db):
     staff = window_for(qtbot, plugin_db, "staff")
     qtbot.waitUntil(lambda: "home" in staff.pages)
     home = staff.pages["home"]
+    qtbot.waitUntil(lambda: home.ready)
     assert [t.spec.title for t in home.tiles] == ["辖区概况"]
     assert home.empty_label is not None and home.empty_label.isVisible()
     assert "还没有业务插件" in home.empty_label.text()
@@ -108,7 +110,7 @@ def test_dashboard_tiles_follow_permission(qtbot, plugin_db):
 def test_core_tile_shows_previous_login(qtbot, plugin_db):
     auth.login(plugin_db.session_factory, "staff", PASSWORD)
     window = window_for(qtbot, plugin_db, "staff")
-    qtbot.waitUntil(lambda: "home" in window.pages)
+    qtbot.waitUntil(lambda: "home" in window.pages and window.pages["home"].ready)
     texts = [lab.text() for lab in window.pages["home"].tile("core.summary").body.findChildren(QLabel)]
     assert any(t.startswith("上次登录：20") for t in texts)
 
@@ -160,7 +162,7 @@ def pages_window(qtbot, sqlite_db):
 def test_pages_are_built_on_first_open_only(qtbot, pages_window):
     window, plugin = pages_window
     assert window.nav_titles() == ["首页", "出错页", "懒加载页", "报表中心", "数据导入导出"]  # sorted by order
-    qtbot.waitUntil(lambda: "home" in window.pages)
+    qtbot.waitUntil(lambda: "home" in window.pages and window.pages["home"].ready)
     assert "pages.lazy" not in window.pages
     assert plugin.built == 100  # only the broken dashboard tile's factory ran so far
 
@@ -189,7 +191,7 @@ def test_failing_page_shows_error_panel_not_a_crash(qtbot, pages_window):
 
 def test_failing_dashboard_tile_is_contained(qtbot, pages_window):
     window, _ = pages_window
-    qtbot.waitUntil(lambda: "home" in window.pages)
+    qtbot.waitUntil(lambda: "home" in window.pages and window.pages["home"].ready)
     tile = window.pages["home"].tile("pages.bad_tile")
     assert "这一栏暂时无法显示" in tile.body.text() and "连接台账服务失败" in tile.body.text()
 
@@ -208,7 +210,8 @@ def test_no_query_and_no_page_before_the_window_shows(qtbot, plugin_db):
         window.show()
         window.grab()  # first paint
         assert statements == [] and window.pages == {}
-        qtbot.waitUntil(lambda: "home" in window.pages)  # the dashboard comes right after
+        # the dashboard comes right after, its tiles one by one
+        qtbot.waitUntil(lambda: "home" in window.pages and window.pages["home"].ready)
         assert statements
     finally:
         event.remove(plugin_db.engine, "before_cursor_execute", listener)

@@ -1,0 +1,77 @@
+"""The GUI thread hands out work in short turns: dashboard tiles one per turn, charts drawn one per
+turn, plugin modules imported on the pool (PluginInfo.warm)."""
+from __future__ import annotations
+
+import sys
+import types
+
+from PySide6.QtWidgets import QLabel
+
+from shell.contracts import DashboardWidgetSpec, PluginInfo
+from shell.plugins import warm_modules
+from shell.ui.widgets.charts import ChartData, ChartView, charts_pending
+
+
+class _Ctx:
+    """What DashboardPage reads of the app context once collect_tiles is replaced."""
+
+    class actor:  # noqa: N801
+        display_name = "测试"
+        username = "t"
+
+
+def test_tiles_are_built_one_per_turn(qtbot, monkeypatch):
+    from shell.ui import dashboard
+
+    order = []
+
+    def factory(name):
+        def build(_ctx, _parent):
+            order.append(name)
+            return QLabel(name)
+        return build
+
+    specs = [("p", DashboardWidgetSpec(id=f"p.{n}", title=n, factory=factory(n), order=i))
+             for i, n in enumerate(("一", "二", "三"))]
+    monkeypatch.setattr(dashboard, "collect_tiles", lambda _ctx: specs)
+    page = dashboard.DashboardPage(_Ctx())
+    qtbot.addWidget(page)
+    # Frames at once, contents later: nothing built inside the constructor.
+    assert [t.spec.title for t in page.tiles] == ["一", "二", "三"] and order == [] and not page.ready
+    assert all(t.body.text() == "正在载入…" for t in page.tiles)
+    with qtbot.waitSignal(page.tiles_built, timeout=5000):
+        pass
+    assert order == ["一", "二", "三"] and page.ready
+    assert [t.body.text() for t in page.tiles] == ["一", "二", "三"]
+
+
+def test_charts_are_drawn_one_per_turn(qtbot):
+    data = ChartData(["一月", "二月"], [("时长", [3, 4])])
+    views = [ChartView(lambda: data) for _ in range(3)]
+    for v in views:
+        qtbot.addWidget(v)
+    qtbot.waitUntil(lambda: all(v.data is not None for v in views), timeout=15000)
+    assert charts_pending() == 0
+    assert all(v.plot is not None for v in views)
+
+
+def test_warm_modules_imports_what_plugins_name(monkeypatch, caplog):
+    pkg = types.ModuleType("warmplug")
+    pkg.__path__ = []  # a package
+    sub = types.ModuleType("warmplug.services")
+    monkeypatch.setitem(sys.modules, "warmplug", pkg)
+    monkeypatch.setitem(sys.modules, "warmplug.services", sub)
+    pkg.plugin_info = lambda: PluginInfo(name="warmplug", title="预热", version="1", warm=("services",))
+    broken = types.ModuleType("brokenplug")
+    broken.__path__ = []
+    monkeypatch.setitem(sys.modules, "brokenplug", broken)
+    broken.plugin_info = lambda: PluginInfo(name="brokenplug", title="坏", version="1", warm=("no_such_module",))
+
+    class PM:
+        @staticmethod
+        def list_name_plugin():
+            return [("warmplug", pkg), ("brokenplug", broken)]
+
+    assert warm_modules(PM()) == ["warmplug.services"]
+    assert "brokenplug" in caplog.text  # logged, not raised: the page that needs it reports it
+    assert warm_modules(None) == []
