@@ -166,6 +166,28 @@ def _child(kind: str, n: int, out_dir: str) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+TARGETS = {10000: 1.0, 50000: 5.0}   # seconds (issue 3)
+PEAK_TARGET_MB = 250                 # at 50,000 rows
+
+
+def write_json(path: str, results: list[dict], scale: str) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import Results
+
+    res = Results("ledger_pdf", scale=scale)
+    res.info["runs"] = results
+    for r in results:
+        n = r["rows"]
+        res.add(f"ledger_pdf.{n}", f"{n:,} 行台账生成 PDF", r["seconds"], target=TARGETS.get(n),
+                note=f"{r['pages']} 页，CPU {r['cpu']:.2f} s")
+        if n >= 50000:
+            res.add(f"ledger_pdf.{n}.peak", f"{n:,} 行台账的内存峰值", r["peak_mb"], unit="MB", target=PEAK_TARGET_MB)
+        if "ratio" in r:
+            res.add(f"ledger_pdf.{n}.vs_libreoffice", f"{n:,} 行：比 LibreOffice 转换快", r["ratio"], unit="×",
+                    target=4.5, op=">")
+    res.write(path)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[1000, 10000, 50000])
@@ -177,6 +199,7 @@ def main(argv=None) -> int:
     ap.add_argument("--child-pdf", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--child-xlsx", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", help="keep the generated files in this folder")
+    ap.add_argument("--json", help="write the results (with the issue-3 targets) to this JSON file")
     args = ap.parse_args(argv)
     if args.child or args.child_pdf:
         print(json.dumps(run_one(args.child or args.child_pdf, args.out)))
@@ -221,6 +244,8 @@ def main(argv=None) -> int:
         print(line, flush=True)
     if lo:
         print("ratio = LibreOffice conversion time / ours; ratio* also counts writing the .xlsx (openpyxl).")
+    if args.json:
+        write_json(args.json, results, "small" if args.tiny else "")
     if not args.out:
         shutil.rmtree(out_dir, ignore_errors=True)
     return 0

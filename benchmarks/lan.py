@@ -1,0 +1,236 @@
+"""Benchmark: the street on a PostgreSQL server, as a township's desktops use it over the office LAN.
+
+    .venv/bin/python benchmarks/lan.py --db street.sqlite      # the large street → jd_bench_lan
+    .venv/bin/python benchmarks/lan.py --scale small           # CI: a fresh small street
+
+1. The SQLite street is moved to the server with ``jiedao db migrate-from-sqlite``'s code
+   (``shell.db.serverize``: one transaction, counts and checksums compared) — timed. The target
+   database (``--url``, default ``jd_bench_lan`` on 127.0.0.1) is dropped and created first.
+2. The hot operations of the four work lines (search, first pages, cards, a year's indicators) are timed
+   on the SQLite file, on the server directly (loopback TCP) and on the server through a proxy that
+   delays every packet by half of ``--rtt-ms`` each way (a separate process, so it takes no CPU time
+   from the measured one): what a desktop across the office LAN sees. Statements per operation are
+   counted: each one is at least a round trip on a real network.
+
+Targets (issue 9) on the LAN route: searches < 50 ms, first pages and cards < 100 ms, a year's
+statistics < 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (ROOT, Results, add_street_args, build_street, copy_sqlite, plugin_manager,  # noqa: E402
+                    street_scale, timed)
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/jd_bench_lan"
+SEARCH_S, PAGE_S, STAT_S = 0.05, 0.1, 1.0
+
+
+# -- the LAN: a delaying TCP proxy in its own process ------------------------------------------------
+
+def proxy_main(listen_port: int, target_port: int, delay: float) -> None:
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", listen_port))
+    server.listen(64)
+    print("ready", flush=True)
+
+    def pump(src, dst):
+        try:
+            while data := src.recv(65536):
+                time.sleep(delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    while True:
+        client, _ = server.accept()
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        upstream = socket.create_connection(("127.0.0.1", target_port))
+        upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+
+def start_proxy(target_port: int, rtt_ms: float) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, __file__, "--proxy", str(port), str(target_port), str(rtt_ms / 2000)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc, port
+
+
+# -- the server database ---------------------------------------------------------------------------
+
+def recreate(url):
+    from sqlalchemy import create_engine, text
+
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        server.dispose()
+
+
+def move_to_server(source: Path, url) -> tuple[float, object]:
+    from shell.db.mappers import plugin_module_names
+    from shell.db.migrate import plugin_branches
+    from shell.db.serverize import migrate_sqlite_to_server
+
+    pm = plugin_manager()
+    recreate(url)
+    t = time.perf_counter()
+    report = migrate_sqlite_to_server(source, url, plugin_branches(pm), plugin_module_names(pm))
+    return time.perf_counter() - t, report
+
+
+# -- the hot operations ----------------------------------------------------------------------------
+
+def operations(db):
+    """[(key, label, target, fn(ctx))] — what office staff do many times a day, through the services."""
+    from sqlalchemy import text
+
+    from plugins.emergency import services as emergency
+    from plugins.grid import services as grid
+    from plugins.partybuilding import services as party
+    from plugins.volunteer import services as volunteer
+
+    with db.session_factory() as s:
+        middle = (s.execute(text("SELECT count(*) FROM grid_persons")).scalar() or 0) // 2
+        person = s.execute(text("SELECT name, id_number, phone, name_initials FROM grid_persons "
+                                f"WHERE phone IS NOT NULL ORDER BY id LIMIT 1 OFFSET {middle}")).one()
+        volunteer_id = s.execute(text("SELECT MAX(id) FROM volunteer_volunteers")).scalar()
+        member_id = s.execute(text("SELECT MAX(id) FROM partybuilding_members")).scalar()
+        warehouse_id = s.execute(text("SELECT warehouse_id FROM emergency_batches GROUP BY warehouse_id "
+                                      "ORDER BY count(*) DESC LIMIT 1")).scalar()
+        community_id = s.execute(text("SELECT MIN(id) FROM core_areas WHERE level = 'community'")).scalar()
+    year_end = date.today()
+    year_start = date(year_end.year - 1, year_end.month, 1)
+    return [
+        ("search.name", "按姓名搜索居民", SEARCH_S, lambda ctx: grid.list_persons(ctx, text=person.name)),
+        ("search.id", "按身份证号搜索居民", SEARCH_S, lambda ctx: grid.list_persons(ctx, text=person.id_number)),
+        ("search.phone", "按电话号码前 7 位搜索居民", SEARCH_S, lambda ctx: grid.list_persons(ctx, text=person.phone[:7])),
+        ("search.initials", "按拼音首字母搜索居民", SEARCH_S,
+         lambda ctx: grid.list_persons(ctx, text=person.name_initials)),
+        ("page.residents", "实有人口首页（全街道）", PAGE_S, lambda ctx: grid.list_persons(ctx)),
+        ("page.residents_community", "实有人口首页（一个社区）", PAGE_S,
+         lambda ctx: grid.list_persons(ctx, area_id=community_id)),
+        ("page.events", "事件首页", PAGE_S, lambda ctx: grid.list_events(ctx)),
+        ("card.volunteer", "志愿者卡片", PAGE_S, lambda ctx: volunteer.volunteer_card(ctx, volunteer_id)),
+        ("search.volunteer", "搜索志愿者", SEARCH_S, lambda ctx: volunteer.search_volunteers(ctx, person.name[:1] + "")),
+        ("card.member", "党员卡片", PAGE_S, lambda ctx: party.member_card(ctx, member_id)),
+        ("page.members", "党员名单首页", PAGE_S, lambda ctx: party.list_members(ctx)),
+        ("page.stock", "最大仓库的库存", PAGE_S, lambda ctx: emergency.warehouse_stock(ctx, warehouse_id)),
+        ("stat.indicators", "一年事件指标", STAT_S, lambda ctx: grid.indicators(ctx, year_start, year_end)),
+    ]
+
+
+def measure(db, ops, repeat: int) -> dict[str, tuple[float, int]]:
+    """{key: (best seconds, statements)} — each operation in its own short transaction, as a page does."""
+    from sqlalchemy import event
+
+    from shell.core.context import Actor, ServiceContext
+
+    out = {}
+    for key, _label, _target, fn in ops:
+        count = [0]
+
+        def counter(*_args):
+            count[0] += 1
+
+        def run():
+            with db.session_factory() as s:
+                fn(ServiceContext(s, Actor.system()))
+                s.rollback()
+
+        run()  # warm: connection in the pool, statements in the cache
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            best = timed(run, repeat)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        out[key] = (best, count[0] // repeat)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_street_args(p, default_scale="small")
+    p.add_argument("--rtt-ms", type=float, default=1.0, help="simulated LAN round trip (default 1 ms)")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--proxy", nargs=3, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.proxy:
+        proxy_main(int(args.proxy[0]), int(args.proxy[1]), float(args.proxy[2]))
+        return 0
+
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    from shell.core.database import open_database
+
+    url = make_url(args.url or DEFAULT_URL)
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit("--url must name a PostgreSQL database (it is dropped and created)")
+    with tempfile.TemporaryDirectory(prefix="jiedao-bench-") as tmp:
+        if args.db:
+            source = copy_sqlite(Path(args.db), Path(tmp) / "street.sqlite")
+        else:
+            print(f"building a {args.scale} demo street …", flush=True)
+            source, took = build_street(Path(tmp) / "street.sqlite", args.scale)
+        scale = street_scale(argparse.Namespace(db=str(source), url=None, scale=args.scale))
+        res = Results("lan", scale=scale, engine="postgresql")
+        print(f"moving the street to {url.render_as_string(hide_password=True)} …", flush=True)
+        took, report = move_to_server(source, url)
+        if not report.ok:
+            raise SystemExit("the move to the server did not check out")
+        res.add("lan.migrate", "单机库迁移到服务器（含核对）", took, note=f"{report.rows:,} 行，{len(report.tables)} 张表")
+
+        pm = plugin_manager()
+        local = open_database(source, pm=pm, backup=False)
+        direct = open_database(url, pm=pm, backup=False)
+        proxy, port = start_proxy(url.port or 5432, args.rtt_ms)
+        lan = open_database(url.set(host="127.0.0.1", port=port), pm=pm, backup=False)
+        try:
+            ops = operations(local)
+            figures = {name: measure(db, ops, args.repeat) for name, db in
+                       (("sqlite", local), ("server", direct), ("lan", lan))}
+        finally:
+            for db in (local, direct, lan):
+                db.dispose()
+            proxy.kill()
+        print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}")
+        for key, label, target, _fn in ops:
+            s, d, n = figures["sqlite"][key][0], figures["server"][key][0], figures["lan"][key]
+            print(f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}")
+        print()
+        res.info.update(rtt_ms=args.rtt_ms, figures={k: {op: list(v) for op, v in f.items()} for k, f in figures.items()})
+        for key, label, target, _fn in ops:
+            best, statements = figures["lan"][key]
+            res.add(f"lan.{key}", f"{label}（局域网）", best, target=target,
+                    note=f"{statements} 条 SQL；本机服务器 {figures['server'][key][0] * 1000:.1f} ms，"
+                         f"SQLite {figures['sqlite'][key][0] * 1000:.1f} ms")
+    res.write(args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
