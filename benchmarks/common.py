@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SCALES = ("small", "medium", "large")
-PASSWORD = "bench1234"
+PASSWORD = "demo1234"   # jiedao demo's own default: a street built by the command line opens too
 
 
 def machine() -> dict[str, str]:

@@ -9,7 +9,8 @@ The street is built first with the one command an office would type,
 ``jiedao demo --db FILE --scale large --no-open`` (timed: the target is < 3 minutes). Then each
 benchmark runs in its own process (``--db FILE --json OUT``; those that write work on a copy):
 startup (cold start, dashboard, every page, memory), grid, volunteer, party, emergency, ledger_pdf and
-lan (the street moved to the PostgreSQL server, the hot operations over a simulated LAN). At ``small``
+lan (the street moved to the PostgreSQL server, the hot operations over a simulated LAN), and startup
+again against that server (startup_pg). At ``small``
 each benchmark builds its own small street instead and runs briefly: CI keeps the scripts working, it
 does not time anything.
 
@@ -30,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, Result, format_target, format_value, machine  # noqa: E402
+from lan import DEFAULT_URL as LAN_URL  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -37,7 +39,9 @@ BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
 BUILD_TARGET_S = 180.0
 
 TITLES = {"demo": "演示街道", "startup": "启动与界面", "grid": "网格化管理", "volunteer": "志愿服务",
-          "party": "党建", "emergency": "应急管理", "ledger_pdf": "台账 PDF", "lan": "局域网服务器"}
+          "party": "党建", "emergency": "应急管理", "ledger_pdf": "台账 PDF", "lan": "局域网服务器",
+          "startup_pg": "启动与界面（服务器）"}
+PG_STREET = LAN_URL   # lan.py puts the street there
 
 
 def plan(scale: str, street: Path | None) -> list[tuple[str, list[str], int]]:
@@ -47,12 +51,14 @@ def plan(scale: str, street: Path | None) -> list[tuple[str, list[str], int]]:
         return [("startup", ["startup.py", *s, "--runs", "1"], 600),
                 ("grid", ["grid.py", *s], 900), ("volunteer", ["volunteer.py", *s], 900),
                 ("party", ["party.py", *s], 900), ("emergency", ["emergency.py", *s], 900),
-                ("ledger_pdf", ["ledger_pdf.py", "--tiny"], 600), ("lan", ["lan.py", *s], 900)]
+                ("ledger_pdf", ["ledger_pdf.py", "--tiny"], 600), ("lan", ["lan.py", *s], 900),
+                ("startup_pg", ["startup.py", "--url", PG_STREET, "--runs", "1", "--no-tour"], 600)]
     s = ["--db", str(street)]
     return [("startup", ["startup.py", *s, "--runs", "5"], 1800),
             ("grid", ["grid.py", *s], 3600), ("volunteer", ["volunteer.py", *s], 3600),
             ("party", ["party.py", *s], 3600), ("emergency", ["emergency.py", *s], 3600),
-            ("ledger_pdf", ["ledger_pdf.py"], 1800), ("lan", ["lan.py", *s], 3600)]
+            ("ledger_pdf", ["ledger_pdf.py"], 1800), ("lan", ["lan.py", *s], 3600),
+            ("startup_pg", ["startup.py", "--url", PG_STREET, "--runs", "3"], 1800)]
 
 
 def build_street(path: Path, scale: str, log) -> dict:
@@ -95,7 +101,7 @@ def run_one(name: str, args: list[str], timeout: int, out_dir: Path, log) -> dic
         print(f"   FAILED (exit {rc}) after {took:.0f} s\n{tail}", flush=True)
         return {"benchmark": name, "failed": f"exit {rc}", "error": tail, "seconds": took, "results": []}
     data = json.loads(json_path.read_text(encoding="utf-8"))
-    data["seconds"] = took
+    data["benchmark"], data["seconds"] = name, took
     for r in data["results"]:
         verdict = {True: "ok", False: "MISSED", None: ""}[r["met"]]
         print(f"   {r['label']:<34} {format_value(r['value'], r['unit']):>12} {verdict}", flush=True)
@@ -140,7 +146,7 @@ def main(argv=None) -> int:
     p.add_argument("--scale", choices=("small", "medium", "large"), default="large")
     p.add_argument("--street", help="use this demo street instead of building one")
     p.add_argument("--only", help="comma-separated benchmarks to run (startup,grid,volunteer,party,emergency,"
-                                  "ledger_pdf,lan)")
+                                  "ledger_pdf,lan,startup_pg; startup_pg needs lan's server street)")
     p.add_argument("--out", help="folder for results.json, results.md and the log (default: a temporary one)")
     p.add_argument("--update-docs", action="store_true", help="write the table into docs/benchmarks.md")
     args = p.parse_args(argv)

@@ -17,6 +17,9 @@ class PluginInfo:
     # Modules of the plugin package ("services", "views.dashboard") the desktop imports on the thread
     # pool once its window shows, so that the first tiles and pages do not import them on the GUI thread.
     warm: tuple[str, ...] = ()
+    # … and those imported there after the first page is up (ledgers, importers, other pages' views):
+    # opening the 报表中心 or a page then no longer imports them on the GUI thread. "views.*" = all of them.
+    preload: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -139,11 +139,12 @@ def plugin_status(pm: pluggy.PluginManager) -> list[PluginStatus]:
     return list(pm.jiedao_status.values())  # type: ignore[attr-defined]
 
 
-def warm_modules(pm: pluggy.PluginManager | None) -> list[str]:
-    """Import every plugin's ``PluginInfo.warm`` modules; for a worker thread (importing a module of
-    widgets defines classes but creates none). Returns the modules imported; a failure is logged and
-    left for the page that needs the module to report."""
+def warm_modules(pm: pluggy.PluginManager | None, field: str = "warm") -> list[str]:
+    """Import every plugin's ``PluginInfo.warm`` (or ``.preload``) modules; for a worker thread
+    (importing a module of widgets defines classes but creates none). Returns the modules imported;
+    a failure is logged and left for the page that needs the module to report."""
     import importlib
+    import pkgutil
 
     done: list[str] = []
     if pm is None:
@@ -154,9 +155,14 @@ def warm_modules(pm: pluggy.PluginManager | None) -> list[str]:
         if info_fn is None or not package:
             continue
         try:
-            for module in getattr(info_fn(), "warm", ()) or ():
-                importlib.import_module(f"{package}.{module}")
-                done.append(f"{package}.{module}")
+            for module in getattr(info_fn(), field, ()) or ():
+                names = [f"{package}.{module}"]
+                if module.endswith(".*"):  # every module of a sub-package, e.g. "views.*"
+                    sub = importlib.import_module(f"{package}.{module[:-2]}")
+                    names = [f"{sub.__name__}.{m.name}" for m in pkgutil.iter_modules(sub.__path__)]
+                for name_ in names:
+                    importlib.import_module(name_)
+                    done.append(name_)
         except Exception:  # noqa: BLE001
             log.exception("插件 %s 的模块预先加载失败", name)
     return done

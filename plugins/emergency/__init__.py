@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def plugin_info():
     return PluginInfo(name=NAME, title="应急管理", version=__version__, icon="SP_MessageBoxWarning",
                       description="应急物资仓库与出入库台账、应急预案、演练、救援队伍、避难场所",
-                      warm=("services", "views.dashboard"))
+                      warm=("services", "views.dashboard"), preload=("ledgers", "importers", "views.*"))
 
 
 @hookimpl

@@ -16,7 +16,7 @@ def plugin_info():
 
     return PluginInfo(name=NAME, title="党建", version="0.1", icon="SP_DirHomeIcon",
                       description="五级党组织体系、党员与发展党员、组织关系转接、三会一课、党费收缴",
-                      warm=("services", "views.dashboard"))
+                      warm=("services", "views.dashboard"), preload=("ledgers", "importers", "views.*"))
 
 
 @hookimpl

@@ -17,7 +17,7 @@ KIND_VOLUNTEER = "volunteer.volunteer"
 def plugin_info():
     return PluginInfo(name=NAME, title="志愿服务", version="0.1", icon="SP_DialogYesButton",
                       description="志愿者与队伍、活动考勤与时长审核、积分台账、爱心超市兑换、志愿服务证明",
-                      warm=("services", "views.dashboard"))
+                      warm=("services", "views.dashboard"), preload=("ledgers", "importers", "views.*"))
 
 
 @hookimpl

@@ -315,11 +315,23 @@ class MainWindow(QMainWindow):
                 log.error("插件数据模型加载失败：%s", result)
             self._models_ready = True
             item = self.nav.currentItem()
-            if item is not None:
-                self.open_page(item.data(PAGE_ID_ROLE))
+            page = self.open_page(item.data(PAGE_ID_ROLE)) if item is not None else None
+            # Then, quietly, what the other pages will import (PluginInfo.preload): once the 首页's
+            # tiles are all there, so the import does not compete with them for the GIL.
+            if page is not None and hasattr(page, "tiles_built") and not page.ready:
+                page.tiles_built.connect(self._preload)
+            else:
+                self._preload()
 
         # Off the GUI thread (≈0.3 s): the window stays responsive while the first page waits for it.
         run_in_pool(lambda: self._load_models(warm=True), loaded)
+
+    def _preload(self) -> None:
+        from shell.plugins import warm_modules
+        from shell.ui.tasks import run_in_pool
+
+        pm = self.app_ctx.plugin_manager
+        run_in_pool(lambda: warm_modules(pm, "preload"), lambda ok, result: None)
 
     def _nav_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
         if current is not None and current.data(PAGE_ID_ROLE) is not None:

@@ -75,3 +75,30 @@ def test_warm_modules_imports_what_plugins_name(monkeypatch, caplog):
     assert warm_modules(PM()) == ["warmplug.services"]
     assert "brokenplug" in caplog.text  # logged, not raised: the page that needs it reports it
     assert warm_modules(None) == []
+
+
+def test_preload_takes_every_module_of_a_sub_package(tmp_path, monkeypatch):
+    (tmp_path / "preplug" / "views").mkdir(parents=True)
+    (tmp_path / "preplug" / "__init__.py").write_text(
+        "from shell.contracts import PluginInfo\n"
+        "def plugin_info():\n"
+        "    return PluginInfo(name='preplug', title='预载', version='1', preload=('ledgers', 'views.*'))\n")
+    (tmp_path / "preplug" / "ledgers.py").write_text("")
+    (tmp_path / "preplug" / "views" / "__init__.py").write_text("")
+    for page in ("alpha", "beta"):
+        (tmp_path / "preplug" / "views" / f"{page}.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import preplug
+
+    class PM:
+        @staticmethod
+        def list_name_plugin():
+            return [("preplug", preplug)]
+
+    try:
+        assert warm_modules(PM(), "preload") == ["preplug.ledgers", "preplug.views.alpha", "preplug.views.beta"]
+        assert "preplug.views.beta" in sys.modules
+        assert warm_modules(PM()) == []   # nothing under warm
+    finally:
+        for name in [m for m in sys.modules if m == "preplug" or m.startswith("preplug.")]:
+            del sys.modules[name]

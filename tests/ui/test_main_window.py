@@ -176,7 +176,8 @@ def test_pages_are_built_on_first_open_only(qtbot, pages_window):
 
 def test_failing_page_shows_error_panel_not_a_crash(qtbot, pages_window):
     window, plugin = pages_window
-    qtbot.waitUntil(lambda: "home" in window.pages)  # the first page opens once the models are loaded
+    # the first page opens once the models are loaded, its tiles one by one
+    qtbot.waitUntil(lambda: "home" in window.pages and window.pages["home"].ready)
     click_nav(qtbot, window, "出错页")
     panel = window.current_page()
     assert isinstance(panel, PageErrorPanel) and panel.isVisible()

@@ -62,7 +62,7 @@ def test_lazy_table_loads_only_first_pages_and_counts_separately(qtbot, people):
     model = LazyTableModel(factory, COLUMNS, page_size=100)
     model.set_query(select(Person), Person.id)
     view = _view(qtbot, model)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not model.counting)  # counted on the pool: the first page did not wait for it
     assert model.total == ROWS
     assert 100 <= model.rowCount() <= 300, "a view must not load the whole table"
     assert model.canFetchMore()
@@ -117,12 +117,25 @@ def test_lazy_table_filter_resets(qtbot, people):
     model.count_changed.connect(counts.append)
     model.set_query(select(Person), Person.id)
     _view(qtbot, model)
-    with qtbot.waitSignal(model.modelReset):
+    with qtbot.waitSignal(model.count_changed):   # more than a page: counted on the pool
         model.set_query(select(Person).where(Person.grid == 3), Person.id)
     assert counts[-1] == len([i for i in range(1, ROWS + 1) if i % 7 == 3])
     assert all(model.row_object(r).grid == 3 for r in range(model.rowCount()))
     model.set_query(select(Person).where(Person.name == "没有这个人"), Person.id)
     assert model.rowCount() == 0 and counts[-1] == 0 and not model.canFetchMore()
+
+
+def test_lazy_table_drops_a_count_for_a_filter_no_longer_shown(qtbot, people):
+    factory, _ = people
+    model = LazyTableModel(factory, COLUMNS, page_size=100)
+    counts = []
+    model.count_changed.connect(counts.append)
+    model.set_query(select(Person), Person.id)        # the whole table: its count goes to the pool …
+    assert model.counting
+    model.set_query(select(Person).where(Person.id <= 5), Person.id)   # … and is overtaken
+    assert not model.counting and model.total == 5 and counts == [5]   # a short first page is its count
+    qtbot.wait(300)
+    assert counts == [5] and model.total == 5
 
 
 def test_lazy_table_multi_column_rows(qtbot, people):
