@@ -3,6 +3,7 @@ transaction per file, all-or-nothing unless the user accepts the valid subset, p
 and the result written to the audit log."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
@@ -31,9 +32,15 @@ def available_importers(pm, actor: Actor | None = None, disabled=()) -> list[tup
     return out
 
 
+class ImportCancelled(Exception):
+    """The user cancelled an import; its transaction was rolled back, nothing was written."""
+
+
 def run_import(session_factory: sessionmaker, actor: Actor, definition: ImporterDefinition, path: Path,
-               valid_only: bool = False) -> ImportResult:
-    """Validate every row; write only if the file is clean or ``valid_only`` (then the valid rows)."""
+               valid_only: bool = False, cancel: Callable[[], bool] | None = None) -> ImportResult:
+    """Validate every row; write only if the file is clean or ``valid_only`` (then the valid rows).
+    ``cancel()`` is asked once the rows are checked and written, before the commit: True rolls the
+    whole file back and raises ``ImportCancelled``."""
     if definition.import_fn is None:
         raise ValidationError(f"“{definition.title}”（{definition.kind}）不支持导入。")
     if definition.permission:
@@ -43,6 +50,8 @@ def run_import(session_factory: sessionmaker, actor: Actor, definition: Importer
         ctx = ServiceContext(session, actor)
         try:
             result = definition.import_fn(ctx, path, valid_only)
+            if cancel is not None and cancel():
+                raise ImportCancelled()
             if result.ok or valid_only:
                 if result.written:
                     skipped = f"（跳过 {len(result.errors)} 处错误）" if result.errors else ""

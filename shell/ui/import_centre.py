@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QListWidgetItem, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from shell.clock import local_today
 from shell.contracts import ImporterDefinition, ImportResult
@@ -20,6 +19,45 @@ KIND_ROLE = Qt.ItemDataRole.UserRole
 OK_STYLE = "color: #1e7e34;"
 ERROR_STYLE = "color: #c0392b;"
 EXCEL_FILTER = "Excel 工作簿 (*.xlsx *.xlsm);;所有文件 (*)"
+ERROR_HEADERS = ("行", "列", "值", "问题")
+
+
+class ErrorsModel(QAbstractTableModel):
+    """The bad rows of an import, read straight from the result: a file with ten thousand bad rows
+    shows at once (a QTableWidget built 40,000 items on the GUI thread first)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.errors: list = []
+
+    def set_errors(self, errors: list) -> None:
+        self.beginResetModel()
+        self.errors = list(errors)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.errors)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(ERROR_HEADERS)
+
+    def cell(self, row: int, column: int) -> str:
+        e = self.errors[row]
+        return (str(e.row), e.column, "" if e.value is None else str(e.value), e.reason)[column]
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self.cell(index.row(), index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt API
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return ERROR_HEADERS[section]
+        return None
 
 
 def _disabled_plugins() -> set[str]:
@@ -89,9 +127,10 @@ class ImportCentrePage(QWidget):
         self.status.setObjectName("import-status")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.errors = QTableWidget(0, 4)
+        self.errors_model = ErrorsModel(self)
+        self.errors = QTableView()
         self.errors.setObjectName("import-errors")
-        self.errors.setHorizontalHeaderLabels(["行", "列", "值", "问题"])
+        self.errors.setModel(self.errors_model)
         self.errors.verticalHeader().hide()
         self.errors.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.errors.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -160,7 +199,7 @@ class ImportCentrePage(QWidget):
 
     def _clear(self) -> None:
         self.status.clear()
-        self.errors.setRowCount(0)
+        self.errors_model.set_errors([])
         self.errors.hide()
         self.valid_only_button.hide()
         self.last_result = None
@@ -218,24 +257,29 @@ class ImportCentrePage(QWidget):
         self.last_file = path
         ctx = self.app_ctx
 
-        def work(progress):
-            progress(0, 0, f"正在检查“{path.name}”的每一行……")
-            return run_import(ctx.session_factory, ctx.actor, d, path, valid_only)
+        state: dict = {}
 
-        self.task = run_task(self, f"导入{d.title}", work, cancellable=False, label=f"正在导入{d.title}……",
-                             on_done=lambda result: self._imported(result, path, valid_only),
-                             on_error=self._failed)
+        def work(progress):
+            from shell.core.transfer import ImportCancelled
+            from shell.ui.tasks import Cancelled
+
+            progress(0, 0, f"正在检查“{path.name}”的每一行……")
+            try:
+                # 取消 takes effect before the commit: the whole file is rolled back.
+                return run_import(ctx.session_factory, ctx.actor, d, path, valid_only,
+                                  cancel=lambda: state.get("handle") is not None and state["handle"].cancel_requested)
+            except ImportCancelled:
+                raise Cancelled() from None
+
+        self.task = state["handle"] = run_task(
+            self, f"导入{d.title}", work, label=f"正在导入{d.title}……",
+            on_done=lambda result: self._imported(result, path, valid_only), on_error=self._failed,
+            on_cancel=lambda: self._say(f"已取消导入“{path.name}”，没有写入任何数据。", ok=False))
 
     def _imported(self, result: ImportResult, path: Path, valid_only: bool) -> None:
         self.last_result = result
         if result.errors:
-            self.errors.setRowCount(len(result.errors))
-            for r, e in enumerate(result.errors):
-                for c, text in enumerate((str(e.row), e.column, "" if e.value is None else str(e.value), e.reason)):
-                    item = QTableWidgetItem(text)
-                    if c == 0:
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    self.errors.setItem(r, c, item)
+            self.errors_model.set_errors(result.errors)
             self.errors.show()
         if result.ok:
             self._say(f"已导入“{path.name}”：共 {result.total_rows} 行，写入 {result.written} 行。")
@@ -249,6 +293,11 @@ class ImportCentrePage(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self._say(error_text(exc)[1], ok=False)
+
+    def error_rows(self) -> list[list[str]]:
+        """The error table as the user reads it."""
+        m = self.errors_model
+        return [[m.cell(r, c) for c in range(m.columnCount())] for r in range(m.rowCount())]
 
     # --- export ------------------------------------------------------------------------------------
     def choose_and_export(self, path: Path | None = None) -> None:

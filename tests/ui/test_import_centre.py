@@ -4,6 +4,7 @@ only what the user's permissions allow."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
@@ -64,7 +65,10 @@ def test_bad_rows_are_listed_and_nothing_is_written_then_the_right_rows_on_purpo
     wait_done(qtbot, page)
     assert notes(demo_db) == before
     assert "有 2 处错误" in page.status.text() and "没有导入任何数据" in page.status.text()
-    rows = [[page.errors.item(r, c).text() for c in range(4)] for r in range(page.errors.rowCount())]
+    rows = page.error_rows()
+    shown = page.errors.model()
+    assert [shown.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == ["行", "列", "值", "问题"]
+    assert [shown.index(0, c).data() for c in range(4)] == rows[0]   # what the view draws
     assert rows[0][:3] == ["3", "辖区编码", "999"] and "找不到这个辖区编码" in rows[0][3]
     assert rows[1][:2] == ["4", "标题"] and "标题不能为空" in rows[1][3]
     assert page.valid_only_button.isVisible() and page.valid_only_button.text() == "只导入正确的 2 行…"
@@ -127,3 +131,40 @@ def test_export_needs_the_export_right(qtbot, demo_db):
     assert page.kind_titles() == ["测试便签"]
     assert page.import_button.isEnabled() and not page.export_button.isEnabled()
     assert "导出数据到 Excel" in page.export_button.toolTip()
+
+
+def test_cancel_rolls_the_whole_file_back(qtbot, demo_db, tmp_path):
+    import dataclasses
+    import threading
+
+    page = page_for(qtbot, demo_db, "admin")
+    kind = page.kinds.currentItem().data(Qt.ItemDataRole.UserRole)
+    real = page.definitions[kind]
+    written, release = threading.Event(), threading.Event()
+
+    def slow_import(ctx, path, valid_only):
+        result = real.import_fn(ctx, path, valid_only)   # the rows are in the transaction now …
+        written.set()
+        release.wait(10)                                 # … while the user presses 取消
+        return result
+
+    page.definitions[kind] = dataclasses.replace(real, import_fn=slow_import)
+    before = notes(demo_db)
+    page.choose_and_import(write_csv(tmp_path / "好.csv", ["330102001001,一", "330102001002,二"]))
+    assert written.wait(10)
+    page.task.cancel()
+    release.set()
+    wait_done(qtbot, page)
+    assert page.task.was_cancelled
+    assert notes(demo_db) == before
+    assert page.status.text() == "已取消导入“好.csv”，没有写入任何数据。"
+
+
+def test_ten_thousand_bad_rows_show_without_building_a_widget_per_cell(qtbot, demo_db):
+    from shell.contracts import ImportResult, RowError
+
+    page = page_for(qtbot, demo_db, "admin")
+    errors = [RowError(row=r + 2, column="标题", value="", reason="标题不能为空") for r in range(10_000)]
+    page._imported(ImportResult(total_rows=10_000, valid_rows=0, written=0, errors=errors), Path("很多错误.xlsx"), False)
+    assert page.errors.model().rowCount() == 10_000 and page.errors.isVisible()
+    assert page.error_rows()[-1] == ["10001", "标题", "", "标题不能为空"]
