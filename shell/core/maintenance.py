@@ -14,6 +14,9 @@ from shell.db.migrate import backup_sqlite
 from shell.db.session import make_session_factory, set_actor
 
 AUTO_LABEL = "自动"
+# Audit entries that record a look or a login, not a change of the office's data: a session that left
+# only these needs no new automatic backup.
+READ_ONLY_ACTIONS = ("login", "login_failed", "locked", "export", "view_full_id", "report_full_ids", "report")
 
 
 def backup_file(actor: Actor, path: Path, folder: Path | None = None) -> Path:
@@ -50,10 +53,36 @@ def auto_backups(path: Path, folder: Path | None = None) -> list[Path]:
                   reverse=True)
 
 
-def auto_backup(database, folder: Path | None = None) -> Path | None:
+# The newest audit entry that changed data (every write is audited): equal marks, equal data. Walked
+# backwards along the primary key, so it stops at the first such entry however long the log is.
+_MARK_SQL = ("SELECT id FROM core_audit_log WHERE action NOT IN ("
+             + ", ".join(f"'{a}'" for a in READ_ONLY_ACTIONS) + ") ORDER BY id DESC LIMIT 1")
+
+
+def _file_mark(path: Path) -> int | None:
+    import sqlite3
+
+    from shell.db.backup import sqlite_uri
+
+    try:
+        con = sqlite3.connect(sqlite_uri(path, "ro"), uri=True)
+        try:
+            row = con.execute(_MARK_SQL).fetchone()
+            return row[0] if row else 0
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None   # unreadable: make a fresh one
+
+
+def auto_backup(database, folder: Path | None = None, force: bool = False) -> Path | None:
     """Back up a SQLite database file (online backup API: consistent while in use) and keep only the
     newest ``core.backup.keep`` automatic backups. None for a server database (pg_dump's job, see
-    docs/lan-server.md) or an in-memory one. Called when the desktop opens and closes a database."""
+    docs/lan-server.md) or an in-memory one, and — unless ``force`` — when the newest automatic backup
+    already holds the latest change (a large street's file takes seconds to copy, and ten identical
+    copies of it would keep nothing more). Called when the desktop opens and closes a database."""
+    from sqlalchemy import text
+
     from shell.core import settings
     from shell.db.engine import sqlite_path
 
@@ -62,6 +91,10 @@ def auto_backup(database, folder: Path | None = None) -> Path | None:
         return None
     with database.session_factory() as session:
         keep = int(settings.core(session, "core.backup.keep"))
+        mark = session.execute(text(_MARK_SQL)).scalar() or 0
+    newest = auto_backups(path, folder)[:1]
+    if not force and newest and _file_mark(newest[0]) == mark:
+        return None
     made = backup_sqlite(path, folder, label=AUTO_LABEL)
     for old in auto_backups(path, folder)[keep:]:
         old.unlink(missing_ok=True)

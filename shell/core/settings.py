@@ -19,7 +19,7 @@ CORE_SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition("core.login.lock_minutes", "账号锁定时长（分钟）", 15, minimum=1, maximum=1440),
     SettingDefinition("core.password.min_length", "密码最少位数", 8, minimum=8, maximum=64),
     SettingDefinition("core.backup.keep", "自动备份保留份数", 10, minimum=1, maximum=100,
-                      description="单机数据库在每次启动和退出时自动备份到数据库所在文件夹的 backups/ 下，只保留最近的这么多份"),
+                      description="单机数据库在启动和退出时（数据自上次自动备份后有变动才备份）自动备份到数据库所在文件夹的 backups/ 下，只保留最近的这么多份"),
 )
 
 # Flags that are not user-editable norms.

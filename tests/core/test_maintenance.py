@@ -81,7 +81,7 @@ def test_auto_backup_keeps_the_newest_n(sqlite_db, tmp_path):
     with sqlite_db.session_factory() as s:
         settings.set_value(ServiceContext(s, Actor.system()), settings.definitions()["core.backup.keep"], 3)
         s.commit()
-    made = [maintenance.auto_backup(sqlite_db, tmp_path / "bk") for _ in range(5)]
+    made = [maintenance.auto_backup(sqlite_db, tmp_path / "bk", force=True) for _ in range(5)]
     kept = maintenance.auto_backups(sqlite_db.url.database, tmp_path / "bk")
     assert len(kept) == 3 and kept[0] == made[-1]  # the three newest, newest first
     assert len(list((tmp_path / "bk").iterdir())) == 3
@@ -91,8 +91,31 @@ def test_auto_backup_keeps_the_newest_n(sqlite_db, tmp_path):
     engine.dispose()
     # A manual backup in the same folder is never pruned by the automatic ones.
     manual = maintenance.backup_file(Actor.system(), sqlite_db.url.database, tmp_path / "bk")
-    maintenance.auto_backup(sqlite_db, tmp_path / "bk")
+    maintenance.auto_backup(sqlite_db, tmp_path / "bk", force=True)
     assert manual.exists()
+
+
+def test_auto_backup_only_when_the_data_changed(sqlite_db, tmp_path):
+    from shell.core import audit, settings
+    from shell.core.context import ServiceContext
+
+    folder = tmp_path / "bk"
+    first = maintenance.auto_backup(sqlite_db, folder)
+    assert first is not None                                  # none yet: made
+    assert maintenance.auto_backup(sqlite_db, folder) is None  # nothing changed since
+    with sqlite_db.session_factory() as s:                     # a login and a look change no data
+        audit.record(s, "login", "core_users", 1, "登录成功")
+        audit.record(s, "view_full_id", "grid_persons", 7, "查看完整身份证号")
+        s.commit()
+    assert maintenance.auto_backup(sqlite_db, folder) is None
+    with sqlite_db.session_factory() as s:                     # a real change does
+        settings.set_value(ServiceContext(s, Actor.system()), settings.definitions()["core.backup.keep"], 4)
+        s.commit()
+    second = maintenance.auto_backup(sqlite_db, folder)
+    assert second is not None and maintenance.auto_backups(sqlite_db.url.database, folder) == [second, first]
+    first.write_bytes(b"")                                     # an unreadable newest backup is replaced
+    second.write_bytes(b"not a database")
+    assert maintenance.auto_backup(sqlite_db, folder) is not None
 
 
 @pytest.mark.pg

@@ -130,6 +130,12 @@ def test_automatic_backup_on_open_and_on_exit(qtbot, flows, demo_path):
     # Made on the thread pool once the window is up.
     qtbot.waitUntil(lambda: getattr(flow, "backup_task_done", False), timeout=20000)
     assert len(auto_backups(demo_path)) == 1
+    # A change during the session: the backup on exit keeps it (a session without one makes none).
+    from shell.core import settings
+    from shell.core.context import ServiceContext
+    with flow.database.session_factory() as s:
+        settings.set_value(ServiceContext(s, flow.window.app_ctx.actor), settings.definitions()["core.backup.keep"], 5)
+        s.commit()
     with qtbot.waitSignal(flow.exit_requested, timeout=20000):
         flow.window.close()
     backups = auto_backups(demo_path)
