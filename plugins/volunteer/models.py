@@ -33,6 +33,9 @@ STOCK_KINDS = {"in": "入库", "out": "出库", "adjust": "盘点调整", "redee
 LIMIT_PERIODS = {"none": "不限", "month": "每月", "year": "每年", "total": "累计"}
 ORDER_STATES = {"done": "已兑换", "cancelled": "已撤销"}
 
+# Columns a volunteer search matches by prefix (served by an index on both engines).
+SEARCH_PREFIX_COLUMNS = ("id_number", "phone", "initials", "number")
+
 # Star levels by cumulative approved hours (DOMAIN §2).
 STAR_THRESHOLDS_HOURS = (100, 300, 600, 1000, 1500)
 STAR_LABELS = ("", "一星", "二星", "三星", "四星", "五星")
@@ -44,6 +47,12 @@ class Volunteer(RecordMixin, Base):
         Index("ix_volunteer_volunteers_area_name", "area_id", "name"),
         Index("ix_volunteer_volunteers_initials", "initials"),
         Index("ix_volunteer_volunteers_phone", "phone"),
+        # PostgreSQL only (v0004): a prefix search (LIKE 'x%') needs pattern_ops in a non-C collation;
+        # SQLite's GLOB prefix search uses the indexes above and the unique ones. info["dialect"] tells
+        # the migration check.
+        *(Index(f"ix_volunteer_volunteers_{column}_pattern", column, postgresql_ops={column: "varchar_pattern_ops"},
+                info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
+          for column in SEARCH_PREFIX_COLUMNS),
     )
 
     area_id: Mapped[int] = mapped_column(ForeignKey("core_areas.id", ondelete="RESTRICT"))  # community
@@ -137,8 +146,10 @@ class Attendance(RecordMixin, Base):
     """Enrolment, sign-in/out and approval of one volunteer at one activity."""
 
     __tablename__ = "volunteer_attendances"
+    # (activity_id, status): the activity list counts enrolled and waiting records per activity.
     __table_args__ = (UniqueConstraint("activity_id", "volunteer_id", name="uq_volunteer_attendances_activity_volunteer"),
-                      Index("ix_volunteer_attendances_status", "status"))
+                      Index("ix_volunteer_attendances_status", "status"),
+                      Index("ix_volunteer_attendances_activity_status", "activity_id", "status"))
 
     activity_id: Mapped[int] = mapped_column(ForeignKey("volunteer_activities.id", ondelete="RESTRICT"))
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer_volunteers.id", ondelete="RESTRICT"), index=True)

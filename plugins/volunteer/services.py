@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Boolean, func, insert, literal, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shell.clock import LOCAL_TZ, format_local, utcnow
@@ -341,23 +343,75 @@ def set_active(ctx: ServiceContext, volunteer_id: int, active: bool, reason: str
     return v
 
 
+class StartsWith(ColumnElement):
+    """``column`` starts with ``prefix``, written so the column's index serves it: SQLite's LIKE is
+    case-insensitive and cannot use a plain index, its GLOB can; on PostgreSQL LIKE 'x%' uses the
+    varchar_pattern_ops indexes of v0004."""
+
+    type = Boolean()
+    inherit_cache = False
+    _is_implicitly_boolean = True   # a condition in itself: no "= 1" appended on SQLite
+
+    def __init__(self, column, prefix: str):
+        self.column, self.prefix = column, prefix
+
+
+@compiles(StartsWith)
+def _starts_with_default(element, compiler, **kw):
+    return compiler.process(element.column.startswith(element.prefix, autoescape=True), **kw)
+
+
+@compiles(StartsWith, "sqlite")
+def _starts_with_sqlite(element, compiler, **kw):
+    pattern = "".join(f"[{c}]" if c in "*?[" else c for c in element.prefix) + "*"
+    return compiler.process(element.column.op("GLOB", is_comparison=True)(literal(pattern)), **kw)
+
+
+def _search_conditions(text: str) -> tuple[list, bool]:
+    """(OR-ed conditions for a search text, whether an index serves every one of them).
+
+    - a whole 身份证号 (18 characters): that number;
+    - 7–17 digits (an ID number or a mobile number being typed): ID number or phone by prefix (digits
+      starting with 0: a 志愿者编号 without its "ZY");
+    - up to 6 digits (the last digits of an ID number or phone, part of a number): anywhere in the
+      ID number, phone or 志愿者编号 — a scan of the volunteer table, as short fragments need;
+    - Latin letters: pinyin initials by prefix, or the 志愿者编号 ("ZY0000123", also by prefix);
+    - anything else: part of the name (a scan: "小明" finds 王小明)."""
+    t = text.replace(" ", "")
+    up = t.upper()
+    if looks_like_id_number(t) and len(t) == 18:
+        return [Volunteer.id_number == up], True
+    if looks_like_id_number(t) and len(t) >= 7:
+        if t.startswith("0"):                   # the digits of a 志愿者编号 (ZY0001234); no ID or mobile starts so
+            return [StartsWith(Volunteer.number, f"ZY{t}")], True
+        conds = [StartsWith(Volunteer.id_number, up)]
+        if t.isdigit() and t.startswith("1"):   # a mobile number
+            conds.append(StartsWith(Volunteer.phone, t))
+        return conds, True
+    if t.isdigit():
+        return [Volunteer.id_number.contains(t, autoescape=True), Volunteer.phone.contains(t, autoescape=True),
+                Volunteer.number.contains(t, autoescape=True)], False
+    if t.isascii() and t.isalpha():
+        return [StartsWith(Volunteer.initials, t.lower()), Volunteer.number == up], True
+    if t.isascii() and t.isalnum():
+        return [StartsWith(Volunteer.number, up)], True
+    return [Volunteer.name.contains(text.strip(), autoescape=True), Volunteer.number == up], False
+
+
 def _volunteer_query(ctx: ServiceContext, text: str = "", area_id: int | None = None, active: bool | None = None):
-    q = select(Volunteer).where(scope_filter(Volunteer.area_id, ctx.actor))
     text = (text or "").strip()
-    if text:
-        low = text.lower()
-        conds = [Volunteer.name.contains(text), Volunteer.number == text.upper(), Volunteer.number == text]
-        if low.isascii() and low.isalpha():
-            conds.append(Volunteer.initials.startswith(low))
-        if text.isdigit() or looks_like_id_number(text):
-            conds.append(Volunteer.id_number.contains(text.upper()))
-            conds.append(Volunteer.phone.contains(text))
-            conds.append(Volunteer.number.contains(text))
+    conds, indexed = _search_conditions(text) if text else ([], False)
+    # For an indexed search the planner must take the search column's index: a street-wide user's
+    # area filter matches every row and, without table statistics, SQLite could prefer the area
+    # index. "area_id + 0" keeps the filter and takes it out of the index choice.
+    area_col = Volunteer.area_id + 0 if indexed else Volunteer.area_id
+    q = select(Volunteer).where(scope_filter(area_col, ctx.actor))
+    if conds:
         q = q.where(or_(*conds))
     if area_id is not None:
         from shell.core.areas import subtree_filter
 
-        q = q.where(subtree_filter(Volunteer.area_id, _area(ctx, area_id, "辖区")))
+        q = q.where(subtree_filter(area_col, _area(ctx, area_id, "辖区")))
     if active is not None:
         q = q.where(Volunteer.active.is_(active))
     return q
@@ -651,36 +705,50 @@ ACTIVITY_FIELDS = ("name", "team_id", "organiser", "starts_at", "ends_at", "plac
                    "leader_name", "recorder_name", "capacity", "cap_minutes", "points_per_hour")
 
 
-def activity_list_query(ctx: ServiceContext, team_id: int | None = None, date_from: date | None = None,
-                        date_to: date | None = None, status: str | None = None, text: str = ""):
-    """A SELECT of (Activity, team name, area name, enrolled count, pending count) in scope, filtered
-    by team, local start date range (inclusive), status and name/place text (see ``activity_rows``)."""
+def _activity_conditions(ctx: ServiceContext, team_id: int | None = None, date_from: date | None = None,
+                         date_to: date | None = None, status: str | None = None, text: str = "") -> list:
+    """WHERE conditions on ``Activity`` for the activity list's filters (scope included)."""
     ctx.actor.require(P_VIEW)
+    conds = [scope_filter(Activity.area_id, ctx.actor)]
+    if team_id is not None:
+        conds.append(Activity.team_id == team_id)
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise ValidationError("截止日期不能早于起始日期。", "date_to", date_to)
+    if date_from is not None:
+        conds.append(Activity.starts_at >= local_midnight(date_from))
+    if date_to is not None:
+        conds.append(Activity.starts_at < local_midnight(date_to + _ONE_DAY))
+    if status:
+        if status not in ACTIVITY_STATES:
+            raise ValidationError(f"活动状态“{status}”无效。", "status", status)
+        conds.append(Activity.status == status)
+    text = (text or "").strip()
+    if text:
+        conds.append(or_(Activity.name.contains(text), Activity.place.contains(text)))
+    return conds
+
+
+def _activity_counts():
+    """Correlated counts per activity: enrolled (not cancelled) and waiting for approval; both answered
+    from the (activity_id, status) index."""
     enrolled = (select(func.count()).select_from(Attendance)
                 .where(Attendance.activity_id == Activity.id, Attendance.status != "cancelled")
                 .correlate(Activity).scalar_subquery())
     pending = (select(func.count()).select_from(Attendance)
                .where(Attendance.activity_id == Activity.id, Attendance.status == "signed_out")
                .correlate(Activity).scalar_subquery())
-    q = (select(Activity, Team.name, Area.name, enrolled, pending)
-         .join(Area, Area.id == Activity.area_id).outerjoin(Team, Team.id == Activity.team_id)
-         .where(scope_filter(Activity.area_id, ctx.actor)))
-    if team_id is not None:
-        q = q.where(Activity.team_id == team_id)
-    if date_from is not None:
-        q = q.where(Activity.starts_at >= local_midnight(date_from))
-    if date_to is not None:
-        q = q.where(Activity.starts_at < local_midnight(date_to + _ONE_DAY))
-    if date_from is not None and date_to is not None and date_to < date_from:
-        raise ValidationError("截止日期不能早于起始日期。", "date_to", date_to)
-    if status:
-        if status not in ACTIVITY_STATES:
-            raise ValidationError(f"活动状态“{status}”无效。", "status", status)
-        q = q.where(Activity.status == status)
-    text = (text or "").strip()
-    if text:
-        q = q.where(or_(Activity.name.contains(text), Activity.place.contains(text)))
-    return q
+    return enrolled, pending
+
+
+def activity_list_query(ctx: ServiceContext, team_id: int | None = None, date_from: date | None = None,
+                        date_to: date | None = None, status: str | None = None, text: str = ""):
+    """A SELECT of (Activity, team name, area name, enrolled count, pending count) in scope, filtered
+    by team, local start date range (inclusive), status and name/place text (see ``activity_rows``)."""
+    conds = _activity_conditions(ctx, team_id, date_from, date_to, status, text)
+    enrolled, pending = _activity_counts()
+    return (select(Activity, Team.name, Area.name, enrolled, pending)
+            .join(Area, Area.id == Activity.area_id).outerjoin(Team, Team.id == Activity.team_id)
+            .where(*conds))
 
 
 @dataclass
@@ -699,13 +767,17 @@ class ActivityRow:
 
 def activity_rows(ctx: ServiceContext, limit: int = 500, **filters: Any) -> tuple[list[ActivityRow], int]:
     """The newest ``limit`` activities matching ``filters`` (as ``activity_list_query``), latest start
-    first, and how many match in all."""
-    q = activity_list_query(ctx, **filters)
-    total = ctx.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
-    rows = [ActivityRow(a.id, a.name, a.starts_at, a.ends_at, team or "", area, a.status, a.content or "",
-                        int(enrolled), int(pending))
-            for a, team, area, enrolled, pending in ctx.session.execute(
-                q.order_by(Activity.starts_at.desc(), Activity.id.desc()).limit(limit))]
+    first, and how many match in all. Plain columns, not ORM objects: the list shows a few hundred
+    rows and nothing is edited through them."""
+    conds = _activity_conditions(ctx, **filters)
+    total = ctx.session.scalar(select(func.count()).select_from(Activity).where(*conds))
+    enrolled, pending = _activity_counts()
+    q = (select(Activity.id, Activity.name, Activity.starts_at, Activity.ends_at, Team.name, Area.name,
+                Activity.status, Activity.content, enrolled, pending)
+         .join(Area, Area.id == Activity.area_id).outerjoin(Team, Team.id == Activity.team_id)
+         .where(*conds).order_by(Activity.starts_at.desc(), Activity.id.desc()).limit(limit))
+    rows = [ActivityRow(aid, name, starts, ends, team or "", area, status, content or "", int(n), int(p))
+            for aid, name, starts, ends, team, area, status, content, n, p in ctx.session.execute(q)]
     return rows, int(total or 0)
 
 
@@ -1477,23 +1549,29 @@ class OrderRow:
 
 def order_rows(ctx: ServiceContext, text: str = "", limit: int = 200) -> list[OrderRow]:
     """The latest redemptions in scope (newest first) with the volunteer and the items as text;
-    ``text`` filters by volunteer name, 志愿者编号 or 兑换单号."""
+    ``text`` filters by volunteer name, 志愿者编号 or 兑换单号. Plain columns and one query for the
+    lines of the listed orders (no ORM objects)."""
     ctx.actor.require(P_VIEW)
-    q = (select(RedemptionOrder, Volunteer.name, Volunteer.number, Area.name)
-         .join(Volunteer, Volunteer.id == RedemptionOrder.volunteer_id).join(Area, Area.id == RedemptionOrder.area_id)
-         .where(scope_filter(RedemptionOrder.area_id, ctx.actor)))
+    q = (select(ORDERS.c.id, ORDERS.c.at, Volunteer.name, Volunteer.number, Area.name, ORDERS.c.total_points,
+                ORDERS.c.status, ORDERS.c.cancel_reason)
+         .join(Volunteer, Volunteer.id == ORDERS.c.volunteer_id).join(Area, Area.id == ORDERS.c.area_id)
+         .where(scope_filter(ORDERS.c.area_id, ctx.actor)))
     text = (text or "").strip()
     if text:
         conds = [Volunteer.name.contains(text), Volunteer.number == text.upper()]
         if text.isdigit():
-            conds.append(RedemptionOrder.id == int(text))
+            conds.append(ORDERS.c.id == int(text))
         q = q.where(or_(*conds))
-    rows = ctx.session.execute(q.order_by(RedemptionOrder.id.desc()).limit(limit)).all()
-    names = dict(ctx.session.execute(select(RewardItem.id, RewardItem.name)).all()) if rows else {}
-    return [OrderRow(o.id, o.at, vname, vnum, area, "；".join(f"{names.get(ln.item_id, ln.item_id)}×{ln.quantity}"
-                                                            for ln in o.lines),
-                     o.total_points, o.status, o.cancel_reason or "")
-            for o, vname, vnum, area in rows]
+    rows = ctx.session.execute(q.order_by(ORDERS.c.id.desc()).limit(limit)).all()
+    items: dict[int, list[str]] = {}
+    if rows:
+        lines = (select(RedemptionLine.order_id, RewardItem.name, RedemptionLine.quantity)
+                 .join(RewardItem, RewardItem.id == RedemptionLine.item_id)
+                 .where(RedemptionLine.order_id.in_([r[0] for r in rows])).order_by(RedemptionLine.id))
+        for order_id, name, qty in ctx.session.execute(lines):
+            items.setdefault(order_id, []).append(f"{name}×{qty}")
+    return [OrderRow(oid, at, vname, vnum, area, "；".join(items.get(oid, ())), total, status, reason or "")
+            for oid, at, vname, vnum, area, total, status, reason in rows]
 
 
 @dataclass

@@ -501,7 +501,7 @@ class ImportErrorsDialog(QDialog):
 
 class ActivitiesPage(QWidget):
     LIST_COLUMNS = ["时间", "活动名称", "队伍", "社区", "状态", "报名", "待审核"]
-    LIMIT = 500
+    LIMIT = 200
 
     def __init__(self, app_ctx, parent: QWidget | None = None):
         super().__init__(parent)
@@ -554,8 +554,8 @@ class ActivitiesPage(QWidget):
         bar.addWidget(self.import_button)
         bar.addWidget(self.new_button)
 
-        # Activities are few (tens a year per community): the newest LIMIT matching the filters,
-        # ordered by start time, are listed; the filters narrow the rest.
+        # A street runs thousands of activities a year: the newest LIMIT matching the filters, ordered
+        # by start time, are listed (one quick query); the filters narrow the rest.
         self.rows: list[svc.ActivityRow] = []
         self.total = 0
         self.count_label = QLabel(self)
@@ -633,8 +633,9 @@ class ActivitiesPage(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            time_cell = cell(format_local(row.starts_at), data=row.activity_id)
-            time_cell.setToolTip(f"{format_local(row.starts_at)} 至 {format_local(row.ends_at)}")
+            starts = format_local(row.starts_at)
+            time_cell = cell(starts, data=row.activity_id)
+            time_cell.setToolTip(f"{starts} 至 {format_local(row.ends_at)}")
             self.table.setItem(r, 0, time_cell)
             name = cell(row.name)
             name.setToolTip(row.content or row.name)

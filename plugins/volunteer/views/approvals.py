@@ -17,7 +17,7 @@ from shell.ui.widgets.lazy_table import CENTER, RIGHT
 from .. import services as svc
 from ..models import Attendance
 from ..rules import P_APPROVE
-from .common import BAD_STYLE, OK_STYLE, ReasonDialog, local_hm, minutes_text
+from .common import BAD_STYLE, OK_STYLE, ReasonDialog, fit_columns, local_hm, minutes_text
 
 QUALITIES = ("", "优秀", "良好", "合格")
 
@@ -85,6 +85,8 @@ class ApprovalsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
+        fit_columns(self.table, ("四点半课堂志愿服务", "2026-11-22", "欧阳某某", "ZY0000000", "08:30", "12:00",
+                                 "3.5 小时", "2 小时（封顶）", "(20)"))
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
 
         self.select_all_button = QPushButton("全选", self)
@@ -159,7 +161,6 @@ class ApprovalsPage(QWidget):
             self._message(exc.message, ok=False)
             return
         self.model.set_query(query, key_column=Attendance.id)
-        self.table.resizeColumnsToContents()
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -20,6 +20,20 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 OK_STYLE = "color: #1e7e34; font-weight: bold;"
 BAD_STYLE = "color: #c0392b; font-weight: bold;"
 MUTED_STYLE = "color: palette(mid);"
+# Column widths are fitted to this many rows (Qt's default, 1000, calls the model for every loaded
+# row: ≈0.1 s for a 200-row page of the large street).
+RESIZE_ROWS = 30
+
+
+def fit_columns(view, samples: tuple[str, ...]) -> None:
+    """Column widths from typical contents, set once: sizing a lazy list from its rows on every new
+    filter asks the model for every cell of the page (tens of ms per search on the large street)."""
+    header = view.horizontalHeader()
+    metrics = view.fontMetrics()
+    for column, sample in enumerate(samples):
+        title = view.model().headerData(column, Qt.Orientation.Horizontal) or ""
+        header.resizeSection(column, max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(str(title)))
+                             + 28)
 
 
 def to_qdatetime(dt: datetime) -> QDateTime:
@@ -65,6 +79,7 @@ def read_only_table(headers: list[str], parent: QWidget, multi: bool = False) ->
                            else QAbstractItemView.SelectionMode.SingleSelection)
     table.setAlternatingRowColors(True)
     table.setWordWrap(False)
+    table.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
     return table
 
 

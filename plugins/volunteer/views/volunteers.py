@@ -21,6 +21,7 @@ from shell.ui.widgets.lazy_table import CENTER, RIGHT
 from .. import services as svc
 from ..models import HOUR_KINDS, POINT_KINDS, Volunteer
 from ..rules import P_CERTIFICATE, P_MANAGE, P_POINTS
+from .common import fit_columns
 
 HISTORY = 20
 
@@ -263,6 +264,8 @@ class VolunteersPage(QWidget):
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(48)
+        fit_columns(self.table, ("ZY0000000", "欧阳某某（停用）", "3301**********1234", "138****5678", "未评星",
+                                 "0000.5", "00000"))
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.show_row(cur.row()))
         self.model.modelReset.connect(lambda: self.card.show_card(None))
 
@@ -310,7 +313,6 @@ class VolunteersPage(QWidget):
             self.card.show_message(exc.message)
             return
         self.model.set_query(query, key_column=Volunteer.id)
-        self.table.resizeColumnsToContents()
 
     def show_row(self, row: int) -> None:
         if row < 0 or row >= self.model.rowCount():
