@@ -5,7 +5,7 @@ A statement whose call stack passes through a service module (``plugins.*.servic
 the core services) marks its transaction; when such a transaction commits without a row written to
 ``core_audit_log``, the test that caused it fails at teardown, naming the service and the tables.
 Writes a test makes itself (fixtures, tampering to test a guard) and the demo seeder are not services
-and are not checked.
+and are not checked, nor is a statement that changed no row (a guarded UPDATE whose WHERE refused).
 """
 from __future__ import annotations
 
@@ -37,10 +37,13 @@ def _service_on_stack() -> str | None:
     return None
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _watch(conn, _cursor, statement, _params, _context, _executemany):
+@event.listens_for(Engine, "after_cursor_execute")
+def _watch(conn, cursor, statement, _params, _context, _executemany):
     m = DML.match(statement)
     if not m:
+        return
+    if cursor.rowcount == 0:
+        # Changed nothing: a guarded debit refused by its WHERE, a delete of what is gone.
         return
     table = m.group(1)
     if table == AUDIT_TABLE:

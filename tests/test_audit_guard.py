@@ -14,6 +14,10 @@ def quiet_write(session):
     session.execute(text("INSERT INTO core_settings (key, value, created_at, updated_at, version_id) "
                          "VALUES ('probe.quiet', '1', '2026-01-01', '2026-01-01', 1)"))
 
+def refused_write(session):
+    # a guarded debit whose WHERE refuses: nothing changes, nothing to audit
+    session.execute(text("UPDATE core_settings SET value = '0' WHERE key = 'probe.none' AND 1 = 0"))
+
 def audited_write(session):
     session.execute(text("INSERT INTO core_settings (key, value, created_at, updated_at, version_id) "
                          "VALUES ('probe.loud', '1', '2026-01-01', '2026-01-01', 1)"))
@@ -44,4 +48,12 @@ def test_audited_writes_and_the_tests_own_writes_pass(sqlite_db):
         s.commit()
     with sqlite_db.engine.begin() as conn:  # a test's own setup write is not a service
         conn.execute(text("UPDATE core_settings SET value = '2' WHERE key = 'probe.loud'"))
+    assert audit_guard._found == []
+
+
+def test_a_statement_that_changed_nothing_is_not_a_write(sqlite_db):
+    service = _probe_service()
+    with sqlite_db.session_factory() as s:
+        service["refused_write"](s)
+        s.commit()
     assert audit_guard._found == []
