@@ -327,11 +327,12 @@ class MainWindow(QMainWindow):
         run_in_pool(lambda: self._load_models(warm=True), loaded)
 
     def _preload(self) -> None:
-        from shell.plugins import warm_modules
         from shell.ui.tasks import run_in_pool
+        from shell.ui.warmup import warm_up
 
         pm = self.app_ctx.plugin_manager
-        run_in_pool(lambda: warm_modules(pm, "preload"), lambda ok, result: None)
+        font_path = getattr(self.config, "font_path", None) or None
+        run_in_pool(lambda: warm_up(pm, font_path), lambda ok, result: None)
 
     def _nav_changed(self, current: QListWidgetItem | None, _previous=None) -> None:
         if current is not None and current.data(PAGE_ID_ROLE) is not None:

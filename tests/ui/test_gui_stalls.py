@@ -102,3 +102,19 @@ def test_preload_takes_every_module_of_a_sub_package(tmp_path, monkeypatch):
     finally:
         for name in [m for m in sys.modules if m == "preplug" or m.startswith("preplug.")]:
             del sys.modules[name]
+
+
+def test_warm_up_loads_the_heavy_libraries_and_freezes_what_they_left(monkeypatch):
+    import gc
+
+    from shell.ui import warmup
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(warmup, "_frozen", False)
+    done = warmup.warm_up(None)
+    assert done == ["pyqtgraph", "reports.pdf", "reports.xlsx"]
+    assert {"pyqtgraph", "reportlab", "openpyxl"} <= set(sys.modules)
+    assert frozen == [True]
+    warmup.warm_up(None)
+    assert frozen == [True]   # once per process
