@@ -43,7 +43,7 @@ def _to_date(value, default: date) -> date:
 
 def _check_wh(sctx, params):
     wid = params.get("warehouse_id")
-    if wid in (None, ""):
+    if wid in (None, "", 0):     # the report centre's number box says 0 when left empty
         return None
     wh = services._warehouse(sctx, int(wid))
     return wh
@@ -124,6 +124,33 @@ def build_moves(sctx, params):
                  Column("发出", 12, align="right"), Column("结存", 12, align="right"), Column("单位", 9, align="center"),
                  Column("对方单位/原因", "1.5*"), Column("经办人", 14)],
         rows=rows(), orientation="landscape")
+
+
+# ----------------------------------------------------------------------------- 物资收发汇总表
+
+def build_summary(sctx, params):
+    sctx.actor.require("emergency.view")
+    wh = _check_wh(sctx, params)
+    today = sctx.today()
+    start = _to_date(params.get("start"), today.replace(month=1, day=1))
+    end = _to_date(params.get("end"), today)
+    if end < start:
+        raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
+    rows = services.move_summary(sctx, start, end, wh.id if wh else None)
+
+    def lines():
+        for r in rows:
+            yield (r.code, r.name, r.spec, r.unit, r.received, r.issued, r.transferred_in, r.transferred_out,
+                   r.adjusted, r.net, r.moves)
+
+    return LedgerSpec(
+        title="应急物资收发汇总表", unit_name=_unit(sctx) + (f" · {wh.name}" if wh else ""),
+        period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
+                 Column("入库", 16, align="right"), Column("出库", 16, align="right"), Column("调入", 16, align="right"),
+                 Column("调出", 16, align="right"), Column("调整/盘点", 18, align="right"),
+                 Column("净增减", 16, align="right"), Column("笔数", 14, align="right")],
+        rows=lines(), orientation="landscape")
 
 
 # ----------------------------------------------------------------------------- 盘点表
@@ -333,6 +360,10 @@ def definitions() -> list[ReportDefinition]:
         ReportDefinition("emergency.moves", "物资出入库明细账", build_moves,
                          (_wh_param(), ReportParameter("start", "开始日期", kind="date", required=False),
                           ReportParameter("end", "结束日期", kind="date", required=False)), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.summary", "应急物资收发汇总表", build_summary,
+                         (_wh_param(), ReportParameter("start", "开始日期（空为今年 1 月 1 日）", kind="date", required=False),
+                          ReportParameter("end", "结束日期（空为今天）", kind="date", required=False)),
+                         "emergency.view", "应急管理"),
         ReportDefinition("emergency.stocktake", "应急物资盘点表", build_stocktake,
                          (ReportParameter("stocktake_id", "盘点单编号", kind="int"),), "emergency.view", "应急管理"),
         ReportDefinition("emergency.plans", "应急预案目录", build_plans, (), "emergency.view", "应急管理"),

@@ -116,6 +116,7 @@ class StockMove(IdMixin, Base):
         CheckConstraint("balance_after >= 0", name="balance_nonneg"),
         Index("ix_emergency_stock_moves_batch", "batch_id", "id"),
         Index("ix_emergency_stock_moves_wh_time", "warehouse_id", "occurred_at"),
+        Index("ix_emergency_stock_moves_time_item", "occurred_at", "item_id", "kind", "qty"),   # e0003
     )
 
     batch_id: Mapped[int] = mapped_column(ForeignKey("emergency_batches.id"))

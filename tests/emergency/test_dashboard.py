@@ -64,6 +64,9 @@ def test_tile_shows_lines_and_charts(qtbot, world, filled):
     data = tile.stock_chart.data
     assert list(data.categories) == ["和平街道", "东湖社区"]
     assert [list(v) for _n, v in data.series] == [[1, 1], [1, 0], [1, 0]]
+    assert tile.drills_chart is None                  # built when its tab is first shown
+    tile.tabs.setCurrentIndex(1)
+    assert tile.tabs.currentWidget() is tile.drills_chart
     qtbot.waitUntil(lambda: tile.drills_chart.data is not None, timeout=15000)
     assert [list(v) for _n, v in tile.drills_chart.data.series] == [[1, 0, 0], [0, 2, 0]]
 

@@ -129,7 +129,7 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
     reports = {d.id: d for _n, d in available_reports(emergency_pm, actor) if d.id.startswith("emergency.")}
     assert set(reports) == {"emergency.reserve", "emergency.moves", "emergency.stocktake", "emergency.plans",
                             "emergency.drills", "emergency.drill_evaluation", "emergency.roster", "emergency.shelters",
-                            "emergency.duty"}
+                            "emergency.duty", "emergency.summary"}
     app = AppContext(demo.session_factory, actor)
     with app.service() as sctx:
         wh = sv.list_warehouses(sctx)[0]
@@ -140,13 +140,15 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
         street_id = sv.unit_areas(sctx)[0].id
     params = {"emergency.stocktake": {"stocktake_id": take.id}, "emergency.drill_evaluation": {"drill_id": drill.id},
               "emergency.duty": {"area_id": street_id},
-              "emergency.moves": {"start": TODAY.replace(year=2020), "end": date.today()}}
+              "emergency.moves": {"start": TODAY.replace(year=2020), "end": date.today()},
+              "emergency.summary": {"start": TODAY.replace(year=2020), "end": date.today()}}
     for rid, definition in reports.items():
         for suffix in (".pdf",) if rid == "emergency.drill_evaluation" else (".pdf", ".xlsx"):
             out = tmp_path / f"{rid}{suffix}"
             result = generate(demo.session_factory, actor, definition, params.get(rid, {}), out)
             assert out.exists() and out.stat().st_size > 0, rid
-            if suffix == ".xlsx" and rid in ("emergency.reserve", "emergency.moves", "emergency.roster"):
+            if suffix == ".xlsx" and rid in ("emergency.reserve", "emergency.moves", "emergency.roster",
+                                             "emergency.summary"):
                 assert result.rows > 10, rid
     # phones are masked in the roster
     wb = load_workbook(tmp_path / "emergency.roster.xlsx", read_only=True)

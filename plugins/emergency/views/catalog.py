@@ -151,7 +151,7 @@ class CatalogPage(QWidget):
         self.areas: list[svc.AreaChoice] = []
         self.can_manage = app_ctx.actor.can("emergency.catalog.manage")
 
-        self.search = SearchBox(self, placeholder="物资编码（前几位）或名称")
+        self.search = SearchBox(self, placeholder="物资编码（前几位）、名称或拼音首字母")
         self.new_item_button = QPushButton("新增物资…", self)
         self.item_count = QLabel(self)
         top = QHBoxLayout()

@@ -79,11 +79,26 @@ class EmergencyTile(QWidget):
             self.labels.append(label)
         self.tabs = QTabWidget(self)
         self.stock_chart = ChartView(lambda: stock_chart(app_ctx), self.tabs, min_height=200)
-        self.drills_chart = ChartView(lambda: drills_chart(app_ctx), self.tabs, min_height=200)
+        # the second chart is built when its tab is first shown: a pyqtgraph plot costs 50–100 ms of
+        # GUI time, and the 首页 should not pay for a chart nobody looks at yet
+        self.drills_chart: ChartView | None = None
         self.tabs.addTab(self.stock_chart, "库存与预警（按仓库）")
-        self.tabs.addTab(self.drills_chart, "本年演练（按单位）")
+        self.tabs.addTab(QWidget(self.tabs), "本年演练（按单位）")
+        self.tabs.currentChanged.connect(self._tab_shown)
         layout.addWidget(self.tabs, 1)
         run_in_pool(lambda: summary_lines(app_ctx), self._show)
+
+    def _tab_shown(self, index: int) -> None:
+        if index != 1 or self.drills_chart is not None:
+            return
+        self.drills_chart = ChartView(lambda: drills_chart(self.app_ctx), self.tabs, min_height=200)
+        self.tabs.blockSignals(True)
+        placeholder = self.tabs.widget(1)
+        self.tabs.removeTab(1)
+        self.tabs.insertTab(1, self.drills_chart, "本年演练（按单位）")
+        self.tabs.setCurrentIndex(1)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
 
     def _show(self, ok: bool, result) -> None:
         try:

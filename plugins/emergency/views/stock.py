@@ -121,7 +121,7 @@ class StockPage(QWidget):
         self.warehouse = QComboBox(self)
         self.warehouse.setMinimumContentsLength(14)
         self.warehouse.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.search = SearchBox(self, placeholder="物资编码或名称")
+        self.search = SearchBox(self, placeholder="物资编码、名称或拼音首字母")
         self.refresh_button = QPushButton("刷新", self)
         self.alerts_only = QCheckBox("只看预警", self)
         self.alerts_only.setObjectName("emergency-alerts-only")
@@ -379,12 +379,11 @@ class StockPage(QWidget):
             return
         try:
             with self.app_ctx.service(commit=False) as ctx:
-                rows = svc.warehouse_stock(ctx, wh, self.search.text().strip())
+                rows, summary = svc.stock_view(ctx, wh, self.search.text().strip())
                 if self.alerts_only.isChecked():
                     # an item below its minimum shows all its lines (where the stock is), a batch
                     # only when it is itself expired or expiring
                     rows = [r for r in rows if r.below_minimum or r.band is not None]
-                summary = svc.stock_alert_summary(ctx, wh)
         except JiedaoError as exc:
             self.model.set_rows([], self.model.bands)
             self.summary_label.setText(exc.message)
