@@ -1,6 +1,6 @@
 """Indexes are deliberate (issue 9): the hot queries — searching residents by ID number, phone and
-pinyin initials, a volunteer's card, a warehouse's stock, a Party member's card, a record's audit
-trail — are captured as the services really send them and EXPLAINed on SQLite and PostgreSQL. A full
+pinyin initials, searching volunteers and Party members by ID number or phone, a volunteer's card, a
+warehouse's stock, a Party member's card, a record's audit trail — are captured as the services really send them and EXPLAINed on SQLite and PostgreSQL. A full
 scan of a table that grows with the street fails the test.
 
 On PostgreSQL the planner would pick a sequential scan on the tiny test tables anyway, so the check
@@ -26,12 +26,10 @@ LARGE = {"grid_persons", "grid_events", "grid_households", "grid_houses", "volun
 
 
 
-# Known and measured, left to issue 9: prefix searches (LIKE 'x%') cannot use a plain b-tree index on
-# PostgreSQL unless the database collation is C (the test server's is C.UTF-8), so they walk the
-# primary key. The fix is varchar_pattern_ops indexes (or creating township databases with
-# LC_COLLATE 'C'); see docs/benchmarks.md (grid). The test insists they still scan, so whoever fixes
-# it is told to remove them from here.
-PG_PREFIX = {"grid: ID prefix", "grid: phone prefix", "grid: pinyin initials"}
+# Known full scans on PostgreSQL, each to be fixed and then removed from here. Empty since grid's
+# g0003: prefix searches (LIKE 'x%') on ID number, phone and pinyin initials use varchar_pattern_ops
+# indexes, which serve a prefix in any collation (a plain b-tree index only in a C-collated database).
+PG_PREFIX: set[str] = set()
 
 
 def _pm():
@@ -77,7 +75,9 @@ def _hot_operations(s):
                                       "ORDER BY id LIMIT 1")).one()
     volunteer_id = s.execute(text("SELECT MIN(id) FROM volunteer_volunteers")).scalar()
     warehouse_id = s.execute(text("SELECT MIN(id) FROM emergency_warehouses")).scalar()
-    member_id = s.execute(text("SELECT MIN(id) FROM partybuilding_members")).scalar()
+    member_id, member_id_number = s.execute(text("SELECT id, id_number FROM partybuilding_members ORDER BY id LIMIT 1")).one()
+    volunteer_id_number, volunteer_phone = s.execute(text(
+        "SELECT id_number, phone FROM volunteer_volunteers WHERE phone IS NOT NULL ORDER BY id LIMIT 1")).one()
     area_id = s.execute(text("SELECT MIN(id) FROM core_areas WHERE level = 'grid'")).scalar()
 
     def search(term):
@@ -90,8 +90,11 @@ def _hot_operations(s):
         ("grid: phone prefix", search(phone[:7])),
         ("grid: pinyin initials", search("zs")),
         ("volunteer: card", lambda ctx: volunteer.volunteer_card(ctx, volunteer_id)),
+        ("volunteer: search by ID number", lambda ctx: volunteer.search_volunteers(ctx, volunteer_id_number)),
+        ("volunteer: search by phone prefix", lambda ctx: volunteer.search_volunteers(ctx, volunteer_phone[:7])),
         ("emergency: warehouse stock", lambda ctx: emergency.warehouse_stock(ctx, warehouse_id)),
         ("partybuilding: member card", lambda ctx: party.member_card(ctx, member_id)),
+        ("partybuilding: search by ID number", lambda ctx: party.search(ctx, member_id_number)),
         ("audit: a record's trail", lambda ctx: list(ctx.session.scalars(audit_query.audit_query(
             ctx, entity="core_areas", record=str(area_id)).limit(50)))),
     ]
@@ -153,7 +156,7 @@ def test_hot_queries_use_indexes(street):
                 elif scans:
                     problems.append(f"{label}: {'; '.join(scans)}\n    {statement[:200]}")
         s.rollback()
-    assert explained >= 12
+    assert explained >= 15
     assert not problems, "\n".join(problems)
     if not street.is_sqlite:
         assert known == PG_PREFIX, f"now served by an index, remove from PG_PREFIX: {PG_PREFIX - known}"

@@ -23,6 +23,7 @@ from shell.core.models import Area
 from shell.errors import ValidationError
 
 from . import services as svc
+from .gcpause import without_gc
 from .models import PERSON_KINDS, Household, Person
 
 
@@ -167,6 +168,7 @@ def _grid_index(ctx: ServiceContext) -> dict[str, Area]:
     return index
 
 
+@without_gc
 def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
                    progress: Callable[[int, int], Any] | None = None) -> ImportResult:
     ctx.actor.require(svc.P_PERSON)
@@ -468,6 +470,7 @@ def write_template(path) -> None:
     wb.save(str(path))
 
 
+@without_gc
 def export_persons(ctx: ServiceContext, path) -> int:
     """The persons in the actor's scope, ID numbers and phones masked unless full view is allowed."""
     from openpyxl import Workbook

@@ -19,6 +19,7 @@ from shell.core.models import Area
 from shell.errors import ValidationError
 
 from . import services as svc
+from .gcpause import without_gc
 from .importers import Col, _blank, _cell_text, _grid_index, _norm_header, bulk_insert, parse_date, read_rows
 from .models import HOUSE_USES, ORG_KINDS, House, Household, Organisation
 
@@ -212,6 +213,7 @@ def _existing_houses(ctx: ServiceContext):
 HOUSES = Spec("实有房屋", HOUSE_COLUMNS, House, "code", _house_row)
 
 
+@without_gc
 def import_houses(ctx: ServiceContext, path, valid_only: bool = False, progress=None) -> ImportResult:
     return _run(ctx, path, valid_only, HOUSES, _existing_houses(ctx), progress)
 
@@ -257,6 +259,7 @@ def _existing_households(ctx: ServiceContext):
     return find
 
 
+@without_gc
 def import_households(ctx: ServiceContext, path, valid_only: bool = False, progress=None) -> ImportResult:
     houses = dict(ctx.session.execute(select(House.code, House.id).where(scope_filter(House.area_id, ctx.actor))).all())
     spec = Spec("户", HOUSEHOLD_COLUMNS, Household, "number", _household_row(houses))
@@ -268,6 +271,7 @@ def households_template(path) -> None:
               {"grid": GRID_NOTE, "house": "已登记的房屋编号，可不填"})
 
 
+@without_gc
 def export_households(ctx: ServiceContext, path) -> int:
     from openpyxl import Workbook
 
@@ -352,6 +356,7 @@ def _existing_orgs(ctx: ServiceContext):
 ORGANISATIONS = Spec("组织", ORG_COLUMNS, Organisation, "credit_code", _org_row)
 
 
+@without_gc
 def import_organisations(ctx: ServiceContext, path, valid_only: bool = False, progress=None) -> ImportResult:
     return _run(ctx, path, valid_only, ORGANISATIONS, _existing_orgs(ctx), progress)
 
@@ -400,6 +405,7 @@ def _grid_names(ctx: ServiceContext) -> dict[int, str]:
             for a in ctx.session.scalars(select(Area).where(Area.level.in_(("grid", "microgrid"))))}
 
 
+@without_gc
 def export_houses(ctx: ServiceContext, path) -> int:
     """The houses in scope; the owner's ID number and phone masked unless full view is allowed."""
     from openpyxl import Workbook
@@ -423,6 +429,7 @@ def export_houses(ctx: ServiceContext, path) -> int:
     return n
 
 
+@without_gc
 def export_organisations(ctx: ServiceContext, path) -> int:
     from openpyxl import Workbook
 

@@ -43,6 +43,12 @@ class Person(RecordMixin, Base):
         Index("ix_grid_persons_name", "name"),
         Index("ix_grid_persons_initials", "name_initials"),
         Index("ix_grid_persons_phone", "phone"),
+        Index("ix_grid_persons_area_status", "area_id", "status"),   # the resident list's count (g0003)
+        # PostgreSQL only (g0003): LIKE 'x%' needs pattern_ops in a non-C collation; SQLite's GLOB
+        # prefix search uses the indexes above. info["dialect"] tells the migration checks.
+        *(Index(f"ix_grid_persons_{name}_pattern", column, postgresql_ops={column: "varchar_pattern_ops"},
+                info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
+          for name, column in (("id_number", "id_number"), ("phone", "phone"), ("initials", "name_initials"))),
     )
 
     area_id: Mapped[int] = _area()                                          # 责任网格
@@ -166,7 +172,10 @@ class EventCategory(RecordMixin, Base):
 class Event(RecordMixin, Base):
     __tablename__ = "grid_events"
     __table_args__ = (Index("ix_grid_events_status", "status"),
-                      Index("ix_grid_events_registered_at", "registered_at"))
+                      Index("ix_grid_events_registered_at", "registered_at"),
+                      # PostgreSQL only (g0003): the global search's event-number prefix
+                      Index("ix_grid_events_number_pattern", "number", postgresql_ops={"number": "varchar_pattern_ops"},
+                            info={"dialect": "postgresql"}).ddl_if(dialect="postgresql"))
 
     area_id: Mapped[int] = _area()
     number: Mapped[str] = mapped_column(String(32), unique=True)            # 事件编号

@@ -1468,6 +1468,12 @@ BREAKDOWNS = {"community": "社区", "grid": "网格", "category": "类别", "mo
 def indicator_table(ctx: ServiceContext, start: date, end: date, by: str = "community",
                     area_id: int | None = None) -> list[tuple[str, Indicators]]:
     """The same indicators per community, grid, category or month (of registration), sorted by label."""
+    return indicator_breakdown(ctx, start, end, by, area_id)[0]
+
+
+def indicator_breakdown(ctx: ServiceContext, start: date, end: date, by: str = "community",
+                        area_id: int | None = None) -> tuple[list[tuple[str, Indicators]], Indicators]:
+    """``indicator_table`` and the total line from one read of the period's events (事件统计)."""
     if by not in BREAKDOWNS:
         raise ValidationError(f"统计口径“{by}”无效，应为社区、网格、类别或月份。", "by", by)
     rows = list(_indicator_rows(ctx, start, end, area_id, None, Event.area_id, Event.category_id,
@@ -1475,16 +1481,26 @@ def indicator_table(ctx: ServiceContext, start: date, end: date, by: str = "comm
     labels: dict[Any, str] = {}
     if by in ("community", "grid"):
         areas = {a.id: a for a in ctx.session.scalars(select(Area))}
+        # each area's key and label once, not per event (a year is ~17,000 events on a large street)
+        key_for: dict[int, int | None] = {}
 
-        def key_of(r):
-            a = areas.get(r[4])
+        def area_key(area_id: int) -> int | None:
+            a = areas.get(area_id)
             if a is None:
                 return None
             if by == "community":
                 ids = [int(x) for x in a.path.strip("/").split("/") if x]
                 a = areas.get(ids[1]) if len(ids) > 1 else a
-            labels[a.id] = area_label(ctx.session, a.id) if by == "grid" else a.name
+            parent = areas.get(a.parent_id) if a.parent_id else None
+            labels[a.id] = (f"{parent.name}{a.name}" if by == "grid" and parent is not None
+                            and parent.level != "street" else a.name)
             return a.id
+
+        def key_of(r):
+            area_id = r[4]
+            if area_id not in key_for:
+                key_for[area_id] = area_key(area_id)
+            return key_for[area_id]
     elif by == "category":
         cats = {c.id: c.name for c in ctx.session.scalars(select(EventCategory))}
 
@@ -1501,7 +1517,7 @@ def indicator_table(ctx: ServiceContext, start: date, end: date, by: str = "comm
     for r in rows:
         groups.setdefault(key_of(r), []).append(r)
     out = [(labels.get(k, "（未知）"), _summarise(v)) for k, v in groups.items()]
-    return sorted(out, key=lambda x: x[0])
+    return sorted(out, key=lambda x: x[0]), _summarise(rows)
 
 
 # =============================================================================================
@@ -1604,7 +1620,14 @@ def grid_ratios(ctx: ServiceContext, area_id: int | None = None) -> list[GridRat
     staff = ctx.session.execute(select(GridStaff.area_id, GridStaff.role, func.count())
                                 .where(GridStaff.end_date.is_(None)).group_by(GridStaff.area_id, GridStaff.role))
     counts: dict[tuple[int, str], int] = {(a, r): n for a, r, n in staff}
-    return [GridRatio(g.id, area_label(ctx.session, g.id), hh.get(g.id, 0), counts.get((g.id, "worker"), 0),
+    # the grids' parents in one query (area_label per grid was a query each: 400 on a large street)
+    parents = {a.id: a for a in ctx.session.scalars(select(Area).where(Area.id.in_({g.parent_id for g in grids
+                                                                                   if g.parent_id})))}
+
+    def label(g: Area) -> str:
+        p = parents.get(g.parent_id)
+        return f"{p.name}{g.name}" if p is not None and p.level != "street" else g.name
+    return [GridRatio(g.id, label(g), hh.get(g.id, 0), counts.get((g.id, "worker"), 0),
                       counts.get((g.id, "head"), 0), norm) for g in grids]
 
 
@@ -1929,14 +1952,33 @@ def global_search(ctx: ServiceContext, text: str, limit: int = 10) -> list[tuple
     if not t:
         return []
     out: list[tuple[str, int, str, str]] = []
+    labels: dict[int, str] = {}
     for p in list_persons(ctx, t, limit=limit):  # list rows are masked already
-        out.append(("grid.person", p.id, p.name, f"实有人口 · {p.id_number} · {area_label(ctx.session, p.area_id)}"))
-    for h in search_houses(ctx, t, limit=limit):
+        if p.area_id not in labels:
+            labels[p.area_id] = area_label(ctx.session, p.area_id)
+        out.append(("grid.person", p.id, p.name, f"实有人口 · {p.id_number} · {labels[p.area_id]}"))
+    # Searching every address is a scan of the houses: only for text that can be part of an address
+    # (a name, pinyin initials, an ID number or a phone never is); a 房屋编号 is looked up by its index.
+    houses = search_houses(ctx, t, limit=limit) if looks_like_address(t) else \
+        list(ctx.session.scalars(select(House).where(scope_filter(House.area_id, ctx.actor),
+                                                     House.code == _code(t).upper()).limit(limit)))
+    for h in houses:
         out.append(("grid.house", h.id, h.address, f"房屋 · {h.code} · {h.house_use}"))
-    up = t.upper()
-    if up.startswith("SJ") or t[:1].isdigit():
+    # 事件编号 SJ20250603-0001: by its prefix (the unique index), with or without the letters
+    up = _code(t).upper()
+    prefix = up if up.startswith("SJ") else f"SJ{up}" if re.fullmatch(r"20\d{0,6}(-\d{0,4})?", up) else None
+    if prefix and len(prefix) >= 4:
         q = select(Event).where(scope_filter(Event.area_id, ctx.actor),
-                                Event.number.contains(up, autoescape=True)).order_by(Event.id.desc()).limit(limit)
+                                StartsWith(Event.number, prefix)).order_by(Event.number.desc()).limit(limit)
         for e in ctx.session.scalars(q):
             out.append(("grid.event", e.id, f"{e.number} {e.title}", f"事件 · {STATUS_LABELS[e.status]}"))
     return out
+
+
+ADDRESS_CHARS = frozenset("路街道巷弄里号幢栋楼单元室层村组苑园区院坊庄湾")
+
+
+def looks_like_address(text: str) -> bool:
+    """Text that may be part of an address: a digit next to Chinese, or a typical address word."""
+    has_cjk = any(not c.isascii() for c in text)
+    return has_cjk and (any(c in ADDRESS_CHARS for c in text) or any(c.isdigit() for c in text))

@@ -13,7 +13,9 @@ LINES = 5
 
 
 def summary_lines(app_ctx) -> list[str]:
-    with app_ctx.service(commit=False) as ctx:
+    from ..gcpause import paused_gc
+
+    with paused_gc(), app_ctx.service(commit=False) as ctx:
         today = ctx.today()
         ind = svc.indicators(ctx, today.replace(month=1, day=1), today)
         overdue = len(svc.overdue_events(ctx))
@@ -29,7 +31,9 @@ def summary_lines(app_ctx) -> list[str]:
 
 def monthly_chart(app_ctx) -> ChartData:
     """Events reported vs closed per month of this year, up to the current month."""
-    with app_ctx.service(commit=False) as ctx:
+    from ..gcpause import paused_gc
+
+    with paused_gc(), app_ctx.service(commit=False) as ctx:
         today = ctx.today()
         rows = svc.monthly_counts(ctx, today.year)[:today.month]
     return ChartData(categories=[f"{m}月" for m, _r, _c in rows],
