@@ -49,3 +49,17 @@ def test_failed_load_shows_the_error(qtbot):
     qtbot.addWidget(view)
     qtbot.waitUntil(lambda: view.message.text().startswith("统计失败"), timeout=10000)
     assert view.message.text() == "统计失败：无法连接数据库服务器 127.0.0.1:5432。"
+
+
+def test_a_chart_shown_again_reuses_its_plot(qtbot):
+    view = ChartView(lambda: ChartData(categories=["一月", "二月"], series=[("获得", [1, 2]), ("兑换", [0, 1])],
+                                       y_label="积分"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.plot is not None, timeout=10000)
+    plot = view.plot
+    view.show_data(ChartData(categories=["一", "二", "三"], series=[("时长", [3, 4, 5])]))
+    item = view.plot.getPlotItem()
+    assert view.plot is plot                              # the same widget, emptied and drawn again
+    assert len(item.items) == 1                           # the old two series are gone
+    assert [label.text for _s, label in item.legend.items] == []
+    assert [t[1] for t in item.getAxis("bottom")._tickLevels[0]] == ["一", "二", "三"]

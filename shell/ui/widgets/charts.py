@@ -34,7 +34,7 @@ class ChartData:
         return not self.categories or all(not any(v) for _n, v in self.series)
 
 
-def _plot(data: ChartData, parent: QWidget) -> QWidget:
+def _new_plot(parent: QWidget) -> QWidget:
     import pyqtgraph as pg  # deferred: only a chart that has figures pays for the import
 
     widget = pg.PlotWidget(parent=parent, background="w")
@@ -44,34 +44,54 @@ def _plot(data: ChartData, parent: QWidget) -> QWidget:
     widget.hideButtons()
     item = widget.getPlotItem()
     item.showGrid(y=True, alpha=0.25)
+    for side in ("bottom", "left"):
+        item.getAxis(side).setTextPen("#333")
+        item.getAxis(side).setPen("#999")
+    return widget
+
+
+def _draw(widget: QWidget, data: ChartData) -> None:
+    """Draw ``data`` into a plot made by ``_new_plot`` (emptied first: a chart that is shown again
+    reuses its plot, since building one costs 20–100 ms of GUI time)."""
+    import pyqtgraph as pg
+
+    item = widget.getPlotItem()
+    item.clear()
+    if item.legend is not None:
+        item.legend.clear()
     n = len(data.categories)
     axis = item.getAxis("bottom")
     # Thin the labels when there are many categories so they never overlap.
     step = max(1, n // 12)
     axis.setTicks([[(i, str(c)) for i, c in enumerate(data.categories) if i % step == 0]])
-    for side in ("bottom", "left"):
-        item.getAxis(side).setTextPen("#333")
-        item.getAxis(side).setPen("#999")
-    if data.y_label:
-        # The unit above the plot, read horizontally (a rotated Chinese label is hard to read).
-        item.setTitle(data.y_label, color="#555", size="9pt", justify="left")
-    if len(data.series) > 1:
+    # The unit above the plot, read horizontally (a rotated Chinese label is hard to read).
+    item.setTitle(data.y_label or None, color="#555", size="9pt", justify="left")
+    legend = len(data.series) > 1
+    if legend and item.legend is None:
         # Top right, with head-room kept free above the bars (see the y range below).
         item.addLegend(offset=(-8, 4), labelTextColor="#333", colCount=len(data.series))
+    if item.legend is not None:
+        item.legend.setVisible(legend)
     count = max(1, len(data.series))
     width = 0.8 / count
     for k, (name, values) in enumerate(data.series):
         color = data.colors[k % len(data.colors)]
+        name = name if legend else None   # a named item joins the legend by itself
         if data.kind == "line":
             item.plot(list(range(n)), list(values), pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
                       symbolBrush=color, symbolPen=None, name=name)
         else:
             xs = [i - 0.4 + width * (k + 0.5) for i in range(n)]
             bars = pg.BarGraphItem(x=xs, height=list(values), width=width * 0.9, brush=color, pen=None, name=name)
-            item.addItem(bars)  # a named item joins the legend by itself
+            item.addItem(bars)
     item.setXRange(-0.6, n - 0.4, padding=0)
     top = max((max(v) if len(v) else 0) for _n, v in data.series) if data.series else 0
     item.setYRange(0, max(1, top) * (1.3 if len(data.series) > 1 else 1.1), padding=0)
+
+
+def _plot(data: ChartData, parent: QWidget) -> QWidget:
+    widget = _new_plot(parent)
+    _draw(widget, data)
     return widget
 
 
@@ -148,14 +168,12 @@ class ChartView(QWidget):
 
     def show_data(self, data: ChartData) -> None:
         self.data = data
-        if self.plot is not None:
-            self._stack.removeWidget(self.plot)
-            self.plot.deleteLater()
-            self.plot = None
         if data.is_empty():
             self.message.setText(data.empty_text)
             self._stack.setCurrentWidget(self.message)
             return
-        self.plot = _plot(data, self)
-        self._stack.addWidget(self.plot)
+        if self.plot is None:
+            self.plot = _new_plot(self)
+            self._stack.addWidget(self.plot)
+        _draw(self.plot, data)
         self._stack.setCurrentWidget(self.plot)
