@@ -23,7 +23,7 @@ from shell.core.models import Area
 from shell.errors import ValidationError
 
 from . import services as svc
-from .gcpause import without_gc
+from shell.gcpause import without_gc
 from .models import PERSON_KINDS, Household, Person
 
 

@@ -19,7 +19,7 @@ from shell.core.models import Area
 from shell.errors import ValidationError
 
 from . import services as svc
-from .gcpause import without_gc
+from shell.gcpause import without_gc
 from .importers import Col, _blank, _cell_text, _grid_index, _norm_header, bulk_insert, parse_date, read_rows
 from .models import HOUSE_USES, ORG_KINDS, House, Household, Organisation
 

@@ -77,7 +77,7 @@ def _without_gc(rows: Iterator[Any]) -> Iterator[Any]:
     """The rows with the collector paused while the report is generated (on the thread pool): the
     rows and the renderer's objects triggered full collections of the desktop's whole heap, which hold
     the GIL — the window froze ~230 ms while a three-month events ledger was drawn."""
-    from .gcpause import paused_gc
+    from shell.gcpause import paused_gc
 
     with paused_gc():
         yield from rows

@@ -10,6 +10,8 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from shell.gcpause import paused_gc
+
 # Progress signals are throttled: a loop over 100k rows must not flood the GUI event queue.
 PROGRESS_INTERVAL_S = 0.05
 # Quick tasks finish before the dialog would appear, so it never flashes.
@@ -134,7 +136,8 @@ class _Runner(QRunnable):
     def run(self) -> None:
         signals = self.handle._signals
         try:
-            result = self.fn(*self.args, progress=self.progress, **self.kwargs)
+            with paused_gc():  # a full collection mid-work held the GIL and froze the window
+                result = self.fn(*self.args, progress=self.progress, **self.kwargs)
         except Cancelled:
             signals.cancelled.emit()
         except BaseException as exc:  # noqa: BLE001 - every error must reach the GUI thread
@@ -207,7 +210,8 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result, ok = self.fn(), True
+            with paused_gc():
+                result, ok = self.fn(), True
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, never lost
             result, ok = exc, False
         try:

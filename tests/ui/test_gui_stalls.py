@@ -118,3 +118,16 @@ def test_warm_up_loads_the_heavy_libraries_and_freezes_what_they_left(monkeypatc
     assert frozen == [True]
     warmup.warm_up(None)
     assert frozen == [True]   # once per process
+
+
+def test_pool_work_runs_with_the_collector_paused(qtbot):
+    import gc
+
+    from shell.ui.tasks import run_in_pool, run_task
+
+    seen = {}
+    run_in_pool(gc.isenabled, lambda ok, result: seen.setdefault("job", result))
+    handle = run_task(None, "测试", lambda progress: gc.isenabled(), on_done=lambda r: seen.setdefault("task", r))
+    qtbot.waitUntil(lambda: len(seen) == 2 and handle.is_finished, timeout=5000)
+    assert seen == {"job": False, "task": False}
+    assert gc.isenabled()   # and on again afterwards

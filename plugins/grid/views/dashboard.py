@@ -13,7 +13,7 @@ LINES = 5
 
 
 def summary_lines(app_ctx) -> list[str]:
-    from ..gcpause import paused_gc
+    from shell.gcpause import paused_gc
 
     with paused_gc(), app_ctx.service(commit=False) as ctx:
         today = ctx.today()
@@ -31,7 +31,7 @@ def summary_lines(app_ctx) -> list[str]:
 
 def monthly_chart(app_ctx) -> ChartData:
     """Events reported vs closed per month of this year, up to the current month."""
-    from ..gcpause import paused_gc
+    from shell.gcpause import paused_gc
 
     with paused_gc(), app_ctx.service(commit=False) as ctx:
         today = ctx.today()

@@ -24,7 +24,7 @@ def _hours(value: float | None) -> str:
 
 def compute(app_ctx, start: date, end: date, by: str) -> tuple[list[tuple[str, svc.Indicators]], svc.Indicators]:
     """On the thread pool: the table and its total from one read of the period's events."""
-    from ..gcpause import paused_gc
+    from shell.gcpause import paused_gc
 
     with paused_gc(), app_ctx.service(commit=False) as ctx:
         result = svc.indicator_breakdown(ctx, start, end, by)
