@@ -68,16 +68,21 @@ def build_street(path: Path, scale: str, log) -> dict:
     command += ["demo", "--db", str(path), "--scale", scale, "--no-open", "--force"]
     print(f"== building the {scale} street: {' '.join(command)}", flush=True)
     t = time.perf_counter()
-    out = subprocess.run(command, cwd=str(ROOT), capture_output=True, text=True, timeout=3600)
+    lines = []
+    with subprocess.Popen(command, cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:      # each plugin's seconds as it finishes
+            lines.append(line)
+            print("   " + line, end="", flush=True)
+        returncode = proc.wait(timeout=3600)
     took = time.perf_counter() - t
-    log.write(out.stdout + out.stderr)
-    print(out.stdout, flush=True)
-    if out.returncode != 0:
-        raise SystemExit(f"jiedao demo failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+    output = "".join(lines)
+    log.write(output)
+    if returncode != 0:
+        raise SystemExit(f"jiedao demo failed (exit {returncode}):\n{output[-3000:]}")
     r = Result("demo.build", f"生成 {scale} 演示街道（jiedao demo）", took, target=BUILD_TARGET_S if scale == "large" else None,
                note=f"{path.stat().st_size / 2**20:.0f} MB")
     return {"benchmark": "demo", "scale": scale, "results": [dict(vars(r), met=r.met)],
-            "info": {"output": out.stdout}}
+            "info": {"output": output}}
 
 
 def run_one(name: str, args: list[str], timeout: int, out_dir: Path, log) -> dict:
