@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, func, literal, or_, select
+from sqlalchemy import Boolean, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -1443,23 +1443,37 @@ def indicators(ctx: ServiceContext, start: date, end: date, area_id: int | None 
 
 def monthly_counts(ctx: ServiceContext, year: int, area_id: int | None = None) -> list[tuple[int, int, int]]:
     """(month, 上报数, 结案数) for months 1–12 of ``year`` (Shanghai time) in the actor's scope: events
-    reported in the month, and events closed in the month (whenever they were reported)."""
+    reported in the month, and events closed in the month (whenever they were reported). One pass in
+    the database: a sum per month and kind over the year's rows (reading the rows and converting each
+    timestamp in Python took 0.3 s for a street's year)."""
     from shell.clock import LOCAL_TZ
 
     ctx.actor.require(P_VIEW)
     area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
-    lo = datetime(year, 1, 1, tzinfo=LOCAL_TZ)
-    hi = datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)
-    reported, closed = [0] * 13, [0] * 13
-    base = select(Event.reported_at, Event.closed_at).where(scope_filter(Event.area_id, ctx.actor))
+    bounds = [datetime(year, m, 1, tzinfo=LOCAL_TZ) for m in range(1, 13)] + [datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ)]
+    lo, hi = bounds[0], bounds[-1]
+
+    def per_month(column):
+        return [func.coalesce(func.sum(case((and_(column >= a, column < b), 1), else_=0)), 0)
+                for a, b in zip(bounds, bounds[1:])]
+
+    q = select(*per_month(Event.reported_at), *per_month(Event.closed_at)).where(
+        scope_filter(Event.area_id, ctx.actor),
+        or_(and_(Event.reported_at >= lo, Event.reported_at < hi), and_(Event.closed_at >= lo, Event.closed_at < hi)))
     if area is not None:
-        base = base.where(subtree_filter(Event.area_id, area))
-    q = base.where(or_(Event.reported_at.between(lo, hi), Event.closed_at.between(lo, hi)))
-    for rep, clo in ctx.session.execute(q):
-        for when, counts in ((rep, reported), (clo, closed)):
-            if when is not None and lo <= when < hi:
-                counts[_local_date(when).month] += 1
-    return [(m, reported[m], closed[m]) for m in range(1, 13)]
+        q = q.where(subtree_filter(Event.area_id, area))
+    row = ctx.session.execute(q).one()
+    return [(m, int(row[m - 1]), int(row[11 + m])) for m in range(1, 13)]
+
+
+def count_overdue_visits(ctx: ServiceContext, on: date | None = None) -> int:
+    """How many active special-group members in scope are past their 下次走访日期 (the dashboard's
+    figure; ``overdue_visits`` lists them)."""
+    ctx.actor.require(P_VIEW)
+    on = on or ctx.today()
+    return ctx.session.scalar(select(func.count()).select_from(SpecialPerson).where(
+        scope_filter(SpecialPerson.area_id, ctx.actor), SpecialPerson.end_date.is_(None),
+        SpecialPerson.next_visit_date < on)) or 0
 
 
 BREAKDOWNS = {"community": "社区", "grid": "网格", "category": "类别", "month": "月份"}

@@ -19,7 +19,7 @@ def summary_lines(app_ctx) -> list[str]:
         today = ctx.today()
         ind = svc.indicators(ctx, today.replace(month=1, day=1), today)
         overdue = len(svc.overdue_events(ctx))
-        visits = len(svc.overdue_visits(ctx))
+        visits = svc.count_overdue_visits(ctx)
         broken = len(svc.grids_breaking_ratio(ctx))
     mean = "—" if ind.mean_hours is None else f"{ind.mean_hours:.1f} 小时"
     return [f"{today.year}年立案 {ind.due} 件，结案 {ind.closed} 件",
