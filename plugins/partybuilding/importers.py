@@ -16,6 +16,7 @@ from shell.core.context import ServiceContext
 from shell.errors import JiedaoError, ValidationError
 
 from . import services as svc
+from shell.gcpause import without_gc
 from .models import CATEGORY_LABELS, STAGE_LABELS, STATUS_LABELS, Member, PartyOrg
 
 KIND = "partybuilding-members"
@@ -140,6 +141,7 @@ def _row_kwargs(row: dict[str, Any], orgs: dict[str, list[PartyOrg]]) -> tuple[d
     return kw, extra
 
 
+@without_gc
 def import_members(ctx: ServiceContext, path, valid_only: bool = False) -> ImportResult:
     ctx.actor.require(svc.MEMBER_MANAGE)
     rows = read_rows(Path(path))

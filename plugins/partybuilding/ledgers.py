@@ -14,6 +14,7 @@ from shell.core.context import ServiceContext
 from shell.core.models import Area
 
 from . import services as svc
+from shell.gcpause import gc_paused_rows
 from .models import CATEGORY_LABELS, STATUS_LABELS, Attendance, Member, PartyOrg
 
 ORG_PARAM = ReportParameter("org", "党组织编号（空 = 全部）", kind="int", required=False)
@@ -98,7 +99,7 @@ def roster(ctx: ServiceContext, params: dict):
             Column("转为正式党员日期", 19), Column("工作岗位", "1.5*"), Column("联系电话", 22, mask="phone"),
             Column("家庭住址", "2*"), Column("党籍状态", 12), Column("是否失联", 14), Column("是否流动", "1*")]
     return LedgerSpec(title="党员花名册", unit_name=_unit(ctx), period=root_name or f"截至 {ctx.today()}",
-                      columns=cols, rows=rows(), orientation="landscape", font_size=7.5,
+                      columns=cols, rows=gc_paused_rows(rows()), orientation="landscape", font_size=7.5,
                       notes=("本表由党员本人、信息采集人、党支部书记签字确认。",),
                       signature=("采集人", "党支部书记", "填报日期"))
 

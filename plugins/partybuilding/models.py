@@ -82,6 +82,14 @@ class Member(RecordMixin, Base):
     """A person in the pipeline or a Party member: the national 16-item form plus stage dates."""
 
     __tablename__ = "partybuilding_members"
+    __table_args__ = (
+        Index("ix_partybuilding_members_phone", "phone"),   # search by phone (p0003)
+        # PostgreSQL only (p0003): LIKE 'x%' needs pattern_ops in a non-C collation; SQLite's GLOB
+        # prefix search uses the plain indexes.
+        *(Index(f"ix_partybuilding_members_{column}_pattern", column, postgresql_ops={column: "varchar_pattern_ops"},
+                info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
+          for column in ("id_number", "phone", "initials")),
+    )
 
     name: Mapped[str] = mapped_column(String(64))
     initials: Mapped[str] = mapped_column(String(64), default="", index=True)  # pinyin initials for search
@@ -178,6 +186,7 @@ class MeetingRule(IdMixin, TimestampMixin, Base):
 
 class Meeting(RecordMixin, Base):
     __tablename__ = "partybuilding_meetings"
+    __table_args__ = (Index("ix_partybuilding_meetings_held_on_id", "held_on", "id"),)   # newest first (p0003)
 
     org_id: Mapped[int] = mapped_column(ForeignKey("partybuilding_orgs.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))

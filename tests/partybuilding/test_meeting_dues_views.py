@@ -72,6 +72,7 @@ def test_record_committee_meeting_with_attendance(world, tree, app, qtbot):
     comp = CompliancePage(app)
     qtbot.addWidget(comp)
     comp.period.setCurrentIndex(comp.period.findText("10月"))
+    qtbot.waitUntil(lambda: not comp.loading, timeout=5000)
     shown = {(comp.table.item(r, 0).text(), comp.table.item(r, 1).text()) for r in range(comp.table.rowCount())}
     assert ("中共东风社区委员会 / 东风一网格党支部", "支委会") not in shown
     assert ("中共东风社区委员会 / 东风一网格党支部", "主题党日") in shown
@@ -159,6 +160,7 @@ def test_frequency_rules_dialog_changes_compliance(world, tree, app, qtbot):
     comp = CompliancePage(app)
     qtbot.addWidget(comp)
     comp.period.setCurrentIndex(comp.period.findText("10月"))
+    qtbot.waitUntil(lambda: not comp.loading, timeout=5000)
     kinds = {comp.table.item(r, 1).text() for r in range(comp.table.rowCount())}
     assert "主题党日" in kinds
     qtbot.mouseClick(comp.rules_button, Qt.MouseButton.LeftButton)
@@ -168,6 +170,7 @@ def test_frequency_rules_dialog_changes_compliance(world, tree, app, qtbot):
     dlg.table.cellWidget(dlg.row("group"), 3).setChecked(False)      # 党小组会 not checked
     qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
     assert not dlg.isVisible()
+    qtbot.waitUntil(lambda: not comp.loading, timeout=5000)
     kinds = {comp.table.item(r, 1).text() for r in range(comp.table.rowCount())}
     assert "主题党日" not in kinds and "党小组会" not in kinds       # a quarterly rule has no October row
     with app.service(commit=False) as sctx:

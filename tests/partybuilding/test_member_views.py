@@ -24,7 +24,8 @@ def test_member_list_pages_and_names_the_parent(world, tree, app, qtbot):
     page = OrgPage(app)
     qtbot.addWidget(page)
     page.tree.setCurrentItem(page.item_for(tree.b2.id))
-    # Only the first page of 200 is loaded; the count is the whole branch.
+    # Only the first page of 200 is loaded; the count is the whole branch (counted on the pool).
+    qtbot.waitUntil(lambda: not page.members.model_.counting, timeout=5000)
     assert page.members.rowCount() == 200 and page.member_count.text() == "共 450 人"
     page.members.model_.fetchMore()
     assert page.members.rowCount() == 400
@@ -157,7 +158,7 @@ def test_alerts_page_lists_due_overdue_lost_mobile_and_dues_flag(world, tree, ap
     world.session.commit()
     page = AlertsPage(app)
     qtbot.addWidget(page)
-    qtbot.waitUntil(lambda: page.data is not None, timeout=5000)
+    qtbot.waitUntil(lambda: page.data is not None and page.arrears_loaded, timeout=5000)
     assert page.due.column_texts(0) == ["将满"] and page.due.item(0, 4).text() == "2026-12-10"
     assert page.overdue.column_texts(0) == ["已满"] and page.overdue.item(0, 1).text() == "中共东风社区委员会 / 东风二网格党支部"
     assert page.lost.column_texts(0) == ["失联者"]

@@ -48,18 +48,19 @@ def test_plugin_module_is_light():
 
 @pytest.mark.parametrize("engine", ["sqlite", "pg"])
 def test_hook_register_migrations(engine, request):
-    """The branch p0001 → p0002 (p0001 depends on c0001) creates exactly what the models declare."""
+    """The branch p0001 → p0002 → p0003 (p0001 depends on c0001) creates exactly what the models declare."""
     db = request.getfixturevalue("sdb" if engine == "sqlite" else "pgdb")
     mb = call_each(make_pm(), "register_migrations")
     assert [(n, b.label) for n, b in mb] == [("partybuilding", "partybuilding")]
 
     def include(obj, name, type_, reflected, compare_to):
         table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
-        return (table or "").startswith("partybuilding_")
+        wanted = getattr(obj, "info", {}).get("dialect")   # PostgreSQL-only pattern indexes (p0003)
+        return (table or "").startswith("partybuilding_") and (wanted is None or wanted == db.engine.dialect.name)
 
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include})
-        assert set(ctx.get_current_heads()) == {"p0002"}  # p0001 depends on c0001, p0002 on p0001
+        assert set(ctx.get_current_heads()) == {"p0003"}  # p0001 depends on c0001, p0002 on p0001, p0003 on p0002
         assert compare_metadata(ctx, Base.metadata) == []
         tables = {t for t in Base.metadata.tables if t.startswith("partybuilding_")}
         assert len(tables) == 13

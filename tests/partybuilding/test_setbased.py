@@ -164,7 +164,7 @@ def test_arrears_statements_do_not_grow_with_members(sdb, fresh):
         ctx = fresh(w.db)
         with counting(w.db) as sheet_many:
             assert len(svc.dues_sheet(ctx, com.id, "2026-11")) == 44
-        assert sheet_many[0] == sheet_few[0] <= 7, (sheet_few[0], sheet_many[0])
+        assert sheet_many[0] == sheet_few[0] <= 8, (sheet_few[0], sheet_many[0])   # + a query per 500 members
     finally:
         w.close()
 

@@ -172,6 +172,7 @@ def test_committee_meeting_and_compliance_view(world, tree, app, qtbot):
                            attendance=[A(ms[0]), A(ms[1]), A(ms[2], False, "出差")])
     page = CompliancePage(app)
     qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: not page.loading, timeout=5000)
     assert page.period.currentText() == "第4季度" and page.only_missing.isChecked()
     shown = {(page.table.item(r, 0).text(), page.table.item(r, 1).text(), page.table.item(r, 2).text())
              for r in range(page.table.rowCount())}
@@ -179,6 +180,7 @@ def test_committee_meeting_and_compliance_view(world, tree, app, qtbot):
     assert ("中共东风社区委员会 / 东风一网格党支部", "主题党日", "2026年10月") in shown
     assert all(page.table.item(r, 5).text() == "缺" for r in range(page.table.rowCount()))
     page.period.setCurrentIndex(page.period.findText("10月"))
+    qtbot.waitUntil(lambda: not page.loading, timeout=5000)
     rows = [(page.table.item(r, 0).text(), page.table.item(r, 1).text()) for r in range(page.table.rowCount())]
     assert ("中共东风社区委员会 / 东风一网格党支部", "支委会") not in rows
     assert ("东风一网格党支部 / 1号楼党小组", "党小组会") in rows

@@ -12,6 +12,7 @@ from reports.masking import mask_phone
 from shell.ui.errors import error_text
 
 from .. import services as svc
+from shell.gcpause import without_gc
 from .common import PlainTable
 from .members import MemberCardDialog
 
@@ -29,32 +30,52 @@ class AlertLists:
     flag_months: int = 6
 
 
-def load_alerts(app_ctx) -> AlertLists:
-    """Plain rows (member id first) read in one service context on a pool thread."""
+@without_gc
+def load_lists(app_ctx) -> AlertLists:
+    """The short lists (转正, 失联, 流动) as plain rows (member id first), on a pool thread."""
     with app_ctx.service(commit=False) as ctx:
         s = ctx.session
         out = AlertLists(due_days=svc.setting(s, "partybuilding.probation.due_days"),
                          flag_months=svc.setting(s, "partybuilding.dues.flag_months"))
-        labels = svc.org_labels(ctx)   # one query, not one lookup per member
+        due, overdue = svc.probation_lists(ctx)
+        lost, mobile = svc.lost_contact_members(ctx), svc.mobile_members(ctx)
+        # The names of these members' organisations only (not the street's 2,000).
+        labels = svc.org_labels_for(ctx, [m.org_id for m, _e in due + overdue] + [m.org_id for m in lost + mobile])
 
         def label(m) -> str:
             return labels.get(m.org_id, "")
 
-        due, overdue = svc.probation_lists(ctx)
         for target, rows in ((out.due, due), (out.overdue, overdue)):
             for m, end in rows:
                 target.append((m.id, m.name, label(m), m.admitted_on,
                                f"{m.extension_months} 个月" if m.extension_months else "", end))
-        for m in svc.lost_contact_members(ctx):
+        for m in lost:
             out.lost.append((m.id, m.name, label(m), m.lost_contact_on, mask_phone(m.phone or "")))
-        for m in svc.mobile_members(ctx):
+        for m in mobile:
             out.mobile.append((m.id, m.name, label(m), m.mobile_destination, m.mobile_since))
-        for a in svc.arrears(ctx):
-            m = a.member
-            out.arrears.append((m.id, m.name, label(m), len(a.months), a.months[0], a.months[-1],
-                                svc.fen_text(a.amount_fen), a.trailing, a.flagged))
-        out.arrears.sort(key=lambda r: (not r[-1], -r[7], r[0]))
         return out
+
+
+@without_gc
+def load_arrears(app_ctx) -> list[tuple]:
+    """Dues arrears of every member in scope (the long one: set-based, but every member's ledger)."""
+    with app_ctx.service(commit=False) as ctx:
+        arrears = svc.arrears(ctx)
+        labels = svc.org_labels_for(ctx, [a.member.org_id for a in arrears])
+        out = []
+        for a in arrears:
+            m = a.member
+            out.append((m.id, m.name, labels.get(m.org_id, ""), len(a.months), a.months[0], a.months[-1],
+                        svc.fen_text(a.amount_fen), a.trailing, a.flagged))
+        out.sort(key=lambda r: (not r[-1], -r[7], r[0]))
+        return out
+
+
+def load_alerts(app_ctx) -> AlertLists:
+    """Every list at once (for callers outside the page)."""
+    out = load_lists(app_ctx)
+    out.arrears = load_arrears(app_ctx)
+    return out
 
 
 class AlertsPage(QWidget):
@@ -63,6 +84,7 @@ class AlertsPage(QWidget):
         self.app_ctx = app_ctx
         self.setObjectName("partybuilding-alerts")
         self.data: AlertLists | None = None
+        self.arrears_loaded = False
         self.card: MemberCardDialog | None = None
         self.status = QLabel("正在统计…")
         self.status.setObjectName("pb-alerts-status")
@@ -87,40 +109,77 @@ class AlertsPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """The short lists first (they show at once), then the arrears of every member; both on the
+        thread pool. An answer to an earlier refresh is dropped."""
         from shell.ui.tasks import run_in_pool
 
+        self._asked = getattr(self, "_asked", 0) + 1
+        asked = self._asked
+        self.arrears_loaded = False
         self.status.setText("正在统计…")
-        run_in_pool(lambda: load_alerts(self.app_ctx), self._loaded)
+        run_in_pool(lambda: load_lists(self.app_ctx), lambda ok, result: self._loaded(asked, ok, result))
 
-    def _loaded(self, ok: bool, result) -> None:
+    def _alive(self, asked: int) -> bool:
         try:
             self.objectName()
         except RuntimeError:  # closed meanwhile
+            return False
+        return asked == self._asked
+
+    def _loaded(self, asked: int, ok: bool, result) -> None:
+        from shell.ui.tasks import run_in_pool
+
+        if not self._alive(asked):
             return
         if not ok:
             self.status.setText("统计失败：" + error_text(result)[1])
             return
         self.show_lists(result)
+        run_in_pool(lambda: load_arrears(self.app_ctx), lambda ok, rows: self._arrears_loaded(asked, ok, rows))
+
+    def _arrears_loaded(self, asked: int, ok: bool, result) -> None:
+        if not self._alive(asked):
+            return
+        if not ok:
+            self.status.setText("党费欠交统计失败：" + error_text(result)[1])
+            return
+        self.show_arrears(result)
 
     def show_lists(self, d: AlertLists) -> None:
         self.data = d
-        self.tabs.clear()
+        if self.tabs.count() == 0:   # once: adding a filled table to a shown tab widget lays it out again
+            for table in (self.due, self.overdue, self.lost, self.mobile, self.arrears):
+                self.tabs.addTab(table, "")
         self.due.set_rows([r[1:] for r in d.due], data=[r[0] for r in d.due])
         self.overdue.set_rows([r[1:] for r in d.overdue], data=[r[0] for r in d.overdue],
                               colors=[RED] * len(d.overdue))
         self.lost.set_rows([r[1:] for r in d.lost], data=[r[0] for r in d.lost])
         self.mobile.set_rows([r[1:] for r in d.mobile], data=[r[0] for r in d.mobile])
+        for i, text in enumerate((f"{d.due_days} 天内转正到期（{len(d.due)}）", f"预备期已满未转正（{len(d.overdue)}）",
+                                  f"失联党员（{len(d.lost)}）", f"流动党员（{len(d.mobile)}）", "党费欠交（正在统计…）")):
+            self.tabs.setTabText(i, text)
+        if d.arrears:
+            self.show_arrears(d.arrears)
+        else:
+            self._status()
+
+    def show_arrears(self, rows: list[tuple]) -> None:
+        d = self.data
+        d.arrears = rows
         self.arrears.set_rows([r[1:8] + (f"连续 {d.flag_months} 个月以上未交，按规定视为自行脱党，应及时教育处理"
-                                         if r[8] else "",) for r in d.arrears],
-                              data=[r[0] for r in d.arrears], colors=[RED if r[8] else None for r in d.arrears])
-        flagged = sum(1 for r in d.arrears if r[8])
-        self.tabs.addTab(self.due, f"{d.due_days} 天内转正到期（{len(d.due)}）")
-        self.tabs.addTab(self.overdue, f"预备期已满未转正（{len(d.overdue)}）")
-        self.tabs.addTab(self.lost, f"失联党员（{len(d.lost)}）")
-        self.tabs.addTab(self.mobile, f"流动党员（{len(d.mobile)}）")
-        self.tabs.addTab(self.arrears, f"党费欠交（{len(d.arrears)}，其中连续 {d.flag_months} 个月 {flagged}）")
+                                         if r[8] else "",) for r in rows],
+                              data=[r[0] for r in rows], colors=[RED if r[8] else None for r in rows])
+        flagged = sum(1 for r in rows if r[8])
+        self.tabs.setTabText(self.tabs.indexOf(self.arrears),
+                             f"党费欠交（{len(rows)}，其中连续 {d.flag_months} 个月 {flagged}）")
+        self.arrears_loaded = True
+        self._status()
+
+    def _status(self) -> None:
+        d = self.data
+        arrears = f"欠交党费 {len(d.arrears)} 人。" if self.arrears_loaded else "党费欠交正在统计…"
         self.status.setText(f"转正到期 {len(d.due)} 人，预备期已满未转正 {len(d.overdue)} 人，失联 {len(d.lost)} 人，"
-                            f"流动 {len(d.mobile)} 人，欠交党费 {len(d.arrears)} 人。")
+                            f"流动 {len(d.mobile)} 人，{arrears}")
 
     def open_card(self, member_id: int | None) -> MemberCardDialog | None:
         if member_id is None:

@@ -70,21 +70,68 @@ class PlainTable(QTableWidget):
         header.setStretchLastSection(True)
         for c in range(len(headers) - 1):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self._modes = [header.sectionResizeMode(c) for c in range(len(headers))]
+        self.filling = False
+
+    CHUNK = 500   # rows filled per turn of the event loop (a long list must not freeze the window)
 
     def set_rows(self, rows: list[tuple], data: list | None = None, colors: list[str | None] | None = None) -> None:
+        """Replace the rows: the first ``CHUNK`` at once, the rest in further slices from the event
+        loop (``filling`` is true meanwhile). Columns sized to their contents would be measured
+        again after every item (thousands of rows took seconds, replacing them minutes): they are
+        switched to fixed widths while filling and measured once afterwards, on the first rows."""
+        self._generation = getattr(self, "_generation", 0) + 1
+        self.setRowCount(0)
         self.setRowCount(len(rows))
-        from PySide6.QtGui import QColor
+        self.filling = True
+        self._fill(self._generation, rows, data, colors, 0)
 
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                item = QTableWidgetItem("" if value is None else str(value))
-                if c in self.right:
-                    item.setTextAlignment(RIGHT)
-                if data is not None and c == 0:
-                    item.setData(Qt.ItemDataRole.UserRole, data[r])
-                if colors is not None and colors[r]:
-                    item.setForeground(QColor(colors[r]))
-                self.setItem(r, c, item)
+    def append_rows(self, rows: list[tuple], data: list | None = None, colors: list[str | None] | None = None) -> None:
+        """Add rows at the end (the next page of a list), as ``set_rows`` fills them."""
+        offset = self.rowCount()
+        self.setRowCount(offset + len(rows))
+        self.filling = True
+        self._fill(getattr(self, "_generation", 0), rows, data, colors, 0, offset)
+
+    def _fill(self, generation: int, rows, data, colors, start: int, offset: int = 0) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtGui import QBrush, QColor
+
+        try:
+            self.objectName()
+        except RuntimeError:   # deleted meanwhile
+            return
+        if generation != self._generation:
+            return
+        end = min(len(rows), start + self.CHUNK)
+        header = self.horizontalHeader()
+        for c in range(self.columnCount()):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
+        self.setUpdatesEnabled(False)
+        try:
+            brushes = {}
+            for r in range(start, end):
+                color = colors[r] if colors is not None else None
+                if color and color not in brushes:
+                    brushes[color] = QBrush(QColor(color))   # one brush (a QColor is converted per call)
+                for c, value in enumerate(rows[r]):
+                    item = QTableWidgetItem("" if value is None else str(value))
+                    if c in self.right:
+                        item.setTextAlignment(RIGHT)
+                    if data is not None and c == 0:
+                        item.setData(Qt.ItemDataRole.UserRole, data[r])
+                    if color:
+                        item.setForeground(brushes[color])
+                    self.setItem(offset + r, c, item)
+        finally:
+            header.setResizeContentsPrecision(200)   # measure widths on the first rows only
+            for c, mode in enumerate(self._modes):
+                header.setSectionResizeMode(c, mode)
+            self.setUpdatesEnabled(True)
+        if end < len(rows):
+            QTimer.singleShot(0, lambda: self._fill(generation, rows, data, colors, end, offset))
+        else:
+            self.filling = False
 
     def column_texts(self, column: int) -> list[str]:
         return [self.item(r, column).text() for r in range(self.rowCount())]

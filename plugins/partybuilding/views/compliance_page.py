@@ -3,7 +3,7 @@ missing ones first."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout,
                                QHeaderView, QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
@@ -13,6 +13,7 @@ from shell.errors import JiedaoError
 from shell.ui.errors import show_error
 
 from .. import services as svc
+from shell.gcpause import without_gc
 
 
 class RulesDialog(QDialog):
@@ -124,7 +125,9 @@ class CompliancePage(QWidget):
         lay.addWidget(self.table)
         self.year.valueChanged.connect(lambda *_: self.refresh())
         self.period.currentIndexChanged.connect(lambda *_: self.refresh())
-        self.only_missing.toggled.connect(lambda *_: self.refresh())
+        self.only_missing.toggled.connect(lambda *_: self.show_rows() if not self.loading else None)
+        self.rows: list = []
+        self.loading = False
         self.refresh()
 
     def open_rules(self) -> RulesDialog:
@@ -134,25 +137,57 @@ class CompliancePage(QWidget):
         return self.rules_dialog
 
     def refresh(self) -> None:
+        """Compute on the thread pool (a year of a street's meetings); an answer for a year or period
+        no longer chosen is dropped."""
+        from shell.ui.tasks import run_in_pool
+
         quarter, month = self.period.currentData()
+        year, app_ctx = self.year.value(), self.app_ctx
+        self._asked = getattr(self, "_asked", 0) + 1
+        asked = self._asked
+        self.loading = True
+        self.summary.setText("正在统计……")
+
+        @without_gc
+        def work():
+            with app_ctx.service(commit=False) as sctx:
+                return svc.compliance(sctx, year, quarter=quarter, month=month)
+
+        run_in_pool(work, lambda ok, result: self._loaded(asked, ok, result))
+
+    def _loaded(self, asked: int, ok: bool, result) -> None:
         try:
-            with self.app_ctx.service(commit=False) as sctx:
-                rows = svc.compliance(sctx, self.year.value(), quarter=quarter, month=month)
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc)
+            self.objectName()
+        except RuntimeError:   # closed meanwhile
             return
+        if asked != self._asked:
+            return
+        self.loading = False
+        if not ok:
+            self.summary.setText("")
+            show_error(self, result)
+            return
+        self.rows = result
+        self.show_rows()
+
+    def show_rows(self) -> None:
+        rows = self.rows
         missing = [r for r in rows if r.status == "missing"]
         orgs = len({r.org_id for r in missing})
         self.summary.setText(f"应开会议 {len(rows)} 项，缺 {len(missing)} 项，涉及 {orgs} 个党组织。" if rows
                              else "所选期间没有应开的会议。")
         shown = missing if self.only_missing.isChecked() else sorted(rows, key=lambda r: r.status != "missing")
+        self.table.setUpdatesEnabled(False)
+        self.table.setRowCount(0)
         self.table.setRowCount(len(shown))
+        red = QBrush(QColor("#b00020"))   # one brush for every cell (a QColor is converted per call)
         for i, r in enumerate(shown):
             for c, v in enumerate((r.org_name, r.kind_label, r.period_label, str(r.required), str(r.held), r.status_label)):
                 item = QTableWidgetItem(v)
                 if r.status == "missing":
-                    item.setForeground(QColor("#b00020"))
+                    item.setForeground(red)
                 self.table.setItem(i, c, item)
+        self.table.setUpdatesEnabled(True)
 
 
 def make_page(app_ctx, parent=None):

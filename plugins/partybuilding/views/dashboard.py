@@ -7,11 +7,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from shell.ui.widgets.charts import ChartData, ChartView
 
 from .. import services as svc
+from shell.gcpause import without_gc
 
 
 SHORT = {"民主评议党员": "民主评议", "组织生活会": "组织生活", "35岁及以下": "≤35岁", "66岁及以上": "≥66岁"}
 
 
+@without_gc
 def summary_lines(app_ctx) -> list[str]:
     with app_ctx.service(commit=False) as ctx:
         s = svc.party_summary(ctx)
@@ -22,6 +24,7 @@ def summary_lines(app_ctx) -> list[str]:
             f"回执逾期 {s.receipts_overdue} 份，失联 {s.lost} 人，流动 {s.mobile} 人"]
 
 
+@without_gc
 def meetings_chart(app_ctx) -> ChartData:
     with app_ctx.service(commit=False) as ctx:
         year = ctx.today().year
@@ -32,6 +35,7 @@ def meetings_chart(app_ctx) -> ChartData:
                      kind="bar", y_label="次", empty_text=f"{year}年暂无应开会议")
 
 
+@without_gc
 def age_chart(app_ctx) -> ChartData:
     with app_ctx.service(commit=False) as ctx:
         ages = svc.party_summary(ctx).ages

@@ -15,6 +15,7 @@ from shell.ui.errors import error_text
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
+from shell.gcpause import without_gc
 from .common import PlainTable, date_edit, yuan_to_fen
 
 RED = "#b00020"
@@ -46,6 +47,7 @@ class PaymentDialog(FormDialog):
         return ok
 
 
+@without_gc
 def load_sheet(app_ctx, org_id: int, month: str) -> list[svc.DuesRow]:
     """The sheet as plain rows, read in its own service context on a pool thread."""
     with app_ctx.service(commit=False) as ctx:
@@ -66,9 +68,15 @@ class DuesPage(QWidget):
         today = self.today()
         self.org = QComboBox()
         with app_ctx.service(commit=False) as ctx:
-            for o in svc.visible_orgs(ctx):
-                if 2 <= o.level <= 3:
-                    self.org.addItem(svc.org_label(ctx.session, o), o.id)
+            first_branch = None
+            for oid, label, kind, _level in svc.org_options(ctx, 2, 3):
+                self.org.addItem(label, oid)
+                if first_branch is None and kind == "branch":
+                    first_branch = self.org.count() - 1
+            # Dues are collected branch by branch: open on the first 党支部 (a 社区党委's whole sheet
+            # is one choice away).
+            if first_branch is not None:
+                self.org.setCurrentIndex(first_branch)
             self.flag_months = svc.setting(ctx.session, "partybuilding.dues.flag_months")
         self.org.setMinimumWidth(300)
         self.year = QSpinBox()

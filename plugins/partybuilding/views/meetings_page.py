@@ -23,8 +23,7 @@ PRESENT, ABSENT, NOT_LISTED = "出席", "缺席", "不列入"
 def org_choices(app_ctx) -> list[tuple[int, str, str]]:
     """(id, label, kind) of open branches and 党小组 (and 党委/党总支, which hold meetings too)."""
     with app_ctx.service(commit=False) as ctx:
-        return [(o.id, svc.org_label(ctx.session, o), o.kind) for o in svc.visible_orgs(ctx)
-                if 2 <= o.level <= 4]
+        return [(oid, label, kind) for oid, label, kind, _level in svc.org_options(ctx, 2, 4)]
 
 
 class AttendanceTable(QTableWidget):
@@ -307,6 +306,7 @@ class MeetingsPage(QWidget):
         lay.addWidget(self.table)
         self.year.valueChanged.connect(lambda *_: self.refresh())
         self.org.currentIndexChanged.connect(lambda *_: self.refresh())
+        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.refresh()
 
     def today(self) -> date:
@@ -337,11 +337,29 @@ class MeetingsPage(QWidget):
         self.detail.show()
         return self.detail
 
+    PAGE = 200   # meetings per page: a street's year holds tens of thousands
+
     def refresh(self) -> None:
+        """The newest page of the year's meetings; the next page comes when the list is scrolled to
+        its end (keyset on date and id, so each page costs the same)."""
+        y = self.year.value()
+        self._last: tuple | None = None
+        self._exhausted = False
+        with self.app_ctx.service(commit=False) as ctx:
+            self.total = svc.count_meetings(ctx, date(y, 1, 1), date(y, 12, 31), org_id=self.org.currentData())
+        self.table.set_rows([])
+        self.load_more()
+
+    def load_more(self) -> int:
+        """Append the next page; returns how many rows came."""
+        if self._exhausted:
+            return 0
         y = self.year.value()
         with self.app_ctx.service(commit=False) as ctx:
             rows, tips, colors, ids = [], [], [], []
-            for m in svc.meeting_summaries(ctx, date(y, 1, 1), date(y, 12, 31), org_id=self.org.currentData()):
+            page = svc.meeting_summaries(ctx, date(y, 1, 1), date(y, 12, 31), org_id=self.org.currentData(),
+                                         limit=self.PAGE, before=self._last)
+            for m in page:
                 mt = m.meeting
                 rows.append((mt.held_on, m.org_label, svc.MEETING_KINDS.get(mt.kind, mt.kind)
                              + ("" if m.quorum else "（未过半）"), mt.topic, mt.host or "", mt.recorder or "",
@@ -349,10 +367,22 @@ class MeetingsPage(QWidget):
                 tips.append(mt.minutes or "")
                 colors.append(None if m.quorum else "#b00020")
                 ids.append(mt.id)
-        self.table.set_rows(rows, data=ids, colors=colors)
+            if page:
+                self._last = (page[-1].meeting.held_on, page[-1].meeting.id)
+        self._exhausted = len(rows) < self.PAGE
+        first = self.table.rowCount()
+        self.table.append_rows(rows, data=ids, colors=colors)
         for r, tip in enumerate(tips):
-            self.table.item(r, 3).setToolTip(tip or "（无会议记录）")
-        self.summary.setText(f"{y} 年共记录会议 {len(rows)} 次。双击一行查看出席情况和会议记录；缺项见“组织生活落实”。")
+            self.table.item(first + r, 3).setToolTip(tip or "（无会议记录）")
+        shown = self.table.rowCount()
+        more = f"，已显示最近 {shown} 次（向下滚动显示更多）" if shown < self.total else ""
+        self.summary.setText(f"{y} 年共记录会议 {self.total} 次{more}。双击一行查看出席情况和会议记录；缺项见“组织生活落实”。")
+        return len(rows)
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.table.verticalScrollBar()
+        if value >= bar.maximum() - 2 and not self._exhausted:
+            self.load_more()
 
 
 def make_page(app_ctx, parent=None):

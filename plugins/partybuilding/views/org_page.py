@@ -4,6 +4,7 @@ of the selected node, and its members with a search box."""
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
@@ -19,6 +20,18 @@ from .org_dialogs import DissolveDialog, OrgFormDialog
 
 ORG_ROLE = Qt.ItemDataRole.UserRole
 EVENT_LABELS = {"founded": "", "renamed": "", "moved": "", "dissolved": "撤销"}
+
+
+class _Node(NamedTuple):
+    id: int
+    parent_id: int | None
+    name: str
+    kind: str
+    kind_label: str
+    path: str
+    depth: int
+    members: int
+    full_members: int
 
 
 class OrgTree(QTreeWidget):
@@ -49,11 +62,16 @@ class OrgPage(QWidget):
         self.all_findings: list[svc.Finding] = []
         self.paths: dict[int, str] = {}
         self.kinds: dict[int, str] = {}
+        self.items: dict = {}
+        self.nodes: list = []
+        self.children: dict = {}
+        self._populated: set[int] = set()
         self.households_dialog = None
         self.setObjectName("partybuilding-orgs")
         self.tree = OrgTree()
         self.tree.move_requested.connect(self.request_move)
         self.tree.currentItemChanged.connect(lambda *_: self.show_selected())
+        self.tree.itemExpanded.connect(self._populate)
         self.findings = QLabel()
         self.findings.setWordWrap(True)
         self.findings.setObjectName("pb-findings")
@@ -142,36 +160,66 @@ class OrgPage(QWidget):
 
     # ------------------------------------------------------------------ data
     def reload(self, select_id: int | None = None) -> None:
+        """Read the tree (two queries) and show it: the items of 党工委, 党委/党总支 and 党支部 at once,
+        the 党小组 and 党员中心户 below a branch when it is first expanded (or found, or selected) —
+        a street's 2,000 items cost more to build than to read."""
         select_id = select_id or self.selected_id()
         self.tree.blockSignals(True)  # one show_selected at the end, not one per selection change
         self.tree.clear()
-        items: dict[int, QTreeWidgetItem] = {}
+        self.items: dict[int, QTreeWidgetItem] = {}
         with self.app_ctx.service(commit=False) as sctx:
-            nodes = svc.org_tree(sctx)
+            tree = svc.org_tree(sctx)
             # Findings of the whole tree once per reload; selecting a node only filters them.
-            self.all_findings = svc.branch_findings(sctx, nodes=nodes)
-            self.paths = {n.org.id: n.org.path for n in nodes}
-            self.kinds = {n.org.id: n.org.kind for n in nodes}
-            for n in nodes:
-                o = n.org
-                parent = items.get(o.parent_id)
-                item = QTreeWidgetItem([o.name, o.kind_label, str(n.members), str(n.full_members)])
-                item.setData(0, ORG_ROLE, o.id)
-                item.setToolTip(0, o.name)
-                item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
-                item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
-                (parent.addChild(item) if parent else self.tree.addTopLevelItem(item))
-                items[o.id] = item
-        self.tree.expandToDepth(2)
+            self.all_findings = svc.branch_findings(sctx, nodes=tree)
+            # Plain values: the items below a branch are built later, after the session closed.
+            nodes = [_Node(n.org.id, n.org.parent_id, n.org.name, n.org.kind, n.org.kind_label, n.org.path, n.depth,
+                           n.members, n.full_members) for n in tree]
+        self.nodes = nodes
+        self.paths = {n.id: n.path for n in nodes}
+        self.kinds = {n.id: n.kind for n in nodes}
+        self.children: dict[int | None, list] = {}
+        for n in nodes:
+            parent = n.parent_id if n.parent_id in self.paths else None
+            self.children.setdefault(parent, []).append(n)
+        self._populated: set[int] = set()
+        for n in self.children.get(None, []):
+            self.tree.addTopLevelItem(self._make_item(n))
+        stack = [n for n in self.children.get(None, [])]
+        while stack:   # the first three levels
+            n = stack.pop()
+            if n.depth < 2:
+                self._populate(self.items[n.id])
+                stack += self.children.get(n.id, [])
+        self.tree.expandToDepth(1)
         # Fixed widths: measuring 2,000 items costs more than building them.
         for i, width in enumerate((184, 70, 44, 56)):
             self.tree.setColumnWidth(i, width)
-        if select_id in items:
-            self.tree.setCurrentItem(items[select_id])
+        item = self.item_for(select_id) if select_id is not None else None
+        if item is not None:
+            self.tree.setCurrentItem(item)
         elif self.tree.topLevelItemCount():
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self.tree.blockSignals(False)
         self.show_selected()
+
+    def _make_item(self, n: "_Node") -> QTreeWidgetItem:
+        item = QTreeWidgetItem([n.name, n.kind_label, str(n.members), str(n.full_members)])
+        item.setData(0, ORG_ROLE, n.id)
+        item.setToolTip(0, n.name)
+        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
+        item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
+        if self.children.get(n.id):
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+        self.items[n.id] = item
+        return item
+
+    def _populate(self, item: QTreeWidgetItem) -> None:
+        org_id = item.data(0, ORG_ROLE)
+        if org_id in self._populated:
+            return
+        self._populated.add(org_id)
+        item.addChildren([self._make_item(n) for n in self.children.get(org_id, [])])
+        item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.DontShowIndicatorWhenChildless)
 
     def _find_first(self, text: str) -> None:
         import time
@@ -193,34 +241,33 @@ class OrgPage(QWidget):
         text = (text or "").strip()
         if not text:
             return False
-        items = []
-        stack = [self.tree.topLevelItem(i) for i in reversed(range(self.tree.topLevelItemCount()))]
-        while stack:
-            item = stack.pop()
-            items.append(item)
-            stack += [item.child(i) for i in reversed(range(item.childCount()))]
-        hits = [it for it in items if matches_name(it.text(0), text)]
+        hits = [n.id for n in self.nodes if matches_name(n.name, text)]
         if not hits:
             self.find_org.setToolTip(f"没有名称含“{text}”的党组织")
             return False
-        current = self.tree.currentItem()
+        current = self.selected_id()
         start = 0
         if not restart and current in hits:
             start = (hits.index(current) + 1) % len(hits)
-        self.tree.setCurrentItem(hits[start])
-        self.tree.scrollToItem(hits[start])
+        item = self.item_for(hits[start])
+        self.tree.setCurrentItem(item)
+        self.tree.scrollToItem(item)
         self.find_org.setToolTip(f"找到 {len(hits)} 个，回车找下一个")
         return True
 
-    def item_for(self, org_id: int) -> QTreeWidgetItem | None:
-        it = self.tree.invisibleRootItem()
-        stack = [it.child(i) for i in range(it.childCount())]
-        while stack:
-            item = stack.pop()
-            if item.data(0, ORG_ROLE) == org_id:
-                return item
-            stack += [item.child(i) for i in range(item.childCount())]
-        return None
+    def item_for(self, org_id: int | None) -> QTreeWidgetItem | None:
+        """The item of ``org_id``, built (with its ancestors expanded) if it was not yet."""
+        if org_id not in self.paths:
+            return None
+        if org_id not in self.items:
+            for anc in (int(i) for i in self.paths[org_id].strip("/").split("/")):
+                item = self.items.get(anc)
+                if item is None:
+                    return None
+                if anc != org_id:
+                    self._populate(item)
+                    item.setExpanded(True)
+        return self.items.get(org_id)
 
     def selected_id(self) -> int | None:
         item = self.tree.currentItem() if hasattr(self, "tree") else None

@@ -7,10 +7,12 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from shell.ui.widgets.charts import ChartData, ChartView
 
 from .. import services as svc
+from shell.gcpause import without_gc
 
 EDU_ORDER = ("研究生", "大学本科", "大学专科", "大专", "中专", "高中", "初中", "小学", "未填")
 
 
+@without_gc
 def by_org_chart(app_ctx) -> ChartData:
     with app_ctx.service(commit=False) as ctx:
         rows = svc.members_by_org(ctx, level=2)
@@ -21,6 +23,7 @@ def by_org_chart(app_ctx) -> ChartData:
                      kind="bar", y_label="人", empty_text="暂无党组织")
 
 
+@without_gc
 def age_chart(app_ctx) -> ChartData:
     with app_ctx.service(commit=False) as ctx:
         ages = svc.party_summary(ctx).ages
@@ -28,6 +31,7 @@ def age_chart(app_ctx) -> ChartData:
                      y_label="人", empty_text="暂无党员")
 
 
+@without_gc
 def education_chart(app_ctx) -> ChartData:
     with app_ctx.service(commit=False) as ctx:
         edu = dict(svc.party_summary(ctx).education)

@@ -16,7 +16,6 @@ from shell.ui.widgets import SearchBox
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import PartyOrg
 from .common import PlainTable, date_edit, optional_date_edit, parse_date, print_report
 
 RED = "#b00020"
@@ -24,7 +23,7 @@ RED = "#b00020"
 
 def org_choices(app_ctx, min_level: int = 2) -> list[tuple[int, str]]:
     with app_ctx.service(commit=False) as ctx:
-        return [(o.id, svc.org_label(ctx.session, o)) for o in svc.visible_orgs(ctx) if o.level >= min_level]
+        return [(oid, label) for oid, label, _kind, _level in svc.org_options(ctx, min_level)]
 
 
 class MemberPicker(QWidget):
@@ -240,23 +239,23 @@ class TransfersPage(QWidget):
         y = self.year.value()
         today = self.today()
         with self.app_ctx.service(commit=False) as ctx:
-            s = ctx.session
-            overdue_ids = {t.id for t in svc.overdue_receipts(ctx, today)}
+            overdue = svc.overdue_receipts(ctx, today)
+            overdue_ids = {t.id for t in overdue}
             if self.only_overdue.isChecked():
-                items = svc.overdue_receipts(ctx, today)   # every year: an old receipt is still owed
+                items = overdue   # every year: an old receipt is still owed
             else:
                 items = svc.list_transfers(ctx, date(y, 1, 1), date(y, 12, 31))
+            # Names of the organisations in one query (not a lookup per letter and per parent).
+            labels = {oid: label for oid, label, _k, _l in svc.org_options(ctx, include_dissolved=True)}
             rows = []
             for t in items:
                 out = t.direction == "out"
-                from_org = s.get(PartyOrg, t.from_org_id) if t.from_org_id else None
-                to_org = s.get(PartyOrg, t.to_org_id) if t.to_org_id else None
                 status = "回执逾期" if t.id in overdue_ids else svc.TRANSFER_STATUS.get(t.status, t.status)
                 rows.append(dict(id=t.id, out=out, status=t.status, number=t.letter_number or t.other_letter_number or "",
                                  cells=("转出" if out else "转入", t.letter_number or t.other_letter_number or "",
-                                        t.member.name, svc.org_label(s, from_org) if out else t.other_party,
-                                        (svc.org_label(s, to_org) if to_org else t.other_party) if out
-                                        else svc.org_label(s, to_org),
+                                        t.member.name, labels.get(t.from_org_id, "") if out else t.other_party,
+                                        (labels.get(t.to_org_id, "") if t.to_org_id else t.other_party) if out
+                                        else labels.get(t.to_org_id, ""),
                                         t.issued_on, f"{t.valid_days} 天" if t.valid_days else "", t.dues_paid_to or "",
                                         t.receipt_due_on or "", t.receipt_on or "", status),
                                  overdue=t.id in overdue_ids))
