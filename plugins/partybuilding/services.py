@@ -839,12 +839,14 @@ def org_label(session: Session, org: PartyOrg | None) -> str:
 
 def org_labels_for(ctx: ServiceContext, org_ids: Iterable[int | None]) -> dict[int, str]:
     """``org_label`` of just these organisations (and nothing of the other 2,000): their rows and
-    their parents' names, a query per 500."""
+    their parents' names, a query per 500. Organisations outside the actor's scope are left out."""
+    ctx.actor.require(VIEW)
     ids = sorted({i for i in org_ids if i is not None})
     rows = {}
     for k in range(0, len(ids), 500):
         rows.update((r.id, r) for r in ctx.session.execute(
-            select(PartyOrg.id, PartyOrg.parent_id, PartyOrg.name).where(PartyOrg.id.in_(ids[k:k + 500]))))
+            select(PartyOrg.id, PartyOrg.parent_id, PartyOrg.name).where(
+                PartyOrg.id.in_(ids[k:k + 500]), scope_filter(PartyOrg.area_id, ctx.actor))))
     names = {i: r.name for i, r in rows.items()}
     parents = sorted({r.parent_id for r in rows.values() if r.parent_id is not None} - set(names))
     for k in range(0, len(parents), 500):
