@@ -136,7 +136,8 @@ def operations(db):
         ("card.volunteer", "志愿者卡片", PAGE_S, lambda ctx: volunteer.volunteer_card(ctx, volunteer_id)),
         ("search.volunteer", "搜索志愿者", SEARCH_S, lambda ctx: volunteer.search_volunteers(ctx, person.name[:1] + "")),
         ("card.member", "党员卡片", PAGE_S, lambda ctx: party.member_card(ctx, member_id)),
-        ("page.members", "党员名单首页", PAGE_S, lambda ctx: party.list_members(ctx)),
+        ("page.members", "党员名单首页", PAGE_S, lambda ctx: ctx.session.execute(  # as the page asks for it
+            party.member_list_query(ctx).order_by(party.Member.id).limit(200)).all()),
         ("page.stock", "最大仓库的库存", PAGE_S, lambda ctx: emergency.warehouse_stock(ctx, warehouse_id)),
         ("stat.indicators", "一年事件指标", STAT_S, lambda ctx: grid.indicators(ctx, year_start, year_end)),
     ]

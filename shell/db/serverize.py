@@ -235,6 +235,10 @@ def migrate_sqlite_to_server(source: str | Path, target: URL, branches: Iterable
                 bad = "、".join(f"{t.name}（源 {t.source_rows} 行，目标 {t.target_rows} 行）" for t in report.tables if not t.ok)
                 # Raising rolls the whole copy back: the server is left as empty as it was.
                 raise DatabaseError(f"迁移后核对不一致，已全部撤销：{bad}")
+        # Planner statistics now, not when autovacuum comes round: until then PostgreSQL took the
+        # 200,000 copied residents for 100 and a name search on the large street took 250 ms, not 10.
+        with dst_engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
         return report
     except DBAPIError as exc:
         raise explain(exc, target) from None
