@@ -13,6 +13,7 @@ from shell.ui.errors import error_text
 log = logging.getLogger(__name__)
 
 COLUMNS = 3
+PLACEHOLDER_HEIGHT = 240
 CORE_TILE_ID = "core.summary"
 
 
@@ -156,6 +157,10 @@ class DashboardPage(QWidget):
                 row, col = row + 1, 0
             placeholder = QLabel("正在载入…")
             placeholder.setObjectName("tile-loading")
+            # About a tile's eventual height, so the grid does not re-lay out (and every chart already
+            # drawn re-size itself) each time a tile's contents arrive.
+            placeholder.setMinimumHeight(PLACEHOLDER_HEIGHT)
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             tile = Tile(spec, placeholder)
             self.tiles.append(tile)
             self._pending.append((plugin, tile))

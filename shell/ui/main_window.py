@@ -305,7 +305,10 @@ class MainWindow(QMainWindow):
 
         load_models(plugin_module_names(self.app_ctx.extras.get("all_plugins") or self.app_ctx.plugin_manager))
         if warm:
+            from shell.ui.warmup import freeze_once
+
             warm_modules(self.app_ctx.plugin_manager)
+            freeze_once("models")
 
     def _open_current(self) -> None:
         from shell.ui.tasks import run_in_pool

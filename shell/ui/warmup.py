@@ -15,7 +15,18 @@ from shell.plugins import warm_modules
 log = logging.getLogger(__name__)
 
 LIBRARIES = ("pyqtgraph", "reports.pdf", "reports.xlsx")
-_frozen = False   # once per process: what a later window loads is the working set, not imports
+_frozen: set[str] = set()   # stages frozen in this process: a later window's objects are its working set
+
+
+def freeze_once(stage: str) -> bool:
+    """``gc.freeze()`` the first time ``stage`` is reached in this process. Called when the plugins'
+    models and first modules are loaded (before the 首页 builds its tiles: a full collection on the
+    GUI thread over the import's objects froze it 200–300 ms there) and after the warm-up."""
+    if stage in _frozen:
+        return False
+    _frozen.add(stage)
+    gc.freeze()
+    return True
 
 
 def warm_up(pm, font_path: str | None = None) -> list[str]:
@@ -34,8 +45,5 @@ def warm_up(pm, font_path: str | None = None) -> list[str]:
         find_cjk_font(font_path)   # parsed once and cached; the first report then starts at once
     except Exception as exc:  # noqa: BLE001 - no usable font: the report centre says which to install
         log.info("预先加载中文字体失败：%s", exc)
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
+    freeze_once("warm-up")
     return done

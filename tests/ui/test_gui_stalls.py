@@ -111,7 +111,7 @@ def test_warm_up_loads_the_heavy_libraries_and_freezes_what_they_left(monkeypatc
 
     frozen = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
-    monkeypatch.setattr(warmup, "_frozen", False)
+    monkeypatch.setattr(warmup, "_frozen", set())
     done = warmup.warm_up(None)
     assert done == ["pyqtgraph", "reports.pdf", "reports.xlsx"]
     assert {"pyqtgraph", "reportlab", "openpyxl"} <= set(sys.modules)
