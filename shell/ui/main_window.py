@@ -322,17 +322,22 @@ class MainWindow(QMainWindow):
             # Then, quietly, what the other pages will import (PluginInfo.preload): once the 首页's
             # tiles are all there, so the import does not compete with them for the GIL.
             if page is not None and hasattr(page, "tiles_built") and not page.ready:
-                page.tiles_built.connect(self._preload)
+                page.tiles_built.connect(lambda: self._preload())
             else:
                 self._preload()
 
         # Off the GUI thread (≈0.3 s): the window stays responsive while the first page waits for it.
         run_in_pool(lambda: self._load_models(warm=True), loaded)
 
-    def _preload(self) -> None:
-        from shell.ui.tasks import run_in_pool
+    def _preload(self, waited_ms: int = 0) -> None:
+        from shell.ui.tasks import jobs_running, run_in_pool
         from shell.ui.warmup import warm_up
 
+        # Not while the first page's tiles still compute their figures: the imports would hold the
+        # GIL against them (the 首页 took 0.3–0.5 s longer). Up to 10 s, then anyway.
+        if jobs_running() and waited_ms < 10_000:
+            QTimer.singleShot(100, lambda: self._preload(waited_ms + 100))
+            return
         pm = self.app_ctx.plugin_manager
         font_path = getattr(self.config, "font_path", None) or None
         run_in_pool(lambda: warm_up(pm, font_path), lambda ok, result: None)
