@@ -36,19 +36,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (Results, StallMonitor, add_street_args, build_street, machine, plugin_manager,  # noqa: E402
-                    qt_app, street, street_scale, timed, wait_until)
+from common import (LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args, app_context,  # noqa: E402
+                    build_page, build_street, machine, plugin_manager, qt_app, street, street_scale, timed,
+                    wait_until)
 
-LIST = 0.1        # first page of a list
-SEARCH = 0.05
-STAT = 1.0        # a statistic over a year of data
-STALL = 0.1
-
-
-def app_context(db, pm):
-    from shell.core.context import Actor, AppContext
-
-    return AppContext(db.session_factory, Actor.system(), plugin_manager=pm, database_label="bench")
 
 
 def facts(db) -> dict:
@@ -68,23 +59,6 @@ def facts(db) -> dict:
         out["busiest_batch_moves"] = c.execute(text(
             "SELECT count(*) FROM emergency_stock_moves WHERE batch_id = :b"), {"b": out["busiest_batch"]}).scalar()
     return out
-
-
-def build_page(factory, ready, repeat: int):
-    """Best time from constructing a page to its first rows shown (``ready(page)``)."""
-    from PySide6.QtWidgets import QApplication
-
-    best, page = float("inf"), None
-    for _ in range(repeat):
-        if page is not None:
-            page.deleteLater()
-            QApplication.processEvents()
-        t = time.perf_counter()
-        page = factory()
-        page.show()
-        wait_until(lambda: ready(page), 60, "first rows")
-        best = min(best, time.perf_counter() - t)
-    return best, page
 
 
 # -- lists --------------------------------------------------------------------------------------------

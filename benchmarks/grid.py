@@ -39,13 +39,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (Results, StallMonitor, add_street_args, machine, plugin_manager, qt_app, street,  # noqa: E402
-                    street_scale, timed, wait_until)
+from common import (LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args, build_page,  # noqa: E402
+                    machine, plugin_manager, qt_app, street, street_scale, timed, wait_until)
 
-LIST = 0.1        # first page of a list
-SEARCH = 0.05
-STAT = 1.0        # a statistic over a year of data
-STALL = 0.1
 IMPORT_RATE = 25_000
 
 
@@ -87,23 +83,6 @@ def facts(db) -> dict:
         out["grids"] = c.execute(text("SELECT count(*) FROM core_areas WHERE level = 'grid'")).scalar()
         out["communities"] = c.execute(text("SELECT count(*) FROM core_areas WHERE level = 'community'")).scalar()
     return out
-
-
-def build_page(factory, ready, repeat: int):
-    """Best time from constructing a page to its first rows shown (``ready(page)``)."""
-    from PySide6.QtWidgets import QApplication
-
-    best, page = float("inf"), None
-    for _ in range(repeat):
-        if page is not None:
-            page.deleteLater()
-            QApplication.processEvents()
-        t = time.perf_counter()
-        page = factory()
-        page.show()
-        wait_until(lambda: ready(page), 60, "first rows")
-        best = min(best, time.perf_counter() - t)
-    return best, page
 
 
 # -- lists --------------------------------------------------------------------------------------------

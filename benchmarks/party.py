@@ -34,19 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (Results, StallMonitor, add_street_args, machine, plugin_manager, qt_app, street,  # noqa: E402
-                    street_scale, timed, wait_until)
+from common import (BUILD_CPU, LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args,  # noqa: E402
+                    app_context, build_page, machine, plugin_manager, qt_app, street, street_scale, timed,
+                    wait_until)
 
-LIST = 0.1        # first page of a list
-SEARCH = 0.05
-STAT = 1.0        # a statistic over a year of data
-STALL = 0.1
-
-
-def app_context(db, pm):
-    from shell.core.context import Actor, AppContext
-
-    return AppContext(db.session_factory, Actor.system(), plugin_manager=pm, database_label="bench")
 
 
 def facts(db) -> dict:
@@ -70,31 +61,10 @@ def facts(db) -> dict:
     return out
 
 
-CPU: dict[str, float] = {}   # CPU seconds of the best run of the last build_page (all threads)
-
-
-def build_page(factory, ready, repeat: int):
-    """Best time from constructing a page to its first rows shown (``ready(page)``); the process's
-    CPU time of that run goes to ``CPU["last"]`` (on a shared machine the fairer number)."""
-    from PySide6.QtWidgets import QApplication
-
-    best, page = float("inf"), None
-    for _ in range(repeat):
-        if page is not None:
-            page.deleteLater()
-            QApplication.processEvents()
-        t, c = time.perf_counter(), time.process_time()
-        page = factory()
-        page.show()
-        wait_until(lambda: ready(page), 120, "first rows")
-        took = time.perf_counter() - t
-        if took < best:
-            best, CPU["last"] = took, time.process_time() - c
-    return best, page
 
 
 def cpu_note(note: str = "") -> str:
-    return f"CPU {CPU.get('last', 0) * 1000:.0f} ms" + (f"；{note}" if note else "")
+    return f"CPU {BUILD_CPU.get('last', 0) * 1000:.0f} ms" + (f"；{note}" if note else "")
 
 
 # -- lists --------------------------------------------------------------------------------------------
