@@ -10,13 +10,12 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Boolean, and_, case, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy import and_, case, func, or_, select
 
 from shell.core import audit, settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
+from shell.db.sql import StartsWith
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
@@ -398,30 +397,6 @@ def search_persons_query(actor, text: str = "", area: Area | None = None, includ
             # name index instead of the whole table (half the time on a street of 200,000).
             q = q.where(Person.id.in_(select(Person.id).where(Person.name.contains(t, autoescape=True))))
     return q
-
-
-class StartsWith(ColumnElement):
-    """``column`` starts with ``prefix``, written so the column's index serves it: SQLite's LIKE is
-    case-insensitive and cannot use a plain index, its GLOB can; PostgreSQL's LIKE 'x%' can only in a
-    database whose collation is C — not yet arranged (tests/test_query_plans.py, PG_PREFIX)."""
-
-    type = Boolean()
-    inherit_cache = False
-    _is_implicitly_boolean = True   # a condition in itself: no "= 1" appended on SQLite
-
-    def __init__(self, column, prefix: str):
-        self.column, self.prefix = column, prefix
-
-
-@compiles(StartsWith)
-def _starts_with_default(element, compiler, **kw):
-    return compiler.process(element.column.startswith(element.prefix, autoescape=True), **kw)
-
-
-@compiles(StartsWith, "sqlite")
-def _starts_with_sqlite(element, compiler, **kw):
-    pattern = "".join(f"[{c}]" if c in "*?[" else c for c in element.prefix) + "*"
-    return compiler.process(element.column.op("GLOB", is_comparison=True)(literal(pattern)), **kw)
 
 
 def list_persons(ctx: ServiceContext, text: str = "", area_id: int | None = None, after_id: int | None = None,

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
-from sqlalchemy import Boolean, Integer, String, case, cast, func, literal, or_, select, update
+from sqlalchemy import Integer, String, case, cast, func, literal, or_, select, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -20,6 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.db.sql import StartsWith
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import AREA_LEVEL_LABELS, Area, Setting
 from shell.errors import NotFound, ValidationError
@@ -897,46 +898,17 @@ def _member_filter(ctx: ServiceContext, q, org_id: int | None, text: str, stages
             # more: the start of either, through their indexes. Fewer (the last 4 or 6 people quote):
             # the end of either too, which scans the members (a street has about 10,000).
             up = text.upper()
-            conds = [Member.id_number == up if len(up) == 18 else _StartsWith(Member.id_number, up)]
+            conds = [Member.id_number == up if len(up) == 18 else StartsWith(Member.id_number, up)]
             if text.isdigit() and len(text) <= 11:
-                conds.append(_StartsWith(Member.phone, text))
+                conds.append(StartsWith(Member.phone, text))
             if len(up) <= 6:
                 conds += [Member.id_number.endswith(up), Member.phone.endswith(up)]
             q = q.where(or_(*conds))
         elif text.isascii():   # pinyin initials (Latin letters in a name are in its initials too)
-            q = q.where(_StartsWith(Member.initials, text.lower()))
+            q = q.where(StartsWith(Member.initials, text.lower()))
         else:
             q = q.where(Member.name.contains(text))
     return q
-
-
-class _StartsWith(FunctionElement):
-    """``column`` starts with a prefix, written so the column's index serves it: SQLite's LIKE is
-    case-insensitive and cannot use a plain index, its GLOB can; on PostgreSQL LIKE 'x%' with the
-    varchar_pattern_ops indexes of migration p0003."""
-    type = Boolean()
-    name = "starts_with"
-    # Not cached: the pattern is written into the statement when it is compiled (a cached statement
-    # would keep the first prefix it was compiled with).
-    inherit_cache = False
-    _is_implicitly_boolean = True   # a condition in itself: no "= 1" appended on SQLite (it hid the index)
-
-    def __init__(self, column, prefix: str):
-        super().__init__(column, literal(prefix, String))
-
-
-@compiles(_StartsWith)
-def _starts_with_sqlite(element, compiler, **kw):
-    column, prefix = list(element.clauses)
-    escaped = re.sub(r"([*?\[])", r"[\1]", prefix.value)   # GLOB's own wildcards taken literally
-    return f"{compiler.process(column, **kw)} GLOB {compiler.process(literal(escaped + '*', String), **kw)}"
-
-
-@compiles(_StartsWith, "postgresql")
-def _starts_with_pg(element, compiler, **kw):
-    column, prefix = list(element.clauses)
-    escaped = re.sub(r"([%_\\])", r"\\\1", prefix.value)
-    return f"{compiler.process(column, **kw)} LIKE {compiler.process(literal(escaped + '%', String), **kw)}"
 
 
 def list_members(ctx: ServiceContext, org_id: int | None = None, text: str = "", stages: Iterable[str] | None = None,
@@ -1680,7 +1652,7 @@ def _dues_status(ctx: ServiceContext, upto: str, root_path: str | None, member_i
             return q.where(Member.id == member_id)
         q = q.join(PartyOrg, Member.org_id == PartyOrg.id).where(scope_filter(PartyOrg.area_id, ctx.actor))
         # GLOB on SQLite: the path index finds the subtree's organisations, then their members.
-        return q.where(_StartsWith(PartyOrg.path, root_path)) if root_path is not None else q
+        return q.where(StartsWith(PartyOrg.path, root_path)) if root_path is not None else q
 
     q = scoped(select(Member, first_on, paid_to))
     if member_id is None:

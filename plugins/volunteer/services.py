@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from sqlalchemy import Boolean, func, insert, literal, or_, select, update
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shell.clock import LOCAL_TZ, format_local, utcnow
 from shell.core.areas import scope_filter
 from shell.core.context import Actor, ServiceContext
+from shell.db.sql import StartsWith
 from shell.core.models import Area
 from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
@@ -341,30 +340,6 @@ def set_active(ctx: ServiceContext, volunteer_id: int, active: bool, reason: str
     v.inactive_reason = "" if active else reason.strip()[:200]
     flush_or_conflict(ctx.session, v, "志愿者信息")
     return v
-
-
-class StartsWith(ColumnElement):
-    """``column`` starts with ``prefix``, written so the column's index serves it: SQLite's LIKE is
-    case-insensitive and cannot use a plain index, its GLOB can; on PostgreSQL LIKE 'x%' uses the
-    varchar_pattern_ops indexes of v0004."""
-
-    type = Boolean()
-    inherit_cache = False
-    _is_implicitly_boolean = True   # a condition in itself: no "= 1" appended on SQLite
-
-    def __init__(self, column, prefix: str):
-        self.column, self.prefix = column, prefix
-
-
-@compiles(StartsWith)
-def _starts_with_default(element, compiler, **kw):
-    return compiler.process(element.column.startswith(element.prefix, autoescape=True), **kw)
-
-
-@compiles(StartsWith, "sqlite")
-def _starts_with_sqlite(element, compiler, **kw):
-    pattern = "".join(f"[{c}]" if c in "*?[" else c for c in element.prefix) + "*"
-    return compiler.process(element.column.op("GLOB", is_comparison=True)(literal(pattern)), **kw)
 
 
 def _search_conditions(text: str) -> tuple[list, bool]:

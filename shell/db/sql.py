@@ -1,0 +1,33 @@
+"""SQL pieces the plugins share."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+
+
+class StartsWith(ColumnElement):
+    """``column`` starts with ``prefix``, written so the column's index serves it. SQLite's LIKE is
+    case-insensitive and cannot use a plain index; its GLOB (case-sensitive) can. PostgreSQL's
+    LIKE 'x%' uses an index only in a C-collated database or through a ``varchar_pattern_ops`` index,
+    which the plugins' migrations add for the columns they search this way (g0003, v0004, p0003)."""
+
+    type = Boolean()
+    # Not cached: the pattern is written into the statement when it is compiled (a cached statement
+    # would keep the first prefix it was compiled with).
+    inherit_cache = False
+    _is_implicitly_boolean = True   # a condition in itself: no "= 1" appended on SQLite (it hid the index)
+
+    def __init__(self, column, prefix: str):
+        self.column, self.prefix = column, prefix
+
+
+@compiles(StartsWith)
+def _starts_with_default(element, compiler, **kw):
+    return compiler.process(element.column.startswith(element.prefix, autoescape=True), **kw)
+
+
+@compiles(StartsWith, "sqlite")
+def _starts_with_sqlite(element, compiler, **kw):
+    pattern = "".join(f"[{c}]" if c in "*?[" else c for c in element.prefix) + "*"   # GLOB's wildcards, literally
+    return compiler.process(element.column.op("GLOB", is_comparison=True)(literal(pattern)), **kw)
