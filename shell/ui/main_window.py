@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         # Not while the first page's tiles still compute their figures: the imports would hold the
         # GIL against them (the 首页 took 0.3–0.5 s longer). Up to 10 s, then anyway.
         if jobs_running() and waited_ms < 10_000:
-            QTimer.singleShot(100, lambda: self._preload(waited_ms + 100))
+            QTimer.singleShot(100, self, lambda: self._preload(waited_ms + 100))   # dropped if the window goes
             return
         pm = self.app_ctx.plugin_manager
         font_path = getattr(self.config, "font_path", None) or None
