@@ -113,9 +113,19 @@ def run_one(name: str, args: list[str], timeout: int, out_dir: Path, log) -> dic
     return data
 
 
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=str(ROOT), capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=str(ROOT),
+                               capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "") if out.returncode == 0 else "?"
+    except OSError:
+        return "?"
+
+
 def markdown(runs: list[dict], scale: str, info: dict) -> str:
-    lines = [f"Street `{scale}`, {info['date']} — {info['nproc']} × {info['cpu']}, {info['memory']}, "
-             f"Python {info['python']}, {info['platform']}; load average at the start {info['load']}.", "",
+    lines = [f"Street `{scale}`, {info['date']}, commit {info.get('commit', '?')} — {info['nproc']} × {info['cpu']}, "
+             f"{info['memory']}, Python {info['python']}, {info['platform']}; load average at the start {info['load']}.", "",
              "| 工作线 | 指标 | 目标 | 实测 | 结论 | 说明 |", "|---|---|---|---|---|---|"]
     met = missed = 0
     for run in runs:
@@ -159,6 +169,7 @@ def main(argv=None) -> int:
     out_dir = Path(args.out or tempfile.mkdtemp(prefix="jiedao-run-all-")).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     info = machine()
+    info["commit"] = commit()
     print(f"run_all: {args.scale} street; results in {out_dir}\nmachine: {info}", flush=True)
     runs: list[dict] = []
     with open(out_dir / "run_all.log", "w", encoding="utf-8") as log:
