@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from shell.clock import local_today
 from shell.contracts import ImporterDefinition, ImportResult
 from shell.ui.errors import confirm, error_text
+from shell.ui.widgets.rows_model import RIGHT, RowsModel
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 OK_STYLE = "color: #1e7e34;"
@@ -22,41 +23,20 @@ EXCEL_FILTER = "Excel 工作簿 (*.xlsx *.xlsm);;所有文件 (*)"
 ERROR_HEADERS = ("行", "列", "值", "问题")
 
 
-class ErrorsModel(QAbstractTableModel):
+class ErrorsModel(RowsModel):
     """The bad rows of an import, read straight from the result: a file with ten thousand bad rows
     shows at once (a QTableWidget built 40,000 items on the GUI thread first)."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.errors: list = []
+    headers = ERROR_HEADERS
 
-    def set_errors(self, errors: list) -> None:
-        self.beginResetModel()
-        self.errors = list(errors)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self.errors)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(ERROR_HEADERS)
-
-    def cell(self, row: int, column: int) -> str:
-        e = self.errors[row]
+    def cell(self, e, column: int) -> str:
         return (str(e.row), e.column, "" if e.value is None else str(e.value), e.reason)[column]
 
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.cell(index.row(), index.column())
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 0:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt API
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return ERROR_HEADERS[section]
+    def role_data(self, e, column: int, role: int):
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.cell(e, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 0:
+            return RIGHT
         return None
 
 
@@ -199,7 +179,7 @@ class ImportCentrePage(QWidget):
 
     def _clear(self) -> None:
         self.status.clear()
-        self.errors_model.set_errors([])
+        self.errors_model.set_rows([])
         self.errors.hide()
         self.valid_only_button.hide()
         self.last_result = None
@@ -279,7 +259,7 @@ class ImportCentrePage(QWidget):
     def _imported(self, result: ImportResult, path: Path, valid_only: bool) -> None:
         self.last_result = result
         if result.errors:
-            self.errors_model.set_errors(result.errors)
+            self.errors_model.set_rows(result.errors)
             self.errors.show()
         if result.ok:
             self._say(f"已导入“{path.name}”：共 {result.total_rows} 行，写入 {result.written} 行。")
@@ -297,7 +277,7 @@ class ImportCentrePage(QWidget):
     def error_rows(self) -> list[list[str]]:
         """The error table as the user reads it."""
         m = self.errors_model
-        return [[m.cell(r, c) for c in range(m.columnCount())] for r in range(m.rowCount())]
+        return [[m.cell(e, c) for c in range(m.columnCount())] for e in m.rows]
 
     # --- export ------------------------------------------------------------------------------------
     def choose_and_export(self, path: Path | None = None) -> None:

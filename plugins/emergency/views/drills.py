@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPlainTextEdit, QPushButton, QSpinBox, QTableView, QTableWidget, QTableWidgetItem,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLay
 
 from shell.errors import JiedaoError
 from shell.ui.widgets.form import FormDialog
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
 
 from .. import services as svc
 from ..models import DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS
@@ -51,36 +52,16 @@ def _combo(parent: QWidget, choices: dict) -> QComboBox:
     return combo
 
 
-class DrillModel(QAbstractTableModel):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[svc.DrillRow] = []
+class DrillModel(RowsModel):
+    headers = COLUMNS
 
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    def cell(self, r, col):
+        return (r.planned_on.isoformat(), r.held_on.isoformat() if r.held_on else "—", r.title, r.area,
+                DRILL_FORMS[r.form][:2], DRILL_CONTENTS[r.content][:2], DRILL_PURPOSES[r.purpose][:3],
+                r.place or "—", "—" if r.participants is None else str(r.participants), DRILL_STATUS[r.status],
+                "—" if r.score is None else str(r.score))[col]
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r, col = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (r.planned_on.isoformat(), r.held_on.isoformat() if r.held_on else "—", r.title, r.area,
-                    DRILL_FORMS[r.form][:2], DRILL_CONTENTS[r.content][:2], DRILL_PURPOSES[r.purpose][:3],
-                    r.place or "—", "—" if r.participants is None else str(r.participants), DRILL_STATUS[r.status],
-                    "—" if r.score is None else str(r.score))[col]
+    def role_data(self, r, col, role):
         if role == Qt.ItemDataRole.BackgroundRole:
             colour = STATUS_BG.get(r.status)
             return QBrush(colour) if colour is not None else None
@@ -88,9 +69,9 @@ class DrillModel(QAbstractTableModel):
             return f"依据预案：{r.plan_title}" if r.plan_title else "未关联预案"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col in (8, 10):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                return ALIGN_RIGHT
             if col in (0, 1, 4, 5, 6, 9):
-                return int(Qt.AlignmentFlag.AlignCenter)
+                return ALIGN_CENTER
         return None
 
 

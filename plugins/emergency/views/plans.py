@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QPushButton, QTableView, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from shell.errors import JiedaoError
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
 
 from .. import services as svc
 from ..models import PLAN_CATEGORIES, PLAN_LEVELS
@@ -32,41 +33,21 @@ def _size(n: int | None) -> str:
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
-class PlanModel(QAbstractTableModel):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[svc.PlanRow] = []
+class PlanModel(RowsModel):
+    headers = COLUMNS
 
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    def cell(self, r, col):
+        review = r.review_on.isoformat() if r.review_on else "—"
+        if r.review_due:
+            review += "（待评审）"
+        return (r.title, r.category, r.level, r.area, r.version, r.issued_on.isoformat() if r.issued_on else "—",
+                review, f"{r.steps} 步", f"{r.file_name}（{_size(r.file_size)}）" if r.file_name else "—")[col]
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r, col = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            review = r.review_on.isoformat() if r.review_on else "—"
-            if r.review_due:
-                review += "（待评审）"
-            return (r.title, r.category, r.level, r.area, r.version, r.issued_on.isoformat() if r.issued_on else "—",
-                    review, f"{r.steps} 步", f"{r.file_name}（{_size(r.file_size)}）" if r.file_name else "—")[col]
+    def role_data(self, r, col, role):
         if role == Qt.ItemDataRole.ForegroundRole and r.review_due and col in (0, 6):
             return QBrush(DUE_FG)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (1, 2, 4, 5, 6, 7):
-            return int(Qt.AlignmentFlag.AlignCenter)
+            return ALIGN_CENTER
         return None
 
 

@@ -3,13 +3,14 @@ colours for expired and expiring batches and items below their minimum, and a su
 call services only; a warehouse holds at most a few hundred batches, so loading is direct."""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
 from shell.errors import JiedaoError
 from shell.ui.widgets import SearchBox
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
 
 from .. import services as svc
 
@@ -55,36 +56,24 @@ def summary_text(s: svc.StockAlertSummary) -> str:
             f"{b1 + 1}–{b2} 天到期 {n2} 批，{b2 + 1}–{b3} 天到期 {n3} 批")
 
 
-class StockModel(QAbstractTableModel):
+class StockModel(RowsModel):
+    headers = COLUMNS
+
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[svc.BatchStockRow] = []
         self.bands: tuple[int, int, int] = (30, 60, 90)
 
-    def set_rows(self, rows, bands) -> None:
-        self.beginResetModel()
-        self.rows, self.bands = list(rows), tuple(bands)
-        self.endResetModel()
+    def set_rows(self, rows, bands=None) -> None:
+        if bands is not None:
+            self.bands = tuple(bands)
+        super().set_rows(rows)
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
+    def cell(self, r, col):
+        return (r.code, r.name, r.spec, r.unit, r.batch_no or "—",
+                r.expiry_date.isoformat() if r.expiry_date else "—", str(r.qty),
+                "—" if r.min_qty is None else str(r.min_qty), status_text(r))[col]
 
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        r, col = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (r.code, r.name, r.spec, r.unit, r.batch_no or "—",
-                    r.expiry_date.isoformat() if r.expiry_date else "—", str(r.qty),
-                    "—" if r.min_qty is None else str(r.min_qty), status_text(r))[col]
+    def role_data(self, r, col, role):
         if role == Qt.ItemDataRole.BackgroundRole:
             colour = band_colour(r, self.bands)
             return QBrush(colour) if colour is not None else None
@@ -96,9 +85,9 @@ class StockModel(QAbstractTableModel):
             return f"{r.name}可用合计 {r.item_usable}{r.unit}，最低库存 {r.min_qty}{r.unit}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if col in RIGHT:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                return ALIGN_RIGHT
             if col in (3, 5):
-                return int(Qt.AlignmentFlag.AlignCenter)
+                return ALIGN_CENTER
         return None
 
 
