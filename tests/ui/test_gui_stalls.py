@@ -45,14 +45,23 @@ def test_tiles_are_built_one_per_turn(qtbot, monkeypatch):
     assert [t.body.text() for t in page.tiles] == ["一", "二", "三"]
 
 
-def test_charts_are_drawn_one_per_turn(qtbot):
-    data = ChartData(["一月", "二月"], [("时长", [3, 4])])
-    views = [ChartView(lambda: data) for _ in range(3)]
+def test_charts_are_drawn_one_per_turn(qtbot, monkeypatch):
+    from shell.ui.widgets import charts
+
+    views = [ChartView(lambda: ChartData([], [], empty_text="暂无")) for _ in range(3)]
     for v in views:
         qtbot.addWidget(v)
-    qtbot.waitUntil(lambda: all(v.data is not None for v in views), timeout=15000)
-    assert charts_pending() == 0
-    assert all(v.plot is not None for v in views)
+    qtbot.waitUntil(lambda: all(v.data is not None for v in views) and charts_pending() == 0, timeout=10000)
+    monkeypatch.setattr(charts.QTimer, "singleShot", lambda *_a: None)   # turns taken by hand below
+    data = ChartData(["一月", "二月"], [("时长", [3, 4])])
+    for v in views:
+        charts._draw_later(v, data)          # three charts' figures arrive together
+    assert charts_pending() == 3 and all(v.plot is None for v in views)
+    charts._draw_next()                      # one turn of the event loop draws one chart
+    assert charts_pending() == 2 and [v.plot is not None for v in views] == [True, False, False]
+    charts._draw_next()
+    charts._draw_next()
+    assert charts_pending() == 0 and all(v.plot is not None for v in views)
 
 
 def test_warm_modules_imports_what_plugins_name(monkeypatch, caplog):
