@@ -34,13 +34,18 @@ def test_tiles_are_built_one_per_turn(qtbot, monkeypatch):
     specs = [("p", DashboardWidgetSpec(id=f"p.{n}", title=n, factory=factory(n), order=i))
              for i, n in enumerate(("一", "二", "三"))]
     monkeypatch.setattr(dashboard, "collect_tiles", lambda _ctx: specs)
+    turns = []
+    monkeypatch.setattr(dashboard.QTimer, "singleShot", lambda _ms, fn: turns.append(fn))  # turns by hand
     page = dashboard.DashboardPage(_Ctx())
     qtbot.addWidget(page)
     # Frames at once, contents later: nothing built inside the constructor.
     assert [t.spec.title for t in page.tiles] == ["一", "二", "三"] and order == [] and not page.ready
     assert all(t.body.text() == "正在载入…" for t in page.tiles)
+    turns.pop(0)()
+    assert order == ["一"] and len(turns) == 1          # one tile per turn, the next turn asked for
     with qtbot.waitSignal(page.tiles_built, timeout=5000):
-        pass
+        while turns:
+            turns.pop(0)()
     assert order == ["一", "二", "三"] and page.ready
     assert [t.body.text() for t in page.tiles] == ["一", "二", "三"]
 
