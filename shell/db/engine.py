@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -45,6 +46,49 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def _sqlite_no_driver_transactions(dbapi_conn, _record):
+    # The sqlite3 driver's legacy transaction control begins a transaction only before INSERT,
+    # UPDATE, DELETE and REPLACE: a SAVEPOINT (begin_nested) or DDL first in a session ran outside any
+    # transaction, so a released savepoint was committed for good and a later rollback left its
+    # writes behind. The driver's control is switched off here (SQLAlchemy's recipe for pysqlite) and
+    # _sqlite_begin_before_write emits the BEGIN.
+    dbapi_conn.isolation_level = None
+
+
+_READ_VERBS = ("SELECT", "PRAGMA", "EXPLAIN", "VALUES")
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _writes(statement: str) -> bool:
+    head = statement.lstrip()[:8].upper()
+    if head.startswith(_READ_VERBS):
+        return False
+    if head.startswith("WITH"):
+        return _WRITE_WORDS.search(statement) is not None
+    return True  # DML, DDL, SAVEPOINT, …
+
+
+def _sqlite_begin_before_write(conn, cursor, statement, _parameters, _context, _executemany):
+    """BEGIN before the first statement of a SQLAlchemy transaction that writes (DML, DDL or a
+    SAVEPOINT), so every write and savepoint is inside one real transaction that a rollback undoes.
+
+    The recipe's BEGIN at SQLAlchemy's begin would also start a read snapshot at the first SELECT;
+    a desktop that then wrote after another had saved failed with "database is locked" (a stale
+    WAL snapshot cannot take the write lock, and the busy timeout does not wait for that) instead of
+    the version check's ConflictError. Beginning at the first write keeps reads before it at
+    statement level, as PostgreSQL's READ COMMITTED, so both engines behave alike."""
+    dbapi_conn = conn.connection.dbapi_connection
+    if dbapi_conn.in_transaction or not _writes(statement):
+        return
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # PRAGMA journal_mode, VACUUM, ANALYZE: no transaction wanted
+    if dbapi_conn.isolation_level is not None:
+        # The dialect sets "" again when a connection comes back from AUTOCOMMIT; no transaction
+        # is open here, so changing it commits nothing.
+        dbapi_conn.isolation_level = None
+    cursor.execute("BEGIN")
+
+
 def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
     """SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: psycopg 3, pre-ping, short timeout."""
     url = url_or_path if isinstance(url_or_path, URL) else normalize_url(url_or_path)
@@ -52,6 +96,8 @@ def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
         if url.get_backend_name() == "sqlite":
             engine = create_engine(url, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_no_driver_transactions)
+            event.listen(engine, "before_cursor_execute", _sqlite_begin_before_write)
         else:
             # Keepalives and a TCP user timeout: a dropped network fails a query within seconds
             # instead of hanging until the operating system gives up (minutes).

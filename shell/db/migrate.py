@@ -212,8 +212,8 @@ def upgrade(engine: Engine, branches: Iterable[MigrationBranch] = (), backup: bo
             state = schema_state(conn, cfg)
         refuse_if_newer(state)
         if engine.dialect.name == "sqlite":
-            with engine.connect() as conn:  # persistent: stored in the file once set
-                conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+            with engine.connect() as conn:  # persistent: stored in the file once set; not in a transaction
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("PRAGMA journal_mode = WAL")
         if state.up_to_date:
             _remember_verified(engine, fingerprint, state.current)
             return UpgradeResult(state.current, state.current)
