@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from shell.clock import format_local, utcnow
 from shell.contracts import Permission, RoleTemplate
@@ -342,12 +343,21 @@ def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None =
     return user
 
 
+def _clear_lockout(user: User) -> None:
+    """Written even when the loaded values look cleared already: a login may have counted or locked
+    since they were read (its bookkeeping does not bump the version), and the ORM leaves out of its
+    UPDATE a column set to the value it loaded."""
+    user.failed_logins, user.locked_until = 0, None
+    flag_modified(user, "failed_logins")
+    flag_modified(user, "locked_until")
+
+
 def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None:
     user = _managed_user(ctx, user_id)
     check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
     user.password_hash = hash_password(new_password)
     user.must_change_password = True
-    user.failed_logins, user.locked_until = 0, None
+    _clear_lockout(user)
     audit.record(ctx.session, "password_reset", "core_users", user.id, f"重置了 {user.username} 的密码")
     ctx.session.flush()
 
@@ -365,7 +375,7 @@ def change_own_password(ctx: ServiceContext, old_password: str, new_password: st
 
 def unlock(ctx: ServiceContext, user_id: int) -> None:
     user = _managed_user(ctx, user_id)
-    user.failed_logins, user.locked_until = 0, None
+    _clear_lockout(user)
     audit.record(ctx.session, "unlock", "core_users", user.id, f"解锁了 {user.username}")
     ctx.session.flush()
 

@@ -181,3 +181,31 @@ def test_what_changes_during_the_password_check_is_respected(db, monkeypatch, me
         actions = tuple(s.scalars(select(AuditLog.action).where(AuditLog.id > last).order_by(AuditLog.id)))
     assert actions == audited
     assert _user(db).failed_logins == 0
+
+
+@pytest.mark.parametrize("service", ["unlock", "reset_password"])
+def test_unlock_clears_a_lock_a_parallel_login_set_after_it_read_the_user(db, monkeypatch, service):
+    actor = admin(db)
+    uid = _user(db).id
+    with db.session_factory() as s:  # one wrong password short of the lockout
+        s.execute(User.__table__.update().where(User.__table__.c.id == uid).values(failed_logins=4))
+        s.commit()
+    real_managed_user = auth._managed_user
+
+    def managed_user_then_a_wrong_login(ctx, user_id):
+        user = real_managed_user(ctx, user_id)  # loaded: 4 failures, not locked
+        outcome = []
+        t = threading.Thread(target=lambda: outcome.append(
+            pytest.raises(AccountLocked, auth.login, db.session_factory, "admin", "wrong-pass1")))
+        t.start()
+        t.join()
+        assert outcome  # the parallel login locked the account before the administrator saved
+        return user
+
+    monkeypatch.setattr(auth, "_managed_user", managed_user_then_a_wrong_login)
+    with db.session_factory() as s:
+        args = (uid,) if service == "unlock" else (uid, "newpass123")
+        getattr(auth, service)(ServiceContext(s, actor), *args)
+        s.commit()
+    u = _user(db)
+    assert (u.failed_logins, u.locked_until) == (0, None)
