@@ -116,96 +116,96 @@ def test_parallel_wrong_passwords_lock_exactly_once(db):
     assert _audit_count(db, "locked", uid) == 1
 
 
-def test_login_resets_counters_without_touching_the_version(db):
+def test_login_resets_counters_and_never_conflicts_with_an_administrator(db):
     actor = admin(db)
     version = _user(db).version_id
-    for _ in range(3):
+    with db.session_factory() as held_session:
+        held = held_session.get(User, actor.user_id)  # an administrator's copy, loaded before the logins
+        for _ in range(3):
+            with pytest.raises(AuthError):
+                auth.login(db.session_factory, "admin", "wrong-pass1")
+        assert _user(db).failed_logins == 3
+        later = utcnow() + timedelta(minutes=1)
+        auth.login(db.session_factory, "admin", "admin1234", now=later)
+        u = _user(db)
+        assert (u.failed_logins, u.locked_until, u.last_login_at) == (0, None, later)
         with pytest.raises(AuthError):
             auth.login(db.session_factory, "admin", "wrong-pass1")
-    assert _user(db).failed_logins == 3
-    later = utcnow() + timedelta(minutes=1)
-    auth.login(db.session_factory, "admin", "admin1234", now=later)
+        # Logins are bookkeeping, not edits: the version the administrator opened stays current,
+        # and saving the copy held across the logins neither conflicts nor undoes their counting.
+        assert _user(db).version_id == version
+        auth.update_user(ServiceContext(held_session, actor), held.id, phone="13800000000",
+                         expected_version=version)
+        held_session.commit()
     u = _user(db)
-    assert (u.failed_logins, u.locked_until, u.last_login_at) == (0, None, later)
-    # An administrator who opened the user before these logins saves without a conflict.
+    assert (u.phone, u.failed_logins, u.version_id) == ("13800000000", 1, version + 1)
+
+
+def _set_user(db, uid: int, **values) -> None:
+    """A write by someone else (another desktop, a test's setup): not a service, not audited."""
     with db.session_factory() as s:
-        auth.update_user(ServiceContext(s, actor), u.id, display_name="总管理员", expected_version=version)
+        s.execute(User.__table__.update().where(User.__table__.c.id == uid).values(**values))
         s.commit()
-    assert _user(db).display_name == "总管理员"
 
 
-def test_login_while_an_administrator_holds_the_user_does_not_conflict(db):
-    actor = admin(db)
-    with db.session_factory() as s:
-        ctx = ServiceContext(s, actor)
-        held = s.get(User, actor.user_id)  # the administrator's copy, loaded before the login
-        auth.login(db.session_factory, "admin", "admin1234")
-        with pytest.raises(AuthError):
-            auth.login(db.session_factory, "admin", "wrong-pass1")
-        auth.update_user(ctx, held.id, phone="13800000000")
-        s.commit()
-    u = _user(db)
-    assert u.phone == "13800000000" and u.failed_logins == 1
+def _on_a_thread(fn) -> None:
+    # As another desktop would: not part of the caller's call stack or session.
+    t = threading.Thread(target=fn)
+    t.start()
+    t.join()
 
 
-@pytest.mark.parametrize("meanwhile, password, error, audited", [
-    # Another process locked the account while this one checked the right password: refused.
+MEANWHILE = [
+    # Another process locked the account while this one checked the password: refused, not audited.
     ({"locked_until": utcnow() + timedelta(minutes=15)}, "admin1234", "自动解锁", ()),
     ({"locked_until": utcnow() + timedelta(minutes=15)}, "wrong-pass1", "自动解锁", ()),
     # An administrator deactivated the user meanwhile: refused, and the attempt is audited.
     ({"is_active": False}, "admin1234", "用户名或密码不正确。", ("login_failed",)),
-])
-def test_what_changes_during_the_password_check_is_respected(db, monkeypatch, meanwhile, password, error, audited):
+]
+
+
+def test_what_changes_during_the_password_check_is_respected(db, monkeypatch):
     admin(db)
     uid = _user(db).id
     real_verify = auth.verify_password
-
-    def other_writer():
+    for meanwhile, password, error, audited in MEANWHILE:
+        _set_user(db, uid, is_active=True, locked_until=None, failed_logins=0)
+        monkeypatch.setattr(auth, "verify_password",
+                            lambda hashed, pw: _on_a_thread(lambda: _set_user(db, uid, **meanwhile))
+                            or real_verify(hashed, pw))
         with db.session_factory() as s:
-            s.execute(User.__table__.update().where(User.__table__.c.id == uid).values(**meanwhile))
-            s.commit()
-
-    def verify_while_another_process_writes(hashed, pw):
-        # On its own thread, as another desktop would be: not part of login's call stack or session.
-        t = threading.Thread(target=other_writer)
-        t.start()
-        t.join()
-        return real_verify(hashed, pw)
-
-    monkeypatch.setattr(auth, "verify_password", verify_while_another_process_writes)
-    with db.session_factory() as s:
-        last = s.scalar(select(func.max(AuditLog.id)))
-    with pytest.raises(AuthError, match=error):
-        auth.login(db.session_factory, "admin", password)
-    with db.session_factory() as s:
-        actions = tuple(s.scalars(select(AuditLog.action).where(AuditLog.id > last).order_by(AuditLog.id)))
-    assert actions == audited
-    assert _user(db).failed_logins == 0
+            last = s.scalar(select(func.max(AuditLog.id)))
+        with pytest.raises(AuthError, match=error):
+            auth.login(db.session_factory, "admin", password)
+        with db.session_factory() as s:
+            actions = tuple(s.scalars(select(AuditLog.action).where(AuditLog.id > last).order_by(AuditLog.id)))
+        assert actions == audited, (meanwhile, password)
+        assert _user(db).failed_logins == 0, (meanwhile, password)
 
 
-@pytest.mark.parametrize("service", ["unlock", "reset_password"])
-def test_unlock_clears_a_lock_a_parallel_login_set_after_it_read_the_user(db, monkeypatch, service):
+def test_unlock_clears_a_lock_a_parallel_login_set_after_it_read_the_user(db, monkeypatch):
     actor = admin(db)
     uid = _user(db).id
-    with db.session_factory() as s:  # one wrong password short of the lockout
-        s.execute(User.__table__.update().where(User.__table__.c.id == uid).values(failed_logins=4))
-        s.commit()
     real_managed_user = auth._managed_user
+    locked_meanwhile = []
+
+    def wrong_login():
+        with pytest.raises(AccountLocked, match="已锁定"):
+            auth.login(db.session_factory, "admin", "wrong-pass1")
+        locked_meanwhile.append(True)
 
     def managed_user_then_a_wrong_login(ctx, user_id):
         user = real_managed_user(ctx, user_id)  # loaded: 4 failures, not locked
-        outcome = []
-        t = threading.Thread(target=lambda: outcome.append(
-            pytest.raises(AccountLocked, auth.login, db.session_factory, "admin", "wrong-pass1")))
-        t.start()
-        t.join()
-        assert outcome  # the parallel login locked the account before the administrator saved
+        _on_a_thread(wrong_login)  # … and the 5th failure locks the account before the save
         return user
 
     monkeypatch.setattr(auth, "_managed_user", managed_user_then_a_wrong_login)
-    with db.session_factory() as s:
-        args = (uid,) if service == "unlock" else (uid, "newpass123")
-        getattr(auth, service)(ServiceContext(s, actor), *args)
-        s.commit()
-    u = _user(db)
-    assert (u.failed_logins, u.locked_until) == (0, None)
+    for service, args in (("unlock", ()), ("reset_password", ("newpass123",))):
+        _set_user(db, uid, failed_logins=4, locked_until=None)  # one wrong password short of the lockout
+        locked_meanwhile.clear()
+        with db.session_factory() as s:
+            getattr(auth, service)(ServiceContext(s, actor), uid, *args)
+            s.commit()
+        assert locked_meanwhile, service
+        u = _user(db)
+        assert (u.failed_logins, u.locked_until) == (0, None), service
