@@ -7,8 +7,9 @@ from typing import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from shell.clock import format_local, utcnow
 from shell.contracts import Permission, RoleTemplate
@@ -37,6 +38,7 @@ CORE_ROLES: tuple[RoleTemplate, ...] = (
 )
 
 _hasher = PasswordHasher()
+_USERS = User.__table__
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
 
@@ -161,44 +163,93 @@ def build_actor(session: Session, user: User, labels: dict[str, str] | None = No
 def login(session_factory: sessionmaker, username: str, password: str, now: datetime | None = None,
           labels: dict[str, str] | None = None) -> Actor:
     """Check a password; count failures and lock after too many. Commits its own bookkeeping, so a
-    failed attempt is remembered even though this raises."""
+    failed attempt is remembered even though this raises.
+
+    Offices share accounts and run scripts, so one account logs in from several processes at once.
+    The bookkeeping is therefore not an edit of the versioned user row (that made parallel logins
+    fail with StaleDataError and an administrator's save conflict with any login): each outcome is one
+    guarded UPDATE that leaves ``version_id`` alone, first in its own short transaction with its audit
+    entry. The password is checked before that transaction opens (argon2 takes a while)."""
     now = now or utcnow()
     username = (username or "").strip()
     with session_factory() as session:
-        session.info.update(actor_id=None, actor_name=username or "?")
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.is_active:
+        if user is not None and user.is_active:
+            if _locked(user.locked_until, now):
+                raise AccountLocked(_still_locked(username, user.locked_until))
+            user_id, display_name, hashed = user.id, user.display_name, user.password_hash
+            limit = settings.core(session, "core.login.max_failures")
+            minutes = settings.core(session, "core.login.lock_minutes")
+    if user is None or not user.is_active:
+        with session_factory() as session:
+            session.info.update(actor_id=None, actor_name=username or "?")
             audit.record(session, "login_failed", "core_users", None, f"用户名“{username}”不存在或已停用")
             session.commit()
-            raise AuthError("用户名或密码不正确。")
-        if user.locked_until is not None and user.locked_until > now:
-            session.rollback()
-            raise AccountLocked(
-                f"账号“{username}”因连续输错密码已被锁定，将于 {format_local(user.locked_until)} 自动解锁；"
-                "也可请管理员在“设置 → 用户与角色”中解锁。"
-            )
-        if not verify_password(user.password_hash, password):
-            limit = settings.core(session, "core.login.max_failures")
-            user.failed_logins = (user.failed_logins or 0) + 1
-            left = limit - user.failed_logins
-            if left <= 0:
-                minutes = settings.core(session, "core.login.lock_minutes")
-                user.locked_until = now + timedelta(minutes=minutes)
-                user.failed_logins = 0
-                audit.record(session, "locked", "core_users", user.id, f"连续 {limit} 次密码错误，锁定 {minutes} 分钟")
+        raise AuthError("用户名或密码不正确。")
+    ok = verify_password(hashed, password)
+    with session_factory() as session:
+        if ok:
+            session.info.update(actor_id=user_id, actor_name=display_name)
+            done = session.execute(
+                _bookkeeping(user_id, now).values(failed_logins=0, locked_until=None, last_login_at=now)
+            ).rowcount
+            if done:
+                audit.record(session, "login", "core_users", user_id, "登录成功")
                 session.commit()
-                raise AccountLocked(f"连续 {limit} 次密码错误，账号“{username}”已锁定 {minutes} 分钟。")
-            audit.record(session, "login_failed", "core_users", user.id, "密码错误")
-            session.commit()
-            raise AuthError(f"用户名或密码不正确（再错 {left} 次将锁定账号）。")
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
-        session.info.update(actor_id=user.id, actor_name=user.display_name)
-        audit.record(session, "login", "core_users", user.id, "登录成功")
+                user = session.get(User, user_id)
+                # Without the plugins' labels, at least the core permissions are named in Chinese.
+                return build_actor(session, user, labels or collect_permissions())
+        else:
+            session.info.update(actor_id=None, actor_name=username)
+            # Count and lock in one statement (SET sees the row as it was before it): of N parallel
+            # wrong passwords, exactly one reaches the limit, and the others then find the row locked.
+            col = _USERS.c
+            reached = col.failed_logins + 1 >= limit
+            until = literal(now + timedelta(minutes=minutes), col.locked_until.type)
+            done = session.execute(_bookkeeping(user_id, now).values(
+                failed_logins=case((reached, 0), else_=col.failed_logins + 1),
+                locked_until=case((reached, until), else_=None),
+            )).rowcount
+            if done:
+                # This transaction holds the row since its UPDATE: what it reads is what it wrote.
+                failed, locked_until = session.execute(
+                    select(_USERS.c.failed_logins, _USERS.c.locked_until).where(_USERS.c.id == user_id)).one()
+                if locked_until is not None:
+                    audit.record(session, "locked", "core_users", user_id, f"连续 {limit} 次密码错误，锁定 {minutes} 分钟")
+                    session.commit()
+                    raise AccountLocked(f"连续 {limit} 次密码错误，账号“{username}”已锁定 {minutes} 分钟。")
+                audit.record(session, "login_failed", "core_users", user_id, "密码错误")
+                session.commit()
+                raise AuthError(f"用户名或密码不正确（再错 {limit - failed} 次将锁定账号）。")
+        # The guarded UPDATE matched nothing: meanwhile the account was locked (a parallel wrong
+        # password reached the limit), deactivated or deleted.
+        session.rollback()
+        row = session.execute(select(User.is_active, User.locked_until).where(User.id == user_id)).first()
+        if row is not None and row.is_active and _locked(row.locked_until, now):
+            raise AccountLocked(_still_locked(username, row.locked_until))
+        session.rollback()
+        session.info.update(actor_id=None, actor_name=username)
+        audit.record(session, "login_failed", "core_users", user_id, f"用户名“{username}”不存在或已停用")
         session.commit()
-        # Without the plugins' labels, at least the core permissions are named in Chinese.
-        return build_actor(session, user, labels or collect_permissions())
+        raise AuthError("用户名或密码不正确。")
+
+
+def _locked(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and locked_until > now
+
+
+def _still_locked(username: str, locked_until: datetime) -> str:
+    return (f"账号“{username}”因连续输错密码已被锁定，将于 {format_local(locked_until)} 自动解锁；"
+            "也可请管理员在“设置 → 用户与角色”中解锁。")
+
+
+def _bookkeeping(user_id: int, now: datetime):
+    """The UPDATE of a login's bookkeeping on an active, unlocked user. Core, not the ORM row: it
+    neither bumps ``version_id`` nor counts as an edit (``updated_at`` stays)."""
+    col = _USERS.c
+    return (update(_USERS)
+            .where(col.id == user_id, col.is_active.is_(True), or_(col.locked_until.is_(None), col.locked_until <= now))
+            .values(updated_at=col.updated_at))
 
 
 # --- user and role management (services) -------------------------------------------------------
@@ -292,12 +343,21 @@ def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None =
     return user
 
 
+def _clear_lockout(user: User) -> None:
+    """Written even when the loaded values look cleared already: a login may have counted or locked
+    since they were read (its bookkeeping does not bump the version), and the ORM leaves out of its
+    UPDATE a column set to the value it loaded."""
+    user.failed_logins, user.locked_until = 0, None
+    flag_modified(user, "failed_logins")
+    flag_modified(user, "locked_until")
+
+
 def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None:
     user = _managed_user(ctx, user_id)
     check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
     user.password_hash = hash_password(new_password)
     user.must_change_password = True
-    user.failed_logins, user.locked_until = 0, None
+    _clear_lockout(user)
     audit.record(ctx.session, "password_reset", "core_users", user.id, f"重置了 {user.username} 的密码")
     ctx.session.flush()
 
@@ -315,7 +375,7 @@ def change_own_password(ctx: ServiceContext, old_password: str, new_password: st
 
 def unlock(ctx: ServiceContext, user_id: int) -> None:
     user = _managed_user(ctx, user_id)
-    user.failed_logins, user.locked_until = 0, None
+    _clear_lockout(user)
     audit.record(ctx.session, "unlock", "core_users", user.id, f"解锁了 {user.username}")
     ctx.session.flush()
 
