@@ -15,6 +15,7 @@ from shell.clock import format_local, utcnow
 from shell.contracts import Permission, RoleTemplate
 from shell.core import audit, settings
 from shell.core.context import Actor, ServiceContext
+from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area, Role, RolePermission, User
 from shell.errors import AccountLocked, AuthError, NotFound, PermissionDenied, ValidationError
 
@@ -317,7 +318,6 @@ def _managed_user(ctx: ServiceContext, user_id: int) -> User:
 def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None = None,
                 phone: str | None = None, area_id: int | None = None, is_active: bool | None = None,
                 role_names: Iterable[str] | None = None, expected_version: int | None = None) -> User:
-    from shell.core.locking import check_version
 
     user = _managed_user(ctx, user_id)
     check_version(ctx.session, user, expected_version, "用户")
@@ -339,7 +339,7 @@ def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None =
         roles = list(ctx.session.scalars(select(Role).where(Role.name.in_(names))))
         _require_grantable(ctx, roles)
         user.roles = roles
-    ctx.session.flush()
+    flush_or_conflict(ctx.session, user, "用户")
     return user
 
 
@@ -359,7 +359,7 @@ def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None
     user.must_change_password = True
     _clear_lockout(user)
     audit.record(ctx.session, "password_reset", "core_users", user.id, f"重置了 {user.username} 的密码")
-    ctx.session.flush()
+    flush_or_conflict(ctx.session, user, "用户")
 
 
 def change_own_password(ctx: ServiceContext, old_password: str, new_password: str) -> None:
@@ -370,14 +370,14 @@ def change_own_password(ctx: ServiceContext, old_password: str, new_password: st
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     audit.record(ctx.session, "password_change", "core_users", user.id, "修改了自己的密码")
-    ctx.session.flush()
+    flush_or_conflict(ctx.session, user, "用户")
 
 
 def unlock(ctx: ServiceContext, user_id: int) -> None:
     user = _managed_user(ctx, user_id)
     _clear_lockout(user)
     audit.record(ctx.session, "unlock", "core_users", user.id, f"解锁了 {user.username}")
-    ctx.session.flush()
+    flush_or_conflict(ctx.session, user, "用户")
 
 
 def list_users(ctx: ServiceContext) -> list[User]:

@@ -138,3 +138,27 @@ def test_previous_login_and_role_titles(sqlite_db):
     with sqlite_db.session_factory() as s:
         first = s.scalars(select(AuditLog.at).where(AuditLog.action == "login").order_by(AuditLog.id)).first()
         assert auth.previous_login(s, again.user_id) == first
+
+
+@pytest.mark.parametrize("edit", [
+    lambda ctx, uid: auth.update_user(ctx, uid, display_name="乙改的"),
+    lambda ctx, uid: auth.reset_password(ctx, uid, "newpass5678"),
+    lambda ctx, uid: auth.unlock(ctx, uid),
+], ids=["update_user", "reset_password", "unlock"])
+def test_two_administrators_editing_one_user_get_a_conflict(db, edit):
+    """The second save of a user another administrator saved meanwhile names who saved first
+    instead of crashing with the ORM's StaleDataError."""
+    from shell.errors import ConflictError
+
+    actor = admin(db)
+    ids = build_tree(db, actor)
+    clerk = user(db, actor, "clerk", ids["和平社区"])
+    with db.session_factory() as first, db.session_factory() as second:
+        stale = ServiceContext(second, actor)
+        loaded = second.get(User, clerk.user_id)  # the second administrator has the user loaded
+        auth.update_user(ServiceContext(first, actor), clerk.user_id, display_name="甲改的")
+        first.commit()
+        with pytest.raises(ConflictError):
+            edit(stale, loaded.id)
+    with db.session_factory() as s:
+        assert s.get(User, clerk.user_id).display_name == "甲改的"
