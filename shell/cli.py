@@ -924,6 +924,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("已取消。")
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: short message unless debugging
+        from shell.db.engine import fault
+
+        explained = fault(exc)  # a full disk while writing a file, a damaged file read outside the engine
+        if explained is not None:
+            _err(f"错误：{explained.message}")
+            return 2
         if debug:
             raise
         _err(f"错误：程序内部错误（{type(exc).__name__}: {exc}）。设置环境变量 {DEBUG_ENV}=1 后重试可看到详细信息。")

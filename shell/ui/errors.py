@@ -16,6 +16,11 @@ def error_text(exc: BaseException) -> tuple[str, str]:
     """(title, message) for a dialog or a status line."""
     if isinstance(exc, JiedaoError):
         return exc.title, exc.message
+    from shell.db.engine import fault
+
+    explained = fault(exc)  # a full disk while saving a file; the engine explains its own errors
+    if explained is not None:
+        return explained.title, explained.message
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, DBAPIError):  # a driver error that reached the screen: say it in Chinese
