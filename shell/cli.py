@@ -371,7 +371,11 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         else:
             out = backup_sqlite(path, label="手动备份")
     except (sqlite3.Error, OSError) as exc:
-        raise DatabaseError(f"备份失败：{exc}") from None
+        from shell.db.engine import fault
+
+        target = out if args.out else path.parent / "backups"
+        explained = fault(exc, written=target)
+        raise (explained or DatabaseError(f"备份失败：{exc}")) from None
     verify_jiedao_file(out)
     _out(f"已备份 {_label(url)}")
     _out(f"备份文件：{out}（{out.stat().st_size // 1024} KB）")

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -208,10 +209,11 @@ def corrupt_message(path: str | os.PathLike) -> str:
 
 
 def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
-          connecting: bool = False) -> DatabaseError | None:
+          connecting: bool = False, written: str | os.PathLike | None = None) -> DatabaseError | None:
     """A damaged database file, a full disk (database, backup, export or report) or a lost server
     connection as a DatabaseError in Chinese that says what happened and what to do; None for any
-    other error. ``exc`` is a driver error (or SQLAlchemy's wrapper of one) or an ``OSError``."""
+    other error. ``exc`` is a driver error (or SQLAlchemy's wrapper of one) or an ``OSError``;
+    ``written`` the file that was being written, when the error does not name it."""
     if isinstance(exc, DatabaseError):
         return exc
     orig = getattr(exc, "orig", None) or exc
@@ -227,6 +229,9 @@ def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
         if isinstance(orig, OSError) and orig.filename:
             target = Path(os.fsdecode(orig.filename))
             what = f"文件“{target}”"
+        elif written is not None:
+            target = Path(written)
+            what = f"文件夹“{target}”中的文件" if target.is_dir() else f"文件“{target}”"
         elif sqlite_file:
             target = Path(sqlite_file)
             what = f"数据库文件“{target}”"
@@ -238,15 +243,32 @@ def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
             why = f"无法写入{what}：磁盘已满或无法写入"
         else:
             why = f"磁盘空间不足，无法写入{what}"
-        room = f"请在{_where(target.parent)}{_free_space(target.parent)}上腾出空间" if target else "请腾出磁盘空间"
+        folder = None if target is None else target if target.is_dir() else target.parent
+        room = f"请在{_where(folder)}{_free_space(folder)}上腾出空间" if folder else "请腾出磁盘空间"
         kept = "数据库未被改动" if sqlite_file and what.startswith("数据库") else "没有留下写了一半的文件"
-        return DiskFull(f"{why}，刚才的操作没有完成，这次的内容没有保存（{kept}）。\n{room}后再试一次。")
+        then = "后再试一次。"
+        if isinstance(orig, sqlite3.Error) and _sqlite_name(orig) == "SQLITE_IOERR_WRITE":
+            then = "后再试一次；空间充足仍然失败，磁盘可能有故障：请先备份，再联系技术支持。"
+        return DiskFull(f"{why}，刚才的操作没有完成，这次的内容没有保存（{kept}）。\n{room}{then}")
     if _is_lost(orig, disconnect):
         if connecting:
             return explain(exc, url)
         return ConnectionLost("与数据库服务器的连接中断了（服务器可能正在重启，或网络断开），刚才的操作没有完成，数据未被修改。\n"
                               "程序会自动重新连接：请稍候再试一次（桌面程序状态栏显示“已连接”后）。")
     return None
+
+
+@contextmanager
+def writing_file(path: str | os.PathLike):
+    """Around writing a backup, an export or a report to ``path``: a full disk (or a file-size
+    limit) becomes a DiskFull naming the file and its disk; anything else passes unchanged."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        explained = fault(exc, written=path)
+        if explained is None:
+            raise
+        raise explained from exc
 
 
 def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
