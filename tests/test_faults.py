@@ -13,7 +13,7 @@ import socket
 import threading
 
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import Qt, QThreadPool
 from sqlalchemy import func, select, text
 
 from shell.config import LocalConfig
@@ -512,3 +512,38 @@ def _file_size_limit_case(demo_template, tmp_path):
     assert kind == "DiskFull", (kind, message)
     assert str(path) in message and "没有保存" in message and "腾出空间" in message
     assert _checksums(path) == before
+
+
+def test_the_desktop_shows_a_damaged_page_titled_with_the_restore_advice(qtbot, damaged):
+    """实有人口 on the damaged file: a box titled 数据库文件已损坏 says what to restore, instead of an
+    empty list with 共 0 人 and the error only in the log."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    path, backup = damaged
+    pm = make_plugin_manager(entry_points=False)
+    db = open_database(path, pm=pm)
+    actor = auth.login(db.session_factory, "admin", DEMO_PASSWORD, labels=auth.collect_permissions(pm))
+    ctx = AppContext(db.session_factory, actor, plugin_manager=pm, database_label=db.label)
+    window = MainWindow(ctx, LocalConfig(), db)
+    qtbot.addWidget(window)
+    window.resize(1100, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        window.open_page("grid.residents")
+
+        def box():
+            return next((w for w in QApplication.topLevelWidgets()
+                         if isinstance(w, QMessageBox) and w.objectName() == "error-box" and w.isVisible()), None)
+
+        qtbot.waitUntil(lambda: box() is not None, timeout=10000)
+        shown = box()
+        assert shown.windowTitle() == "数据库文件已损坏"
+        _assert_restore_advice(shown.text(), path, backup)
+        shown.grab().save("/tmp/jiedao-damaged-database.png")
+        qtbot.mouseClick(shown.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: box() is None, timeout=5000)
+    finally:
+        window.close()
+        QThreadPool.globalInstance().waitForDone(5000)
+        db.dispose()
