@@ -456,6 +456,11 @@ def test_a_full_disk_refuses_the_write_in_chinese_and_leaves_the_database_intact
         code, err = _cli(capsys, "db", "backup", "--db", path)
         assert code == 2 and "磁盘空间不足" in err and str(tiny_disk / "backups") in err, err
         assert not any(p.name.endswith(".part") for p in (tiny_disk / "backups").iterdir())
+        from shell.ui.app import _auto_backup  # the desktop's backup on start and exit: a status-bar warning
+
+        warning = _auto_backup(db)
+        assert warning.startswith("⚠ 自动备份失败：磁盘空间不足") and str(tiny_disk / "backups") in warning, warning
+        assert list((tiny_disk / "backups").iterdir()) == []
         # An export and a report from a database elsewhere onto the full disk (a USB stick, say).
         elsewhere = tmp_path / "jiedao.sqlite"
         shutil.copy(demo_template, elsewhere)

@@ -142,6 +142,7 @@ _LOST = ("server closed the connection", "connection failed", "connection refuse
          "connection is closed", "consuming input failed", "connection timeout", "could not receive data",
          "could not send data", "the database system is shutting down", "the database system is starting up",
          "the database system is in recovery mode", "connection is lost", "the connection is closed")
+_REFUSED_LOGIN = ("password", "authentication", "does not exist", "permission denied", "pg_hba.conf")
 # SQLSTATE: connection exception (08…), admin/crash shutdown, cannot connect now (restart under way).
 _LOST_STATES = ("57P01", "57P02", "57P03")
 
@@ -252,6 +253,8 @@ def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
         return DiskFull(f"{why}，刚才的操作没有完成，这次的内容没有保存（{kept}）。\n{room}{then}")
     if _is_lost(orig, disconnect):
         if connecting:
+            if any(w in str(orig).lower() for w in _REFUSED_LOGIN):
+                return None  # not a lost server: the callers explain a wrong login or database name
             return explain(exc, url)
         return ConnectionLost("与数据库服务器的连接中断了（服务器可能正在重启，或网络断开），刚才的操作没有完成，数据未被修改。\n"
                               "程序会自动重新连接：请稍候再试一次（桌面程序状态栏显示“已连接”后）。")
