@@ -5,23 +5,34 @@ what to do), the CLI exits 2, the desktop titles it, and nothing half-done is le
 A small TCP proxy stands between the desktop and PostgreSQL; ``drop()`` cuts every connection and
 refuses new ones, like a pulled cable or a restarting server, ``restore()`` lets them through again.
 ``pg_terminate_backend`` from an admin connection ends a session as a server restart or an
-administrator does (the machine's server itself is never stopped: other tests use it).
+administrator does; a real stop and start runs on a throwaway cluster (initdb in a temporary folder,
+its own port, about 2 s) — the machine's server itself is never stopped: other tests use it.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from sqlalchemy import func, select, text
 
+from shell import cli
 from shell.config import LocalConfig
-from shell.core import areas, auth
+from shell.core import areas, auth, maintenance
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
+from shell.core.demo import create_demo
 from shell.core.models import Area
-from shell.errors import ConnectionLost, DatabaseError
+from shell.errors import ConnectionLost, DatabaseCorrupt, DatabaseError, DiskFull
+from shell.plugins import make_plugin_manager
 from shell.ui.main_window import MainWindow
 from tests.ui import plugins_with_testplugin
 
@@ -238,19 +249,6 @@ def test_idle_connections_ended_by_the_server_are_replaced_without_an_error(pg_s
 
 
 # --- SQLite: a damaged page ---------------------------------------------------------------------
-import os
-import shutil
-import sqlite3
-import subprocess
-import sys
-from pathlib import Path
-
-from shell import cli
-from shell.core import maintenance
-from shell.core.demo import create_demo
-from shell.core.transfer import run_export
-from shell.errors import DatabaseCorrupt, DiskFull
-from shell.plugins import make_plugin_manager
 
 DEMO_PASSWORD = "demo1234"
 
@@ -482,6 +480,7 @@ def test_a_full_disk_refuses_the_write_in_chinese_and_leaves_the_database_intact
 _FSIZE_SCRIPT = r"""
 import json, resource, sys
 from shell.core.database import open_database
+from shell.core.demo import create_demo
 from shell.ui.errors import error_text
 from shell.plugins import make_plugin_manager
 from tests.test_faults import big_write
@@ -552,3 +551,95 @@ def test_the_desktop_shows_a_damaged_page_titled_with_the_restore_advice(qtbot, 
         window.close()
         QThreadPool.globalInstance().waitForDone(5000)
         db.dispose()
+
+
+# --- PostgreSQL: a real restart, on a throwaway cluster (the machine's server is never touched) ----
+def _pg_bin(tool: str) -> str | None:
+    import glob
+
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"), reverse=True)
+    return found[0] if found else shutil.which(tool)
+
+
+class ThrowawayCluster:
+    def __init__(self, folder: Path):
+        import socket as _socket
+
+        self.folder = folder
+        with _socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(folder, "postgres")
+        self._run(_pg_bin("initdb"), "-D", folder / "data", "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                  "--no-sync")
+        self.options = f"-p {self.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+
+    def _run(self, *argv):
+        subprocess.run([*self.as_postgres, *map(str, argv)], check=True, capture_output=True, timeout=60)
+
+    def ctl(self, action: str) -> None:
+        self._run(_pg_bin("pg_ctl"), "-D", self.folder / "data", "-m", "fast", "-w", "-l", self.folder / "log",
+                  "-o", self.options, action)
+
+    @property
+    def url(self):
+        from sqlalchemy.engine import make_url
+
+        return make_url(f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres")
+
+
+@pytest.fixture
+def throwaway_pg(tmp_path_factory):
+    from tests.conftest import REQUIRE_PG
+
+    if _pg_bin("initdb") is None or _pg_bin("pg_ctl") is None:
+        if REQUIRE_PG:
+            pytest.fail("JIEDAO_REQUIRE_PG=1 but initdb/pg_ctl are not installed: the restart test cannot run")
+        pytest.skip("initdb/pg_ctl not installed (set JIEDAO_REQUIRE_PG=1 to make this fail)")
+    folder = Path(tempfile.mkdtemp(prefix="jdpg-"))  # short: the socket path must fit in 107 bytes
+    try:
+        cluster = ThrowawayCluster(folder)
+        cluster.ctl("start")
+        yield cluster
+    finally:
+        try:
+            cluster.ctl("stop")
+        except Exception:  # noqa: BLE001 - already stopped, or never started
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.pg
+def test_a_real_server_restart_is_explained_and_work_goes_on_afterwards(throwaway_pg):
+    import time
+
+    started = time.monotonic()
+    db = open_database(throwaway_pg.url, backup=False)
+    try:
+        with db.session_factory() as s:
+            areas.create_area(ServiceContext(s, Actor.system()), "青石街道", "street")
+            s.commit()
+        before = _areas(db)
+        with db.session_factory() as s:
+            ctx = ServiceContext(s, Actor.system())
+            areas.create_area(ctx, "重启前的社区", "community", _street(s).id)
+            s.flush()
+            throwaway_pg.ctl("stop")           # the server goes down in the middle of the work
+            with pytest.raises(ConnectionLost) as cut:
+                s.commit()
+            s.rollback()
+        assert "连接中断" in cut.value.message and "数据未被修改" in cut.value.message
+        with pytest.raises(DatabaseError) as down:  # while it is down: refused, in Chinese
+            with db.session_factory() as s:
+                areas.list_areas(s)
+        assert down.value.message.startswith("无法连接数据库服务器")
+        throwaway_pg.ctl("start")
+        with db.session_factory() as s:        # back: the pool reconnects by itself
+            areas.create_area(ServiceContext(s, Actor.system()), "重启后的社区", "community", _street(s).id)
+            s.commit()
+        assert _areas(db) == before + 1
+    finally:
+        db.dispose()
+    assert time.monotonic() - started < 20

@@ -83,7 +83,10 @@ def run_export(session_factory: sessionmaker, actor: Actor, definition: Importer
                 explained = fault(exc, written=path)
                 if explained is None:
                     raise
-                path.unlink(missing_ok=True)  # a half-written workbook is not an export
+                try:
+                    path.unlink(missing_ok=True)  # a half-written workbook is not an export
+                except OSError:  # Windows: the writer's unclosed archive still holds it open
+                    pass
                 raise explained from exc
             audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
             session.commit()
