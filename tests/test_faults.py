@@ -643,3 +643,40 @@ def test_a_real_server_restart_is_explained_and_work_goes_on_afterwards(throwawa
     finally:
         db.dispose()
     assert time.monotonic() - started < 20
+
+
+# --- what is NOT converted: the errors services catch and act on ----------------------------------
+def test_errors_the_services_rely_on_pass_unchanged(db):
+    """A unique violation stays an IntegrityError, a lock wait that gave up stays the driver's busy
+    error (services retry it), a stale version stays StaleDataError: only faults are explained."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from shell.core.models import Setting
+
+    with db.engine.connect() as conn:
+        conn.execute(text("INSERT INTO core_settings (key, value, created_at, updated_at, version_id) "
+                          "VALUES ('fault.test', '1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"))
+        conn.commit()
+        with pytest.raises(IntegrityError):
+            conn.execute(text("INSERT INTO core_settings (key, value, created_at, updated_at, version_id) "
+                              "VALUES ('fault.test', '2', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)"))
+        conn.rollback()
+
+    with db.engine.connect() as holder, db.engine.connect() as waiter:
+        holder.execute(text("UPDATE core_settings SET value = '3' WHERE key = 'fault.test'"))  # holds the lock
+        waiter.execute(text("PRAGMA busy_timeout = 50" if db.is_sqlite else "SET lock_timeout = '50ms'"))
+        with pytest.raises(OperationalError) as busy:
+            waiter.execute(text("UPDATE core_settings SET value = '4' WHERE key = 'fault.test'"))
+        assert ("locked" in str(busy.value.orig)) if db.is_sqlite else busy.value.orig.sqlstate == "55P03"
+        waiter.rollback()
+        holder.rollback()
+
+    with db.session_factory() as s, db.session_factory() as other:
+        mine = s.get(Setting, "fault.test")
+        theirs = other.get(Setting, "fault.test")
+        theirs.value = "5"
+        other.commit()
+        mine.value = "6"
+        with pytest.raises(StaleDataError):
+            s.flush()
