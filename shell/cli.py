@@ -371,7 +371,11 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         else:
             out = backup_sqlite(path, label="手动备份")
     except (sqlite3.Error, OSError) as exc:
-        raise DatabaseError(f"备份失败：{exc}") from None
+        from shell.db.engine import fault
+
+        target = out if args.out else path.parent / "backups"
+        explained = fault(exc, written=target)
+        raise (explained or DatabaseError(f"备份失败：{exc}")) from None
     verify_jiedao_file(out)
     _out(f"已备份 {_label(url)}")
     _out(f"备份文件：{out}（{out.stat().st_size // 1024} KB）")
@@ -924,6 +928,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("已取消。")
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: short message unless debugging
+        from shell.db.engine import fault
+
+        explained = fault(exc)  # a full disk while writing a file, a damaged file read outside the engine
+        if explained is not None:
+            _err(f"错误：{explained.message}")
+            return 2
         if debug:
             raise
         _err(f"错误：程序内部错误（{type(exc).__name__}: {exc}）。设置环境变量 {DEBUG_ENV}=1 后重试可看到详细信息。")

@@ -70,5 +70,23 @@ class DatabaseError(JiedaoError):
     title = "数据库错误"
 
 
+class DatabaseCorrupt(DatabaseError):
+    """The SQLite file has a damaged page; the message names the newest automatic backup."""
+
+    title = "数据库文件已损坏"
+
+
+class DiskFull(DatabaseError):
+    """No room left where the database, a backup, an export or a report is written."""
+
+    title = "磁盘空间不足"
+
+
+class ConnectionLost(DatabaseError):
+    """The PostgreSQL server went away in the middle of an operation (restart, network, shutdown)."""
+
+    title = "数据库连接中断"
+
+
 class SchemaTooNew(DatabaseError):
     title = "数据库版本过新"

@@ -57,6 +57,8 @@ def _watch(conn, cursor, statement, _params, _context, _executemany):
 
 
 def _forget(conn) -> None:
+    if conn.invalidated:  # the server ended the session: the connection and its info are thrown away
+        return
     conn.info.pop("jd_service_writes", None)
     conn.info.pop("jd_audited", None)
 

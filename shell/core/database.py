@@ -126,6 +126,9 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
     except DBAPIError as exc:
         engine.dispose()
         raise explain(exc, url) from None
+    except DatabaseError:  # already explained by the engine (a damaged file, a full disk)
+        engine.dispose()
+        raise
     result = None
     try:
         if migrate:

@@ -95,7 +95,10 @@ def auto_backup(database, folder: Path | None = None, force: bool = False) -> Pa
     newest = auto_backups(path, folder)[:1]
     if not force and newest and _file_mark(newest[0]) == mark:
         return None
-    made = backup_sqlite(path, folder, label=AUTO_LABEL)
+    from shell.db.engine import writing_file
+
+    with writing_file(folder or path.parent / "backups"):
+        made = backup_sqlite(path, folder, label=AUTO_LABEL)
     for old in auto_backups(path, folder)[keep:]:
         old.unlink(missing_ok=True)
     return made

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import audit
 from shell.core.context import Actor, ServiceContext
+from shell.db.engine import writing_file
 from shell.errors import NotFound, ValidationError
 
 FORMATS = {".pdf": "pdf", ".xlsx": "xlsx"}
@@ -124,15 +125,17 @@ def generate(session_factory: sessionmaker, actor: Actor, definition: ReportDefi
         if isinstance(spec, DocumentSpec):
             if fmt != "pdf":
                 raise ValidationError(f"“{definition.title}”是单页文书，只能生成 PDF。", "out", str(out))
-            result = render_document(spec, out, font_path=font_path)
+            with writing_file(out):
+                result = render_document(spec, out, font_path=font_path)
             generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars)
         elif isinstance(spec, LedgerSpec):
-            if fmt == "pdf":
-                result = render_pdf(spec, out, progress=progress, cancel=cancel, font_path=font_path)
-                generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars)
-            else:
-                rows = render_xlsx(spec, out, progress=progress, cancel=cancel)
-                generated = GeneratedReport(out, fmt, None, rows)
+            with writing_file(out):  # a full disk: the renderers remove their .part file themselves
+                if fmt == "pdf":
+                    result = render_pdf(spec, out, progress=progress, cancel=cancel, font_path=font_path)
+                    generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars)
+                else:
+                    rows = render_xlsx(spec, out, progress=progress, cancel=cancel)
+                    generated = GeneratedReport(out, fmt, None, rows)
         else:
             raise TypeError(f"报表“{definition.id}”的生成函数返回了 {type(spec).__name__}，应为 LedgerSpec 或 DocumentSpec")
         full = isinstance(spec, LedgerSpec) and not spec.mask_ids

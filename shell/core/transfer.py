@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from shell.contracts import ImporterDefinition, ImportResult
 from shell.core import audit
 from shell.core.context import Actor, ServiceContext
+from shell.db.engine import fault
 from shell.errors import ValidationError
 
 EXPORT_PERMISSION = "core.data.export"
@@ -76,7 +77,17 @@ def run_export(session_factory: sessionmaker, actor: Actor, definition: Importer
     with session_factory() as session:
         ctx = ServiceContext(session, actor)
         try:
-            count = definition.export_fn(ctx, path)
+            try:
+                count = definition.export_fn(ctx, path)
+            except OSError as exc:
+                explained = fault(exc, written=path)
+                if explained is None:
+                    raise
+                try:
+                    path.unlink(missing_ok=True)  # a half-written workbook is not an export
+                except OSError:  # Windows: the writer's unclosed archive still holds it open
+                    pass
+                raise explained from exc
             audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
             session.commit()
         except BaseException:

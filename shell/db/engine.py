@@ -1,16 +1,19 @@
 """Engines for the two databases Jiedao runs on, and Chinese messages for what goes wrong."""
 from __future__ import annotations
 
+import errno
 import os
 import re
+import shutil
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
-from shell.errors import DatabaseError
+from shell.errors import ConnectionLost, DatabaseCorrupt, DatabaseError, DiskFull
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -108,7 +111,21 @@ def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseError(f"数据库地址无法使用：{url.render_as_string(hide_password=True)}（{exc}）") from None
+    event.listen(engine, "handle_error", _explain_faults)
     return engine
+
+
+def _explain_faults(ctx) -> DatabaseError | None:
+    """The one place where a damaged file, a full disk or a lost server connection becomes a
+    DatabaseError in Chinese, wherever in the program the statement ran. Other driver errors pass
+    unchanged: services rely on IntegrityError (unique keys), StaleDataError (version check) and
+    the busy/locked errors they retry. ``ctx.is_disconnect`` is left as the dialect set it, so the
+    pool still throws the dead connection away and the next checkout reconnects."""
+    if ctx.is_pre_ping:
+        return None  # the pool's ping must see the driver's error to replace the connection
+    url = ctx.engine.url if ctx.engine is not None else None
+    return fault(ctx.sqlalchemy_exception or ctx.original_exception, url, disconnect=ctx.is_disconnect,
+                 connecting=ctx.connection is None)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -121,8 +138,146 @@ def sqlite_path(engine: Engine) -> Path | None:
     return None
 
 
+_LOST = ("server closed the connection", "connection failed", "connection refused", "terminating connection",
+         "connection is closed", "consuming input failed", "connection timeout", "could not receive data",
+         "could not send data", "the database system is shutting down", "the database system is starting up",
+         "the database system is in recovery mode", "connection is lost", "the connection is closed")
+_REFUSED_LOGIN = ("password", "authentication", "does not exist", "permission denied", "pg_hba.conf")
+# SQLSTATE: connection exception (08…), admin/crash shutdown, cannot connect now (restart under way).
+_LOST_STATES = ("57P01", "57P02", "57P03")
+
+
+def _sqlite_name(orig: BaseException) -> str:
+    return getattr(orig, "sqlite_errorname", "") or ""
+
+
+def _is_corrupt(orig: BaseException) -> bool:
+    if not isinstance(orig, sqlite3.DatabaseError):
+        return False
+    name, text_ = _sqlite_name(orig), str(orig)
+    return (name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text_
+            or "not a database" in text_)
+
+
+def _is_full(orig: BaseException) -> bool:
+    if isinstance(orig, sqlite3.Error):
+        return _sqlite_name(orig) in ("SQLITE_FULL", "SQLITE_IOERR_WRITE") or "database or disk is full" in str(orig)
+    return isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _is_lost(orig: BaseException, disconnect: bool) -> bool:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    state = getattr(orig, "sqlstate", None) or ""
+    return disconnect or state.startswith("08") or state in _LOST_STATES or any(
+        s in str(orig).lower() for s in _LOST)
+
+
+def _free_space(folder: Path) -> str:
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    return f"（剩余 {free / 1024 / 1024:.1f} MB）"
+
+
+def _where(folder: Path) -> str:
+    drive = folder.drive  # Windows: name the drive, which is what the user frees space on
+    return f"{drive} 盘（文件夹“{folder}”）" if drive else f"文件夹“{folder}”所在的磁盘"
+
+
+def corrupt_message(path: str | os.PathLike) -> str:
+    """What to do about a damaged SQLite file: restore the newest automatic backup, named."""
+    from shell.core.maintenance import auto_backups
+
+    path = Path(path)
+    try:
+        newest = auto_backups(path)[:1]
+    except OSError:
+        newest = []
+    head = f"数据库文件“{path}”已经损坏（部分内容无法读取），刚才的操作没有完成。\n"
+    if newest:
+        return (head + f"请从最新的自动备份“{newest[0]}”恢复：在“设置 → 数据库 → 从备份恢复”中选择它，"
+                f"或运行命令：\njiedao db restore \"{newest[0]}\" --db \"{path}\"\n"
+                "恢复前会先另存损坏的文件；备份之后录入的内容需要重新录入。")
+    return (head + f"没有找到自动备份（应在“{path.parent / 'backups'}”中）。请用您保存的备份恢复："
+            f"“设置 → 数据库 → 从备份恢复”，或命令 jiedao db restore \"备份文件\" --db \"{path}\"；"
+            "没有备份请联系技术支持。")
+
+
+def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
+          connecting: bool = False, written: str | os.PathLike | None = None) -> DatabaseError | None:
+    """A damaged database file, a full disk (database, backup, export or report) or a lost server
+    connection as a DatabaseError in Chinese that says what happened and what to do; None for any
+    other error. ``exc`` is a driver error (or SQLAlchemy's wrapper of one) or an ``OSError``;
+    ``written`` the file that was being written, when the error does not name it."""
+    if isinstance(exc, DatabaseError):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    sqlite_file = url.database if url is not None and url.get_backend_name() == "sqlite" else None
+    if sqlite_file in ("", ":memory:"):
+        sqlite_file = None
+    if _is_corrupt(orig):
+        if sqlite_file:
+            return DatabaseCorrupt(corrupt_message(sqlite_file))
+        return DatabaseCorrupt("数据库文件已经损坏（部分内容无法读取），刚才的操作没有完成。\n"
+                               "请从最新的自动备份恢复（设置 → 数据库 → 从备份恢复，或命令 jiedao db restore）。")
+    if _is_full(orig):
+        if isinstance(orig, OSError) and orig.filename:
+            target = Path(os.fsdecode(orig.filename))
+            what = f"文件“{target}”"
+        elif written is not None:
+            target = Path(written)
+            what = f"文件夹“{target}”中的文件" if target.is_dir() else f"文件“{target}”"
+        elif sqlite_file:
+            target = Path(sqlite_file)
+            what = f"数据库文件“{target}”"
+        else:
+            target, what = None, "文件"
+        if isinstance(orig, OSError) and orig.errno == errno.EFBIG:
+            why = f"无法写入{what}：文件大小超过了系统允许的上限"
+        elif isinstance(orig, sqlite3.Error) and _sqlite_name(orig) == "SQLITE_IOERR_WRITE":
+            why = f"无法写入{what}：磁盘已满或无法写入"
+        else:
+            why = f"磁盘空间不足，无法写入{what}"
+        folder = None if target is None else target if target.is_dir() else target.parent
+        room = f"请在{_where(folder)}{_free_space(folder)}上腾出空间" if folder else "请腾出磁盘空间"
+        kept = "数据库未被改动" if sqlite_file and what.startswith("数据库") else "没有留下写了一半的文件"
+        then = "后再试一次。"
+        if isinstance(orig, sqlite3.Error) and _sqlite_name(orig) == "SQLITE_IOERR_WRITE":
+            then = "后再试一次；空间充足仍然失败，磁盘可能有故障：请先备份，再联系技术支持。"
+        return DiskFull(f"{why}，刚才的操作没有完成，这次的内容没有保存（{kept}）。\n{room}{then}")
+    if _is_lost(orig, disconnect):
+        if connecting:
+            if any(w in str(orig).lower() for w in _REFUSED_LOGIN):
+                return None  # not a lost server: the callers explain a wrong login or database name
+            return explain(exc, url)
+        return ConnectionLost("与数据库服务器的连接中断了（服务器可能正在重启，或网络断开），刚才的操作没有完成，数据未被修改。\n"
+                              "程序会自动重新连接：请稍候再试一次（桌面程序状态栏显示“已连接”后）。")
+    return None
+
+
+@contextmanager
+def writing_file(path: str | os.PathLike):
+    """Around writing a backup, an export or a report to ``path``: a full disk (or a file-size
+    limit) becomes a DiskFull naming the file and its disk; anything else passes unchanged."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        explained = fault(exc, written=path)
+        if explained is None:
+            raise
+        raise explained from exc
+
+
 def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
     """Turn a driver error into a DatabaseError with a Chinese message and the next step."""
+    if isinstance(exc, DatabaseError):
+        return exc
     where = url.render_as_string(hide_password=True) if url is not None else "数据库"
     orig = getattr(exc, "orig", exc)
     text_ = str(orig)
@@ -134,6 +289,8 @@ def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
                 "请从备份恢复（设置 → 数据库 → 从备份恢复，或命令 jiedao db restore），"
                 "或选择另一个文件。原文件未被改动。"
             )
+        if _is_full(orig):
+            return fault(exc, url)
         if "readonly" in text_ or "read-only" in text_:
             return DatabaseError(
                 f"数据库文件“{path}”是只读的，无法保存修改。\n请检查文件和所在文件夹的写入权限，或把文件复制到可写的位置。"
@@ -142,11 +299,9 @@ def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
             return DatabaseError(f"无法打开数据库文件“{path}”：请确认文件夹存在并且可以写入。")
         if "locked" in text_:
             return DatabaseError(f"数据库文件“{path}”正被其他程序占用，请稍后重试。")
-    lost = ("server closed the connection", "connection failed", "connection refused", "terminating connection",
-            "connection is closed", "consuming input failed", "connection timeout", "could not receive data")
-    if url is None and any(s in text_.lower() for s in lost):
-        return DatabaseError("与数据库服务器的连接中断了，刚才的操作没有完成，数据未被修改。\n"
-                             "请检查网络；状态栏显示“已连接”后再试一次。")
+    lost = fault(exc, None, disconnect=True) if url is None and any(s in text_.lower() for s in _LOST) else None
+    if lost is not None:
+        return lost
     if isinstance(exc, OperationalError) or isinstance(orig, Exception) and "connection" in text_.lower():
         if "password authentication failed" in text_ or "no password supplied" in text_:
             return DatabaseError(f"登录数据库服务器失败（{where}）：用户名或密码不正确。请在“设置 → 数据库”中检查。")

@@ -183,7 +183,7 @@ def _remember_verified(engine: Engine, fingerprint: str, revisions: set[str]) ->
             if done.rowcount == 0:
                 conn.execute(_settings.insert().values(key=VERIFIED_KEY, value=value, created_at=now,
                                                        updated_at=now, version_id=1))
-    except DBAPIError as exc:  # a cache: another desktop writing it at the same moment is harmless
+    except (DBAPIError, DatabaseError) as exc:  # a cache: another desktop writing it at the same moment is harmless
         log.info("未能记录数据库结构检查结果：%s", exc)
 
 

@@ -45,12 +45,16 @@ def _auto_backup(database) -> str | None:
     """The automatic backup on start and on exit. A failure is logged and returned as a warning for
     the status bar; it never stops the work (a full disk must not keep the office out of its data)."""
     from shell.core.maintenance import auto_backup
+    from shell.errors import DiskFull
 
     try:
         made = auto_backup(database)
         if made is not None:
             log.info("已自动备份数据库到 %s", made)
         return None
+    except DiskFull as exc:
+        log.warning("自动备份失败：%s", exc)
+        return f"⚠ 自动备份失败：{exc.message}"
     except Exception as exc:  # noqa: BLE001
         log.warning("自动备份失败：%s", exc)
         return f"⚠ 自动备份失败（{exc}）：请检查数据库所在文件夹的剩余空间和写入权限。"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdi
 from shell.clock import format_local, local_today
 from shell.core import audit_query
 from shell.core.models import AuditLog
+from shell.ui.errors import error_text
 from shell.ui.settings._common import Page, make_button
 from shell.ui.widgets.lazy_table import CENTER, RIGHT, Column, LazyTableModel
 
@@ -86,7 +87,7 @@ class AuditPage(Page):
         filters.addStretch(1)
         filters.addWidget(self.export_button)
 
-        self.model = LazyTableModel(app_ctx.session_factory, COLUMNS, page_size=200, parent=self)
+        self.model = LazyTableModel(app_ctx.session_factory, COLUMNS, page_size=200, parent=self, show_errors=False)
         self.table = QTableView(self)
         self.table.setObjectName("audit-table")
         self.table.setModel(self.model)
@@ -113,7 +114,7 @@ class AuditPage(Page):
         self.count = QLabel(self)
         self.count.setObjectName("audit-count")
         self.model.count_changed.connect(lambda n: self.count.setText(f"共 {n} 条"))
-        self.model.failed.connect(lambda exc: self.count.setText(f"查询失败：{exc}"))
+        self.model.failed.connect(lambda exc: self.count.setText(f"查询失败：{error_text(exc)[1]}"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

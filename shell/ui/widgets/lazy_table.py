@@ -43,8 +43,14 @@ class LazyTableModel(QAbstractTableModel):
     failed = Signal(object)          # an exception from a page or count query
 
     def __init__(self, session_factory: sessionmaker, columns: list[Column] | tuple[Column, ...],
-                 page_size: int = 200, parent=None):
+                 page_size: int = 200, parent=None, show_errors: bool = True):
         super().__init__(parent)
+        # A failed page (a damaged file, a lost server) is shown to the user, not only logged: an
+        # empty list with "共 0 人" would read as "no data". ``show_errors=False`` for a page that
+        # shows ``failed`` itself.
+        self._error_box = None
+        if show_errors:
+            self.failed.connect(self._show_failure)
         self._session_factory = session_factory
         self._columns = list(columns)
         self.page_size = page_size
@@ -82,6 +88,14 @@ class LazyTableModel(QAbstractTableModel):
             self.count_changed.emit(self.total)
         else:
             self._count()
+
+    def _show_failure(self, exc: BaseException) -> None:
+        from PySide6.QtWidgets import QWidget
+
+        from shell.ui.errors import notify_error
+
+        parent = self.parent() if isinstance(self.parent(), QWidget) else None
+        self._error_box = notify_error(parent, exc, self._error_box)
 
     def refresh(self) -> None:
         """Re-run the current query from the first page (after the data changed)."""
