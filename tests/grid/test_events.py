@@ -9,31 +9,35 @@ from sqlalchemy import insert
 
 from plugins.grid import services as svc
 from plugins.grid.models import Event
+from shell.core import calendar
 from shell.errors import ConflictError, OutOfScope, PermissionDenied, ValidationError
 
 from .conftest import ALL, FIXED_NOW, actor, make_id
 
 
-# --- working days --------------------------------------------------------------------------------
-def test_working_days_across_national_day_with_tiaoxiu():
+# --- working days (the core calendar, seeded from chinese-calendar by the core migration) ------------
+def test_working_days_across_national_day_with_tiaoxiu(grid_sqlite):
     # 2025: 10-01…10-08 off; Sunday 09-28 and Saturday 10-11 are make-up workdays (调休).
-    assert svc.add_working_days(date(2025, 9, 26), 1).day == date(2025, 9, 28)    # Fri → the Sunday workday
-    assert svc.add_working_days(date(2025, 9, 28), 3).day == date(2025, 10, 9)    # 29, 30, then after the holiday
-    assert svc.add_working_days(date(2025, 10, 9), 2).day == date(2025, 10, 11)   # 10, then the Saturday workday
-    assert svc.add_working_days(date(2025, 9, 30), 1).warning == ""
-    assert svc.working_days_between(date(2025, 9, 30), date(2025, 10, 9)) == 1
+    with grid_sqlite.session_factory() as s:
+        assert calendar.add_working_days(s, date(2025, 9, 26), 1).day == date(2025, 9, 28)    # Fri → the Sunday workday
+        assert calendar.add_working_days(s, date(2025, 9, 28), 3).day == date(2025, 10, 9)    # 29, 30, then after the holiday
+        assert calendar.add_working_days(s, date(2025, 10, 9), 2).day == date(2025, 10, 11)   # 10, then the Saturday workday
+        assert calendar.add_working_days(s, date(2025, 9, 30), 1).warning == ""
+        assert calendar.working_days_between(s, date(2025, 9, 30), date(2025, 10, 9)) == 1
 
 
-def test_working_days_spring_festival_2025():
+def test_working_days_spring_festival_2025(grid_sqlite):
     # 2025-01-28…02-04 off; 01-26 (Sun) and 02-08 (Sat) are workdays
-    assert svc.add_working_days(date(2025, 1, 24), 1).day == date(2025, 1, 26)
-    assert svc.add_working_days(date(2025, 1, 27), 1).day == date(2025, 2, 5)
+    with grid_sqlite.session_factory() as s:
+        assert calendar.add_working_days(s, date(2025, 1, 24), 1).day == date(2025, 1, 26)
+        assert calendar.add_working_days(s, date(2025, 1, 27), 1).day == date(2025, 2, 5)
 
 
-def test_unknown_year_falls_back_to_weekdays_with_warning():
-    d = svc.add_working_days(date(2040, 1, 6), 5)   # Friday
+def test_unknown_year_falls_back_to_weekdays_with_warning(grid_sqlite):
+    with grid_sqlite.session_factory() as s:
+        d = calendar.add_working_days(s, date(2040, 1, 6), 5)   # Friday
     assert d.day == date(2040, 1, 13)
-    assert "2040" in d.warning and "周一至周五" in d.warning
+    assert d.warning == "2040 年节假日安排尚未录入，期限按周末计算，请管理员录入"
 
 
 # --- transitions ---------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ def test_dispatch_needs_assignee_and_dispute_fields(stree, grid_sqlite, ctx_for)
     ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=_cat(ctx, "矛盾纠纷").id, title="邻里漏水纠纷",
                           party_count=2, main_parties="王某、刘某")
     svc.transition(ctx, ev.id, "register", "立案")
-    assert ev.deadline == svc.add_working_days(date(2025, 6, 16), 10).day
+    assert ev.deadline == calendar.add_working_days(ctx.session, date(2025, 6, 16), 10).day
     with pytest.raises(ValidationError) as e:
         svc.transition(ctx, ev.id, "dispatch", "派遣")
     assert e.value.field == "assignee"
