@@ -147,9 +147,9 @@ def button(parent, name: str) -> QPushButton:
 
 # --- pages and permissions ----------------------------------------------------------------------------
 def test_every_page_opens_for_an_admin(qtbot, dialog, tmp_path):
-    assert dialog.page_ids() == ["database", "plugins", "users", "areas", "rules", "reports", "audit"]
+    assert dialog.page_ids() == ["database", "plugins", "users", "areas", "rules", "holidays", "reports", "audit"]
     titles = [dialog.nav.item(i).text() for i in range(dialog.nav.count())]
-    assert titles == ["数据库", "插件", "用户与角色", "辖区", "规则与参数", "报表", "审计日志"]
+    assert titles == ["数据库", "插件", "用户与角色", "辖区", "规则与参数", "节假日安排", "报表", "审计日志"]
     for page_id in dialog.page_ids():
         dialog.nav.setCurrentRow(dialog.page_ids().index(page_id))
         page = dialog.page(page_id)
@@ -165,7 +165,7 @@ def test_pages_hidden_without_permission(qtbot, sqlite_db, app_ctx, pm, config_d
         auth.create_user(s, "wangwu", "王五", "wangwu123", community.id, ["grid_worker"])
     worker = auth.login(sqlite_db.session_factory, "wangwu", "wangwu123")
     d = make_dialog(qtbot, AppContext(sqlite_db.session_factory, worker, pm))
-    assert d.page_ids() == ["database", "plugins", "areas", "rules", "reports"]
+    assert d.page_ids() == ["database", "plugins", "areas", "rules", "holidays", "reports"]
     areas = d.open_page("areas")
     # Scope: only the own community, read-only.
     assert areas.child_names(None) == ["一社区"]
