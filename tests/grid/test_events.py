@@ -431,3 +431,29 @@ def test_monthly_counts_by_shanghai_month_and_scope(stree, grid_sqlite, ctx_for)
     worker = ctx_for(grid_sqlite, actor(stree.g11))
     assert [(m, r, c) for m, r, c in svc.monthly_counts(worker, 2025) if r or c] == [(2, 1, 0), (3, 0, 1)]
     assert [(m, r, c) for m, r, c in svc.monthly_counts(ctx, 2024) if r or c] == [(12, 1, 0)]
+
+
+# --- deadlines into a year without holiday calendar (issue 14.3) -------------------------------------
+WARNING_2027 = "2027 年节假日安排尚未录入，期限按周末计算，请管理员录入"
+
+
+def test_deadline_into_a_year_without_calendar_warns_then_skips_new_year(gdb, tree, ctx_for):
+    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc)      # 10:00 in Shanghai
+    ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
+    cat = _cat(ctx)                                                      # 安全隐患: 3 working days
+    ev = svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="燃气管道老化")
+    ev = svc.transition(ctx, ev.id, "register", "立案")
+    # 31 Dec, 1 Jan (a Friday, counted by the weekend rule), Monday 4 Jan — and the result says so
+    assert ev.deadline == date(2027, 1, 4) and ev.deadline_warning == WARNING_2027
+    assert svc.deadline_warning(ctx, ev.id) == WARNING_2027
+    ctx.session.commit()
+    admin = ctx_for(gdb, actor(superuser=True, name="管理员"), now=wednesday)
+    calendar.set_day(admin, date(2027, 1, 1), "休", "元旦")
+    admin.session.commit()
+    ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
+    later = svc.transition(ctx, svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="楼道堆物").id,
+                           "register", "立案")
+    assert later.deadline == date(2027, 1, 5) and later.deadline_warning == ""     # 1 January skipped
+    assert svc.deadline_warning(ctx, later.id) == ""
+    ctx.session.commit()
+    assert [e.id for e in svc.due_soon_events(ctx_for(gdb, actor(tree.street), now=wednesday), 3)] == [ev.id, later.id]
