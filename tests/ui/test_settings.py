@@ -701,6 +701,9 @@ def test_holidays_page_shows_a_year_and_sets_a_day_by_clicking(qtbot, dialog, sq
 
     page = _holidays(qtbot, dialog, 2027)
     assert page.warning.isVisible() and page.warning.text() == "2027 年节假日安排尚未录入，期限按周末计算，请管理员录入。"
+    # only this year's days are on screen (2026's buttons gone, not painted under 2027's)
+    shown = [b.text() for b in page.months[0].findChildren(QPushButton) if not b.isHidden()]
+    assert len(shown) == 31 and shown[0] == "1" and "1休" not in shown
     day = page.button(date(2027, 1, 1))
     assert (day.text(), day.property("state")) == ("1", "workday")
 

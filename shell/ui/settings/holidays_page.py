@@ -104,8 +104,10 @@ class MonthGrid(QFrame):
         layout.addStretch(1)
 
     def fill(self, year: int, days: dict[date, calendar.HolidayDay]) -> None:
-        for b in self.buttons.values():
+        for b in self.buttons.values():   # hidden and unparented now: deleteLater waits for the event loop
             self.grid.removeWidget(b)
+            b.hide()
+            b.setParent(None)
             b.deleteLater()
         self.buttons.clear()
         for r, week in enumerate(pycal.Calendar(firstweekday=0).monthdatescalendar(year, self.month), start=1):
@@ -118,6 +120,7 @@ class MonthGrid(QFrame):
                 b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 b.clicked.connect(lambda _=False, day=d: self.page.edit_day(day))
                 self.grid.addWidget(b, r, c)
+                b.show()
                 self.buttons[d] = b
                 self.show_day(d, days.get(d))
 
