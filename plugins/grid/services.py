@@ -932,12 +932,27 @@ def save_category(ctx: ServiceContext, name: str, deadline_days: int, category_i
 # is computed from it, and a year it does not know is counted Monday–Friday with a warning.
 def deadline_warning(ctx: ServiceContext, event_id: int) -> str:
     """The calendar warning for an event's deadline: the years between 立案 and the deadline that have
-    no holiday calendar (empty when every year was known)."""
+    no holiday calendar; or, when such a year was entered only after 立案 and counting again gives
+    another day, that the deadline was counted by the weekend rule and what it would be now. Empty
+    when the deadline stands."""
     ctx.actor.require(P_VIEW)
     ev = _get(ctx, Event, event_id, "事件")
     if not ev.deadline or not ev.registered_at:
         return ""
-    return calendar.span_warning(ctx.session, _local_date(ev.registered_at), ev.deadline)
+    start = _local_date(ev.registered_at)
+    missing = calendar.span_warning(ctx.session, start, ev.deadline)
+    if missing:
+        return missing
+    late = [y for y in range((start + timedelta(days=1)).year, ev.deadline.year + 1)
+            if (at := calendar.entered_at(ctx.session, y)) is not None and at > ev.registered_at]
+    if not late:
+        return ""
+    cat = ctx.session.get(EventCategory, ev.category_id)
+    now_due = calendar.add_working_days(ctx.session, start, cat.deadline_days).day
+    if now_due == ev.deadline:
+        return ""
+    return (f"处置时限立案时按周末计算（{'、'.join(map(str, late))} 年节假日安排当时尚未录入），"
+            f"按现行节假日安排应为 {now_due}")
 
 
 # --- event services ----------------------------------------------------------------------------

@@ -183,6 +183,13 @@ def upcoming_warning(session: Session, today: date) -> str:
     return missing_warning(y for y in years if not snap.known(y))
 
 
+def entered_at(session: Session, year: int) -> datetime | None:
+    """When ``year`` was first entered by hand or import (the package's seed does not count): a
+    deadline counted before then was counted by the weekend rule."""
+    return session.scalar(select(func.min(Holiday.created_at)).where(
+        Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31), Holiday.source != SOURCE_PACKAGE))
+
+
 def year_days(session: Session, year: int) -> list[HolidayDay]:
     rows = session.scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31))
                            .order_by(Holiday.day))
@@ -239,7 +246,8 @@ def set_day(ctx: ServiceContext, day: date, kind: str, name: str = "") -> Holida
     name = _name(name)
     row = ctx.session.scalar(select(Holiday).where(Holiday.day == day))
     if row is None:
-        row = Holiday(day=day, kind=kind, name=name, source=SOURCE_MANUAL, created_by=ctx.actor.user_id)
+        row = Holiday(day=day, kind=kind, name=name, source=SOURCE_MANUAL, created_by=ctx.actor.user_id,
+                      created_at=ctx.now())
         ctx.session.add(row)
     elif (row.kind, row.name) != (kind, name):
         row.kind, row.name, row.source = kind, name, SOURCE_MANUAL
@@ -363,7 +371,8 @@ def import_year(ctx: ServiceContext, path: Path | str) -> CalendarImport:
     for day, (kind, name) in sorted(wanted.items()):
         h = existing.get(day)
         if h is None:
-            ctx.session.add(Holiday(day=day, kind=kind, name=name, source=SOURCE_IMPORT, created_by=ctx.actor.user_id))
+            ctx.session.add(Holiday(day=day, kind=kind, name=name, source=SOURCE_IMPORT, created_by=ctx.actor.user_id,
+                                    created_at=ctx.now()))
         elif (h.kind, h.name) != (kind, name):
             h.kind, h.name, h.source = kind, name, SOURCE_IMPORT
         result.written += 1

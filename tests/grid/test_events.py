@@ -447,9 +447,13 @@ def test_deadline_into_a_year_without_calendar_warns_then_skips_new_year(gdb, tr
     assert ev.deadline == date(2027, 1, 4) and ev.deadline_warning == WARNING_2027
     assert svc.deadline_warning(ctx, ev.id) == WARNING_2027
     ctx.session.commit()
-    admin = ctx_for(gdb, actor(superuser=True, name="管理员"), now=wednesday)
+    admin = ctx_for(gdb, actor(superuser=True, name="管理员"), now=wednesday + timedelta(hours=3))
     calendar.set_day(admin, date(2027, 1, 1), "休", "元旦")
     admin.session.commit()
+    # the first event's deadline was counted before 2027 was entered: it says so, and what it is now
+    look = ctx_for(gdb, actor(tree.street), now=wednesday)
+    assert svc.deadline_warning(look, ev.id) == ("处置时限立案时按周末计算（2027 年节假日安排当时尚未录入），"
+                                                 "按现行节假日安排应为 2027-01-05")
     ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
     later = svc.transition(ctx, svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="楼道堆物").id,
                            "register", "立案")
