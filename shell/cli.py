@@ -593,6 +593,86 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- holiday calendar ---------------------------------------------------------------------------
+def cmd_calendar_show(args: argparse.Namespace) -> int:
+    from shell.core import calendar
+
+    year = args.year
+    db = _open(_url(_raw_target(args)), make_pm())
+    try:
+        with db.session_factory() as s:
+            days = calendar.year_days(s, year)
+            known = calendar.years_known(s)
+    finally:
+        db.dispose()
+    if not days:
+        _out(f"{year} 年：{calendar.missing_warning([year])}。")
+        _out("录入：设置 → 节假日安排，或 jiedao calendar import 文件.xlsx --user 管理员"
+             + (f"（已录入的年份：{known[0]}–{known[-1]}）" if known else ""))
+        return 0
+    wd = calendar.WEEKDAYS
+    rows = [(d.day.isoformat(), f"星期{wd[d.day.weekday()]}", d.label, d.name, d.source) for d in days]
+    off = sum(d.kind == "off" for d in days)
+    _out(f"{year} 年节假日安排：放假（休）{off} 天，调休上班（班）{len(days) - off} 天；其余日子周一至周五上班。")
+    _out(_table(("日期", "星期", "休/班", "名称", "来源"), rows))
+    return 0
+
+
+def cmd_calendar_import(args: argparse.Namespace) -> int:
+    from shell.core import calendar
+    from shell.core.context import ServiceContext
+
+    path = Path(args.file).expanduser().resolve()
+    if not path.is_file():
+        raise CliError(f"要导入的文件不存在：{path}")
+    pm = make_pm()
+    db = _open(_url(_raw_target(args)), pm)
+    try:
+        actor = _login(db, pm, args.user)
+        with db.session_factory() as s:
+            result = calendar.import_year(ServiceContext(s, actor), path)
+            if result.ok:
+                s.commit()
+            else:
+                s.rollback()
+    finally:
+        db.dispose()
+    _out(f"“{path.name}”：共 {result.total_rows} 行，错误 {len(result.errors)} 处。")
+    for e in result.errors:
+        _out(f"  {e}")
+    if result.errors:
+        _err("文件有错误，未导入任何数据。请改正后重新导入。")
+        return 1
+    _out(f"已导入 {'、'.join(map(str, result.years))} 年节假日安排，共 {result.written} 天（文件中的年份整年替换）。")
+    return 0
+
+
+def cmd_calendar_template(args: argparse.Namespace) -> int:
+    from shell.core import calendar
+
+    path = Path(args.file).expanduser().resolve()
+    if path.exists() and not args.force:
+        raise CliError(f"文件“{path}”已存在。为免覆盖，请换一个文件名，或加 --force。")
+    if not path.parent.is_dir():
+        raise CliError(f"文件夹不存在：{path.parent}")
+    from shell.clock import local_today
+
+    year = args.year or local_today().year + 1
+    calendar.write_template(path, year)
+    _out(f"已生成 {year} 年节假日安排模板：{path}")
+    return 0
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"年份“{text}”无效，应写成 2027") from None
+    if not 2000 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"年份“{text}”超出范围（2000–2100）")
+    return year
+
+
 # --- reports ------------------------------------------------------------------------------------
 FONT_ENV = "JIEDAO_FONT"
 PROGRESS_EVERY_PAGES = 50
@@ -855,6 +935,27 @@ def build_parser() -> argparse.ArgumentParser:
     _db_options(p)
     _user_option(p)
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("calendar", help="节假日安排：查看某年的放假与调休，从 Excel 导入",
+                       description="节假日安排决定工作日（事件处置时限等）。程序自带 chinese-calendar 已知年份的安排；"
+                                   "之后的年份请在国务院办公厅发布当年放假安排后录入或导入。" + DB_HELP)
+    csub = p.add_subparsers(dest="calendar_command", metavar="操作", parser_class=_Parser, required=True)
+    q = csub.add_parser("show", help="列出某年的放假（休）和调休上班（班）日；未录入的年份给出提示")
+    q.add_argument("year", type=_year, metavar="年份", help="如 2027")
+    _db_options(q)
+    q.set_defaults(func=cmd_calendar_show)
+    q = csub.add_parser("import", help="从 Excel 导入节假日安排（列：日期、休/班、名称；有错误时整份不导入）",
+                        description="导入一份节假日安排表：第一行为 日期、休/班、名称，每行一天。文件中出现的年份整年替换为文件内容；"
+                                    "任何一行有错都不写入，并列出行号、列、值和原因（退出码 1）。需要“修改系统设置与规则”权限。")
+    q.add_argument("file", metavar="文件", help="Excel 文件（.xlsx），可用 jiedao calendar template 生成")
+    _db_options(q)
+    _user_option(q)
+    q.set_defaults(func=cmd_calendar_import)
+    q = csub.add_parser("template", help="生成节假日安排导入模板（Excel）")
+    q.add_argument("file", metavar="文件", help="要生成的 .xlsx 文件")
+    q.add_argument("--year", type=_year, default=None, metavar="年份", help="模板示例用的年份（默认明年）")
+    q.add_argument("--force", action="store_true", help="文件已存在时覆盖")
+    q.set_defaults(func=cmd_calendar_template)
+
     p = sub.add_parser("report", help="列出报表，或生成一份报表（PDF 或 Excel）",
                        description="jiedao report list 列出报表（编号、名称、插件、参数）；"
                                    "jiedao report 编号 --out 文件.pdf|文件.xlsx 生成报表。" + DB_HELP,

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 SERVICE_MODULE = re.compile(r"^(plugins\.\w+\.(services|importers)|shell\.core\.(areas|auth|settings|maintenance|"
-                            r"transfer|reporting|audit_query))$")
+                            r"transfer|reporting|audit_query|calendar))$")
 AUDIT_TABLE = "core_audit_log"
 NOT_DATA = {"alembic_version"}
 

@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import re
 from pathlib import Path
 
 import pytest
@@ -176,11 +177,11 @@ def test_db_upgrade_older_database_backs_up_first(tmp_path, capsys):
     assert code == 1 and "需要升级" in out
     code, out, err = run(capsys, "db", "upgrade", "--db", path)
     assert code == 0, err
-    assert "升级前版本：c0001" in out and "t0001" in out.split("升级后版本：")[1]
+    assert "升级前版本：c0002" in out and "t0001" in out.split("升级后版本：")[1]
     backups = list((tmp_path / "backups").glob("old-升级前-*.sqlite"))
     assert len(backups) == 1 and f"升级前备份：{backups[0]}" in out
     with sqlite3.connect(backups[0]) as con:
-        assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0001"}
+        assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0002"}
     code, out, _ = run(capsys, "db", "upgrade", "--db", path)
     assert code == 0 and "已是最新" in out
 
@@ -207,7 +208,7 @@ def test_db_upgrade_missing_file_is_not_created(tmp_path, capsys):
 def test_db_status(demo_file, capsys):
     code, out, _ = run(capsys, "db", "status", "--db", demo_file)
     assert code == 0
-    assert f"本地文件 {demo_file}" in out and "c0001" in out and "t0001" in out
+    assert f"本地文件 {demo_file}" in out and "c0002" in out and "t0001" in out
     assert "已是最新" in out and "演示数据库" in out
 
 
@@ -632,3 +633,47 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert command in ci
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+# --- calendar (issue 14.3) ----------------------------------------------------------------------
+def test_calendar_show_lists_a_known_year_and_warns_for_an_unknown_one(demo_file, capsys):
+    code, out, err = run(capsys, "calendar", "show", "2026", "--db", demo_file)
+    assert code == 0, err
+    assert "2026 年节假日安排：放假（休）19 天，调休上班（班）6 天" in out
+    assert re.search(r"2026-10-01\s+星期四\s+休\s+国庆节\s+chinese-calendar", out)
+    assert re.search(r"2026-01-04\s+星期日\s+班\s+元旦", out)
+    code, out, err = run(capsys, "calendar", "show", "2027", "--db", demo_file)
+    assert code == 0 and "2027 年节假日安排尚未录入，期限按周末计算，请管理员录入" in out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["calendar", "show", "二〇二七", "--db", str(demo_file)])
+    assert exit_.value.code == 2 and "年份“二〇二七”无效，应写成 2027" in capsys.readouterr().err
+
+
+def test_calendar_import_row_errors_permission_and_success(demo_file, capsys, monkeypatch, tmp_path):
+    from tests.core.test_calendar import sheet
+
+    monkeypatch.setenv("JIEDAO_PASSWORD", "demo1234")
+    bad = sheet(tmp_path / "bad.xlsx", [("2027-01-01", "休", "元旦"), ("2027-01-07", "放", "")])
+    code, out, err = run(capsys, "calendar", "import", bad, "--db", demo_file, "--user", "admin")
+    assert code == 1 and "第 3 行，“休/班”列，值“放”：应填“休”（放假）或“班”（调休上班）。" in out
+    assert "未导入任何数据" in err
+    good = sheet(tmp_path / "good.xlsx", [("2027-01-01", "休", "元旦"), ("2027-02-06", "班", "春节")])
+    code, _, err = run(capsys, "calendar", "import", good, "--db", demo_file, "--user", "grid_worker")
+    assert code == 2 and "修改系统设置与规则" in err
+    code, out, err = run(capsys, "calendar", "import", good, "--db", demo_file, "--user", "admin")
+    assert code == 0 and "已导入 2027 年节假日安排，共 2 天" in out, err
+    code, out, _ = run(capsys, "calendar", "show", "2027", "--db", demo_file)
+    assert code == 0 and re.search(r"2027-01-01\s+星期五\s+休\s+元旦\s+导入", out) and "尚未录入" not in out
+    code, _, err = run(capsys, "calendar", "import", good, "--db", demo_file)
+    assert code == 2 and "--user" in err
+
+
+def test_calendar_template_and_help(capsys, tmp_path):
+    code, out, _ = run(capsys, "calendar", "template", tmp_path / "t.xlsx", "--year", "2027")
+    assert code == 0 and "已生成 2027 年节假日安排模板" in out and (tmp_path / "t.xlsx").exists()
+    code, _, err = run(capsys, "calendar", "template", tmp_path / "t.xlsx")
+    assert code == 2 and "已存在" in err
+    with pytest.raises(SystemExit):
+        cli.main(["calendar", "import", "-h"])
+    out = capsys.readouterr().out
+    assert "日期、休/班、名称" in out and "--user" in out and "显示帮助并退出" in out

@@ -25,7 +25,8 @@ from shell.db.base import Base
 from shell.errors import JiedaoError, NotFound, OutOfScope, PermissionDenied
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
 
-CORE_MODULES = ("shell.core.areas", "shell.core.auth", "shell.core.settings", "shell.core.audit_query")
+CORE_MODULES = ("shell.core.areas", "shell.core.auth", "shell.core.settings", "shell.core.audit_query",
+                "shell.core.calendar")
 MODULES = CORE_MODULES + tuple(f"{p}.services" for p in BUILTIN_PLUGINS)
 
 # Functions that need no permission, and why. Anything else must raise PermissionDenied for nobody.

@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select, text
 
 from shell.clock import LOCAL_TZ
+from shell.core import calendar
 from shell.core.areas import list_areas
 from shell.core.models import Area
 from shell.db.bulk import BulkWriter
@@ -500,7 +501,7 @@ def _hours(rng: random.Random, median: float, sigma: float) -> timedelta:
 
 def _seed_events(street: _Street, grids: list[Area]) -> None:
     """Events over ``plan.event_years`` years carried along the closed loop (services.TRANSITIONS) with
-    stage times from log-normal distributions, working-day deadlines from services.add_working_days,
+    stage times from log-normal distributions, working-day deadlines from the core calendar,
     退回 and 督办 where they would happen; an event whose next step would fall after the cut-off
     (midnight today) stays at the step it reached — so recent events are more often open — and a few
     stall for months (overdue and open). Written in time order, numbered per day like the services."""
@@ -512,18 +513,16 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
     cutoff = datetime.combine(today, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
     span = 365 * plan.event_years
     deadlines: dict[tuple[date, int], date] = {}
-    workdays: dict[date, bool] = {}
+    working = calendar.snapshot(street.session).is_working_day    # the core calendar, read once
 
     def deadline(at: datetime, days: int) -> date:
-        """services.add_working_days(day, days).day, with the calendar looked up once per day."""
+        """calendar.add_working_days(session, day, days).day, memoised per (day, days)."""
         key = (svc._local_date(at), days)
         if key not in deadlines:
             day, left = key[0], days
             while left > 0:
                 day += timedelta(days=1)
-                if day not in workdays:
-                    workdays[day] = svc.is_workday(day)[0]
-                left -= workdays[day]
+                left -= working(day)
             deadlines[key] = day
         return deadlines[key]
 

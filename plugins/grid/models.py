@@ -176,6 +176,9 @@ class Event(RecordMixin, Base):
                       # PostgreSQL only (g0003): the global search's event-number prefix
                       Index("ix_grid_events_number_pattern", "number", postgresql_ops={"number": "varchar_pattern_ops"},
                             info={"dialect": "postgresql"}).ddl_if(dialect="postgresql"))
+    # Not a column: set by services.transition("register") when the deadline reaches into a year with
+    # no holiday calendar (shell.core.calendar.missing_warning), for the caller to show.
+    deadline_warning = ""
 
     area_id: Mapped[int] = _area()
     number: Mapped[str] = mapped_column(String(32), unique=True)            # 事件编号

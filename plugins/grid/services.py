@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
-from shell.core import audit, settings
+from shell.core import audit, calendar, settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.db.sql import StartsWith
@@ -928,50 +928,31 @@ def save_category(ctx: ServiceContext, name: str, deadline_days: int, category_i
 
 
 # --- working days ------------------------------------------------------------------------------
-@dataclass
-class Deadline:
-    day: date
-    warning: str = ""            # set when a year the calendar does not know fell back to Mon–Fri
-
-
-def is_workday(day: date) -> tuple[bool, bool]:
-    """(is a working day, known to chinese_calendar). Unknown years fall back to Mon–Fri."""
-    import chinese_calendar
-
-    try:
-        return chinese_calendar.is_workday(day), True
-    except NotImplementedError:
-        return day.weekday() < 5, False
-
-
-def add_working_days(start: date, days: int) -> Deadline:
-    """The ``days``-th working day after ``start`` (the start day itself does not count), using the
-    official holidays and 调休 make-up workdays of chinese_calendar."""
-    if days < 0:
-        raise ValidationError(f"工作日天数“{days}”不能为负。", "days", days)
-    day, left, unknown = start, days, set()
-    while left > 0:
-        day += timedelta(days=1)
-        work, known = is_workday(day)
-        if not known:
-            unknown.add(day.year)
-        if work:
-            left -= 1
-    warning = ""
-    if unknown:
-        years = "、".join(str(y) for y in sorted(unknown))
-        warning = f"节假日日历未包含 {years} 年，时限按周一至周五计算，请在官方放假安排公布后复核。"
-    return Deadline(day, warning)
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days after ``start`` up to and including ``end``."""
-    n, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if is_workday(day)[0]:
-            n += 1
-    return n
+# The holiday calendar is the core's (shell.core.calendar, table core_holidays): every deadline here
+# is computed from it, and a year it does not know is counted Monday–Friday with a warning.
+def deadline_warning(ctx: ServiceContext, event_id: int) -> str:
+    """The calendar warning for an event's deadline: the years between 立案 and the deadline that have
+    no holiday calendar; or, when such a year was entered only after 立案 and counting again gives
+    another day, that the deadline was counted by the weekend rule and what it would be now. Empty
+    when the deadline stands."""
+    ctx.actor.require(P_VIEW)
+    ev = _get(ctx, Event, event_id, "事件")
+    if not ev.deadline or not ev.registered_at:
+        return ""
+    start = _local_date(ev.registered_at)
+    missing = calendar.span_warning(ctx.session, start, ev.deadline)
+    if missing:
+        return missing
+    late = [y for y in range((start + timedelta(days=1)).year, ev.deadline.year + 1)
+            if (at := calendar.entered_at(ctx.session, y)) is not None and at > ev.registered_at]
+    if not late:
+        return ""
+    cat = ctx.session.get(EventCategory, ev.category_id)
+    now_due = calendar.add_working_days(ctx.session, start, cat.deadline_days).day
+    if now_due == ev.deadline:
+        return ""
+    return (f"处置时限立案时按周末计算（{'、'.join(map(str, late))} 年节假日安排当时尚未录入），"
+            f"按现行节假日安排应为 {now_due}")
 
 
 # --- event services ----------------------------------------------------------------------------
@@ -1085,7 +1066,9 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
     cat = ctx.session.get(EventCategory, ev.category_id)
     if action == "register":
         ev.registered_at = now
-        ev.deadline = add_working_days(_local_date(now), cat.deadline_days).day
+        due = calendar.add_working_days(ctx.session, _local_date(now), cat.deadline_days)
+        ev.deadline = due.day
+        ev.deadline_warning = due.warning     # the caller shows it: a year without calendar is never silent
     elif action == "reject":
         ev.reject_reason = comment[:200]
     elif action == "dispatch":
@@ -1318,12 +1301,18 @@ def overdue_events(ctx: ServiceContext, area_id: int | None = None, on: date | N
     return list(ctx.session.scalars(q.order_by(Event.deadline, Event.id)))
 
 
+def due_soon_limit(ctx: ServiceContext, within_working_days: int = 1) -> date:
+    """The last deadline that counts as 即将到期 today: the ``within_working_days``-th working day."""
+    ctx.actor.require(P_VIEW)
+    return calendar.add_working_days(ctx.session, ctx.today(), within_working_days).day
+
+
 def due_soon_events(ctx: ServiceContext, within_working_days: int = 1, area_id: int | None = None) -> list[Event]:
     """Open events whose deadline is today or within the next ``within_working_days`` working days."""
     ctx.actor.require(P_VIEW)
     area = _get(ctx, Area, area_id, "辖区") if area_id is not None else None
     today = ctx.today()
-    limit = add_working_days(today, within_working_days).day
+    limit = due_soon_limit(ctx, within_working_days)
     q = events_query(ctx.actor, area).where(Event.status.in_(OPEN_STATUSES), Event.deadline >= today,
                                             Event.deadline <= limit)
     return list(ctx.session.scalars(q.order_by(Event.deadline, Event.id)))

@@ -18,6 +18,7 @@ ENTITY_LABELS = {
     "core_role_permissions": "角色权限",
     "core_user_roles": "用户角色",
     "core_settings": "规则与参数",
+    "core_holidays": "节假日安排",
 }
 
 ACTION_LABELS = {

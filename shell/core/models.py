@@ -119,6 +119,22 @@ class Setting(TimestampMixin, VersionMixin, Base):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
 
 
+HOLIDAY_KINDS = {"off": "休", "work": "班"}
+
+
+class Holiday(RecordMixin, Base):
+    """One day of the holiday calendar that differs from the Monday–Friday rule: ``off`` (休) a
+    holiday on a weekday, ``work`` (班) a 调休 working weekend day. A year counts as entered once it
+    has at least one row (the official schedule is published for a whole year at once)."""
+
+    __tablename__ = "core_holidays"
+
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    kind: Mapped[str] = mapped_column(String(8))                        # "off" 休 | "work" 班
+    name: Mapped[str] = mapped_column(String(50), default="")           # 国庆节, 春节…
+    source: Mapped[str] = mapped_column(String(32), default="手工")     # chinese-calendar | 导入 | 手工
+
+
 class AuditLog(Base):
     """Append-only: database triggers refuse UPDATE and DELETE (see the core migration)."""
 

@@ -56,9 +56,11 @@ def _stat(value: str, label: str) -> QWidget:
 
 
 def _core_summary(app_ctx, parent: QWidget | None = None) -> QWidget:
-    """Scope, community and grid counts and the previous login: useful with no plugin installed."""
+    """Scope, community and grid counts and the previous login: useful with no plugin installed. For
+    administrators, a warning when this year's or (from 1 November) next year's holiday calendar is
+    missing, so deadlines are never silently counted by the weekend rule."""
     from shell.clock import format_local
-    from shell.core import areas, auth
+    from shell.core import areas, auth, calendar
     from shell.core.models import AREA_LEVEL_LABELS
 
     actor = app_ctx.actor
@@ -84,6 +86,13 @@ def _core_summary(app_ctx, parent: QWidget | None = None) -> QWidget:
         else:
             scope = "（无权查看辖区）"
         last = auth.previous_login(sctx.session, actor.user_id)
+        missing = calendar.upcoming_warning(sctx.session, sctx.today()) if actor.can(calendar.P_MANAGE) else ""
+    if missing:
+        warning = QLabel(f"{missing}（设置 → 节假日安排）。")
+        warning.setObjectName("calendar-warning")
+        warning.setWordWrap(True)
+        warning.setStyleSheet("color: #b9770e; font-weight: bold;")
+        layout.addWidget(warning)
     previous = format_local(last) if last is not None else "这是您第一次登录"
     for text in (f"管辖范围：{scope}", f"上次登录：{previous}"):
         label = QLabel(text)

@@ -9,31 +9,35 @@ from sqlalchemy import insert
 
 from plugins.grid import services as svc
 from plugins.grid.models import Event
+from shell.core import calendar
 from shell.errors import ConflictError, OutOfScope, PermissionDenied, ValidationError
 
 from .conftest import ALL, FIXED_NOW, actor, make_id
 
 
-# --- working days --------------------------------------------------------------------------------
-def test_working_days_across_national_day_with_tiaoxiu():
+# --- working days (the core calendar, seeded from chinese-calendar by the core migration) ------------
+def test_working_days_across_national_day_with_tiaoxiu(grid_sqlite):
     # 2025: 10-01…10-08 off; Sunday 09-28 and Saturday 10-11 are make-up workdays (调休).
-    assert svc.add_working_days(date(2025, 9, 26), 1).day == date(2025, 9, 28)    # Fri → the Sunday workday
-    assert svc.add_working_days(date(2025, 9, 28), 3).day == date(2025, 10, 9)    # 29, 30, then after the holiday
-    assert svc.add_working_days(date(2025, 10, 9), 2).day == date(2025, 10, 11)   # 10, then the Saturday workday
-    assert svc.add_working_days(date(2025, 9, 30), 1).warning == ""
-    assert svc.working_days_between(date(2025, 9, 30), date(2025, 10, 9)) == 1
+    with grid_sqlite.session_factory() as s:
+        assert calendar.add_working_days(s, date(2025, 9, 26), 1).day == date(2025, 9, 28)    # Fri → the Sunday workday
+        assert calendar.add_working_days(s, date(2025, 9, 28), 3).day == date(2025, 10, 9)    # 29, 30, then after the holiday
+        assert calendar.add_working_days(s, date(2025, 10, 9), 2).day == date(2025, 10, 11)   # 10, then the Saturday workday
+        assert calendar.add_working_days(s, date(2025, 9, 30), 1).warning == ""
+        assert calendar.working_days_between(s, date(2025, 9, 30), date(2025, 10, 9)) == 1
 
 
-def test_working_days_spring_festival_2025():
+def test_working_days_spring_festival_2025(grid_sqlite):
     # 2025-01-28…02-04 off; 01-26 (Sun) and 02-08 (Sat) are workdays
-    assert svc.add_working_days(date(2025, 1, 24), 1).day == date(2025, 1, 26)
-    assert svc.add_working_days(date(2025, 1, 27), 1).day == date(2025, 2, 5)
+    with grid_sqlite.session_factory() as s:
+        assert calendar.add_working_days(s, date(2025, 1, 24), 1).day == date(2025, 1, 26)
+        assert calendar.add_working_days(s, date(2025, 1, 27), 1).day == date(2025, 2, 5)
 
 
-def test_unknown_year_falls_back_to_weekdays_with_warning():
-    d = svc.add_working_days(date(2040, 1, 6), 5)   # Friday
+def test_unknown_year_falls_back_to_weekdays_with_warning(grid_sqlite):
+    with grid_sqlite.session_factory() as s:
+        d = calendar.add_working_days(s, date(2040, 1, 6), 5)   # Friday
     assert d.day == date(2040, 1, 13)
-    assert "2040" in d.warning and "周一至周五" in d.warning
+    assert d.warning == "2040 年节假日安排尚未录入，期限按周末计算，请管理员录入"
 
 
 # --- transitions ---------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ def test_dispatch_needs_assignee_and_dispute_fields(stree, grid_sqlite, ctx_for)
     ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=_cat(ctx, "矛盾纠纷").id, title="邻里漏水纠纷",
                           party_count=2, main_parties="王某、刘某")
     svc.transition(ctx, ev.id, "register", "立案")
-    assert ev.deadline == svc.add_working_days(date(2025, 6, 16), 10).day
+    assert ev.deadline == calendar.add_working_days(ctx.session, date(2025, 6, 16), 10).day
     with pytest.raises(ValidationError) as e:
         svc.transition(ctx, ev.id, "dispatch", "派遣")
     assert e.value.field == "assignee"
@@ -427,3 +431,33 @@ def test_monthly_counts_by_shanghai_month_and_scope(stree, grid_sqlite, ctx_for)
     worker = ctx_for(grid_sqlite, actor(stree.g11))
     assert [(m, r, c) for m, r, c in svc.monthly_counts(worker, 2025) if r or c] == [(2, 1, 0), (3, 0, 1)]
     assert [(m, r, c) for m, r, c in svc.monthly_counts(ctx, 2024) if r or c] == [(12, 1, 0)]
+
+
+# --- deadlines into a year without holiday calendar (issue 14.3) -------------------------------------
+WARNING_2027 = "2027 年节假日安排尚未录入，期限按周末计算，请管理员录入"
+
+
+def test_deadline_into_a_year_without_calendar_warns_then_skips_new_year(gdb, tree, ctx_for):
+    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc)      # 10:00 in Shanghai
+    ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
+    cat = _cat(ctx)                                                      # 安全隐患: 3 working days
+    ev = svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="燃气管道老化")
+    ev = svc.transition(ctx, ev.id, "register", "立案")
+    # 31 Dec, 1 Jan (a Friday, counted by the weekend rule), Monday 4 Jan — and the result says so
+    assert ev.deadline == date(2027, 1, 4) and ev.deadline_warning == WARNING_2027
+    assert svc.deadline_warning(ctx, ev.id) == WARNING_2027
+    ctx.session.commit()
+    admin = ctx_for(gdb, actor(superuser=True, name="管理员"), now=wednesday + timedelta(hours=3))
+    calendar.set_day(admin, date(2027, 1, 1), "休", "元旦")
+    admin.session.commit()
+    # the first event's deadline was counted before 2027 was entered: it says so, and what it is now
+    look = ctx_for(gdb, actor(tree.street), now=wednesday)
+    assert svc.deadline_warning(look, ev.id) == ("处置时限立案时按周末计算（2027 年节假日安排当时尚未录入），"
+                                                 "按现行节假日安排应为 2027-01-05")
+    ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
+    later = svc.transition(ctx, svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="楼道堆物").id,
+                           "register", "立案")
+    assert later.deadline == date(2027, 1, 5) and later.deadline_warning == ""     # 1 January skipped
+    assert svc.deadline_warning(ctx, later.id) == ""
+    ctx.session.commit()
+    assert [e.id for e in svc.due_soon_events(ctx_for(gdb, actor(tree.street), now=wednesday), 3)] == [ev.id, later.id]

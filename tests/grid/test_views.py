@@ -358,3 +358,30 @@ def test_stats_page_by_category_and_community(qtbot, app, stree):
     assert t.horizontalHeaderItem(0).text() == "类别"
     data = page.chart.data
     assert list(data.categories) == ["安全隐患", "民生诉求"] and list(data.series[0][1]) == [50.0, 100.0]
+
+
+def test_event_page_shows_the_missing_calendar_warning(qtbot, stree, grid_sqlite):
+    """An event registered in December 2026 with a deadline in 2027 (no calendar yet): the register
+    button's result and the detail window both say how the deadline was counted."""
+    from datetime import datetime, timezone
+
+    from plugins.grid.views.events import EventDialog
+
+    december = AppContext(grid_sqlite.session_factory, actor(stree.street, codes=ALL, name="王街道"), make_pm(),
+                          clock=lambda: datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))
+    with december.service() as ctx:
+        cat = next(c for c in svc.list_categories(ctx) if c.name == "安全隐患")
+        ev_id = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="燃气管道老化").id
+    detail = EventDialog(december, ev_id)
+    qtbot.addWidget(detail)
+    detail.show()
+    assert detail.deadline_warning.isHidden()
+    qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
+    warning = "2027 年节假日安排尚未录入，期限按周末计算，请管理员录入"
+    assert detail.labels["deadline"].text() == "2027-01-04"
+    assert detail.deadline_warning.isVisible() and detail.deadline_warning.text() == f"注意：{warning}"
+    assert warning in detail.message.text() and "2027-01-04" in detail.message.text()
+    again = EventDialog(december, ev_id)         # opened later: still says so
+    qtbot.addWidget(again)
+    again.show()
+    assert again.deadline_warning.isVisible() and warning in again.deadline_warning.text()

@@ -9,6 +9,7 @@ import types
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QLabel, QMessageBox
+from sqlalchemy import select
 
 from shell import hookimpl
 from shell.contracts import DashboardWidgetSpec, PageSpec, PluginInfo
@@ -16,6 +17,7 @@ from shell.config import LocalConfig
 from shell.core import areas, auth
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
+from shell.core.models import Area
 from shell.plugins import make_plugin_manager
 from shell.ui.dashboard import DashboardPage
 from shell.ui.main_window import MainWindow, PageErrorPanel
@@ -264,3 +266,46 @@ def test_settings_opens_lazily_and_reports_database_change(qtbot, plugin_db, mon
         callback("/tmp/other.sqlite")
     assert blocker.args == ["/tmp/other.sqlite"]
     window._settings_dialog.close()
+
+
+# --- the holiday calendar warning on the 首页 (issue 14.3) -------------------------------------------
+def _summary_texts(qtbot, db, username, password, today):
+    from datetime import datetime, time, timezone
+
+    pm = plugins_with_testplugin()
+    actor = auth.login(db.session_factory, username, password, labels=auth.collect_permissions(pm))
+    noon = datetime.combine(today, time(4, 0), timezone.utc)        # 12:00 in Shanghai
+    page = DashboardPage(AppContext(db.session_factory, actor, plugin_manager=pm, clock=lambda: noon))
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.ready)
+    body = page.tile("core.summary").body
+    return [lab.text() for lab in body.findChildren(QLabel) if lab.objectName() == "calendar-warning"]
+
+
+@pytest.mark.parametrize("today,shown", [("2026-10-31", False), ("2026-11-01", True), ("2026-12-03", True)])
+def test_dashboard_warns_administrators_of_a_missing_holiday_calendar(qtbot, plugin_db, today, shown):
+    from datetime import date
+
+    with plugin_db.session_factory() as s:
+        street = s.scalars(select(Area)).first()
+        auth.create_user(ServiceContext(s, Actor.system()), "boss", "孙管理", PASSWORD, street.id, ["admin"])
+        auth.create_user(ServiceContext(s, Actor.system()), "worker", "李网格", PASSWORD, street.id, ["grid_worker"])
+        s.commit()
+    day = date.fromisoformat(today)
+    expected = ["2027 年节假日安排尚未录入，期限按周末计算，请管理员录入（设置 → 节假日安排）。"] if shown else []
+    assert _summary_texts(qtbot, plugin_db, "boss", PASSWORD, day) == expected
+    assert _summary_texts(qtbot, plugin_db, "worker", PASSWORD, day) == []       # not an administrator
+
+
+def test_dashboard_warning_gone_once_the_year_is_entered(qtbot, plugin_db):
+    from datetime import date
+
+    from shell.core import calendar
+
+    with plugin_db.session_factory() as s:
+        street = s.scalars(select(Area)).first()
+        auth.create_user(ServiceContext(s, Actor.system()), "boss", "孙管理", PASSWORD, street.id, ["admin"])
+        calendar.set_day(ServiceContext(s, Actor.system()), date(2027, 1, 1), "休", "元旦")
+        s.commit()
+    assert _summary_texts(qtbot, plugin_db, "boss", PASSWORD, date(2026, 12, 3)) == []

@@ -147,9 +147,9 @@ def button(parent, name: str) -> QPushButton:
 
 # --- pages and permissions ----------------------------------------------------------------------------
 def test_every_page_opens_for_an_admin(qtbot, dialog, tmp_path):
-    assert dialog.page_ids() == ["database", "plugins", "users", "areas", "rules", "reports", "audit"]
+    assert dialog.page_ids() == ["database", "plugins", "users", "areas", "rules", "holidays", "reports", "audit"]
     titles = [dialog.nav.item(i).text() for i in range(dialog.nav.count())]
-    assert titles == ["数据库", "插件", "用户与角色", "辖区", "规则与参数", "报表", "审计日志"]
+    assert titles == ["数据库", "插件", "用户与角色", "辖区", "规则与参数", "节假日安排", "报表", "审计日志"]
     for page_id in dialog.page_ids():
         dialog.nav.setCurrentRow(dialog.page_ids().index(page_id))
         page = dialog.page(page_id)
@@ -165,7 +165,7 @@ def test_pages_hidden_without_permission(qtbot, sqlite_db, app_ctx, pm, config_d
         auth.create_user(s, "wangwu", "王五", "wangwu123", community.id, ["grid_worker"])
     worker = auth.login(sqlite_db.session_factory, "wangwu", "wangwu123")
     d = make_dialog(qtbot, AppContext(sqlite_db.session_factory, worker, pm))
-    assert d.page_ids() == ["database", "plugins", "areas", "rules", "reports"]
+    assert d.page_ids() == ["database", "plugins", "areas", "rules", "holidays", "reports"]
     areas = d.open_page("areas")
     # Scope: only the own community, read-only.
     assert areas.child_names(None) == ["一社区"]
@@ -676,3 +676,94 @@ def test_font_page_tests_and_saves_the_font(qtbot, dialog, config_dir, tmp_path)
     page.path_edit.setText("")
     button(page, "font-save").click()
     assert LocalConfig.load().font_path is None
+
+
+# --- 节假日安排 (issue 14.3) ---------------------------------------------------------------------------
+def _holidays(qtbot, dialog, year):
+    page = dialog.open_page("holidays")
+    page.year.setValue(year)
+    return page
+
+
+def test_holidays_page_shows_a_year_and_sets_a_day_by_clicking(qtbot, dialog, sqlite_db):
+    from datetime import date
+
+    from shell.core import calendar
+
+    page = _holidays(qtbot, dialog, 2026)
+    assert page.isVisible() and not page.warning.isVisible()
+    assert page.summary.text() == "放假 19 天，调休上班 6 天"
+    new_year, sunday, monday = page.button(date(2026, 1, 1)), page.button(date(2026, 1, 4)), page.button(date(2026, 1, 5))
+    assert (new_year.text(), new_year.property("state")) == ("1休", "off") and "元旦" in new_year.toolTip()
+    assert (sunday.text(), sunday.property("state")) == ("4班", "work")
+    assert (monday.text(), monday.property("state")) == ("5", "workday")
+    assert page.button(date(2026, 1, 10)).property("state") == "weekend"
+
+    page = _holidays(qtbot, dialog, 2027)
+    assert page.warning.isVisible() and page.warning.text() == "2027 年节假日安排尚未录入，期限按周末计算，请管理员录入。"
+    # only this year's days are on screen (2026's buttons gone, not painted under 2027's)
+    shown = [b.text() for b in page.months[0].findChildren(QPushButton) if not b.isHidden()]
+    assert len(shown) == 31 and shown[0] == "1" and "1休" not in shown
+    day = page.button(date(2027, 1, 1))
+    assert (day.text(), day.property("state")) == ("1", "workday")
+
+    def set_off(w):
+        assert not w.work.isEnabled()          # a Friday cannot be a 调休 working day
+        w.off.click()
+        type_text(qtbot, w.name, "元旦")
+        w.ok_button.click()
+
+    when_modal("holiday-day-dialog", set_off)
+    click(qtbot, day)
+    day = page.button(date(2027, 1, 1))
+    assert (day.text(), day.property("state")) == ("1休", "off") and "元旦" in day.toolTip()
+    assert "background: #f8d7da" in day.styleSheet()
+    assert not page.warning.isVisible() and page.status.text() == "已保存：2027-01-01 休（元旦）"
+    with sqlite_db.session_factory() as s:
+        assert not calendar.is_working_day(s, date(2027, 1, 1))
+
+    # cleared again: back to an ordinary working day
+    when_modal("holiday-day-dialog", lambda w: (w.plain.click(), w.ok_button.click()))
+    click(qtbot, page.button(date(2027, 1, 1)))
+    assert page.button(date(2027, 1, 1)).property("state") == "workday" and page.warning.isVisible()
+
+
+def test_holidays_page_imports_a_sheet_and_lists_row_errors(qtbot, dialog, tmp_path, monkeypatch):
+    from datetime import date
+
+    from tests.core.test_calendar import sheet
+
+    page = _holidays(qtbot, dialog, 2027)
+    bad = sheet(tmp_path / "bad.xlsx", [("2027-01-01", "休", "元旦"), ("2027-01-05", "班", "x"), ("2027-13-01", "休", "")])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    click(qtbot, button(page, "holiday-import"))
+    qtbot.waitUntil(lambda: page.errors.isVisible(), timeout=10_000)
+    assert [r[:3] for r in page.error_rows()] == [["3", "休/班", "班"], ["4", "日期", "2027-13-01"]]
+    assert "没有导入任何数据" in page.status.text() and page.warning.isVisible()
+    good = sheet(tmp_path / "good.xlsx", [("2027-01-01", "休", "元旦"), ("2027-02-06", "班", "春节")])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(good), ""))
+    click(qtbot, button(page, "holiday-import"))
+    qtbot.waitUntil(lambda: page.button(date(2027, 1, 1)).property("state") == "off", timeout=10_000)
+    assert page.button(date(2027, 2, 6)).text() == "6班" and not page.errors.isVisible()
+    assert page.status.text() == "已导入 2027 年节假日安排，共 2 天。" and not page.warning.isVisible()
+    target = tmp_path / "模板.xlsx"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    click(qtbot, button(page, "holiday-template"))
+    assert target.exists() and page.status.text() == f"已保存模板：{target}"
+    dialog.resize(1080, 760)
+    page.grab().save(str(tmp_path / "holidays.png"))
+
+
+def test_holidays_page_is_read_only_without_settings_permission(qtbot, sqlite_db, app_ctx, pm, config_dir, messages):
+    from datetime import date
+
+    with app_ctx.service() as s:
+        street = create_area(s, "幸福街道", "street")
+        auth.create_user(s, "wangwu", "王五", "wangwu123", street.id, ["grid_worker"])
+    worker = auth.login(sqlite_db.session_factory, "wangwu", "wangwu123")
+    d = make_dialog(qtbot, AppContext(sqlite_db.session_factory, worker, pm))
+    page = d.open_page("holidays")
+    assert not button(page, "holiday-import").isVisible() and button(page, "holiday-template").isVisible()
+    click(qtbot, page.button(date(2026, 1, 5)))             # no dialog: a refusal in the status line
+    assert page.status.text() == "您没有“修改系统设置与规则”权限，不能修改节假日安排。"
+    assert QApplication.activeModalWidget() is None

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from shell.clock import format_local, local_today
+from shell.clock import format_local
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Column, Form, LazyTableModel
 from shell.ui.widgets.form import FormDialog
@@ -99,6 +99,13 @@ class EventDialog(QDialog):
             self.labels[key].setWordWrap(True)
             self.labels[key].setObjectName(f"event-{key}")
             self.info.addRow(text + "：", self.labels[key])
+            if key == "deadline":   # a deadline counted into a year without holiday calendar says so
+                self.deadline_warning = QLabel(self)
+                self.deadline_warning.setObjectName("event-deadline-warning")
+                self.deadline_warning.setWordWrap(True)
+                self.deadline_warning.setStyleSheet("color: #b9770e; font-weight: bold;")
+                self.deadline_warning.setVisible(False)
+                self.info.addRow("", self.deadline_warning)
         self.timeline = QTableWidget(0, 4, self)
         self.timeline.setHorizontalHeaderLabels(["时间", "环节", "经办人", "意见"])
         self.timeline.horizontalHeader().setStretchLastSection(True)
@@ -181,6 +188,7 @@ class EventDialog(QDialog):
             cat = ctx.session.get(EventCategory, ev.category_id)
             steps = svc.timeline(ctx, ev.id)
             allowed = set(svc.allowed_actions(ctx, ev))
+            warning = svc.deadline_warning(ctx, ev.id)
             self.version = ev.version_id
             self.status = ev.status
             self.setWindowTitle(f"事件 {ev.number}")
@@ -203,6 +211,8 @@ class EventDialog(QDialog):
                     for s in steps]
         for k, v in values.items():
             self.labels[k].setText(v)
+        self.deadline_warning.setText(f"注意：{warning}" if warning else "")
+        self.deadline_warning.setVisible(bool(warning))
         self.labels["mediation"].setVisible(self.is_dispute)
         self.info.labelForField(self.labels["mediation"]).setVisible(self.is_dispute)
         self.timeline.setRowCount(len(rows))
@@ -237,7 +247,7 @@ class EventDialog(QDialog):
         self.message.clear()
         try:
             with self.app_ctx.service() as ctx:
-                svc.transition(ctx, self.event_id, action, self.comment.toPlainText(), expected_version=self.version,
+                ev = svc.transition(ctx, self.event_id, action, self.comment.toPlainText(), expected_version=self.version,
                                assignee=self.assignee.text(),
                                mediation_method=self.mediation_method.currentData() if self.is_dispute else None,
                                mediation_result=self.mediation_result.currentData() if self.is_dispute else None)
@@ -250,6 +260,8 @@ class EventDialog(QDialog):
         self.comment.clear()
         self.assignee.clear()
         self.reload()
+        if ev.deadline_warning:
+            self.message.setText(f"已立案，处置时限 {ev.deadline}。{ev.deadline_warning}。")
 
 
 def indicator_text(app_ctx) -> str:
@@ -382,9 +394,10 @@ class EventsPage(QWidget):
         top.addWidget(self.categories_button)
         top.addWidget(self.open_button)
         top.addWidget(self.report_button)
-        self.today = today = local_today()
-        # 即将到期: the deadline is today or the next working day (holidays and 调休 counted)
-        self.soon = soon = svc.add_working_days(today, 1).day
+        # 即将到期: the deadline is today or the next working day (the core holiday calendar)
+        with app_ctx.service(commit=False) as ctx:
+            self.today = today = ctx.today()
+            self.soon = soon = svc.due_soon_limit(ctx, 1)
 
         def deadline(e) -> str:
             if not e.deadline:

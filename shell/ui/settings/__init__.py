@@ -1,4 +1,4 @@
-"""The settings dialog: database, plugins, users and roles, areas, rules, audit log.
+"""The settings dialog: database, plugins, users and roles, areas, rules, holidays, audit log.
 
 Pages are built on first open, so opening the dialog costs one page, not six. A page the actor may
 not use is not listed at all; the services check permissions again (hiding is not security)."""
@@ -29,6 +29,7 @@ def _pages() -> list[SettingsPage]:
     from shell.ui.settings.areas_page import AreasPage
     from shell.ui.settings.audit_page import AuditPage
     from shell.ui.settings.database_page import DatabasePage
+    from shell.ui.settings.holidays_page import HolidaysPage
     from shell.ui.settings.plugins_page import PluginsPage
     from shell.ui.settings.reports_page import ReportsPage
     from shell.ui.settings.rules_page import RulesPage
@@ -41,6 +42,7 @@ def _pages() -> list[SettingsPage]:
         SettingsPage("users", "用户与角色", sp.SP_DirHomeIcon, "core.user.manage", UsersPage),
         SettingsPage("areas", "辖区", sp.SP_DirIcon, "core.area.view", AreasPage),
         SettingsPage("rules", "规则与参数", sp.SP_FileDialogContentsView, None, RulesPage),
+        SettingsPage("holidays", "节假日安排", sp.SP_FileDialogListView, None, HolidaysPage),
         SettingsPage("reports", "报表", sp.SP_FileIcon, None, ReportsPage),
         SettingsPage("audit", "审计日志", sp.SP_FileDialogInfoView, "core.audit.view", AuditPage),
     ]
