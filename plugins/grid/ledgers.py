@@ -231,7 +231,8 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
     q = (q.add_columns(parent.name.label("community"), grid.name.label("grid"))
          .join_from(House, grid, grid.id == House.area_id).outerjoin_from(grid, parent, parent.id == grid.parent_id)
          .order_by(House.area_id, House.id, Occupancy.moved_in_at, Occupancy.id))
-    unreported_flag = case((and_(Occupancy.id.is_not(None), Occupancy.reported_at.is_(None)), 1), else_=0)
+    unreported_flag = case((and_(Occupancy.id.is_not(None), Occupancy.reported_at.is_(None), late.element == 1), 1),
+                           else_=0)
     houses, tenants, late_n, unreported = ctx.session.execute(base.with_only_columns(
         func.count(func.distinct(House.id)), func.count(Occupancy.id), func.coalesce(func.sum(late.element), 0),
         func.coalesce(func.sum(unreported_flag), 0))).one()

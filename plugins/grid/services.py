@@ -945,15 +945,16 @@ class TenantRow:
         spent = _duration(self.delay(now))
         if self.reported_at is None:
             if self.late:
-                return f"是（入住 {spent} 未报备）"
+                return f"是（入住 {spent}未报备）"
             left = timedelta(hours=hours) - self.delay(now)
             return f"否（尚未报备，剩 {_duration(left)}）"
-        return f"是（入住 {spent} 后报备）" if self.late else "否"
+        return f"是（入住 {spent}后报备）" if self.late else "否"
 
 
 def _duration(d: timedelta) -> str:
+    """Whole hours up to five days (the limits are counted in hours), then days."""
     hours = max(0, int(d.total_seconds() // 3600))
-    return f"{hours} 小时" if hours < 72 else f"{hours // 24} 天"
+    return f"{hours} 小时" if hours < 120 else f"{hours // 24} 天"
 
 
 def tenant_row(values) -> TenantRow:

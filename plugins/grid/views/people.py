@@ -670,13 +670,14 @@ class MoveInDialog(FormDialog):
         with app_ctx.service(commit=False) as ctx:
             hours = svc.report_hours_limit(ctx.session)
         self.picker = self.form.add("person_id", "人员", PersonPicker(app_ctx), required=True)
-        self.moved = self.form.add("moved_in_at", "入住时间", datetime_edit(), required=True, aliases=("start_date",))
+        now = app_ctx.clock()
+        self.moved = self.form.add("moved_in_at", "入住时间", datetime_edit(now), required=True, aliases=("start_date",))
         rel = QComboBox()
         rel.setEditable(True)
         rel.addItems(["本人", "亲属", "租客", "借住", "其他"])
         self.form.add("relation_to_owner", "与房主关系", rel)
         self.tenant = self.form.add("is_tenant", "租客", QCheckBox("承租人（出租房屋的租客）"))
-        self.reported = self.form.add("reported_at", "报备时间", datetime_edit(),
+        self.reported = self.form.add("reported_at", "报备时间", datetime_edit(now),
                                       hint=f"房东向网格报备租客的时间；应在入住后 {hours} 小时内")
         self.unreported = self.form.add("unreported", "报备情况", QCheckBox("房东尚未报备（如走访时发现）"))
         rel.currentTextChanged.connect(lambda t: self.tenant.setChecked(t == "租客"))
@@ -715,7 +716,7 @@ class TenantReportDialog(FormDialog):
                          + (f"已登记的报备时间为 {format_local(row.reported_at)}，保存即更正。" if row.reported_at else ""),
                          ok_text="保存")
         self.app_ctx, self.row = app_ctx, row
-        self.when = self.form.add("reported_at", "报备时间", datetime_edit(), required=True)
+        self.when = self.form.add("reported_at", "报备时间", datetime_edit(app_ctx.clock()), required=True)
         self.finish_layout()
 
     def submit(self) -> bool:
