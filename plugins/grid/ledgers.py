@@ -250,10 +250,11 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
                    format_local(r.moved_in_at), format_local(r.reported_at) or ("未报备" if r.occupancy_id else ""),
                    status(r), r.hazard, r.rental_pledge_on, f"{r.community or ''}{r.grid}")
 
-    cols = [Column("房屋编号", 22), Column("地址", "*"), Column("面积(㎡)", 14, "right"), Column("房主", 14),
-            Column("房主身份证号", 34, mask="id"), Column("房主电话", 22, "center", mask="phone"),
-            Column("租住人员", 16), Column("入住时间", 21, "center"), Column("报备时间", 21, "center"),
-            Column("是否逾期", 30), Column("隐患", 16), Column("责任书签订", 19, "center"), Column("责任网格", 26)]
+    # the times wrap to date / time on two lines, so the address keeps about 50 mm of the page
+    cols = [Column("房屋编号", 24), Column("地址", "*"), Column("面积(㎡)", 11, "right"), Column("房主", 13),
+            Column("房主身份证号", 33, mask="id"), Column("房主电话", 21, "center", mask="phone"),
+            Column("租住人员", 14), Column("入住时间", 18, "center"), Column("报备时间", 18, "center"),
+            Column("是否逾期", 26), Column("隐患", 14), Column("责任书签订", 17, "center"), Column("责任网格", 22)]
     totals = ("合计", f"出租房屋 {houses} 处", "", "", "", "", f"{tenants} 人", "", "", f"逾期 {late_n} 人",
               "", "", "")
     notes = (f"报备时限：租客入住后 {hours} 小时内由房东报备（设置项“出租房屋租客报备时限（小时）”）。"

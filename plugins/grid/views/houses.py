@@ -210,7 +210,7 @@ class TenantsTab(QWidget):
         ]
         self.model = LazyTableModel(app_ctx.session_factory, columns, page_size=200, parent=self)
         self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 人"))
-        self.table = _table(self, self.model, (120, 250, 70, 150, 120, 120))
+        self.table = _table(self, self.model, (185, 290, 70, 140, 130, 130))
         self.table.doubleClicked.connect(lambda index: self.open_house(row(self.model.row_object(index.row())).house_id))
         layout = QVBoxLayout(self)
         layout.addLayout(top)
