@@ -133,7 +133,6 @@ class Occupancy(RecordMixin, Base):
     tenants, their created_at (see the migration)."""
 
     __tablename__ = "grid_occupancies"
-    __table_args__ = (Index("ix_grid_occupancies_tenant_current", "is_tenant", "end_date"),)  # late reports (g0004)
 
     area_id: Mapped[int] = _area()
     house_id: Mapped[int] = mapped_column(ForeignKey("grid_houses.id", ondelete="RESTRICT"), index=True)

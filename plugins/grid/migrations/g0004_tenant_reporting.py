@@ -9,7 +9,9 @@
   known — but never earlier than ``moved_in_at`` (a record entered ahead counts as reported on moving
   in). A tenant entered long after moving in therefore shows as reported late: that is what the
   database can prove; a worker who knows better corrects the time (登记报备). Non-tenants stay NULL.
-- an index (is_tenant, end_date) for the late-report list and count of current tenants.
+No index: an (is_tenant, end_date) index made SQLite sort every tenant for each page of the list
+(newest first by id) and drive the rentals ledger's house → tenant join from it (0.8 s instead of
+tens of ms on the medium street); the primary key and house_id indexes serve both better.
 
 SQLite: batch mode (the table is rebuilt to make ``moved_in_at`` NOT NULL after the backfill).
 
@@ -27,7 +29,6 @@ branch_labels = None
 depends_on = None
 
 TABLE = "grid_occupancies"
-INDEX = "ix_grid_occupancies_tenant_current"
 
 
 def upgrade() -> None:
@@ -43,11 +44,9 @@ def upgrade() -> None:
         op.execute(f"UPDATE {TABLE} SET reported_at = max(created_at, moved_in_at) WHERE is_tenant")
     with op.batch_alter_table(TABLE) as batch:
         batch.alter_column("moved_in_at", existing_type=shell.db.base.UTCDateTime(timezone=True), nullable=False)
-        batch.create_index(INDEX, ["is_tenant", "end_date"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table(TABLE) as batch:
-        batch.drop_index(INDEX)
         batch.drop_column("reported_at")
         batch.drop_column("moved_in_at")
