@@ -227,13 +227,33 @@ class TenantsTab(QWidget):
         return self._grids[area_id]
 
     def apply(self) -> None:
-        """The list and the count of late reports, judged by the norm and the clock as of now."""
+        """The list and the count of late reports, judged by the norm and the clock as of now. The
+        count reads every tenant of the scope (~0.1 s street-wide on the large street): on the pool."""
+        from shell.ui.tasks import run_in_pool
+
         with self.app_ctx.service(commit=False) as ctx:
             self.hours, self.now = svc.report_hours_limit(ctx.session), ctx.now()
             q = svc.tenants_query(ctx, self.search.text(), status=self.status.currentData())
-            late = svc.count_late_reports(ctx)
-        self.late_label.setText(f"逾期报备 {late.late} 人（时限 {late.hours} 小时）")
         self.model.set_query(q, key_column=Occupancy.id, descending=True)
+        self.late_label.setText("正在统计逾期报备…")
+
+        def count() -> svc.LateReportCount:
+            with self.app_ctx.service(commit=False) as ctx:
+                return svc.count_late_reports(ctx)
+
+        run_in_pool(count, self._show_late)
+
+    def _show_late(self, ok: bool, result) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:   # the page was closed meanwhile
+            return
+        if not ok:
+            from shell.ui.errors import error_text
+
+            self.late_label.setText(f"逾期报备统计失败：{error_text(result)[1]}")
+            return
+        self.late_label.setText(f"逾期报备 {result.late} 人（时限 {result.hours} 小时）")
 
     def selected(self) -> svc.TenantRow | None:
         index = self.table.currentIndex()
