@@ -4,10 +4,11 @@ Per grid at ``medium``/``large`` (issue 9: 400 grids → 200,000 persons, 60,000
 houses, 5,000 special-group records, 50,000 events over three years): 100 houses (owner-occupied,
 rented, vacant, business), 150 registered households — several share a house, some are registered at
 an address where nobody of them lives (人户分离, 户在人不在) — and tenants (流动人口) in the rented
-houses, 500 persons in all; 12–13 special/cared-for persons with their monthly visits; 125 events
-carried through the closed loop with stage times drawn from plausible distributions and deadlines in
-working days from the services (some overdue, some sent back or escalated, recent ones more often
-still open), each with its timeline. ``small`` is the same street in miniature for the tests.
+houses (reported by their landlords mostly within two days, some late, a few not at all), 500
+persons in all; 12–13 special/cared-for persons with their monthly visits; 125 events carried
+through the closed loop with stage times drawn from plausible distributions and deadlines in working
+days from the services (some overdue, some sent back or escalated, recent ones more often still
+open), each with its timeline. ``small`` is the same street in miniature for the tests.
 
 Consistent by construction: every household has exactly one 户主; a house's owner of an owner-occupied
 house is the head of the household living there; every person living in a house has one open
@@ -207,6 +208,8 @@ class _Street:
         self.session, self.plan, self.rng = session, plan, rng
         self.writer = _Writer(session)
         self.today = datetime.now(LOCAL_TZ).date()
+        # recorded times end at midnight (Beijing) before today, so a seed gives the same rows all day
+        self.cutoff = datetime.combine(self.today, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
         self.used_ids: set[str] = set()
         self.person_ids: list[int] = []            # every person, for the special groups
 
@@ -369,11 +372,18 @@ class _Street:
             row["house_id"] = house_ids[house]
         person_ids = w.insert(Person, persons)
         self.person_ids += person_ids
-        w.insert(Occupancy, [dict(area_id=persons[p]["area_id"], house_id=house_ids[h], person_id=person_ids[p],
-                                  relation_to_owner=("租客" if tenant else
-                                                     "本人" if persons[p]["relation_to_head"] == "户主" else "亲属"),
-                                  is_tenant=tenant, start_date=start, end_date=None, end_reason=None)
-                             for p, h, tenant, start in occupancy])
+        # report times from a generator of their own (seeded from this batch's data), so the shared rng
+        # and with it every later row of every plugin stay as they were before reports were recorded
+        rr = random.Random(f"tenant-reports/{cname}/{persons[0]['id_number'] if persons else ''}")
+        occupancy_rows = []
+        for p, h, tenant, start in occupancy:
+            start, moved, reported = _move_in_times(rr, start, tenant, self.cutoff)
+            occupancy_rows.append(dict(
+                area_id=persons[p]["area_id"], house_id=house_ids[h], person_id=person_ids[p],
+                relation_to_owner="租客" if tenant else "本人" if persons[p]["relation_to_head"] == "户主" else "亲属",
+                is_tenant=tenant, start_date=start, end_date=None, end_reason=None, moved_in_at=moved,
+                reported_at=reported))
+        w.insert(Occupancy, occupancy_rows)
         w.insert(Organisation, orgs)
         w.insert(GridStaff, staff)
         w.insert(VisitLog, [dict(row, household_id=hh_ids[hh]) for row, hh in logs])
@@ -416,6 +426,34 @@ class _Street:
             dict(area_id=sp["area_id"], special_id=sid, visit_date=d, visitor_name=who, situation=note,
                  next_visit_date=d + timedelta(days=30))
             for sid, sp, visits in zip(special_ids, specials, visit_plans) for d, who, note in visits])
+
+
+# 租客报备: hours from moving in to the landlord's report — most the same or the next day, some on the
+# second, one in ten late (grid.rental_report_hours defaults to 48) and one in 25 never reported.
+REPORT_DELAYS = ((0.55, 0.5, 24), (0.31, 24, 47.5), (0.10, 49, 240))      # (share, from h, to h)
+UNREPORTED_SHARE = 0.04
+RECENT_TENANTS = 0.04        # moved in during the last three days: some not yet reported, still in time
+
+
+def _move_in_times(rr: random.Random, start: date, tenant: bool, cutoff: datetime
+                   ) -> tuple[date, datetime, datetime | None]:
+    """(start_date, moved_in_at, reported_at) of a demo occupancy: moving in during the day (Beijing
+    time); a tenant's report after a plausible delay, never after ``cutoff``."""
+    if tenant and rr.random() < RECENT_TENANTS:
+        moved = cutoff - timedelta(hours=rr.uniform(2, 70))
+        reported = moved + timedelta(hours=rr.uniform(0.5, 20)) if rr.random() < 0.5 else None
+        return moved.astimezone(LOCAL_TZ).date(), moved, reported if reported is None or reported <= cutoff else None
+    moved = datetime.combine(start, time(rr.randint(8, 20), rr.randint(0, 59)), LOCAL_TZ).astimezone(timezone.utc)
+    if not tenant:
+        return start, moved, None
+    pick = rr.random()
+    if pick < UNREPORTED_SHARE:
+        return start, moved, None
+    for share, lo, hi in REPORT_DELAYS:
+        if pick < UNREPORTED_SHARE + share:
+            break
+        pick -= share
+    return start, moved, min(cutoff, moved + timedelta(hours=rr.uniform(lo, hi)))
 
 
 def seed(session, scale: str, rng: random.Random) -> None:

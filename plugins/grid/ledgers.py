@@ -207,33 +207,61 @@ def grid_info_ledger(ctx: ServiceContext, params: dict):
 
 # --- 出租房屋台账 -------------------------------------------------------------------------------
 def rentals_ledger(ctx: ServiceContext, params: dict):
+    """One row per current tenant of each rental house (a house without tenants: one row), with the
+    move-in and report times and whether the report was late; the totals count houses, tenants and
+    late reports from the same joins as the rows."""
+    from sqlalchemy import and_, case, func
+
     from reports import Column, LedgerSpec
+    from shell.clock import format_local
 
     ctx.actor.require(svc.P_VIEW)
     area = _area(ctx, params)
-    today = ctx.today()
-    q = select(House.id, House.code, House.address, House.floor_area, House.owner_name, House.owner_id_number,
-               House.owner_phone, House.hazard, House.rental_pledge_on).where(House.house_use == "出租")
-    q = _area_cols(_filter(q, ctx, House.area_id, area), House.area_id).order_by(House.area_id, House.id)
+    today, now = ctx.today(), ctx.now()
+    hours = svc.report_hours_limit(ctx.session)
+    late = svc.late_flag(ctx)
+    base = (select(House.id).where(House.house_use == "出租")
+            .outerjoin_from(House, Occupancy, and_(Occupancy.house_id == House.id, *svc.tenant_conditions(ctx)))
+            .outerjoin_from(Occupancy, Person, Person.id == Occupancy.person_id))
+    base = _filter(base, ctx, House.area_id, area)
+    q = base.add_columns(House.code, House.address, House.floor_area, House.owner_name, House.owner_id_number,
+                         House.owner_phone, House.hazard, House.rental_pledge_on, Occupancy.id.label("occupancy_id"),
+                         Person.name.label("tenant"), Occupancy.moved_in_at, Occupancy.reported_at, late)
+    grid, parent = aliased(Area), aliased(Area)
+    q = (q.add_columns(parent.name.label("community"), grid.name.label("grid"))
+         .join_from(House, grid, grid.id == House.area_id).outerjoin_from(grid, parent, parent.id == grid.parent_id)
+         .order_by(House.area_id, House.id, Occupancy.moved_in_at, Occupancy.id))
+    unreported_flag = case((and_(Occupancy.id.is_not(None), Occupancy.reported_at.is_(None), late.element == 1), 1),
+                           else_=0)
+    houses, tenants, late_n, unreported = ctx.session.execute(base.with_only_columns(
+        func.count(func.distinct(House.id)), func.count(Occupancy.id), func.coalesce(func.sum(late.element), 0),
+        func.coalesce(func.sum(unreported_flag), 0))).one()
 
-    def tenants(house_id: int) -> str:
-        names = ctx.session.scalars(
-            select(Person.name).join(Occupancy, Occupancy.person_id == Person.id)
-            .where(Occupancy.house_id == house_id, Occupancy.is_tenant.is_(True), Occupancy.start_date <= today,
-                   (Occupancy.end_date.is_(None)) | (Occupancy.end_date >= today)).order_by(Occupancy.id))
-        return "、".join(names)
+    def status(r) -> str:
+        if r.occupancy_id is None:
+            return ""
+        row = svc.TenantRow(r.occupancy_id, 0, r.id, r.code, r.address, 0, r.tenant, r.moved_in_at, r.reported_at,
+                            None, 0, bool(r.late))
+        return row.late_text(hours, now)
 
     def rows():
-        for r in list(_stream(ctx, q)):  # houses are few; tenants are looked up per house
-            yield (r.code, r.address, r.floor_area, r.owner_name, r.owner_id_number, r.owner_phone, tenants(r.id),
-                   r.hazard, r.rental_pledge_on, f"{r.community or ''}{r.grid}")
+        for r in _stream(ctx, q):
+            yield (r.code, r.address, r.floor_area, r.owner_name, r.owner_id_number, r.owner_phone, r.tenant,
+                   format_local(r.moved_in_at), format_local(r.reported_at) or ("未报备" if r.occupancy_id else ""),
+                   status(r), r.hazard, r.rental_pledge_on, f"{r.community or ''}{r.grid}")
 
-    cols = [Column("房屋编号", 22), Column("地址", "*"), Column("面积(㎡)", 16, "right"), Column("房主", 16),
-            Column("房主身份证号", 36, mask="id"), Column("房主电话", 24, "center", mask="phone"),
-            Column("现租住人员", "*"), Column("隐患", 20), Column("责任书签订", 22, "center"),
-            Column("责任网格", 30)]
+    # the times wrap to date / time on two lines, so the address keeps about 50 mm of the page
+    cols = [Column("房屋编号", 24), Column("地址", "*"), Column("面积(㎡)", 11, "right"), Column("房主", 13),
+            Column("房主身份证号", 33, mask="id"), Column("房主电话", 21, "center", mask="phone"),
+            Column("租住人员", 14), Column("入住时间", 18, "center"), Column("报备时间", 18, "center"),
+            Column("是否逾期", 26), Column("隐患", 14), Column("责任书签订", 17, "center"), Column("责任网格", 22)]
+    totals = ("合计", f"出租房屋 {houses} 处", "", "", "", "", f"{tenants} 人", "", "", f"逾期 {late_n} 人",
+              "", "", "")
+    notes = (f"报备时限：租客入住后 {hours} 小时内由房东报备（设置项“出租房屋租客报备时限（小时）”）。"
+             f"逾期报备 {late_n} 人，其中至今未报备 {unreported} 人；统计至 {format_local(now)}。",)
     return LedgerSpec(title="出租房屋台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
-                      rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params))
+                      rows=_without_gc(rows()), totals=totals, notes=notes, orientation="landscape",
+                      mask_ids=_masked(params), font_size=8)
 
 
 # --- 特殊人群台账 -------------------------------------------------------------------------------

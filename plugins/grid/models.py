@@ -124,7 +124,13 @@ class House(RecordMixin, Base):
 
 
 class Occupancy(RecordMixin, Base):
-    """人房关联: who lives in a house, from when to when. Moving out closes the period."""
+    """人房关联: who lives in a house, from when to when. Moving out closes the period.
+
+    A tenant's landlord must report the tenant to the grid within ``grid.rental_report_hours`` of the
+    move-in (出租房屋租客报备): ``moved_in_at`` is the hour of moving in (``start_date`` is its local
+    date), ``reported_at`` when the report came in — NULL for a tenant not reported yet (found on a
+    visit) and for residents who are not tenants. Rows older than g0004 got start_date 00:00 and, for
+    tenants, their created_at (see the migration)."""
 
     __tablename__ = "grid_occupancies"
 
@@ -136,6 +142,8 @@ class Occupancy(RecordMixin, Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     end_reason: Mapped[str | None] = mapped_column(String(100))
+    moved_in_at: Mapped[datetime]                                           # 入住时间
+    reported_at: Mapped[datetime | None]                                    # 租客报备时间
 
 
 # --- 组织 --------------------------------------------------------------------------------------

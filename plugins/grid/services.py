@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Boolean, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 
+from shell.clock import LOCAL_TZ, format_local, local_today
 from shell.core import audit, calendar, settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
@@ -25,7 +28,7 @@ from shell.text import looks_like_id_number, pinyin_initials
 from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventAttachment, EventCategory,
                      EventStep, GridStaff, House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit,
                      VisitLog)
-from .rules import ATTACHMENT_MAX_MB, HOUSEHOLDS_PER_WORKER
+from .rules import ATTACHMENT_MAX_MB, HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS
 
 # --- permissions -------------------------------------------------------------------------------
 P_VIEW = "grid.view"
@@ -255,8 +258,11 @@ def _check_person_fields(values: dict) -> dict:
 
 def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: str, kind: str = "registered",
                     phone: str | None = None, household_id: int | None = None, house_id: int | None = None,
+                    moved_in_at: datetime | None = None, reported_at: datetime | None = None,
                     **extra) -> Person:
-    """登记一名实有人口. Refuses a duplicate ID number with a pointer to the existing record."""
+    """登记一名实有人口. Refuses a duplicate ID number with a pointer to the existing record. With a
+    ``house_id`` the person lives there from ``moved_in_at`` (default now); a 流动人口 in a rental house
+    is its tenant, reported at ``reported_at`` (default now)."""
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
     name = _required(name, "name", "姓名")
@@ -275,6 +281,8 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
         _get(ctx, House, house_id, "房屋")
     if fields.get("relation_to_head") == "户主" and household_id is not None:
         _check_single_head(ctx, household_id, None)
+    if house_id is None and (moved_in_at is not None or reported_at is not None):
+        raise ValidationError("没有登记现住房屋，不能填写入住时间或报备时间。", "house_id", None)
     person = Person(area_id=area.id, kind=kind, name=name, name_initials=name_initials(name),
                     id_type="111", id_number=info.number, sex=info.sex, birth_date=info.birth_date,
                     phone=_phone(phone), household_id=household_id, house_id=house_id,
@@ -283,11 +291,13 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
         person.notes = (person.notes + "\n" if person.notes else "") + f"原 15 位身份证号 {info.converted_from} 已升位。"
     ctx.session.add(person)
     ctx.session.flush()
-    if house_id is not None:   # 人房关联 from today, so the house's occupants and history see them
+    if house_id is not None:   # 人房关联 from moving in, so the house's occupants and history see them
         house = ctx.session.get(House, house_id)
+        tenant = kind == "floating" and house.is_rental
+        start, moved, reported = _tenant_times(ctx, None, moved_in_at, reported_at, tenant, reported=True)
         ctx.session.add(Occupancy(area_id=house.area_id, house_id=house.id, person_id=person.id,
                                   relation_to_owner="租客" if kind == "floating" else "",
-                                  is_tenant=kind == "floating" and house.is_rental, start_date=ctx.today(),
+                                  is_tenant=tenant, start_date=start, moved_in_at=moved, reported_at=reported,
                                   created_by=ctx.actor.user_id))
         if not person.current_address:
             person.current_address = house.address
@@ -577,6 +587,8 @@ class OccupancyRow:
     start_date: date
     end_date: date | None
     end_reason: str | None
+    moved_in_at: datetime | None = None
+    reported_at: datetime | None = None
 
     @property
     def current(self) -> bool:
@@ -588,7 +600,7 @@ def _occupancy_rows(ctx: ServiceContext, where) -> list[OccupancyRow]:
          .join(House, House.id == Occupancy.house_id).join(Person, Person.id == Occupancy.person_id)
          .where(where).order_by(Occupancy.end_date.is_not(None), Occupancy.start_date.desc(), Occupancy.id.desc()))
     return [OccupancyRow(o.id, o.house_id, code, address, o.person_id, name, o.relation_to_owner or "",
-                         bool(o.is_tenant), o.start_date, o.end_date, o.end_reason)
+                         bool(o.is_tenant), o.start_date, o.end_date, o.end_reason, o.moved_in_at, o.reported_at)
             for o, code, address, name in ctx.session.execute(q)]
 
 
@@ -707,13 +719,17 @@ def remove_from_household(ctx: ServiceContext, household_id: int, person_id: int
 
 
 def move_in(ctx: ServiceContext, person_id: int, house_id: int, start: date | None = None,
-            relation_to_owner: str = "", is_tenant: bool = False) -> Occupancy:
-    """人房关联: the person lives in the house from ``start``; an earlier open period elsewhere is
-    closed the day before (history kept)."""
+            relation_to_owner: str = "", is_tenant: bool = False, *, moved_in_at: datetime | None = None,
+            reported_at: datetime | None = None, reported: bool = True) -> Occupancy:
+    """人房关联: the person lives in the house from ``start`` (the local date of ``moved_in_at``, the
+    hour of moving in); an earlier open period elsewhere is closed the day before (history kept).
+
+    A tenant's report to the grid (租客报备) is recorded at ``reported_at`` (default now); with
+    ``reported=False`` the tenant is registered as not reported yet (found on a visit)."""
     ctx.actor.require(P_PERSON)
     person = _get(ctx, Person, person_id, "人员")
     house = _get(ctx, House, house_id, "房屋")
-    start = start or ctx.today()
+    start, moved_in_at, reported_at = _tenant_times(ctx, start, moved_in_at, reported_at, bool(is_tenant), reported)
     for occ in ctx.session.scalars(select(Occupancy).where(Occupancy.person_id == person.id,
                                                            Occupancy.end_date.is_(None))):
         if occ.house_id == house.id:
@@ -724,7 +740,7 @@ def move_in(ctx: ServiceContext, person_id: int, house_id: int, start: date | No
         _close_occupancy(occ, start - timedelta(days=1), "搬迁")
     occ = Occupancy(area_id=house.area_id, house_id=house.id, person_id=person.id,
                     relation_to_owner=_text(relation_to_owner), is_tenant=bool(is_tenant), start_date=start,
-                    created_by=ctx.actor.user_id)
+                    moved_in_at=moved_in_at, reported_at=reported_at, created_by=ctx.actor.user_id)
     ctx.session.add(occ)
     person.house_id = house.id
     if house.address and not person.current_address:
@@ -772,6 +788,228 @@ def search_houses(ctx: ServiceContext, text: str, limit: int = 20) -> list[House
     q = select(House).where(scope_filter(House.area_id, ctx.actor),
                             or_(House.address.contains(t, autoescape=True), House.code == t)).order_by(House.id).limit(limit)
     return list(ctx.session.scalars(q))
+
+
+# --- tenants: 出租房屋租客报备 -----------------------------------------------------------------
+# A landlord reports each new tenant to the grid within grid.rental_report_hours of the move-in.
+# Late = reported more than that many hours after moving in, or not reported and moved in longer ago.
+TENANT_FILTERS = {"all": "全部租客", "late": "逾期报备", "unreported": "尚未报备"}
+
+
+def _when(value: Any, field_name: str, label: str) -> datetime:
+    """An aware UTC datetime; a naive one (an Excel cell, a script) is Beijing wall-clock time."""
+    if not isinstance(value, datetime):
+        raise ValidationError(f"{label}“{value}”不是日期时间，应写成 2026-12-03 14:30 这样。", field_name, value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    return value.astimezone(timezone.utc)
+
+
+def _day_start(day: date) -> datetime:
+    """00:00 Beijing time of ``day``: the earliest a move-in known only by its date can have been."""
+    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+
+
+def _check_report_time(ctx: ServiceContext, moved_in_at: datetime, reported_at: datetime) -> None:
+    now = ctx.now()
+    if reported_at > now:
+        raise ValidationError(f"报备时间 {format_local(reported_at)} 晚于现在（{format_local(now)}）：不能登记将来的报备，"
+                              "请核对报备时间。", "reported_at", reported_at)
+    if reported_at < moved_in_at:
+        raise ValidationError(f"报备时间 {format_local(reported_at)} 早于入住时间 {format_local(moved_in_at)}："
+                              "请核对两个时间。", "reported_at", reported_at)
+
+
+def _tenant_times(ctx: ServiceContext, start: date | None, moved_in_at: Any, reported_at: Any, is_tenant: bool,
+                  reported: bool) -> tuple[date, datetime, datetime | None]:
+    """(start_date, moved_in_at, reported_at) of a new occupancy. Only a date given → its 00:00;
+    nothing given → now. Only tenants are reported; a tenant's report defaults to now."""
+    if moved_in_at is not None:
+        moved_in_at = _when(moved_in_at, "moved_in_at", "入住时间")
+        day = local_today(moved_in_at)
+        if start is not None and start != day:
+            raise ValidationError(f"入住日期 {start} 与入住时间 {format_local(moved_in_at)} 不是同一天，请核对。",
+                                  "start_date", start)
+        start = day
+    elif start is None:
+        start, moved_in_at = ctx.today(), ctx.now()
+    else:
+        moved_in_at = _day_start(start)
+    if not is_tenant or not reported:
+        if reported_at is not None:
+            reason = "不是租客，无需报备" if not is_tenant else "已选择“尚未报备”"
+            raise ValidationError(f"{reason}，不能填写报备时间 {format_local(_when(reported_at, 'reported_at', '报备时间'))}。",
+                                  "reported_at", reported_at)
+        return start, moved_in_at, None
+    reported_at = ctx.now() if reported_at is None else _when(reported_at, "reported_at", "报备时间")
+    _check_report_time(ctx, moved_in_at, reported_at)
+    return start, moved_in_at, reported_at
+
+
+def record_tenant_report(ctx: ServiceContext, occupancy_id: int, reported_at: datetime | None = None,
+                         expected_version: int | None = None) -> Occupancy:
+    """登记报备: the landlord reported this tenant at ``reported_at`` (default now); also corrects a
+    report time entered wrongly. Not in the future, not before the move-in."""
+    ctx.actor.require(P_PERSON)
+    occ = _get(ctx, Occupancy, occupancy_id, "人房关联")
+    check_version(ctx.session, occ, expected_version, "租客报备")
+    if not occ.is_tenant:
+        raise ValidationError("这条人房关联登记的不是租客，无需报备。", "occupancy_id", occupancy_id)
+    when = ctx.now() if reported_at is None else _when(reported_at, "reported_at", "报备时间")
+    _check_report_time(ctx, occ.moved_in_at, when)
+    occ.reported_at = when
+    flush_or_conflict(ctx.session, occ, "租客报备")
+    return occ
+
+
+class _ReportedAfter(ColumnElement):
+    """``reported - moved > hours`` (whole seconds), on both engines: SQLite has no interval type."""
+
+    type = Boolean()
+    inherit_cache = False         # the hours are written into the statement
+    _is_implicitly_boolean = True
+
+    def __init__(self, reported, moved, hours: int):
+        self.reported, self.moved, self.hours = reported, moved, int(hours)
+
+
+@compiles(_ReportedAfter)
+def _reported_after_default(element, compiler, **kw):
+    return (f"({compiler.process(element.reported, **kw)} - {compiler.process(element.moved, **kw)}) "
+            f"> INTERVAL '{element.hours} hours'")
+
+
+@compiles(_ReportedAfter, "sqlite")
+def _reported_after_sqlite(element, compiler, **kw):
+    # UTCDateTime keeps naive UTC text on SQLite; strftime('%s') reads it as UTC seconds
+    return (f"(CAST(strftime('%s', {compiler.process(element.reported, **kw)}) AS INTEGER) - "
+            f"CAST(strftime('%s', {compiler.process(element.moved, **kw)}) AS INTEGER)) > {element.hours * 3600}")
+
+
+def report_hours_limit(session) -> int:
+    """The norm grid.rental_report_hours (for captions; the queries below read it themselves)."""
+    return int(settings.get(session, RENTAL_REPORT_HOURS))
+
+
+def _late_clause(hours: int, now: datetime):
+    return or_(_ReportedAfter(Occupancy.reported_at, Occupancy.moved_in_at, hours),
+               and_(Occupancy.reported_at.is_(None), Occupancy.moved_in_at < now - timedelta(hours=hours)))
+
+
+def tenant_conditions(ctx: ServiceContext, area_id: int | None = None, include_ended: bool = False) -> list:
+    """WHERE clauses for the tenants (Occupancy rows) the actor may see: current ones (moved in by
+    today, not moved out before today) unless ``include_ended``; in ``area_id``'s subtree if given.
+    The tenant list, the count and the rentals ledger share them, so their figures agree."""
+    ctx.actor.require(P_VIEW)
+    today = ctx.today()
+    where = [Occupancy.is_tenant.is_(True), scope_filter(Occupancy.area_id, ctx.actor)]
+    if area_id is not None:
+        area = ctx.session.get(Area, area_id)
+        if area is None:
+            raise NotFound(f"辖区 {area_id} 不存在。")
+        ctx.actor.require_scope(area)
+        where.append(subtree_filter(Occupancy.area_id, area))
+    if not include_ended:
+        where += [Occupancy.start_date <= today, or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today)]
+    return where
+
+
+def late_flag(ctx: ServiceContext):
+    """The column "late" (1 reported late or not reported past the limit, else 0) of an Occupancy row, judged by the current norm and clock."""
+    ctx.actor.require(P_VIEW)
+    return case((_late_clause(report_hours_limit(ctx.session), ctx.now()), 1), else_=0).label("late")
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    """One tenant of a rental house with the report times and whether the report was late."""
+    occupancy_id: int
+    area_id: int
+    house_id: int
+    house_code: str
+    address: str
+    person_id: int
+    person_name: str
+    moved_in_at: datetime
+    reported_at: datetime | None
+    end_date: date | None
+    version_id: int
+    late: bool
+
+    def delay(self, now: datetime) -> timedelta:
+        """Moving in → report (→ now while not reported)."""
+        return (self.reported_at or now) - self.moved_in_at
+
+    def late_text(self, hours: int, now: datetime) -> str:
+        """是否逾期 as the tenant list and the ledger show it."""
+        spent = _duration(self.delay(now))
+        if self.reported_at is None:
+            if self.late:
+                return f"是（入住 {spent}未报备）"
+            left = timedelta(hours=hours) - self.delay(now)
+            return f"否（尚未报备，剩 {_duration(left)}）"
+        return f"是（入住 {spent}后报备）" if self.late else "否"
+
+
+def _duration(d: timedelta) -> str:
+    """Whole hours up to five days (the limits are counted in hours), then days."""
+    hours = max(0, int(d.total_seconds() // 3600))
+    return f"{hours} 小时" if hours < 120 else f"{hours // 24} 天"
+
+
+def tenant_row(values) -> TenantRow:
+    """A row of tenants_query (a tuple from the lazy list) as a TenantRow."""
+    return TenantRow(*values[:11], bool(values[11]))
+
+
+def tenants_query(ctx: ServiceContext, text: str = "", area_id: int | None = None, status: str = "all",
+                  include_ended: bool = False):
+    """Tenants of rental houses in scope (current ones unless ``include_ended``), newest first by key
+    Occupancy.id, each with its late flag; ``status`` "late" or "unreported" narrows it (TENANT_FILTERS).
+    Text: the person's name, the 房屋编号 or a piece of the address."""
+    ctx.actor.require(P_VIEW)
+    if status not in TENANT_FILTERS:
+        raise ValidationError(f"筛选条件“{status}”无效，应为全部租客、逾期报备或尚未报备。", "status", status)
+    late = _late_clause(report_hours_limit(ctx.session), ctx.now())
+    q = (select(Occupancy.id, Occupancy.area_id, Occupancy.house_id, House.code, House.address, Occupancy.person_id,
+                Person.name, Occupancy.moved_in_at, Occupancy.reported_at, Occupancy.end_date, Occupancy.version_id,
+                case((late, 1), else_=0).label("late"))
+         .join(House, House.id == Occupancy.house_id).join(Person, Person.id == Occupancy.person_id)
+         .where(*tenant_conditions(ctx, area_id, include_ended)))
+    if status == "late":
+        q = q.where(late)
+    elif status == "unreported":
+        q = q.where(Occupancy.reported_at.is_(None))
+    t = _text(text)
+    if t:
+        q = q.where(or_(Person.name.startswith(t, autoescape=True), House.code.startswith(_code(t), autoescape=True),
+                        House.address.contains(t, autoescape=True)))
+    return q.order_by(Occupancy.id.desc())
+
+
+def late_reports(ctx: ServiceContext, area_id: int | None = None, limit: int = 500) -> list[TenantRow]:
+    """Current tenants reported late or not reported past the limit, newest move-in first."""
+    q = tenants_query(ctx, area_id=area_id, status="late").order_by(None)
+    q = q.order_by(Occupancy.moved_in_at.desc(), Occupancy.id.desc()).limit(max(1, min(int(limit), 5000)))
+    return [tenant_row(r) for r in ctx.session.execute(q)]
+
+
+@dataclass(frozen=True)
+class LateReportCount:
+    late: int            # reported late or not reported past the limit
+    unreported: int      # of which not reported at all
+    hours: int           # the limit they were judged by
+
+
+def count_late_reports(ctx: ServiceContext, area_id: int | None = None) -> LateReportCount:
+    """How many current tenants in scope were reported late (the dashboard and the tenant list)."""
+    ctx.actor.require(P_VIEW)
+    hours = report_hours_limit(ctx.session)
+    late = _late_clause(hours, ctx.now())
+    q = select(func.count(), func.coalesce(func.sum(case((Occupancy.reported_at.is_(None), 1), else_=0)), 0)).where(
+        *tenant_conditions(ctx, area_id), late)
+    n, unreported = ctx.session.execute(q).one()
+    return LateReportCount(int(n), int(unreported), hours)
 
 
 # --- organisations -----------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def test_houses_page_register_and_tenants(qtbot, app, family):
     leave = house.children_[-1]
     qtbot.mouseClick(leave.ok_button, Qt.MouseButton.LeftButton)
     assert leave.result() == QDialog.DialogCode.Accepted
-    assert _texts(house.occupants, 4) != ["至今"] and house.labels["tenants"].text() == "无"
+    assert _texts(house.occupants, 5) != ["至今"] and house.labels["tenants"].text() == "无"
     house.current_only.setChecked(True)
     assert house.occupants.rowCount() == 0
     # the household tab lists the household with its head and size

@@ -2,14 +2,15 @@
 tables, a person picker with search and date editors."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Sequence
 
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QHeaderView, QListWidget, QListWidgetItem, QTableWidget,
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDateTimeEdit, QHeaderView, QListWidget, QListWidgetItem, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from reports.masking import mask_id
+from shell.clock import LOCAL_TZ, utcnow
 from shell.ui.widgets import SearchBox
 
 from .. import services as svc
@@ -31,6 +32,21 @@ def date_edit(value: date | None = None, parent: QWidget | None = None) -> QDate
     edit.setDisplayFormat("yyyy-MM-dd")
     edit.setDate(QDate(value) if value else QDate.currentDate())
     return edit
+
+
+def datetime_edit(value: datetime | None = None, parent: QWidget | None = None) -> QDateTimeEdit:
+    """Beijing wall-clock date and time to the minute (default now); read it with ``edited_datetime``."""
+    local = (value or utcnow()).astimezone(LOCAL_TZ)
+    edit = QDateTimeEdit(QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute)), parent)
+    edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+    edit.setCalendarPopup(True)
+    return edit
+
+
+def edited_datetime(edit: QDateTimeEdit) -> datetime:
+    """The editor's Beijing time as an aware UTC datetime (whole minutes)."""
+    d, t = edit.date(), edit.time()
+    return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
 
 
 def table(parent: QWidget, headers: Sequence[str], name: str = "") -> QTableWidget:

@@ -9,12 +9,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QF
                                QLineEdit, QPlainTextEdit, QPushButton, QTabWidget, QVBoxLayout, QWidget)
 
 from reports.masking import mask_id, mask_phone
+from shell.clock import format_local
 from shell.errors import JiedaoError
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from ..models import HOUSE_USES, PERSON_KINDS, PERSON_STATUS
-from .common import PersonPicker, date_edit, fill, selected_id, service_call, table
+from .common import PersonPicker, date_edit, datetime_edit, edited_datetime, fill, selected_id, service_call, table
 
 MESSAGE_STYLE = "color: #c0392b;"
 
@@ -508,7 +509,8 @@ class HouseDialog(RecordDialog):
         self.current_only = QCheckBox("只看现住人员", self)
         self.current_only.setObjectName("house-current-only")
         self.current_only.toggled.connect(lambda _c: self.reload())
-        self.occupants = table(self, ["姓名", "与房主关系", "租客", "入住日期", "搬离日期", "搬离原因"], "house-occupants")
+        self.occupants = table(self, ["姓名", "与房主关系", "租客", "入住时间", "报备时间", "搬离日期", "搬离原因"],
+                               "house-occupants")
         self.occupants.doubleClicked.connect(lambda _i: self.open_person())
         can_edit = app_ctx.actor.can(svc.P_PERSON)
         self.edit_button = QPushButton("修改房屋…", self)
@@ -563,7 +565,9 @@ class HouseDialog(RecordDialog):
             self.labels[k].setText(v)
         shown = [r for r in rows if r.current] if self.current_only.isChecked() else rows
         fill(self.occupants, [(r.person_id, (r.person_name, r.relation_to_owner, "是" if r.is_tenant else "",
-                                             r.start_date, r.end_date or "至今", r.end_reason or "")) for r in shown])
+                                             format_local(r.moved_in_at) or r.start_date,
+                                             (format_local(r.reported_at) or "未报备") if r.is_tenant else "",
+                                             r.end_date or "至今", r.end_reason or "")) for r in shown])
 
     def open_person(self) -> QDialog | None:
         pid = selected_id(self.occupants)
@@ -657,19 +661,36 @@ class HouseFormDialog(FormDialog):
 
 
 class MoveInDialog(FormDialog):
+    """登记入住; for a tenant also the landlord's report (租客报备): its time, or “尚未报备”."""
+
     def __init__(self, app_ctx, house_id: int, parent: QWidget | None = None):
         super().__init__(parent, "登记入住", "grid-move-in",
                          "登记人员住进这处房屋；此人此前的住处自动登记为前一天搬离（历史保留）。", ok_text="登记")
         self.app_ctx, self.house_id = app_ctx, house_id
+        with app_ctx.service(commit=False) as ctx:
+            hours = svc.report_hours_limit(ctx.session)
         self.picker = self.form.add("person_id", "人员", PersonPicker(app_ctx), required=True)
-        self.form.add("start", "入住日期", date_edit(), required=True)
+        now = app_ctx.clock()
+        self.moved = self.form.add("moved_in_at", "入住时间", datetime_edit(now), required=True, aliases=("start_date",))
         rel = QComboBox()
         rel.setEditable(True)
         rel.addItems(["本人", "亲属", "租客", "借住", "其他"])
         self.form.add("relation_to_owner", "与房主关系", rel)
         self.tenant = self.form.add("is_tenant", "租客", QCheckBox("承租人（出租房屋的租客）"))
+        self.reported = self.form.add("reported_at", "报备时间", datetime_edit(now),
+                                      hint=f"房东向网格报备租客的时间；应在入住后 {hours} 小时内")
+        self.unreported = self.form.add("unreported", "报备情况", QCheckBox("房东尚未报备（如走访时发现）"))
         rel.currentTextChanged.connect(lambda t: self.tenant.setChecked(t == "租客"))
+        self.tenant.toggled.connect(lambda _c: self._tenant_fields())
+        self.unreported.toggled.connect(lambda _c: self._tenant_fields())
+        self._tenant_fields()
         self.finish_layout()
+
+    def _tenant_fields(self) -> None:
+        tenant = self.tenant.isChecked()
+        for field in ("reported_at", "unreported"):
+            self.form.widget(field).setEnabled(tenant)
+        self.reported.setEnabled(tenant and not self.unreported.isChecked())
 
     def submit(self) -> bool:
         pid = self.picker.selected_id()
@@ -677,8 +698,30 @@ class MoveInDialog(FormDialog):
             self.form.show_errors({"person_id": "请查找并选择一名人员。"})
             return False
         f = self.form
-        ok, _ = service_call(self, self.app_ctx, svc.move_in, pid, self.house_id, f.value("start"),
-                             f.widget("relation_to_owner").currentText(), f.value("is_tenant"))
+        tenant = f.value("is_tenant")
+        reported = tenant and not f.value("unreported")
+        ok, _ = service_call(self, self.app_ctx, svc.move_in, pid, self.house_id,
+                             relation_to_owner=f.widget("relation_to_owner").currentText(), is_tenant=tenant,
+                             moved_in_at=edited_datetime(self.moved),
+                             reported_at=edited_datetime(self.reported) if reported else None, reported=reported)
+        return ok
+
+
+class TenantReportDialog(FormDialog):
+    """登记报备 for a tenant registered as not reported (or correct the time)."""
+
+    def __init__(self, app_ctx, row: svc.TenantRow, parent: QWidget | None = None):
+        super().__init__(parent, "登记租客报备", "grid-tenant-report",
+                         f"{row.person_name}于 {format_local(row.moved_in_at)} 入住{row.address}。"
+                         + (f"已登记的报备时间为 {format_local(row.reported_at)}，保存即更正。" if row.reported_at else ""),
+                         ok_text="保存")
+        self.app_ctx, self.row = app_ctx, row
+        self.when = self.form.add("reported_at", "报备时间", datetime_edit(app_ctx.clock()), required=True)
+        self.finish_layout()
+
+    def submit(self) -> bool:
+        ok, _ = service_call(self, self.app_ctx, svc.record_tenant_report, self.row.occupancy_id,
+                             edited_datetime(self.when), self.row.version_id)
         return ok
 
 
