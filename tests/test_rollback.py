@@ -296,3 +296,431 @@ def test_a_cancelled_or_refused_import_leaves_every_table_as_it_was(street, kind
     assert result.valid_rows == len(good), [str(e) for e in result.errors]
     assert {e.row for e in result.errors} == {len(good) + 2}, [str(e) for e in result.errors]
     assert street.sums.changes() == [], f"{kind}: a refused import left writes behind"
+
+
+# === 2. services =====================================================================================
+def _record_ids(s) -> dict[str, int]:
+    """'<plugin>:<stem>' → the id of a real row, for every mapped class ('grid:person' → a person,
+    'volunteer:activity' → an activity …); the first row by id unless REAL_ROWS picks a better one."""
+    out: dict[str, int] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        parts = cls.__module__.split(".")
+        plugin = parts[1] if parts[0] == "plugins" else "core"
+        if "id" not in mapper.columns:
+            continue
+        row = s.scalar(select(cls.id).order_by(cls.id).limit(1))
+        if row is not None:
+            out[f"{plugin}:{cls.__name__.lower()}"] = row
+    return out
+
+
+def _generic_value(name: str, plugin: str, ids: dict[str, int], areas: dict[str, int]):
+    n = name.lower()
+    if n in ("on", "as_of"):
+        return dt.date.today()
+    if n == "area_id":
+        return areas["grid" if plugin == "grid" else "community"]
+    stem = n[:-3].replace("_", "") if n.endswith("_id") else n[:-4].replace("_", "") if n.endswith("_ids") else None
+    if stem is not None:
+        found = [v for k, v in ids.items() if k.startswith(f"{plugin}:") and (k.endswith(":" + stem) or k.endswith(stem))]
+        if found:
+            return found[0] if n.endswith("_id") else [found[0]]
+    return dummy(name)
+
+
+def _call_args(fn, plugin, ids, areas, given: dict):
+    """Keyword arguments: the given ones (also those only ``**fields`` takes), then a generic value
+    for every other required parameter."""
+    kwargs = dict(given)
+    for p in list(inspect.signature(fn).parameters.values())[1:]:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name in kwargs or p.default is not inspect.Parameter.empty:
+            continue
+        kwargs[p.name] = _generic_value(p.name, plugin, ids, areas)
+    return kwargs
+
+
+class Refs:
+    """Real rows of the demo street, for the argument builders below."""
+
+    def __init__(self, s):
+        self.s = s
+        self.now = dt.datetime.now(dt.timezone.utc)
+        self.today = dt.date.today()
+        self.street, self.community, self.grid = (
+            s.scalar(select(Area.id).where(Area.level == lvl).order_by(Area.id)) for lvl in ("street", "community", "grid"))
+
+    def id(self, model, *where, order=None):
+        found = self.s.scalar(select(model.id).where(*where).order_by(order if order is not None else model.id).limit(1))
+        assert found is not None, f"the demo has no {model.__name__} where {where}"
+        return found
+
+    def row(self, model, *where, order=None):
+        return self.s.get(model, self.id(model, *where, order=order))
+
+
+def _em():
+    from plugins.emergency import models
+    return models
+
+
+def _gr():
+    from plugins.grid import models
+    return models
+
+
+def _pb():
+    from plugins.partybuilding import models
+    return models
+
+
+def _vo():
+    from plugins.volunteer import models
+    return models
+
+
+def _batch(r, *where):
+    m = _em()
+    return r.row(m.Batch, m.Batch.qty > 2, *where)
+
+
+def _open_activity(r):
+    m = _vo()
+    return r.row(m.Activity, m.Activity.status == "open", m.Activity.ends_at < r.now, order=m.Activity.starts_at.desc())
+
+
+def _attendance(r, status):
+    m = _vo()
+    return r.row(m.Attendance, m.Attendance.status == status)
+
+
+def _volunteer_not_in(r, activity):
+    m = _vo()
+    return r.id(m.Volunteer, m.Volunteer.active.is_(True), m.Volunteer.area_id == activity.area_id,
+                m.Volunteer.id.not_in(select(m.Attendance.volunteer_id).where(m.Attendance.activity_id == activity.id)))
+
+
+def _full_member(r):
+    m = _pb()
+    return r.id(m.Member, m.Member.stage == "full", m.Member.status == "normal")
+
+
+def _branch(r, kind="branch"):
+    m = _pb()
+    return r.id(m.PartyOrg, m.PartyOrg.kind == kind, m.PartyOrg.dissolved_on.is_(None))
+
+
+def _event(r, status):
+    m = _gr()
+    return r.id(m.Event, m.Event.status == status)
+
+
+def _movable_person(r):
+    """A resident who is no household head and lives in a house."""
+    m = _gr()
+    return r.row(m.Person, m.Person.household_id.is_not(None), m.Person.relation_to_head != "户主",
+                 m.Person.status == "active")
+
+
+def _redeem_args(r):
+    """The cheapest reward in stock, for a volunteer of its area who can afford it."""
+    m = _vo()
+    item = r.row(m.RewardItem, m.RewardItem.active.is_(True), m.RewardItem.stock > 0, order=m.RewardItem.points_price)
+    volunteer = r.s.scalar(select(m.VolunteerAccount.volunteer_id).join(m.Volunteer, m.Volunteer.id == m.VolunteerAccount.volunteer_id)
+                           .where(m.VolunteerAccount.points_balance >= item.points_price,
+                                  m.Volunteer.area_id == item.area_id).limit(1))
+    return dict(volunteer_id=volunteer, items={item.id: 1})
+
+
+def _duty_date(r):
+    return r.today + dt.timedelta(days=400)
+
+
+def _setting():
+    from plugins.grid.rules import SETTINGS
+    return SETTINGS[0]
+
+
+# Arguments for the services the generic ones (a real row per ``<stem>_id``, dummy() otherwise) do
+# not get past validation. qualname → (Refs) → {parameter: value}.
+REAL_ARGS = {
+    # --- emergency
+    "plugins.emergency.services.adjust": lambda r: dict(batch_id=_batch(r).id, delta=-1, reason="损坏"),
+    "plugins.emergency.services.create_item": lambda r: dict(code="2999991", name="回滚头灯", unit="个"),
+    "plugins.emergency.services.create_plan": lambda r: dict(title="回滚预案", category="自然灾害", level="专项预案"),
+    "plugins.emergency.services.create_shelter": lambda r: dict(name="回滚避难场所", location="回滚路", area_m2=500,
+                                                                capacity=100),
+    "plugins.emergency.services.create_team": lambda r: dict(name="回滚救援队", kind="volunteer"),
+    "plugins.emergency.services.issue": lambda r: dict(batch_id=_batch(r).id, qty=1),
+    "plugins.emergency.services.issue_fefo": lambda r: dict(warehouse_id=_batch(r).warehouse_id,
+                                                            item_id=_batch(r).item_id, qty=1),
+    "plugins.emergency.services.plan_drill": lambda r: dict(title="回滚演练", form="tabletop",
+                                                            content=next(iter(_em().DRILL_CONTENTS)),
+                                                            purpose=next(iter(_em().DRILL_PURPOSES)), planned_on=r.today + dt.timedelta(days=30)),
+    "plugins.emergency.services.receive": lambda r: dict(warehouse_id=_batch(r).warehouse_id, item_id=_batch(r).item_id,
+                                                         qty=3, batch_no="RB-S1"),
+    "plugins.emergency.services.set_duty": lambda r: dict(duty_date=_duty_date(r), shift="full", leader="回滚领导",
+                                                          staff="回滚值班员"),
+    "plugins.emergency.services.set_min_stock": lambda r: dict(warehouse_id=_batch(r).warehouse_id,
+                                                               item_id=_batch(r).item_id, min_qty=1),
+    "plugins.emergency.services.set_shelter_status": lambda r: dict(status="maintenance"),
+    "plugins.emergency.services.transfer": lambda r: dict(
+        batch_id=_batch(r).id, qty=1,
+        to_warehouse_id=r.id(_em().Warehouse, _em().Warehouse.id != _batch(r).warehouse_id)),
+    "plugins.emergency.services.update_plan": lambda r: dict(title="回滚后的预案名"),
+    "plugins.emergency.services.update_shelter": lambda r: dict(name="回滚后的场所名"),
+    "plugins.emergency.services.update_warehouse": lambda r: dict(name="回滚后的仓库名"),
+    "plugins.emergency.services.setting": lambda r: dict(key="emergency.alert_days_1"),
+    # --- grid
+    "plugins.grid.services.monthly_counts": lambda r: dict(year=r.today.year),
+    "plugins.grid.services.add_attachment": lambda r: dict(event_id=_event(r, "dispatched"), name="回滚.txt",
+                                                           data=b"rollback"),
+    "plugins.grid.services.add_special": lambda r: dict(group="released",
+                                                        details={"release_date": r.today - dt.timedelta(days=30)}),
+    "plugins.grid.services.assign_staff": lambda r: dict(grid_id=r.grid, role="worker", name="回滚网格员"),
+    "plugins.grid.services.record_callback": lambda r: dict(event_id=_event(r, "closed"), satisfaction="满意"),
+    "plugins.grid.services.log_to_event": lambda r: dict(
+        log_id=r.id(_gr().VisitLog, _gr().VisitLog.finding.is_not(None), _gr().VisitLog.finding != "",
+                    _gr().VisitLog.event_id.is_(None))),
+    "plugins.grid.services.change_head": lambda r: dict(household_id=_movable_person(r).household_id,
+                                                        new_head_id=_movable_person(r).id, old_head_relation="配偶"),
+    "plugins.grid.services.move_in": lambda r: dict(
+        person_id=r.id(_gr().Person, _gr().Person.status == "active", _gr().Person.id.not_in(
+            select(_gr().Occupancy.person_id).where(_gr().Occupancy.end_date.is_(None)))),
+        house_id=r.id(_gr().House, order=_gr().House.id.desc())),
+    "plugins.grid.services.register_organisation": lambda r: dict(kind="社会组织", name="回滚协会", credit_code=_uscc(3)),
+    "plugins.grid.services.register_person": lambda r: dict(name="回滚居民", id_number=_id_number(931)),
+    "plugins.grid.services.remove_from_household": lambda r: dict(household_id=_movable_person(r).household_id,
+                                                                  person_id=_movable_person(r).id),
+    "plugins.grid.services.save_category": lambda r: dict(name="回滚类别", deadline_days=5),
+    "plugins.grid.services.set_relation": lambda r: dict(household_id=_movable_person(r).household_id,
+                                                         person_id=_movable_person(r).id, relation="其他"),
+    "plugins.grid.services.transition": lambda r: dict(event_id=_event(r, "dispatched"), action="handle",
+                                                       comment="已处置"),
+    "plugins.grid.services.update_house": lambda r: dict(address="回滚后的地址"),
+    "plugins.grid.services.update_household": lambda r: dict(notes="回滚备注"),
+    "plugins.grid.services.update_organisation": lambda r: dict(address="回滚后的地址"),
+    "plugins.grid.services.update_person": lambda r: dict(phone="13900009999"),
+    # --- partybuilding
+    "plugins.partybuilding.services.advance_stage": lambda r: dict(
+        member_id=r.id(_pb().Member, _pb().Member.stage == "applicant", _pb().Member.status == "normal"),
+        to_stage="activist", on=r.today),
+    "plugins.partybuilding.services.create_member": lambda r: dict(name="回滚党员", id_number=_id_number(941),
+                                                                   org_id=_branch(r), applied_on=r.today),
+    "plugins.partybuilding.services.create_org": lambda r: dict(name="回滚党小组", kind="group", parent_id=_branch(r)),
+    "plugins.partybuilding.services.dissolve_org": lambda r: dict(
+        org_id=r.id(_pb().PartyOrg, _pb().PartyOrg.kind == "household", _pb().PartyOrg.dissolved_on.is_(None)),
+        reason="回滚"),
+    "plugins.partybuilding.services.extend_probation": lambda r: dict(
+        member_id=r.id(_pb().Member, _pb().Member.stage == "probationary", _pb().Member.status == "normal"),
+        months=6, on=r.today),
+    "plugins.partybuilding.services.issue_transfer_letter": lambda r: dict(member_id=_full_member(r),
+                                                                           destination="外省某党委"),
+    "plugins.partybuilding.services.join_org": lambda r: dict(member_id=_full_member(r),
+                                                              org_id=r.id(_pb().PartyOrg, _pb().PartyOrg.kind == "branch",
+                                                                          order=_pb().PartyOrg.id.desc())),
+    "plugins.partybuilding.services.record_meeting": lambda r: dict(org_id=_branch(r), kind="lecture", held_on=r.today,
+                                                                    topic="回滚党课"),
+    "plugins.partybuilding.services.payments": lambda r: dict(start="2026-01", end="2026-12"),
+    "plugins.partybuilding.services.record_payment": lambda r: dict(member_id=_full_member(r), month="2031-01"),
+    "plugins.partybuilding.services.record_payments": lambda r: dict(member_ids=[_full_member(r)], month="2031-01"),
+    "plugins.partybuilding.services.register_incoming": lambda r: dict(
+        org_id=_branch(r), origin="外省某党委", letter_number="RB-001", name="回滚转入党员",
+        id_number=_id_number(951), stage="full", applied_on=dt.date(2009, 3, 1),
+        activist_on=dt.date(2009, 9, 1), candidate_on=dt.date(2010, 3, 1), admitted_on=dt.date(2010, 7, 1),
+        full_on=dt.date(2011, 7, 1)),
+    "plugins.partybuilding.services.set_households": lambda r: dict(org_id=_branch(r, "household"),
+                                                                    households=["回滚户"]),
+    "plugins.partybuilding.services.set_meeting_rule": lambda r: dict(kind="lecture", period="quarter", min_count=2),
+    "plugins.partybuilding.services.set_status": lambda r: dict(member_id=_full_member(r), status="suspended",
+                                                                reason="回滚"),
+    "plugins.partybuilding.services.update_committee": lambda r: dict(
+        org_id=_branch(r), has_committee=True, committee_size=3, elected_on=r.today),
+    "plugins.partybuilding.services.update_member": lambda r: dict(member_id=_full_member(r), phone="13900008888"),
+    "plugins.partybuilding.services.link_household": lambda r: dict(
+        org_id=_branch(r, "household"), record_kind="grid.household",
+        record_id=r.id(_gr().Household, order=_gr().Household.id.desc()), label="回滚户"),
+    "plugins.partybuilding.services.move_org": lambda r: dict(
+        org_id=r.id(_pb().PartyOrg, _pb().PartyOrg.kind == "group", _pb().PartyOrg.dissolved_on.is_(None)),
+        new_parent_id=r.id(_pb().PartyOrg, _pb().PartyOrg.kind == "branch", order=_pb().PartyOrg.id.desc())),
+    # --- volunteer
+    "plugins.volunteer.services.add_member": lambda r: dict(
+        volunteer_id=r.id(_vo().Volunteer, _vo().Volunteer.active.is_(True), _vo().Volunteer.id.not_in(
+            select(_vo().TeamMembership.volunteer_id).where(_vo().TeamMembership.team_id == r.id(_vo().Team)))),
+        team_id=r.id(_vo().Team)),
+    "plugins.volunteer.services.cancel_enrolment": lambda r: dict(attendance_id=_attendance(r, "enrolled").id),
+    "plugins.volunteer.services.close_activity": lambda r: dict(activity_id=_open_activity(r).id),
+    "plugins.volunteer.services.correct_times": lambda r: dict(
+        attendance_id=_attendance(r, "signed_out").id, reason="补录更正",
+        signed_in_at=_attendance(r, "signed_out").signed_in_at,
+        signed_out_at=_attendance(r, "signed_out").signed_out_at - dt.timedelta(minutes=5)),
+    "plugins.volunteer.services.create_activity": lambda r: dict(
+        name="回滚活动", starts_at=r.now + dt.timedelta(days=3), ends_at=r.now + dt.timedelta(days=3, hours=2)),
+    "plugins.volunteer.services.enrol": lambda r: dict(activity_id=_open_activity(r).id,
+                                                       volunteer_id=_volunteer_not_in(r, _open_activity(r))),
+    "plugins.volunteer.services.record_attendance": lambda r: dict(
+        activity_id=_open_activity(r).id, volunteer_id=_volunteer_not_in(r, _open_activity(r)),
+        signed_in_at=_as_utc(_open_activity(r).starts_at), signed_out_at=_as_utc(_open_activity(r).starts_at)
+        + dt.timedelta(hours=1)),
+    "plugins.volunteer.services.redeem": lambda r: _redeem_args(r),
+    "plugins.volunteer.services.register_volunteer": lambda r: dict(name="回滚志愿者", id_number=_id_number(961)),
+    "plugins.volunteer.services.reverse_attendance": lambda r: dict(
+        attendance_id=r.id(_vo().Attendance, _vo().Attendance.status == "approved", _vo().Attendance.volunteer_id == (
+            select(_vo().VolunteerAccount.volunteer_id).order_by(_vo().VolunteerAccount.points_balance.desc())
+            .limit(1).scalar_subquery())), reason="重复计入"),
+    "plugins.volunteer.services.sign_in": lambda r: dict(activity_id=_open_activity(r).id,
+                                                         volunteer_id=_volunteer_not_in(r, _open_activity(r)),
+                                                         at=_as_utc(_open_activity(r).starts_at)),
+    "plugins.volunteer.services.update_activity": lambda r: dict(activity_id=_open_activity(r).id, place="回滚地点"),
+    "plugins.volunteer.services.update_team": lambda r: dict(name="回滚后的队名"),
+    "plugins.volunteer.services.update_volunteer": lambda r: dict(phone="13900007777"),
+    "plugins.volunteer.services.set_active": lambda r: dict(active=False, reason="回滚"),
+    "plugins.volunteer.services.set_item_active": lambda r: dict(active=False),
+    "plugins.volunteer.services.approve": lambda r: dict(attendance_ids=[_attendance(r, "signed_out").id]),
+    "plugins.volunteer.services.reject": lambda r: dict(attendance_ids=[_attendance(r, "signed_out").id],
+                                                        reason="未按时到岗"),
+    "plugins.volunteer.services.expire_points": lambda r: dict(as_of=r.today + dt.timedelta(days=365 * 5)),
+    # --- core
+    "shell.core.areas.close_area": lambda r: dict(area_id=r.grid, reason="回滚"),
+    "shell.core.areas.create_area": lambda r: dict(name="回滚网格", level="grid", parent_id=r.community),
+    "shell.core.areas.move_area": lambda r: dict(
+        area_id=r.grid, new_parent_id=r.id(Area, Area.level == "community", order=Area.id.desc())),
+    "shell.core.auth.create_user": lambda r: dict(username="rollback_user", display_name="回滚用户",
+                                                  password="Rollback2026", area_id=r.community),
+    "shell.core.auth.reset_password": lambda r: dict(user_id=r.id(User, User.username != "admin"),
+                                                     new_password="Rollback2026"),
+    "shell.core.auth.save_role": lambda r: dict(name="rollback_role", title="回滚角色", codes=["grid.view"],
+                                                known_codes=["grid.view"]),
+    "shell.core.auth.update_user": lambda r: dict(user_id=r.id(User, User.username != "admin"), phone="13900006666"),
+    "shell.core.settings.set_value": lambda r: dict(definition=_setting(), value=_setting().default + 1),
+}
+
+
+def _as_utc(value):
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+# Services not called here, and why.
+NOT_CALLED = {
+    "plugins.grid.services.allowed_actions": "pure: takes a loaded event, reads and writes nothing",
+    "plugins.grid.services.check_attachment_size": "pure: compares two numbers",
+    "shell.core.auth.change_own_password": "needs the actor's own password; the superuser's is the demo's, "
+                                           "its write is tested in tests/core/test_auth.py",
+}
+class Commits:
+    """Did anything reach the database since the last look? Every COMMIT through SQLAlchemy, and on
+    SQLite also what the driver commits on its own (``PRAGMA data_version`` on a connection of its
+    own moves whenever another connection's write reaches the file). Cheap enough to ask after every
+    call; the checksums then name what changed."""
+
+    def __init__(self, db):
+        self.engine, self.count = db.engine, 0
+        self.raw = db.engine.raw_connection() if db.engine.dialect.name == "sqlite" else None
+        self.version = self._version()
+        event.listen(self.engine, "commit", self._commit)
+
+    def _commit(self, _conn):
+        self.count += 1
+
+    def _version(self):
+        if self.raw is None:
+            return None
+        cur = self.raw.cursor()
+        cur.execute("PRAGMA data_version")
+        value = cur.fetchone()[0]
+        cur.close()
+        return value
+
+    def seen(self) -> bool:
+        version = self._version()
+        found = bool(self.count) or version != self.version
+        self.count, self.version = 0, version
+        return found
+
+    def close(self):
+        event.remove(self.engine, "commit", self._commit)
+        if self.raw is not None:
+            self.raw.close()
+
+
+# Services the demo street gives no record to act on, so they refuse before writing, and why. Any
+# other refusal fails the test (its builder in REAL_ARGS needs fixing).
+REFUSED_HERE = {
+    **{f"plugins.emergency.services.{f}": "the demo street has no stocktake"
+       for f in ("cancel_stocktake", "post_stocktake", "record_count", "record_counts", "stocktake_lines",
+                 "stocktake_sheet")},
+    **{f"plugins.emergency.services.{f}": "every demo drill is already evaluated"
+       for f in ("cancel_drill", "evaluate_drill", "record_drill_held")},
+    "plugins.grid.services.attachment_data": "the demo street has no attachment",
+    "plugins.grid.services.delete_attachment": "the demo street has no attachment",
+    "plugins.partybuilding.services.unlink_household": "the demo street has no household link",
+    "plugins.volunteer.services.sign_out": "no demo volunteer is signed in and not yet out",
+    "plugins.partybuilding.services.move_org": "every demo 党小组 name recurs under every branch",
+    "shell.core.areas.move_area": "every demo grid name recurs in every community",
+    "shell.core.auth.delete_role": "the demo has only the preset roles, which cannot be deleted",
+    # reads, given a dummy key: nothing to write either way
+    "plugins.emergency.services.item_by_code": "a read",
+    "plugins.emergency.services.suggest_fefo": "a read",
+    "plugins.grid.services.find_household": "a read",
+    "plugins.volunteer.services.find_by_number": "a read",
+    "plugins.volunteer.services.latest_certificate_number": "a read",
+}
+# At least this many services must really write before the rollback (the test is not vacuous).
+MIN_WRITERS = 110
+
+
+def test_every_service_rolled_back_leaves_nothing(street):
+    db, admin = street.db, street.admin
+    statements: list[str] = []
+
+    def watch(_conn, _cursor, statement, *_args):
+        m = DML.match(statement)
+        if m:
+            statements.append(m.group(1))
+
+    with db.session_factory() as s:
+        refs = Refs(s)
+        ids = _record_ids(s)
+        areas = {"street": refs.street, "community": refs.community, "grid": refs.grid}
+        given = {}
+        for qualname, _fn in FUNCTIONS:
+            if qualname in REAL_ARGS:
+                given[qualname] = REAL_ARGS[qualname](refs)
+        s.rollback()
+    assert set(REAL_ARGS) <= set(dict(FUNCTIONS)), set(REAL_ARGS) - set(dict(FUNCTIONS))
+    assert not street.sums.changes(), "the database changed before the test"
+    wrote, refused, problems = [], {}, []
+    event.listen(db.engine, "before_cursor_execute", watch)
+    commits = Commits(db)
+    try:
+        for qualname, fn in FUNCTIONS:
+            if qualname in NOT_CALLED:
+                continue
+            plugin = qualname.split(".")[1] if qualname.startswith("plugins.") else "core"
+            kwargs = _call_args(fn, plugin, ids, areas, given.get(qualname, {}))
+            statements.clear()
+            with db.session_factory() as s:   # a fresh session: the call is its first write
+                try:
+                    fn(ServiceContext(s, admin), **kwargs)
+                    if s.new or s.dirty or s.deleted:
+                        s.flush()
+                except JiedaoError as exc:
+                    refused[qualname] = exc.message
+                except Exception as exc:  # noqa: BLE001 - real arguments must not crash a service
+                    problems.append(f"{qualname}({kwargs}): {type(exc).__name__}: {exc}")
+                finally:
+                    s.rollback()
+            tables = set(statements) - {"alembic_version"}
+            if tables and qualname not in refused:
+                wrote.append(qualname)
+            if commits.seen():
+                left = street.sums.changes(tables or None)
+                problems.append(f"{qualname}: committed; " + ("; ".join(left) or "no table differs"))
+    finally:
+        commits.close()
+        event.remove(db.engine, "before_cursor_execute", watch)
+    problems += [f"(after all services) {c}" for c in street.sums.changes()]
+    assert not problems, "rolled back, yet written:\n" + "\n".join(problems)
+    unexpected = {q: m for q, m in refused.items() if q not in REFUSED_HERE}
+    assert not unexpected, "refused real arguments:\n" + "\n".join(f"{q}: {m}" for q, m in sorted(unexpected.items()))
+    assert len(wrote) >= MIN_WRITERS, f"only {len(wrote)} services wrote before the rollback"
