@@ -286,7 +286,8 @@ def test_a_cancelled_or_refused_import_leaves_every_table_as_it_was(street, kind
     result = seen["result"]
     assert result.ok and result.written == len(good), [str(e) for e in result.errors]
     assert seen["added"] >= len(good), "the importer wrote nothing: the test would prove nothing"
-    assert street.sums.changes() == [], f"{kind}: a cancelled import left writes behind"
+    left = street.sums.changes()
+    assert not left, f"{kind}: a cancelled import left writes behind: " + "; ".join(left)
 
     # (b) the same rows and a failing last one: refused
     seen.clear()
@@ -295,7 +296,8 @@ def test_a_cancelled_or_refused_import_leaves_every_table_as_it_was(street, kind
     assert not result.ok and result.written == 0
     assert result.valid_rows == len(good), [str(e) for e in result.errors]
     assert {e.row for e in result.errors} == {len(good) + 2}, [str(e) for e in result.errors]
-    assert street.sums.changes() == [], f"{kind}: a refused import left writes behind"
+    left = street.sums.changes()
+    assert not left, f"{kind}: a refused import left writes behind: " + "; ".join(left)
 
 
 # === 2. services =====================================================================================
