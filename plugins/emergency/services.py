@@ -75,7 +75,10 @@ def _positive_int(value, field: str, label: str) -> int:
 
 
 def _choice(value, choices, field: str, label: str) -> str:
+    """A key of ``choices``; a dict's Chinese label (what the message offers) is taken for its key."""
     allowed = list(choices)
+    if isinstance(choices, dict) and value not in allowed:
+        value = next((k for k, v in choices.items() if v == value), value)
     if value not in allowed:
         shown = "、".join(choices.values()) if isinstance(choices, dict) else "、".join(allowed)
         raise ValidationError(f"{label}“{value}”无效，可选：{shown}。", field, value)

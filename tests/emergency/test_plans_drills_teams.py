@@ -199,3 +199,14 @@ def test_a_duty_clash_takes_back_only_the_clashing_shift(em_pg):
     finally:
         while _SESSIONS:
             _SESSIONS.pop().close()
+
+
+def test_a_choice_is_taken_as_the_message_offers_it(world):
+    """“演练形式“x”无效，可选：桌面演练、实战演练”: the labels offered are accepted, as the keys are."""
+    ctx = world.ctx()
+    with pytest.raises(ValidationError, match="可选：综合应急救援队伍、专业救援队伍、志愿者队伍"):
+        sv.create_team(ctx, world.street, "防汛队", "抢险队")
+    team = sv.create_team(ctx, world.street, "防汛队", "志愿者队伍")
+    assert team.kind == "volunteer"
+    drill = sv.plan_drill(ctx, world.street, "防汛演练", "桌面演练", "单项演练", "检验性演练", TODAY + timedelta(days=9))
+    assert (drill.form, drill.content, drill.purpose) == ("tabletop", "single", "inspection")
