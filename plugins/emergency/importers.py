@@ -201,21 +201,30 @@ def import_stock(sctx, path, valid_only=False) -> ImportResult:
     result.valid_rows = len(good)
     if result.errors and not valid_only:
         return result
+    # A savepoint for the file and one per row: a row refused only here (batch dates that differ from
+    # the registered batch) takes back its own item and move, or with valid_only=False the whole
+    # file; the caller's transaction is never ended (run_import alone commits or rolls back).
+    whole = sctx.session.begin_nested()
     for n, wh, key, unit, batch_no, prod, exp, qty, party in good:
-        item = items.get(key)
-        if item is None:
-            item = Item(code=key[0], name=key[1], spec=key[2], unit=unit, created_by=sctx.actor.user_id)
-            sctx.session.add(item)
-            sctx.session.flush()
-            items[key] = item
         try:
-            services.receive(sctx, wh.id, item.id, qty, batch_no, prod, exp, party=party or None, note="Excel 导入")
-        except ValidationError as exc:  # e.g. batch dates differ from the registered batch
-            sctx.session.rollback()
+            with sctx.session.begin_nested():
+                item = items.get(key)
+                if item is None:
+                    item = Item(code=key[0], name=key[1], spec=key[2], unit=unit, created_by=sctx.actor.user_id)
+                    sctx.session.add(item)
+                    sctx.session.flush()
+                services.receive(sctx, wh.id, item.id, qty, batch_no, prod, exp, party=party or None, note="Excel 导入")
+        except ValidationError as exc:
             result.errors.append(RowError(n, "批次号", batch_no, exc.message))
-            result.written = 0
-            return result
+            result.valid_rows -= 1
+            if not valid_only:
+                whole.rollback()
+                result.written = 0
+                return result
+            continue
+        items[key] = item
         result.written += 1
+    whole.commit()
     return result
 
 

@@ -75,7 +75,10 @@ def _positive_int(value, field: str, label: str) -> int:
 
 
 def _choice(value, choices, field: str, label: str) -> str:
+    """A key of ``choices``; a dict's Chinese label (what the message offers) is taken for its key."""
     allowed = list(choices)
+    if isinstance(choices, dict) and value not in allowed:
+        value = next((k for k, v in choices.items() if v == value), value)
     if value not in allowed:
         shown = "、".join(choices.values()) if isinstance(choices, dict) else "、".join(allowed)
         raise ValidationError(f"{label}“{value}”无效，可选：{shown}。", field, value)
@@ -350,7 +353,6 @@ def _get_or_create_batch(ctx: ServiceContext, warehouse_id: int, item_id: int, b
     batch = ctx.session.scalar(q)
     if batch is None:
         # INSERT … ON CONFLICT DO NOTHING: a batch another desktop created a moment ago is reused.
-        # (No SAVEPOINT: the pysqlite driver would commit it on its own when RELEASEd.)
         if ctx.session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
@@ -1523,11 +1525,11 @@ def set_duty(ctx: ServiceContext, area_id: int, duty_date: date, shift: str, lea
     if row is None:
         row = DutyShift(area_id=area_id, duty_date=duty_date, shift=shift, leader=leader, staff=staff, phone=phone,
                         note=note, created_by=ctx.actor.user_id)
-        ctx.session.add(row)
         try:
-            ctx.session.flush()
+            with ctx.session.begin_nested():   # a clash takes back this row only, not the caller's work
+                ctx.session.add(row)
+                ctx.session.flush()
         except IntegrityError:
-            ctx.session.rollback()     # (no SAVEPOINT: see _get_or_create_batch)
             raise ConflictError(f"{duty_date} 的{DUTY_SHIFTS[shift]}刚被其他电脑排好，请刷新后再改。") from None
         return row
     check_version(ctx.session, row, expected_version, "值班安排")

@@ -800,7 +800,7 @@ def update_activity(ctx: ServiceContext, activity_id: int, expected_version: int
     if unknown:
         raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
     if a.status != "open":
-        raise ValidationError(f"活动“{a.name}”已{ACTIVITY_STATES.get(a.status, a.status)}，不能再修改。", "status", a.status)
+        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再修改。", "status", a.status)
     merged = {"starts_at": a.starts_at, "ends_at": a.ends_at, **changes}
     values = _check_activity_values(ctx, merged)
     if values.get("capacity"):
@@ -1178,7 +1178,7 @@ def close_activity(ctx: ServiceContext, activity_id: int) -> Activity:
     ctx.actor.require(P_ACTIVITY)
     a = get_activity(ctx, activity_id)
     if a.status != "open":
-        raise ValidationError(f"活动“{a.name}”已{ACTIVITY_STATES.get(a.status, a.status)}。", "status", a.status)
+        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}。", "status", a.status)
     open_names = list(ctx.session.scalars(select(Volunteer.name).join(Attendance, Attendance.volunteer_id == Volunteer.id)
                                           .where(Attendance.activity_id == a.id, Attendance.status == "signed_in")
                                           .order_by(Volunteer.name)))

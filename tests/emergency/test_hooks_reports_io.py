@@ -221,3 +221,31 @@ def test_item_import(world, emergency_pm, tmp_path):
         run_import(world.db.session_factory, Actor.system(), definition, bad_header)
     definition.template_fn(tmp_path / "tpl.xlsx")
     assert [c.value for c in load_workbook(tmp_path / "tpl.xlsx").active[1]] == list(ITEM_COLUMNS)
+
+
+def test_stock_row_refused_only_when_written_takes_back_that_row(world, emergency_pm, tmp_path):
+    """A row that passes the checks but is refused by the stock service (its batch is registered with
+    other dates): with valid_only the other rows are kept, otherwise nothing is written."""
+    from plugins.emergency.importers import STOCK_COLUMNS
+
+    ctx = world.ctx()
+    wh = sv.create_warehouse(ctx, world.street, "街道应急物资储备库")
+    item = sv.create_item(ctx, "1010101", "饮用水", "箱", "550ml")
+    future = date.today() + timedelta(days=400)
+    sv.receive(ctx, wh.id, item.id, 10, "W1", date(2026, 1, 1), future)
+    ctx.session.commit()
+    later = (future + timedelta(days=30)).isoformat()
+    rows = [("街道应急物资储备库", "1010101", "饮用水", "550ml", "箱", "W2", "2026-01-01", later, 5, ""),
+            ("街道应急物资储备库", "1010101", "饮用水", "550ml", "箱", "W1", "2026-01-01", later, 7, ""),
+            ("街道应急物资储备库", "2010101", "潜水泵", "QDX-1.5kW", "台", "P1", "2026-01-05", None, 2, "")]
+    path = _xlsx(tmp_path / "stock.xlsx", STOCK_COLUMNS, rows)
+    definition = _importer(emergency_pm, "emergency-stock")
+    refused = run_import(world.db.session_factory, Actor.system(), definition, path)
+    assert not refused.ok and refused.written == 0 and [(e.row, e.column) for e in refused.errors] == [(3, "批次号")]
+    with world.db.session_factory() as s:
+        assert s.scalar(select(func.sum(Batch.qty))) == 10 and s.scalar(select(func.count()).select_from(Item)) == 1
+    kept = run_import(world.db.session_factory, Actor.system(), definition, path, valid_only=True)
+    assert (kept.written, kept.valid_rows, [e.row for e in kept.errors]) == (2, 2, [3])
+    with world.db.session_factory() as s:
+        assert s.scalar(select(func.sum(Batch.qty))) == 17 and sv.check_ledger(s) == []
+        assert sorted(s.scalars(select(Item.name))) == ["潜水泵", "饮用水"]

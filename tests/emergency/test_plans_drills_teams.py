@@ -158,3 +158,55 @@ def test_duty_roster_and_gaps(world_both):
     with world.db.session_factory() as s:
         assert s.query(DutyShift).count() == 3
         assert s.query(DutyShift).filter_by(duty_date=monday).one().staff == "李明"
+
+
+
+@pytest.mark.pg
+def test_a_duty_clash_takes_back_only_the_clashing_shift(em_pg):
+    """Two desktops schedule the same shift at once: the loser's ConflictError undoes its own row
+    only (a savepoint), not the other work of the caller's transaction. (PostgreSQL only: on SQLite
+    the caller's earlier write holds the one write lock, so the other desktop cannot get in between.)"""
+    from sqlalchemy import event
+
+    from plugins.emergency.models import DutyShift, Team
+    from shell.errors import ConflictError
+
+    from .conftest import _SESSIONS, build_world
+
+    world = build_world(em_pg)
+    ctx = world.ctx()
+    sv.create_team(ctx, world.street, "防汛抢险队", "comprehensive")
+    ctx.session.flush()
+    day = TODAY + timedelta(days=10)
+    done = []
+
+    def other_desktop_first(_session, _flush_context, _instances):
+        if done:
+            return
+        done.append(True)
+        other = world.ctx()
+        sv.set_duty(other, world.street, day, "day", "刘副主任", "钱进")
+        other.session.commit()
+
+    event.listen(ctx.session, "before_flush", other_desktop_first)
+    try:
+        with pytest.raises(ConflictError, match="刚被其他电脑排好"):
+            sv.set_duty(ctx, world.street, day, "day", "王主任", "赵亮")
+        ctx.session.commit()
+        with world.db.session_factory() as s:
+            assert [t.name for t in s.query(Team)] == ["防汛抢险队"]
+            assert [d.leader for d in s.query(DutyShift)] == ["刘副主任"]
+    finally:
+        while _SESSIONS:
+            _SESSIONS.pop().close()
+
+
+def test_a_choice_is_taken_as_the_message_offers_it(world):
+    """“演练形式“x”无效，可选：桌面演练、实战演练”: the labels offered are accepted, as the keys are."""
+    ctx = world.ctx()
+    with pytest.raises(ValidationError, match="可选：综合应急救援队伍、专业救援队伍、志愿者队伍"):
+        sv.create_team(ctx, world.street, "防汛队", "抢险队")
+    team = sv.create_team(ctx, world.street, "防汛队", "志愿者队伍")
+    assert team.kind == "volunteer"
+    drill = sv.plan_drill(ctx, world.street, "防汛演练", "桌面演练", "单项演练", "检验性演练", TODAY + timedelta(days=9))
+    assert (drill.form, drill.content, drill.purpose) == ("tabletop", "single", "inspection")

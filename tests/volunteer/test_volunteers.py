@@ -133,6 +133,16 @@ def test_activity_defaults_come_from_rules(sctx, areas):
         sv.create_activity(sctx, name="义诊", area_id=areas[1][0], starts_at=T0, ends_at=T0)
 
 
+def test_a_closed_activity_says_so_once(sctx, areas):
+    a = _activity(sctx, areas[1][0])
+    sv.close_activity(sctx, a.id)
+    with pytest.raises(ValidationError) as again:
+        sv.close_activity(sctx, a.id)
+    assert again.value.message == "活动“敬老院陪伴”已结束。"
+    with pytest.raises(ValidationError) as edit:
+        sv.update_activity(sctx, a.id, place="社区")
+    assert edit.value.message == "活动“敬老院陪伴”已结束，不能再修改。"
+
 def test_sign_in_out_approval_gates_hours(sctx, areas, clock):
     c1 = areas[1][0]
     v = _vol(sctx, c1)
