@@ -246,7 +246,7 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     from shell.clock import LOCAL_TZ
 
     from .models import ACTIVITY_STATES, ATTENDANCE_STATES, Activity, Attendance
-    from .rules import P_ACTIVITY
+    from .rules import P_ACTIVITY, load_rules
 
     ctx.actor.require(P_ACTIVITY)
     result = ImportResult()
@@ -265,6 +265,7 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     if missing:
         raise ValidationError(f"表头缺少列：{'、'.join(missing)}。请使用签到表模板。", "path")
     col = {name: header.index(name) for name in ATTENDANCE_COLUMNS if name in header}
+    margin = load_rules(ctx.session).signout_margin_minutes
     activities: dict[int, Activity | None] = {}
     taken: dict[int, int] = {}
     seen: dict[tuple[int, int], int] = {}
@@ -331,7 +332,12 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
                 t_in = value
             else:
                 t_out = value
-        if t_in is not None and t_out is not None and t_out <= t_in:
+        if activity is not None and volunteer is not None and (t_in is not None or t_out is not None):
+            # the counter's rules: not after the clock, sign-out after sign-in, within the margin
+            for field_, message in sv.time_problems(ctx, activity, volunteer.name, t_in, t_out, margin=margin):
+                column = "签到时间" if field_ == "signed_in_at" else "签退时间"
+                bad(column, get(column), message)
+        elif t_in is not None and t_out is not None and t_out <= t_in:
             bad("签退时间", get("签退时间"), "签退时间应晚于签到时间")
         if activity is not None and volunteer is not None:
             key = (activity.id, volunteer.id)
