@@ -29,14 +29,10 @@ STOCK_COLUMNS = ("仓库", "物资编码", "物资名称", "规格型号", "计�
 
 def _read_rows(path: Path, columns: tuple[str, ...]):
     """Yield (excel row number, {column: value}); raise ValidationError for a missing header."""
-    path = Path(path)
-    try:
-        from python_calamine import CalamineWorkbook
+    from shell.core.sheets import read_sheet
 
-        wb = CalamineWorkbook.from_path(str(path))
-        data = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        raise ValidationError(f"无法读取文件“{path.name}”：请确认它是 Excel（.xlsx）文件。（{exc}）", "path", str(path)) from None
+    path = Path(path)
+    data = read_sheet(path)
     if not data:
         raise ValidationError(f"文件“{path.name}”是空的。", "path", str(path))
     header = [str(h).strip() if h is not None else "" for h in data[0]]

@@ -117,20 +117,11 @@ def parse_date(v: Any) -> date | None:
 
 
 def read_rows(path: Path) -> tuple[list[Any], list[list[Any]]]:
-    """Header and data rows of the first sheet (python-calamine: fast, no styles)."""
-    from python_calamine import CalamineWorkbook
+    """Header and data rows of the first sheet (the shared reader: python-calamine, formulas' cached
+    values, formulas without one refused)."""
+    from shell.core.sheets import read_sheet
 
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - the reader's errors are many and untyped
-        raise ValidationError(f"无法读取文件“{Path(path).name}”：不是有效的 Excel 文件（{type(exc).__name__}）。",
-                              "path", str(path)) from None
-    if not wb.sheet_names:
-        return [], []
-    rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    rows = [r for r in rows]
-    while rows and _blank(rows[-1]):
-        rows.pop()
+    rows = read_sheet(Path(path))
     if not rows:
         return [], []
     return list(rows[0]), rows[1:]

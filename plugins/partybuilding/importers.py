@@ -77,27 +77,19 @@ def _money_fen(value: Any, column: str) -> int | None:
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(Excel row number, {column title: value}) for each non-empty data row; the header is row 1."""
-    import openpyxl
+    from shell.core.sheets import read_sheet
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file
-        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：{exc}。请确认是 .xlsx 格式。", "path") from None
-    try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = [_text(h) for h in next(it, ())]
-        missing = [c for c in ("姓名", "公民身份号码", "所在党组织") if c not in header]
-        if missing:
-            raise ValidationError(f"表头缺少“{'、'.join(missing)}”列。请用导出的模板填写。", "header")
-        out = []
-        for rowno, values in enumerate(it, start=2):
-            if values is None or all(v is None or _text(v) == "" for v in values):
-                continue
-            out.append((rowno, {h: values[i] if i < len(values) else None for i, h in enumerate(header) if h}))
-        return out
-    finally:
-        wb.close()
+    data = read_sheet(Path(path))
+    header = [_text(h) for h in (data[0] if data else ())]
+    missing = [c for c in ("姓名", "公民身份号码", "所在党组织") if c not in header]
+    if missing:
+        raise ValidationError(f"表头缺少“{'、'.join(missing)}”列。请用导出的模板填写。", "header")
+    out = []
+    for rowno, values in enumerate(data[1:], start=2):
+        if all(v is None or _text(v) == "" for v in values):
+            continue
+        out.append((rowno, {h: values[i] if i < len(values) else None for i, h in enumerate(header) if h}))
+    return out
 
 
 def _org_lookup(ctx: ServiceContext) -> dict[str, list[PartyOrg]]:

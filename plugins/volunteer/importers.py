@@ -10,6 +10,7 @@ from sqlalchemy import select
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
 from shell.core.models import Area
+from shell.core.sheets import read_sheet
 from shell.errors import JiedaoError, ValidationError
 
 from . import services as sv
@@ -58,18 +59,9 @@ def write_template(path) -> None:
 
 
 def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
-    from openpyxl import load_workbook
-
     ctx.actor.require(P_MANAGE)
     result = ImportResult()
-    try:
-        wb = load_workbook(Path(path), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：请确认是 .xlsx 格式（{type(exc).__name__}）。", "path") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = read_sheet(Path(path))
     if not rows:
         raise ValidationError("文件是空的：第 1 行应为表头。", "path")
     header = [_cell_text(c) for c in rows[0]]
@@ -240,7 +232,6 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     times. Every row is checked first (activity open and in scope, volunteer active, name matching,
     times in order, not already signed, no duplicate in the file, capacity); then each row is
     recorded like a sign-in and sign-out at the counter (walk-ins enrolled), waiting for approval."""
-    from openpyxl import load_workbook
     from sqlalchemy import func
 
     from shell.clock import LOCAL_TZ
@@ -250,14 +241,7 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
 
     ctx.actor.require(P_ACTIVITY)
     result = ImportResult()
-    try:
-        wb = load_workbook(Path(path), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：请确认是 .xlsx 格式（{type(exc).__name__}）。", "path") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = read_sheet(Path(path))
     if not rows:
         raise ValidationError("文件是空的：第 1 行应为表头。", "path")
     header = [_cell_text(c) for c in rows[0]]

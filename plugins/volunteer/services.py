@@ -960,6 +960,8 @@ def time_problems(ctx: ServiceContext, activity: Activity, name: str, signed_in_
     a time later than the end by more than ``volunteer.signout_margin_minutes`` (``margin=None``:
     no margin check, for a reviewer's correction). ``sign_in_checked``: the sign-in was checked
     when it was recorded, only the sign-out is."""
+    if not ctx.actor.can(P_APPROVE):   # the counter's right, or the reviewer's (correct_times)
+        ctx.actor.require(P_ACTIVITY)
     if margin is _MARGIN:
         margin = load_rules(ctx.session).signout_margin_minutes
     day = local_date(activity.starts_at)
