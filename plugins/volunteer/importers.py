@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
+from shell.core.matching import MatchError, area_paths, area_resolver
 from shell.core.models import Area
 from shell.core.sheets import read_sheet
 from shell.errors import JiedaoError, ValidationError
@@ -69,12 +70,10 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
     if missing:
         raise ValidationError(f"表头缺少列：{'、'.join(missing)}。请使用导入模板。", "path")
     col = {name: header.index(name) for name in COLUMNS if name in header}
-    areas = {}
-    for a in ctx.session.scalars(select(Area).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None))):
-        if a.level in ("community", "grid", "microgrid"):
-            areas.setdefault(a.name, a)
-            if a.code:
-                areas.setdefault(a.code, a)
+    # by full path (和平里社区, 和平里社区/第一网格, the street optional), a unique bare name or the code
+    areas = area_resolver(ctx.session, ctx.session.scalars(
+        select(Area).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None),
+                           Area.level.in_(("community", "grid", "microgrid")))), "社区或网格")
     seen_ids, seen_numbers = {}, {}
     good = []
     for rowno, raw in enumerate(rows[1:], start=2):
@@ -115,9 +114,11 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
                 bad("志愿者编号", number, f"与第 {seen_numbers[number]} 行重复")
             elif ctx.session.scalar(select(Volunteer.id).where(Volunteer.number == number)) is not None:
                 bad("志愿者编号", number, "编号已被使用")
-        area = areas.get(_cell_text(get("所属社区")))
-        if area is None:
-            bad("所属社区", get("所属社区"), "找不到这个社区（或不在您的管辖范围内）")
+        area = None
+        try:
+            area = areas.find(get("所属社区"))
+        except MatchError as exc:
+            bad("所属社区", get("所属社区"), exc.message)
         try:
             phone = sv.check_phone(_cell_text(get("联系电话")))
         except ValidationError as exc:
@@ -166,10 +167,10 @@ def export_volunteers(ctx, path) -> int:
     ws = wb.create_sheet("志愿者")
     ws.append(COLUMNS)
     n = 0
-    q = (select(Volunteer, Area.name).join(Area, Area.id == Volunteer.area_id)
-         .where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Volunteer.id))
-    for v, area_name in ctx.session.execute(q):
-        ws.append([v.number, v.name, v.id_number, v.gender, v.birth_date, v.phone, area_name, v.skills, v.address,
+    paths = area_paths(ctx.session)   # full paths: the export imports again
+    q = select(Volunteer).where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Volunteer.id)
+    for v in ctx.session.scalars(q):
+        ws.append([v.number, v.name, v.id_number, v.gender, v.birth_date, v.phone, paths.get(v.area_id, ""), v.skills, v.address,
                    v.registered_on, "在册" if v.active else "停用"])
         n += 1
     wb.save(path)
