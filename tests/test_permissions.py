@@ -48,7 +48,6 @@ SEARCH_HOOKS = {k for k, why in OPEN.items() if why.startswith("a search hook")}
 # decides which permission applies or the check reads no data at all.
 ARGUMENTS_FIRST = {
     "plugins.grid.services.transition": "the action named decides which permission applies; an unknown one is refused as such",
-    "plugins.volunteer.services.record_attendance": "sign-out before sign-in is refused from the two times alone",
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
+from shell.core.matching import SEP, MatchError, Resolver, area_paths, path_text
 from shell.errors import ValidationError
 
 from . import services
@@ -29,14 +30,10 @@ STOCK_COLUMNS = ("仓库", "物资编码", "物资名称", "规格型号", "计�
 
 def _read_rows(path: Path, columns: tuple[str, ...]):
     """Yield (excel row number, {column: value}); raise ValidationError for a missing header."""
-    path = Path(path)
-    try:
-        from python_calamine import CalamineWorkbook
+    from shell.core.sheets import read_sheet
 
-        wb = CalamineWorkbook.from_path(str(path))
-        data = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        raise ValidationError(f"无法读取文件“{path.name}”：请确认它是 Excel（.xlsx）文件。（{exc}）", "path", str(path)) from None
+    path = Path(path)
+    data = read_sheet(path)
     if not data:
         raise ValidationError(f"文件“{path.name}”是空的。", "path", str(path))
     header = [str(h).strip() if h is not None else "" for h in data[0]]
@@ -160,17 +157,21 @@ def import_stock(sctx, path, valid_only=False) -> ImportResult:
     sctx.actor.require("emergency.import")
     sctx.actor.require("emergency.stock.manage")
     today = sctx.today()
-    warehouses = {w.name: w for w in sctx.session.scalars(
-        select(Warehouse).where(Warehouse.active.is_(True), scope_filter(Warehouse.area_id, sctx.actor)))}
+    # by full path (和平里社区/应急物资仓库, the street optional), a unique bare name
+    paths = area_paths(sctx.session)
+    warehouses = Resolver("仓库", [(w, paths.get(w.area_id, "").split(SEP) + [w.name], None) for w in sctx.session.scalars(
+        select(Warehouse).where(Warehouse.active.is_(True), scope_filter(Warehouse.area_id, sctx.actor)))])
     items = {(i.code, i.name, i.spec): i for i in sctx.session.scalars(select(Item))}
     result = ImportResult()
     good = []
     for n, row in _read_rows(path, STOCK_COLUMNS):
         result.total_rows += 1
         errs = _item_errors(n, row)
-        wh = warehouses.get(row["仓库"] or "")
-        if wh is None:
-            errs.append(RowError(n, "仓库", row["仓库"], "找不到这个仓库（或不在您的管辖范围、已停用）"))
+        wh = None
+        try:
+            wh = warehouses.find(row["仓库"])
+        except MatchError as exc:
+            errs.append(RowError(n, "仓库", row["仓库"], exc.message.replace("管辖范围内", "管辖范围内、已停用")))
         if row["批次号"] in (None, ""):
             errs.append(RowError(n, "批次号", row["批次号"], "不能为空"))
         dates = {}
@@ -230,12 +231,15 @@ def import_stock(sctx, path, valid_only=False) -> ImportResult:
 
 def export_stock(sctx, path) -> int:
     sctx.actor.require("emergency.view")
-    q = (select(Warehouse.name, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.production_date,
+    paths = area_paths(sctx.session)
+    q = (select(Warehouse.area_id, Warehouse.name, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.production_date,
                 Batch.expiry_date, Batch.qty)
          .join(Warehouse, Warehouse.id == Batch.warehouse_id).join(Item, Item.id == Batch.item_id)
          .where(Batch.qty > 0, scope_filter(Warehouse.area_id, sctx.actor))
          .order_by(Warehouse.id, Item.code, Batch.expiry_date, Batch.id))
-    return _write_xlsx(Path(path), STOCK_COLUMNS, (tuple(r) + ("",) for r in sctx.session.execute(q)))
+    # the warehouse by its full path (area path / name), so the export imports again
+    return _write_xlsx(Path(path), STOCK_COLUMNS, ((path_text([paths.get(r[0], ""), r[1]]),) + tuple(r[2:]) + ("",)
+                                                   for r in sctx.session.execute(q)))
 
 
 def stock_template(path) -> None:

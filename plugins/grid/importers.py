@@ -19,6 +19,7 @@ from sqlalchemy import select
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.core.matching import MatchError, area_paths
 from shell.core.models import Area
 from shell.errors import ValidationError
 
@@ -117,20 +118,11 @@ def parse_date(v: Any) -> date | None:
 
 
 def read_rows(path: Path) -> tuple[list[Any], list[list[Any]]]:
-    """Header and data rows of the first sheet (python-calamine: fast, no styles)."""
-    from python_calamine import CalamineWorkbook
+    """Header and data rows of the first sheet (the shared reader: python-calamine, formulas' cached
+    values, formulas without one refused)."""
+    from shell.core.sheets import read_sheet
 
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # noqa: BLE001 - the reader's errors are many and untyped
-        raise ValidationError(f"无法读取文件“{Path(path).name}”：不是有效的 Excel 文件（{type(exc).__name__}）。",
-                              "path", str(path)) from None
-    if not wb.sheet_names:
-        return [], []
-    rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    rows = [r for r in rows]
-    while rows and _blank(rows[-1]):
-        rows.pop()
+    rows = read_sheet(Path(path))
     if not rows:
         return [], []
     return list(rows[0]), rows[1:]
@@ -152,20 +144,14 @@ def _among(session, column, values: list):
     return column.in_(values)
 
 
-def _grid_index(ctx: ServiceContext) -> dict[str, Area]:
+def _grid_index(ctx: ServiceContext):
+    """The open grids and micro-grids in scope, found by full path (和平里社区/第一网格, the street
+    optional), a unique bare name, the area code or the id (shell.core.matching)."""
+    from shell.core.matching import area_resolver
+
     areas = list(ctx.session.scalars(select(Area).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None),
                                                         Area.level.in_(("grid", "microgrid")))))
-    parents = {a.id: a for a in ctx.session.scalars(select(Area).where(Area.id.in_(list({a.parent_id for a in areas}))))}
-    index: dict[str, Area] = {}
-    for a in areas:
-        p = parents.get(a.parent_id)
-        keys = [f"{p.name}{a.name}", f"{p.name}/{a.name}", f"{p.name}-{a.name}"] if p else []
-        if a.code:
-            keys.append(a.code)
-        keys.append(str(a.id))
-        for k in keys:
-            index[_norm_header(k)] = a
-    return index
+    return area_resolver(ctx.session, areas, "网格", ids=True)
 
 
 @without_gc
@@ -193,7 +179,6 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         result.errors.append(RowError(2, "", None, "表中没有数据行"))
         return result
     grids = _grid_index(ctx)
-    grid_of: dict[Any, Area | None] = {}    # the cell as written → grid: a file names few grids, many times
     seen: dict[str, int] = {}
     heads: dict[str, int] = {}
     valid: list[tuple[int, dict, str | None]] = []
@@ -240,15 +225,11 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
                 err("id_number", raw["id_number"], f"与第 {seen[info.number]} 行的身份证号重复")
             else:
                 seen[info.number] = rowno
-        cell = raw["grid"]
+        grid = None
         try:
-            grid = grid_of[cell]
-        except KeyError:
-            grid = grid_of[cell] = grids.get(_norm_header(cell))
-        except TypeError:   # an unhashable cell value cannot name a grid
-            grid = None
-        if grid is None:
-            err("grid", raw["grid"], "找不到这个网格（或不在您的管辖范围内）：请填网格编码或“社区名网格名”")
+            grid = grids.find(raw["grid"])    # cached per cell value: a file names few grids, many times
+        except MatchError as e:
+            err("grid", raw["grid"], e.message)
         kind = "registered"
         if "kind" in raw and _cell_text(raw["kind"]):
             kind = KIND_BY_LABEL.get(_cell_text(raw["kind"]))
@@ -449,6 +430,9 @@ def _copy_rows(conn, table, keys: list[str], rows: list[dict]) -> None:
                 copy.write_row(getter(r) if len(keys) > 1 else (getter(r),))
 
 
+GRID_NOTE = "填网格的完整名称（社区/网格，街道可写可不写），如：和平里社区/第一网格；或填网格编码"
+
+
 def write_template(path) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
@@ -461,7 +445,7 @@ def write_template(path) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws["B1"].comment = Comment("请把本列设为“文本”格式，否则 Excel 会把 18 位号码变成科学计数法并丢失末几位。", "街道工作台")
-    ws["C1"].comment = Comment("填网格编码，或“社区名网格名”，如：和平里社区第一网格", "街道工作台")
+    ws["C1"].comment = Comment(GRID_NOTE, "街道工作台")
     for col in ("B", "E", "L"):
         for r in range(2, 1002):
             ws[f"{col}{r}"].number_format = "@"
@@ -478,8 +462,7 @@ def export_persons(ctx: ServiceContext, path) -> int:
 
     ctx.actor.require(svc.P_VIEW)
     full = ctx.actor.can(svc.FULL_VIEW)
-    grid_names = {a.id: svc.area_label(ctx.session, a.id)
-                  for a in ctx.session.scalars(select(Area).where(Area.level.in_(("grid", "microgrid"))))}
+    grid_names = area_paths(ctx.session)    # full paths: the export imports again as it is
     hh = dict(ctx.session.execute(select(Household.id, Household.number)).all())
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("实有人口")

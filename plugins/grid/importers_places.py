@@ -15,12 +15,13 @@ from sqlalchemy import select
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.core.matching import MatchError, area_paths
 from shell.core.models import Area
 from shell.errors import ValidationError
 
 from . import services as svc
 from shell.gcpause import without_gc
-from .importers import Col, _blank, _cell_text, _grid_index, _norm_header, bulk_insert, parse_date, read_rows
+from .importers import GRID_NOTE, Col, _blank, _cell_text, _grid_index, _norm_header, bulk_insert, parse_date, read_rows
 from .models import HOUSE_USES, ORG_KINDS, House, Household, Organisation
 
 GRID_ALIASES = ("网格", "所属网格", "责任网格", "网格名称", "网格编码")
@@ -122,9 +123,11 @@ def _run(ctx: ServiceContext, path, valid_only: bool, spec: Spec, existing: Call
 
         raw = {c.key: (row[positions[c.key]] if c.key in positions and positions[c.key] < len(row) else None)
                for c in spec.columns}
-        grid = grids.get(_norm_header(raw["grid"]))
-        if grid is None:
-            err("grid", raw["grid"], "找不到这个网格（或不在您的管辖范围内）：请填网格编码或“社区名网格名”")
+        grid = None
+        try:
+            grid = grids.find(raw["grid"])
+        except MatchError as e:
+            err("grid", raw["grid"], e.message)
         rec = spec.check_row(raw, err, grid, today)
         if rec is not None and not errors:
             key = rec[spec.unique]
@@ -384,7 +387,6 @@ def _template(path, spec: Spec, text_keys: tuple[str, ...], notes: dict[str, str
     wb.save(str(path))
 
 
-GRID_NOTE = "填网格编码，或“社区名网格名”，如：和平里社区第一网格"
 
 
 def houses_template(path) -> None:
@@ -401,8 +403,7 @@ def organisations_template(path) -> None:
 
 
 def _grid_names(ctx: ServiceContext) -> dict[int, str]:
-    return {a.id: svc.area_label(ctx.session, a.id)
-            for a in ctx.session.scalars(select(Area).where(Area.level.in_(("grid", "microgrid"))))}
+    return area_paths(ctx.session)    # full paths: the export imports again as it is
 
 
 @without_gc

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.core.matching import MatchError, Resolver, path_text
 from shell.errors import JiedaoError, ValidationError
 
 from . import services as svc
@@ -77,52 +78,50 @@ def _money_fen(value: Any, column: str) -> int | None:
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(Excel row number, {column title: value}) for each non-empty data row; the header is row 1."""
-    import openpyxl
+    from shell.core.sheets import read_sheet
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file
-        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：{exc}。请确认是 .xlsx 格式。", "path") from None
-    try:
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
-        header = [_text(h) for h in next(it, ())]
-        missing = [c for c in ("姓名", "公民身份号码", "所在党组织") if c not in header]
-        if missing:
-            raise ValidationError(f"表头缺少“{'、'.join(missing)}”列。请用导出的模板填写。", "header")
-        out = []
-        for rowno, values in enumerate(it, start=2):
-            if values is None or all(v is None or _text(v) == "" for v in values):
-                continue
-            out.append((rowno, {h: values[i] if i < len(values) else None for i, h in enumerate(header) if h}))
-        return out
-    finally:
-        wb.close()
+    data = read_sheet(Path(path))
+    header = [_text(h) for h in (data[0] if data else ())]
+    missing = [c for c in ("姓名", "公民身份号码", "所在党组织") if c not in header]
+    if missing:
+        raise ValidationError(f"表头缺少“{'、'.join(missing)}”列。请用导出的模板填写。", "header")
+    out = []
+    for rowno, values in enumerate(data[1:], start=2):
+        if all(v is None or _text(v) == "" for v in values):
+            continue
+        out.append((rowno, {h: values[i] if i < len(values) else None for i, h in enumerate(header) if h}))
+    return out
 
 
-def _org_lookup(ctx: ServiceContext) -> dict[str, list[PartyOrg]]:
-    found: dict[str, list[PartyOrg]] = {}
-    for o in svc.visible_orgs(ctx):
-        found.setdefault(o.name, []).append(o)
-    return found
+def org_paths(session) -> dict[int, list[str]]:
+    """Every organisation's names from the top (街道党工委 → 社区党委 → 网格党支部), by id."""
+    rows = list(session.execute(select(PartyOrg.id, PartyOrg.name, PartyOrg.path)))
+    names = {i: n for i, n, _p in rows}
+    return {i: [names.get(int(x), "") for x in (p or "").strip("/").split("/") if x] or [n] for i, n, p in rows}
 
 
-def _row_kwargs(row: dict[str, Any], orgs: dict[str, list[PartyOrg]]) -> tuple[dict, dict]:
+def _org_lookup(ctx: ServiceContext) -> Resolver:
+    """The organisations in scope by full path (和平里社区党委/第一网格党支部; the street's 党工委 may be
+    written or left out), or by a bare name only one of them has."""
+    paths = org_paths(ctx.session)
+    return Resolver("党组织", [(o, paths.get(o.id, [o.name]), None) for o in svc.visible_orgs(ctx)])
+
+
+def _row_kwargs(row: dict[str, Any], orgs: Resolver) -> tuple[dict, dict]:
     org_name = _text(row.get("所在党组织"))
-    cands = orgs.get(org_name, [])
     if not org_name:
         raise CellError("所在党组织", org_name, "请填写所在党组织")
-    if not cands:
-        raise CellError("所在党组织", org_name, "找不到这个党组织（或不在您的管辖范围内）")
-    if len(cands) > 1:
-        raise CellError("所在党组织", org_name, "有多个同名党组织，请先在系统中改名区分")
+    try:
+        org = orgs.find(org_name)
+    except MatchError as e:
+        raise CellError("所在党组织", org_name, e.message) from None
     stage_text = _text(row.get("发展阶段")) or "正式党员"
     if stage_text not in _STAGE_BY_LABEL:
         raise CellError("发展阶段", stage_text, "应为：" + "、".join(STAGE_LABELS.values()))
     cat_text = _text(row.get("人员类别")) or "在职"
     if cat_text not in _CATEGORY_BY_LABEL:
         raise CellError("人员类别", cat_text, "应为：" + "、".join(CATEGORY_LABELS.values()))
-    kw = dict(name=_text(row.get("姓名")), id_number=_text(row.get("公民身份号码")), org_id=cands[0].id,
+    kw = dict(name=_text(row.get("姓名")), id_number=_text(row.get("公民身份号码")), org_id=org.id,
               stage=_STAGE_BY_LABEL[stage_text], sex=_text(row.get("性别")) or None,
               ethnicity=_text(row.get("民族")) or "汉族", education=_text(row.get("学历")) or None,
               category=_CATEGORY_BY_LABEL[cat_text], job=_text(row.get("工作岗位")) or None,
@@ -194,7 +193,7 @@ def export_members(ctx: ServiceContext, path) -> int:
 
     ctx.actor.require(svc.VIEW)
     ctx.actor.require("core.personal.full_view")
-    names = {o.id: o.name for o in ctx.session.scalars(select(PartyOrg))}
+    names = {i: path_text(p) for i, p in org_paths(ctx.session).items()}   # full paths: the export imports again
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("党员")
     ws.append(list(COLUMNS))
@@ -221,7 +220,15 @@ def write_template(path) -> None:
     ws.append(list(COLUMNS))
     for i, col in enumerate(COLUMNS, start=1):
         ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = max(10, len(col) * 2 + 2)
+    from openpyxl.comments import Comment
+
+    letter = openpyxl.utils.get_column_letter(COLUMNS.index("所在党组织") + 1)
+    ws[f"{letter}1"].comment = Comment(ORG_NOTE, "街道工作台")
     wb.save(path)
+
+
+ORG_NOTE = ("填党组织的完整名称，从上往下用“/”分隔，如：和平里社区党委/第一网格党支部（街道党工委可写可不写）；"
+            "名称在管辖范围内唯一时也可只写名称")
 
 
 def importer_definitions() -> list[ImporterDefinition]:

@@ -111,7 +111,9 @@ def seed(session, scale: str, rng) -> None:
                 if not done and day > today:
                     continue
                 t_in = start + timedelta(minutes=rng.randint(-10, 15))
-                t_out = start + timedelta(minutes=rng.randint(90, 200))
+                # a sign-out at most an hour after the end (the default margin), entered once it happened
+                t_out = min(start + timedelta(minutes=rng.randint(90, 200)), act.ends_at + timedelta(minutes=60))
+                clock.now = max(clock.now, t_out.astimezone(timezone.utc))
                 sv.record_attendance(ctx, act.id, v.id, t_in.astimezone(timezone.utc), t_out.astimezone(timezone.utc))
             clock.now = start.astimezone(timezone.utc) + timedelta(days=1)
             if done:

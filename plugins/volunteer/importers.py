@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.areas import scope_filter
+from shell.core.matching import MatchError, area_paths, area_resolver
 from shell.core.models import Area
+from shell.core.sheets import read_sheet
 from shell.errors import JiedaoError, ValidationError
 
 from . import services as sv
@@ -58,18 +60,9 @@ def write_template(path) -> None:
 
 
 def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
-    from openpyxl import load_workbook
-
     ctx.actor.require(P_MANAGE)
     result = ImportResult()
-    try:
-        wb = load_workbook(Path(path), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：请确认是 .xlsx 格式（{type(exc).__name__}）。", "path") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = read_sheet(Path(path))
     if not rows:
         raise ValidationError("文件是空的：第 1 行应为表头。", "path")
     header = [_cell_text(c) for c in rows[0]]
@@ -77,12 +70,10 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
     if missing:
         raise ValidationError(f"表头缺少列：{'、'.join(missing)}。请使用导入模板。", "path")
     col = {name: header.index(name) for name in COLUMNS if name in header}
-    areas = {}
-    for a in ctx.session.scalars(select(Area).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None))):
-        if a.level in ("community", "grid", "microgrid"):
-            areas.setdefault(a.name, a)
-            if a.code:
-                areas.setdefault(a.code, a)
+    # by full path (和平里社区, 和平里社区/第一网格, the street optional), a unique bare name or the code
+    areas = area_resolver(ctx.session, ctx.session.scalars(
+        select(Area).where(scope_filter(Area.id, ctx.actor), Area.closed_on.is_(None),
+                           Area.level.in_(("community", "grid", "microgrid")))), "社区或网格")
     seen_ids, seen_numbers = {}, {}
     good = []
     for rowno, raw in enumerate(rows[1:], start=2):
@@ -123,9 +114,11 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
                 bad("志愿者编号", number, f"与第 {seen_numbers[number]} 行重复")
             elif ctx.session.scalar(select(Volunteer.id).where(Volunteer.number == number)) is not None:
                 bad("志愿者编号", number, "编号已被使用")
-        area = areas.get(_cell_text(get("所属社区")))
-        if area is None:
-            bad("所属社区", get("所属社区"), "找不到这个社区（或不在您的管辖范围内）")
+        area = None
+        try:
+            area = areas.find(get("所属社区"))
+        except MatchError as exc:
+            bad("所属社区", get("所属社区"), exc.message)
         try:
             phone = sv.check_phone(_cell_text(get("联系电话")))
         except ValidationError as exc:
@@ -174,10 +167,10 @@ def export_volunteers(ctx, path) -> int:
     ws = wb.create_sheet("志愿者")
     ws.append(COLUMNS)
     n = 0
-    q = (select(Volunteer, Area.name).join(Area, Area.id == Volunteer.area_id)
-         .where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Volunteer.id))
-    for v, area_name in ctx.session.execute(q):
-        ws.append([v.number, v.name, v.id_number, v.gender, v.birth_date, v.phone, area_name, v.skills, v.address,
+    paths = area_paths(ctx.session)   # full paths: the export imports again
+    q = select(Volunteer).where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Volunteer.id)
+    for v in ctx.session.scalars(q):
+        ws.append([v.number, v.name, v.id_number, v.gender, v.birth_date, v.phone, paths.get(v.area_id, ""), v.skills, v.address,
                    v.registered_on, "在册" if v.active else "停用"])
         n += 1
     wb.save(path)
@@ -240,24 +233,16 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     times. Every row is checked first (activity open and in scope, volunteer active, name matching,
     times in order, not already signed, no duplicate in the file, capacity); then each row is
     recorded like a sign-in and sign-out at the counter (walk-ins enrolled), waiting for approval."""
-    from openpyxl import load_workbook
     from sqlalchemy import func
 
     from shell.clock import LOCAL_TZ
 
     from .models import ACTIVITY_STATES, ATTENDANCE_STATES, Activity, Attendance
-    from .rules import P_ACTIVITY
+    from .rules import P_ACTIVITY, load_rules
 
     ctx.actor.require(P_ACTIVITY)
     result = ImportResult()
-    try:
-        wb = load_workbook(Path(path), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise ValidationError(f"无法读取 Excel 文件“{Path(path).name}”：请确认是 .xlsx 格式（{type(exc).__name__}）。", "path") from None
-    try:
-        rows = list(wb.worksheets[0].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = read_sheet(Path(path))
     if not rows:
         raise ValidationError("文件是空的：第 1 行应为表头。", "path")
     header = [_cell_text(c) for c in rows[0]]
@@ -265,6 +250,7 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     if missing:
         raise ValidationError(f"表头缺少列：{'、'.join(missing)}。请使用签到表模板。", "path")
     col = {name: header.index(name) for name in ATTENDANCE_COLUMNS if name in header}
+    margin = load_rules(ctx.session).signout_margin_minutes
     activities: dict[int, Activity | None] = {}
     taken: dict[int, int] = {}
     seen: dict[tuple[int, int], int] = {}
@@ -331,7 +317,12 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
                 t_in = value
             else:
                 t_out = value
-        if t_in is not None and t_out is not None and t_out <= t_in:
+        if activity is not None and volunteer is not None and (t_in is not None or t_out is not None):
+            # the counter's rules: not after the clock, sign-out after sign-in, within the margin
+            for field_, message in sv.time_problems(ctx, activity, volunteer.name, t_in, t_out, margin=margin):
+                column = "签到时间" if field_ == "signed_in_at" else "签退时间"
+                bad(column, get(column), message)
+        elif t_in is not None and t_out is not None and t_out <= t_in:
             bad("签退时间", get("签退时间"), "签退时间应晚于签到时间")
         if activity is not None and volunteer is not None:
             key = (activity.id, volunteer.id)

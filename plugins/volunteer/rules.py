@@ -41,6 +41,9 @@ SETTINGS = (
                       description="新建活动的默认值；常见 1 小时 = 1 分，有的城市 1 小时 = 10 分。不足整分的部分舍去。"),
     SettingDefinition("volunteer.cap_minutes", "每次活动最多计入时长（分钟）", 120, minimum=0, maximum=1440,
                       description="新建活动的默认值，0 表示不封顶；每个活动可单独修改。"),
+    SettingDefinition("volunteer.signout_margin_minutes", "签到签退可超出活动时间（分钟）", 60, minimum=0, maximum=1440,
+                      description="签到早于活动开始、签退晚于活动结束超过这么多分钟的，不予登记（须由审核人更正时间）；"
+                                  "签到签退时间也不能晚于当前时间。0 表示须在活动时间之内。"),
     SettingDefinition("volunteer.redeem_min_hours", "累计服务满多少小时方可兑换", 0, minimum=0, maximum=10000,
                       description="0 表示不设门槛；如 5 小时，或一星志愿者 100 小时。"),
     SettingDefinition("volunteer.redeem_months", "允许兑换的月份", "", kind="text",
@@ -74,6 +77,7 @@ class Rules:
     issuer_name: str = ""
     issuer_head: str = ""
     issuer_contact: str = ""
+    signout_margin_minutes: int = 60
 
 
 def parse_months(text: str) -> tuple[int, ...]:
@@ -103,4 +107,5 @@ def load_rules(session) -> Rules:
         issuer_name=str(values["volunteer.issuer_name"] or unit or ""),
         issuer_head=str(values["volunteer.issuer_head"] or ""),
         issuer_contact=str(values["volunteer.issuer_contact"] or ""),
+        signout_margin_minutes=int(values["volunteer.signout_margin_minutes"]),
     )

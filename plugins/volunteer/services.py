@@ -937,6 +937,70 @@ def points_for(minutes: int, points_per_hour: int) -> int:
     return (int(minutes) * int(points_per_hour)) // 60
 
 
+_MARGIN = object()
+
+
+def _volunteer_name(ctx: ServiceContext, volunteer_id: int) -> str:
+    """For messages only (permission and scope are checked where the volunteer is used)."""
+    v = ctx.session.get(Volunteer, volunteer_id)
+    return v.name if v is not None else f"志愿者（编号 {volunteer_id}）"
+
+
+def _clock_text(dt: datetime, day: date) -> str:
+    """09:05 on the activity's own day, the full date and time on any other."""
+    local = dt.astimezone(LOCAL_TZ)
+    return local.strftime("%H:%M") if local.date() == day else format_local(dt)
+
+
+def time_problems(ctx: ServiceContext, activity: Activity, name: str, signed_in_at: datetime | None,
+                  signed_out_at: datetime | None = None, *, sign_in_checked: bool = False,
+                  margin: Any = _MARGIN) -> list[tuple[str, str]]:
+    """What is wrong with these sign-in/out times, as (field, Chinese message) pairs: a time after
+    the clock (``ctx.now()``), a sign-out not after the sign-in, a sign-in earlier than the start or
+    a time later than the end by more than ``volunteer.signout_margin_minutes`` (``margin=None``:
+    no margin check, for a reviewer's correction). ``sign_in_checked``: the sign-in was checked
+    when it was recorded, only the sign-out is."""
+    if not ctx.actor.can(P_APPROVE):   # the counter's right, or the reviewer's (correct_times)
+        ctx.actor.require(P_ACTIVITY)
+    if margin is _MARGIN:
+        margin = load_rules(ctx.session).signout_margin_minutes
+    day = local_date(activity.starts_at)
+    now = ctx.now()
+    out: list[tuple[str, str]] = []
+    for field_, label, t in (("signed_in_at", "签到", None if sign_in_checked else signed_in_at),
+                             ("signed_out_at", "签退", signed_out_at)):
+        if t is None:
+            continue
+        if t > now:
+            out.append((field_, f"{name}的{label}时间 {_clock_text(t, day)} 晚于当前时间 {_clock_text(now, day)}："
+                                f"不能登记尚未到来的时间，请核对日期和时刻。"))
+            continue
+        if field_ == "signed_out_at" and signed_in_at is not None and t <= signed_in_at:
+            out.append((field_, f"{name}的签退时间 {_clock_text(t, day)} 应晚于签到时间 {_clock_text(signed_in_at, day)}。"))
+            continue
+        if margin is None:
+            continue
+        slack = timedelta(minutes=int(margin))
+        if field_ == "signed_in_at" and t < activity.starts_at - slack:
+            out.append((field_, f"{name}的签到时间 {_clock_text(t, day)} 早于活动开始时间 "
+                                f"{_clock_text(activity.starts_at, day)} 超过 {margin} 分钟：请核对签到时间，"
+                                f"或先修改活动的开始时间。"))
+        elif t > activity.ends_at + slack:
+            out.append((field_, f"{name}的{label}时间 {_clock_text(t, day)} 晚于活动结束时间 "
+                                f"{_clock_text(activity.ends_at, day)} 超过 {margin} 分钟：请核对{label}时间；"
+                                f"确实延长了服务的，请先修改活动的结束时间。"))
+    return out
+
+
+def check_times(ctx: ServiceContext, activity: Activity, name: str, signed_in_at: datetime | None,
+                signed_out_at: datetime | None = None, **kw: Any) -> None:
+    """``time_problems``, the first one raised as a ValidationError."""
+    problems = time_problems(ctx, activity, name, signed_in_at, signed_out_at, **kw)
+    if problems:
+        field_, message = problems[0]
+        raise ValidationError(message, field_, signed_out_at if field_ == "signed_out_at" else signed_in_at)
+
+
 def _attendance_for(ctx: ServiceContext, activity_id: int, volunteer_id: int) -> Attendance:
     att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity_id,
                                                        Attendance.volunteer_id == volunteer_id))
@@ -950,10 +1014,12 @@ def sign_in(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: dateti
     a = get_activity(ctx, activity_id)
     if a.status != "open":
         raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再签到。", "activity_id", activity_id)
+    at = at or ctx.now()
+    check_times(ctx, a, _volunteer_name(ctx, volunteer_id), at)
     att = _attendance_for(ctx, activity_id, volunteer_id)
     if att.status != "enrolled":
         raise ValidationError(f"已签到（{ATTENDANCE_STATES.get(att.status, att.status)}），不能重复签到。", "status", att.status)
-    att.signed_in_at = at or ctx.now()
+    att.signed_in_at = at
     att.status = "signed_in"
     ctx.session.flush()
     return att
@@ -967,8 +1033,7 @@ def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datet
     if att is None or att.status != "signed_in":
         raise ValidationError("该志愿者尚未签到，不能签退。", "status", None if att is None else att.status)
     out = at or ctx.now()
-    if out <= att.signed_in_at:
-        raise ValidationError(f"签退时间应晚于签到时间（{format_local(att.signed_in_at)}）。", "signed_out_at", out)
+    check_times(ctx, a, _volunteer_name(ctx, volunteer_id), att.signed_in_at, out, sign_in_checked=True)
     att.signed_out_at = out
     att.raw_minutes, att.minutes = compute_minutes(att.signed_in_at, out, a.cap_minutes)
     att.status = "signed_out"
@@ -979,8 +1044,8 @@ def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datet
 def record_attendance(ctx: ServiceContext, activity_id: int, volunteer_id: int, signed_in_at: datetime,
                       signed_out_at: datetime) -> Attendance:
     """Both times at once (attendance sheet, or entry after the fact)."""
-    if signed_out_at <= signed_in_at:
-        raise ValidationError("签退时间应晚于签到时间。", "signed_out_at", signed_out_at)
+    ctx.actor.require(P_ACTIVITY)
+    check_times(ctx, get_activity(ctx, activity_id), _volunteer_name(ctx, volunteer_id), signed_in_at, signed_out_at)
     sign_in(ctx, activity_id, volunteer_id, signed_in_at)
     return sign_out(ctx, activity_id, volunteer_id, signed_out_at)
 
@@ -1157,8 +1222,9 @@ def correct_times(ctx: ServiceContext, attendance_id: int, signed_in_at: datetim
     ctx.actor.require(P_APPROVE)
     reason = _text(reason, "更正原因", "reason", max_len=200)
     att = _attendance(ctx, attendance_id)
-    if signed_out_at <= signed_in_at:
-        raise ValidationError("签退时间应晚于签到时间。", "signed_out_at", signed_out_at)
+    # a correction is the reviewer's word on what happened: only the order and the clock bind it
+    check_times(ctx, ctx.session.get(Activity, att.activity_id), _volunteer_name(ctx, att.volunteer_id),
+                signed_in_at, signed_out_at, margin=None)
     if att.status == "approved":
         reverse_attendance(ctx, att.id, f"更正时间：{reason}")
     elif att.status not in ("signed_out", "rejected"):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from shell.contracts import ImporterDefinition, ImportResult
 from shell.core import audit
 from shell.core.context import Actor, ServiceContext
+from shell.core.sheets import FormulaCellsError, formula_row_errors
 from shell.db.engine import fault
 from shell.errors import ValidationError
 
@@ -50,7 +51,12 @@ def run_import(session_factory: sessionmaker, actor: Actor, definition: Importer
     with session_factory() as session:
         ctx = ServiceContext(session, actor)
         try:
-            result = definition.import_fn(ctx, path, valid_only)
+            try:
+                result = definition.import_fn(ctx, path, valid_only)
+            except FormulaCellsError as exc:
+                # formulas without a saved result: refused cell by cell, nothing read from the file
+                session.rollback()
+                return ImportResult(errors=formula_row_errors(exc))
             if cancel is not None and cancel():
                 raise ImportCancelled()
             if result.ok or valid_only:

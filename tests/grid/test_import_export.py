@@ -158,7 +158,7 @@ def test_template_and_export_masking(stree, grid_sqlite, tmp_path, ctx_for):
     assert run_export(grid_sqlite.session_factory, exporter, definition(), out) == 1
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
     assert rows[1][0] == "张三" and rows[1][1] == make_id(seq=401)[:4] + "**********" + make_id(seq=401)[-4:]
-    assert rows[1][4] == "138****5678" and rows[1][2] == "和平里社区第一网格"
+    assert rows[1][4] == "138****5678" and rows[1][2] == "青石街道/和平里社区/第一网格"   # full path: imports again
     full = actor(stree.street, codes=ALL | {"core.personal.full_view", "core.data.export"})
     assert run_export(grid_sqlite.session_factory, full, definition(), out) == 2
     rows = list(load_workbook(out).active.iter_rows(values_only=True))

@@ -121,11 +121,20 @@ def test_take_attendance_with_cap_and_close(qtbot, world):
     assert sheet["赵敏"][2:] == ["已签退", "08:58", "12:10", "3.2", "2（封顶）", "(2)"]
     assert sheet["钱多多"][2:] == ["已签退", "08:58", "10:28", "1.5", "1.5", "(1)"]
 
-    # A sign-out before the sign-in is refused with the service's message; nothing changes.
+    # A sign-out before the sign-in, after the clock (13:00 now) or over an hour after the end
+    # (12:00) is refused with the service's message naming the volunteer and the time; nothing changes.
     panel.select_volunteers([world["numbers"]["孙立"]])
-    _at(page, T0)
+    for at, text in ((T0, "孙立的签退时间 09:00 应晚于签到时间 09:20。"),
+                     (T0 + timedelta(hours=4, minutes=40), "孙立的签退时间 13:40 晚于当前时间 13:00"),
+                     (T0 + timedelta(hours=4, minutes=1), "孙立的签退时间 13:01 晚于当前时间 13:00")):
+        _at(page, at)
+        qtbot.mouseClick(panel.sign_out_button, LEFT)
+        assert panel.message.text().startswith(text)
+        assert _sheet(page)["孙立"][2] == "已签到"
+    world["clock"].now = T0 + timedelta(hours=5)
+    _at(page, T0 + timedelta(hours=4, minutes=1))
     qtbot.mouseClick(panel.sign_out_button, LEFT)
-    assert panel.message.text().startswith("签退时间应晚于签到时间")
+    assert panel.message.text().startswith("孙立的签退时间 13:01 晚于活动结束时间 12:00 超过 60 分钟")
     assert _sheet(page)["孙立"][2] == "已签到"
 
     # Closing is refused while 孙立 is still signed in.
@@ -350,7 +359,8 @@ def test_import_attendance_sheet_from_the_page(qtbot, world, tmp_path, monkeypat
     qtbot.waitUntil(lambda: isinstance(page.dialog, ImportErrorsDialog), timeout=10000)
     errors = page.dialog
     assert errors.table.rowCount() == 1
-    assert [errors.table.item(0, c).text() for c in (0, 1, 3)] == ["3", "签退时间", "签退时间应晚于签到时间"]
+    assert [errors.table.item(0, c).text() for c in (0, 1, 3)] == ["3", "签退时间",
+                                                                   "钱多多的签退时间 09:00 应晚于签到时间 10:00。"]
     assert page.import_message.text() == "签到表有 1 处错误，未导入任何数据。"
     assert _attendance(db, aid, world["ids"]["赵敏"]).status == "enrolled"      # nothing written yet
     assert errors.valid_button.text() == "只导入正确的 1 行"

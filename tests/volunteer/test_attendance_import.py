@@ -110,7 +110,7 @@ def test_any_bad_row_writes_nothing_and_names_every_problem(setup, tmp_path):
     assert got[(8, "姓名")] == f"与志愿者编号不符（{n['钱多多']} 是“钱多多”）"
     assert got[(9, "志愿者编号")] == "“孙立”在该活动已签到，不能重复签到"
     assert got[(10, "志愿者编号")] == "与第 2 行重复（同一活动同一志愿者）"
-    assert got[(11, "签退时间")] == "签退时间应晚于签到时间"
+    assert got[(11, "签退时间")] == "钱多多的签退时间 09:30 应晚于签到时间 10:00。"
     assert got[(12, "签到时间")].startswith("签到时间格式不正确")
     assert got[(13, "志愿者编号")].startswith("没有这个志愿者（或不在您的管辖范围内）")
     with db.session_factory() as s:
@@ -146,3 +146,27 @@ def test_capacity_header_and_permission(setup, tmp_path):
     from openpyxl import load_workbook
 
     assert [c.value for c in load_workbook(template).active[1]] == ["活动编号", "志愿者编号", "姓名", "签到时间", "签退时间"]
+
+
+def test_sheet_times_follow_the_counter_rules(setup, tmp_path):
+    """The sheet is held to the sign-out rules of the counter (services.time_problems): not after the
+    clock, out after in, within volunteer.signout_margin_minutes (60) of 09:00–12:00; each error names
+    the row, the column, the value and the volunteer."""
+    db, n, aid = setup["db"], setup["numbers"], setup["activity"]
+    path = _sheet(tmp_path / "times.xlsx", [
+        [aid, n["赵敏"], "", "09:00", "2099-05-10 11:00"],     # 2: in the future
+        [aid, n["钱多多"], "", "09:00", "13:01"],              # 3: 61 minutes after the end
+        [None] * 5,                                             # 4: blank
+        [aid, n["钱多多"], "", "07:59", "10:00"],              # 5: 61 minutes before the start
+    ])
+    result = run_import(db.session_factory, Actor.system(), _definition(), path)
+    got = {(e.row, e.column): (e.value, e.reason) for e in result.errors}
+    assert (result.total_rows, result.valid_rows, result.written) == (3, 0, 0)
+    assert got[(2, "签退时间")][0] == "2099-05-10 11:00"
+    assert got[(2, "签退时间")][1].startswith("赵敏的签退时间 2099-05-10 11:00 晚于当前时间")
+    assert got[(3, "签退时间")] == ("13:01", "钱多多的签退时间 13:01 晚于活动结束时间 12:00 超过 60 分钟："
+                                           "请核对签退时间；确实延长了服务的，请先修改活动的结束时间。")
+    assert got[(5, "签到时间")][1].startswith("钱多多的签到时间 07:59 早于活动开始时间 09:00 超过 60 分钟")
+    # exactly at the margin is accepted
+    ok = _sheet(tmp_path / "ok.xlsx", [[aid, n["钱多多"], "", "08:00", "13:00"]])
+    assert run_import(db.session_factory, Actor.system(), _definition(), ok).written == 1

@@ -119,6 +119,7 @@ def reporting_db(vol_sqlite, clock):
         a = sv.create_activity(ctx, name="敬老院陪伴", area_id=c1, team_id=team.id, starts_at=T0,
                                ends_at=T0 + timedelta(hours=3), place="敬老院", content="陪伴聊天", cap_minutes=0,
                                points_per_hour=10)
+        clock.now = T0 + timedelta(hours=2)
         att = sv.record_attendance(ctx, a.id, v.id, T0, T0 + timedelta(hours=2))
         sv.approve(ctx, [att.id])
         item = sv.create_item(ctx, name="大米", area_id=c1, points_price=5, stock=10)

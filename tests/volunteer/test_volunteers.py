@@ -1,6 +1,7 @@
 """Volunteers, teams, activities, attendance, approval, reversal, stars and points rules."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -155,6 +156,7 @@ def test_sign_in_out_approval_gates_hours(sctx, areas, clock):
         sv.sign_in(sctx, a.id, v.id, T0)
     with pytest.raises(ValidationError, match="晚于签到"):
         sv.sign_out(sctx, a.id, v.id, T0 - timedelta(minutes=1))
+    clock.now = T0 + timedelta(hours=3)                               # signed out after the fact
     att = sv.sign_out(sctx, a.id, v.id, T0 + timedelta(hours=2, minutes=30))
     assert (att.raw_minutes, att.minutes) == (150, 120)
     assert sv.account(sctx, v.id) == (0, 0)  # not counted until approved
@@ -165,6 +167,74 @@ def test_sign_in_out_approval_gates_hours(sctx, areas, clock):
     again = sv.approve(sctx, [att.id])
     assert again.approved == [] and "不能审核" in again.skipped[0][1]
     assert sv.check_consistency(sctx.session) == []
+
+
+M = timedelta(minutes=1)
+NOW = T0 + timedelta(hours=10, minutes=40)       # 19:40 Shanghai; the activity runs 09:00–12:00
+
+
+@pytest.mark.parametrize("call,margin,message", [
+    # the issue's case: signed out at 23:40 while the clock said 19:40
+    ("record", 60, None), ("sign_out", 60, None),
+    ("record:in=T0+5m,out=T0+14h40m", 60, "张三的签退时间 23:40 晚于当前时间 19:40"),
+    ("sign_out:in=T0+5m,out=T0+14h40m", 60, "张三的签退时间 23:40 晚于当前时间 19:40"),
+    ("sign_in:in=T0+11h", 60, "张三的签到时间 20:00 晚于当前时间 19:40"),
+    ("record:in=T0+5m,out=T0+5m", 60, "张三的签退时间 09:05 应晚于签到时间 09:05。"),
+    ("record:in=T0+5m,out=T0+4h1m", 60, "张三的签退时间 13:01 晚于活动结束时间 12:00 超过 60 分钟"),
+    ("sign_out:in=T0+5m,out=T0+4h1m", 60, "张三的签退时间 13:01 晚于活动结束时间 12:00 超过 60 分钟"),
+    ("record:in=T0+5m,out=T0+4h", 60, None),                           # exactly at the margin
+    ("record:in=T0+5m,out=T0+4h1m", 120, None),                        # the setting widens it
+    ("record:in=T0+5m,out=T0+3h1m", 0, "张三的签退时间 12:01 晚于活动结束时间 12:00 超过 0 分钟"),
+    ("record:in=T0-1h1m,out=T0+2h", 60, "张三的签到时间 07:59 早于活动开始时间 09:00 超过 60 分钟"),
+    ("sign_in:in=T0-1h1m", 60, "张三的签到时间 07:59 早于活动开始时间 09:00 超过 60 分钟"),
+    ("sign_in:in=T0-1h", 60, None),
+    ("sign_in:in=T0+4h1m", 60, "张三的签到时间 13:01 晚于活动结束时间 12:00 超过 60 分钟"),
+    ("record:in=T0+5m,out=T0+1d", 60, "张三的签退时间 2026-05-11 09:00 晚于当前时间 19:40"),
+    # a reviewer's correction may go beyond the margin (that is what it is for), never past the clock
+    ("correct:in=T0+5m,out=T0+6h", 60, None),
+    ("correct:in=T0+5m,out=T0+14h40m", 60, "张三的签退时间 23:40 晚于当前时间 19:40"),
+    ("correct:in=T0+2h,out=T0+1h", 60, "张三的签退时间 10:00 应晚于签到时间 11:00。"),
+])
+def test_sign_in_out_times_are_checked(sctx, areas, clock, call, margin, message):
+    """Sign-in and sign-out times: not after the clock, sign-out after sign-in, within
+    volunteer.signout_margin_minutes of the activity; refused with the volunteer's name and the
+    time, nothing written."""
+    def at(text):  # "T0+4h1m", "T0-1h", "T0+1d"
+        sign = -1 if text[2] == "-" else 1
+        units = {"d": "days", "h": "hours", "m": "minutes"}
+        return T0 + sign * sum((timedelta(**{units[u]: int(n)}) for n, u in re.findall(r"(\d+)([dhm])", text[3:])),
+                               timedelta())
+
+    c1 = areas[1][0]
+    _set(sctx, "volunteer.signout_margin_minutes", margin)
+    v = _vol(sctx, c1)
+    a = _activity(sctx, c1)
+    clock.now = NOW
+    kind, _, args = call.partition(":")
+    times = dict(part.split("=") for part in args.split(",")) if args else {"in": "T0+5m", "out": "T0+2h"}
+    t_in, t_out = at(times["in"]), at(times["out"]) if "out" in times else None
+    if kind == "sign_out":
+        sv.sign_in(sctx, a.id, v.id, t_in)
+    if kind == "correct":
+        att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=2))
+    sctx.session.commit()
+    work = {"record": lambda: sv.record_attendance(sctx, a.id, v.id, t_in, t_out),
+            "sign_in": lambda: sv.sign_in(sctx, a.id, v.id, t_in),
+            "sign_out": lambda: sv.sign_out(sctx, a.id, v.id, t_out),
+            "correct": lambda: sv.correct_times(sctx, att.id, t_in, t_out, "登记有误")}[kind]
+    if message is None:
+        work()
+        return
+    with pytest.raises(ValidationError) as exc:
+        work()
+    assert exc.value.message.startswith(message)
+    sctx.session.rollback()
+    from plugins.volunteer.models import Attendance
+
+    rows = [(x.status, x.signed_in_at, x.signed_out_at) for x in sctx.session.scalars(select(Attendance))]
+    before = {"record": [], "sign_in": [], "sign_out": [("signed_in", t_in, None)],
+              "correct": [("signed_out", T0, T0 + timedelta(hours=2))]}[kind]
+    assert rows == before
 
 
 def test_walk_in_and_capacity(sctx, areas):
@@ -180,6 +250,7 @@ def test_bulk_approval_and_permission(sctx, vdb, areas, clock):
     (_, _), (c1, p1), _ = areas
     a = _activity(sctx, c1)
     vols = [_vol(sctx, c1, seq=101 + 2 * i, name=f"志愿者{i}") for i in range(4)]
+    clock.now = T0 + timedelta(hours=3)
     atts = [sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(minutes=60 + 15 * i)) for i, v in enumerate(vols)]
     sv.enrol(sctx, a.id, _vol(sctx, c1, seq=199, name="未到").id)
     sctx.session.commit()
@@ -193,10 +264,11 @@ def test_bulk_approval_and_permission(sctx, vdb, areas, clock):
     assert [sv.account(sctx, v.id)[0] for v in vols] == [1, 1, 1, 1]
 
 
-def test_reversal_and_correction_are_new_entries(sctx, areas):
+def test_reversal_and_correction_are_new_entries(sctx, areas, clock):
     c1 = areas[1][0]
     v = _vol(sctx, c1)
     a = _activity(sctx, c1, cap=0, pph=10)
+    clock.now = T0 + timedelta(hours=4)
     att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=3))
     sv.approve(sctx, [att.id])
     assert sv.account(sctx, v.id) == (30, 180)
@@ -235,11 +307,12 @@ def test_star_thresholds(hours, star):
     assert sv.star_level(round(hours * 60)) == star
 
 
-def test_star_from_approved_hours_only(sctx, areas):
+def test_star_from_approved_hours_only(sctx, areas, clock):
     c1 = areas[1][0]
     v = _vol(sctx, c1)
     a = sv.create_activity(sctx, name="长期结对", area_id=c1, starts_at=T0, ends_at=T0 + timedelta(days=5),
                            cap_minutes=0, points_per_hour=1)
+    clock.now = T0 + timedelta(days=5)
     att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=100))
     assert sv.volunteer_card(sctx, v.id).star == 0
     sv.approve(sctx, [att.id])
@@ -261,7 +334,9 @@ def test_star_distribution_and_month_statistics(sctx, areas, clock):
     atts = {}
     for i, (name, m) in enumerate(minutes.items()):
         v = _vol(sctx, c1, seq=130 + i, name=name, phone="")
+        clock.now = T0 + timedelta(minutes=m)                         # recorded at the sign-out
         atts[name] = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(minutes=m))
+    clock.now = T0
     _vol(sctx, c1, seq=140, name="戊", phone="")                       # no service yet
     sv.approve(sctx, [x.id for x in atts.values()])
     assert sv.star_distribution(sctx) == [("未评星", 2), ("一星", 1), ("二星", 1), ("三星", 0), ("四星", 0), ("五星", 1)]
@@ -281,11 +356,12 @@ def test_star_distribution_and_month_statistics(sctx, areas, clock):
 
 # ---------------------------------------------------------------- 3. points rules
 
-def test_balance_cap_limits_earning_not_hours(sctx, areas):
+def test_balance_cap_limits_earning_not_hours(sctx, areas, clock):
     c1 = areas[1][0]
     _set(sctx, "volunteer.balance_cap", 25)
     v = _vol(sctx, c1)
     a = _activity(sctx, c1, cap=0, pph=10)
+    clock.now = T0 + timedelta(hours=3)
     att = sv.record_attendance(sctx, a.id, v.id, T0, T0 + timedelta(hours=3))
     sv.approve(sctx, [att.id])
     assert sv.account(sctx, v.id) == (25, 180)
