@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from shell.contracts import ImporterDefinition, ImportResult
-from shell.core import audit
+from shell.core import audit, personal
 from shell.core.context import Actor, ServiceContext
 from shell.errors import ValidationError
 
@@ -77,7 +77,9 @@ def run_export(session_factory: sessionmaker, actor: Actor, definition: Importer
         ctx = ServiceContext(session, actor)
         try:
             count = definition.export_fn(ctx, path)
-            audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
+            full = personal.took_full(session)  # an exporter put full numbers in (personal.reveal)
+            audit.record(session, "export_full_ids" if full else "export", definition.kind, None,
+                         f"导出 {count} 行到 {path.name}" + ("，含完整身份证号" if full else ""))
             session.commit()
         except BaseException:
             session.rollback()
