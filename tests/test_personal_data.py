@@ -387,3 +387,39 @@ def test_exports_mask_without_the_right_and_audit_full_ones(street, tmp_path):
     wrong = [f"{kind}: {action}" for kind, text, action in full
              if (action == "export_full_ids") != bool(_leaks(text, stored))]
     assert not wrong, "\n".join(wrong)
+
+
+# --- lists fetched by the views ------------------------------------------------------------------
+def test_lazy_lists_get_masked_rows(street, qapp):
+    """The 实有人口 and member lists page through a query in the view's table model: the rows it
+    holds are masked views too, whoever looks."""
+    from shell.ui.widgets.lazy_table import Column, LazyTableModel
+
+    db, pm = street
+    without, holder = _actors(db, pm)
+    for actor in (without, holder):
+        model = LazyTableModel(db.session_factory, [Column("姓名", lambda p: p.name)])
+        model.set_query(grid_svc.search_persons_query(actor), key_column=Person.id)
+        model.fetchMore()
+        assert model.rowCount() > 0
+        assert all("*" in model.row_object(i).id_number for i in range(model.rowCount()))
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+def test_on_postgresql_records_and_exports(pg_empty_url, tmp_path):
+    pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
+    db = create_demo(pg_empty_url, pm=pm)
+    try:
+        without, holder = _actors(db, pm)
+        with db.session_factory() as s:
+            real, searches = _real_arguments(s)
+            stored = _stored_numbers(s)
+            p = grid_svc.get_person(ServiceContext(s, without), real["person_id"])
+            assert p.id_number == mask_id(searches["grid"])
+            assert [r.name for r in grid_svc.list_persons(ServiceContext(s, without), searches["grid"])] == [p.name]
+        exports = {k: (t, a) for k, t, a in _exports(db, pm, without, tmp_path)}
+        assert not _leaks(exports["grid-persons"][0], stored) and exports["grid-persons"][1] == "export"
+        exports = {k: (t, a) for k, t, a in _exports(db, pm, holder, tmp_path)}
+        assert _leaks(exports["grid-persons"][0], stored) and exports["grid-persons"][1] == "export_full_ids"
+    finally:
+        db.dispose()
