@@ -423,3 +423,19 @@ def test_on_postgresql_records_and_exports(pg_empty_url, tmp_path):
         assert _leaks(exports["grid-persons"][0], stored) and exports["grid-persons"][1] == "export_full_ids"
     finally:
         db.dispose()
+
+
+def test_the_audit_viewer_shows_id_numbers_masked(street):
+    """The log keeps the full number a change wrote; 设置 → 审计日志 shows it masked."""
+    from shell.core.audit_query import describe_changes
+
+    db, _pm = street
+    with db.session_factory() as s:
+        stored = _stored_numbers(s)
+        entries = list(s.scalars(select(AuditLog).where(AuditLog.entity.in_(
+            ("grid_persons", "grid_houses", "volunteer_volunteers", "partybuilding_members")),
+            AuditLog.action == "insert").limit(200)))
+        assert entries
+        text = " ".join(f"{f} {b} {a}" for e in entries for f, b, a in describe_changes(e))
+        assert not _leaks(text, stored)
+        assert any(_leaks(str(e.after), stored) for e in entries)  # and the log itself still has them

@@ -72,6 +72,17 @@ def personal_columns(cls) -> dict[str, str]:
     return found
 
 
+def table_columns(table: str) -> dict[str, str]:
+    """{column: kind} of the personal columns of the mapped table named ``table`` (audit entries
+    name their table, not their class)."""
+    from shell.db.base import Base
+
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.local_table, "name", None) == table:
+            return personal_columns(mapper.class_)
+    return {}
+
+
 def _is_mapped(obj: Any) -> bool:
     return hasattr(type(obj), "__mapper__")
 
