@@ -247,7 +247,7 @@ def raw(fn: Callable) -> Callable:
     return fn
 
 
-def full_value(ctx, value: Any, entity: str, entity_id: Any, summary: str, kind: str = "id") -> Any:
+def full_value(ctx, value: Any, entity: str, entity_id: Any, summary: str) -> Any:
     """The one way to show a full number on screen: needs the right, written to the audit log."""
     from shell.core import audit
 
