@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from shell.core import personal as _personal
 from shell.core import audit
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
@@ -1663,3 +1664,8 @@ def search(ctx: ServiceContext, text: str, limit: int = 20):
                                 "emergency"))
     return out
 
+
+
+# Every public service is a boundary for personal data (shell/core/personal.py): what it returns
+# leaves with ID numbers masked, whoever calls; the full number only through an audited reveal.
+_personal.guard_services(globals())

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from shell.contracts import ImporterDefinition, ImportResult, RowError
+from shell.core import personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.matching import MatchError, area_paths
@@ -458,7 +459,7 @@ def write_template(path) -> None:
 def export_persons(ctx: ServiceContext, path) -> int:
     """The persons in the actor's scope, ID numbers and phones masked unless full view is allowed."""
     from openpyxl import Workbook
-    from reports.masking import mask_id, mask_phone
+    from reports.masking import mask_phone
 
     ctx.actor.require(svc.P_VIEW)
     full = ctx.actor.can(svc.FULL_VIEW)
@@ -470,7 +471,7 @@ def export_persons(ctx: ServiceContext, path) -> int:
     q = select(Person).where(scope_filter(Person.area_id, ctx.actor), Person.status == "active").order_by(Person.id)
     n = 0
     for p in ctx.session.scalars(q.execution_options(yield_per=2000)):
-        ws.append([p.name, p.id_number if full else mask_id(p.id_number), grid_names.get(p.area_id, ""),
+        ws.append([p.name, personal.reveal(ctx, p.id_number), grid_names.get(p.area_id, ""),
                    PERSON_KINDS.get(p.kind, p.kind), (p.phone if full else mask_phone(p.phone)) if p.phone else "",
                    p.ethnicity, p.marital_status, p.political_status, p.education, p.registered_address,
                    p.current_address, hh.get(p.household_id, ""), p.relation_to_head, p.permit_type,

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from shell.contracts import ImporterDefinition, ImportResult, RowError
+from shell.core import personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.matching import MatchError, area_paths
@@ -410,7 +411,7 @@ def _grid_names(ctx: ServiceContext) -> dict[int, str]:
 def export_houses(ctx: ServiceContext, path) -> int:
     """The houses in scope; the owner's ID number and phone masked unless full view is allowed."""
     from openpyxl import Workbook
-    from reports.masking import mask_id, mask_phone
+    from reports.masking import mask_phone
 
     ctx.actor.require(svc.P_VIEW)
     full = ctx.actor.can(svc.FULL_VIEW)
@@ -421,7 +422,7 @@ def export_houses(ctx: ServiceContext, path) -> int:
     n = 0
     q = select(House).where(scope_filter(House.area_id, ctx.actor)).order_by(House.id)
     for h in ctx.session.scalars(q.execution_options(yield_per=2000)):
-        owner_id = h.owner_id_number if full else (mask_id(h.owner_id_number) if h.owner_id_number else "")
+        owner_id = personal.reveal(ctx, h.owner_id_number) or ""
         phone = h.owner_phone if full else (mask_phone(h.owner_phone) if h.owner_phone else "")
         ws.append([h.code, h.address, names.get(h.area_id, ""), h.house_use, h.building_use, h.floor_area, h.hazard,
                    h.owner_name, owner_id, phone, h.rental_pledge_on])

@@ -55,7 +55,7 @@ class Person(RecordMixin, Base):
     kind: Mapped[str] = mapped_column(String(16), default="registered")     # PERSON_KINDS
     status: Mapped[str] = mapped_column(String(16), default="active")       # PERSON_STATUS
     id_type: Mapped[str] = mapped_column(String(8), default="111")          # 证件类型, 111 = 居民身份证
-    id_number: Mapped[str] = mapped_column(String(32), unique=True)         # 证件号码
+    id_number: Mapped[str] = mapped_column(String(32), unique=True, info={"personal": "id"})         # 证件号码
     name: Mapped[str] = mapped_column(String(64))
     name_initials: Mapped[str] = mapped_column(String(64), default="")      # 拼音首字母, for search
     former_name: Mapped[str | None] = mapped_column(String(64))
@@ -113,7 +113,7 @@ class House(RecordMixin, Base):
     floor_area: Mapped[float | None] = mapped_column(Float)                 # 建筑面积 m²
     house_use: Mapped[str] = mapped_column(String(8), default="自住")        # 房屋用途 HOUSE_USES
     hazard: Mapped[str | None] = mapped_column(String(64))                  # 隐患类型
-    owner_id_number: Mapped[str | None] = mapped_column(String(32))
+    owner_id_number: Mapped[str | None] = mapped_column(String(32), info={"personal": "id"})
     owner_name: Mapped[str | None] = mapped_column(String(64))
     owner_phone: Mapped[str | None] = mapped_column(String(32))
     rental_pledge_on: Mapped[date | None] = mapped_column(Date)             # 出租房屋治安责任书签订日期

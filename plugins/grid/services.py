@@ -15,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from shell.clock import LOCAL_TZ, format_local, local_today
+from shell.core import personal as _personal
 from shell.core import audit, calendar, settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
@@ -350,14 +351,13 @@ def get_person(ctx: ServiceContext, person_id: int) -> Person:
     return _get(ctx, Person, person_id, "人员")
 
 
+@_personal.raw
 def full_id_number(ctx: ServiceContext, person_id: int) -> str:
     """The unmasked ID number: needs core.personal.full_view and is written to the audit log."""
     ctx.actor.require(P_VIEW)
     ctx.actor.require(FULL_VIEW)
     person = _get(ctx, Person, person_id, "人员")
-    audit.record(ctx.session, "view_full_id", "grid_persons", person.id, f"查看{person.name}的完整身份证号")
-    ctx.session.flush()
-    return person.id_number
+    return _personal.full_value(ctx, person.id_number, "grid_persons", person.id, f"查看{person.name}的完整身份证号")
 
 
 @dataclass(frozen=True)
@@ -543,6 +543,8 @@ def update_house(ctx: ServiceContext, house_id: int, expected_version: int | Non
         elif k == "owner_phone":
             v = _phone(v, k)
         elif k == "owner_id_number":
+            if _personal.resubmitted(house.owner_id_number, v, field="owner_id_number"):
+                continue  # the form sent back the masked number it showed: unchanged
             v = parse_id_number(v, "owner_id_number").number if _text(v) else None
         elif k == "rental_pledge_on":
             if v not in (None, "") and not isinstance(v, date):
@@ -2198,3 +2200,8 @@ def looks_like_address(text: str) -> bool:
     """Text that may be part of an address: a digit next to Chinese, or a typical address word."""
     has_cjk = any(not c.isascii() for c in text)
     return has_cjk and (any(c in ADDRESS_CHARS for c in text) or any(c.isdigit() for c in text))
+
+
+# Every public service is a boundary for personal data (shell/core/personal.py): what it returns
+# leaves with ID numbers masked, whoever calls; the full number only through an audited reveal.
+_personal.guard_services(globals())

@@ -8,6 +8,7 @@ from typing import Iterator
 from sqlalchemy import select
 
 from shell.contracts import ReportDefinition, ReportParameter
+from shell.core import personal
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
@@ -242,6 +243,8 @@ def transfer_letter(ctx: ServiceContext, params: dict):
 
         raise ValidationError("转入登记没有本单位开具的介绍信。", "transfer", t.id)
     m = t.member
+    # The letter's purpose needs the full number; without the right it is printed masked.
+    id_number = personal.reveal(ctx, m, "id_number")
     from_org = ctx.session.get(PartyOrg, t.from_org_id)
     stage = "正式" if m.stage == "full" else "预备"
     expires = t.issued_on + timedelta(days=t.valid_days or 0)
@@ -249,12 +252,12 @@ def transfer_letter(ctx: ServiceContext, params: dict):
     dash = "—" * 18 + " 骑缝线 " + "—" * 18
     body = [
         f"【存根】{t.letter_number}　{m.name}同志（{m.sex}，{svc._age_text(m.birth_date, t.issued_on)}，{m.ethnicity}），"
-        f"系中共{stage}党员，身份证号码 {m.id_number}，组织关系由{from_org.name}转到{t.other_party}。"
+        f"系中共{stage}党员，身份证号码 {id_number}，组织关系由{from_org.name}转到{t.other_party}。"
         f"党费已交到 {paid}。有效期 {t.valid_days} 天。开具日期 {date_text(t.issued_on)}。",
         dash,
         f"{t.other_party}：",
         f"{m.name}同志（{m.sex}，{svc._age_text(m.birth_date, t.issued_on)}，{m.ethnicity}），系中共{stage}党员，"
-        f"身份证号码 {m.id_number}，由{from_org.name}去{t.other_party}，请转接组织关系。"
+        f"身份证号码 {id_number}，由{from_org.name}去{t.other_party}，请转接组织关系。"
         f"该同志党费已交到 {paid}。（有效期 {t.valid_days} 天，至 {date_text(expires)} 止）",
         dash,
         f"【回执】{from_org.name}：{m.name}同志的党员组织关系已转达我处，特此回复。（介绍信编号 {t.letter_number}）"

@@ -95,7 +95,7 @@ class Member(RecordMixin, Base):
     initials: Mapped[str] = mapped_column(String(64), default="", index=True)  # pinyin initials for search
     sex: Mapped[str] = mapped_column(String(2))
     ethnicity: Mapped[str] = mapped_column(String(16), default="汉族")
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True, info={"personal": "id"})
     birth_date: Mapped[date] = mapped_column(Date)
     education: Mapped[str | None] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(16), default="employed")

@@ -17,6 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from shell.core import personal as _personal
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
@@ -2169,3 +2170,8 @@ def get_meeting(ctx: ServiceContext, meeting_id: int) -> tuple[Meeting, list[tup
         raise NotFound(f"会议记录 {meeting_id} 不存在，请刷新。")
     _org_in_scope(ctx, _get_org(ctx, mt.org_id))
     return mt, attendance_of(ctx.session, mt.id)
+
+
+# Every public service is a boundary for personal data (shell/core/personal.py): what it returns
+# leaves with ID numbers masked, whoever calls; the full number only through an audited reveal.
+_personal.guard_services(globals())

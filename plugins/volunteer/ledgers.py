@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import case, func, select
 
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
+from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.models import Area, User
@@ -75,7 +76,7 @@ def build_certificate(ctx, params) -> DocumentSpec:
         issuer.append(f"联系电话：{rules.issuer_contact}")
     return DocumentSpec(
         title="志愿服务证明", number=cert.number, unit_name=rules.issuer_name or _unit(ctx),
-        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"), ("证件号码", v.id_number),
+        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"), ("证件号码", personal.reveal(ctx, v, "id_number")),
                 ("志愿者编号", v.number), ("累计服务时长", f"{total} 小时")],
         # The uniqueness note is in the body (not a separate note) so a usual certificate, with
         # its issuer and seal, fits on one page.

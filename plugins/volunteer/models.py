@@ -62,7 +62,7 @@ class Volunteer(RecordMixin, Base):
     gender: Mapped[str] = mapped_column(String(2))
     birth_date: Mapped[date | None] = mapped_column(Date)
     id_type: Mapped[str] = mapped_column(String(8), default="111")
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True, info={"personal": "id"})
     phone: Mapped[str] = mapped_column(String(32), default="")
     skills: Mapped[str] = mapped_column(String(200), default="")            # 服务技能, "、"-separated
     address: Mapped[str] = mapped_column(String(200), default="")

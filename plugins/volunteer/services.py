@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shell.clock import LOCAL_TZ, format_local, utcnow
+from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import Actor, ServiceContext
 from shell.db.sql import StartsWith
@@ -319,6 +320,8 @@ def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: i
         number = _text(changes["number"], "志愿者编号", "number", max_len=32)
         _check_number(ctx, number, exclude_id=v.id)
         v.number = number
+    if "id_number" in changes and _personal.resubmitted(v.id_number, changes["id_number"]):
+        del changes["id_number"]  # the form sent back the masked number it showed: unchanged
     if "id_number" in changes:
         info = check_id_number(changes["id_number"])
         _check_id_unique(ctx, info.number, exclude_id=v.id)
@@ -1796,3 +1799,8 @@ def check_consistency(session, volunteer_id: int | None = None) -> list[str]:
         if m_sum != stock or stock < 0:
             problems.append(f"物品 {item_id}：库存 {stock}，出入库合计 {m_sum}")
     return problems
+
+
+# Every public service is a boundary for personal data (shell/core/personal.py): what it returns
+# leaves with ID numbers masked, whoever calls; the full number only through an audited reveal.
+_personal.guard_services(globals())

@@ -112,11 +112,17 @@ def describe_changes(entry: AuditLog) -> list[tuple[str, str, str]]:
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
     keys = list(dict.fromkeys(list(before) + list(after)))
+    # The log keeps what was written; the viewer shows ID numbers masked, as every record does.
+    from shell.core import personal
+
+    hidden = personal.table_columns(entry.entity) if keys else {}
     out = []
     for k in keys:
         b, a = before.get(k), after.get(k)
         if entry.action == "update" and b == a:
             continue
+        if k in hidden:
+            b, a = personal.mask(b, hidden[k]), personal.mask(a, hidden[k])
         out.append((FIELD_LABELS.get(k, k), "" if entry.before is None else _show(b),
                     "" if entry.after is None else _show(a)))
     if not keys and (entry.before is not None or entry.after is not None):

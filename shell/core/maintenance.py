@@ -16,7 +16,8 @@ from shell.db.session import make_session_factory, set_actor
 AUTO_LABEL = "自动"
 # Audit entries that record a look or a login, not a change of the office's data: a session that left
 # only these needs no new automatic backup.
-READ_ONLY_ACTIONS = ("login", "login_failed", "locked", "export", "view_full_id", "report_full_ids", "report")
+READ_ONLY_ACTIONS = ("login", "login_failed", "locked", "export", "view_full_id", "report_full_ids", "report",
+                     "export_full_ids")
 
 
 def backup_file(actor: Actor, path: Path, folder: Path | None = None) -> Path:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from sqlalchemy.orm import sessionmaker
 
 from shell.contracts import ReportDefinition, ReportParameter
-from shell.core import audit
+from shell.core import audit, personal
 from shell.core.context import Actor, ServiceContext
 from shell.db.engine import writing_file
 from shell.errors import NotFound, ValidationError
@@ -138,7 +138,9 @@ def generate(session_factory: sessionmaker, actor: Actor, definition: ReportDefi
                     generated = GeneratedReport(out, fmt, None, rows)
         else:
             raise TypeError(f"报表“{definition.id}”的生成函数返回了 {type(spec).__name__}，应为 LedgerSpec 或 DocumentSpec")
-        full = isinstance(spec, LedgerSpec) and not spec.mask_ids
+        # A ledger printed unmasked, or a document a builder put a full number into (personal.reveal,
+        # only for a holder of core.personal.full_view): one audit row for the file, marked as such.
+        full = (isinstance(spec, LedgerSpec) and not spec.mask_ids) | personal.took_full(session)
         audit.record(session, "report_full_ids" if full else "report", definition.id, None,
                      f"生成“{definition.title}”（{fmt.upper()}，{generated.rows} 行）"
                      + ("，含完整身份证号" if full else ""),

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import sessionmaker
 
 from shell.contracts import ImporterDefinition, ImportResult
-from shell.core import audit
+from shell.core import audit, personal
 from shell.core.context import Actor, ServiceContext
 from shell.core.sheets import FormulaCellsError, formula_row_errors
 from shell.db.engine import fault
@@ -94,7 +94,9 @@ def run_export(session_factory: sessionmaker, actor: Actor, definition: Importer
                 except OSError:  # Windows: the writer's unclosed archive still holds it open
                     pass
                 raise explained from exc
-            audit.record(session, "export", definition.kind, None, f"导出 {count} 行到 {path.name}")
+            full = personal.took_full(session)  # an exporter put full numbers in (personal.reveal)
+            audit.record(session, "export_full_ids" if full else "export", definition.kind, None,
+                         f"导出 {count} 行到 {path.name}" + ("，含完整身份证号" if full else ""))
             session.commit()
         except BaseException:
             session.rollback()

@@ -103,8 +103,12 @@ class World:
             dates["candidate_on"] = kw.pop("candidate_on", date(2025, 7, 1))
         dates.update({k: kw.pop(k) for k in list(kw) if k.endswith("_on") and k != "joined_on"})
         joined = kw.pop("joined_on", None) or max([date(2020, 1, 1)] + [d for d in dates.values() if d][:1])
-        return svc.create_member(self.ctx, name=name or f"党员{self.seq + 1}", id_number=self.id_number(birth),
-                                 org_id=org.id, stage=stage, joined_on=joined, **dates, **kw)
+        created = svc.create_member(self.ctx, name=name or f"党员{self.seq + 1}", id_number=self.id_number(birth),
+                                    org_id=org.id, stage=stage, joined_on=joined, **dates, **kw)
+        # The service hands back a masked view (shell/core/personal.py); the fixtures want the row.
+        from shell.core import personal
+
+        return personal.unmasked(created)
 
     def close(self):
         self.session.close()

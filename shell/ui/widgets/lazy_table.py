@@ -13,6 +13,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import sessionmaker
 
+from shell.core import personal
+
 log = logging.getLogger(__name__)
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -161,6 +163,8 @@ class LazyTableModel(QAbstractTableModel):
         self._last_key = rows[-1][-1]
         # One selected entity → the entity itself; several columns → the row without the key.
         items = [r[0] if len(r) == 2 else tuple(r[:-1]) for r in rows]
+        # Lists mask ID numbers whoever looks: the rows leave the query as masked, read-only views.
+        items = personal.masked(items)
         first = len(self._rows)
         self.beginInsertRows(QModelIndex(), first, first + len(items) - 1)
         self._rows.extend(items)
