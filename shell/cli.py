@@ -630,7 +630,7 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
     try:
         actor = _login(db, pm, args.user)
         with db.session_factory() as s:
-            result = calendar.import_year(ServiceContext(s, actor), path)
+            result = calendar.import_year(ServiceContext(s, actor), path, pm=pm)
             if result.ok:
                 s.commit()
             else:
@@ -644,6 +644,8 @@ def cmd_calendar_import(args: argparse.Namespace) -> int:
         _err("文件有错误，未导入任何数据。请改正后重新导入。")
         return 1
     _out(f"已导入 {'、'.join(map(str, result.years))} 年节假日安排，共 {result.written} 天（文件中的年份整年替换）。")
+    for line in result.recounted:
+        _out(line)
     return 0
 
 

@@ -88,3 +88,12 @@ def open_record(ctx, kind, id):
     None otherwise. Lets one plugin open another's record without importing it. In the desktop,
     ``ctx.extras["open_page"](page_id)`` shows one of the main window's pages (building it on first
     use) and returns its widget, so a plugin can open its page at the record."""
+
+
+@hookspec
+def calendar_changed(ctx, days):
+    """The holiday calendar (``shell.core.calendar``) changed on ``days`` (sorted dates) in the
+    session of ``ctx`` — a ``ServiceContext``, not committed yet. Recount whatever this plugin counted
+    in working days over those days (the grid's open events' 处置时限) in that session, audited as
+    usual, and return one Chinese sentence saying what changed, or None. The calendar services call
+    it when the caller passes the plugin manager (the 节假日安排 page and ``jiedao calendar import``)."""

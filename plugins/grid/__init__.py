@@ -182,6 +182,15 @@ def register_dashboard_widgets(ctx):
 _OPEN_DIALOGS: list = []   # keep opened windows alive until they are closed
 
 
+@hookimpl
+def calendar_changed(ctx, days):
+    """Open events' deadlines counted again over the changed days."""
+    from . import services
+
+    n = services.recount_deadlines(ctx, days)
+    return f"已按新的节假日安排重算 {n} 件在办事件的处置时限（见各事件的办理过程）。" if n else None
+
+
 RECORD_KINDS = ("grid.event", "grid.person", "grid.household", "grid.house", "grid.organisation")
 
 

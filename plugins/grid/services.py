@@ -1099,7 +1099,8 @@ def update_organisation(ctx: ServiceContext, org_id: int, expected_version: int 
 # Events: the closed loop
 # =============================================================================================
 STEP_LABELS = {"report": "上报", "register": "立案", "reject": "不予立案", "dispatch": "派遣", "handle": "处置",
-               "send_back": "退回", "verify": "核查", "close": "结案", "escalate": "督办", "callback": "回访"}
+               "send_back": "退回", "verify": "核查", "close": "结案", "escalate": "督办", "callback": "回访",
+               "recount": "重算时限"}
 STATUS_LABELS = {"reported": "上报", "registered": "立案", "dispatched": "派遣", "handled": "处置",
                  "verified": "核查", "closed": "结案", "rejected": "不予立案"}
 OPEN_STATUSES = ("registered", "dispatched", "handled", "verified")
@@ -1193,6 +1194,35 @@ def deadline_warning(ctx: ServiceContext, event_id: int) -> str:
         return ""
     return (f"处置时限立案时按周末计算（{'、'.join(map(str, late))} 年节假日安排当时尚未录入），"
             f"按现行节假日安排应为 {now_due}")
+
+
+def recount_deadlines(ctx: ServiceContext, days) -> int:
+    """The holiday calendar changed on ``days``: open events (立案 to 核查) whose working-day count ran
+    over one of them get their 处置时限 counted again from 立案; a changed deadline is saved (audited)
+    and noted on the event's timeline. Street-wide: the calendar is, and so is whoever may change it
+    (``core.settings.manage``). Returns how many deadlines changed."""
+    ctx.actor.require("core.settings.manage")
+    days = sorted({d for d in (days if isinstance(days, (list, tuple, set, frozenset)) else [days])
+                   if isinstance(d, date)})
+    if not days:
+        return 0
+    first, last = days[0], days[-1]
+    after_last = datetime.combine(last, datetime.min.time(), tzinfo=LOCAL_TZ)
+    q = (select(Event).where(Event.status.in_(("registered", "dispatched", "handled", "verified")),
+                             Event.deadline.is_not(None), Event.deadline >= first,
+                             Event.registered_at.is_not(None), Event.registered_at < after_last)
+         .order_by(Event.id))
+    categories = {c.id: c for c in ctx.session.scalars(select(EventCategory))}
+    changed = 0
+    for ev in ctx.session.scalars(q):
+        old = ev.deadline
+        new = calendar.add_working_days(ctx.session, _local_date(ev.registered_at), categories[ev.category_id].deadline_days).day
+        if new != old:
+            ev.deadline = new
+            _step(ctx, ev, "recount", ev.status, ev.status, f"节假日安排变更，处置时限由 {old} 重算为 {new}")
+            changed += 1
+    ctx.session.flush()
+    return changed
 
 
 # --- event services ----------------------------------------------------------------------------

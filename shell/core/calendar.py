@@ -57,6 +57,7 @@ class HolidayDay:
     kind: str                                  # "off" | "work"
     name: str
     source: str
+    recounted: tuple[str, ...] = ()            # set_day: what the plugins counted again (calendar_changed)
 
     @property
     def label(self) -> str:
@@ -236,8 +237,21 @@ def _name(value: Any) -> str:
     return text
 
 
-def set_day(ctx: ServiceContext, day: date, kind: str, name: str = "") -> HolidayDay:
-    """Mark ``day`` 休 or 班 (with the holiday's name), replacing what it was."""
+def recount(ctx: ServiceContext, pm: Any, days: Iterable[date]) -> list[str]:
+    """Let every plugin count again what it counted in working days over ``days`` (the
+    ``calendar_changed`` hook), in this session; their sentences about what changed."""
+    ctx.actor.require(P_MANAGE)
+    days = sorted(set(days))
+    if pm is None or not days:
+        return []
+    from shell.plugins import call_each
+
+    return [line for _plugin, line in call_each(pm, "calendar_changed", ctx=ctx, days=days) if line]
+
+
+def set_day(ctx: ServiceContext, day: date, kind: str, name: str = "", pm: Any = None) -> HolidayDay:
+    """Mark ``day`` 休 or 班 (with the holiday's name), replacing what it was. With the plugin manager
+    ``pm``, what was counted over the day is counted again (``HolidayDay.recounted`` says what)."""
     ctx.actor.require(P_MANAGE)
     if not isinstance(day, date) or isinstance(day, datetime):
         raise ValidationError(f"日期“{day}”无效。", "day", day)
@@ -249,15 +263,19 @@ def set_day(ctx: ServiceContext, day: date, kind: str, name: str = "") -> Holida
         row = Holiday(day=day, kind=kind, name=name, source=SOURCE_MANUAL, created_by=ctx.actor.user_id,
                       created_at=ctx.now())
         ctx.session.add(row)
-    elif (row.kind, row.name) != (kind, name):
-        row.kind, row.name, row.source = kind, name, SOURCE_MANUAL
+        changed = True
+    else:
+        changed = row.kind != kind
+        if (row.kind, row.name) != (kind, name):
+            row.kind, row.name, row.source = kind, name, SOURCE_MANUAL
     ctx.session.flush()
     invalidate(ctx.session)
-    return HolidayDay(row.day, row.kind, row.name, row.source)
+    return HolidayDay(row.day, row.kind, row.name, row.source, tuple(recount(ctx, pm, [day] if changed else [])))
 
 
-def clear_day(ctx: ServiceContext, day: date) -> None:
-    """The day follows the Monday–Friday rule again."""
+def clear_day(ctx: ServiceContext, day: date, pm: Any = None) -> list[str]:
+    """The day follows the Monday–Friday rule again; with ``pm``, what was counted over it is
+    counted again (the plugins' sentences are returned)."""
     ctx.actor.require(P_MANAGE)
     row = ctx.session.scalar(select(Holiday).where(Holiday.day == day))
     if row is None:
@@ -265,6 +283,7 @@ def clear_day(ctx: ServiceContext, day: date) -> None:
     ctx.session.delete(row)
     ctx.session.flush()
     invalidate(ctx.session)
+    return recount(ctx, pm, [day])
 
 
 @dataclass
@@ -273,6 +292,7 @@ class CalendarImport:
     total_rows: int = 0
     written: int = 0
     errors: list[RowError] = field(default_factory=list)
+    recounted: list[str] = field(default_factory=list)   # what the plugins counted again (calendar_changed)
 
     @property
     def ok(self) -> bool:
@@ -355,9 +375,10 @@ def read_sheet(path: Path | str) -> tuple[list[tuple[int, date, str, str]], list
     return rows, errors, total
 
 
-def import_year(ctx: ServiceContext, path: Path | str) -> CalendarImport:
+def import_year(ctx: ServiceContext, path: Path | str, pm: Any = None) -> CalendarImport:
     """Import the year(s) in the sheet: each year present is replaced by the sheet's days as a whole.
-    All-or-nothing: with any row error nothing is written and the errors are returned."""
+    All-or-nothing: with any row error nothing is written and the errors are returned. With the
+    plugin manager ``pm``, what was counted over the days that changed is counted again."""
     ctx.actor.require(P_MANAGE)
     rows, errors, total = read_sheet(path)
     result = CalendarImport(years=sorted({d.year for _n, d, _k, _name in rows}), total_rows=total, errors=errors)
@@ -365,6 +386,8 @@ def import_year(ctx: ServiceContext, path: Path | str) -> CalendarImport:
         return result
     existing = {h.day: h for h in ctx.session.scalars(select(Holiday).where(extract("year", Holiday.day).in_(result.years)))}
     wanted = {day: (kind, name) for _n, day, kind, name in rows}
+    changed = {day for day, h in existing.items() if day not in wanted or wanted[day][0] != h.kind}
+    changed |= set(wanted) - set(existing)
     for day, h in existing.items():
         if day not in wanted:
             ctx.session.delete(h)
@@ -382,6 +405,7 @@ def import_year(ctx: ServiceContext, path: Path | str) -> CalendarImport:
 
     audit.record(ctx.session, "import", "core_holidays", None,
                  f"导入节假日安排 {'、'.join(map(str, result.years))} 年，共 {result.written} 天（{Path(path).name}）")
+    result.recounted = recount(ctx, pm, changed)
     return result
 
 

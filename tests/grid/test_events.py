@@ -461,3 +461,62 @@ def test_deadline_into_a_year_without_calendar_warns_then_skips_new_year(gdb, tr
     assert svc.deadline_warning(ctx, later.id) == ""
     ctx.session.commit()
     assert [e.id for e in svc.due_soon_events(ctx_for(gdb, actor(tree.street), now=wednesday), 3)] == [ev.id, later.id]
+
+
+def test_hook_calendar_changed(gdb, tree, ctx_for, tmp_path):
+    """Entering 1 January 2027 as a holiday, with the plugin manager (the 节假日安排 page, the CLI),
+    counts the open events' deadlines over it again: saved, audited, on the timeline, and said; a
+    closed event and one registered after the day keep theirs."""
+    from openpyxl import Workbook
+    from sqlalchemy import select
+
+    from plugins.grid.models import EventStep
+    from shell.core.models import AuditLog
+    from shell.plugins import make_plugin_manager
+
+    pm = make_plugin_manager(builtins=["plugins.grid"], entry_points=False)
+    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc)
+    ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
+    cat = _cat(ctx)                                                      # 3 working days
+    open_ev = svc.transition(ctx, svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="在办").id,
+                             "register", "立案")
+    done = svc.transition(ctx, svc.report_event(ctx, area_id=tree.g12.id, category_id=cat.id, title="已结").id,
+                          "register", "立案")
+    for a in ("dispatch", "handle", "verify", "close"):
+        done = svc.transition(ctx, done.id, a, "意见", assignee="物业")
+    ctx.session.commit()
+    assert open_ev.deadline == done.deadline == date(2027, 1, 4)
+    after = ctx_for(gdb, actor(tree.street), now=datetime(2027, 1, 2, 2, 0, tzinfo=timezone.utc))
+    late = svc.transition(after, svc.report_event(after, area_id=tree.g11.id, category_id=cat.id, title="节后").id,
+                          "register", "立案")
+    after.session.commit()
+    late_deadline = late.deadline
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["日期", "休/班", "名称"])
+    ws.append([date(2027, 1, 1), "休", "元旦"])
+    wb.save(tmp_path / "2027.xlsx")
+    admin = ctx_for(gdb, actor(superuser=True, name="管理员"), now=wednesday + timedelta(hours=3))
+    result = calendar.import_year(admin, tmp_path / "2027.xlsx", pm=pm)
+    admin.session.commit()
+    assert result.ok and result.recounted == ["已按新的节假日安排重算 1 件在办事件的处置时限（见各事件的办理过程）。"]
+
+    look = ctx_for(gdb, actor(tree.street), now=wednesday)
+    assert look.session.get(Event, open_ev.id).deadline == date(2027, 1, 5)
+    assert look.session.get(Event, done.id).deadline == date(2027, 1, 4)         # closed: judged on its day
+    assert look.session.get(Event, late.id).deadline == late_deadline            # counted after the day
+    step = look.session.scalar(select(EventStep).where(EventStep.event_id == open_ev.id, EventStep.action == "recount"))
+    assert step.comment == "节假日安排变更，处置时限由 2027-01-04 重算为 2027-01-05"
+    assert svc.deadline_warning(look, open_ev.id) == ""                          # the deadline stands now
+    audited = look.session.scalars(select(AuditLog).where(AuditLog.entity == "grid_events",
+                                                          AuditLog.entity_id == str(open_ev.id),
+                                                          AuditLog.action == "update")).all()
+    assert any(a.after.get("deadline") == "2027-01-05" for a in audited)
+    # Taking the holiday out again counts back; without the plugin manager nothing is recounted.
+    assert calendar.clear_day(admin, date(2027, 1, 1), pm=pm) == [
+        "已按新的节假日安排重算 1 件在办事件的处置时限（见各事件的办理过程）。"]
+    admin.session.commit()
+    assert calendar.set_day(admin, date(2027, 1, 1), "休", "元旦").recounted == ()
+    admin.session.commit()
+    assert ctx_for(gdb, actor(tree.street)).session.get(Event, open_ev.id).deadline == date(2027, 1, 4)

@@ -248,15 +248,17 @@ class HolidaysPage(Page):
         if kind is None:
             if day not in self.days:
                 return True
-            ok, _ = self.call(calendar.clear_day, day)
+            ok, recounted = self.call(calendar.clear_day, day, pm=self.app_ctx.plugin_manager)
         else:
-            ok, _ = self.call(calendar.set_day, day, kind, name)
+            ok, saved = self.call(calendar.set_day, day, kind, name, pm=self.app_ctx.plugin_manager)
+            recounted = saved.recounted if ok else ()
         if ok:
             self.load()
             self.status.setStyleSheet(OK_STYLE)
             h = self.days.get(day)
             self.status.setText(f"已保存：{day.isoformat()} " + (f"{h.label}" + (f"（{h.name}）" if h.name else "")
-                                                               if h else "按平常计算"))
+                                                               if h else "按平常计算")
+                                + "".join(f"\n{line}" for line in recounted or ()))
         return ok
 
     # --- files ----------------------------------------------------------------------------------
@@ -292,7 +294,7 @@ class HolidaysPage(Page):
         def work(progress):
             progress(0, 0, f"正在检查“{path.name}”的每一行……")
             with ctx.service(commit=False) as sctx:
-                result = calendar.import_year(sctx, path)
+                result = calendar.import_year(sctx, path, pm=ctx.plugin_manager)
                 if result.ok:
                     sctx.session.commit()
             return result
@@ -313,7 +315,8 @@ class HolidaysPage(Page):
         else:
             self.load()
         self.status.setStyleSheet(OK_STYLE)
-        self.status.setText(f"已导入 {'、'.join(map(str, result.years))} 年节假日安排，共 {result.written} 天。")
+        self.status.setText(f"已导入 {'、'.join(map(str, result.years))} 年节假日安排，共 {result.written} 天。"
+                            + "".join(f"\n{line}" for line in result.recounted))
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setStyleSheet(ERROR_STYLE)
