@@ -657,18 +657,36 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
         place(subtotal_row())
     if nrows == 0:
         place(L.layout_span(spec.empty_text or "无数据", _EMPTY))
+    # The tail — totals row, notes, signature and seal room — is kept together and drawn once, on
+    # the last page. When it does not fit under the last rows, the last rows move with it to a new
+    # page (never a page holding only the tail, unless it cannot share a page with any row).
+    tail_rows = []
     if spec.totals is not None:
         cells = totals_extract(spec.totals)
         seen_update("".join(cells))
-        place(L.layout_row(cells, _BOLD))
-    tail_h, _notes, _sig = L.tail()
-    tail_on_new_page = used + tail_h > body_h and page
-    page.append(("tail", 1 if tail_on_new_page else 0))
+        tail_rows.append(L.layout_row(cells, _BOLD))
+    tail_h = L.tail()[0] + sum(r[1] for r in tail_rows)
+    if used + tail_h > body_h + 0.01:
+        carry: list[tuple] = []
+        carry_h = 0.0
+        if pages or len(page) > 1:
+            while page:
+                r = page[-1]
+                if carry and r[0] != _GROUP and any(c[0] in (_NORMAL, _EMPTY) for c in carry):
+                    break  # at least one data row moved (and its group header, if it ends the page)
+                if carry_h + r[1] + tail_h > body_h + 0.01 or len(page) == 1 and not pages:
+                    break
+                carry.insert(0, page.pop())
+                carry_h += r[1]
+        moved = sum(1 for r in carry if r[0] == _NORMAL)
+        rows_on_page -= moved
+        if page:
+            flush()
+        page, used, rows_on_page = carry, carry_h, moved
+    for r in tail_rows:
+        place(r)
+    page.append(("tail", 0 if page else 2))  # 2: a page holding only the tail (no table)
     flush()
-    if tail_on_new_page:
-        dump([("tail", 2)], spool)  # a page holding only the tail
-        pages += 1
-        page_rows.append(0)
     return pages, nrows, page_rows
 
 
@@ -682,7 +700,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
     if rows and rows[-1][0] == "tail":
         tail = rows[-1][1]
         rows = rows[:-1]
-    only_tail = tail == 2
+    only_tail = tail == 2  # the one marker a page gets: draw the tail there, exactly once
 
     # --- backgrounds and rules
     x0, x1 = g.ml, g.ml + g.table_w
