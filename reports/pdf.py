@@ -874,10 +874,36 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
 
 # ----------------------------------------------------------------------------- documents
 
+# Ways to fit a document on one sheet, tried in order: (spacing factor, font factor). Spacing shrinks
+# first; the font never below 85 % (a 12.5 pt body stays above 10.5 pt, still legible on paper).
+_DOC_FIT = ((1.0, 1.0), (0.75, 1.0), (0.5, 1.0), (0.35, 0.94), (0.25, 0.88), (0.2, 0.85))
+
+
 def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None = None) -> RenderResult:
     """Render a one-record document (e.g. 志愿服务证明) on A4 portrait: title, number, a fields
     grid, body paragraphs, an optional items table, the issuer with room for the seal, signature
-    lines and the date."""
+    lines and the date.
+
+    A document that fits one sheet is laid out on one sheet: the spacing shrinks first, then the
+    font within limits (``_DOC_FIT``). Only one that truly cannot fit runs on, numbered
+    "第 X 页 共 Y 页", with the issuer, seal and date kept together with the last paragraph."""
+    required = doc.title + doc.number + "".join(lbl for lbl, _ in doc.fields) + "".join(doc.signature)
+    font = find_cjk_font(font_path, required=required)
+    with _atomic_output(out) as tmp:
+        pages = 0
+        for space, size in _DOC_FIT:
+            pages = _build_document(doc, font, tmp, space, size, 0)
+            if pages == 1:
+                break
+        else:  # it truly runs on: number its pages (the footer lives in the margin, layout unchanged)
+            pages = _build_document(doc, font, tmp, space, size, pages)
+    return RenderResult(pages=pages, rows=len(doc.items.rows) if doc.items else 0)
+
+
+def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, size: float,
+                    numbered: int) -> int:
+    """Lay the document out at ``space``/``size`` factors into ``path``; return its page count.
+    ``numbered``: the known page total to print in the footer (0: no footer)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
@@ -885,20 +911,23 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
                                     TableStyle)
     from xml.sax.saxutils import escape
 
-    required = doc.title + doc.number + "".join(lbl for lbl, _ in doc.fields) + "".join(doc.signature)
-    font = find_cjk_font(font_path, required=required)
     R = font.regular_name
     B = font.bold_name if not font.fake_bold else font.regular_name
 
-    def st(name, size, align=TA_LEFT, font_name=R, leading=None, **kw):
-        return ParagraphStyle(name, fontName=font_name, fontSize=size, leading=leading or size * 1.5,
+    def st(name, fsize, align=TA_LEFT, font_name=R, leading=None, **kw):
+        fsize *= size
+        lead = (leading * size) if leading else fsize * 1.5
+        return ParagraphStyle(name, fontName=font_name, fontSize=fsize, leading=lead,
                               alignment=align, wordWrap="CJK", **kw)
+
+    def gap(h):
+        return Spacer(1, h * space)
 
     s_unit = st("unit", 11, TA_CENTER)
     s_num = st("num", 10.5, TA_RIGHT)
     s_label = st("label", 11, TA_CENTER, B)
     s_value = st("value", 11)
-    s_body = st("body", 12.5, TA_JUSTIFY, leading=24, firstLineIndent=25)
+    s_body = st("body", 12.5, TA_JUSTIFY, leading=18.75 + 5.25 * space, firstLineIndent=25 * size)
     s_small = st("small", 10)
     s_right = st("right", 12, TA_RIGHT, leading=20)
 
@@ -907,40 +936,42 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
 
     width, height = A4
     lm = rm = 25 * mm
-    frame_w = width - lm - rm
+    frame_w = width - lm - rm - 12  # the frame's own padding (6 pt a side): wider content never fits
     story: list = []
     if doc.unit_name:
         story.append(P(doc.unit_name, s_unit))
-        story.append(Spacer(1, 2 * mm))
+        story.append(gap(2 * mm))
+    title_fs = 22 * size
 
     class _Title(Flowable):
         """Title drawn with fake bold when no bold face exists."""
 
         def wrap(self, aw, ah):
             self.aw = aw
-            return aw, 34
+            return aw, title_fs + 6 + 6 * space
 
         def draw(self):
             cv = self.canv
             cv.saveState()
             t = cv.beginText()
-            t.setFont(B, 22)
+            t.setFont(B, title_fs)
             if font.fake_bold:
                 cv.setLineWidth(0.6)
                 t.setTextRenderMode(2)
             # letter-spaced title, as official certificates print it
             spaced = doc.title if len(doc.title) > 8 else "  ".join(doc.title)
-            w = pdfmetrics.stringWidth(spaced, B, 22)
-            t.setTextOrigin((self.aw - w) / 2.0, 8)
+            w = pdfmetrics.stringWidth(spaced, B, title_fs)
+            t.setTextOrigin((self.aw - w) / 2.0, 4 + 4 * space)
             t.textOut(spaced)
             cv.drawText(t)
             cv.restoreState()
 
     story.append(_Title())
-    story.append(Spacer(1, 3 * mm))
+    story.append(gap(3 * mm))
     if doc.number:
         story.append(P(f"编号：{doc.number}", s_num))
-    story.append(Spacer(1, 4 * mm))
+    story.append(gap(4 * mm))
+    pad = 3 + 3 * space
 
     if doc.fields:
         data = []
@@ -960,23 +991,23 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
         t = Table(data, colWidths=colw)
         style = [("GRID", (0, 0), (-1, -1), 0.6, colors.black),
                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                 ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]
+                 ("TOPPADDING", (0, 0), (-1, -1), pad - 1), ("BOTTOMPADDING", (0, 0), (-1, -1), pad)]
         for ci in range(0, len(colw), 2):
             style.append(("BACKGROUND", (ci, 0), (ci, -1), colors.Color(0.93, 0.93, 0.93)))
         t.setStyle(TableStyle(style))
         story.append(t)
-        story.append(Spacer(1, 6 * mm))
+        story.append(gap(6 * mm))
 
     for para in doc.body:
         story.append(P(para, s_body))
     if doc.body:
-        story.append(Spacer(1, 4 * mm))
+        story.append(gap(4 * mm))
 
     if doc.items is not None:
         it = doc.items
         if it.title:
             story.append(P(it.title, st("ititle", 11, TA_LEFT, B)))
-            story.append(Spacer(1, 2 * mm))
+            story.append(gap(2 * mm))
         extract = make_extractor(it.columns, True)
         widths = resolve_widths(it.columns, frame_w, mm)
         head = [P(c.title, st("ih", 9.5, TA_CENTER, B, leading=13)) for c in it.columns]
@@ -990,21 +1021,22 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
         t = Table(rows, colWidths=widths, repeatRows=1)
         ts = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
               ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
-              ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+              ("TOPPADDING", (0, 0), (-1, -1), 1 + 2 * space), ("BOTTOMPADDING", (0, 0), (-1, -1), 1 + 2 * space)]
         if not it.rows:
             ts.append(("SPAN", (0, 1), (-1, 1)))
         t.setStyle(TableStyle(ts))
         story.append(t)
-        story.append(Spacer(1, 5 * mm))
+        story.append(gap(5 * mm))
 
     for k, note in enumerate(doc.notes):
         story.append(P(("注：" if k == 0 else "　　") + note, s_small))
 
     # issuer block: signature lines on the left, issuer + seal room + date on the right
-    closing: list = [Spacer(1, 8 * mm)]
+    closing: list = [gap(8 * mm)]
     if doc.signature:
         sig = [[P(f"{lbl}：", s_value), ""] for lbl in doc.signature]
-        st_sig = Table(sig, colWidths=[22 * mm, 45 * mm], rowHeights=[10 * mm] * len(sig))
+        st_sig = Table(sig, colWidths=[22 * mm, 45 * mm], rowHeights=[(7 + 3 * space) * mm * size] * len(sig))
         st_sig.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                                     ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         sig_cell: Any = st_sig
@@ -1015,7 +1047,7 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
         right.append(P(line_, s_right))
     if doc.seal:
         right.append(P("（盖章）", st("seal", 10, TA_RIGHT, textColor=colors.Color(0.35, 0.35, 0.35))))
-    right.append(Spacer(1, 4 * mm))
+    right.append(gap(4 * mm))
     right.append(P(date_text(doc.date) if doc.date else "　　　　年　　月　　日", s_right))
     block = Table([[sig_cell, right]], colWidths=[frame_w * 0.45, frame_w * 0.55])
     block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
@@ -1024,18 +1056,28 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     closing.append(block)
     if doc.seal:
-        closing.append(Spacer(1, 12 * mm))  # room for the round seal over the issuer and date
+        # room for the round seal over the issuer and date (a 4 cm seal overlaps the text above)
+        closing.append(Spacer(1, 12 * mm))
+    # The seal block never stands alone: it keeps the last paragraph (or table, or note) with it.
+    while story and isinstance(story[-1], Spacer):
+        closing.insert(0, story.pop())
+    if story and len(story) > 1:
+        closing.insert(0, story.pop())
     story.append(KeepTogether(closing))
 
-    pages = [0]
+    count = [0]
 
     def on_page(cv, _d):
-        pages[0] += 1
+        count[0] += 1
+        if numbered:
+            cv.saveState()
+            cv.setFont(R, 9)
+            cv.drawCentredString(width / 2.0, 12 * mm, f"第 {count[0]} 页 共 {numbered} 页")
+            cv.restoreState()
 
-    with _atomic_output(out) as tmp:
-        d = SimpleDocTemplate(tmp, pagesize=A4, leftMargin=lm, rightMargin=rm, topMargin=28 * mm,
-                              bottomMargin=22 * mm, title=f"{doc.title} {doc.number}".strip(),
-                              author=(doc.issuer[0] if doc.issuer else doc.unit_name) or "街道工作台",
-                              creator="街道工作台 Jiedao")
-        d.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return RenderResult(pages=pages[0], rows=len(doc.items.rows) if doc.items else 0)
+    d = SimpleDocTemplate(path, pagesize=A4, leftMargin=lm, rightMargin=rm, topMargin=(14 + 14 * space) * mm,
+                          bottomMargin=(16 + 6 * space) * mm, title=f"{doc.title} {doc.number}".strip(),
+                          author=(doc.issuer[0] if doc.issuer else doc.unit_name) or "街道工作台",
+                          creator="街道工作台 Jiedao")
+    d.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return count[0]
