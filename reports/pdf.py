@@ -44,10 +44,13 @@ from .fonts import FontInfo, find_cjk_font
 from .spec import (DocumentSpec, LedgerSpec, date_text, group_key_fn, make_extractor,
                    resolve_widths)
 
-from itertools import groupby, repeat
+from itertools import chain, groupby, islice, repeat
 from operator import itemgetter
 
 _first = itemgetter(0)
+# Rows read ahead to measure the column widths (all of them on most ledgers; a bounded read-ahead
+# keeps memory flat and the first page's progress early on a 100,000-row one).
+_MEASURE_ROWS = 1000
 _second = itemgetter(1)
 
 from reportlab import rl_config
@@ -89,7 +92,13 @@ class RenderResult:
 
 # ----------------------------------------------------------------------------- text measuring
 
-_TOKEN_RE = re.compile(r"[0-9A-Za-z\u00c0-\u024f@._\-+/#%&'’*]+| +|.", re.S)
+# Unbreakable runs: Chinese dates (2026年12月3日, 12月3日), Latin words, numbers, dates, times
+# (19:18), ID, phone and order numbers (masked ones too), codes; then spaces; then one character.
+_TOKEN_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日"
+                       r"|[0-9A-Za-z\u00c0-\u024f@._\-+/#%&'’*:×]+| +|.", re.S)
+# A short Chinese word standing alone in a cell (大学本科, 化解情况, 入党积极分子) is not split either.
+_SHORT_WORD_RE = re.compile(r"[\u3400-\u9fff]{2,6}")
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Characters that must not start a line (避头) / end a line (避尾).
 _NO_START = set("，。、；：？！）》」』】〕〉”’….,;:?!)%·～")
 _NO_END = set("（《「『【〔〈“‘(")
@@ -125,9 +134,11 @@ class _Measure:
 def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
     """Wrap ``text`` into lines no wider than ``avail`` points; returns [(line, width)].
 
-    CJK wraps between any two characters; runs of Latin letters/digits stay together when they fit
-    on a line (otherwise they are broken by character); line-start/line-end punctuation rules apply.
-    Explicit newlines are kept.
+    CJK wraps between any two characters; dates, times, numbers, codes and Latin words
+    (``_TOKEN_RE``) stay together when they fit on a line (otherwise they are broken by character,
+    which column widths from :func:`measure_widths` avoid); closing punctuation (；，。） …) never
+    starts a line and opening punctuation never ends one (simple 禁则); a last line of one lone
+    Chinese character takes a second one with it. Explicit newlines are kept.
     """
     out: list[tuple[str, float]] = []
     sw = m._sw
@@ -136,24 +147,27 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
         if w <= avail:
             out.append((para, w))
             continue
+        start = len(out)
         line = ""
         lw = 0.0
+        last = ""  # the last token put on the line
         for tok in _TOKEN_RE.findall(para):
             tw = m.char(tok) if len(tok) == 1 else sw(tok)
             if lw + tw <= avail:
                 line += tok
                 lw += tw
+                last = tok
                 continue
             if tok[0] == " ":
                 if line:
                     out.append((line, lw))
-                line, lw = "", 0.0
+                line, lw, last = "", 0.0, ""
                 continue
             carry = ""
             if line:
-                if tok in _NO_START and len(line) > 1 and line[-1] not in _NO_START:
-                    carry = line[-1]  # move the last character down with the punctuation
-                    line = line[:-1]
+                if tok in _NO_START and len(line) > len(last) and last and line[-1] not in _NO_START:
+                    carry = last  # move the last token (a character, a date …) down with the punctuation
+                    line = line[:-len(last)]
                     lw = sw(line)
                 elif line[-1] in _NO_END and len(line) > 1:
                     carry = line[-1]
@@ -163,13 +177,14 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
             tok = carry + tok
             tw = sw(tok)
             if tw <= avail:
-                line, lw = tok, tw
+                line, lw, last = tok, tw, tok
                 continue
-            # A token wider than the cell: break it character by character.
-            line, lw = "", 0.0
+            # A token wider than the cell: break it character by character (still no line
+            # starting with closing punctuation).
+            line, lw, last = "", 0.0, ""
             for ch in tok:
                 cw = m.char(ch)
-                if lw + cw > avail and line:
+                if lw + cw > avail and line and ch not in _NO_START:
                     out.append((line, lw))
                     line, lw = "", 0.0
                 line += ch
@@ -177,7 +192,100 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
         if line or not out:
             line = line.rstrip(" ")
             out.append((line, sw(line)))
+        if len(out) - start > 1:
+            last, prev = out[-1][0], out[-2][0]
+            if len(last) == 1 and _CJK_RE.match(last) and len(prev) > 2 and _CJK_RE.match(prev[-1]) \
+                    and sw(prev[-1] + last) <= avail:
+                out[-2:] = [(prev[:-1], sw(prev[:-1])), (prev[-1] + last, sw(prev[-1] + last))]
     return out
+
+
+def unbreakable_width(text: str, m: _Measure) -> float:
+    """The width of the widest run of ``text`` that :func:`wrap_text` keeps on one line: a token
+    of ``_TOKEN_RE`` with the closing punctuation after it, or the whole text when it is a short
+    Chinese word."""
+    best = 0.0
+    sw = m._sw
+    for para in text.split("\n"):
+        if _SHORT_WORD_RE.fullmatch(para):
+            best = max(best, sw(para))
+            continue
+        toks = _TOKEN_RE.findall(para)
+        for k, tok in enumerate(toks):
+            if len(tok) > 1 and tok[0] != " " or len(toks) == 1:
+                if k + 1 < len(toks) and toks[k + 1] in _NO_START:
+                    tok += toks[k + 1]
+                best = max(best, sw(tok))
+    return best
+
+
+def header_min_width(title: str, m: _Measure) -> float:
+    """A column header may wrap between characters, but short titles stay on one line (性别, 负责人)
+    and longer ones wrap into balanced lines (化解/情况), never leaving one character alone."""
+    n = len(title)
+    word = unbreakable_width(title, m) if not _CJK_RE.search(title) else 0.0
+    if n <= 3:
+        return max(word, m._sw(title))
+    per = -(-n // 2) if n <= 10 else -(-n // 3)
+    return max(word, max(m._sw(title[k:k + per]) for k in range(0, n, per)))
+
+
+def measure_widths(spec: LedgerSpec, sample: list, font: FontInfo, total: float, fs: float,
+                   pad: float) -> list[float]:
+    """Column widths in points from the content: every column at least its longest unbreakable
+    token (and its header's minimum), then the rest shared by how much each column's text wants,
+    the columns' declared widths (``Column.width``) sharing out what is left over.
+
+    ``sample`` are the first rows of the stream (the renderer reads them ahead; a 100,000-row
+    ledger is measured on them, not re-read)."""
+    cols = spec.columns
+    n = len(cols)
+    m = _Measure(font.regular_name, fs)
+    mb = _Measure(font.bold_name, fs)
+    hint = resolve_widths(cols, total, mm)
+    texts: list[set] = [set() for _ in cols]
+    extract = make_extractor(cols, spec.mask_ids)
+    for row in sample:
+        for i, t in enumerate(extract(row)):
+            if t:
+                texts[i].add(t)
+    if spec.totals is not None:
+        for i, t in enumerate(make_extractor(cols, False)(spec.totals)):
+            if t and not (i == 0 and _CJK_RE.match(t)):
+                texts[i].add(t)
+    mins, wants = [], []
+    for i, c in enumerate(cols):
+        lo = header_min_width(c.title, mb)
+        hi = lo
+        sw = m._sw
+        for t in texts[i]:
+            w = sw(t) if "\n" not in t else max(map(sw, t.split("\n")))
+            if w > hi:
+                hi = w
+            if c.wrap and w > lo:  # a text no wider than the minimum cannot raise it
+                lo = max(lo, unbreakable_width(t, m))
+        if not c.wrap:
+            lo = max(lo, min(hi, total * 0.3))
+        mins.append(lo + 2 * pad + 0.5)
+        wants.append(min(max(hi, lo) + 2 * pad + 0.5, max(lo + 2 * pad, total * 0.45)))
+    smin = sum(mins)
+    if smin >= total:  # too many columns even at their minimum: shrink them alike
+        return [w * total / smin for w in mins]
+    extra = total - smin
+    need = [w - lo for w, lo in zip(wants, mins)]
+    sneed = sum(need)
+    if sneed > extra:
+        return [lo + extra * nd / sneed for lo, nd in zip(mins, need)]
+    widths = list(wants)
+    rest = extra - sneed
+    # what is left: to the columns declared wide (hint), never pulling one below its content
+    grow = [max(h - w, 0.0) for h, w in zip(hint, widths)]
+    sgrow = sum(grow)
+    if sgrow > 0:
+        widths = [w + rest * g / sgrow for w, g in zip(widths, grow)]
+    else:
+        widths = [w + rest * h / total for w, h in zip(widths, hint)]
+    return widths
 
 
 # ----------------------------------------------------------------------------- PDF text encoding
@@ -354,7 +462,7 @@ _NORMAL, _BOLD, _GROUP, _EMPTY = 0, 1, 2, 3
 
 
 class _Geometry:
-    def __init__(self, spec: LedgerSpec, font: FontInfo):
+    def __init__(self, spec: LedgerSpec, font: FontInfo, sample: list | None = None):
         self.page_w, self.page_h = landscape(A4) if spec.orientation == "landscape" else A4
         self.ml = self.mr = 12 * mm
         self.mt = 11 * mm
@@ -368,7 +476,7 @@ class _Geometry:
         face = pdfmetrics.getFont(font.regular_name).face
         self.ascent = fs * min(max(face.ascent, 700), 1000) / 1000.0
         self.descent = fs * min(max(-face.descent, 100), 300) / 1000.0
-        self.widths = resolve_widths(spec.columns, self.table_w, mm)
+        self.widths = measure_widths(spec, sample or [], font, self.table_w, fs, self.pad_x)
         xs = [self.ml]
         for w in self.widths:
             xs.append(xs[-1] + w)
@@ -558,7 +666,8 @@ def _split_row(row: tuple, fit_lines: int, g: _Geometry) -> tuple[tuple, tuple]:
     return (style, g.row_height(fit_lines), first), (style, g.row_height(n2), rest)
 
 
-def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress, cancel, seen: set):
+def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress, cancel, seen: set,
+                  rows=None):
     """Consume the rows; write each page's rows to ``spool``; return (pages, rows, page_row_counts)."""
     g = L.g
     extract = make_extractor(spec.columns, spec.mask_ids)
@@ -626,7 +735,7 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
         return L.layout_row(cells, _BOLD)
 
     layout_row = L.layout_normal
-    for row in spec.rows:
+    for row in (spec.rows if rows is None else rows):
         if gkey is not None:
             k = gkey(row)
             if k != cur_group:
@@ -833,12 +942,16 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
     required = spec.title + spec.unit_name + spec.period + "".join(c.title for c in spec.columns)
     required += "".join(spec.signature) + (spec.empty_text or "")
     font = find_cjk_font(font_path, required=required)
-    g = _Geometry(spec, font)
+    # The first rows are read ahead to measure the columns; the rest stream through as before.
+    stream = iter(spec.rows)
+    sample = list(islice(stream, _MEASURE_ROWS))
+    g = _Geometry(spec, font, sample)
     L = _LedgerLayout(spec, font, g)
     seen: set = set()
     with tempfile.TemporaryFile(prefix="jiedao-ledger-") as spool, \
             tempfile.TemporaryFile(prefix="jiedao-pages-") as page_spool:
-        npages, nrows, page_rows = _layout_pages(spec, L, spool, progress, cancel, seen)
+        npages, nrows, page_rows = _layout_pages(spec, L, spool, progress, cancel, seen,
+                                                 chain(sample, stream))
         spool.seek(0)
         with _atomic_output(out) as tmp:
             c = _canvas.Canvas(tmp, pagesize=(g.page_w, g.page_h), pageCompression=1,
