@@ -179,14 +179,21 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
             if tw <= avail:
                 line, lw, last = tok, tw, tok
                 continue
-            # A token wider than the cell: break it character by character (still no line
-            # starting with closing punctuation).
+            # A token wider than the cell (longer than any the column was measured on): break it
+            # after a "_" or "/" when it has one (an identifier, a path), else by character;
+            # still no line starting with closing punctuation.
             line, lw, last = "", 0.0, ""
             for ch in tok:
                 cw = m.char(ch)
                 if lw + cw > avail and line and ch not in _NO_START:
-                    out.append((line, lw))
-                    line, lw = "", 0.0
+                    soft = max(line.rfind("_"), line.rfind("/"))
+                    if 0 < soft < len(line) - 1:
+                        out.append((line[:soft + 1], sw(line[:soft + 1])))
+                        line = line[soft + 1:]
+                        lw = sw(line)
+                    else:
+                        out.append((line, lw))
+                        line, lw = "", 0.0
                 line += ch
                 lw += cw
         if line or not out:
