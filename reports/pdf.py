@@ -2,6 +2,8 @@
 
 Ledgers are not built as one platypus ``Table`` (superlinear: 90 s for 50,000 rows). Instead:
 
+0. **Widths** — the first ``_MEASURE_ROWS`` rows are read ahead and the columns sized from their
+   content (:func:`measure_widths`); they then go through the layout pass like the rest.
 1. **Layout pass** — the row stream is consumed lazily; every cell is measured with the font's
    advance widths and wrapped at character level (CJK has no spaces; Latin words and digit runs are
    kept together when they fit; closing punctuation never starts a line). Rows are packed into pages
@@ -51,6 +53,8 @@ _first = itemgetter(0)
 # Rows read ahead to measure the column widths (all of them on most ledgers; a bounded read-ahead
 # keeps memory flat and the first page's progress early on a 100,000-row one).
 _MEASURE_ROWS = 1000
+# Data rows that go along with the tail when it does not fit under the last rows of a page.
+_TAIL_ROWS = 3
 _second = itemgetter(1)
 
 from reportlab import rl_config
@@ -788,8 +792,8 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
         if pages or len(page) > 1:
             while page:
                 r = page[-1]
-                if carry and r[0] != _GROUP and any(c[0] in (_NORMAL, _EMPTY) for c in carry):
-                    break  # at least one data row moved (and its group header, if it ends the page)
+                if carry and r[0] != _GROUP and sum(c[0] in (_NORMAL, _EMPTY) for c in carry) >= _TAIL_ROWS:
+                    break  # a few data rows moved (and their group header, if it ends the page)
                 if carry_h + r[1] + tail_h > body_h + 0.01 or len(page) == 1 and not pages:
                     break
                 carry.insert(0, page.pop())
