@@ -101,7 +101,7 @@ class RenderResult:
 _TOKEN_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日"
                        r"|[0-9A-Za-z\u00c0-\u024f@._\-+/#%&'’*:×]+| +|.", re.S)
 # A short Chinese word standing alone in a cell (大学本科, 化解情况, 入党积极分子) is not split either.
-_SHORT_WORD_RE = re.compile(r"[\u3400-\u9fff]{2,6}")
+_SHORT_WORD_RE = re.compile(r"(?=.*[\u3400-\u9fff])[\u3400-\u9fff0-9A-Za-z]{2,6}")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Characters that must not start a line (避头) / end a line (避尾).
 _NO_START = set("，。、；：？！）》」』】〕〉”’….,;:?!)%·～")
@@ -286,7 +286,20 @@ def measure_widths(spec: LedgerSpec, sample: list, font: FontInfo, total: float,
     need = [w - lo for w, lo in zip(wants, mins)]
     sneed = sum(need)
     if sneed > extra:
-        return [lo + extra * nd / sneed for lo, nd in zip(mins, need)]
+        # Share the room out by water-filling, weighted by the declared widths: a column gets what
+        # its text wants up to a common level × its weight, so columns of short values (网格,
+        # 户籍地) are whole on one line and the long texts (地址, 备注) share what remains.
+        weight = [max(h, 1.0) for h in hint]
+        order = sorted(range(n), key=lambda k: need[k] / weight[k])
+        left, wsum = extra, sum(weight)
+        give = [0.0] * n
+        for k in order:
+            level = left / wsum
+            g = min(need[k], level * weight[k])
+            give[k] = g
+            left -= g
+            wsum -= weight[k]
+        return [lo + g for lo, g in zip(mins, give)]
     widths = list(wants)
     rest = extra - sneed
     # what is left: to the columns declared wide (hint), never pulling one below its content
