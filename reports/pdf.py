@@ -2,6 +2,8 @@
 
 Ledgers are not built as one platypus ``Table`` (superlinear: 90 s for 50,000 rows). Instead:
 
+0. **Widths** — the first ``_MEASURE_ROWS`` rows are read ahead and the columns sized from their
+   content (:func:`measure_widths`); they then go through the layout pass like the rest.
 1. **Layout pass** — the row stream is consumed lazily; every cell is measured with the font's
    advance widths and wrapped at character level (CJK has no spaces; Latin words and digit runs are
    kept together when they fit; closing punctuation never starts a line). Rows are packed into pages
@@ -44,10 +46,15 @@ from .fonts import FontInfo, find_cjk_font
 from .spec import (DocumentSpec, LedgerSpec, date_text, group_key_fn, make_extractor,
                    resolve_widths)
 
-from itertools import groupby, repeat
+from itertools import chain, groupby, islice, repeat
 from operator import itemgetter
 
 _first = itemgetter(0)
+# Rows read ahead to measure the column widths (all of them on most ledgers; a bounded read-ahead
+# keeps memory flat and the first page's progress early on a 100,000-row one).
+_MEASURE_ROWS = 1000
+# Data rows that go along with the tail when it does not fit under the last rows of a page.
+_TAIL_ROWS = 3
 _second = itemgetter(1)
 
 from reportlab import rl_config
@@ -89,7 +96,13 @@ class RenderResult:
 
 # ----------------------------------------------------------------------------- text measuring
 
-_TOKEN_RE = re.compile(r"[0-9A-Za-z\u00c0-\u024f@._\-+/#%&'’*]+| +|.", re.S)
+# Unbreakable runs: Chinese dates (2026年12月3日, 12月3日), Latin words, numbers, dates, times
+# (19:18), ID, phone and order numbers (masked ones too), codes; then spaces; then one character.
+_TOKEN_RE = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日"
+                       r"|[0-9A-Za-z\u00c0-\u024f@._\-+/#%&'’*:×]+| +|.", re.S)
+# A short Chinese word standing alone in a cell (大学本科, 化解情况, 入党积极分子) is not split either.
+_SHORT_WORD_RE = re.compile(r"(?=.*[\u3400-\u9fff])[\u3400-\u9fff0-9A-Za-z]{2,6}")
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
 # Characters that must not start a line (避头) / end a line (避尾).
 _NO_START = set("，。、；：？！）》」』】〕〉”’….,;:?!)%·～")
 _NO_END = set("（《「『【〔〈“‘(")
@@ -125,9 +138,11 @@ class _Measure:
 def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
     """Wrap ``text`` into lines no wider than ``avail`` points; returns [(line, width)].
 
-    CJK wraps between any two characters; runs of Latin letters/digits stay together when they fit
-    on a line (otherwise they are broken by character); line-start/line-end punctuation rules apply.
-    Explicit newlines are kept.
+    CJK wraps between any two characters; dates, times, numbers, codes and Latin words
+    (``_TOKEN_RE``) stay together when they fit on a line (otherwise they are broken by character,
+    which column widths from :func:`measure_widths` avoid); closing punctuation (；，。） …) never
+    starts a line and opening punctuation never ends one (simple 禁则); a last line of one lone
+    Chinese character takes a second one with it. Explicit newlines are kept.
     """
     out: list[tuple[str, float]] = []
     sw = m._sw
@@ -136,24 +151,27 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
         if w <= avail:
             out.append((para, w))
             continue
+        start = len(out)
         line = ""
         lw = 0.0
+        last = ""  # the last token put on the line
         for tok in _TOKEN_RE.findall(para):
             tw = m.char(tok) if len(tok) == 1 else sw(tok)
             if lw + tw <= avail:
                 line += tok
                 lw += tw
+                last = tok
                 continue
             if tok[0] == " ":
                 if line:
                     out.append((line, lw))
-                line, lw = "", 0.0
+                line, lw, last = "", 0.0, ""
                 continue
             carry = ""
             if line:
-                if tok in _NO_START and len(line) > 1 and line[-1] not in _NO_START:
-                    carry = line[-1]  # move the last character down with the punctuation
-                    line = line[:-1]
+                if tok in _NO_START and len(line) > len(last) and last and line[-1] not in _NO_START:
+                    carry = last  # move the last token (a character, a date …) down with the punctuation
+                    line = line[:-len(last)]
                     lw = sw(line)
                 elif line[-1] in _NO_END and len(line) > 1:
                     carry = line[-1]
@@ -163,21 +181,135 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
             tok = carry + tok
             tw = sw(tok)
             if tw <= avail:
-                line, lw = tok, tw
+                line, lw, last = tok, tw, tok
                 continue
-            # A token wider than the cell: break it character by character.
-            line, lw = "", 0.0
+            # A token wider than the cell (longer than any the column was measured on): break it
+            # after a "_" or "/" when it has one (an identifier, a path), else by character;
+            # still no line starting with closing punctuation.
+            line, lw, last = "", 0.0, ""
             for ch in tok:
                 cw = m.char(ch)
-                if lw + cw > avail and line:
-                    out.append((line, lw))
-                    line, lw = "", 0.0
+                if lw + cw > avail and line and ch not in _NO_START:
+                    soft = max(line.rfind("_"), line.rfind("/"))
+                    if 0 < soft < len(line) - 1:
+                        out.append((line[:soft + 1], sw(line[:soft + 1])))
+                        line = line[soft + 1:]
+                        lw = sw(line)
+                    else:
+                        out.append((line, lw))
+                        line, lw = "", 0.0
                 line += ch
                 lw += cw
         if line or not out:
             line = line.rstrip(" ")
             out.append((line, sw(line)))
+        if len(out) - start > 1:
+            last, prev = out[-1][0], out[-2][0]
+            if len(last) == 1 and _CJK_RE.match(last) and len(prev) > 2 and _CJK_RE.match(prev[-1]) \
+                    and sw(prev[-1] + last) <= avail:
+                out[-2:] = [(prev[:-1], sw(prev[:-1])), (prev[-1] + last, sw(prev[-1] + last))]
     return out
+
+
+def unbreakable_width(text: str, m: _Measure) -> float:
+    """The width of the widest run of ``text`` that :func:`wrap_text` keeps on one line: a token
+    of ``_TOKEN_RE`` with the closing punctuation after it, or the whole text when it is a short
+    Chinese word."""
+    best = 0.0
+    sw = m._sw
+    for para in text.split("\n"):
+        if _SHORT_WORD_RE.fullmatch(para):
+            best = max(best, sw(para))
+            continue
+        toks = _TOKEN_RE.findall(para)
+        for k, tok in enumerate(toks):
+            if len(tok) > 1 and tok[0] != " " or len(toks) == 1:
+                if k + 1 < len(toks) and toks[k + 1] in _NO_START:
+                    tok += toks[k + 1]
+                best = max(best, sw(tok))
+    return best
+
+
+def header_min_width(title: str, m: _Measure) -> float:
+    """A column header may wrap between characters, but short titles stay on one line (性别, 负责人)
+    and longer ones wrap into balanced lines (化解/情况), never leaving one character alone."""
+    n = len(title)
+    word = unbreakable_width(title, m) if not _CJK_RE.search(title) else 0.0
+    if n <= 3:
+        return max(word, m._sw(title))
+    per = -(-n // 2) if n <= 10 else -(-n // 3)
+    return max(word, max(m._sw(title[k:k + per]) for k in range(0, n, per)))
+
+
+def measure_widths(spec: LedgerSpec, sample: list, font: FontInfo, total: float, fs: float,
+                   pad: float) -> list[float]:
+    """Column widths in points from the content: every column at least its longest unbreakable
+    token (and its header's minimum), then the rest shared by how much each column's text wants,
+    the columns' declared widths (``Column.width``) sharing out what is left over.
+
+    ``sample`` are the first rows of the stream (the renderer reads them ahead; a 100,000-row
+    ledger is measured on them, not re-read)."""
+    cols = spec.columns
+    n = len(cols)
+    m = _Measure(font.regular_name, fs)
+    mb = _Measure(font.bold_name, fs)
+    hint = resolve_widths(cols, total, mm)
+    texts: list[set] = [set() for _ in cols]
+    extract = make_extractor(cols, spec.mask_ids)
+    for row in sample:
+        for i, t in enumerate(extract(row)):
+            if t:
+                texts[i].add(t)
+    if spec.totals is not None:
+        for i, t in enumerate(make_extractor(cols, False)(spec.totals)):
+            if t and not (i == 0 and _CJK_RE.match(t)):
+                texts[i].add(t)
+    mins, wants = [], []
+    for i, c in enumerate(cols):
+        lo = header_min_width(c.title, mb)
+        hi = lo
+        sw = m._sw
+        for t in texts[i]:
+            w = sw(t) if "\n" not in t else max(map(sw, t.split("\n")))
+            if w > hi:
+                hi = w
+            if c.wrap and w > lo:  # a text no wider than the minimum cannot raise it
+                lo = max(lo, unbreakable_width(t, m))
+        if not c.wrap:
+            lo = max(lo, min(hi, total * 0.3))
+        mins.append(lo + 2 * pad + 0.5)
+        wants.append(min(max(hi, lo) + 2 * pad + 0.5, max(lo + 2 * pad, total * 0.45)))
+    smin = sum(mins)
+    if smin >= total:  # too many columns even at their minimum: shrink them alike
+        return [w * total / smin for w in mins]
+    extra = total - smin
+    need = [w - lo for w, lo in zip(wants, mins)]
+    sneed = sum(need)
+    if sneed > extra:
+        # Share the room out by water-filling, weighted by the declared widths: a column gets what
+        # its text wants up to a common level × its weight, so columns of short values (网格,
+        # 户籍地) are whole on one line and the long texts (地址, 备注) share what remains.
+        weight = [max(h, 1.0) for h in hint]
+        order = sorted(range(n), key=lambda k: need[k] / weight[k])
+        left, wsum = extra, sum(weight)
+        give = [0.0] * n
+        for k in order:
+            level = left / wsum
+            g = min(need[k], level * weight[k])
+            give[k] = g
+            left -= g
+            wsum -= weight[k]
+        return [lo + g for lo, g in zip(mins, give)]
+    widths = list(wants)
+    rest = extra - sneed
+    # what is left: to the columns declared wide (hint), never pulling one below its content
+    grow = [max(h - w, 0.0) for h, w in zip(hint, widths)]
+    sgrow = sum(grow)
+    if sgrow > 0:
+        widths = [w + rest * g / sgrow for w, g in zip(widths, grow)]
+    else:
+        widths = [w + rest * h / total for w, h in zip(widths, hint)]
+    return widths
 
 
 # ----------------------------------------------------------------------------- PDF text encoding
@@ -354,7 +486,7 @@ _NORMAL, _BOLD, _GROUP, _EMPTY = 0, 1, 2, 3
 
 
 class _Geometry:
-    def __init__(self, spec: LedgerSpec, font: FontInfo):
+    def __init__(self, spec: LedgerSpec, font: FontInfo, sample: list | None = None):
         self.page_w, self.page_h = landscape(A4) if spec.orientation == "landscape" else A4
         self.ml = self.mr = 12 * mm
         self.mt = 11 * mm
@@ -368,7 +500,7 @@ class _Geometry:
         face = pdfmetrics.getFont(font.regular_name).face
         self.ascent = fs * min(max(face.ascent, 700), 1000) / 1000.0
         self.descent = fs * min(max(-face.descent, 100), 300) / 1000.0
-        self.widths = resolve_widths(spec.columns, self.table_w, mm)
+        self.widths = measure_widths(spec, sample or [], font, self.table_w, fs, self.pad_x)
         xs = [self.ml]
         for w in self.widths:
             xs.append(xs[-1] + w)
@@ -558,7 +690,8 @@ def _split_row(row: tuple, fit_lines: int, g: _Geometry) -> tuple[tuple, tuple]:
     return (style, g.row_height(fit_lines), first), (style, g.row_height(n2), rest)
 
 
-def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress, cancel, seen: set):
+def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress, cancel, seen: set,
+                  rows=None):
     """Consume the rows; write each page's rows to ``spool``; return (pages, rows, page_row_counts)."""
     g = L.g
     extract = make_extractor(spec.columns, spec.mask_ids)
@@ -626,7 +759,7 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
         return L.layout_row(cells, _BOLD)
 
     layout_row = L.layout_normal
-    for row in spec.rows:
+    for row in (spec.rows if rows is None else rows):
         if gkey is not None:
             k = gkey(row)
             if k != cur_group:
@@ -657,18 +790,36 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
         place(subtotal_row())
     if nrows == 0:
         place(L.layout_span(spec.empty_text or "无数据", _EMPTY))
+    # The tail — totals row, notes, signature and seal room — is kept together and drawn once, on
+    # the last page. When it does not fit under the last rows, the last rows move with it to a new
+    # page (never a page holding only the tail, unless it cannot share a page with any row).
+    tail_rows = []
     if spec.totals is not None:
         cells = totals_extract(spec.totals)
         seen_update("".join(cells))
-        place(L.layout_row(cells, _BOLD))
-    tail_h, _notes, _sig = L.tail()
-    tail_on_new_page = used + tail_h > body_h and page
-    page.append(("tail", 1 if tail_on_new_page else 0))
+        tail_rows.append(L.layout_row(cells, _BOLD))
+    tail_h = L.tail()[0] + sum(r[1] for r in tail_rows)
+    if used + tail_h > body_h + 0.01:
+        carry: list[tuple] = []
+        carry_h = 0.0
+        if pages or len(page) > 1:
+            while page:
+                r = page[-1]
+                if carry and r[0] != _GROUP and sum(c[0] in (_NORMAL, _EMPTY) for c in carry) >= _TAIL_ROWS:
+                    break  # a few data rows moved (and their group header, if it ends the page)
+                if carry_h + r[1] + tail_h > body_h + 0.01 or len(page) == 1 and not pages:
+                    break
+                carry.insert(0, page.pop())
+                carry_h += r[1]
+        moved = sum(1 for r in carry if r[0] == _NORMAL)
+        rows_on_page -= moved
+        if page:
+            flush()
+        page, used, rows_on_page = carry, carry_h, moved
+    for r in tail_rows:
+        place(r)
+    page.append(("tail", 0 if page else 2))  # 2: a page holding only the tail (no table)
     flush()
-    if tail_on_new_page:
-        dump([("tail", 2)], spool)  # a page holding only the tail
-        pages += 1
-        page_rows.append(0)
     return pages, nrows, page_rows
 
 
@@ -682,7 +833,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
     if rows and rows[-1][0] == "tail":
         tail = rows[-1][1]
         rows = rows[:-1]
-    only_tail = tail == 2
+    only_tail = tail == 2  # the one marker a page gets: draw the tail there, exactly once
 
     # --- backgrounds and rules
     x0, x1 = g.ml, g.ml + g.table_w
@@ -815,12 +966,16 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
     required = spec.title + spec.unit_name + spec.period + "".join(c.title for c in spec.columns)
     required += "".join(spec.signature) + (spec.empty_text or "")
     font = find_cjk_font(font_path, required=required)
-    g = _Geometry(spec, font)
+    # The first rows are read ahead to measure the columns; the rest stream through as before.
+    stream = iter(spec.rows)
+    sample = list(islice(stream, _MEASURE_ROWS))
+    g = _Geometry(spec, font, sample)
     L = _LedgerLayout(spec, font, g)
     seen: set = set()
     with tempfile.TemporaryFile(prefix="jiedao-ledger-") as spool, \
             tempfile.TemporaryFile(prefix="jiedao-pages-") as page_spool:
-        npages, nrows, page_rows = _layout_pages(spec, L, spool, progress, cancel, seen)
+        npages, nrows, page_rows = _layout_pages(spec, L, spool, progress, cancel, seen,
+                                                 chain(sample, stream))
         spool.seek(0)
         with _atomic_output(out) as tmp:
             c = _canvas.Canvas(tmp, pagesize=(g.page_w, g.page_h), pageCompression=1,
@@ -856,10 +1011,36 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
 
 # ----------------------------------------------------------------------------- documents
 
+# Ways to fit a document on one sheet, tried in order: (spacing factor, font factor). Spacing shrinks
+# first; the font never below 85 % (a 12.5 pt body stays above 10.5 pt, still legible on paper).
+_DOC_FIT = ((1.0, 1.0), (0.75, 1.0), (0.5, 1.0), (0.35, 0.94), (0.25, 0.88), (0.2, 0.85))
+
+
 def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None = None) -> RenderResult:
     """Render a one-record document (e.g. 志愿服务证明) on A4 portrait: title, number, a fields
     grid, body paragraphs, an optional items table, the issuer with room for the seal, signature
-    lines and the date."""
+    lines and the date.
+
+    A document that fits one sheet is laid out on one sheet: the spacing shrinks first, then the
+    font within limits (``_DOC_FIT``). Only one that truly cannot fit runs on, numbered
+    "第 X 页 共 Y 页", with the issuer, seal and date kept together with the last paragraph."""
+    required = doc.title + doc.number + "".join(lbl for lbl, _ in doc.fields) + "".join(doc.signature)
+    font = find_cjk_font(font_path, required=required)
+    with _atomic_output(out) as tmp:
+        pages = 0
+        for space, size in _DOC_FIT:
+            pages = _build_document(doc, font, tmp, space, size, 0)
+            if pages == 1:
+                break
+        else:  # it truly runs on: number its pages (the footer lives in the margin, layout unchanged)
+            pages = _build_document(doc, font, tmp, space, size, pages)
+    return RenderResult(pages=pages, rows=len(doc.items.rows) if doc.items else 0)
+
+
+def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, size: float,
+                    numbered: int) -> int:
+    """Lay the document out at ``space``/``size`` factors into ``path``; return its page count.
+    ``numbered``: the known page total to print in the footer (0: no footer)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
@@ -867,20 +1048,23 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
                                     TableStyle)
     from xml.sax.saxutils import escape
 
-    required = doc.title + doc.number + "".join(lbl for lbl, _ in doc.fields) + "".join(doc.signature)
-    font = find_cjk_font(font_path, required=required)
     R = font.regular_name
     B = font.bold_name if not font.fake_bold else font.regular_name
 
-    def st(name, size, align=TA_LEFT, font_name=R, leading=None, **kw):
-        return ParagraphStyle(name, fontName=font_name, fontSize=size, leading=leading or size * 1.5,
+    def st(name, fsize, align=TA_LEFT, font_name=R, leading=None, **kw):
+        fsize *= size
+        lead = (leading * size) if leading else fsize * 1.5
+        return ParagraphStyle(name, fontName=font_name, fontSize=fsize, leading=lead,
                               alignment=align, wordWrap="CJK", **kw)
+
+    def gap(h):
+        return Spacer(1, h * space)
 
     s_unit = st("unit", 11, TA_CENTER)
     s_num = st("num", 10.5, TA_RIGHT)
     s_label = st("label", 11, TA_CENTER, B)
     s_value = st("value", 11)
-    s_body = st("body", 12.5, TA_JUSTIFY, leading=24, firstLineIndent=25)
+    s_body = st("body", 12.5, TA_JUSTIFY, leading=18.75 + 5.25 * space, firstLineIndent=25 * size)
     s_small = st("small", 10)
     s_right = st("right", 12, TA_RIGHT, leading=20)
 
@@ -889,40 +1073,42 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
 
     width, height = A4
     lm = rm = 25 * mm
-    frame_w = width - lm - rm
+    frame_w = width - lm - rm - 12  # the frame's own padding (6 pt a side): wider content never fits
     story: list = []
     if doc.unit_name:
         story.append(P(doc.unit_name, s_unit))
-        story.append(Spacer(1, 2 * mm))
+        story.append(gap(2 * mm))
+    title_fs = 22 * size
 
     class _Title(Flowable):
         """Title drawn with fake bold when no bold face exists."""
 
         def wrap(self, aw, ah):
             self.aw = aw
-            return aw, 34
+            return aw, title_fs + 6 + 6 * space
 
         def draw(self):
             cv = self.canv
             cv.saveState()
             t = cv.beginText()
-            t.setFont(B, 22)
+            t.setFont(B, title_fs)
             if font.fake_bold:
                 cv.setLineWidth(0.6)
                 t.setTextRenderMode(2)
             # letter-spaced title, as official certificates print it
             spaced = doc.title if len(doc.title) > 8 else "  ".join(doc.title)
-            w = pdfmetrics.stringWidth(spaced, B, 22)
-            t.setTextOrigin((self.aw - w) / 2.0, 8)
+            w = pdfmetrics.stringWidth(spaced, B, title_fs)
+            t.setTextOrigin((self.aw - w) / 2.0, 4 + 4 * space)
             t.textOut(spaced)
             cv.drawText(t)
             cv.restoreState()
 
     story.append(_Title())
-    story.append(Spacer(1, 3 * mm))
+    story.append(gap(3 * mm))
     if doc.number:
         story.append(P(f"编号：{doc.number}", s_num))
-    story.append(Spacer(1, 4 * mm))
+    story.append(gap(4 * mm))
+    pad = 3 + 3 * space
 
     if doc.fields:
         data = []
@@ -942,23 +1128,23 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
         t = Table(data, colWidths=colw)
         style = [("GRID", (0, 0), (-1, -1), 0.6, colors.black),
                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                 ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]
+                 ("TOPPADDING", (0, 0), (-1, -1), pad - 1), ("BOTTOMPADDING", (0, 0), (-1, -1), pad)]
         for ci in range(0, len(colw), 2):
             style.append(("BACKGROUND", (ci, 0), (ci, -1), colors.Color(0.93, 0.93, 0.93)))
         t.setStyle(TableStyle(style))
         story.append(t)
-        story.append(Spacer(1, 6 * mm))
+        story.append(gap(6 * mm))
 
     for para in doc.body:
         story.append(P(para, s_body))
     if doc.body:
-        story.append(Spacer(1, 4 * mm))
+        story.append(gap(4 * mm))
 
     if doc.items is not None:
         it = doc.items
         if it.title:
             story.append(P(it.title, st("ititle", 11, TA_LEFT, B)))
-            story.append(Spacer(1, 2 * mm))
+            story.append(gap(2 * mm))
         extract = make_extractor(it.columns, True)
         widths = resolve_widths(it.columns, frame_w, mm)
         head = [P(c.title, st("ih", 9.5, TA_CENTER, B, leading=13)) for c in it.columns]
@@ -972,21 +1158,22 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
         t = Table(rows, colWidths=widths, repeatRows=1)
         ts = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
               ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
-              ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+              ("TOPPADDING", (0, 0), (-1, -1), 1 + 2 * space), ("BOTTOMPADDING", (0, 0), (-1, -1), 1 + 2 * space)]
         if not it.rows:
             ts.append(("SPAN", (0, 1), (-1, 1)))
         t.setStyle(TableStyle(ts))
         story.append(t)
-        story.append(Spacer(1, 5 * mm))
+        story.append(gap(5 * mm))
 
     for k, note in enumerate(doc.notes):
         story.append(P(("注：" if k == 0 else "　　") + note, s_small))
 
     # issuer block: signature lines on the left, issuer + seal room + date on the right
-    closing: list = [Spacer(1, 8 * mm)]
+    closing: list = [gap(8 * mm)]
     if doc.signature:
         sig = [[P(f"{lbl}：", s_value), ""] for lbl in doc.signature]
-        st_sig = Table(sig, colWidths=[22 * mm, 45 * mm], rowHeights=[10 * mm] * len(sig))
+        st_sig = Table(sig, colWidths=[22 * mm, 45 * mm], rowHeights=[(7 + 3 * space) * mm * size] * len(sig))
         st_sig.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                                     ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         sig_cell: Any = st_sig
@@ -997,7 +1184,7 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
         right.append(P(line_, s_right))
     if doc.seal:
         right.append(P("（盖章）", st("seal", 10, TA_RIGHT, textColor=colors.Color(0.35, 0.35, 0.35))))
-    right.append(Spacer(1, 4 * mm))
+    right.append(gap(4 * mm))
     right.append(P(date_text(doc.date) if doc.date else "　　　　年　　月　　日", s_right))
     block = Table([[sig_cell, right]], colWidths=[frame_w * 0.45, frame_w * 0.55])
     block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
@@ -1006,18 +1193,28 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     closing.append(block)
     if doc.seal:
-        closing.append(Spacer(1, 12 * mm))  # room for the round seal over the issuer and date
+        # room for the round seal over the issuer and date (a 4 cm seal overlaps the text above)
+        closing.append(Spacer(1, 12 * mm))
+    # The seal block never stands alone: it keeps the last paragraph (or table, or note) with it.
+    while story and isinstance(story[-1], Spacer):
+        closing.insert(0, story.pop())
+    if story and len(story) > 1:
+        closing.insert(0, story.pop())
     story.append(KeepTogether(closing))
 
-    pages = [0]
+    count = [0]
 
     def on_page(cv, _d):
-        pages[0] += 1
+        count[0] += 1
+        if numbered:
+            cv.saveState()
+            cv.setFont(R, 9)
+            cv.drawCentredString(width / 2.0, 12 * mm, f"第 {count[0]} 页 共 {numbered} 页")
+            cv.restoreState()
 
-    with _atomic_output(out) as tmp:
-        d = SimpleDocTemplate(tmp, pagesize=A4, leftMargin=lm, rightMargin=rm, topMargin=28 * mm,
-                              bottomMargin=22 * mm, title=f"{doc.title} {doc.number}".strip(),
-                              author=(doc.issuer[0] if doc.issuer else doc.unit_name) or "街道工作台",
-                              creator="街道工作台 Jiedao")
-        d.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return RenderResult(pages=pages[0], rows=len(doc.items.rows) if doc.items else 0)
+    d = SimpleDocTemplate(path, pagesize=A4, leftMargin=lm, rightMargin=rm, topMargin=(14 + 14 * space) * mm,
+                          bottomMargin=(16 + 6 * space) * mm, title=f"{doc.title} {doc.number}".strip(),
+                          author=(doc.issuer[0] if doc.issuer else doc.unit_name) or "街道工作台",
+                          creator="街道工作台 Jiedao")
+    d.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return count[0]

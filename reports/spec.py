@@ -16,12 +16,15 @@ from .masking import mask_value
 
 __all__ = [
     "Column", "LedgerSpec", "DocumentSpec", "ItemsTable", "SIGNATURE_DEFAULT",
-    "format_value", "cell_text", "resolve_widths",
+    "format_value", "cell_text", "resolve_widths", "KINDS",
 ]
 
 SIGNATURE_DEFAULT = ("填表人", "审核人", "负责人", "填报日期")
 _ALIGNS = ("left", "center", "right")
 _MASKS = (None, "id", "phone")
+# What a column holds, for Excel: text, or numbers and dates written as such (the PDF prints the
+# formatted text either way). ID, phone and order numbers are text.
+KINDS = ("text", "int", "number", "amount", "hours", "date", "datetime")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class Column:
     ``mask`` ('id' | 'phone' | None) is applied after formatting when the ledger's ``mask_ids`` is on.
     ``key`` selects the value when rows are mappings (defaults to ``title``); rows that are
     sequences are matched by position.
+    ``kind`` ("text" | "int" | "number" | "amount" | "hours" | "date" | "datetime"): Excel writes
+    the cell as a number (int ``0``, number ``General``, amount ``#,##0.00``, hours ``0.00``) or a
+    date (``yyyy-mm-dd``, ``yyyy-mm-dd hh:mm``) when the cell's text reads as one; a text that
+    does not (blank, "—", "2026年") stays text.
     """
 
     title: str
@@ -43,8 +50,13 @@ class Column:
     wrap: bool = True
     mask: str | None = None
     key: str | None = None
+    kind: str = "text"
 
     def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"列“{self.title}”的类型“{self.kind}”无效，应为 {' / '.join(KINDS)}")
+        if self.mask and self.kind != "text":
+            raise ValueError(f"列“{self.title}”要脱敏，只能是文本列（kind=\"text\"）")
         if self.align not in _ALIGNS:
             raise ValueError(f"列“{self.title}”的对齐方式“{self.align}”无效，应为 left / center / right")
         if self.mask not in _MASKS:

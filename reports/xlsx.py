@@ -8,7 +8,9 @@ footer "第 &P 页 共 &N 页". The same masking as the PDF applies.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -22,11 +24,62 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from .pdf import Cancelled
 from .spec import LedgerSpec, group_key_fn, make_extractor, resolve_widths
 
-__all__ = ["render_xlsx", "HEADER_ROW"]
+__all__ = ["render_xlsx", "HEADER_ROW", "NUMBER_FORMATS", "typed_value"]
 
 HEADER_ROW = 3  # the column header's row number; data starts on the next row
 
 _MM_PER_CHAR = 2.3  # an Excel width unit is about one digit of the default font
+
+# Number formats per column kind (spec.KINDS); dates in one style, ISO as the PDF prints them.
+NUMBER_FORMATS = {"int": "0", "number": "General", "amount": "#,##0.00", "hours": "0.00",
+                  "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
+_INT = re.compile(r"[-+]?\d{1,15}")
+_NUM = re.compile(r"[-+]?\d{1,15}(?:\.\d+)?")
+_DATE = re.compile(r"(\d{4})(?:-|年)(\d{1,2})(?:-|月)(\d{1,2})日?")
+_DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def _as_int(t: str):
+    t = t.replace(",", "")
+    return int(t) if _INT.fullmatch(t) else t
+
+
+def _as_number(t: str):
+    t = t.replace(",", "")
+    if _INT.fullmatch(t):
+        return int(t)
+    return float(t) if _NUM.fullmatch(t) else t
+
+
+def _as_date(t: str):
+    m = _DATE.fullmatch(t)
+    if m is None:
+        return t
+    try:
+        return _dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return t
+
+
+def _as_datetime(t: str):
+    m = _DATETIME.fullmatch(t)
+    if m is None:
+        return _as_date(t)
+    try:
+        return _dt.datetime(*(int(x) for x in m.groups(default="0")))
+    except ValueError:
+        return t
+
+
+_CONVERT = {"int": _as_int, "number": _as_number, "amount": _as_number, "hours": _as_number,
+            "date": _as_date, "datetime": _as_datetime}
+
+
+def typed_value(kind: str, text: str):
+    """The cell value Excel gets for a column of ``kind``: a number or a date when the formatted
+    text reads as one, else the text itself."""
+    conv = _CONVERT.get(kind)
+    return conv(text) if conv is not None and text else text
 
 
 def render_xlsx(spec: LedgerSpec, out, progress=None, cancel=None) -> int:
@@ -92,11 +145,15 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
     # Keyed by identity; the cache keeps the style objects alive so an id is never reused.
     styles: dict[tuple, tuple[StyleArray, tuple]] = {}
 
-    def cell(value, font=f_body, align=None, fill=None, bordered=True):
+    def cell(value, font=f_body, align=None, fill=None, bordered=True, fmt=None):
         c = WriteOnlyCell(ws, value=value)
-        key = (id(font), id(align), id(fill), bordered)
+        if fmt is not None and value.__class__ is str:
+            fmt = None  # a text in a numeric column (blank, "—"): no number format
+        key = (id(font), id(align), id(fill), bordered, fmt)
         cached = styles.get(key)
         if cached is None:
+            if fmt is not None:
+                c.number_format = fmt
             c.font = font
             if align is not None:
                 c.alignment = align
@@ -139,13 +196,25 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
     count = 0
     sums = [0] * ncols
 
+    kinds = [c.kind for c in spec.columns]
+    convs = [_CONVERT.get(k) for k in kinds]
+    fmts = [NUMBER_FORMATS.get(k) for k in kinds]
+    typed = [i for i, cv in enumerate(convs) if cv is not None]
+
+    def values(texts: list) -> list:
+        for i in typed:
+            t = texts[i]
+            if t:
+                texts[i] = convs[i](t)
+        return texts
+
     def subtotal():
         nonlocal rownum
         vals = [""] * ncols
         vals[0] = f"小计：{count} 条"
         for ci in sub_cols:
             vals[ci] = sums[ci]
-        ws.append([cell(v, f_bold, al_cols[i]) for i, v in enumerate(vals)])
+        ws.append([cell(v, f_bold, al_cols[i], fmt=fmts[i]) for i, v in enumerate(vals)])
         rownum += 1
 
     for row in spec.rows:
@@ -164,8 +233,8 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
                 v = row.get(spec.columns[ci].key or spec.columns[ci].title) if hasattr(row, "get") else row[ci]
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     sums[ci] += v
-        texts = extract(row)
-        ws.append([cell(t, f_body, al_cols[i]) for i, t in enumerate(texts)])
+        texts = values(extract(row)) if typed else extract(row)
+        ws.append([cell(t, f_body, al_cols[i], fmt=fmts[i]) for i, t in enumerate(texts)])
         rownum += 1
         nrows += 1
         if nrows % 1000 == 0:
@@ -181,8 +250,8 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
         rownum += 1
         merges.append(f"A{rownum}:{last_col}{rownum}")
     if spec.totals is not None:
-        texts = make_extractor(spec.columns, False)(spec.totals)
-        ws.append([cell(t, f_bold, al_cols[i]) for i, t in enumerate(texts)])
+        texts = values(make_extractor(spec.columns, False)(spec.totals))
+        ws.append([cell(t, f_bold, al_cols[i], fmt=fmts[i]) for i, t in enumerate(texts)])
         rownum += 1
     for k, note in enumerate(spec.notes):
         ws.append([cell(("注：" if k == 0 else "　　") + note, f_sub, Alignment(wrap_text=False), bordered=False)])

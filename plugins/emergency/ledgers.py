@@ -77,8 +77,8 @@ def build_reserve(sctx, params):
     return LedgerSpec(
         title="应急物资储备台账", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
         columns=[Column("物资编码", 26), Column("物资名称", "2*"), Column("规格型号", "1.5*"),
-                 Column("单位", 10, align="center"), Column("批次号", 28), Column("生产日期", 22, align="center"),
-                 Column("有效期至", 22, align="center"), Column("数量", 16, align="right"),
+                 Column("单位", 10, align="center"), Column("批次号", 28), Column("生产日期", 22, align="center", kind="date"),
+                 Column("有效期至", 22, align="center", kind="date"), Column("数量", 16, align="right", kind="number"),
                  Column("效期状态", 22, align="center")],
         rows=rows(), orientation="landscape", group_by="仓库", subtotals=True,
         notes=(f"效期状态：已过期、{bands[0]}/{bands[1]}/{bands[2]} 天内到期。过期物资不得发放，应按“过期报废”调整出账。",))
@@ -119,9 +119,9 @@ def build_moves(sctx, params):
 
     return LedgerSpec(
         title="物资出入库明细账", unit_name=_unit(sctx), period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
-        columns=[Column("时间", 26), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
-                 Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right"),
-                 Column("发出", 12, align="right"), Column("结存", 12, align="right"), Column("单位", 9, align="center"),
+        columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
+                 Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right", kind="number"),
+                 Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"), Column("单位", 9, align="center"),
                  Column("对方单位/原因", "1.5*"), Column("经办人", 14)],
         rows=rows(), orientation="landscape")
 
@@ -147,9 +147,9 @@ def build_summary(sctx, params):
         title="应急物资收发汇总表", unit_name=_unit(sctx) + (f" · {wh.name}" if wh else ""),
         period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
-                 Column("入库", 16, align="right"), Column("出库", 16, align="right"), Column("调入", 16, align="right"),
-                 Column("调出", 16, align="right"), Column("调整/盘点", 18, align="right"),
-                 Column("净增减", 16, align="right"), Column("笔数", 14, align="right")],
+                 Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"), Column("调入", 16, align="right", kind="number"),
+                 Column("调出", 16, align="right", kind="number"), Column("调整/盘点", 18, align="right", kind="number"),
+                 Column("净增减", 16, align="right", kind="number"), Column("笔数", 14, align="right", kind="int")],
         rows=lines(), orientation="landscape")
 
 
@@ -177,8 +177,8 @@ def build_stocktake(sctx, params):
         title="应急物资盘点表", unit_name=_unit(sctx),
         period=f"{wh.name} · 盘点单 PD{take.id:06d} · {take.opened_on:%Y年%m月%d日} · {status}",
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
-                 Column("批次号", 24), Column("有效期至", 20, align="center"), Column("账面数", 15, align="right"),
-                 Column("实盘数", 15, align="right"), Column("差异", 13, align="right"), Column("盈亏", 12, align="center"),
+                 Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"), Column("账面数", 15, align="right", kind="number"),
+                 Column("实盘数", 15, align="right", kind="number"), Column("差异", 13, align="right", kind="number"), Column("盈亏", 12, align="center"),
                  Column("备注", "1*")],
         rows=rows(), orientation="landscape", signature=("盘点人", "监盘人", "保管员", "负责人", "盘点日期"))
 
@@ -198,9 +198,9 @@ def build_plans(sctx, params):
 
     return LedgerSpec(
         title="应急预案目录", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
-        columns=[Column("序号", 10, align="center"), Column("预案名称", "3*"), Column("类别", 18, align="center"),
+        columns=[Column("序号", 10, align="center", kind="int"), Column("预案名称", "3*"), Column("类别", 18, align="center"),
                  Column("层级", 22, align="center"), Column("编制单位", "1.5*"), Column("版本", 12, align="center"),
-                 Column("发布日期", 20, align="center"), Column("评审日期", 20, align="center"),
+                 Column("发布日期", 20, align="center", kind="date"), Column("评审日期", 20, align="center", kind="date"),
                  Column("评审", 14, align="center"), Column("附件", 10, align="center")],
         rows=rows(), orientation="landscape")
 
@@ -223,10 +223,10 @@ def build_drills(sctx, params):
     behind = [c.area for c in comp if c.behind]
     return LedgerSpec(
         title="应急演练记录台账", unit_name=_unit(sctx), period=f"{year}年",
-        columns=[Column("序号", 10, align="center"), Column("演练名称", "2*"), Column("组织单位", 24),
-                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center"),
-                 Column("实施日期", 20, align="center"), Column("地点", "1*"), Column("参演单位", "1.5*"),
-                 Column("人数", 11, align="right"), Column("状态", 14, align="center"), Column("评分", 11, align="right")],
+        columns=[Column("序号", 10, align="center", kind="int"), Column("演练名称", "2*"), Column("组织单位", 24),
+                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center", kind="date"),
+                 Column("实施日期", 20, align="center", kind="date"), Column("地点", "1*"), Column("参演单位", "1.5*"),
+                 Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"), Column("评分", 11, align="right", kind="number")],
         rows=rows(), orientation="landscape",
         notes=(f"年度要求：街道和每个社区每年至少开展综合演练 {comp[0].required if comp else 1} 次。"
                + (f"尚未完成：{'、'.join(behind)}。" if behind else "均已完成。"),))
@@ -256,8 +256,8 @@ def build_evaluation(sctx, params):
         body.append(f"{label}：{value or '无'}")
     items = ItemsTable(
         title="分项评估（对照预案步骤，每项 0–10 分）",
-        columns=[Column("序号", 12, align="center"), Column("预期行动", "2*"), Column("实际情况", "2*"),
-                 Column("得分", 14, align="right"), Column("存在问题", "1.5*")],
+        columns=[Column("序号", 12, align="center", kind="int"), Column("预期行动", "2*"), Column("实际情况", "2*"),
+                 Column("得分", 14, align="right", kind="number"), Column("存在问题", "1.5*")],
         rows=[(s.seq, s.expected, s.observed, s.score, s.problem) for s in scores],
         totals=("合计", "", "", sum(s.score for s in scores), ""))
     return DocumentSpec(title="应急演练评估报告", number=f"演练评估 {drill.evaluated_on:%Y}-{drill.id:04d}",
@@ -288,7 +288,7 @@ def build_roster(sctx, params):
                   + ("，达标。" if c.ok else f"，还差 {c.shortfall} 人。") for c in checks)
     return LedgerSpec(
         title="应急队伍花名册", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
-        columns=[Column("队伍", "2*"), Column("序号", 12, align="center"), Column("姓名", 20),
+        columns=[Column("队伍", "2*"), Column("序号", 12, align="center", kind="int"), Column("姓名", 20),
                  Column("联系电话", 28, mask="phone"), Column("技能特长", "1.5*"), Column("资格证书", "1.5*")],
         rows=rows(), group_by=0, subtotals=True, mask_ids=mask, notes=notes, orientation="landscape")
 
@@ -345,8 +345,8 @@ def build_shelters(sctx, params):
     total = sum(s.capacity for s in shelters if s.status in ("available", "in_use"))
     return LedgerSpec(
         title="应急避难场所台账", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
-        columns=[Column("序号", 10, align="center"), Column("场所名称", "1.5*"), Column("所属辖区", 22), Column("位置", "2*"),
-                 Column("面积(㎡)", 16, align="right"), Column("容纳人数", 16, align="right"), Column("配套设施", "2*"),
+        columns=[Column("序号", 10, align="center", kind="int"), Column("场所名称", "1.5*"), Column("所属辖区", 22), Column("位置", "2*"),
+                 Column("面积(㎡)", 16, align="right", kind="number"), Column("容纳人数", 16, align="right", kind="int"), Column("配套设施", "2*"),
                  Column("负责人", 16), Column("联系电话", 26, mask="phone"), Column("状态", 14, align="center")],
         rows=rows(), orientation="landscape", mask_ids=mask,
         totals=("合计", "", "", "", sum(s.area_m2 for s in shelters), sum(s.capacity for s in shelters), "", "", "", ""),

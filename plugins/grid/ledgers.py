@@ -105,7 +105,7 @@ def persons_ledger(ctx: ServiceContext, params: dict):
                    r.current_address, r.phone, f"{r.community or ''}{r.grid}")
 
     cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
-            Column("出生日期", 22, "center"), Column("民族", 12, "center"), Column("人口类别", 18, "center"),
+            Column("出生日期", 22, "center", kind="date"), Column("民族", 12, "center"), Column("人口类别", 18, "center"),
             Column("现住址", "*"), Column("联系电话", 26, "center", mask="phone"), Column("责任网格", 32)]
     return LedgerSpec(title="实有人口登记台账", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
                       columns=cols, rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
@@ -166,7 +166,7 @@ def visit_logs_ledger(ctx: ServiceContext, params: dict):
             yield (r.log_date, r.worker_name, visited, r.content, r.finding,
                    r.event or ("" if not r.finding else "未转办"), f"{r.community or ''}{r.grid}")
 
-    cols = [Column("日期", 20, "center"), Column("网格员", 18), Column("走访对象", 44), Column("走访内容", "*"),
+    cols = [Column("日期", 20, "center", kind="date"), Column("网格员", 18), Column("走访对象", 44), Column("走访内容", "*"),
             Column("发现问题", "*"), Column("转办事件", 32)]
     return LedgerSpec(title="网格员走访日志", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape", group_by=lambda row: row[-1], subtotals=True)
@@ -197,9 +197,9 @@ def grid_info_ledger(ctx: ServiceContext, params: dict):
     totals = ("合计", sum(x[1] for x in rows), sum(x[2] for x in rows), sum(x[3] for x in rows), "",
               sum(x[5] for x in rows), "", f"不达标 {sum(1 for r in ratios if r.breaks_ratio)} 个")
     norm = ratios[0].norm if ratios else int(settings.get(ctx.session, svc.HOUSEHOLDS_PER_WORKER))
-    cols = [Column("网格", "*"), Column("户数", 14, "right"), Column("实有人口", 18, "right"),
-            Column("其中流动人口", 24, "right"), Column("网格长", 18), Column("网格员", 14, "right"),
-            Column("每名网格员户数", 26, "right"), Column("配比", 30, "center")]
+    cols = [Column("网格", "*"), Column("户数", 14, "right", kind="int"), Column("实有人口", 18, "right", kind="int"),
+            Column("其中流动人口", 24, "right", kind="int"), Column("网格长", 18), Column("网格员", 14, "right", kind="int"),
+            Column("每名网格员户数", 26, "right", kind="number"), Column("配比", 30, "center")]
     return LedgerSpec(title="网格基础信息表", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
                       columns=cols, rows=rows, totals=totals,
                       notes=(f"配比标准：每名网格员服务不超过 {norm} 户（设置项“每名网格员服务户数上限”）。",))
@@ -251,10 +251,10 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
                    status(r), r.hazard, r.rental_pledge_on, f"{r.community or ''}{r.grid}")
 
     # the times wrap to date / time on two lines, so the address keeps about 50 mm of the page
-    cols = [Column("房屋编号", 24), Column("地址", "*"), Column("面积(㎡)", 11, "right"), Column("房主", 13),
+    cols = [Column("房屋编号", 24), Column("地址", "*"), Column("面积(㎡)", 11, "right", kind="number"), Column("房主", 13),
             Column("房主身份证号", 33, mask="id"), Column("房主电话", 21, "center", mask="phone"),
-            Column("租住人员", 14), Column("入住时间", 18, "center"), Column("报备时间", 18, "center"),
-            Column("是否逾期", 26), Column("隐患", 14), Column("责任书签订", 17, "center"), Column("责任网格", 22)]
+            Column("租住人员", 14), Column("入住时间", 18, "center", kind="datetime"), Column("报备时间", 18, "center", kind="datetime"),
+            Column("是否逾期", 26), Column("隐患", 14), Column("责任书签订", 17, "center", kind="date"), Column("责任网格", 22)]
     totals = ("合计", f"出租房屋 {houses} 处", "", "", "", "", f"{tenants} 人", "", "", f"逾期 {late_n} 人",
               "", "", "")
     notes = (f"报备时限：租客入住后 {hours} 小时内由房东报备（设置项“出租房屋租客报备时限（小时）”）。"
@@ -313,8 +313,8 @@ def special_ledger(ctx: ServiceContext, params: dict):
 
     title = {"all": "特殊人群台账", "care": "关爱人群台账"}.get(group) or f"{svc.ALL_GROUPS[group][0]}台账"
     cols = [Column("类别", 24), Column("姓名", 16), Column("性别", 9, "center"), Column("公民身份号码", 36, mask="id"),
-            Column("现住址", "*"), Column("管理信息", "2*"), Column("帮扶人", 16), Column("最近走访", 20, "center"),
-            Column("下次走访", 20, "center"), Column("状态", 10, "center"), Column("责任网格", 28)]
+            Column("现住址", "*"), Column("管理信息", "2*"), Column("帮扶人", 16), Column("最近走访", 20, "center", kind="date"),
+            Column("下次走访", 20, "center", kind="date"), Column("状态", 10, "center"), Column("责任网格", 28)]
     return LedgerSpec(title=title, unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
                       rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       group_by=0 if group in ("all", "care") else None, subtotals=group in ("all", "care"))
@@ -352,10 +352,10 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
                    e.assignee, e.mediation_method, e.mediation_result, e.deadline,
                    e.closed_at.date() if e.closed_at else None, e.satisfaction)
 
-    cols = [Column("编号", 30), Column("事件名称", "*"), Column("发生日期", 20, "center"),
-            Column("当事人数", 14, "right"), Column("主要当事人", 26), Column("责任网格", 28),
+    cols = [Column("编号", 30), Column("事件名称", "*"), Column("发生日期", 20, "center", kind="date"),
+            Column("当事人数", 14, "right", kind="int"), Column("主要当事人", 26), Column("责任网格", 28),
             Column("责任人/调解组织", 26), Column("化解方式", 18), Column("化解情况", 14, "center"),
-            Column("化解时限", 20, "center"), Column("办结日期", 20, "center"), Column("满意度", 14, "center")]
+            Column("化解时限", 20, "center", kind="date"), Column("办结日期", 20, "center", kind="date"), Column("满意度", 14, "center")]
     return LedgerSpec(title="矛盾纠纷排查化解台账", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape",
                       notes=("本期未排查出矛盾纠纷的，本表作为零报告报送。",))
@@ -400,9 +400,9 @@ def events_ledger(ctx: ServiceContext, params: dict):
                 svc.STATUS_LABELS[e.status], on_time)
 
     cols = [Column("编号", 30), Column("类别", 16), Column("事件名称", "*"), Column("网格", 26),
-            Column("上报", 20, "center"), Column("立案", 20, "center"), Column("派遣", 20, "center"),
-            Column("处置", 20, "center"), Column("核查", 20, "center"), Column("结案", 20, "center"),
-            Column("时限", 18, "center"), Column("状态", 14, "center"), Column("按期", 10, "center")]
+            Column("上报", 20, "center", kind="datetime"), Column("立案", 20, "center", kind="datetime"), Column("派遣", 20, "center", kind="datetime"),
+            Column("处置", 20, "center", kind="datetime"), Column("核查", 20, "center", kind="datetime"), Column("结案", 20, "center", kind="datetime"),
+            Column("时限", 18, "center", kind="date"), Column("状态", 14, "center"), Column("按期", 10, "center")]
     ind = svc.indicators(ctx, *_period(ctx, params)[:2], area_id=params.get("area") or None)
     notes = (f"本期立案 {ind.due} 件，结案 {ind.closed} 件，结案率 {ind.percent(ind.closure_rate)}；"
              f"按期结案 {ind.on_time} 件，按期结案率 {ind.percent(ind.on_time_rate)}。",)

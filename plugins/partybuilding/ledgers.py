@@ -94,10 +94,10 @@ def roster(ctx: ServiceContext, params: dict):
                    admitted, full, job or "", phone or "", address or "", STATUS_LABELS.get(status, status),
                    f"是（{lost}）" if lost else "否", f"是（{mobile}）" if mobile else "否")
 
-    cols = [Column("序号", 9, align="right"), Column("姓名", 15), Column("性别", 8, align="center"),
-            Column("民族", 10), Column("公民身份号码", 33, mask="id"), Column("出生日期", 19),
-            Column("学历", 12), Column("人员类别", 12), Column("所在党支部", "2*"), Column("加入党组织日期", 19),
-            Column("转为正式党员日期", 19), Column("工作岗位", "1.5*"), Column("联系电话", 22, mask="phone"),
+    cols = [Column("序号", 9, align="right", kind="int"), Column("姓名", 15), Column("性别", 8, align="center"),
+            Column("民族", 10), Column("公民身份号码", 33, mask="id"), Column("出生日期", 19, kind="date"),
+            Column("学历", 12), Column("人员类别", 12), Column("所在党支部", "2*"), Column("加入党组织日期", 19, kind="date"),
+            Column("转为正式党员日期", 19, kind="date"), Column("工作岗位", "1.5*"), Column("联系电话", 22, mask="phone"),
             Column("家庭住址", "2*"), Column("党籍状态", 12), Column("是否失联", 14), Column("是否流动", "1*")]
     return LedgerSpec(title="党员花名册", unit_name=_unit(ctx), period=root_name or f"截至 {ctx.today()}",
                       columns=cols, rows=gc_paused_rows(rows()), orientation="landscape", font_size=7.5,
@@ -120,8 +120,8 @@ def org_ledger(ctx: ServiceContext, params: dict):
                    n.members, n.full_members, o.founded_on)
 
     cols = [Column("党组织", "3*"), Column("类别", 20), Column("所在辖区", "1.5*"), Column("书记", 18),
-            Column("委员会（换届日期）", 34), Column("党员数", 14, align="right"), Column("正式党员", 16, align="right"),
-            Column("成立日期", 20)]
+            Column("委员会（换届日期）", 34), Column("党员数", 14, align="right", kind="int"), Column("正式党员", 16, align="right", kind="int"),
+            Column("成立日期", 20, kind="date")]
     total = sum(n.own_members for n in nodes)
     return LedgerSpec(title="党组织设置情况台账", unit_name=_unit(ctx), period=f"截至 {ctx.today()}", columns=cols,
                       rows=rows(), orientation="landscape", totals=("合计", "", "", "", "", total, "", ""))
@@ -146,10 +146,10 @@ def development_ledger(ctx: ServiceContext, params: dict):
                    f"{end}" + (f"（延长 {m.extension_months} 个月）" if m.extension_months else "") if end else "",
                    m.full_on)
 
-    cols = [Column("序号", 9, align="right"), Column("姓名", 15), Column("性别", 8), Column("出生日期", 19),
-            Column("学历", 12), Column("所在党支部", "2*"), Column("当前阶段", 18), Column("申请入党", 19),
-            Column("确定积极分子", 19), Column("确定发展对象", 19), Column("接收预备党员", 19),
-            Column("预备期满", "1*"), Column("转正", 19)]
+    cols = [Column("序号", 9, align="right", kind="int"), Column("姓名", 15), Column("性别", 8), Column("出生日期", 19, kind="date"),
+            Column("学历", 12), Column("所在党支部", "2*"), Column("当前阶段", 18), Column("申请入党", 19, kind="date"),
+            Column("确定积极分子", 19, kind="date"), Column("确定发展对象", 19, kind="date"), Column("接收预备党员", 19, kind="date"),
+            Column("预备期满", "1*", kind="date"), Column("转正", 19, kind="date")]
     return LedgerSpec(title="发展党员工作台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", font_size=8)
 
@@ -174,10 +174,10 @@ def transfer_ledger(ctx: ServiceContext, params: dict):
                    t.other_party if out else names.name(t.to_org_id), t.issued_on, t.valid_days or "",
                    t.dues_paid_to or "", t.receipt_on, status)
 
-    cols = [Column("序号", 9, align="right"), Column("类别", 10), Column("介绍信编号", "1.5*"), Column("姓名", 15),
+    cols = [Column("序号", 9, align="right", kind="int"), Column("类别", 10), Column("介绍信编号", "1.5*"), Column("姓名", 15),
             Column("公民身份号码", 33, mask="id"), Column("转出党组织", "1.5*"), Column("接收党组织", "1.5*"),
-            Column("日期", 19), Column("有效天数", 12, align="right"), Column("党费交至", 15),
-            Column("回执日期", 19), Column("状态", 15)]
+            Column("日期", 19, kind="date"), Column("有效天数", 12, align="right", kind="int"), Column("党费交至", 15),
+            Column("回执日期", 19, kind="date"), Column("状态", 15)]
     return LedgerSpec(title="组织关系转接登记簿", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", font_size=8)
 
@@ -204,9 +204,9 @@ def meeting_ledger(ctx: ServiceContext, params: dict):
             yield (m.org.name, m.held_on, svc.MEETING_KINDS.get(m.kind, m.kind), m.topic, m.host or "", m.recorder or "",
                    len(a), sum(1 for p, _, _ in a if p), absent)
 
-    cols = [Column("党组织", "1.5*"), Column("日期", 19), Column("类型", 18), Column("主题", "2.5*"),
-            Column("主持人", 15), Column("记录人", 15), Column("应到", 10, align="right"),
-            Column("实到", 10, align="right"), Column("缺席人员及原因", "2*")]
+    cols = [Column("党组织", "1.5*"), Column("日期", 19, kind="date"), Column("类型", 18), Column("主题", "2.5*"),
+            Column("主持人", 15), Column("记录人", 15), Column("应到", 10, align="right", kind="int"),
+            Column("实到", 10, align="right", kind="int"), Column("缺席人员及原因", "2*")]
     return LedgerSpec(title="三会一课记录台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", group_by=0)
 
@@ -227,7 +227,7 @@ def dues_ledger(ctx: ServiceContext, params: dict):
                    svc.fen_text(p.base_fen), svc.fen_text(p.amount_fen), p.paid_on)
 
     cols = [Column("党支部", "2*"), Column("姓名", 18), Column("人员类别", 16), Column("月份", 16),
-            Column("计缴基数（元）", 24, align="right"), Column("党费（元）", 20, align="right"), Column("缴纳日期", 20)]
+            Column("计缴基数（元）", 24, align="right", kind="amount"), Column("党费（元）", 20, align="right", kind="amount"), Column("缴纳日期", 20, kind="date")]
     return LedgerSpec(title="党费收缴台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       group_by=0, subtotals=True, totals=("合计", "", "", f"{len(items)} 笔", "", svc.fen_text(total), ""))
 

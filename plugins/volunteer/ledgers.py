@@ -64,8 +64,8 @@ def build_certificate(ctx, params) -> DocumentSpec:
     items = ItemsTable(
         title="志愿服务记录",
         # Widths chosen so a usual line does not wrap: the issuer and seal then stay on page 1.
-        columns=[Column("日期", 26), Column("活动名称", "3*"), Column("地点", "3*"), Column("服务内容", "4*"),
-                 Column("小时", 16, align="right")],
+        columns=[Column("日期", 26, kind="date"), Column("活动名称", "3*"), Column("地点", "3*"), Column("服务内容", "4*"),
+                 Column("小时", 16, align="right", kind="hours")],
         rows=[(s["date"], s["activity"], s["place"], s["content"], sv.hours_text(s["minutes"])) for s in services],
         totals=("合计", "", "", "", total))
     issuer = [rules.issuer_name or _unit(ctx)]
@@ -100,8 +100,8 @@ def build_statement(ctx, params) -> LedgerSpec:
              -e.points if e.points < 0 else "", e.balance_after, e.reason) for e in entries)
     return LedgerSpec(
         title="积分对账单", unit_name=_unit(ctx), period=_period_text(start, end),
-        columns=[Column("时间", 32), Column("类别", 18), Column("增加", 16, align="right"),
-                 Column("减少", 16, align="right"), Column("结余", 18, align="right"), Column("摘要", "*")],
+        columns=[Column("时间", 32, kind="datetime"), Column("类别", 18), Column("增加", 16, align="right", kind="number"),
+                 Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"), Column("摘要", "*")],
         rows=rows, totals=("合计", "", gained, spent, closing, ""),
         notes=(f"志愿者：{v.name}（编号 {v.number}）；期初积分 {opening}，本期增加 {gained}，本期减少 {spent}，期末积分 {closing}。",
                "兑换积分不影响服务时长。"),
@@ -132,9 +132,9 @@ def build_roster(ctx, params) -> LedgerSpec:
                    "在册" if active else "停用")
     return LedgerSpec(
         title="志愿者花名册", unit_name=_unit(ctx), period=period, orientation="landscape",
-        columns=[Column("编号", 24), Column("姓名", 18), Column("性别", 10, align="center"), Column("出生日期", 22),
+        columns=[Column("编号", 24), Column("姓名", 18), Column("性别", 10, align="center"), Column("出生日期", 22, kind="date"),
                  Column("身份证号", 38, mask="id"), Column("联系电话", 26, mask="phone"), Column("社区", 22),
-                 Column("服务技能", "*"), Column("累计时长（小时）", 20, align="right"), Column("星级", 14),
+                 Column("服务技能", "*"), Column("累计时长（小时）", 20, align="right", kind="hours"), Column("星级", 14),
                  Column("状态", 12)],
         rows=rows())
 
@@ -184,8 +184,8 @@ def build_hours_stats(ctx, params) -> LedgerSpec:
     total_people = ctx.session.scalar(select(func.count(func.distinct(h.c.volunteer_id))))
     return LedgerSpec(
         title="志愿服务时长统计表", unit_name=_unit(ctx), period=f"{year}年（{dict(GROUPS)[by]}）",
-        columns=[Column(title, "*"), Column("服务人次", 22, align="right"), Column("服务人数", 22, align="right"),
-                 Column("服务时长（小时）", 30, align="right"), Column("人均时长（小时）", 30, align="right")],
+        columns=[Column(title, "*"), Column("服务人次", 22, align="right", kind="int"), Column("服务人数", 22, align="right", kind="int"),
+                 Column("服务时长（小时）", 30, align="right", kind="hours"), Column("人均时长（小时）", 30, align="right", kind="hours")],
         rows=rows, totals=("合计", sum(d[1] for d in data), total_people, sv.hours_text(total_min), ""),
         notes=("时长为活动负责人审核计入的实际服务时长（不含路途），已扣除冲正。",))
 
@@ -220,8 +220,8 @@ def build_redemptions(ctx, params) -> LedgerSpec:
                    ORDER_STATES.get(status, status) + (f"（{reason}）" if status == "cancelled" else ""), handler or "")
     return LedgerSpec(
         title="积分兑换台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
-        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32), Column("志愿者", 20), Column("编号", 24),
-                 Column("兑换物品", "*"), Column("积分", 16, align="right"), Column("状态", 30), Column("经办人", 20)],
+        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20), Column("编号", 24),
+                 Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30), Column("经办人", 20)],
         rows=rows(), notes=("已撤销的兑换单积分已退回、库存已返还。",))
 
 
@@ -254,10 +254,10 @@ def build_stock(ctx, params) -> LedgerSpec:
             yield (area_name, name, unit, price, opening, k.get("in", 0), redeemed, other, closing)
     return LedgerSpec(
         title="爱心超市库存台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
-        columns=[Column("社区", 24), Column("物品", "*"), Column("单位", 12), Column("积分单价", 18, align="right"),
-                 Column("期初", 16, align="right"), Column("入库", 16, align="right"),
-                 Column("兑换出库（净）", 24, align="right"), Column("其他出库/盘点", 24, align="right"),
-                 Column("期末", 16, align="right")],
+        columns=[Column("社区", 24), Column("物品", "*"), Column("单位", 12), Column("积分单价", 18, align="right", kind="int"),
+                 Column("期初", 16, align="right", kind="number"), Column("入库", 16, align="right", kind="number"),
+                 Column("兑换出库（净）", 24, align="right", kind="number"), Column("其他出库/盘点", 24, align="right", kind="number"),
+                 Column("期末", 16, align="right", kind="number")],
         rows=rows(), notes=("出入库记录只增不改；更正以新的出入库或盘点调整记录体现。",))
 
 

@@ -50,3 +50,37 @@ def test_minimal_document_without_items_or_date(tmp_path):
                                  issuer="中共某某街道工作委员会"), out)
     text = PdfReader(str(out)).pages[0].extract_text().replace(" ", "").replace("\n", "")
     assert "党员组织关系介绍信" in text and "第015号" in text and "年月日" in text.replace("\u3000", "")
+
+
+def _records(n):
+    return [(f"2024-{1 + k % 12:02d}-{1 + k % 28:02d}", f"社区志愿服务活动第{k + 1}场", 2) for k in range(n)]
+
+
+def test_a_certificate_that_fits_one_sheet_is_printed_on_one_sheet(tmp_path):
+    """Issue 18: issuer, seal and date went alone to page 2 with room left on page 1 (the closing
+    block was wider than the frame, so KeepTogether never fitted it); and a long record list is
+    brought onto the sheet by tighter spacing before the font shrinks."""
+    for n in (2, 14, 24):
+        out = tmp_path / f"cert{n}.pdf"
+        res = render_document(certificate(items=ItemsTable(columns=certificate().items.columns,
+                                                            rows=_records(n), title="服务记录")), out)
+        reader = PdfReader(str(out))
+        assert res.pages == len(reader.pages) == 1, n
+        text = reader.pages[0].extract_text().replace(" ", "")
+        assert "盖章" in text and "2024年6月18日" in text and f"第{n}场" in text
+        assert "第1页" not in text  # a one-page document carries no page numbers
+
+
+def test_a_document_that_cannot_fit_is_numbered_and_keeps_the_seal_with_the_last_paragraph(tmp_path):
+    out = tmp_path / "long.pdf"
+    res = render_document(certificate(items=ItemsTable(columns=certificate().items.columns,
+                                                        rows=_records(90), title="服务记录"),
+                                      notes=("本证明仅用于升学、评优。",)), out)
+    reader = PdfReader(str(out))
+    assert res.pages == len(reader.pages) > 1
+    texts = [p.extract_text().replace(" ", "") for p in reader.pages]
+    for k, t in enumerate(texts, 1):
+        assert f"第{k}页共{res.pages}页" in t
+    assert "盖章" in texts[-1] and "2024年6月18日" in texts[-1]
+    assert "本证明仅用于升学" in texts[-1]  # the paragraph before the seal stays with it
+    assert all("盖章" not in t for t in texts[:-1])

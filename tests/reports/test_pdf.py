@@ -10,7 +10,7 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from reports.pdf import Cancelled, render_pdf, wrap_text, _Measure
+from reports.pdf import Cancelled, render_pdf, unbreakable_width, wrap_text, _Measure
 from reports.fonts import find_cjk_font
 from reports.spec import Column, LedgerSpec
 
@@ -176,6 +176,10 @@ def test_cancel_during_drawing_keeps_previous_file(tmp_path):
 
 
 def test_rows_are_consumed_lazily_and_progress_reports(tmp_path):
+    """Only a bounded read-ahead (the rows the column widths are measured on) precedes the
+    first page; the rest of the stream is consumed page by page."""
+    from reports.pdf import _MEASURE_ROWS
+
     consumed = [0]
 
     def rows():
@@ -192,7 +196,8 @@ def test_rows_are_consumed_lazily_and_progress_reports(tmp_path):
         reports.append((done, total, text))
 
     res = render_pdf(make_spec(3000, rows=rows()), tmp_path / "big.pdf", progress=progress)
-    assert at_first_progress[0] < 100, "the whole row stream was read before the first page"
+    assert _MEASURE_ROWS <= 1000 and at_first_progress[0] < _MEASURE_ROWS + 100, \
+        "the whole row stream was read before the first page"
     assert consumed[0] == 3000 and res.rows == 3000
     assert reports[-1][:2] == (3000, 3000)
     layout = [r for r in reports if r[1] is None]
@@ -235,3 +240,55 @@ def test_benchmark_tiny_runs():
     assert res.returncode == 0, res.stderr
     assert "200" in res.stdout and "LibreOffice is absent" in res.stdout
     assert "ReportLab" in res.stdout and "nproc" in res.stdout
+
+
+# --- issue 18: the tail once, no mid-token wrapping, widths from the content ------------------------
+
+def _tail_pages(texts, label="负责人："):
+    return [k for k, t in enumerate(texts) if label in t]
+
+
+@pytest.mark.parametrize("n", range(20, 60))
+def test_the_tail_is_printed_once_and_never_alone(tmp_path, n):
+    """Whatever the row count, the signature block is printed exactly once, on the last page,
+    with at least one row of the table (the case that printed it twice and ran it into the footer
+    was a tail that did not fit under the last rows)."""
+    out = tmp_path / "l.pdf"
+    render_pdf(make_spec(n, orientation="portrait", notes=("说明一。", "说明二。")), out)
+    texts = page_texts(out)
+    assert _tail_pages(texts) == [len(texts) - 1], n
+    assert sum(t.count("负责人：") for t in texts) == 1
+    last = texts[-1]
+    assert "合计" in last and "居民" in last, "the last page holds only the tail"
+
+
+def test_dates_times_numbers_and_short_words_are_not_split():
+    m = _Measure(find_cjk_font().regular_name, 9)
+    cases = ["2027-11-19", "19:18", "SJ20260107-0001", "3101**********0872", "2026年12月3日", "大学本科"]
+    for text in cases:
+        # a column as wide as the token's own minimum width: it must stay on one line
+        lines = wrap_text(text, unbreakable_width(text, m) + 0.1, m)
+        assert [t for t, _w in lines] == [text], text
+    text = "矛盾已化解2027-11-19；双方于19:18签字，编号SJ20260107-0001"
+    # any column at least as wide as the text's longest unbreakable run
+    for avail in range(int(unbreakable_width(text, m)) + 1, 160, 3):
+        lines = [t for t, _w in wrap_text(text, avail, m)]
+        assert "".join(lines) == text
+        assert not any(t.startswith(("；", "，")) for t in lines), lines
+        for tok in ("2027-11-19", "19:18", "SJ20260107-0001"):
+            assert any(tok in t for t in lines), (avail, lines)
+
+
+def test_column_widths_follow_the_content(tmp_path):
+    """Declared widths too narrow for a date column and a code column: the measured widths keep
+    every date and code whole."""
+    cols = [Column("编号", 5), Column("日期", 5), Column("情况", "*"), Column("学历", 4)]
+    rows = [(f"SJ20260107-{i:04d}", f"2027-11-{1 + i % 28:02d}", "已化解；双方签订调解协议书" * 2, "大学本科")
+            for i in range(40)]
+    out = tmp_path / "w.pdf"
+    render_pdf(LedgerSpec(title="t", unit_name="u", period="p", columns=cols, rows=iter(rows)), out)
+    with pdfplumber.open(out) as pdf:
+        words = " ".join(w["text"] for p in pdf.pages for w in p.extract_words())
+    for code, date, _s, edu in rows:
+        assert code in words and date in words
+    assert words.count("大学本科") == 40

@@ -69,3 +69,29 @@ def test_xlsx_cancel_leaves_no_file(tmp_path):
     with pytest.raises(Cancelled):
         render_xlsx(make_spec(2500), path, cancel=lambda: True)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_numeric_and_date_columns_are_numbers_and_dates_in_excel(tmp_path):
+    """Issue 18: not one cell of the workbooks was numeric, so SUM did not work. Columns of a
+    numeric kind hold numbers with a number format, date columns dates; an ID number stays text,
+    and a text that is no number ("—") stays as it is."""
+    import datetime as dt
+
+    from reports.spec import Column, LedgerSpec
+
+    cols = [Column("编号", 20), Column("身份证号", 38, mask="id"), Column("人数", 10, kind="int"),
+            Column("金额（元）", 16, kind="amount"), Column("时长", 12, kind="hours"),
+            Column("日期", 20, kind="date"), Column("时间", 24, kind="datetime")]
+    rows = [("0012", "110105199001151234", 3, "12.50", 1.5, dt.date(2026, 3, 1), "2026-03-01 09:30"),
+            ("0013", "110105199001151235", "—", 7, "2", "2026-03-02", dt.datetime(2026, 3, 2, 14, 0))]
+    out = tmp_path / "n.xlsx"
+    render_xlsx(LedgerSpec(title="t", unit_name="u", period="p", columns=cols, rows=iter(rows),
+                           totals=("合计", "", 3, "19.50", 3.5, "", "")), out)
+    ws = openpyxl.load_workbook(out).active
+    r1, r2, tot = (ws[HEADER_ROW + k] for k in (1, 2, 3))
+    assert [c.value for c in r1] == ["0012", "1101**********1234", 3, 12.5, 1.5, dt.datetime(2026, 3, 1),
+                                    dt.datetime(2026, 3, 1, 9, 30)]
+    assert [c.value for c in r2][2:] == ["—", 7, 2, dt.datetime(2026, 3, 2), dt.datetime(2026, 3, 2, 14, 0)]
+    assert [c.number_format for c in r1][2:] == ["0", "#,##0.00", "0.00", "yyyy-mm-dd", "yyyy-mm-dd hh:mm"]
+    assert r2[2].number_format == "General"  # the "—" is text
+    assert [c.value for c in tot][2:5] == [3, 19.5, 3.5]
