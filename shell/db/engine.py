@@ -270,7 +270,7 @@ def _sqlite_begin_before_write(conn, cursor, statement, _parameters, _context, _
     cursor.execute("BEGIN")
 
 
-def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float = POOL_IDLE_S, **kwargs) -> Engine:
+def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float | None = None, **kwargs) -> Engine:
     """SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: psycopg 3, pre-ping, short timeout,
     TLS to any server but this computer (``tls_connect_args``) and the connection budget
     (``BudgetPool``: at most 2 connections, one kept when idle for ``pool_idle_s`` seconds) unless
@@ -294,7 +294,8 @@ def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float = POOL_
                 kwargs["poolclass"] = BudgetPool
                 kwargs.setdefault("pool_size", POOL_SIZE)
                 kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
-                kwargs["idle_s"] = pool_idle_s  # create_engine hands it to BudgetPool by name
+                # create_engine hands it to BudgetPool by name
+                kwargs["idle_s"] = POOL_IDLE_S if pool_idle_s is None else pool_idle_s
             engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseError(f"数据库地址无法使用：{url.render_as_string(hide_password=True)}（{exc}）") from None
