@@ -86,7 +86,7 @@ def _as_postgres(*argv, check=True):
     return subprocess.run(argv, check=check, capture_output=True, timeout=60)
 
 
-def start() -> Cluster:
+def start(max_connections: int = 20, extra_conf: str = "") -> Cluster:
     folder = Path(tempfile.mkdtemp(prefix="jiedao-tls-"))
     certs = folder / "certs"
     certs.mkdir()
@@ -105,7 +105,7 @@ def start() -> Cluster:
         with open(folder / "data" / "postgresql.conf", "a", encoding="utf-8") as fh:
             fh.write(f"\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{folder}'\n"
                      f"ssl = on\nssl_cert_file = '{crt}'\nssl_key_file = '{key}'\nfsync = off\n"
-                     "shared_buffers = 16MB\nmax_connections = 20\n")
+                     f"shared_buffers = 16MB\nmax_connections = {max_connections}\n{extra_conf}\n")
         (folder / "data" / "pg_hba.conf").write_text(
             "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
             encoding="utf-8")

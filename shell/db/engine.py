@@ -102,6 +102,14 @@ def tls_choice(url: str) -> tuple[str, str]:
     return "auto", ""
 
 
+_FULL = ("too many clients", "remaining connection slots are reserved")
+
+
+def _server_full(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "53300" or any(s in str(orig).lower() for s in _FULL)
+
+
 class BudgetPool(QueuePool):
     """QueuePool holding at most ``pool_size`` connections (no overflow), waiting ``timeout`` seconds
     for one with a Chinese message after, and closing pooled connections beyond the most recently used
@@ -118,14 +126,26 @@ class BudgetPool(QueuePool):
         self._trim_lock = threading.Lock()
         self._timer: threading.Timer | None = None
 
+    def _busy(self) -> ConnectionsBusy:
+        return ConnectionsBusy(
+            f"本机到数据库服务器的连接都在处理其他操作（例如导入、导出或生成报表），"
+            f"等待 {self._timeout:.0f} 秒仍未空出，刚才的操作没有完成，数据未被修改。\n"
+            "请等正在进行的操作完成后再试一次。")
+
     def _do_get(self):
         try:
             return super()._do_get()
         except PoolTimeout:
-            raise ConnectionsBusy(
-                f"本机到数据库服务器的 {self.size()} 个连接都在处理其他操作（例如导入、导出或生成报表），"
-                f"等待 {self._timeout:.0f} 秒仍未空出，刚才的操作没有完成，数据未被修改。\n"
-                "请等正在进行的操作完成后再试一次。") from None
+            raise self._busy() from None
+        except Exception as exc:
+            # The server is full (max_connections) but this desktop already has a connection: wait
+            # for it rather than fail, so every desktop keeps working with one when the township is busy.
+            if not _server_full(exc) or self.checkedout() < 1:
+                raise
+        try:
+            return self._pool.get(True, self._timeout)
+        except sqla_queue.Empty:
+            raise self._busy() from None
 
     def _do_return_conn(self, record) -> None:
         record._jiedao_idle_since = time.monotonic()
@@ -148,8 +168,9 @@ class BudgetPool(QueuePool):
             self._schedule_trim(left)
 
     def trim_idle(self, idle_s: float | None = None) -> float | None:
-        """Close idle pooled connections beyond the most recently used one that have been unused for
-        ``idle_s`` seconds; return the seconds until the next one is due, or None."""
+        """Close the idle pooled connections beyond the most recently used one that have been unused
+        for ``idle_s`` seconds (their places are freed: the next need opens a new one); return the
+        seconds until the next one is due, or None."""
         idle_s = self._idle_s if idle_s is None else idle_s
         now = time.monotonic()
         taken = []
@@ -158,20 +179,23 @@ class BudgetPool(QueuePool):
                 taken.append(self._pool.get(False))
             except sqla_queue.Empty:
                 break
+        kept, due = [], None
         try:
-            live = sorted((r for r in taken if r.dbapi_connection is not None),
-                          key=lambda r: getattr(r, "_jiedao_idle_since", 0.0))
-            due = None
-            for record in live[:-1]:
+            taken.sort(key=lambda r: getattr(r, "_jiedao_idle_since", 0.0))
+            for i, record in enumerate(taken):
                 idle = now - getattr(record, "_jiedao_idle_since", 0.0)
-                if idle >= idle_s:
-                    record.close()
+                if i == len(taken) - 1 or record.dbapi_connection is None:
+                    kept.append(record)
+                elif idle >= idle_s:
+                    try:
+                        record.close()
+                    finally:
+                        self._dec_overflow()
                 else:
+                    kept.append(record)
                     due = idle_s - idle if due is None else min(due, idle_s - idle)
         finally:
-            # closed ones at the bottom of the LIFO queue: a checkout takes a live one first
-            taken.sort(key=lambda r: (r.dbapi_connection is not None, getattr(r, "_jiedao_idle_since", 0.0)))
-            for record in taken:
+            for record in kept:  # oldest first: the LIFO queue hands out the most recently used
                 self._pool.put(record, False)
         return due
 
@@ -530,6 +554,12 @@ def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
         tls = _tls_problem(text_, url)
         if tls is not None:
             return DatabaseError(tls)
+        if _server_full(orig):
+            host = f"{url.host or 'localhost'}:{url.port or 5432}" if url is not None else "数据库服务器"
+            return DatabaseError(
+                f"数据库服务器 {host} 的连接数已满（max_connections），暂时无法再连接。\n"
+                "请稍候再试；经常出现时请管理员在 postgresql.conf 中调大 max_connections 并重启服务"
+                "（见 docs/lan-server.md“连接数”一节）。")
         if "password authentication failed" in text_ or "no password supplied" in text_:
             return DatabaseError(f"登录数据库服务器失败（{where}）：用户名或密码不正确。请在“设置 → 数据库”中检查。")
         if "does not exist" in text_ and "database" in text_:

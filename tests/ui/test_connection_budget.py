@@ -3,6 +3,7 @@ server connections, however many task-runner threads want one, and keeps one onc
 server sees is counted in pg_stat_activity (application_name 'jiedao', this database)."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -14,9 +15,11 @@ from shell.core import settings
 from shell.core.context import Actor, AppContext
 from shell.core.database import open_database
 from shell.db import engine as engine_mod
-from shell.errors import ConnectionsBusy
+from shell.db.engine import check_connection
+from shell.errors import ConnectionsBusy, DatabaseError
 from shell.ui.connection import ConnectionMonitor
 from shell.ui.tasks import run_in_pool, run_task
+from tests import tls_cluster
 
 pytestmark = pytest.mark.pg
 
@@ -103,8 +106,47 @@ def test_a_thread_finding_both_in_use_waits_then_says_so(pg_empty_url):
         with pytest.raises(ConnectionsBusy) as err:
             eng.connect()
         assert time.monotonic() - t >= 0.25
-        assert "2 个连接都在处理其他操作" in err.value.message and "请等正在进行的操作完成后再试" in err.value.message
+        assert "连接都在处理其他操作" in err.value.message and "请等正在进行的操作完成后再试" in err.value.message
         held.close()
         second.close()
     finally:
         eng.dispose()
+
+
+@pytest.fixture
+def small_server():
+    """A throwaway server with room for 4 connections (tests/tls_cluster.py), so filling it disturbs no one."""
+    why = tls_cluster.unavailable()
+    if why is not None:
+        if os.environ.get("JIEDAO_REQUIRE_PG") == "1":
+            pytest.fail(f"JIEDAO_REQUIRE_PG=1 but the test cluster cannot be made: {why}")
+        pytest.skip(f"test cluster cannot be made: {why} (JIEDAO_REQUIRE_PG=1 makes this fail)")
+    cluster = tls_cluster.start(max_connections=4, extra_conf="superuser_reserved_connections = 0")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/postgres"
+    cluster.stop()
+
+
+def test_a_full_server_leaves_a_desktop_working_on_its_one_connection(small_server):
+    """When the township has filled max_connections, a desktop that has a connection waits for it
+    instead of failing; one that has none is told in Chinese that the server is full."""
+    eng = engine_mod.make_engine(small_server, pool_timeout=5)
+    others = engine_mod.make_engine(small_server)
+    fillers = []
+    try:
+        first = eng.connect()
+        first.execute(text("SELECT 1"))
+        fillers = [others.pool._creator() for _ in range(3)]   # the rest of the server's room
+        threading.Timer(0.3, first.close).start()
+        t = time.monotonic()
+        with eng.connect() as second:                           # server full: waits for ours
+            assert second.execute(text("SELECT 1")).scalar() == 1
+        assert 0.25 <= time.monotonic() - t < 5
+        assert eng.pool.open_connections() == 1
+        with pytest.raises(DatabaseError) as err:
+            check_connection(small_server)
+        assert "连接数已满（max_connections）" in err.value.message, err.value.message
+    finally:
+        for f in fillers:
+            f.close()
+        eng.dispose()
+        others.dispose()
