@@ -25,11 +25,13 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 # The connection budget of one desktop on a server (issue 15.8): a township's 60 desktops must fit a
 # default server's max_connections = 100. At most POOL_SIZE connections at once; a thread that finds
-# them all in use waits up to POOL_TIMEOUT_S; connections beyond the first are closed after
-# POOL_IDLE_S seconds unused, so an idle desktop keeps one (the status bar's check every 15 s uses it).
+# them all in use waits up to POOL_TIMEOUT_S; the second is closed after POOL_IDLE_S seconds unused,
+# so an idle desktop keeps one (the status bar's check every 15 s uses it). Short: a desktop that did
+# two things at once keeps its second connection only for a burst of work — with 30 s, 60 desktops
+# doing a page and a search each within half a minute filled a default server (benchmarks/lan.py).
 POOL_SIZE = 2
 POOL_TIMEOUT_S = 15.0
-POOL_IDLE_S = 30.0
+POOL_IDLE_S = 5.0
 
 
 # -- transport security (issue 15.7) --------------------------------------------------------------
@@ -140,8 +142,8 @@ class BudgetPool(QueuePool):
         except Exception as exc:
             # The server is full (max_connections) but this desktop already has a connection: wait
             # for it rather than fail, so every desktop keeps working with one when the township is busy.
-            if not _server_full(exc) or self.checkedout() < 1:
-                raise
+            if not _server_full(exc) or self.checkedout() + self.checkedin() < 1:
+                raise  # no connection of ours to wait for (it may have come back meanwhile: qsize)
         try:
             return self._pool.get(True, self._timeout)
         except sqla_queue.Empty:
