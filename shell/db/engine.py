@@ -56,8 +56,9 @@ def is_local_host(host: str | None) -> bool:
 def tls_connect_args(url: URL) -> dict[str, str]:
     """The libpq TLS settings for a server URL — the one rule, for the desktop, the CLI and the tests:
 
-    * ``sslmode`` written in the URL is the administrator's explicit choice and is kept as it is
-      (``sslmode=disable`` turns encryption off; 设置 → 数据库 writes it when 加密 is set to 不加密);
+    * ``sslmode`` written in the URL (or libpq's ``PGSSLMODE`` variable) is the administrator's
+      explicit choice and is kept as it is (``sslmode=disable`` turns encryption off; 设置 → 数据库
+      writes it when 加密 is set to 不加密);
     * ``sslrootcert`` (the CA file chosen in 设置 → 数据库) without a mode means ``verify-full``: the
       server's certificate must be signed by that CA and name the host connected to;
     * otherwise a server other than this computer gets ``require`` (encrypted, certificate not
@@ -66,8 +67,8 @@ def tls_connect_args(url: URL) -> dict[str, str]:
     mode = query.get("sslmode")
     if isinstance(mode, tuple):
         mode = mode[-1]
-    if mode:
-        return {}
+    if mode or os.environ.get("PGSSLMODE"):
+        return {}  # chosen explicitly (the URL, or libpq's own variable for scripted roll-outs)
     if query.get("sslrootcert"):
         return {"sslmode": "verify-full"}
     host = url.host or query.get("host")

@@ -17,6 +17,11 @@ from tests import tls_cluster
 REQUIRE_PG = os.environ.get("JIEDAO_REQUIRE_PG") == "1"
 
 
+@pytest.fixture(autouse=True)
+def no_pgsslmode(monkeypatch):
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+
+
 class _Stop(Exception):
     pass
 
@@ -69,6 +74,11 @@ def test_connect_args_follow_the_rule(url, sslmode, rootcert):
     assert params.get("sslmode") == sslmode
     assert params.get("sslrootcert") == rootcert
     assert params["application_name"] == "jiedao"
+
+
+def test_pgsslmode_is_an_explicit_choice_too(monkeypatch):
+    monkeypatch.setenv("PGSSLMODE", "verify-full")
+    assert "sslmode" not in connect_params("postgresql://u@192.168.1.10/jd")  # libpq reads the variable
 
 
 def test_settings_page_choices_round_trip_through_the_url():
