@@ -117,8 +117,9 @@ class BudgetPool(QueuePool):
     """QueuePool holding at most ``pool_size`` connections (no overflow), waiting ``timeout`` seconds
     for one with a Chinese message after, and closing pooled connections beyond the most recently used
     one once they have been idle ``idle_s`` seconds (a daemon timer, so an idle desktop drops to one
-    without any work arriving). A closed entry stays in the queue and reconnects at its next checkout,
-    so the counts of the queue never change and the limit holds."""
+    without any work arriving; its place is freed, so the next need opens a new one). When the server
+    is full (max_connections) and this pool already has a connection, a thread waits for that one
+    instead of failing."""
 
     def __init__(self, creator, pool_size: int = POOL_SIZE, timeout: float = POOL_TIMEOUT_S,
                  idle_s: float = POOL_IDLE_S, **kw):
