@@ -83,11 +83,12 @@ class Cluster:
 def _as_postgres(*argv, check=True):
     if os.geteuid() == 0:
         argv = ("runuser", "-u", "postgres", "--") + argv
-    return subprocess.run(argv, check=check, capture_output=True, timeout=60)
+    return subprocess.run(argv, check=check, capture_output=True, timeout=60, cwd="/")
 
 
 def start(max_connections: int = 20, extra_conf: str = "") -> Cluster:
-    folder = Path(tempfile.mkdtemp(prefix="jiedao-tls-"))
+    # /tmp, not $TMPDIR: the postgres user must be able to reach the folder (a root-only TMPDIR is not)
+    folder = Path(tempfile.mkdtemp(prefix="jiedao-tls-", dir="/tmp" if os.path.isdir("/tmp") else None))
     certs = folder / "certs"
     certs.mkdir()
     ca_key, ca_crt = make_ca(certs, "jiedao-test-ca")
