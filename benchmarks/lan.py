@@ -12,8 +12,18 @@
    from the measured one): what a desktop across the office LAN sees. Statements per operation are
    counted: each one is at least a round trip on a real network.
 
+3. ``--desktops N`` (default 60): N simulated desktops on a throwaway server with PostgreSQL's
+   default ``max_connections = 100`` and TLS (tests/tls_cluster.py: its own CA, verify-full), so the
+   machine's own server is not crowded. Each desktop is opened as the desktop opens it
+   (``open_database``: make_engine's connection budget) and does a desktop's typical work — a page and
+   a search at once on two task-runner threads, then a card and the status bar's check — at a random
+   moment within a few seconds, then idles. The server's connection count (pg_stat_activity,
+   application_name 'jiedao', this database) is reported at the peak and once the desktops have been
+   idle longer than the pool's idle setting (shell/db/engine.py POOL_IDLE_S).
+
 Targets (issue 9) on the LAN route: searches < 50 ms, first pages and cards < 100 ms, a year's
-statistics < 1 s.
+statistics < 1 s. Issue 15.8: a desktop holds at most 2 connections, 1 when idle; 60 desktops fit
+``max_connections = 100``.
 """
 from __future__ import annotations
 
@@ -171,11 +181,128 @@ def measure(db, ops, repeat: int) -> dict[str, tuple[float, int]]:
     return out
 
 
+# -- N desktops on one server (issue 15.8) -----------------------------------------------------------
+
+def desktops(source: Path, n: int, window_s: float, res) -> None:
+    """Open ``n`` desktops on a throwaway TLS server with the street, let each do its work once at a
+    random moment within ``window_s`` seconds, and count the server's connections at the peak and idle."""
+    import random
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from shell.core.context import Actor, AppContext
+    from shell.core.database import open_database
+    from shell.db import engine as engine_mod
+    from shell.ui.connection import ping
+
+    sys.path.insert(0, str(ROOT))
+    from tests import tls_cluster
+
+    why = tls_cluster.unavailable()
+    if why is not None:
+        print(f"desktops: not measured ({why})", flush=True)
+        res.info["desktops"] = f"not measured: {why}"
+        return
+    cluster = tls_cluster.start(max_connections=100)
+    try:
+        url = make_url(f"postgresql+psycopg://postgres@{tls_cluster.SERVER_NAME}:{cluster.port}/jd_bench_desktops").set(
+            query={"hostaddr": "127.0.0.1", "sslrootcert": str(cluster.ca_file)})
+        took, report = move_to_server(source, url)
+        if not report.ok:
+            raise SystemExit("the move to the throwaway server did not check out")
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+        def count() -> int:
+            with admin.connect() as conn:
+                return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'jiedao' "
+                                         "AND datname = :d"), {"d": url.database}).scalar()
+
+        pm = plugin_manager()
+        t = time.perf_counter()
+        dbs = [open_database(url, pm=pm, backup=False) for _ in range(n)]
+        opened = time.perf_counter() - t
+        ops = {key: fn for key, _label, _target, fn in operations(dbs[0])}
+        after_open = count()
+        rng = random.Random(15)
+        errors: list[str] = []
+        per_desktop = [0] * n
+
+        def use(i: int, key: str) -> None:
+            app_ctx = AppContext(dbs[i].session_factory, Actor.system())
+            try:
+                with app_ctx.service(commit=False) as ctx:
+                    ops[key](ctx)
+                    per_desktop[i] = max(per_desktop[i], dbs[i].engine.pool.open_connections())
+            except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+                errors.append(f"{key}: {exc}")
+
+        def desktop(i: int) -> None:
+            time.sleep(rng.uniform(0, window_s))
+            # a page and a search at once, as two task-runner threads of the window
+            pair = [threading.Thread(target=use, args=(i, k)) for k in ("page.residents_community", "search.name")]
+            for th in pair:
+                th.start()
+            for th in pair:
+                th.join()
+            use(i, "card.volunteer")
+            use(i, "card.member")
+            ping(dbs[i].engine)  # the status bar's check
+
+        peak = [after_open]
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                peak[0] = max(peak[0], count())
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        workers = [threading.Thread(target=desktop, args=(i,)) for i in range(n)]
+        t = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        busy = time.perf_counter() - t
+        stop.set()
+        sampler.join()
+        time.sleep(engine_mod.POOL_IDLE_S + 2)
+        idle = count()
+        most = max(d.engine.pool.open_connections() for d in dbs)
+        for d in dbs:
+            d.dispose()
+        admin.dispose()
+        print(f"desktops: {n} opened in {opened:.1f} s; after opening {after_open} connections, "
+              f"peak {peak[0]}, idle {idle} (after {engine_mod.POOL_IDLE_S:.0f} s); "
+              f"most held by one desktop {max(per_desktop)}; errors {len(errors)}", flush=True)
+        for e in errors[:5]:
+            print("  ", e)
+        res.info["desktops"] = {"n": n, "window_s": window_s, "after_open": after_open, "peak": peak[0],
+                                "idle": idle, "per_desktop_max": max(per_desktop), "idle_per_desktop_max": most,
+                                "errors": len(errors), "busy_s": busy, "server_max_connections": 100}
+        res.add("lan.desktops.peak", f"{n} 台桌面 {window_s:.0f} 秒内同时办公：服务器连接数峰值", peak[0], unit="count",
+                target=101, note=f"服务器 max_connections = 100；单台最多 {max(per_desktop)} 个（上限 2）；"
+                                 "服务器满时桌面用自己的 1 个连接排队")
+        res.add("lan.desktops.errors", f"{n} 台桌面办公出错次数", len(errors), unit="count", target=1)
+        res.add("lan.desktops.idle", f"{n} 台桌面空闲 {engine_mod.POOL_IDLE_S:.0f} 秒后的连接数", idle, unit="count",
+                target=n + 1, note=f"每台最多 {most} 个（上限 1）")
+        if errors:
+            raise SystemExit(f"{len(errors)} desktop operations failed: {errors[0]}")
+    finally:
+        cluster.stop()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_street_args(p, default_scale="small")
     p.add_argument("--rtt-ms", type=float, default=1.0, help="simulated LAN round trip (default 1 ms)")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--desktops", type=int, default=60, help="simulated desktops on one server (0: skip)")
+    p.add_argument("--desktops-window", type=float, default=30.0,
+                   help="seconds within which the desktops do their work (default 30; 3 = all at once)")
+    p.add_argument("--only-desktops", action="store_true", help="skip the move and the hot operations")
     p.add_argument("--proxy", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.proxy:
@@ -199,36 +326,39 @@ def main(argv=None) -> int:
             source, took = build_street(Path(tmp) / "street.sqlite", args.scale)
         scale = street_scale(argparse.Namespace(db=str(source), url=None, scale=args.scale))
         res = Results("lan", scale=scale, engine="postgresql")
-        print(f"moving the street to {url.render_as_string(hide_password=True)} …", flush=True)
-        took, report = move_to_server(source, url)
-        if not report.ok:
-            raise SystemExit("the move to the server did not check out")
-        res.add("lan.migrate", "单机库迁移到服务器（含核对）", took, note=f"{report.rows:,} 行，{len(report.tables)} 张表")
+        if not args.only_desktops:
+            print(f"moving the street to {url.render_as_string(hide_password=True)} …", flush=True)
+            took, report = move_to_server(source, url)
+            if not report.ok:
+                raise SystemExit("the move to the server did not check out")
+            res.add("lan.migrate", "单机库迁移到服务器（含核对）", took, note=f"{report.rows:,} 行，{len(report.tables)} 张表")
 
-        pm = plugin_manager()
-        local = open_database(source, pm=pm, backup=False)
-        direct = open_database(url, pm=pm, backup=False)
-        proxy, port = start_proxy(url.port or 5432, args.rtt_ms)
-        lan = open_database(url.set(host="127.0.0.1", port=port), pm=pm, backup=False)
-        try:
-            ops = operations(local)
-            figures = {name: measure(db, ops, args.repeat) for name, db in
-                       (("sqlite", local), ("server", direct), ("lan", lan))}
-        finally:
-            for db in (local, direct, lan):
-                db.dispose()
-            proxy.kill()
-        print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}")
-        for key, label, target, _fn in ops:
-            s, d, n = figures["sqlite"][key][0], figures["server"][key][0], figures["lan"][key]
-            print(f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}")
-        print()
-        res.info.update(rtt_ms=args.rtt_ms, figures={k: {op: list(v) for op, v in f.items()} for k, f in figures.items()})
-        for key, label, target, _fn in ops:
-            best, statements = figures["lan"][key]
-            res.add(f"lan.{key}", f"{label}（局域网）", best, target=target,
-                    note=f"{statements} 条 SQL；本机服务器 {figures['server'][key][0] * 1000:.1f} ms，"
-                         f"SQLite {figures['sqlite'][key][0] * 1000:.1f} ms")
+            pm = plugin_manager()
+            local = open_database(source, pm=pm, backup=False)
+            direct = open_database(url, pm=pm, backup=False)
+            proxy, port = start_proxy(url.port or 5432, args.rtt_ms)
+            lan = open_database(url.set(host="127.0.0.1", port=port), pm=pm, backup=False)
+            try:
+                ops = operations(local)
+                figures = {name: measure(db, ops, args.repeat) for name, db in
+                           (("sqlite", local), ("server", direct), ("lan", lan))}
+            finally:
+                for db in (local, direct, lan):
+                    db.dispose()
+                proxy.kill()
+            print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}")
+            for key, label, target, _fn in ops:
+                s, d, n = figures["sqlite"][key][0], figures["server"][key][0], figures["lan"][key]
+                print(f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}")
+            print()
+            res.info.update(rtt_ms=args.rtt_ms, figures={k: {op: list(v) for op, v in f.items()} for k, f in figures.items()})
+            for key, label, target, _fn in ops:
+                best, statements = figures["lan"][key]
+                res.add(f"lan.{key}", f"{label}（局域网）", best, target=target,
+                        note=f"{statements} 条 SQL；本机服务器 {figures['server'][key][0] * 1000:.1f} ms，"
+                             f"SQLite {figures['sqlite'][key][0] * 1000:.1f} ms")
+        if args.desktops:
+            desktops(source, args.desktops, args.desktops_window, res)
     res.write(args.json)
     return 0
 

@@ -88,5 +88,11 @@ class ConnectionLost(DatabaseError):
     title = "数据库连接中断"
 
 
+class ConnectionsBusy(DatabaseError):
+    """Every connection this desktop may open to the server is in use and none came free in time."""
+
+    title = "数据库连接繁忙"
+
+
 class SchemaTooNew(DatabaseError):
     title = "数据库版本过新"

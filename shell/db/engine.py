@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
+import threading
+import time
 import re
 import shutil
 import sqlite3
@@ -12,10 +15,213 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.util import queue as sqla_queue
 
-from shell.errors import ConnectionLost, DatabaseCorrupt, DatabaseError, DiskFull
+from shell.errors import ConnectionLost, ConnectionsBusy, DatabaseCorrupt, DatabaseError, DiskFull
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# The connection budget of one desktop on a server (issue 15.8): a township's 60 desktops must fit a
+# default server's max_connections = 100. At most POOL_SIZE connections at once; a thread that finds
+# them all in use waits up to POOL_TIMEOUT_S; the second is closed after POOL_IDLE_S seconds unused,
+# so an idle desktop keeps one (the status bar's check every 15 s uses it). Short: a desktop that did
+# two things at once keeps its second connection only for a burst of work — with 30 s, 60 desktops
+# doing a page and a search each within half a minute filled a default server (benchmarks/lan.py).
+POOL_SIZE = 2
+POOL_TIMEOUT_S = 15.0
+POOL_IDLE_S = 5.0
+
+
+# -- transport security (issue 15.7) --------------------------------------------------------------
+
+def is_local_host(host: str | None) -> bool:
+    """True for what never leaves this computer: no host or a socket folder (Unix socket), localhost,
+    127.0.0.0/8 and ::1. Several hosts ("a,b") are local only if all are."""
+    if not host:
+        return True
+    hosts = [h.strip() for h in str(host).split(",")]
+    if len(hosts) > 1:
+        return all(is_local_host(h) for h in hosts)
+    h = hosts[0].strip("[]")
+    if not h or h.startswith("/") or h.startswith("@") or h.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def tls_connect_args(url: URL) -> dict[str, str]:
+    """The libpq TLS settings for a server URL — the one rule, for the desktop, the CLI and the tests:
+
+    * ``sslmode`` written in the URL (or libpq's ``PGSSLMODE`` variable) is the administrator's
+      explicit choice and is kept as it is (``sslmode=disable`` turns encryption off; 设置 → 数据库
+      writes it when 加密 is set to 不加密);
+    * ``sslrootcert`` (the CA file chosen in 设置 → 数据库) without a mode means ``verify-full``: the
+      server's certificate must be signed by that CA and name the host connected to;
+    * otherwise a server other than this computer gets ``require`` (encrypted, certificate not
+      checked); this computer (localhost, 127.x, ::1, a Unix socket) is left to libpq's default."""
+    query = dict(url.query)
+    mode = query.get("sslmode")
+    if isinstance(mode, tuple):
+        mode = mode[-1]
+    if mode or os.environ.get("PGSSLMODE"):
+        return {}  # chosen explicitly (the URL, or libpq's own variable for scripted roll-outs)
+    if query.get("sslrootcert"):
+        return {"sslmode": "verify-full"}
+    host = url.host or query.get("host")
+    if isinstance(host, tuple):
+        host = ",".join(host)
+    if is_local_host(host):
+        return {}
+    return {"sslmode": "require"}
+
+
+def with_tls(url: str, mode: str, ca_file: str | None = None) -> str:
+    """A server URL with the TLS choice of 设置 → 数据库 written into it (what config.json keeps):
+    ``auto`` (the rule above), ``verify`` (verify-full against ``ca_file``) or ``off`` (disable)."""
+    u = make_url(url)
+    query = {k: v for k, v in u.query.items() if k not in ("sslmode", "sslrootcert")}
+    if mode == "off":
+        query["sslmode"] = "disable"
+    elif mode == "verify":
+        if not ca_file:
+            raise DatabaseError("请选择服务器证书的 CA 文件（管理员提供的 .crt 文件），或把“加密”改为“自动”。")
+        query["sslmode"] = "verify-full"
+        query["sslrootcert"] = str(Path(ca_file).expanduser())
+    return u.set(query=query).render_as_string(hide_password=False)
+
+
+def tls_choice(url: str) -> tuple[str, str]:
+    """(mode, CA file) of a server URL, as 设置 → 数据库 shows it: the inverse of ``with_tls``."""
+    query = make_url(url).query
+    mode, ca = query.get("sslmode") or "", query.get("sslrootcert") or ""
+    if mode == "disable":
+        return "off", ""
+    if ca or mode in ("verify-full", "verify-ca"):
+        return "verify", str(ca)
+    return "auto", ""
+
+
+_FULL = ("too many clients", "remaining connection slots are reserved")
+
+
+def _server_full(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) == "53300" or any(s in str(orig).lower() for s in _FULL)
+
+
+class BudgetPool(QueuePool):
+    """QueuePool holding at most ``pool_size`` connections (no overflow), waiting ``timeout`` seconds
+    for one with a Chinese message after, and closing pooled connections beyond the most recently used
+    one once they have been idle ``idle_s`` seconds (a daemon timer, so an idle desktop drops to one
+    without any work arriving; its place is freed, so the next need opens a new one). When the server
+    is full (max_connections) and this pool already has a connection, a thread waits for that one
+    instead of failing."""
+
+    def __init__(self, creator, pool_size: int = POOL_SIZE, timeout: float = POOL_TIMEOUT_S,
+                 idle_s: float = POOL_IDLE_S, **kw):
+        kw.pop("max_overflow", None)
+        kw["use_lifo"] = True  # the most recently used (live) connection first, closed ones last
+        super().__init__(creator, pool_size=pool_size, max_overflow=0, timeout=timeout, **kw)
+        self._idle_s = idle_s
+        self._trim_lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def _busy(self) -> ConnectionsBusy:
+        return ConnectionsBusy(
+            f"本机到数据库服务器的连接都在处理其他操作（例如导入、导出或生成报表），"
+            f"等待 {self._timeout:.0f} 秒仍未空出，刚才的操作没有完成，数据未被修改。\n"
+            "请等正在进行的操作完成后再试一次。")
+
+    def _do_get(self):
+        try:
+            return super()._do_get()
+        except PoolTimeout:
+            raise self._busy() from None
+        except Exception as exc:
+            # The server is full (max_connections) but this desktop already has a connection: wait
+            # for it rather than fail, so every desktop keeps working with one when the township is busy.
+            if not _server_full(exc) or self.checkedout() + self.checkedin() < 1:
+                raise  # no connection of ours to wait for (it may have come back meanwhile: qsize)
+        try:
+            return self._pool.get(True, self._timeout)
+        except sqla_queue.Empty:
+            raise self._busy() from None
+
+    def _do_return_conn(self, record) -> None:
+        record._jiedao_idle_since = time.monotonic()
+        super()._do_return_conn(record)
+        self._schedule_trim(self._idle_s)
+
+    def _schedule_trim(self, delay: float) -> None:
+        with self._trim_lock:
+            if self._timer is not None or self._pool.qsize() < 2:
+                return
+            self._timer = threading.Timer(max(delay, 0.01), self._trim_tick)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _trim_tick(self) -> None:
+        with self._trim_lock:
+            self._timer = None
+        left = self.trim_idle()
+        if left is not None:
+            self._schedule_trim(left)
+
+    def trim_idle(self, idle_s: float | None = None) -> float | None:
+        """Close the idle pooled connections beyond the most recently used one that have been unused
+        for ``idle_s`` seconds (their places are freed: the next need opens a new one); return the
+        seconds until the next one is due, or None."""
+        idle_s = self._idle_s if idle_s is None else idle_s
+        now = time.monotonic()
+        taken = []
+        while True:
+            try:
+                taken.append(self._pool.get(False))
+            except sqla_queue.Empty:
+                break
+        kept, due = [], None
+        try:
+            taken.sort(key=lambda r: getattr(r, "_jiedao_idle_since", 0.0))
+            for i, record in enumerate(taken):
+                idle = now - getattr(record, "_jiedao_idle_since", 0.0)
+                if i == len(taken) - 1 or record.dbapi_connection is None:
+                    kept.append(record)
+                elif idle >= idle_s:
+                    try:
+                        record.close()
+                    finally:
+                        self._dec_overflow()
+                else:
+                    kept.append(record)
+                    due = idle_s - idle if due is None else min(due, idle_s - idle)
+        finally:
+            for record in kept:  # oldest first: the LIFO queue hands out the most recently used
+                self._pool.put(record, False)
+        return due
+
+    def open_connections(self) -> int:
+        """Connections this pool holds open to the server (in use or idle)."""
+        idle_closed = sum(1 for r in list(self._pool.queue) if r.dbapi_connection is None)
+        return self.checkedout() + self.checkedin() - idle_closed
+
+    def dispose(self) -> None:
+        with self._trim_lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        super().dispose()
+
+    def recreate(self) -> "BudgetPool":
+        self.logger.info("Pool recreating")
+        return self.__class__(self._creator, pool_size=self._pool.maxsize, timeout=self._timeout,
+                              idle_s=self._idle_s, pre_ping=self._pre_ping,
+                              recycle=self._recycle, echo=self.echo, logging_name=self._orig_logging_name,
+                              reset_on_return=self._reset_on_return, _dispatch=self.dispatch,
+                              dialect=self._dialect)
 
 
 def normalize_url(url_or_path: str | os.PathLike) -> URL:
@@ -92,8 +298,11 @@ def _sqlite_begin_before_write(conn, cursor, statement, _parameters, _context, _
     cursor.execute("BEGIN")
 
 
-def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
-    """SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: psycopg 3, pre-ping, short timeout."""
+def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float | None = None, **kwargs) -> Engine:
+    """SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: psycopg 3, pre-ping, short timeout,
+    TLS to any server but this computer (``tls_connect_args``) and the connection budget
+    (``BudgetPool``: at most 2 connections, one kept when idle for ``pool_idle_s`` seconds) unless
+    the caller names its own ``poolclass``."""
     url = url_or_path if isinstance(url_or_path, URL) else normalize_url(url_or_path)
     try:
         if url.get_backend_name() == "sqlite":
@@ -107,7 +316,14 @@ def make_engine(url_or_path: str | os.PathLike | URL, **kwargs) -> Engine:
             connect_args = {"connect_timeout": 5, "application_name": "jiedao", "keepalives": 1,
                             "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
                             "tcp_user_timeout": 15_000}
+            connect_args.update(tls_connect_args(url))
             connect_args.update(kwargs.pop("connect_args", {}))
+            if "poolclass" not in kwargs and "pool" not in kwargs:
+                kwargs["poolclass"] = BudgetPool
+                kwargs.setdefault("pool_size", POOL_SIZE)
+                kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
+                # create_engine hands it to BudgetPool by name
+                kwargs["idle_s"] = POOL_IDLE_S if pool_idle_s is None else pool_idle_s
             engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseError(f"数据库地址无法使用：{url.render_as_string(hide_password=True)}（{exc}）") from None
@@ -274,6 +490,42 @@ def writing_file(path: str | os.PathLike):
         raise explained from exc
 
 
+def _tls_problem(text_: str, url: URL | None) -> str | None:
+    """The Chinese message for a failed TLS connection (libpq's words), or None."""
+    low = text_.lower()
+    host = f"{url.host or 'localhost'}:{url.port or 5432}" if url is not None else "数据库服务器"
+    ca = str(url.query.get("sslrootcert") or "") if url is not None else ""
+    if "does not support ssl" in low:
+        return (f"数据库服务器 {host} 没有开启加密连接（SSL），本机不会以明文连接局域网上的服务器"
+                "（居民信息和密码会在网络上被人看到）。\n"
+                "请管理员按 docs/lan-server.md“加密连接”一节为服务器配置证书并开启 ssl。"
+                "只有在完全可信的网络上，才可以在“设置 → 数据库”中把“加密”改为“不加密”。")
+    if "certificate verify failed" in low or "self-signed certificate" in low or "unable to get local issuer" in low:
+        which = f"“设置 → 数据库”中选择的 CA 文件“{ca}”" if ca else "本机信任的 CA"
+        return (f"数据库服务器 {host} 的证书不受信任：它不是由{which}签发的。\n"
+                "可能是选错了 CA 文件，也可能连接到的并不是本单位的服务器（有人冒充）。"
+                "请向管理员确认服务器地址，并索取正确的 CA 文件（.crt）重新选择；确认之前不要继续使用。")
+    m = re.search(r'server certificate for "([^"]+)"(?: \(and (\d+) other names?\))? does not match host name "([^"]+)"',
+                  text_)
+    if m or "does not match host name" in low:
+        named = f"“{m.group(1)}”" + (f"等 {int(m.group(2)) + 1} 个名称" if m and m.group(2) else "") if m else "其他名称"
+        asked = m.group(3) if m else (url.host if url is not None else "")
+        return (f"数据库服务器证书上的名称（{named}）与填写的服务器地址“{asked}”不符，连接已拒绝。\n"
+                "请在“设置 → 数据库”的“服务器地址”中填写证书上的名称或 IP 地址；"
+                "或请管理员重新签发证书，把这个地址写进 subjectAltName（见 docs/lan-server.md）。")
+    m = re.search(r'(?:could not read )?root certificate file "([^"]+)"', text_)
+    if m:
+        return (f"找不到或无法读取 CA 文件“{m.group(1)}”，无法验证数据库服务器的证书。\n"
+                "请在“设置 → 数据库”中重新选择管理员提供的 CA 文件（.crt）。")
+    if "no encryption" in low and "pg_hba.conf" in low:
+        return (f"数据库服务器 {host} 只接受加密连接，而本机的设置是“不加密”。\n"
+                "请在“设置 → 数据库”中把“加密”改为“自动”或“验证服务器证书”。")
+    if "ssl error" in low or "ssl syscall error" in low:
+        return (f"与数据库服务器 {host} 建立加密连接失败：{text_.strip().splitlines()[0]}\n"
+                "请管理员检查服务器的证书设置（docs/lan-server.md“加密连接”一节）。")
+    return None
+
+
 def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
     """Turn a driver error into a DatabaseError with a Chinese message and the next step."""
     if isinstance(exc, DatabaseError):
@@ -303,6 +555,15 @@ def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
     if lost is not None:
         return lost
     if isinstance(exc, OperationalError) or isinstance(orig, Exception) and "connection" in text_.lower():
+        tls = _tls_problem(text_, url)
+        if tls is not None:
+            return DatabaseError(tls)
+        if _server_full(orig):
+            host = f"{url.host or 'localhost'}:{url.port or 5432}" if url is not None else "数据库服务器"
+            return DatabaseError(
+                f"数据库服务器 {host} 的连接数已满（max_connections），暂时无法再连接。\n"
+                "请稍候再试；经常出现时请管理员在 postgresql.conf 中调大 max_connections 并重启服务"
+                "（见 docs/lan-server.md“连接数”一节）。")
         if "password authentication failed" in text_ or "no password supplied" in text_:
             return DatabaseError(f"登录数据库服务器失败（{where}）：用户名或密码不正确。请在“设置 → 数据库”中检查。")
         if "does not exist" in text_ and "database" in text_:

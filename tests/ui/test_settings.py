@@ -12,6 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
                                QMessageBox, QPushButton)
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 import tests.testplugin
 from shell.config import LocalConfig, config_path
@@ -767,3 +768,37 @@ def test_holidays_page_is_read_only_without_settings_permission(qtbot, sqlite_db
     click(qtbot, page.button(date(2026, 1, 5)))             # no dialog: a refusal in the status line
     assert page.status.text() == "您没有“修改系统设置与规则”权限，不能修改节假日安排。"
     assert QApplication.activeModalWidget() is None
+
+
+def test_server_encryption_choice_is_kept_in_the_config_url(qtbot, sqlite_db, app_ctx, config_dir, messages,
+                                                            monkeypatch, tmp_path):
+    """设置 → 数据库 → 加密: the CA file goes into the saved URL as sslrootcert (→ verify-full),
+    不加密 as sslmode=disable; reopening the page shows the choice again."""
+    monkeypatch.setattr(database_page, "check_connection", lambda url: "PostgreSQL 16.4")
+    monkeypatch.setattr(database_page, "store_password", lambda raw, pw: True)
+    ca = tmp_path / "street-ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    changed: list[str] = []
+    d = make_dialog(qtbot, app_ctx, changed)
+    page = d.open_page("database")
+    click(qtbot, page.use_pg)
+    for edit, text in ((page.pg_host, "192.168.1.10"), (page.pg_db, "jiedao"), (page.pg_user, "clerk")):
+        type_text(qtbot, edit, text)
+    assert page.pg_tls.currentData() == "auto" and not page.pg_ca.isEnabled()
+    page.pg_tls.setCurrentIndex(page.pg_tls.findData("verify"))
+    assert page.pg_ca.isEnabled()
+    click(qtbot, button(page, "db-save"))
+    assert page.pg_form.error_text("ca_file").startswith("请选择管理员提供的 CA 文件") and not changed
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(ca), ""))
+    click(qtbot, button(page, "db-ca-browse"))
+    click(qtbot, button(page, "db-save"))
+    qtbot.waitUntil(lambda: bool(changed), timeout=5000)
+    saved = json.loads(config_path().read_text(encoding="utf-8"))["database"]
+    assert make_url(saved).query == {"sslmode": "verify-full", "sslrootcert": str(ca.resolve())}
+
+    again = make_dialog(qtbot, app_ctx, changed).open_page("database")
+    assert again.pg_tls.currentData() == "verify" and again.pg_ca.text() == str(ca.resolve())
+    again.pg_tls.setCurrentIndex(again.pg_tls.findData("off"))
+    click(qtbot, button(again, "db-save"))
+    qtbot.waitUntil(lambda: len(changed) == 2, timeout=5000)
+    assert make_url(json.loads(config_path().read_text(encoding="utf-8"))["database"]).query == {"sslmode": "disable"}

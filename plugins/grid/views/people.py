@@ -259,7 +259,7 @@ class PersonEditDialog(FormDialog):
             f = self.form
             f.add("name", "姓名", QLineEdit(p.name), required=True)
             grid = QComboBox()
-            for label, area_id in grid_choices(app_ctx):
+            for label, area_id in grid_choices(app_ctx, ctx):
                 grid.addItem(label, area_id)
             grid.setCurrentIndex(max(0, grid.findData(p.area_id)))
             f.add("area_id", "责任网格", grid, required=True)

@@ -14,8 +14,12 @@ from .. import services as svc
 from ..models import PERSON_KINDS, Person
 
 
-def grid_choices(app_ctx) -> list[tuple[str, int]]:
-    """(label, id) of the open grids in the user's scope."""
+def grid_choices(app_ctx, ctx=None) -> list[tuple[str, int]]:
+    """(label, id) of the open grids in the user's scope. A dialog that already holds a service
+    context passes it: a second session on the same thread would take a second server connection
+    (a desktop has two, see shell/db/engine.py BudgetPool) while the first is still held."""
+    if ctx is not None:
+        return [(svc.area_label(ctx.session, a.id), a.id) for a in svc.grids_in_scope(ctx)]
     with app_ctx.service(commit=False) as ctx:
         return [(svc.area_label(ctx.session, a.id), a.id) for a in svc.grids_in_scope(ctx)]
 

@@ -6,13 +6,13 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 from sqlalchemy.engine import URL, make_url
 
 from shell.config import default_sqlite_path, store_password, with_stored_password
 from shell.core.database import is_network_path
-from shell.db.engine import check_connection, sqlite_path
+from shell.db.engine import check_connection, sqlite_path, tls_choice, with_tls
 from shell.ui.errors import confirm, show_error
 from shell.ui.settings._common import (ERROR_STYLE, NOTE_STYLE, OK_STYLE, Page, button_row, make_button,
                                        message_of, note)
@@ -24,6 +24,11 @@ from shell.db.migrate import plugin_branches
 from shell.ui.widgets.form import Form
 
 SQLITE_FILTER = "SQLite 数据库 (*.sqlite *.sqlite3 *.db);;所有文件 (*)"
+CA_FILTER = "CA 证书 (*.crt *.pem *.cer);;所有文件 (*)"
+# (mode, label): how this desktop encrypts its connection to the server (shell/db/engine.py tls_connect_args).
+TLS_MODES = (("verify", "加密并验证服务器证书（推荐）"),
+             ("auto", "自动：本机以外的服务器一律加密，不验证证书"),
+             ("off", "不加密（仅限完全可信的网络）"))
 
 
 class DatabasePage(Page):
@@ -92,6 +97,23 @@ class DatabasePage(Page):
         self.pg_password = pf.add("password", "密码", QLineEdit(),
                                   hint="密码保存在系统钥匙串中，不写入配置文件。")
         self.pg_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pg_tls = pf.add("tls", "加密", QComboBox())
+        self.pg_tls.setObjectName("db-pg-tls")
+        for mode, label in TLS_MODES:
+            self.pg_tls.addItem(label, mode)
+        self.pg_tls.setCurrentIndex(self.pg_tls.findData("auto"))
+        ca_row = QWidget()
+        car = QHBoxLayout(ca_row)
+        car.setContentsMargins(0, 0, 0, 0)
+        self.pg_ca = QLineEdit(ca_row)
+        self.pg_ca.setObjectName("db-pg-ca")
+        self.pg_ca.setPlaceholderText("例如 D:\\街道\\street-ca.crt")
+        car.addWidget(self.pg_ca, 1)
+        self.ca_browse = make_button("浏览…", "db-ca-browse", self._browse_ca, ca_row)
+        car.addWidget(self.ca_browse)
+        pf.add("ca_file", "CA 文件", ca_row,
+               hint="由管理员提供（见 docs/lan-server.md）；验证证书可防止有人冒充服务器。")
+        self.pg_tls.currentIndexChanged.connect(self._tls_changed)
         for name, w in (("host", self.pg_host), ("database", self.pg_db), ("user", self.pg_user),
                         ("password", self.pg_password)):
             w.setObjectName(f"db-pg-{name}")
@@ -154,6 +176,9 @@ class DatabasePage(Page):
             self.pg_db.setText(url.database or "")
             self.pg_user.setText(url.username or "")
             self.pg_password.setPlaceholderText("留空则使用已保存的密码")
+            mode, ca = tls_choice(raw)
+            self.pg_tls.setCurrentIndex(self.pg_tls.findData(mode))
+            self.pg_ca.setText(ca)
         else:
             self.use_sqlite.setChecked(True)
             if raw.startswith("sqlite"):
@@ -163,6 +188,18 @@ class DatabasePage(Page):
     def _show_kind(self, sqlite: bool) -> None:
         self.sqlite_box.setVisible(sqlite)
         self.pg_box.setVisible(not sqlite)
+        self._tls_changed()
+
+    def _tls_changed(self, *_args) -> None:
+        verify = self.pg_tls.currentData() == "verify"
+        self.pg_ca.setEnabled(verify)
+        self.ca_browse.setEnabled(verify)
+
+    def _browse_ca(self) -> None:
+        start = self.pg_ca.text().strip() or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "选择服务器证书的 CA 文件", start, CA_FILTER)
+        if path:
+            self.pg_ca.setText(path)
 
     def _browse(self) -> None:
         start = self.sqlite_path.text().strip() or str(default_sqlite_path())
@@ -189,7 +226,18 @@ class DatabasePage(Page):
         url = URL.create("postgresql+psycopg", username=self.pg_user.text().strip(),
                          password=self.pg_password.text() or None, host=self.pg_host.text().strip(),
                          port=self.pg_port.value(), database=self.pg_db.text().strip())
-        full = url.render_as_string(hide_password=False)
+        mode, ca = self.pg_tls.currentData(), self.pg_ca.text().strip()
+        if mode == "verify":
+            if not ca:
+                self.pg_form.show_errors({"ca_file": "请选择管理员提供的 CA 文件（.crt），或把“加密”改为“自动”。"})
+                self._result("请选择服务器证书的 CA 文件。", ERROR_STYLE)
+                return None
+            ca = str(Path(ca).expanduser().resolve())
+            if not Path(ca).is_file():
+                self.pg_form.show_errors({"ca_file": f"找不到文件“{ca}”。"})
+                self._result(f"找不到 CA 文件“{ca}”：请重新选择。", ERROR_STYLE)
+                return None
+        full = with_tls(url.render_as_string(hide_password=False), mode, ca)
         if not self.pg_password.text():
             full = with_stored_password(full)
         without, _pw = split_password(full)
