@@ -11,7 +11,8 @@ TIMEOUT=90
 
 : >"$OUT"; : >"$ERR"
 start=$(date +%s%N)
-JIEDAO_SMOKE_SECONDS="${JIEDAO_SMOKE_SECONDS:-1}" "$PROGRAM" --db "$DATABASE" >"$OUT" 2>"$ERR" &
+SECONDS_UP="${JIEDAO_SMOKE_SECONDS:-$([ -n "$SHOT" ] && echo 5 || echo 1)}"  # room for the screenshot
+JIEDAO_SMOKE_SECONDS="$SECONDS_UP" "$PROGRAM" --db "$DATABASE" >"$OUT" 2>"$ERR" &
 pid=$!
 shown=""
 while kill -0 "$pid" 2>/dev/null; do
