@@ -1,13 +1,17 @@
 """Loading plugins: built-in ones from a tuple, third-party ones from the entry-point group
-``jiedao.plugins``. A plugin that fails to import, to register or to pass validation is skipped,
+``jiedao.plugins`` and, for the installed (frozen) program, from the ``plugins`` folder beside it
+(``<program folder>/plugins/<name>/__init__.py`` or ``<name>.py``: no pip, no entry points). A plugin that fails to import, to register or to pass validation is skipped,
 logged, and kept in ``pm.jiedao_status`` with its error so the shell can show it."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
+import sys
 import traceback
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Iterable
 
 import pluggy
@@ -26,6 +30,55 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugins.volunteer",
     "plugins.partybuilding",
 )
+
+PLUGIN_FOLDER = "plugins"
+
+
+def default_plugin_dirs() -> list[Path]:
+    """The ``plugins`` folder beside the program when it is the frozen build (PyInstaller sets
+    ``sys.frozen``); a checkout or a pip install gets its plugins through entry points instead."""
+    if getattr(sys, "frozen", False):
+        return [Path(sys.executable).resolve().parent / PLUGIN_FOLDER]
+    return []
+
+
+def _folder_candidates(folder: Path) -> list[tuple[str, Path]]:
+    """(module name, file to load) for each package (``name/__init__.py``) and module (``name.py``)
+    directly in ``folder``, sorted by name; a missing folder has none."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir() and (entry / "__init__.py").is_file():
+            found.append((entry.name, entry / "__init__.py"))
+        elif entry.is_file() and entry.suffix == ".py":
+            found.append((entry.stem, entry))
+    return found
+
+
+def _load_from_file(name: str, path: Path) -> Any:
+    """Import ``path`` as the top-level module ``name`` (a package's own relative imports work)."""
+    if name in sys.modules:
+        loaded = getattr(sys.modules[name], "__file__", None)
+        if loaded is not None and Path(loaded).resolve() == path.resolve():
+            return sys.modules[name]
+        raise ImportError(f"插件文件夹中的 {path.name} 与已有的模块 {name} 重名，请给插件改名")
+    is_package = path.name == "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[str(path.parent)] if is_package else None)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"无法读取插件文件 {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
 
 LOADED, DISABLED, FAILED = "loaded", "disabled", "error"
 STATE_LABELS = {LOADED: "已加载", DISABLED: "已停用", FAILED: "出错"}
@@ -65,12 +118,14 @@ def make_plugin_manager(
     builtins: Iterable[str] | None = None,
     extra: Iterable[Any] = (),
     entry_points: bool = True,
+    plugin_dirs: Iterable[Path | str] | None = None,
 ) -> pluggy.PluginManager:
     """Return a fresh plugin manager with every loadable plugin registered.
 
     ``builtins``: module paths (default ``BUILTIN_PLUGINS``); ``extra``: already-imported plugin
     objects (tests); ``entry_points``: also load the ``jiedao.plugins`` group; ``disabled``: names
-    blocked with ``set_blocked``. ``pm.jiedao_status`` lists every plugin seen, in load order.
+    blocked with ``set_blocked``; ``plugin_dirs``: folders whose packages and modules are plugins
+    (default ``default_plugin_dirs()``). ``pm.jiedao_status`` lists every plugin seen, in load order.
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -87,6 +142,10 @@ def make_plugin_manager(
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = ep.dist.name if ep.dist is not None else "?"
             candidates.append((ep.name, f"扩展 ({dist})", ep.load))
+    for folder in default_plugin_dirs() if plugin_dirs is None else plugin_dirs:
+        for modname, path in _folder_candidates(Path(folder)):
+            candidates.append((modname, f"插件文件夹 ({Path(folder)})",
+                               lambda n=modname, p=path: _load_from_file(n, p)))
 
     for fallback, source, load in candidates:
         name = fallback

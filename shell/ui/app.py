@@ -6,6 +6,7 @@ from its ``finished`` signal, so tests drive the same code with qtbot instead of
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, Callable
 
@@ -18,6 +19,11 @@ from shell.ui.errors import error_text
 log = logging.getLogger(__name__)
 
 APP_NAME = "街道工作台"
+# CI's check of an installed build (.ci/run, step deb): log in as this user with JIEDAO_PASSWORD, print
+# SMOKE_SHOWN once the main window shows, close it after JIEDAO_SMOKE_SECONDS (default 2).
+SMOKE_USER_ENV = "JIEDAO_SMOKE_USER"
+SMOKE_SECONDS_ENV = "JIEDAO_SMOKE_SECONDS"
+SMOKE_SHOWN = "主窗口已显示"
 
 
 def default_plugin_factory(disabled=()):
@@ -345,6 +351,40 @@ def setup_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def _smoke_login(flow: StartupFlow, username: str) -> None:
+    """Fill the login dialog as a user would (name, password, 登录) when it shows; print SMOKE_SHOWN
+    when the main window is up and close it (which quits, after the exit backup) a little later."""
+    from PySide6.QtCore import QTimer
+
+    from shell.ui.startup import LoginDialog
+
+    password = os.environ.get("JIEDAO_PASSWORD", "")
+    seconds = float(os.environ.get(SMOKE_SECONDS_ENV) or 2)
+    tried: set[int] = set()
+
+    def poll() -> None:
+        dialog = flow.dialog
+        if isinstance(dialog, LoginDialog) and dialog.isVisible() and id(dialog) not in tried:
+            tried.add(id(dialog))  # once: a wrong password leaves the dialog up with its message
+            dialog.username_edit.setText(username)
+            dialog.password_edit.setText(password)
+            dialog.ok_button.click()
+            if dialog.isVisible():
+                print(f"登录失败：{dialog.error.text()}", file=sys.stderr,
+                      flush=True)
+
+    timer = QTimer(flow)
+    timer.timeout.connect(poll)
+    timer.start(50)
+
+    def shown(window) -> None:
+        timer.stop()
+        print(SMOKE_SHOWN, flush=True)
+        QTimer.singleShot(int(seconds * 1000), window.close)
+
+    flow.window_shown.connect(shown)
+
+
 def run_app(database: str | None = None, argv: list[str] | None = None) -> int:
     """Open the desktop app; ``database`` (a SQLite path or URL) overrides every other source."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -354,6 +394,8 @@ def run_app(database: str | None = None, argv: list[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     flow = StartupFlow(database=database)
     flow.exit_requested.connect(app.quit)
+    if os.environ.get(SMOKE_USER_ENV):
+        _smoke_login(flow, os.environ[SMOKE_USER_ENV])
     flow.start()
     if flow.gave_up:
         return 0

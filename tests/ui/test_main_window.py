@@ -241,6 +241,10 @@ def test_about_box_and_quit(qtbot, plugin_db):
     window = window_for(qtbot, plugin_db, "clerk")
     box = window.show_about()
     assert box.isVisible() and "街道工作台" in box.text() and "测试插件" in box.text()
+    import tomllib
+    from pathlib import Path
+    version = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+    assert f"街道工作台 {version}" in box.text()  # 关于 shows pyproject's version
     box.accept()
     with qtbot.waitSignal(window.closed):
         window.quit_action.trigger()

@@ -306,3 +306,29 @@ def test_missing_chinese_font_is_reported(qtbot, monkeypatch, capsys):
     assert "缺少中文字体" in title
     assert "apt-get install fonts-wqy-zenhei" in text and "SimSun" in text
     assert "fonts-wqy-zenhei" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("password, shows_window", [("demo1234", True), ("wrong-password", False)])
+def test_smoke_login_for_ci(qtbot, flows, demo_path, monkeypatch, capsys, password, shows_window):
+    """JIEDAO_SMOKE_USER (CI's check of the installed .deb): the login dialog is filled and 登录 clicked,
+    主窗口已显示 printed when the window shows, the window closed after JIEDAO_SMOKE_SECONDS; a wrong
+    password leaves the dialog up and says so."""
+    from shell.ui.app import SMOKE_SHOWN, _smoke_login
+
+    monkeypatch.setenv("JIEDAO_PASSWORD", password)
+    monkeypatch.setenv("JIEDAO_SMOKE_SECONDS", "0.2")
+    flow = StartupFlow(config=LocalConfig(), database=str(demo_path), plugin_factory=plugins_with_testplugin)
+    flows.append(flow)
+    _smoke_login(flow, "admin")
+    if shows_window:
+        with qtbot.waitSignal(flow.window_shown, timeout=20000) as shown:
+            flow.start()
+        window = shown.args[0]
+        assert isinstance(window, MainWindow)
+        assert capsys.readouterr().out.strip().splitlines()[-1] == SMOKE_SHOWN
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)  # closed by itself
+    else:
+        flow.start()
+        login = wait_for_dialog(qtbot, flow, LoginDialog)
+        qtbot.waitUntil(lambda: "登录失败" in capsys.readouterr().err, timeout=5000)
+        assert login.isVisible() and flow.window is None
