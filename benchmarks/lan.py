@@ -220,7 +220,7 @@ def desktops(source: Path, n: int, window_s: float, res) -> None:
 
         pm = plugin_manager()
         t = time.perf_counter()
-        dbs = [open_database(url, pm=pm, backup=False) for _ in range(n)]
+        dbs = [open_database(url, pm=pm, backup=False, connection_budget=True) for _ in range(n)]
         opened = time.perf_counter() - t
         ops = {key: fn for key, _label, _target, fn in operations(dbs[0])}
         after_open = count()

@@ -106,14 +106,15 @@ def _check_sqlite_file(path: Path, create: bool) -> list[str]:
 
 
 def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True, create: bool = True,
-                  backup: bool = True, load_plugin_models: bool = True) -> Database:
+                  backup: bool = True, load_plugin_models: bool = True, connection_budget: bool = False) -> Database:
     """Open (and by default migrate) a database. ``pm`` supplies plugin migrations, permissions and
-    roles; pass a manager with *all* plugins, disabled ones included, so the schema stays whole."""
+    roles; pass a manager with *all* plugins, disabled ones included, so the schema stays whole.
+    ``connection_budget``: the desktop's at most two server connections (``shell.db.engine.BudgetPool``)."""
     url = target if isinstance(target, URL) else normalize_url(target)
     warnings: list[str] = []
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         warnings += _check_sqlite_file(Path(url.database), create)
-    engine = make_engine(url)
+    engine = make_engine(url, budget=connection_budget)
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":

@@ -298,11 +298,14 @@ def _sqlite_begin_before_write(conn, cursor, statement, _parameters, _context, _
     cursor.execute("BEGIN")
 
 
-def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float | None = None, **kwargs) -> Engine:
+def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float | None = None, budget: bool = False,
+                **kwargs) -> Engine:
     """SQLite: WAL, foreign keys on, busy timeout. PostgreSQL: psycopg 3, pre-ping, short timeout,
-    TLS to any server but this computer (``tls_connect_args``) and the connection budget
-    (``BudgetPool``: at most 2 connections, one kept when idle for ``pool_idle_s`` seconds) unless
-    the caller names its own ``poolclass``."""
+    TLS to any server but this computer (``tls_connect_args``) and, with ``budget`` (the desktop),
+    the connection budget (``BudgetPool``: at most 2 connections, one kept when idle for
+    ``pool_idle_s`` seconds) unless the caller names its own ``poolclass``. The CLI, the tests and
+    the server tools keep SQLAlchemy's default pool: they are short-lived, and a test that holds
+    several sessions at once on one thread would wait for itself under a budget of two."""
     url = url_or_path if isinstance(url_or_path, URL) else normalize_url(url_or_path)
     try:
         if url.get_backend_name() == "sqlite":
@@ -318,7 +321,7 @@ def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float | None 
                             "tcp_user_timeout": 15_000}
             connect_args.update(tls_connect_args(url))
             connect_args.update(kwargs.pop("connect_args", {}))
-            if "poolclass" not in kwargs and "pool" not in kwargs:
+            if budget and "poolclass" not in kwargs and "pool" not in kwargs:
                 kwargs["poolclass"] = BudgetPool
                 kwargs.setdefault("pool_size", POOL_SIZE)
                 kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)

@@ -44,7 +44,7 @@ def _open_in_background(target: str, plugin_factory: Callable[..., Any], progres
         progress(0, 0, "正在打开数据库（必要时先备份再升级，可能需要几秒钟）……")
     # Plugin models are loaded once the main window is shown (MainWindow._open_current), before its
     # first page starts any thread: ≈0.3 s off the path to the login dialog and the window.
-    return open_database(target, pm=pm, load_plugin_models=False), pm
+    return open_database(target, pm=pm, load_plugin_models=False, connection_budget=True), pm
 
 
 def _auto_backup(database) -> str | None:

@@ -33,7 +33,7 @@ def server_count(admin, database: str) -> int:
 @pytest.fixture
 def desktop(pg_empty_url, monkeypatch):
     monkeypatch.setattr(engine_mod, "POOL_IDLE_S", 0.5)  # a short idle setting; the desktop's is 30 s
-    db = open_database(pg_empty_url, backup=False)  # exactly as shell/ui/app.py opens it
+    db = open_database(pg_empty_url, backup=False, connection_budget=True)  # exactly as shell/ui/app.py opens it
     yield db
     db.dispose()
 
@@ -95,7 +95,7 @@ def test_a_desktop_engine_holds_two_connections_busy_and_one_idle(qtbot, desktop
 
 
 def test_a_thread_finding_both_in_use_waits_then_says_so(pg_empty_url):
-    eng = engine_mod.make_engine(pg_empty_url, pool_timeout=0.3)
+    eng = engine_mod.make_engine(pg_empty_url, pool_timeout=0.3, budget=True)
     try:
         first, second = eng.connect(), eng.connect()
         threading.Timer(0.1, first.close).start()
@@ -129,8 +129,8 @@ def small_server():
 def test_a_full_server_leaves_a_desktop_working_on_its_one_connection(small_server):
     """When the township has filled max_connections, a desktop that has a connection waits for it
     instead of failing; one that has none is told in Chinese that the server is full."""
-    eng = engine_mod.make_engine(small_server, pool_timeout=5)
-    others = engine_mod.make_engine(small_server)
+    eng = engine_mod.make_engine(small_server, pool_timeout=5, budget=True)
+    others = engine_mod.make_engine(small_server, budget=True)
     fillers = []
     try:
         first = eng.connect()
