@@ -384,9 +384,12 @@ def verify(session_or_conn, since: str | None = None, tables: Iterable[str] | No
             result.last_id, result.last_hash = start
         if result.ok and anchor and since is None and result.last_id is not None:
             stored = conn.execute(text(f"SELECT {HASH} FROM {name} WHERE id = :i"), {"i": anchor[0]}).scalar()
-            if stored != anchor[1]:
+            if stored is None:
+                result.broken = Break(name, anchor[0], "", "deleted",
+                                      "上次核验时的链尾这一条已不在：末尾的记录被删除（之后的新记录接在了更早的一条上）")
+            elif stored != anchor[1]:
                 result.broken = Break(name, anchor[0], "", "edited",
-                                      "链尾与上次核验时记下的不同：这一条之前的记录被改写并重算了哈希")
+                                      "链尾与上次核验时记下的不同：这一条及之前的记录被改写并重算了哈希")
         report.chains.append(result)
         if save:
             remember(conn, result)
@@ -493,3 +496,39 @@ def drop_chain(op, table: str) -> None:
     with op.batch_alter_table(table) as batch:
         batch.drop_column(HASH)
         batch.drop_column(PREV)
+
+
+# ---------------------------------------------------------------- opening a database
+
+GUARD_WARNING = ("安全警告：数据表 {table} 的防篡改触发器（拒绝修改和删除）被删除或停用过，已重新建立。"
+                 "有人曾用数据库账号直接操作数据库：请管理员运行 jiedao audit verify 检查审计日志和台账是否被改动，"
+                 "并查明是谁、何时操作的。")
+BROKEN_WARNING = ("安全警告：防篡改校验未通过——{what}。审计日志或台账在本程序之外被改动过："
+                  "请管理员运行 jiedao audit verify 查看，并与打印的审计日志末尾的链头核对。")
+
+
+def check_on_open(session) -> list[str]:
+    """Re-create missing append-only triggers (audited), then verify the entries appended since the
+    last verified head (at most OPEN_LIMIT per chain). Chinese warnings for administrators."""
+    from shell.core import audit
+
+    conn = session.connection()
+    if not conn.dialect.has_table(conn, HEADS):
+        return []  # a database opened without upgrading (jiedao db status on an old file)
+    warnings = []
+    try:
+        with session.begin_nested():
+            repaired = restore_guards(session.connection())
+    except Exception as exc:   # not the owner role: cannot create triggers — still warn
+        repaired = []
+        warnings.append(f"安全警告：无法检查或重建防篡改触发器（{exc.__class__.__name__}）：请管理员以数据库所有者身份打开一次。")
+    for table in repaired:
+        audit.record(session, "guard_restored", table,
+                     summary=f"{table} 的防篡改触发器缺失或被停用，打开数据库时已重新建立")
+        warnings.append(GUARD_WARNING.format(table=table))
+    report = verify(session.connection(), since="verified", limit=OPEN_LIMIT)
+    for c in report.chains:
+        if c.broken:
+            warnings.append(BROKEN_WARNING.format(what=c.broken.message()))
+    session.commit()
+    return warnings
