@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -34,6 +36,7 @@ GENESIS = "0" * 64
 PREV, HASH = "chain_prev", "chain_hash"
 SKIP = {"id", PREV, HASH}
 LOCK_KEY = 0x6A696564616F  # "jiedao": one advisory lock for every chain
+LOCK_WAIT_SECONDS = 15.0    # PostgreSQL: how long an append waits for another desktop's transaction
 OPEN_LIMIT = 20_000          # entries verified per chain when a database opens; the rest next time
 HEADS = "core_chain_heads"
 
@@ -67,41 +70,57 @@ def _by_value(value: Any) -> Any:
     return value
 
 
-def _by_type(col_type, value: Any) -> Any:
-    if isinstance(col_type, JSON) or isinstance(getattr(col_type, "impl", None), JSON):
-        if isinstance(value, str) and not isinstance(col_type, JSON):
-            value = json.loads(value)
-        # The round trip is what the database keeps (tuples → lists, int keys → text keys).
-        return json.dumps(json.loads(json.dumps(value)), sort_keys=True, ensure_ascii=False,
-                          separators=(",", ":"))
-    if isinstance(col_type, DateTime) or isinstance(getattr(col_type, "impl", None), DateTime):
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return _utc_text(value)
+def _json(value: Any) -> str:
+    # The round trip is what the database keeps (tuples → lists, int keys → text keys).
+    return json.dumps(json.loads(json.dumps(value)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _datetime(value: Any) -> str:
+    return _utc_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _normaliser(col_type):
+    """The function that spells a value of this column type canonically."""
+    impl = getattr(col_type, "impl", None)
+    if isinstance(col_type, JSON) or isinstance(impl, JSON):
+        return _json
+    if isinstance(col_type, DateTime) or isinstance(impl, DateTime):
+        return _datetime
     if isinstance(col_type, Date):
-        if isinstance(value, datetime):
-            value = value.date()
-        return value.isoformat() if isinstance(value, date) else str(value)
+        return _date
     if isinstance(col_type, Boolean):
-        return bool(value)
+        return bool
     if isinstance(col_type, Integer):
-        return int(value)
+        return int
     if isinstance(col_type, Float):
-        return repr(float(value))
+        return lambda v: repr(float(v))
     if isinstance(col_type, Numeric):
-        return str(Decimal(str(value)).normalize())
-    return _by_value(value)
+        return lambda v: str(Decimal(str(v)).normalize())
+    return _by_value
+
+
+_NORMALISERS: "weakref.WeakKeyDictionary[Table, dict]" = weakref.WeakKeyDictionary()
+
+
+def _normalisers(table: Table) -> dict:
+    found = _NORMALISERS.get(table)
+    if found is None:
+        found = _NORMALISERS[table] = {c.key: _normaliser(c.type) for c in table.columns}
+    return found
 
 
 def canon(row: dict, table: Table | None = None) -> str:
     """The canonical row. With ``table`` the values are normalised by column type (inserts, typed
     reads); without, by value (raw reads of tables whose models are not loaded)."""
-    out = {}
-    for key, value in row.items():
-        if key in SKIP or value is None:
-            continue
-        col = table.c.get(key) if table is not None else None
-        out[key] = _by_type(col.type, value) if col is not None else _by_value(value)
+    norm = _normalisers(table) if table is not None else {}
+    out = {key: norm.get(key, _by_value)(value) for key, value in row.items()
+           if value is not None and key not in SKIP}
     return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -118,7 +137,17 @@ def is_chained(table) -> bool:
 def lock_chains(conn) -> None:
     """Serialise appends until the transaction ends (both engines)."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+        # Bounded, like SQLite's busy timeout: a desktop that lost its network mid-transaction must
+        # not stop every other desktop from saving until the server notices.
+        waited, pause = 0.0, 0.005
+        while not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({LOCK_KEY})").scalar():
+            if waited >= LOCK_WAIT_SECONDS:
+                from shell.errors import DatabaseError
+                raise DatabaseError(f"另一台电脑正在保存，已等待 {LOCK_WAIT_SECONDS:.0f} 秒仍未完成：请稍后再保存一次。"
+                                    "若一直如此，请管理员检查服务器上是否有长时间未结束的连接。")
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.2)
         return
     dbapi = conn.connection.dbapi_connection
     if not dbapi.in_transaction:
@@ -367,6 +396,16 @@ def remember(conn, result: ChainResult) -> None:
                      {"i": result.last_id, "h": result.last_hash, "t": _utc_text(utcnow()), "c": result.table})
 
 
+def remember_tails(session_or_conn) -> None:
+    """Take every chain's last entry as verified, without walking: only for data this process has
+    just written itself (a demo street built in bulk)."""
+    conn = _conn(session_or_conn)
+    for name in chained_tables(conn):
+        found = chain_head(conn, name)
+        if found:
+            remember(conn, ChainResult(name, last_id=found[0], last_hash=found[1]))
+
+
 def verify(session_or_conn, since: str | None = None, tables: Iterable[str] | None = None,
            limit: int | None = None, save: bool = True) -> VerifyReport:
     """Check the chains. ``since=None`` walks every chain from its first entry; ``since="verified"``
@@ -391,7 +430,7 @@ def verify(session_or_conn, since: str | None = None, tables: Iterable[str] | No
                 result.broken = Break(name, anchor[0], "", "edited",
                                       "链尾与上次核验时记下的不同：这一条及之前的记录被改写并重算了哈希")
         report.chains.append(result)
-        if save:
+        if save and result.last_id != vid:
             remember(conn, result)
     return report
 

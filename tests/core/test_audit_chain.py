@@ -323,3 +323,22 @@ def test_canonical_form_agrees_between_typed_and_raw_reads():
     raw = {**row, "at": "2026-01-02 03:04:05.000000"}    # what plain sqlite3 reads
     assert chain.canon(row, PointsEntry.__table__) == chain.canon(raw) == chain.canon(raw, PointsEntry.__table__)
     assert chain.canon({"day": date(2026, 1, 2)}) == chain.canon({"day": "2026-01-02"})
+
+
+def test_an_append_waits_for_another_desktop_only_so_long(pg_db, monkeypatch):
+    """A desktop that holds the chain (lost its network mid-transaction) does not stop the others
+    for ever: after LOCK_WAIT_SECONDS the save fails with a Chinese message."""
+    from shell.errors import DatabaseError
+
+    monkeypatch.setattr(chain, "LOCK_WAIT_SECONDS", 0.3)
+    a = pg_db.session_factory()
+    audit.record(a, "export", "core_users", summary="甲")
+    a.flush()
+    try:
+        with pg_db.session_factory() as b:
+            audit.record(b, "export", "core_users", summary="乙")
+            with pytest.raises(DatabaseError, match="另一台电脑正在保存"):
+                b.flush()
+    finally:
+        a.rollback()
+        a.close()
