@@ -215,7 +215,7 @@ def _fill_orm_defaults(session, _flush_context, _instances) -> None:
             continue
         state = sa_inspect(obj)
         for col in table.columns:
-            if col.key in SKIP or col.default is None or state.dict.get(col.key) is not None:
+            if col.key in SKIP or col.default is None or col.key in state.dict:   # set, even to None
                 continue
             if getattr(col.default, "is_scalar", False):
                 setattr(obj, col.key, col.default.arg)
