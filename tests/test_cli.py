@@ -177,7 +177,7 @@ def test_db_upgrade_older_database_backs_up_first(tmp_path, capsys):
     assert code == 1 and "需要升级" in out
     code, out, err = run(capsys, "db", "upgrade", "--db", path)
     assert code == 0, err
-    assert "升级前版本：c0002" in out and "t0001" in out.split("升级后版本：")[1]
+    assert "升级前版本：c0003" in out and "t0001" in out.split("升级后版本：")[1]
     backups = list((tmp_path / "backups").glob("old-升级前-*.sqlite"))
     assert len(backups) == 1 and f"升级前备份：{backups[0]}" in out
     with sqlite3.connect(backups[0]) as con:
