@@ -342,3 +342,39 @@ def test_an_append_waits_for_another_desktop_only_so_long(pg_db, monkeypatch):
     finally:
         a.rollback()
         a.close()
+
+
+@pytest.mark.parametrize("engine_kind", ["sqlite", "pg"])
+def test_upgrade_chains_the_entries_an_older_database_already_has(engine_kind, tmp_path, request):
+    """c0003 back-fills the chain of an existing audit log (the guard dropped and re-created around
+    it): the old entries verify, the trigger is back, new entries chain on."""
+    from alembic import command
+
+    from shell.db.engine import make_engine
+    from shell.db.migrate import alembic_config, upgrade
+    from shell.db.session import make_session_factory
+
+    target = tmp_path / "old.sqlite" if engine_kind == "sqlite" else request.getfixturevalue("pg_empty_url")
+    engine = make_engine(target)
+    try:
+        with engine.begin() as conn:        # a database of the previous program: core at c0002
+            cfg = alembic_config([])
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "c0002")
+            for i in range(30):             # raw SQL: the previous program's rows, no chain columns
+                conn.exec_driver_sql(
+                    "INSERT INTO core_audit_log (at, actor_name, action, entity, entity_id, summary, after) "
+                    f"VALUES ('2026-11-0{1 + i % 9} 08:00:00', '老用户', 'update', 'core_areas', '{i}', '第{i}次', "
+                    f"'{{\"name\": \"社区{i}\", \"n\": {i}}}')")
+        upgrade(engine, [], backup=False)
+        with make_session_factory(engine)() as s:
+            report = chain.verify(s, tables=["core_audit_log"])
+            assert report.ok and report.chains[0].checked == 30
+            audit.record(s, "export", "core_users", summary="升级后")
+            s.commit()
+            assert chain.verify(s).ok
+            with pytest.raises(Exception, match="append-only"):
+                with s.begin_nested():
+                    s.execute(text("UPDATE core_audit_log SET summary = 'x'"))
+    finally:
+        engine.dispose()
