@@ -378,3 +378,23 @@ def test_upgrade_chains_the_entries_an_older_database_already_has(engine_kind, t
                     s.execute(text("UPDATE core_audit_log SET summary = 'x'"))
     finally:
         engine.dispose()
+
+
+def test_ledgers_verify_without_their_models(street, monkeypatch):
+    """The desktop opens before loading plugin models: the ledgers are then read raw (SQLite gives
+    text for times) and must verify the same — and still catch an edit."""
+    monkeypatch.setattr(chain, "_metadata_table", lambda name: None)
+    ledgers = [t for t in CHAINS if t != "core_audit_log"]
+    db = street.open()
+    try:
+        with db.session_factory() as s:
+            report = chain.verify(s, tables=ledgers, save=False)
+            assert report.ok and all(c.checked > 0 for c in report.chains), [c.broken for c in report.chains]
+        ids = _ids(street, "volunteer_hours_ledger")
+        edit_one(street, "volunteer_hours_ledger", ids)
+        with db.session_factory() as s:
+            broken = chain.verify(s, tables=ledgers, save=False).first_break
+            assert broken.table == "volunteer_hours_ledger" and broken.entry_id == ids[len(ids) // 3]
+            assert broken.what == "edited"
+    finally:
+        db.dispose()
