@@ -50,7 +50,7 @@ def _utc_text(value: datetime) -> str:
     # SQLite's stored spelling (SQLAlchemy always writes microseconds), so raw SQLite text agrees.
     if value.tzinfo is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat(" ", "microseconds")
 
 
 def _by_value(value: Any) -> Any:
@@ -163,16 +163,20 @@ def head(conn, table_name: str) -> str:
     return value or GENESIS
 
 
+_DEFAULTED: "weakref.WeakKeyDictionary[Table, list]" = weakref.WeakKeyDictionary()
+
+
 def _defaults(table: Table, row: dict) -> dict:
     """Python-side column defaults, filled here so the hash covers what the row will hold."""
-    for col in table.columns:
-        if col.key in row or col.key in SKIP or col.default is None:
-            continue
-        default = col.default
-        if getattr(default, "is_scalar", False):
-            row[col.key] = default.arg
-        elif getattr(default, "is_callable", False):
-            row[col.key] = default.arg(None)
+    defaulted = _DEFAULTED.get(table)
+    if defaulted is None:
+        defaulted = _DEFAULTED[table] = [
+            (c.key, c.default) for c in table.columns
+            if c.key not in SKIP and c.default is not None
+            and (getattr(c.default, "is_scalar", False) or getattr(c.default, "is_callable", False))]
+    for key, default in defaulted:
+        if key not in row:
+            row[key] = default.arg if default.is_scalar else default.arg(None)
     return row
 
 
