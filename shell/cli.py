@@ -593,6 +593,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- tamper evidence ----------------------------------------------------------------------------
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from shell.core import chain
+
+    db = _open(_url(_raw_target(args)), make_pm())
+    try:
+        with db.session_factory() as s:
+            report = chain.verify(s)
+            s.commit()
+    finally:
+        db.dispose()
+    rows = [(c.table, str(c.checked), "完好" if c.ok else "被篡改",
+             chain.grouped(c.last_hash) if c.last_hash else "") for c in report.chains]
+    _out(_table(("数据表", "已核验条数", "结果", "链头（前 16 位）"), rows))
+    broken = report.first_break
+    if broken is not None:
+        _err(f"防篡改校验未通过：{broken.message()}")
+        for c in report.chains:
+            if c.broken is not None and c.broken is not broken:
+                _err(f"另有：{c.broken.message()}")
+        return 1
+    _out(f"全部 {len(report.chains)} 条防篡改链完好（共 {sum(c.checked for c in report.chains)} 条记录）。")
+    return 0
+
+
 # --- holiday calendar ---------------------------------------------------------------------------
 def cmd_calendar_show(args: argparse.Namespace) -> int:
     from shell.core import calendar
@@ -937,6 +962,15 @@ def build_parser() -> argparse.ArgumentParser:
     _db_options(p)
     _user_option(p)
     p.set_defaults(func=cmd_export)
+    p = sub.add_parser("audit", help="审计日志与台账的防篡改校验",
+                       description="审计日志和只增台账（积分、时长、物资出入库）每条记录都带有与上一条相连的哈希（防篡改链）。" + DB_HELP)
+    asub = p.add_subparsers(dest="audit_command", metavar="操作", parser_class=_Parser, required=True)
+    q = asub.add_parser("verify", help="从头核验每条防篡改链：完好退出码 0，被篡改退出码 1 并指出第一条有问题的记录",
+                        description="从第一条起逐条核验审计日志和各台账的哈希链，并与上次核验时记下的链尾比对。"
+                                    "每张表列出已核验条数和结果；发现删除、修改、插入或调换顺序时指出表、编号、时间和情况，退出码 1。"
+                                    "可与打印的审计日志末尾的“防篡改链头”核对。")
+    _db_options(q)
+    q.set_defaults(func=cmd_audit_verify)
     p = sub.add_parser("calendar", help="节假日安排：查看某年的放假与调休，从 Excel 导入",
                        description="节假日安排决定工作日（事件处置时限等）。程序自带 chinese-calendar 已知年份的安排；"
                                    "之后的年份请在国务院办公厅发布当年放假安排后录入或导入。" + DB_HELP)

@@ -14,7 +14,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from shell.clock import utcnow
-from shell.db.base import Base, IdMixin, RecordMixin, TimestampMixin
+from shell.db.base import Base, ChainMixin, IdMixin, RecordMixin, TimestampMixin
 
 # ----------------------------------------------------------------------------- choices
 
@@ -106,7 +106,7 @@ class Batch(IdMixin, TimestampMixin, Base):
     qty: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class StockMove(IdMixin, Base):
+class StockMove(IdMixin, ChainMixin, Base):
     """One stock move. Immutable once written (triggers refuse UPDATE/DELETE); ``qty`` is signed."""
 
     __tablename__ = "emergency_stock_moves"

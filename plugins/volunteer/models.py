@@ -16,7 +16,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shell.clock import utcnow
-from shell.db.base import Base, IdMixin, RecordMixin
+from shell.db.base import Base, ChainMixin, IdMixin, RecordMixin
 
 GENDERS = ("男", "女")
 ID_TYPES = {"111": "居民身份证"}
@@ -166,7 +166,7 @@ class Attendance(RecordMixin, Base):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-class HoursEntry(IdMixin, Base):
+class HoursEntry(IdMixin, ChainMixin, Base):
     """Append-only ledger of approved service minutes, with the balance after each entry."""
 
     __tablename__ = "volunteer_hours_ledger"
@@ -186,7 +186,7 @@ class HoursEntry(IdMixin, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
 
 
-class PointsEntry(IdMixin, Base):
+class PointsEntry(IdMixin, ChainMixin, Base):
     """Append-only points ledger: earn, redeem, refund, adjust, expire, reverse."""
 
     __tablename__ = "volunteer_points_ledger"
@@ -225,7 +225,7 @@ class RewardItem(RecordMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class StockMove(IdMixin, Base):
+class StockMove(IdMixin, ChainMixin, Base):
     __tablename__ = "volunteer_stock_moves"
     __table_args__ = (Index("ix_volunteer_stock_moves_item_id", "item_id", "id"),
                       Index("ix_volunteer_stock_moves_at", "at"))

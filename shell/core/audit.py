@@ -11,6 +11,7 @@ from sqlalchemy import event, inspect, insert, select
 from sqlalchemy.orm import Session
 
 from shell.clock import utcnow
+from shell.core import chain as _chain  # noqa: F401  (registers the hash-chain insert hook)
 from shell.core.models import AuditLog
 from shell.db.session import JiedaoSession
 

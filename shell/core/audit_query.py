@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "unlock": "解锁账号",
     "password_reset": "重置密码",
     "password_change": "修改密码",
+    "guard_restored": "重建防篡改触发器",
 }
 
 FIELD_LABELS = {
@@ -150,12 +151,25 @@ def short_summary(entry: AuditLog) -> str:
 def build_audit_ledger(ctx: ServiceContext, params: dict):
     from reports import Column, LedgerSpec
     from shell.clock import format_local
-    from shell.core import settings
+    from shell.core import chain, settings
 
     since, until = params.get("since"), params.get("until")
     q = audit_query(ctx, entity=params.get("entity") or None, action=params.get("action") or None,
                     actor=params.get("user") or None, since=since, until=until,
                     record=params.get("record") or None).order_by(AuditLog.id)
+    # The chain head at the end of the period (whatever the filters): on paper, a later rewrite of
+    # the log shows against it (shell/core/chain.py). Rows stop at that entry, so they match it.
+    _lo, hi = _utc_bounds(since, until)
+    head_q = select(AuditLog.id, AuditLog.at, AuditLog.chain_hash).order_by(AuditLog.id.desc()).limit(1)
+    if hi is not None:
+        head_q = head_q.where(AuditLog.at < hi)
+    head = ctx.session.execute(head_q).first()
+    notes = []
+    if head is not None:
+        q = q.where(AuditLog.id <= head.id)
+        notes.append(f"防篡改链头：截至第 {head.id} 条（{format_local(head.at, seconds=True)}），"
+                     f"链哈希前 16 位 {chain.grouped(head.chain_hash or '')}。"
+                     "日后可用 jiedao audit verify 核对数据库中的审计日志是否仍与此一致。")
 
     def rows():
         for e in ctx.session.scalars(q.execution_options(yield_per=2000)):
@@ -167,7 +181,7 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
         title="审计日志", unit_name=str(settings.core(ctx.session, "core.unit_name") or ""), period=period,
         columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26), Column("编号", 16),
                  Column("说明", "3*")),
-        rows=rows(), orientation="landscape", signature=("导出人", "审核人"))
+        rows=rows(), orientation="landscape", notes=notes, signature=("导出人", "审核人"))
 
 
 def core_reports():

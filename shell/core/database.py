@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from shell.core import auth, settings
+from shell.core import auth, chain, settings
 from shell.db.engine import explain, make_engine, normalize_url
 from shell.db.mappers import load_models, plugin_module_names
 from shell.db.migrate import UpgradeResult, plugin_branches, upgrade
@@ -147,6 +147,9 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
                 auth.sync_roles(session, auth.collect_role_templates(pm), auth.collect_permissions(pm))
                 session.commit()
             is_demo = bool(settings.get_value(session, settings.DEMO_FLAG, False))
+            # Tamper evidence: the append-only triggers still there, the entries since the last check
+            # still chained (shell/core/chain.py).
+            warnings += chain.check_on_open(session)
     except DBAPIError as exc:
         engine.dispose()
         raise explain(exc, url) from None

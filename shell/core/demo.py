@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from shell.core import auth, settings
+from shell.core import auth, chain, settings
 from shell.core.database import Database, open_database
 from shell.core.models import Area, Role, User
 from shell.errors import DatabaseError
@@ -141,6 +141,9 @@ def create_demo(target: str | Path, scale: str = "small", password: str = DEFAUL
             progress("core", time.perf_counter() - started)
         seed_errors = seed_plugins(session, pm, scale, rng, progress) if pm is not None else {}
         started = time.perf_counter()
+        # Built here and chained as it went in: the tails are the verified heads, so the first
+        # opening does not walk a whole street's ledgers (shell/core/chain.py).
+        chain.remember_tails(session)
         session.commit()
         if db.engine.dialect.name == "postgresql":
             # Freshly bulk-filled tables have no planner statistics until autovacuum comes round:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shell.clock import utcnow
-from shell.db.base import Base, IdMixin, RecordMixin, TimestampMixin, VersionMixin
+from shell.db.base import Base, ChainMixin, IdMixin, RecordMixin, TimestampMixin, VersionMixin
 
 # The jurisdiction levels, top-down. A child is always exactly one level below its parent.
 AREA_LEVELS: tuple[str, ...] = ("street", "community", "grid", "microgrid")
@@ -135,7 +135,21 @@ class Holiday(RecordMixin, Base):
     source: Mapped[str] = mapped_column(String(32), default="手工")     # chinese-calendar | 导入 | 手工
 
 
-class AuditLog(Base):
+class ChainHead(Base):
+    """One row per tamper-evident chain (shell/core/chain.py): the append-only guard's message, so a
+    dropped trigger can be re-created, and the last entry verified intact."""
+
+    __tablename__ = "core_chain_heads"
+    __audit__ = False
+
+    chain: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message: Mapped[str] = mapped_column(String(200))
+    verified_id: Mapped[int | None] = mapped_column(Integer)
+    verified_hash: Mapped[str | None] = mapped_column(String(64))
+    verified_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class AuditLog(ChainMixin, Base):
     """Append-only: database triggers refuse UPDATE and DELETE (see the core migration)."""
 
     __tablename__ = "core_audit_log"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from shell.clock import utcnow
@@ -71,3 +71,11 @@ class VersionMixin:
 
 class RecordMixin(IdMixin, TimestampMixin, CreatedByMixin, VersionMixin):
     """The usual set for an editable record: id, timestamps, created_by, version_id."""
+
+
+class ChainMixin:
+    """Tamper evidence for an append-only table: the previous entry's hash and this entry's, set
+    when the row is inserted (shell/core/chain.py). Not part of the audited values."""
+
+    chain_prev: Mapped[str | None] = mapped_column(String(64), info={"audit": False})
+    chain_hash: Mapped[str | None] = mapped_column(String(64), info={"audit": False})

@@ -164,8 +164,11 @@ def test_duty_roster_and_gaps(world_both):
 @pytest.mark.pg
 def test_a_duty_clash_takes_back_only_the_clashing_shift(em_pg):
     """Two desktops schedule the same shift at once: the loser's ConflictError undoes its own row
-    only (a savepoint), not the other work of the caller's transaction. (PostgreSQL only: on SQLite
-    the caller's earlier write holds the one write lock, so the other desktop cannot get in between.)"""
+    only (a savepoint), not the other work of the caller's transaction. The caller's earlier work is
+    still unflushed when the other desktop saves: once a transaction has written, it holds the write
+    lock (SQLite) or the audit chain's lock (PostgreSQL, shell/core/chain.py) to its commit, so the
+    other desktop cannot get in between. (PostgreSQL only: on SQLite the other desktop's SELECT runs
+    outside any transaction, so the reads interleave differently.)"""
     from sqlalchemy import event
 
     from plugins.emergency.models import DutyShift, Team
@@ -175,8 +178,8 @@ def test_a_duty_clash_takes_back_only_the_clashing_shift(em_pg):
 
     world = build_world(em_pg)
     ctx = world.ctx()
-    sv.create_team(ctx, world.street, "防汛抢险队", "comprehensive")
-    ctx.session.flush()
+    # The caller's earlier work, still pending (create_team would flush it): flushed with the savepoint.
+    ctx.session.add(Team(area_id=world.street, name="防汛抢险队", kind="comprehensive"))
     day = TODAY + timedelta(days=10)
     done = []
 
@@ -190,7 +193,7 @@ def test_a_duty_clash_takes_back_only_the_clashing_shift(em_pg):
 
     event.listen(ctx.session, "before_flush", other_desktop_first)
     try:
-        with pytest.raises(ConflictError, match="刚被其他电脑排好"):
+        with pytest.raises(ConflictError, match="刚被其他电脑排好"), ctx.session.no_autoflush:
             sv.set_duty(ctx, world.street, day, "day", "王主任", "赵亮")
         ctx.session.commit()
         with world.db.session_factory() as s:

@@ -313,3 +313,26 @@ def test_dashboard_warning_gone_once_the_year_is_entered(qtbot, plugin_db):
         calendar.set_day(ServiceContext(s, Actor.system()), date(2027, 1, 1), "休", "元旦")
         s.commit()
     assert _summary_texts(qtbot, plugin_db, "boss", PASSWORD, date(2026, 12, 3)) == []
+
+
+def test_a_dropped_audit_trigger_is_restored_and_shown_to_the_user(qtbot, demo_template, tmp_path):
+    """Someone dropped the audit log's guard with plain sqlite3: opening re-creates it and the window
+    shows the Chinese security warning (issue 15.9)."""
+    import sqlite3
+
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER core_audit_log_no_delete")
+    raw.close()
+    db = open_database(path, pm=plugins_with_testplugin(), backup=False, load_plugin_models=False)
+    try:
+        window = window_for(qtbot, db, "admin", "demo1234")
+        banners = [w for w in window.findChildren(QLabel) if w.objectName() == "banner-warning"]
+        texts = [b.text() for b in banners if b.isVisible()]
+        assert any("core_audit_log" in t and "防篡改触发器" in t and "jiedao audit verify" in t for t in texts), texts
+    finally:
+        db.dispose()
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT count(*) FROM sqlite_master WHERE name = 'core_audit_log_no_delete'").fetchone()[0] == 1
+    raw.close()

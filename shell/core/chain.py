@@ -1,0 +1,577 @@
+"""Tamper evidence for the append-only tables (the audit log, the points/hours ledgers, stock moves).
+
+Each entry carries ``chain_prev`` (the previous entry's hash, in id order) and ``chain_hash`` =
+SHA-256(chain_prev + "\\n" + the canonical row). The canonical row is a JSON object of the row's
+non-NULL columns (not id, not the two chain columns), keys sorted, values spelled one way on SQLite
+and PostgreSQL (see ``canon``). Deleting, editing, inserting or reordering entries breaks the chain;
+an attacker who recomputes every hash after the change is caught against the head remembered at the
+last verification (``core_chain_heads``) and against the head printed on the monthly 审计日志.
+
+The hashes are computed where rows are inserted, for every path: a Core ``before_execute`` hook on
+INSERTs into a chained table (ORM flushes, ``insert(AuditLog)``, ``BulkWriter``), so nothing can
+forget them. Appends are serialised per database — on PostgreSQL by ``pg_advisory_xact_lock`` held to
+the end of the transaction (one lock for all chains, so two chains taken in either order cannot
+deadlock), on SQLite by the write lock (taken with BEGIN IMMEDIATE before the head is read).
+
+No Qt here: used by ``jiedao audit verify``, by opening a database and by the migrations.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Integer, Numeric, Table, event, text
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import JSON
+
+from shell.clock import utcnow
+
+GENESIS = "0" * 64
+PREV, HASH = "chain_prev", "chain_hash"
+SKIP = {"id", PREV, HASH}
+LOCK_KEY = 0x6A696564616F  # "jiedao": one advisory lock for every chain
+LOCK_WAIT_SECONDS = 15.0    # PostgreSQL: how long an append waits for another desktop's transaction
+OPEN_LIMIT = 20_000          # entries verified per chain when a database opens; the rest next time
+HEADS = "core_chain_heads"
+
+ACTION_LABELS = {"deleted": "被删除", "edited": "被修改", "inserted": "被插入（伪造）",
+                 "reordered": "顺序被调换", "unchained": "没有链哈希（绕过程序写入）"}
+
+
+# ---------------------------------------------------------------- canonical form
+
+def _utc_text(value: datetime) -> str:
+    # SQLite's stored spelling (SQLAlchemy always writes microseconds), so raw SQLite text agrees.
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _by_value(value: Any) -> Any:
+    """Values read without column types (a raw query: SQLite gives text for times)."""
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "b:" + hashlib.sha256(bytes(value)).hexdigest()
+    return value
+
+
+def _json(value: Any) -> str:
+    # The round trip is what the database keeps (tuples → lists, int keys → text keys).
+    return json.dumps(json.loads(json.dumps(value)), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _datetime(value: Any) -> str:
+    return _utc_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        value = value.date()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _normaliser(col_type):
+    """The function that spells a value of this column type canonically."""
+    impl = getattr(col_type, "impl", None)
+    if isinstance(col_type, JSON) or isinstance(impl, JSON):
+        return _json
+    if isinstance(col_type, DateTime) or isinstance(impl, DateTime):
+        return _datetime
+    if isinstance(col_type, Date):
+        return _date
+    if isinstance(col_type, Boolean):
+        return bool
+    if isinstance(col_type, Integer):
+        return int
+    if isinstance(col_type, Float):
+        return lambda v: repr(float(v))
+    if isinstance(col_type, Numeric):
+        return lambda v: str(Decimal(str(v)).normalize())
+    return _by_value
+
+
+_NORMALISERS: "weakref.WeakKeyDictionary[Table, dict]" = weakref.WeakKeyDictionary()
+
+
+def _normalisers(table: Table) -> dict:
+    found = _NORMALISERS.get(table)
+    if found is None:
+        found = _NORMALISERS[table] = {c.key: _normaliser(c.type) for c in table.columns}
+    return found
+
+
+def canon(row: dict, table: Table | None = None) -> str:
+    """The canonical row. With ``table`` the values are normalised by column type (inserts, typed
+    reads); without, by value (raw reads of tables whose models are not loaded)."""
+    norm = _normalisers(table) if table is not None else {}
+    out = {key: norm.get(key, _by_value)(value) for key, value in row.items()
+           if value is not None and key not in SKIP}
+    return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def link(prev: str, canonical: str) -> str:
+    return hashlib.sha256(f"{prev}\n{canonical}".encode()).hexdigest()
+
+
+def is_chained(table) -> bool:
+    return isinstance(table, Table) and HASH in table.c
+
+
+# ---------------------------------------------------------------- computing hashes at insert
+
+def lock_chains(conn) -> None:
+    """Serialise appends until the transaction ends (both engines)."""
+    if conn.dialect.name == "postgresql":
+        # Bounded, like SQLite's busy timeout: a desktop that lost its network mid-transaction must
+        # not stop every other desktop from saving until the server notices.
+        waited, pause = 0.0, 0.005
+        while not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({LOCK_KEY})").scalar():
+            if waited >= LOCK_WAIT_SECONDS:
+                from shell.errors import DatabaseError
+                raise DatabaseError(f"另一台电脑正在保存，已等待 {LOCK_WAIT_SECONDS:.0f} 秒仍未完成：请稍后再保存一次。"
+                                    "若一直如此，请管理员检查服务器上是否有长时间未结束的连接。")
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.2)
+        return
+    dbapi = conn.connection.dbapi_connection
+    if not dbapi.in_transaction:
+        # Take the write lock before reading the head (a deferred BEGIN would read an old snapshot).
+        if dbapi.isolation_level is not None:
+            dbapi.isolation_level = None
+        dbapi.execute("BEGIN IMMEDIATE")
+
+
+def head(conn, table_name: str) -> str:
+    value = conn.exec_driver_sql(
+        f"SELECT {HASH} FROM {table_name} ORDER BY id DESC LIMIT 1").scalar()
+    return value or GENESIS
+
+
+_DEFAULTED: "weakref.WeakKeyDictionary[Table, list]" = weakref.WeakKeyDictionary()
+
+
+def _defaults(table: Table, row: dict) -> dict:
+    """Python-side column defaults, filled here so the hash covers what the row will hold."""
+    defaulted = _DEFAULTED.get(table)
+    if defaulted is None:
+        defaulted = _DEFAULTED[table] = [
+            (c.key, c.default) for c in table.columns
+            if c.key not in SKIP and c.default is not None
+            and (getattr(c.default, "is_scalar", False) or getattr(c.default, "is_callable", False))]
+    for key, default in defaulted:
+        if key not in row:
+            row[key] = default.arg if default.is_scalar else default.arg(None)
+    return row
+
+
+def chain_rows(conn, table: Table, rows: list[dict]) -> list[dict]:
+    """Rows with chain_prev/chain_hash set, chained onto the table's head (lock taken). Rows that
+    already carry a hash (a copy of a chained database) are kept as they are."""
+    if rows and all(r.get(HASH) for r in rows):
+        return rows
+    lock_chains(conn)
+    prev = head(conn, table.name)
+    out = []
+    for r in rows:
+        r = _defaults(table, dict(r))
+        if not r.get(HASH):
+            r[PREV] = prev
+            r[HASH] = link(prev, canon(r, table))
+        prev = r[HASH]
+        out.append(r)
+    return out
+
+
+@event.listens_for(Engine, "before_execute", retval=True)
+def _chain_inserts(conn, clauseelement, multiparams, params, execution_options):
+    if not isinstance(clauseelement, Insert) or not is_chained(clauseelement.table):
+        return clauseelement, multiparams, params
+    if clauseelement._values or clauseelement._multi_values or clauseelement.select is not None:
+        raise RuntimeError(f"{clauseelement.table.name} 是防篡改链表：请以参数列表插入（insert(表), 行），"
+                           "不要用 .values() 或 INSERT … SELECT，否则无法计算链哈希。")
+    if multiparams:
+        return clauseelement, chain_rows(conn, clauseelement.table, multiparams), params
+    return clauseelement, [], chain_rows(conn, clauseelement.table, [params])[0]
+
+
+def _fill_orm_defaults(session, _flush_context, _instances) -> None:
+    # ORM objects get their Python defaults now, so the object holds the value the hash covered.
+    from sqlalchemy import inspect as sa_inspect
+    for obj in session.new:
+        table = getattr(type(obj), "__table__", None)
+        if not is_chained(table):
+            continue
+        state = sa_inspect(obj)
+        for col in table.columns:
+            if col.key in SKIP or col.default is None or col.key in state.dict:   # set, even to None
+                continue
+            if getattr(col.default, "is_scalar", False):
+                setattr(obj, col.key, col.default.arg)
+            elif getattr(col.default, "is_callable", False):
+                setattr(obj, col.key, col.default.arg(None))
+
+
+def _register_session_hook() -> None:
+    from shell.db.session import JiedaoSession
+    if not event.contains(JiedaoSession, "before_flush", _fill_orm_defaults):
+        event.listen(JiedaoSession, "before_flush", _fill_orm_defaults)
+
+
+_register_session_hook()
+
+
+# ---------------------------------------------------------------- verification
+
+@dataclass
+class Break:
+    table: str
+    entry_id: int | None
+    at: str
+    what: str          # deleted | edited | inserted | reordered | unchained
+    detail: str
+
+    def message(self) -> str:
+        where = f"第 {self.entry_id} 条" if self.entry_id is not None else "末尾"
+        when = f"（{self.at}）" if self.at else ""
+        return f"{self.table} {where}{when}{ACTION_LABELS.get(self.what, self.what)}：{self.detail}"
+
+
+@dataclass
+class ChainResult:
+    table: str
+    checked: int = 0
+    last_id: int | None = None
+    last_hash: str | None = None
+    broken: Break | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+@dataclass
+class VerifyReport:
+    chains: list[ChainResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.chains)
+
+    @property
+    def first_break(self) -> Break | None:
+        return next((c.broken for c in self.chains if c.broken), None)
+
+
+def _conn(session_or_conn):
+    return session_or_conn.connection() if hasattr(session_or_conn, "connection") and \
+        not hasattr(session_or_conn, "exec_driver_sql") else session_or_conn
+
+
+def chained_tables(conn) -> dict[str, str]:
+    """{table: guard message} of the chains this database has (written by the migrations)."""
+    return dict(conn.exec_driver_sql(f"SELECT chain, message FROM {HEADS} ORDER BY chain").all())
+
+
+def _metadata_table(name: str) -> Table | None:
+    from shell.db.base import Base
+    return Base.metadata.tables.get(name)
+
+
+def _time_of(row: dict) -> str:
+    for key in ("at", "occurred_at", "created_at"):
+        value = row.get(key)
+        if value is not None:
+            text_ = _utc_text(value) if isinstance(value, datetime) else str(value)
+            return text_[:19] + " UTC"
+    return ""
+
+
+def _rows(conn, name: str, after_id: int | None, limit: int | None):
+    table = _metadata_table(name)
+    where = "" if after_id is None else f" WHERE id > {int(after_id)}"
+    lim = "" if limit is None else f" LIMIT {int(limit)}"
+    if table is not None:
+        from sqlalchemy import select
+        stmt = select(table).order_by(table.c.id)
+        if after_id is not None:
+            stmt = stmt.where(table.c.id > after_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        result = conn.execute(stmt, execution_options={"yield_per": 5000}).mappings()
+    else:
+        result = conn.exec_driver_sql(f"SELECT * FROM {name}{where} ORDER BY id{lim}",
+                                      execution_options={"yield_per": 5000}).mappings()
+    return table, result
+
+
+def _later_has(conn, name: str, after_id: int, value: str) -> int | None:
+    return conn.execute(text(f"SELECT min(id) FROM {name} WHERE id > :i AND {HASH} = :h"),
+                        {"i": after_id, "h": value}).scalar()
+
+
+def _judge(conn, name: str, s: dict) -> Break:
+    if s["kind"] == "unchained":
+        return Break(name, s["id"], s["at"], "inserted", "这一条没有链哈希，不是本程序写入的")
+    if s["kind"] == "hash":
+        return Break(name, s["id"], s["at"], "edited", "内容与链哈希不符")
+    if s["before_prev"] is not None and s["p"] == s["before_prev"]:
+        return Break(name, s["id"], s["at"], "inserted",
+                     f"这一条与第 {s['prev_id']} 条都接在更早的同一条之后：其中一条是后插入的")
+    if s["p"] and _later_has(conn, name, s["id"], s["p"]):
+        return Break(name, s["id"], s["at"], "reordered", "这一条接在后面某条之后：记录的顺序被调换")
+    gap = f"第 {s['prev_id']} 条与第 {s['id']} 条之间" if s["prev_id"] is not None else f"第 {s['id']} 条之前"
+    return Break(name, s["id"], s["at"], "deleted", f"{gap}的记录被删除")
+
+
+def verify_chain(conn, name: str, since: tuple[int, str] | None = None,
+                 limit: int | None = None, anchor: tuple[int, str] | None = None) -> ChainResult:
+    """Walk one chain in id order from the start (or from ``since`` = (id, hash) already verified).
+    ``anchor`` is the head remembered at the last verification: the chain must still reach it.
+    A suspicious entry is judged with the one after it (an entry the next one links past was
+    inserted; a link to a later entry's hash is a reorder)."""
+    res = ChainResult(name)
+    after_id, expected = (since if since else (None, GENESIS))
+    if since:
+        stored = conn.execute(text(f"SELECT {HASH} FROM {name} WHERE id = :i"), {"i": since[0]}).scalar()
+        if stored != since[1]:
+            what = "deleted" if stored is None else "edited"
+            res.broken = Break(name, since[0], "", what,
+                               "上次核验时的链尾这一条已不在或内容变了：其后的记录被删除或整体重写")
+            return res
+    table, rows = _rows(conn, name, after_id, limit)
+    prev_id, before_prev = after_id, None       # before_prev: the hash two entries back
+    suspect: dict | None = None
+    for row in rows:
+        row = dict(row)
+        rid, p, h = row["id"], row.get(PREV), row.get(HASH)
+        if suspect is not None:
+            if p == suspect["expected"] and not (suspect["kind"] == "link" and suspect["p"]
+                                                  and _later_has(conn, name, suspect["id"], suspect["p"])):
+                res.broken = Break(name, suspect["id"], suspect["at"], "inserted",
+                                   "这一条不在原链上：后一条仍接在它前面一条之后，它是后插入的")
+            else:
+                res.broken = _judge(conn, name, suspect)
+            return res
+        kind = ("unchained" if not h else "link" if p != expected
+                else "hash" if link(p, canon(row, table)) != h else None)
+        if kind:
+            suspect = dict(id=rid, at=_time_of(row), kind=kind, p=p, expected=expected,
+                           before_prev=before_prev, prev_id=prev_id)
+            continue
+        before_prev, expected, prev_id = expected, h, rid
+        res.checked += 1
+        res.last_id, res.last_hash = rid, h
+    if suspect is not None:
+        res.broken = _judge(conn, name, suspect)
+        return res
+    if anchor and limit is None:
+        have = res.last_id if res.last_id is not None else (since[0] if since else 0)
+        if have < anchor[0]:
+            res.broken = Break(name, anchor[0], "", "deleted",
+                               f"上次核验时链尾是第 {anchor[0]} 条，现在只到第 {have} 条：末尾的记录被删除")
+    return res
+
+
+def _heads(conn) -> dict[str, tuple[int | None, str | None]]:
+    return {c: (i, h) for c, i, h in conn.exec_driver_sql(
+        f"SELECT chain, verified_id, verified_hash FROM {HEADS}").all()}
+
+
+def remember(conn, result: ChainResult) -> None:
+    if result.ok and result.last_id is not None:
+        conn.execute(text(f"UPDATE {HEADS} SET verified_id = :i, verified_hash = :h, verified_at = :t "
+                          "WHERE chain = :c AND (verified_id IS NULL OR verified_id <= :i)"),
+                     {"i": result.last_id, "h": result.last_hash, "t": _utc_text(utcnow()), "c": result.table})
+
+
+def remember_tails(session_or_conn) -> None:
+    """Take every chain's last entry as verified, without walking: only for data this process has
+    just written itself (a demo street built in bulk)."""
+    conn = _conn(session_or_conn)
+    for name in chained_tables(conn):
+        found = chain_head(conn, name)
+        if found:
+            remember(conn, ChainResult(name, last_id=found[0], last_hash=found[1]))
+
+
+def verify(session_or_conn, since: str | None = None, tables: Iterable[str] | None = None,
+           limit: int | None = None, save: bool = True) -> VerifyReport:
+    """Check the chains. ``since=None`` walks every chain from its first entry; ``since="verified"``
+    only the entries added after the head remembered at the last verification (opening). The
+    remembered head is moved forward to what was verified intact when ``save``."""
+    conn = _conn(session_or_conn)
+    report = VerifyReport()
+    heads = _heads(conn)
+    for name in (list(tables) if tables is not None else list(heads)):
+        vid, vhash = heads.get(name, (None, None))
+        anchor = (vid, vhash) if vid is not None else None
+        start = anchor if since == "verified" else None
+        result = verify_chain(conn, name, since=start, limit=limit, anchor=anchor)
+        if start and result.last_id is None and result.ok:
+            result.last_id, result.last_hash = start
+        if result.ok and anchor and since is None and result.last_id is not None:
+            stored = conn.execute(text(f"SELECT {HASH} FROM {name} WHERE id = :i"), {"i": anchor[0]}).scalar()
+            if stored is None:
+                result.broken = Break(name, anchor[0], "", "deleted",
+                                      "上次核验时的链尾这一条已不在：末尾的记录被删除（之后的新记录接在了更早的一条上）")
+            elif stored != anchor[1]:
+                result.broken = Break(name, anchor[0], "", "edited",
+                                      "链尾与上次核验时记下的不同：这一条及之前的记录被改写并重算了哈希")
+        report.chains.append(result)
+        if save and result.last_id != vid:
+            remember(conn, result)
+    return report
+
+
+def chain_head(session_or_conn, table: str, until_id: int | None = None) -> tuple[int, str] | None:
+    """(id, hash) of the last entry (up to ``until_id``)."""
+    conn = _conn(session_or_conn)
+    where = "" if until_id is None else f" WHERE id <= {int(until_id)}"
+    row = conn.exec_driver_sql(f"SELECT id, {HASH} FROM {table}{where} ORDER BY id DESC LIMIT 1").first()
+    return (row[0], row[1]) if row and row[1] else None
+
+
+def grouped(hash_: str, chars: int = 16) -> str:
+    return " ".join(hash_[i:i + 4] for i in range(0, chars, 4))
+
+
+# ---------------------------------------------------------------- guards
+
+class _Op:
+    """Just enough of alembic's ``op`` for shell.db.guards outside a migration."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def get_bind(self):
+        return self.conn
+
+    def execute(self, sql: str):
+        self.conn.exec_driver_sql(sql)
+
+
+def _guard_state(conn) -> dict[str, set[str]]:
+    """{table: names of the *enabled* append-only triggers on it}."""
+    found: dict[str, set[str]] = {}
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'").all()
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'").all()
+    for table, name in rows:
+        found.setdefault(table, set()).add(name)
+    return found
+
+
+def guard_names(dialect: str, table: str) -> set[str]:
+    if dialect == "sqlite":
+        return {f"{table}_no_update", f"{table}_no_delete"}
+    return {f"{table}_no_change", f"{table}_no_truncate"}
+
+
+def restore_guards(conn) -> list[str]:
+    """Re-create the append-only triggers that were dropped or disabled; the tables repaired."""
+    from shell.db.guards import create_append_only, drop_append_only
+    state = _guard_state(conn)
+    repaired = []
+    for table, message in chained_tables(conn).items():
+        if guard_names(conn.dialect.name, table) <= state.get(table, set()):
+            continue
+        op = _Op(conn)
+        drop_append_only(op, table)
+        create_append_only(op, table, message)
+        repaired.append(table)
+    return repaired
+
+
+# ---------------------------------------------------------------- migrations
+
+def add_chain(op, table: str, message: str) -> None:
+    """For a migration: add the chain columns to an append-only table, chain its existing rows
+    (the guard is dropped around the back-fill and re-created) and register the chain, its guard
+    message and its head as verified in core_chain_heads."""
+    import sqlalchemy as sa
+
+    from shell.db.guards import create_append_only, drop_append_only
+    op.add_column(table, sa.Column(PREV, sa.String(64), nullable=True))
+    op.add_column(table, sa.Column(HASH, sa.String(64), nullable=True))
+    conn = op.get_bind()
+    reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
+    prev, updates = GENESIS, []
+    for row in conn.execute(sa.select(reflected).order_by(reflected.c.id),
+                            execution_options={"yield_per": 5000}).mappings():
+        h = link(prev, canon(dict(row), reflected))
+        updates.append({"k": row["id"], "p": prev, "h": h})
+        prev = h
+    if updates:
+        drop_append_only(op, table)
+        stmt = sa.text(f"UPDATE {table} SET {PREV} = :p, {HASH} = :h WHERE id = :k")
+        for i in range(0, len(updates), 5000):
+            conn.execute(stmt, updates[i:i + 5000])
+        create_append_only(op, table, message)
+    last = updates[-1] if updates else None
+    conn.execute(sa.text(f"INSERT INTO {HEADS} (chain, message, verified_id, verified_hash, verified_at) "
+                         "VALUES (:c, :m, :i, :h, :t)"),
+                 {"c": table, "m": message, "i": last["k"] if last else None,
+                  "h": last["h"] if last else None, "t": _utc_text(utcnow())})
+
+
+def drop_chain(op, table: str) -> None:
+    import sqlalchemy as sa
+    op.get_bind().execute(sa.text(f"DELETE FROM {HEADS} WHERE chain = :c"), {"c": table})
+    with op.batch_alter_table(table) as batch:
+        batch.drop_column(HASH)
+        batch.drop_column(PREV)
+
+
+# ---------------------------------------------------------------- opening a database
+
+GUARD_WARNING = ("安全警告：数据表 {table} 的防篡改触发器（拒绝修改和删除）被删除或停用过，已重新建立。"
+                 "有人曾用数据库账号直接操作数据库：请管理员运行 jiedao audit verify 检查审计日志和台账是否被改动，"
+                 "并查明是谁、何时操作的。")
+BROKEN_WARNING = ("安全警告：防篡改校验未通过——{what}。审计日志或台账在本程序之外被改动过："
+                  "请管理员运行 jiedao audit verify 查看，并与打印的审计日志末尾的链头核对。")
+
+
+def check_on_open(session) -> list[str]:
+    """Re-create missing append-only triggers (audited), then verify the entries appended since the
+    last verified head (at most OPEN_LIMIT per chain). Chinese warnings for administrators."""
+    from shell.core import audit
+
+    conn = session.connection()
+    if not conn.dialect.has_table(conn, HEADS):
+        return []  # a database opened without upgrading (jiedao db status on an old file)
+    warnings = []
+    try:
+        with session.begin_nested():
+            repaired = restore_guards(session.connection())
+    except Exception as exc:   # not the owner role: cannot create triggers — still warn
+        repaired = []
+        warnings.append(f"安全警告：无法检查或重建防篡改触发器（{exc.__class__.__name__}）：请管理员以数据库所有者身份打开一次。")
+    for table in repaired:
+        audit.record(session, "guard_restored", table,
+                     summary=f"{table} 的防篡改触发器缺失或被停用，打开数据库时已重新建立")
+        warnings.append(GUARD_WARNING.format(table=table))
+    report = verify(session.connection(), since="verified", limit=OPEN_LIMIT)
+    for c in report.chains:
+        if c.broken:
+            warnings.append(BROKEN_WARNING.format(what=c.broken.message()))
+    session.commit()
+    return warnings
