@@ -167,7 +167,7 @@ def _open(url, pm, create: bool = False, backup: bool = True):
     if not create:
         _require_existing_file(url)
     db = open_database(url, pm=pm, migrate=True, create=create, backup=backup)
-    for w in db.warnings:
+    for w in db.warnings + db.admin_warnings:
         _err(f"警告：{w}")
     if db.upgrade is not None and db.upgrade.changed and db.upgrade.before:
         _err(f"数据库已升级：{_revs(db.upgrade.before)} → {_revs(db.upgrade.after)}"
@@ -320,7 +320,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     _require_existing_file(url)
     db = open_database(url, pm=pm, migrate=True, create=False, backup=True)
     try:
-        for w in db.warnings:
+        for w in db.warnings + db.admin_warnings:
             _err(f"警告：{w}")
         res = db.upgrade
         _out(f"数据库：{_label(db.url)}")

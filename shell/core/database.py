@@ -57,6 +57,9 @@ class Database:
     upgrade: UpgradeResult | None = None
     is_demo: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Shown to administrators only (core.database.manage): a removed guard trigger re-created, a
+    # broken chain (shell.core.chain.check_on_open) — evidence for whoever must find out who and when.
+    admin_warnings: list[str] = field(default_factory=list)
     seed_errors: dict[str, str] = field(default_factory=dict)  # demo only: {plugin: why seed_demo failed}
 
     @property
@@ -149,11 +152,11 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
             is_demo = bool(settings.get_value(session, settings.DEMO_FLAG, False))
             # Tamper evidence: the append-only triggers still there, the entries since the last check
             # still chained (shell/core/chain.py).
-            warnings += chain.check_on_open(session)
+            tampered = chain.check_on_open(session)
     except DBAPIError as exc:
         engine.dispose()
         raise explain(exc, url) from None
     except (DatabaseError, sqlite3.Error):
         engine.dispose()
         raise
-    return Database(url, engine, factory, result, is_demo, warnings)
+    return Database(url, engine, factory, result, is_demo, warnings, admin_warnings=tampered)

@@ -140,7 +140,10 @@ class MainWindow(QMainWindow):
             self.demo_banner = QLabel("【演示数据库】这里的人员、网格和台账都是虚构的演示数据，请勿录入真实信息。")
             self.demo_banner.setObjectName("banner-demo")
             outer.addWidget(self.demo_banner)
-        for text in getattr(database, "warnings", None) or []:
+        shown = list(getattr(database, "warnings", None) or [])
+        if app_ctx.actor.can("core.database.manage"):
+            shown += getattr(database, "admin_warnings", None) or []
+        for text in shown:
             warn = QLabel("⚠ " + text)
             warn.setObjectName("banner-warning")
             warn.setWordWrap(True)

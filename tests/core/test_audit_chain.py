@@ -229,7 +229,7 @@ def test_opening_recreates_a_dropped_trigger_and_warns(street, capsys):
     street.drop_guard("volunteer_stock_moves")
     db = street.open()
     try:
-        assert any("volunteer_stock_moves" in w and "防篡改触发器" in w and "重新建立" in w for w in db.warnings)
+        assert any("volunteer_stock_moves" in w and "防篡改触发器" in w and "重新建立" in w for w in db.admin_warnings)
         with db.session_factory() as s:
             entry = s.scalars(select(AuditLog).where(AuditLog.action == "guard_restored")).one()
             assert entry.entity == "volunteer_stock_moves"
@@ -240,7 +240,7 @@ def test_opening_recreates_a_dropped_trigger_and_warns(street, capsys):
     assert verify(capsys, street)[0] == 0
     db = street.open()   # repaired: the second opening is quiet
     try:
-        assert not [w for w in db.warnings if "安全警告" in w]
+        assert not [w for w in db.admin_warnings if "安全警告" in w]
     finally:
         db.dispose()
 
@@ -250,7 +250,7 @@ def test_opening_warns_about_entries_forged_since_the_last_check(street):
     insert_unchained(street, "emergency_stock_moves", ids)
     db = street.open()
     try:
-        assert any("防篡改校验未通过" in w and "emergency_stock_moves" in w for w in db.warnings), db.warnings
+        assert any("防篡改校验未通过" in w and "emergency_stock_moves" in w for w in db.admin_warnings), db.warnings
     finally:
         db.dispose()
 

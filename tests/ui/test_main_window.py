@@ -315,9 +315,9 @@ def test_dashboard_warning_gone_once_the_year_is_entered(qtbot, plugin_db):
     assert _summary_texts(qtbot, plugin_db, "boss", PASSWORD, date(2026, 12, 3)) == []
 
 
-def test_a_dropped_audit_trigger_is_restored_and_shown_to_the_user(qtbot, demo_template, tmp_path):
+def test_a_dropped_audit_trigger_is_restored_and_shown_to_administrators(qtbot, demo_template, tmp_path):
     """Someone dropped the audit log's guard with plain sqlite3: opening re-creates it and the window
-    shows the Chinese security warning (issue 15.9)."""
+    shows administrators the Chinese security warning (issue 15.9)."""
     import sqlite3
 
     path = tmp_path / "demo.sqlite"
@@ -331,6 +331,10 @@ def test_a_dropped_audit_trigger_is_restored_and_shown_to_the_user(qtbot, demo_t
         banners = [w for w in window.findChildren(QLabel) if w.objectName() == "banner-warning"]
         texts = [b.text() for b in banners if b.isVisible()]
         assert any("core_audit_log" in t and "防篡改触发器" in t and "jiedao audit verify" in t for t in texts), texts
+        # the evidence is for administrators: a grid worker's window does not show it
+        worker = window_for(qtbot, db, "grid_worker", "demo1234")
+        assert not [w for w in worker.findChildren(QLabel) if w.objectName() == "banner-warning"
+                    and "防篡改" in w.text()]
     finally:
         db.dispose()
     raw = sqlite3.connect(path)
