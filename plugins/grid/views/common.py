@@ -122,3 +122,13 @@ class PersonPicker(QWidget):
     def selected_id(self) -> int | None:
         item = self.results.currentItem()
         return item.data(ID_ROLE) if item is not None else None
+
+
+def grid_label(page: Any, area_id: int) -> str:
+    """A list page's label of a record's grid, read once per grid (``page._grids`` caches it):
+    the lists of houses, households, tenants, organisations, visit logs and special groups share it
+    as their ``grid_label`` method."""
+    if area_id not in page._grids:
+        with page.app_ctx.service(commit=False) as ctx:
+            page._grids[area_id] = svc.area_label(ctx.session, area_id)
+    return page._grids[area_id]

@@ -12,6 +12,7 @@ from shell.clock import format_local
 from shell.ui.widgets import Column, LazyTableModel, SearchBox
 
 from .. import services as svc
+from .common import grid_label
 from ..models import HOUSE_USES, House, Household, Occupancy
 from .people import HouseDialog, HouseFormDialog, HouseholdDialog, NewHouseholdDialog, TenantReportDialog
 
@@ -134,11 +135,7 @@ class HouseholdsTab(QWidget):
                 self._heads[i] = found.get(i, ("", 0))
         return self._heads.get(household_id, ("", 0))
 
-    def grid_label(self, area_id: int) -> str:
-        if area_id not in self._grids:
-            with self.app_ctx.service(commit=False) as ctx:
-                self._grids[area_id] = svc.area_label(ctx.session, area_id)
-        return self._grids[area_id]
+    grid_label = grid_label
 
     def apply(self) -> None:
         self._heads.clear()
@@ -220,11 +217,7 @@ class TenantsTab(QWidget):
         self.dialog: QDialog | None = None
         self.apply()
 
-    def grid_label(self, area_id: int) -> str:
-        if area_id not in self._grids:
-            with self.app_ctx.service(commit=False) as ctx:
-                self._grids[area_id] = svc.area_label(ctx.session, area_id)
-        return self._grids[area_id]
+    grid_label = grid_label
 
     def apply(self) -> None:
         """The list and the count of late reports, judged by the norm and the clock as of now. The

@@ -12,7 +12,7 @@ from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from ..models import VisitLog
-from .common import PersonPicker, date_edit, service_call
+from .common import date_edit, grid_label, PersonPicker, service_call
 
 
 class LogDialog(FormDialog):
@@ -149,11 +149,7 @@ class VisitLogsPage(QWidget):
         self.dialog: QDialog | None = None
         self.apply()
 
-    def grid_label(self, area_id: int) -> str:
-        if area_id not in self._grids:
-            with self.app_ctx.service(commit=False) as ctx:
-                self._grids[area_id] = svc.area_label(ctx.session, area_id)
-        return self._grids[area_id]
+    grid_label = grid_label
 
     def apply(self) -> None:
         q = svc.logs_query(self.app_ctx.actor, self.search.text(), open_findings=self.open_findings.isChecked())

@@ -11,7 +11,7 @@ from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from ..models import ORG_KINDS, Organisation
-from .common import service_call
+from .common import grid_label, service_call
 
 
 class OrganisationDialog(FormDialog):
@@ -123,11 +123,7 @@ class OrganisationsPage(QWidget):
         self.dialog: QDialog | None = None
         self.apply()
 
-    def grid_label(self, area_id: int) -> str:
-        if area_id not in self._grids:
-            with self.app_ctx.service(commit=False) as ctx:
-                self._grids[area_id] = svc.area_label(ctx.session, area_id)
-        return self._grids[area_id]
+    grid_label = grid_label
 
     def apply(self) -> None:
         q = svc.organisations_query(self.app_ctx.actor, self.search.text(), self.kind.currentData() or None)

@@ -17,7 +17,7 @@ from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from ..models import SpecialPerson
-from .common import PersonPicker, date_edit, fill, service_call, table
+from .common import date_edit, fill, grid_label, PersonPicker, service_call, table
 
 OVERDUE_COLOR = QColor("#c0392b")
 
@@ -254,11 +254,7 @@ class SpecialGroupsPage(QWidget):
         self.apply()
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self.show_visits())
 
-    def grid_label(self, area_id: int) -> str:
-        if area_id not in self._grids:
-            with self.app_ctx.service(commit=False) as ctx:
-                self._grids[area_id] = svc.area_label(ctx.session, area_id)
-        return self._grids[area_id]
+    grid_label = grid_label
 
     def apply(self) -> None:
         q = svc.specials_query(self.app_ctx.actor, self.group.currentData() or None, self.search.text(),
