@@ -15,13 +15,15 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from shell.contracts import ReportDefinition, ReportParameter
+from reports.spec import as_of, cn_date, cn_period
 from shell.core import personal
+from shell.core.reporting import heading, unit_name
 from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
 from . import services as svc
 from .ledgers import (AREA, END, FULL, GROUP_PARAM, START, DisputeSummary, _area, _area_cols, _events_query,
-                      _filter, _fmt_dt, _masked, _period, _stream, _unit, _without_gc, dispute_state, on_time_text)
+                      _filter, _fmt_dt, _masked, _period, _stream, _without_gc, dispute_state, on_time_text)
 from .models import (Event, EventCategory, EventStep, House, Household, Occupancy, Organisation, Person,
                      SpecialPerson, Visit)
 
@@ -40,12 +42,7 @@ def _masked_note(params: dict) -> tuple[str, ...]:
 
 
 def _as_of(ctx) -> str:
-    today = ctx.today()
-    return f"截至{today.year}年{today.month}月{today.day}日"
-
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+    return as_of(ctx.today())
 
 
 def _grid_label(r) -> str:
@@ -56,7 +53,7 @@ def _month(ctx, params: dict) -> tuple[date, date, str]:
     first = params.get("month") or ctx.today().replace(day=1)
     first = first.replace(day=1)
     last = (first.replace(year=first.year + (first.month == 12), month=first.month % 12 + 1) - timedelta(days=1))
-    return first, last, f"{first.year}年{first.month}月1日至{last.month}月{last.day}日"
+    return first, last, cn_period(first, last)
 
 
 # --- 实有房屋台账 -------------------------------------------------------------------------------
@@ -98,7 +95,7 @@ def houses_ledger(ctx, params: dict):
     uses = "，".join(f"{u} {by_use[u]} 处" for u in svc.HOUSE_USES if by_use.get(u))
     notes = (f"共登记房屋 {n_houses} 处" + (f"（{uses}）" if uses else "") + f"，现住 {people} 人。",) + _masked_note(params)
     title = "实有房屋台账" if use == "all" else f"实有房屋台账（{use}）"
-    return LedgerSpec(title=title, unit_name=_unit(ctx), period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
                       totals=("合计", f"{n_houses} 处", "", floor, "", "", "", "", people, "", ""),
                       notes=notes, orientation="landscape", mask_ids=_masked(params), font_size=8.5)
 
@@ -140,7 +137,7 @@ def organisations_ledger(ctx, params: dict):
     kinds = "，".join(f"{k} {counts[k]} 个" for k in svc.ORG_KINDS if counts.get(k))
     notes = (f"共登记单位（组织）{n} 个" + (f"（{kinds}）" if kinds else "") + f"；建有党组织的 {with_party} 个，党员 {members} 名。",)
     title = "单位（组织）台账" if kind == "all" else f"单位（组织）台账（{kind}）"
-    return LedgerSpec(title=title, unit_name=_unit(ctx), period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
                       totals=("合计", f"{n} 个", "", "", "", "", "", "", f"有 {with_party} 个", members, ""),
                       notes=notes + (("联系电话已按规定脱敏。",) if _masked(params) else ()),
                       orientation="landscape", mask_ids=_masked(params), font_size=8.5)
@@ -176,7 +173,7 @@ def overseas_ledger(ctx, params: dict):
             Column("联系电话", 22, "center", mask="phone"), Column("责任网格", 26)]
     notes = (f"在册境外人员 {n} 人，其中超过预计离开日期仍在册的 {overstay} 人（请核实是否已离开并及时注销）。"
              "国籍（地区）按 GB/T 2659 数字代码登记。",) + _masked_note(params)
-    return LedgerSpec(title="境外人员台账", unit_name=_unit(ctx), period=_as_of(ctx), columns=cols,
+    return LedgerSpec(title="境外人员台账", **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols,
                       rows=_without_gc(rows()), notes=notes, orientation="landscape", mask_ids=_masked(params),
                       font_size=8.5, totals=("合计", f"{n} 人", "", "", "", "", "", "", "", f"逾期 {overstay} 人",
                                              "", "", ""))
@@ -220,7 +217,7 @@ def households_ledger(ctx, params: dict):
             Column("联系电话", 24, "center", mask="phone")]
     notes = (f"户籍人口 {households} 户 {people} 人" + (f"，其中未编入户的 {unhoused} 人" if unhoused else "")
              + "；每户以户主居首。",) + _masked_note(params)
-    return LedgerSpec(title="户籍人口台账", unit_name=_unit(ctx), period=_as_of(ctx), columns=cols,
+    return LedgerSpec(title="户籍人口台账", **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols,
                       rows=_without_gc(rows()), group_by=lambda row: row[-1], notes=notes, orientation="landscape",
                       mask_ids=_masked(params), totals=("合计", f"{households} 户", f"{people} 人", "", "", "", "", "", ""))
 
@@ -261,9 +258,9 @@ def visits_ledger(ctx, params: dict):
         or f"{svc.ALL_GROUPS[group][0]}走访（帮教）记录"
     notes = (f"本期走访（帮教）{n} 人次，涉及 {persons} 人；截至今日逾期未走访的 {overdue} 人（见特殊人群台账）。",) \
         + (("身份证号码已按规定脱敏。",) if _masked(params) else ())
-    return LedgerSpec(title=title, unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       group_by=lambda row: row[-1], subtotals=True, notes=notes, orientation="landscape",
-                      mask_ids=_masked(params))
+                      mask_ids=_masked(params), count_unit="人次")
 
 
 # --- 安全隐患排查整治台账 -------------------------------------------------------------------------
@@ -327,7 +324,7 @@ def hazards_ledger(ctx, params: dict):
              f"整治率 {rate}（销号数 ÷ 立案数）。",
              f"本表依据事件闭环中“{names}”类事件生成（系统未另设隐患整治登记）；截至今日登记有隐患类型的房屋 "
              f"{ctx.session.scalar(houses) or 0} 处、单位 {ctx.session.scalar(orgs) or 0} 个，见实有房屋台账、单位（组织）台账。")
-    return LedgerSpec(title="安全隐患排查整治台账", unit_name=_unit(ctx), period=period, columns=cols, rows=rows,
+    return LedgerSpec(title="安全隐患排查整治台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
                       notes=notes, orientation="landscape", font_size=8.5,
                       empty_text="本期未排查出安全隐患")
 
@@ -372,7 +369,7 @@ def dispute_check_ledger(ctx, params: dict):
     notes = (head, "调处数为已受理调处的纠纷（不含待受理、不予受理）；调处成功率 = 化解成功数 ÷ 调处数；"
                    "按纠纷上报日期计入当月，明细见矛盾纠纷排查化解台账。")
     title = "月度矛盾纠纷排查表" if total.found else "月度矛盾纠纷排查表（零报告）"
-    return LedgerSpec(title=title, unit_name=_unit(ctx), period=period, columns=cols, rows=rows, totals=totals,
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
                       notes=notes)
 
 
@@ -428,7 +425,7 @@ def overdue_ledger(ctx, params: dict):
     totals = ("合计", f"{len(rows)} 件", "", "", "", "", "", "", None, counts["times"] or None, "", "")
     notes = (f"本期上报事件中超期在办 {counts['open']} 件、超期结案 {counts['late']} 件，被督办 {counts['escalated']} 件"
              f"（{counts['times']} 次）；超期天数按自然日计，自处置时限（最后一个工作日）次日起算，在办事件算至今日。",)
-    return LedgerSpec(title="超期、督办事件台账", unit_name=_unit(ctx), period=period, columns=cols, rows=rows,
+    return LedgerSpec(title="超期、督办事件台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
                       totals=totals, notes=notes, orientation="landscape", font_size=8.5,
                       empty_text="本期无超期或督办事件")
 
@@ -466,7 +463,7 @@ def monthly_stats_ledger(ctx, params: dict):
              f"{total.on_time} 件，按期结案率 {total.percent(total.on_time_rate)}；平均办理时长 {mean}。",
              "应结案数为本月立案的事件（不予立案的不计）；结案率 = 结案数 ÷ 应结案数；按期结案率 = 按期结案数 ÷ 应结案数；"
              "在处置时限（工作日）内结案为按期；平均办理时长自上报至结案。与“事件统计”页口径一致。",)
-    return LedgerSpec(title="事件统计月报", unit_name=_unit(ctx), period=period, columns=cols, rows=rows, totals=totals,
+    return LedgerSpec(title="事件统计月报", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
                       notes=notes, empty_text="本月无立案事件")
 
 
@@ -501,7 +498,7 @@ def pledge_document(ctx, params: dict):
     hours = svc.report_hours_limit(ctx.session)
     grid = ctx.session.get(Area, house.area_id)
     community = ctx.session.get(Area, grid.parent_id) if grid.parent_id else None
-    unit = _unit(ctx)
+    unit = unit_name(ctx, community if community is not None and community.level != "street" else grid)
     signed = [h.rental_pledge_on for h in houses if h.rental_pledge_on]
     items = ItemsTable(
         columns=[Column("房屋编号", 44), Column("房屋地址", "*"), Column("面积(㎡)", 18, "right", kind="number"),
@@ -522,7 +519,7 @@ def pledge_document(ctx, params: dict):
               ("联系电话", personal.reveal(ctx, house.owner_phone or "", "phone")),
               ("所在网格", f"{community.name if community and community.level != 'street' else ''}{grid.name}"),
               ("出租房屋", f"{len(houses)} 处"),
-              ("上次签订", _cn_date(max(signed)) if signed else "首次签订")]
+              ("上次签订", cn_date(max(signed)) if signed else "首次签订")]
     return DocumentSpec(title="出租房屋治安责任书", unit_name=unit, fields=fields, body=body, items=items,
                         issuer=(unit,), signature=("出租人", "网格员"), date=None)
 
