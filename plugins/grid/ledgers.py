@@ -369,6 +369,7 @@ class DisputeSummary:
     success: int = 0
     failed: int = 0
     ongoing: int = 0
+    unrecorded: int = 0      # closed with no final result recorded (已办结（未登记结果）)
 
     def add(self, status: str, result: str | None) -> str:
         _state, shown = dispute_state(status, result)
@@ -385,6 +386,8 @@ class DisputeSummary:
                 self.failed += 1
             elif shown == "化解中":
                 self.ongoing += 1
+            else:
+                self.unrecorded += 1
         return shown
 
     @property
@@ -411,7 +414,7 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
         rows.append((e.number, e.title, e.occurred_on, e.party_count, e.main_parties, grid,
                      e.assignee or ("—" if e.status == "rejected" else ""), method, shown,
                      e.deadline, e.closed_at.date() if closed and e.closed_at else None,
-                     e.satisfaction if closed else "", state))
+                     (e.satisfaction or "") if closed else "", state))
     cols = [Column("编号", 30), Column("事件名称", "*"), Column("发生日期", 20, "center", kind="date"),
             Column("当事人数", 13, "right", kind="int"), Column("主要当事人", 24), Column("责任网格", 28),
             Column("责任人/调解组织", 24), Column("化解方式", 16), Column("化解情况", 18, "center"),
@@ -426,7 +429,9 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
               f"成功 {summary.success} 件", "", "", "", f"成功率 {summary.success_rate}")
     notes = (f"本期排查矛盾纠纷 {summary.found} 件，调处数 {summary.mediated} 件，化解成功数 {summary.success} 件，"
              f"调处成功率 {summary.success_rate}（化解成功数 ÷ 调处数）；化解中 {summary.ongoing} 件，"
-             f"化解失败 {summary.failed} 件，待受理 {summary.waiting} 件，不予受理 {summary.rejected} 件。",)
+             f"化解失败 {summary.failed} 件，" + (f"已办结但未登记化解结果 {summary.unrecorded} 件（请补登），"
+                                                 if summary.unrecorded else "")
+             + f"待受理 {summary.waiting} 件，不予受理 {summary.rejected} 件。",)
     return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
                       orientation="landscape", notes=notes, font_size=8.5, count_unit="件")
 

@@ -363,7 +363,9 @@ def dispute_check_ledger(ctx, params: dict):
               total.failed, total.success_rate, f"{zero} 个")
     if total.found:
         head = (f"本月排查矛盾纠纷 {total.found} 件，调处数 {total.mediated} 件，化解成功数 {total.success} 件，"
-                f"调处成功率 {total.success_rate}；{zero} 个网格本月未排查出矛盾纠纷，作零报告。")
+                f"调处成功率 {total.success_rate}"
+                + (f"（另有已办结未登记化解结果 {total.unrecorded} 件）" if total.unrecorded else "")
+                + f"；{zero} 个网格本月未排查出矛盾纠纷，作零报告。")
     else:
         head = "经排查，本月辖区内未发现矛盾纠纷，特此零报告。"
     notes = (head, "调处数为已受理调处的纠纷（不含待受理、不予受理）；调处成功率 = 化解成功数 ÷ 调处数；"
