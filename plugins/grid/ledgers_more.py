@@ -175,8 +175,8 @@ def overseas_ledger(ctx, params: dict):
              "国籍（地区）按 GB/T 2659 数字代码登记。",) + _masked_note(params)
     return LedgerSpec(title="境外人员台账", **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols,
                       rows=_without_gc(rows()), notes=notes, orientation="landscape", mask_ids=_masked(params),
-                      font_size=8.5, totals=("合计", f"{n} 人", "", "", "", "", "", "", "", f"逾期 {overstay} 人",
-                                             "", "", ""))
+                      font_size=8.5, empty_text="辖区内无在册境外人员",
+                      totals=("合计", f"{n} 人", "", "", "", "", "", "", "", f"逾期 {overstay} 人", "", "", "") if n else None)
 
 
 # --- 户籍人口台账（按户） -------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def visits_ledger(ctx, params: dict):
         + (("身份证号码已按规定脱敏。",) if _masked(params) else ())
     return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       group_by=lambda row: row[-1], subtotals=True, notes=notes, orientation="landscape",
-                      mask_ids=_masked(params), count_unit="人次")
+                      mask_ids=_masked(params), count_unit="次")
 
 
 # --- 安全隐患排查整治台账 -------------------------------------------------------------------------
@@ -424,7 +424,7 @@ def overdue_ledger(ctx, params: dict):
             Column("结案时间", 20, "center", kind="datetime"), Column("超期天数", 14, "right", kind="int"),
             Column("督办次数", 14, "right", kind="int"), Column("最近督办", 20, "center", kind="datetime"),
             Column("督办意见", "*")]
-    totals = ("合计", f"{len(rows)} 件", "", "", "", "", "", "", None, counts["times"] or None, "", "")
+    totals = ("合计", f"{len(rows)} 件", "", "", "", "", "", "", None, counts["times"] or None, "", "") if rows else None
     notes = (f"本期上报事件中超期在办 {counts['open']} 件、超期结案 {counts['late']} 件，被督办 {counts['escalated']} 件"
              f"（{counts['times']} 次）；超期天数按自然日计，自处置时限（最后一个工作日）次日起算，在办事件算至今日。",)
     return LedgerSpec(title="超期、督办事件台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
@@ -503,7 +503,7 @@ def pledge_document(ctx, params: dict):
     unit = unit_name(ctx, community if community is not None and community.level != "street" else grid)
     signed = [h.rental_pledge_on for h in houses if h.rental_pledge_on]
     items = ItemsTable(
-        columns=[Column("房屋编号", 44), Column("房屋地址", "*"), Column("面积(㎡)", 18, "right", kind="number"),
+        columns=[Column("房屋编号", 54), Column("房屋地址", "*"), Column("面积(㎡)", 18, "right", kind="number"),
                  Column("现租住人数", 20, "right", kind="int")],
         rows=[(h.code, h.address, h.floor_area, tenants.get(h.id, 0)) for h in houses],
         title="出租房屋")

@@ -149,7 +149,7 @@ def test_visits_ledger(small, stree):
     assert [(r[0], r[1], r[-1]) for r in rows] == [
         (date(2025, 6, 10), "钱一", "刑满释放人员"), (date(2025, 6, 2), "赵大", "社区矫正人员"),
         (date(2025, 6, 12), "赵大", "社区矫正人员")]
-    assert "本期走访（帮教）3 人次，涉及 2 人" in spec.notes[0] and spec.count_unit == "人次"
+    assert "本期走访（帮教）3 人次，涉及 2 人" in spec.notes[0] and spec.count_unit == "次"
     spec, rows = _spec(small, stree, COMMUNITY, ledgers_more.visits_ledger, **JUNE)
     assert [r[7] for r in rows] == ["六月第一次", "六月第二次"]
     spec, rows = _spec(small, stree, STREET, ledgers_more.visits_ledger, group="released", **JUNE)
