@@ -33,7 +33,11 @@ OWNER_ID = make_id(seq=601)
 
 @pytest.fixture
 def small(stree, grid_sqlite, ctx_for):
-    ctx = ctx_for(grid_sqlite, actor(stree.street))
+    return _fill(grid_sqlite, stree, ctx_for)
+
+
+def _fill(db, stree, ctx_for):
+    ctx = ctx_for(db, actor(stree.street))
     g11, g12, g21 = stree.g11.id, stree.g12.id, stree.g21.id
     h1 = svc.create_house(ctx, area_id=g11, code="FW0001", address="和平里3幢101室", house_use="出租", floor_area=60.5,
                           owner_name="王房东", owner_id_number=OWNER_ID, owner_phone="13700001111",
@@ -85,7 +89,7 @@ def small(stree, grid_sqlite, ctx_for):
     event(g11, "安全隐患", "s1楼道堆物", ("register", "dispatch", "send_back", "dispatch", "handle", "verify", "close"))
     event(g21, "安全隐患", "s2燃气老化", ("register", "escalate"))
     ctx.session.commit()
-    return grid_sqlite
+    return db
 
 
 STREET, COMMUNITY = "street", "community"
@@ -275,3 +279,27 @@ def test_registered_with_chinese_titles():
     assert all(d.category == "网格化管理" for d in defs.values())
     assert defs["grid.households"].title == "户籍人口台账（按户）"
     assert defs["grid.dispute_check"].title == "月度矛盾纠纷排查（零报告）表"
+
+
+def test_the_counts_hold_on_postgresql(grid_pg, ctx_for):
+    """The queries with CASE, boolean sums, NULLS ordering and DISTINCT counts, on PostgreSQL."""
+    from .conftest import build_tree
+
+    tree = build_tree(grid_pg)
+    db = _fill(grid_pg, tree, ctx_for)
+    spec, rows = _spec(db, tree, STREET, ledgers_more.households_ledger)
+    assert [r[1] for r in rows] == ["赵大", "赵小", "钱一"] and spec.totals[1:3] == ("2 户", "3 人")
+    spec, rows = _spec(db, tree, COMMUNITY, ledgers_more.houses_ledger)
+    assert [r[0] for r in rows] == ["FW0001", "FW0002", "FW0004"] and spec.totals[3] == 210.5
+    spec, _ = _spec(db, tree, STREET, ledgers_more.organisations_ledger)
+    assert "建有党组织的 1 个，党员 5 名" in spec.notes[0]
+    spec, rows = _spec(db, tree, STREET, ledgers_more.visits_ledger, **JUNE)
+    assert [r[-1] for r in rows] == ["刑满释放人员", "社区矫正人员", "社区矫正人员"]
+    spec, _ = _spec(db, tree, STREET, ledgers_more.dispute_check_ledger, month=date(2025, 6, 1))
+    assert spec.totals[2:6] == (4, 1, 3, 1)
+    spec, _ = _spec(db, tree, STREET, ledgers_more.monthly_stats_ledger, month=date(2025, 6, 1))
+    assert spec.totals[:7] == ("合计", 5, 3, "60.00%", 3, "60.00%", 2)
+    spec, _ = _spec(db, tree, STREET, ledgers.events_ledger, **JUNE)
+    assert "已立案 5 件，不予立案 1 件" in spec.notes[0] and "退回 1 次" in spec.notes[0]
+    spec, rows = _spec(db, tree, STREET, ledgers_more.overseas_ledger)
+    assert len(rows) == 1 and "其中超过预计离开日期仍在册的 1 人" in spec.notes[0]
