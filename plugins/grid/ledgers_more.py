@@ -139,8 +139,7 @@ def organisations_ledger(ctx, params: dict):
     title = "单位（组织）台账" if kind == "all" else f"单位（组织）台账（{kind}）"
     return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
                       totals=("合计", f"{n} 个", "", "", "", "", "", "", f"有 {with_party} 个", members, ""),
-                      notes=notes + (("联系电话已按规定脱敏。",) if _masked(params) else ()),
-                      orientation="landscape", mask_ids=_masked(params), font_size=8.5)
+                      notes=notes + ("联系电话已按规定脱敏。",), orientation="landscape", font_size=8.5)
 
 
 # --- 境外人员台账 -------------------------------------------------------------------------------
@@ -173,8 +172,10 @@ def overseas_ledger(ctx, params: dict):
             Column("联系电话", 22, "center", mask="phone"), Column("责任网格", 26)]
     notes = (f"在册境外人员 {n} 人，其中超过预计离开日期仍在册的 {overstay} 人（请核实是否已离开并及时注销）。"
              "国籍（地区）按 GB/T 2659 数字代码登记。",) + _masked_note(params)
+    # no one listed: no number to reveal, and the file is not recorded as one with full numbers
     return LedgerSpec(title="境外人员台账", **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols,
-                      rows=_without_gc(rows()), notes=notes, orientation="landscape", mask_ids=_masked(params),
+                      rows=_without_gc(rows()), notes=notes if n else notes[:1], orientation="landscape",
+                      mask_ids=_masked(params) or not n,
                       font_size=8.5, empty_text="辖区内无在册境外人员",
                       totals=("合计", f"{n} 人", "", "", "", "", "", "", "", f"逾期 {overstay} 人", "", "", "") if n else None)
 
@@ -530,7 +531,7 @@ def definitions() -> list[ReportDefinition]:
     P = svc.P_VIEW
     return [
         ReportDefinition("grid.houses", "实有房屋台账", houses_ledger, (AREA, USE_PARAM, FULL), P, CATEGORY),
-        ReportDefinition("grid.organisations", "单位（组织）台账", organisations_ledger, (AREA, ORG_KIND_PARAM, FULL), P,
+        ReportDefinition("grid.organisations", "单位（组织）台账", organisations_ledger, (AREA, ORG_KIND_PARAM), P,
                          CATEGORY),
         ReportDefinition("grid.overseas", "境外人员台账", overseas_ledger, (AREA, FULL), P, CATEGORY),
         ReportDefinition("grid.households", "户籍人口台账（按户）", households_ledger, (AREA, FULL), P, CATEGORY),
