@@ -217,7 +217,8 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
         nonlocal rownum
         vals = [""] * ncols
         vals[0] = count_label("小计", count, spec.count_unit)
-        split_label(vals, set(sub_cols))
+        if sub_cols:
+            split_label(vals, set(sub_cols))
         for ci in sub_cols:
             vals[ci] = sums[ci]
         ws.append([cell(v, f_bold, al_cols[i], fmt=fmts[i]) for i, v in enumerate(vals)])
