@@ -523,7 +523,8 @@ def events_ledger(ctx: ServiceContext, params: dict):
              f"被督办 {counts['escalated']} 件；退回 {backs or 0} 次。",
              "结案率 = 结案数 ÷ 本表已立案数；按立案日期统计的各社区指标见“事件统计月报”。")
     return LedgerSpec(title="事件办理台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
-                      orientation="landscape", notes=notes, font_size=8, count_unit="件")
+                      orientation="landscape", notes=notes, font_size=8, count_unit="件",
+                      totals="auto" if counts["all"] else None)
 
 
 def definitions() -> list[ReportDefinition]:

@@ -261,7 +261,7 @@ def visits_ledger(ctx, params: dict):
         + (("身份证号码已按规定脱敏。",) if _masked(params) else ())
     return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       group_by=lambda row: row[-1], subtotals=True, notes=notes, orientation="landscape",
-                      mask_ids=_masked(params), count_unit="次")
+                      mask_ids=_masked(params), count_unit="次", totals="auto" if n else None)
 
 
 # --- 安全隐患排查整治台账 -------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def hazards_ledger(ctx, params: dict):
              f"本表依据事件闭环中“{names}”类事件生成（系统未另设隐患整治登记）；截至今日登记有隐患类型的房屋 "
              f"{ctx.session.scalar(houses) or 0} 处、单位 {ctx.session.scalar(orgs) or 0} 个，见实有房屋台账、单位（组织）台账。")
     return LedgerSpec(title="安全隐患排查整治台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
-                      notes=notes, orientation="landscape", font_size=8.5,
+                      notes=notes, orientation="landscape", font_size=8.5, count_unit="处", totals="auto" if rows else None,
                       empty_text="本期未排查出安全隐患")
 
 
