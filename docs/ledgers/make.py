@@ -44,6 +44,7 @@ def sample_params(session, definition) -> dict | None:
         "transfer": lambda: first("plugins.partybuilding.models.Transfer", "id", lambda m: m.direction == "out"),
         "drill_id": lambda: first("plugins.emergency.models.Drill", "id", lambda m: m.evaluated_on.is_not(None)),
         "stocktake_id": lambda: first("plugins.emergency.models.Stocktake", "id"),
+        "house": lambda: first("plugins.grid.models.House", "code", lambda m: m.house_use == "出租"),
     }
     community = session.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()
     params = {}
