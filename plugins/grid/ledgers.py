@@ -426,7 +426,7 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
                           orientation="landscape", empty_text="本期未排查出矛盾纠纷（零报告）", count_unit="件",
                           notes=("经排查，本期辖区内未发现矛盾纠纷，本表作为零报告报送。",))
     totals = ("合计", f"排查 {summary.found} 件", "", parties, "", "", f"调处 {summary.mediated} 件", "",
-              f"成功 {summary.success} 件", "", "", "", f"成功率 {summary.success_rate}")
+              f"成功 {summary.success} 件", "", "", "", "")   # the rate: in the summary note below
     notes = (f"本期排查矛盾纠纷 {summary.found} 件，调处数 {summary.mediated} 件，化解成功数 {summary.success} 件，"
              f"调处成功率 {summary.success_rate}（化解成功数 ÷ 调处数）；化解中 {summary.ongoing} 件，"
              f"化解失败 {summary.failed} 件，" + (f"已办结但未登记化解结果 {summary.unrecorded} 件（请补登），"
