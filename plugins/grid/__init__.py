@@ -40,7 +40,7 @@ def plugin_info():
     return PluginInfo(name=NAME, title="网格化管理", version="0.1", icon="SP_DirHomeIcon",
                       description="实有人口、房屋、组织，事件闭环，网格力量，特殊人群走访与民情日志",
                       warm=("services", "views.dashboard"),
-                      preload=("ledgers", "importers", "importers_places", "views.*"))
+                      preload=("ledgers", "ledgers_more", "importers", "importers_places", "views.*"))
 
 
 @hookimpl

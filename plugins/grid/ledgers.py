@@ -3,16 +3,19 @@ masked unless the user asks for full numbers (the report engine then requires
 core.personal.full_view and audits the generation)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from reports.spec import as_of, cn_period
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
+from shell.core.reporting import heading
 from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
@@ -25,10 +28,6 @@ FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",
                        choices=(("no", "脱敏（流转用）"), ("yes", "完整（需相应权限，留痕）")))
 START = ReportParameter("start", "起始日期", kind="date", required=False)
 END = ReportParameter("end", "截止日期", kind="date", required=False)
-
-
-def _unit(ctx: ServiceContext) -> str:
-    return settings.core(ctx.session, "core.unit_name") or "街道办事处"
 
 
 def _area(ctx: ServiceContext, params: dict) -> Area | None:
@@ -48,7 +47,7 @@ def _period(ctx: ServiceContext, params: dict) -> tuple[date, date, str]:
     end = params.get("end") or today
     if end < start:
         raise ValidationError(f"截止日期 {end} 早于起始日期 {start}。", "end", end)
-    return start, end, f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+    return start, end, cn_period(start, end)
 
 
 def _masked(params: dict) -> bool:
@@ -107,7 +106,7 @@ def persons_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
             Column("出生日期", 22, "center", kind="date"), Column("民族", 12, "center"), Column("人口类别", 18, "center"),
             Column("现住址", "*"), Column("联系电话", 26, "center", mask="phone"), Column("责任网格", 32)]
-    return LedgerSpec(title="实有人口登记台账", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
+    return LedgerSpec(title="实有人口登记台账", **heading(ctx, area).fields, period=as_of(ctx.today()),
                       columns=cols, rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
 
@@ -139,7 +138,7 @@ def floating_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
             Column("户籍地", 24), Column("现住址", "*"), Column("办证情况", 46), Column("流入原因", 18),
             Column("联系电话", 26, "center", mask="phone"), Column("重点关注", 18, "center"), Column("责任网格", 36)]
-    return LedgerSpec(title="流动人口台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+    return LedgerSpec(title="流动人口台账", **heading(ctx, area).fields, period=as_of(today), columns=cols,
                       rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
 
@@ -168,7 +167,7 @@ def visit_logs_ledger(ctx: ServiceContext, params: dict):
 
     cols = [Column("日期", 20, "center", kind="date"), Column("网格员", 18), Column("走访对象", 44), Column("走访内容", "*"),
             Column("发现问题", "*"), Column("转办事件", 32)]
-    return LedgerSpec(title="网格员走访日志", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title="网格员走访日志", **heading(ctx, area).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape", group_by=lambda row: row[-1], subtotals=True)
 
 
@@ -200,7 +199,7 @@ def grid_info_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("网格", "*"), Column("户数", 14, "right", kind="int"), Column("实有人口", 18, "right", kind="int"),
             Column("其中流动人口", 24, "right", kind="int"), Column("网格长", 18), Column("网格员", 14, "right", kind="int"),
             Column("每名网格员户数", 26, "right", kind="number"), Column("配比", 30, "center")]
-    return LedgerSpec(title="网格基础信息表", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
+    return LedgerSpec(title="网格基础信息表", **heading(ctx, area).fields, period=as_of(ctx.today()),
                       columns=cols, rows=rows, totals=totals,
                       notes=(f"配比标准：每名网格员服务不超过 {norm} 户（设置项“每名网格员服务户数上限”）。",))
 
@@ -259,7 +258,7 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
               "", "", "")
     notes = (f"报备时限：租客入住后 {hours} 小时内由房东报备（设置项“出租房屋租客报备时限（小时）”）。"
              f"逾期报备 {late_n} 人，其中至今未报备 {unreported} 人；统计至 {format_local(now)}。",)
-    return LedgerSpec(title="出租房屋台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+    return LedgerSpec(title="出租房屋台账", **heading(ctx, area).fields, period=as_of(today), columns=cols,
                       rows=_without_gc(rows()), totals=totals, notes=notes, orientation="landscape",
                       mask_ids=_masked(params), font_size=8)
 
@@ -315,7 +314,7 @@ def special_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("类别", 24), Column("姓名", 16), Column("性别", 9, "center"), Column("公民身份号码", 36, mask="id"),
             Column("现住址", "*"), Column("管理信息", "2*"), Column("帮扶人", 16), Column("最近走访", 20, "center", kind="date"),
             Column("下次走访", 20, "center", kind="date"), Column("状态", 10, "center"), Column("责任网格", 28)]
-    return LedgerSpec(title=title, unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+    return LedgerSpec(title=title, **heading(ctx, area).fields, period=as_of(today), columns=cols,
                       rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       group_by=0 if group in ("all", "care") else None, subtotals=group in ("all", "care"))
 
@@ -339,48 +338,140 @@ def _events_query(ctx, params, dispute_only: bool, columns=None):
     return q, period
 
 
+FINAL_RESULTS = ("成功", "失败")
+
+
+def dispute_state(status: str, result: str | None) -> tuple[str, str]:
+    """(办理状态, 化解情况) of a dispute as printed: a rejected case says so (never a blank row); an
+    open case is 待受理 / 化解中 whatever result was noted midway; a closed case prints its final
+    result, and one closed with no final result recorded says 已办结（未登记结果）, never 成功."""
+    state = "不予受理" if status == "rejected" else svc.STATUS_LABELS.get(status, status)
+    if status == "rejected":
+        return state, "不予受理"
+    if status == "reported":
+        return "待受理", "待受理"
+    if status == "closed":
+        return "已办结", result if result in FINAL_RESULTS else "已办结（未登记结果）"
+    if status in ("handled", "verified") and result in FINAL_RESULTS:
+        return state, result
+    return state, "化解中"
+
+
+@dataclass
+class DisputeSummary:
+    """The counts behind a dispute ledger or the monthly 排查表 (issue 18): 排查数 = disputes found
+    (every row), 调处数 = those taken into mediation (受理: neither 待受理 nor 不予受理), 化解成功数 =
+    those whose printed 化解情况 is 成功; 调处成功率 = 化解成功数 ÷ 调处数 (人民调解 practice)."""
+    found: int = 0
+    rejected: int = 0
+    waiting: int = 0
+    mediated: int = 0
+    success: int = 0
+    failed: int = 0
+    ongoing: int = 0
+    unrecorded: int = 0      # closed with no final result recorded (已办结（未登记结果）)
+
+    def add(self, status: str, result: str | None) -> str:
+        _state, shown = dispute_state(status, result)
+        self.found += 1
+        if shown == "不予受理":
+            self.rejected += 1
+        elif shown == "待受理":
+            self.waiting += 1
+        else:
+            self.mediated += 1
+            if shown == "成功":
+                self.success += 1
+            elif shown == "失败":
+                self.failed += 1
+            elif shown == "化解中":
+                self.ongoing += 1
+            else:
+                self.unrecorded += 1
+        return shown
+
+    @property
+    def success_rate(self) -> str:
+        return "—" if not self.mediated else f"{self.success / self.mediated * 100:.2f}%"
+
+
 def disputes_ledger(ctx: ServiceContext, params: dict):
     from reports import Column, LedgerSpec
 
     ctx.actor.require(svc.P_VIEW)
     q, period = _events_query(ctx, params, True)
-
-    def rows():
-        for r in _stream(ctx, q):
-            e = r.Event
-            yield (e.number, e.title, e.occurred_on, e.party_count, e.main_parties, f"{r.community or ''}{r.grid}",
-                   e.assignee, e.mediation_method, e.mediation_result, e.deadline,
-                   e.closed_at.date() if e.closed_at else None, e.satisfaction)
-
+    # a period's disputes are a few thousand at most on a large street: read once, counted and printed
+    events = [(r.Event, f"{r.community or ''}{r.grid}") for r in _stream(ctx, q)]
+    summary = DisputeSummary()
+    rows = []
+    parties = 0
+    for e, grid in events:
+        state, shown = dispute_state(e.status, e.mediation_result)
+        summary.add(e.status, e.mediation_result)
+        closed = e.status == "closed"
+        parties += e.party_count or 0
+        method = e.mediation_method or ("—" if e.status in ("rejected", "reported") else "")
+        rows.append((e.number, e.title, e.occurred_on, e.party_count, e.main_parties, grid,
+                     e.assignee or ("—" if e.status == "rejected" else ""), method, shown,
+                     e.deadline, e.closed_at.date() if closed and e.closed_at else None,
+                     (e.satisfaction or "") if closed else "", state))
     cols = [Column("编号", 30), Column("事件名称", "*"), Column("发生日期", 20, "center", kind="date"),
-            Column("当事人数", 14, "right", kind="int"), Column("主要当事人", 26), Column("责任网格", 28),
-            Column("责任人/调解组织", 26), Column("化解方式", 18), Column("化解情况", 14, "center"),
-            Column("化解时限", 20, "center", kind="date"), Column("办结日期", 20, "center", kind="date"), Column("满意度", 14, "center")]
-    return LedgerSpec(title="矛盾纠纷排查化解台账", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
-                      orientation="landscape",
-                      notes=("本期未排查出矛盾纠纷的，本表作为零报告报送。",))
+            Column("当事人数", 13, "right", kind="int"), Column("主要当事人", 24), Column("责任网格", 28),
+            Column("责任人/调解组织", 24), Column("化解方式", 16), Column("化解情况", 18, "center"),
+            Column("化解时限", 20, "center", kind="date"), Column("办结日期", 20, "center", kind="date"),
+            Column("满意度", 14, "center"), Column("办理状态", 16, "center")]
+    title = "矛盾纠纷排查化解台账"
+    if not rows:
+        return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=(),
+                          orientation="landscape", empty_text="本期未排查出矛盾纠纷（零报告）", count_unit="件",
+                          notes=("经排查，本期辖区内未发现矛盾纠纷，本表作为零报告报送。",))
+    totals = ("合计", f"排查 {summary.found} 件", "", parties, "", "", f"调处 {summary.mediated} 件", "",
+              f"成功 {summary.success} 件", "", "", "", "")   # the rate: in the summary note below
+    notes = (f"本期排查矛盾纠纷 {summary.found} 件，调处数 {summary.mediated} 件，化解成功数 {summary.success} 件，"
+             f"调处成功率 {summary.success_rate}（化解成功数 ÷ 调处数）；化解中 {summary.ongoing} 件，"
+             f"化解失败 {summary.failed} 件，" + (f"已办结但未登记化解结果 {summary.unrecorded} 件（请补登），"
+                                                 if summary.unrecorded else "")
+             + f"待受理 {summary.waiting} 件，不予受理 {summary.rejected} 件。",)
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
+                      orientation="landscape", notes=notes, font_size=8.5, count_unit="件")
 
 
 STAGE_CHUNK = 500     # events whose timelines are read in one query (well under any bind-parameter limit)
 STAGE_COLUMNS = ("register", "dispatch", "handle", "verify")    # the steps the ledger has a column for
 
 
+def on_time_text(status: str, closed_at: datetime | None, deadline: date | None) -> str:
+    """按期 / 超期 of a closed event, by the rule of services._summarise (closed on or before the
+    deadline's day, Shanghai time); "" while open."""
+    if status != "closed" or closed_at is None:
+        return ""
+    return "按期" if deadline is None or svc._local_date(closed_at) <= deadline else "超期"
+
+
 def events_ledger(ctx: ServiceContext, params: dict):
+    from sqlalchemy import func
+
     from reports import Column, LedgerSpec
 
     ctx.actor.require(svc.P_VIEW)
     q, period = _events_query(ctx, params, False, (Event.id, Event.number, Event.title, Event.status,
-                                                   Event.reported_at, Event.closed_at, Event.deadline))
+                                                   Event.reported_at, Event.closed_at, Event.deadline,
+                                                   Event.assignee, Event.escalations))
+    today = ctx.today()
 
-    def stage_times(event_ids: list[int]) -> dict[int, dict[str, datetime]]:
-        """The last time each stage happened, for a chunk of events in one query (one query per
-        event made a year's ledger — 17,000 events on the large street — take seconds)."""
-        out: dict[int, dict[str, datetime]] = {i: {} for i in event_ids}
+    def stage_times(event_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The last time each stage happened and the number of 退回, for a chunk of events in one
+        query (one query per event made a year's ledger — 17,000 events on the large street — take
+        seconds)."""
+        out: dict[int, dict[str, Any]] = {i: {"send_back": 0} for i in event_ids}
         for event_id, action, at in ctx.session.execute(
                 select(EventStep.event_id, EventStep.action, EventStep.at)
-                .where(EventStep.event_id.in_(event_ids), EventStep.action.in_(STAGE_COLUMNS))
+                .where(EventStep.event_id.in_(event_ids), EventStep.action.in_(STAGE_COLUMNS + ("send_back",)))
                 .order_by(EventStep.event_id, EventStep.id)):
-            out[event_id][action] = at
+            if action == "send_back":
+                out[event_id]["send_back"] += 1
+            else:
+                out[event_id][action] = at
         return out
 
     def rows():
@@ -390,27 +481,55 @@ def events_ledger(ctx: ServiceContext, params: dict):
             stages = stage_times([r.id for r in chunk])
             yield from (event_row(r, stages[r.id]) for r in chunk)
 
-    def event_row(e, st: dict[str, datetime]) -> tuple:
-        on_time = ""
-        if e.status == "closed" and e.deadline:
-            on_time = "按期" if svc._local_date(e.closed_at) <= e.deadline else "超期"
+    def event_row(e, st: dict[str, Any]) -> tuple:
         return (e.number, e.category, e.title, f"{e.community or ''}{e.grid}", _fmt_dt(e.reported_at),
-                _fmt_dt(st.get("register")), _fmt_dt(st.get("dispatch")), _fmt_dt(st.get("handle")),
-                _fmt_dt(st.get("verify")), _fmt_dt(e.closed_at), e.deadline,
-                svc.STATUS_LABELS[e.status], on_time)
+                _fmt_dt(st.get("register")), _fmt_dt(st.get("dispatch")), e.assignee or "",
+                _fmt_dt(st.get("handle")), _fmt_dt(st.get("verify")), _fmt_dt(e.closed_at), e.deadline,
+                svc.STATUS_LABELS[e.status], on_time_text(e.status, e.closed_at, e.deadline),
+                e.escalations or None, st["send_back"] or None)
 
-    cols = [Column("编号", 30), Column("类别", 16), Column("事件名称", "*"), Column("网格", 26),
-            Column("上报", 20, "center", kind="datetime"), Column("立案", 20, "center", kind="datetime"), Column("派遣", 20, "center", kind="datetime"),
-            Column("处置", 20, "center", kind="datetime"), Column("核查", 20, "center", kind="datetime"), Column("结案", 20, "center", kind="datetime"),
-            Column("时限", 18, "center", kind="date"), Column("状态", 14, "center"), Column("按期", 10, "center")]
-    ind = svc.indicators(ctx, *_period(ctx, params)[:2], area_id=params.get("area") or None)
-    notes = (f"本期立案 {ind.due} 件，结案 {ind.closed} 件，结案率 {ind.percent(ind.closure_rate)}；"
-             f"按期结案 {ind.on_time} 件，按期结案率 {ind.percent(ind.on_time_rate)}。",)
-    return LedgerSpec(title="事件办理台账", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
-                      orientation="landscape", notes=notes, font_size=8)
+    # The note counts the very rows of the table (same query, light columns), so the two agree.
+    counts = {"all": 0, "rejected": 0, "reported": 0, "registered": 0, "closed": 0, "on_time": 0, "overdue": 0,
+              "escalated": 0}
+    cq, _ = _events_query(ctx, params, False, (Event.status, Event.closed_at, Event.deadline, Event.escalations))
+    for r in ctx.session.execute(cq.order_by(None)):
+        counts["all"] += 1
+        if r.status in ("rejected", "reported"):
+            counts[r.status] += 1
+            continue
+        counts["registered"] += 1
+        counts["escalated"] += 1 if r.escalations else 0
+        if r.status == "closed":
+            counts["closed"] += 1
+            counts["on_time"] += on_time_text(r.status, r.closed_at, r.deadline) == "按期"
+        elif r.deadline is not None and r.deadline < today:
+            counts["overdue"] += 1
+    backs = ctx.session.scalar(select(func.count()).select_from(EventStep).where(
+        EventStep.action == "send_back", EventStep.event_id.in_(cq.with_only_columns(Event.id).order_by(None))))
+
+    def pct(n: int) -> str:
+        return svc.Indicators.percent(n / counts["registered"] if counts["registered"] else None)
+
+    cols = [Column("编号", 28), Column("类别", 15), Column("事件名称", "*"), Column("网格", 24),
+            Column("上报", 17, "center", kind="datetime"), Column("立案", 17, "center", kind="datetime"),
+            Column("派遣", 17, "center", kind="datetime"), Column("派遣对象", 22),
+            Column("处置", 17, "center", kind="datetime"), Column("核查", 17, "center", kind="datetime"),
+            Column("结案", 17, "center", kind="datetime"), Column("时限", 17, "center", kind="date"),
+            Column("状态", 12, "center"), Column("按期", 10, "center"), Column("督办", 9, "right", kind="int"),
+            Column("退回", 9, "right", kind="int")]
+    notes = (f"本表列出本期上报的事件 {counts['all']} 件：已立案 {counts['registered']} 件，不予立案 {counts['rejected']} 件，"
+             f"待立案 {counts['reported']} 件。已立案事件中结案 {counts['closed']} 件，结案率 {pct(counts['closed'])}；"
+             f"按期结案 {counts['on_time']} 件，按期结案率 {pct(counts['on_time'])}；在办超期 {counts['overdue']} 件；"
+             f"被督办 {counts['escalated']} 件；退回 {backs or 0} 次。",
+             "结案率 = 结案数 ÷ 本表已立案数；按立案日期统计的各社区指标见“事件统计月报”。")
+    return LedgerSpec(title="事件办理台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
+                      orientation="landscape", notes=notes, font_size=8, count_unit="件",
+                      totals="auto" if counts["all"] else None)
 
 
 def definitions() -> list[ReportDefinition]:
+    from .ledgers_more import definitions as more_definitions
+
     return [
         ReportDefinition("grid.persons", "实有人口登记台账", persons_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
         ReportDefinition("grid.rentals", "出租房屋台账", rentals_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
@@ -423,4 +542,4 @@ def definitions() -> list[ReportDefinition]:
         ReportDefinition("grid.visit_logs", "网格员走访日志", visit_logs_ledger, (AREA, START, END), svc.P_VIEW,
                          "网格化管理"),
         ReportDefinition("grid.grid_info", "网格基础信息表", grid_info_ledger, (AREA,), svc.P_VIEW, "网格化管理"),
-    ]
+    ] + more_definitions()
