@@ -41,18 +41,36 @@ class OrgNames:
         o = self.orgs.get(org_id)
         return o.name if o else ""
 
-    def branch(self, org_id: int | None) -> str:
+    def label(self, org_id: int | None) -> str:
+        """“上级 / 名称”: 第一网格党支部 and 1号楼党小组 exist in many communities."""
         o = self.orgs.get(org_id)
         if o is None:
             return ""
-        if o.level <= 3:
-            return o.name
-        ids = [int(i) for i in o.path.strip("/").split("/") if i]
-        for i in ids:
+        parent = self.orgs.get(o.parent_id)
+        return f"{parent.name} / {o.name}" if parent is not None and o.level >= 3 else o.name
+
+    def branch_of(self, org_id: int | None) -> int | None:
+        o = self.orgs.get(org_id)
+        if o is None or o.level <= 3:
+            return org_id
+        for i in (int(i) for i in o.path.strip("/").split("/") if i):
             anc = self.orgs.get(i)
             if anc is not None and anc.level == 3:
-                return anc.name
-        return o.name
+                return anc.id
+        return org_id
+
+    def branch(self, org_id: int | None) -> str:
+        """The 党支部 an organisation belongs to, named with its parent (unambiguous in the street)."""
+        return self.label(self.branch_of(org_id))
+
+    def full(self, org_id: int | None) -> str:
+        """The full name from the community committee down: 中共和平里社区委员会第一网格党支部2号楼党小组."""
+        o = self.orgs.get(org_id)
+        if o is None:
+            return ""
+        chain = [self.orgs.get(int(i)) for i in o.path.strip("/").split("/") if i] or [o]
+        chain = [a for a in chain if a is not None and a.level >= 2] or [o]
+        return "".join(a.name for a in chain)
 
 
 def _root_filter(ctx: ServiceContext, params: dict, column):
@@ -170,8 +188,8 @@ def transfer_ledger(ctx: ServiceContext, params: dict):
             if out and t.status == "issued" and t.receipt_due_on and t.receipt_due_on < today:
                 status = "回执逾期"
             yield (i, "转出" if out else "转入", t.letter_number or t.other_letter_number or "", t.member.name,
-                   t.member.id_number, names.name(t.from_org_id) if out else t.other_party,
-                   t.other_party if out else names.name(t.to_org_id), t.issued_on, t.valid_days or "",
+                   t.member.id_number, names.label(t.from_org_id) if out else t.other_party,
+                   t.other_party if out else names.label(t.to_org_id), t.issued_on, t.valid_days or "",
                    t.dues_paid_to or "", t.receipt_on, status)
 
     cols = [Column("序号", 9, align="right", kind="int"), Column("类别", 10), Column("介绍信编号", "1.5*"), Column("姓名", 15),
@@ -189,6 +207,7 @@ def meeting_ledger(ctx: ServiceContext, params: dict):
     year = int(params.get("year") or ctx.today().year)
     org_id = params.get("org") or None
     meetings = svc.list_meetings(ctx, date(year, 1, 1), date(year, 12, 31), org_id=org_id)
+    names = OrgNames(ctx.session)
     att: dict[int, list[tuple[bool, str, str]]] = {}
     if meetings:
         q = (select(Attendance.meeting_id, Attendance.present, Member.name, Attendance.absence_reason)
@@ -201,7 +220,7 @@ def meeting_ledger(ctx: ServiceContext, params: dict):
         for m in meetings:
             a = att.get(m.id, [])
             absent = "；".join(f"{n}（{r}）" for p, n, r in a if not p)
-            yield (m.org.name, m.held_on, svc.MEETING_KINDS.get(m.kind, m.kind), m.topic, m.host or "", m.recorder or "",
+            yield (names.label(m.org_id), m.held_on, svc.MEETING_KINDS.get(m.kind, m.kind), m.topic, m.host or "", m.recorder or "",
                    len(a), sum(1 for p, _, _ in a if p), absent)
 
     cols = [Column("党组织", "1.5*"), Column("日期", 19, kind="date"), Column("类型", 18), Column("主题", "2.5*"),
@@ -212,29 +231,95 @@ def meeting_ledger(ctx: ServiceContext, params: dict):
 
 
 def dues_ledger(ctx: ServiceContext, params: dict):
-    """党费收缴台账: payments of the year per member, grouped by 党支部, with the total."""
+    """党费收缴台账: one row per member, the year's 12 months as columns (the amount paid, “欠” for a
+    month owed), with the bracket and base, the year's amount due and paid, the months owed, and a
+    flag on a member with ``partybuilding.dues.flag_months`` (6) months in a row unpaid; grouped by
+    党支部 with the amounts summed per branch and in total."""
     from reports import Column, LedgerSpec
 
+    ctx.actor.require(svc.VIEW)
     year = int(params.get("year") or ctx.today().year)
     org_id = params.get("org") or None
     names = OrgNames(ctx.session)
-    items = svc.payments(ctx, f"{year}-01", f"{year}-12", org_id=org_id)
-    total = sum(p.amount_fen for p, _ in items)
+    today = ctx.today()
+    # owed up to the month before this one (this month's dues are not late yet)
+    upto = f"{year}-12" if year < today.year else svc.month_key(svc.add_months(today.replace(day=1), -1))
+    rules = svc.DuesRules(ctx.session)
+    paid: dict[int, dict[str, int]] = {}
+    bases: dict[int, int] = {}
+    payers: dict[int, Member] = {}
+    for p, m in svc.payments(ctx, f"{year}-01", f"{year}-12", org_id=org_id):
+        paid.setdefault(m.id, {})[p.month] = p.amount_fen
+        if p.base_fen is not None:
+            bases[m.id] = p.base_fen
+        payers[m.id] = m
+    status = svc.dues_status(ctx, upto, org_id=org_id, rules=rules) if upto >= f"{year}-01" else []
+    listed = {m.id for m, _a in status}
+    # members who paid this year but are no longer on the rolls (transferred out …) are listed too
+    entries = [(m, a) for m, a in status] + [(m, None) for mid, m in payers.items() if mid not in listed]
+    entries.sort(key=lambda e: (names.orgs[names.branch_of(e[0].org_id)].path if names.branch_of(e[0].org_id) in names.orgs
+                                else "~", e[0].name, e[0].id))
+    months = [f"{year}-{k:02d}" for k in range(1, 13)]
 
-    def rows():
-        for p, m in items:
-            yield (names.branch(m.org_id), m.name, CATEGORY_LABELS.get(m.category, m.category), p.month,
-                   svc.fen_text(p.base_fen), svc.fen_text(p.amount_fen), p.paid_on)
+    def bracket(m: Member) -> str:
+        cat = m.category
+        if cat in ("student", "unemployed", "dibao", "farmer") or m.fixed_dues_fen is not None:
+            return "定额"
+        bands = rules.bands("retired" if cat == "retired" else "employed")
+        bp = svc.rate_for(bands, m.income_fen or 0)
+        return f"{bp / 100:g}%"
 
-    cols = [Column("党支部", "2*"), Column("姓名", 18), Column("人员类别", 16), Column("月份", 16),
-            Column("计缴基数（元）", 24, align="right", kind="amount"), Column("党费（元）", 20, align="right", kind="amount"), Column("缴纳日期", 20, kind="date")]
-    return LedgerSpec(title="党费收缴台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
-                      group_by=0, subtotals=True, totals=("合计", "", "", f"{len(items)} 笔", "", svc.fen_text(total), ""))
+    def money(v) -> str:
+        return svc.fen_text(v) if isinstance(v, int) and not isinstance(v, bool) else ("" if v is None else str(v))
+
+    sums = [0] * 15
+    flagged = 0
+    out = []
+    for i, (m, a) in enumerate(entries, start=1):
+        mine = paid.get(m.id, {})
+        owed = {mo for mo in (a.months if a else ()) if mo.startswith(f"{year}-")}
+        cells = [mine[mo] if mo in mine else ("欠" if mo in owed else "") for mo in months]
+        monthly = rules.monthly_fen(m)
+        paid_fen = sum(mine.values())
+        due_fen = paid_fen + len(owed) * monthly
+        base = bases.get(m.id, m.income_fen if m.category in ("employed", "retired") else None)
+        note = ""
+        if a is not None and a.flagged:
+            flagged += 1
+            note = f"连续{a.trailing}个月未交"
+        elif m.status != "normal" or m.id not in listed:
+            note = STATUS_LABELS.get(m.status, m.status)
+        for k, mo in enumerate(months):
+            sums[k] += mine.get(mo, 0)
+        sums[12] += due_fen
+        sums[13] += paid_fen
+        sums[14] += len(owed)
+        # the branch last, past the columns: it heads the group instead of filling a column
+        out.append((i, m.name, CATEGORY_LABELS.get(m.category, m.category), base or None, bracket(m), monthly,
+                    *cells, due_fen, paid_fen, len(owed), note, names.branch(m.org_id) or "（已转出本街道）"))
+
+    def amount(title, width, key=None):
+        return Column(title, width, align="right", kind="amount", formatter=money, key=key)
+
+    cols = [Column("序号", 8, align="right", kind="int"), Column("姓名", 14),
+            Column("类别", 11), amount("计缴基数", 17), Column("比例", 10, align="center"), amount("月应缴", 13),
+            *(amount(f"{k}月", 12) for k in range(1, 13)),
+            amount("应缴", 15), amount("实缴", 15), Column("欠缴月数", 11, align="right", kind="int"), Column("备注", "1*")]
+    totals = ("合计", f"{len(out)} 人", "", "", "", "", *sums[:12], sums[12], sums[13], sums[14],
+              f"{flagged} 人连续欠缴" if flagged else "")
+    return LedgerSpec(title="党费收缴台账", unit_name=_unit(ctx),
+                      period=f"{year}年1月至12月" + (f"（计至{int(upto[5:])}月）" if upto < f"{year}-12" else ""),
+                      columns=cols, rows=out, orientation="landscape", font_size=7, group_by=lambda r: r[-1],
+                      subtotals=[6 + k for k in range(12)] + [18, 19, 20], totals=totals,
+                      notes=(f"各月栏为实缴金额（元），“欠”为应缴未缴；连续{rules.flag_months}个月不交纳党费按党章规定须作出处理，已在备注中标明。",
+                             "比例按月收入（税后工资或离退休费）分档；学生、无业、低保党员及农牧渔民按定额交纳。"))
 
 
 def transfer_letter(ctx: ServiceContext, params: dict):
-    """中国共产党党员组织关系介绍信: stub (存根), letter and receipt (回执) on one sheet."""
-    from reports import DocumentSpec
+    """中国共产党党员组织关系介绍信: 存根, 介绍信 and 回执 on one A4 sheet in the standard wording,
+    the letter number printed across each 骑缝 line. Issued and sealed by the member's 基层党委
+    (``svc.letter_issuer``): a letter whose organisation has none above it is refused."""
+    from reports import DocPart, DocumentSpec
     from reports.spec import date_text
 
     t = svc.get_transfer(ctx, int(params["transfer"]))
@@ -245,31 +330,36 @@ def transfer_letter(ctx: ServiceContext, params: dict):
     m = t.member
     # The letter's purpose needs the full number; without the right it is printed masked.
     id_number = personal.reveal(ctx, m, "id_number")
+    phone = personal.reveal(ctx, m.phone, "phone") if m.phone else "________________"
     from_org = ctx.session.get(PartyOrg, t.from_org_id)
+    issuer = svc.letter_issuer(ctx.session, from_org)
+    from_label = OrgNames(ctx.session).full(from_org.id)
     stage = "正式" if m.stage == "full" else "预备"
-    expires = t.issued_on + timedelta(days=t.valid_days or 0)
-    paid = f"{t.dues_paid_to[:4]}年{int(t.dues_paid_to[5:])}月" if t.dues_paid_to else "（未登记）"
-    dash = "—" * 18 + " 骑缝线 " + "—" * 18
-    body = [
-        f"【存根】{t.letter_number}　{m.name}同志（{m.sex}，{svc._age_text(m.birth_date, t.issued_on)}，{m.ethnicity}），"
-        f"系中共{stage}党员，身份证号码 {id_number}，组织关系由{from_org.name}转到{t.other_party}。"
-        f"党费已交到 {paid}。有效期 {t.valid_days} 天。开具日期 {date_text(t.issued_on)}。",
-        dash,
-        f"{t.other_party}：",
-        f"{m.name}同志（{m.sex}，{svc._age_text(m.birth_date, t.issued_on)}，{m.ethnicity}），系中共{stage}党员，"
-        f"身份证号码 {id_number}，由{from_org.name}去{t.other_party}，请转接组织关系。"
-        f"该同志党费已交到 {paid}。（有效期 {t.valid_days} 天，至 {date_text(expires)} 止）",
-        dash,
-        f"【回执】{from_org.name}：{m.name}同志的党员组织关系已转达我处，特此回复。（介绍信编号 {t.letter_number}）"
-        f"　　接收党组织（盖章）：________________　　　年　　月　　日",
-    ]
-    return DocumentSpec(title="中国共产党党员组织关系介绍信", number=t.letter_number,
-                        fields=(("姓名", m.name), ("性别", m.sex), ("党员类别", f"{stage}党员"),
-                                ("转出党组织", from_org.name), ("接收党组织", t.other_party), ("党费交至", paid),
-                                ("有效期", f"{t.valid_days} 天"), ("回执应退回", date_text(t.receipt_due_on))),
-                        body=body, issuer=(from_org.name,), signature=("经办人",), date=t.issued_on,
-                        unit_name=_unit(ctx),
-                        notes=("回执请接收党组织在一个月内寄回。",))
+    age = svc._age_text(m.birth_date, t.issued_on)
+    paid = f"{t.dues_paid_to[:4]}年{int(t.dues_paid_to[5:])}月" if t.dues_paid_to else "____年__月"
+    issued = date_text(t.issued_on)
+    blank_date = "　　　　年　　月　　日"
+    parts = (
+        DocPart("中国共产党党员组织关系介绍信（存根）", weight=1.0, body=(
+            f"{m.name}同志系中共{stage}党员，组织关系由{from_label}转到{t.other_party}。",
+            f"党费已交到{paid}。有效期{t.valid_days}天。",
+        ), closing=(issued,), footer=(f"经办人：{ctx.actor.display_name}　　开具单位：{issuer.name}",)),
+        DocPart("中国共产党党员组织关系介绍信", weight=1.6, salutation=f"{t.other_party}：", body=(
+            f"{m.name}同志（{m.sex}），{age}，{m.ethnicity}，系中共{stage}党员，身份证号码{id_number}，"
+            f"由{from_label}去{t.other_party}，请转接组织关系。",
+            f"该同志党费已交到{paid}。",
+            f"（有效期{t.valid_days}天，至{date_text(t.issued_on + timedelta(days=t.valid_days or 0))}止）",
+        ), closing=(issuer.name, issued), seal=True, footer=(
+            f"党员联系电话或其他联系方式：{phone}",
+            f"党员原所在基层党委：{issuer.name}　　联系电话：________________　　邮编：________",
+        )),
+        DocPart("中国共产党党员组织关系介绍信回执", weight=1.2, salutation=f"{issuer.name}：", body=(
+            f"{m.name}同志的党员组织关系已转达我处，特此回复。",
+            f"请于{date_text(t.receipt_due_on)}前寄回本回执。" if t.receipt_due_on else "请于一个月内寄回本回执。",
+        ), closing=("接收党组织（盖章）", blank_date), footer=("经办人：____________　　联系电话：________________",)),
+    )
+    return DocumentSpec(title="中国共产党党员组织关系介绍信", number=t.letter_number, parts=parts,
+                        issuer=(issuer.name,), date=t.issued_on, unit_name=issuer.name)
 
 
 def report_definitions() -> list[ReportDefinition]:
