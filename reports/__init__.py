@@ -5,6 +5,10 @@
                       columns=[Column("姓名", 18), Column("身份证号", 40, mask="id"), Column("现住址", "*")],
                       rows=query_rows(), orientation="landscape")
     render_pdf(spec, "ledger.pdf", progress=cb, cancel=is_cancelled)
+
+Dates in one style: ``cn_date(d)`` → 2026年12月3日, ``cn_period(start, end)`` → 2026年12月1日至12月31日,
+``as_of(d)`` → 截至2026年12月3日 (a snapshot; the header prints any other period as 统计期间：…).
+The unit and the printed scope come from ``shell.core.reporting.heading(ctx, area, party=…)``.
 """
 import importlib
 
@@ -16,12 +20,13 @@ _WHERE = {
     "Cancelled": "pdf", "RenderResult": "pdf", "render_document": "pdf", "render_pdf": "pdf",
     "Column": "spec", "DocPart": "spec", "DocumentSpec": "spec", "ItemsTable": "spec", "LedgerSpec": "spec",
     "render_xlsx": "xlsx",
+    "cn_date": "spec", "cn_period": "spec", "as_of": "spec", "period_label": "spec",
 }
 
 __all__ = [
     "Column", "LedgerSpec", "DocumentSpec", "DocPart", "ItemsTable", "render_pdf", "render_document",
     "render_xlsx", "RenderResult", "Cancelled", "FontNotFound", "FontInfo", "find_cjk_font",
-    "register_fonts", "mask_id", "mask_phone",
+    "register_fonts", "mask_id", "mask_phone", "cn_date", "cn_period", "as_of", "period_label",
 ]
 
 

@@ -43,7 +43,7 @@ from reportlab.pdfgen import canvas as _canvas
 from shell.errors import JiedaoError
 
 from .fonts import FontInfo, find_cjk_font
-from .spec import (DocumentSpec, LedgerSpec, date_text, group_key_fn, make_extractor,
+from .spec import (DocumentSpec, LedgerSpec, date_text, period_label, group_key_fn, make_extractor,
                    resolve_widths)
 
 from itertools import chain, groupby, islice, repeat
@@ -536,8 +536,9 @@ class _LedgerLayout:
         self.heights = [g.row_height(k) for k in range(40)]
         # Page header: title, then unit (left) and period (right) — one line or two.
         self.title_lines = wrap_text(spec.title, g.table_w, self.mt)
+        self.scope_lines = wrap_text(f"范围：{spec.scope}", g.table_w, self.ms) if spec.scope else []
         unit = f"填报单位：{spec.unit_name}" if spec.unit_name else ""
-        period = f"统计期间：{spec.period}" if spec.period else ""
+        period = period_label(spec.period)
         self.unit_text, self.period_text = unit, period
         uw, pw = self.ms.width(unit), self.ms.width(period)
         self.sub_two_lines = uw + pw + 10 * mm > g.table_w
@@ -545,6 +546,7 @@ class _LedgerLayout:
         self.period_w = pw
         y = g.page_h - g.mt
         y -= len(self.title_lines) * g.title_fs * 1.3
+        y -= len(self.scope_lines) * g.sub_fs * 1.35
         y -= 2 * mm
         nsub = (len(self.unit_lines) + (1 if period else 0)) if self.sub_two_lines else (1 if (unit or period) else 0)
         self.sub_top = y
@@ -751,7 +753,7 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
 
     def subtotal_row():
         cells = [""] * len(spec.columns)
-        cells[0] = f"小计：{sub_count} 条"
+        cells[0] = f"小计：{sub_count} {spec.count_unit}"
         for ci in sub_cols:
             col = spec.columns[ci]
             v = sub_sums[ci]
@@ -883,6 +885,10 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
     for t, w in L.title_lines:
         tw.line(g.ml + (g.table_w - w) / 2.0, ty, t, g.title_fs, bold=True)
         ty -= g.title_fs * 1.3
+    sy = ty + g.title_fs - g.sub_fs * 1.1
+    for t, w in L.scope_lines:  # the printed scope, centred under the title
+        tw.line(g.ml + (g.table_w - w) / 2.0, sy, t, g.sub_fs)
+        sy -= g.sub_fs * 1.35
     sy = L.sub_top - g.sub_fs
     if L.sub_two_lines:
         for _dx, t in [(0, t) for t, _w in L.unit_lines]:
@@ -963,7 +969,7 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
     Raises ``FontNotFound`` when no usable Chinese font exists and ``Cancelled`` when ``cancel()``
     returned True (no file is left at ``out``).
     """
-    required = spec.title + spec.unit_name + spec.period + "".join(c.title for c in spec.columns)
+    required = spec.title + spec.unit_name + spec.period + spec.scope + "".join(c.title for c in spec.columns)
     required += "".join(spec.signature) + (spec.empty_text or "")
     font = find_cjk_font(font_path, required=required)
     # The first rows are read ahead to measure the columns; the rest stream through as before.

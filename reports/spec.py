@@ -16,7 +16,7 @@ from .masking import mask_value
 
 __all__ = [
     "Column", "LedgerSpec", "DocumentSpec", "DocPart", "ItemsTable", "SIGNATURE_DEFAULT",
-    "format_value", "cell_text", "resolve_widths", "KINDS",
+    "format_value", "cell_text", "resolve_widths", "KINDS", "cn_date", "cn_period", "as_of", "period_label",
 ]
 
 SIGNATURE_DEFAULT = ("填表人", "审核人", "负责人", "填报日期")
@@ -84,6 +84,12 @@ class LedgerSpec:
     prints "小计：N 条" after each group; a sequence of column indexes also sums those columns.
     ``mask_ids``: apply the columns' ``mask`` rules (ID numbers, phone numbers). Turn it off only
     where the ledger's purpose requires full numbers and the user has the permission.
+    ``period``: a period ledger's 统计期间 (``cn_period(start, end)``, "2026年") — the header prints
+    "统计期间：…"; a snapshot's ``as_of(day)`` ("截至2026年12月3日") is printed as it is.
+    ``scope``: the area the rows cover ("和平里社区 第一网格"), printed under the title as "范围：…";
+    builders take it with the unit from ``shell.core.reporting.heading(ctx, area)``.
+    ``count_unit``: what a row is ("人", "户", "件", "支队伍"): group subtotals print "小计：12 人",
+    not "小计：12 条".
     """
 
     title: str
@@ -101,6 +107,8 @@ class LedgerSpec:
     empty_text: str = "无数据"
     font_size: float = 9.0
     seal_space: bool = True
+    scope: str = ""
+    count_unit: str = "条"
 
     def __post_init__(self):
         if self.orientation not in ("portrait", "landscape"):
@@ -190,10 +198,50 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def date_text(value: Any) -> str:
+def cn_date(value: Any) -> str:
+    """The one Chinese date style of every ledger header and document: 2026年12月3日 (no leading
+    zeros). A ``datetime`` prints its date; None prints ""; a text is returned unchanged."""
+    if isinstance(value, _dt.datetime):
+        value = value.date()
     if isinstance(value, _dt.date):
         return f"{value.year}年{value.month}月{value.day}日"
     return "" if value is None else str(value)
+
+
+date_text = cn_date  # the older name, kept for the callers that use it
+
+
+def cn_period(start: _dt.date | None, end: _dt.date | None) -> str:
+    """A period with both ends included: 2026年12月1日至12月31日 (the year printed once when both
+    ends share it), 2026年12月1日至2027年1月31日 across a year, one date when start == end; an open
+    end prints 起 / 止 (2026年1月1日起)."""
+    if start is None and end is None:
+        return ""
+    if end is None:
+        return f"{cn_date(start)}起"
+    if start is None:
+        return f"{cn_date(end)}止"
+    if isinstance(start, _dt.datetime):
+        start = start.date()
+    if isinstance(end, _dt.datetime):
+        end = end.date()
+    if start == end:
+        return cn_date(start)
+    tail = f"{end.month}月{end.day}日" if end.year == start.year else cn_date(end)
+    return f"{cn_date(start)}至{tail}"
+
+
+def as_of(day: _dt.date) -> str:
+    """The period text of a snapshot ledger (花名册, 库存台账): 截至2026年12月3日. The header prints a
+    period that starts with 截至 as it is, and any other as 统计期间：…"""
+    return f"截至{cn_date(day)}"
+
+
+def period_label(period: str) -> str:
+    """The header's period text: a snapshot's 截至… as it is, a period as 统计期间：…, "" for none."""
+    if not period:
+        return ""
+    return period if period.startswith("截至") else f"统计期间：{period}"
 
 
 def make_extractor(columns: Sequence[Column], mask: bool) -> Callable[[Any], list[str]]:

@@ -1,7 +1,7 @@
 """Excel rendering of a ledger: the same spec as the PDF, to .xlsx (openpyxl, write-only mode).
 
-Layout: row 1 the title (merged across the columns), row 2 the unit name and the period, row 3 the
-styled column header (frozen; repeated on every printed page), then the rows, group headers,
+Layout: row 1 the title (merged across the columns), row 2 the printed scope (范围：…, blank when the
+spec has none), row 3 the unit name and the period, row 4 the styled column header (frozen; repeated on every printed page), then the rows, group headers,
 subtotals and the totals row, then notes and the signature line. Print settings: A4 in the spec's
 orientation (landscape by default for wide ledgers), fit to page width, header rows repeated,
 footer "第 &P 页 共 &N 页". The same masking as the PDF applies.
@@ -22,11 +22,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from .pdf import Cancelled
-from .spec import LedgerSpec, group_key_fn, make_extractor, resolve_widths
+from .spec import LedgerSpec, group_key_fn, make_extractor, period_label, resolve_widths
 
 __all__ = ["render_xlsx", "HEADER_ROW", "NUMBER_FORMATS", "typed_value"]
 
-HEADER_ROW = 3  # the column header's row number; data starts on the next row
+HEADER_ROW = 4  # the column header's row number; data starts on the next row
 
 _MM_PER_CHAR = 2.3  # an Excel width unit is about one digit of the default font
 
@@ -170,17 +170,21 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
     merges = [f"A1:{last_col}1"]
     ws.row_dimensions[1].height = 30
     ws.append([cell(spec.title, f_title, Alignment(horizontal="center", vertical="center"), bordered=False)])
+    if ncols > 1:
+        merges.append(f"A2:{last_col}2")
+    ws.append([cell(f"范围：{spec.scope}" if spec.scope else "", f_sub,
+                    Alignment(horizontal="center", vertical="center"), bordered=False)])
     unit = f"填报单位：{spec.unit_name}" if spec.unit_name else ""
-    period = f"统计期间：{spec.period}" if spec.period else ""
+    period = period_label(spec.period)
     row2 = [cell(unit, f_sub, Alignment(horizontal="left", vertical="center"), bordered=False)]
     if ncols >= 2:
         split = max(1, ncols // 2)
         row2 += [None] * (split - 1)
         row2.append(cell(period, f_sub, Alignment(horizontal="right", vertical="center"), bordered=False))
         if split > 1:
-            merges.append(f"A2:{get_column_letter(split)}2")
+            merges.append(f"A3:{get_column_letter(split)}3")
         if ncols > split + 1:
-            merges.append(f"{get_column_letter(split + 1)}2:{last_col}2")
+            merges.append(f"{get_column_letter(split + 1)}3:{last_col}3")
     else:
         row2[0].value = f"{unit}  {period}".strip()
     ws.append(row2)
@@ -211,7 +215,7 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
     def subtotal():
         nonlocal rownum
         vals = [""] * ncols
-        vals[0] = f"小计：{count} 条"
+        vals[0] = f"小计：{count} {spec.count_unit}"
         for ci in sub_cols:
             vals[ci] = sums[ci]
         ws.append([cell(v, f_bold, al_cols[i], fmt=fmts[i]) for i, v in enumerate(vals)])

@@ -7,19 +7,16 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
+from reports.spec import as_of, cn_period
 from shell.contracts import ReportDefinition, ReportParameter
-from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.models import Area
+from shell.core.reporting import heading, unit_name
 from shell.errors import NotFound, ValidationError
 
 from . import services
 from .models import (DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS, SHELTER_STATUS, TEAM_KINDS,
                      Batch, Item, Plan, StockMove, Stocktake, Team, TeamMember, Warehouse)
-
-
-def _unit(sctx) -> str:
-    return core_settings.core(sctx.session, "core.unit_name") or "街道办事处"
 
 
 def _wh_param(required=False):
@@ -75,7 +72,7 @@ def build_reserve(sctx, params):
                    "生产日期": prod, "有效期至": exp, "数量": qty, "效期状态": state}
 
     return LedgerSpec(
-        title="应急物资储备台账", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
+        title="应急物资储备台账", **heading(sctx).fields, period=as_of(today),
         columns=[Column("物资编码", 26), Column("物资名称", "2*"), Column("规格型号", "1.5*"),
                  Column("单位", 10, align="center"), Column("批次号", 28), Column("生产日期", 22, align="center", kind="date"),
                  Column("有效期至", 22, align="center", kind="date"), Column("数量", 16, align="right", kind="number"),
@@ -118,7 +115,7 @@ def build_moves(sctx, params):
                    qty if qty > 0 else None, -qty if qty < 0 else None, bal, unit, party or reason or "", who)
 
     return LedgerSpec(
-        title="物资出入库明细账", unit_name=_unit(sctx), period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        title="物资出入库明细账", **heading(sctx).fields, period=cn_period(start, end),
         columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
                  Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right", kind="number"),
                  Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"), Column("单位", 9, align="center"),
@@ -137,6 +134,7 @@ def build_summary(sctx, params):
     if end < start:
         raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
     rows = services.move_summary(sctx, start, end, wh.id if wh else None)
+    head = heading(sctx)
 
     def lines():
         for r in rows:
@@ -144,8 +142,8 @@ def build_summary(sctx, params):
                    r.adjusted, r.net, r.moves)
 
     return LedgerSpec(
-        title="应急物资收发汇总表", unit_name=_unit(sctx) + (f" · {wh.name}" if wh else ""),
-        period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        title="应急物资收发汇总表", unit_name=head.unit, scope=head.scope + (f" {wh.name}" if wh else ""),
+        period=cn_period(start, end),
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
                  Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"), Column("调入", 16, align="right", kind="number"),
                  Column("调出", 16, align="right", kind="number"), Column("调整/盘点", 18, align="right", kind="number"),
@@ -174,7 +172,7 @@ def build_stocktake(sctx, params):
 
     status = {"open": "盘点中", "posted": "已过账", "cancelled": "已作废"}[take.status]
     return LedgerSpec(
-        title="应急物资盘点表", unit_name=_unit(sctx),
+        title="应急物资盘点表", **heading(sctx).fields,
         period=f"{wh.name} · 盘点单 PD{take.id:06d} · {take.opened_on:%Y年%m月%d日} · {status}",
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
                  Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"), Column("账面数", 15, align="right", kind="number"),
@@ -197,7 +195,7 @@ def build_plans(sctx, params):
                    "有" if p.file_name else "无")
 
     return LedgerSpec(
-        title="应急预案目录", unit_name=_unit(sctx), period=f"截至 {today:%Y年%m月%d日}",
+        title="应急预案目录", **heading(sctx).fields, period=as_of(today),
         columns=[Column("序号", 10, align="center", kind="int"), Column("预案名称", "3*"), Column("类别", 18, align="center"),
                  Column("层级", 22, align="center"), Column("编制单位", "1.5*"), Column("版本", 12, align="center"),
                  Column("发布日期", 20, align="center", kind="date"), Column("评审日期", 20, align="center", kind="date"),
@@ -222,7 +220,7 @@ def build_drills(sctx, params):
     comp = services.drill_compliance(sctx, year)
     behind = [c.area for c in comp if c.behind]
     return LedgerSpec(
-        title="应急演练记录台账", unit_name=_unit(sctx), period=f"{year}年",
+        title="应急演练记录台账", **heading(sctx).fields, period=f"{year}年",
         columns=[Column("序号", 10, align="center", kind="int"), Column("演练名称", "2*"), Column("组织单位", 24),
                  Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center", kind="date"),
                  Column("实施日期", 20, align="center", kind="date"), Column("地点", "1*"), Column("参演单位", "1.5*"),
@@ -261,8 +259,8 @@ def build_evaluation(sctx, params):
         rows=[(s.seq, s.expected, s.observed, s.score, s.problem) for s in scores],
         totals=("合计", "", "", sum(s.score for s in scores), ""))
     return DocumentSpec(title="应急演练评估报告", number=f"演练评估 {drill.evaluated_on:%Y}-{drill.id:04d}",
-                        fields=fields, body=body, items=items, issuer=(_unit(sctx),), signature=("评估人", "审核人"),
-                        date=drill.evaluated_on, unit_name=_unit(sctx))
+                        fields=fields, body=body, items=items, issuer=(unit_name(sctx, area),), signature=("评估人", "审核人"),
+                        date=drill.evaluated_on, unit_name=unit_name(sctx, area))
 
 
 # ----------------------------------------------------------------------------- 应急队伍花名册
@@ -287,7 +285,7 @@ def build_roster(sctx, params):
     notes = tuple(f"{c.street}综合应急救援队伍现有 {c.members} 人，规范要求不少于 {c.norm} 人"
                   + ("，达标。" if c.ok else f"，还差 {c.shortfall} 人。") for c in checks)
     return LedgerSpec(
-        title="应急队伍花名册", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
+        title="应急队伍花名册", **heading(sctx).fields, period=as_of(sctx.today()),
         columns=[Column("队伍", "2*"), Column("序号", 12, align="center", kind="int"), Column("姓名", 20),
                  Column("联系电话", 28, mask="phone"), Column("技能特长", "1.5*"), Column("资格证书", "1.5*")],
         rows=rows(), group_by=0, subtotals=True, mask_ids=mask, notes=notes, orientation="landscape")
@@ -324,7 +322,7 @@ def build_duty(sctx, params):
     if gaps:
         notes += ("未排满：" + "，".join(f"{d:%m-%d}{what}" for d, what in gaps) + "。",)
     return LedgerSpec(
-        title="应急值班表", unit_name=_unit(sctx), period=f"{area.name} · {start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
+        title="应急值班表", **heading(sctx, area).fields, period=cn_period(start, end),
         columns=[Column("日期", 34), Column("班次", 14, align="center"), Column("带班领导", 24), Column("值班人员", "2*"),
                  Column("值班电话", 30), Column("备注", "1*")],
         rows=rows(), notes=notes, signature=("制表人", "审核人"))
@@ -344,7 +342,7 @@ def build_shelters(sctx, params):
 
     total = sum(s.capacity for s in shelters if s.status in ("available", "in_use"))
     return LedgerSpec(
-        title="应急避难场所台账", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
+        title="应急避难场所台账", **heading(sctx).fields, period=as_of(sctx.today()),
         columns=[Column("序号", 10, align="center", kind="int"), Column("场所名称", "1.5*"), Column("所属辖区", 22), Column("位置", "2*"),
                  Column("面积(㎡)", 16, align="right", kind="number"), Column("容纳人数", 16, align="right", kind="int"), Column("配套设施", "2*"),
                  Column("负责人", 16), Column("联系电话", 26, mask="phone"), Column("状态", 14, align="center")],

@@ -9,10 +9,12 @@ from typing import Any, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from reports.spec import as_of, cn_period
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
+from shell.core.reporting import heading
 from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
@@ -25,10 +27,6 @@ FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",
                        choices=(("no", "脱敏（流转用）"), ("yes", "完整（需相应权限，留痕）")))
 START = ReportParameter("start", "起始日期", kind="date", required=False)
 END = ReportParameter("end", "截止日期", kind="date", required=False)
-
-
-def _unit(ctx: ServiceContext) -> str:
-    return settings.core(ctx.session, "core.unit_name") or "街道办事处"
 
 
 def _area(ctx: ServiceContext, params: dict) -> Area | None:
@@ -48,7 +46,7 @@ def _period(ctx: ServiceContext, params: dict) -> tuple[date, date, str]:
     end = params.get("end") or today
     if end < start:
         raise ValidationError(f"截止日期 {end} 早于起始日期 {start}。", "end", end)
-    return start, end, f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+    return start, end, cn_period(start, end)
 
 
 def _masked(params: dict) -> bool:
@@ -107,7 +105,7 @@ def persons_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
             Column("出生日期", 22, "center", kind="date"), Column("民族", 12, "center"), Column("人口类别", 18, "center"),
             Column("现住址", "*"), Column("联系电话", 26, "center", mask="phone"), Column("责任网格", 32)]
-    return LedgerSpec(title="实有人口登记台账", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
+    return LedgerSpec(title="实有人口登记台账", **heading(ctx, area).fields, period=as_of(ctx.today()),
                       columns=cols, rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
 
@@ -139,7 +137,7 @@ def floating_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("姓名", 18), Column("性别", 9, "center"), Column("公民身份号码", 38, mask="id"),
             Column("户籍地", 24), Column("现住址", "*"), Column("办证情况", 46), Column("流入原因", 18),
             Column("联系电话", 26, "center", mask="phone"), Column("重点关注", 18, "center"), Column("责任网格", 36)]
-    return LedgerSpec(title="流动人口台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+    return LedgerSpec(title="流动人口台账", **heading(ctx, area).fields, period=as_of(today), columns=cols,
                       rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       notes=("身份证号码、联系电话已按规定脱敏。",) if _masked(params) else ())
 
@@ -168,7 +166,7 @@ def visit_logs_ledger(ctx: ServiceContext, params: dict):
 
     cols = [Column("日期", 20, "center", kind="date"), Column("网格员", 18), Column("走访对象", 44), Column("走访内容", "*"),
             Column("发现问题", "*"), Column("转办事件", 32)]
-    return LedgerSpec(title="网格员走访日志", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title="网格员走访日志", **heading(ctx, area).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape", group_by=lambda row: row[-1], subtotals=True)
 
 
@@ -200,7 +198,7 @@ def grid_info_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("网格", "*"), Column("户数", 14, "right", kind="int"), Column("实有人口", 18, "right", kind="int"),
             Column("其中流动人口", 24, "right", kind="int"), Column("网格长", 18), Column("网格员", 14, "right", kind="int"),
             Column("每名网格员户数", 26, "right", kind="number"), Column("配比", 30, "center")]
-    return LedgerSpec(title="网格基础信息表", unit_name=_unit(ctx), period=f"截至{ctx.today():%Y年%m月%d日}",
+    return LedgerSpec(title="网格基础信息表", **heading(ctx, area).fields, period=as_of(ctx.today()),
                       columns=cols, rows=rows, totals=totals,
                       notes=(f"配比标准：每名网格员服务不超过 {norm} 户（设置项“每名网格员服务户数上限”）。",))
 
@@ -259,7 +257,7 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
               "", "", "")
     notes = (f"报备时限：租客入住后 {hours} 小时内由房东报备（设置项“出租房屋租客报备时限（小时）”）。"
              f"逾期报备 {late_n} 人，其中至今未报备 {unreported} 人；统计至 {format_local(now)}。",)
-    return LedgerSpec(title="出租房屋台账", unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+    return LedgerSpec(title="出租房屋台账", **heading(ctx, area).fields, period=as_of(today), columns=cols,
                       rows=_without_gc(rows()), totals=totals, notes=notes, orientation="landscape",
                       mask_ids=_masked(params), font_size=8)
 
@@ -315,7 +313,7 @@ def special_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("类别", 24), Column("姓名", 16), Column("性别", 9, "center"), Column("公民身份号码", 36, mask="id"),
             Column("现住址", "*"), Column("管理信息", "2*"), Column("帮扶人", 16), Column("最近走访", 20, "center", kind="date"),
             Column("下次走访", 20, "center", kind="date"), Column("状态", 10, "center"), Column("责任网格", 28)]
-    return LedgerSpec(title=title, unit_name=_unit(ctx), period=f"截至{today:%Y年%m月%d日}", columns=cols,
+    return LedgerSpec(title=title, **heading(ctx, area).fields, period=as_of(today), columns=cols,
                       rows=_without_gc(rows()), orientation="landscape", mask_ids=_masked(params),
                       group_by=0 if group in ("all", "care") else None, subtotals=group in ("all", "care"))
 
@@ -356,7 +354,7 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
             Column("当事人数", 14, "right", kind="int"), Column("主要当事人", 26), Column("责任网格", 28),
             Column("责任人/调解组织", 26), Column("化解方式", 18), Column("化解情况", 14, "center"),
             Column("化解时限", 20, "center", kind="date"), Column("办结日期", 20, "center", kind="date"), Column("满意度", 14, "center")]
-    return LedgerSpec(title="矛盾纠纷排查化解台账", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title="矛盾纠纷排查化解台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape",
                       notes=("本期未排查出矛盾纠纷的，本表作为零报告报送。",))
 
@@ -406,7 +404,7 @@ def events_ledger(ctx: ServiceContext, params: dict):
     ind = svc.indicators(ctx, *_period(ctx, params)[:2], area_id=params.get("area") or None)
     notes = (f"本期立案 {ind.due} 件，结案 {ind.closed} 件，结案率 {ind.percent(ind.closure_rate)}；"
              f"按期结案 {ind.on_time} 件，按期结案率 {ind.percent(ind.on_time_rate)}。",)
-    return LedgerSpec(title="事件办理台账", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title="事件办理台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape", notes=notes, font_size=8)
 
 

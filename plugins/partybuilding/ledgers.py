@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import personal
-from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
+from reports.spec import as_of, cn_period
 
 from . import services as svc
 from shell.gcpause import gc_paused_rows
@@ -22,13 +22,31 @@ ORG_PARAM = ReportParameter("org", "党组织编号（空 = 全部）", kind="in
 YEAR_PARAM = ReportParameter("year", "年度", kind="year", default=date.today().year)
 
 
-def _unit(ctx: ServiceContext) -> str:
-    name = core_settings.core(ctx.session, "core.unit_name")
-    if name:
-        return name
-    top = ctx.session.scalar(select(PartyOrg.name).where(PartyOrg.level == 1, PartyOrg.dissolved_on.is_(None))
-                             .order_by(PartyOrg.id).limit(1))
-    return top or "街道党工委"
+def _head(ctx: ServiceContext, org_id: int | None = None) -> dict:
+    """The header of a Party ledger: headed by the Party organisation of the actor's scope (or of the
+    organisation asked for) that may head one — the 党工委, a 社区党委 or 党总支 (level ≤ 2), never the
+    government office, a 党支部 or a 党小组; the printed scope is the area, or the organisation asked
+    for by its full name (第一网格党支部 exists in three communities)."""
+    from shell.core.areas import ancestors
+    from shell.core.reporting import heading
+
+    area, scope = None, ""
+    if org_id:
+        org = svc.get_org(ctx, int(org_id))
+        area = ctx.session.get(Area, org.area_id)
+        chain = [o for o in ctx.session.scalars(select(PartyOrg).where(PartyOrg.id.in_(
+            [int(i) for i in org.path.strip("/").split("/") if i]))) if o.level >= 2]
+        scope = " ".join(o.name for o in sorted(chain, key=lambda o: o.level))
+    base = heading(ctx, area, party=True)
+    committee = None
+    if base.area is not None:
+        areas = ancestors(ctx.session, base.area) + [base.area]
+        ids = [a.id for a in areas if a.level in ("street", "community")]
+        committee = ctx.session.scalars(
+            select(PartyOrg).where(PartyOrg.area_id.in_(ids), PartyOrg.level <= 2, PartyOrg.dissolved_on.is_(None))
+            .order_by(PartyOrg.level.desc(), PartyOrg.id).limit(1)).first()
+    h = heading(ctx, area, party=True, party_org=committee.name if committee else None)
+    return {"unit_name": h.unit, "scope": scope or h.scope}
 
 
 class OrgNames:
@@ -117,7 +135,7 @@ def roster(ctx: ServiceContext, params: dict):
             Column("学历", 12), Column("人员类别", 12), Column("所在党支部", "2*"), Column("加入党组织日期", 19, kind="date"),
             Column("转为正式党员日期", 19, kind="date"), Column("工作岗位", "1.5*"), Column("联系电话", 22, mask="phone"),
             Column("家庭住址", "2*"), Column("党籍状态", 12), Column("是否失联", 14), Column("是否流动", "1*")]
-    return LedgerSpec(title="党员花名册", unit_name=_unit(ctx), period=root_name or f"截至 {ctx.today()}",
+    return LedgerSpec(title="党员花名册", **_head(ctx, params.get("org")), period=as_of(ctx.today()),
                       columns=cols, rows=gc_paused_rows(rows()), orientation="landscape", font_size=7.5,
                       notes=("本表由党员本人、信息采集人、党支部书记签字确认。",),
                       signature=("采集人", "党支部书记", "填报日期"))
@@ -141,7 +159,7 @@ def org_ledger(ctx: ServiceContext, params: dict):
             Column("委员会（换届日期）", 34), Column("党员数", 14, align="right", kind="int"), Column("正式党员", 16, align="right", kind="int"),
             Column("成立日期", 20, kind="date")]
     total = sum(n.own_members for n in nodes)
-    return LedgerSpec(title="党组织设置情况台账", unit_name=_unit(ctx), period=f"截至 {ctx.today()}", columns=cols,
+    return LedgerSpec(title="党组织设置情况台账", **_head(ctx), period=as_of(ctx.today()), columns=cols,
                       rows=rows(), orientation="landscape", totals=("合计", "", "", "", "", total, "", ""))
 
 
@@ -168,7 +186,7 @@ def development_ledger(ctx: ServiceContext, params: dict):
             Column("学历", 12), Column("所在党支部", "2*"), Column("当前阶段", 18), Column("申请入党", 19, kind="date"),
             Column("确定积极分子", 19, kind="date"), Column("确定发展对象", 19, kind="date"), Column("接收预备党员", 19, kind="date"),
             Column("预备期满", "1*", kind="date"), Column("转正", 19, kind="date")]
-    return LedgerSpec(title="发展党员工作台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
+    return LedgerSpec(title="发展党员工作台账", **_head(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", font_size=8)
 
 
@@ -196,7 +214,7 @@ def transfer_ledger(ctx: ServiceContext, params: dict):
             Column("公民身份号码", 33, mask="id"), Column("转出党组织", "1.5*"), Column("接收党组织", "1.5*"),
             Column("日期", 19, kind="date"), Column("有效天数", 12, align="right", kind="int"), Column("党费交至", 15),
             Column("回执日期", 19, kind="date"), Column("状态", 15)]
-    return LedgerSpec(title="组织关系转接登记簿", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
+    return LedgerSpec(title="组织关系转接登记簿", **_head(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", font_size=8)
 
 
@@ -226,7 +244,7 @@ def meeting_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("党组织", "1.5*"), Column("日期", 19, kind="date"), Column("类型", 18), Column("主题", "2.5*"),
             Column("主持人", 15), Column("记录人", 15), Column("应到", 10, align="right", kind="int"),
             Column("实到", 10, align="right", kind="int"), Column("缺席人员及原因", "2*")]
-    return LedgerSpec(title="三会一课记录台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
+    return LedgerSpec(title="三会一课记录台账", **_head(ctx, org_id), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", group_by=0)
 
 
@@ -307,8 +325,9 @@ def dues_ledger(ctx: ServiceContext, params: dict):
             amount("应缴", 15), amount("实缴", 15), Column("欠缴月数", 11, align="right", kind="int"), Column("备注", "1*")]
     totals = ("合计", f"{len(out)} 人", "", "", "", "", *sums[:12], sums[12], sums[13], sums[14],
               f"{flagged} 人连续欠缴" if flagged else "")
-    return LedgerSpec(title="党费收缴台账", unit_name=_unit(ctx),
-                      period=f"{year}年1月至12月" + (f"（计至{int(upto[5:])}月）" if upto < f"{year}-12" else ""),
+    return LedgerSpec(title="党费收缴台账", **_head(ctx, org_id),
+                      period=cn_period(date(year, 1, 1), date(year, 12, 31))
+                      + (f"（欠缴计至{int(upto[5:])}月）" if upto < f"{year}-12" else ""),
                       columns=cols, rows=out, orientation="landscape", font_size=7, group_by=lambda r: r[-1],
                       subtotals=[6 + k for k in range(12)] + [18, 19, 20], totals=totals,
                       notes=(f"各月栏为实缴金额（元），“欠”为应缴未缴；连续{rules.flag_months}个月不交纳党费按党章规定须作出处理，已在备注中标明。",

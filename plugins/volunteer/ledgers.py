@@ -7,22 +7,18 @@ from datetime import date
 from sqlalchemy import case, func, select
 
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
+from reports.spec import as_of, cn_date, cn_period
 from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.models import Area, User
+from shell.core.reporting import heading, unit_name
 from shell.errors import ValidationError
 
 from . import services as sv
 from .models import (ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
                      RedemptionOrder, RewardItem, StockMove, Team, Volunteer)
 from .rules import P_CERTIFICATE, P_VIEW, load_rules
-
-
-def _unit(ctx) -> str:
-    from shell.core import settings
-
-    return settings.core(ctx.session, "core.unit_name") or "街道办事处"
 
 
 def _month_range(first: date, last: date | None = None) -> tuple[date, date]:
@@ -34,10 +30,7 @@ def _month_range(first: date, last: date | None = None) -> tuple[date, date]:
 def _period_text(start: date, end_excl: date) -> str:
     from datetime import timedelta
 
-    last = end_excl - timedelta(days=1)
-    if (start.year, start.month) == (last.year, last.month):
-        return f"{start.year}年{start.month}月"
-    return f"{start.year}年{start.month}月至{last.year}年{last.month}月"
+    return cn_period(start, end_excl - timedelta(days=1))
 
 
 def _volunteer(ctx, number: str) -> Volunteer:
@@ -55,7 +48,7 @@ def build_certificate(ctx, params) -> DocumentSpec:
     total = sv.hours_text(cert.minutes)
     period = ""
     if cert.period_from or cert.period_to:
-        period = f"{cert.period_from or '登记之日'}至{cert.period_to or '今'}期间，"
+        period = f"{cn_date(cert.period_from) or '登记之日'}至{cn_date(cert.period_to) or '今'}期间，"
     contents = "、".join(dict.fromkeys(s["activity"] for s in services))
     body = [f"兹证明 {v.name}（志愿者编号 {v.number}）{period}参加志愿服务活动"
             f" {len(services)} 次，经活动负责人审核，累计志愿服务时长 {total} 小时。主要服务内容：{contents}。",
@@ -68,14 +61,14 @@ def build_certificate(ctx, params) -> DocumentSpec:
                  Column("小时", 16, align="right", kind="hours")],
         rows=[(s["date"], s["activity"], s["place"], s["content"], sv.hours_text(s["minutes"])) for s in services],
         totals=("合计", "", "", "", total))
-    issuer = [rules.issuer_name or _unit(ctx)]
+    issuer = [rules.issuer_name or unit_name(ctx, v.area_id)]
     if rules.issuer_head:
         issuer.append(f"负责人：{rules.issuer_head}")
     issuer.append(f"经办人：{ctx.actor.display_name}")
     if rules.issuer_contact:
         issuer.append(f"联系电话：{rules.issuer_contact}")
     return DocumentSpec(
-        title="志愿服务证明", number=cert.number, unit_name=rules.issuer_name or _unit(ctx),
+        title="志愿服务证明", number=cert.number, unit_name=issuer[0],
         fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"), ("证件号码", personal.reveal(ctx, v, "id_number")),
                 ("志愿者编号", v.number), ("累计服务时长", f"{total} 小时")],
         # The uniqueness note is in the body (not a separate note) so a usual certificate, with
@@ -99,7 +92,7 @@ def build_statement(ctx, params) -> LedgerSpec:
     rows = ((sv.format_local(e.at), POINT_KINDS.get(e.kind, e.kind), e.points if e.points > 0 else "",
              -e.points if e.points < 0 else "", e.balance_after, e.reason) for e in entries)
     return LedgerSpec(
-        title="积分对账单", unit_name=_unit(ctx), period=_period_text(start, end),
+        title="积分对账单", **heading(ctx, v.area_id).fields, period=_period_text(start, end),
         columns=[Column("时间", 32, kind="datetime"), Column("类别", 18), Column("增加", 16, align="right", kind="number"),
                  Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"), Column("摘要", "*")],
         rows=rows, totals=("合计", "", gained, spent, closing, ""),
@@ -118,11 +111,10 @@ def build_roster(ctx, params) -> LedgerSpec:
          .join(sv.ACCOUNTS, sv.ACCOUNTS.c.volunteer_id == Volunteer.id)
          .where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Area.sort_order, Area.id, Volunteer.number))
     area_id = params.get("area")
-    period = "全部"
+    area = None
     if area_id:
         area = sv._area(ctx, area_id, "辖区")
         q = q.where(subtree_filter(Volunteer.area_id, area))
-        period = area.name
     if params.get("status") == "active":
         q = q.where(Volunteer.active.is_(True))
 
@@ -131,7 +123,7 @@ def build_roster(ctx, params) -> LedgerSpec:
             yield (n, name, g, b, idn, ph, area_name, skills, sv.hours_text(minutes), sv.star_label(minutes),
                    "在册" if active else "停用")
     return LedgerSpec(
-        title="志愿者花名册", unit_name=_unit(ctx), period=period, orientation="landscape",
+        title="志愿者花名册", **heading(ctx, area).fields, period=as_of(ctx.today()), orientation="landscape",
         columns=[Column("编号", 24), Column("姓名", 18), Column("性别", 10, align="center"), Column("出生日期", 22, kind="date"),
                  Column("身份证号", 38, mask="id"), Column("联系电话", 26, mask="phone"), Column("社区", 22),
                  Column("服务技能", "*"), Column("累计时长（小时）", 20, align="right", kind="hours"), Column("星级", 14),
@@ -183,7 +175,7 @@ def build_hours_stats(ctx, params) -> LedgerSpec:
     total_min = sum(d[3] for d in data)
     total_people = ctx.session.scalar(select(func.count(func.distinct(h.c.volunteer_id))))
     return LedgerSpec(
-        title="志愿服务时长统计表", unit_name=_unit(ctx), period=f"{year}年（{dict(GROUPS)[by]}）",
+        title="志愿服务时长统计表", **heading(ctx).fields, period=f"{year}年（{dict(GROUPS)[by]}）",
         columns=[Column(title, "*"), Column("服务人次", 22, align="right", kind="int"), Column("服务人数", 22, align="right", kind="int"),
                  Column("服务时长（小时）", 30, align="right", kind="hours"), Column("人均时长（小时）", 30, align="right", kind="hours")],
         rows=rows, totals=("合计", sum(d[1] for d in data), total_people, sv.hours_text(total_min), ""),
@@ -219,7 +211,7 @@ def build_redemptions(ctx, params) -> LedgerSpec:
             yield (oid, sv.format_local(at), vname, vnum, items.get(oid, ""), total,
                    ORDER_STATES.get(status, status) + (f"（{reason}）" if status == "cancelled" else ""), handler or "")
     return LedgerSpec(
-        title="积分兑换台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
+        title="积分兑换台账", **heading(ctx).fields, period=_period_text(start, end), orientation="landscape",
         columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20), Column("编号", 24),
                  Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30), Column("经办人", 20)],
         rows=rows(), notes=("已撤销的兑换单积分已退回、库存已返还。",))
@@ -253,7 +245,7 @@ def build_stock(ctx, params) -> LedgerSpec:
             closing = opening + sum(k.values())
             yield (area_name, name, unit, price, opening, k.get("in", 0), redeemed, other, closing)
     return LedgerSpec(
-        title="爱心超市库存台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
+        title="爱心超市库存台账", **heading(ctx).fields, period=_period_text(start, end), orientation="landscape",
         columns=[Column("社区", 24), Column("物品", "*"), Column("单位", 12), Column("积分单价", 18, align="right", kind="int"),
                  Column("期初", 16, align="right", kind="number"), Column("入库", 16, align="right", kind="number"),
                  Column("兑换出库（净）", 24, align="right", kind="number"), Column("其他出库/盘点", 24, align="right", kind="number"),

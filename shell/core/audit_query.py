@@ -151,7 +151,7 @@ def short_summary(entry: AuditLog) -> str:
 def build_audit_ledger(ctx: ServiceContext, params: dict):
     from reports import Column, LedgerSpec
     from shell.clock import format_local
-    from shell.core import chain, settings
+    from shell.core import chain
 
     since, until = params.get("since"), params.get("until")
     q = audit_query(ctx, entity=params.get("entity") or None, action=params.get("action") or None,
@@ -176,9 +176,12 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
             yield (format_local(e.at, seconds=True), e.actor_name, action_label(e.action), entity_label(e.entity),
                    e.entity_id or "", e.summary or short_summary(e))
 
-    period = f"{since or '最早'} 至 {until or '今'}"
+    from reports.spec import cn_period
+    from shell.core.reporting import heading
+
+    period = cn_period(since, until) if since or until else "全部记录"
     return LedgerSpec(
-        title="审计日志", unit_name=str(settings.core(ctx.session, "core.unit_name") or ""), period=period,
+        title="审计日志", **heading(ctx).fields, period=period,
         columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26), Column("编号", 16),
                  Column("说明", "3*")),
         rows=rows(), orientation="landscape", notes=notes, signature=("导出人", "审核人"))

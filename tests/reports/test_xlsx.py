@@ -21,8 +21,8 @@ def test_same_rows_and_header_as_pdf(tmp_path):
     assert render_xlsx(make_spec(n), xpath) == n
     render_pdf(make_spec(n), ppath)
     ws = openpyxl.load_workbook(xpath).active
-    assert ws["A1"].value == TITLE and UNIT in ws["A2"].value
-    assert any(PERIOD in _norm(c.value) for c in ws[2])
+    assert ws["A1"].value == TITLE and UNIT in ws["A3"].value
+    assert any(PERIOD in _norm(c.value) for c in ws[3])
     header = [c.value for c in ws[HEADER_ROW]]
     assert header == [c.title for c in columns()]
     expected = [make_extractor(columns(), True)(resident(i)) for i in range(n)]
