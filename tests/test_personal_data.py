@@ -251,6 +251,8 @@ def _report_params(session, definition, full: bool):
     community = session.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()
     known["drill_id"] = session.scalar(select(func.min(Drill.id)).where(Drill.evaluated_on.is_not(None)))
     known["stocktake_id"] = session.scalar(select(func.min(Stocktake.id)))
+    known["member"] = session.scalar(select(func.min(Member.id)).where(Member.stage == "full", Member.status == "normal",
+                                                                        Member.org_id.is_not(None)))
     params = {}
     for p in definition.parameters:
         if p.kind == "choice" and {c for c, _ in p.choices} >= {"yes", "no"} and p.name in ("full_ids", "mask"):
