@@ -1183,7 +1183,9 @@ def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, 
     closing: list = [gap(8 * mm)]
     if doc.signature:
         sig = [[P(f"{lbl}：", s_value), ""] for lbl in doc.signature]
-        st_sig = Table(sig, colWidths=[22 * mm, 45 * mm], rowHeights=[(7 + 3 * space) * mm * size] * len(sig))
+        # the label column as wide as the longest label (“党支部书记：” does not wrap before its colon)
+        lab_w = max([22 * mm] + [pdfmetrics.stringWidth(f"{lbl}：", R, s_value.fontSize) + 13 for lbl in doc.signature])
+        st_sig = Table(sig, colWidths=[lab_w, 45 * mm], rowHeights=[(7 + 3 * space) * mm * size] * len(sig))
         st_sig.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                                     ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         sig_cell: Any = st_sig

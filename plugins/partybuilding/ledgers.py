@@ -555,15 +555,15 @@ def member_form(ctx: ServiceContext, params: dict):
     fields = (("姓名", raw.name), ("性别", raw.sex), ("民族", raw.ethnicity),
               ("公民身份号码", personal.reveal(ctx, m, "id_number")), ("出生日期", cn_date(raw.birth_date)),
               ("学历", raw.education or ""), ("人员类别", CATEGORY_LABELS.get(raw.category, raw.category)),
-              ("所在党支部", names.full(raw.org_id)), ("加入党组织日期", cn_date(raw.admitted_on)),
+              ("所在党支部", names.full(names.branch_of(raw.org_id))), ("加入党组织日期", cn_date(raw.admitted_on)),
               ("转为正式党员日期", cn_date(raw.full_on) if raw.full_on else "（预备党员）"), ("工作岗位", raw.job or ""),
               ("联系电话", personal.reveal(ctx, raw.phone, "phone") if raw.phone else ""), ("家庭住址", raw.address or ""),
               ("党籍状态", STATUS_LABELS.get(raw.status, raw.status)), ("是否失联", lost), ("是否流动", mobile))
     branch = names.orgs.get(names.branch_of(raw.org_id))
     return DocumentSpec(title="党员信息采集表", fields=fields, unit_name=_head(ctx, raw.org_id)["unit_name"],
                         body=("本人确认以上信息真实、准确、完整。",),
-                        signature=("党员本人", "采集人", "支部书记"),
-                        issuer=(branch.name if branch else "",), seal=False,
+                        signature=("党员本人", "信息采集人", "党支部书记"),
+                        issuer=(names.full(branch.id) if branch else "",), seal=True,
                         notes=("本表一人一页，由党员本人核对签字，信息采集人、党支部书记签字后存档。",))
 
 

@@ -131,7 +131,7 @@ def test_new_party_ledgers_count_what_was_recorded(world, tree, tmp_path):
         ("组织生活会", "张书记", "李委员", 2, 1, "支部1（出差）"), ("民主评议党员", "张书记", "李委员", None, None, "未登记出勤")]
     # the 采集表: the 16 items on one page with the three signatures
     form = ledgers.member_form(c, {"member": away.id})
-    assert len(form.fields) == 16 and form.signature == ("党员本人", "采集人", "支部书记")
+    assert len(form.fields) == 16 and form.signature == ("党员本人", "信息采集人", "党支部书记")
     assert dict(form.fields)["是否流动"] == "是（广东省深圳市）"
     assert dict(form.fields)["所在党支部"] == "中共东风社区委员会东风一网格党支部"
     assert render_document(form, tmp_path / "form.pdf").pages == 1
