@@ -64,6 +64,11 @@ class OrgNames:
         o = self.orgs.get(org_id)
         if o is None:
             return ""
+        if o.level >= 4:   # a 党小组 or 中心户: its community committee and branch too (1号楼党小组 is everywhere)
+            chain = [self.orgs.get(int(i)) for i in o.path.strip("/").split("/") if i]
+            chain = [a for a in chain if a is not None and a.level >= 2]
+            if len(chain) > 1:
+                return " / ".join(a.name for a in chain)
         parent = self.orgs.get(o.parent_id)
         return f"{parent.name} / {o.name}" if parent is not None and o.level >= 3 else o.name
 
@@ -237,15 +242,18 @@ def meeting_ledger(ctx: ServiceContext, params: dict):
     def rows():
         for m in meetings:
             a = att.get(m.id, [])
-            absent = "；".join(f"{n}（{r}）" for p, n, r in a if not p)
-            yield (names.label(m.org_id), m.held_on, svc.MEETING_KINDS.get(m.kind, m.kind), m.topic, m.host or "", m.recorder or "",
-                   len(a), sum(1 for p, _, _ in a if p), absent)
+            # the attendance as recorded: a meeting without an attendance list says so (not 0 of 0)
+            absent = "；".join(f"{n}（{r}）" for p, n, r in a if not p) if a else "未登记出勤"
+            # the organisation last, past the columns: it heads its group instead of filling a column
+            yield (m.held_on, svc.MEETING_KINDS.get(m.kind, m.kind), m.topic, m.host or "", m.recorder or "",
+                   len(a) if a else None, sum(1 for p, _, _ in a if p) if a else None, absent, names.label(m.org_id))
 
-    cols = [Column("党组织", "1.5*"), Column("日期", 19, kind="date"), Column("类型", 18), Column("主题", "2.5*"),
+    cols = [Column("日期", 25, kind="date"), Column("类型", 18), Column("主题", "2.5*"),
             Column("主持人", 15), Column("记录人", 15), Column("应到", 10, align="right", kind="int"),
             Column("实到", 10, align="right", kind="int"), Column("缺席人员及原因", "2*")]
-    return LedgerSpec(title="三会一课记录台账", **_head(ctx, org_id), period=f"{year}年", columns=cols, rows=rows(),
-                      orientation="landscape", group_by=0)
+    return LedgerSpec(title="三会一课记录台账", **_head(ctx, org_id), period=cn_period(date(year, 1, 1), date(year, 12, 31)),
+                      columns=cols, rows=rows(), orientation="landscape", group_by=lambda r: r[-1], count_unit="次",
+                      subtotals=True)
 
 
 def dues_ledger(ctx: ServiceContext, params: dict):
@@ -327,7 +335,7 @@ def dues_ledger(ctx: ServiceContext, params: dict):
     return LedgerSpec(title="党费收缴台账", **_head(ctx, org_id),
                       period=cn_period(date(year, 1, 1), date(year, 12, 31))
                       + (f"（欠缴计至{int(upto[5:])}月）" if upto < f"{year}-12" else ""),
-                      columns=cols, rows=out, orientation="landscape", font_size=7, group_by=lambda r: r[-1],
+                      columns=cols, rows=out, orientation="landscape", font_size=7, group_by=lambda r: r[-1], count_unit="人",
                       subtotals=[5 + k for k in range(12)] + [17, 18, 19], totals=totals,
                       notes=(f"各月栏为实缴金额（元），“欠”为应缴未缴；连续{rules.flag_months}个月不交纳党费按党章规定须作出处理，已在备注中标明。",
                              "比例按月收入（税后工资或离退休费）分档；学生、无业、低保党员及农牧渔民按定额交纳。"))

@@ -129,6 +129,13 @@ def test_new_party_ledgers_count_what_was_recorded(world, tree, tmp_path):
     rows = _rows(life)
     assert [(r[2], r[4], r[5], r[6], r[7], r[8]) for r in rows] == [
         ("组织生活会", "张书记", "李委员", 2, 1, "支部1（出差）"), ("民主评议党员", "张书记", "李委员", None, None, "未登记出勤")]
+    # the 三会一课 record: host and recorder by name, the attendance as recorded
+    meet = {(r[1], r[0]): r for r in ledgers.meeting_ledger(c, {"year": 2026}).rows}
+    assert meet["主题党日", date(2026, 1, 10)][3:8] == ("张书记", "李委员", None, None, "未登记出勤")
+    assert meet["组织生活会", date(2026, 1, 20)][3:8] == ("张书记", "李委员", 2, 1, "支部1（出差）")
+    assert meet["组织生活会", date(2026, 1, 20)][-1] == "中共东风社区委员会 / 东风二网格党支部"
+    names = ledgers.OrgNames(world.session)
+    assert names.label(tree.g1.id) == "中共东风社区委员会 / 东风一网格党支部 / 1号楼党小组"
     # the 采集表: the 16 items on one page with the three signatures
     form = ledgers.member_form(c, {"member": away.id})
     assert len(form.fields) == 16 and form.signature == ("党员本人", "信息采集人", "党支部书记")
