@@ -66,7 +66,8 @@ cp CHANGELOG.md "$STAGE/usr/share/doc/jiedao/CHANGELOG.md"
 printf 'Jiedao (街道工作台) %s\nLicense: Apache-2.0\n' "$VERSION" > "$STAGE/usr/share/doc/jiedao/copyright"
 
 # Depends: what the bundled libraries load from the system (PyInstaller leaves out libc, libGL/EGL
-# and libxcb on purpose: they must match the machine's driver), a Chinese font for Qt and the PDFs.
+# and libxcb on purpose: they must match the machine's driver), a Chinese font for Qt and the PDFs;
+# Recommends the 宋体-style AR PL UMing the ledgers prefer (they fall back to the 黑体 without it).
 GLIBC="$(find "$STAGE/opt/jiedao" -type f \( -name '*.so*' -o -name jiedao \) -exec objdump -T {} + 2>/dev/null \
   | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1 || true)"
 DEPENDS="libc6${GLIBC:+ (>= $GLIBC)}, libgl1, libegl1, libxcb1, libdrm2, fonts-wqy-zenhei | fonts-wqy-microhei | fonts-noto-cjk"
@@ -78,7 +79,7 @@ Architecture: $ARCH
 Maintainer: Jiedao <jiedao@localhost>
 Installed-Size: $SIZE_KB
 Depends: $DEPENDS
-Recommends: libwayland-client0, libwayland-cursor0, libwayland-egl1
+Recommends: fonts-arphic-uming, libwayland-client0, libwayland-cursor0, libwayland-egl1
 Section: misc
 Priority: optional
 Homepage: https://localhost/jiedao

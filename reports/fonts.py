@@ -2,8 +2,10 @@
 
 Order: the configured path (argument, or the ``JIEDAO_FONT`` environment variable / the
 ``reports.font_path`` setting passed in by the caller; ``path.ttc#1`` selects a face of a
-collection), then Windows SimSun / SimHei / Microsoft YaHei, then Linux WenQuanYi Zen Hei /
-WenQuanYi Micro Hei / AR PL UMing / UKai.
+collection), then Windows SimSun (宋体, with SimHei as its bold) / SimHei / Microsoft YaHei, then
+Linux AR PL UMing (a free 宋体-style Ming face, Debian ``fonts-arphic-uming``; WenQuanYi Zen Hei as
+its bold when installed) / WenQuanYi Zen Hei / Micro Hei (黑体, the fallback) / AR PL UKai.
+``FontInfo.label`` names what a ledger used (设置 → 报表, ``jiedao report``).
 
 The font is registered under fixed names ``JiedaoCJK`` (regular) and ``JiedaoCJK-Bold`` (a real bold
 or heading face when one exists, e.g. SimHei next to SimSun; otherwise the renderers draw the regular
@@ -49,8 +51,8 @@ REQUIRED_SAMPLE = (
 )
 
 INSTALL_HINT = (
-    "请安装中文 TrueType 字体后重试：Debian/Ubuntu 执行 “sudo apt-get install fonts-wqy-zenhei”"
-    "（文泉驿正黑），Fedora/麒麟/统信执行 “sudo dnf install wqy-zenhei-fonts”；Windows 系统自带宋体"
+    "请安装中文 TrueType 字体后重试：Debian/Ubuntu 执行 “sudo apt-get install fonts-wqy-zenhei fonts-arphic-uming”"
+    "（文泉驿正黑、宋体风格的文鼎明体），Fedora/麒麟/统信执行 “sudo dnf install wqy-zenhei-fonts”；Windows 系统自带宋体"
     "（C:\\Windows\\Fonts\\simsun.ttc），若缺失请从控制面板恢复默认字体。也可以在“设置 → 报表 → 中文字体”"
     f"中填写字体文件路径，或设置环境变量 {ENV_VAR}=/path/to/font.ttf（.ttc 字体集可写作 path.ttc#0）。"
     "注意：Noto CJK（思源）字体为 PostScript 轮廓，ReportLab 无法使用；DroidSansFallbackFull.ttf 缺少数字和英文字母。"
@@ -72,6 +74,20 @@ class FontInfo:
     family: str = ""
     skipped: tuple[str, ...] = field(default=(), compare=False)  # candidates rejected, with reasons
 
+    @property
+    def label(self) -> str:
+        """What a ledger is printed in, for people: 宋体 AR PL UMing（明体）（/usr/share/…/uming.ttc），
+        粗体：wqy-zenhei — or 粗体由常规字体加粗模拟."""
+        text = f"{self.family or self.regular_name}（{self.path}{f'#{self.subfont_index}' if self.subfont_index else ''}）"
+        if self.fake_bold:
+            return text + "，粗体由常规字体加粗模拟"
+        return text + f"，粗体：{Path(self.bold_path).name if self.bold_path else self.bold_name}"
+
+    @property
+    def is_song(self) -> bool:
+        """A Song/Ming (宋体/明体) face, the one official paper is set in."""
+        return any(k in (self.family or "") for k in ("宋体", "明体", "SimSun", "Song", "Ming"))
+
 
 def _windows_font_dir() -> Path:
     return Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
@@ -92,18 +108,21 @@ def _candidates() -> list[tuple[str, str, int, tuple[tuple[str, int], ...]]]:
         ]
     roots = ["/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".local/share/fonts"),
              str(Path.home() / ".fonts")]
+    zenhei = ("truetype/wqy/wqy-zenhei.ttc", "wqy-zenhei/wqy-zenhei.ttc", "wqy-zenhei.ttc")
+    microhei = ("truetype/wqy/wqy-microhei.ttc", "wqy-microhei/wqy-microhei.ttc", "wqy-microhei.ttc")
+    # A Song/Ming face first (official paper is set in 宋体), with a 黑体 as its bold face where one is
+    # installed (the pairing SimSun/SimHei has on Windows); the 黑体 faces alone only as a fallback.
+    heis = tuple((str(Path(root) / rel), 0) for rel in zenhei + microhei for root in roots)
     linux = [
-        ("文泉驿正黑 WenQuanYi Zen Hei", ("truetype/wqy/wqy-zenhei.ttc", "wqy-zenhei/wqy-zenhei.ttc",
-                                        "wqy-zenhei.ttc")),
-        ("文泉驿微米黑 WenQuanYi Micro Hei", ("truetype/wqy/wqy-microhei.ttc",
-                                           "wqy-microhei/wqy-microhei.ttc", "wqy-microhei.ttc")),
-        ("AR PL UMing", ("truetype/arphic/uming.ttc", "cjkuni-uming/uming.ttc", "uming.ttc")),
-        ("AR PL UKai", ("truetype/arphic/ukai.ttc", "cjkuni-ukai/ukai.ttc", "ukai.ttc")),
+        ("宋体 AR PL UMing（明体）", ("truetype/arphic/uming.ttc", "cjkuni-uming/uming.ttc", "uming.ttc"), heis),
+        ("文泉驿正黑 WenQuanYi Zen Hei", zenhei, ()),
+        ("文泉驿微米黑 WenQuanYi Micro Hei", microhei, ()),
+        ("楷体 AR PL UKai", ("truetype/arphic/ukai.ttc", "cjkuni-ukai/ukai.ttc", "ukai.ttc"), heis),
     ]
-    for family, rels in linux:
+    for family, rels, bold in linux:
         for root in roots:
             for rel in rels:
-                out.append((family, str(Path(root) / rel), 0, ()))
+                out.append((family, str(Path(root) / rel), 0, bold))
     # Known traps, listed so the error message can say why they were not used.
     for root in roots:
         for rel in ("opentype/noto/NotoSansCJK-Regular.ttc", "opentype/noto/NotoSerifCJK-Regular.ttc",

@@ -43,8 +43,8 @@ from reportlab.pdfgen import canvas as _canvas
 from shell.errors import JiedaoError
 
 from .fonts import FontInfo, find_cjk_font
-from .spec import (DocumentSpec, LedgerSpec, date_text, period_label, group_key_fn, make_extractor,
-                   resolve_widths)
+from .spec import (DocumentSpec, LedgerSpec, Tally, count_label, date_text, group_key_fn, make_extractor,
+                   period_label, resolve_widths, split_label, subtotal_columns, sum_text)
 
 from itertools import chain, groupby, islice, repeat
 from operator import itemgetter
@@ -92,6 +92,7 @@ class RenderResult:
     pages: int
     rows: int
     missing_chars: str = ""   # characters of the data the font cannot print (rare 生僻字), if any
+    font: str = ""            # the font it was printed in (FontInfo.label), shown by the CLI and 设置 → 报表
 
 
 # ----------------------------------------------------------------------------- text measuring
@@ -260,7 +261,7 @@ def measure_widths(spec: LedgerSpec, sample: list, font: FontInfo, total: float,
         for i, t in enumerate(extract(row)):
             if t:
                 texts[i].add(t)
-    if spec.totals is not None:
+    if spec.totals is not None and not callable(spec.totals) and spec.totals != "auto":
         for i, t in enumerate(make_extractor(cols, False)(spec.totals)):
             if t and not (i == 0 and _CJK_RE.match(t)):
                 texts[i].add(t)
@@ -482,7 +483,7 @@ def _spool_last_page(doc, spool: BinaryIO) -> None:
 # ----------------------------------------------------------------------------- ledger layout
 
 # Row styles in the spool.
-_NORMAL, _BOLD, _GROUP, _EMPTY = 0, 1, 2, 3
+_NORMAL, _BOLD, _GROUP, _EMPTY, _TOTAL = 0, 1, 2, 3, 4  # _TOTAL: a bold row spanning the table
 
 
 class _Geometry:
@@ -650,7 +651,7 @@ class _LedgerLayout:
 
     def layout_span(self, text: str, style: int) -> tuple:
         """A row spanning the whole table width (group header, "无数据")."""
-        m = self.mb if style == _GROUP else self.m
+        m = self.mb if style in (_GROUP, _TOTAL) else self.m
         avail = self.g.table_w - 2 * self.g.pad_x
         lines = wrap_text(text, avail, m)
         if style == _EMPTY:
@@ -697,10 +698,10 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
     """Consume the rows; write each page's rows to ``spool``; return (pages, rows, page_row_counts)."""
     g = L.g
     extract = make_extractor(spec.columns, spec.mask_ids)
-    totals_extract = make_extractor(spec.columns, False)
     gkey = group_key_fn(spec.group_by)
-    sub_cols = () if spec.subtotals in (False, True, None) else tuple(spec.subtotals)
+    sub_cols = subtotal_columns(spec)
     want_sub = bool(spec.subtotals)
+    tally = Tally(spec)
     body_h = L.body_h
     page: list[tuple] = []
     used = 0.0
@@ -752,12 +753,14 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
     sub_sums = [0] * len(spec.columns)
 
     def subtotal_row():
+        label = count_label("小计", sub_count, spec.count_unit)
+        if not sub_cols:  # a count only: one line across the table, not squeezed into the first column
+            return L.layout_span(label, _TOTAL)
         cells = [""] * len(spec.columns)
-        cells[0] = f"小计：{sub_count} {spec.count_unit}"
+        cells[0] = label
+        split_label(cells, set(sub_cols))
         for ci in sub_cols:
-            col = spec.columns[ci]
-            v = sub_sums[ci]
-            cells[ci] = col.formatter(v) if col.formatter else (str(v) if not isinstance(v, float) else f"{v:.2f}")
+            cells[ci] = sum_text(spec.columns[ci], sub_sums[ci])
         return L.layout_row(cells, _BOLD)
 
     layout_row = L.layout_normal
@@ -768,6 +771,7 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
                 if cur_group is not _missing and want_sub:
                     place(subtotal_row())
                 cur_group = k
+                tally.groups += 1
                 sub_count = 0
                 sub_sums = [0] * len(spec.columns)
                 place(L.layout_span("" if k is None else str(k), _GROUP))
@@ -776,6 +780,8 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
                 v = row[ci] if not hasattr(row, "get") else row.get(spec.columns[ci].key or spec.columns[ci].title)
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     sub_sums[ci] += v
+        if tally.keys:
+            tally.add(row)
         cells = extract(row)
         for t in cells:
             seen_update(t)
@@ -796,10 +802,11 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
     # the last page. When it does not fit under the last rows, the last rows move with it to a new
     # page (never a page holding only the tail, unless it cannot share a page with any row).
     tail_rows = []
-    if spec.totals is not None:
-        cells = totals_extract(spec.totals)
+    tally.count = nrows
+    cells, spanned = tally.totals()
+    if cells is not None:
         seen_update("".join(cells))
-        tail_rows.append(L.layout_row(cells, _BOLD))
+        tail_rows.append(L.layout_span(cells[0], _TOTAL) if spanned else L.layout_row(cells, _BOLD))
     tail_h = L.tail()[0] + sum(r[1] for r in tail_rows)
     if used + tail_h > body_h + 0.01:
         carry: list[tuple] = []
@@ -851,7 +858,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
         seg_top = top
         for r in rows:
             h = r[1]
-            if r[0] in (_GROUP, _EMPTY):
+            if r[0] in (_GROUP, _EMPTY, _TOTAL):
                 if seg_top is not None and seg_top > y:
                     vsegs.append((seg_top, y))
                 seg_top = None
@@ -922,7 +929,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
         fmt = "1 0 0 1 %.2f %.2f Tm %s"
         for style, h, cells in rows:
             by0 = y - g.pad_top - asc
-            bold = style == _BOLD or style == _GROUP
+            bold = style == _BOLD or style == _GROUP or style == _TOTAL
             tw.set_bold(bold)
             show = show_b if bold else show_n
             if style == _EMPTY:
@@ -1012,7 +1019,7 @@ def render_pdf(spec: LedgerSpec, out, progress: ProgressFn | None = None, cancel
             c.save()
     cmap = L.m.font.face.charToGlyph
     missing = "".join(sorted(ch for ch in seen if not ch.isspace() and ord(ch) not in cmap))
-    return RenderResult(pages=npages, rows=nrows, missing_chars=missing)
+    return RenderResult(pages=npages, rows=nrows, missing_chars=missing, font=font.label)
 
 
 # ----------------------------------------------------------------------------- documents
@@ -1044,7 +1051,7 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
                 break
         else:  # it truly runs on: number its pages (the footer lives in the margin, layout unchanged)
             pages = _build_document(doc, font, tmp, space, size, pages)
-    return RenderResult(pages=pages, rows=len(doc.items.rows) if doc.items else 0)
+    return RenderResult(pages=pages, rows=len(doc.items.rows) if doc.items else 0, font=font.label)
 
 
 def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, size: float,

@@ -17,6 +17,7 @@ from .masking import mask_value
 __all__ = [
     "Column", "LedgerSpec", "DocumentSpec", "DocPart", "ItemsTable", "SIGNATURE_DEFAULT",
     "format_value", "cell_text", "resolve_widths", "KINDS", "cn_date", "cn_period", "as_of", "period_label",
+    "Tally", "count_label", "subtotal_columns",
 ]
 
 SIGNATURE_DEFAULT = ("填表人", "审核人", "负责人", "填报日期")
@@ -88,8 +89,14 @@ class LedgerSpec:
     "统计期间：…"; a snapshot's ``as_of(day)`` ("截至2026年12月3日") is printed as it is.
     ``scope``: the area the rows cover ("和平里社区 第一网格"), printed under the title as "范围：…";
     builders take it with the unit from ``shell.core.reporting.heading(ctx, area)``.
-    ``count_unit``: what a row is ("人", "户", "件", "支队伍"): group subtotals print "小计：12 人",
-    not "小计：12 条".
+    ``count_unit``: what a row is ("人", "户", "件", "单"): group subtotals print "小计：12 人", not
+    "小计：12 条". ``group_unit``: what a group is ("支队伍", "个网格"), for the automatic total.
+    ``sum_columns``: columns (indexes) summed for the subtotals (when ``subtotals`` is ``True``) and
+    for an automatic total.
+    ``totals`` may also be ``"auto"`` — the engine counts and sums while the rows stream by and prints
+    "合计：3 支队伍，48 人" with the sums of ``sum_columns`` (a row spanning the table when nothing is
+    summed) — or a callable returning the row, called after the last row (a builder that tallies its
+    own streamed rows).
     """
 
     title: str
@@ -109,6 +116,8 @@ class LedgerSpec:
     seal_space: bool = True
     scope: str = ""
     count_unit: str = "条"
+    group_unit: str = ""
+    sum_columns: Sequence[int] = ()
 
     def __post_init__(self):
         if self.orientation not in ("portrait", "landscape"):
@@ -116,6 +125,11 @@ class LedgerSpec:
         if not self.columns:
             raise ValueError("台账至少需要一列")
         self.columns = tuple(self.columns)
+        self.sum_columns = tuple(self.sum_columns or ())
+        if isinstance(self.totals, str) and self.totals != "auto":
+            raise ValueError(f"合计行“{self.totals}”无效：给出一行数据、\"auto\"（自动计数求和）或返回一行的函数")
+        if any(not 0 <= i < len(self.columns) for i in self.sum_columns):
+            raise ValueError(f"求和列 {self.sum_columns} 超出了 {len(self.columns)} 列的范围")
         self.notes = tuple(self.notes or ())
         self.signature = tuple(self.signature or ())
 
@@ -178,6 +192,78 @@ class DocumentSpec:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def subtotal_columns(spec: "LedgerSpec") -> tuple[int, ...]:
+    """The columns a group's subtotal sums: ``subtotals`` when it lists them, else ``sum_columns``."""
+    if spec.subtotals in (False, True, None):
+        return tuple(spec.sum_columns)
+    return tuple(spec.subtotals)
+
+
+def count_label(prefix: str, count: int, unit: str, groups: int = 0, group_unit: str = "") -> str:
+    """小计：12 人 / 合计：3 支队伍，48 人."""
+    head = f"{groups} {group_unit}，" if groups and group_unit else ""
+    return f"{prefix}：{head}{count} {unit}"
+
+
+class Tally:
+    """What an automatic total needs, gathered while the rows stream by (both renderers use it)."""
+
+    def __init__(self, spec: "LedgerSpec"):
+        self.spec = spec
+        self.cols = tuple(sorted(set(subtotal_columns(spec)) | set(spec.sum_columns)))
+        self.keys = [(i, spec.columns[i].key or spec.columns[i].title) for i in self.cols]
+        self.count = 0
+        self.groups = 0
+        self.sums = [0] * len(spec.columns)
+
+    def add(self, row: Any) -> None:
+        self.count += 1
+        if self.keys:
+            mapping = isinstance(row, Mapping)
+            for i, key in self.keys:
+                v = row.get(key) if mapping else (row[i] if i < len(row) else None)
+                if isinstance(v, (int, float, _decimal.Decimal)) and not isinstance(v, bool):
+                    self.sums[i] += v
+
+    def totals(self) -> tuple[list | None, bool]:
+        """(the totals row as cell values, whether it spans the table) — (None, False) for none."""
+        spec = self.spec
+        t = spec.totals
+        if t is None:
+            return None, False
+        if callable(t):
+            t = t()
+            return (None, False) if t is None else (make_extractor(spec.columns, False)(t), False)
+        if t != "auto":
+            return make_extractor(spec.columns, False)(t), False
+        label = count_label("合计", self.count, spec.count_unit, self.groups, spec.group_unit)
+        cells = [""] * len(spec.columns)
+        cells[0] = label
+        if not spec.sum_columns:
+            return cells, True
+        split_label(cells, set(spec.sum_columns))
+        for i in spec.sum_columns:
+            cells[i] = sum_text(spec.columns[i], self.sums[i])
+        return cells, False
+
+
+def split_label(cells: list, summed: set) -> None:
+    """"合计：12 项" as 合计 | 12 项 when the second column is free: the first column of a ledger is
+    often narrow (编码, 序号) and the label would wrap in it."""
+    if len(cells) > 1 and 0 not in summed and 1 not in summed and "：" in cells[0]:
+        cells[0], cells[1] = cells[0].split("：", 1)
+
+
+def sum_text(col: "Column", v: Any) -> str:
+    if col.formatter:
+        return str(col.formatter(v))
+    if col.kind in ("amount", "hours") and isinstance(v, (float, _decimal.Decimal)):
+        return f"{v:.2f}"
+    if isinstance(v, float):
+        return f"{v:.2f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+    return format_value(v)
+
 
 def format_value(value: Any) -> str:
     """Default cell formatting: None → "", dates as 2024-05-01, booleans 是/否, numbers plain."""

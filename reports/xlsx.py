@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from .pdf import Cancelled
-from .spec import LedgerSpec, group_key_fn, make_extractor, period_label, resolve_widths
+from .spec import LedgerSpec, Tally, count_label, group_key_fn, make_extractor, period_label, resolve_widths, split_label, subtotal_columns
 
 __all__ = ["render_xlsx", "HEADER_ROW", "NUMBER_FORMATS", "typed_value"]
 
@@ -192,8 +192,9 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
 
     extract = make_extractor(spec.columns, spec.mask_ids)
     gkey = group_key_fn(spec.group_by)
-    sub_cols = () if spec.subtotals in (False, True, None) else tuple(spec.subtotals)
+    sub_cols = subtotal_columns(spec)
     want_sub = bool(spec.subtotals)
+    tally = Tally(spec)
     rownum = HEADER_ROW
     nrows = 0
     cur = missing = object()
@@ -215,11 +216,15 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
     def subtotal():
         nonlocal rownum
         vals = [""] * ncols
-        vals[0] = f"小计：{count} {spec.count_unit}"
+        vals[0] = count_label("小计", count, spec.count_unit)
+        if sub_cols:
+            split_label(vals, set(sub_cols))
         for ci in sub_cols:
             vals[ci] = sums[ci]
         ws.append([cell(v, f_bold, al_cols[i], fmt=fmts[i]) for i, v in enumerate(vals)])
         rownum += 1
+        if not sub_cols and ncols > 1:  # a count only: across the row, as the PDF prints it
+            merges.append(f"A{rownum}:{last_col}{rownum}")
 
     for row in spec.rows:
         if gkey is not None:
@@ -228,6 +233,7 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
                 if cur is not missing and want_sub:
                     subtotal()
                 cur, count, sums = k, 0, [0] * ncols
+                tally.groups += 1
                 ws.append([cell("" if k is None else str(k), f_bold, Alignment(vertical="center"), fill_group)]
                           + [cell(None, f_bold, None, fill_group) for _ in range(ncols - 1)])
                 rownum += 1
@@ -237,6 +243,8 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
                 v = row.get(spec.columns[ci].key or spec.columns[ci].title) if hasattr(row, "get") else row[ci]
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     sums[ci] += v
+        if tally.keys:
+            tally.add(row)
         texts = values(extract(row)) if typed else extract(row)
         ws.append([cell(t, f_body, al_cols[i], fmt=fmts[i]) for i, t in enumerate(texts)])
         rownum += 1
@@ -253,10 +261,14 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
                   + [cell(None) for _ in range(ncols - 1)])
         rownum += 1
         merges.append(f"A{rownum}:{last_col}{rownum}")
-    if spec.totals is not None:
-        texts = values(make_extractor(spec.columns, False)(spec.totals))
+    tally.count = nrows
+    totals, spanned = tally.totals()
+    if totals is not None:
+        texts = values(totals)
         ws.append([cell(t, f_bold, al_cols[i], fmt=fmts[i]) for i, t in enumerate(texts)])
         rownum += 1
+        if spanned and ncols > 1:
+            merges.append(f"A{rownum}:{last_col}{rownum}")
     for k, note in enumerate(spec.notes):
         ws.append([cell(("注：" if k == 0 else "　　") + note, f_sub, Alignment(wrap_text=False), bordered=False)])
         rownum += 1

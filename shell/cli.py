@@ -853,6 +853,8 @@ def _report_generate(args: argparse.Namespace) -> int:
         db.dispose()
     pages = f"共 {result.pages} 页，" if result.pages is not None else "共 "
     _out(f"已生成 {result.path}：{pages}{result.rows} 行")
+    if result.font:
+        _out(f"字体：{result.font}")
     if result.missing_chars:
         _err(f"警告：所用字体缺少以下字符，PDF 中这些字会印成空白：{result.missing_chars}。"
              f"请用 --font 或环境变量 {FONT_ENV} 改用字符更全的字体（如宋体 simsun.ttc）。")

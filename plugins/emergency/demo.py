@@ -8,6 +8,8 @@ services; ``medium`` and ``large`` (issue 9: 30 warehouses × 300 items, 200,000
 in bulk by ``seed_bulk``, which keeps the same ledger invariants by construction."""
 from __future__ import annotations
 
+import random
+
 from datetime import date, datetime, timedelta, timezone
 
 from shell.clock import LOCAL_TZ
@@ -131,6 +133,21 @@ def seed(session, scale: str, rng) -> None:
         else:
             services.adjust(ctx, b.id, -1, rng.choice(["损坏", "丢失"]), note="日常检查发现")
         advance(1)
+
+    # the half-year stock-take of the street reserve (盘点表), posted with a few differences; its own
+    # random stream, so the rest of the demo is the same with or without it
+    clock_now[0] = datetime.now(timezone.utc) - timedelta(days=10)
+    trng = random.Random(rng.getstate()[1][0])
+    take = services.open_stocktake(ctx, main.id, counted_by=f"{main.keeper}、{_name(trng)}",
+                                   note=f"{today.year}年{'上' if today.month <= 6 else '下'}半年盘点")
+    counts = {}
+    for line in services.stocktake_sheet(ctx, take.id):
+        diff = trng.choice((-3, -2, -1, -1, 1, 2)) if trng.random() < 0.2 else 0
+        counted = max(0, line.expected_qty + diff)
+        counts[line.batch_id] = (counted, None if counted == line.expected_qty else trng.choice(
+            ("包装破损报废未登记", "上次发放未出账", "清点误差", "调拨在途")))
+    services.record_counts(ctx, take.id, counts)
+    services.post_stocktake(ctx, take.id)
 
     clock_now[0] = datetime.now(timezone.utc)
     # a batch of medicine that expires soon, so the alerts have something to show

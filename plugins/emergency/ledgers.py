@@ -7,7 +7,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
+from reports.masking import mask_phone
 from reports.spec import as_of, cn_date, cn_period
+from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core.areas import scope_filter
 from shell.core.models import Area
@@ -77,7 +79,8 @@ def build_reserve(sctx, params):
                  Column("单位", 10, align="center"), Column("批次号", 28), Column("生产日期", 22, align="center", kind="date"),
                  Column("有效期至", 22, align="center", kind="date"), Column("数量", 16, align="right", kind="number"),
                  Column("效期状态", 22, align="center")],
-        rows=rows(), orientation="landscape", group_by="仓库", subtotals=True,
+        rows=rows(), orientation="landscape", group_by="仓库", subtotals=True, count_unit="批",
+        totals="auto", group_unit="个仓库",
         notes=(f"效期状态：已过期、{bands[0]}/{bands[1]}/{bands[2]} 天内到期。过期物资不得发放，应按“过期报废”调整出账。",))
 
 
@@ -120,7 +123,7 @@ def build_moves(sctx, params):
                  Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right", kind="number"),
                  Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"), Column("单位", 9, align="center"),
                  Column("对方单位/原因", "1.5*"), Column("经办人", 14)],
-        rows=rows(), orientation="landscape")
+        rows=rows(), orientation="landscape", totals="auto", count_unit="笔")
 
 
 # ----------------------------------------------------------------------------- 物资收发汇总表
@@ -148,7 +151,7 @@ def build_summary(sctx, params):
                  Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"), Column("调入", 16, align="right", kind="number"),
                  Column("调出", 16, align="right", kind="number"), Column("调整/盘点", 18, align="right", kind="number"),
                  Column("净增减", 16, align="right", kind="number"), Column("笔数", 14, align="right", kind="int")],
-        rows=lines(), orientation="landscape")
+        rows=lines(), orientation="landscape", totals="auto", count_unit="种物资", sum_columns=(10,))
 
 
 # ----------------------------------------------------------------------------- 盘点表
@@ -163,22 +166,37 @@ def build_stocktake(sctx, params):
         raise NotFound(f"盘点单 {take_id} 不存在。")
     wh = services._warehouse(sctx, take.warehouse_id)
     lines = services.stocktake_lines(sctx, take.id)
+    surplus = [(line.counted_qty - line.expected_qty) for line, _b, _i in lines
+               if line.counted_qty is not None and line.counted_qty > line.expected_qty]
+    shortage = [(line.expected_qty - line.counted_qty) for line, _b, _i in lines
+                if line.counted_qty is not None and line.counted_qty < line.expected_qty]
+    uncounted = sum(1 for line, _b, _i in lines if line.counted_qty is None)
 
     def rows():
         for line, batch, item in lines:
             diff = None if line.counted_qty is None else line.counted_qty - line.expected_qty
             yield (item.code, item.name, item.spec, item.unit, batch.batch_no, batch.expiry_date, line.expected_qty,
-                   line.counted_qty, diff, "盘盈" if diff and diff > 0 else ("盘亏" if diff else ""), line.note)
+                   line.counted_qty, diff if diff and diff > 0 else None, -diff if diff and diff < 0 else None,
+                   line.note)
 
     status = {"open": "盘点中", "posted": "已过账", "cancelled": "已作废"}[take.status]
+    from shell.clock import format_local
+
+    notes = [f"盘点人员：{take.counted_by or '（未登记）'}；盘点日期：{cn_date(take.opened_on)}；状态：{status}"
+             + (f"（{format_local(take.posted_at)} 过账，差异已按“盘点差异”入账）" if take.posted_at else "")
+             + (f"；备注：{take.note}" if take.note else "") + "。",
+             f"盘盈 {len(surplus)} 项，共 {sum(surplus)}；盘亏 {len(shortage)} 项，共 {sum(shortage)}"
+             + (f"；尚有 {uncounted} 项未录入实盘数" if uncounted else "") + "。"]
+    head = heading(sctx, wh.area_id)
     return LedgerSpec(
-        title="应急物资盘点表", **heading(sctx).fields,
-        period=f"{wh.name} · 盘点单 PD{take.id:06d} · {take.opened_on:%Y年%m月%d日} · {status}",
+        title="应急物资盘点表", unit_name=head.unit, scope=f"{wh.name}　盘点单 PD{take.id:06d}",
+        period=as_of(take.opened_on),
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
                  Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"), Column("账面数", 15, align="right", kind="number"),
-                 Column("实盘数", 15, align="right", kind="number"), Column("差异", 13, align="right", kind="number"), Column("盈亏", 12, align="center"),
-                 Column("备注", "1*")],
-        rows=rows(), orientation="landscape", signature=("盘点人", "监盘人", "保管员", "负责人", "盘点日期"))
+                 Column("实盘数", 15, align="right", kind="number"), Column("盘盈", 13, align="right", kind="number"),
+                 Column("盘亏", 13, align="right", kind="number"), Column("备注", "1*")],
+        rows=rows(), orientation="landscape", totals="auto", count_unit="项", sum_columns=(6, 7, 8, 9),
+        notes=tuple(notes), signature=("盘点人", "监盘人", "保管员", "负责人", "盘点日期"))
 
 
 # ----------------------------------------------------------------------------- 应急预案目录
@@ -200,7 +218,7 @@ def build_plans(sctx, params):
                  Column("层级", 22, align="center"), Column("编制单位", "1.5*"), Column("版本", 12, align="center"),
                  Column("发布日期", 20, align="center", kind="date"), Column("评审日期", 20, align="center", kind="date"),
                  Column("评审", 14, align="center"), Column("附件", 10, align="center")],
-        rows=rows(), orientation="landscape")
+        rows=rows(), orientation="landscape", totals="auto", count_unit="项")
 
 
 # ----------------------------------------------------------------------------- 演练记录台账
@@ -225,7 +243,7 @@ def build_drills(sctx, params):
                  Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center", kind="date"),
                  Column("实施日期", 20, align="center", kind="date"), Column("地点", "1*"), Column("参演单位", "1.5*"),
                  Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"), Column("评分", 11, align="right", kind="number")],
-        rows=rows(), orientation="landscape",
+        rows=rows(), orientation="landscape", totals="auto", count_unit="次", sum_columns=(9,),
         notes=(f"年度要求：街道和每个社区每年至少开展综合演练 {comp[0].required if comp else 1} 次。"
                + (f"尚未完成：{'、'.join(behind)}。" if behind else "均已完成。"),))
 
@@ -266,29 +284,48 @@ def build_evaluation(sctx, params):
 # ----------------------------------------------------------------------------- 应急队伍花名册
 
 def build_roster(sctx, params):
+    """A call-out list (紧急召集): each team a group header with its leader and head count, then its
+    members with their phones. Phones are printed in full for those allowed to see personal numbers
+    in full (core.personal.full_view — the print is then audited as one with full numbers), masked
+    for everyone else."""
+    from sqlalchemy import func
+
     sctx.actor.require("emergency.view")
-    q = (select(Team.name, Team.kind, Area.name, TeamMember.name, TeamMember.phone, TeamMember.skills,
-                TeamMember.certificates)
+    full = personal.can_see_full(sctx.actor)
+    q = (select(Team.id, Team.name, Team.kind, Area.name, Team.leader, Team.leader_phone, TeamMember.name,
+                TeamMember.phone, TeamMember.skills, TeamMember.certificates)
          .join(TeamMember, TeamMember.team_id == Team.id).join(Area, Area.id == Team.area_id)
          .where(Team.active.is_(True), TeamMember.active.is_(True), scope_filter(Team.area_id, sctx.actor))
          .order_by(Team.area_id, Team.id, TeamMember.id))
-    mask = params.get("mask", True) not in (False, "0", "否", "false")
+    sizes = dict(sctx.session.execute(
+        select(TeamMember.team_id, func.count(TeamMember.id)).join(Team, Team.id == TeamMember.team_id)
+        .where(Team.active.is_(True), TeamMember.active.is_(True), scope_filter(Team.area_id, sctx.actor))
+        .group_by(TeamMember.team_id)).all())
+
+    def phone(value):
+        return value if full or not value else mask_phone(value)
 
     def rows():
         team, n = None, 0
-        for tname, kind, area, name, phone, skills, certs in sctx.session.execute(q):
-            n = 1 if tname != team else n + 1
-            team = tname
-            yield (f"{tname}（{TEAM_KINDS[kind]} · {area}）", n, name, phone, skills, certs)
+        for tid, tname, kind, area, leader, leader_phone, name, ph, skills, certs in sctx.session.execute(q):
+            n = 1 if tid != team else n + 1
+            team = tid
+            head = f"{tname}（{TEAM_KINDS[kind]} · {area}）　共 {sizes.get(tid, 0)} 人"
+            if leader:
+                head += f"　队长：{leader}" + (f"　{phone(leader_phone)}" if leader_phone else "")
+            yield {"队伍": head, "序号": n, "姓名": name, "联系电话": ph, "技能特长": skills, "资格证书": certs}
 
     checks = services.team_size_check(sctx)
     notes = tuple(f"{c.street}综合应急救援队伍现有 {c.members} 人，规范要求不少于 {c.norm} 人"
                   + ("，达标。" if c.ok else f"，还差 {c.shortfall} 人。") for c in checks)
+    notes += (("联系电话为完整号码，仅供紧急召集使用，不得外传。" if full
+               else "联系电话已脱敏；紧急召集请由有“查看完整身份证号码”权限的人员打印完整号码版。"),)
     return LedgerSpec(
         title="应急队伍花名册", **heading(sctx).fields, period=as_of(sctx.today()),
-        columns=[Column("队伍", "2*"), Column("序号", 12, align="center", kind="int"), Column("姓名", 20),
-                 Column("联系电话", 28, mask="phone"), Column("技能特长", "1.5*"), Column("资格证书", "1.5*")],
-        rows=rows(), group_by=0, subtotals=True, mask_ids=mask, notes=notes, orientation="landscape")
+        columns=[Column("序号", 12, align="center", kind="int"), Column("姓名", 22), Column("联系电话", 30, mask="phone"),
+                 Column("技能特长", "1.5*"), Column("资格证书", "1.5*")],
+        rows=rows(), group_by="队伍", subtotals=False, totals="auto", count_unit="人", group_unit="支队伍",
+        mask_ids=not full, notes=notes, signature=("制表人", "审核人", "负责人", "填报日期"))
 
 
 # ----------------------------------------------------------------------------- 应急值班表

@@ -53,6 +53,18 @@ def demo_id_number(rng, birth: date, male: bool) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def _counter_user(session) -> tuple[int, str, str] | None:
+    """(id, username, name) of the demo user who keeps the counter: the community worker."""
+    from sqlalchemy import select
+
+    from shell.core.models import User
+
+    row = session.execute(select(User.id, User.username, User.display_name)
+                          .where(User.username.in_(("community_staff", "admin")))
+                          .order_by(User.username.desc())).first()
+    return tuple(row) if row else None
+
+
 def seed(session, scale: str, rng) -> None:
     if scale in BULK:
         seed_bulk(session, rng, **BULK[scale])
@@ -63,6 +75,11 @@ def seed(session, scale: str, rng) -> None:
     today = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
     clock = _Clock(datetime.now(timezone.utc) - timedelta(days=400))
     ctx = ServiceContext(session, Actor.system(), clock)
+    # The love supermarket's counter is kept by a person (the demo's community worker, when the demo
+    # has one): the 积分兑换台账 names the handler of every order.
+    counter = _counter_user(session)
+    counter_ctx = ServiceContext(session, Actor(user_id=counter[0], username=counter[1], display_name=counter[2],
+                                                is_superuser=True), clock) if counter else ctx
     per = PER_COMMUNITY.get(scale, 25)
     used_ids = set()
     for ci, community in enumerate(communities):
@@ -127,7 +144,9 @@ def seed(session, scale: str, rng) -> None:
                               and not i.per_person_limit]
                 if affordable and rng.random() < 0.5:
                     clock.now += timedelta(hours=2)
-                    sv.redeem(ctx, v.id, {rng.choice(affordable).id: 1})
+                    choice = rng.choice(affordable).id
+                    if clock.now <= datetime.now(timezone.utc):  # never an order dated after today
+                        sv.redeem(counter_ctx, v.id, {choice: 1})
     clock.now = datetime.now(timezone.utc)
     session.flush()
 
@@ -534,8 +553,10 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     att_ids = w.insert(Attendance, att_rows)
     del att_rows
     item_ids = w.insert(RewardItem, items)
+    counter = _counter_user(session)
     order_ids = w.insert(RedemptionOrder, [dict(volunteer_id=vids[vi], area_id=communities[ci][0], at=at,
-                                                total_points=total, status=status, handled_by=None,
+                                                total_points=total, status=status,
+                                                handled_by=counter[0] if counter else None,
                                                 cancelled_at=cancelled, cancel_reason=reason)
                                            for at, vi, ci, total, status, cancelled, reason in orders])
     w.insert(RedemptionLine, [dict(order_id=order_ids[oi], item_id=item_ids[ii], quantity=q, points_price=p)

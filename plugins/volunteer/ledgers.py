@@ -92,7 +92,7 @@ def build_statement(ctx, params) -> LedgerSpec:
     rows = ((sv.format_local(e.at), POINT_KINDS.get(e.kind, e.kind), e.points if e.points > 0 else "",
              -e.points if e.points < 0 else "", e.balance_after, e.reason) for e in entries)
     return LedgerSpec(
-        title="积分对账单", **heading(ctx, v.area_id).fields, period=_period_text(start, end),
+        title="积分对账单", **heading(ctx).fields, period=_period_text(start, end),
         columns=[Column("时间", 32, kind="datetime"), Column("类别", 18), Column("增加", 16, align="right", kind="number"),
                  Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"), Column("摘要", "*")],
         rows=rows, totals=("合计", "", gained, spent, closing, ""),
@@ -128,7 +128,7 @@ def build_roster(ctx, params) -> LedgerSpec:
                  Column("身份证号", 38, mask="id"), Column("联系电话", 26, mask="phone"), Column("社区", 22),
                  Column("服务技能", "*"), Column("累计时长（小时）", 20, align="right", kind="hours"), Column("星级", 14),
                  Column("状态", 12)],
-        rows=rows())
+        rows=rows(), totals="auto", count_unit="人")
 
 
 # --------------------------------------------------------------------------- 志愿服务时长统计表
@@ -206,15 +206,25 @@ def build_redemptions(ctx, params) -> LedgerSpec:
         text = f"{name}×{qty}"
         items[order_id] = f"{items[order_id]}；{text}" if order_id in items else text
 
+    n_orders, points, n_cancelled, refunded = ctx.session.execute(
+        select(func.count(), func.coalesce(func.sum(orders.c.total_points), 0),
+               func.coalesce(func.sum(case((orders.c.status == "cancelled", 1), else_=0)), 0),
+               func.coalesce(func.sum(case((orders.c.status == "cancelled", orders.c.total_points), else_=0)), 0))
+        .where(*period)).one()
+
     def rows():
         for oid, at, vname, vnum, total, status, reason, handler in ctx.session.execute(q):
             yield (oid, sv.format_local(at), vname, vnum, items.get(oid, ""), total,
-                   ORDER_STATES.get(status, status) + (f"（{reason}）" if status == "cancelled" else ""), handler or "")
+                   ORDER_STATES.get(status, status) + (f"（{reason}）" if status == "cancelled" else ""),
+                   handler or "（未记录）")
     return LedgerSpec(
         title="积分兑换台账", **heading(ctx).fields, period=_period_text(start, end), orientation="landscape",
         columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20), Column("编号", 24),
                  Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30), Column("经办人", 20)],
-        rows=rows(), notes=("已撤销的兑换单积分已退回、库存已返还。",))
+        rows=rows(), totals=("合计", f"{n_orders} 单", "", "", "", int(points), "", ""), count_unit="单",
+        notes=(f"本期兑换 {n_orders} 单、{int(points)} 积分；其中撤销 {int(n_cancelled)} 单，退回 {int(refunded)} 积分，"
+               f"实际兑换 {int(points) - int(refunded)} 积分。已撤销的兑换单积分已退回、库存已返还。",),
+        signature=("经办人", "审核人", "负责人", "填报日期"))
 
 
 # --------------------------------------------------------------------------- 爱心超市库存台账

@@ -184,7 +184,7 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
         title="审计日志", **heading(ctx).fields, period=period,
         columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26), Column("编号", 16),
                  Column("说明", "3*")),
-        rows=rows(), orientation="landscape", notes=notes, signature=("导出人", "审核人"))
+        rows=rows(), orientation="landscape", notes=notes, signature=("导出人", "审核人"), totals="auto")
 
 
 def core_reports():

@@ -201,6 +201,7 @@ class GeneratedReport:
     pages: int | None
     rows: int
     missing_chars: str = ""
+    font: str = ""  # the font a PDF was printed in (FontInfo.label); "" for Excel
 
 
 def output_format(path: Path) -> str:
@@ -235,12 +236,12 @@ def generate(session_factory: sessionmaker, actor: Actor, definition: ReportDefi
                 raise ValidationError(f"“{definition.title}”是单页文书，只能生成 PDF。", "out", str(out))
             with writing_file(out):
                 result = render_document(spec, out, font_path=font_path)
-            generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars)
+            generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars, result.font)
         elif isinstance(spec, LedgerSpec):
             with writing_file(out):  # a full disk: the renderers remove their .part file themselves
                 if fmt == "pdf":
                     result = render_pdf(spec, out, progress=progress, cancel=cancel, font_path=font_path)
-                    generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars)
+                    generated = GeneratedReport(out, fmt, result.pages, result.rows, result.missing_chars, result.font)
                 else:
                     rows = render_xlsx(spec, out, progress=progress, cancel=cancel)
                     generated = GeneratedReport(out, fmt, None, rows)

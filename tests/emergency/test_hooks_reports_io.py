@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 import plugins.emergency as plugin
 from plugins.emergency import services as sv
 from plugins.emergency import rules
-from plugins.emergency.models import Batch, Drill, Item, StockMove
+from plugins.emergency.models import Batch, Drill, Item, StockMove, Stocktake, StocktakeLine
 from shell.contracts import MigrationBranch, PluginInfo
 from shell.core.context import Actor, AppContext
+from shell.core.models import Area
 from shell.core.demo import create_demo
 from shell.core.reporting import available_reports, generate
 from shell.core.settings import definitions as setting_definitions
@@ -152,12 +153,51 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
             if suffix == ".xlsx" and rid in ("emergency.reserve", "emergency.moves", "emergency.roster",
                                              "emergency.summary"):
                 assert result.rows > 10, rid
-    # phones are masked in the roster
+    # the roster is a call-out list: the team heads its members (not a column), phones in full for
+    # those allowed to see personal numbers in full (the system actor here) ...
     wb = load_workbook(tmp_path / "emergency.roster.xlsx", read_only=True)
-    cells = [str(c) for row in wb.active.iter_rows(values_only=True) for c in row if c]
+    rows = [[c for c in row] for row in wb.active.iter_rows(values_only=True)]
+    header = next(r for r in rows if r and r[0] == "序号")
+    assert "队伍" not in header and header[:3] == ["序号", "姓名", "联系电话"]
+    heads = [r[0] for r in rows if r and isinstance(r[0], str) and "队长：" in r[0]]
+    assert heads and all("共 " in h and " 人" in h for h in heads)
+    cells = [str(c) for row in rows for c in row if c]
+    assert any(len(c) == 11 and c.isdigit() for c in cells) and not any("****" in c for c in cells)
+    assert any(str(r[0]).startswith("合计：") and "支队伍" in str(r[0]) for r in rows if r)
+    # ... masked for a user without that right
+    from shell.core.transfer import EXPORT_PERMISSION
+
+    with demo.session_factory() as s:
+        street = s.scalars(select(Area).where(Area.level == "street")).first()
+        staff = Actor(None, "staff", "值班员", frozenset({"emergency.view", EXPORT_PERMISSION}), (street.path,))
+    out = tmp_path / "masked.xlsx"
+    generate(demo.session_factory, staff, reports["emergency.roster"], {}, out)
+    cells = [str(c) for row in load_workbook(out, read_only=True).active.iter_rows(values_only=True) for c in row if c]
     phones = [c for c in cells if c.startswith("1") and "*" in c]
     assert phones and all("****" in p for p in phones)
     assert not any(len(c) == 11 and c.isdigit() for c in cells)
+    assert not any(c.isdigit() and len(c) == 11 for h in cells if "队长：" in h for c in h.split())
+
+
+def test_the_demo_street_has_a_posted_stocktake_and_its_sheet_totals(demo, emergency_pm, tmp_path):
+    """盘点表: the counter named, 盘盈 and 盘亏 in their own columns and totalled (issue 18 §2)."""
+    with demo.session_factory() as s:
+        take = s.scalars(select(Stocktake).where(Stocktake.status == "posted")).first()
+        assert take is not None and take.counted_by
+        diffs = [(ln.counted_qty or 0) - ln.expected_qty for ln in s.scalars(
+            select(StocktakeLine).where(StocktakeLine.stocktake_id == take.id))]
+        counted_by = take.counted_by
+    assert any(d > 0 for d in diffs) or any(d < 0 for d in diffs)
+    definition = {d.id: d for _n, d in available_reports(emergency_pm, Actor.system())}["emergency.stocktake"]
+    out = tmp_path / "take.xlsx"
+    generate(demo.session_factory, Actor.system(), definition, {"stocktake_id": take.id}, out)
+    rows = [r for r in load_workbook(out, read_only=True).active.iter_rows(values_only=True)]
+    header = next(r for r in rows if r and r[0] == "物资编码")
+    surplus, shortage = header.index("盘盈"), header.index("盘亏")
+    total = next(r for r in rows if r and r[0] == "合计")
+    assert total[surplus] == sum(d for d in diffs if d > 0) and total[shortage] == -sum(d for d in diffs if d < 0)
+    text = " ".join(str(c) for r in rows for c in r if c)
+    assert f"盘点人员：{counted_by}" in text and "盘点人：" in text
 
 
 def _xlsx(path, header, rows):

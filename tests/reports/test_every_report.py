@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from collections import defaultdict
 
@@ -20,13 +21,14 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 import reports.pdf as pdf_mod
-from reports.spec import DocumentSpec, LedgerSpec
+from reports.spec import DocumentSpec, LedgerSpec, make_extractor
 from reports.xlsx import HEADER_ROW
 from shell.core import auth
 from shell.core.context import Actor, ServiceContext
 from shell.core.demo import create_demo
 from shell.core.models import Area
 from shell.core.reporting import available_reports, generate
+from shell.errors import NotFound, OutOfScope
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
 
 from ..test_personal_data import _report_params
@@ -41,18 +43,15 @@ CLOSING = tuple("，。、；：？！）》」』】”")
 LOOKS_NUMERIC = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2})?)?")
 
 
-@pytest.fixture(scope="module")
-def printed(tmp_path_factory):
-    """Every report rendered once as PDF (and XLSX for ledgers) by a user holding every right,
-    street-wide; with each report's spec and every line break the PDF renderer made."""
-    tmp = tmp_path_factory.mktemp("every-report")
-    pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
-    db = create_demo(tmp / "street.sqlite", pm=pm)
-    with db.session_factory() as s:
-        street = s.scalars(select(Area).where(Area.level == "street")).first()
-    admin = Actor(user_id=None, username="admin", display_name="管理员",
-                  permissions=frozenset(auth.collect_permissions(pm)), scope_paths=(street.path,))
-    breaks: dict[str, list] = defaultdict(list)
+ASKED_FOR_AREA: set[str] = set()  # reports printed for one community (a required 辖区 parameter)
+SOURCE_ROWS = 25  # rows of each ledger whose tokens are looked for, whole, on the printed lines
+
+
+def _print_every_report(db, pm, actor, tmp, breaks=None):
+    """Every report the actor may print, as PDF (and XLSX for ledgers): {id: (spec, files, tokens)}
+    with ``tokens`` the date/number/code tokens of the first rows' cells, as the PDF should print
+    them (masked as the ledger masks). Reports whose record lies outside the actor's scope are
+    left out (the demo's stock-take is of the street's reserve)."""
     current = [""]
     orig = pdf_mod.wrap_text
 
@@ -63,26 +62,73 @@ def printed(tmp_path_factory):
         return lines
 
     out = {}
-    pdf_mod.wrap_text = recording_wrap
+    if breaks is not None:
+        pdf_mod.wrap_text = recording_wrap
     try:
-        for _plugin, definition in available_reports(pm, admin):
+        for _plugin, definition in available_reports(pm, actor):
             with db.session_factory() as s:
                 params = _report_params(s, definition, False)
                 if params is None:
-                    continue  # the demo street has no such record (a stock-take)
-                spec = definition.builder(ServiceContext(s, admin), params)  # its labels and columns
+                    continue  # the demo street has no such record
+                try:
+                    spec = definition.builder(ServiceContext(s, actor), params)  # its labels and columns
+                except (OutOfScope, NotFound):
+                    continue
+                tokens = set()
+                if isinstance(spec, LedgerSpec):
+                    extract = make_extractor(spec.columns, spec.mask_ids)
+                    for row in itertools.islice(spec.rows, SOURCE_ROWS):
+                        for text in extract(row):
+                            tokens.update(t for t in TOKEN.findall(text) if len(t) >= 5)
                 s.rollback()
             current[0] = definition.id
-            files = {"pdf": tmp / f"{definition.id}.pdf"}
-            generate(db.session_factory, admin, definition, params, files["pdf"])
+            dest = tmp / actor.username
+            dest.mkdir(exist_ok=True)
+            files = {"pdf": dest / f"{definition.id}.pdf"}
+            generate(db.session_factory, actor, definition, params, files["pdf"])
             if isinstance(spec, LedgerSpec):
-                files["xlsx"] = tmp / f"{definition.id}.xlsx"
-                generate(db.session_factory, admin, definition, params, files["xlsx"])
-            out[definition.id] = (spec, files)
+                files["xlsx"] = dest / f"{definition.id}.xlsx"
+                generate(db.session_factory, actor, definition, params, files["xlsx"])
+            out[definition.id] = (spec, files, tokens)
+            if any(p.kind == "area" and params.get(p.name) for p in definition.parameters):
+                ASKED_FOR_AREA.add(definition.id)
     finally:
         pdf_mod.wrap_text = orig
-        db.dispose()
-    return out, breaks
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("every-report")
+    pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
+    db = create_demo(tmp / "street.sqlite", pm=pm)
+    with db.session_factory() as s:
+        street = s.scalars(select(Area).where(Area.level == "street")).first()
+        community = s.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()
+        areas = {"street": (street.name, street.path), "community": (community.name, community.path)}
+    yield db, pm, tmp, areas
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def printed(demo):
+    """Every report rendered once as PDF (and XLSX for ledgers) by a user holding every right,
+    street-wide; with each report's spec and every line break the PDF renderer made."""
+    db, pm, tmp, areas = demo
+    admin = Actor(user_id=None, username="admin", display_name="管理员",
+                  permissions=frozenset(auth.collect_permissions(pm)), scope_paths=(areas["street"][1],))
+    breaks: dict[str, list] = defaultdict(list)
+    out = _print_every_report(db, pm, admin, tmp, breaks)
+    return {rid: (spec, files) for rid, (spec, files, _t) in out.items()}, breaks, out
+
+
+@pytest.fixture(scope="module")
+def printed_by_community(demo):
+    """The same, by a community worker holding every right but for one community only."""
+    db, pm, tmp, areas = demo
+    worker = Actor(user_id=None, username="community", display_name="李社区",
+                   permissions=frozenset(auth.collect_permissions(pm)), scope_paths=(areas["community"][1],))
+    return _print_every_report(db, pm, worker, tmp), areas
 
 
 @functools.lru_cache(maxsize=None)
@@ -95,7 +141,7 @@ def _pages(path) -> tuple[list[str], int]:
 
 
 def test_every_report_was_printed(printed):
-    out, _ = printed
+    out, _, _ = printed
     ids = set(out)
     assert len(ids) >= 28, sorted(ids)
     assert {"grid.events", "partybuilding.development", "volunteer.certificate",
@@ -103,7 +149,7 @@ def test_every_report_was_printed(printed):
 
 
 def test_the_signature_block_is_printed_once_and_never_alone(printed):
-    out, _ = printed
+    out, _, _ = printed
     problems = []
     for rid, (spec, files) in out.items():
         if not isinstance(spec, LedgerSpec) or not spec.signature:
@@ -119,7 +165,7 @@ def test_the_signature_block_is_printed_once_and_never_alone(printed):
 
 
 def test_documents_are_one_sheet(printed):
-    out, _ = printed
+    out, _, _ = printed
     docs = {rid: files for rid, (spec, files) in out.items() if isinstance(spec, DocumentSpec)}
     assert {"volunteer.certificate", "partybuilding.transfer_letter"} <= set(docs)
     pages = {rid: len(_pages(files["pdf"])[0]) for rid, files in docs.items()}
@@ -143,7 +189,7 @@ def _break_offsets(text: str, lines: list[str]) -> list[int]:
 
 
 def test_no_cell_is_broken_inside_a_date_number_or_code(printed):
-    out, breaks = printed
+    out, breaks, _ = printed
     problems = []
     for rid, calls in breaks.items():
         spec = out[rid][0]
@@ -164,7 +210,7 @@ def test_no_cell_is_broken_inside_a_date_number_or_code(printed):
 
 
 def test_excel_numeric_columns_hold_numbers_and_totals_match(printed):
-    out, _ = printed
+    out, _, _ = printed
     problems = []
     typed_cells = 0
     for rid, (spec, files) in out.items():
@@ -191,7 +237,7 @@ def test_excel_numeric_columns_hold_numbers_and_totals_match(printed):
                         sums[i] += v
                         lasts[i] = v
                         highs[i] = max(highs.get(i, v), v)
-            if first == "合计" and spec.totals is not None:
+            if first.startswith("合计") and spec.totals is not None:
                 for i in numeric:
                     v = r[i] if i < len(r) else None
                     # a sum; or a closing balance (结余: the last row's); or a tree's root row,
@@ -202,3 +248,97 @@ def test_excel_numeric_columns_hold_numbers_and_totals_match(printed):
                         problems.append(f"{rid}: 合计 of “{spec.columns[i].title}” is {v}, the rows sum to {sums[i]}")
     assert not problems, "\n".join(problems[:20])
     assert typed_cells > 1000
+
+
+def _lines(path, pages=3) -> list[str]:
+    """The printed lines of the first pages (pdfplumber, spaces removed): a table row's cells share
+    a line, so a token printed whole is a substring of one line and a token broken is of none."""
+    with pdfplumber.open(path) as pdf:
+        return [ln["text"].replace(" ", "") for page in pdf.pages[:pages] for ln in page.extract_text_lines()]
+
+
+def test_printed_cells_hold_their_tokens_whole(printed, printed_by_community):
+    """Independently of the renderer's own wrapping (the test above): every date, number and code of
+    the first rows' cells is found whole on one printed line of the PDF (pdfplumber words against
+    the source values), for the street user and the community worker."""
+    problems, checked = [], 0
+    for out in (printed[2], printed_by_community[0]):
+        for rid, (spec, files, tokens) in out.items():
+            if not tokens:
+                continue
+            lines = _lines(files["pdf"])
+            text = "\n".join(lines)
+            for tok in sorted(tokens):
+                checked += 1
+                if tok.replace(" ", "") not in text:
+                    continue  # a row beyond the pages looked at
+                if not any(tok.replace(" ", "") in ln for ln in lines):
+                    problems.append(f"{rid}: “{tok}” is split across printed lines")
+    assert not problems, "\n".join(problems[:20])
+    assert checked > 500
+
+
+def _header(files) -> tuple[str, list[str]]:
+    """(the PDF's first page text without spaces, the XLSX header rows' texts)."""
+    first = _pages(files["pdf"])[0][0]
+    rows = []
+    if "xlsx" in files:
+        ws = openpyxl.load_workbook(files["xlsx"], read_only=True).worksheets[0]
+        for r in ws.iter_rows(min_row=1, max_row=HEADER_ROW - 1, values_only=True):
+            rows.append("".join(str(c) for c in r if c).replace(" ", ""))
+    return first, rows
+
+
+def _party(rid: str) -> bool:
+    return rid.startswith("partybuilding.")
+
+
+def test_the_header_names_the_actors_unit_and_scope(printed, printed_by_community):
+    """Street-wide the ledgers are issued by the street office (the Party ones by the 党工委) and say
+    范围：<street>; for a community worker, by the community (its 党委 / 党总支) and 范围：<community>
+    — on the PDF's first page and in the workbook's header rows."""
+    out_street = printed[2]
+    out_comm, areas = printed_by_community
+    street, community = areas["street"][0], areas["community"][0]
+    assert len(out_comm) >= 20, sorted(out_comm)
+    problems = []
+    for who, out, place in (("street", out_street, street), ("community", out_comm, community)):
+        for rid, (spec, files, _t) in out.items():
+            if not isinstance(spec, LedgerSpec):
+                continue
+            first, xrows = _header(files)
+            unit = spec.unit_name.replace(" ", "")
+            if f"填报单位：{unit}" not in first:
+                problems.append(f"{who} {rid}: the PDF does not print 填报单位：{unit}")
+            if not any(f"填报单位：{unit}" in r for r in xrows):
+                problems.append(f"{who} {rid}: the workbook does not print 填报单位：{unit}")
+            if _party(rid):
+                if not unit.startswith("中共") or any(w in unit for w in ("办事处", "党支部", "党小组")):
+                    problems.append(f"{who} {rid}: a Party ledger headed by “{unit}”")
+            elif who == "street" and "办事处" not in unit and rid not in ASKED_FOR_AREA:
+                problems.append(f"{who} {rid}: street-wide but headed by “{unit}”")
+            if who == "community" and community not in unit:
+                problems.append(f"{who} {rid}: a {community} worker's ledger headed by “{unit}”")
+            if not spec.scope:
+                problems.append(f"{who} {rid}: no printed scope")
+                continue
+            if place not in spec.scope and not (rid in ASKED_FOR_AREA and community in spec.scope):
+                problems.append(f"{who} {rid}: scope “{spec.scope}” does not name {place}")
+            scope = f"范围：{spec.scope}".replace(" ", "")
+            if scope not in first or not any(scope in r for r in xrows):
+                problems.append(f"{who} {rid}: “{scope}” missing under the title")
+            if spec.period and not spec.period.startswith("截至") and "统计期间：" not in first:
+                problems.append(f"{who} {rid}: a period ledger without 统计期间")
+            if spec.period.startswith("截至") and "统计期间" in first:
+                problems.append(f"{who} {rid}: a snapshot printed as 统计期间")
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_dates_in_the_header_are_in_one_chinese_style(printed):
+    """年月日 without leading zeros, 至 between the ends; no ISO date in a header's period."""
+    problems = []
+    for rid, (spec, files) in printed[0].items():
+        if isinstance(spec, LedgerSpec) and spec.period:
+            if re.search(r"\d{4}-\d{2}-\d{2}|年0\d月|月0\d日| 至 ", spec.period):
+                problems.append(f"{rid}: period “{spec.period}”")
+    assert not problems, problems

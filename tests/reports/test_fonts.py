@@ -24,6 +24,26 @@ def test_chosen_font_covers_digits_latin_and_ledger_cjk():
     assert "STSong" not in info.path
 
 
+def test_a_song_face_is_preferred_with_a_hei_bold(monkeypatch):
+    """Official paper is set in 宋体: AR PL UMing (fonts-arphic-uming, installed by .ci/run) before the
+    黑体 WenQuanYi Zen Hei, which becomes its bold face; without UMing the Zen Hei is used alone."""
+    fonts.clear_cache()
+    try:
+        info = find_cjk_font()
+        assert info.path.endswith("uming.ttc") and info.is_song, info
+        assert not info.fake_bold and info.bold_path.endswith("wqy-zenhei.ttc")
+        assert "宋体" in info.label and "uming.ttc" in info.label and "粗体：wqy-zenhei.ttc" in info.label
+        real = fonts._candidates
+        monkeypatch.setattr(fonts, "_candidates", lambda: [c for c in real() if "uming" not in c[1]])
+        fonts.clear_cache()
+        hei = find_cjk_font()
+        assert hei.path.endswith("wqy-zenhei.ttc") and not hei.is_song and hei.fake_bold
+        assert "加粗模拟" in hei.label
+    finally:
+        monkeypatch.undo()
+        fonts.clear_cache()
+
+
 def test_configured_missing_file_gives_chinese_error(tmp_path):
     with pytest.raises(FontNotFound) as exc:
         find_cjk_font(tmp_path / "nope.ttf")

@@ -664,12 +664,13 @@ def test_font_page_tests_and_saves_the_font(qtbot, dialog, config_dir, tmp_path)
     page = dialog.open_page("reports")
     button(page, "font-test").click()
     qtbot.waitUntil(lambda: page.result.text() != "正在检测……", timeout=10_000)
-    assert page.result.text().startswith("将使用：")  # CI installs fonts-wqy-zenhei
+    assert page.result.text().startswith("台账和证明将使用：")  # CI installs fonts-arphic-uming and wqy-zenhei
+    assert "宋体" in page.result.text() and "uming.ttc" in page.result.text(), page.result.text()
     bad = tmp_path / "not-a-font.ttf"
     bad.write_bytes(b"junk" * 100)
     page.path_edit.setText(str(bad))
     button(page, "font-test").click()
-    qtbot.waitUntil(lambda: page.result.text() not in ("", "正在检测……") and "将使用" not in page.result.text(),
+    qtbot.waitUntil(lambda: page.result.text() not in ("", "正在检测……") and "将使用：" not in page.result.text(),
                     timeout=10_000)
     assert "字体" in page.result.text() and "not-a-font.ttf" in page.result.text()
     button(page, "font-save").click()

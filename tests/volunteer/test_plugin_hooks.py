@@ -105,6 +105,29 @@ def test_hook_seed_demo(tmp_path):
             ctx = ServiceContext(s, Actor.system())
             assert sv.pending_approvals(ctx)  # the last week's activities wait for approval
             assert sum(sv.account(ctx, v.id)[1] for v in s.scalars(select(Volunteer))) > 0
+            # 积分兑换台账 (issue 18 §2): every order has its handler, none is dated after today
+            from datetime import datetime, timezone
+
+            from plugins.volunteer.models import RedemptionOrder
+
+            orders = s.execute(select(RedemptionOrder.at, RedemptionOrder.handled_by)).all()
+            assert orders and all(h is not None for _at, h in orders)
+            now = datetime.now(timezone.utc)
+            assert max((at if at.tzinfo else at.replace(tzinfo=timezone.utc)) for at, _h in orders) <= now
+            first = min(at for at, _h in orders)
+        _plugin, definition = find_report(make_pm(), "volunteer.redemptions")
+        out = tmp_path / "orders.xlsx"
+        params = parse_params(definition, {"month_from": f"{first:%Y-%m}", "month_to": f"{now:%Y-%m}"})
+        generate(db.session_factory, Actor.system(), definition, params, out)
+        import openpyxl
+
+        rows = [r for r in openpyxl.load_workbook(out, read_only=True).active.iter_rows(values_only=True)]
+        header = next(r for r in rows if r and r[0] == "单号")
+        body = [r for r in rows if r and str(r[0]).isdigit()]
+        handler, points = header.index("经办人"), header.index("积分")
+        assert len(body) == len(orders) and all(r[handler] and r[handler] != "（未记录）" for r in body)
+        total = next(r for r in rows if r and r[0] == "合计")
+        assert total[points] == sum(r[points] for r in body) and total[1] == f"{len(body)} 单"
     finally:
         db.dispose()
 

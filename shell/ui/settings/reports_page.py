@@ -1,5 +1,6 @@
 """报表: the Chinese font printed ledgers use on this desktop. Empty means "find one" (SimSun /
-SimHei / YaHei on Windows, WenQuanYi / AR PL on Linux); 检测 shows which font will be used."""
+SimHei / YaHei on Windows, AR PL UMing then WenQuanYi on Linux); the page says at once (and again
+on 检测) which font a ledger is printed in."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
@@ -15,7 +16,10 @@ def _probe(path: str | None) -> str:
     from reports import find_cjk_font
 
     info = find_cjk_font(path or None, required=SAMPLE)
-    return f"将使用：{info.family or info.regular_name}（{info.path}）" + ("；粗体由常规字体加粗模拟" if info.fake_bold else "")
+    text = f"台账和证明将使用：{info.label}"
+    if not info.is_song:
+        text += "。这不是宋体：正式公文用纸宜用宋体，Linux 上可安装 fonts-arphic-uming（文鼎明体），Windows 自带宋体 simsun.ttc"
+    return text
 
 
 class ReportsPage(Page):
@@ -25,8 +29,9 @@ class ReportsPage(Page):
         layout.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("中文字体（本机）", self)
         inner = QVBoxLayout(box)
-        inner.addWidget(note("打印台账和证明时嵌入 PDF 的中文字体。留空时自动查找：Windows 上的宋体、黑体或微软雅黑，"
-                             "Linux 上的文泉驿或文鼎字体。只有自动查找不到、或想换用别的字体时才需要填写。", box))
+        inner.addWidget(note("打印台账和证明时嵌入 PDF 的中文字体。留空时自动查找：Windows 上的宋体（粗体用黑体），"
+                             "Linux 上的文鼎明体（宋体风格，fonts-arphic-uming），没有时用文泉驿正黑。"
+                             "只有自动查找不到、或想换用别的字体时才需要填写。", box))
         row = QHBoxLayout()
         row.addWidget(QLabel("字体文件：", box))
         self.path_edit = QLineEdit(config.font_path or "", box)
@@ -44,6 +49,7 @@ class ReportsPage(Page):
         inner.addWidget(self.result)
         layout.addWidget(box)
         layout.addStretch(1)
+        self.test_font()  # say at once which font a ledger is printed in
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "选择中文字体文件", self.path_edit.text() or "", FONT_FILTER)
