@@ -44,6 +44,8 @@ def sample_params(session, definition) -> dict | None:
         "transfer": lambda: first("plugins.partybuilding.models.Transfer", "id", lambda m: m.direction == "out"),
         "drill_id": lambda: first("plugins.emergency.models.Drill", "id", lambda m: m.evaluated_on.is_not(None)),
         "stocktake_id": lambda: first("plugins.emergency.models.Stocktake", "id"),
+        "member": lambda: first("plugins.partybuilding.models.Member", "id", lambda m: m.stage == "full",
+                                lambda m: m.status == "normal", lambda m: m.org_id.is_not(None)),
     }
     community = session.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()
     params = {}

@@ -265,8 +265,15 @@ def build_stock(ctx, params) -> LedgerSpec:
 
 # --------------------------------------------------------------------------- 志愿服务活动记录台账
 
+def _hours(minutes: int) -> float:
+    """Hours as printed, to the hundredth: sums and totals add these, so a total equals its rows."""
+    return round(minutes / 60, 2)
+
+
 def _hours_cell(v) -> str:
-    return sv.hours_text(v) if isinstance(v, int) and not isinstance(v, bool) else ("" if v is None else str(v))
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return "" if v is None else str(v)
 
 
 def build_activities(ctx, params) -> LedgerSpec:
@@ -288,15 +295,15 @@ def build_activities(ctx, params) -> LedgerSpec:
          .order_by(Area.sort_order, Area.id, Activity.starts_at, Activity.id))
     if area is not None:
         q = q.where(subtree_filter(Activity.area_id, area))
-    rows, people, minutes = [], 0, 0
+    rows, people, hours = [], 0, 0.0
     for st, en, name, organiser, team, place, target, content, n, m, leader, recorder, status, area_name in \
             ctx.session.execute(q):
         day = sv.local_date(st)
         n, m = int(n or 0), int(m or 0)
         people += n
-        minutes += m
+        hours += _hours(m)
         rows.append((day, f"{sv.format_local(st)[11:16]}—{sv._clock_text(en, day)}", name,
-                     organiser or team or "", place, target, content, n, m, leader, recorder,
+                     organiser or team or "", place, target, content, n, _hours(m), leader, recorder,
                      ACTIVITY_STATES.get(status, status), area_name))
     last = date.fromordinal(end.toordinal() - 1)
     return LedgerSpec(
@@ -308,7 +315,7 @@ def build_activities(ctx, params) -> LedgerSpec:
                  Column("服务时长（小时）", 18, align="right", kind="hours", formatter=_hours_cell),
                  Column("负责人", 15), Column("记录人", 15), Column("状态", 13)],
         rows=rows, group_by=lambda r: r[-1], subtotals=[7, 8], count_unit="次",
-        totals=(f"合计：{len(rows)} 次", "", "", "", "", "", "", people, minutes, "", "", ""),
+        totals=(f"合计：{len(rows)} 次", "", "", "", "", "", "", people, round(hours, 2), "", "", ""),
         notes=("参加人数、服务时长为审核计入的人次与时长（不含未审核、已驳回的签到）；谁组织谁记录、谁记录谁证明。",))
 
 
@@ -339,8 +346,8 @@ def build_stars(ctx, params) -> LedgerSpec:
     rows = []
     for vid, num, name, g, area_name, mins, level in found:
         nxt = STAR_THRESHOLDS_HOURS[level] * 60 if level < len(STAR_THRESHOLDS_HOURS) else None
-        rows.append((num, name, g, area_name, mins, reached.get(vid),
-                     STAR_LABELS[level + 1] if nxt else "（最高星级）", nxt - mins if nxt else None,
+        rows.append((num, name, g, area_name, _hours(mins), reached.get(vid),
+                     STAR_LABELS[level + 1] if nxt else "（最高星级）", _hours(nxt - mins) if nxt else None,
                      STAR_LABELS[level] or "未评星"))
     counts = {}
     for r in rows:
@@ -354,7 +361,7 @@ def build_stars(ctx, params) -> LedgerSpec:
                  Column("达到本星级日期", 24, kind="date"), Column("下一星级", 20),
                  Column("尚差时长（小时）", 22, align="right", kind="hours", formatter=_hours_cell)],
         rows=rows, group_by=lambda r: r[-1], subtotals=True, count_unit="人",
-        totals=(f"合计：{len(rows)} 人", "", "", "", sum(r[4] for r in rows), "", "", None),
+        totals=(f"合计：{len(rows)} 人", "", "", "", round(sum(r[4] for r in rows), 2), "", "", None),
         notes=("星级按审核计入的累计服务时长评定：一星 100 小时、二星 300 小时、三星 600 小时、四星 1000 小时、五星 1500 小时。"
                f"按星级统计：{summary or '无'}。", "兑换积分不减少服务时长。"))
 

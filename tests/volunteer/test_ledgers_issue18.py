@@ -28,19 +28,23 @@ def test_activity_ledger_counts_approved_service_per_community(sctx, areas, cloc
     act1 = _activity(sctx, c1, "敬老院陪伴", T0)
     act2 = _activity(sctx, c2, "河道清理", T0 + timedelta(days=2), hours=2)
     _activity(sctx, c1, "下月活动", T0 + timedelta(days=40))          # June: outside the May ledger
+    d = _vol(sctx, c2, 17, "丁")
     clock.now = T0 + timedelta(days=3)
     ids = [sv.record_attendance(sctx, act1.id, v.id, T0, T0 + timedelta(minutes=m)).id for v, m in ((a, 150), (b, 90))]
     sv.approve(sctx, ids)
     pending = sv.record_attendance(sctx, act2.id, c.id, T0 + timedelta(days=2), T0 + timedelta(days=2, hours=2))
     assert pending.status == "signed_out"                               # not approved: not counted
+    # 100 minutes print as 1.67 hours, and the total adds what is printed
+    sv.approve(sctx, [sv.record_attendance(sctx, act2.id, d.id, T0 + timedelta(days=2),
+                                           T0 + timedelta(days=2, minutes=100)).id])
     sctx.session.flush()
     spec = ledgers.build_activities(sctx, {"month_from": date(2026, 5, 1)})
     rows = list(spec.rows)
     got = [(r[0], r[2], r[3], r[7], r[8], r[9], r[10], r[-1]) for r in rows]
-    assert got == [(date(2026, 5, 10), "敬老院陪伴", "青石街道志愿服务站", 2, 240, "王队长", "李记录", "和平里社区"),
-                   (date(2026, 5, 12), "河道清理", "青石街道志愿服务站", 0, 0, "王队长", "李记录", "幸福苑社区")]
+    assert got == [(date(2026, 5, 10), "敬老院陪伴", "青石街道志愿服务站", 2, 4.0, "王队长", "李记录", "和平里社区"),
+                   (date(2026, 5, 12), "河道清理", "青石街道志愿服务站", 1, 1.67, "王队长", "李记录", "幸福苑社区")]
     assert rows[0][1] == "09:00—12:00"
-    assert spec.totals[0] == "合计：2 次" and spec.totals[7:9] == (2, 240)
+    assert spec.totals[0] == "合计：2 次" and spec.totals[7:9] == (3, 5.67)
     assert spec.period == "2026年5月1日至5月31日"
     worker = ServiceContext(sctx.session, actor_for(c1path, P_VIEW), clock)
     mine = ledgers.build_activities(worker, {"month_from": date(2026, 5, 1)})
@@ -67,10 +71,10 @@ def test_star_ledger_groups_by_level_with_the_day_reached(sctx, areas, clock):
     spec = ledgers.build_stars(sctx, {})
     rows = list(spec.rows)
     got = [(r[1], r[4], r[5], r[6], r[7], r[-1]) for r in rows]
-    assert got == [("二星丙", 310 * 60, date(2026, 2, 1), "三星", 290 * 60, "二星"),
-                   ("一星甲", 110 * 60, date(2026, 4, 2), "二星", 190 * 60, "一星"),
-                   ("未评乙", 30 * 60, None, "一星", 70 * 60, "未评星")]
-    assert spec.totals[0] == "合计：3 人" and spec.totals[4] == 450 * 60
+    assert got == [("二星丙", 310.0, date(2026, 2, 1), "三星", 290.0, "二星"),
+                   ("一星甲", 110.0, date(2026, 4, 2), "二星", 190.0, "一星"),
+                   ("未评乙", 30.0, None, "一星", 70.0, "未评星")]
+    assert spec.totals[0] == "合计：3 人" and spec.totals[4] == 450.0
     assert "二星 1 人；一星 1 人；未评星 1 人" in spec.notes[0]
     worker = ServiceContext(sctx.session, actor_for(c1path, P_VIEW), clock)
     assert [r[1] for r in ledgers.build_stars(worker, {}).rows] == ["一星甲", "未评乙"]
