@@ -18,13 +18,13 @@ _WHERE = {
     "FontInfo": "fonts", "FontNotFound": "fonts", "find_cjk_font": "fonts", "register_fonts": "fonts",
     "mask_id": "masking", "mask_phone": "masking",
     "Cancelled": "pdf", "RenderResult": "pdf", "render_document": "pdf", "render_pdf": "pdf",
-    "Column": "spec", "DocumentSpec": "spec", "ItemsTable": "spec", "LedgerSpec": "spec",
+    "Column": "spec", "DocPart": "spec", "DocumentSpec": "spec", "ItemsTable": "spec", "LedgerSpec": "spec",
     "render_xlsx": "xlsx",
     "cn_date": "spec", "cn_period": "spec", "as_of": "spec", "period_label": "spec",
 }
 
 __all__ = [
-    "Column", "LedgerSpec", "DocumentSpec", "ItemsTable", "render_pdf", "render_document",
+    "Column", "LedgerSpec", "DocumentSpec", "DocPart", "ItemsTable", "render_pdf", "render_document",
     "render_xlsx", "RenderResult", "Cancelled", "FontNotFound", "FontInfo", "find_cjk_font",
     "register_fonts", "mask_id", "mask_phone", "cn_date", "cn_period", "as_of", "period_label",
 ]

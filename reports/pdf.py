@@ -1039,6 +1039,10 @@ def render_document(doc: DocumentSpec, out, font_path: str | os.PathLike | None 
     "第 X 页 共 Y 页", with the issuer, seal and date kept together with the last paragraph."""
     required = doc.title + doc.number + "".join(lbl for lbl, _ in doc.fields) + "".join(doc.signature)
     font = find_cjk_font(font_path, required=required)
+    if doc.parts:
+        with _atomic_output(out) as tmp:
+            _build_parts(doc, font, tmp)
+        return RenderResult(pages=1, rows=0)
     with _atomic_output(out) as tmp:
         pages = 0
         for space, size in _DOC_FIT:
@@ -1186,7 +1190,9 @@ def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, 
     closing: list = [gap(8 * mm)]
     if doc.signature:
         sig = [[P(f"{lbl}：", s_value), ""] for lbl in doc.signature]
-        st_sig = Table(sig, colWidths=[22 * mm, 45 * mm], rowHeights=[(7 + 3 * space) * mm * size] * len(sig))
+        # the label column as wide as the longest label (“党支部书记：” does not wrap before its colon)
+        lab_w = max([22 * mm] + [pdfmetrics.stringWidth(f"{lbl}：", R, s_value.fontSize) + 13 for lbl in doc.signature])
+        st_sig = Table(sig, colWidths=[lab_w, 45 * mm], rowHeights=[(7 + 3 * space) * mm * size] * len(sig))
         st_sig.setStyle(TableStyle([("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black),
                                     ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
         sig_cell: Any = st_sig
@@ -1231,3 +1237,110 @@ def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, 
                           creator="街道工作台 Jiedao")
     d.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return count[0]
+
+
+# Font scales tried for a multi-part form until its parts fit one sheet.
+_PARTS_FIT = (1.0, 0.94, 0.88, 0.82, 0.76, 0.7)
+
+
+def _build_parts(doc: DocumentSpec, font: FontInfo, path: str) -> None:
+    """A multi-part form (存根 / 介绍信 / 回执) on one A4 portrait sheet: the parts one under the
+    other, each with its title and ``doc.number``, separated by dashed 骑缝 lines with the number
+    printed on each line (the cut goes through it, so each part keeps half of it and the halves can
+    be matched). Text is wrapped by :func:`wrap_text` (numbers and dates kept whole, no line starting
+    with "，"). Spare height is shared among the parts by ``weight``. The font shrinks
+    (``_PARTS_FIT``) until every part fits; a form that does not fit even then is refused."""
+    R = font.regular_name
+    B = font.bold_name if not font.fake_bold else font.regular_name
+    width, height = A4
+    lm = rm = 20 * mm
+    top, bottom = 12 * mm, 12 * mm
+    cut = 9 * mm            # height reserved for each 骑缝 line
+    aw = width - lm - rm
+    parts = list(doc.parts)
+    avail = height - top - bottom - cut * (len(parts) - 1)
+
+    def block(text: str, fn: str, size: float, align: str, indent: bool = False, after: float = 0.0,
+              grey: bool = False):
+        m = _Measure(fn, size)
+        lines = wrap_text(("　　" if indent else "") + text, aw, m)
+        return (fn, size, align, lines, size * 1.6, after, grey)
+
+    def height_of(b) -> float:
+        return len(b[3]) * b[4] + b[5]
+
+    def layout(k: float):
+        laid = []
+        for part in parts:
+            head = [block(part.title, B, 15 * k, "center", after=1 * mm)]
+            if doc.number:
+                head.append(block(doc.number, R, 10 * k, "right", after=1 * mm))
+            if part.salutation:
+                head.append(block(part.salutation, R, 11.5 * k, "left"))
+            head += [block(p, R, 11.5 * k, "left", indent=True, after=0.5 * mm) for p in part.body]
+            closing = ([block("（盖章）", R, 9.5 * k, "right", grey=True)] if part.seal else [])
+            closing += [block(line, R, 11.5 * k, "right") for line in part.closing]
+            footer = [block(line, R, 9.5 * k, "left") for line in part.footer]
+            need = sum(map(height_of, head + closing + footer)) + (3 * mm if closing else 0) + (1 * mm if footer else 0)
+            laid.append((head, closing, footer, need))
+        return laid
+
+    for k in _PARTS_FIT:
+        laid = layout(k)
+        if sum(n for *_x, n in laid) <= avail:
+            break
+    else:
+        raise JiedaoError(f"“{doc.title}”的各联在一张 A4 纸上放不下，请精简内容。")
+    spare = avail - sum(n for *_x, n in laid)
+    weights = sum(p.weight for p in parts) or 1.0
+    c = _canvas.Canvas(path, pagesize=A4, pageCompression=1)
+    c.setTitle(f"{doc.title} {doc.number}".strip())
+    c.setAuthor(doc.unit_name or "街道工作台")
+    c.setCreator("街道工作台 Jiedao")
+
+    def draw(b, y_top: float) -> float:
+        fn, size, align, lines, lead, after, grey = b
+        c.setFont(fn, size)
+        c.setFillGray(0.35 if grey else 0)
+        y = y_top
+        for text, w in lines:
+            y -= lead
+            base = y + (lead - size) / 2 + size * 0.15
+            x = lm if align == "left" else (lm + aw - w if align == "right" else lm + (aw - w) / 2)
+            c.drawString(x, base, text)
+        c.setFillGray(0)
+        return y - after
+
+    y = height - top
+    for idx, (part, (head, closing, footer, need)) in enumerate(zip(parts, laid)):
+        bottom_y = y - need - spare * part.weight / weights
+        cur = y
+        for b in head:
+            cur = draw(b, cur)
+        # the footer at the bottom of the part, the closing block above it (room for the seal above that)
+        fy = bottom_y + sum(map(height_of, footer))
+        cur = fy
+        for b in footer:
+            cur = draw(b, cur)
+        cur = fy + (1 * mm if footer else 0) + sum(map(height_of, closing))
+        for b in closing:
+            cur = draw(b, cur)
+        y = bottom_y
+        if idx < len(parts) - 1:
+            line_y = y - cut / 2
+            label = f"（骑缝）{doc.number}" if doc.number else "（骑缝）"
+            fs = 10.5
+            tw = pdfmetrics.stringWidth(label, B, fs)
+            x0 = (width - tw) / 2
+            c.saveState()
+            c.setDash(4, 3)
+            c.setLineWidth(0.6)
+            c.line(8 * mm, line_y, x0 - 2 * mm, line_y)
+            c.line(x0 + tw + 2 * mm, line_y, width - 8 * mm, line_y)
+            c.setFont(B, fs)
+            # the number sits on the cut: each part keeps half of it
+            c.drawString(x0, line_y - fs * 0.35, label)
+            c.restoreState()
+            y -= cut
+    c.showPage()
+    c.save()

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .masking import mask_value
 
 __all__ = [
-    "Column", "LedgerSpec", "DocumentSpec", "ItemsTable", "SIGNATURE_DEFAULT",
+    "Column", "LedgerSpec", "DocumentSpec", "DocPart", "ItemsTable", "SIGNATURE_DEFAULT",
     "format_value", "cell_text", "resolve_widths", "KINDS", "cn_date", "cn_period", "as_of", "period_label",
     "Tally", "count_label", "subtotal_columns",
 ]
@@ -144,6 +144,22 @@ class ItemsTable:
     totals: Sequence[Any] | None = None
 
 
+@dataclass(frozen=True)
+class DocPart:
+    """One part of a multi-part form printed on one sheet and cut apart along 骑缝 lines, such as
+    the 存根 / 介绍信 / 回执 of a 党员组织关系介绍信. ``salutation`` is printed flush left (the
+    addressee), ``body`` paragraphs indented two characters, ``closing`` lines on the right (issuer,
+    date) with room for the seal when ``seal``, ``footer`` lines small and flush left at the bottom."""
+
+    title: str
+    body: Sequence[str] = ()
+    salutation: str = ""
+    closing: Sequence[str] = ()
+    footer: Sequence[str] = ()
+    seal: bool = False
+    weight: float = 1.0   # its share of the sheet's spare height
+
+
 @dataclass
 class DocumentSpec:
     """A one-record document such as a 志愿服务证明 or a 党员组织关系介绍信.
@@ -165,8 +181,12 @@ class DocumentSpec:
     unit_name: str = ""
     notes: Sequence[str] = ()
     seal: bool = True
+    # A multi-part form (``DocPart``s) instead of the fields/body layout: the parts one under the
+    # other on one A4 sheet, ``number`` printed across each 骑缝 line between two parts.
+    parts: Sequence[DocPart] = ()
 
     def __post_init__(self):
+        self.parts = tuple(self.parts or ())
         if isinstance(self.issuer, str):
             self.issuer = (self.issuer,) if self.issuer else ()
 

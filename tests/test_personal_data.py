@@ -252,6 +252,8 @@ def _report_params(session, definition, full: bool):
     known["drill_id"] = session.scalar(select(func.min(Drill.id)).where(Drill.evaluated_on.is_not(None)))
     known["stocktake_id"] = session.scalar(select(func.min(Stocktake.id)))
     known["house"] = session.scalar(select(func.min(House.code)).where(House.house_use == "出租"))
+    known["member"] = session.scalar(select(func.min(Member.id)).where(Member.stage == "full", Member.status == "normal",
+                                                                        Member.org_id.is_not(None)))
     params = {}
     for p in definition.parameters:
         if p.kind == "choice" and {c for c, _ in p.choices} >= {"yes", "no"} and p.name in ("full_ids", "mask"):

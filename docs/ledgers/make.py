@@ -45,6 +45,8 @@ def sample_params(session, definition) -> dict | None:
         "drill_id": lambda: first("plugins.emergency.models.Drill", "id", lambda m: m.evaluated_on.is_not(None)),
         "stocktake_id": lambda: first("plugins.emergency.models.Stocktake", "id"),
         "house": lambda: first("plugins.grid.models.House", "code", lambda m: m.house_use == "出租"),
+        "member": lambda: first("plugins.partybuilding.models.Member", "id", lambda m: m.stage == "full",
+                                lambda m: m.status == "normal", lambda m: m.org_id.is_not(None)),
     }
     community = session.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()
     params = {}

@@ -388,6 +388,126 @@ def build_shelters(sctx, params):
         notes=(f"可用及启用中场所合计可容纳 {total} 人。",))
 
 
+# ----------------------------------------------------------------------------- 应急演练总结报告
+
+def build_drill_summary(sctx, params):
+    """应急演练总结报告 (separate from the evaluation): purpose, time and place, participating units
+    and people, scenario, problems found and their causes, lessons and improvements, on one sheet,
+    issued by the organising unit."""
+    drill_id = params.get("drill_id")
+    if drill_id in (None, ""):
+        raise ValidationError("请填写演练编号。", "drill_id")
+    sctx.actor.require("emergency.view")
+    drill = services.get_drill(sctx, int(drill_id))
+    if drill.status not in ("held", "evaluated"):
+        raise ValidationError(f"演练“{drill.title}”还没有实施（当前状态：{DRILL_STATUS[drill.status]}），实施后才能写总结报告。",
+                              "drill_id", drill_id)
+    area = sctx.session.get(Area, drill.area_id)
+    plan = sctx.session.get(Plan, drill.plan_id) if drill.plan_id else None
+    unit = unit_name(sctx, area)
+    kind = "、".join((DRILL_FORMS[drill.form], DRILL_CONTENTS[drill.content], DRILL_PURPOSES[drill.purpose]))
+    fields = [("演练名称", drill.title), ("组织单位", unit), ("演练类型", kind),
+              ("依据预案", f"{plan.title}（第 {plan.version} 版）" if plan else "—"),
+              ("演练时间", cn_date(drill.held_on)), ("演练地点", drill.place or ""),
+              ("参演单位", drill.units or ""), ("参演人数", f"{drill.participants or 0} 人")]
+    evaluated = (f"经评估（评估人：{drill.evaluator}，{cn_date(drill.evaluated_on)}），综合得分 {drill.score} 分（满分 100），"
+                 f"详见《应急演练评估报告》（演练评估 {drill.evaluated_on:%Y}-{drill.id:04d}）。"
+                 if drill.status == "evaluated" else "本次演练尚未评估。")
+    body = [f"一、演练目的：{drill.aim or '检验预案、锻炼队伍、磨合机制、宣传教育。'}",
+            f"二、时间、地点和参演人员：{cn_date(drill.held_on)}在{drill.place or '（未登记）'}组织{kind}，"
+            f"{drill.units or '有关单位'}共 {drill.participants or 0} 人参演。",
+            f"三、情景概要：{drill.scenario or '（未登记）'}",
+            f"四、发现的问题及原因：{(drill.problems or '无').rstrip('。；')}" + (f"；原因：{drill.causes}" if drill.causes else ""),
+            f"五、经验教训：{drill.lessons or '无'}",
+            f"六、改进措施：{drill.improvements or '无'}",
+            f"七、评估情况：{evaluated}"]
+    return DocumentSpec(title="应急演练总结报告", number=f"演练总结 {drill.held_on:%Y}-{drill.id:04d}",
+                        fields=fields, body=body, issuer=(unit,), signature=("起草人", "审核人"),
+                        date=drill.evaluated_on or drill.held_on, unit_name=unit)
+
+
+# ----------------------------------------------------------------------------- 临期物资预警清单
+
+EXPIRY_ADVICE = {0: "已过期：停止发放，按“过期报废”办理库存调整", 30: "30天内到期：优先发放（先到期先出）或轮换更新",
+                 60: "60天内到期：安排轮换、调剂使用", 90: "90天内到期：列入轮换计划"}
+
+
+def build_expiry(sctx, params):
+    """临期物资预警清单: batches in stock that expire within the alert days (30/60/90) or have
+    expired, by band, with the quantity summed per band and the action to take."""
+    sctx.actor.require("emergency.view")
+    wh = _check_wh(sctx, params)
+    alerts = services.expiry_alerts(sctx, wh.id if wh else None)
+    units = dict(sctx.session.execute(select(Batch.id, Item.unit).join(Item, Item.id == Batch.item_id)
+                                      .where(Batch.id.in_([a.batch_id for a in alerts]))).all()) if alerts else {}
+    bands = services.alert_days(sctx)
+    alerts.sort(key=lambda a: (a.band, a.expiry_date, a.batch_id))
+
+    def band_label(band):
+        return "已过期" if band == 0 else f"{band}天内到期"
+
+    rows = [(a.warehouse, a.code, a.name, a.batch_no, a.expiry_date, a.days_left, a.qty, units.get(a.batch_id, ""),
+             EXPIRY_ADVICE.get(a.band, f"{a.band}天内到期"), band_label(a.band)) for a in alerts]
+    counts = {}
+    for r in rows:
+        counts[r[-1]] = counts.get(r[-1], 0) + 1
+    return LedgerSpec(
+        title="临期物资预警清单", **heading(sctx).fields, period=as_of(sctx.today()), orientation="landscape",
+        columns=[Column("仓库", "1.2*"), Column("物资编码", 18), Column("物资名称", "1.5*"), Column("批次号", 24),
+                 Column("有效期至", 22, kind="date"), Column("剩余天数", 14, align="right", kind="int"),
+                 Column("库存数量", 14, align="right", kind="number"), Column("单位", 10, align="center"),
+                 Column("处置建议", "2*")],
+        rows=rows, group_by=lambda r: r[-1], subtotals=[6], count_unit="批",
+        totals=(f"合计：{len(rows)} 批", "", "", "", "", "", sum(r[6] for r in rows), "", "；".join(
+            f"{k} {v} 批" for k, v in counts.items())),
+        empty_text=f"截至今日没有 {bands[2]} 天内到期或已过期的库存物资",
+        notes=(f"预警天数：{bands[0]} / {bands[1]} / {bands[2]} 天（可在设置中调整）；剩余天数为负数表示已过期的天数。",
+               "过期批次系统禁止出库发放。"))
+
+
+# ----------------------------------------------------------------------------- 物资领用（出库）登记簿
+
+def build_issues(sctx, params):
+    """物资领用（出库）登记簿: every stock-out (出库) in the period — date, voucher, item, batch,
+    quantity, who received it and for what, the handler — by item with the quantity summed per item,
+    and a column for the recipient's signature."""
+    sctx.actor.require("emergency.view")
+    wh = _check_wh(sctx, params)
+    today = sctx.today()
+    start = _to_date(params.get("start"), today.replace(month=1, day=1))
+    end = _to_date(params.get("end"), today)
+    if end < start:
+        raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
+    from datetime import datetime, time
+
+    from shell.clock import LOCAL_TZ, format_local
+
+    t0 = datetime.combine(start, time.min, LOCAL_TZ)
+    t1 = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TZ)
+    q = (select(StockMove.occurred_at, StockMove.doc_no, Warehouse.name, Item.code, Item.name, Item.spec, Batch.batch_no,
+                StockMove.qty, Item.unit, StockMove.party, StockMove.note, StockMove.actor_name)
+         .join(Warehouse, Warehouse.id == StockMove.warehouse_id).join(Item, Item.id == StockMove.item_id)
+         .join(Batch, Batch.id == StockMove.batch_id)
+         .where(StockMove.kind == "out", StockMove.occurred_at >= t0, StockMove.occurred_at < t1,
+                scope_filter(Warehouse.area_id, sctx.actor))
+         .order_by(Item.code, Item.name, StockMove.occurred_at, StockMove.id))
+    if wh is not None:
+        q = q.where(StockMove.warehouse_id == wh.id)
+    rows = []
+    for at, doc, whn, code, name, spec, no, qty, unit, party, note, who in sctx.session.execute(q):
+        rows.append((format_local(at), doc or "", whn, no, -qty, unit, party or "", note or "", who or "", "",
+                     f"{code} {name}" + (f"（{spec}）" if spec else "")))
+    return LedgerSpec(
+        title="物资领用（出库）登记簿", **heading(sctx).fields, period=cn_period(start, end), orientation="landscape",
+        columns=[Column("时间", 28, kind="datetime"), Column("出库单号", 30), Column("仓库", "1.2*"), Column("批次号", 24),
+                 Column("数量", 13, align="right", kind="number"), Column("单位", 10, align="center"),
+                 Column("领用单位/人", "1.5*"), Column("用途/备注", "1.5*"), Column("经办人", 15), Column("领用人签字", 22)],
+        rows=rows, group_by=lambda r: r[-1], subtotals=[4], count_unit="笔",
+        totals=(f"合计：{len(rows)} 笔", "", "", "", sum(r[4] for r in rows), "", "", "", "", ""),
+        empty_text="统计期间内没有物资领用（出库）记录",
+        notes=("按物资分组，小计为该物资的领用数量；调拨出库、盘点调整不在本簿，见《物资出入库明细账》。",))
+
+
 def definitions() -> list[ReportDefinition]:
     year = ReportParameter("year", "年度", kind="year", default=None, required=False)
     return [
@@ -411,5 +531,12 @@ def definitions() -> list[ReportDefinition]:
                          (ReportParameter("area_id", "值班单位", kind="area"),
                           ReportParameter("start", "开始日期（空为本周一）", kind="date", required=False),
                           ReportParameter("end", "结束日期（空为开始后 6 天）", kind="date", required=False)),
+                         "emergency.view", "应急管理"),
+        ReportDefinition("emergency.drill_summary", "应急演练总结报告", build_drill_summary,
+                         (ReportParameter("drill_id", "演练编号", kind="int"),), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.expiry", "临期物资预警清单", build_expiry, (_wh_param(),), "emergency.view", "应急管理"),
+        ReportDefinition("emergency.issues", "物资领用（出库）登记簿", build_issues,
+                         (_wh_param(), ReportParameter("start", "开始日期（空为今年 1 月 1 日）", kind="date", required=False),
+                          ReportParameter("end", "结束日期（空为今天）", kind="date", required=False)),
                          "emergency.view", "应急管理"),
     ]

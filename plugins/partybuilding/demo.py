@@ -169,6 +169,14 @@ def _seed_activity(ctx, rng, branches, today) -> None:
     start = date(today.year, 1, 1)
     for br, groups in branches:
         members = svc.list_members(ctx, org_id=br.id, stages=("probationary", "full"))
+        # Host and recorder by name, as the records are kept: the secretary hosts, a member records;
+        # a 党小组's meeting is hosted by its first member (the 党小组长) and recorded by the next.
+        host = br.secretary or (members[0].name if members else "")
+        recorder = next((m.name for m in members if m.name != host), host)
+        group_people = {}
+        for grp in groups:
+            names_ = [m.name for m in svc.list_members(ctx, org_id=grp.id, stages=("probationary", "full"))]
+            group_people[grp.id] = (names_[0] if names_ else host, names_[1] if len(names_) > 1 else recorder)
         # Meetings month by month, with some gaps so the compliance view has findings.
         month = start
         while month <= today:
@@ -180,20 +188,28 @@ def _seed_activity(ctx, rng, branches, today) -> None:
                        for m in members if m.id in present_ids]
                 if rng.random() < 0.85:
                     svc.record_meeting(ctx, br.id, "theme_day", held, f"{held.month}月主题党日：学习贯彻会议精神",
-                                       host=br.secretary or "", recorder="组织委员", attendance=att,
+                                       host=host, recorder=recorder, attendance=att,
                                        minutes="集中学习、交流发言、开展志愿服务。")
                 if br.has_committee and rng.random() < 0.8:
                     svc.record_meeting(ctx, br.id, "committee", held, f"{held.month}月支委会：研究本月工作",
-                                       host=br.secretary or "", recorder="组织委员")
+                                       host=host, recorder=recorder)
                 if month.month in (3, 6, 9, 12) and rng.random() < 0.9:
-                    svc.record_meeting(ctx, br.id, "assembly", held, "党员大会：通报季度工作", host=br.secretary or "",
-                                       recorder="组织委员", attendance=att)
-                    svc.record_meeting(ctx, br.id, "lecture", held, "党课：党章党规学习", host=br.secretary or "",
-                                       recorder="组织委员")
+                    svc.record_meeting(ctx, br.id, "assembly", held, "党员大会：通报季度工作", host=host,
+                                       recorder=recorder, attendance=att)
+                    svc.record_meeting(ctx, br.id, "lecture", held, "党课：党章党规学习", host=host,
+                                       recorder=recorder, attendance=att)
+                if month.month == 1:
+                    # the previous year's 组织生活会 and 民主评议党员, held together in January
+                    svc.record_meeting(ctx, br.id, "life_meeting", held, f"{held.year - 1}年度专题组织生活会",
+                                       host=host, recorder=recorder, attendance=att,
+                                       minutes="对照检查、开展批评和自我批评，制定整改措施。")
+                    svc.record_meeting(ctx, br.id, "appraisal", held, f"{held.year - 1}年度民主评议党员",
+                                       host=host, recorder=recorder, attendance=att,
+                                       minutes="个人自评、党员互评、民主测评，支部评定等次。")
                 for grp in groups:
                     if rng.random() < 0.7:
-                        svc.record_meeting(ctx, grp.id, "group", held, f"{held.month}月党小组学习", host="党小组长",
-                                           recorder="党小组长")
+                        svc.record_meeting(ctx, grp.id, "group", held, f"{held.month}月党小组学习",
+                                           host=group_people[grp.id][0], recorder=group_people[grp.id][1])
             month = svc.add_months(month, 1)
         # Dues up to last month for most members.
         for m in members:

@@ -935,9 +935,37 @@ def last_paid_month(session: Session, member_id: int) -> str | None:
     return session.scalar(select(func.max(DuesPayment.month)).where(DuesPayment.member_id == member_id))
 
 
+# Who may issue a 组织关系介绍信: a 基层党委 (a 社区党委, the street 党工委); never a 党总支, 党支部 or 党小组.
+LETTER_ISSUER_KINDS = ("working_committee", "community_committee")
+
+
+def letter_issuer(session: Session, org: PartyOrg) -> PartyOrg:
+    """The organisation that issues and seals the introduction letter of a member of ``org``: the
+    nearest 基层党委 at or above it. The branch prepares the letter, the committee issues it."""
+    ids = [int(i) for i in org.path.strip("/").split("/") if i] or [org.id]
+    chain = {o.id: o for o in session.scalars(select(PartyOrg).where(PartyOrg.id.in_(ids)))}
+    for oid in reversed(ids):
+        anc = chain.get(oid)
+        if anc is not None and anc.kind in LETTER_ISSUER_KINDS:
+            return anc
+    raise ValidationError(f"“{org.name}”（{org.kind_label}）及其上级中没有基层党委：组织关系介绍信只能由基层党委"
+                          f"（社区党委、街道党工委）或县级以上党委组织部门开具，党总支、党支部、党小组不能开具。"
+                          f"请先在组织树中把它挂到所属的基层党委下。", "org_id", org.id)
+
+
+def check_letter_issuer(session: Session, org: PartyOrg) -> PartyOrg:
+    """``org`` itself as the issuer of a letter: refused unless it is a 基层党委 (see ``letter_issuer``)."""
+    if org.kind not in LETTER_ISSUER_KINDS:
+        raise ValidationError(f"“{org.name}”是{org.kind_label}，不能开具党员组织关系介绍信：介绍信只能由基层党委"
+                              f"（社区党委、街道党工委）或县级以上党委组织部门开具并盖章，{org.kind_label}只负责准备材料。",
+                              "issuer_org_id", org.id)
+    return org
+
+
 def issue_transfer_letter(ctx: ServiceContext, member_id: int, destination: str, on: date | None = None,
                           dues_paid_to: str | None = None, valid_days: int | None = None,
-                          reason: str = "", to_org_id: int | None = None) -> Transfer:
+                          reason: str = "", to_org_id: int | None = None,
+                          issuer_org_id: int | None = None) -> Transfer:
     """开具组织关系介绍信. The member's current period closes on ``on``; ``to_org_id`` (an
     organisation of this street) moves them there at once, otherwise they leave the street's rolls
     until the letter is cancelled. The number is never reused, even for a cancelled letter."""
@@ -961,6 +989,14 @@ def issue_transfer_letter(ctx: ServiceContext, member_id: int, destination: str,
         if dues_paid_to > month_key(on):
             raise ValidationError(f"党费交至 {dues_paid_to}，晚于开信月份 {month_key(on)}。", "dues_paid_to", dues_paid_to)
     from_org = _get_org(ctx, m.org_id)
+    # The issuer: the nearest 基层党委 above the member's organisation; one named by the caller must be
+    # entitled (a 党支部 or 党小组 is refused) and must be that member's own committee or above it.
+    issuer = letter_issuer(ctx.session, from_org)
+    if issuer_org_id is not None:
+        chosen = check_letter_issuer(ctx.session, _get_org(ctx, issuer_org_id))
+        if chosen.id != issuer.id:
+            raise ValidationError(f"“{chosen.name}”不是{m.name}所在“{from_org.name}”的基层党委，"
+                                  f"介绍信应由“{issuer.name}”开具。", "issuer_org_id", issuer_org_id)
     to_org = None
     if to_org_id is not None:
         to_org = _member_org(ctx, to_org_id)

@@ -16,7 +16,7 @@ from shell.core.reporting import heading, unit_name
 from shell.errors import ValidationError
 
 from . import services as sv
-from .models import (ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
+from .models import (ACTIVITY_STATES, STAR_LABELS, STAR_THRESHOLDS_HOURS, ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
                      RedemptionOrder, RewardItem, StockMove, Team, Volunteer)
 from .rules import P_CERTIFICATE, P_VIEW, load_rules
 
@@ -263,6 +263,109 @@ def build_stock(ctx, params) -> LedgerSpec:
         rows=rows(), notes=("出入库记录只增不改；更正以新的出入库或盘点调整记录体现。",))
 
 
+# --------------------------------------------------------------------------- 志愿服务活动记录台账
+
+def _hours(minutes: int) -> float:
+    """Hours as printed, to the hundredth: sums and totals add these, so a total equals its rows."""
+    return round(minutes / 60, 2)
+
+
+def _hours_cell(v) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return "" if v is None else str(v)
+
+
+def build_activities(ctx, params) -> LedgerSpec:
+    """志愿服务活动记录台账: every activity begun in the period — date and time, name, organiser,
+    place, 服务对象, 服务内容, the volunteers whose service was approved and their hours, 负责人
+    and 记录人 (谁组织谁记录) — by community, with people and hours summed per community."""
+    ctx.actor.require(P_VIEW)
+    start, end = _month_range(params["month_from"], params.get("month_to"))
+    area = sv._area(ctx, params["area"], "辖区") if params.get("area") else None
+    approved = (select(Attendance.activity_id, func.count().label("n"), func.sum(Attendance.minutes).label("m"))
+                .where(Attendance.status == "approved").group_by(Attendance.activity_id).subquery())
+    q = (select(Activity.starts_at, Activity.ends_at, Activity.name, Activity.organiser, Team.name, Activity.place,
+                Activity.target, Activity.content, approved.c.n, approved.c.m, Activity.leader_name,
+                Activity.recorder_name, Activity.status, Area.name)
+         .join(Area, Area.id == Activity.area_id).outerjoin(Team, Team.id == Activity.team_id)
+         .outerjoin(approved, approved.c.activity_id == Activity.id)
+         .where(scope_filter(Activity.area_id, ctx.actor), Activity.starts_at >= sv.local_midnight(start),
+                Activity.starts_at < sv.local_midnight(end))
+         .order_by(Area.sort_order, Area.id, Activity.starts_at, Activity.id))
+    if area is not None:
+        q = q.where(subtree_filter(Activity.area_id, area))
+    rows, people, hours = [], 0, 0.0
+    for st, en, name, organiser, team, place, target, content, n, m, leader, recorder, status, area_name in \
+            ctx.session.execute(q):
+        day = sv.local_date(st)
+        n, m = int(n or 0), int(m or 0)
+        people += n
+        hours += _hours(m)
+        rows.append((day, f"{sv.format_local(st)[11:16]}—{sv._clock_text(en, day)}", name,
+                     organiser or team or "", place, target, content, n, _hours(m), leader, recorder,
+                     ACTIVITY_STATES.get(status, status), area_name))
+    last = date.fromordinal(end.toordinal() - 1)
+    return LedgerSpec(
+        title="志愿服务活动记录台账", **heading(ctx, area).fields, period=cn_period(start, last), orientation="landscape",
+        font_size=8,
+        columns=[Column("日期", 22, kind="date"), Column("时间", 22),
+                 Column("活动名称", "1.5*"), Column("组织单位", "1.2*"), Column("地点", "1.2*"), Column("服务对象", "1*"),
+                 Column("服务内容", "2*"), Column("参加人数", 13, align="right", kind="int"),
+                 Column("服务时长（小时）", 18, align="right", kind="hours", formatter=_hours_cell),
+                 Column("负责人", 15), Column("记录人", 15), Column("状态", 13)],
+        rows=rows, group_by=lambda r: r[-1], subtotals=[7, 8], count_unit="次",
+        totals=(f"合计：{len(rows)} 次", "", "", "", "", "", "", people, round(hours, 2), "", "", ""),
+        notes=("参加人数、服务时长为审核计入的人次与时长（不含未审核、已驳回的签到）；谁组织谁记录、谁记录谁证明。",))
+
+
+# --------------------------------------------------------------------------- 星级评定台账
+
+def build_stars(ctx, params) -> LedgerSpec:
+    """星级评定台账: volunteers by star level (一星 100 h … 五星 1500 h of approved service), the
+    date each reached the level (from the hours ledger's running balance), and the hours still
+    needed for the next one; counted per level."""
+    ctx.actor.require(P_VIEW)
+    area = sv._area(ctx, params["area"], "辖区") if params.get("area") else None
+    q = (select(Volunteer.id, Volunteer.number, Volunteer.name, Volunteer.gender, Area.name,
+                sv.ACCOUNTS.c.approved_minutes)
+         .join(Area, Area.id == Volunteer.area_id).join(sv.ACCOUNTS, sv.ACCOUNTS.c.volunteer_id == Volunteer.id)
+         .where(scope_filter(Volunteer.area_id, ctx.actor), Volunteer.active.is_(True),
+                sv.ACCOUNTS.c.approved_minutes > 0))
+    if area is not None:
+        q = q.where(subtree_filter(Volunteer.area_id, area))
+    found = [(vid, num, name, g, an, int(mins), sv.star_level(mins)) for vid, num, name, g, an, mins in ctx.session.execute(q)]
+    # the day each starred volunteer's running balance first reached their level
+    reached: dict[int, date] = {}
+    starred = [f for f in found if f[6] > 0]
+    for vid, *_x, level in starred:
+        need = STAR_THRESHOLDS_HOURS[level - 1] * 60
+        reached[vid] = ctx.session.scalar(select(func.min(HoursEntry.service_date)).where(
+            HoursEntry.volunteer_id == vid, HoursEntry.balance_after >= need))
+    found.sort(key=lambda f: (-f[6], -f[5], f[1]))
+    rows = []
+    for vid, num, name, g, area_name, mins, level in found:
+        nxt = STAR_THRESHOLDS_HOURS[level] * 60 if level < len(STAR_THRESHOLDS_HOURS) else None
+        rows.append((num, name, g, area_name, _hours(mins), reached.get(vid),
+                     STAR_LABELS[level + 1] if nxt else "（最高星级）", _hours(nxt - mins) if nxt else None,
+                     STAR_LABELS[level] or "未评星"))
+    counts = {}
+    for r in rows:
+        counts[r[-1]] = counts.get(r[-1], 0) + 1
+    summary = "；".join(f"{label} {counts[label]} 人" for label in (*STAR_LABELS[5:0:-1], "未评星") if label in counts)
+    return LedgerSpec(
+        title="志愿者星级评定台账", **heading(ctx, area).fields, period=as_of(ctx.today()),
+        columns=[Column("志愿者编号", 28), Column("姓名", 18),
+                 Column("性别", 10, align="center"), Column("社区", "1*"),
+                 Column("累计时长（小时）", 22, align="right", kind="hours", formatter=_hours_cell),
+                 Column("达到本星级日期", 24, kind="date"), Column("下一星级", 20),
+                 Column("尚差时长（小时）", 22, align="right", kind="hours", formatter=_hours_cell)],
+        rows=rows, group_by=lambda r: r[-1], subtotals=True, count_unit="人",
+        totals=(f"合计：{len(rows)} 人", "", "", "", round(sum(r[4] for r in rows), 2), "", "", None),
+        notes=("星级按审核计入的累计服务时长评定：一星 100 小时、二星 300 小时、三星 600 小时、四星 1000 小时、五星 1500 小时。"
+               f"按星级统计：{summary or '无'}。", "兑换积分不减少服务时长。"))
+
+
 REPORTS = (
     ReportDefinition("volunteer.certificate", "志愿服务证明", build_certificate,
                      (ReportParameter("number", "志愿者编号"),
@@ -285,6 +388,14 @@ REPORTS = (
     ReportDefinition("volunteer.redemptions", "积分兑换台账", build_redemptions,
                      (ReportParameter("month_from", "起始月份", kind="month"),
                       ReportParameter("month_to", "截止月份", kind="month", required=False)),
+                     permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.activities", "志愿服务活动记录台账", build_activities,
+                     (ReportParameter("month_from", "起始月份", kind="month"),
+                      ReportParameter("month_to", "截止月份", kind="month", required=False),
+                      ReportParameter("area", "辖区", kind="area", required=False)),
+                     permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.stars", "志愿者星级评定台账", build_stars,
+                     (ReportParameter("area", "辖区", kind="area", required=False),),
                      permission=P_VIEW, category="志愿服务"),
     ReportDefinition("volunteer.stock", "爱心超市库存台账", build_stock,
                      (ReportParameter("month_from", "起始月份", kind="month"),

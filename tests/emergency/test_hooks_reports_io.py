@@ -130,7 +130,8 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
     reports = {d.id: d for _n, d in available_reports(emergency_pm, actor) if d.id.startswith("emergency.")}
     assert set(reports) == {"emergency.reserve", "emergency.moves", "emergency.stocktake", "emergency.plans",
                             "emergency.drills", "emergency.drill_evaluation", "emergency.roster", "emergency.shelters",
-                            "emergency.duty", "emergency.summary"}
+                            "emergency.duty", "emergency.summary", "emergency.drill_summary", "emergency.expiry",
+                            "emergency.issues"}
     app = AppContext(demo.session_factory, actor)
     with app.service() as sctx:
         wh = sv.list_warehouses(sctx)[0]
@@ -140,11 +141,12 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
         drill = sctx.session.scalar(select(Drill).where(Drill.status == "evaluated"))
         street_id = sv.unit_areas(sctx)[0].id
     params = {"emergency.stocktake": {"stocktake_id": take.id}, "emergency.drill_evaluation": {"drill_id": drill.id},
+              "emergency.drill_summary": {"drill_id": drill.id},
               "emergency.duty": {"area_id": street_id},
               "emergency.moves": {"start": TODAY.replace(year=2020), "end": date.today()},
               "emergency.summary": {"start": TODAY.replace(year=2020), "end": date.today()}}
     for rid, definition in reports.items():
-        for suffix in (".pdf",) if rid == "emergency.drill_evaluation" else (".pdf", ".xlsx"):
+        for suffix in (".pdf",) if rid in ("emergency.drill_evaluation", "emergency.drill_summary") else (".pdf", ".xlsx"):
             out = tmp_path / f"{rid}{suffix}"
             result = generate(demo.session_factory, actor, definition, params.get(rid, {}), out)
             assert out.exists() and out.stat().st_size > 0, rid

@@ -170,7 +170,9 @@ def test_hook_register_reports(demo, tmp_path):
     pm = make_pm()
     defs = {d.id: d for _, d in call_each(pm, "register_reports")}
     assert {"partybuilding.roster", "partybuilding.orgs", "partybuilding.development", "partybuilding.transfers",
-            "partybuilding.meetings", "partybuilding.dues", "partybuilding.transfer_letter"} == set(defs)
+            "partybuilding.meetings", "partybuilding.dues", "partybuilding.transfer_letter",
+            "partybuilding.member_form", "partybuilding.mobile", "partybuilding.lost",
+            "partybuilding.community_reports", "partybuilding.compliance", "partybuilding.life_meetings"} == set(defs)
     actor = Actor.system()
     year = str(date.today().year)
     for rid, d in defs.items():
@@ -178,6 +180,10 @@ def test_hook_register_reports(demo, tmp_path):
         if rid == "partybuilding.transfer_letter":
             with demo.session_factory() as s:
                 raw = {"transfer": str(s.scalar(select(func.min(svc.Transfer.id)).where(svc.Transfer.direction == "out")))}
+        elif rid == "partybuilding.member_form":
+            with demo.session_factory() as s:
+                raw = {"member": str(s.scalar(select(func.min(Member.id)).where(Member.stage == "full",
+                                                                                  Member.org_id.is_not(None))))}
         elif any(p.name == "year" for p in d.parameters):
             raw = {"year": year}
         else:
@@ -186,7 +192,7 @@ def test_hook_register_reports(demo, tmp_path):
         out = tmp_path / f"{rid}.pdf"
         gen = reporting.generate(demo.session_factory, actor, d, params, out)
         assert out.exists() and gen.pages >= 1, rid
-        if rid != "partybuilding.transfer_letter":
+        if rid not in ("partybuilding.transfer_letter", "partybuilding.member_form"):
             x = tmp_path / f"{rid}.xlsx"
             reporting.generate(demo.session_factory, actor, d, params, x)
             assert x.exists()

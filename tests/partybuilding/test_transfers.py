@@ -173,9 +173,12 @@ def test_transfer_letter_document(world, tree, tmp_path):
     world.session.commit()
     spec = ledgers.transfer_letter(c, {"transfer": t.id})
     assert isinstance(spec, DocumentSpec) and spec.number == t.letter_number
-    text = "\n".join(spec.body)
-    assert "【存根】" in text and "【回执】" in text and "孙八" in text and "2026年10月" in text
-    assert "60 天" in text and "2026年12月31日" in text  # valid until
+    stub, letter, receipt = spec.parts
+    assert stub.title.endswith("（存根）") and receipt.title.endswith("回执")
+    text = "\n".join(p for part in spec.parts for p in part.body)
+    assert "孙八" in text and "2026年10月" in text
+    assert "有效期60天" in text and "2026年12月31日" in text  # valid until
+    assert letter.closing[0] == "中共东风社区委员会" and letter.seal      # the committee issues and seals it
     out = tmp_path / "letter.pdf"
     result = render_document(spec, out)
-    assert out.exists() and result.pages >= 1
+    assert out.exists() and result.pages == 1

@@ -162,6 +162,9 @@ def reporting_db(vol_sqlite, clock):
     ("volunteer.hours", {"year": "2026", "group": "community"}, ".xlsx"),
     ("volunteer.redemptions", {"month_from": "2026-05"}, ".pdf"),
     ("volunteer.stock", {"month_from": "2026-05"}, ".xlsx"),
+    ("volunteer.activities", {"month_from": "2026-05"}, ".pdf"),
+    ("volunteer.activities", {"month_from": "2026-05"}, ".xlsx"),
+    ("volunteer.stars", {}, ".xlsx"),
 ])
 def test_hook_register_reports_ledgers(reporting_db, tmp_path, report_id, params, suffix):
     db, number = reporting_db
