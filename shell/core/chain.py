@@ -675,6 +675,8 @@ def drop_chain(op, table: str) -> None:
 GUARD_WARNING = ("安全警告：数据表 {table} 的防篡改触发器（拒绝修改和删除）被删除或停用过，已重新建立。"
                  "有人曾用数据库账号直接操作数据库：请管理员运行 jiedao audit verify 检查审计日志和台账是否被改动，"
                  "并查明是谁、何时操作的。")
+AUDIT_TRIGGER_WARNING = ("安全警告：数据表 {table} 的审计触发器被删除或停用过，已重新建立；其间服务器没有记录它的修改。"
+                         "有人曾以数据库所有者身份直接操作数据库：请管理员查明是谁、何时操作的。")
 BROKEN_WARNING = ("安全警告：防篡改校验未通过——{what}。审计日志或台账在本程序之外被改动过："
                   "请管理员运行 jiedao audit verify 查看，并与打印的审计日志末尾的链头核对。")
 
@@ -688,6 +690,10 @@ def _check_as_user(session) -> list[str]:
     state = _guard_state(conn)
     sealing = sealing_available(conn)
     warnings = []
+    from shell.db.security.server_audit import missing_triggers
+    for table in missing_triggers(conn):
+        warnings.append(f"安全警告：数据表 {table} 的审计触发器被删除或停用，服务器不再记录它的修改：请管理员以数据库所有者"
+                        "身份运行 jiedao db upgrade 重新建立，并查明是谁、何时操作的。")
     for table in chained_tables(conn):
         if not guard_names(conn.dialect.name, table, sealing) <= state.get(table, set()):
             warnings.append(f"安全警告：数据表 {table} 的防篡改触发器被删除或停用：请管理员以数据库所有者身份运行 "
@@ -714,10 +720,13 @@ def check_on_open(session) -> list[str]:
     secured, owner = server_audit(conn)
     if secured and not owner:
         return _check_as_user(session)
-    warnings = []
+    warnings, audit_repaired = [], []
     try:
         with session.begin_nested():
             repaired = restore_guards(session.connection())
+            if secured:
+                from shell.db.security.server_audit import restore_triggers
+                audit_repaired = restore_triggers(session.connection())
     except Exception as exc:   # not the owner role: cannot create triggers — still warn
         repaired = []
         warnings.append(f"安全警告：无法检查或重建防篡改触发器（{exc.__class__.__name__}）：请管理员以数据库所有者身份打开一次。")
@@ -725,6 +734,10 @@ def check_on_open(session) -> list[str]:
         audit.record(session, "guard_restored", table,
                      summary=f"{table} 的防篡改触发器缺失或被停用，打开数据库时已重新建立")
         warnings.append(GUARD_WARNING.format(table=table))
+    for table in audit_repaired:
+        audit.record(session, "guard_restored", table,
+                     summary=f"{table} 的审计触发器缺失或被停用，打开数据库时已重新建立")
+        warnings.append(AUDIT_TRIGGER_WARNING.format(table=table))
     report = verify(session.connection(), since="verified", limit=OPEN_LIMIT)
     for c in report.chains:
         if c.broken:

@@ -347,21 +347,45 @@ def _existing_tables(conn) -> set[str]:
     return {r[0] for r in conn.exec_driver_sql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
 
 
+def _specs_here(conn) -> dict[str, dict]:
+    existing = _existing_tables(conn)
+    return {t: s for t, s in audit_specs().items() if t in existing}
+
+
+def _create_trigger(conn, table: str, spec: dict) -> None:
+    arg = _lit(json.dumps(spec, sort_keys=True))
+    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {_q(table)}")
+    conn.exec_driver_sql(f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {_q(table)} "
+                         f"FOR EACH ROW EXECUTE FUNCTION jiedao_sec.audit_row({arg})")
+
+
+def missing_triggers(conn) -> list[str]:
+    """Audited tables whose audit trigger was dropped or disabled (secured databases)."""
+    enabled = {r[0] for r in conn.exec_driver_sql(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        f"WHERE t.tgname = '{TRIGGER}' AND t.tgenabled <> 'D'").all()}
+    return sorted(t for t in _specs_here(conn) if t not in enabled)
+
+
+def restore_triggers(conn) -> list[str]:
+    """Re-create the missing audit triggers (the owner, on opening); the tables repaired."""
+    missing = missing_triggers(conn)
+    specs = _specs_here(conn)
+    for table in missing:
+        _create_trigger(conn, table, specs[table])
+    return missing
+
+
 def install(conn, key: str) -> list[str]:
     """Install (again) the server-written audit and the chains' sealing; returns the audited tables.
     Run by the owner, in the transaction that secures or refreshes the database."""
     from shell.core import chain
     from shell.db.guards import guard_names_pg, create_append_only, drop_append_only
-    from shell.db.security.naming import base_role
     install_sealing(conn)
     run_sql(conn, AUDIT_SQL)
-    existing = _existing_tables(conn)
-    specs = {t: s for t, s in audit_specs().items() if t in existing}
+    specs = _specs_here(conn)
     for table, spec in sorted(specs.items()):
-        arg = _lit(json.dumps(spec, sort_keys=True))
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {_q(table)}")
-        conn.exec_driver_sql(f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON {_q(table)} "
-                             f"FOR EACH ROW EXECUTE FUNCTION jiedao_sec.audit_row({arg})")
+        _create_trigger(conn, table, spec)
     # A table no longer audited (its model now says __audit__ = False) loses its trigger.
     for (table,) in conn.exec_driver_sql(
             "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -375,7 +399,7 @@ def install(conn, key: str) -> list[str]:
         if not guard_names_pg(table, sealing=True) <= state.get(table, set()):
             drop_append_only(op, table)
             create_append_only(op, table, message)
-    users = _q(base_role(key))
+    users = _q(f"{key}.users")    # shell.db.security.naming.base_role
     conn.exec_driver_sql("REVOKE ALL ON core_audit_log FROM PUBLIC")
     for fn in PRIVATE_FUNCTIONS:
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
