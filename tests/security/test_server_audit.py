@@ -22,6 +22,37 @@ from shell.db.security import server_audit
 ROW_FIELDS = ("entity", "action", "entity_id", "before", "after")
 
 
+@pytest.fixture(scope="module")
+def secured(pg_server):
+    """One secured small street for the module (securing one takes minutes on a busy machine)."""
+    from tests.security.conftest import destroy_secure_db, make_secure_db
+    sdb, name = make_secure_db(pg_server)
+    sdb.dbname = name
+    try:
+        yield sdb
+    finally:
+        destroy_secure_db(pg_server, sdb, name)
+
+
+@pytest.fixture
+def secured_copy(secured, pg_server):
+    """A throwaway copy of the secured street (CREATE DATABASE … TEMPLATE) for an attacker to spoil;
+    only the owner's URL is used on it."""
+    import uuid
+
+    from sqlalchemy import text
+    for engine in secured.engines:
+        engine.dispose()
+    name = f"jd_sec_copy_{uuid.uuid4().hex[:10]}"
+    with pg_server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{secured.dbname}"'))
+    try:
+        yield secured.owner_url.set(database=name)
+    finally:
+        with pg_server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def _service_calls(ctx: ServiceContext) -> None:
     """Inserts, updates (changed columns only), a delete; text, dates, integers, NULLs, Chinese."""
     community = ctx.session.scalar(select(areas.Area).where(areas.Area.level == "community").order_by(areas.Area.id))
@@ -51,7 +82,7 @@ def sqlite_street(tmp_path_factory):
     return path
 
 
-def test_the_server_writes_what_the_program_writes(pg_secure_db, sqlite_street, tmp_path):
+def test_the_server_writes_what_the_program_writes(secured, sqlite_street, tmp_path):
     """The same service calls on a secured server (as the user's login role) and on SQLite (the
     program's listener) leave the same audit rows, field for field."""
     from shell.core.database import open_database
@@ -60,12 +91,12 @@ def test_the_server_writes_what_the_program_writes(pg_secure_db, sqlite_street, 
     shutil.copy(sqlite_street, copy)
     got = {}
     # SQLite: the program writes
-    db = open_database(copy, pm=pg_secure_db.pm, backup=False)
+    db = open_database(copy, pm=secured.pm, backup=False)
     try:
         with db.session_factory() as s:
             user = s.scalar(select(User).where(User.username == "street_staff"))
             from shell.core import auth
-            actor = auth.build_actor(s, user, auth.collect_permissions(pg_secure_db.pm))
+            actor = auth.build_actor(s, user, auth.collect_permissions(secured.pm))
             last = s.scalar(select(func.max(AuditLog.id)))
         with db.session_factory() as s:
             _service_calls(ServiceContext(s, actor))
@@ -73,25 +104,27 @@ def test_the_server_writes_what_the_program_writes(pg_secure_db, sqlite_street, 
     finally:
         db.dispose()
     # the secured server: the triggers write
-    actor = pg_secure_db.actor_for("street_staff")
-    with pg_secure_db.superuser_engine().connect() as conn:
+    actor = secured.actor_for("street_staff")
+    with secured.superuser_engine().connect() as conn:
         last = conn.scalar(select(func.max(AuditLog.id)))
-    s = pg_secure_db.session_for("street_staff")
+    s = secured.session_for("street_staff")
     try:
         assert server_audit.server_audit(s.connection()) == (True, False)
         s.rollback()
         _service_calls(ServiceContext(s, actor))
-        got["pg"] = _entries_after(s, last)
     finally:
         s.close()
+    from sqlalchemy.orm import Session
+    with Session(secured.superuser_engine()) as s:
+        got["pg"] = _entries_after(s, last)
     assert got["sqlite"], "the service calls wrote no row entries"
     assert [e[:5] for e in got["pg"]] == [e[:5] for e in got["sqlite"]]
     assert {e[5:] for e in got["pg"]} == {e[5:] for e in got["sqlite"]} == {(actor.user_id, "王街道")}
 
 
-def test_one_entry_per_change_and_the_chain_holds(pg_secure_db):
-    actor = pg_secure_db.actor_for("street_staff")
-    s = pg_secure_db.session_for("street_staff")
+def test_one_entry_per_change_and_the_chain_holds(secured):
+    actor = secured.actor_for("street_staff")
+    s = secured.session_for("street_staff")
     try:
         before = s.scalar(select(func.count()).select_from(AuditLog))
         calendar.set_day(ServiceContext(s, actor), date(2032, 5, 1), "off", "劳动节")
@@ -104,7 +137,7 @@ def test_one_entry_per_change_and_the_chain_holds(pg_secure_db):
     holiday_rows = [r for r in new if r.entity == "core_holidays" and r.action == "insert"]
     assert len(holiday_rows) == 1                                   # the listener wrote nothing itself
     assert ("core_holidays", "export", actor.user_id, "导出节假日") in new
-    owner = pg_secure_db.superuser_engine()
+    owner = secured.superuser_engine()
     with owner.connect() as conn:
         report = chain.verify(conn, save=False)
         assert report.ok, report.first_break and report.first_break.message()
@@ -117,8 +150,8 @@ def _refused(conn, sql: str, params=()) -> str:
 
 
 @pytest.mark.parametrize("username", ["grid_worker", "community_staff"])
-def test_a_user_with_psql_cannot_touch_the_log_its_triggers_or_the_ledgers(pg_secure_db, username):
-    conn = pg_secure_db.psycopg(username)
+def test_a_user_with_psql_cannot_touch_the_log_its_triggers_or_the_ledgers(secured, username):
+    conn = secured.psycopg(username)
     try:
         for sql in ("DELETE FROM core_audit_log", "UPDATE core_audit_log SET summary = 'x'",
                     "TRUNCATE core_audit_log",
@@ -146,15 +179,15 @@ def test_a_user_with_psql_cannot_touch_the_log_its_triggers_or_the_ledgers(pg_se
         conn.execute("SELECT jiedao_sec.audit_event('login', 'core_users', '1', '我是管理员', NULL, NULL)")
     finally:
         conn.close()
-    with pg_secure_db.superuser_engine().connect() as c:
+    with secured.superuser_engine().connect() as c:
         row = c.execute(select(AuditLog.actor_id, AuditLog.actor_name).where(AuditLog.summary == "我是管理员")).one()
         me = c.execute(select(User.id, User.display_name).where(User.username == username)).one()
     assert tuple(row) == tuple(me)
 
 
-def test_a_ledger_entry_a_user_appends_is_sealed_by_the_server(pg_secure_db):
+def test_a_ledger_entry_a_user_appends_is_sealed_by_the_server(secured):
     """Who may append to a ledger can only append: the chain values they bring are replaced."""
-    owner = pg_secure_db.superuser_engine()
+    owner = secured.superuser_engine()
     with owner.connect() as c:
         holder = c.exec_driver_sql(
             "SELECT u.username FROM core_users u JOIN core_user_roles ur ON ur.user_id = u.id "
@@ -163,7 +196,7 @@ def test_a_ledger_entry_a_user_appends_is_sealed_by_the_server(pg_secure_db):
         template = c.exec_driver_sql("SELECT volunteer_id FROM volunteer_points_ledger ORDER BY id LIMIT 1").scalar()
     if holder is None or template is None:
         pytest.skip("no demo user may adjust points")
-    conn = pg_secure_db.psycopg(holder)
+    conn = secured.psycopg(holder)
     try:
         conn.execute("INSERT INTO volunteer_points_ledger (volunteer_id, at, kind, points, balance_after, reason, "
                      "chain_prev, chain_hash, chain_seq) VALUES (%s, now(), 'adjust', 1, 1, '测试', %s, %s, 1)",
@@ -180,19 +213,24 @@ ATTACK_NAMES = ("delete_one", "edit_one", "insert_unchained", "reorder_two", "sw
 
 
 @pytest.mark.parametrize("attack_name", ATTACK_NAMES)
-def test_verify_catches_every_attack_on_a_secured_server(pg_secure_db, attack_name, capsys, monkeypatch):
-    """The tamper tests of tests/core/test_audit_chain.py, on a secured server whose latest entries
-    the server wrote and sealed, the attacker being the owner."""
-    from tests.core import test_audit_chain as t
-    monkeypatch.setattr(cli, "make_pm", lambda: pg_secure_db.pm)
-    s = pg_secure_db.session_for("street_staff")
+@pytest.fixture(scope="module")
+def server_entries(secured):
+    s = secured.session_for("street_staff")
     try:
         for i in range(6):
             audit.record(s, "export", "core_users", summary=f"服务器写入 {i}")
             s.commit()
     finally:
         s.close()
-    street = t.Street("pg", pg_secure_db.owner_url.render_as_string(hide_password=False))
+
+
+def test_verify_catches_every_attack_on_a_secured_server(secured, server_entries, secured_copy, attack_name,
+                                                         capsys, monkeypatch):
+    """The tamper tests of tests/core/test_audit_chain.py, on a secured server whose latest entries
+    the server wrote and sealed, the attacker being the owner."""
+    from tests.core import test_audit_chain as t
+    monkeypatch.setattr(cli, "make_pm", lambda: secured.pm)
+    street = t.Street("pg", secured_copy.render_as_string(hide_password=False))
     code, _out, err = t.verify(capsys, street)
     assert code == 0, err
     ids = t._ids(street, "core_audit_log")

@@ -380,7 +380,12 @@ def install(conn, key: str) -> list[str]:
     """Install (again) the server-written audit and the chains' sealing; returns the audited tables.
     Run by the owner, in the transaction that secures or refreshes the database."""
     from shell.core import chain
-    from shell.db.guards import guard_names_pg, create_append_only, drop_append_only
+    from shell.db.guards import create_append_only, drop_append_only, guard_names_pg
+    from shell.db.security import naming
+    owner = naming.owner_role(key)
+    me = conn.exec_driver_sql("SELECT current_user").scalar()
+    if me != owner:     # everything is created as the owner (its SECURITY DEFINER functions run as it)
+        conn.exec_driver_sql(f"SET LOCAL ROLE {_q(owner)}")
     install_sealing(conn)
     run_sql(conn, AUDIT_SQL)
     specs = _specs_here(conn)
@@ -399,12 +404,14 @@ def install(conn, key: str) -> list[str]:
         if not guard_names_pg(table, sealing=True) <= state.get(table, set()):
             drop_append_only(op, table)
             create_append_only(op, table, message)
-    users = _q(f"{key}.users")    # shell.db.security.naming.base_role
+    users = _q(naming.base_role(key))
     conn.exec_driver_sql("REVOKE ALL ON core_audit_log FROM PUBLIC")
     for fn in PRIVATE_FUNCTIONS:
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
     conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {FUNCTIONS_SIGNATURE} FROM PUBLIC")
     conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {FUNCTIONS_SIGNATURE} TO {users}")
+    if me != owner:
+        conn.exec_driver_sql("RESET ROLE")
     forget(conn)
     return sorted(specs)
 

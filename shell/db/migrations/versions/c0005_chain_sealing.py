@@ -17,7 +17,7 @@ from alembic import op
 from shell.core.chain import add_chain_order, chained_tables, drop_chain_order
 
 revision = 'c0005'
-down_revision = 'c0003'
+down_revision = 'c0004'
 branch_labels = None
 depends_on = None
 
