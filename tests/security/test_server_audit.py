@@ -94,7 +94,7 @@ def test_the_server_writes_what_the_program_writes(secured, sqlite_street, tmp_p
     db = open_database(copy, pm=secured.pm, backup=False)
     try:
         with db.session_factory() as s:
-            user = s.scalar(select(User).where(User.username == "street_staff"))
+            user = s.scalar(select(User).where(User.username == "admin"))
             from shell.core import auth
             actor = auth.build_actor(s, user, auth.collect_permissions(secured.pm))
             last = s.scalar(select(func.max(AuditLog.id)))
@@ -104,10 +104,10 @@ def test_the_server_writes_what_the_program_writes(secured, sqlite_street, tmp_p
     finally:
         db.dispose()
     # the secured server: the triggers write
-    actor = secured.actor_for("street_staff")
+    actor = secured.actor_for("admin")
     with secured.superuser_engine().connect() as conn:
         last = conn.scalar(select(func.max(AuditLog.id)))
-    s = secured.session_for("street_staff")
+    s = secured.session_for("admin")
     try:
         assert server_audit.server_audit(s.connection()) == (True, False)
         s.rollback()
@@ -119,25 +119,28 @@ def test_the_server_writes_what_the_program_writes(secured, sqlite_street, tmp_p
         got["pg"] = _entries_after(s, last)
     assert got["sqlite"], "the service calls wrote no row entries"
     assert [e[:5] for e in got["pg"]] == [e[:5] for e in got["sqlite"]]
-    assert {e[5:] for e in got["pg"]} == {e[5:] for e in got["sqlite"]} == {(actor.user_id, "王街道")}
+    assert {e[5:] for e in got["pg"]} == {e[5:] for e in got["sqlite"]} == {(actor.user_id, "管理员")}
 
 
 def test_one_entry_per_change_and_the_chain_holds(secured):
-    actor = secured.actor_for("street_staff")
-    s = secured.session_for("street_staff")
+    from sqlalchemy.orm import Session
+    actor = secured.actor_for("admin")
+    owner = secured.superuser_engine()
+    with Session(owner) as o:
+        before = o.scalar(select(func.max(AuditLog.id)))
+    s = secured.session_for("admin")
     try:
-        before = s.scalar(select(func.count()).select_from(AuditLog))
         calendar.set_day(ServiceContext(s, actor), date(2032, 5, 1), "off", "劳动节")
         audit.record(s, "export", "core_holidays", summary="导出节假日")
         s.commit()
-        new = s.execute(select(AuditLog.entity, AuditLog.action, AuditLog.actor_id, AuditLog.summary)
-                        .order_by(AuditLog.id).offset(before)).all()
     finally:
         s.close()
+    with Session(owner) as o:
+        new = o.execute(select(AuditLog.entity, AuditLog.action, AuditLog.actor_id, AuditLog.summary)
+                        .where(AuditLog.id > before).order_by(AuditLog.id)).all()
     holiday_rows = [r for r in new if r.entity == "core_holidays" and r.action == "insert"]
     assert len(holiday_rows) == 1                                   # the listener wrote nothing itself
     assert ("core_holidays", "export", actor.user_id, "导出节假日") in new
-    owner = secured.superuser_engine()
     with owner.connect() as conn:
         report = chain.verify(conn, save=False)
         assert report.ok, report.first_break and report.first_break.message()
@@ -176,11 +179,11 @@ def test_a_user_with_psql_cannot_touch_the_log_its_triggers_or_the_ledgers(secur
         # An event may be written, but only as oneself: the actor comes from the login role.
         conn.execute("SET jiedao.actor_id = '1'")
         conn.execute("SET jiedao.actor_name = '管理员'")
-        conn.execute("SELECT jiedao_sec.audit_event('login', 'core_users', '1', '我是管理员', NULL, NULL)")
+        conn.execute("SELECT jiedao_sec.audit_event('login', 'core_users', '1', %s, NULL, NULL)", (f"我是管理员-{username}",))
     finally:
         conn.close()
     with secured.superuser_engine().connect() as c:
-        row = c.execute(select(AuditLog.actor_id, AuditLog.actor_name).where(AuditLog.summary == "我是管理员")).one()
+        row = c.execute(select(AuditLog.actor_id, AuditLog.actor_name).where(AuditLog.summary == f"我是管理员-{username}")).one()
         me = c.execute(select(User.id, User.display_name).where(User.username == username)).one()
     assert tuple(row) == tuple(me)
 
@@ -212,7 +215,6 @@ def test_a_ledger_entry_a_user_appends_is_sealed_by_the_server(secured):
 ATTACK_NAMES = ("delete_one", "edit_one", "insert_unchained", "reorder_two", "swap_ids", "truncate_tail")
 
 
-@pytest.mark.parametrize("attack_name", ATTACK_NAMES)
 @pytest.fixture(scope="module")
 def server_entries(secured):
     s = secured.session_for("street_staff")
@@ -224,6 +226,7 @@ def server_entries(secured):
         s.close()
 
 
+@pytest.mark.parametrize("attack_name", ATTACK_NAMES)
 def test_verify_catches_every_attack_on_a_secured_server(secured, server_entries, secured_copy, attack_name,
                                                          capsys, monkeypatch):
     """The tamper tests of tests/core/test_audit_chain.py, on a secured server whose latest entries
@@ -239,3 +242,28 @@ def test_verify_catches_every_attack_on_a_secured_server(secured, server_entries
     assert code == 1, out + err
     first = next(line for line in err.splitlines() if line.startswith("防篡改校验未通过"))
     assert "core_audit_log" in first and f"第 {entry} 条" in first and what in first, first
+
+
+def test_a_user_opens_the_secured_database_and_the_owner_restores_a_dropped_audit_trigger(secured, secured_copy):
+    """Opening as a user checks without repairing (the triggers are the owner's) and stays quiet on an
+    intact database; the owner's opening re-creates a dropped audit trigger, audits and warns."""
+    from shell.core.database import open_database
+    db = open_database(secured.user_url("grid_worker"), pm=secured.pm, backup=False)
+    try:
+        assert not [w for w in db.admin_warnings + db.warnings if "安全警告" in w]
+    finally:
+        db.dispose()
+    import psycopg as pg
+    u = secured_copy
+    with pg.connect(host=u.host, port=u.port or 5432, dbname=u.database, user=u.username, password=u.password,
+                    autocommit=True) as conn:
+        conn.execute("DROP TRIGGER jiedao_audit_row ON core_holidays")
+    db = open_database(secured_copy, pm=secured.pm, backup=False)
+    try:
+        assert any("core_holidays" in w and "审计触发器" in w for w in db.admin_warnings), db.admin_warnings
+        with db.session_factory() as s:
+            assert server_audit.missing_triggers(s.connection()) == []
+            assert s.scalar(select(func.count()).select_from(AuditLog).where(
+                AuditLog.action == "guard_restored", AuditLog.entity == "core_holidays")) == 1
+    finally:
+        db.dispose()

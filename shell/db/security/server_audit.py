@@ -318,7 +318,27 @@ END $f$;
 """
 
 PRIVATE_FUNCTIONS = ("jiedao_sec.write_audit(text,text,text,text,json,json)", "jiedao_sec.audit_row()",
-                     "jiedao_sec.chain_seal()", "jiedao_sec.chain_clear()", "jiedao_sec.claims_actor()")
+                     "jiedao_sec.chain_seal()", "jiedao_sec.chain_clear()")
+# What a user's program calls: the events, and whether its session may name an actor (it may not).
+USER_FUNCTIONS = (FUNCTIONS_SIGNATURE, "jiedao_sec.claims_actor()")
+
+
+def _import_models() -> None:
+    """Every plugin's models, also those no code path has imported yet (they load lazily): a table
+    whose model is not loaded would get no trigger."""
+    import importlib
+    import importlib.util
+    import sys
+
+    from shell.plugins import BUILTIN_PLUGINS
+    names = set(BUILTIN_PLUGINS) | {n for n, m in list(sys.modules.items())
+                                    if m is not None and hasattr(m, "register_migrations") and "." in n}
+    for name in sorted(names):
+        try:
+            if importlib.util.find_spec(f"{name}.models") is not None:
+                importlib.import_module(f"{name}.models")
+        except (ImportError, ValueError):
+            continue
 
 
 def audit_specs() -> dict[str, dict]:
@@ -326,6 +346,7 @@ def audit_specs() -> dict[str, dict]:
     mapped classes whose ``__audit__`` is not False; the columns it leaves out and how it spells the
     rest, from the same metadata."""
     from shell.core.audit import SKIP_COLUMNS
+    _import_models()
     from shell.core.chain import canon_kind
     from shell.db.base import Base
     specs = {}
@@ -408,8 +429,9 @@ def install(conn, key: str) -> list[str]:
     conn.exec_driver_sql("REVOKE ALL ON core_audit_log FROM PUBLIC")
     for fn in PRIVATE_FUNCTIONS:
         conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
-    conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {FUNCTIONS_SIGNATURE} FROM PUBLIC")
-    conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {FUNCTIONS_SIGNATURE} TO {users}")
+    for fn in USER_FUNCTIONS:
+        conn.exec_driver_sql(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
+        conn.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {fn} TO {users}")
     if me != owner:
         conn.exec_driver_sql("RESET ROLE")
     forget(conn)
