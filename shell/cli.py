@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 PASSWORD_ENV = "JIEDAO_PASSWORD"
+NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"   # jiedao user add|passwd without a terminal
 DEBUG_ENV = "JIEDAO_DEBUG"
 DEMO_FILENAME = "jiedao-demo.sqlite"
 DEMO_STEPS = {"core": "辖区与用户", "grid": "网格管理", "volunteer": "志愿服务", "partybuilding": "党建",
@@ -509,6 +510,212 @@ def _ensure_pg_database(url) -> None:
         admin.dispose()
 
 
+# --- jiedao user … (the same services as 设置 → 用户与角色) --------------------------------------
+def _new_password(username: str) -> str:
+    env = os.environ.get(NEW_PASSWORD_ENV)
+    if env is not None:
+        return env
+    if not _isatty():
+        raise CliError(f"需要为用户 {username} 设置密码，但当前不是交互终端：请通过环境变量 {NEW_PASSWORD_ENV} 提供。")
+    import getpass
+
+    password = getpass.getpass(f"用户 {username} 的新密码：")
+    if getpass.getpass("再次输入新密码：") != password:
+        raise CliError("两次输入的密码不一致，请重新运行。")
+    return password
+
+
+def _user_admin(args: argparse.Namespace):
+    """(database, plugin manager, actor). Who acts: on a secured server the role of the URL — a
+    user's own login role acts as that user, the owner or a superuser as the system; elsewhere the
+    --user given (its password asked), else whoever holds the file (as jiedao db init does)."""
+    from sqlalchemy import select, text
+
+    from shell.core import auth
+    from shell.core.context import Actor
+    from shell.core.models import User
+
+    url = _url(_raw_target(args))
+    pm = make_pm()
+    db = _open(url, pm)
+    try:
+        with db.session_factory() as session:
+            key = auth.server_key(session)
+            if key is not None:
+                me = session.execute(text("SELECT session_user")).scalar()
+                user = session.scalar(select(User).where(User.server_role == me))
+                if user is not None:
+                    return db, pm, auth.build_actor(session, user, auth.collect_permissions(pm))
+                return db, pm, Actor.system()
+        if getattr(args, "user", None):
+            return db, pm, _login(db, pm, args.user)
+        return db, pm, Actor.system()
+    except BaseException:
+        db.dispose()
+        raise
+
+
+def _find_user(session, username: str):
+    from sqlalchemy import select
+
+    from shell.core.models import User
+    from shell.errors import NotFound
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户“{username}”不存在（jiedao user list 列出全部用户）。")
+    return user
+
+
+def _find_area(session, path: str):
+    """An area by its names from the street down ("青石街道/和平里社区/第一网格"), or by its code."""
+    from sqlalchemy import select
+
+    from shell.core.models import Area
+    from shell.errors import NotFound
+
+    text_path = (path or "").strip()
+    area = session.scalar(select(Area).where(Area.code == text_path))
+    if area is not None:
+        return area
+    parent = None
+    for name in [n.strip() for n in text_path.replace("／", "/").split("/") if n.strip()]:
+        area = session.scalar(select(Area).where(Area.name == name, Area.parent_id.is_(None) if parent is None
+                                                 else Area.parent_id == parent.id))
+        if area is None:
+            raise NotFound(f"找不到辖区“{path}”：“{name}”不存在。请写成 街道/社区/网格 的名称路径，或辖区编码。")
+        parent = area
+    if parent is None:
+        raise NotFound("请指定辖区：街道/社区/网格 的名称路径，或辖区编码。")
+    return parent
+
+
+def _scope_text(session, user) -> str:
+    from shell.core.areas import full_name
+    from shell.core.models import Area
+
+    if user.area_id is None:
+        return "全部"
+    area = session.get(Area, user.area_id)
+    return full_name(session, area, sep="/") if area is not None else str(user.area_id)
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    import json
+
+    from shell.clock import utcnow
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+    from shell.db.security import naming
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            key = auth.server_key(session)
+            now = utcnow()
+            rows = []
+            for u in auth.list_users(ServiceContext(session, actor)):
+                locked = False
+                if key is None:
+                    locked = u.locked_until is not None and u.locked_until > now
+                rows.append({"username": u.username, "name": u.display_name,
+                             "roles": [r.name for r in u.roles], "scope": _scope_text(session, u),
+                             "server_role": u.server_role, "superuser": u.is_superuser,
+                             "active": u.is_active, "locked": locked})
+        if args.json:
+            _out(json.dumps({"database": _label(db.url), "street_key": key, "role_rule": naming.RULE,
+                             "users": rows}, ensure_ascii=False, indent=2))
+            return 0
+        _out(f"数据库：{_label(db.url)}")
+        if key is not None:
+            _out(f"街道键：{key}；{naming.RULE}")
+        else:
+            _out(f"本数据库未加固：用户没有服务器角色（加固后：{naming.RULE}）")
+        table = [(r["username"], r["name"], "、".join(r["roles"]) + ("（超级管理员）" if r["superuser"] else ""),
+                  r["scope"], r["server_role"] or "—",
+                  "、".join(x for x, on in (("已停用", not r["active"]), ("已锁定", r["locked"])) if on) or "正常")
+                 for r in rows]
+        _out(_table(("用户名", "姓名", "角色", "管辖范围", "服务器角色", "状态"), table))
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            ctx = ServiceContext(session, actor)
+            area = _find_area(session, args.area) if args.area else None
+            password = _new_password(args.username)
+            user = auth.create_user(ctx, args.username, args.name, password, area.id if area else None,
+                                    args.role or (), phone=args.phone)
+            session.commit()
+            _out(f"已创建用户：{user.username}（{user.display_name}），角色 {'、'.join(r.title for r in user.roles) or '无'}，"
+                 f"管辖范围 {_scope_text(session, user)}" + (f"，服务器角色 {user.server_role}" if user.server_role else ""))
+            _out("首次登录时须修改密码。")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _update(args: argparse.Namespace, done: str, **changes) -> int:
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            ctx = ServiceContext(session, actor)
+            user = _find_user(session, args.username)
+            if "scope" in changes:
+                changes["area_id"] = _find_area(session, changes.pop("scope")).id
+            auth.update_user(ctx, user.id, **changes)
+            session.commit()
+            _out(done.format(user=user.username, roles="、".join(r.title for r in user.roles) or "无",
+                             scope=_scope_text(session, user)))
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    return _update(args, "已停用用户 {user}：不能再登录（服务器角色一并停用）。", is_active=False)
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    return _update(args, "已启用用户 {user}。", is_active=True)
+
+
+def cmd_user_set_roles(args: argparse.Namespace) -> int:
+    return _update(args, "用户 {user} 的角色现在是：{roles}。", role_names=args.roles)
+
+
+def cmd_user_set_scope(args: argparse.Namespace) -> int:
+    return _update(args, "用户 {user} 的管辖范围现在是：{scope}。", scope=args.path)
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            ctx = ServiceContext(session, actor)
+            user = _find_user(session, args.username)
+            password = _new_password(user.username)
+            auth.reset_password(ctx, user.id, password)
+            session.commit()
+            _out(f"已重置用户 {user.username} 的密码；首次登录时须修改。")
+    finally:
+        db.dispose()
+    return 0
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     from shell.config import LocalConfig
     from shell.plugins import plugin_status
@@ -941,6 +1148,39 @@ def build_parser() -> argparse.ArgumentParser:
     q = dbsub.add_parser("status", help="显示数据库位置、版本、是否需要升级")
     _db_options(q)
     q.set_defaults(func=cmd_db_status)
+
+    p = sub.add_parser("user", help="用户管理：新建、列出、停用/启用、重置密码、角色、管理范围",
+                       description="用户管理，与“设置 → 用户与角色”相同的功能。在加固的服务器数据库上，"
+                                   "每个用户是一个服务器登录角色（见 jiedao user list 的说明和 docs/lan-server.md）。"
+                                   f"新密码从提示输入两次，或由环境变量 {NEW_PASSWORD_ENV} 提供。" + DB_HELP)
+    usub = p.add_subparsers(dest="user_command", metavar="操作", required=True, parser_class=_Parser)
+    q = usub.add_parser("add", help="新建用户（密码从提示输入）")
+    q.add_argument("username", metavar="用户名")
+    q.add_argument("--name", required=True, metavar="姓名")
+    q.add_argument("--role", action="append", metavar="角色", help="角色名（如 grid_worker），可重复")
+    q.add_argument("--area", metavar="辖区", help="管辖范围：街道/社区/网格 的名称路径或辖区编码")
+    q.add_argument("--phone", metavar="电话")
+    q.set_defaults(func=cmd_user_add)
+    q = usub.add_parser("list", help="列出用户：用户名、姓名、角色、管辖范围、服务器角色、状态")
+    q.add_argument("--json", action="store_true", help="以 JSON 输出")
+    q.set_defaults(func=cmd_user_list)
+    for name, fn, text_help in (("disable", cmd_user_disable, "停用用户（不能再登录）"),
+                                ("enable", cmd_user_enable, "重新启用用户"),
+                                ("passwd", cmd_user_passwd, "重置用户密码（提示输入两次）")):
+        q = usub.add_parser(name, help=text_help)
+        q.add_argument("username", metavar="用户名")
+        q.set_defaults(func=fn)
+    q = usub.add_parser("set-roles", help="设置用户的角色（替换原有角色）")
+    q.add_argument("username", metavar="用户名")
+    q.add_argument("roles", nargs="+", metavar="角色")
+    q.set_defaults(func=cmd_user_set_roles)
+    q = usub.add_parser("set-scope", help="设置用户的管辖范围")
+    q.add_argument("username", metavar="用户名")
+    q.add_argument("path", metavar="辖区", help="街道/社区/网格 的名称路径或辖区编码")
+    q.set_defaults(func=cmd_user_set_scope)
+    for q in usub.choices.values():
+        _db_options(q)
+        _user_option(q)
 
     p = sub.add_parser("plugins", help="列出插件及其状态和错误")
     p.set_defaults(func=cmd_plugins)
