@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 PASSWORD_ENV = "JIEDAO_PASSWORD"
-NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"   # jiedao user add|passwd without a terminal
+NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"
+OWNER_PASSWORD_ENV = "JIEDAO_OWNER_PASSWORD"   # the owner role's password at db init|secure without a terminal   # jiedao user add|passwd without a terminal
 DEBUG_ENV = "JIEDAO_DEBUG"
 DEMO_FILENAME = "jiedao-demo.sqlite"
 DEMO_STEPS = {"core": "辖区与用户", "grid": "网格管理", "volunteer": "志愿服务", "partybuilding": "党建",
@@ -221,6 +222,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _out(f"正在生成规模为 {args.scale} 的演示数据库……")
     db = create_demo(target, scale=args.scale, password=args.password, pm=pm, force=args.force, seed=args.seed,
                      progress=progress)
+    secured = None
+    try:
+        if not db.is_sqlite:
+            if _can_secure(db):
+                from shell.db.security import secure_database
+
+                with db.engine.begin() as conn:  # the demo users as server roles with the demo password
+                    secured = secure_database(conn, pm, owner_password=args.password,
+                                              password_for=lambda _u: args.password, must_change=False)
+            else:
+                _err(f"警告：用户“{db.url.username}”没有 CREATEROLE 权限，演示数据库没有加固（演示用户没有服务器角色）。")
+    except BaseException:
+        db.dispose()
+        raise
     try:
         with db.session_factory() as session:
             counts = dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
@@ -241,6 +256,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _out("演示用户（密码均为下面这一个；只有演示数据库有预设密码）：")
         _out(_table(("用户名", "姓名", "角色", "管辖范围"), rows))
         _out(f"密码：{args.password}")
+        if secured is not None:
+            from shell.db.security import naming
+
+            _out(f"服务器已加固：每个演示用户是服务器角色 {naming.login_prefix(secured.key)}用户名（密码同上），"
+                 f"所有者角色 {secured.owner_role} 的密码也是它。")
         for plugin, error in sorted(db.seed_errors.items()):
             _err(f"警告：插件“{plugin}”没有生成演示数据（{error}）；演示数据库的其余部分可以正常使用。")
     finally:
@@ -324,6 +344,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         for w in db.warnings + db.admin_warnings:
             _err(f"警告：{w}")
         res = db.upgrade
+        if not db.is_sqlite:
+            from shell.db import security
+
+            with db.engine.begin() as conn:
+                if security.is_secured(conn):
+                    # open_database refreshed after a migration; declarations can change without one.
+                    if not res.changed:
+                        security.refresh(conn, pm)
+                    _out("已按本程序的声明更新服务器角色、权限与规则。")
         _out(f"数据库：{_label(db.url)}")
         _out(f"升级前版本：{_revs(res.before)}")
         _out(f"升级后版本：{_revs(res.after)}")
@@ -440,14 +469,87 @@ def cmd_db_init(args: argparse.Namespace) -> int:
             if auth.has_users(session):
                 raise DatabaseError(f"数据库已经初始化并且有用户（{_label(db.url)}），没有创建管理员。"
                                     "请用已有的管理员账号登录。")
+        secure = not db.is_sqlite and _can_secure(db)
+        if secure:
+            from shell.db.security import naming
+
+            owner_password = _owner_password(naming.owner_role(naming.street_key(db.url.database)))
         password = _read_password(f"新管理员 {args.admin_user} 的密码：", confirm=True)
         with db.session_factory() as session:
             user = auth.create_first_admin(session, args.admin_user, args.admin_name, password)
             session.commit()
             _out(f"已初始化数据库：{_label(db.url)}（版本 {_revs(db.upgrade.after if db.upgrade else set())}）")
             _out(f"已创建管理员：{user.username}（{user.display_name}）")
+        if secure:
+            from shell.db.security import secure_database
+
+            with db.engine.begin() as conn:
+                report = secure_database(conn, pm, owner_password=owner_password,
+                                         password_for=lambda _u: password, must_change=False)
+            _out(f"已加固：所有者角色 {report.owner_role}（只用于 jiedao db upgrade、备份与恢复），"
+                 f"管理员的服务器角色 {report.logins[0][1]}。")
+        elif not db.is_sqlite:
+            _err(f"警告：用户“{db.url.username}”不是超级用户也没有 CREATEROLE 权限，数据库没有加固："
+                 "之后请用有权限的账号运行 jiedao db secure（见 docs/lan-server.md）。")
     finally:
         db.dispose()
+    return 0
+
+
+def _can_secure(db) -> bool:
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return bool(conn.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")).scalar())
+
+
+def _owner_password(role: str) -> str:
+    from shell.core import auth
+
+    env = os.environ.get(OWNER_PASSWORD_ENV)
+    if env is None:
+        if not _isatty():
+            raise CliError(f"需要所有者角色 {role} 的密码，但当前不是交互终端：请通过环境变量 {OWNER_PASSWORD_ENV} 提供。")
+        import getpass
+
+        env = getpass.getpass(f"所有者角色 {role} 的密码（只有系统管理员知道；升级、备份、恢复时要用）：")
+        if getpass.getpass("再次输入：") != env:
+            raise CliError("两次输入的密码不一致，请重新运行。")
+    auth.check_password_policy(env, 12)
+    return env
+
+
+def cmd_db_secure(args: argparse.Namespace) -> int:
+    """Issue 15.6: move an existing (unsecured) server database to per-user roles."""
+    from shell.db.security import naming, secure_database, security_info
+    from shell.errors import DatabaseError
+
+    url = _url(_raw_target(args))
+    if _sqlite_file(url) is not None or url.get_backend_name() == "sqlite":
+        raise CliError("jiedao db secure 只用于 PostgreSQL 服务器数据库：请用 --url 指定（单机 SQLite 文件由程序自己检查权限）。")
+    pm = make_pm()
+    db = _open(url, pm)
+    try:
+        with db.engine.connect() as conn:
+            info = security_info(conn)
+            if info is not None:
+                key = info[0]
+                raise DatabaseError(f"数据库“{url.database}”已经加固过（街道键 {key}），不能再加固一次。"
+                                    "升级程序后请运行 jiedao db upgrade。")
+        if not _can_secure(db):
+            raise DatabaseError(f"用户“{url.username}”没有 CREATEROLE 权限，不能加固数据库“{url.database}”。"
+                                "请用数据库超级用户（postgres）或带 CREATEROLE 的数据库所有者连接。")
+        owner_password = _owner_password(naming.owner_role(naming.street_key(url.database)))
+        with db.engine.begin() as conn:
+            report = secure_database(conn, pm, owner_password=owner_password, progress=lambda m: _out(f"  {m}"))
+    finally:
+        db.dispose()
+    _out(f"已加固数据库 {_label(url)}：街道键 {report.key}，所有者角色 {report.owner_role}。")
+    if report.old_role:
+        _out(f"已收回原共用角色“{report.old_role}”对本数据库的全部权限；各台电脑不再需要它的密码。")
+    _out("各用户的一次性密码（请分别、当面交给本人；首次登录时必须修改）：")
+    _out(_table(("用户名", "服务器角色", "一次性密码"), report.logins))
+    _out(naming.RULE)
     return 0
 
 
@@ -619,7 +721,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
                 if key is None:
                     locked = u.locked_until is not None and u.locked_until > now
                 rows.append({"username": u.username, "name": u.display_name,
-                             "roles": [r.name for r in u.roles], "scope": _scope_text(session, u),
+                             "roles": sorted(r.name for r in u.roles), "scope": _scope_text(session, u),
                              "server_role": u.server_role, "superuser": u.is_superuser,
                              "active": u.is_active, "locked": locked})
         if args.json:
@@ -1134,6 +1236,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file", metavar="备份文件", help="由 jiedao db backup 或自动备份生成的文件")
     q.add_argument("--yes", action="store_true", help="不再询问，直接恢复（非交互运行时必需）")
     q.set_defaults(func=cmd_db_restore)
+    q = dbsub.add_parser("secure", help="加固现有的服务器数据库：每个用户一个服务器角色、一次性密码，收回共用角色的权限",
+                         description="把现有的 PostgreSQL 数据库改为每个用户用自己的服务器角色登录：创建所有者角色，"
+                                     "为每个用户建登录角色并给出一次性密码（首次登录须修改），收回原共用角色的权限。"
+                                     "用超级用户或带 CREATEROLE 的数据库所有者连接；已加固的数据库会被拒绝。"
+                                     f"所有者密码从提示输入，或由环境变量 {OWNER_PASSWORD_ENV} 提供。")
+    _db_options(q)
+    q.set_defaults(func=cmd_db_secure)
     q = dbsub.add_parser("init", help="新建数据库结构并创建第一个管理员")
     _db_options(q)
     q.add_argument("--admin-user", default="admin", metavar="用户名", help="管理员用户名（默认 admin）")

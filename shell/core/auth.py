@@ -379,6 +379,11 @@ def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None =
         if missing:
             raise ValidationError("角色不存在：" + "、".join(sorted(missing)), "roles")
         _require_grantable(ctx, roles)
+        before = sorted(r.name for r in user.roles)
+        if before != sorted(r.name for r in roles):
+            # core_user_roles is a plain link table: the flush listener sees no row of its own.
+            audit.record(ctx.session, "roles", "core_users", user.id, f"调整了 {user.username} 的角色",
+                         before={"roles": before}, after={"roles": sorted(r.name for r in roles)})
         user.roles = roles
     flush_or_conflict(ctx.session, user, "用户")
     if server_key(ctx.session) is not None and user.server_role is not None:
