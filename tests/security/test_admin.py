@@ -294,3 +294,40 @@ def test_db_secure_an_old_style_database(pg_server, capsys, monkeypatch):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{shared}"'))
         drop_street_roles(pg_server, key)
+
+
+def test_db_init_on_a_server_creates_the_owner_and_secures(pg_server, capsys, monkeypatch):
+    name = f"jd_init_{uuid.uuid4().hex[:10]}"
+    key = naming.street_key(name)
+    url = make_url(PG_URL).set(drivername="postgresql+psycopg", database=name)
+    monkeypatch.setattr(cli, "make_pm", lambda disabled=(): make_plugin_manager(builtins=(), entry_points=False))
+    monkeypatch.setenv(cli.OWNER_PASSWORD_ENV, "owner-init-2026")
+    monkeypatch.setenv(cli.PASSWORD_ENV, "chief-pass-2026")
+    try:
+        code, out = _cli(capsys, "db", "init", "--url", url.render_as_string(hide_password=False),
+                         "--admin-user", "chief", "--admin-name", "赵主任")
+        assert code == 0, out
+        assert f"所有者角色 {key}.owner" in out and f"{key}.u.chief" in out
+        with psycopg.connect(host="127.0.0.1", dbname=name, user=f"{key}.u.chief", password="chief-pass-2026") as c:
+            assert c.execute("SELECT jiedao_sec.unrestricted(), jiedao_sec.can('core.user.manage')").fetchone() == (True, True)
+        with psycopg.connect(host="127.0.0.1", dbname=name, user=f"{key}.owner", password="owner-init-2026") as c:
+            assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> current_user").fetchone()[0] == 0
+        # Demo users as server roles with the demo password, on a server (core only: quick).
+        demo = f"jd_demo_{uuid.uuid4().hex[:10]}"
+        with pg_server.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{demo}"'))
+        try:
+            code, out = _cli(capsys, "demo", "--no-open", "--url",
+                             url.set(database=demo).render_as_string(hide_password=False))
+            assert code == 0 and "服务器已加固" in out, out
+            dkey = naming.street_key(demo)
+            with psycopg.connect(host="127.0.0.1", dbname=demo, user=f"{dkey}.u.grid_worker", password="demo1234") as c:
+                assert c.execute("SELECT jiedao_sec.scope_ids()").fetchone()[0] != []
+        finally:
+            with pg_server.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{demo}" WITH (FORCE)'))
+            drop_street_roles(pg_server, naming.street_key(demo))
+    finally:
+        with pg_server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_street_roles(pg_server, key)
