@@ -8,8 +8,8 @@ from typing import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, func, literal, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import Session, sessionmaker, undefer
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from shell.clock import format_local, utcnow
 from shell.contracts import Permission, RoleTemplate
@@ -479,7 +479,15 @@ def unlock(ctx: ServiceContext, user_id: int) -> None:
 
 def list_users(ctx: ServiceContext) -> list[User]:
     ctx.actor.require("core.user.manage")
-    users = list(ctx.session.scalars(select(User).order_by(User.username)))
+    if server_key(ctx.session) is None:   # the lockout is shown in the list: loaded with the rows
+        users = list(ctx.session.scalars(select(User).options(undefer(User.failed_logins), undefer(User.locked_until))
+                                         .order_by(User.username)))
+    else:
+        # A secured server keeps no program lockout and grants nobody these columns: known empty.
+        users = list(ctx.session.scalars(select(User).order_by(User.username)))
+        for u in users:
+            set_committed_value(u, "locked_until", None)
+            set_committed_value(u, "failed_logins", 0)
     if ctx.actor.is_superuser:
         return users
     paths = {a.id: a.path for a in ctx.session.scalars(select(Area))}
