@@ -186,10 +186,41 @@ def _login(db, pm, username: str | None):
     from shell.core import auth
 
     username = (username or LocalConfig.load().last_username or "").strip()
+    if not db.is_sqlite:
+        actor = _server_actor(db, pm, username)
+        if actor is not None:
+            return actor
     if not username:
         raise CliError("请用 --user 指定以哪个用户的身份操作（密码从提示输入或环境变量 JIEDAO_PASSWORD 读取）。")
     password = _read_password(f"用户 {username} 的密码：")
     return auth.login(db.session_factory, username, password, labels=auth.collect_permissions(pm))
+
+
+def _server_actor(db, pm, username: str):
+    """On a secured server the server has checked the password of the URL's role: a user's own
+    login role acts as that user (``--user`` may only name the same user); the owner or a superuser
+    may act as the user named by ``--user``. None on an unsecured database."""
+    from sqlalchemy import select, text
+
+    from shell.core import auth
+    from shell.core.models import User
+
+    with db.session_factory() as session:
+        if auth.server_key(session) is None:
+            return None
+        me = session.execute(text("SELECT session_user")).scalar()
+        user = session.scalar(select(User).where(User.server_role == me))
+        if user is None:
+            if not username:
+                raise CliError("请用 --user 指定以哪个用户的身份操作。")
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise CliError(f"用户“{username}”不存在。")
+        elif username and username != user.username:
+            raise CliError(f"服务器角色 {me} 是用户“{user.username}”，不能以“{username}”的身份操作。")
+        if not user.is_active:
+            raise CliError(f"用户“{user.username}”已停用。")
+        return auth.build_actor(session, user, auth.collect_permissions(pm))
 
 
 # --- commands -----------------------------------------------------------------------------------

@@ -196,6 +196,11 @@ def secure_database(conn: Connection, pm, *, owner_password: str | None = None,
     key = naming.street_key(dbname)
     owner = naming.owner_role(key)
     old_owner = conn.execute(text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")).scalar()
+    other = conn.execute(text("SELECT datname FROM pg_database WHERE pg_get_userbyid(datdba) = :o "
+                              "AND datname <> current_database()"), {"o": owner}).scalar()
+    if other is not None:
+        raise DatabaseError(f"街道键“{key}”已被本服务器上的数据库“{other}”使用（街道键取数据库名的前 20 个字符），"
+                            f"两个街道不能共用一套角色。请换一个前 20 个字符不同的数据库名。")
     report = SecureReport(key=key, owner_role=owner)
     say(f"所有者角色 {owner}")
     report.owner_created = create_owner(conn, key, owner_password)
