@@ -80,6 +80,10 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "volunteer_redemption_lines": (("order_id", "volunteer_redemptions"),),
     "volunteer_stock_moves": (("item_id", "volunteer_reward_items"),),
     "partybuilding_attendance": (("meeting_id", "partybuilding_meetings"),),
+    # a member who left (org_id empty) belongs to the organisation of their last membership, as the
+    # program's _member_in_scope says; looked up by an owner's function, since the memberships'
+    # own policy refers back to the members (a policy may not recurse)
+    "partybuilding_members": (("coalesce(org_id, jiedao_sec.last_party_org(id))", "partybuilding_orgs"),),
     "partybuilding_memberships": (("member_id", "partybuilding_members"), ("org_id", "partybuilding_orgs")),
     # a transfer is seen by the member's organisation and by both ends
     "partybuilding_transfers": (("member_id", "partybuilding_members"), ("from_org_id", "partybuilding_orgs"),
@@ -166,8 +170,22 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# Functions the policies above call (owner's, SECURITY DEFINER: they read past the policies).
+FUNCTIONS = {
+    "partybuilding_memberships": """CREATE OR REPLACE FUNCTION jiedao_sec.last_party_org(member_id int) RETURNS int
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT m.org_id FROM partybuilding_memberships m WHERE m.member_id = $1
+    ORDER BY m.start_on DESC, m.id DESC LIMIT 1 $$""",
+}
+FUNCTION_NAMES = {"partybuilding_memberships": "jiedao_sec.last_party_org(int)"}
+
+
+def _column(table: str, column: str) -> str:
+    return column if "(" in column else f"{_ident(table)}.{_ident(column)}"
+
+
 def child_condition(table: str, links: tuple[tuple[str, str], ...]) -> str:
-    parts = [f"EXISTS (SELECT 1 FROM {_ident(parent)} p WHERE p.id = {_ident(table)}.{_ident(column)})"
+    parts = [f"EXISTS (SELECT 1 FROM {_ident(parent)} p WHERE p.id = {_column(table, column)})"
              for column, parent in links]
     return f"{UNRESTRICTED} OR " + " OR ".join(parts)
 
@@ -211,6 +229,12 @@ def statements(conn, key: str) -> list[str]:
     p = plan(conn)
     users, owner = base_role(key), owner_role(key)
     out: list[str] = []
+    tables = set(p.area) | set(p.children) | set(p.core) | set(p.unpoliced)
+    for table, function in FUNCTIONS.items():
+        if table in tables:
+            out.append(function)
+            out.append(f"REVOKE ALL ON FUNCTION {FUNCTION_NAMES[table]} FROM PUBLIC")
+            out.append(f"GRANT EXECUTE ON FUNCTION {FUNCTION_NAMES[table]} TO {_ident(users)}")
     # a table that lost its policy (area column dropped, say) keeps none of ours
     for table in p.unpoliced:
         for name in ALL_POLICIES:
