@@ -40,6 +40,19 @@ ADMIN_FUNCTIONS = ("create_login(%s, 'SCRAM-SHA-256$4096:AAAA$BBBB:CCCC')", "set
                    "set_login(%s, true)", "sync_user(%s)", "sync_role(1)", "drop_login(%s)")
 
 
+@pytest.fixture(scope="module")
+def pg_secure_db(pg_server):
+    """One secured demo street for the whole module (conftest's is per test; securing takes a while and
+    nothing here is left behind: every attempt is refused or rolled back)."""
+    from tests.security.conftest import destroy_secure_db, make_secure_db
+
+    sdb, name = make_secure_db(pg_server)
+    try:
+        yield sdb
+    finally:
+        destroy_secure_db(pg_server, sdb, name)
+
+
 def _conninfo(url) -> str:
     return (f"host={url.host} port={url.port or 5432} dbname={url.database} user={url.username} "
             f"password={url.password} connect_timeout=5")
