@@ -30,9 +30,14 @@ SCOPED_READS = {
     "grid_visit_logs": "t.area_id",
     "volunteer_volunteers": "t.area_id",
     "volunteer_points_ledger": "(SELECT v.area_id FROM volunteer_volunteers v WHERE v.id = t.volunteer_id)",
-    "partybuilding_members": "(SELECT o.area_id FROM partybuilding_orgs o WHERE o.id = t.org_id)",
+    # a member who left (no organisation) belongs to the organisation of their last membership
+    "partybuilding_members": "(SELECT o.area_id FROM partybuilding_orgs o WHERE o.id = coalesce(t.org_id, "
+                             "(SELECT ms.org_id FROM partybuilding_memberships ms WHERE ms.member_id = t.id "
+                             "ORDER BY ms.start_on DESC, ms.id DESC LIMIT 1)))",
     "partybuilding_dues_payments": "(SELECT o.area_id FROM partybuilding_members m JOIN partybuilding_orgs o "
-                                   "ON o.id = m.org_id WHERE m.id = t.member_id)",
+                                   "ON o.id = coalesce(m.org_id, (SELECT ms.org_id FROM partybuilding_memberships ms "
+                                   "WHERE ms.member_id = m.id ORDER BY ms.start_on DESC, ms.id DESC LIMIT 1)) "
+                                   "WHERE m.id = t.member_id)",
     "emergency_stock_moves": "(SELECT w.area_id FROM emergency_warehouses w WHERE w.id = t.warehouse_id)",
 }
 
