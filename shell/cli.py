@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 PASSWORD_ENV = "JIEDAO_PASSWORD"
+NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"
+OWNER_PASSWORD_ENV = "JIEDAO_OWNER_PASSWORD"   # the owner role's password at db init|secure without a terminal   # jiedao user add|passwd without a terminal
 DEBUG_ENV = "JIEDAO_DEBUG"
 DEMO_FILENAME = "jiedao-demo.sqlite"
 DEMO_STEPS = {"core": "辖区与用户", "grid": "网格管理", "volunteer": "志愿服务", "partybuilding": "党建",
@@ -184,10 +186,41 @@ def _login(db, pm, username: str | None):
     from shell.core import auth
 
     username = (username or LocalConfig.load().last_username or "").strip()
+    if not db.is_sqlite:
+        actor = _server_actor(db, pm, username)
+        if actor is not None:
+            return actor
     if not username:
         raise CliError("请用 --user 指定以哪个用户的身份操作（密码从提示输入或环境变量 JIEDAO_PASSWORD 读取）。")
     password = _read_password(f"用户 {username} 的密码：")
     return auth.login(db.session_factory, username, password, labels=auth.collect_permissions(pm))
+
+
+def _server_actor(db, pm, username: str):
+    """On a secured server the server has checked the password of the URL's role: a user's own
+    login role acts as that user (``--user`` may only name the same user); the owner or a superuser
+    may act as the user named by ``--user``. None on an unsecured database."""
+    from sqlalchemy import select, text
+
+    from shell.core import auth
+    from shell.core.models import User
+
+    with db.session_factory() as session:
+        if auth.server_key(session) is None:
+            return None
+        me = session.execute(text("SELECT session_user")).scalar()
+        user = session.scalar(select(User).where(User.server_role == me))
+        if user is None:
+            if not username:
+                raise CliError("请用 --user 指定以哪个用户的身份操作。")
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise CliError(f"用户“{username}”不存在。")
+        elif username and username != user.username:
+            raise CliError(f"服务器角色 {me} 是用户“{user.username}”，不能以“{username}”的身份操作。")
+        if not user.is_active:
+            raise CliError(f"用户“{user.username}”已停用。")
+        return auth.build_actor(session, user, auth.collect_permissions(pm))
 
 
 # --- commands -----------------------------------------------------------------------------------
@@ -220,6 +253,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _out(f"正在生成规模为 {args.scale} 的演示数据库……")
     db = create_demo(target, scale=args.scale, password=args.password, pm=pm, force=args.force, seed=args.seed,
                      progress=progress)
+    secured = None
+    try:
+        if not db.is_sqlite:
+            if _can_secure(db):
+                from shell.db.security import secure_database
+
+                with db.engine.begin() as conn:  # the demo users as server roles with the demo password
+                    secured = secure_database(conn, pm, owner_password=args.password,
+                                              password_for=lambda _u: args.password, must_change=False)
+            else:
+                _err(f"警告：用户“{db.url.username}”没有 CREATEROLE 权限，演示数据库没有加固（演示用户没有服务器角色）。")
+    except BaseException:
+        db.dispose()
+        raise
     try:
         with db.session_factory() as session:
             counts = dict(session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
@@ -240,6 +287,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _out("演示用户（密码均为下面这一个；只有演示数据库有预设密码）：")
         _out(_table(("用户名", "姓名", "角色", "管辖范围"), rows))
         _out(f"密码：{args.password}")
+        if secured is not None:
+            from shell.db.security import naming
+
+            _out(f"服务器已加固：每个演示用户是服务器角色 {naming.login_prefix(secured.key)}用户名（密码同上），"
+                 f"所有者角色 {secured.owner_role} 的密码也是它。")
         for plugin, error in sorted(db.seed_errors.items()):
             _err(f"警告：插件“{plugin}”没有生成演示数据（{error}）；演示数据库的其余部分可以正常使用。")
     finally:
@@ -323,6 +375,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         for w in db.warnings + db.admin_warnings:
             _err(f"警告：{w}")
         res = db.upgrade
+        if not db.is_sqlite:
+            from shell.db import security
+
+            with db.engine.begin() as conn:
+                if security.is_secured(conn):
+                    # open_database refreshed after a migration; declarations can change without one.
+                    if not res.changed:
+                        security.refresh(conn, pm)
+                    _out("已按本程序的声明更新服务器角色、权限与规则。")
         _out(f"数据库：{_label(db.url)}")
         _out(f"升级前版本：{_revs(res.before)}")
         _out(f"升级后版本：{_revs(res.after)}")
@@ -439,14 +500,87 @@ def cmd_db_init(args: argparse.Namespace) -> int:
             if auth.has_users(session):
                 raise DatabaseError(f"数据库已经初始化并且有用户（{_label(db.url)}），没有创建管理员。"
                                     "请用已有的管理员账号登录。")
+        secure = not db.is_sqlite and _can_secure(db)
+        if secure:
+            from shell.db.security import naming
+
+            owner_password = _owner_password(naming.owner_role(naming.street_key(db.url.database)))
         password = _read_password(f"新管理员 {args.admin_user} 的密码：", confirm=True)
         with db.session_factory() as session:
             user = auth.create_first_admin(session, args.admin_user, args.admin_name, password)
             session.commit()
             _out(f"已初始化数据库：{_label(db.url)}（版本 {_revs(db.upgrade.after if db.upgrade else set())}）")
             _out(f"已创建管理员：{user.username}（{user.display_name}）")
+        if secure:
+            from shell.db.security import secure_database
+
+            with db.engine.begin() as conn:
+                report = secure_database(conn, pm, owner_password=owner_password,
+                                         password_for=lambda _u: password, must_change=False)
+            _out(f"已加固：所有者角色 {report.owner_role}（只用于 jiedao db upgrade、备份与恢复），"
+                 f"管理员的服务器角色 {report.logins[0][1]}。")
+        elif not db.is_sqlite:
+            _err(f"警告：用户“{db.url.username}”不是超级用户也没有 CREATEROLE 权限，数据库没有加固："
+                 "之后请用有权限的账号运行 jiedao db secure（见 docs/lan-server.md）。")
     finally:
         db.dispose()
+    return 0
+
+
+def _can_secure(db) -> bool:
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return bool(conn.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")).scalar())
+
+
+def _owner_password(role: str) -> str:
+    from shell.core import auth
+
+    env = os.environ.get(OWNER_PASSWORD_ENV)
+    if env is None:
+        if not _isatty():
+            raise CliError(f"需要所有者角色 {role} 的密码，但当前不是交互终端：请通过环境变量 {OWNER_PASSWORD_ENV} 提供。")
+        import getpass
+
+        env = getpass.getpass(f"所有者角色 {role} 的密码（只有系统管理员知道；升级、备份、恢复时要用）：")
+        if getpass.getpass("再次输入：") != env:
+            raise CliError("两次输入的密码不一致，请重新运行。")
+    auth.check_password_policy(env, 12)
+    return env
+
+
+def cmd_db_secure(args: argparse.Namespace) -> int:
+    """Issue 15.6: move an existing (unsecured) server database to per-user roles."""
+    from shell.db.security import naming, secure_database, security_info
+    from shell.errors import DatabaseError
+
+    url = _url(_raw_target(args))
+    if _sqlite_file(url) is not None or url.get_backend_name() == "sqlite":
+        raise CliError("jiedao db secure 只用于 PostgreSQL 服务器数据库：请用 --url 指定（单机 SQLite 文件由程序自己检查权限）。")
+    pm = make_pm()
+    db = _open(url, pm)
+    try:
+        with db.engine.connect() as conn:
+            info = security_info(conn)
+            if info is not None:
+                key = info[0]
+                raise DatabaseError(f"数据库“{url.database}”已经加固过（街道键 {key}），不能再加固一次。"
+                                    "升级程序后请运行 jiedao db upgrade。")
+        if not _can_secure(db):
+            raise DatabaseError(f"用户“{url.username}”没有 CREATEROLE 权限，不能加固数据库“{url.database}”。"
+                                "请用数据库超级用户（postgres）或带 CREATEROLE 的数据库所有者连接。")
+        owner_password = _owner_password(naming.owner_role(naming.street_key(url.database)))
+        with db.engine.begin() as conn:
+            report = secure_database(conn, pm, owner_password=owner_password, progress=lambda m: _out(f"  {m}"))
+    finally:
+        db.dispose()
+    _out(f"已加固数据库 {_label(url)}：街道键 {report.key}，所有者角色 {report.owner_role}。")
+    if report.old_role:
+        _out(f"已收回原共用角色“{report.old_role}”对本数据库的全部权限；各台电脑不再需要它的密码。")
+    _out("各用户的一次性密码（请分别、当面交给本人；首次登录时必须修改）：")
+    _out(_table(("用户名", "服务器角色", "一次性密码"), report.logins))
+    _out(naming.RULE)
     return 0
 
 
@@ -507,6 +641,212 @@ def _ensure_pg_database(url) -> None:
         raise explain(exc, url) from None
     finally:
         admin.dispose()
+
+
+# --- jiedao user … (the same services as 设置 → 用户与角色) --------------------------------------
+def _new_password(username: str) -> str:
+    env = os.environ.get(NEW_PASSWORD_ENV)
+    if env is not None:
+        return env
+    if not _isatty():
+        raise CliError(f"需要为用户 {username} 设置密码，但当前不是交互终端：请通过环境变量 {NEW_PASSWORD_ENV} 提供。")
+    import getpass
+
+    password = getpass.getpass(f"用户 {username} 的新密码：")
+    if getpass.getpass("再次输入新密码：") != password:
+        raise CliError("两次输入的密码不一致，请重新运行。")
+    return password
+
+
+def _user_admin(args: argparse.Namespace):
+    """(database, plugin manager, actor). Who acts: on a secured server the role of the URL — a
+    user's own login role acts as that user, the owner or a superuser as the system; elsewhere the
+    --user given (its password asked), else whoever holds the file (as jiedao db init does)."""
+    from sqlalchemy import select, text
+
+    from shell.core import auth
+    from shell.core.context import Actor
+    from shell.core.models import User
+
+    url = _url(_raw_target(args))
+    pm = make_pm()
+    db = _open(url, pm)
+    try:
+        with db.session_factory() as session:
+            key = auth.server_key(session)
+            if key is not None:
+                me = session.execute(text("SELECT session_user")).scalar()
+                user = session.scalar(select(User).where(User.server_role == me))
+                if user is not None:
+                    return db, pm, auth.build_actor(session, user, auth.collect_permissions(pm))
+                return db, pm, Actor.system()
+        if getattr(args, "user", None):
+            return db, pm, _login(db, pm, args.user)
+        return db, pm, Actor.system()
+    except BaseException:
+        db.dispose()
+        raise
+
+
+def _find_user(session, username: str):
+    from sqlalchemy import select
+
+    from shell.core.models import User
+    from shell.errors import NotFound
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户“{username}”不存在（jiedao user list 列出全部用户）。")
+    return user
+
+
+def _find_area(session, path: str):
+    """An area by its names from the street down ("青石街道/和平里社区/第一网格"), or by its code."""
+    from sqlalchemy import select
+
+    from shell.core.models import Area
+    from shell.errors import NotFound
+
+    text_path = (path or "").strip()
+    area = session.scalar(select(Area).where(Area.code == text_path))
+    if area is not None:
+        return area
+    parent = None
+    for name in [n.strip() for n in text_path.replace("／", "/").split("/") if n.strip()]:
+        area = session.scalar(select(Area).where(Area.name == name, Area.parent_id.is_(None) if parent is None
+                                                 else Area.parent_id == parent.id))
+        if area is None:
+            raise NotFound(f"找不到辖区“{path}”：“{name}”不存在。请写成 街道/社区/网格 的名称路径，或辖区编码。")
+        parent = area
+    if parent is None:
+        raise NotFound("请指定辖区：街道/社区/网格 的名称路径，或辖区编码。")
+    return parent
+
+
+def _scope_text(session, user) -> str:
+    from shell.core.areas import full_name
+    from shell.core.models import Area
+
+    if user.area_id is None:
+        return "全部"
+    area = session.get(Area, user.area_id)
+    return full_name(session, area, sep="/") if area is not None else str(user.area_id)
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    import json
+
+    from shell.clock import utcnow
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+    from shell.db.security import naming
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            key = auth.server_key(session)
+            now = utcnow()
+            rows = []
+            for u in auth.list_users(ServiceContext(session, actor)):
+                locked = False
+                if key is None:
+                    locked = u.locked_until is not None and u.locked_until > now
+                rows.append({"username": u.username, "name": u.display_name,
+                             "roles": sorted(r.name for r in u.roles), "scope": _scope_text(session, u),
+                             "server_role": u.server_role, "superuser": u.is_superuser,
+                             "active": u.is_active, "locked": locked})
+        if args.json:
+            _out(json.dumps({"database": _label(db.url), "street_key": key, "role_rule": naming.RULE,
+                             "users": rows}, ensure_ascii=False, indent=2))
+            return 0
+        _out(f"数据库：{_label(db.url)}")
+        if key is not None:
+            _out(f"街道键：{key}；{naming.RULE}")
+        else:
+            _out(f"本数据库未加固：用户没有服务器角色（加固后：{naming.RULE}）")
+        table = [(r["username"], r["name"], "、".join(r["roles"]) + ("（超级管理员）" if r["superuser"] else ""),
+                  r["scope"], r["server_role"] or "—",
+                  "、".join(x for x, on in (("已停用", not r["active"]), ("已锁定", r["locked"])) if on) or "正常")
+                 for r in rows]
+        _out(_table(("用户名", "姓名", "角色", "管辖范围", "服务器角色", "状态"), table))
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            ctx = ServiceContext(session, actor)
+            area = _find_area(session, args.area) if args.area else None
+            password = _new_password(args.username)
+            user = auth.create_user(ctx, args.username, args.name, password, area.id if area else None,
+                                    args.role or (), phone=args.phone)
+            session.commit()
+            _out(f"已创建用户：{user.username}（{user.display_name}），角色 {'、'.join(r.title for r in user.roles) or '无'}，"
+                 f"管辖范围 {_scope_text(session, user)}" + (f"，服务器角色 {user.server_role}" if user.server_role else ""))
+            _out("首次登录时须修改密码。")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _update(args: argparse.Namespace, done: str, **changes) -> int:
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            ctx = ServiceContext(session, actor)
+            user = _find_user(session, args.username)
+            if "scope" in changes:
+                changes["area_id"] = _find_area(session, changes.pop("scope")).id
+            auth.update_user(ctx, user.id, **changes)
+            session.commit()
+            _out(done.format(user=user.username, roles="、".join(r.title for r in user.roles) or "无",
+                             scope=_scope_text(session, user)))
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    return _update(args, "已停用用户 {user}：不能再登录（服务器角色一并停用）。", is_active=False)
+
+
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    return _update(args, "已启用用户 {user}。", is_active=True)
+
+
+def cmd_user_set_roles(args: argparse.Namespace) -> int:
+    return _update(args, "用户 {user} 的角色现在是：{roles}。", role_names=args.roles)
+
+
+def cmd_user_set_scope(args: argparse.Namespace) -> int:
+    return _update(args, "用户 {user} 的管辖范围现在是：{scope}。", scope=args.path)
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+
+    db, pm, actor = _user_admin(args)
+    try:
+        with db.session_factory() as session:
+            ctx = ServiceContext(session, actor)
+            user = _find_user(session, args.username)
+            password = _new_password(user.username)
+            auth.reset_password(ctx, user.id, password)
+            session.commit()
+            _out(f"已重置用户 {user.username} 的密码；首次登录时须修改。")
+    finally:
+        db.dispose()
+    return 0
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -927,6 +1267,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file", metavar="备份文件", help="由 jiedao db backup 或自动备份生成的文件")
     q.add_argument("--yes", action="store_true", help="不再询问，直接恢复（非交互运行时必需）")
     q.set_defaults(func=cmd_db_restore)
+    q = dbsub.add_parser("secure", help="加固现有的服务器数据库：每个用户一个服务器角色、一次性密码，收回共用角色的权限",
+                         description="把现有的 PostgreSQL 数据库改为每个用户用自己的服务器角色登录：创建所有者角色，"
+                                     "为每个用户建登录角色并给出一次性密码（首次登录须修改），收回原共用角色的权限。"
+                                     "用超级用户或带 CREATEROLE 的数据库所有者连接；已加固的数据库会被拒绝。"
+                                     f"所有者密码从提示输入，或由环境变量 {OWNER_PASSWORD_ENV} 提供。")
+    _db_options(q)
+    q.set_defaults(func=cmd_db_secure)
     q = dbsub.add_parser("init", help="新建数据库结构并创建第一个管理员")
     _db_options(q)
     q.add_argument("--admin-user", default="admin", metavar="用户名", help="管理员用户名（默认 admin）")
@@ -941,6 +1288,39 @@ def build_parser() -> argparse.ArgumentParser:
     q = dbsub.add_parser("status", help="显示数据库位置、版本、是否需要升级")
     _db_options(q)
     q.set_defaults(func=cmd_db_status)
+
+    p = sub.add_parser("user", help="用户管理：新建、列出、停用/启用、重置密码、角色、管理范围",
+                       description="用户管理，与“设置 → 用户与角色”相同的功能。在加固的服务器数据库上，"
+                                   "每个用户是一个服务器登录角色（见 jiedao user list 的说明和 docs/lan-server.md）。"
+                                   f"新密码从提示输入两次，或由环境变量 {NEW_PASSWORD_ENV} 提供。" + DB_HELP)
+    usub = p.add_subparsers(dest="user_command", metavar="操作", required=True, parser_class=_Parser)
+    q = usub.add_parser("add", help="新建用户（密码从提示输入）")
+    q.add_argument("username", metavar="用户名")
+    q.add_argument("--name", required=True, metavar="姓名")
+    q.add_argument("--role", action="append", metavar="角色", help="角色名（如 grid_worker），可重复")
+    q.add_argument("--area", metavar="辖区", help="管辖范围：街道/社区/网格 的名称路径或辖区编码")
+    q.add_argument("--phone", metavar="电话")
+    q.set_defaults(func=cmd_user_add)
+    q = usub.add_parser("list", help="列出用户：用户名、姓名、角色、管辖范围、服务器角色、状态")
+    q.add_argument("--json", action="store_true", help="以 JSON 输出")
+    q.set_defaults(func=cmd_user_list)
+    for name, fn, text_help in (("disable", cmd_user_disable, "停用用户（不能再登录）"),
+                                ("enable", cmd_user_enable, "重新启用用户"),
+                                ("passwd", cmd_user_passwd, "重置用户密码（提示输入两次）")):
+        q = usub.add_parser(name, help=text_help)
+        q.add_argument("username", metavar="用户名")
+        q.set_defaults(func=fn)
+    q = usub.add_parser("set-roles", help="设置用户的角色（替换原有角色）")
+    q.add_argument("username", metavar="用户名")
+    q.add_argument("roles", nargs="+", metavar="角色")
+    q.set_defaults(func=cmd_user_set_roles)
+    q = usub.add_parser("set-scope", help="设置用户的管辖范围")
+    q.add_argument("username", metavar="用户名")
+    q.add_argument("path", metavar="辖区", help="街道/社区/网格 的名称路径或辖区编码")
+    q.set_defaults(func=cmd_user_set_scope)
+    for q in usub.choices.values():
+        _db_options(q)
+        _user_option(q)
 
     p = sub.add_parser("plugins", help="列出插件及其状态和错误")
     p.set_defaults(func=cmd_plugins)

@@ -536,7 +536,7 @@ def test_top_level_db_option_applies_to_subcommands(demo_file, capsys):
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 @pytest.mark.pg
-def test_pg_demo_status_import_backup(pg_empty_url, tmp_path, capsys, password):
+def test_pg_demo_status_import_backup(pg_server, pg_empty_url, tmp_path, capsys, password):
     url = pg_empty_url.render_as_string(hide_password=False)
     code, out, err = run(capsys, "demo", "--url", url, "--no-open")
     assert code == 0, err
@@ -554,6 +554,14 @@ def test_pg_demo_status_import_backup(pg_empty_url, tmp_path, capsys, password):
     assert code == 0 and "pg_dump" in out, err
     code, _, err = run(capsys, "demo", "--url", url, "--no-open")
     assert code == 2 and "已有数据" in err
+    from sqlalchemy import text
+
+    from shell.db.security.naming import street_key
+    from tests.security.conftest import drop_street_roles
+
+    with pg_server.connect() as conn:   # the demo was secured: its roles are cluster-wide
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_empty_url.database}" WITH (FORCE)'))
+    drop_street_roles(pg_server, street_key(pg_empty_url.database))
 
 
 @pytest.mark.pg
@@ -565,15 +573,20 @@ def test_pg_db_init_creates_database(pg_server, capsys, monkeypatch):
     name = f"jd_test_init_{uuid.uuid4().hex[:10]}"
     url = pg_server.url.set(database=name).render_as_string(hide_password=False)
     monkeypatch.setenv("JIEDAO_PASSWORD", "Str0ng-pass")
+    monkeypatch.setenv("JIEDAO_OWNER_PASSWORD", "Str0ng-owner-pass")   # as postgres, db init secures too
     try:
         code, out, err = run(capsys, "db", "init", "--url", url)
         assert code == 0, err
-        assert "已在服务器上创建数据库" in out and "admin" in out
+        assert "已在服务器上创建数据库" in out and "admin" in out and "已加固" in out
         code, out, _ = run(capsys, "db", "status", "--url", url)
         assert code == 0 and "已是最新" in out and "用户数：1" in out
     finally:
+        from shell.db.security.naming import street_key
+        from tests.security.conftest import drop_street_roles
+
         with pg_server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_street_roles(pg_server, street_key(name))
 
 
 # --- the real entry point -----------------------------------------------------------------------

@@ -8,8 +8,8 @@ from typing import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import case, func, literal, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import Session, sessionmaker, undefer
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from shell.clock import format_local, utcnow
 from shell.contracts import Permission, RoleTemplate
@@ -253,6 +253,35 @@ def _bookkeeping(user_id: int, now: datetime):
             .values(updated_at=col.updated_at))
 
 
+# --- the server side of user administration (a secured PostgreSQL database) --------------------
+def server_key(session: Session) -> str | None:
+    """The street key of a secured server database (shell/db/security), None on SQLite or an
+    unsecured server. There the administration functions create and change the login roles."""
+    if "jiedao_server_key" not in session.info:
+        conn = session.connection()
+        key = None
+        if conn.dialect.name == "postgresql":
+            from shell.db.security import security_info
+
+            info = security_info(conn)
+            key = info[0] if info else None
+        session.info["jiedao_server_key"] = key
+    return session.info["jiedao_server_key"]
+
+
+def _server(session: Session, sql: str, **params) -> object:
+    from sqlalchemy import text
+
+    return session.execute(text(f"SELECT jiedao_sec.{sql}"), params).scalar()
+
+
+def _server_login(session: Session, user: User, password: str) -> None:
+    from shell.db.security import scram
+
+    _server(session, "create_login(:u, :v)", u=user.id, v=scram.verifier(password))
+    session.expire(user, ["server_role"])
+
+
 # --- user and role management (services) -------------------------------------------------------
 def _require_grantable(ctx: ServiceContext, roles: list[Role]) -> None:
     """Nobody hands out permissions they do not hold themselves."""
@@ -294,12 +323,21 @@ def create_user(ctx: ServiceContext, username: str, display_name: str, password:
     if missing:
         raise ValidationError("角色不存在：" + "、".join(sorted(missing)), "roles")
     _require_grantable(ctx, roles)
-    user = User(username=username, display_name=display_name.strip(), password_hash=hash_password(password),
+    key = server_key(ctx.session)
+    if key is not None:
+        from shell.db.security import naming
+
+        naming.login_role(key, username)   # over 63 bytes: refused before anything is written
+    # On a secured server the server checks the password (SCRAM, its own login role): no local hash.
+    user = User(username=username, display_name=display_name.strip(),
+                password_hash="" if key is not None else hash_password(password),
                 area_id=area_id, phone=phone, is_superuser=is_superuser, created_by=ctx.actor.user_id,
                 must_change_password=True)
     user.roles = roles
     ctx.session.add(user)
     ctx.session.flush()
+    if key is not None:
+        _server_login(ctx.session, user, password)
     return user
 
 
@@ -337,9 +375,19 @@ def update_user(ctx: ServiceContext, user_id: int, *, display_name: str | None =
     if role_names is not None:
         names = list(role_names)
         roles = list(ctx.session.scalars(select(Role).where(Role.name.in_(names))))
+        missing = set(names) - {r.name for r in roles}
+        if missing:
+            raise ValidationError("角色不存在：" + "、".join(sorted(missing)), "roles")
         _require_grantable(ctx, roles)
+        before = sorted(r.name for r in user.roles)
+        if before != sorted(r.name for r in roles):
+            # core_user_roles is a plain link table: the flush listener sees no row of its own.
+            audit.record(ctx.session, "roles", "core_users", user.id, f"调整了 {user.username} 的角色",
+                         before={"roles": before}, after={"roles": sorted(r.name for r in roles)})
         user.roles = roles
     flush_or_conflict(ctx.session, user, "用户")
+    if server_key(ctx.session) is not None and user.server_role is not None:
+        _server(ctx.session, "sync_user(:u)", u=user.id)   # memberships and LOGIN follow roles and is_active
     return user
 
 
@@ -355,8 +403,19 @@ def _clear_lockout(user: User) -> None:
 def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None:
     user = _managed_user(ctx, user_id)
     check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
-    user.password_hash = hash_password(new_password)
     user.must_change_password = True
+    if server_key(ctx.session) is not None:
+        # The server's login role gets the new password (SCRAM, computed here); it keeps no lockout.
+        audit.record(ctx.session, "password_reset", "core_users", user.id, f"重置了 {user.username} 的密码")
+        flush_or_conflict(ctx.session, user, "用户")
+        if user.server_role is None:
+            _server_login(ctx.session, user, new_password)
+        else:
+            from shell.db.security import scram
+
+            _server(ctx.session, "set_password(:u, :v)", u=user.id, v=scram.verifier(new_password))
+        return
+    user.password_hash = hash_password(new_password)
     _clear_lockout(user)
     audit.record(ctx.session, "password_reset", "core_users", user.id, f"重置了 {user.username} 的密码")
     flush_or_conflict(ctx.session, user, "用户")
@@ -364,6 +423,9 @@ def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None
 
 def change_own_password(ctx: ServiceContext, old_password: str, new_password: str) -> None:
     user = ctx.session.get(User, ctx.actor.user_id)
+    if user is not None and server_key(ctx.session) is not None:
+        _change_server_password(ctx, user, old_password, new_password)
+        return
     if user is None or not verify_password(user.password_hash, old_password):
         raise AuthError("原密码不正确。")
     check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
@@ -373,8 +435,43 @@ def change_own_password(ctx: ServiceContext, old_password: str, new_password: st
     flush_or_conflict(ctx.session, user, "用户")
 
 
+def _change_server_password(ctx: ServiceContext, user: User, old_password: str, new_password: str) -> None:
+    """On a secured server: the server checks the old password (a short connection with it), the
+    user's own role gets the new one (``ALTER ROLE CURRENT_USER``, which any role may do)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    from shell.db.engine import make_engine
+    from shell.db.security import roles, scram
+
+    url = ctx.session.get_bind().url
+    if user.server_role is None or url.username != user.server_role:
+        raise AuthError("请用自己的账号登录后再修改密码。")
+    check = make_engine(url.set(password=old_password), poolclass=NullPool)
+    try:
+        with check.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (DBAPIError, Exception):  # noqa: BLE001  (explained: wrong password or server gone)
+        raise AuthError("原密码不正确。") from None
+    finally:
+        check.dispose()
+    check_password_policy(new_password, settings.core(ctx.session, "core.password.min_length"))
+    roles.run_script(ctx.session.connection(), f"ALTER ROLE CURRENT_USER PASSWORD '{scram.verifier(new_password)}'")
+    _server(ctx.session, "password_changed()")
+    ctx.session.expire(user, ["must_change_password"])
+    audit.record(ctx.session, "password_change", "core_users", user.id, "修改了自己的密码")
+
+
 def unlock(ctx: ServiceContext, user_id: int) -> None:
     user = _managed_user(ctx, user_id)
+    if server_key(ctx.session) is not None:
+        # No program lockout on a secured server (the server authenticates; see auth_delay in
+        # docs/lan-server.md): unlocking lets an active user's login role log in again.
+        if user.server_role is not None and user.is_active:
+            _server(ctx.session, "set_login(:u, true)", u=user.id)
+        audit.record(ctx.session, "unlock", "core_users", user.id, f"解锁了 {user.username}")
+        return
     _clear_lockout(user)
     audit.record(ctx.session, "unlock", "core_users", user.id, f"解锁了 {user.username}")
     flush_or_conflict(ctx.session, user, "用户")
@@ -382,7 +479,15 @@ def unlock(ctx: ServiceContext, user_id: int) -> None:
 
 def list_users(ctx: ServiceContext) -> list[User]:
     ctx.actor.require("core.user.manage")
-    users = list(ctx.session.scalars(select(User).order_by(User.username)))
+    if server_key(ctx.session) is None:   # the lockout is shown in the list: loaded with the rows
+        users = list(ctx.session.scalars(select(User).options(undefer(User.failed_logins), undefer(User.locked_until))
+                                         .order_by(User.username)))
+    else:
+        # A secured server keeps no program lockout and grants nobody these columns: known empty.
+        users = list(ctx.session.scalars(select(User).order_by(User.username)))
+        for u in users:
+            set_committed_value(u, "locked_until", None)
+            set_committed_value(u, "failed_logins", 0)
     if ctx.actor.is_superuser:
         return users
     paths = {a.id: a.path for a in ctx.session.scalars(select(Area))}
@@ -417,6 +522,8 @@ def save_role(ctx: ServiceContext, name: str, title: str, codes: Iterable[str], 
     have = {p.code: p for p in role.permissions}
     role.permissions = [have.get(c) or RolePermission(code=c) for c in codes]
     ctx.session.flush()
+    if server_key(ctx.session) is not None:
+        _server(ctx.session, "sync_role(:r)", r=role.id)   # the group role's grants follow its codes
     return role
 
 

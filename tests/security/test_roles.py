@@ -84,7 +84,7 @@ def test_fixture_logins_and_identity_functions(pg_secure_db):
             "jiedao_sec.can('core.user.manage'), jiedao_sec.unrestricted()").fetchone()
         assert role == sdb.role("grid_worker") == f"{sdb.key}.u.grid_worker"
         area_path = c.execute("SELECT a.path FROM core_users u JOIN core_areas a ON a.id = u.area_id "
-                              "WHERE u.id = jiedao_sec.uid()").scalar()
+                              "WHERE u.id = jiedao_sec.uid()").fetchone()[0]
         in_subtree = c.execute("SELECT array_agg(id ORDER BY id) FROM core_areas WHERE path LIKE %s", (area_path + "%",)).fetchone()[0]
         assert scope == in_subtree and len(scope) == 1     # a grid: itself
         assert (grid_view, manage, unrestricted) == (True, False, False)

@@ -104,7 +104,7 @@ def create_owner(conn: Connection, key: str, password: str | None = None) -> boo
     owner = naming.owner_role(key)
     created = False
     if not _role_exists(conn, owner):
-        conn.execute(text(f"CREATE ROLE {q(owner)} LOGIN CREATEROLE NOINHERIT"))
+        conn.execute(text(f"CREATE ROLE {q(owner)} LOGIN CREATEROLE"))
         created = True
     if password is not None:
         from shell.db.security.roles import run_script
@@ -117,7 +117,28 @@ def _transfer_ownership(conn: Connection, owner: str) -> None:
     """The owner owns the database, the public schema's tables, sequences, views, functions, types."""
     q = naming.quote_ident
     dbname = conn.execute(text("SELECT current_database()")).scalar()
-    conn.execute(text(f"ALTER DATABASE {q(dbname)} OWNER TO {q(owner)}"))
+    # The owner creates the tables of later migrations in public (pg_database_owner's right, but
+    # granted outright too: a database owner changed in this transaction is not yet seen as one).
+    conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {q(owner)}"))
+    if conn.execute(text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :d"), {"d": dbname}).scalar() != owner:
+        # A non-superuser may hand a database only to a role with CREATEDB: lent for this statement.
+        # A non-superuser may hand its database over only with CREATEDB, and only to a role with
+        # CREATEDB (PostgreSQL 15): lent to both for this statement (a CREATEROLE role may).
+        me, is_super, had = conn.execute(text(
+            "SELECT current_user, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user")).one()
+        lend = not is_super
+        if lend:
+            conn.execute(text(f"ALTER ROLE {q(owner)} CREATEDB"))
+            if not had:
+                conn.execute(text(f"ALTER ROLE {q(me)} CREATEDB"))
+        conn.execute(text(f"ALTER DATABASE {q(dbname)} OWNER TO {q(owner)}"))
+        if lend:
+            conn.execute(text(f"ALTER ROLE {q(owner)} NOCREATEDB"))
+            if not had:
+                conn.execute(text(f"ALTER ROLE {q(me)} NOCREATEDB"))
+    public_owner = conn.execute(text("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'public'")).scalar()
+    if public_owner not in (owner, "pg_database_owner"):
+        conn.execute(text(f"ALTER SCHEMA public OWNER TO {q(owner)}"))
     rows = conn.execute(text("""
         SELECT c.relkind, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
@@ -175,6 +196,11 @@ def secure_database(conn: Connection, pm, *, owner_password: str | None = None,
     key = naming.street_key(dbname)
     owner = naming.owner_role(key)
     old_owner = conn.execute(text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")).scalar()
+    other = conn.execute(text("SELECT datname FROM pg_database WHERE pg_get_userbyid(datdba) = :o "
+                              "AND datname <> current_database()"), {"o": owner}).scalar()
+    if other is not None:
+        raise DatabaseError(f"街道键“{key}”已被本服务器上的数据库“{other}”使用（街道键取数据库名的前 20 个字符），"
+                            f"两个街道不能共用一套角色。请换一个前 20 个字符不同的数据库名。")
     report = SecureReport(key=key, owner_role=owner)
     say(f"所有者角色 {owner}")
     report.owner_created = create_owner(conn, key, owner_password)
