@@ -12,6 +12,14 @@
    from the measured one): what a desktop across the office LAN sees. Statements per operation are
    counted: each one is at least a round trip on a real network.
 
+   With ``--secure`` (the default) the server database is then secured (``jiedao db secure``'s
+   ``secure_database``: owner role, a login role per user, grants, row-level security, server audit)
+   and the same operations are timed again through the proxy as the street's 街道工作人员
+   (``street_staff``) on their own login role — row-level security on, with the widest scope an
+   ordinary user has, so the policy filters every row it keeps — next to the same user's actor on the
+   unsecured connection (the program's own scope filter alone). Issue 15 asks for the secured figures
+   within 15 % of the unsecured ones.
+
 3. ``--desktops N`` (default 60): N simulated desktops on a throwaway server with PostgreSQL's
    default ``max_connections = 100`` and TLS (tests/tls_cluster.py: its own CA, verify-full), so the
    machine's own server is not crowded. Each desktop is opened as the desktop opens it
@@ -153,12 +161,13 @@ def operations(db):
     ]
 
 
-def measure(db, ops, repeat: int) -> dict[str, tuple[float, int]]:
+def measure(db, ops, repeat: int, actor=None) -> dict[str, tuple[float, int]]:
     """{key: (best seconds, statements)} — each operation in its own short transaction, as a page does."""
     from sqlalchemy import event
 
     from shell.core.context import Actor, ServiceContext
 
+    actor = actor or Actor.system()
     out = {}
     for key, _label, _target, fn in ops:
         count = [0]
@@ -168,7 +177,7 @@ def measure(db, ops, repeat: int) -> dict[str, tuple[float, int]]:
 
         def run():
             with db.session_factory() as s:
-                fn(ServiceContext(s, Actor.system()))
+                fn(ServiceContext(s, actor))
                 s.rollback()
 
         run()  # warm: connection in the pool, statements in the cache
@@ -178,6 +187,85 @@ def measure(db, ops, repeat: int) -> dict[str, tuple[float, int]]:
         finally:
             event.remove(db.engine, "before_cursor_execute", counter)
         out[key] = (best, count[0] // repeat)
+    return out
+
+
+# -- the secured server (issue 15) --------------------------------------------------------------------
+
+SECURE_USER = "street_staff"
+
+
+def secure(url, password: str) -> None:
+    """``jiedao db secure`` on the benchmark database, every login role with ``password``."""
+    from sqlalchemy import create_engine
+
+    from shell.db.security import secure_database
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            secure_database(conn, plugin_manager(), owner_password=password, password_for=lambda _u: password,
+                            must_change=False)
+    finally:
+        engine.dispose()
+
+
+def user_database(url, username: str, password: str):
+    """(a database handle connected as the user's own login role, the user's actor)."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import create_engine, select
+
+    from shell.core.auth import build_actor
+    from shell.core.models import User
+    from shell.db.engine import make_engine
+    from shell.db.security import naming
+    from shell.db.session import make_session_factory
+
+    owner = create_engine(url)
+    try:
+        with make_session_factory(owner)() as s:
+            user = s.scalar(select(User).where(User.username == username))
+            actor = build_actor(s, user)
+            role = user.server_role or naming.login_role(naming.street_key(url.database), username)
+    finally:
+        owner.dispose()
+    engine = make_engine(url.set(username=role, password=password))
+    return SimpleNamespace(engine=engine, session_factory=make_session_factory(engine), dispose=engine.dispose), actor
+
+
+def measure_secured(url, args, ops) -> dict[str, dict]:
+    """The street user's figures through the proxy: first on the unsecured database (their actor, the
+    program's own scope filter), then secured (their own login role, row-level security on)."""
+    from sqlalchemy import select
+
+    from common import PASSWORD
+    from shell.core.auth import build_actor
+    from shell.core.database import open_database
+    from shell.core.models import User
+
+    out = {}
+    proxy, port = start_proxy(url.port or 5432, args.rtt_ms)
+    lan_url = url.set(host="127.0.0.1", port=port)
+    try:
+        plain = open_database(lan_url, pm=plugin_manager(), backup=False)
+        try:
+            with plain.session_factory() as s:
+                actor = build_actor(s, s.scalar(select(User).where(User.username == SECURE_USER)))
+            out["lan_staff"] = measure(plain, ops, args.repeat, actor)
+        finally:
+            plain.dispose()
+        print("securing the server database …", flush=True)
+        t = time.perf_counter()
+        secure(url, PASSWORD)
+        print(f"secured in {time.perf_counter() - t:.1f} s", flush=True)
+        secured, actor = user_database(lan_url, SECURE_USER, PASSWORD)
+        try:
+            out["lan_secure"] = measure(secured, ops, args.repeat, actor)
+        finally:
+            secured.dispose()
+    finally:
+        proxy.kill()
     return out
 
 
@@ -303,6 +391,8 @@ def main(argv=None) -> int:
     p.add_argument("--desktops-window", type=float, default=30.0,
                    help="seconds within which the desktops do their work (default 30; 3 = all at once)")
     p.add_argument("--only-desktops", action="store_true", help="skip the move and the hot operations")
+    p.add_argument("--secure", action=argparse.BooleanOptionalAction, default=True,
+                   help="also secure the database (row-level security) and time the operations as a street user")
     p.add_argument("--proxy", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.proxy:
@@ -346,10 +436,17 @@ def main(argv=None) -> int:
                 for db in (local, direct, lan):
                     db.dispose()
                 proxy.kill()
-            print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}")
+            if args.secure:
+                figures.update(measure_secured(url, args, ops))
+            print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}"
+                  + (f"{'staff':>10}{'secured':>10}{'ratio':>7}" if args.secure else ""))
             for key, label, target, _fn in ops:
                 s, d, n = figures["sqlite"][key][0], figures["server"][key][0], figures["lan"][key]
-                print(f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}")
+                line = f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}"
+                if args.secure:
+                    plain, sec = figures["lan_staff"][key][0], figures["lan_secure"][key][0]
+                    line += f"{plain * 1000:>8.1f}ms{sec * 1000:>8.1f}ms{sec / plain:>7.2f}"
+                print(line)
             print()
             res.info.update(rtt_ms=args.rtt_ms, figures={k: {op: list(v) for op, v in f.items()} for k, f in figures.items()})
             for key, label, target, _fn in ops:
@@ -357,6 +454,11 @@ def main(argv=None) -> int:
                 res.add(f"lan.{key}", f"{label}（局域网）", best, target=target,
                         note=f"{statements} 条 SQL；本机服务器 {figures['server'][key][0] * 1000:.1f} ms，"
                              f"SQLite {figures['sqlite'][key][0] * 1000:.1f} ms")
+                if args.secure:
+                    plain, sec = figures["lan_staff"][key][0], figures["lan_secure"][key]
+                    res.add(f"lan.secure.{key}", f"{label}（局域网，已加固，街道工作人员）", sec[0],
+                            target=max(target, plain * 1.15),
+                            note=f"{sec[1]} 条 SQL；未加固时同一用户 {plain * 1000:.1f} ms（比值 {sec[0] / plain:.2f}）")
         if args.desktops:
             desktops(source, args.desktops, args.desktops_window, res)
     res.write(args.json)

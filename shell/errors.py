@@ -30,6 +30,24 @@ class OutOfScope(JiedaoError):
         super().__init__(f"“{what}”不在您的管辖范围内，无法操作。")
 
 
+class ServerPermissionDenied(PermissionDenied):
+    """The secured PostgreSQL server refused a statement (SQLSTATE 42501): the program's own check
+    let it through, the server's grants did not. ``table`` and ``operation`` (in words) when known."""
+
+    def __init__(self, message: str, table: str | None = None, operation: str | None = None):
+        self.code = None
+        self.table, self.operation = table, operation
+        JiedaoError.__init__(self, message)
+
+
+class ServerOutOfScope(OutOfScope):
+    """The secured server's row-level security refused a row outside the user's area scope."""
+
+    def __init__(self, message: str, table: str | None = None, operation: str | None = None):
+        self.table, self.operation = table, operation
+        JiedaoError.__init__(self, message)
+
+
 class NotFound(JiedaoError):
     title = "记录不存在"
 

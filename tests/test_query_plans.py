@@ -179,3 +179,4 @@ def test_the_check_sees_a_full_scan(street):
             scans = _pg_full_scans(conn, sql, compiled.params)
         assert scans and "grid_persons" in scans[0]
         s.rollback()
+

@@ -336,13 +336,21 @@ def make_engine(url_or_path: str | os.PathLike | URL, pool_idle_s: float | None 
 
 def _explain_faults(ctx) -> DatabaseError | None:
     """The one place where a damaged file, a full disk or a lost server connection becomes a
-    DatabaseError in Chinese, wherever in the program the statement ran. Other driver errors pass
+    DatabaseError in Chinese, wherever in the program the statement ran; and where a secured
+    server's refusal (SQLSTATE 42501: a missing privilege, a row-level-security WITH CHECK
+    violation) becomes ``ServerPermissionDenied`` / ``ServerOutOfScope`` (shell/db/security/refusal.py). Other driver errors pass
     unchanged: services rely on IntegrityError (unique keys), StaleDataError (version check) and
     the busy/locked errors they retry. ``ctx.is_disconnect`` is left as the dialect set it, so the
     pool still throws the dead connection away and the next checkout reconnects."""
     if ctx.is_pre_ping:
         return None  # the pool's ping must see the driver's error to replace the connection
     url = ctx.engine.url if ctx.engine is not None else None
+    if url is not None and url.get_backend_name() == "postgresql" and ctx.connection is not None:
+        from shell.db.security.refusal import server_refusal
+
+        refused = server_refusal(ctx.original_exception, ctx.statement)
+        if refused is not None:
+            return refused  # a secured server's refusal (42501, RLS) in Chinese
     return fault(ctx.sqlalchemy_exception or ctx.original_exception, url, disconnect=ctx.is_disconnect,
                  connecting=ctx.connection is None)
 

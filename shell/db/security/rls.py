@@ -1,0 +1,265 @@
+"""Row-level security on a secured PostgreSQL database (issue 15 item 3): the server's second wall
+behind the program's own scope checks.
+
+``install(conn, key)`` (run by the owner inside ``secure_database`` / ``refresh``; idempotent):
+
+- every table with an ``area_id`` column is scoped by the user's area subtree:
+  ``(SELECT jiedao_sec.unrestricted()) OR area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])``
+  (the cast makes PostgreSQL read the sub-select as one array, not as ``ANY (subquery)``) for
+  reading (USING) and writing (WITH CHECK: nobody inserts or moves a record out of their scope);
+- every table that hangs off such a row (an event's steps, a household's members, a volunteer's
+  ledgers, a warehouse's stock moves, an organisation's Party members …) is scoped through its
+  parent: ``EXISTS (SELECT 1 FROM parent p WHERE p.id = child.fk)`` — the parent's own policy
+  applies inside the sub-select, so a chain (attendance → meeting → organisation → area) needs no
+  join written out. The parent is derived from the foreign keys in the database's own catalogue;
+  ``PARENTS`` names it where several foreign keys lead to policed tables (then any of them grants
+  the row);
+- the core tables: ``core_users`` — a user reads their own row and the users of their scope (the
+  program lists them as assignees), writes need ``core.user.manage`` and stay in scope (a scoped
+  administrator creates no superuser); ``core_roles``, ``core_role_permissions`` and ``core_settings``
+  are read by every user (their grants decide who) and written only with ``core.user.manage`` /
+  ``core.settings.manage``; ``core_user_roles`` — a user reads their own, ``core.user.manage`` holders
+  read and write those of the users they see;
+- ``STREET_WIDE`` lists the tables that stay without policy, each with the reason.
+
+The identity functions (``jiedao_sec.uid/unrestricted/scope_ids/can``, see ``roles.py``) are wrapped
+in sub-selects so they run once per statement as init plans and the planner keeps using the indexes
+(``tests/test_query_plans.py`` checks the plans on a secured database).
+
+Policies are for the base group ``<key>.users`` (every login role is a member); the owner gets a
+policy of its own that sees everything, so ``FORCE ROW LEVEL SECURITY`` keeps the owner's migrations,
+backups and the ``SECURITY DEFINER`` functions (which run as the owner) working, while any other role
+— the shared role of an unsecured server, say — sees nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from shell.db.security.naming import base_role, owner_role
+
+SCOPE_POLICY = "jiedao_scope"
+OWNER_POLICY = "jiedao_owner"
+READ_POLICY = "jiedao_read"
+WRITE_POLICIES = ("jiedao_insert", "jiedao_update", "jiedao_delete")
+ALL_POLICIES = (SCOPE_POLICY, OWNER_POLICY, READ_POLICY) + WRITE_POLICIES
+
+UNRESTRICTED = "(SELECT jiedao_sec.unrestricted())"
+IN_SCOPE = "area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])"
+
+# Tables without policy, and why. Their table privileges (core_table_access) decide who reads them.
+STREET_WIDE: dict[str, str] = {
+    "core_areas": "the jurisdiction tree: every user needs the whole tree to show paths and choose areas",
+    "core_audit_log": "written only by the server's triggers; read with core.audit.view for the whole street",
+    "core_chain_heads": "the hash-chain heads, written by the server with the chained rows; no personal data",
+    "core_holidays": "the street's holiday calendar, the same for every area",
+    "core_security": "one row describing the secured database (street key, owner role)",
+    "core_table_access": "the table-access declarations the grants are computed from",
+    "alembic_version": "the migration heads, read by every desktop to check the schema",
+    "grid_event_categories": "the street's catalogue of event categories",
+    "emergency_items": "the street's catalogue of relief items (stock is scoped by warehouse)",
+    "partybuilding_counters": "number sequences for Party documents, shared by the street",
+    "partybuilding_meeting_rules": "the street's rules for 三会一课 frequencies",
+    "volunteer_counters": "number sequences for volunteer numbers and certificates, shared by the street",
+}
+
+# Child tables with several foreign keys to policed tables: the ones that scope the row (any of
+# them grants it). The other children's parent is derived from their single such foreign key.
+PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "emergency_batches": (("warehouse_id", "emergency_warehouses"),),
+    "emergency_drill_scores": (("drill_id", "emergency_drills"),),
+    "emergency_stock_moves": (("warehouse_id", "emergency_warehouses"),),
+    "emergency_stocktake_lines": (("stocktake_id", "emergency_stocktakes"),),
+    # a volunteer may attend an activity or join a team of another area: the activity's or team's
+    # side and the volunteer's side both see the row
+    "volunteer_attendances": (("activity_id", "volunteer_activities"), ("volunteer_id", "volunteer_volunteers")),
+    "volunteer_team_members": (("team_id", "volunteer_teams"), ("volunteer_id", "volunteer_volunteers")),
+    "volunteer_hours_ledger": (("volunteer_id", "volunteer_volunteers"),),
+    "volunteer_points_ledger": (("volunteer_id", "volunteer_volunteers"),),
+    "volunteer_redemption_lines": (("order_id", "volunteer_redemptions"),),
+    "volunteer_stock_moves": (("item_id", "volunteer_reward_items"),),
+    "partybuilding_attendance": (("meeting_id", "partybuilding_meetings"),),
+    # a member who left (org_id empty) belongs to the organisation of their last membership, as the
+    # program's _member_in_scope says; looked up by an owner's function, since the memberships'
+    # own policy refers back to the members (a policy may not recurse)
+    "partybuilding_members": (("coalesce(org_id, jiedao_sec.last_party_org(id))", "partybuilding_orgs"),),
+    "partybuilding_memberships": (("member_id", "partybuilding_members"), ("org_id", "partybuilding_orgs")),
+    # a transfer is seen by the member's organisation and by both ends
+    "partybuilding_transfers": (("member_id", "partybuilding_members"), ("from_org_id", "partybuilding_orgs"),
+                                ("to_org_id", "partybuilding_orgs")),
+}
+
+# The core tables with policies of their own (below), not the area rule.
+CORE_POLICED = ("core_users", "core_user_roles", "core_roles", "core_role_permissions", "core_settings")
+# Foreign keys that never scope a row: who created or handled it.
+NOT_A_PARENT = ("core_users", "core_roles", "core_areas")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``install`` does: the area tables, the child tables with their parents, the rest."""
+
+    area: tuple[str, ...]
+    children: dict[str, tuple[tuple[str, str], ...]]
+    core: tuple[str, ...]
+    unpoliced: tuple[str, ...]
+
+    @property
+    def policed(self) -> set[str]:
+        return set(self.area) | set(self.children) | set(self.core)
+
+
+def _catalogue(conn) -> tuple[set[str], set[str], list[tuple[str, str, str]]]:
+    """(tables in schema public, those with an area_id column, single-column foreign keys as
+    (table, column, referenced table))."""
+    tables = set(conn.execute(text(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")).scalars())
+    with_area = set(conn.execute(text(
+        "SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+        "AND a.attname = 'area_id' AND NOT a.attisdropped")).scalars())
+    fks = [tuple(r) for r in conn.execute(text(
+        "SELECT c.relname, a.attname, r.relname FROM pg_constraint k "
+        "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_class r ON r.oid = k.confrelid "
+        "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
+        "WHERE k.contype = 'f' AND n.nspname = 'public' AND array_length(k.conkey, 1) = 1"))]
+    return tables, with_area, fks
+
+
+def plan(conn) -> Plan:
+    """Which tables get which policy, from the database's catalogue. Raises ``RuntimeError`` for a
+    table with several foreign keys to policed tables that ``PARENTS`` does not settle."""
+    tables, with_area, fks = _catalogue(conn)
+    core = tuple(t for t in CORE_POLICED if t in tables)
+    area = tuple(sorted(with_area - set(core)))
+    children: dict[str, tuple[tuple[str, str], ...]] = {}
+    policed = set(area)
+    ambiguous: dict[str, list[tuple[str, str]]] = {}
+    changed = True
+    while changed:  # a child of a child (attendance → meeting → organisation) needs its parent first
+        changed = False
+        for table in sorted(tables - policed - set(core) - set(STREET_WIDE)):
+            if table in PARENTS:
+                links = tuple(link for link in PARENTS[table] if link[1] in tables)
+                if links and all(p in policed for _c, p in links):
+                    children[table] = links
+                    policed.add(table)
+                    changed = True
+                continue
+            links = sorted({(c, p) for t, c, p in fks
+                            if t == table and p != table and p in policed and p not in NOT_A_PARENT})
+            if len({p for _c, p in links}) == 1 and len(links) == 1:
+                children[table] = tuple(links)
+                policed.add(table)
+                changed = True
+                ambiguous.pop(table, None)
+            elif links:
+                ambiguous[table] = links
+    still = {t: v for t, v in ambiguous.items() if t not in policed}
+    if still:
+        raise RuntimeError("以下数据表有多个可作为管辖范围依据的外键，请在 shell/db/security/rls.py 的 PARENTS 中指定："
+                           + "；".join(f"{t}（{', '.join(f'{c}→{p}' for c, p in v)}）" for t, v in sorted(still.items())))
+    unpoliced = tuple(sorted(tables - policed - set(core)))
+    return Plan(area=area, children=children, core=core, unpoliced=unpoliced)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# Functions the policies above call (owner's, SECURITY DEFINER: they read past the policies).
+FUNCTIONS = {
+    "partybuilding_memberships": """CREATE OR REPLACE FUNCTION jiedao_sec.last_party_org(member_id int) RETURNS int
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT m.org_id FROM partybuilding_memberships m WHERE m.member_id = $1
+    ORDER BY m.start_on DESC, m.id DESC LIMIT 1 $$""",
+}
+FUNCTION_NAMES = {"partybuilding_memberships": "jiedao_sec.last_party_org(int)"}
+
+
+def _column(table: str, column: str) -> str:
+    return column if "(" in column else f"{_ident(table)}.{_ident(column)}"
+
+
+def child_condition(table: str, links: tuple[tuple[str, str], ...]) -> str:
+    parts = [f"EXISTS (SELECT 1 FROM {_ident(parent)} p WHERE p.id = {_column(table, column)})"
+             for column, parent in links]
+    return f"{UNRESTRICTED} OR " + " OR ".join(parts)
+
+
+AREA_CONDITION = f"{UNRESTRICTED} OR {IN_SCOPE}"
+CAN = "(SELECT jiedao_sec.can('{code}'))"
+
+
+def core_policies(table: str) -> list[tuple[str, str, str | None, str | None]]:
+    """(policy, command, USING, WITH CHECK) of a core table."""
+    manage_users = CAN.format(code="core.user.manage")
+    if table == "core_users":
+        seen = f"id = (SELECT jiedao_sec.uid()) OR {UNRESTRICTED} OR {IN_SCOPE}"
+        managed = f"{manage_users} AND ({UNRESTRICTED} OR {IN_SCOPE})"
+        # a scoped administrator neither creates a superuser nor makes one
+        kept = f"{manage_users} AND ({UNRESTRICTED} OR (NOT is_superuser AND {IN_SCOPE}))"
+        return [(READ_POLICY, "SELECT", seen, None), ("jiedao_insert", "INSERT", None, kept),
+                ("jiedao_update", "UPDATE", managed, kept), ("jiedao_delete", "DELETE", managed, None)]
+    if table == "core_user_roles":
+        theirs = f"{manage_users} AND EXISTS (SELECT 1 FROM core_users u WHERE u.id = core_user_roles.user_id)"
+        seen = f"user_id = (SELECT jiedao_sec.uid()) OR {UNRESTRICTED} OR ({theirs})"
+        return [(READ_POLICY, "SELECT", seen, None), ("jiedao_insert", "INSERT", None, theirs),
+                ("jiedao_update", "UPDATE", theirs, theirs), ("jiedao_delete", "DELETE", theirs, None)]
+    code = "core.settings.manage" if table == "core_settings" else "core.user.manage"
+    allowed = CAN.format(code=code)
+    return [(READ_POLICY, "SELECT", "true", None), ("jiedao_insert", "INSERT", None, allowed),
+            ("jiedao_update", "UPDATE", allowed, allowed), ("jiedao_delete", "DELETE", allowed, None)]
+
+
+def _policy_sql(table: str, name: str, command: str, role: str, using: str | None, check: str | None) -> str:
+    sql = f"CREATE POLICY {name} ON {_ident(table)} AS PERMISSIVE FOR {command} TO {_ident(role)}"
+    if using is not None:
+        sql += f" USING ({using})"
+    if check is not None:
+        sql += f" WITH CHECK ({check})"
+    return sql
+
+
+def statements(conn, key: str) -> list[str]:
+    """The SQL ``install`` runs, in order."""
+    p = plan(conn)
+    users, owner = base_role(key), owner_role(key)
+    out: list[str] = []
+    tables = set(p.area) | set(p.children) | set(p.core) | set(p.unpoliced)
+    for table, function in FUNCTIONS.items():
+        if table in tables:
+            out.append(function)
+            out.append(f"REVOKE ALL ON FUNCTION {FUNCTION_NAMES[table]} FROM PUBLIC")
+            out.append(f"GRANT EXECUTE ON FUNCTION {FUNCTION_NAMES[table]} TO {_ident(users)}")
+    # a table that lost its policy (area column dropped, say) keeps none of ours
+    for table in p.unpoliced:
+        for name in ALL_POLICIES:
+            out.append(f"DROP POLICY IF EXISTS {name} ON {_ident(table)}")
+    for table in list(p.area) + list(p.children) + list(p.core):
+        out.append(f"ALTER TABLE {_ident(table)} ENABLE ROW LEVEL SECURITY")
+        out.append(f"ALTER TABLE {_ident(table)} FORCE ROW LEVEL SECURITY")
+        for name in ALL_POLICIES:
+            out.append(f"DROP POLICY IF EXISTS {name} ON {_ident(table)}")
+        out.append(_policy_sql(table, OWNER_POLICY, "ALL", owner, "true", "true"))
+        if table in p.core:
+            for name, command, using, check in core_policies(table):
+                out.append(_policy_sql(table, name, command, users, using, check))
+        else:
+            cond = AREA_CONDITION if table in p.area else child_condition(table, p.children[table])
+            out.append(_policy_sql(table, SCOPE_POLICY, "ALL", users, cond, cond))
+    return out
+
+
+def install(conn, key: str) -> Plan:
+    """Enable, force and (re)create the policies on every policed table; idempotent. ``conn`` is the
+    owner's connection inside the securing transaction."""
+    from shell.db.security import balances
+
+    for sql in statements(conn, key):
+        conn.execute(text(sql))
+    balances.install(conn, key)  # stored balances that must equal their ledgers (see balances.py)
+    return plan(conn)
