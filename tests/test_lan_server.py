@@ -134,7 +134,20 @@ def test_migrate_needs_a_server_url(street_file, tmp_path, capsys):
     assert code == 2 and "PostgreSQL" in err
 
 
-def test_pg_backup_and_restore_round_trip(pg_empty_url, tmp_path, capsys, monkeypatch):
+def test_pg_backup_and_restore_round_trip(pg_server, pg_empty_url, tmp_path, capsys, monkeypatch):
+    """On a secured demo (``jiedao demo --url`` as postgres secures it): backup and restore keep it."""
+    from shell.db.security.naming import street_key
+    from tests.security.conftest import drop_street_roles
+
+    try:
+        _backup_and_restore(pg_empty_url, tmp_path, capsys, monkeypatch)
+    finally:
+        with pg_server.connect() as conn:   # the roles are cluster-wide: after the database
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_empty_url.database}" WITH (FORCE)'))
+        drop_street_roles(pg_server, street_key(pg_empty_url.database))
+
+
+def _backup_and_restore(pg_empty_url, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "make_pm", lambda disabled=(): make_plugin_manager(
         disabled=disabled, builtins=["tests.testplugin"], entry_points=False))
     url = pg_empty_url.render_as_string(hide_password=False)
@@ -158,10 +171,13 @@ def test_pg_backup_and_restore_round_trip(pg_empty_url, tmp_path, capsys, monkey
         with engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM core_areas")).scalar() == before
             assert conn.execute(text("SELECT COUNT(*) FROM core_areas WHERE name = '改过的名字'")).scalar() == 0
-        # The append-only guard came back with the data.
+        # The append-only guard came back with the data, and so did the security model.
         with pytest.raises(Exception, match="append-only"):
             with engine.begin() as conn:
                 conn.execute(text("DELETE FROM core_audit_log"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM core_security")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM core_users WHERE server_role IS NOT NULL")).scalar() > 0
     finally:
         engine.dispose()
     assert list(tmp_path.glob("*恢复前*.dump"))
