@@ -35,6 +35,26 @@ class Permission:
 
 
 @dataclass(frozen=True)
+class TableAccess:
+    """Who may reach a table on a secured server database (shell/db/security): permission codes per
+    level; ``"*"`` is every logged-in user. ``read`` = SELECT; ``append`` = SELECT, INSERT (append-only
+    ledgers); ``write`` = SELECT, INSERT, UPDATE, DELETE. A table nobody declares is the owner's only."""
+
+    table: str
+    read: tuple[str, ...] = ()
+    write: tuple[str, ...] = ()
+    append: tuple[str, ...] = ()
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(table, code, privilege) rows for core_table_access."""
+        out = []
+        for privilege in ("read", "write", "append"):
+            for code in dict.fromkeys(getattr(self, privilege)):
+                out.append((self.table, code, privilege))
+        return out
+
+
+@dataclass(frozen=True)
 class RoleTemplate:
     name: str                      # machine name, e.g. "grid_worker"
     title: str                     # Chinese, e.g. "网格员"

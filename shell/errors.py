@@ -96,3 +96,10 @@ class ConnectionsBusy(DatabaseError):
 
 class SchemaTooNew(DatabaseError):
     title = "数据库版本过新"
+
+
+class SchemaNeedsOwner(DatabaseError):
+    """A secured server database is older than this program and the connected user is not its owner:
+    only the administrator (``jiedao db upgrade`` with the owner role) may upgrade it."""
+
+    title = "数据库需要升级"

@@ -41,6 +41,15 @@ def register_roles():
 
 
 @hookspec
+def register_table_access():
+    """Return ``TableAccess(table, read=…, write=…, append=…)`` items, one per table of this plugin:
+    which permission codes reach the table on a secured server database (``"*"``: every logged-in
+    user). The owner writes them into core_table_access at ``jiedao db secure``/``db upgrade`` and
+    grants each Jiedao role's group role what its codes add up to. A table nobody declares is
+    reachable by the owner only. Plain data: keep it in ``rules.py``, loaded at start-up."""
+
+
+@hookspec
 def register_pages(ctx):
     """Return ``PageSpec`` items for the navigation list. The widget is built lazily, on first open,
     by ``factory(ctx, parent)``; a page whose ``permission`` the actor lacks is not shown."""

@@ -257,6 +257,19 @@ def test_hook_register_settings(pm, demo):
             settings.set_value(ServiceContext(s, login(demo, "grid_worker")), d, 20)
 
 
+def test_hook_register_table_access(pm):
+    from shell.contracts import TableAccess
+    from shell.core.access import collect_table_access
+
+    items = collect_table_access(pm)
+    assert all(isinstance(t, TableAccess) for t in items)
+    notes = [t for t in items if t.table == "testplug_notes"]
+    assert notes == [TableAccess("testplug_notes", read=("testplug.view",), write=("testplug.edit",))]
+    assert notes[0].rows() == [("testplug_notes", "testplug.view", "read"), ("testplug_notes", "testplug.edit", "write")]
+    assert "testplug_notes" not in {t.table for t in collect_table_access(None)}
+    assert {"core_users", "core_audit_log"} <= {t.table for t in collect_table_access(None)}
+
+
 def test_hook_register_search(pm, demo):
     grids = grid_count(demo)
     admin = login(demo, "admin")

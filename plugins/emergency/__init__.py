@@ -49,6 +49,13 @@ def register_roles():
 
 
 @hookimpl
+def register_table_access():
+    from .rules import TABLE_ACCESS
+
+    return list(TABLE_ACCESS)
+
+
+@hookimpl
 def register_settings():
     from .rules import SETTINGS
 

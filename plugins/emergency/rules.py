@@ -2,7 +2,7 @@
 the hooks the shell calls at start-up (permissions, roles, settings) do not import the models."""
 from __future__ import annotations
 
-from shell.contracts import SettingDefinition
+from shell.contracts import SettingDefinition, TableAccess
 
 PERMISSIONS = {
     "emergency.view": "查看应急管理",
@@ -27,4 +27,28 @@ SETTINGS = (
                       description="每个社区和街道每年至少开展的综合演练次数"),
     SettingDefinition("emergency.plan_review_notice_days", "预案评审提前提醒（天）", 30, minimum=0, maximum=365),
     SettingDefinition("emergency.plan_file_max_kb", "预案附件大小上限（KB）", 10240, minimum=64, maximum=102400),
+)
+
+# Who reaches each table on a secured server database (shell/db/security; rows by area: RLS). The
+# stock ledger is append-only: nobody is granted UPDATE or DELETE on it.
+_E_VIEW = ("emergency.view",)
+_E_CATALOG = ("emergency.catalog.manage", "emergency.import")
+_E_STOCK = ("emergency.stock.manage", "emergency.stocktake", "emergency.import")
+TABLE_ACCESS = (
+    TableAccess("emergency_warehouses", read=_E_VIEW, write=_E_CATALOG),
+    TableAccess("emergency_items", read=_E_VIEW, write=_E_CATALOG),
+    TableAccess("emergency_min_stock", read=_E_VIEW, write=_E_CATALOG),
+    TableAccess("emergency_batches", read=_E_VIEW, write=_E_STOCK + ("emergency.catalog.manage",)),
+    TableAccess("emergency_stock_moves", read=_E_VIEW, append=_E_STOCK),
+    TableAccess("emergency_stocktakes", read=_E_VIEW, write=("emergency.stocktake",)),
+    TableAccess("emergency_stocktake_lines", read=_E_VIEW, write=("emergency.stocktake",)),
+    TableAccess("emergency_plans", read=_E_VIEW, write=("emergency.plan.manage",)),
+    TableAccess("emergency_plan_steps", read=_E_VIEW, write=("emergency.plan.manage",)),
+    TableAccess("emergency_drills", read=_E_VIEW, write=("emergency.drill.manage",)),
+    TableAccess("emergency_drill_scores", read=_E_VIEW, write=("emergency.drill.manage",)),
+    TableAccess("emergency_teams", read=_E_VIEW, write=("emergency.team.manage",)),
+    TableAccess("emergency_team_members", read=_E_VIEW, write=("emergency.team.manage",)),
+    TableAccess("emergency_shelters", read=_E_VIEW, write=("emergency.shelter.manage",)),
+    TableAccess("emergency_duty_shifts", read=_E_VIEW, write=("emergency.team.manage", "emergency.drill.manage",
+                                                                "emergency.shelter.manage", "emergency.plan.manage")),
 )

@@ -2,7 +2,7 @@
 start-up through register_settings without importing the models."""
 from __future__ import annotations
 
-from shell.contracts import SettingDefinition
+from shell.contracts import SettingDefinition, TableAccess
 
 HOUSEHOLDS_PER_WORKER = SettingDefinition(
     "grid.households_per_worker", "每名网格员服务户数上限", 150, minimum=10, maximum=2000,
@@ -16,3 +16,24 @@ ATTACHMENT_MAX_MB = SettingDefinition(
 # Pictures are shrunk by the desktop before upload to this long side (pixels), as JPEG.
 IMAGE_MAX_SIDE = 1600
 SETTINGS = (HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS, ATTACHMENT_MAX_MB)
+
+# Who reaches each table on a secured server database (shell/db/security; rows by area: RLS).
+_VIEW = ("grid.view",)
+_PEOPLE = ("grid.person.edit", "grid.import")
+_EVENTS = ("grid.event.report", "grid.event.register", "grid.event.dispatch", "grid.event.handle",
+           "grid.event.verify", "grid.event.close", "grid.event.escalate")
+TABLE_ACCESS = (
+    TableAccess("grid_households", read=_VIEW, write=_PEOPLE),
+    TableAccess("grid_persons", read=_VIEW, write=_PEOPLE),
+    TableAccess("grid_houses", read=_VIEW, write=_PEOPLE),
+    TableAccess("grid_occupancies", read=_VIEW, write=_PEOPLE),
+    TableAccess("grid_organisations", read=_VIEW, write=_PEOPLE),
+    TableAccess("grid_event_categories", read=_VIEW, write=("grid.category.manage",)),
+    TableAccess("grid_events", read=_VIEW, write=_EVENTS),
+    TableAccess("grid_event_steps", read=_VIEW, write=_EVENTS),
+    TableAccess("grid_event_attachments", read=_VIEW, write=_EVENTS),
+    TableAccess("grid_staff", read=_VIEW, write=("grid.staff.manage",)),
+    TableAccess("grid_special_persons", read=_VIEW, write=("grid.special.edit",)),
+    TableAccess("grid_visits", read=_VIEW, write=("grid.special.edit",)),
+    TableAccess("grid_visit_logs", read=_VIEW, write=("grid.log.edit",)),
+)

@@ -2,7 +2,7 @@
 so the hooks the shell calls at start-up (permissions, roles, settings) do not import the models."""
 from __future__ import annotations
 
-from shell.contracts import SettingDefinition
+from shell.contracts import SettingDefinition, TableAccess
 
 VIEW = "partybuilding.view"
 ORG_MANAGE = "partybuilding.org.manage"
@@ -46,4 +46,23 @@ SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition("partybuilding.dues.since", "党费台账起始月份", "", kind="text",
                       description="如 2026-01：此前的月份不计欠缴（启用本系统前的党费在纸质台账上）；空 = 不限"),
     SettingDefinition("partybuilding.dues.flag_months", "连续未交党费提示月数", 6, minimum=1, maximum=24),
+)
+
+# Who reaches each table on a secured server database (shell/db/security; rows by area: RLS).
+_PB_VIEW = (VIEW,)
+_PB_EDIT = (ORG_MANAGE, MEMBER_MANAGE, TRANSFER)
+TABLE_ACCESS = (
+    TableAccess("partybuilding_orgs", read=_PB_VIEW, write=(ORG_MANAGE,)),
+    TableAccess("partybuilding_org_events", read=_PB_VIEW, write=(ORG_MANAGE,)),
+    TableAccess("partybuilding_members", read=_PB_VIEW, write=_PB_EDIT),
+    TableAccess("partybuilding_memberships", read=_PB_VIEW, write=_PB_EDIT),
+    TableAccess("partybuilding_counters", read=_PB_VIEW, write=_PB_EDIT + (MEETING, DUES)),
+    TableAccess("partybuilding_transfers", read=_PB_VIEW, write=(TRANSFER,)),
+    TableAccess("partybuilding_meeting_rules", read=_PB_VIEW, write=(RULES,)),
+    TableAccess("partybuilding_meetings", read=_PB_VIEW, write=(MEETING,)),
+    TableAccess("partybuilding_attendance", read=_PB_VIEW, write=(MEETING,)),
+    TableAccess("partybuilding_dues_payments", read=_PB_VIEW, write=(DUES,)),
+    TableAccess("partybuilding_community_reports", read=_PB_VIEW, write=_PB_EDIT + (MEETING,)),
+    TableAccess("partybuilding_community_services", read=_PB_VIEW, write=_PB_EDIT + (MEETING,)),
+    TableAccess("partybuilding_household_links", read=_PB_VIEW, write=_PB_EDIT),
 )

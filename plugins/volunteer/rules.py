@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shell.contracts import Permission, RoleTemplate, SettingDefinition
+from shell.contracts import Permission, RoleTemplate, SettingDefinition, TableAccess
 
 P_VIEW = "volunteer.view"
 P_MANAGE = "volunteer.manage"
@@ -109,3 +109,22 @@ def load_rules(session) -> Rules:
         issuer_contact=str(values["volunteer.issuer_contact"] or ""),
         signout_margin_minutes=int(values["volunteer.signout_margin_minutes"]),
     )
+
+# Who reaches each table on a secured server database (shell/db/security; rows by area: RLS). The
+# ledgers are append-only: nobody is granted UPDATE or DELETE on them.
+TABLE_ACCESS = (
+    TableAccess("volunteer_volunteers", read=(P_VIEW,), write=(P_MANAGE,)),
+    TableAccess("volunteer_accounts", read=(P_VIEW,), write=(P_MANAGE, P_APPROVE, P_POINTS, P_REDEEM)),
+    TableAccess("volunteer_teams", read=(P_VIEW,), write=(P_MANAGE,)),
+    TableAccess("volunteer_team_members", read=(P_VIEW,), write=(P_MANAGE,)),
+    TableAccess("volunteer_activities", read=(P_VIEW,), write=(P_ACTIVITY, P_APPROVE)),
+    TableAccess("volunteer_attendances", read=(P_VIEW,), write=(P_ACTIVITY, P_APPROVE)),
+    TableAccess("volunteer_hours_ledger", read=(P_VIEW,), append=(P_APPROVE,)),
+    TableAccess("volunteer_points_ledger", read=(P_VIEW,), append=(P_APPROVE, P_POINTS, P_REDEEM)),
+    TableAccess("volunteer_reward_items", read=(P_VIEW,), write=(P_STORE, P_REDEEM)),
+    TableAccess("volunteer_stock_moves", read=(P_VIEW,), append=(P_STORE, P_REDEEM)),
+    TableAccess("volunteer_redemptions", read=(P_VIEW,), write=(P_REDEEM,)),
+    TableAccess("volunteer_redemption_lines", read=(P_VIEW,), write=(P_REDEEM,)),
+    TableAccess("volunteer_counters", read=(P_VIEW,), write=(P_MANAGE, P_CERTIFICATE)),
+    TableAccess("volunteer_certificates", read=(P_VIEW,), write=(P_CERTIFICATE,)),
+)

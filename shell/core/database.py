@@ -15,9 +15,9 @@ from sqlalchemy.orm import sessionmaker
 from shell.core import auth, chain, settings
 from shell.db.engine import explain, make_engine, normalize_url
 from shell.db.mappers import load_models, plugin_module_names
-from shell.db.migrate import UpgradeResult, plugin_branches, upgrade
+from shell.db.migrate import UpgradeResult, needs_upgrade, plugin_branches, upgrade
 from shell.db.session import make_session_factory
-from shell.errors import DatabaseError
+from shell.errors import DatabaseError, SchemaNeedsOwner
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,27 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
         raise
     result = None
     try:
-        if migrate:
-            result = upgrade(engine, plugin_branches(pm) if pm is not None else (), backup=backup)
+        # A secured server database (shell/db/security): only its owner (or a superuser) changes the
+        # schema, the roles and the grants; a user's own login role never does.
+        owner = True
+        if engine.dialect.name == "postgresql":
+            from shell.db import security
+
+            with engine.connect() as conn:
+                secured = security.is_secured(conn)
+                owner = security.is_owner(conn) if secured else True
+        else:
+            secured = False
+        branches = plugin_branches(pm) if pm is not None else ()
+        if migrate and not owner and needs_upgrade(engine, branches):
+            raise SchemaNeedsOwner(
+                f"服务器数据库“{url.database}”的结构比本程序旧，需要升级；您的账号不能升级数据库。\n"
+                "请系统管理员用数据库所有者账号运行：jiedao db upgrade --url …（见 docs/lan-server.md）。")
+        if migrate and owner:
+            result = upgrade(engine, branches, backup=backup)
+            if secured and result.changed:
+                with engine.begin() as conn:
+                    security.refresh(conn, pm)
         elif "core_users" not in inspect(engine).get_table_names():
             raise DatabaseError("这个数据库还没有初始化：请先运行 jiedao db upgrade（或 jiedao db init）。")
         # Before any page or chart queries on a thread (see shell/db/mappers.py). The desktop defers
@@ -146,9 +165,13 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
         factory = make_session_factory(engine)
         with factory() as session:
             session.info["actor_name"] = "系统"
-            if migrate:
+            if migrate and owner:
                 auth.sync_roles(session, auth.collect_role_templates(pm), auth.collect_permissions(pm))
                 session.commit()
+                if secured:  # a role new in this version gets its group role and grants
+                    with engine.begin() as conn:
+                        for (role_id,) in conn.execute(text("SELECT id FROM core_roles ORDER BY id")).all():
+                            conn.execute(text("SELECT jiedao_sec._sync_role(:r)"), {"r": role_id})
             is_demo = bool(settings.get_value(session, settings.DEMO_FLAG, False))
             # Tamper evidence: the append-only triggers still there, the entries since the last check
             # still chained (shell/core/chain.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shell.clock import utcnow
@@ -53,17 +53,19 @@ class User(RecordMixin, Base):
     __tablename__ = "core_users"
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The PostgreSQL login role of this user on a secured server database (shell/db/security).
+    server_role: Mapped[str | None] = mapped_column(String(63), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(32))
-    password_hash: Mapped[str] = mapped_column(String(200), info={"audit": False})
+    password_hash: Mapped[str] = mapped_column(String(200), info={"audit": False}, deferred=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     # Data scope: the area subtree this user may see. None only for superusers (everything).
     area_id: Mapped[int | None] = mapped_column(
         ForeignKey("core_areas.id", ondelete="RESTRICT", use_alter=True)
     )
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, info={"audit": False})
-    locked_until: Mapped[datetime | None] = mapped_column(info={"audit": False})
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, info={"audit": False}, deferred=True)
+    locked_until: Mapped[datetime | None] = mapped_column(info={"audit": False}, deferred=True)
     last_login_at: Mapped[datetime | None] = mapped_column(info={"audit": False})
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -147,6 +149,34 @@ class ChainHead(Base):
     verified_id: Mapped[int | None] = mapped_column(Integer)
     verified_hash: Mapped[str | None] = mapped_column(String(64))
     verified_at: Mapped[str | None] = mapped_column(String(32))
+
+
+class SecurityInfo(Base):
+    """The one row of a secured server database (shell/db/security): its street key, from which
+    every role name is made, and its owner role. Empty on SQLite and on an unsecured server."""
+
+    __tablename__ = "core_security"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    street_key: Mapped[str] = mapped_column(String(20))
+    owner_role: Mapped[str] = mapped_column(String(63))
+    secured_at: Mapped[datetime] = mapped_column()
+    schema_version: Mapped[str] = mapped_column(String(400))
+
+
+class TableAccessRow(Base):
+    """A table privilege a plugin declared (``register_table_access``), as the owner last wrote them."""
+
+    __tablename__ = "core_table_access"
+    __table_args__ = (PrimaryKeyConstraint("table_name", "code", "privilege"),
+                      CheckConstraint("privilege IN ('read', 'write', 'append')", name="privilege"))
+    __audit__ = False
+
+    table_name: Mapped[str] = mapped_column(String(63))
+    code: Mapped[str] = mapped_column(String(100))
+    privilege: Mapped[str] = mapped_column(String(8))
 
 
 class AuditLog(ChainMixin, Base):

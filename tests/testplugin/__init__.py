@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from shell import hookimpl
 from shell.contracts import (DashboardWidgetSpec, ImporterDefinition, ImportResult, MigrationBranch, PageSpec,
                              Permission, PluginInfo, ReportDefinition, ReportParameter, RoleTemplate, RowError,
-                             SearchResult, SettingDefinition)
+                             SearchResult, SettingDefinition, TableAccess)
 from shell.core.areas import list_areas, scope_filter
 from shell.db.base import Base, RecordMixin
 
@@ -47,6 +47,11 @@ def register_permissions():
 def register_roles():
     return [RoleTemplate("grid_worker", "网格员", (PERMISSION,)),
             RoleTemplate("testplug_clerk", "便签管理员", (PERMISSION, "testplug.edit"))]
+
+
+@hookimpl
+def register_table_access():
+    return [TableAccess("testplug_notes", read=(PERMISSION,), write=("testplug.edit",))]
 
 
 def _page(ctx, parent=None):
