@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from shell.errors import AuthError, DatabaseError, ValidationError
+from shell.errors import AuthError, DatabaseError, SchemaNeedsOwner, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,10 @@ def open_as_user(target: str | URL, username: str, password: str, pm=None, *, co
     try:
         database = open_database(url, pm=pm, migrate=True, backup=False, load_plugin_models=load_plugin_models,
                                  connection_budget=connection_budget)
+    except SchemaNeedsOwner as exc:
+        # Only the owner upgrades; an administrator may give the owner's password once (the dialog asks).
+        exc.can_upgrade = _may_upgrade(url, username, pm)
+        raise
     except DatabaseError as exc:
         if _is_auth_failure(exc):
             raise AuthError("用户名或密码不正确（或者这个账号已被停用）。") from None
@@ -172,6 +176,27 @@ def open_as_user(target: str | URL, username: str, password: str, pm=None, *, co
         database.dispose()
         raise
     return UserLogin(database, actor, must_change, titles, unit)
+
+
+def _may_upgrade(url: URL, username: str, pm) -> bool:
+    """Whether this person administers the database (core.database.manage), read with their own
+    role from the schema as it is; any doubt is a no."""
+    from shell.core import auth
+    from shell.core.database import open_database
+    from shell.core.models import User
+
+    try:
+        database = open_database(url, pm=pm, migrate=False, backup=False, load_plugin_models=False)
+    except Exception:  # noqa: BLE001 - could not even read: no offer
+        return False
+    try:
+        with database.session_factory() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            return user is not None and auth.build_actor(session, user).can("core.database.manage")
+    except Exception:  # noqa: BLE001 - e.g. a column the older schema lacks
+        return False
+    finally:
+        database.dispose()
 
 
 def change_own_server_password(database, actor, new_password: str) -> None:
