@@ -24,6 +24,14 @@ AUDIT_TABLE = "core_audit_log"
 NOT_DATA = {"alembic_version"}
 
 _found: list[str] = []
+_audited_tables: set[str] = set()
+
+
+def _server_audited() -> set[str]:
+    if not _audited_tables:
+        from shell.db.security.server_audit import audit_specs
+        _audited_tables.update(audit_specs())
+    return _audited_tables
 _lock = threading.Lock()
 
 
@@ -39,6 +47,10 @@ def _service_on_stack() -> str | None:
 
 @event.listens_for(Engine, "after_cursor_execute")
 def _watch(conn, cursor, statement, _params, _context, _executemany):
+    server = conn.info.get("jiedao_server_audit", (False,))[0]
+    if server and "jiedao_sec.audit_event" in statement:
+        conn.info["jd_audited"] = True     # audit.record on a secured database
+        return
     m = DML.match(statement)
     if not m:
         return
@@ -46,7 +58,7 @@ def _watch(conn, cursor, statement, _params, _context, _executemany):
         # Changed nothing: a guarded debit refused by its WHERE, a delete of what is gone.
         return
     table = m.group(1)
-    if table == AUDIT_TABLE:
+    if table == AUDIT_TABLE or (server and table in _server_audited()):   # the server's row trigger wrote it
         conn.info["jd_audited"] = True
         return
     if table in NOT_DATA:

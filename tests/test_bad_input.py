@@ -274,7 +274,7 @@ def test_startup_upgrade_backs_up_first(existing_db):
 
     con = sqlite3.connect(sqlite_uri(backup), uri=True)
     try:
-        assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0004"}
+        assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0005"}
         assert con.execute("SELECT count(*) FROM core_users").fetchone()[0] == users
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "testplug_notes" not in tables

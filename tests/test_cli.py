@@ -177,11 +177,11 @@ def test_db_upgrade_older_database_backs_up_first(tmp_path, capsys):
     assert code == 1 and "需要升级" in out
     code, out, err = run(capsys, "db", "upgrade", "--db", path)
     assert code == 0, err
-    assert "升级前版本：c0004" in out and "t0001" in out.split("升级后版本：")[1]
+    assert "升级前版本：c0005" in out and "t0001" in out.split("升级后版本：")[1]
     backups = list((tmp_path / "backups").glob("old-升级前-*.sqlite"))
     assert len(backups) == 1 and f"升级前备份：{backups[0]}" in out
     with sqlite3.connect(backups[0]) as con:
-        assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0004"}
+        assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"c0005"}
     code, out, _ = run(capsys, "db", "upgrade", "--db", path)
     assert code == 0 and "已是最新" in out
 
@@ -208,7 +208,7 @@ def test_db_upgrade_missing_file_is_not_created(tmp_path, capsys):
 def test_db_status(demo_file, capsys):
     code, out, _ = run(capsys, "db", "status", "--db", demo_file)
     assert code == 0
-    assert f"本地文件 {demo_file}" in out and "c0004" in out and "t0001" in out
+    assert f"本地文件 {demo_file}" in out and "c0005" in out and "t0001" in out
     assert "已是最新" in out and "演示数据库" in out
 
 

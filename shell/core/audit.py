@@ -1,13 +1,19 @@
 """The audit log: every insert/update/delete flushed through a Jiedao session is recorded with
-actor, time, entity and before/after values, in the same transaction as the change."""
+actor, time, entity and before/after values, in the same transaction as the change.
+
+On a secured PostgreSQL database the server writes it (shell/db/security/server_audit.py): row
+triggers record every change with the actor taken from the login role, so the listener here writes
+nothing (one entry per change, never two) and ``record()`` calls ``jiedao_sec.audit_event``. Whether
+the server audits is asked once per connection."""
 from __future__ import annotations
 
 import decimal
 import enum
+import json
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import event, inspect, insert, select
+from sqlalchemy import event, inspect, insert, select, text
 from sqlalchemy.orm import Session
 
 from shell.clock import utcnow
@@ -73,10 +79,40 @@ def _audited(obj: Any) -> bool:
     return getattr(type(obj), "__audit__", True)
 
 
+def server_audit(session: Session) -> tuple[bool, bool]:
+    """(the server writes this database's audit log, this session may name the actor itself — the
+    owner's maintenance); (False, False) on SQLite without a round trip."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return (False, False)
+    from shell.db.security.server_audit import server_audit as ask
+    return ask(session.connection())
+
+
+def _claim_actor(session: Session) -> None:
+    """An owner's session on a secured database names the program's actor for the server's entries
+    (only the owner's: the server ignores it for users, whose actor is their login role)."""
+    actor_id = session.info.get("actor_id")
+    session.connection().execute(
+        text("SELECT set_config('jiedao.actor_id', :i, true), set_config('jiedao.actor_name', :n, true)"),
+        {"i": "" if actor_id is None else str(actor_id), "n": session.info.get("actor_name", "") or ""})
+
+
+@event.listens_for(JiedaoSession, "before_flush")
+def _before_flush(session: Session, _flush_context, _instances) -> None:
+    if not (session.new or session.dirty or session.deleted):
+        return
+    on, claims = server_audit(session)
+    if on and claims:
+        _claim_actor(session)
+
+
 @event.listens_for(JiedaoSession, "after_flush")
 def _write_audit(session: Session, _flush_context) -> None:
     # after_flush still sees the pre-flush new/dirty/deleted sets and attribute history, and
     # inserted rows already have their ids.
+    if server_audit(session)[0]:
+        return   # the server's row triggers wrote the entries
     rows = []
     now = utcnow()
     actor_id, actor_name = session.info.get("actor_id"), session.info.get("actor_name", "")
@@ -103,6 +139,16 @@ def _write_audit(session: Session, _flush_context) -> None:
 def record(session: Session, action: str, entity: str, entity_id: Any = None, summary: str = "",
            before: Any = None, after: Any = None) -> None:
     """An explicit audit entry for what is not a row change (login, export, full ID view …)."""
+    on, claims = server_audit(session)
+    if on:
+        if claims:
+            _claim_actor(session)
+        session.execute(
+            text("SELECT jiedao_sec.audit_event(:a, :e, :i, :s, CAST(:b AS jsonb), CAST(:f AS jsonb))"),
+            {"a": action, "e": entity, "i": None if entity_id is None else str(entity_id), "s": summary or "",
+             "b": None if before is None else json.dumps(_plain(before), ensure_ascii=False),
+             "f": None if after is None else json.dumps(_plain(after), ensure_ascii=False)})
+        return
     session.add(AuditLog(
         at=utcnow(), actor_id=session.info.get("actor_id"), actor_name=session.info.get("actor_name", ""),
         action=action, entity=entity, entity_id=None if entity_id is None else str(entity_id),

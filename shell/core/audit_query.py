@@ -160,13 +160,17 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
     # The chain head at the end of the period (whatever the filters): on paper, a later rewrite of
     # the log shows against it (shell/core/chain.py). Rows stop at that entry, so they match it.
     _lo, hi = _utc_bounds(since, until)
-    head_q = select(AuditLog.id, AuditLog.at, AuditLog.chain_hash).order_by(AuditLog.id.desc()).limit(1)
+    # The head is the last entry in chain order (chain_seq: on a server, commit order).
+    head_q = (select(AuditLog.id, AuditLog.at, AuditLog.chain_hash, AuditLog.chain_seq)
+              .where(AuditLog.chain_seq.isnot(None)).order_by(AuditLog.chain_seq.desc()).limit(1))
     if hi is not None:
         head_q = head_q.where(AuditLog.at < hi)
     head = ctx.session.execute(head_q).first()
     notes = []
     if head is not None:
-        q = q.where(AuditLog.id <= head.id)
+        from sqlalchemy import and_, or_
+        q = q.where(or_(AuditLog.chain_seq <= head.chain_seq,
+                        and_(AuditLog.chain_seq.is_(None), AuditLog.id <= head.id)))
         notes.append(f"防篡改链头：截至第 {head.id} 条（{format_local(head.at, seconds=True)}），"
                      f"链哈希前 16 位 {chain.grouped(head.chain_hash or '')}。"
                      "日后可用 jiedao audit verify 核对数据库中的审计日志是否仍与此一致。")

@@ -1,17 +1,22 @@
 """Tamper evidence for the append-only tables (the audit log, the points/hours ledgers, stock moves).
 
-Each entry carries ``chain_prev`` (the previous entry's hash, in id order) and ``chain_hash`` =
-SHA-256(chain_prev + "\\n" + the canonical row). The canonical row is a JSON object of the row's
-non-NULL columns (not id, not the two chain columns), keys sorted, values spelled one way on SQLite
-and PostgreSQL (see ``canon``). Deleting, editing, inserting or reordering entries breaks the chain;
-an attacker who recomputes every hash after the change is caught against the head remembered at the
-last verification (``core_chain_heads``) and against the head printed on the monthly 审计日志.
+Each entry carries ``chain_seq`` (its place in the chain), ``chain_prev`` (the hash of the entry
+before it in that order) and ``chain_hash`` = SHA-256(chain_prev + "\\n" + the canonical row). The
+canonical row is a JSON object of the row's non-NULL columns (not id, not the chain columns — but the
+id when it differs from chain_seq), keys sorted, values spelled one way on SQLite and PostgreSQL (see
+``canon``). Deleting, editing, inserting or reordering entries breaks the chain; an attacker who
+recomputes every hash after the change is caught against the head remembered at the last
+verification (``core_chain_heads``) and against the head printed on the monthly 审计日志.
 
-The hashes are computed where rows are inserted, for every path: a Core ``before_execute`` hook on
-INSERTs into a chained table (ORM flushes, ``insert(AuditLog)``, ``BulkWriter``), so nothing can
-forget them. Appends are serialised per database — on PostgreSQL by ``pg_advisory_xact_lock`` held to
-the end of the transaction (one lock for all chains, so two chains taken in either order cannot
-deadlock), on SQLite by the write lock (taken with BEGIN IMMEDIATE before the head is read).
+SQLite (one writer): a Core ``before_execute`` hook on INSERTs into a chained table (ORM flushes,
+``insert(AuditLog)``, ``BulkWriter``) computes the hashes, under the write lock (BEGIN IMMEDIATE
+before the head is read); chain_seq is the row's id. PostgreSQL: the server seals at commit — a
+``DEFERRABLE INITIALLY DEFERRED`` constraint trigger (``jiedao_sec.chain_seal``, owner's SECURITY
+DEFINER, shell/db/security/server_audit.py) gives each new row of the transaction its chain_seq and
+hashes under one advisory lock taken only then, so the lock is held for the commit's last moments and
+transactions no longer wait for each other while they work; the same SQL spells the canonical row
+(proved against ``canon`` in tests/security/test_server_audit.py). Rows the server audits itself
+(secured databases) are chained the same way.
 
 No Qt here: used by ``jiedao audit verify``, by opening a database and by the migrations.
 """
@@ -33,10 +38,10 @@ from sqlalchemy.types import JSON
 from shell.clock import utcnow
 
 GENESIS = "0" * 64
-PREV, HASH = "chain_prev", "chain_hash"
-SKIP = {"id", PREV, HASH}
+PREV, HASH, SEQ = "chain_prev", "chain_hash", "chain_seq"
+SKIP = {"id", PREV, HASH, SEQ}
 LOCK_KEY = 0x6A696564616F  # "jiedao": one advisory lock for every chain
-LOCK_WAIT_SECONDS = 15.0    # PostgreSQL: how long an append waits for another desktop's transaction
+LOCK_WAIT_SECONDS = 15.0    # PostgreSQL: how long a commit waits for another commit's sealing
 OPEN_LIMIT = 20_000          # entries verified per chain when a database opens; the rest next time
 HEADS = "core_chain_heads"
 
@@ -85,24 +90,41 @@ def _date(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _normaliser(col_type):
-    """The function that spells a value of this column type canonically."""
+def canon_kind(col_type) -> str:
+    """How a column of this type is spelled in the canonical row: json | datetime | date | bool | int |
+    float | numeric | bytes | value. One list for Python (``_normaliser``) and for the server, which
+    seals PostgreSQL entries with the same spelling (shell/db/security/server_audit.py)."""
+    from sqlalchemy import LargeBinary
     impl = getattr(col_type, "impl", None)
     if isinstance(col_type, JSON) or isinstance(impl, JSON):
-        return _json
+        return "json"
     if isinstance(col_type, DateTime) or isinstance(impl, DateTime):
-        return _datetime
+        return "datetime"
     if isinstance(col_type, Date):
-        return _date
+        return "date"
     if isinstance(col_type, Boolean):
-        return bool
+        return "bool"
     if isinstance(col_type, Integer):
-        return int
+        return "int"
     if isinstance(col_type, Float):
-        return lambda v: repr(float(v))
+        return "float"
     if isinstance(col_type, Numeric):
-        return lambda v: str(Decimal(str(v)).normalize())
-    return _by_value
+        return "numeric"
+    if isinstance(col_type, LargeBinary) or isinstance(impl, LargeBinary):
+        return "bytes"
+    return "value"
+
+
+_BY_KIND = {
+    "json": _json, "datetime": _datetime, "date": _date, "bool": bool, "int": int,
+    "float": lambda v: repr(float(v)),
+    "numeric": lambda v: str(Decimal(str(v)).normalize()),
+}
+
+
+def _normaliser(col_type):
+    """The function that spells a value of this column type canonically."""
+    return _BY_KIND.get(canon_kind(col_type), _by_value)
 
 
 _NORMALISERS: "weakref.WeakKeyDictionary[Table, dict]" = weakref.WeakKeyDictionary()
@@ -121,6 +143,9 @@ def canon(row: dict, table: Table | None = None) -> str:
     norm = _normalisers(table) if table is not None else {}
     out = {key: norm.get(key, _by_value)(value) for key, value in row.items()
            if value is not None and key not in SKIP}
+    seq, ident = row.get(SEQ), row.get("id")
+    if seq is not None and ident is not None and int(seq) != int(ident):
+        out["id"] = int(ident)   # sealed out of id order: the id is covered, so ids cannot be swapped
     return json.dumps(out, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -134,8 +159,22 @@ def is_chained(table) -> bool:
 
 # ---------------------------------------------------------------- computing hashes at insert
 
+def server_seals(conn) -> bool:
+    """PostgreSQL with the sealing trigger (c0005): the server chains at commit, the program does
+    nothing. Asked once per connection."""
+    if conn.dialect.name != "postgresql":
+        return False
+    info = conn.connection.info
+    found = info.get("jiedao_seals")
+    if found is None:
+        from shell.db.guards import sealing_available
+        found = info["jiedao_seals"] = sealing_available(conn)
+    return found
+
+
 def lock_chains(conn) -> None:
-    """Serialise appends until the transaction ends (both engines)."""
+    """Serialise appends until the transaction ends: SQLite's write lock, or — on a PostgreSQL
+    database not sealing yet (before c0005) — the advisory lock."""
     if conn.dialect.name == "postgresql":
         # Bounded, like SQLite's busy timeout: a desktop that lost its network mid-transaction must
         # not stop every other desktop from saving until the server notices.
@@ -143,8 +182,7 @@ def lock_chains(conn) -> None:
         while not conn.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock({LOCK_KEY})").scalar():
             if waited >= LOCK_WAIT_SECONDS:
                 from shell.errors import DatabaseError
-                raise DatabaseError(f"另一台电脑正在保存，已等待 {LOCK_WAIT_SECONDS:.0f} 秒仍未完成：请稍后再保存一次。"
-                                    "若一直如此，请管理员检查服务器上是否有长时间未结束的连接。")
+                raise DatabaseError(LOCK_MESSAGE)
             time.sleep(pause)
             waited += pause
             pause = min(pause * 2, 0.2)
@@ -157,10 +195,20 @@ def lock_chains(conn) -> None:
         dbapi.execute("BEGIN IMMEDIATE")
 
 
+LOCK_MESSAGE = (f"另一台电脑正在保存，已等待 {LOCK_WAIT_SECONDS:.0f} 秒仍未完成：请稍后再保存一次。"
+                "若一直如此，请管理员检查服务器上是否有长时间未结束的连接。")
+
+
 def head(conn, table_name: str) -> str:
     value = conn.exec_driver_sql(
-        f"SELECT {HASH} FROM {table_name} ORDER BY id DESC LIMIT 1").scalar()
+        f"SELECT {HASH} FROM {table_name} WHERE {SEQ} IS NOT NULL ORDER BY {SEQ} DESC LIMIT 1").scalar()
     return value or GENESIS
+
+
+def _head_seq(conn, table_name: str) -> tuple[int, str]:
+    row = conn.exec_driver_sql(
+        f"SELECT {SEQ}, {HASH} FROM {table_name} WHERE {SEQ} IS NOT NULL ORDER BY {SEQ} DESC LIMIT 1").first()
+    return (row[0], row[1] or GENESIS) if row else (0, GENESIS)
 
 
 _DEFAULTED: "weakref.WeakKeyDictionary[Table, list]" = weakref.WeakKeyDictionary()
@@ -181,18 +229,29 @@ def _defaults(table: Table, row: dict) -> dict:
 
 
 def chain_rows(conn, table: Table, rows: list[dict]) -> list[dict]:
-    """Rows with chain_prev/chain_hash set, chained onto the table's head (lock taken). Rows that
-    already carry a hash (a copy of a chained database) are kept as they are."""
+    """Rows with chain_seq/chain_prev/chain_hash set, chained onto the table's head (lock taken).
+    Rows that already carry a hash (a copy of a chained database) are kept as they are. On a
+    PostgreSQL database that seals at commit the rows go in as they are."""
     if rows and all(r.get(HASH) for r in rows):
         return rows
+    if server_seals(conn):
+        return rows
     lock_chains(conn)
-    prev = head(conn, table.name)
+    seq, prev = _head_seq(conn, table.name)
+    # SQLite gives an INSERT without id the largest rowid + 1 (no AUTOINCREMENT here), so the seq
+    # of each row is its id and the canonical row needs no id.
+    next_id = (conn.exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar() or 0) + 1
     out = []
     for r in rows:
         r = _defaults(table, dict(r))
+        ident = r.get("id") if r.get("id") is not None else next_id
+        next_id = max(next_id, ident) + 1
         if not r.get(HASH):
-            r[PREV] = prev
-            r[HASH] = link(prev, canon(r, table))
+            seq = max(seq + 1, ident) if conn.dialect.name == "sqlite" else seq + 1
+            r[SEQ], r[PREV] = seq, prev
+            r[HASH] = link(prev, canon({**r, "id": ident}, table))
+        else:
+            seq = r.get(SEQ) or seq
         prev = r[HASH]
         out.append(r)
     return out
@@ -302,27 +361,43 @@ def _time_of(row: dict) -> str:
     return ""
 
 
-def _rows(conn, name: str, after_id: int | None, limit: int | None):
+def _rows(conn, name: str, after_seq: int | None, limit: int | None):
+    """The chain in its order (chain_seq), then the rows without a place (written past the program
+    and the server: judged as inserted)."""
     table = _metadata_table(name)
-    where = "" if after_id is None else f" WHERE id > {int(after_id)}"
-    lim = "" if limit is None else f" LIMIT {int(limit)}"
     if table is not None:
         from sqlalchemy import select
-        stmt = select(table).order_by(table.c.id)
-        if after_id is not None:
-            stmt = stmt.where(table.c.id > after_id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        result = conn.execute(stmt, execution_options={"yield_per": 5000}).mappings()
-    else:
-        result = conn.exec_driver_sql(f"SELECT * FROM {name}{where} ORDER BY id{lim}",
-                                      execution_options={"yield_per": 5000}).mappings()
-    return table, result
+
+        def typed():
+            stmt = select(table).where(table.c[SEQ].isnot(None)).order_by(table.c[SEQ])
+            if after_seq is not None:
+                stmt = stmt.where(table.c[SEQ] > after_seq)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            yield from conn.execute(stmt, execution_options={"yield_per": 5000}).mappings()
+            yield from conn.execute(select(table).where(table.c[SEQ].is_(None)).order_by(table.c.id)).mappings()
+        return table, typed()
+    where = "" if after_seq is None else f" AND {SEQ} > {int(after_seq)}"
+    lim = "" if limit is None else f" LIMIT {int(limit)}"
+
+    def raw():
+        yield from conn.exec_driver_sql(f"SELECT * FROM {name} WHERE {SEQ} IS NOT NULL{where} ORDER BY {SEQ}{lim}",
+                                        execution_options={"yield_per": 5000}).mappings()
+        yield from conn.exec_driver_sql(f"SELECT * FROM {name} WHERE {SEQ} IS NULL ORDER BY id").mappings()
+    return None, raw()
 
 
-def _later_has(conn, name: str, after_id: int, value: str) -> int | None:
-    return conn.execute(text(f"SELECT min(id) FROM {name} WHERE id > :i AND {HASH} = :h"),
-                        {"i": after_id, "h": value}).scalar()
+def _later_has(conn, name: str, after_seq: int | None, value: str) -> int | None:
+    if after_seq is None:
+        return conn.execute(text(f"SELECT min(id) FROM {name} WHERE {SEQ} IS NULL AND {HASH} = :h"),
+                            {"h": value}).scalar()
+    return conn.execute(text(f"SELECT min(id) FROM {name} WHERE ({SEQ} > :s OR {SEQ} IS NULL) AND {HASH} = :h"),
+                        {"s": after_seq, "h": value}).scalar()
+
+
+def _seq_of(conn, name: str, entry_id: int) -> tuple[int | None, str | None] | None:
+    row = conn.execute(text(f"SELECT {SEQ}, {HASH} FROM {name} WHERE id = :i"), {"i": entry_id}).first()
+    return (row[0], row[1]) if row else None
 
 
 def _judge(conn, name: str, s: dict) -> Break:
@@ -333,7 +408,7 @@ def _judge(conn, name: str, s: dict) -> Break:
     if s["before_prev"] is not None and s["p"] == s["before_prev"]:
         return Break(name, s["id"], s["at"], "inserted",
                      f"这一条与第 {s['prev_id']} 条都接在更早的同一条之后：其中一条是后插入的")
-    if s["p"] and _later_has(conn, name, s["id"], s["p"]):
+    if s["p"] and _later_has(conn, name, s["seq"], s["p"]):
         return Break(name, s["id"], s["at"], "reordered", "这一条接在后面某条之后：记录的顺序被调换")
     gap = f"第 {s['prev_id']} 条与第 {s['id']} 条之间" if s["prev_id"] is not None else f"第 {s['id']} 条之前"
     return Break(name, s["id"], s["at"], "deleted", f"{gap}的记录被删除")
@@ -347,22 +422,25 @@ def verify_chain(conn, name: str, since: tuple[int, str] | None = None,
     inserted; a link to a later entry's hash is a reorder)."""
     res = ChainResult(name)
     after_id, expected = (since if since else (None, GENESIS))
+    after_seq = None
     if since:
-        stored = conn.execute(text(f"SELECT {HASH} FROM {name} WHERE id = :i"), {"i": since[0]}).scalar()
-        if stored != since[1]:
+        stored = _seq_of(conn, name, since[0])
+        if stored is None or stored[1] != since[1]:
             what = "deleted" if stored is None else "edited"
             res.broken = Break(name, since[0], "", what,
                                "上次核验时的链尾这一条已不在或内容变了：其后的记录被删除或整体重写")
             return res
-    table, rows = _rows(conn, name, after_id, limit)
+        after_seq = stored[0]
+    table, rows = _rows(conn, name, after_seq, limit)
     prev_id, before_prev = after_id, None       # before_prev: the hash two entries back
+    reached = False
     suspect: dict | None = None
     for row in rows:
         row = dict(row)
         rid, p, h = row["id"], row.get(PREV), row.get(HASH)
         if suspect is not None:
             if p == suspect["expected"] and not (suspect["kind"] == "link" and suspect["p"]
-                                                  and _later_has(conn, name, suspect["id"], suspect["p"])):
+                                                  and _later_has(conn, name, suspect["seq"], suspect["p"])):
                 res.broken = Break(name, suspect["id"], suspect["at"], "inserted",
                                    "这一条不在原链上：后一条仍接在它前面一条之后，它是后插入的")
             else:
@@ -371,18 +449,19 @@ def verify_chain(conn, name: str, since: tuple[int, str] | None = None,
         kind = ("unchained" if not h else "link" if p != expected
                 else "hash" if link(p, canon(row, table)) != h else None)
         if kind:
-            suspect = dict(id=rid, at=_time_of(row), kind=kind, p=p, expected=expected,
+            suspect = dict(id=rid, seq=row.get(SEQ), at=_time_of(row), kind=kind, p=p, expected=expected,
                            before_prev=before_prev, prev_id=prev_id)
             continue
         before_prev, expected, prev_id = expected, h, rid
+        reached = reached or (anchor is not None and rid == anchor[0])
         res.checked += 1
         res.last_id, res.last_hash = rid, h
     if suspect is not None:
         res.broken = _judge(conn, name, suspect)
         return res
-    if anchor and limit is None:
+    if anchor and limit is None and not reached and not (since and since[0] == anchor[0]):
         have = res.last_id if res.last_id is not None else (since[0] if since else 0)
-        if have < anchor[0]:
+        if _seq_of(conn, name, anchor[0]) is None:
             res.broken = Break(name, anchor[0], "", "deleted",
                                f"上次核验时链尾是第 {anchor[0]} 条，现在只到第 {have} 条：末尾的记录被删除")
     return res
@@ -395,8 +474,11 @@ def _heads(conn) -> dict[str, tuple[int | None, str | None]]:
 
 def remember(conn, result: ChainResult) -> None:
     if result.ok and result.last_id is not None:
+        # Forward only, in chain order (two verifications at once must not move it back).
+        seq = f"(SELECT {SEQ} FROM {result.table} WHERE id = {{}})"
         conn.execute(text(f"UPDATE {HEADS} SET verified_id = :i, verified_hash = :h, verified_at = :t "
-                          "WHERE chain = :c AND (verified_id IS NULL OR verified_id <= :i)"),
+                          f"WHERE chain = :c AND (verified_id IS NULL OR {seq.format('verified_id')} IS NULL "
+                          f"OR {seq.format('verified_id')} <= {seq.format(':i')})"),
                      {"i": result.last_id, "h": result.last_hash, "t": _utc_text(utcnow()), "c": result.table})
 
 
@@ -440,10 +522,11 @@ def verify(session_or_conn, since: str | None = None, tables: Iterable[str] | No
 
 
 def chain_head(session_or_conn, table: str, until_id: int | None = None) -> tuple[int, str] | None:
-    """(id, hash) of the last entry (up to ``until_id``)."""
+    """(id, hash) of the last entry in chain order (up to the entry ``until_id``)."""
     conn = _conn(session_or_conn)
-    where = "" if until_id is None else f" WHERE id <= {int(until_id)}"
-    row = conn.exec_driver_sql(f"SELECT id, {HASH} FROM {table}{where} ORDER BY id DESC LIMIT 1").first()
+    where = "" if until_id is None else f" AND {SEQ} <= (SELECT {SEQ} FROM {table} WHERE id = {int(until_id)})"
+    row = conn.exec_driver_sql(f"SELECT id, {HASH} FROM {table} WHERE {SEQ} IS NOT NULL{where} "
+                               f"ORDER BY {SEQ} DESC LIMIT 1").first()
     return (row[0], row[1]) if row and row[1] else None
 
 
@@ -480,19 +563,22 @@ def _guard_state(conn) -> dict[str, set[str]]:
     return found
 
 
-def guard_names(dialect: str, table: str) -> set[str]:
+def guard_names(dialect: str, table: str, sealing: bool = False) -> set[str]:
     if dialect == "sqlite":
         return {f"{table}_no_update", f"{table}_no_delete"}
-    return {f"{table}_no_change", f"{table}_no_truncate"}
+    from shell.db.guards import guard_names_pg
+    return guard_names_pg(table, sealing)
 
 
 def restore_guards(conn) -> list[str]:
     """Re-create the append-only triggers that were dropped or disabled; the tables repaired."""
     from shell.db.guards import create_append_only, drop_append_only
+    from shell.db.guards import sealing_available
     state = _guard_state(conn)
+    sealing = sealing_available(conn)
     repaired = []
     for table, message in chained_tables(conn).items():
-        if guard_names(conn.dialect.name, table) <= state.get(table, set()):
+        if guard_names(conn.dialect.name, table, sealing) <= state.get(table, set()):
             continue
         op = _Op(conn)
         drop_append_only(op, table)
@@ -512,6 +598,7 @@ def add_chain(op, table: str, message: str) -> None:
     from shell.db.guards import create_append_only, drop_append_only
     op.add_column(table, sa.Column(PREV, sa.String(64), nullable=True))
     op.add_column(table, sa.Column(HASH, sa.String(64), nullable=True))
+    _add_seq_column(op, table)
     conn = op.get_bind()
     reflected = sa.Table(table, sa.MetaData(), autoload_with=conn)
     prev, updates = GENESIS, []
@@ -522,9 +609,12 @@ def add_chain(op, table: str, message: str) -> None:
         prev = h
     if updates:
         drop_append_only(op, table)
-        stmt = sa.text(f"UPDATE {table} SET {PREV} = :p, {HASH} = :h WHERE id = :k")
+        stmt = sa.text(f"UPDATE {table} SET {PREV} = :p, {HASH} = :h, {SEQ} = id WHERE id = :k")
         for i in range(0, len(updates), 5000):
             conn.execute(stmt, updates[i:i + 5000])
+        create_append_only(op, table, message)
+    else:
+        drop_append_only(op, table)     # the guard as this program makes it (with the server's sealing)
         create_append_only(op, table, message)
     last = updates[-1] if updates else None
     conn.execute(sa.text(f"INSERT INTO {HEADS} (chain, message, verified_id, verified_hash, verified_at) "
@@ -533,10 +623,49 @@ def add_chain(op, table: str, message: str) -> None:
                   "h": last["h"] if last else None, "t": _utc_text(utcnow())})
 
 
+def _add_seq_column(op, table: str) -> None:
+    import sqlalchemy as sa
+    op.add_column(table, sa.Column(SEQ, sa.Integer(), nullable=True))
+    op.create_index(f"ix_{table}_{SEQ}", table, [SEQ], unique=False)
+
+
+def add_chain_order(op, table: str) -> None:
+    """For c0005: give a chain made before it its order column (chain_seq = id: the chain was in id
+    order) and the guard of this program (on PostgreSQL with the sealing triggers)."""
+    import sqlalchemy as sa
+
+    from shell.db.guards import create_append_only, drop_append_only
+    conn = op.get_bind()
+    columns = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    message = conn.execute(sa.text(f"SELECT message FROM {HEADS} WHERE chain = :c"), {"c": table}).scalar()
+    drop_append_only(op, table)
+    if SEQ not in columns:
+        _add_seq_column(op, table)
+        conn.exec_driver_sql(f"UPDATE {table} SET {SEQ} = id WHERE {HASH} IS NOT NULL")
+    create_append_only(op, table, message)
+
+
+def drop_chain_order(op, table: str) -> None:
+    from shell.db.guards import create_append_only, drop_append_only
+    import sqlalchemy as sa
+    conn = op.get_bind()
+    message = conn.execute(sa.text(f"SELECT message FROM {HEADS} WHERE chain = :c"), {"c": table}).scalar()
+    drop_append_only(op, table)
+    op.drop_index(f"ix_{table}_{SEQ}", table_name=table)
+    with op.batch_alter_table(table) as batch:
+        batch.drop_column(SEQ)
+    create_append_only(op, table, message, seal=False)
+
+
 def drop_chain(op, table: str) -> None:
     import sqlalchemy as sa
     op.get_bind().execute(sa.text(f"DELETE FROM {HEADS} WHERE chain = :c"), {"c": table})
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+    if SEQ in columns:
+        op.drop_index(f"ix_{table}_{SEQ}", table_name=table)
     with op.batch_alter_table(table) as batch:
+        if SEQ in columns:
+            batch.drop_column(SEQ)
         batch.drop_column(HASH)
         batch.drop_column(PREV)
 
@@ -546,8 +675,37 @@ def drop_chain(op, table: str) -> None:
 GUARD_WARNING = ("安全警告：数据表 {table} 的防篡改触发器（拒绝修改和删除）被删除或停用过，已重新建立。"
                  "有人曾用数据库账号直接操作数据库：请管理员运行 jiedao audit verify 检查审计日志和台账是否被改动，"
                  "并查明是谁、何时操作的。")
+AUDIT_TRIGGER_WARNING = ("安全警告：数据表 {table} 的审计触发器被删除或停用过，已重新建立；其间服务器没有记录它的修改。"
+                         "有人曾以数据库所有者身份直接操作数据库：请管理员查明是谁、何时操作的。")
 BROKEN_WARNING = ("安全警告：防篡改校验未通过——{what}。审计日志或台账在本程序之外被改动过："
                   "请管理员运行 jiedao audit verify 查看，并与打印的审计日志末尾的链头核对。")
+
+
+def _check_as_user(session) -> list[str]:
+    """A user's session on a secured server: the triggers belong to the owner, who alone can repair
+    them, and only the owner moves the verified heads; the user's program still looks (the chains it
+    may read, from the remembered heads) and warns."""
+    from shell.db.guards import sealing_available
+    conn = session.connection()
+    state = _guard_state(conn)
+    sealing = sealing_available(conn)
+    warnings = []
+    from shell.db.security.server_audit import missing_triggers
+    for table in missing_triggers(conn):
+        warnings.append(f"安全警告：数据表 {table} 的审计触发器被删除或停用，服务器不再记录它的修改：请管理员以数据库所有者"
+                        "身份运行 jiedao db upgrade 重新建立，并查明是谁、何时操作的。")
+    for table in chained_tables(conn):
+        if not guard_names(conn.dialect.name, table, sealing) <= state.get(table, set()):
+            warnings.append(f"安全警告：数据表 {table} 的防篡改触发器被删除或停用：请管理员以数据库所有者身份运行 "
+                            "jiedao db upgrade 重新建立，并运行 jiedao audit verify 检查。")
+    readable = [t for t in chained_tables(conn)
+                if conn.exec_driver_sql(f"SELECT has_table_privilege('{t}', 'SELECT')").scalar()]
+    report = verify(conn, since="verified", tables=readable, limit=OPEN_LIMIT, save=False)
+    for c in report.chains:
+        if c.broken:
+            warnings.append(BROKEN_WARNING.format(what=c.broken.message()))
+    session.commit()
+    return warnings
 
 
 def check_on_open(session) -> list[str]:
@@ -558,10 +716,17 @@ def check_on_open(session) -> list[str]:
     conn = session.connection()
     if not conn.dialect.has_table(conn, HEADS):
         return []  # a database opened without upgrading (jiedao db status on an old file)
-    warnings = []
+    from shell.db.security.server_audit import server_audit
+    secured, owner = server_audit(conn)
+    if secured and not owner:
+        return _check_as_user(session)
+    warnings, audit_repaired = [], []
     try:
         with session.begin_nested():
             repaired = restore_guards(session.connection())
+            if secured:
+                from shell.db.security.server_audit import restore_triggers
+                audit_repaired = restore_triggers(session.connection())
     except Exception as exc:   # not the owner role: cannot create triggers — still warn
         repaired = []
         warnings.append(f"安全警告：无法检查或重建防篡改触发器（{exc.__class__.__name__}）：请管理员以数据库所有者身份打开一次。")
@@ -569,6 +734,10 @@ def check_on_open(session) -> list[str]:
         audit.record(session, "guard_restored", table,
                      summary=f"{table} 的防篡改触发器缺失或被停用，打开数据库时已重新建立")
         warnings.append(GUARD_WARNING.format(table=table))
+    for table in audit_repaired:
+        audit.record(session, "guard_restored", table,
+                     summary=f"{table} 的审计触发器缺失或被停用，打开数据库时已重新建立")
+        warnings.append(AUDIT_TRIGGER_WARNING.format(table=table))
     report = verify(session.connection(), since="verified", limit=OPEN_LIMIT)
     for c in report.chains:
         if c.broken:

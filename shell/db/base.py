@@ -74,8 +74,10 @@ class RecordMixin(IdMixin, TimestampMixin, CreatedByMixin, VersionMixin):
 
 
 class ChainMixin:
-    """Tamper evidence for an append-only table: the previous entry's hash and this entry's, set
-    when the row is inserted (shell/core/chain.py). Not part of the audited values."""
+    """Tamper evidence for an append-only table: the previous entry's hash, this entry's, and the
+    entry's place in the chain — set when the row is inserted on SQLite, when the transaction
+    commits on PostgreSQL (shell/core/chain.py). Not part of the audited values."""
 
     chain_prev: Mapped[str | None] = mapped_column(String(64), info={"audit": False})
     chain_hash: Mapped[str | None] = mapped_column(String(64), info={"audit": False})
+    chain_seq: Mapped[int | None] = mapped_column(Integer, index=True, info={"audit": False})

@@ -470,6 +470,10 @@ def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
         if isinstance(orig, sqlite3.Error) and _sqlite_name(orig) == "SQLITE_IOERR_WRITE":
             then = "后再试一次；空间充足仍然失败，磁盘可能有故障：请先备份，再联系技术支持。"
         return DiskFull(f"{why}，刚才的操作没有完成，这次的内容没有保存（{kept}）。\n{room}{then}")
+    if getattr(orig, "sqlstate", None) == "55P03" and "chain_seal" in str(orig):
+        # A commit waited for another commit's sealing of the hash chains (shell/core/chain.py).
+        from shell.core.chain import LOCK_MESSAGE
+        return DatabaseError(LOCK_MESSAGE)
     if _is_lost(orig, disconnect):
         if connecting:
             if any(w in str(orig).lower() for w in _REFUSED_LOGIN):

@@ -157,25 +157,25 @@ def edit_one(s: Street, table: str, ids: list[int]):
 
 
 def insert_unchained(s: Street, table: str, ids: list[int]):
-    """A forged entry written without the program: no chain hash."""
-    cols = [c for c in _columns(s, table) if c not in ("id", "chain_prev", "chain_hash")]
+    """A forged entry written without the program: no chain hash. On PostgreSQL the server would seal
+    any insert at commit, so the forger first disables the triggers (the owner can)."""
+    s.drop_guard(table)
+    cols = [c for c in _columns(s, table) if c not in ("id", "chain_prev", "chain_hash", "chain_seq")]
     s.sql(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {table} WHERE id = %s",
           (ids[-1],))
     return max(_ids(s, table)), "被插入"
 
 
 def insert_copying_chain(s: Street, table: str, ids: list[int]):
-    """A forged entry that copies the last entry, chain columns and all, with another text."""
-    cols = [c for c in _columns(s, table) if c != "id"]
+    """A forged entry that copies the last entry, its hashes and all, with another text (its place is
+    unique, so it has none)."""
+    cols = [c for c in _columns(s, table) if c not in ("id", "chain_seq")]
     sel = ", ".join(f"'伪造' AS {c}" if c == _text_column(table) else c for c in cols)
     s.sql(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {sel} FROM {table} WHERE id = %s", (ids[-1],))
     return max(_ids(s, table)), "被插入"
 
 
-def reorder_two(s: Street, table: str, ids: list[int]):
-    """Swap the contents (chain columns included) of two entries."""
-    a, b = ids[len(ids) // 4], ids[len(ids) // 4 + 3]
-    cols = [c for c in _columns(s, table) if c != "id"]
+def _swap(s: Street, table: str, a: int, b: int, cols: list[str]) -> None:
     s.drop_guard(table)
     rows = {r[0]: r[1:] for r in s.sql(f"SELECT id, {', '.join(cols)} FROM {table} WHERE id IN (%s, %s)", (a, b))}
     sets = ", ".join(f"{c} = %s" for c in cols)
@@ -184,7 +184,21 @@ def reorder_two(s: Street, table: str, ids: list[int]):
         rows = {k: tuple(Json(v) if isinstance(v, (dict, list)) else v for v in r) for k, r in rows.items()}
     s.sql(f"UPDATE {table} SET {sets} WHERE id = %s", (*rows[b], a))
     s.sql(f"UPDATE {table} SET {sets} WHERE id = %s", (*rows[a], b))
+
+
+def reorder_two(s: Street, table: str, ids: list[int]):
+    """Swap the contents (chain hashes included) of two entries, each keeping its place."""
+    a, b = ids[len(ids) // 4], ids[len(ids) // 4 + 3]
+    _swap(s, table, a, b, [c for c in _columns(s, table) if c not in ("id", "chain_seq")])
     return a, "顺序被调换"
+
+
+def swap_ids(s: Street, table: str, ids: list[int]):
+    """Swap everything but the ids of two entries (places too): the chain reads the same, but the
+    entries now carry each other's ids — the id is covered wherever it is not the place."""
+    a, b = ids[len(ids) // 4], ids[len(ids) // 4 + 3]
+    _swap(s, table, a, b, [c for c in _columns(s, table) if c != "id"])
+    return b, "被修改"
 
 
 def truncate_tail(s: Street, table: str, ids: list[int]):
@@ -200,7 +214,7 @@ def _columns(s: Street, table: str) -> list[str]:
                                 "ORDER BY ordinal_position", (table,))]
 
 
-ATTACKS = [delete_one, edit_one, insert_unchained, insert_copying_chain, reorder_two, truncate_tail]
+ATTACKS = [delete_one, edit_one, insert_unchained, insert_copying_chain, reorder_two, swap_ids, truncate_tail]
 
 
 @pytest.mark.parametrize("table", ["core_audit_log", "volunteer_points_ledger"])
@@ -287,12 +301,13 @@ def test_audit_ledger_prints_the_chain_head(street):
     assert len(rows) == len(_ids(street, "core_audit_log"))
 
 
-def test_concurrent_appends_on_postgresql_do_not_fork(pg_db):
-    """Two desktops appending at once: the second waits for the first's chain lock."""
+def test_concurrent_appends_on_postgresql_neither_wait_nor_fork(pg_db):
+    """Two desktops appending at once: the server seals each transaction's entries at its commit,
+    so the second does not wait for the first's open transaction, and the chain does not fork."""
     db = pg_db
     a = db.session_factory()
     audit.record(a, "export", "core_users", summary="甲")
-    a.flush()                                  # A holds the chain until it commits
+    a.flush()                                  # A has an entry (an id) and keeps its transaction open
     done = threading.Event()
 
     def other():
@@ -303,15 +318,18 @@ def test_concurrent_appends_on_postgresql_do_not_fork(pg_db):
 
     t = threading.Thread(target=other)
     t.start()
-    assert not done.wait(0.7)                  # B waits for A
+    assert done.wait(10)                       # B committed while A was still open
+    t.join(10)
     audit.record(a, "export", "core_users", summary="甲2")
     a.commit()
     a.close()
-    t.join(10)
-    assert done.is_set()
     with db.session_factory() as s:
         report = chain.verify(s, tables=["core_audit_log"])
         assert report.ok and report.chains[0].checked == s.scalar(select(func.count()).select_from(AuditLog))
+        order = s.execute(select(AuditLog.summary).where(AuditLog.summary.in_(["甲", "乙", "甲2"]))
+                          .order_by(AuditLog.chain_seq)).scalars().all()
+        ids = dict(s.execute(select(AuditLog.summary, AuditLog.id).where(AuditLog.summary.in_(["甲", "乙"]))).all())
+    assert order == ["乙", "甲", "甲2"] and ids["甲"] < ids["乙"]   # chained in commit order
 
 
 def test_canonical_form_agrees_between_typed_and_raw_reads():
@@ -325,23 +343,29 @@ def test_canonical_form_agrees_between_typed_and_raw_reads():
     assert chain.canon({"day": date(2026, 1, 2)}) == chain.canon({"day": "2026-01-02"})
 
 
-def test_an_append_waits_for_another_desktop_only_so_long(pg_db, monkeypatch):
-    """A desktop that holds the chain (lost its network mid-transaction) does not stop the others
-    for ever: after LOCK_WAIT_SECONDS the save fails with a Chinese message."""
+def test_a_commit_waits_for_another_commits_sealing_only_so_long(pg_db):
+    """The chain lock is held only while a commit seals; should one ever hang (here a connection
+    holds the lock in an open transaction), another commit fails after the wait with a Chinese
+    message instead of hanging. The wait is the sealing function's lock_timeout (15 s; 0.3 s here)."""
     from shell.errors import DatabaseError
 
-    monkeypatch.setattr(chain, "LOCK_WAIT_SECONDS", 0.3)
-    a = pg_db.session_factory()
-    audit.record(a, "export", "core_users", summary="甲")
-    a.flush()
+    with pg_db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER FUNCTION jiedao_sec.chain_seal() SET lock_timeout = '300ms'")
+    stuck = pg_db.engine.connect()
+    stuck.exec_driver_sql(f"SELECT pg_advisory_xact_lock({chain.LOCK_KEY})")
     try:
         with pg_db.session_factory() as b:
             audit.record(b, "export", "core_users", summary="乙")
+            b.flush()                          # no wait while working
             with pytest.raises(DatabaseError, match="另一台电脑正在保存"):
-                b.flush()
+                b.commit()
     finally:
-        a.rollback()
-        a.close()
+        stuck.rollback()
+        stuck.close()
+    with pg_db.session_factory() as s:
+        audit.record(s, "export", "core_users", summary="丙")
+        s.commit()
+        assert chain.verify(s, tables=["core_audit_log"]).ok
 
 
 @pytest.mark.parametrize("engine_kind", ["sqlite", "pg"])

@@ -23,7 +23,7 @@ def _pm():
 def test_upgrade_heads_from_empty_sqlite(tmp_path):
     engine = make_engine(tmp_path / "a.sqlite")
     result = upgrade(engine, [testplugin.register_migrations()])
-    assert result.before == set() and result.after == {"c0004", "t0001"}  # t0001 depends on c0001
+    assert result.before == set() and result.after == {"c0005", "t0001"}  # t0001 depends on c0001
     assert CORE_TABLES | {"testplug_notes"} <= set(inspect(engine).get_table_names())
     assert result.backup is None  # nothing to back up in a new file
     assert not needs_upgrade(engine, [testplugin.register_migrations()])
@@ -33,7 +33,7 @@ def test_upgrade_heads_from_empty_postgresql(pg_empty_url):
     engine = make_engine(pg_empty_url)
     try:
         result = upgrade(engine, [testplugin.register_migrations()])
-        assert result.after == {"c0004", "t0001"}
+        assert result.after == {"c0005", "t0001"}
         assert CORE_TABLES | {"testplug_notes"} <= set(inspect(engine).get_table_names())
         # A second desktop starting later finds nothing to do.
         assert upgrade(engine, [testplugin.register_migrations()]).changed is False
@@ -73,7 +73,7 @@ def test_startup_backup_of_existing_sqlite(tmp_path):
         assert db.upgrade.backup.parent == tmp_path / "backups"
         old = make_engine(db.upgrade.backup)
         with old.connect() as conn:
-            assert set(MigrationContext.configure(conn).get_current_heads()) == {"c0004"}
+            assert set(MigrationContext.configure(conn).get_current_heads()) == {"c0005"}
             assert conn.execute(text("SELECT value FROM core_settings WHERE key='x'")).scalar() == 1
         old.dispose()
     finally:
