@@ -421,6 +421,14 @@ def reset_password(ctx: ServiceContext, user_id: int, new_password: str) -> None
     flush_or_conflict(ctx.session, user, "用户")
 
 
+def needs_password_change(session: Session, user_id: int | None) -> bool:
+    """True for a user an administrator created or whose password was reset: they choose their own
+    at the first login (the login dialog asks before the window opens)."""
+    if user_id is None:
+        return False
+    return bool(session.scalar(select(User.must_change_password).where(User.id == user_id)))
+
+
 def change_own_password(ctx: ServiceContext, old_password: str, new_password: str) -> None:
     user = ctx.session.get(User, ctx.actor.user_id)
     if user is not None and server_key(ctx.session) is not None:

@@ -133,9 +133,18 @@ class StartupFlow(QObject):
 
     # --- opening ----------------------------------------------------------------------------
     def open_target(self, target: str, remember: bool) -> None:
+        from shell.core.server_login import needs_user_login
         from shell.ui.tasks import run_task
 
         self.target = target
+        if needs_user_login(target):
+            # A secured server: nothing can be opened before the person logs in as themselves.
+            self._close_database()
+            if remember:
+                self.config.remember(target)
+                self._save_config()
+            self.show_login()
+            return
         self.task = run_task(
             self.dialog if self.dialog is not None and self.dialog.isVisible() else None,
             "打开数据库", _open_in_background, target, self.plugin_factory, cancellable=False,
@@ -207,12 +216,18 @@ class StartupFlow(QObject):
 
     def show_login(self) -> None:
         from shell.core import auth
+        from shell.core.server_login import needs_user_login, server_label
         from shell.ui.startup import LoginDialog
 
-        db = self.database
-        dialog = LoginDialog(db.session_factory, username=self.config.last_username,
-                             labels=auth.collect_permissions(self.pm), database_label=db.label,
-                             is_demo=db.is_demo, warnings=db.warnings)
+        if needs_user_login(self.target):
+            dialog = LoginDialog(None, username=self.config.last_username, database_label=server_label(self.target),
+                                 server_target=self.target, plugin_factory=self.plugin_factory,
+                                 labels=auth.collect_permissions(self.pm) if self.pm is not None else None)
+        else:
+            db = self.database
+            dialog = LoginDialog(db.session_factory, username=self.config.last_username,
+                                 labels=auth.collect_permissions(self.pm), database_label=db.label,
+                                 is_demo=db.is_demo, warnings=db.warnings)
 
         def finished(result: int) -> None:
             if result == QDialog.DialogCode.Accepted:
@@ -235,6 +250,10 @@ class StartupFlow(QObject):
         actor = dialog.actor
         self.config.last_username = actor.username
         self._save_config()
+        if dialog.login is not None:  # a secured server: the connection is the person's own
+            self._drop_window()
+            self._close_database()
+            self.database, self.pm = dialog.login.database, dialog.pm
         db = self.database
         disabled = list(self.config.disabled_plugins)
         # With nothing disabled the manager that opened the database already is the UI's one.

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QFileDialog, QFormLayout, QFrame, QGridLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from shell.config import default_sqlite_path
@@ -135,7 +135,7 @@ class DatabaseChooserDialog(QDialog):
         self.open_path.setPlaceholderText("选择一个 .sqlite 数据库文件")
         self.open_browse = QPushButton("浏览…")
         self.server_url = QLineEdit()
-        self.server_url.setPlaceholderText("postgresql://用户名:密码@192.168.1.10:5432/jiedao")
+        self.server_url.setPlaceholderText("postgresql://192.168.1.10:5432/jiedao")
         self.test_button = QPushButton("测试连接")
         self.test_button.setObjectName("test-connection")
         self.test_result = InlineMessage()
@@ -153,7 +153,8 @@ class DatabaseChooserDialog(QDialog):
         grid.addWidget(self.server_radio, 4, 0, 1, 3)
         grid.addWidget(self.server_url, 5, 1)
         grid.addWidget(self.test_button, 5, 2)
-        grid.addWidget(_label("服务器的密码保存在系统钥匙串中，不写入配置文件。", "hint"), 6, 1, 1, 2)
+        grid.addWidget(_label("地址里不必写用户名和密码：登录时每个人用自己的账号（旧式共用账号的密码保存在系统钥匙串中，"
+                              "不写入配置文件）。", "hint"), 6, 1, 1, 2)
         grid.addWidget(self.test_result, 7, 1, 1, 2)
         grid.setColumnStretch(1, 1)
         card = QFrame()
@@ -226,7 +227,7 @@ class DatabaseChooserDialog(QDialog):
         url = self.server_url.text().strip()
         self.test_result.clear_message()
         if "://" not in url:
-            self.test_result.show_error("请先填写服务器地址，例如 postgresql://用户名:密码@192.168.1.10:5432/jiedao")
+            self.test_result.show_error("请先填写服务器地址，例如 postgresql://192.168.1.10:5432/jiedao")
             return
         self.test_button.setEnabled(False)
 
@@ -241,7 +242,12 @@ class DatabaseChooserDialog(QDialog):
             self.test_result.show_error(error_text(exc)[1])
             finished()
 
-        self._test_task = run_task(self, "测试连接", lambda progress: check_connection(url), cancellable=False,
+        def check(progress=None) -> str:
+            from shell.core.server_login import check_server_reachable, needs_user_login
+
+            return check_server_reachable(url) if needs_user_login(url) else check_connection(url)
+
+        self._test_task = run_task(self, "测试连接", check, cancellable=False,
                                    label="正在连接数据库服务器……", on_done=ok, on_error=failed)
 
     def accept(self) -> None:
@@ -273,7 +279,7 @@ class DatabaseChooserDialog(QDialog):
         else:
             url = self.server_url.text().strip()
             if "://" not in url:
-                return self.error.show_error("请填写服务器地址，例如 postgresql://用户名:密码@192.168.1.10:5432/jiedao")
+                return self.error.show_error("请填写服务器地址，例如 postgresql://192.168.1.10:5432/jiedao")
             self.kind, self.target = self.SERVER, url
         super().accept()
 
@@ -377,7 +383,7 @@ class LoginDialog(QDialog):
 
     def __init__(self, session_factory, parent: QWidget | None = None, username: str = "",
                  labels: dict[str, str] | None = None, database_label: str = "", is_demo: bool = False,
-                 warnings: Iterable[str] = ()):
+                 warnings: Iterable[str] = (), server_target: str | None = None, plugin_factory=None):
         super().__init__(parent)
         self.setObjectName("login")
         self.setWindowTitle(f"{APP_TITLE} — 登录")
@@ -386,7 +392,16 @@ class LoginDialog(QDialog):
         self.labels = labels or {}
         self.actor = None
         self.role_titles: list[str] = []
-        self.unit_name = self._load_unit_name()
+        # A secured server (issue 15.1): nothing is open before the login; the user's own name and
+        # password open the connection (shell/core/server_login.py). ``login`` holds the result.
+        self.server_target = server_target
+        self.plugin_factory = plugin_factory
+        self.login = None
+        self.pm = None
+        self._task = None
+        self._schema_problem = None
+        self.password_dialog = None
+        self.unit_name = self._load_unit_name() if server_target is None else ""
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 22)
@@ -412,6 +427,14 @@ class LoginDialog(QDialog):
         form.setVerticalSpacing(10)
         form.addRow("用户名", self.username_edit)
         form.addRow("密码", self.password_edit)
+        self.remember_box = QCheckBox("在这台电脑上记住我的密码（保存在系统钥匙串中）")
+        self.remember_box.setObjectName("remember-password")
+        if server_target is not None:
+            form.addRow("", self.remember_box)
+            form.addRow("", _label("服务器上每个人用自己的账号登录：看到和能改的数据由服务器按您的角色和辖区把关。",
+                                   "hint"))
+            self._fill_stored_password(username)
+            self.username_edit.editingFinished.connect(lambda: self._fill_stored_password(self.username_edit.text()))
         card = QFrame()
         card.setObjectName("dialog-card")
         card.setLayout(form)
@@ -420,6 +443,12 @@ class LoginDialog(QDialog):
 
         self.error = InlineMessage()
         layout.addWidget(self.error)
+        self.upgrade_button = QPushButton("输入数据库所有者密码并升级…")
+        self.upgrade_button.setObjectName("upgrade-as-owner")
+        self.upgrade_button.setAutoDefault(False)
+        self.upgrade_button.hide()
+        self.upgrade_button.clicked.connect(self._upgrade_as_owner)
+        layout.addWidget(self.upgrade_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         buttons = QHBoxLayout()
         self.change_db_button = QPushButton("更换数据库…")
@@ -465,6 +494,8 @@ class LoginDialog(QDialog):
                 self.error.show_error("请输入密码。")
             self.password_edit.setFocus()
             return None
+        if self.server_target is not None:
+            return self._server_login(username, self.password_edit.text())
         try:
             self.actor = auth.login(self.session_factory, username, self.password_edit.text(), labels=self.labels)
         except AuthError as exc:
@@ -480,8 +511,155 @@ class LoginDialog(QDialog):
 
                 exc = explain(exc)
             return self.error.show_error(error_text(exc)[1])
+        if self._must_change_password():
+            return self._first_password_change(self.password_edit.text())
         self.role_titles = self._load_role_titles()
         super().accept()
+
+    def _must_change_password(self) -> bool:
+        """A user an administrator created or whose password was reset sets their own at first login."""
+        from shell.core import auth
+
+        with self.session_factory() as session:
+            return auth.needs_password_change(session, self.actor.user_id)
+
+    def _ask_new_password(self, apply, on_done) -> None:
+        """The 设置新密码 dialog, window-modal over this one; ``on_done(new_password or None)``."""
+        dialog = ChangePasswordDialog(self, reason="这是您第一次登录（或管理员刚重置了您的密码）：请先设置自己的新密码。",
+                                      apply=apply)
+        self.password_dialog = dialog
+
+        def finished(result: int) -> None:
+            self.password_dialog = None
+            dialog.deleteLater()
+            on_done(dialog.new_password if result == QDialog.DialogCode.Accepted else None)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _first_password_change(self, current: str) -> None:
+        from shell.core import auth
+        from shell.core.context import ServiceContext
+
+        def apply(new: str) -> None:
+            with self.session_factory() as session:
+                auth.change_own_password(ServiceContext(session, self.actor), current, new)
+                session.commit()
+
+        def done(new: str | None) -> None:
+            if new is None:
+                self.actor = None
+                self.password_edit.clear()
+                self.error.show_error("必须先设置新密码才能使用。请重新登录。")
+                return
+            self.role_titles = self._load_role_titles()
+            QDialog.accept(self)
+
+        self._ask_new_password(apply, done)
+
+    # --- a secured server: the person's own server account ---------------------------------------
+    def _fill_stored_password(self, username: str) -> None:
+        from shell.core.server_login import stored_password
+
+        username = (username or "").strip()
+        if not username or self.password_edit.text():
+            return
+        password = stored_password(self.server_target, username)
+        if password:
+            self.password_edit.setText(password)
+            self.remember_box.setChecked(True)
+
+    def _set_busy(self, busy: bool) -> None:
+        for w in (self.ok_button, self.username_edit, self.password_edit, self.change_db_button,
+                  self.upgrade_button):
+            w.setEnabled(not busy)
+
+    def _server_login(self, username: str, password: str) -> None:
+        """Connect as the user's own role on the thread pool (a slow server must not freeze the window)."""
+        from shell.ui.tasks import run_task
+
+        self.upgrade_button.hide()
+        self._schema_problem = None
+        self._set_busy(True)
+        factory, labels, target = self.plugin_factory, self.labels, self.server_target
+
+        def work(progress=None):
+            from shell.core import auth
+            from shell.core.server_login import open_as_user
+
+            pm = factory(()) if factory is not None else None
+            return pm, open_as_user(target, username, password, pm,
+                                    labels=labels or auth.collect_permissions(pm))
+
+        self._task = run_task(self, "登录", work, cancellable=False, label="正在连接数据库服务器……",
+                              show_after_ms=400, on_done=lambda r: self._server_logged_in(r, username, password),
+                              on_error=self._server_login_failed)
+
+    def _server_login_failed(self, exc: BaseException) -> None:
+        from shell.errors import SchemaNeedsOwner
+
+        self._set_busy(False)
+        if isinstance(exc, AuthError):
+            self.password_edit.clear()
+            self.password_edit.setFocus()
+        if isinstance(exc, SchemaNeedsOwner):
+            self._schema_problem = exc
+            if getattr(exc, "can_upgrade", False):
+                self.upgrade_button.show()
+        self.error.show_error(error_text(exc)[1])
+
+    def _server_logged_in(self, result, username: str, password: str) -> None:
+        from shell.core.server_login import change_own_server_password, remember_password
+
+        self._set_busy(False)
+        self.pm, login = result
+
+        def finish(password: str | None) -> None:
+            if password is None:
+                login.database.dispose()
+                self.password_edit.clear()
+                self.error.show_error("必须先设置新密码才能使用。请重新登录。")
+                return
+            remember_password(self.server_target, username, password if self.remember_box.isChecked() else None)
+            self.login = login
+            self.actor, self.role_titles, self.unit_name = login.actor, login.role_titles, login.unit_name
+            QDialog.accept(self)
+
+        if login.must_change_password:
+            self._ask_new_password(lambda new: change_own_server_password(login.database, login.actor, new), finish)
+        else:
+            finish(password)
+
+    def _upgrade_as_owner(self) -> None:
+        """An administrator found the schema older than the program: the owner's password, once."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from shell.ui.tasks import run_task
+
+        password, ok = QInputDialog.getText(
+            self, "升级数据库", "数据库比本程序旧，需要用数据库所有者账号升级。\n请输入数据库所有者的密码（不会保存）：",
+            QLineEdit.EchoMode.Password)
+        if not ok or not password:
+            return
+        self._set_busy(True)
+        factory, target = self.plugin_factory, self.server_target
+
+        def work(progress=None):
+            from shell.core.server_login import upgrade_as_owner
+
+            return upgrade_as_owner(target, password, factory(()) if factory is not None else None)
+
+        def done(_result) -> None:
+            self._set_busy(False)
+            self.upgrade_button.hide()
+            self.error.show_ok("数据库已升级。请登录。")
+
+        def failed(exc: BaseException) -> None:
+            self._set_busy(False)
+            self.error.show_error(error_text(exc)[1])
+
+        self._task = run_task(self, "升级数据库", work, cancellable=False, label="正在升级数据库……",
+                              on_done=done, on_error=failed)
 
     def _load_role_titles(self) -> list[str]:
         # Shown in the status bar; read here because login already holds the user's row.
@@ -493,3 +671,83 @@ class LoginDialog(QDialog):
         except Exception:  # noqa: BLE001
             log.warning("读取角色失败", exc_info=True)
             return []
+
+
+class ChangePasswordDialog(QDialog):
+    """Set a new password (twice). ``apply(new_password)`` does the work and raises a JiedaoError
+    (shown inline) when the password is refused; ``old_required`` adds the current password."""
+
+    def __init__(self, parent: QWidget | None = None, reason: str = "", apply=None, old_required: bool = False):
+        super().__init__(parent)
+        self.setObjectName("change-password")
+        self.setWindowTitle(f"{APP_TITLE} — 设置新密码")
+        self.setMinimumWidth(480)
+        self.apply = apply
+        self.new_password = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        layout.addLayout(_header("设置新密码", reason))
+        self.old_edit = QLineEdit()
+        self.old_edit.setObjectName("old-password")
+        self.old_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_edit = QLineEdit()
+        self.new_edit.setObjectName("new-password")
+        self.new_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new2_edit = QLineEdit()
+        self.new2_edit.setObjectName("new-password2")
+        self.new2_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(10)
+        if old_required:
+            form.addRow("当前密码", self.old_edit)
+        form.addRow("新密码", self.new_edit)
+        form.addRow("再次输入新密码", self.new2_edit)
+        form.addRow("", _label("密码至少 8 位，须同时包含字母和数字。", "hint"))
+        card = QFrame()
+        card.setObjectName("dialog-card")
+        card.setLayout(form)
+        form.setContentsMargins(16, 14, 16, 14)
+        layout.addWidget(card)
+        self.error = InlineMessage()
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("取消")
+        self.cancel_button.setAutoDefault(False)
+        self.ok_button = _primary("保存新密码")
+        self.ok_button.setObjectName("save-password")
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button.clicked.connect(self.accept)
+        (self.old_edit if old_required else self.new_edit).setFocus()
+
+    def accept(self) -> None:
+        self.error.clear_message()
+        new = self.new_edit.text()
+        if not new:
+            self.new_edit.setFocus()
+            return self.error.show_error("请输入新密码。")
+        if new != self.new2_edit.text():
+            self.new2_edit.clear()
+            self.new2_edit.setFocus()
+            return self.error.show_error("两次输入的新密码不一致，请重新输入。")
+        try:
+            if self.apply is not None:
+                if self.old_edit.isVisibleTo(self):
+                    self.apply(self.old_edit.text(), new)
+                else:
+                    self.apply(new)
+        except JiedaoError as exc:
+            self.new_edit.clear()
+            self.new2_edit.clear()
+            self.new_edit.setFocus()
+            return self.error.show_error(exc.message)
+        except Exception as exc:  # noqa: BLE001 - e.g. the server went away: say so, stay open
+            log.exception("修改密码失败")
+            return self.error.show_error(error_text(exc)[1])
+        self.new_password = new
+        super().accept()

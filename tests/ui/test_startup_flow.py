@@ -332,3 +332,57 @@ def test_smoke_login_for_ci(qtbot, flows, demo_path, monkeypatch, capsys, passwo
         login = wait_for_dialog(qtbot, flow, LoginDialog)
         qtbot.waitUntil(lambda: "登录失败" in capsys.readouterr().err, timeout=5000)
         assert login.isVisible() and flow.window is None
+
+
+def test_first_login_of_a_created_user_sets_their_own_password(qtbot, flows, demo_path):
+    """An administrator's new user (or a reset password) must be replaced by the user's own before
+    the window opens; cancelling leaves them at the login dialog."""
+    from shell.core import auth
+    from shell.core.context import Actor, ServiceContext
+    from shell.core.database import open_database
+
+    db = open_database(demo_path, pm=plugins_with_testplugin(()), backup=False)
+    with db.session_factory() as session:
+        auth.create_user(ServiceContext(session, Actor.system()), "newclerk", "新职员", "Temp12345",
+                         area_id=None, role_names=["street_staff"])
+        session.commit()
+    db.dispose()
+
+    flow = start(qtbot, flows, database=str(demo_path))
+    login = wait_for_dialog(qtbot, flow, LoginDialog)
+    type_into(qtbot, login.username_edit, "newclerk")
+    type_into(qtbot, login.password_edit, "Temp12345")
+    qtbot.mouseClick(login.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: login.password_dialog is not None and login.password_dialog.isVisible())
+    change = login.password_dialog
+    type_into(qtbot, change.new_edit, "Mine12345")
+    type_into(qtbot, change.new2_edit, "Mine12399")
+    qtbot.mouseClick(change.ok_button, Qt.MouseButton.LeftButton)
+    assert "不一致" in change.error.text() and flow.window is None
+    type_into(qtbot, change.new_edit, "short")
+    type_into(qtbot, change.new2_edit, "short")
+    qtbot.mouseClick(change.ok_button, Qt.MouseButton.LeftButton)
+    assert "密码" in change.error.text() and change.isVisible()
+    qtbot.mouseClick(change.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "必须先设置新密码" in login.error.text())
+    assert flow.window is None and login.isVisible()
+
+    type_into(qtbot, login.password_edit, "Temp12345")
+    qtbot.mouseClick(login.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: login.password_dialog is not None and login.password_dialog.isVisible())
+    change = login.password_dialog
+    type_into(qtbot, change.new_edit, "Mine12345")
+    type_into(qtbot, change.new2_edit, "Mine12345")
+    qtbot.mouseClick(change.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(flow.window, MainWindow))
+    assert flow.window.app_ctx.actor.username == "newclerk"
+
+    db = open_database(demo_path, pm=plugins_with_testplugin(()), backup=False)
+    try:
+        with pytest.raises(Exception, match="用户名或密码不正确"):
+            auth.login(db.session_factory, "newclerk", "Temp12345")
+        assert auth.login(db.session_factory, "newclerk", "Mine12345").username == "newclerk"
+        with db.session_factory() as session:
+            assert not auth.needs_password_change(session, flow.window.app_ctx.actor.user_id)
+    finally:
+        db.dispose()
