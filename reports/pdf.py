@@ -758,7 +758,7 @@ def _layout_pages(spec: LedgerSpec, L: _LedgerLayout, spool: BinaryIO, progress,
             return L.layout_span(label, _TOTAL)
         cells = [""] * len(spec.columns)
         cells[0] = label
-        split_label(cells, set(sub_cols))
+        split_label(cells, set(sub_cols), spec.columns)
         for ci in sub_cols:
             cells[ci] = sum_text(spec.columns[ci], sub_sums[ci])
         return L.layout_row(cells, _BOLD)

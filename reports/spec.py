@@ -242,16 +242,21 @@ class Tally:
         cells[0] = label
         if not spec.sum_columns:
             return cells, True
-        split_label(cells, set(spec.sum_columns))
+        split_label(cells, set(spec.sum_columns), spec.columns)
         for i in spec.sum_columns:
             cells[i] = sum_text(spec.columns[i], self.sums[i])
         return cells, False
 
 
-def split_label(cells: list, summed: set) -> None:
-    """"合计：12 项" as 合计 | 12 项 when the second column is free: the first column of a ledger is
-    often narrow (编码, 序号) and the label would wrap in it."""
-    if len(cells) > 1 and 0 not in summed and 1 not in summed and "：" in cells[0]:
+NARROW_MM = 24  # a first column narrower than this (序号, 编码) cannot hold "合计：2 个仓库，48 批"
+
+
+def split_label(cells: list, summed: set, columns: Sequence["Column"] = ()) -> None:
+    """"合计：12 项" as 合计 | 12 项 when the first column is narrow (a width in mm below
+    ``NARROW_MM``: 序号, 编码 — the label would wrap in it) and the second is free."""
+    first = columns[0].width if columns else None
+    narrow = isinstance(first, (int, float)) and first < NARROW_MM
+    if narrow and len(cells) > 1 and 0 not in summed and 1 not in summed and "：" in cells[0]:
         cells[0], cells[1] = cells[0].split("：", 1)
 
 

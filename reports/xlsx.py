@@ -218,7 +218,7 @@ def _render(wb, spec: LedgerSpec, out, progress=None, cancel=None) -> int:
         vals = [""] * ncols
         vals[0] = count_label("小计", count, spec.count_unit)
         if sub_cols:
-            split_label(vals, set(sub_cols))
+            split_label(vals, set(sub_cols), spec.columns)
         for ci in sub_cols:
             vals[ci] = sums[ci]
         ws.append([cell(v, f_bold, al_cols[i], fmt=fmts[i]) for i, v in enumerate(vals)])

@@ -104,6 +104,7 @@ def test_generate_pdf(demo_file, tmp_path, capsys, password):
     code, out, err = _gen(capsys, demo_file, out_file, "--param", "year=2025")
     assert code == 0, err
     assert f"已生成 {out_file}：共 1 页，12 行" in out
+    assert "字体：宋体 AR PL UMing" in out and "uming.ttc" in out  # which font the ledger used (CI installs it)
     assert not error_lines(err) and "\r" not in err  # no progress line when stderr is not a terminal
     text = "".join(p.extract_text() for p in PdfReader(str(out_file)).pages)
     assert "测试便签台账" in text and "第 1 页 共 1 页" in text and "2025年" in text
@@ -116,7 +117,7 @@ def test_generate_xlsx(demo_file, tmp_path, capsys, password):
     out_file = tmp_path / "notes.xlsx"
     code, out, err = _gen(capsys, demo_file, out_file)
     assert code == 0, err
-    assert f"已生成 {out_file}：共 12 行" in out
+    assert f"已生成 {out_file}：共 12 行" in out and "字体：" not in out  # Excel embeds no font
     ws = openpyxl.load_workbook(out_file).active
     values = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert "测试便签台账" in " ".join(map(str, values)) and "标题" in values

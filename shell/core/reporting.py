@@ -252,7 +252,7 @@ def generate(session_factory: sessionmaker, actor: Actor, definition: ReportDefi
         full = (isinstance(spec, LedgerSpec) and not spec.mask_ids) | personal.took_full(session)
         audit.record(session, "report_full_ids" if full else "report", definition.id, None,
                      f"生成“{definition.title}”（{fmt.upper()}，{generated.rows} 行）"
-                     + ("，含完整身份证号" if full else ""),
+                     + ("，含完整身份证号或电话号码" if full else ""),
                      after={k: v for k, v in params.items()})
         session.commit()
     return generated
