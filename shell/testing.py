@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
+import inspect
 import os
 import shutil
 import uuid
@@ -49,6 +49,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import Database, open_database
+from shell.core.demo import DEFAULT_PASSWORD, create_demo
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
 
 try:  # POSIX; elsewhere each test process builds its own templates
@@ -58,8 +59,8 @@ except ImportError:  # pragma: no cover - Windows
 
 PG_URL = os.environ.get("JIEDAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("JIEDAO_REQUIRE_PG") == "1"
-DEMO_SEED = 20261122          # shell.core.demo.create_demo's default
-DEMO_PASSWORD = "demo1234"    # shell.core.demo.DEFAULT_PASSWORD
+DEMO_SEED: int = inspect.signature(create_demo).parameters["seed"].default
+DEMO_PASSWORD = DEFAULT_PASSWORD
 DEMO_ROLES = ("admin", "street_staff", "community_staff", "grid_worker")
 TEMPLATE_PREFIX = "jd_tmpl_"
 
@@ -126,6 +127,8 @@ def _template_key(plugins: PluginSet, demo: bool, seed: int) -> str:
 
 
 def _check_seeded(db: Database, what: str) -> None:
+    """Close ``db``; raise when a plugin's seed_demo failed (a template missing its data is no demo)."""
+    db.dispose()
     if db.seed_errors:
         raise RuntimeError(f"the demo template {what} did not seed completely: {db.seed_errors}")
 
@@ -154,14 +157,15 @@ class SqliteTemplates:
         building = path.with_name(path.stem + ".building.sqlite")
         for suffix in ("", "-wal", "-shm"):
             Path(str(building) + suffix).unlink(missing_ok=True)
-        if demo:
-            from shell.core.demo import create_demo
-
-            db = create_demo(building, pm=plugins.manager(), seed=seed)
-            _check_seeded(db, path.name)
-        else:
-            db = open_database(building, pm=plugins.manager(), backup=False)
-        db.dispose()
+        try:
+            if demo:
+                _check_seeded(create_demo(building, pm=plugins.manager(), seed=seed), path.name)
+            else:
+                open_database(building, pm=plugins.manager(), backup=False).dispose()
+        except BaseException:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(building) + suffix).unlink(missing_ok=True)
+            raise
         left = [s for s in ("-wal", "-shm") if Path(str(building) + s).exists()]
         if left:  # a copy of the main file alone would miss what is still in the write-ahead log
             raise RuntimeError(f"{building} still has {left} after closing")
@@ -265,24 +269,24 @@ class PgTemplates:
                 drop_pg_database(self.admin, name)  # left by an earlier run that died
                 with self.admin.connect() as conn:
                     conn.execute(text(f'CREATE DATABASE "{name}"'))
-                with open(self.registry, "a") as fh:  # listed before it is filled: dropped at the end
+                try:
+                    self._build(pg_url(name), plugins, demo, seed)
+                    with self.admin.connect() as conn:
+                        conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+                except BaseException:
+                    drop_pg_database(self.admin, name)
+                    raise
+                with open(self.registry, "a") as fh:  # dropped when the run ends
                     fh.write(name + "\n")
-                self._build(pg_url(name), plugins, demo, seed)
-                with self.admin.connect() as conn:
-                    conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
         self._made[key] = name
         return name
 
     def _build(self, url: URL, plugins: PluginSet, demo: bool, seed: int) -> None:
         pm = plugins.manager()
         if demo:
-            from shell.core.demo import create_demo
-
-            db = create_demo(url, pm=pm, seed=seed)
-            _check_seeded(db, url.database)
+            _check_seeded(create_demo(url, pm=pm, seed=seed), url.database)
         else:
-            db = open_database(url, pm=pm, backup=False)
-        db.dispose()
+            open_database(url, pm=pm, backup=False).dispose()
 
     @contextmanager
     def clone(self, plugins: PluginSet = CORE, demo: bool = False, prefix: str = "jd_test") -> Iterator[URL]:

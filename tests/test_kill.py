@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,32 +39,15 @@ def _pm():
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def street(request, tmp_path_factory):
-    """The target (file path or URL) of a demo street with every built-in plugin. Shared by the
-    module's tests: each one checks that its killed child left the street exactly as it was."""
+def street(request, tmp_path_factory, sqlite_templates):
+    """The target (file path or URL) of a demo street with every built-in plugin (a copy of the run's
+    template). Shared by the module's tests: each one checks that its killed child left the street
+    exactly as it was."""
     if request.param == "sqlite":
-        yield str(tmp_path_factory.mktemp("kill") / "street.sqlite")
+        yield str(sqlite_templates.copy(tmp_path_factory.mktemp("kill") / "street.sqlite", ALL_BUILTINS, demo=True))
         return
-    import uuid
-
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_URL
-
-    server = request.getfixturevalue("pg_server")
-    name = f"jd_test_kill_{uuid.uuid4().hex[:10]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo(street):
-    create_demo(street, pm=_pm()).dispose()
+    with request.getfixturevalue("pg_templates").clone(ALL_BUILTINS, demo=True, prefix="jd_test_kill") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def _kill_at_mark(tmp_path: Path, mark: str, body: str) -> None:
@@ -126,6 +109,7 @@ def test_import_killed_mid_file_writes_nothing(street, tmp_path):
         from shell.core.database import open_database
         from shell.core.transfer import run_import
         from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
         from plugins.grid import register_importers
         pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
         db = open_database({street!r}, pm=pm, backup=False)
@@ -160,6 +144,7 @@ def test_redemption_killed_mid_transaction_leaves_points_stock_and_orders_agreei
         from shell.core.context import Actor, ServiceContext
         from shell.core.database import open_database
         from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
         from plugins.volunteer import services as vsvc
         pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
         db = open_database({street!r}, pm=pm, backup=False)
@@ -192,6 +177,7 @@ def test_ledger_killed_mid_render_leaves_no_file_and_no_record(street, tmp_path)
         from shell.core.database import open_database
         from shell.core.reporting import available_reports, generate
         from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
         pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
         db = open_database({street!r}, pm=pm, backup=False)
         actor = Actor.system()

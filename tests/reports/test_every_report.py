@@ -24,7 +24,7 @@ from reports.spec import DocumentSpec, LedgerSpec
 from reports.xlsx import HEADER_ROW
 from shell.core import auth
 from shell.core.context import Actor, ServiceContext
-from shell.core.demo import create_demo
+from shell.testing import ALL_BUILTINS
 from shell.core.models import Area
 from shell.core.reporting import available_reports, generate
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
@@ -42,12 +42,12 @@ LOOKS_NUMERIC = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?|\d{4}-\d{1,2}-\d{1,2}(?: \d
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed(tmp_path_factory, sqlite_templates):
     """Every report rendered once as PDF (and XLSX for ledgers) by a user holding every right,
     street-wide; with each report's spec and every line break the PDF renderer made."""
     tmp = tmp_path_factory.mktemp("every-report")
     pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
-    db = create_demo(tmp / "street.sqlite", pm=pm)
+    db = sqlite_templates.open(tmp / "street.sqlite", ALL_BUILTINS, demo=True, pm=pm)
     with db.session_factory() as s:
         street = s.scalars(select(Area).where(Area.level == "street")).first()
     admin = Actor(user_id=None, username="admin", display_name="管理员",
