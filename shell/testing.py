@@ -392,11 +392,11 @@ def sqlite_db(sqlite_template, tmp_path):
 
 
 @pytest.fixture
-def pg_empty_url(pg_server):
-    """URL of a brand-new empty database, dropped afterwards."""
+def pg_empty_url(pg_server, pg_templates):
+    """URL of a brand-new empty database, dropped afterwards (in the background)."""
     url = create_pg_database(pg_server)
     yield url
-    drop_pg_database(pg_server, url)
+    pg_templates.dropper.drop(url.database)
 
 
 @pytest.fixture
