@@ -109,7 +109,6 @@ def test_import_killed_mid_file_writes_nothing(street, tmp_path):
         from shell.core.database import open_database
         from shell.core.transfer import run_import
         from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
-from shell.testing import ALL_BUILTINS
         from plugins.grid import register_importers
         pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
         db = open_database({street!r}, pm=pm, backup=False)
@@ -144,7 +143,6 @@ def test_redemption_killed_mid_transaction_leaves_points_stock_and_orders_agreei
         from shell.core.context import Actor, ServiceContext
         from shell.core.database import open_database
         from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
-from shell.testing import ALL_BUILTINS
         from plugins.volunteer import services as vsvc
         pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
         db = open_database({street!r}, pm=pm, backup=False)
@@ -177,7 +175,6 @@ def test_ledger_killed_mid_render_leaves_no_file_and_no_record(street, tmp_path)
         from shell.core.database import open_database
         from shell.core.reporting import available_reports, generate
         from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
-from shell.testing import ALL_BUILTINS
         pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
         db = open_database({street!r}, pm=pm, backup=False)
         actor = Actor.system()
