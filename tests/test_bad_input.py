@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 import tests.testplugin as testplugin
 from shell.core.database import open_database
-from shell.core.demo import create_demo
+from shell.testing import CORE
 from shell.db.engine import check_connection, normalize_url
 from shell.db.backup import sqlite_uri
 from shell.errors import DatabaseError, SchemaTooNew
@@ -41,12 +41,10 @@ def assert_chinese(message: str, *needles: str) -> None:
         assert n in message, f"{n!r} not in message: {message}"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """A real, populated database (core only)."""
-    path = tmp_path_factory.mktemp("bad-input") / "demo.sqlite"
-    create_demo(path).dispose()
-    return path
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
+    """A real, populated database (core only): the run's template, only ever read here."""
+    return sqlite_templates.path(CORE, demo=True)
 
 
 @pytest.fixture

@@ -39,15 +39,13 @@ def error_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("错误：")]
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """One demo database for the module (argon2 hashing makes creating it slow); copied per test."""
-    from shell.core.demo import create_demo
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
+    """One demo database with the test plugin for the run (argon2 hashing makes creating it slow);
+    copied per test."""
+    from shell.testing import PluginSet
 
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    db = create_demo(path, pm=_test_pm())
-    db.dispose()
-    return path
+    return sqlite_templates.path(PluginSet(builtins=tuple(TEST_PLUGINS)), demo=True)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from shell.config import LocalConfig
 from shell.core import areas, auth, maintenance
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
+from shell.testing import ALL_BUILTINS
 from shell.core.models import Area
 from shell.errors import ConnectionLost, DatabaseCorrupt, DatabaseError, DiskFull
 from shell.plugins import make_plugin_manager
@@ -254,11 +254,10 @@ DEMO_PASSWORD = "demo1234"
 
 
 @pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """The small demo with every built-in plugin (residents to damage, exporters to fill a disk)."""
-    path = tmp_path_factory.mktemp("faults") / "demo.sqlite"
-    create_demo(path, pm=make_plugin_manager(entry_points=False)).dispose()
-    return path
+def demo_template(tmp_path_factory, sqlite_templates):
+    """The small demo with every built-in plugin (residents to damage, exporters to fill a disk): a
+    copy of the run's template, for this module to damage."""
+    return sqlite_templates.copy(tmp_path_factory.mktemp("faults") / "demo.sqlite", ALL_BUILTINS, demo=True)
 
 
 @pytest.fixture

@@ -25,9 +25,11 @@ from shell.core.models import Area, Role
 from shell.db.migrate import alembic_config, current_revisions, plugin_branches
 from shell.errors import PermissionDenied, ValidationError
 from shell.plugins import call_each, make_plugin_manager, plugin_status
+from shell.testing import PluginSet
 
 ROOT = Path(__file__).resolve().parents[1]
 Note = testplugin.Note
+TESTPLUGIN = PluginSet(builtins=(), extra=("tests.testplugin",))
 
 
 def make_pm(*extra, disabled=()):
@@ -39,12 +41,9 @@ def pm():
     return make_pm()
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hooks-demo") / "demo.sqlite"
-    db = create_demo(path, pm=make_pm())
-    db.dispose()
-    return path
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
+    return sqlite_templates.path(TESTPLUGIN, demo=True)
 
 
 @pytest.fixture

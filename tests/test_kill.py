@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,32 +39,15 @@ def _pm():
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def street(request, tmp_path_factory):
-    """The target (file path or URL) of a demo street with every built-in plugin. Shared by the
-    module's tests: each one checks that its killed child left the street exactly as it was."""
+def street(request, tmp_path_factory, sqlite_templates):
+    """The target (file path or URL) of a demo street with every built-in plugin (a copy of the run's
+    template). Shared by the module's tests: each one checks that its killed child left the street
+    exactly as it was."""
     if request.param == "sqlite":
-        yield str(tmp_path_factory.mktemp("kill") / "street.sqlite")
+        yield str(sqlite_templates.copy(tmp_path_factory.mktemp("kill") / "street.sqlite", ALL_BUILTINS, demo=True))
         return
-    import uuid
-
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_URL
-
-    server = request.getfixturevalue("pg_server")
-    name = f"jd_test_kill_{uuid.uuid4().hex[:10]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _demo(street):
-    create_demo(street, pm=_pm()).dispose()
+    with request.getfixturevalue("pg_templates").clone(ALL_BUILTINS, demo=True, prefix="jd_test_kill") as url:
+        yield url.render_as_string(hide_password=False)
 
 
 def _kill_at_mark(tmp_path: Path, mark: str, body: str) -> None:

@@ -9,7 +9,7 @@ from shell import cli
 from shell.core import areas
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
+from shell.testing import PluginSet
 from shell.db.engine import make_engine
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
 
@@ -38,11 +38,11 @@ def run(capsys, *argv):
 
 
 @pytest.fixture(scope="module")
-def street_file(tmp_path_factory):
-    """A demo street with every built-in plugin, where one grid was moved under a community created
-    after it (so a child row has a smaller id than its parent)."""
+def street_file(tmp_path_factory, sqlite_templates):
+    """A demo street with every built-in plugin (and the test plugin), where one grid was moved under
+    a community created after it (so a child row has a smaller id than its parent)."""
     path = tmp_path_factory.mktemp("src") / "street.sqlite"
-    db = create_demo(path, pm=_pm())
+    db = sqlite_templates.open(path, PluginSet(builtins=tuple(ALL)), demo=True, pm=_pm())
     with db.session_factory() as s:
         ctx = ServiceContext(s, Actor.system())
         street = areas.list_areas(s, level="street")[0]

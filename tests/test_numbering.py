@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.errors import ConflictError, DatabaseError
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 WORKERS, EACH = 8, 5
 
@@ -22,13 +22,17 @@ def _pm():
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def street(request, tmp_path):
-    target = (str(tmp_path / "street.sqlite") if request.param == "sqlite"
-              else request.getfixturevalue("pg_empty_url").render_as_string(hide_password=False))
-    create_demo(target, pm=_pm()).dispose()
-    db = open_database(target, pm=_pm(), backup=False)
-    yield db
-    db.dispose()
+def street(request, tmp_path, sqlite_templates):
+    """The demo street with every built-in plugin: a copy of the run's template."""
+    if request.param == "sqlite":
+        db = sqlite_templates.open(tmp_path / "street.sqlite", ALL_BUILTINS, demo=True, pm=_pm())
+        yield db
+        db.dispose()
+        return
+    with request.getfixturevalue("pg_templates").clone(ALL_BUILTINS, demo=True) as url:
+        db = open_database(url, pm=_pm(), backup=False)
+        yield db
+        db.dispose()
 
 
 def test_certificate_numbers_stay_unique_under_concurrent_issuing(street):

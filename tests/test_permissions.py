@@ -19,11 +19,11 @@ from sqlalchemy import Select, select
 
 from shell.core import auth
 from shell.core.context import Actor, ServiceContext
-from shell.core.demo import create_demo
 from shell.core.models import Area
 from shell.db.base import Base
 from shell.errors import JiedaoError, NotFound, OutOfScope, PermissionDenied
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 CORE_MODULES = ("shell.core.areas", "shell.core.auth", "shell.core.settings", "shell.core.audit_query",
                 "shell.core.calendar")
@@ -104,9 +104,9 @@ def call_args(fn, overrides: dict | None = None):
 
 
 @pytest.fixture(scope="module")
-def street(tmp_path_factory):
+def street(tmp_path_factory, sqlite_templates):
     pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
-    db = create_demo(tmp_path_factory.mktemp("perm") / "street.sqlite", pm=pm)
+    db = sqlite_templates.open(tmp_path_factory.mktemp("perm") / "street.sqlite", ALL_BUILTINS, demo=True, pm=pm)
     yield db, pm
     db.dispose()
 

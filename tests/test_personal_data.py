@@ -26,10 +26,11 @@ from plugins.volunteer.models import Volunteer
 from reports.masking import mask_id
 from shell.core import auth, personal
 from shell.core.context import Actor, ServiceContext
-from shell.core.demo import create_demo
+from shell.core.database import open_database
 from shell.core.models import Area, AuditLog, User
 from shell.errors import JiedaoError, PermissionDenied
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 from .test_permissions import call_args
 
@@ -57,9 +58,9 @@ FUNCTIONS = sorted(service_functions())
 
 
 @pytest.fixture(scope="module")
-def street(tmp_path_factory):
+def street(tmp_path_factory, sqlite_templates):
     pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
-    db = create_demo(tmp_path_factory.mktemp("personal") / "street.sqlite", pm=pm)
+    db = sqlite_templates.open(tmp_path_factory.mktemp("personal") / "street.sqlite", ALL_BUILTINS, demo=True, pm=pm)
     yield db, pm
     db.dispose()
 
@@ -412,9 +413,13 @@ def test_lazy_lists_get_masked_rows(street, qapp):
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
-def test_on_postgresql_records_and_exports(pg_empty_url, tmp_path):
+def test_on_postgresql_records_and_exports(pg_templates, tmp_path):
     pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
-    db = create_demo(pg_empty_url, pm=pm)
+    with pg_templates.clone(ALL_BUILTINS, demo=True) as url:
+        _records_and_exports_on(open_database(url, pm=pm, backup=False), pm, tmp_path)
+
+
+def _records_and_exports_on(db, pm, tmp_path):
     try:
         without, holder = _actors(db, pm)
         with db.session_factory() as s:

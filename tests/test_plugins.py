@@ -18,12 +18,14 @@ from shell.contracts import PageSpec, Permission, PluginInfo, ReportDefinition
 from shell.core import auth
 from shell.core.areas import list_areas
 from shell.core.database import open_database
-from shell.core.demo import DEFAULT_PASSWORD, create_demo
+from shell.core.demo import DEFAULT_PASSWORD
 from shell.core.models import Role
 from shell.db.migrate import current_revisions
 from shell.plugins import ENTRY_POINT_GROUP, call_each, make_plugin_manager, plugin_status
+from shell.testing import PluginSet
 
 BROKEN = "tests.testplugin.broken"
+TESTPLUGIN = PluginSet(builtins=(), extra=("tests.testplugin",))
 BADHOOK = "tests.testplugin.badhook"
 
 
@@ -42,13 +44,10 @@ def pm():
     return make_pm()
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
     """One demo database with the test plugin, copied per test (argon2 + migrations are slow)."""
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    db = create_demo(path, pm=make_pm())
-    db.dispose()
-    return path
+    return sqlite_templates.path(TESTPLUGIN, demo=True)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from sqlalchemy import event, select, text
 from shell.core import audit_query
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 LARGE = {"grid_persons", "grid_events", "grid_households", "grid_houses", "volunteer_volunteers",
          "volunteer_points_ledger", "volunteer_hours_ledger", "volunteer_attendances", "emergency_stock_moves",
@@ -37,31 +37,18 @@ def _pm():
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def street(request, tmp_path_factory):
+def street(request, tmp_path_factory, sqlite_templates):
+    """The demo street with every built-in plugin (a copy of the run's template) on each engine."""
     if request.param == "sqlite":
-        target = str(tmp_path_factory.mktemp("plans") / "street.sqlite")
-        create_demo(target, pm=_pm()).dispose()
-        db = open_database(target, pm=_pm(), backup=False)
+        db = sqlite_templates.open(tmp_path_factory.mktemp("plans") / "street.sqlite", ALL_BUILTINS, demo=True,
+                                   pm=_pm())
         yield db
         db.dispose()
         return
-    import uuid
-
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_URL
-
-    server = request.getfixturevalue("pg_server")
-    name = f"jd_test_plans_{uuid.uuid4().hex[:10]}"
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_URL).set(drivername="postgresql+psycopg", database=name)
-    create_demo(url, pm=_pm()).dispose()
-    db = open_database(url, pm=_pm(), backup=False)
-    yield db
-    db.dispose()
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with request.getfixturevalue("pg_templates").clone(ALL_BUILTINS, demo=True, prefix="jd_test_plans") as url:
+        db = open_database(url, pm=_pm(), backup=False)
+        yield db
+        db.dispose()
 
 
 def _hot_operations(s):

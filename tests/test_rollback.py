@@ -18,24 +18,22 @@ import dataclasses
 import datetime as dt
 import inspect
 import re
-import shutil
-import uuid
 from types import SimpleNamespace
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select
 from sqlalchemy import inspect as sa_inspect
 
 from shell.core import auth
 from shell.core.context import ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.core.models import Area, User
 from shell.core.transfer import ImportCancelled, run_import
 from shell.db.base import Base
 from shell.db.serverize import table_checksum
 from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 from shell.errors import JiedaoError
 
 from tests.test_permissions import FUNCTIONS, dummy
@@ -71,47 +69,26 @@ class Checksums:
         return diff
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    """The small demo street, built once; the PostgreSQL street is a copy of it (copying is several
-    times faster than seeding the demo again on the server)."""
-    path = tmp_path_factory.mktemp("rollback") / "demo.sqlite"
-    create_demo(path, pm=_pm()).dispose()
-    return path
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def street(request, demo_file, tmp_path_factory):
-    """The demo street on one engine, with the superuser logged in (the login's own bookkeeping is
+def street(request, sqlite_templates, tmp_path_factory):
+    """The small demo street on one engine (a copy of the run's template: a file copy, or a clone of
+    the PostgreSQL template database), with the superuser logged in (the login's own bookkeeping is
     written before the first checksum)."""
-    drop = None
     pm = _pm()
     if request.param == "sqlite":
-        target = tmp_path_factory.mktemp("rollback-sqlite") / "street.sqlite"
-        shutil.copy(demo_file, target)
-    else:
-        from sqlalchemy.engine import make_url
+        db = sqlite_templates.open(tmp_path_factory.mktemp("rollback-sqlite") / "street.sqlite", ALL_BUILTINS,
+                                   demo=True, pm=pm)
+        yield from _logged_in(db, pm, request.param)
+        return
+    with request.getfixturevalue("pg_templates").clone(ALL_BUILTINS, demo=True, prefix="jd_test_rollback") as url:
+        yield from _logged_in(open_database(url, pm=pm, backup=False), pm, request.param)
 
-        from shell.db.mappers import plugin_module_names
-        from shell.db.migrate import plugin_branches
-        from shell.db.serverize import migrate_sqlite_to_server
-        from tests.conftest import PG_URL
 
-        server = request.getfixturevalue("pg_server")
-        name = f"jd_test_rollback_{uuid.uuid4().hex[:10]}"
-        with server.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        drop = (server, name)
-        target = make_url(PG_URL).set(drivername="postgresql+psycopg", database=name)
-        migrate_sqlite_to_server(demo_file, target, plugin_branches(pm), plugin_module_names(pm))
-    db = open_database(target, pm=pm, backup=False)
+def _logged_in(db, pm, engine):
     admin = auth.login(db.session_factory, "admin", "demo1234")
     assert admin.is_superuser
-    yield SimpleNamespace(db=db, pm=pm, admin=admin, sums=Checksums(db), engine=request.param)
+    yield SimpleNamespace(db=db, pm=pm, admin=admin, sums=Checksums(db), engine=engine)
     db.dispose()
-    if drop is not None:
-        with drop[0].connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{drop[1]}" WITH (FORCE)'))
 
 
 # === 1. importers ====================================================================================

@@ -204,7 +204,7 @@ def change_own_server_password(database, actor, new_password: str) -> None:
     first-login flag is cleared through ``jiedao_sec.password_changed()``. The password reaches the
     server only as a SCRAM verifier, never as text in a statement."""
     from shell.core import audit, auth
-    from shell.db.security.scram import scram_verifier
+    from shell.db.security.scram import verifier as scram_verifier
 
     auth.check_password_policy(new_password)
     verifier = scram_verifier(new_password)

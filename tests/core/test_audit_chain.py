@@ -19,9 +19,9 @@ from shell import cli
 from shell.core import audit, chain
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.core.models import AuditLog
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import PluginSet
 
 ALL = list(BUILTIN_PLUGINS)
 CHAINS = ("core_audit_log", "volunteer_hours_ledger", "volunteer_points_ledger", "volunteer_stock_moves",
@@ -41,11 +41,11 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def street_file(tmp_path_factory):
-    """A small demo street (every chain has entries), opened once more so the heads are verified."""
+def street_file(tmp_path_factory, sqlite_templates):
+    """A small demo street (every chain has entries; a copy of the run's template), opened once more
+    so the heads are verified."""
     path = tmp_path_factory.mktemp("street") / "street.sqlite"
-    create_demo(path, pm=_pm()).dispose()
-    open_database(path, pm=_pm(), backup=False).dispose()
+    sqlite_templates.open(path, PluginSet(builtins=tuple(ALL)), demo=True, pm=_pm()).dispose()
     return path
 
 

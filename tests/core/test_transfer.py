@@ -6,18 +6,20 @@ from sqlalchemy import func, select
 
 import tests.testplugin as testplugin
 from shell.contracts import ImporterDefinition, ImportResult, RowError
-from shell.core.demo import create_demo
 from shell.core.models import AuditLog
 from shell.core.transfer import run_export, run_import
 from shell.core import auth
 from shell.errors import PermissionDenied
 from shell.plugins import make_plugin_manager
+from shell.testing import PluginSet
 
 
 @pytest.fixture
-def demo(tmp_path):
+def demo(tmp_path, sqlite_templates):
+    """The demo street with the test plugin: a copy of the run's template."""
     pm = make_plugin_manager(builtins=(), extra=[testplugin], entry_points=False)
-    db = create_demo(tmp_path / "d.sqlite", pm=pm)
+    db = sqlite_templates.open(tmp_path / "d.sqlite", PluginSet(builtins=(), extra=("tests.testplugin",)), demo=True,
+                               pm=pm)
     yield db, pm
     db.dispose()
 

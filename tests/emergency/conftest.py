@@ -13,8 +13,10 @@ from shell.core.areas import create_area
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.plugins import make_plugin_manager
+from shell.testing import only
 
 TODAY = date(2026, 6, 15)
+EMERGENCY = only("plugins.emergency")
 
 
 def clock_at(day: date):
@@ -29,27 +31,25 @@ def emergency_pm():
 
 
 @pytest.fixture(scope="session")
-def em_sqlite_template(tmp_path_factory, emergency_pm):
-    path = tmp_path_factory.mktemp("em-template") / "template.sqlite"
-    db = open_database(path, pm=emergency_pm, backup=False)
-    db.dispose()
-    return path
+def em_sqlite_template(sqlite_templates):
+    return sqlite_templates.path(EMERGENCY)
 
 
 @pytest.fixture
 def em_sqlite(em_sqlite_template, tmp_path, emergency_pm):
     path = tmp_path / "em.sqlite"
-    shutil.copy(em_sqlite_template, path)
+    shutil.copyfile(em_sqlite_template, path)
     db = open_database(path, pm=emergency_pm, backup=False)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def em_pg(pg_empty_url, emergency_pm):
-    db = open_database(pg_empty_url, pm=emergency_pm, backup=False)
-    yield db
-    db.dispose()
+def em_pg(pg_templates, emergency_pm):
+    with pg_templates.clone(EMERGENCY) as url:
+        db = open_database(url, pm=emergency_pm, backup=False)
+        yield db
+        db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "pg"])

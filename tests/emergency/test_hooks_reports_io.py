@@ -19,7 +19,6 @@ from plugins.emergency.models import Batch, Drill, Item, StockMove, Stocktake, S
 from shell.contracts import MigrationBranch, PluginInfo
 from shell.core.context import Actor, AppContext
 from shell.core.models import Area
-from shell.core.demo import create_demo
 from shell.core.reporting import available_reports, generate
 from shell.core.settings import definitions as setting_definitions
 from shell.core.transfer import run_export, run_import
@@ -73,16 +72,12 @@ def test_permissions_roles_settings(em_sqlite, emergency_pm):
         assert role is not None
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    from shell.plugins import make_plugin_manager
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
+    """The demo street with the emergency plugin, seeded once per run (its seed_errors checked)."""
+    from .conftest import EMERGENCY
 
-    pm = make_plugin_manager(builtins=["plugins.emergency"], entry_points=False)
-    path = tmp_path_factory.mktemp("em-demo") / "demo.sqlite"
-    db = create_demo(path, pm=pm)
-    assert db.seed_errors == {}
-    db.dispose()
-    return path
+    return sqlite_templates.path(EMERGENCY, demo=True)
 
 
 @pytest.fixture

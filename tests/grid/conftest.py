@@ -12,12 +12,16 @@ from shell.core.areas import create_area
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.plugins import make_plugin_manager
+from shell.testing import only
 
 import plugins.grid as grid_plugin
 
 ALL = frozenset(code for code, _ in grid_plugin.PERMISSIONS) | {"core.area.view"}
 # 2025-06-16 10:00 Shanghai (a Monday)
 FIXED_NOW = datetime(2025, 6, 16, 2, 0, tzinfo=timezone.utc)
+
+
+GRID = only("plugins.grid")
 
 
 def make_pm():
@@ -30,27 +34,25 @@ def grid_pm():
 
 
 @pytest.fixture(scope="session")
-def grid_template(tmp_path_factory, grid_pm):
-    path = tmp_path_factory.mktemp("grid-template") / "grid.sqlite"
-    db = open_database(path, pm=grid_pm, backup=False)
-    db.dispose()
-    return path
+def grid_template(sqlite_templates):
+    return sqlite_templates.path(GRID)
 
 
 @pytest.fixture
 def grid_sqlite(grid_template, tmp_path, grid_pm):
     path = tmp_path / "grid.sqlite"
-    shutil.copy(grid_template, path)
+    shutil.copyfile(grid_template, path)
     db = open_database(path, pm=grid_pm, backup=False)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def grid_pg(pg_empty_url, grid_pm):
-    db = open_database(pg_empty_url, pm=grid_pm, backup=False)
-    yield db
-    db.dispose()
+def grid_pg(pg_templates, grid_pm):
+    with pg_templates.clone(GRID) as url:
+        db = open_database(url, pm=grid_pm, backup=False)
+        yield db
+        db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "pg"])

@@ -11,9 +11,11 @@ from shell.core.areas import create_area
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.plugins import make_plugin_manager
+from shell.testing import only
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+PARTYBUILDING = only("plugins.partybuilding")
 
 
 def clock():
@@ -25,11 +27,8 @@ def make_pm():
 
 
 @pytest.fixture(scope="session")
-def pb_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pb-template") / "pb.sqlite"
-    db = open_database(path, pm=make_pm(), backup=False)
-    db.dispose()
-    return path
+def pb_template(sqlite_templates):
+    return sqlite_templates.path(PARTYBUILDING)
 
 
 @pytest.fixture
@@ -40,17 +39,18 @@ def pm():
 @pytest.fixture
 def sdb(pb_template, tmp_path, pm):
     path = tmp_path / "pb.sqlite"
-    shutil.copy(pb_template, path)
+    shutil.copyfile(pb_template, path)
     db = open_database(path, pm=pm, backup=False)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def pgdb(pg_empty_url, pm):
-    db = open_database(pg_empty_url, pm=pm, backup=False)
-    yield db
-    db.dispose()
+def pgdb(pg_templates, pm):
+    with pg_templates.clone(PARTYBUILDING) as url:
+        db = open_database(url, pm=pm, backup=False)
+        yield db
+        db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "pg"])

@@ -20,14 +20,13 @@ from shell.contracts import SearchResult
 from shell.core import auth, reporting, settings as core_settings
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
-from shell.core.demo import create_demo
 from shell.core.models import Role
 from shell.core.transfer import run_export, run_import
 from shell.db.base import Base
 from shell.errors import PermissionDenied
 from shell.plugins import call_each, plugin_status
 
-from .conftest import clock, make_pm
+from .conftest import PARTYBUILDING, clock, make_pm
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,13 +128,10 @@ def test_hook_open_record(pm, world, tree, qtbot):
     assert pm.hook.open_record(ctx=app, kind="grid.person", id=1) is None
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pb-demo") / "demo.sqlite"
-    db = create_demo(path, pm=make_pm())
-    assert db.seed_errors == {} if hasattr(db, "seed_errors") else True
-    db.dispose()
-    return path
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
+    """The demo street with the party-building plugin, seeded once per run (a seed error fails it)."""
+    return sqlite_templates.path(PARTYBUILDING, demo=True)
 
 
 @pytest.fixture

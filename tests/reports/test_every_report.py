@@ -25,7 +25,7 @@ from reports.spec import DocumentSpec, LedgerSpec, make_extractor
 from reports.xlsx import HEADER_ROW
 from shell.core import auth
 from shell.core.context import Actor, ServiceContext
-from shell.core.demo import create_demo
+from shell.testing import ALL_BUILTINS
 from shell.core.models import Area
 from shell.core.reporting import available_reports, generate
 from shell.errors import NotFound, OutOfScope
@@ -98,10 +98,10 @@ def _print_every_report(db, pm, actor, tmp, breaks=None):
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, sqlite_templates):
     tmp = tmp_path_factory.mktemp("every-report")
     pm = make_plugin_manager(builtins=list(BUILTIN_PLUGINS), entry_points=False)
-    db = create_demo(tmp / "street.sqlite", pm=pm)
+    db = sqlite_templates.open(tmp / "street.sqlite", ALL_BUILTINS, demo=True, pm=pm)
     with db.session_factory() as s:
         street = s.scalars(select(Area).where(Area.level == "street")).first()
         community = s.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui import plugins_with_testplugin
+from shell.testing import PluginSet
+
+# The start-up flow's plugins in these tests: only the test plugin (tests.ui.plugins_with_testplugin).
+TESTPLUGIN = PluginSet(builtins=(), extra=("tests.testplugin",))
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory):
-    """A demo database with the test plugin, made once per module and copied by the tests."""
-    from shell.core.demo import create_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    create_demo(path, pm=plugins_with_testplugin()).dispose()
-    return path
+@pytest.fixture(scope="session")
+def demo_template(sqlite_templates):
+    """A demo database with the test plugin, made once per run; the tests copy it."""
+    return sqlite_templates.path(TESTPLUGIN, demo=True)

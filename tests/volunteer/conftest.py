@@ -11,8 +11,10 @@ from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.core.models import Area
 from shell.plugins import make_plugin_manager
+from shell.testing import only
 
 T0 = datetime(2026, 5, 10, 1, 0, tzinfo=timezone.utc)  # 09:00 Shanghai
+VOLUNTEER = only("plugins.volunteer")
 
 
 def make_pm():
@@ -25,27 +27,25 @@ def vpm():
 
 
 @pytest.fixture(scope="session")
-def vol_template(tmp_path_factory, vpm):
-    path = tmp_path_factory.mktemp("vol-template") / "template.sqlite"
-    db = open_database(path, pm=vpm, backup=False)
-    db.dispose()
-    return path
+def vol_template(sqlite_templates):
+    return sqlite_templates.path(VOLUNTEER)
 
 
 @pytest.fixture
 def vol_sqlite(vol_template, tmp_path, vpm):
     path = tmp_path / "vol.sqlite"
-    shutil.copy(vol_template, path)
+    shutil.copyfile(vol_template, path)
     db = open_database(path, pm=vpm, backup=False)
     yield db
     db.dispose()
 
 
 @pytest.fixture
-def vol_pg(pg_empty_url, vpm):
-    db = open_database(pg_empty_url, pm=vpm, backup=False)
-    yield db
-    db.dispose()
+def vol_pg(pg_templates, vpm):
+    with pg_templates.clone(VOLUNTEER) as url:
+        db = open_database(url, pm=vpm, backup=False)
+        yield db
+        db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "pg"])

@@ -2,7 +2,6 @@
 user may touch points; it expires what is due after confirmation and says how much."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
@@ -14,21 +13,15 @@ from plugins.volunteer.rules import SETTING_BY_KEY
 from plugins.volunteer.views.volunteers import VolunteersPage
 from shell.core import settings
 from shell.core.context import Actor, AppContext, ServiceContext
-from shell.core.database import open_database
 
 from .conftest import make_pm
 
 
 @pytest.fixture
-def street(tmp_path_factory, tmp_path):
-    from shell.core.demo import create_demo
+def street(sqlite_templates, tmp_path):
+    from .conftest import VOLUNTEER
 
-    template = tmp_path_factory.getbasetemp() / "vol-expiry-template.sqlite"
-    if not template.exists():
-        create_demo(template, pm=make_pm()).dispose()
-    path = tmp_path / "street.sqlite"
-    shutil.copy(template, path)
-    db = open_database(path, pm=make_pm(), backup=False)
+    db = sqlite_templates.open(tmp_path / "street.sqlite", VOLUNTEER, demo=True, pm=make_pm())
     yield db
     db.dispose()
 

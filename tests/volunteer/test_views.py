@@ -25,11 +25,11 @@ MASKED_PHONE = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    from shell.core.demo import create_demo
+def demo_db(tmp_path_factory, sqlite_templates):
+    """The demo street with the volunteer plugin: a copy of the run's template (seeded without error)."""
+    from .conftest import VOLUNTEER
 
-    db = create_demo(tmp_path_factory.mktemp("vol-views") / "demo.sqlite", pm=make_pm())
-    assert db.seed_errors == {}
+    db = sqlite_templates.open(tmp_path_factory.mktemp("vol-views") / "demo.sqlite", VOLUNTEER, demo=True, pm=make_pm())
     yield db
     db.dispose()
 
