@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import marshal
 import os
-import zlib
 import re
 import shutil
 import tempfile
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, groupby, islice, repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
@@ -43,11 +46,7 @@ from reportlab.pdfgen import canvas as _canvas
 from shell.errors import JiedaoError
 
 from .fonts import FontInfo, find_cjk_font
-from .spec import (DocumentSpec, LedgerSpec, date_text, group_key_fn, make_extractor,
-                   resolve_widths)
-
-from itertools import chain, groupby, islice, repeat
-from operator import itemgetter
+from .spec import DocumentSpec, LedgerSpec, date_text, group_key_fn, make_extractor, resolve_widths
 
 _first = itemgetter(0)
 # Rows read ahead to measure the column widths (all of them on most ledgers; a bounded read-ahead
@@ -1041,12 +1040,12 @@ def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, 
                     numbered: int) -> int:
     """Lay the document out at ``space``/``size`` factors into ``path``; return its page count.
     ``numbered``: the known page total to print in the footer (0: no footer)."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import (Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                    TableStyle)
-    from xml.sax.saxutils import escape
+    from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     R = font.regular_name
     B = font.bold_name if not font.fake_bold else font.regular_name

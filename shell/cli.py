@@ -18,8 +18,9 @@ import sqlite3
 import sys
 import time
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 PASSWORD_ENV = "JIEDAO_PASSWORD"
 DEBUG_ENV = "JIEDAO_DEBUG"
@@ -1064,7 +1065,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("已取消。")
         return 130
-    except Exception as exc:  # noqa: BLE001 - a bug, not bad input: short message unless debugging
+    except Exception as exc:  # a bug, not bad input: short message unless debugging
         from shell.db.engine import fault
 
         explained = fault(exc)  # a full disk while writing a file, a damaged file read outside the engine

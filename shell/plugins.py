@@ -9,10 +9,11 @@ import importlib.util
 import logging
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 
@@ -222,7 +223,7 @@ def warm_modules(pm: pluggy.PluginManager | None, field: str = "warm") -> list[s
                 for name_ in names:
                     importlib.import_module(name_)
                     done.append(name_)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("插件 %s 的模块预先加载失败", name)
     return done
 

@@ -18,8 +18,8 @@ from sqlalchemy import text
 import tests.testplugin as testplugin
 from shell.core.database import open_database
 from shell.core.demo import create_demo
-from shell.db.engine import check_connection, normalize_url
 from shell.db.backup import sqlite_uri
+from shell.db.engine import check_connection, normalize_url
 from shell.errors import DatabaseError, SchemaTooNew
 from shell.plugins import make_plugin_manager
 

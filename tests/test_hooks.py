@@ -14,8 +14,15 @@ from sqlalchemy import func, inspect, select
 
 import tests.testplugin as testplugin
 from shell import hookimpl
-from shell.contracts import (DashboardWidgetSpec, ImporterDefinition, ImportResult, MigrationBranch, PluginInfo,
-                             SearchResult, SettingDefinition)
+from shell.contracts import (
+    DashboardWidgetSpec,
+    ImporterDefinition,
+    ImportResult,
+    MigrationBranch,
+    PluginInfo,
+    SearchResult,
+    SettingDefinition,
+)
 from shell.core import auth, settings
 from shell.core.areas import list_areas
 from shell.core.context import Actor, AppContext, ServiceContext

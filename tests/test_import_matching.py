@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 from stdnum.cn import ric
 
 from shell.core.areas import create_area
@@ -102,8 +102,9 @@ BARE = {"grid": "第一网格", "warehouse": "应急物资仓库", "branch": "�
 
 
 def _credit_code(n: int) -> str:
-    from plugins.grid.services import _check_uscc  # noqa: F401 - the validator the importer uses
     from stdnum.cn import uscc
+
+    from plugins.grid.services import _check_uscc  # noqa: F401 - the validator the importer uses
 
     body = f"91110105MA{n:07d}"
     return body + uscc.calc_check_digit(body)
@@ -146,7 +147,7 @@ def test_full_path_or_code_is_accepted_and_a_bare_duplicate_refused(street, tmp_
     result = run_import(street["db"].session_factory, SYSTEM, definition, path)
     errors = [(e.row, e.column, e.reason) for e in result.errors]
     assert len(errors) == 1 and errors[0][:2] == (len(rows) + 2, column), errors
-    assert errors[0][2].startswith(f"有 2 个") and f"叫“{BARE[key]}”" in errors[0][2]
+    assert errors[0][2].startswith("有 2 个") and f"叫“{BARE[key]}”" in errors[0][2]
     assert "和平里社区" in errors[0][2] and "幸福苑社区" in errors[0][2]      # the candidates, by full path
     result = run_import(street["db"].session_factory, SYSTEM, definition, path, valid_only=True)
     assert result.written == len(rows)

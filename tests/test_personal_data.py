@@ -16,7 +16,8 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import Select, func, inspect as sa_inspect, select
+from sqlalchemy import Select, func, select
+from sqlalchemy import inspect as sa_inspect
 
 from plugins.emergency.models import Drill, Stocktake
 from plugins.grid import services as grid_svc

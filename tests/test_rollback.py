@@ -35,9 +35,8 @@ from shell.core.models import Area, User
 from shell.core.transfer import ImportCancelled, run_import
 from shell.db.base import Base
 from shell.db.serverize import table_checksum
-from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
 from shell.errors import JiedaoError
-
+from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
 from tests.test_permissions import FUNCTIONS, dummy
 
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
@@ -191,10 +190,10 @@ def _attendance(s):
     from plugins.volunteer.models import Activity, Attendance, Volunteer
     from shell.clock import LOCAL_TZ
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     # An open activity that has ended, with room for two more
     for a in s.scalars(select(Activity).where(Activity.status == "open").order_by(Activity.starts_at.desc())):
-        ends = a.ends_at if a.ends_at.tzinfo else a.ends_at.replace(tzinfo=dt.timezone.utc)
+        ends = a.ends_at if a.ends_at.tzinfo else a.ends_at.replace(tzinfo=dt.UTC)
         taken = s.scalar(select(func.count()).select_from(Attendance).where(Attendance.activity_id == a.id,
                                                                             Attendance.status != "cancelled"))
         if ends < now and (not a.capacity or a.capacity - taken >= 2):
@@ -204,7 +203,7 @@ def _attendance(s):
     busy = select(Attendance.volunteer_id).where(Attendance.activity_id == a.id)
     vols = list(s.scalars(select(Volunteer).where(Volunteer.active.is_(True), Volunteer.area_id == a.area_id,
                                                   Volunteer.id.not_in(busy)).order_by(Volunteer.id).limit(3)))
-    starts = a.starts_at if a.starts_at.tzinfo else a.starts_at.replace(tzinfo=dt.timezone.utc)
+    starts = a.starts_at if a.starts_at.tzinfo else a.starts_at.replace(tzinfo=dt.UTC)
     t_in = (starts + dt.timedelta(minutes=5)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     t_out = (starts + dt.timedelta(minutes=65)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return (["活动编号", "志愿者编号", "姓名", "签到时间", "签退时间"],
@@ -354,7 +353,7 @@ class Refs:
 
     def __init__(self, s):
         self.s = s
-        self.now = dt.datetime.now(dt.timezone.utc)
+        self.now = dt.datetime.now(dt.UTC)
         self.today = dt.date.today()
         self.street, self.community, self.grid = (
             s.scalar(select(Area.id).where(Area.level == lvl).order_by(Area.id)) for lvl in ("street", "community", "grid"))
@@ -600,7 +599,7 @@ REAL_ARGS = {
 
 
 def _as_utc(value):
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 # Services not called here, and why.

@@ -8,7 +8,7 @@ services; ``medium`` and ``large`` (issue 9: 30 warehouses × 300 items, 200,000
 in bulk by ``seed_bulk``, which keeps the same ledger invariants by construction."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from shell.clock import LOCAL_TZ
 from shell.core.areas import list_areas
@@ -78,7 +78,7 @@ def seed(session, scale: str, rng) -> None:
     street = streets[0]
     communities = [a for a in list_areas(session, level="community") if a.path.startswith(street.path)]
     today = date.today()
-    start = datetime.now(timezone.utc) - timedelta(days=300)
+    start = datetime.now(UTC) - timedelta(days=300)
     clock_now = [start]
     ctx = ServiceContext(session, Actor.system(), clock=lambda: clock_now[0])
 
@@ -97,7 +97,7 @@ def seed(session, scale: str, rng) -> None:
         for item, (_code, _n, _s, _u, _life, sq, cq, cmin) in zip(items, CATALOGUE):
             services.set_min_stock(ctx, wh.id, item.id, (cmin * 5) if wh is main else cmin)
     for round_no, age in ((1, 300), (2, 120)):
-        clock_now[0] = datetime.now(timezone.utc) - timedelta(days=age)
+        clock_now[0] = datetime.now(UTC) - timedelta(days=age)
         # One production lot per item and delivery round, shared by every warehouse: a batch number
         # always means the same dates, so transfers between warehouses find matching batches.
         produced = {item.id: today - timedelta(days=age + rng.randint(10, 60)) for item in items}
@@ -115,7 +115,7 @@ def seed(session, scale: str, rng) -> None:
                 services.receive(ctx, wh.id, item.id, part, f"{prod:%Y%m}-{code[-3:]}-{round_no}", prod, exp,
                                  party="区应急管理局" if street_level else f"{main.name}配发")
             advance(0.01)
-    clock_now[0] = datetime.now(timezone.utc) - timedelta(days=100)
+    clock_now[0] = datetime.now(UTC) - timedelta(days=100)
     for _ in range(max(20, len(whs) * 6)):
         wh = rng.choice(whs)
         usable = [b for b in services.batches(ctx, wh.id) if not services.is_expired(b, ctx.today())]
@@ -132,7 +132,7 @@ def seed(session, scale: str, rng) -> None:
             services.adjust(ctx, b.id, -1, rng.choice(["损坏", "丢失"]), note="日常检查发现")
         advance(1)
 
-    clock_now[0] = datetime.now(timezone.utc)
+    clock_now[0] = datetime.now(UTC)
     # a batch of medicine that expires soon, so the alerts have something to show
     kit = items[7]
     services.receive(ctx, main.id, kit.id, 12, f"{today:%Y%m}-LQ", today - timedelta(days=340),
@@ -341,17 +341,17 @@ def _utc(day: date, rng) -> datetime:
     """A working-hours moment (08:30–17:30 Shanghai) of ``day``, in UTC."""
     base = _MIDNIGHT.get(day)
     if base is None:        # one zone conversion per day, not per move (200,000 of them)
-        base = _MIDNIGHT[day] = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+        base = _MIDNIGHT[day] = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(UTC)
     return base + timedelta(minutes=8 * 60 + 30 + rng.randrange(9 * 60))
 
 
 def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, int]:
     """The medium/large street: warehouses, catalogue, batches and the stock ledger, stock-takes,
     plans, years of drills with evaluations, teams, duty roster, shelters. Returns row counts."""
+    from sqlalchemy import bindparam, func, select, update
+
     from shell.clock import local_today
     from shell.db.bulk import BulkWriter
-
-    from sqlalchemy import bindparam, func, select, update
 
     from .models import Batch, Item, MinStock, StockMove, Stocktake, StocktakeLine, Warehouse
 

@@ -14,8 +14,24 @@ from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
 from . import services
-from .models import (DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS, SHELTER_STATUS, TEAM_KINDS,
-                     Batch, Item, Plan, StockMove, Stocktake, Team, TeamMember, Warehouse)
+from .models import (
+    DRILL_CONTENTS,
+    DRILL_FORMS,
+    DRILL_PURPOSES,
+    DRILL_STATUS,
+    DUTY_SHIFTS,
+    MOVE_KINDS,
+    SHELTER_STATUS,
+    TEAM_KINDS,
+    Batch,
+    Item,
+    Plan,
+    StockMove,
+    Stocktake,
+    Team,
+    TeamMember,
+    Warehouse,
+)
 
 
 def _unit(sctx) -> str:
@@ -94,8 +110,9 @@ def build_moves(sctx, params):
     end = _to_date(params.get("end"), today)
     if end < start:
         raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
-    from shell.clock import LOCAL_TZ
     from datetime import datetime, time
+
+    from shell.clock import LOCAL_TZ
 
     t0 = datetime.combine(start, time.min, LOCAL_TZ)
     t1 = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TZ)

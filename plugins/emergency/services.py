@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable, Sequence
 
 from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from shell.core import personal as _personal
 from shell.core import audit
+from shell.core import personal as _personal
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
@@ -30,10 +30,34 @@ from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.errors import ConflictError, NotFound, ValidationError
 
-from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS,
-                     DutyShift, PLAN_CATEGORIES, PLAN_LEVELS, SHELTER_STATUS, TEAM_KINDS, Batch, Drill, DrillScore, Item,
-                     MinStock, Plan, PlanStep, Shelter, StockMove, Stocktake, StocktakeLine, Team, TeamMember,
-                     Warehouse)
+from .models import (
+    ADJUST_REASONS,
+    DRILL_CONTENTS,
+    DRILL_FORMS,
+    DRILL_PURPOSES,
+    DRILL_STATUS,
+    DUTY_SHIFTS,
+    MOVE_KINDS,
+    PLAN_CATEGORIES,
+    PLAN_LEVELS,
+    SHELTER_STATUS,
+    TEAM_KINDS,
+    Batch,
+    Drill,
+    DrillScore,
+    DutyShift,
+    Item,
+    MinStock,
+    Plan,
+    PlanStep,
+    Shelter,
+    StockMove,
+    Stocktake,
+    StocktakeLine,
+    Team,
+    TeamMember,
+    Warehouse,
+)
 from .rules import SETTINGS
 
 # ----------------------------------------------------------------------------- settings

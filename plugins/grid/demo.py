@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, text
 
@@ -31,8 +31,20 @@ from shell.core.models import Area
 from shell.db.bulk import BulkWriter
 
 from . import services as svc
-from .models import (Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Organisation, Person,
-                     SpecialPerson, Visit, VisitLog)
+from .models import (
+    Event,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Organisation,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 
 
 @dataclass(frozen=True)
@@ -209,7 +221,7 @@ class _Street:
         self.writer = _Writer(session)
         self.today = datetime.now(LOCAL_TZ).date()
         # recorded times end at midnight (Beijing) before today, so a seed gives the same rows all day
-        self.cutoff = datetime.combine(self.today, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+        self.cutoff = datetime.combine(self.today, time(0, 0), LOCAL_TZ).astimezone(UTC)
         self.used_ids: set[str] = set()
         self.person_ids: list[int] = []            # every person, for the special groups
 
@@ -443,7 +455,7 @@ def _move_in_times(rr: random.Random, start: date, tenant: bool, cutoff: datetim
         moved = cutoff - timedelta(hours=rr.uniform(2, 70))
         reported = moved + timedelta(hours=rr.uniform(0.5, 20)) if rr.random() < 0.5 else None
         return moved.astimezone(LOCAL_TZ).date(), moved, reported if reported is None or reported <= cutoff else None
-    moved = datetime.combine(start, time(rr.randint(8, 20), rr.randint(0, 59)), LOCAL_TZ).astimezone(timezone.utc)
+    moved = datetime.combine(start, time(rr.randint(8, 20), rr.randint(0, 59)), LOCAL_TZ).astimezone(UTC)
     if not tenant:
         return start, moved, None
     pick = rr.random()
@@ -548,7 +560,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
     if not cats:
         return
     today = street.today
-    cutoff = datetime.combine(today, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+    cutoff = datetime.combine(today, time(0, 0), LOCAL_TZ).astimezone(UTC)
     span = 365 * plan.event_years
     deadlines: dict[tuple[date, int], date] = {}
     working = calendar.snapshot(street.session).is_working_day    # the core calendar, read once
@@ -571,7 +583,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
             day = today - timedelta(days=1 + int(span * rng.random() ** 1.15))    # a little more recently
             local = datetime.combine(day, time(rng.choices(REPORT_HOURS, REPORT_HOUR_WEIGHTS)[0], rng.randint(0, 59)),
                                      LOCAL_TZ)
-            events.append((local.astimezone(timezone.utc), grid.id, cat, day))
+            events.append((local.astimezone(UTC), grid.id, cat, day))
     events.sort(key=lambda e: (e[0], e[1]))
     seq: dict[date, int] = {}
     for k in range(0, len(events), EVENT_CHUNK):
@@ -614,7 +626,7 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
         when = t + delay
         # 督办: a registered event still open a working day after its deadline is escalated once
         if due is not None and not row["escalations"] and action != "escalate":
-            overdue_at = datetime.combine(due + timedelta(days=1), time(9, 30), LOCAL_TZ).astimezone(timezone.utc)
+            overdue_at = datetime.combine(due + timedelta(days=1), time(9, 30), LOCAL_TZ).astimezone(UTC)
             if t < overdue_at < min(when, cutoff) and rng.random() < 0.7:
                 steps.append(("escalate", status, status, STEP_COMMENTS["escalate"], "街道网格中心", overdue_at))
                 row["escalations"] = 1

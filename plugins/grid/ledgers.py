@@ -3,8 +3,9 @@ masked unless the user asks for full numbers (the report engine then requires
 core.personal.full_view and audits the generation)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -17,8 +18,20 @@ from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
 from . import services as svc
-from .models import (PERSON_KINDS, Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Person,
-                     SpecialPerson, Visit, VisitLog)
+from .models import (
+    PERSON_KINDS,
+    Event,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 
 AREA = ReportParameter("area", "辖区（编号，留空为全部）", kind="area", required=False)
 FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -15,20 +15,36 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from shell.clock import LOCAL_TZ, format_local, local_today
+from shell.core import calendar, settings
 from shell.core import personal as _personal
-from shell.core import audit, calendar, settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
-from shell.db.sql import StartsWith
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.db.sql import StartsWith
 from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventAttachment, EventCategory,
-                     EventStep, GridStaff, House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit,
-                     VisitLog)
+from .models import (
+    HOUSE_USES,
+    ORG_KINDS,
+    PERSON_KINDS,
+    STAFF_ROLES,
+    Event,
+    EventAttachment,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Organisation,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 from .rules import ATTACHMENT_MAX_MB, HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS
 
 # --- permissions -------------------------------------------------------------------------------
@@ -804,12 +820,12 @@ def _when(value: Any, field_name: str, label: str) -> datetime:
         raise ValidationError(f"{label}“{value}”不是日期时间，应写成 2026-12-03 14:30 这样。", field_name, value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _day_start(day: date) -> datetime:
     """00:00 Beijing time of ``day``: the earliest a move-in known only by its date can have been."""
-    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(UTC)
 
 
 def _check_report_time(ctx: ServiceContext, moved_in_at: datetime, reported_at: datetime) -> None:

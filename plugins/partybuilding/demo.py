@@ -272,8 +272,18 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
     from shell.db.bulk import BulkWriter
     from shell.text import pinyin_initials
 
-    from .models import (Attendance, CommunityReport, CommunityService, Counter, DuesPayment, Meeting, Membership,
-                         OrgEvent, PartyOrg, Transfer)
+    from .models import (
+        Attendance,
+        CommunityReport,
+        CommunityService,
+        Counter,
+        DuesPayment,
+        Meeting,
+        Membership,
+        OrgEvent,
+        PartyOrg,
+        Transfer,
+    )
 
     ctx = ServiceContext(session, Actor.system())
     today = today or ctx.today()

@@ -16,9 +16,9 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.matching import MatchError, Resolver, path_text
 from shell.errors import JiedaoError, ValidationError
+from shell.gcpause import without_gc
 
 from . import services as svc
-from shell.gcpause import without_gc
 from .models import CATEGORY_LABELS, STAGE_LABELS, STATUS_LABELS, Member, PartyOrg
 
 KIND = "partybuilding-members"

@@ -2,8 +2,8 @@
 from the database; organisation names are looked up from one small in-memory map."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 from sqlalchemy import select
 
@@ -13,9 +13,9 @@ from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
+from shell.gcpause import gc_paused_rows
 
 from . import services as svc
-from shell.gcpause import gc_paused_rows
 from .models import CATEGORY_LABELS, STATUS_LABELS, Attendance, Member, PartyOrg
 
 ORG_PARAM = ReportParameter("org", "党组织编号（空 = 全部）", kind="int", required=False)

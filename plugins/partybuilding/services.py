@@ -7,10 +7,10 @@ from __future__ import annotations
 import calendar
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Iterable
 
 from sqlalchemy import Integer, String, case, cast, func, literal, or_, select, update
 from sqlalchemy.ext.compiler import compiles
@@ -21,16 +21,33 @@ from shell.core import personal as _personal
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
-from shell.db.sql import StartsWith
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import AREA_LEVEL_LABELS, Area, Setting
+from shell.db.sql import StartsWith
 from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 
-from .models import (CATEGORY_LABELS, LEVEL_LABELS, ORG_KINDS, STAGE_LABELS, STAGES, STATUS_LABELS, Attendance,
-                     CommunityReport, CommunityService, DuesPayment, HouseholdLink, Meeting, MeetingRule,
-                     Member, Membership, OrgEvent, PartyOrg, Transfer)
-from .numbering import next_number  # noqa: F401 - the letter numbers; re-exported for callers and tests
+from .models import (
+    CATEGORY_LABELS,
+    LEVEL_LABELS,
+    ORG_KINDS,
+    STAGE_LABELS,
+    STAGES,
+    STATUS_LABELS,
+    Attendance,
+    CommunityReport,
+    CommunityService,
+    DuesPayment,
+    HouseholdLink,
+    Meeting,
+    MeetingRule,
+    Member,
+    Membership,
+    OrgEvent,
+    PartyOrg,
+    Transfer,
+)
+from .numbering import next_number  # the letter numbers; re-exported for callers and tests
 from .rules import DUES, MEETING, MEMBER_MANAGE, ORG_MANAGE, RULES, SETTINGS, TRANSFER, VIEW
 
 # ----------------------------------------------------------------------------- permissions & settings

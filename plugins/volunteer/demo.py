@@ -4,7 +4,7 @@ the services. ``medium`` / ``large`` (issue 9): ``seed_bulk`` writes three years
 volunteer service with bulk inserts, simulated so the ledgers and balances agree by construction."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from shell.clock import LOCAL_TZ
 from shell.core.areas import list_areas
@@ -60,8 +60,8 @@ def seed(session, scale: str, rng) -> None:
     communities = list_areas(session, level="community")
     if not communities:
         return
-    today = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
-    clock = _Clock(datetime.now(timezone.utc) - timedelta(days=400))
+    today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
+    clock = _Clock(datetime.now(UTC) - timedelta(days=400))
     ctx = ServiceContext(session, Actor.system(), clock)
     per = PER_COMMUNITY.get(scale, 25)
     used_ids = set()
@@ -98,10 +98,10 @@ def seed(session, scale: str, rng) -> None:
             name, place, target, content = rng.choice(ACTIVITIES)
             start = datetime(day.year, day.month, day.day, rng.choice((8, 9, 14, 15)), 0, tzinfo=LOCAL_TZ)
             team = rng.choice(teams)
-            clock.now = start.astimezone(timezone.utc) - timedelta(days=3)
+            clock.now = start.astimezone(UTC) - timedelta(days=3)
             act = sv.create_activity(ctx, name=name, area_id=community.id, team_id=team.id,
-                                     starts_at=start.astimezone(timezone.utc),
-                                     ends_at=(start + timedelta(hours=rng.choice((2, 3)))).astimezone(timezone.utc),
+                                     starts_at=start.astimezone(UTC),
+                                     ends_at=(start + timedelta(hours=rng.choice((2, 3)))).astimezone(UTC),
                                      organiser=f"{community.name}居委会", place=place, target=target, content=content,
                                      leader_name=team.leader_name, recorder_name="李社区", capacity=20)
             people = rng.sample(volunteers, min(len(volunteers), rng.randint(5, 12)))
@@ -113,9 +113,9 @@ def seed(session, scale: str, rng) -> None:
                 t_in = start + timedelta(minutes=rng.randint(-10, 15))
                 # a sign-out at most an hour after the end (the default margin), entered once it happened
                 t_out = min(start + timedelta(minutes=rng.randint(90, 200)), act.ends_at + timedelta(minutes=60))
-                clock.now = max(clock.now, t_out.astimezone(timezone.utc))
-                sv.record_attendance(ctx, act.id, v.id, t_in.astimezone(timezone.utc), t_out.astimezone(timezone.utc))
-            clock.now = start.astimezone(timezone.utc) + timedelta(days=1)
+                clock.now = max(clock.now, t_out.astimezone(UTC))
+                sv.record_attendance(ctx, act.id, v.id, t_in.astimezone(UTC), t_out.astimezone(UTC))
+            clock.now = start.astimezone(UTC) + timedelta(days=1)
             if done:
                 ids = [a.id for a, _v, _a in sv.pending_approvals(ctx, act.id)]
                 sv.approve(ctx, ids, quality=rng.choice(("优秀", "良好", "良好")))
@@ -128,7 +128,7 @@ def seed(session, scale: str, rng) -> None:
                 if affordable and rng.random() < 0.5:
                     clock.now += timedelta(hours=2)
                     sv.redeem(ctx, v.id, {rng.choice(affordable).id: 1})
-    clock.now = datetime.now(timezone.utc)
+    clock.now = datetime.now(UTC)
     session.flush()
 
 
@@ -166,7 +166,7 @@ ADJUST_REASONS = (("年度优秀志愿者奖励", 100, 300), ("重大活动保�
 
 
 def _local(d: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
@@ -222,8 +222,22 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     from shell.db.bulk import BulkWriter
     from shell.text import pinyin_initials
 
-    from .models import (Activity, Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine,
-                         RedemptionOrder, RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
+    from .models import (
+        Activity,
+        Attendance,
+        Certificate,
+        Counter,
+        HoursEntry,
+        PointsEntry,
+        RedemptionLine,
+        RedemptionOrder,
+        RewardItem,
+        StockMove,
+        Team,
+        TeamMembership,
+        Volunteer,
+        VolunteerAccount,
+    )
     from .rules import SETTING_BY_KEY
 
     communities = session.execute(select(Area.id, Area.name).where(Area.level == "community",
@@ -231,7 +245,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
                                   .order_by(Area.sort_order, Area.id)).all()
     if not communities:
         return {}
-    today = today or datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
+    today = today or datetime.now(UTC).astimezone(LOCAL_TZ).date()
     anchor = _local(today, 0)                       # midnight today: nothing in the past lies after it
     first_day = today - timedelta(days=365 * years)
     w = BulkWriter(session)
@@ -423,7 +437,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
         seq = len(heap)
         first = heap[0][0].timestamp() if heap else horizon
         for _ in range(round(len(earns) * 0.6)):      # visits to the store
-            t = datetime.fromtimestamp(rng.uniform(first, horizon), timezone.utc)
+            t = datetime.fromtimestamp(rng.uniform(first, horizon), UTC)
             local = t.astimezone(LOCAL_TZ)
             t = _local(local.date(), ri(9, 16), ri(0, 59))
             if t.timestamp() > first:
@@ -431,7 +445,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
                 seq += 1
         if rng.random() < 0.35:
             reason, lo, hi = rng.choice(ADJUST_REASONS)
-            t = datetime.fromtimestamp(rng.uniform(first, horizon), timezone.utc)
+            t = datetime.fromtimestamp(rng.uniform(first, horizon), UTC)
             heap.append((t, seq, "adjust", (reason, ri(lo, hi) // 10 * 10)))
             seq += 1
         heapq.heapify(heap)

@@ -2,7 +2,7 @@
 Chinese); nothing is written unless all rows are valid or the user accepted the valid subset."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -187,7 +187,7 @@ ATTENDANCE_REQUIRED = ("活动编号", "志愿者编号", "签到时间", "签�
 def _local_time(value, column: str, day: date | None) -> datetime:
     """A sign-in/out time from a cell: an Excel date-time, "2026-05-10 09:00", or "09:00" on the
     activity's day. Shanghai wall-clock time; returned as aware UTC."""
-    from datetime import time as dtime, timezone
+    from datetime import time as dtime
 
     from shell.clock import LOCAL_TZ
 
@@ -211,7 +211,7 @@ def _local_time(value, column: str, day: date | None) -> datetime:
                 local = datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError(f"{column}格式不正确，应如 2026-05-10 09:00 或 09:00。", column, value) from None
-    return local.replace(second=0, microsecond=0, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return local.replace(second=0, microsecond=0, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def write_attendance_template(path) -> None:

@@ -7,15 +7,27 @@ from datetime import date
 from sqlalchemy import case, func, select
 
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
-from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
+from shell.core import personal
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.models import Area, User
 from shell.errors import ValidationError
 
 from . import services as sv
-from .models import (ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
-                     RedemptionOrder, RewardItem, StockMove, Team, Volunteer)
+from .models import (
+    ORDER_STATES,
+    POINT_KINDS,
+    Activity,
+    Attendance,
+    HoursEntry,
+    PointsEntry,
+    RedemptionLine,
+    RedemptionOrder,
+    RewardItem,
+    StockMove,
+    Team,
+    Volunteer,
+)
 from .rules import P_CERTIFICATE, P_VIEW, load_rules
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -24,17 +25,34 @@ from shell.clock import LOCAL_TZ, format_local, utcnow
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import Actor, ServiceContext
-from shell.db.sql import StartsWith
 from shell.core.models import Area
+from shell.db.sql import StartsWith
 from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (ACTIVITY_STATES, ATTENDANCE_STATES, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
-                     Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine, RedemptionOrder,
-                     RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
-from .rules import (P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules,
-                    load_rules)
+from .models import (
+    ACTIVITY_STATES,
+    ATTENDANCE_STATES,
+    LIMIT_PERIODS,
+    STAR_LABELS,
+    STAR_THRESHOLDS_HOURS,
+    Activity,
+    Attendance,
+    Certificate,
+    Counter,
+    HoursEntry,
+    PointsEntry,
+    RedemptionLine,
+    RedemptionOrder,
+    RewardItem,
+    StockMove,
+    Team,
+    TeamMembership,
+    Volunteer,
+    VolunteerAccount,
+)
+from .rules import P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules, load_rules
 
 ACCOUNTS = VolunteerAccount.__table__
 ITEMS = RewardItem.__table__
@@ -84,7 +102,7 @@ def local_date(dt: datetime) -> date:
 
 def local_midnight(d: date) -> datetime:
     """The UTC instant of 00:00 Shanghai time on ``d``."""
-    return datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def hours_text(minutes: int) -> str:

@@ -1,8 +1,8 @@
 """The jurisdiction tree 街道 → 社区 → 网格 (→ 微网格) with a materialized path for subtree queries."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from sqlalchemy import String, func, literal, select, update
 from sqlalchemy.orm import Session

@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import event, inspect, insert, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from shell.clock import utcnow

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import delete, event, extract, func, select
+from sqlalchemy import event, extract, func, select
 from sqlalchemy.orm import Session
 
 from shell.contracts import RowError
@@ -84,7 +85,7 @@ class Snapshot:
 # --- cache ---------------------------------------------------------------------------------------
 SESSION_KEY = "core.calendar.snapshot"
 _lock = threading.Lock()
-_by_engine: "weakref.WeakKeyDictionary[Any, dict[tuple, Snapshot]]" = weakref.WeakKeyDictionary()
+_by_engine: weakref.WeakKeyDictionary[Any, dict[tuple, Snapshot]] = weakref.WeakKeyDictionary()
 
 
 def _drop_session_copy(session: Session, *_args: Any) -> None:

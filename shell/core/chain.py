@@ -21,10 +21,11 @@ import hashlib
 import json
 import time
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Integer, Numeric, Table, event, text
 from sqlalchemy.sql.dml import Insert
@@ -49,7 +50,7 @@ ACTION_LABELS = {"deleted": "被删除", "edited": "被修改", "inserted": "被
 def _utc_text(value: datetime) -> str:
     # SQLite's stored spelling (SQLAlchemy always writes microseconds), so raw SQLite text agrees.
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
 
 
@@ -105,7 +106,7 @@ def _normaliser(col_type):
     return _by_value
 
 
-_NORMALISERS: "weakref.WeakKeyDictionary[Table, dict]" = weakref.WeakKeyDictionary()
+_NORMALISERS: weakref.WeakKeyDictionary[Table, dict] = weakref.WeakKeyDictionary()
 
 
 def _normalisers(table: Table) -> dict:
@@ -163,7 +164,7 @@ def head(conn, table_name: str) -> str:
     return value or GENESIS
 
 
-_DEFAULTED: "weakref.WeakKeyDictionary[Table, list]" = weakref.WeakKeyDictionary()
+_DEFAULTED: weakref.WeakKeyDictionary[Table, list] = weakref.WeakKeyDictionary()
 
 
 def _defaults(table: Table, row: dict) -> dict:

@@ -2,7 +2,8 @@
 stored JSON-encoded in ``core_settings``; a missing row means the declared default."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -8,7 +8,7 @@ benchmarks): ids are taken as max(id) + 1 when a model is first seen, with no lo
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, text
 
@@ -22,7 +22,7 @@ class BulkWriter:
 
     def __init__(self, session, now: datetime | None = None):
         self.session = session
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         self.next_id: dict[type, int] = {}
         self.counts: dict[str, int] = {}
         self._defaults: dict[type, dict] = {}

@@ -4,11 +4,11 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-import threading
-import time
 import re
 import shutil
 import sqlite3
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -215,7 +215,7 @@ class BudgetPool(QueuePool):
                 self._timer = None
         super().dispose()
 
-    def recreate(self) -> "BudgetPool":
+    def recreate(self) -> BudgetPool:
         self.logger.info("Pool recreating")
         return self.__class__(self._creator, pool_size=self._pool.maxsize, timeout=self._timeout,
                               idle_s=self._idle_s, pre_ping=self._pre_ping,

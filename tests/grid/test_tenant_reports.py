@@ -4,7 +4,7 @@ counted in scope (services, the 出租房屋租客 tab, the dashboard tile, the 
 engines, and g0004 fills the new columns of an existing database."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -325,7 +325,7 @@ def test_g0004_fills_existing_occupancies(engine_kind, tmp_path, request):
         assert result.after == {"c0003", "g0004"}  # the core tip (the holiday calendar) and the grid tip
         with Session(engine) as s:
             occ = {o.id: o for o in s.scalars(select(Occupancy))}
-        created = datetime(2025, 3, 5, 2, 0, tzinfo=timezone.utc)
+        created = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)
         # moved in: the day's 00:00 Beijing time; reported: when the grid recorded the tenant
         assert occ[1].moved_in_at == datetime(2025, 3, 1, tzinfo=LOCAL_TZ) and occ[1].reported_at == created
         assert occ[2].moved_in_at == datetime(2025, 3, 1, tzinfo=LOCAL_TZ) and occ[2].reported_at is None

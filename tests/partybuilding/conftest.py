@@ -3,7 +3,7 @@ clock, a small jurisdiction, and helpers to build organisations and members."""
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from shell.core.database import open_database
 from shell.plugins import make_plugin_manager
 
 TODAY = date(2026, 11, 20)
-NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 
 
 def clock():

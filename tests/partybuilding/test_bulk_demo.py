@@ -6,14 +6,14 @@ from __future__ import annotations
 import random
 import shutil
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from sqlalchemy import select, text
 
-from plugins.partybuilding import demo, services as svc
-from plugins.partybuilding.models import (Attendance, Counter, DuesPayment, Meeting, Member, Membership, PartyOrg,
-                                          Transfer)
+from plugins.partybuilding import demo
+from plugins.partybuilding import services as svc
+from plugins.partybuilding.models import Attendance, Counter, DuesPayment, Meeting, Member, Membership, PartyOrg, Transfer
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.core.demo import seed_areas
@@ -111,9 +111,9 @@ def test_meetings_attendance_and_findings(bulk):
 
 
 def svc_now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 def test_dues_and_transfers_are_consistent(bulk):

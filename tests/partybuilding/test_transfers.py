@@ -75,7 +75,7 @@ def test_letters_issued_concurrently_get_distinct_numbers(anyworld):
                     with lock:
                         numbers.append(t.letter_number)
                     break
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     s.rollback()
                     if "locked" not in str(exc) and "busy" not in str(exc).lower():
                         raise

@@ -10,8 +10,8 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from reports.pdf import Cancelled, render_pdf, unbreakable_width, wrap_text, _Measure
 from reports.fonts import find_cjk_font
+from reports.pdf import Cancelled, _Measure, render_pdf, unbreakable_width, wrap_text
 from reports.spec import Column, LedgerSpec
 
 from .conftest import HEADERS, PERIOD, TITLE, UNIT, make_spec, page_texts, resident

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
-                               QMessageBox, QPushButton)
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget, QMessageBox, QPushButton
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -21,8 +20,7 @@ from shell.core.areas import create_area
 from shell.core.context import AppContext
 from shell.core.models import Area, AuditLog, Setting
 from shell.plugins import make_plugin_manager
-from shell.ui.settings import SettingsDialog
-from shell.ui.settings import database_page
+from shell.ui.settings import SettingsDialog, database_page
 from shell.ui.tasks import jobs_running
 
 ADMIN_PASSWORD = "admin1234"

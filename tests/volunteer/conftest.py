@@ -3,7 +3,7 @@ a community to work in, and service contexts for the system actor and for limite
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from shell.core.database import open_database
 from shell.core.models import Area
 from shell.plugins import make_plugin_manager
 
-T0 = datetime(2026, 5, 10, 1, 0, tzinfo=timezone.utc)  # 09:00 Shanghai
+T0 = datetime(2026, 5, 10, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
 
 
 def make_pm():

@@ -16,8 +16,8 @@ from shell.core import auth
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.reporting import find_report, generate, parse_params
 from shell.db.base import Base
-from shell.plugins import call_each, plugin_status
 from shell.errors import PermissionDenied
+from shell.plugins import call_each, plugin_status
 
 from .conftest import T0, actor_for, id_number, make_pm
 

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.errors import JiedaoError
 from shell.ui.widgets import SearchBox
-from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER
+from shell.ui.widgets.rows_model import RIGHT as ALIGN_RIGHT
+from shell.ui.widgets.rows_model import RowsModel
 
 from .. import services as svc
 

@@ -10,9 +10,27 @@ from datetime import timedelta
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import LOCAL_TZ, format_local
 from shell.errors import JiedaoError
@@ -23,8 +41,18 @@ from shell.ui.widgets.lazy_table import CENTER, RIGHT
 from .. import services as svc
 from ..models import ACTIVITY_STATES, Activity
 from ..rules import P_ACTIVITY, load_rules
-from .common import (BAD_STYLE, MUTED_STYLE, OK_STYLE, VolunteerPicker, cell, datetime_edit, from_qdatetime,
-                     local_hm, read_only_table, to_qdatetime)
+from .common import (
+    BAD_STYLE,
+    MUTED_STYLE,
+    OK_STYLE,
+    VolunteerPicker,
+    cell,
+    datetime_edit,
+    from_qdatetime,
+    local_hm,
+    read_only_table,
+    to_qdatetime,
+)
 
 STATUS_COLORS = {"open": "#1e7e34", "closed": "#6b7785", "cancelled": "#c0392b"}
 
@@ -185,7 +213,7 @@ class ActivityPanel(QFrame):
 
     SHEET = ["志愿者编号", "姓名", "状态", "签到", "签退", "实际/小时", "计入/小时", "积分"]
 
-    def __init__(self, page: "ActivitiesPage"):
+    def __init__(self, page: ActivitiesPage):
         super().__init__(page)
         self.page = page
         self.app_ctx = page.app_ctx

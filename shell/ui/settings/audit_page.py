@@ -5,8 +5,19 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QDate, QItemSelection, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel,
-                               QLineEdit, QSplitter, QTableView, QTextBrowser, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+)
 
 from shell.clock import format_local, local_today
 from shell.core import audit_query
@@ -169,7 +180,7 @@ class AuditPage(Page):
             self.model.set_query(query, AuditLog.id, descending=True)
         self.details.clear()
 
-    def showEvent(self, event):  # noqa: N802 - Qt API
+    def showEvent(self, event):  # Qt API
         # Coming back to the page after editing users or areas: show those changes too.
         super().showEvent(event)
         if getattr(self, "_shown_once", False):

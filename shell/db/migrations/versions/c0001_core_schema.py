@@ -4,11 +4,11 @@ Revision ID: c0001
 Revises: 
 Create Date: 2026-11-22 04:32:21.650205
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 from shell.db.guards import create_append_only, drop_append_only
-
 
 revision = 'c0001'
 down_revision = None
