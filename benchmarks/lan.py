@@ -346,7 +346,7 @@ def main(argv=None) -> int:
                     db.dispose()
                 proxy.kill()
             print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}")
-            for key, label, target, _fn in ops:
+            for key, label, _target, _fn in ops:
                 s, d, n = figures["sqlite"][key][0], figures["server"][key][0], figures["lan"][key]
                 print(f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}")
             print()

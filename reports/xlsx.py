@@ -92,7 +92,7 @@ def render_xlsx(spec: LedgerSpec, out, progress=None, cancel=None) -> int:
             try:
                 ws.close()
                 ws._writer.cleanup()
-            except Exception:
+            except Exception:  # noqa: BLE001 - best-effort cleanup; the original error is re-raised
                 pass
         raise
 

@@ -94,7 +94,7 @@ def seed(session, scale: str, rng) -> None:
 
     # deliveries about 300 and 120 days ago, then issues, transfers and adjustments.
     for wh in whs:
-        for item, (_code, _n, _s, _u, _life, sq, cq, cmin) in zip(items, CATALOGUE):
+        for item, (*_, cmin) in zip(items, CATALOGUE, strict=True):
             services.set_min_stock(ctx, wh.id, item.id, (cmin * 5) if wh is main else cmin)
     for round_no, age in ((1, 300), (2, 120)):
         clock_now[0] = datetime.now(UTC) - timedelta(days=age)
@@ -103,7 +103,7 @@ def seed(session, scale: str, rng) -> None:
         produced = {item.id: today - timedelta(days=age + rng.randint(10, 60)) for item in items}
         for wh in whs:
             street_level = wh is main
-            for item, (code, name, spec, unit, life, sq, cq, cmin) in zip(items, CATALOGUE):
+            for item, (code, _n, _s, _u, life, sq, cq, _cmin) in zip(items, CATALOGUE, strict=True):
                 qty = sq if street_level else cq
                 if qty <= 0:
                     continue
@@ -383,13 +383,13 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
                             address=f"{c.name}{place}", keeper=_name(rng), keeper_phone=_phone(rng), active=True))
     wh_rows = wh_rows[:n_wh]
     wh_ids = w.insert(Warehouse, wh_rows)
-    wh_name = {i: r["name"] for i, r in zip(wh_ids, wh_rows)}
-    wh_keeper = {i: r["keeper"] for i, r in zip(wh_ids, wh_rows)}
-    street_whs = [i for i, r in zip(wh_ids, wh_rows) if r["level"] == "street"]
+    wh_name = {i: r["name"] for i, r in zip(wh_ids, wh_rows, strict=True)}
+    wh_keeper = {i: r["keeper"] for i, r in zip(wh_ids, wh_rows, strict=True)}
+    street_whs = [i for i, r in zip(wh_ids, wh_rows, strict=True) if r["level"] == "street"]
 
     catalogue = _bulk_catalogue(n_items)
     item_ids = w.insert(Item, [dict(code=c, name=n, spec=s, unit=u, active=True) for c, n, s, u, _l in catalogue])
-    life_of = {i: row[4] for i, row in zip(item_ids, catalogue)}
+    life_of = {i: row[4] for i, row in zip(item_ids, catalogue, strict=True)}
 
     # -- lots: a production lot of an item means the same dates in every warehouse (transfers keep
     #    the batch number). Expiry is spread over every alert band: expired, ≤30, 31–60, 61–90, later.
@@ -434,8 +434,8 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
                                  min_qty=rng.choice((5, 10, 20, 30, 50, 100)) * (3 if main else 1)))
     batch_ids = w.insert(Batch, batch_rows)       # qty set once the ledger is known
     w.insert(MinStock, min_rows)
-    batch_no = {b: r["batch_no"] for b, r in zip(batch_ids, batch_rows)}
-    twin = {(r["warehouse_id"], r["item_id"], r["batch_no"]): b for b, r in zip(batch_ids, batch_rows)}
+    batch_no = {b: r["batch_no"] for b, r in zip(batch_ids, batch_rows, strict=True)}
+    twin = {(r["warehouse_id"], r["item_id"], r["batch_no"]): b for b, r in zip(batch_ids, batch_rows, strict=True)}
 
     # -- the ledger, simulated in time order: each batch opens with its receipt; then issues,
     #    further receipts, transfers street → community, adjustments, expired write-offs, and a few
@@ -569,7 +569,7 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
         j = i
         while j < len(moves) and days[j] == day:
             j += 1
-        for m, at in zip(moves[i:j], sorted(m["occurred_at"] for m in moves[i:j])):
+        for m, at in zip(moves[i:j], sorted(m["occurred_at"] for m in moves[i:j]), strict=True):
             m["occurred_at"] = at
         i = j
     running: dict[int, int] = {}
@@ -597,7 +597,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
     plan_rows, plan_unit = [], []
     for area in units:
         spec = PLANS if area is street else PLAN_COMMUNITY
-        for i, (title, cat, level) in enumerate(spec):
+        for title, cat, level in spec:
             body = ("%PDF-1.4 演示附件 " + title).encode()
             issued = today - timedelta(days=rng.randint(200, 1500))
             plan_rows.append(dict(area_id=area.id, title=f"{area.name}{title}", category=cat, level=level,
@@ -612,7 +612,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
     step_ids = w.insert(PlanStep, step_rows)
     steps_of = {p: step_ids[i * len(STEPS):(i + 1) * len(STEPS)] for i, p in enumerate(plan_ids)}
     plans_of: dict[int, list[int]] = {}
-    for p, a in zip(plan_ids, plan_unit):
+    for p, a in zip(plan_ids, plan_unit, strict=True):
         plans_of.setdefault(a, []).append(p)
 
     # -- drills: every year each unit plans its comprehensive drill (a few fall behind) and some
@@ -659,10 +659,10 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 drill_eval.append(scores)
     drill_ids = w.insert(Drill, drill_rows)
     score_rows = []
-    for d, p, scores in zip(drill_ids, drill_plan, drill_eval):
+    for d, p, scores in zip(drill_ids, drill_plan, drill_eval, strict=True):
         if scores is None:
             continue
-        for seq, (step_id, (action, _who), score) in enumerate(zip(steps_of[p], STEPS, scores), start=1):
+        for seq, (step_id, (action, _who), score) in enumerate(zip(steps_of[p], STEPS, scores, strict=True), start=1):
             score_rows.append(dict(drill_id=d, seq=seq, step_id=step_id, expected=action,
                                    observed="按预案执行" if score >= 8 else "基本按预案执行，个别环节迟缓", score=score,
                                    problem=None if score >= 8 else "信息上报不够及时"))
@@ -684,7 +684,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
     team_ids = w.insert(Team, team_rows)
     members = [dict(team_id=t, name=_name(rng), phone=_phone(rng), skills=rng.choice(SKILLS),
                     certificates=rng.choice(CERTS) or None, active=rng.random() > 0.03, created_by=None)
-               for t, n in zip(team_ids, team_size) for _ in range(n)]
+               for t, n in zip(team_ids, team_size, strict=True) for _ in range(n)]
     w.insert(TeamMember, members)
 
     # -- duty roster: the street for the past year and the next two weeks (weekdays 全天, weekends

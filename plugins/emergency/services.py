@@ -962,7 +962,7 @@ def post_stocktake(ctx: ServiceContext, stocktake_id: int) -> list[StockMove]:
         names = "、".join(f"{item.name}（{batch.batch_no}）" for item, batch in changed[:5])
         raise ValidationError(f"盘点开始后这些批次又有出入库：{names}。账面数已变，请作废本单后重新盘点。", "stocktake_id")
     moves = []
-    for line, batch, item in sorted(rows, key=lambda r: r[1].id):
+    for line, batch, _item in sorted(rows, key=lambda r: r[1].id):
         diff = line.counted_qty - line.expected_qty
         if diff:
             moves.append(_write_move(ctx, batch, "stocktake", diff, reason="盘盈" if diff > 0 else "盘亏",

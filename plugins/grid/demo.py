@@ -119,7 +119,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 def _check_char(base17: str) -> str:
     """GB 11643 check character (ISO 7064 MOD 11-2), as stdnum.cn.ric computes it — inline because
     200,000 calls through stdnum's generic checksum cost seconds."""
-    total = sum(int(c) * w for c, w in zip(base17, _WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(base17, _WEIGHTS, strict=True))
     return "10X98765432"[total % 11]
 
 
@@ -197,7 +197,7 @@ class _Writer(BulkWriter):
                     cursor.executemany(sql, [tuple(r[k] for k in keys) for r in chunk])
                 else:
                     cursor.executemany(sql, [tuple(v if c is None or v is None else c(v)
-                                                   for c, v in zip(convert, (r[k] for k in keys))) for r in chunk])
+                                                   for c, v in zip(convert, (r[k] for k in keys), strict=True)) for r in chunk])
         finally:
             cursor.close()
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
@@ -376,10 +376,10 @@ class _Street:
                              first_hh + rng.randrange(len(households) - first_hh)))
         w = self.writer
         house_ids = w.insert(House, houses)
-        for row, house in zip(households, hh_house):
+        for row, house in zip(households, hh_house, strict=True):
             row["house_id"] = house_ids[house]
         hh_ids = w.insert(Household, households)
-        for row, hh, house in zip(persons, person_hh, person_house):
+        for row, hh, house in zip(persons, person_hh, person_house, strict=True):
             row["household_id"] = hh_ids[hh] if hh is not None else None
             row["house_id"] = house_ids[house]
         person_ids = w.insert(Person, persons)
@@ -437,7 +437,7 @@ class _Street:
         self.writer.insert(Visit, [
             dict(area_id=sp["area_id"], special_id=sid, visit_date=d, visitor_name=who, situation=note,
                  next_visit_date=d + timedelta(days=30))
-            for sid, sp, visits in zip(special_ids, specials, visit_plans) for d, who, note in visits])
+            for sid, sp, visits in zip(special_ids, specials, visit_plans, strict=True) for d, who, note in visits])
 
 
 # 租客报备: hours from moving in to the landlord's report — most the same or the next day, some on the
@@ -461,7 +461,7 @@ def _move_in_times(rr: random.Random, start: date, tenant: bool, cutoff: datetim
     pick = rr.random()
     if pick < UNREPORTED_SHARE:
         return start, moved, None
-    for share, lo, hi in REPORT_DELAYS:
+    for share, lo, hi in REPORT_DELAYS:  # noqa: B007 - lo, hi of the row the loop stops at are used below
         if pick < UNREPORTED_SHARE + share:
             break
         pick -= share
@@ -604,7 +604,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
         writer.insert(EventStep, [
             dict(area_id=row["area_id"], event_id=event_id, action=action, from_status=src, to_status=dst,
                  comment=comment, actor_name=actor, at=at)
-            for event_id, row, steps in zip(ids, rows, timelines) for action, src, dst, comment, actor, at in steps])
+            for event_id, row, steps in zip(ids, rows, timelines, strict=True) for action, src, dst, comment, actor, at in steps])
 
 
 EVENT_DEFAULTS = dict(status="reported", registered_at=None, deadline=None, assignee=None, closed_at=None,

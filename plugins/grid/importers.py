@@ -204,7 +204,7 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         result.total_rows += 1
         errors: list[RowError] = []
 
-        def err(key: str, value: Any, reason: str) -> None:
+        def err(key: str, value: Any, reason: str, errors: list[RowError] = errors, rowno: int = rowno) -> None:
             errors.append(RowError(rowno, title[key], value, reason))
 
         if len(row) > widest:

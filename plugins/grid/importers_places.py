@@ -120,7 +120,7 @@ def _run(ctx: ServiceContext, path, valid_only: bool, spec: Spec, existing: Call
         result.total_rows += 1
         errors: list[RowError] = []
 
-        def err(key: str, value: Any, reason: str) -> None:
+        def err(key: str, value: Any, reason: str, errors: list[RowError] = errors, rowno: int = rowno) -> None:
             errors.append(RowError(rowno, title[key], value, reason))
 
         raw = {c.key: (row[positions[c.key]] if c.key in positions and positions[c.key] < len(row) else None)

@@ -1705,7 +1705,7 @@ def monthly_counts(ctx: ServiceContext, year: int, area_id: int | None = None) -
 
     def per_month(column):
         return [func.coalesce(func.sum(case((and_(column >= a, column < b), 1), else_=0)), 0)
-                for a, b in zip(bounds, bounds[1:])]
+                for a, b in zip(bounds, bounds[1:], strict=False)]
 
     q = select(*per_month(Event.reported_at), *per_month(Event.closed_at)).where(
         scope_filter(Event.area_id, ctx.actor),

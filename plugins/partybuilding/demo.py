@@ -114,7 +114,7 @@ def _seed_reports(ctx, rng, communities, today) -> None:
 
 def _seed_members(ctx, rng, branch, groups, used, today) -> None:
     count = rng.randint(5, 14)
-    for i in range(count):
+    for _ in range(count):
         male = rng.random() < 0.55
         roll = rng.random()
         if roll < 0.72:
@@ -455,7 +455,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
         info.append(entry)
         return entry
 
-    for b, n in zip(branches, sizes):
+    for b, n in zip(branches, sizes, strict=True):
         for _ in range(n):
             add_member(b, "full" if rng.random() < 0.94 else "probationary")
         for _ in range(max(0, round(n * 0.08))):
@@ -563,7 +563,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                              detail=f"成立，隶属“{by_id[o['parent_id']]['name']}”" if o["parent_id"] else "成立")
                         for o in org_rows])
     member_ids = w.insert(Member, member_rows)
-    for e, mid in zip(info, member_ids):
+    for e, mid in zip(info, member_ids, strict=True):
         e["id"] = mid
     w.insert(Membership, [dict(member_id=e["id"], org_id=p[0], start_on=p[1], end_on=p[2], reason=p[3][:100])
                           for e in info for p in e["periods"]])
@@ -671,7 +671,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
     for b in branches:
         lag = b["id"] in laggards
         skip = 0.35 if lag else 0.015
-        for mi, month in enumerate(months):
+        for month in months:
             if month < _month_start(b["founded_on"]) or (month == _month_start(b["founded_on"]) and b["founded_on"].day > 1):
                 continue
             q_end = month.month % 3 == 0
@@ -700,12 +700,13 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                     meet(g, "group", held, f"{month.month}月党小组学习：{rng.choice(THEMES)}")
     meeting_ids = w.insert(Meeting, meeting_rows)
     n_meetings = len(meeting_rows)
-    del meeting_rows
+    meeting_rows.clear()   # the closure meet() holds the list: empty it rather than del the name
     att_rows = [dict(meeting_id=meeting_ids[i], member_id=mid, present=ok, absence_reason=reason)
                 for i, attend in pending for mid, ok, reason in attend]
     w.insert(Attendance, att_rows)
     n_att = len(att_rows)
-    del att_rows, pending
+    del att_rows
+    pending.clear()
 
     # ---------------------------------------------------------------- 在职党员双报到
     report_rows, service_plan = [], []
@@ -721,7 +722,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                                     workplace_org=worg, address=f"{rng.choice(STREETS)}{rng.randint(1, 400)}号",
                                     reported_on=reported, ended_on=ended, created_by=None))
     report_ids = w.insert(CommunityReport, report_rows)
-    for rid, r in zip(report_ids, report_rows):
+    for rid, r in zip(report_ids, report_rows, strict=True):
         end = r["ended_on"] or today
         for _ in range(rng.randint(0, 2 * max(1, (end - r["reported_on"]).days // 365))):
             service_plan.append(dict(report_id=rid, served_on=_date_between(rng, r["reported_on"], end),

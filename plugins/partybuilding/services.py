@@ -1496,7 +1496,7 @@ class DuesRules:
     def __init__(self, session: Session):
         keys = [f"partybuilding.dues.{k}" for k in self.KEYS]
         saved = {r.key: r.value for r in session.scalars(select(Setting).where(Setting.key.in_(keys)))}
-        value = {k: saved.get(key, _SETTING_BY_KEY[key].default) for k, key in zip(self.KEYS, keys)}
+        value = {k: saved.get(key, _SETTING_BY_KEY[key].default) for k, key in zip(self.KEYS, keys, strict=True)}
         self.flat_fen, self.farmer_fen, self.flag_months = value["flat_fen"], value["farmer_fen"], value["flag_months"]
         self._texts = {k: value[f"bands_{k}"] for k in ("employed", "retired")}
         self._since = (value["since"] or "").strip()
@@ -2157,7 +2157,7 @@ def party_summary(ctx: ServiceContext, on: date | None = None) -> PartySummary:
     due, overdue = probation_lists(ctx, on)
     return PartySummary(stages["full"], stages["probationary"],
                         {k: stages[k] for k in ("applicant", "activist", "candidate")},
-                        [(label, n) for (_lo, _hi, label), n in zip(AGE_BANDS, ages)],
+                        [(label, n) for (_lo, _hi, label), n in zip(AGE_BANDS, ages, strict=True)],
                         sorted(edu.items(), key=lambda kv: -kv[1]), len(due), len(overdue),
                         len(overdue_receipts(ctx, on)), len(lost_contact_members(ctx, on)), len(mobile_members(ctx)))
 

@@ -65,7 +65,7 @@ def seed(session, scale: str, rng) -> None:
     ctx = ServiceContext(session, Actor.system(), clock)
     per = PER_COMMUNITY.get(scale, 25)
     used_ids = set()
-    for ci, community in enumerate(communities):
+    for community in communities:
         volunteers = []
         for _ in range(per):
             male = rng.random() < 0.45
@@ -262,7 +262,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     used: set[str] = set()
     vols: list[dict] = []                           # index = volunteer index
     vcomm: list[int] = []                           # community index of each volunteer
-    for ci, ((cid, cname), size) in enumerate(zip(communities, sizes)):
+    for ci, ((cid, cname), size) in enumerate(zip(communities, sizes, strict=True)):
         pool = residents.get(cid, [])
         picked = rng.sample(pool, min(len(pool), round(size * RESIDENT_SHARE))) if pool else []
         people = [p for p in picked if p[3] not in used and ric.is_valid(p[3])]
@@ -297,7 +297,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
 
     # ---------------------------------------------------------------- teams and memberships
     team_rows, team_comm = [], []
-    for ci, (cid, cname) in enumerate(communities):
+    for ci, (cid, _cname) in enumerate(communities):
         for name, desc in rng.sample(TEAMS, 4):
             team_rows.append(dict(area_id=cid, name=name, leader_name="", phone="", description=desc, active=True,
                                   created_at=_local(first_day, 9), created_by=None))
@@ -316,13 +316,13 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
             members.append([ti, vi, joined, left])
     # Leaders: the most active current members of each team.
     by_team: dict[int, list[int]] = {}
-    for k, (ti, vi, _j, left) in enumerate(members):
+    for k, (ti, _vi, _j, left) in enumerate(members):
         if left is None:
             by_team.setdefault(ti, []).append(k)
     roles = ["队员"] * len(members)
     for ti, ks in by_team.items():
         ks.sort(key=lambda k: (-wanted[members[k][1]], members[k][1]))
-        for k, role in zip(ks, ("队长", "副队长")):
+        for k, role in zip(ks, ("队长", "副队长"), strict=False):
             roles[k] = role
         leader = vols[members[ks[0]][1]]
         team_rows[ti]["leader_name"], team_rows[ti]["phone"] = leader["name"], leader["phone"]
@@ -411,7 +411,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     # ---------------------------------------------------------------- the store: catalogue per community
     items: list[dict] = []
     items_of: dict[int, list[int]] = {}
-    for ci, (cid, cname) in enumerate(communities):
+    for ci, (cid, _cname) in enumerate(communities):
         for name, unit, price, limit, period in BULK_ITEMS:
             items_of.setdefault(ci, []).append(len(items))
             items.append(dict(area_id=cid, name=name, unit=unit, points_price=price, stock=0, per_person_limit=limit,

@@ -78,13 +78,13 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
     seen_ids, seen_numbers = {}, {}
     good = []
     for rowno, raw in enumerate(rows[1:], start=2):
-        get = lambda name: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
+        get = lambda name, raw=raw: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
         if all(_cell_text(c) == "" for c in raw):
             continue
         result.total_rows += 1
         errors = []
 
-        def bad(column, value, reason):
+        def bad(column, value, reason, errors=errors, rowno=rowno):
             errors.append(RowError(rowno, column, _cell_text(value), reason))
 
         name = _cell_text(get("姓名"))
@@ -257,13 +257,13 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     seen: dict[tuple[int, int], int] = {}
     good = []
     for rowno, raw in enumerate(rows[1:], start=2):
-        get = lambda name: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
+        get = lambda name, raw=raw: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
         if all(_cell_text(c) == "" for c in raw):
             continue
         result.total_rows += 1
         errors = []
 
-        def bad(column, value, reason):
+        def bad(column, value, reason, errors=errors, rowno=rowno):
             errors.append(RowError(rowno, column, _cell_text(value), reason))
 
         activity = None

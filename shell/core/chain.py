@@ -563,7 +563,7 @@ def check_on_open(session) -> list[str]:
     try:
         with session.begin_nested():
             repaired = restore_guards(session.connection())
-    except Exception as exc:   # not the owner role: cannot create triggers — still warn
+    except Exception as exc:  # noqa: BLE001 - not the owner role: cannot create triggers — still warn
         repaired = []
         warnings.append(f"安全警告：无法检查或重建防篡改触发器（{exc.__class__.__name__}）：请管理员以数据库所有者身份打开一次。")
     for table in repaired:

@@ -182,7 +182,7 @@ def _mask_deep(value: Any) -> Any:
         return _mask_row(value)
     if isinstance(value, (list, tuple)):
         items = [_mask_deep(v) for v in value]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=True)):
             return value  # nothing personal inside: the same list / named tuple / Row
         if isinstance(value, list):
             return items

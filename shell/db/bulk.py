@@ -43,7 +43,7 @@ class BulkWriter:
         ids = list(range(start, start + len(rows)))
         self.next_id[model] = start + len(rows)
         defaults = self._fill(model)
-        for i, r in zip(ids, rows):
+        for i, r in zip(ids, rows, strict=True):
             r["id"] = i
             for k, v in defaults.items():
                 r.setdefault(k, v)

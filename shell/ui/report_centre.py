@@ -503,7 +503,7 @@ class ReportCentrePage(QWidget):
     def raw_values(self) -> dict[str, str]:
         """What the user entered, as the text ``parse_params`` validates (the same as the CLI's)."""
         out: dict[str, str] = {}
-        for name, (p, w) in self.editors.items():
+        for name, (_p, w) in self.editors.items():
             if isinstance(w, MonthEdit):
                 out[name] = w.text()
             elif isinstance(w, QSpinBox):

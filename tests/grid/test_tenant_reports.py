@@ -202,7 +202,7 @@ def test_tenants_tab_late_filter(qtbot, app):
     tab.status.setCurrentIndex(tab.status.findText("逾期报备"))
     qtbot.waitUntil(lambda: tab.count_label.text() == "共 4 人")
     shown = dict(zip(_column(tab.model, "租客"), zip(_column(tab.model, "入住时间"), _column(tab.model, "报备时间"),
-                                                     _column(tab.model, "是否逾期"))))
+                                                     _column(tab.model, "是否逾期"), strict=True), strict=True))
     assert set(shown) == {"逾期乙", "未报丙", "超分己", "外区庚"}
     assert shown["逾期乙"] == ("2025-06-01 10:00", "2025-06-04 10:00", "是（入住 72 小时后报备）")
     assert shown["未报丙"] == ("2025-06-12 08:00", "未报备", "是（入住 98 小时未报备）")
@@ -228,7 +228,7 @@ def test_move_in_dialog_records_the_report(qtbot, app, tree):
     from plugins.grid.views.people import HouseDialog
 
     with app.service() as ctx:
-        p = svc.register_person(ctx, area_id=tree.g11.id, name="对话框租客", id_number=make_id(seq=70), kind="floating")
+        svc.register_person(ctx, area_id=tree.g11.id, name="对话框租客", id_number=make_id(seq=70), kind="floating")
         house_id = ctx.session.scalars(svc.houses_query(ctx.actor, "g11号楼")).first().id
     house = HouseDialog(app, house_id)
     qtbot.addWidget(house)
@@ -258,7 +258,7 @@ def test_dashboard_tile_counts_late_reports(qtbot, app):
     tile = spec.factory(app, None)
     qtbot.addWidget(tile)
     qtbot.waitUntil(lambda: tile.loaded)
-    assert [l.text() for l in tile.labels][-1] == "租客逾期报备 4 人（其中未报备 1 人）"
+    assert [label.text() for label in tile.labels][-1] == "租客逾期报备 4 人（其中未报备 1 人）"
 
 
 # --- the rentals ledger ---------------------------------------------------------------------------

@@ -203,7 +203,7 @@ def test_hook_register_dashboard_widgets(qtbot, app, stree):
     qtbot.addWidget(tile)
     # computed on the thread pool: the tile shows that it is counting, then the figures
     qtbot.waitUntil(lambda: tile.loaded)
-    texts = [l.text() for l in tile.labels]
+    texts = [label.text() for label in tile.labels]
     assert "结案 1 件" in texts[0] and texts[1].startswith("结案率 100.00%")
     assert texts[4] == "网格员配比不达标网格 1 个"
     qtbot.waitUntil(lambda: tile.chart.data is not None)
@@ -330,7 +330,7 @@ def test_due_soon_and_overdue_markers_and_filters(qtbot, app, stree):
         svc.report_event(ctx, area_id=stree.g11.id, category_id=svc.list_categories(ctx)[0].id, title="未立案")
     page = EventsPage(app)
     qtbot.addWidget(page)
-    marks = dict(zip(_rows(page.model, 1), _rows(page.model, 3)))
+    marks = dict(zip(_rows(page.model, 1), _rows(page.model, 3), strict=True))
     assert marks["电线裸露"].endswith("即将到期") and marks["井盖缺失"].endswith("超期") and marks["未立案"] == ""
     page.filter.setCurrentIndex(page.filter.findData("due_soon"))
     assert _rows(page.model, 1) == ["电线裸露"]

@@ -81,7 +81,7 @@ def test_tree_and_members_follow_the_rules(bulk):
                 assert m.org_id is None and not open_
             else:
                 assert [p.org_id for p in open_] == [m.org_id]
-            for a, b in zip(ps, ps[1:]):
+            for a, b in zip(ps, ps[1:], strict=False):
                 assert a.end_on is not None and a.end_on <= b.start_on
             assert all(p.start_on >= orgs[p.org_id].founded_on for p in ps)
 

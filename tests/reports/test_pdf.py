@@ -289,6 +289,6 @@ def test_column_widths_follow_the_content(tmp_path):
     render_pdf(LedgerSpec(title="t", unit_name="u", period="p", columns=cols, rows=iter(rows)), out)
     with pdfplumber.open(out) as pdf:
         words = " ".join(w["text"] for p in pdf.pages for w in p.extract_words())
-    for code, date, _s, edu in rows:
+    for code, date, _s, _edu in rows:
         assert code in words and date in words
     assert words.count("大学本科") == 40

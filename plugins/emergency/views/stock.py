@@ -392,7 +392,7 @@ class StockPage(QWidget):
         self.model.set_rows(rows, summary.bands)
         self.summary_label.setText(summary_text(summary))
         b1, b2, b3 = summary.bands
-        for chip, text in zip(self.legend_chips[1:4], (f"{b1} 天内到期", f"{b1 + 1}–{b2} 天", f"{b2 + 1}–{b3} 天")):
+        for chip, text in zip(self.legend_chips[1:4], (f"{b1} 天内到期", f"{b1 + 1}–{b2} 天", f"{b2 + 1}–{b3} 天"), strict=False):
             chip.setText(text)
         self._selection_changed()
         batches = sum(1 for r in rows if r.batch_id is not None)

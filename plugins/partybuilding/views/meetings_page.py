@@ -104,7 +104,7 @@ class MeetingDialog(FormDialog):
         f = self.form
         orgs = QComboBox()
         self.kinds_by_org: dict[int, str] = {}
-        for oid, label, kind in org_choices(app_ctx):
+        for oid, label, _kind in org_choices(app_ctx):
             orgs.addItem(label, oid)
         if org_id is not None and orgs.findData(org_id) >= 0:
             orgs.setCurrentIndex(orgs.findData(org_id))

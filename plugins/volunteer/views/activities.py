@@ -447,7 +447,7 @@ class ActivityPanel(QFrame):
         def text(atts):
             parts = [f"{r.name} 计入 {svc.hours_text(att.minutes)} 小时"
                      + (f"（实际 {svc.hours_text(att.raw_minutes)} 小时，已按上限封顶）" if att.raw_minutes > att.minutes else "")
-                     for r, att in zip(rows, atts)]
+                     for r, att in zip(rows, atts, strict=True)]
             return f"已于 {format_local(at)} 签退：" + "；".join(parts) + "。待负责人审核后计入时长和积分。"
         self._run(work, text)
 

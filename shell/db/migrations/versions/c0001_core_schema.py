@@ -1,7 +1,7 @@
 """core schema: areas, users, roles, settings, audit log (append-only by trigger)
 
 Revision ID: c0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 04:32:21.650205
 """
 import sqlalchemy as sa
