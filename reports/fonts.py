@@ -131,7 +131,8 @@ def _load(path: str, index: int, name: str) -> TTFont:
     try:
         return TTFont(name, path, subfontIndex=index)
     except TTFError as exc:
-        hint = "（Noto CJK/思源字体为 PostScript 轮廓，ReportLab 不支持）" if "postscript" in str(exc).lower() or "noto" in low else ""
+        hint = ("（Noto CJK/思源字体为 PostScript 轮廓，"
+                "ReportLab 不支持）") if "postscript" in str(exc).lower() or "noto" in low else ""
         raise ValueError(f"{path} 无法作为 TrueType 字体载入{hint}：{exc}") from None
     except Exception as exc:  # noqa: BLE001 - corrupt file, not a font at all: ReportLab raises anything
         raise ValueError(f"{path} 不是可用的 TrueType 字体：{exc}") from None

@@ -1,7 +1,8 @@
 """Loading plugins: built-in ones from a tuple, third-party ones from the entry-point group
 ``jiedao.plugins`` and, for the installed (frozen) program, from the ``plugins`` folder beside it
-(``<program folder>/plugins/<name>/__init__.py`` or ``<name>.py``: no pip, no entry points). A plugin that fails to import, to register or to pass validation is skipped,
-logged, and kept in ``pm.jiedao_status`` with its error so the shell can show it."""
+(``<program folder>/plugins/<name>/__init__.py`` or ``<name>.py``: no pip, no entry points). A plugin
+that fails to import, to register or to pass validation is skipped, logged, and kept in
+``pm.jiedao_status`` with its error so the shell can show it."""
 from __future__ import annotations
 
 import importlib

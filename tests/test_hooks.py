@@ -374,7 +374,8 @@ def test_every_hook_has_a_test():
 
 
 def test_meta_test_can_fail(tmp_path):
-    specs = "from shell import hookspec\n\n@hookspec\ndef a():\n    pass\n\n@hookspec(firstresult=True)\ndef b(x):\n    pass\n\ndef helper():\n    pass\n"
+    specs = ("from shell import hookspec\n\n@hookspec\ndef a():\n    pass\n\n"
+             "@hookspec(firstresult=True)\ndef b(x):\n    pass\n\ndef helper():\n    pass\n")
     assert hookspec_names(specs) == ["a", "b"]
     (tmp_path / "test_x.py").write_text("def test_hook_a():\n    pass\n", encoding="utf-8")
     have = defined_tests(tmp_path)

@@ -37,7 +37,8 @@ def test_resolver_paths_codes_and_messages():
         r.find("第一网格")
     assert exc.value.message == ("有 2 个网格叫“第一网格”：“青石街道/和平里社区/第一网格”、“青石街道/幸福苑社区/第一网格”，"
                                  "请写完整名称（如“青石街道/和平里社区/第一网格”）或编码")
-    with pytest.raises(MatchError, match="找不到这个网格（或不在您的管辖范围内）：请写完整名称（如“青石街道/和平里社区/第一网格”）或编码"):
+    with pytest.raises(MatchError,
+                       match="找不到这个网格（或不在您的管辖范围内）：请写完整名称（如“青石街道/和平里社区/第一网格”）或编码"):
         r.find("东风社区/第一网格")
     with pytest.raises(MatchError, match="请填写网格"):
         r.find(None)
@@ -85,7 +86,8 @@ CASES = {
                            lambda n, ref: [f"公司{n}", "企业", None, ref], "所属网格", "grid"),
     "volunteer-volunteers": (["姓名", "身份证号", "所属社区"], lambda n, ref: [f"志愿者{n}", make_id(300 + n), ref],
                              "所属社区", "grid"),
-    "emergency-stock": (["仓库", "物资编码", "物资名称", "规格型号", "计量单位", "批次号", "生产日期", "有效期至", "数量", "来源单位"],
+    "emergency-stock": (["仓库", "物资编码", "物资名称", "规格型号", "计量单位", "批次号", "生产日期", "有效期至", "数量",
+                         "来源单位"],
                         lambda n, ref: [ref, "1010101", "矿泉水", f"{n}L", "箱", f"B{n}", None, "2099-01-01", 5, ""],
                         "仓库", "warehouse"),
     "partybuilding-members": (["姓名", "公民身份号码", "所在党组织", "发展阶段", "申请入党日期"],

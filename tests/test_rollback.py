@@ -434,7 +434,8 @@ def _redeem_args(r):
     """The cheapest reward in stock, for a volunteer of its area who can afford it."""
     m = _vo()
     item = r.row(m.RewardItem, m.RewardItem.active.is_(True), m.RewardItem.stock > 0, order=m.RewardItem.points_price)
-    volunteer = r.s.scalar(select(m.VolunteerAccount.volunteer_id).join(m.Volunteer, m.Volunteer.id == m.VolunteerAccount.volunteer_id)
+    volunteer = r.s.scalar(select(m.VolunteerAccount.volunteer_id)
+                           .join(m.Volunteer, m.Volunteer.id == m.VolunteerAccount.volunteer_id)
                            .where(m.VolunteerAccount.points_balance >= item.points_price,
                                   m.Volunteer.area_id == item.area_id).limit(1))
     return dict(volunteer_id=volunteer, items={item.id: 1})
@@ -464,7 +465,8 @@ REAL_ARGS = {
                                                             item_id=_batch(r).item_id, qty=1),
     "plugins.emergency.services.plan_drill": lambda r: dict(title="回滚演练", form="tabletop",
                                                             content=next(iter(_em().DRILL_CONTENTS)),
-                                                            purpose=next(iter(_em().DRILL_PURPOSES)), planned_on=r.today + dt.timedelta(days=30)),
+                                                            purpose=next(iter(_em().DRILL_PURPOSES)),
+                                                            planned_on=r.today + dt.timedelta(days=30)),
     "plugins.emergency.services.receive": lambda r: dict(warehouse_id=_batch(r).warehouse_id, item_id=_batch(r).item_id,
                                                          qty=3, batch_no="RB-S1"),
     "plugins.emergency.services.set_duty": lambda r: dict(duty_date=_duty_date(r), shift="full", leader="回滚领导",

@@ -188,7 +188,8 @@ def seed(session, scale: str, rng) -> None:
                 services.set_duty(ctx, street.id, day, "night", leaders[(k + 1) % 3], _name(rng), _phone(rng))
     # shelters
     for i, area in enumerate([street] + communities[:4]):
-        services.create_shelter(ctx, area.id, f"{area.name}{['中心公园', '文体广场', '小学操场', '社区活动中心', '体育馆'][i % 5]}避难场所",
+        services.create_shelter(ctx, area.id,
+                                f"{area.name}{['中心公园', '文体广场', '小学操场', '社区活动中心', '体育馆'][i % 5]}避难场所",
                                 f"{area.name}{rng.randint(1, 200)}号", rng.randint(2, 30) * 500, rng.randint(5, 60) * 100,
                                 facilities="应急供水、应急厕所、应急照明、医疗救护点、物资储备间",
                                 manager=_name(rng), manager_phone=_phone(rng))
@@ -304,6 +305,7 @@ RECIPIENTS = ("防汛值守点", "社区网格员", "物业公司", "志愿者�
               "社区卫生服务站", "老年活动中心", "学校", "施工工地（借用）")
 ADJUST_MINUS = ("丢失", "损坏")
 TEAM_UNITS = ("防汛抢险队", "消防救援队", "医疗救护队", "治安巡防队")
+SCENARIOS = ("暴雨导致低洼地带积水", "居民楼发生火情", "发生4.5级地震", "燃气管道泄漏")   # a drill's scenario
 PLAN_COMMUNITY = (("社区防汛防台应急预案", "自然灾害", "部门预案"), ("社区消防安全应急预案", "事故灾难", "现场处置方案"),
                   ("社区公共卫生事件应急预案", "公共卫生", "部门预案"))
 DRILL_TOPICS = ("防汛转移", "消防疏散", "地震避险", "燃气泄漏处置", "高层火灾逃生", "传染病防控", "人员密集场所疏散")
@@ -487,7 +489,8 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
         take_id = len(takes) + 1 + take_base
         at = _utc(day, rng)
         takes.append(dict(id=take_id, warehouse_id=wh, status="posted", opened_on=day, posted_at=at,
-                          counted_by=f"{wh_keeper[wh]}、{_name(rng)}", note=f"{day.year}年{'上' if day.month <= 6 else '下'}半年盘点"))
+                          counted_by=f"{wh_keeper[wh]}、{_name(rng)}",
+                          note=f"{day.year}年{'上' if day.month <= 6 else '下'}半年盘点"))
         for k in live:
             if batch_meta[k][0] != wh or balance[k] <= 0:
                 continue
@@ -638,7 +641,8 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 row = dict(area_id=area.id, plan_id=plan_id, title=f"{year}年{area.name}{topic}{DRILL_CONTENTS[content]}",
                            form="live" if content == "comprehensive" or rng.random() < 0.4 else "tabletop",
                            content=content, purpose=rng.choice(("inspection",) * 4 + ("demonstration", "research")),
-                           status=status, planned_on=planned, held_on=held, place=f"{area.name}{rng.choice(['广场', '小学操场', '党群服务中心', '文体中心'])}",
+                           status=status, planned_on=planned, held_on=held,
+                           place=f"{area.name}{rng.choice(['广场', '小学操场', '党群服务中心', '文体中心'])}",
                            units=None, participants=None, scenario=None,
                            aim="检验预案的可操作性，锻炼队伍，提高居民自救互救能力",
                            problems=None, causes=None, lessons=None, improvements=None, evaluator=None,
@@ -646,7 +650,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 if status in ("held", "evaluated"):
                     row.update(units=f"{area.name}、辖区物业、志愿者服务队、社区卫生服务站",
                                participants=rng.randint(30, 300) if content == "comprehensive" else rng.randint(10, 60),
-                               scenario=f"{topic}：{rng.choice(['暴雨导致低洼地带积水', '居民楼发生火情', '发生4.5级地震', '燃气管道泄漏'])}，需组织居民转移")
+                               scenario=f"{topic}：{rng.choice(SCENARIOS)}，需组织居民转移")
                 scores = None
                 if status == "evaluated":
                     scores = [rng.randint(5, 10) for _ in STEPS]

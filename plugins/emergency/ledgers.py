@@ -136,9 +136,11 @@ def build_moves(sctx, params):
 
     return LedgerSpec(
         title="物资出入库明细账", unit_name=_unit(sctx), period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
-        columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
+        columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16),
+                 Column("物资名称", "2*"),
                  Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right", kind="number"),
-                 Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"), Column("单位", 9, align="center"),
+                 Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"),
+                 Column("单位", 9, align="center"),
                  Column("对方单位/原因", "1.5*"), Column("经办人", 14)],
         rows=rows(), orientation="landscape")
 
@@ -164,7 +166,8 @@ def build_summary(sctx, params):
         title="应急物资收发汇总表", unit_name=_unit(sctx) + (f" · {wh.name}" if wh else ""),
         period=f"{start:%Y年%m月%d日} 至 {end:%Y年%m月%d日}",
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
-                 Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"), Column("调入", 16, align="right", kind="number"),
+                 Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"),
+                 Column("调入", 16, align="right", kind="number"),
                  Column("调出", 16, align="right", kind="number"), Column("调整/盘点", 18, align="right", kind="number"),
                  Column("净增减", 16, align="right", kind="number"), Column("笔数", 14, align="right", kind="int")],
         rows=lines(), orientation="landscape")
@@ -194,8 +197,10 @@ def build_stocktake(sctx, params):
         title="应急物资盘点表", unit_name=_unit(sctx),
         period=f"{wh.name} · 盘点单 PD{take.id:06d} · {take.opened_on:%Y年%m月%d日} · {status}",
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
-                 Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"), Column("账面数", 15, align="right", kind="number"),
-                 Column("实盘数", 15, align="right", kind="number"), Column("差异", 13, align="right", kind="number"), Column("盈亏", 12, align="center"),
+                 Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"),
+                 Column("账面数", 15, align="right", kind="number"),
+                 Column("实盘数", 15, align="right", kind="number"), Column("差异", 13, align="right", kind="number"),
+                 Column("盈亏", 12, align="center"),
                  Column("备注", "1*")],
         rows=rows(), orientation="landscape", signature=("盘点人", "监盘人", "保管员", "负责人", "盘点日期"))
 
@@ -228,7 +233,8 @@ def build_drills(sctx, params):
     year = _year(params, sctx)
     drills = services.list_drills(sctx, year=year)
     areas = {a.id: a.name for a in sctx.session.scalars(select(Area).where(Area.id.in_({d.area_id for d in drills})))}
-    plans = {p.id: p.title for p in sctx.session.scalars(select(Plan).where(Plan.id.in_({d.plan_id for d in drills if d.plan_id})))}
+    plan_ids = {d.plan_id for d in drills if d.plan_id}
+    plans = {p.id: p.title for p in sctx.session.scalars(select(Plan).where(Plan.id.in_(plan_ids)))}
 
     def rows():
         for i, d in enumerate(drills, start=1):
@@ -241,9 +247,11 @@ def build_drills(sctx, params):
     return LedgerSpec(
         title="应急演练记录台账", unit_name=_unit(sctx), period=f"{year}年",
         columns=[Column("序号", 10, align="center", kind="int"), Column("演练名称", "2*"), Column("组织单位", 24),
-                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center", kind="date"),
+                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"),
+                 Column("计划日期", 20, align="center", kind="date"),
                  Column("实施日期", 20, align="center", kind="date"), Column("地点", "1*"), Column("参演单位", "1.5*"),
-                 Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"), Column("评分", 11, align="right", kind="number")],
+                 Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"),
+                 Column("评分", 11, align="right", kind="number")],
         rows=rows(), orientation="landscape",
         notes=(f"年度要求：街道和每个社区每年至少开展综合演练 {comp[0].required if comp else 1} 次。"
                + (f"尚未完成：{'、'.join(behind)}。" if behind else "均已完成。"),))
@@ -362,8 +370,10 @@ def build_shelters(sctx, params):
     total = sum(s.capacity for s in shelters if s.status in ("available", "in_use"))
     return LedgerSpec(
         title="应急避难场所台账", unit_name=_unit(sctx), period=f"截至 {sctx.today():%Y年%m月%d日}",
-        columns=[Column("序号", 10, align="center", kind="int"), Column("场所名称", "1.5*"), Column("所属辖区", 22), Column("位置", "2*"),
-                 Column("面积(㎡)", 16, align="right", kind="number"), Column("容纳人数", 16, align="right", kind="int"), Column("配套设施", "2*"),
+        columns=[Column("序号", 10, align="center", kind="int"), Column("场所名称", "1.5*"), Column("所属辖区", 22),
+                 Column("位置", "2*"),
+                 Column("面积(㎡)", 16, align="right", kind="number"), Column("容纳人数", 16, align="right", kind="int"),
+                 Column("配套设施", "2*"),
                  Column("负责人", 16), Column("联系电话", 26, mask="phone"), Column("状态", 14, align="center")],
         rows=rows(), orientation="landscape", mask_ids=mask,
         totals=("合计", "", "", "", sum(s.area_m2 for s in shelters), sum(s.capacity for s in shelters), "", "", "", ""),

@@ -266,7 +266,8 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
     # the times wrap to date / time on two lines, so the address keeps about 50 mm of the page
     cols = [Column("房屋编号", 24), Column("地址", "*"), Column("面积(㎡)", 11, "right", kind="number"), Column("房主", 13),
             Column("房主身份证号", 33, mask="id"), Column("房主电话", 21, "center", mask="phone"),
-            Column("租住人员", 14), Column("入住时间", 18, "center", kind="datetime"), Column("报备时间", 18, "center", kind="datetime"),
+            Column("租住人员", 14), Column("入住时间", 18, "center", kind="datetime"),
+            Column("报备时间", 18, "center", kind="datetime"),
             Column("是否逾期", 26), Column("隐患", 14), Column("责任书签订", 17, "center", kind="date"), Column("责任网格", 22)]
     totals = ("合计", f"出租房屋 {houses} 处", "", "", "", "", f"{tenants} 人", "", "", f"逾期 {late_n} 人",
               "", "", "")
@@ -368,7 +369,8 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
     cols = [Column("编号", 30), Column("事件名称", "*"), Column("发生日期", 20, "center", kind="date"),
             Column("当事人数", 14, "right", kind="int"), Column("主要当事人", 26), Column("责任网格", 28),
             Column("责任人/调解组织", 26), Column("化解方式", 18), Column("化解情况", 14, "center"),
-            Column("化解时限", 20, "center", kind="date"), Column("办结日期", 20, "center", kind="date"), Column("满意度", 14, "center")]
+            Column("化解时限", 20, "center", kind="date"), Column("办结日期", 20, "center", kind="date"),
+            Column("满意度", 14, "center")]
     return LedgerSpec(title="矛盾纠纷排查化解台账", unit_name=_unit(ctx), period=period, columns=cols, rows=_without_gc(rows()),
                       orientation="landscape",
                       notes=("本期未排查出矛盾纠纷的，本表作为零报告报送。",))
@@ -413,8 +415,10 @@ def events_ledger(ctx: ServiceContext, params: dict):
                 svc.STATUS_LABELS[e.status], on_time)
 
     cols = [Column("编号", 30), Column("类别", 16), Column("事件名称", "*"), Column("网格", 26),
-            Column("上报", 20, "center", kind="datetime"), Column("立案", 20, "center", kind="datetime"), Column("派遣", 20, "center", kind="datetime"),
-            Column("处置", 20, "center", kind="datetime"), Column("核查", 20, "center", kind="datetime"), Column("结案", 20, "center", kind="datetime"),
+            Column("上报", 20, "center", kind="datetime"), Column("立案", 20, "center", kind="datetime"),
+            Column("派遣", 20, "center", kind="datetime"),
+            Column("处置", 20, "center", kind="datetime"), Column("核查", 20, "center", kind="datetime"),
+            Column("结案", 20, "center", kind="datetime"),
             Column("时限", 18, "center", kind="date"), Column("状态", 14, "center"), Column("按期", 10, "center")]
     ind = svc.indicators(ctx, *_period(ctx, params)[:2], area_id=params.get("area") or None)
     notes = (f"本期立案 {ind.due} 件，结案 {ind.closed} 件，结案率 {ind.percent(ind.closure_rate)}；"

@@ -933,7 +933,8 @@ def tenant_conditions(ctx: ServiceContext, area_id: int | None = None, include_e
 
 
 def late_flag(ctx: ServiceContext):
-    """The column "late" (1 reported late or not reported past the limit, else 0) of an Occupancy row, judged by the current norm and clock."""
+    """The column "late" (1 reported late or not reported past the limit, else 0) of an Occupancy row,
+    judged by the current norm and clock."""
     ctx.actor.require(P_VIEW)
     return case((_late_clause(report_hours_limit(ctx.session), ctx.now()), 1), else_=0).label("late")
 

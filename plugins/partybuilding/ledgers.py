@@ -120,7 +120,8 @@ def org_ledger(ctx: ServiceContext, params: dict):
                    n.members, n.full_members, o.founded_on)
 
     cols = [Column("党组织", "3*"), Column("类别", 20), Column("所在辖区", "1.5*"), Column("书记", 18),
-            Column("委员会（换届日期）", 34), Column("党员数", 14, align="right", kind="int"), Column("正式党员", 16, align="right", kind="int"),
+            Column("委员会（换届日期）", 34), Column("党员数", 14, align="right", kind="int"),
+            Column("正式党员", 16, align="right", kind="int"),
             Column("成立日期", 20, kind="date")]
     total = sum(n.own_members for n in nodes)
     return LedgerSpec(title="党组织设置情况台账", unit_name=_unit(ctx), period=f"截至 {ctx.today()}", columns=cols,
@@ -146,9 +147,11 @@ def development_ledger(ctx: ServiceContext, params: dict):
                    f"{end}" + (f"（延长 {m.extension_months} 个月）" if m.extension_months else "") if end else "",
                    m.full_on)
 
-    cols = [Column("序号", 9, align="right", kind="int"), Column("姓名", 15), Column("性别", 8), Column("出生日期", 19, kind="date"),
+    cols = [Column("序号", 9, align="right", kind="int"), Column("姓名", 15), Column("性别", 8),
+            Column("出生日期", 19, kind="date"),
             Column("学历", 12), Column("所在党支部", "2*"), Column("当前阶段", 18), Column("申请入党", 19, kind="date"),
-            Column("确定积极分子", 19, kind="date"), Column("确定发展对象", 19, kind="date"), Column("接收预备党员", 19, kind="date"),
+            Column("确定积极分子", 19, kind="date"), Column("确定发展对象", 19, kind="date"),
+            Column("接收预备党员", 19, kind="date"),
             Column("预备期满", "1*", kind="date"), Column("转正", 19, kind="date")]
     return LedgerSpec(title="发展党员工作台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", font_size=8)
@@ -227,7 +230,8 @@ def dues_ledger(ctx: ServiceContext, params: dict):
                    svc.fen_text(p.base_fen), svc.fen_text(p.amount_fen), p.paid_on)
 
     cols = [Column("党支部", "2*"), Column("姓名", 18), Column("人员类别", 16), Column("月份", 16),
-            Column("计缴基数（元）", 24, align="right", kind="amount"), Column("党费（元）", 20, align="right", kind="amount"), Column("缴纳日期", 20, kind="date")]
+            Column("计缴基数（元）", 24, align="right", kind="amount"), Column("党费（元）", 20, align="right", kind="amount"),
+            Column("缴纳日期", 20, kind="date")]
     return LedgerSpec(title="党费收缴台账", unit_name=_unit(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       group_by=0, subtotals=True, totals=("合计", "", "", f"{len(items)} 笔", "", svc.fen_text(total), ""))
 

@@ -1021,7 +1021,8 @@ def record_receipt(ctx: ServiceContext, transfer_id: int, on: date | None = None
     ctx.actor.require(TRANSFER)
     t = _get_transfer(ctx, transfer_id)
     if t.direction != "out" or t.status != "issued":
-        raise ValidationError(f"介绍信 {t.letter_number or t.id} 的状态是“{TRANSFER_STATUS.get(t.status, t.status)}”，不能登记回执。",
+        raise ValidationError(f"介绍信 {t.letter_number or t.id} 的状态是“{TRANSFER_STATUS.get(t.status, t.status)}”，"
+                              f"不能登记回执。",
                               "receipt_on")
     on = on or ctx.today()
     _not_future(ctx, on, "回执日期", "receipt_on")

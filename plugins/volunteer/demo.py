@@ -12,8 +12,10 @@ from shell.core.context import Actor, ServiceContext
 
 from . import services as sv
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志文斌慧宁海燕春梅晨欣怡子轩浩然雨涵梓萱俊杰晓东丹凤振华淑珍秀英德明"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+            "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志文"
+         "斌慧宁海燕春梅晨欣怡子轩浩然雨涵梓萱俊杰晓东丹凤振华淑珍秀英德明")
 SKILLS = ("助老陪护", "应急救护", "文明劝导", "环境清洁", "理发", "家电维修", "法律咨询", "心理疏导", "文艺演出",
           "垃圾分类指导", "反诈宣传", "助残", "四点半课堂", "义诊")
 TEAMS = (("银龄互助队", "助老陪护、上门探访"), ("平安巡防队", "治安巡逻、反诈宣传"), ("绿色家园队", "环境整治、垃圾分类"),
@@ -76,8 +78,9 @@ def seed(session, scale: str, rng) -> None:
             used_ids.add(idn)
             name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
             v = sv.register_volunteer(
-                ctx, name=name, id_number=idn, area_id=community.id, phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
-                skills=rng.sample(SKILLS, rng.randint(1, 3)), address=f"{community.name}{rng.randint(1, 40)}幢{rng.randint(1, 6)}单元",
+                ctx, name=name, id_number=idn, area_id=community.id,
+                phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}", skills=rng.sample(SKILLS, rng.randint(1, 3)),
+                address=f"{community.name}{rng.randint(1, 40)}幢{rng.randint(1, 6)}单元",
                 registered_on=today - timedelta(days=rng.randint(400, 2000)))
             volunteers.append(v)
         teams = []

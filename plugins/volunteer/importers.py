@@ -171,7 +171,8 @@ def export_volunteers(ctx, path) -> int:
     paths = area_paths(ctx.session)   # full paths: the export imports again
     q = select(Volunteer).where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Volunteer.id)
     for v in ctx.session.scalars(q):
-        ws.append([v.number, v.name, personal.reveal(ctx, v.id_number), v.gender, v.birth_date, v.phone, paths.get(v.area_id, ""), v.skills, v.address,
+        ws.append([v.number, v.name, personal.reveal(ctx, v.id_number), v.gender, v.birth_date, v.phone, paths.get(v.area_id, ""),
+                   v.skills, v.address,
                    v.registered_on, "在册" if v.active else "停用"])
         n += 1
     wb.save(path)
@@ -284,7 +285,8 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
             if activity is None:
                 bad("活动编号", text, "没有这个活动（或不在您的管辖范围内）")
             elif activity.status != "open":
-                bad("活动编号", text, f"活动“{activity.name}”{ACTIVITY_STATES.get(activity.status, activity.status)}，不能再导入签到")
+                bad("活动编号", text,
+                    f"活动“{activity.name}”{ACTIVITY_STATES.get(activity.status, activity.status)}，不能再导入签到")
                 activity = None
         volunteer = None
         number = _cell_text(get("志愿者编号")).upper()
@@ -333,7 +335,8 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
                 att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity.id,
                                                                    Attendance.volunteer_id == volunteer.id))
                 if att is not None and att.status not in ("enrolled", "cancelled"):
-                    bad("志愿者编号", number, f"“{volunteer.name}”在该活动{ATTENDANCE_STATES.get(att.status, att.status)}，不能重复签到")
+                    bad("志愿者编号", number,
+                        f"“{volunteer.name}”在该活动{ATTENDANCE_STATES.get(att.status, att.status)}，不能重复签到")
                 elif (att is None or att.status == "cancelled") and activity.capacity:
                     if activity.id not in taken:
                         taken[activity.id] = ctx.session.scalar(

@@ -88,7 +88,8 @@ def build_certificate(ctx, params) -> DocumentSpec:
         issuer.append(f"联系电话：{rules.issuer_contact}")
     return DocumentSpec(
         title="志愿服务证明", number=cert.number, unit_name=rules.issuer_name or _unit(ctx),
-        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"), ("证件号码", personal.reveal(ctx, v, "id_number")),
+        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"),
+                ("证件号码", personal.reveal(ctx, v, "id_number")),
                 ("志愿者编号", v.number), ("累计服务时长", f"{total} 小时")],
         # The uniqueness note is in the body (not a separate note) so a usual certificate, with
         # its issuer and seal, fits on one page.
@@ -113,9 +114,11 @@ def build_statement(ctx, params) -> LedgerSpec:
     return LedgerSpec(
         title="积分对账单", unit_name=_unit(ctx), period=_period_text(start, end),
         columns=[Column("时间", 32, kind="datetime"), Column("类别", 18), Column("增加", 16, align="right", kind="number"),
-                 Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"), Column("摘要", "*")],
+                 Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"),
+                 Column("摘要", "*")],
         rows=rows, totals=("合计", "", gained, spent, closing, ""),
-        notes=(f"志愿者：{v.name}（编号 {v.number}）；期初积分 {opening}，本期增加 {gained}，本期减少 {spent}，期末积分 {closing}。",
+        notes=(f"志愿者：{v.name}（编号 {v.number}）；期初积分 {opening}，本期增加 {gained}，本期减少 {spent}，"
+               f"期末积分 {closing}。",
                "兑换积分不影响服务时长。"),
         signature=("经办人", "志愿者签字", "日期"))
 
@@ -196,8 +199,10 @@ def build_hours_stats(ctx, params) -> LedgerSpec:
     total_people = ctx.session.scalar(select(func.count(func.distinct(h.c.volunteer_id))))
     return LedgerSpec(
         title="志愿服务时长统计表", unit_name=_unit(ctx), period=f"{year}年（{dict(GROUPS)[by]}）",
-        columns=[Column(title, "*"), Column("服务人次", 22, align="right", kind="int"), Column("服务人数", 22, align="right", kind="int"),
-                 Column("服务时长（小时）", 30, align="right", kind="hours"), Column("人均时长（小时）", 30, align="right", kind="hours")],
+        columns=[Column(title, "*"), Column("服务人次", 22, align="right", kind="int"),
+                 Column("服务人数", 22, align="right", kind="int"),
+                 Column("服务时长（小时）", 30, align="right", kind="hours"),
+                 Column("人均时长（小时）", 30, align="right", kind="hours")],
         rows=rows, totals=("合计", sum(d[1] for d in data), total_people, sv.hours_text(total_min), ""),
         notes=("时长为活动负责人审核计入的实际服务时长（不含路途），已扣除冲正。",))
 
@@ -232,8 +237,10 @@ def build_redemptions(ctx, params) -> LedgerSpec:
                    ORDER_STATES.get(status, status) + (f"（{reason}）" if status == "cancelled" else ""), handler or "")
     return LedgerSpec(
         title="积分兑换台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
-        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20), Column("编号", 24),
-                 Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30), Column("经办人", 20)],
+        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20),
+                 Column("编号", 24),
+                 Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30),
+                 Column("经办人", 20)],
         rows=rows(), notes=("已撤销的兑换单积分已退回、库存已返还。",))
 
 
@@ -268,7 +275,8 @@ def build_stock(ctx, params) -> LedgerSpec:
         title="爱心超市库存台账", unit_name=_unit(ctx), period=_period_text(start, end), orientation="landscape",
         columns=[Column("社区", 24), Column("物品", "*"), Column("单位", 12), Column("积分单价", 18, align="right", kind="int"),
                  Column("期初", 16, align="right", kind="number"), Column("入库", 16, align="right", kind="number"),
-                 Column("兑换出库（净）", 24, align="right", kind="number"), Column("其他出库/盘点", 24, align="right", kind="number"),
+                 Column("兑换出库（净）", 24, align="right", kind="number"),
+                 Column("其他出库/盘点", 24, align="right", kind="number"),
                  Column("期末", 16, align="right", kind="number")],
         rows=rows(), notes=("出入库记录只增不改；更正以新的出入库或盘点调整记录体现。",))
 

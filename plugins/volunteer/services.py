@@ -1034,7 +1034,8 @@ def sign_in(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: dateti
     ctx.actor.require(P_ACTIVITY)
     a = get_activity(ctx, activity_id)
     if a.status != "open":
-        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再签到。", "activity_id", activity_id)
+        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再签到。", "activity_id",
+                              activity_id)
     at = at or ctx.now()
     check_times(ctx, a, _volunteer_name(ctx, volunteer_id), at)
     att = _attendance_for(ctx, activity_id, volunteer_id)
@@ -1129,7 +1130,8 @@ def _post_points(ctx: ServiceContext, volunteer_id: int, points: int, kind: str,
     return entry
 
 
-def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, attendance_id: int, reason: str) -> PointsEntry | None:
+def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, attendance_id: int,
+          reason: str) -> PointsEntry | None:
     """Credit earned points, honouring the balance cap (the part above the cap is not credited)."""
     if points <= 0:
         return None
@@ -1144,7 +1146,8 @@ def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, att
                                                    ACCOUNTS.c.points_balance == balance)
                             .values(points_balance=balance + credit))
             if res.rowcount == 1:
-                note = reason if credit == points else f"{reason}（积分已达上限 {rules.balance_cap}，本次计 {credit} 分，应计 {points} 分）"
+                note = reason if credit == points else (f"{reason}（积分已达上限 {rules.balance_cap}，本次计 {credit} 分，"
+                                                        f"应计 {points} 分）")
                 entry = PointsEntry(volunteer_id=volunteer_id, at=ctx.now(), kind="earn", points=credit,
                                     balance_after=balance + credit, attendance_id=attendance_id, reason=note[:200],
                                     created_by=ctx.actor.user_id)
@@ -1327,7 +1330,8 @@ def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, i
         balance = _account(ctx, vid)[0]
         due = min(due, balance)
         if due > 0:
-            _post_points(ctx, vid, -due, "expire", f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
+            _post_points(ctx, vid, -due, "expire",
+                         f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
             out[vid] = due
     if out:
         _audit(ctx, "points_expire", "volunteer_points_ledger", None,

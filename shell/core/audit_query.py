@@ -179,7 +179,8 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
     period = f"{since or '最早'} 至 {until or '今'}"
     return LedgerSpec(
         title="审计日志", unit_name=str(settings.core(ctx.session, "core.unit_name") or ""), period=period,
-        columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26), Column("编号", 16),
+        columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26),
+                 Column("编号", 16),
                  Column("说明", "3*")),
         rows=rows(), orientation="landscape", notes=notes, signature=("导出人", "审核人"))
 

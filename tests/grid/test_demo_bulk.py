@@ -154,7 +154,8 @@ def _rows(db) -> dict[str, list[tuple]]:
                       "grid_staff", "grid_special_persons", "grid_visits", "grid_visit_logs", "grid_events",
                       "grid_event_steps"):
             cols = [r[1] for r in c.execute(text(f"PRAGMA table_info({table})")) if r[1] not in ("created_at", "updated_at")]
-            out[table] = list(c.execute(text(f"SELECT {', '.join(chr(34) + col + chr(34) for col in cols)} FROM {table} ORDER BY id")))
+            names = ", ".join(chr(34) + col + chr(34) for col in cols)
+            out[table] = list(c.execute(text(f"SELECT {names} FROM {table} ORDER BY id")))
     return out
 
 

@@ -324,7 +324,8 @@ class PlansPage(QWidget):
         self.model.set_rows(rows)
         self.due_model.set_rows(sorted(due, key=lambda r: r.review_on))
         self.tabs.setTabText(1, f"待评审（{len(due)}）")
-        self.due_label.setText(f"评审日期已过或在 {notice} 天内到期的预案共 {len(due)} 个，请组织评审修订后更新评审日期或新建版本。"
+        self.due_label.setText(f"评审日期已过或在 {notice} 天内到期的预案共 {len(due)} 个，"
+                               f"请组织评审修订后更新评审日期或新建版本。"
                                if due else "没有待评审的预案。")
         self._selection_changed()
 

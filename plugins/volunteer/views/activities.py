@@ -249,7 +249,8 @@ class ActivityPanel(QFrame):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(3)
-        for key, title in (("number", "活动编号"), ("time", "时间"), ("place", "地点"), ("team", "队伍 / 组织"), ("people", "负责人 / 记录人"),
+        for key, title in (("number", "活动编号"), ("time", "时间"), ("place", "地点"), ("team", "队伍 / 组织"),
+                           ("people", "负责人 / 记录人"),
                            ("target", "服务对象"), ("rule", "计时规则"), ("count", "报名情况")):
             label = QLabel(body)
             label.setWordWrap(True)
@@ -338,7 +339,8 @@ class ActivityPanel(QFrame):
         self.status_label.setText(ACTIVITY_STATES.get(a.status, a.status))
         self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(a.status, '#333')}; font-weight: bold;")
         same_day = format_local(a.starts_at)[:10] == format_local(a.ends_at)[:10]
-        self.fields["time"].setText(f"{format_local(a.starts_at)} 至 {local_hm(a.ends_at) if same_day else format_local(a.ends_at)}")
+        end = local_hm(a.ends_at) if same_day else format_local(a.ends_at)
+        self.fields["time"].setText(f"{format_local(a.starts_at)} 至 {end}")
         self.fields["number"].setText(f"{a.id}（导入签到表时用）")
         self.fields["place"].setText(a.place or "—")
         self.fields["team"].setText(" / ".join(x for x in (d.team_name or "不限队伍", a.organiser or d.area_name) if x))
@@ -482,7 +484,8 @@ class ActivityPanel(QFrame):
 
     def close_activity(self) -> None:
         aid = self.detail.activity.id
-        self._run(lambda ctx: svc.close_activity(ctx, aid), "活动已结束，不再接受报名和签到；待审核的时长仍可在“时长审核”中审核。")
+        self._run(lambda ctx: svc.close_activity(ctx, aid),
+                  "活动已结束，不再接受报名和签到；待审核的时长仍可在“时长审核”中审核。")
 
 
 # ---------------------------------------------------------------------------------------- sheet import

@@ -341,5 +341,6 @@ class StorePage(QWidget):
         def done():
             self.load_orders()
             self.load_items()
-            self._message(f"兑换单 {order.order_id} 已撤销：{order.total_points} 分已退回给{order.volunteer_name}，物品已返还库存。")
+            self._message(f"兑换单 {order.order_id} 已撤销：{order.total_points} 分已退回给{order.volunteer_name}，"
+                          f"物品已返还库存。")
         self._open(dialog, done)

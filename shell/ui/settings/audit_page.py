@@ -32,7 +32,8 @@ COLUMNS = (
     Column("操作", lambda e: audit_query.action_label(e.action), CENTER),
     Column("对象", lambda e: audit_query.entity_label(e.entity)),
     Column("编号", lambda e: e.entity_id or "", RIGHT),
-    Column("说明", lambda e: e.summary or audit_query.short_summary(e), tooltip=lambda e: e.summary or audit_query.short_summary(e)),
+    Column("说明", lambda e: e.summary or audit_query.short_summary(e),
+           tooltip=lambda e: e.summary or audit_query.short_summary(e)),
 )
 
 
