@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -11,6 +12,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def to_local(dt: datetime) -> datetime: ...
+@overload
+def to_local(dt: None) -> None: ...
 def to_local(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None

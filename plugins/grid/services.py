@@ -122,7 +122,9 @@ def _first_letters() -> dict[str, str]:
         import json
         import os
 
-        folder = importlib.util.find_spec("pypinyin").submodule_search_locations[0]
+        spec = importlib.util.find_spec("pypinyin")
+        assert spec is not None and spec.submodule_search_locations  # a dependency, installed as a package
+        folder = spec.submodule_search_locations[0]
         with open(os.path.join(folder, "pinyin_dict.json"), encoding="utf8") as fp:
             raw = json.load(fp)
         table = {}
@@ -258,7 +260,7 @@ def _check_person_fields(values: dict) -> dict:
     unknown = set(values) - PERSON_FIELDS
     if unknown:
         raise ValidationError(f"未知的人口字段：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in values.items():
         if k in DATE_FIELDS:
             if v not in (None, "") and not isinstance(v, date):
@@ -309,7 +311,7 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
     ctx.session.add(person)
     ctx.session.flush()
     if house_id is not None:   # 人房关联 from moving in, so the house's occupants and history see them
-        house = ctx.session.get(House, house_id)
+        house = ctx.session.get_one(House, house_id)
         tenant = kind == "floating" and house.is_rental
         start, moved, reported = _tenant_times(ctx, None, moved_in_at, reported_at, tenant, reported=True)
         ctx.session.add(Occupancy(area_id=house.area_id, house_id=house.id, person_id=person.id,
@@ -667,6 +669,7 @@ def household_heads(ctx: ServiceContext, household_ids: list[int]) -> dict[int, 
     q = select(Person.household_id, Person.name, Person.relation_to_head).where(
         Person.household_id.in_(household_ids), Person.status == "active")
     for hid, name, rel in ctx.session.execute(q):
+        assert hid is not None  # the WHERE reads household_id IN (…)
         head, n = out.get(hid, ("", 0))
         out[hid] = (name if rel == "户主" else head, n + 1)
     return out
@@ -978,7 +981,7 @@ def _duration(d: timedelta) -> str:
 
 def tenant_row(values) -> TenantRow:
     """A row of tenants_query (a tuple from the lazy list) as a TenantRow."""
-    return TenantRow(*values[:11], bool(values[11]))
+    return TenantRow(*values[:11], bool(values[11]))  # type: ignore[call-arg]  # a row of 12 columns
 
 
 def tenants_query(ctx: ServiceContext, text: str = "", area_id: int | None = None, status: str = "all",
@@ -1171,6 +1174,7 @@ def save_category(ctx: ServiceContext, name: str, deadline_days: int, category_i
         q = q.where(EventCategory.id != category_id)
     if ctx.session.scalar(q) is not None:
         raise ValidationError(f"已有名为“{name}”的事件类别。", "name", name)
+    cat: EventCategory | None
     if category_id is None:
         cat = EventCategory(name=name, deadline_days=deadline_days, is_dispute=is_dispute, active=active,
                             sort_order=100, created_by=ctx.actor.user_id)
@@ -1205,7 +1209,7 @@ def deadline_warning(ctx: ServiceContext, event_id: int) -> str:
             if (at := calendar.entered_at(ctx.session, y)) is not None and at > ev.registered_at]
     if not late:
         return ""
-    cat = ctx.session.get(EventCategory, ev.category_id)
+    cat = ctx.session.get_one(EventCategory, ev.category_id)
     now_due = calendar.add_working_days(ctx.session, start, cat.deadline_days).day
     if now_due == ev.deadline:
         return ""
@@ -1232,6 +1236,7 @@ def recount_deadlines(ctx: ServiceContext, days) -> int:
     categories = {c.id: c for c in ctx.session.scalars(select(EventCategory))}
     changed = 0
     for ev in ctx.session.scalars(q):
+        assert ev.registered_at is not None  # the query reads registered_at IS NOT NULL
         old = ev.deadline
         new = calendar.add_working_days(ctx.session, _local_date(ev.registered_at), categories[ev.category_id].deadline_days).day
         if new != old:
@@ -1350,7 +1355,7 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
         raise ValidationError(f"请填写{what}。", "comment", comment)
     now = ctx.now()
     target = t.target or (SEND_BACK_TARGET[src] if action == "send_back" else src)
-    cat = ctx.session.get(EventCategory, ev.category_id)
+    cat = ctx.session.get_one(EventCategory, ev.category_id)
     if action == "register":
         ev.registered_at = now
         due = calendar.add_working_days(ctx.session, _local_date(now), cat.deadline_days)
@@ -1755,7 +1760,7 @@ def indicator_breakdown(ctx: ServiceContext, start: date, end: date, by: str = "
                 return None
             if by == "community":
                 ids = [int(x) for x in a.path.strip("/").split("/") if x]
-                a = areas.get(ids[1]) if len(ids) > 1 else a
+                a = areas[ids[1]] if len(ids) > 1 else a
             parent = areas.get(a.parent_id) if a.parent_id else None
             labels[a.id] = (f"{parent.name}{a.name}" if by == "grid" and parent is not None
                             and parent.level != "street" else a.name)
@@ -1886,8 +1891,8 @@ def grid_ratios(ctx: ServiceContext, area_id: int | None = None) -> list[GridRat
                                 .where(GridStaff.end_date.is_(None)).group_by(GridStaff.area_id, GridStaff.role))
     counts: dict[tuple[int, str], int] = {(a, r): n for a, r, n in staff}
     # the grids' parents in one query (area_label per grid was a query each: 400 on a large street)
-    parents = {a.id: a for a in ctx.session.scalars(select(Area).where(Area.id.in_({g.parent_id for g in grids
-                                                                                   if g.parent_id})))}
+    parent_ids = {g.parent_id for g in grids if g.parent_id}
+    parents: dict[int | None, Area] = {a.id: a for a in ctx.session.scalars(select(Area).where(Area.id.in_(parent_ids)))}
 
     def label(g: Area) -> str:
         p = parents.get(g.parent_id)

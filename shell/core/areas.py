@@ -115,7 +115,7 @@ def move_area(ctx: ServiceContext, area_id: int, new_parent_id: int, expected_ve
     _check_sibling_name(ctx.session, new_parent.id, area.name, exclude_id=area.id)
     old_path = area.path
     new_path = new_parent.path + f"{area.id}/"
-    count = ctx.session.scalar(select(func.count()).select_from(Area).where(Area.path.startswith(old_path)))
+    count = ctx.session.scalar(select(func.count()).select_from(Area).where(Area.path.startswith(old_path))) or 0
     area.parent_id = new_parent.id
     area.path = new_path  # the moved node itself goes through the ORM, so it is audited
     ctx.session.flush()

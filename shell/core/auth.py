@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import Table, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -39,7 +40,7 @@ CORE_ROLES: tuple[RoleTemplate, ...] = (
 )
 
 _hasher = PasswordHasher()
-_USERS = User.__table__
+_USERS = cast(Table, User.__table__)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
 
@@ -126,7 +127,7 @@ def check_username(username: str) -> str:
 
 # --- first start and login ---------------------------------------------------------------------
 def has_users(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(User)) > 0
+    return (session.scalar(select(func.count()).select_from(User)) or 0) > 0
 
 
 def create_first_admin(session: Session, username: str, display_name: str, password: str) -> User:

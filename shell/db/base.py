@@ -66,7 +66,7 @@ class VersionMixin:
 
     @declared_attr.directive
     def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version_id}
+        return {"version_id_col": cls.__table__.c.version_id}  # type: ignore[attr-defined]  # on the mapped class
 
 
 class RecordMixin(IdMixin, TimestampMixin, CreatedByMixin, VersionMixin):

@@ -9,6 +9,7 @@ benchmarks): ids are taken as max(id) + 1 when a model is first seen, with no lo
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
@@ -23,7 +24,7 @@ class BulkWriter:
     def __init__(self, session, now: datetime | None = None):
         self.session = session
         self.now = now or datetime.now(UTC)
-        self.next_id: dict[type, int] = {}
+        self.next_id: dict[type[Any], int] = {}
         self.counts: dict[str, int] = {}
         self._defaults: dict[type, dict] = {}
 
