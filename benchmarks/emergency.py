@@ -31,15 +31,30 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args, app_context,  # noqa: E402
-                    build_page, build_street, machine, plugin_manager, qt_app, street, street_scale, timed,
-                    wait_until)
-
+from common import (
+    LIST,
+    SEARCH,
+    STALL,
+    STAT,
+    Results,
+    StallMonitor,
+    add_street_args,
+    app_context,
+    build_page,
+    build_street,
+    machine,
+    plugin_manager,
+    qt_app,
+    street,
+    street_scale,
+    timed,
+    wait_until,
+)
 
 
 def facts(db) -> dict:
@@ -346,7 +361,7 @@ def concurrent_issue(db, warehouse_id: int, issuers: int, seconds: float, top_up
     from shell.errors import ConflictError
 
     today = local_today()
-    clock = lambda: datetime.now(timezone.utc)  # noqa: E731
+    clock = lambda: datetime.now(UTC)  # noqa: E731
     with db.session_factory() as s:             # a fresh delivery per hot item, so the run measures issuing
         item_ids = list(s.scalars(select(Batch.item_id).where(Batch.warehouse_id == warehouse_id)
                                   .group_by(Batch.item_id).order_by(Batch.item_id).limit(6)))

@@ -39,8 +39,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args, build_page,  # noqa: E402
-                    machine, plugin_manager, qt_app, street, street_scale, timed, wait_until)
+from common import (
+    LIST,
+    SEARCH,
+    STALL,
+    STAT,
+    Results,
+    StallMonitor,
+    add_street_args,
+    build_page,
+    machine,
+    plugin_manager,
+    qt_app,
+    street,
+    street_scale,
+    timed,
+    wait_until,
+)
 
 IMPORT_RATE = 25_000
 

@@ -45,8 +45,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, Results, add_street_args, build_street, copy_sqlite, plugin_manager,  # noqa: E402
-                    street_scale, timed)
+from common import ROOT, Results, add_street_args, build_street, copy_sqlite, plugin_manager, street_scale, timed
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/jd_bench_lan"
 SEARCH_S, PAGE_S, STAT_S = 0.05, 0.1, 1.0

@@ -34,10 +34,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (BUILD_CPU, LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args,  # noqa: E402
-                    app_context, build_page, machine, plugin_manager, qt_app, street, street_scale, timed,
-                    wait_until)
-
+from common import (
+    BUILD_CPU,
+    LIST,
+    SEARCH,
+    STALL,
+    STAT,
+    Results,
+    StallMonitor,
+    add_street_args,
+    app_context,
+    build_page,
+    machine,
+    plugin_manager,
+    qt_app,
+    street,
+    street_scale,
+    timed,
+    wait_until,
+)
 
 
 def facts(db) -> dict:

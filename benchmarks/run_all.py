@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, Result, format_target, format_value, machine  # noqa: E402
-from lan import DEFAULT_URL as LAN_URL  # noqa: E402
+from common import ROOT, Result, format_target, format_value, machine
+from lan import DEFAULT_URL as LAN_URL
 
 HERE = Path(__file__).resolve().parent
 DOCS = ROOT / "docs" / "benchmarks.md"

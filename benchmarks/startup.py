@@ -26,8 +26,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (PASSWORD, ROOT, Results, add_street_args, build_street, copy_sqlite,  # noqa: E402
-                    format_value, machine, street_scale)
+from common import PASSWORD, ROOT, Results, add_street_args, build_street, copy_sqlite, format_value, machine, street_scale
 
 WINDOW_TARGET_S = 0.8
 DASHBOARD_TARGET_S = 1.0

@@ -36,13 +36,25 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import (LIST, SEARCH, STALL, STAT, Results, StallMonitor, add_street_args,  # noqa: E402
-                               format_result, qt_app, street, street_scale, wait_until)
+from benchmarks.common import (
+    LIST,
+    SEARCH,
+    STALL,
+    STAT,
+    Results,
+    StallMonitor,
+    add_street_args,
+    format_result,
+    qt_app,
+    street,
+    street_scale,
+    wait_until,
+)
 
 CARD = 0.1    # a card is a page's first screen
 TILES = STAT  # the dashboard's figures
@@ -53,8 +65,7 @@ TILES = STAT  # the dashboard's figures
 def counts(db) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from plugins.volunteer.models import (Activity, Attendance, HoursEntry, PointsEntry, RedemptionOrder, StockMove,
-                                          Volunteer)
+    from plugins.volunteer.models import Activity, Attendance, HoursEntry, PointsEntry, RedemptionOrder, StockMove, Volunteer
 
     with db.session_factory() as s:
         return {name: int(s.scalar(select(func.count()).select_from(model)) or 0)
@@ -249,7 +260,7 @@ def attendance_sheet(app, folder: Path, rows: int) -> tuple[Path, int]:
                                                                         Volunteer.active.is_(True))
                                            .order_by(Volunteer.id).limit(rows)))
         day = datetime.now(LOCAL_TZ).date() - timedelta(days=1)
-        start = datetime(day.year, day.month, day.day, 8, 30, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+        start = datetime(day.year, day.month, day.day, 8, 30, tzinfo=LOCAL_TZ).astimezone(UTC)
         a = sv.create_activity(ctx, name="全民健身日志愿服务（压测）", area_id=area_id, starts_at=start,
                                ends_at=start + timedelta(hours=4), place="社区广场", content="秩序维护、引导")
         activity_id = a.id
@@ -340,8 +351,7 @@ def anomalies(db) -> list[str]:
     by volunteer; here the whole street is checked at once)."""
     from sqlalchemy import func, select
 
-    from plugins.volunteer.models import (HoursEntry, PointsEntry, RedemptionOrder, RewardItem, StockMove,
-                                          VolunteerAccount)
+    from plugins.volunteer.models import HoursEntry, PointsEntry, RedemptionOrder, RewardItem, StockMove, VolunteerAccount
 
     out = []
     with db.session_factory() as s:

@@ -150,9 +150,10 @@ def _load(path: str, index: int, name: str) -> TTFont:
     try:
         return TTFont(name, path, subfontIndex=index)
     except TTFError as exc:
-        hint = "（Noto CJK/思源字体为 PostScript 轮廓，ReportLab 不支持）" if "postscript" in str(exc).lower() or "noto" in low else ""
+        hint = ("（Noto CJK/思源字体为 PostScript 轮廓，"
+                "ReportLab 不支持）") if "postscript" in str(exc).lower() or "noto" in low else ""
         raise ValueError(f"{path} 无法作为 TrueType 字体载入{hint}：{exc}") from None
-    except Exception as exc:  # corrupt file, not a font at all
+    except Exception as exc:  # noqa: BLE001 - corrupt file, not a font at all: ReportLab raises anything
         raise ValueError(f"{path} 不是可用的 TrueType 字体：{exc}") from None
 
 
@@ -269,7 +270,7 @@ def _find(configured: str | None, required: str) -> FontInfo:
 def _registered_face(name: str):
     try:
         return pdfmetrics.getFont(name).face
-    except Exception:
+    except Exception:  # noqa: BLE001 - not registered: ReportLab raises a bare Exception or KeyError
         return None
 
 

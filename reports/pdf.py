@@ -25,15 +25,19 @@ from __future__ import annotations
 
 import marshal
 import os
-import zlib
 import re
 import shutil
 import tempfile
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, groupby, islice, repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -57,15 +61,13 @@ _MEASURE_ROWS = 1000
 _TAIL_ROWS = 3
 _second = itemgetter(1)
 
-from reportlab import rl_config
-
 # Jiedao writes binary (Flate-only) PDF streams. ReportLab's default also wraps every stream in
 # ASCII85, which without the optional C accelerator costs a third of the time of a big ledger and
 # makes files 25 % larger; no printer or viewer needs it. Set once, at import, for the process.
 rl_config.useA85 = 0
 
 # PDF string escaping of single-byte codes (TrueType subsets use 1-byte codes).
-_ESC = [chr(i) if 32 <= i < 127 else "\\%03o" % i for i in range(256)]
+_ESC = [chr(i) if 32 <= i < 127 else f"\\{i:03o}" for i in range(256)]
 _ESC[ord("(")] = "\\("
 _ESC[ord(")")] = "\\)"
 _ESC[ord("\\")] = "\\\\"
@@ -284,7 +286,7 @@ def measure_widths(spec: LedgerSpec, sample: list, font: FontInfo, total: float,
     if smin >= total:  # too many columns even at their minimum: shrink them alike
         return [w * total / smin for w in mins]
     extra = total - smin
-    need = [w - lo for w, lo in zip(wants, mins)]
+    need = [w - lo for w, lo in zip(wants, mins, strict=True)]
     sneed = sum(need)
     if sneed > extra:
         # Share the room out by water-filling, weighted by the declared widths: a column gets what
@@ -300,16 +302,16 @@ def measure_widths(spec: LedgerSpec, sample: list, font: FontInfo, total: float,
             give[k] = g
             left -= g
             wsum -= weight[k]
-        return [lo + g for lo, g in zip(mins, give)]
+        return [lo + g for lo, g in zip(mins, give, strict=True)]
     widths = list(wants)
     rest = extra - sneed
     # what is left: to the columns declared wide (hint), never pulling one below its content
-    grow = [max(h - w, 0.0) for h, w in zip(hint, widths)]
+    grow = [max(h - w, 0.0) for h, w in zip(hint, widths, strict=True)]
     sgrow = sum(grow)
     if sgrow > 0:
-        widths = [w + rest * g / sgrow for w, g in zip(widths, grow)]
+        widths = [w + rest * g / sgrow for w, g in zip(widths, grow, strict=True)]
     else:
-        widths = [w + rest * h / total for w, h in zip(widths, hint)]
+        widths = [w + rest * h / total for w, h in zip(widths, hint, strict=True)]
     return widths
 
 
@@ -383,7 +385,7 @@ class _TextWriter:
     def set_bold(self, bold: bool):
         want_tr = 2 if (bold and self.fake_bold) else 0
         if want_tr != self.tr:
-            self.ops.append("%d Tr" % want_tr)
+            self.ops.append(f"{want_tr:d} Tr")
             self.tr = want_tr
 
     def shower(self, size: float, bold: bool) -> Callable[[str], str]:
@@ -391,12 +393,12 @@ class _TextWriter:
         cache = self._shows.setdefault((size, bold), {})
         get = cache.get
         enc = self.bold if (bold and not self.fake_bold) else self.regular
-        sz = "%.2f" % size
+        sz = f"{size:.2f}"
 
         def show(text: str) -> str:
             r = get(text)
             if r is None:
-                r = " ".join("%s %s Tf (%s) Tj" % (enc.name(sub), sz, esc) for sub, esc in enc.parts(text))
+                r = " ".join(f"{enc.name(sub)} {sz} Tf ({esc}) Tj" for sub, esc in enc.parts(text))
                 if len(cache) > 30000:
                     cache.clear()
                 cache[text] = r
@@ -407,7 +409,7 @@ class _TextWriter:
         if not text:
             return
         self.set_bold(bold)
-        self.ops.append("1 0 0 1 %.2f %.2f Tm %s" % (x, y, self.shower(size, bold)(text)))
+        self.ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm {self.shower(size, bold)(text)}")
 
 
 # ----------------------------------------------------------------------------- output handling
@@ -670,7 +672,7 @@ class _LedgerLayout:
             prefix = "注：" if k == 0 else "　　"
             if len(self.spec.notes) > 1:
                 prefix = ("注：" if k == 0 else "　　") + f"{k + 1}. "
-            for j, (t, w) in enumerate(wrap_text(prefix + note, g.table_w, self.m)):
+            for t, _w in wrap_text(prefix + note, g.table_w, self.m):
                 notes.append((0.0, t))
         h = 3 * mm + len(notes) * g.leading
         sig = []
@@ -852,7 +854,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
     vsegs = []  # (y_top, y_bottom) ranges where column rules are drawn
     y = top
     if not only_tail:
-        fills.append("%.2f %.2f %.2f %.2f re" % (x0, top - L.header_h, g.table_w, L.header_h))
+        fills.append(f"{x0:.2f} {top - L.header_h:.2f} {g.table_w:.2f} {L.header_h:.2f} re")
         y = top - L.header_h
         hlines.append(y)
         seg_top = top
@@ -863,7 +865,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
                     vsegs.append((seg_top, y))
                 seg_top = None
                 if r[0] == _GROUP:
-                    fills.append("%.2f %.2f %.2f %.2f re" % (x0, y - h, g.table_w, h))
+                    fills.append(f"{x0:.2f} {y - h:.2f} {g.table_w:.2f} {h:.2f} re")
             elif seg_top is None:
                 seg_top = y
             y -= h
@@ -873,16 +875,16 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
         code.append("0.90 g")
         code.extend(fills)
         code.append("f 0 g")
-        path = ["%.2f %.2f m %.2f %.2f l" % (x0, yy, x1, yy) for yy in hlines[:-1]]
+        path = [f"{x0:.2f} {yy:.2f} m {x1:.2f} {yy:.2f} l" for yy in hlines[:-1]]
         inner = g.xs[1:-1]
         for a, b in vsegs:
             for x in inner:
-                path.append("%.2f %.2f m %.2f %.2f l" % (x, a, x, b))
+                path.append(f"{x:.2f} {a:.2f} m {x:.2f} {b:.2f} l")
         code.append("0.4 w")
         code.extend(path)
         code.append("S")
         # outer frame, slightly heavier
-        code.append("0.9 w %.2f %.2f %.2f %.2f re S" % (x0, y, g.table_w, top - y))
+        code.append(f"0.9 w {x0:.2f} {y:.2f} {g.table_w:.2f} {top - y:.2f} re S")
     code.append("0.25 w")  # stroke width for simulated bold text
 
     # --- text
@@ -941,7 +943,7 @@ def _draw_ledger_page(c, L: _LedgerLayout, tw: _TextWriter, rows: list, pno: int
                         ap(fmt % (x0 + pad_x + dx, by, show(t)))
                     by -= lead
             else:
-                for cx, lines in zip(xs, cells):
+                for cx, lines in zip(xs, cells, strict=True):
                     by = by0
                     for dx, t in lines:
                         ap(fmt % (cx + dx, by, show(t)))
@@ -1058,12 +1060,12 @@ def _build_document(doc: DocumentSpec, font: FontInfo, path: str, space: float, 
                     numbered: int) -> int:
     """Lay the document out at ``space``/``size`` factors into ``path``; return its page count.
     ``numbered``: the known page total to print in the footer (0: no footer)."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import (Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                    TableStyle)
-    from xml.sax.saxutils import escape
+    from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     R = font.regular_name
     B = font.bold_name if not font.fake_bold else font.regular_name

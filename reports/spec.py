@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal as _decimal
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .masking import mask_value
 
@@ -347,13 +347,13 @@ def make_extractor(columns: Sequence[Column], mask: bool) -> Callable[[Any], lis
         out = []
         if isinstance(row, Mapping):
             get = row.get
-            for i, key, fmt, m in plans:
+            for _i, key, fmt, m in plans:
                 v = get(key)
                 s = fv(v) if fmt is fv else str(fmt(v))
                 out.append(mask_value(m, s) if m and s else s)
         else:
             n = len(row)
-            for i, key, fmt, m in plans:
+            for i, _key, fmt, m in plans:
                 v = row[i] if i < n else None
                 if fmt is fv:
                     s = v if v.__class__ is str else fv(v)
@@ -407,6 +407,6 @@ def resolve_widths(columns: Sequence[Column], total: float, mm: float) -> list[f
             scale = (total * 0.6) / fixed_sum if fixed_sum else 1
             fixed = [f * scale if f is not None else None for f in fixed]
             left = total - sum(f for f in fixed if f is not None)
-        return [f if f is not None else left * r / rel_sum for f, r in zip(fixed, rel)]
+        return [f if f is not None else left * r / rel_sum for f, r in zip(fixed, rel, strict=True)]
     scale = total / fixed_sum
     return [f * scale for f in fixed]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -92,7 +92,7 @@ def render_xlsx(spec: LedgerSpec, out, progress=None, cancel=None) -> int:
             try:
                 ws.close()
                 ws._writer.cleanup()
-            except Exception:
+            except Exception:  # noqa: BLE001 - best-effort cleanup; the original error is re-raised
                 pass
         raise
 

@@ -18,8 +18,9 @@ import sqlite3
 import sys
 import time
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 PASSWORD_ENV = "JIEDAO_PASSWORD"
 NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"
@@ -1245,7 +1246,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=cmd_open)
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=_Parser)
 
-    p = sub.add_parser("demo", help="生成一个演示数据库并打开", description="生成一个带演示数据的数据库（社区、网格、各角色的演示用户、各插件的演示数据），然后打开桌面程序。")
+    p = sub.add_parser("demo", help="生成一个演示数据库并打开",
+                       description="生成一个带演示数据的数据库（社区、网格、各角色的演示用户、各插件的演示数据），然后打开桌面程序。")
     _db_options(p)
     p.add_argument("--scale", choices=("small", "medium", "large"), default="small",
                    help="数据规模：small 几百人（默认）；medium 约两万人；large 约二十万人、四百个网格")
@@ -1282,7 +1284,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--admin-name", default="系统管理员", metavar="姓名", help="管理员姓名（默认 系统管理员）")
     q.set_defaults(func=cmd_db_init)
     q = dbsub.add_parser("migrate-from-sqlite", help="把单机 SQLite 数据库迁移到局域网 PostgreSQL 服务器（逐表核对）",
-                         description="把一个单机 SQLite 数据库的全部数据（用户、审计日志、附件在内）复制到 PostgreSQL 服务器上的空数据库，"
+                         description="把一个单机 SQLite 数据库的全部数据（用户、审计日志、附件在内）"
+                                     "复制到 PostgreSQL 服务器上的空数据库，"
                                      "复制后逐表核对行数和校验和；出错则全部撤销。目标数据库已有用户或审计记录时拒绝执行。")
     q.add_argument("file", metavar="SQLite文件", help="要迁移的 SQLite 数据库文件（不会被改动）")
     q.add_argument("--url", required=True, metavar="地址", help="目标 PostgreSQL 数据库地址，如 postgresql://jiedao@192.168.1.10:5432/jiedao")
@@ -1328,7 +1331,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plugins)
 
     p = sub.add_parser("import", help="从文件导入数据（有错误时整份不导入）",
-                       description="导入插件提供的一种数据。整份文件先逐行检查；有任何错误时不写入任何数据并列出每个错误（行、列、值、原因），除非加 --valid-only。")
+                       description="导入插件提供的一种数据。整份文件先逐行检查；"
+                                   "有任何错误时不写入任何数据并列出每个错误（行、列、值、原因），除非加 --valid-only。")
     p.add_argument("kind", nargs="?", metavar="类型", help="数据类型（jiedao import --list 查看）")
     p.add_argument("file", nargs="?", metavar="文件", help="要导入的文件")
     p.add_argument("--list", action="store_true", help="列出可以导入导出的数据类型")
@@ -1345,11 +1349,13 @@ def build_parser() -> argparse.ArgumentParser:
     _user_option(p)
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("audit", help="审计日志与台账的防篡改校验",
-                       description="审计日志和只增台账（积分、时长、物资出入库）每条记录都带有与上一条相连的哈希（防篡改链）。" + DB_HELP)
+                       description="审计日志和只增台账（积分、时长、物资出入库）"
+                                   "每条记录都带有与上一条相连的哈希（防篡改链）。" + DB_HELP)
     asub = p.add_subparsers(dest="audit_command", metavar="操作", parser_class=_Parser, required=True)
     q = asub.add_parser("verify", help="从头核验每条防篡改链：完好退出码 0，被篡改退出码 1 并指出第一条有问题的记录",
                         description="从第一条起逐条核验审计日志和各台账的哈希链，并与上次核验时记下的链尾比对。"
-                                    "每张表列出已核验条数和结果；发现删除、修改、插入或调换顺序时指出表、编号、时间和情况，退出码 1。"
+                                    "每张表列出已核验条数和结果；发现删除、修改、插入或调换顺序时指出表、编号、时间和情况，"
+                                    "退出码 1。"
                                     "可与打印的审计日志末尾的“防篡改链头”核对。")
     _db_options(q)
     q.set_defaults(func=cmd_audit_verify)
@@ -1362,7 +1368,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_options(q)
     q.set_defaults(func=cmd_calendar_show)
     q = csub.add_parser("import", help="从 Excel 导入节假日安排（列：日期、休/班、名称；有错误时整份不导入）",
-                        description="导入一份节假日安排表：第一行为 日期、休/班、名称，每行一天。文件中出现的年份整年替换为文件内容；"
+                        description="导入一份节假日安排表：第一行为 日期、休/班、名称，每行一天。"
+                                    "文件中出现的年份整年替换为文件内容；"
                                     "任何一行有错都不写入，并列出行号、列、值和原因（退出码 1）。需要“修改系统设置与规则”权限。")
     q.add_argument("file", metavar="文件", help="Excel 文件（.xlsx），可用 jiedao calendar template 生成")
     _db_options(q)
@@ -1446,7 +1453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("已取消。")
         return 130
-    except Exception as exc:  # noqa: BLE001 - a bug, not bad input: short message unless debugging
+    except Exception as exc:  # a bug, not bad input: short message unless debugging
         from shell.db.engine import fault
 
         explained = fault(exc)  # a full disk while writing a file, a damaged file read outside the engine

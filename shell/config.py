@@ -40,7 +40,7 @@ class LocalConfig:
     last_username: str = ""
 
     @classmethod
-    def load(cls) -> "LocalConfig":
+    def load(cls) -> LocalConfig:
         path = config_path()
         if not path.exists():
             return cls()

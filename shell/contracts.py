@@ -1,9 +1,10 @@
 """The value types that hooks return. Plain dataclasses, no Qt, so services and the CLI use them too."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Loading plugins: built-in ones from a tuple, third-party ones from the entry-point group
 ``jiedao.plugins`` and, for the installed (frozen) program, from the ``plugins`` folder beside it
-(``<program folder>/plugins/<name>/__init__.py`` or ``<name>.py``: no pip, no entry points). A plugin that fails to import, to register or to pass validation is skipped,
-logged, and kept in ``pm.jiedao_status`` with its error so the shell can show it."""
+(``<program folder>/plugins/<name>/__init__.py`` or ``<name>.py``: no pip, no entry points). A plugin
+that fails to import, to register or to pass validation is skipped, logged, and kept in
+``pm.jiedao_status`` with its error so the shell can show it."""
 from __future__ import annotations
 
 import importlib
@@ -9,10 +10,11 @@ import importlib.util
 import logging
 import sys
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pluggy
 
@@ -222,7 +224,7 @@ def warm_modules(pm: pluggy.PluginManager | None, field: str = "warm") -> list[s
                 for name_ in names:
                     importlib.import_module(name_)
                     done.append(name_)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("插件 %s 的模块预先加载失败", name)
     return done
 

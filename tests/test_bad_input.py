@@ -20,6 +20,7 @@ from shell.core.database import open_database
 from shell.testing import CORE
 from shell.db.engine import check_connection, normalize_url
 from shell.db.backup import sqlite_uri
+from shell.db.engine import check_connection, normalize_url
 from shell.errors import DatabaseError, SchemaTooNew
 from shell.plugins import make_plugin_manager
 

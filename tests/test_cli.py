@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
-import re
 from pathlib import Path
 
 import pytest

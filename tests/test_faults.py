@@ -434,7 +434,7 @@ def test_a_full_disk_refuses_the_write_in_chinese_and_leaves_the_database_intact
     if tiny_disk is None:  # not root, or no mount in this container: never a silent skip
         import warnings
 
-        warnings.warn("mount -t tmpfs not permitted: the full disk is made with RLIMIT_FSIZE instead")
+        warnings.warn("mount -t tmpfs not permitted: the full disk is made with RLIMIT_FSIZE instead", stacklevel=2)
         _file_size_limit_case(demo_template, tmp_path)
         return
     path = tiny_disk / "jiedao.sqlite"

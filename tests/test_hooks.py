@@ -14,8 +14,15 @@ from sqlalchemy import func, inspect, select
 
 import tests.testplugin as testplugin
 from shell import hookimpl
-from shell.contracts import (DashboardWidgetSpec, ImporterDefinition, ImportResult, MigrationBranch, PluginInfo,
-                             SearchResult, SettingDefinition)
+from shell.contracts import (
+    DashboardWidgetSpec,
+    ImporterDefinition,
+    ImportResult,
+    MigrationBranch,
+    PluginInfo,
+    SearchResult,
+    SettingDefinition,
+)
 from shell.core import auth, settings
 from shell.core.areas import list_areas
 from shell.core.context import Actor, AppContext, ServiceContext
@@ -379,7 +386,8 @@ def test_every_hook_has_a_test():
 
 
 def test_meta_test_can_fail(tmp_path):
-    specs = "from shell import hookspec\n\n@hookspec\ndef a():\n    pass\n\n@hookspec(firstresult=True)\ndef b(x):\n    pass\n\ndef helper():\n    pass\n"
+    specs = ("from shell import hookspec\n\n@hookspec\ndef a():\n    pass\n\n"
+             "@hookspec(firstresult=True)\ndef b(x):\n    pass\n\ndef helper():\n    pass\n")
     assert hookspec_names(specs) == ["a", "b"]
     (tmp_path / "test_x.py").write_text("def test_hook_a():\n    pass\n", encoding="utf-8")
     have = defined_tests(tmp_path)

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 from stdnum.cn import ric
 
 from shell.core.areas import create_area
@@ -37,7 +37,8 @@ def test_resolver_paths_codes_and_messages():
         r.find("第一网格")
     assert exc.value.message == ("有 2 个网格叫“第一网格”：“青石街道/和平里社区/第一网格”、“青石街道/幸福苑社区/第一网格”，"
                                  "请写完整名称（如“青石街道/和平里社区/第一网格”）或编码")
-    with pytest.raises(MatchError, match="找不到这个网格（或不在您的管辖范围内）：请写完整名称（如“青石街道/和平里社区/第一网格”）或编码"):
+    with pytest.raises(MatchError,
+                       match="找不到这个网格（或不在您的管辖范围内）：请写完整名称（如“青石街道/和平里社区/第一网格”）或编码"):
         r.find("东风社区/第一网格")
     with pytest.raises(MatchError, match="请填写网格"):
         r.find(None)
@@ -85,7 +86,8 @@ CASES = {
                            lambda n, ref: [f"公司{n}", "企业", None, ref], "所属网格", "grid"),
     "volunteer-volunteers": (["姓名", "身份证号", "所属社区"], lambda n, ref: [f"志愿者{n}", make_id(300 + n), ref],
                              "所属社区", "grid"),
-    "emergency-stock": (["仓库", "物资编码", "物资名称", "规格型号", "计量单位", "批次号", "生产日期", "有效期至", "数量", "来源单位"],
+    "emergency-stock": (["仓库", "物资编码", "物资名称", "规格型号", "计量单位", "批次号", "生产日期", "有效期至", "数量",
+                         "来源单位"],
                         lambda n, ref: [ref, "1010101", "矿泉水", f"{n}L", "箱", f"B{n}", None, "2099-01-01", 5, ""],
                         "仓库", "warehouse"),
     "partybuilding-members": (["姓名", "公民身份号码", "所在党组织", "发展阶段", "申请入党日期"],
@@ -102,8 +104,9 @@ BARE = {"grid": "第一网格", "warehouse": "应急物资仓库", "branch": "�
 
 
 def _credit_code(n: int) -> str:
-    from plugins.grid.services import _check_uscc  # noqa: F401 - the validator the importer uses
     from stdnum.cn import uscc
+
+    from plugins.grid.services import _check_uscc  # noqa: F401 - the validator the importer uses
 
     body = f"91110105MA{n:07d}"
     return body + uscc.calc_check_digit(body)
@@ -146,7 +149,7 @@ def test_full_path_or_code_is_accepted_and_a_bare_duplicate_refused(street, tmp_
     result = run_import(street["db"].session_factory, SYSTEM, definition, path)
     errors = [(e.row, e.column, e.reason) for e in result.errors]
     assert len(errors) == 1 and errors[0][:2] == (len(rows) + 2, column), errors
-    assert errors[0][2].startswith(f"有 2 个") and f"叫“{BARE[key]}”" in errors[0][2]
+    assert errors[0][2].startswith("有 2 个") and f"叫“{BARE[key]}”" in errors[0][2]
     assert "和平里社区" in errors[0][2] and "幸福苑社区" in errors[0][2]      # the candidates, by full path
     result = run_import(street["db"].session_factory, SYSTEM, definition, path, valid_only=True)
     assert result.written == len(rows)

@@ -16,7 +16,8 @@ import re
 
 import openpyxl
 import pytest
-from sqlalchemy import Select, func, inspect as sa_inspect, select
+from sqlalchemy import Select, func, select
+from sqlalchemy import inspect as sa_inspect
 
 from plugins.emergency.models import Drill, Stocktake, Team, TeamMember
 from plugins.grid import services as grid_svc
@@ -169,7 +170,7 @@ def test_every_service_is_a_masking_boundary():
 @pytest.mark.parametrize("who", ["without", "holder"])
 def test_no_service_hands_out_a_full_id_number(street, who):
     db, pm = street
-    actor = dict(zip(("without", "holder"), _actors(db, pm)))[who]
+    actor = dict(zip(("without", "holder"), _actors(db, pm), strict=True))[who]
     with db.session_factory() as s:
         stored = _stored_numbers(s)
     answers = _call_all(db, actor)

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from shell import plugins as plugins_mod
 
 ROOT = Path(__file__).resolve().parents[1]

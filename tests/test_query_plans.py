@@ -1,7 +1,7 @@
 """Indexes are deliberate (issue 9): the hot queries — searching residents by ID number, phone and
 pinyin initials, searching volunteers and Party members by ID number or phone, a volunteer's card, a
-warehouse's stock, a Party member's card, a record's audit trail — are captured as the services really send them and EXPLAINed on SQLite and PostgreSQL. A full
-scan of a table that grows with the street fails the test.
+warehouse's stock, a Party member's card, a record's audit trail — are captured as the services
+really send them and EXPLAINed on SQLite and PostgreSQL. A full scan of a table that grows with the street fails the test.
 
 On PostgreSQL the planner would pick a sequential scan on the tiny test tables anyway, so the check
 runs with ``enable_seqscan = off``: a Seq Scan that remains means no index can serve the query.

@@ -35,7 +35,7 @@ from shell.db.serverize import table_checksum
 from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
 from shell.testing import ALL_BUILTINS
 from shell.errors import JiedaoError
-
+from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
 from tests.test_permissions import FUNCTIONS, dummy
 
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
@@ -168,10 +168,10 @@ def _attendance(s):
     from plugins.volunteer.models import Activity, Attendance, Volunteer
     from shell.clock import LOCAL_TZ
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     # An open activity that has ended, with room for two more
     for a in s.scalars(select(Activity).where(Activity.status == "open").order_by(Activity.starts_at.desc())):
-        ends = a.ends_at if a.ends_at.tzinfo else a.ends_at.replace(tzinfo=dt.timezone.utc)
+        ends = a.ends_at if a.ends_at.tzinfo else a.ends_at.replace(tzinfo=dt.UTC)
         taken = s.scalar(select(func.count()).select_from(Attendance).where(Attendance.activity_id == a.id,
                                                                             Attendance.status != "cancelled"))
         if ends < now and (not a.capacity or a.capacity - taken >= 2):
@@ -181,7 +181,7 @@ def _attendance(s):
     busy = select(Attendance.volunteer_id).where(Attendance.activity_id == a.id)
     vols = list(s.scalars(select(Volunteer).where(Volunteer.active.is_(True), Volunteer.area_id == a.area_id,
                                                   Volunteer.id.not_in(busy)).order_by(Volunteer.id).limit(3)))
-    starts = a.starts_at if a.starts_at.tzinfo else a.starts_at.replace(tzinfo=dt.timezone.utc)
+    starts = a.starts_at if a.starts_at.tzinfo else a.starts_at.replace(tzinfo=dt.UTC)
     t_in = (starts + dt.timedelta(minutes=5)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     t_out = (starts + dt.timedelta(minutes=65)).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     return (["活动编号", "志愿者编号", "姓名", "签到时间", "签退时间"],
@@ -331,7 +331,7 @@ class Refs:
 
     def __init__(self, s):
         self.s = s
-        self.now = dt.datetime.now(dt.timezone.utc)
+        self.now = dt.datetime.now(dt.UTC)
         self.today = dt.date.today()
         self.street, self.community, self.grid = (
             s.scalar(select(Area.id).where(Area.level == lvl).order_by(Area.id)) for lvl in ("street", "community", "grid"))
@@ -412,7 +412,8 @@ def _redeem_args(r):
     """The cheapest reward in stock, for a volunteer of its area who can afford it."""
     m = _vo()
     item = r.row(m.RewardItem, m.RewardItem.active.is_(True), m.RewardItem.stock > 0, order=m.RewardItem.points_price)
-    volunteer = r.s.scalar(select(m.VolunteerAccount.volunteer_id).join(m.Volunteer, m.Volunteer.id == m.VolunteerAccount.volunteer_id)
+    volunteer = r.s.scalar(select(m.VolunteerAccount.volunteer_id)
+                           .join(m.Volunteer, m.Volunteer.id == m.VolunteerAccount.volunteer_id)
                            .where(m.VolunteerAccount.points_balance >= item.points_price,
                                   m.Volunteer.area_id == item.area_id).limit(1))
     return dict(volunteer_id=volunteer, items={item.id: 1})
@@ -442,7 +443,8 @@ REAL_ARGS = {
                                                             item_id=_batch(r).item_id, qty=1),
     "plugins.emergency.services.plan_drill": lambda r: dict(title="回滚演练", form="tabletop",
                                                             content=next(iter(_em().DRILL_CONTENTS)),
-                                                            purpose=next(iter(_em().DRILL_PURPOSES)), planned_on=r.today + dt.timedelta(days=30)),
+                                                            purpose=next(iter(_em().DRILL_PURPOSES)),
+                                                            planned_on=r.today + dt.timedelta(days=30)),
     "plugins.emergency.services.receive": lambda r: dict(warehouse_id=_batch(r).warehouse_id, item_id=_batch(r).item_id,
                                                          qty=3, batch_no="RB-S1"),
     "plugins.emergency.services.set_duty": lambda r: dict(duty_date=_duty_date(r), shift="full", leader="回滚领导",
@@ -577,7 +579,7 @@ REAL_ARGS = {
 
 
 def _as_utc(value):
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 # Services not called here, and why.

@@ -111,8 +111,8 @@ def start(max_connections: int = 20, extra_conf: str = "") -> Cluster:
             "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
             encoding="utf-8")
         _as_postgres(pg_bin("pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-w", "-t", "20", "start")
-    except BaseException:
+    except BaseException as exc:  # remove the folder whatever stopped the start
         log = (folder / "log").read_text(errors="replace") if (folder / "log").exists() else ""
         shutil.rmtree(folder, ignore_errors=True)
-        raise RuntimeError(f"the throwaway TLS cluster did not start: {log[-2000:]}")
+        raise RuntimeError(f"the throwaway TLS cluster did not start: {log[-2000:]}") from exc
     return Cluster(folder, port, ca_crt, other_crt)

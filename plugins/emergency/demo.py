@@ -80,7 +80,7 @@ def seed(session, scale: str, rng) -> None:
     street = streets[0]
     communities = [a for a in list_areas(session, level="community") if a.path.startswith(street.path)]
     today = date.today()
-    start = datetime.now(timezone.utc) - timedelta(days=300)
+    start = datetime.now(UTC) - timedelta(days=300)
     clock_now = [start]
     ctx = ServiceContext(session, Actor.system(), clock=lambda: clock_now[0])
 
@@ -96,16 +96,16 @@ def seed(session, scale: str, rng) -> None:
 
     # deliveries about 300 and 120 days ago, then issues, transfers and adjustments.
     for wh in whs:
-        for item, (_code, _n, _s, _u, _life, sq, cq, cmin) in zip(items, CATALOGUE):
+        for item, (*_, cmin) in zip(items, CATALOGUE, strict=True):
             services.set_min_stock(ctx, wh.id, item.id, (cmin * 5) if wh is main else cmin)
     for round_no, age in ((1, 300), (2, 120)):
-        clock_now[0] = datetime.now(timezone.utc) - timedelta(days=age)
+        clock_now[0] = datetime.now(UTC) - timedelta(days=age)
         # One production lot per item and delivery round, shared by every warehouse: a batch number
         # always means the same dates, so transfers between warehouses find matching batches.
         produced = {item.id: today - timedelta(days=age + rng.randint(10, 60)) for item in items}
         for wh in whs:
             street_level = wh is main
-            for item, (code, name, spec, unit, life, sq, cq, cmin) in zip(items, CATALOGUE):
+            for item, (code, _n, _s, _u, life, sq, cq, _cmin) in zip(items, CATALOGUE, strict=True):
                 qty = sq if street_level else cq
                 if qty <= 0:
                     continue
@@ -117,7 +117,7 @@ def seed(session, scale: str, rng) -> None:
                 services.receive(ctx, wh.id, item.id, part, f"{prod:%Y%m}-{code[-3:]}-{round_no}", prod, exp,
                                  party="区应急管理局" if street_level else f"{main.name}配发")
             advance(0.01)
-    clock_now[0] = datetime.now(timezone.utc) - timedelta(days=100)
+    clock_now[0] = datetime.now(UTC) - timedelta(days=100)
     for _ in range(max(20, len(whs) * 6)):
         wh = rng.choice(whs)
         usable = [b for b in services.batches(ctx, wh.id) if not services.is_expired(b, ctx.today())]
@@ -205,7 +205,8 @@ def seed(session, scale: str, rng) -> None:
                 services.set_duty(ctx, street.id, day, "night", leaders[(k + 1) % 3], _name(rng), _phone(rng))
     # shelters
     for i, area in enumerate([street] + communities[:4]):
-        services.create_shelter(ctx, area.id, f"{area.name}{['中心公园', '文体广场', '小学操场', '社区活动中心', '体育馆'][i % 5]}避难场所",
+        services.create_shelter(ctx, area.id,
+                                f"{area.name}{['中心公园', '文体广场', '小学操场', '社区活动中心', '体育馆'][i % 5]}避难场所",
                                 f"{area.name}{rng.randint(1, 200)}号", rng.randint(2, 30) * 500, rng.randint(5, 60) * 100,
                                 facilities="应急供水、应急厕所、应急照明、医疗救护点、物资储备间",
                                 manager=_name(rng), manager_phone=_phone(rng))
@@ -321,6 +322,7 @@ RECIPIENTS = ("防汛值守点", "社区网格员", "物业公司", "志愿者�
               "社区卫生服务站", "老年活动中心", "学校", "施工工地（借用）")
 ADJUST_MINUS = ("丢失", "损坏")
 TEAM_UNITS = ("防汛抢险队", "消防救援队", "医疗救护队", "治安巡防队")
+SCENARIOS = ("暴雨导致低洼地带积水", "居民楼发生火情", "发生4.5级地震", "燃气管道泄漏")   # a drill's scenario
 PLAN_COMMUNITY = (("社区防汛防台应急预案", "自然灾害", "部门预案"), ("社区消防安全应急预案", "事故灾难", "现场处置方案"),
                   ("社区公共卫生事件应急预案", "公共卫生", "部门预案"))
 DRILL_TOPICS = ("防汛转移", "消防疏散", "地震避险", "燃气泄漏处置", "高层火灾逃生", "传染病防控", "人员密集场所疏散")
@@ -358,17 +360,17 @@ def _utc(day: date, rng) -> datetime:
     """A working-hours moment (08:30–17:30 Shanghai) of ``day``, in UTC."""
     base = _MIDNIGHT.get(day)
     if base is None:        # one zone conversion per day, not per move (200,000 of them)
-        base = _MIDNIGHT[day] = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+        base = _MIDNIGHT[day] = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(UTC)
     return base + timedelta(minutes=8 * 60 + 30 + rng.randrange(9 * 60))
 
 
 def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, int]:
     """The medium/large street: warehouses, catalogue, batches and the stock ledger, stock-takes,
     plans, years of drills with evaluations, teams, duty roster, shelters. Returns row counts."""
+    from sqlalchemy import bindparam, func, select, update
+
     from shell.clock import local_today
     from shell.db.bulk import BulkWriter
-
-    from sqlalchemy import bindparam, func, select, update
 
     from .models import Batch, Item, MinStock, StockMove, Stocktake, StocktakeLine, Warehouse
 
@@ -400,13 +402,13 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
                             address=f"{c.name}{place}", keeper=_name(rng), keeper_phone=_phone(rng), active=True))
     wh_rows = wh_rows[:n_wh]
     wh_ids = w.insert(Warehouse, wh_rows)
-    wh_name = {i: r["name"] for i, r in zip(wh_ids, wh_rows)}
-    wh_keeper = {i: r["keeper"] for i, r in zip(wh_ids, wh_rows)}
-    street_whs = [i for i, r in zip(wh_ids, wh_rows) if r["level"] == "street"]
+    wh_name = {i: r["name"] for i, r in zip(wh_ids, wh_rows, strict=True)}
+    wh_keeper = {i: r["keeper"] for i, r in zip(wh_ids, wh_rows, strict=True)}
+    street_whs = [i for i, r in zip(wh_ids, wh_rows, strict=True) if r["level"] == "street"]
 
     catalogue = _bulk_catalogue(n_items)
     item_ids = w.insert(Item, [dict(code=c, name=n, spec=s, unit=u, active=True) for c, n, s, u, _l in catalogue])
-    life_of = {i: row[4] for i, row in zip(item_ids, catalogue)}
+    life_of = {i: row[4] for i, row in zip(item_ids, catalogue, strict=True)}
 
     # -- lots: a production lot of an item means the same dates in every warehouse (transfers keep
     #    the batch number). Expiry is spread over every alert band: expired, ≤30, 31–60, 61–90, later.
@@ -451,8 +453,8 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
                                  min_qty=rng.choice((5, 10, 20, 30, 50, 100)) * (3 if main else 1)))
     batch_ids = w.insert(Batch, batch_rows)       # qty set once the ledger is known
     w.insert(MinStock, min_rows)
-    batch_no = {b: r["batch_no"] for b, r in zip(batch_ids, batch_rows)}
-    twin = {(r["warehouse_id"], r["item_id"], r["batch_no"]): b for b, r in zip(batch_ids, batch_rows)}
+    batch_no = {b: r["batch_no"] for b, r in zip(batch_ids, batch_rows, strict=True)}
+    twin = {(r["warehouse_id"], r["item_id"], r["batch_no"]): b for b, r in zip(batch_ids, batch_rows, strict=True)}
 
     # -- the ledger, simulated in time order: each batch opens with its receipt; then issues,
     #    further receipts, transfers street → community, adjustments, expired write-offs, and a few
@@ -504,7 +506,8 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
         take_id = len(takes) + 1 + take_base
         at = _utc(day, rng)
         takes.append(dict(id=take_id, warehouse_id=wh, status="posted", opened_on=day, posted_at=at,
-                          counted_by=f"{wh_keeper[wh]}、{_name(rng)}", note=f"{day.year}年{'上' if day.month <= 6 else '下'}半年盘点"))
+                          counted_by=f"{wh_keeper[wh]}、{_name(rng)}",
+                          note=f"{day.year}年{'上' if day.month <= 6 else '下'}半年盘点"))
         for k in live:
             if batch_meta[k][0] != wh or balance[k] <= 0:
                 continue
@@ -586,7 +589,7 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
         j = i
         while j < len(moves) and days[j] == day:
             j += 1
-        for m, at in zip(moves[i:j], sorted(m["occurred_at"] for m in moves[i:j])):
+        for m, at in zip(moves[i:j], sorted(m["occurred_at"] for m in moves[i:j]), strict=True):
             m["occurred_at"] = at
         i = j
     running: dict[int, int] = {}
@@ -614,7 +617,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
     plan_rows, plan_unit = [], []
     for area in units:
         spec = PLANS if area is street else PLAN_COMMUNITY
-        for i, (title, cat, level) in enumerate(spec):
+        for title, cat, level in spec:
             body = ("%PDF-1.4 演示附件 " + title).encode()
             issued = today - timedelta(days=rng.randint(200, 1500))
             plan_rows.append(dict(area_id=area.id, title=f"{area.name}{title}", category=cat, level=level,
@@ -629,7 +632,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
     step_ids = w.insert(PlanStep, step_rows)
     steps_of = {p: step_ids[i * len(STEPS):(i + 1) * len(STEPS)] for i, p in enumerate(plan_ids)}
     plans_of: dict[int, list[int]] = {}
-    for p, a in zip(plan_ids, plan_unit):
+    for p, a in zip(plan_ids, plan_unit, strict=True):
         plans_of.setdefault(a, []).append(p)
 
     # -- drills: every year each unit plans its comprehensive drill (a few fall behind) and some
@@ -655,7 +658,8 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 row = dict(area_id=area.id, plan_id=plan_id, title=f"{year}年{area.name}{topic}{DRILL_CONTENTS[content]}",
                            form="live" if content == "comprehensive" or rng.random() < 0.4 else "tabletop",
                            content=content, purpose=rng.choice(("inspection",) * 4 + ("demonstration", "research")),
-                           status=status, planned_on=planned, held_on=held, place=f"{area.name}{rng.choice(['广场', '小学操场', '党群服务中心', '文体中心'])}",
+                           status=status, planned_on=planned, held_on=held,
+                           place=f"{area.name}{rng.choice(['广场', '小学操场', '党群服务中心', '文体中心'])}",
                            units=None, participants=None, scenario=None,
                            aim="检验预案的可操作性，锻炼队伍，提高居民自救互救能力",
                            problems=None, causes=None, lessons=None, improvements=None, evaluator=None,
@@ -663,7 +667,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 if status in ("held", "evaluated"):
                     row.update(units=f"{area.name}、辖区物业、志愿者服务队、社区卫生服务站",
                                participants=rng.randint(30, 300) if content == "comprehensive" else rng.randint(10, 60),
-                               scenario=f"{topic}：{rng.choice(['暴雨导致低洼地带积水', '居民楼发生火情', '发生4.5级地震', '燃气管道泄漏'])}，需组织居民转移")
+                               scenario=f"{topic}：{rng.choice(SCENARIOS)}，需组织居民转移")
                 scores = None
                 if status == "evaluated":
                     scores = [rng.randint(5, 10) for _ in STEPS]
@@ -676,10 +680,10 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 drill_eval.append(scores)
     drill_ids = w.insert(Drill, drill_rows)
     score_rows = []
-    for d, p, scores in zip(drill_ids, drill_plan, drill_eval):
+    for d, p, scores in zip(drill_ids, drill_plan, drill_eval, strict=True):
         if scores is None:
             continue
-        for seq, (step_id, (action, _who), score) in enumerate(zip(steps_of[p], STEPS, scores), start=1):
+        for seq, (step_id, (action, _who), score) in enumerate(zip(steps_of[p], STEPS, scores, strict=True), start=1):
             score_rows.append(dict(drill_id=d, seq=seq, step_id=step_id, expected=action,
                                    observed="按预案执行" if score >= 8 else "基本按预案执行，个别环节迟缓", score=score,
                                    problem=None if score >= 8 else "信息上报不够及时"))
@@ -701,7 +705,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
     team_ids = w.insert(Team, team_rows)
     members = [dict(team_id=t, name=_name(rng), phone=_phone(rng), skills=rng.choice(SKILLS),
                     certificates=rng.choice(CERTS) or None, active=rng.random() > 0.03, created_by=None)
-               for t, n in zip(team_ids, team_size) for _ in range(n)]
+               for t, n in zip(team_ids, team_size, strict=True) for _ in range(n)]
     w.insert(TeamMember, members)
 
     # -- duty roster: the street for the past year and the next two weeks (weekdays 全天, weekends

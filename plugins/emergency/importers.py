@@ -232,7 +232,8 @@ def import_stock(sctx, path, valid_only=False) -> ImportResult:
 def export_stock(sctx, path) -> int:
     sctx.actor.require("emergency.view")
     paths = area_paths(sctx.session)
-    q = (select(Warehouse.area_id, Warehouse.name, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.production_date,
+    q = (select(Warehouse.area_id, Warehouse.name, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no,
+                Batch.production_date,
                 Batch.expiry_date, Batch.qty)
          .join(Warehouse, Warehouse.id == Batch.warehouse_id).join(Item, Item.id == Batch.item_id)
          .where(Batch.qty > 0, scope_filter(Warehouse.area_id, sctx.actor))

@@ -17,8 +17,24 @@ from shell.core.reporting import heading, unit_name
 from shell.errors import NotFound, ValidationError
 
 from . import services
-from .models import (DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS, SHELTER_STATUS, TEAM_KINDS,
-                     Batch, Item, Plan, StockMove, Stocktake, Team, TeamMember, Warehouse)
+from .models import (
+    DRILL_CONTENTS,
+    DRILL_FORMS,
+    DRILL_PURPOSES,
+    DRILL_STATUS,
+    DUTY_SHIFTS,
+    MOVE_KINDS,
+    SHELTER_STATUS,
+    TEAM_KINDS,
+    Batch,
+    Item,
+    Plan,
+    StockMove,
+    Stocktake,
+    Team,
+    TeamMember,
+    Warehouse,
+)
 
 
 def _wh_param(required=False):
@@ -94,8 +110,9 @@ def build_moves(sctx, params):
     end = _to_date(params.get("end"), today)
     if end < start:
         raise ValidationError(f"结束日期 {end} 早于开始日期 {start}。", "end", end)
-    from shell.clock import LOCAL_TZ
     from datetime import datetime, time
+
+    from shell.clock import LOCAL_TZ
 
     t0 = datetime.combine(start, time.min, LOCAL_TZ)
     t1 = datetime.combine(end + timedelta(days=1), time.min, LOCAL_TZ)
@@ -121,7 +138,8 @@ def build_moves(sctx, params):
         title="物资出入库明细账", **heading(sctx).fields, period=cn_period(start, end),
         columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
                  Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right", kind="number"),
-                 Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"), Column("单位", 9, align="center"),
+                 Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"),
+                 Column("单位", 9, align="center"),
                  Column("对方单位/原因", "1.5*"), Column("经办人", 14)],
         rows=rows(), orientation="landscape", totals="auto", count_unit="笔")
 
@@ -148,7 +166,8 @@ def build_summary(sctx, params):
         title="应急物资收发汇总表", unit_name=head.unit, scope=head.scope + (f" {wh.name}" if wh else ""),
         period=cn_period(start, end),
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
-                 Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"), Column("调入", 16, align="right", kind="number"),
+                 Column("入库", 16, align="right", kind="number"), Column("出库", 16, align="right", kind="number"),
+                 Column("调入", 16, align="right", kind="number"),
                  Column("调出", 16, align="right", kind="number"), Column("调整/盘点", 18, align="right", kind="number"),
                  Column("净增减", 16, align="right", kind="number"), Column("笔数", 14, align="right", kind="int")],
         rows=lines(), orientation="landscape", totals="auto", count_unit="种物资", sum_columns=(10,))
@@ -227,7 +246,8 @@ def build_drills(sctx, params):
     year = _year(params, sctx)
     drills = services.list_drills(sctx, year=year)
     areas = {a.id: a.name for a in sctx.session.scalars(select(Area).where(Area.id.in_({d.area_id for d in drills})))}
-    plans = {p.id: p.title for p in sctx.session.scalars(select(Plan).where(Plan.id.in_({d.plan_id for d in drills if d.plan_id})))}
+    plan_ids = {d.plan_id for d in drills if d.plan_id}
+    plans = {p.id: p.title for p in sctx.session.scalars(select(Plan).where(Plan.id.in_(plan_ids)))}
 
     def rows():
         for i, d in enumerate(drills, start=1):
@@ -240,7 +260,8 @@ def build_drills(sctx, params):
     return LedgerSpec(
         title="应急演练记录台账", **heading(sctx).fields, period=f"{year}年",
         columns=[Column("序号", 10, align="center", kind="int"), Column("演练名称", "2*"), Column("组织单位", 24),
-                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"), Column("计划日期", 20, align="center", kind="date"),
+                 Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"),
+                 Column("计划日期", 20, align="center", kind="date"),
                  Column("实施日期", 20, align="center", kind="date"), Column("地点", "1*"), Column("参演单位", "1.5*"),
                  Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"), Column("评分", 11, align="right", kind="number")],
         rows=rows(), orientation="landscape", totals="auto", count_unit="次", sum_columns=(9,),

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable, Sequence
+from typing import Literal, overload
 
 from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from shell.core import personal as _personal
 from shell.core import audit
+from shell.core import personal as _personal
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
@@ -30,10 +31,34 @@ from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.errors import ConflictError, NotFound, ValidationError
 
-from .models import (ADJUST_REASONS, DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS, DUTY_SHIFTS, MOVE_KINDS,
-                     DutyShift, PLAN_CATEGORIES, PLAN_LEVELS, SHELTER_STATUS, TEAM_KINDS, Batch, Drill, DrillScore, Item,
-                     MinStock, Plan, PlanStep, Shelter, StockMove, Stocktake, StocktakeLine, Team, TeamMember,
-                     Warehouse)
+from .models import (
+    ADJUST_REASONS,
+    DRILL_CONTENTS,
+    DRILL_FORMS,
+    DRILL_PURPOSES,
+    DRILL_STATUS,
+    DUTY_SHIFTS,
+    MOVE_KINDS,
+    PLAN_CATEGORIES,
+    PLAN_LEVELS,
+    SHELTER_STATUS,
+    TEAM_KINDS,
+    Batch,
+    Drill,
+    DrillScore,
+    DutyShift,
+    Item,
+    MinStock,
+    Plan,
+    PlanStep,
+    Shelter,
+    StockMove,
+    Stocktake,
+    StocktakeLine,
+    Team,
+    TeamMember,
+    Warehouse,
+)
 from .rules import SETTINGS
 
 # ----------------------------------------------------------------------------- settings
@@ -51,6 +76,10 @@ def alert_days(ctx: ServiceContext) -> tuple[int, int, int]:
 
 # ----------------------------------------------------------------------------- helpers
 
+@overload
+def _text(value, field: str, label: str, required: Literal[True] = True, max_len: int = 100) -> str: ...
+@overload
+def _text(value, field: str, label: str, required: bool, max_len: int = 100) -> str | None: ...
 def _text(value, field: str, label: str, required: bool = True, max_len: int = 100) -> str | None:
     value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
     if not value:
@@ -102,7 +131,7 @@ def _get(ctx: ServiceContext, model, id_: int, what: str):
 
 
 def _scoped_area_of(ctx: ServiceContext, area_id: int) -> Area:
-    area = ctx.session.get(Area, area_id)
+    area = ctx.session.get_one(Area, area_id)
     ctx.actor.require_scope(area)
     return area
 
@@ -314,7 +343,7 @@ def _change_balance(ctx: ServiceContext, batch: Batch, delta: int) -> int:
     after = _db_call(ctx, lambda: ctx.session.execute(stmt).scalar_one_or_none())
     if after is None:
         current = ctx.session.scalar(select(Batch.qty).where(Batch.id == batch.id).execution_options(populate_existing=True))
-        item = ctx.session.get(Item, batch.item_id)
+        item = ctx.session.get_one(Item, batch.item_id)
         raise StockError(f"库存不足：{item.name}（批次 {batch.batch_no}）现有 {current}{item.unit}，"
                          f"本次需要 {-delta}{item.unit}，库存不能为负数。", "qty", -delta)
     return after
@@ -357,13 +386,14 @@ def _get_or_create_batch(ctx: ServiceContext, warehouse_id: int, item_id: int, b
         if ctx.session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]  # same on_conflict_do_nothing()
         now = ctx.now()
         stmt = insert(Batch).values(warehouse_id=warehouse_id, item_id=item_id, batch_no=batch_no,
                                     production_date=production_date, expiry_date=expiry_date, qty=0,
                                     created_at=now, updated_at=now).on_conflict_do_nothing()
         _db_call(ctx, ctx.session.execute, stmt)
         batch = ctx.session.scalar(q)
+        assert batch is not None  # inserted just now, or by the other desktop a moment ago
         return batch
     if (production_date and batch.production_date and production_date != batch.production_date) or \
             (expiry_date and batch.expiry_date and expiry_date != batch.expiry_date):
@@ -403,7 +433,7 @@ def issue(ctx: ServiceContext, batch_id: int, qty: int, party: str | None = None
     batch = _batch(ctx, batch_id)
     qty = _positive_int(qty, "qty", "出库数量")
     if is_expired(batch, ctx.today()):
-        item = ctx.session.get(Item, batch.item_id)
+        item = ctx.session.get_one(Item, batch.item_id)
         raise StockError(f"{item.name}批次“{batch.batch_no}”已于 {batch.expiry_date} 过期，不能出库发放；"
                          "请按“过期报废”做库存调整。", "batch_id", batch_id)
     return _write_move(ctx, batch, "out", -qty, party=_text(party, "party", "领用单位/人", False),
@@ -469,7 +499,7 @@ def transfer(ctx: ServiceContext, batch_id: int, to_warehouse_id: int, qty: int,
     dest = _get_or_create_batch(ctx, dest_wh.id, src.item_id, src.batch_no, src.production_date, src.expiry_date)
     ctx.session.flush()
     doc, note = _doc_no(ctx, "DB"), _text(note, "note", "备注", False, 200)
-    src_wh = ctx.session.get(Warehouse, src.warehouse_id)
+    src_wh = ctx.session.get_one(Warehouse, src.warehouse_id)
     legs = [(src, "transfer_out", -qty, dest_wh.name), (dest, "transfer_in", qty, src_wh.name)]
     moves = {}
     for batch, kind, delta, party in sorted(legs, key=lambda leg: leg[0].id):
@@ -607,8 +637,11 @@ def expiry_alerts(ctx: ServiceContext, warehouse_id: int | None = None) -> list[
         q = q.where(Batch.warehouse_id == warehouse_id)
     out = []
     for bid, wh, code, name, no, exp, qty in ctx.session.execute(q):
+        assert exp is not None  # the query reads expiry_date IS NOT NULL
         days = (exp - today).days
-        out.append(ExpiryAlert(bid, wh, code, name, no, exp, qty, days, expiry_band(days, bands)))
+        band = expiry_band(days, bands)
+        assert band is not None  # the query stops at the last band
+        out.append(ExpiryAlert(bid, wh, code, name, no, exp, qty, days, band))
     return out
 
 
@@ -690,7 +723,7 @@ class StockAlertSummary:
     bands: tuple[int, int, int]
     below_minimum: int       # items
     expired: int             # batches with stock past their expiry date
-    expiring: tuple[int, int, int]   # batches in each band (0–30, 31–60, 61–90 days with default settings)
+    expiring: tuple[int, ...]   # batches in each band (0–30, 31–60, 61–90 days with default settings)
 
 
 def stock_alert_summary(ctx: ServiceContext, warehouse_id: int) -> StockAlertSummary:
@@ -766,9 +799,9 @@ def move_summary(ctx: ServiceContext, start: date, end: date, warehouse_id: int 
     if not ctx.actor.is_superuser:
         sums = sums.where(StockMove.warehouse_id.in_(select(Warehouse.id).where(scope_filter(Warehouse.area_id,
                                                                                             ctx.actor))))
-    sums = sums.group_by(StockMove.item_id).subquery()
-    q = (select(Item.id, Item.code, Item.name, Item.spec, Item.unit, *list(sums.c)[1:])
-         .join(sums, sums.c.item_id == Item.id).order_by(Item.code, Item.name, Item.id))
+    grouped = sums.group_by(StockMove.item_id).subquery()
+    q = (select(Item.id, Item.code, Item.name, Item.spec, Item.unit, *list(grouped.c)[1:])
+         .join(grouped, grouped.c.item_id == Item.id).order_by(Item.code, Item.name, Item.id))
     return [MoveSummaryRow(*r) for r in ctx.session.execute(q)]
 
 
@@ -790,7 +823,8 @@ def alerts_by_warehouse(ctx: ServiceContext) -> list[WarehouseAlerts]:
     limit = today + timedelta(days=alert_days(ctx)[0])
     # counted in the database (stock_overview per row built 9,000 records in Python for 30 × 300)
     keys = select(Batch.warehouse_id, Batch.item_id).union(select(MinStock.warehouse_id, MinStock.item_id)).subquery()
-    items = dict(ctx.session.execute(select(keys.c.warehouse_id, func.count()).group_by(keys.c.warehouse_id)).all())
+    items: dict[int, int] = dict(ctx.session.execute(select(keys.c.warehouse_id, func.count())
+                                                     .group_by(keys.c.warehouse_id)).all())
     usable = (select(Batch.warehouse_id, Batch.item_id,
                      func.sum(case((or_(Batch.expiry_date.is_(None), Batch.expiry_date >= today), Batch.qty),
                                    else_=0)).label("usable"))
@@ -869,7 +903,7 @@ def stocktake_lines(ctx: ServiceContext, stocktake_id: int) -> list[tuple[Stockt
     ctx.actor.require("emergency.view")
     take = _get(ctx, Stocktake, stocktake_id, "盘点单")
     _warehouse(ctx, take.warehouse_id)
-    return [tuple(r) for r in ctx.session.execute(
+    return [(line, batch, item) for line, batch, item in ctx.session.execute(
         select(StocktakeLine, Batch, Item).join(Batch, Batch.id == StocktakeLine.batch_id)
         .join(Item, Item.id == Batch.item_id).where(StocktakeLine.stocktake_id == stocktake_id)
         .order_by(Item.code, Item.name, Batch.expiry_date, Batch.id))]
@@ -895,7 +929,7 @@ def stocktake_sheet(ctx: ServiceContext, stocktake_id: int) -> list[SheetLine]:
     ctx.actor.require("emergency.view")
     take = _get(ctx, Stocktake, stocktake_id, "盘点单")
     _warehouse(ctx, take.warehouse_id)
-    return [SheetLine(*r) for r in ctx.session.execute(
+    return [SheetLine(*r) for r in ctx.session.execute(  # type: ignore[call-arg]  # ten columns, ten fields
         select(Batch.id, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.expiry_date,
                StocktakeLine.expected_qty, StocktakeLine.counted_qty, StocktakeLine.note)
         .join(Batch, Batch.id == StocktakeLine.batch_id).join(Item, Item.id == Batch.item_id)
@@ -938,7 +972,8 @@ def post_stocktake(ctx: ServiceContext, stocktake_id: int) -> list[StockMove]:
         names = "、".join(f"{item.name}（{batch.batch_no}）" for item, batch in changed[:5])
         raise ValidationError(f"盘点开始后这些批次又有出入库：{names}。账面数已变，请作废本单后重新盘点。", "stocktake_id")
     moves = []
-    for line, batch, item in sorted(rows, key=lambda r: r[1].id):
+    for line, batch, _item in sorted(rows, key=lambda r: r[1].id):
+        assert line.counted_qty is not None  # every line counted: checked above
         diff = line.counted_qty - line.expected_qty
         if diff:
             moves.append(_write_move(ctx, batch, "stocktake", diff, reason="盘盈" if diff > 0 else "盘亏",
@@ -1309,7 +1344,8 @@ def drill_rows(ctx: ServiceContext, year: int | None = None, status: str | None 
     area_ids = {d.area_id for d in drills}
     plan_ids = {d.plan_id for d in drills if d.plan_id}
     areas = dict(ctx.session.execute(select(Area.id, Area.name).where(Area.id.in_(area_ids))).all()) if area_ids else {}
-    plans = dict(ctx.session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(plan_ids))).all()) if plan_ids else {}
+    plans: dict[int | None, str] = (dict(ctx.session.execute(select(Plan.id, Plan.title).where(Plan.id.in_(plan_ids))).all())
+                                    if plan_ids else {})
     return [DrillRow(d.id, d.version_id, d.area_id, areas.get(d.area_id, ""), d.title, d.form, d.content, d.purpose,
                      d.status, d.planned_on, d.held_on, d.place, d.participants, d.score, d.plan_id,
                      plans.get(d.plan_id)) for d in drills]

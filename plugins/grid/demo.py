@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, text
 
@@ -31,8 +31,20 @@ from shell.core.models import Area
 from shell.db.bulk import BulkWriter
 
 from . import services as svc
-from .models import (Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Organisation, Person,
-                     SpecialPerson, Visit, VisitLog)
+from .models import (
+    Event,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Organisation,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 def _check_char(base17: str) -> str:
     """GB 11643 check character (ISO 7064 MOD 11-2), as stdnum.cn.ric computes it — inline because
     200,000 calls through stdnum's generic checksum cost seconds."""
-    total = sum(int(c) * w for c, w in zip(base17, _WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(base17, _WEIGHTS, strict=True))
     return "10X98765432"[total % 11]
 
 
@@ -185,7 +197,7 @@ class _Writer(BulkWriter):
                     cursor.executemany(sql, [tuple(r[k] for k in keys) for r in chunk])
                 else:
                     cursor.executemany(sql, [tuple(v if c is None or v is None else c(v)
-                                                   for c, v in zip(convert, (r[k] for k in keys))) for r in chunk])
+                                                   for c, v in zip(convert, (r[k] for k in keys), strict=True)) for r in chunk])
         finally:
             cursor.close()
         self.counts[table.name] = self.counts.get(table.name, 0) + len(rows)
@@ -209,7 +221,7 @@ class _Street:
         self.writer = _Writer(session)
         self.today = datetime.now(LOCAL_TZ).date()
         # recorded times end at midnight (Beijing) before today, so a seed gives the same rows all day
-        self.cutoff = datetime.combine(self.today, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+        self.cutoff = datetime.combine(self.today, time(0, 0), LOCAL_TZ).astimezone(UTC)
         self.used_ids: set[str] = set()
         self.person_ids: list[int] = []            # every person, for the special groups
 
@@ -364,10 +376,10 @@ class _Street:
                              first_hh + rng.randrange(len(households) - first_hh)))
         w = self.writer
         house_ids = w.insert(House, houses)
-        for row, house in zip(households, hh_house):
+        for row, house in zip(households, hh_house, strict=True):
             row["house_id"] = house_ids[house]
         hh_ids = w.insert(Household, households)
-        for row, hh, house in zip(persons, person_hh, person_house):
+        for row, hh, house in zip(persons, person_hh, person_house, strict=True):
             row["household_id"] = hh_ids[hh] if hh is not None else None
             row["house_id"] = house_ids[house]
         person_ids = w.insert(Person, persons)
@@ -425,7 +437,7 @@ class _Street:
         self.writer.insert(Visit, [
             dict(area_id=sp["area_id"], special_id=sid, visit_date=d, visitor_name=who, situation=note,
                  next_visit_date=d + timedelta(days=30))
-            for sid, sp, visits in zip(special_ids, specials, visit_plans) for d, who, note in visits])
+            for sid, sp, visits in zip(special_ids, specials, visit_plans, strict=True) for d, who, note in visits])
 
 
 # 租客报备: hours from moving in to the landlord's report — most the same or the next day, some on the
@@ -443,13 +455,13 @@ def _move_in_times(rr: random.Random, start: date, tenant: bool, cutoff: datetim
         moved = cutoff - timedelta(hours=rr.uniform(2, 70))
         reported = moved + timedelta(hours=rr.uniform(0.5, 20)) if rr.random() < 0.5 else None
         return moved.astimezone(LOCAL_TZ).date(), moved, reported if reported is None or reported <= cutoff else None
-    moved = datetime.combine(start, time(rr.randint(8, 20), rr.randint(0, 59)), LOCAL_TZ).astimezone(timezone.utc)
+    moved = datetime.combine(start, time(rr.randint(8, 20), rr.randint(0, 59)), LOCAL_TZ).astimezone(UTC)
     if not tenant:
         return start, moved, None
     pick = rr.random()
     if pick < UNREPORTED_SHARE:
         return start, moved, None
-    for share, lo, hi in REPORT_DELAYS:
+    for share, lo, hi in REPORT_DELAYS:  # noqa: B007 - lo, hi of the row the loop stops at are used below
         if pick < UNREPORTED_SHARE + share:
             break
         pick -= share
@@ -548,7 +560,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
     if not cats:
         return
     today = street.today
-    cutoff = datetime.combine(today, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+    cutoff = datetime.combine(today, time(0, 0), LOCAL_TZ).astimezone(UTC)
     span = 365 * plan.event_years
     deadlines: dict[tuple[date, int], date] = {}
     working = calendar.snapshot(street.session).is_working_day    # the core calendar, read once
@@ -571,7 +583,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
             day = today - timedelta(days=1 + int(span * rng.random() ** 1.15))    # a little more recently
             local = datetime.combine(day, time(rng.choices(REPORT_HOURS, REPORT_HOUR_WEIGHTS)[0], rng.randint(0, 59)),
                                      LOCAL_TZ)
-            events.append((local.astimezone(timezone.utc), grid.id, cat, day))
+            events.append((local.astimezone(UTC), grid.id, cat, day))
     events.sort(key=lambda e: (e[0], e[1]))
     seq: dict[date, int] = {}
     for k in range(0, len(events), EVENT_CHUNK):
@@ -592,7 +604,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
         writer.insert(EventStep, [
             dict(area_id=row["area_id"], event_id=event_id, action=action, from_status=src, to_status=dst,
                  comment=comment, actor_name=actor, at=at)
-            for event_id, row, steps in zip(ids, rows, timelines) for action, src, dst, comment, actor, at in steps])
+            for event_id, row, steps in zip(ids, rows, timelines, strict=True) for action, src, dst, comment, actor, at in steps])
 
 
 EVENT_DEFAULTS = dict(status="reported", registered_at=None, deadline=None, assignee=None, closed_at=None,
@@ -614,7 +626,7 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
         when = t + delay
         # 督办: a registered event still open a working day after its deadline is escalated once
         if due is not None and not row["escalations"] and action != "escalate":
-            overdue_at = datetime.combine(due + timedelta(days=1), time(9, 30), LOCAL_TZ).astimezone(timezone.utc)
+            overdue_at = datetime.combine(due + timedelta(days=1), time(9, 30), LOCAL_TZ).astimezone(UTC)
             if t < overdue_at < min(when, cutoff) and rng.random() < 0.7:
                 steps.append(("escalate", status, status, STEP_COMMENTS["escalate"], "街道网格中心", overdue_at))
                 row["escalations"] = 1

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,9 +24,9 @@ from shell.core.context import ServiceContext
 from shell.core.matching import MatchError, area_paths
 from shell.core.models import Area
 from shell.errors import ValidationError
+from shell.gcpause import without_gc
 
 from . import services as svc
-from shell.gcpause import without_gc
 from .models import PERSON_KINDS, Household, Person
 
 
@@ -203,7 +204,7 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         result.total_rows += 1
         errors: list[RowError] = []
 
-        def err(key: str, value: Any, reason: str) -> None:
+        def err(key: str, value: Any, reason: str, errors: list[RowError] = errors, rowno: int = rowno) -> None:
             errors.append(RowError(rowno, title[key], value, reason))
 
         if len(row) > widest:
@@ -306,7 +307,7 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
     if result.errors and not valid_only:
         return result
     # write: new households first, then persons (Core executemany)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     new_hh = {}
     for _, rec, num in good:
         if num and num not in known_hh and num not in new_hh:
@@ -373,7 +374,7 @@ def _driver_value(column, dialect_name: str):
             if v is last[0]:
                 return last[1]
             last[0] = v
-            last[1] = None if v is None else v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            last[1] = None if v is None else v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
             return last[1]
         return dt
     if isinstance(column.type, Date):
@@ -459,6 +460,7 @@ def write_template(path) -> None:
 def export_persons(ctx: ServiceContext, path) -> int:
     """The persons in the actor's scope, ID numbers and phones masked unless full view is allowed."""
     from openpyxl import Workbook
+
     from reports.masking import mask_phone
 
     ctx.actor.require(svc.P_VIEW)

@@ -5,10 +5,11 @@ first with a row-level error list (row, column, value, reason), nothing written 
 file is valid or the caller accepts the valid rows, Core executemany for the write, masked exports."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,9 +20,9 @@ from shell.core.context import ServiceContext
 from shell.core.matching import MatchError, area_paths
 from shell.core.models import Area
 from shell.errors import ValidationError
+from shell.gcpause import without_gc
 
 from . import services as svc
-from shell.gcpause import without_gc
 from .importers import GRID_NOTE, Col, _blank, _cell_text, _grid_index, _norm_header, bulk_insert, parse_date, read_rows
 from .models import HOUSE_USES, ORG_KINDS, House, Household, Organisation
 
@@ -119,7 +120,7 @@ def _run(ctx: ServiceContext, path, valid_only: bool, spec: Spec, existing: Call
         result.total_rows += 1
         errors: list[RowError] = []
 
-        def err(key: str, value: Any, reason: str) -> None:
+        def err(key: str, value: Any, reason: str, errors: list[RowError] = errors, rowno: int = rowno) -> None:
             errors.append(RowError(rowno, title[key], value, reason))
 
         raw = {c.key: (row[positions[c.key]] if c.key in positions and positions[c.key] < len(row) else None)
@@ -154,7 +155,7 @@ def _run(ctx: ServiceContext, path, valid_only: bool, spec: Spec, existing: Call
     result.valid_rows = len(rows)
     if result.errors and not valid_only:
         return result
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for rec in rows:
         rec.update(created_by=ctx.actor.user_id, created_at=now, updated_at=now, version_id=1)
     bulk_insert(ctx.session.connection(), spec.model.__table__, rows)
@@ -411,6 +412,7 @@ def _grid_names(ctx: ServiceContext) -> dict[int, str]:
 def export_houses(ctx: ServiceContext, path) -> int:
     """The houses in scope; the owner's ID number and phone masked unless full view is allowed."""
     from openpyxl import Workbook
+
     from reports.masking import mask_phone
 
     ctx.actor.require(svc.P_VIEW)

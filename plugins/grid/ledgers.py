@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -20,8 +20,20 @@ from shell.core.models import Area
 from shell.errors import NotFound, ValidationError
 
 from . import services as svc
-from .models import (PERSON_KINDS, Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Person,
-                     SpecialPerson, Visit, VisitLog)
+from .models import (
+    PERSON_KINDS,
+    Event,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 
 AREA = ReportParameter("area", "辖区（编号，留空为全部）", kind="area", required=False)
 FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",
@@ -252,7 +264,8 @@ def rentals_ledger(ctx: ServiceContext, params: dict):
     # the times wrap to date / time on two lines, so the address keeps about 50 mm of the page
     cols = [Column("房屋编号", 24), Column("地址", "*"), Column("面积(㎡)", 11, "right", kind="number"), Column("房主", 13),
             Column("房主身份证号", 33, mask="id"), Column("房主电话", 21, "center", mask="phone"),
-            Column("租住人员", 14), Column("入住时间", 18, "center", kind="datetime"), Column("报备时间", 18, "center", kind="datetime"),
+            Column("租住人员", 14), Column("入住时间", 18, "center", kind="datetime"),
+            Column("报备时间", 18, "center", kind="datetime"),
             Column("是否逾期", 26), Column("隐患", 14), Column("责任书签订", 17, "center", kind="date"), Column("责任网格", 22)]
     totals = ("合计", f"出租房屋 {houses} 处", "", "", "", "", f"{tenants} 人", "", "", f"逾期 {late_n} 人",
               "", "", "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -15,20 +15,36 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
 from shell.clock import LOCAL_TZ, format_local, local_today
+from shell.core import calendar, settings
 from shell.core import personal as _personal
-from shell.core import audit, calendar, settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
-from shell.db.sql import StartsWith
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.db.sql import StartsWith
 from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (HOUSE_USES, ORG_KINDS, PERSON_KINDS, STAFF_ROLES, Event, EventAttachment, EventCategory,
-                     EventStep, GridStaff, House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit,
-                     VisitLog)
+from .models import (
+    HOUSE_USES,
+    ORG_KINDS,
+    PERSON_KINDS,
+    STAFF_ROLES,
+    Event,
+    EventAttachment,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Organisation,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 from .rules import ATTACHMENT_MAX_MB, HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS
 
 # --- permissions -------------------------------------------------------------------------------
@@ -106,7 +122,9 @@ def _first_letters() -> dict[str, str]:
         import json
         import os
 
-        folder = importlib.util.find_spec("pypinyin").submodule_search_locations[0]
+        spec = importlib.util.find_spec("pypinyin")
+        assert spec is not None and spec.submodule_search_locations  # a dependency, installed as a package
+        folder = spec.submodule_search_locations[0]
         with open(os.path.join(folder, "pinyin_dict.json"), encoding="utf8") as fp:
             raw = json.load(fp)
         table = {}
@@ -242,7 +260,7 @@ def _check_person_fields(values: dict) -> dict:
     unknown = set(values) - PERSON_FIELDS
     if unknown:
         raise ValidationError(f"未知的人口字段：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in values.items():
         if k in DATE_FIELDS:
             if v not in (None, "") and not isinstance(v, date):
@@ -293,7 +311,7 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
     ctx.session.add(person)
     ctx.session.flush()
     if house_id is not None:   # 人房关联 from moving in, so the house's occupants and history see them
-        house = ctx.session.get(House, house_id)
+        house = ctx.session.get_one(House, house_id)
         tenant = kind == "floating" and house.is_rental
         start, moved, reported = _tenant_times(ctx, None, moved_in_at, reported_at, tenant, reported=True)
         ctx.session.add(Occupancy(area_id=house.area_id, house_id=house.id, person_id=person.id,
@@ -651,6 +669,7 @@ def household_heads(ctx: ServiceContext, household_ids: list[int]) -> dict[int, 
     q = select(Person.household_id, Person.name, Person.relation_to_head).where(
         Person.household_id.in_(household_ids), Person.status == "active")
     for hid, name, rel in ctx.session.execute(q):
+        assert hid is not None  # the WHERE reads household_id IN (…)
         head, n = out.get(hid, ("", 0))
         out[hid] = (name if rel == "户主" else head, n + 1)
     return out
@@ -804,12 +823,12 @@ def _when(value: Any, field_name: str, label: str) -> datetime:
         raise ValidationError(f"{label}“{value}”不是日期时间，应写成 2026-12-03 14:30 这样。", field_name, value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _day_start(day: date) -> datetime:
     """00:00 Beijing time of ``day``: the earliest a move-in known only by its date can have been."""
-    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(timezone.utc)
+    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(UTC)
 
 
 def _check_report_time(ctx: ServiceContext, moved_in_at: datetime, reported_at: datetime) -> None:
@@ -917,7 +936,8 @@ def tenant_conditions(ctx: ServiceContext, area_id: int | None = None, include_e
 
 
 def late_flag(ctx: ServiceContext):
-    """The column "late" (1 reported late or not reported past the limit, else 0) of an Occupancy row, judged by the current norm and clock."""
+    """The column "late" (1 reported late or not reported past the limit, else 0) of an Occupancy row,
+    judged by the current norm and clock."""
     ctx.actor.require(P_VIEW)
     return case((_late_clause(report_hours_limit(ctx.session), ctx.now()), 1), else_=0).label("late")
 
@@ -961,7 +981,7 @@ def _duration(d: timedelta) -> str:
 
 def tenant_row(values) -> TenantRow:
     """A row of tenants_query (a tuple from the lazy list) as a TenantRow."""
-    return TenantRow(*values[:11], bool(values[11]))
+    return TenantRow(*values[:11], bool(values[11]))  # type: ignore[call-arg]  # a row of 12 columns
 
 
 def tenants_query(ctx: ServiceContext, text: str = "", area_id: int | None = None, status: str = "all",
@@ -1154,6 +1174,7 @@ def save_category(ctx: ServiceContext, name: str, deadline_days: int, category_i
         q = q.where(EventCategory.id != category_id)
     if ctx.session.scalar(q) is not None:
         raise ValidationError(f"已有名为“{name}”的事件类别。", "name", name)
+    cat: EventCategory | None
     if category_id is None:
         cat = EventCategory(name=name, deadline_days=deadline_days, is_dispute=is_dispute, active=active,
                             sort_order=100, created_by=ctx.actor.user_id)
@@ -1188,7 +1209,7 @@ def deadline_warning(ctx: ServiceContext, event_id: int) -> str:
             if (at := calendar.entered_at(ctx.session, y)) is not None and at > ev.registered_at]
     if not late:
         return ""
-    cat = ctx.session.get(EventCategory, ev.category_id)
+    cat = ctx.session.get_one(EventCategory, ev.category_id)
     now_due = calendar.add_working_days(ctx.session, start, cat.deadline_days).day
     if now_due == ev.deadline:
         return ""
@@ -1215,6 +1236,7 @@ def recount_deadlines(ctx: ServiceContext, days) -> int:
     categories = {c.id: c for c in ctx.session.scalars(select(EventCategory))}
     changed = 0
     for ev in ctx.session.scalars(q):
+        assert ev.registered_at is not None  # the query reads registered_at IS NOT NULL
         old = ev.deadline
         new = calendar.add_working_days(ctx.session, _local_date(ev.registered_at), categories[ev.category_id].deadline_days).day
         if new != old:
@@ -1333,7 +1355,7 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
         raise ValidationError(f"请填写{what}。", "comment", comment)
     now = ctx.now()
     target = t.target or (SEND_BACK_TARGET[src] if action == "send_back" else src)
-    cat = ctx.session.get(EventCategory, ev.category_id)
+    cat = ctx.session.get_one(EventCategory, ev.category_id)
     if action == "register":
         ev.registered_at = now
         due = calendar.add_working_days(ctx.session, _local_date(now), cat.deadline_days)
@@ -1689,7 +1711,7 @@ def monthly_counts(ctx: ServiceContext, year: int, area_id: int | None = None) -
 
     def per_month(column):
         return [func.coalesce(func.sum(case((and_(column >= a, column < b), 1), else_=0)), 0)
-                for a, b in zip(bounds, bounds[1:])]
+                for a, b in zip(bounds, bounds[1:], strict=False)]
 
     q = select(*per_month(Event.reported_at), *per_month(Event.closed_at)).where(
         scope_filter(Event.area_id, ctx.actor),
@@ -1738,7 +1760,7 @@ def indicator_breakdown(ctx: ServiceContext, start: date, end: date, by: str = "
                 return None
             if by == "community":
                 ids = [int(x) for x in a.path.strip("/").split("/") if x]
-                a = areas.get(ids[1]) if len(ids) > 1 else a
+                a = areas[ids[1]] if len(ids) > 1 else a
             parent = areas.get(a.parent_id) if a.parent_id else None
             labels[a.id] = (f"{parent.name}{a.name}" if by == "grid" and parent is not None
                             and parent.level != "street" else a.name)
@@ -1869,8 +1891,8 @@ def grid_ratios(ctx: ServiceContext, area_id: int | None = None) -> list[GridRat
                                 .where(GridStaff.end_date.is_(None)).group_by(GridStaff.area_id, GridStaff.role))
     counts: dict[tuple[int, str], int] = {(a, r): n for a, r, n in staff}
     # the grids' parents in one query (area_label per grid was a query each: 400 on a large street)
-    parents = {a.id: a for a in ctx.session.scalars(select(Area).where(Area.id.in_({g.parent_id for g in grids
-                                                                                   if g.parent_id})))}
+    parent_ids = {g.parent_id for g in grids if g.parent_id}
+    parents: dict[int | None, Area] = {a.id: a for a in ctx.session.scalars(select(Area).where(Area.id.in_(parent_ids)))}
 
     def label(g: Area) -> str:
         p = parents.get(g.parent_id)

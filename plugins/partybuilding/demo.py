@@ -13,8 +13,10 @@ from shell.core.context import Actor, ServiceContext
 from . import services as svc
 from .models import Member
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲芬建国建华志强海燕春梅文明国庆淑珍德胜永红学军晓东丽华桂珍凤英宏伟"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+            "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲芬"
+         "建国建华志强海燕春梅文明国庆淑珍德胜永红学军晓东丽华桂珍凤英宏伟")
 EDUCATION = ("初中", "高中", "中专", "大专", "大学本科", "大学本科", "研究生")
 JOBS = ("社区工作者", "教师", "医生", "工人", "退休职工", "个体经营", "公务员", "企业职员", "学生")
 REGION = "110105"
@@ -114,7 +116,7 @@ def _seed_reports(ctx, rng, communities, today) -> None:
 
 def _seed_members(ctx, rng, branch, groups, used, today) -> None:
     count = rng.randint(5, 14)
-    for i in range(count):
+    for _ in range(count):
         male = rng.random() < 0.55
         roll = rng.random()
         if roll < 0.72:
@@ -288,8 +290,18 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
     from shell.db.bulk import BulkWriter
     from shell.text import pinyin_initials
 
-    from .models import (Attendance, CommunityReport, CommunityService, Counter, DuesPayment, Meeting, Membership,
-                         OrgEvent, PartyOrg, Transfer)
+    from .models import (
+        Attendance,
+        CommunityReport,
+        CommunityService,
+        Counter,
+        DuesPayment,
+        Meeting,
+        Membership,
+        OrgEvent,
+        PartyOrg,
+        Transfer,
+    )
 
     ctx = ServiceContext(session, Actor.system())
     today = today or ctx.today()
@@ -461,7 +473,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
         info.append(entry)
         return entry
 
-    for b, n in zip(branches, sizes):
+    for b, n in zip(branches, sizes, strict=True):
         for _ in range(n):
             add_member(b, "full" if rng.random() < 0.94 else "probationary")
         for _ in range(max(0, round(n * 0.08))):
@@ -569,7 +581,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                              detail=f"成立，隶属“{by_id[o['parent_id']]['name']}”" if o["parent_id"] else "成立")
                         for o in org_rows])
     member_ids = w.insert(Member, member_rows)
-    for e, mid in zip(info, member_ids):
+    for e, mid in zip(info, member_ids, strict=True):
         e["id"] = mid
     w.insert(Membership, [dict(member_id=e["id"], org_id=p[0], start_on=p[1], end_on=p[2], reason=p[3][:100])
                           for e in info for p in e["periods"]])
@@ -677,7 +689,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
     for b in branches:
         lag = b["id"] in laggards
         skip = 0.35 if lag else 0.015
-        for mi, month in enumerate(months):
+        for month in months:
             if month < _month_start(b["founded_on"]) or (month == _month_start(b["founded_on"]) and b["founded_on"].day > 1):
                 continue
             q_end = month.month % 3 == 0
@@ -706,12 +718,13 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                     meet(g, "group", held, f"{month.month}月党小组学习：{rng.choice(THEMES)}")
     meeting_ids = w.insert(Meeting, meeting_rows)
     n_meetings = len(meeting_rows)
-    del meeting_rows
+    meeting_rows.clear()   # the closure meet() holds the list: empty it rather than del the name
     att_rows = [dict(meeting_id=meeting_ids[i], member_id=mid, present=ok, absence_reason=reason)
                 for i, attend in pending for mid, ok, reason in attend]
     w.insert(Attendance, att_rows)
     n_att = len(att_rows)
-    del att_rows, pending
+    del att_rows
+    pending.clear()
 
     # ---------------------------------------------------------------- 在职党员双报到
     report_rows, service_plan = [], []
@@ -727,7 +740,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                                     workplace_org=worg, address=f"{rng.choice(STREETS)}{rng.randint(1, 400)}号",
                                     reported_on=reported, ended_on=ended, created_by=None))
     report_ids = w.insert(CommunityReport, report_rows)
-    for rid, r in zip(report_ids, report_rows):
+    for rid, r in zip(report_ids, report_rows, strict=True):
         end = r["ended_on"] or today
         for _ in range(rng.randint(0, 2 * max(1, (end - r["reported_on"]).days // 365))):
             service_plan.append(dict(report_id=rid, served_on=_date_between(rng, r["reported_on"], end),

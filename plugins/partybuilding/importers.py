@@ -16,9 +16,9 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.matching import MatchError, Resolver, path_text
 from shell.errors import JiedaoError, ValidationError
+from shell.gcpause import without_gc
 
 from . import services as svc
-from shell.gcpause import without_gc
 from .models import CATEGORY_LABELS, STAGE_LABELS, STATUS_LABELS, Member, PartyOrg
 
 KIND = "partybuilding-members"
@@ -202,7 +202,8 @@ def export_members(ctx: ServiceContext, path) -> int:
          .order_by(PartyOrg.path, Member.name, Member.id))
     n = 0
     for m in ctx.session.scalars(q.execution_options(yield_per=500)):
-        ws.append([m.name, m.sex, m.ethnicity, personal.reveal(ctx, m.id_number), _cell(m.education), CATEGORY_LABELS.get(m.category, ""),
+        ws.append([m.name, m.sex, m.ethnicity, personal.reveal(ctx, m.id_number), _cell(m.education),
+                   CATEGORY_LABELS.get(m.category, ""),
                    names.get(m.org_id, ""), m.stage_label, _cell(m.applied_on), _cell(m.activist_on),
                    _cell(m.candidate_on), _cell(m.admitted_on), _cell(m.full_on), _cell(m.job), _cell(m.phone),
                    _cell(m.address), svc.fen_text(m.income_fen), STATUS_LABELS.get(m.status, m.status),

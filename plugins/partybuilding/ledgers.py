@@ -2,8 +2,8 @@
 from the database; organisation names are looked up from one small in-memory map."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 
 from sqlalchemy import select
 
@@ -15,7 +15,6 @@ from shell.core.models import Area
 from reports.spec import as_of, cn_date, cn_period
 
 from . import services as svc
-from shell.gcpause import gc_paused_rows
 from .models import CATEGORY_LABELS, STATUS_LABELS, Attendance, Member, PartyOrg
 
 ORG_PARAM = ReportParameter("org", "党组织编号（空 = 全部）", kind="int", required=False)
@@ -161,7 +160,8 @@ def org_ledger(ctx: ServiceContext, params: dict):
                    n.members, n.full_members, o.founded_on)
 
     cols = [Column("党组织", "3*"), Column("类别", 20), Column("所在辖区", "1.5*"), Column("书记", 18),
-            Column("委员会（换届日期）", 34), Column("党员数", 14, align="right", kind="int"), Column("正式党员", 16, align="right", kind="int"),
+            Column("委员会（换届日期）", 34), Column("党员数", 14, align="right", kind="int"),
+            Column("正式党员", 16, align="right", kind="int"),
             Column("成立日期", 20, kind="date")]
     total = sum(n.own_members for n in nodes)
     return LedgerSpec(title="党组织设置情况台账", **_head(ctx), period=as_of(ctx.today()), columns=cols,
@@ -187,9 +187,11 @@ def development_ledger(ctx: ServiceContext, params: dict):
                    f"{end}" + (f"（延长 {m.extension_months} 个月）" if m.extension_months else "") if end else "",
                    m.full_on)
 
-    cols = [Column("序号", 9, align="right", kind="int"), Column("姓名", 15), Column("性别", 8), Column("出生日期", 19, kind="date"),
+    cols = [Column("序号", 9, align="right", kind="int"), Column("姓名", 15), Column("性别", 8),
+            Column("出生日期", 19, kind="date"),
             Column("学历", 12), Column("所在党支部", "2*"), Column("当前阶段", 18), Column("申请入党", 19, kind="date"),
-            Column("确定积极分子", 19, kind="date"), Column("确定发展对象", 19, kind="date"), Column("接收预备党员", 19, kind="date"),
+            Column("确定积极分子", 19, kind="date"), Column("确定发展对象", 19, kind="date"),
+            Column("接收预备党员", 19, kind="date"),
             Column("预备期满", "1*", kind="date"), Column("转正", 19, kind="date")]
     return LedgerSpec(title="发展党员工作台账", **_head(ctx), period=f"{year}年", columns=cols, rows=rows(),
                       orientation="landscape", font_size=8)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import calendar
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Iterable
+from typing import Any
 
 from sqlalchemy import Integer, String, case, cast, func, literal, or_, select, update
 from sqlalchemy.ext.compiler import compiles
@@ -21,16 +22,33 @@ from shell.core import personal as _personal
 from shell.core import settings as core_settings
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
-from shell.db.sql import StartsWith
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import AREA_LEVEL_LABELS, Area, Setting
+from shell.db.sql import StartsWith
 from shell.errors import NotFound, ValidationError
 from shell.idnumber import parse_id_number
 
-from .models import (CATEGORY_LABELS, LEVEL_LABELS, ORG_KINDS, STAGE_LABELS, STAGES, STATUS_LABELS, Attendance,
-                     CommunityReport, CommunityService, DuesPayment, HouseholdLink, Meeting, MeetingRule,
-                     Member, Membership, OrgEvent, PartyOrg, Transfer)
-from .numbering import next_number  # noqa: F401 - the letter numbers; re-exported for callers and tests
+from .models import (
+    CATEGORY_LABELS,
+    LEVEL_LABELS,
+    ORG_KINDS,
+    STAGE_LABELS,
+    STAGES,
+    STATUS_LABELS,
+    Attendance,
+    CommunityReport,
+    CommunityService,
+    DuesPayment,
+    HouseholdLink,
+    Meeting,
+    MeetingRule,
+    Member,
+    Membership,
+    OrgEvent,
+    PartyOrg,
+    Transfer,
+)
+from .numbering import next_number  # the letter numbers; re-exported for callers and tests
 from .rules import DUES, MEETING, MEMBER_MANAGE, ORG_MANAGE, RULES, SETTINGS, TRANSFER, VIEW
 
 # ----------------------------------------------------------------------------- permissions & settings
@@ -353,9 +371,9 @@ def move_org(ctx: ServiceContext, org_id: int, new_parent_id: int, on: date | No
     if not new_parent.is_open:
         raise ValidationError(f"“{new_parent.name}”已撤销，不能移入。", "parent_id")
     sub = _subtree_org_ids(ctx.session, org)
-    n_orgs = ctx.session.scalar(select(func.count()).select_from(PartyOrg).where(PartyOrg.path.startswith(org.path)))
+    n_orgs = ctx.session.scalar(select(func.count()).select_from(PartyOrg).where(PartyOrg.path.startswith(org.path))) or 0
     n_members = ctx.session.scalar(select(func.count()).select_from(Membership)
-                                   .where(Membership.end_on.is_(None), Membership.org_id.in_(sub)))
+                                   .where(Membership.end_on.is_(None), Membership.org_id.in_(sub))) or 0
     area_changed = not area.path.startswith(parent_area.path)
     if area_changed:
         if org.level < 4:
@@ -415,7 +433,7 @@ class OrgNode:
 def org_tree(ctx: ServiceContext, include_dissolved: bool = False) -> list[OrgNode]:
     """The visible tree in display order with member counts per node (two queries in all)."""
     orgs = visible_orgs(ctx, include_dissolved)
-    counts: dict[int, list[int]] = {}
+    counts: dict[int | None, list[int]] = {}   # org_id IS NOT NULL below
     q = (select(Member.org_id, Member.stage, func.count()).where(Member.org_id.is_not(None),
          Member.stage.in_(("probationary", "full")), Member.status == "normal")
          .group_by(Member.org_id, Member.stage))
@@ -433,8 +451,8 @@ def org_tree(ctx: ServiceContext, include_dissolved: bool = False) -> list[OrgNo
                 node.members += own
                 node.full_members += full
     base = min((n.depth for n in nodes.values()), default=0)
-    for n in nodes.values():
-        n.depth -= base
+    for node in nodes.values():
+        node.depth -= base
     return [nodes[o.id] for o in orgs]
 
 
@@ -672,6 +690,7 @@ def advance_stage(ctx: ServiceContext, member_id: int, to_stage: str, on: date,
         raise ValidationError(f"日期 {on} 早于成为{m.stage_label}的日期 {prev_date}。", _STAGE_DATE[to_stage], on)
     if to_stage == "full":
         end = probation_end(m)
+        assert end is not None  # a probationary member was admitted on a day
         if on < end:
             raise ValidationError(f"{m.name}的预备期到 {end} 才满，不能在 {on} 转正。", "full_on", on)
     setattr(m, _STAGE_DATE[to_stage], on)
@@ -694,6 +713,7 @@ def extend_probation(ctx: ServiceContext, member_id: int, months: int, on: date,
     if not isinstance(months, int) or not 6 <= months <= 12:
         raise ValidationError(f"预备期可延长 6 至 12 个月，填写的是 {months}。", "extension_months", months)
     _not_future(ctx, on, "延长决定日期", "extended_on")
+    assert m.admitted_on is not None  # a probationary member was admitted on a day
     if on < m.admitted_on:
         raise ValidationError(f"延长决定日期 {on} 早于接收为预备党员的日期 {m.admitted_on}。", "extended_on", on)
     m.extension_months, m.extended_on = months, on
@@ -715,6 +735,7 @@ def probation_lists(ctx: ServiceContext, on: date | None = None, within_days: in
     due, overdue = [], []
     for m in ctx.session.scalars(_scoped_members(ctx).where(Member.stage == "probationary", Member.status == "normal")):
         end = probation_end(m)
+        assert end is not None  # a probationary member was admitted on a day
         if end < on:
             overdue.append((m, end))
         elif end <= on + timedelta(days=days):
@@ -844,7 +865,7 @@ def org_labels_for(ctx: ServiceContext, org_ids: Iterable[int | None]) -> dict[i
     their parents' names, a query per 500. Organisations outside the actor's scope are left out."""
     ctx.actor.require(VIEW)
     ids = sorted({i for i in org_ids if i is not None})
-    rows = {}
+    rows: dict[int, Any] = {}
     for k in range(0, len(ids), 500):
         rows.update((r.id, r) for r in ctx.session.execute(
             select(PartyOrg.id, PartyOrg.parent_id, PartyOrg.name).where(
@@ -871,7 +892,7 @@ def org_options(ctx: ServiceContext, min_level: int = 1, max_level: int = 5,
                PartyOrg.sort_order).where(scope_filter(PartyOrg.area_id, ctx.actor))
     if not include_dissolved:
         q = q.where(PartyOrg.dissolved_on.is_(None))
-    rows = ctx.session.execute(q).all()
+    rows = list(ctx.session.execute(q).all())
     names = {r.id: r.name for r in rows}
     order = {r.id: (r.sort_order or 0, r.id) for r in rows}
     rows.sort(key=lambda r: tuple(order.get(int(i), (0, int(i))) for i in r.path.strip("/").split("/") if i))
@@ -1040,7 +1061,8 @@ def record_receipt(ctx: ServiceContext, transfer_id: int, on: date | None = None
     ctx.actor.require(TRANSFER)
     t = _get_transfer(ctx, transfer_id)
     if t.direction != "out" or t.status != "issued":
-        raise ValidationError(f"介绍信 {t.letter_number or t.id} 的状态是“{TRANSFER_STATUS.get(t.status, t.status)}”，不能登记回执。",
+        raise ValidationError(f"介绍信 {t.letter_number or t.id} 的状态是“{TRANSFER_STATUS.get(t.status, t.status)}”，"
+                              f"不能登记回执。",
                               "receipt_on")
     on = on or ctx.today()
     _not_future(ctx, on, "回执日期", "receipt_on")
@@ -1064,6 +1086,7 @@ def cancel_letter(ctx: ServiceContext, transfer_id: int, reason: str, on: date |
     t.status, t.reason = "cancelled", ((t.reason or "") + f"；作废：{reason}").lstrip("；")[:200]
     if m.org_id == t.to_org_id or m.org_id is None:
         m.status = "normal"
+        assert t.from_org_id is not None  # an outgoing letter is issued from an organisation
         join_org(ctx, m.id, t.from_org_id, max(on, t.issued_on), f"介绍信 {t.letter_number} 作废")
     ctx.session.flush()
     return t
@@ -1224,7 +1247,7 @@ def _check_attendance(ctx: ServiceContext, org: PartyOrg, held_on: date,
             raise ValidationError(f"{who.name if who else a.member_id}在 {held_on} 不是“{org.name}”的成员，不能记入出勤。",
                                   "attendance", a.member_id)
         if not a.present and not (a.reason or "").strip():
-            who = ctx.session.get(Member, a.member_id)
+            who = ctx.session.get_one(Member, a.member_id)
             raise ValidationError(f"{who.name}缺席，请填写缺席原因。", "attendance", a.member_id)
     return entries
 
@@ -1310,7 +1333,7 @@ def quorum_met(session: Session, meeting: Meeting) -> bool:
     """A 支委会 counts only with more than half the committee present (when attendance is recorded)."""
     if meeting.kind != "committee":
         return True
-    org = session.get(PartyOrg, meeting.org_id)
+    org = session.get_one(PartyOrg, meeting.org_id)
     rows = attendance_of(session, meeting.id)
     if not rows or not org.committee_size:
         return True
@@ -1411,7 +1434,7 @@ def _meetings_held(ctx: ServiceContext, year: int, orgs: list[PartyOrg], start: 
     for org_id, kind, held_on, listed, present in ctx.session.execute(q):
         if org_id not in size:
             continue
-        if kind == "committee" and listed and size[org_id] and int(present or 0) * 2 <= size[org_id]:
+        if kind == "committee" and listed and (seats := size[org_id]) and int(present or 0) * 2 <= seats:
             continue
         held.setdefault((org_id, kind), []).append(held_on)
     for dates in held.values():
@@ -1515,7 +1538,7 @@ class DuesRules:
     def __init__(self, session: Session):
         keys = [f"partybuilding.dues.{k}" for k in self.KEYS]
         saved = {r.key: r.value for r in session.scalars(select(Setting).where(Setting.key.in_(keys)))}
-        value = {k: saved.get(key, _SETTING_BY_KEY[key].default) for k, key in zip(self.KEYS, keys)}
+        value = {k: saved.get(key, _SETTING_BY_KEY[key].default) for k, key in zip(self.KEYS, keys, strict=True)}
         self.flat_fen, self.farmer_fen, self.flag_months = value["flat_fen"], value["farmer_fen"], value["flag_months"]
         self._texts = {k: value[f"bands_{k}"] for k in ("employed", "retired")}
         self._since = (value["since"] or "").strip()
@@ -1559,6 +1582,7 @@ def record_payment(ctx: ServiceContext, member_id: int, month: str, amount_fen: 
     if not m.is_party_member:
         raise ValidationError(f"{m.name}是{m.stage_label}，尚未入党，不交党费。", "member_id", member_id)
     month = parse_month(month)
+    assert m.admitted_on is not None  # a Party member was admitted on a day
     if month < month_key(m.admitted_on):
         raise ValidationError(f"{month} 早于{m.name}入党（{m.admitted_on}）的月份，不应交党费。", "month", month)
     paid_on = paid_on or ctx.today()
@@ -1730,7 +1754,7 @@ def _dues_status(ctx: ServiceContext, upto: str, root_path: str | None, member_i
             out.append((m, None))
             continue
         first = _month_index(start)
-        n, lo, hi = paid.get(m.id, (0, None, None))
+        n, lo, hi = paid.get(m.id, (0, 0, 0))   # lo, hi are read only when n
         if n == up - first + 1:
             out.append((m, None))
             continue
@@ -1894,7 +1918,7 @@ def dues_sheet(ctx: ServiceContext, org_id: int, month: str) -> list[DuesRow]:
     # That month's payment of each member on the sheet, by the (member, month) unique index: a
     # filter on the month alone scanned every payment of the street (500,000 rows).
     ids = [m.id for m, _a in status]
-    paid = {}
+    paid: dict[int, DuesPayment] = {}
     for k in range(0, len(ids), 500):
         paid.update((p.member_id, p) for p in s.scalars(select(DuesPayment).where(
             DuesPayment.member_id.in_(ids[k:k + 500]), DuesPayment.month == month)))
@@ -1902,7 +1926,8 @@ def dues_sheet(ctx: ServiceContext, org_id: int, month: str) -> list[DuesRow]:
     out = []
     for m, a in status:
         p = paid.get(m.id)
-        out.append(DuesRow(m.id, m.name, labels.get(m.org_id, ""), CATEGORY_LABELS.get(m.category, m.category),
+        org_label = labels.get(m.org_id, "") if m.org_id is not None else ""
+        out.append(DuesRow(m.id, m.name, org_label, CATEGORY_LABELS.get(m.category, m.category),
                            m.income_fen, rules.monthly_fen(m), p.amount_fen if p else None, p.paid_on if p else None,
                            a.trailing if a else 0, bool(a and a.flagged)))
     return out
@@ -1952,18 +1977,20 @@ def meeting_summaries(ctx: ServiceContext, start: date, end: date, org_id: int |
 
     def label(oid):
         o = orgs.get(oid)
-        parent = orgs.get(o.parent_id) if o is not None and o.parent_id else None
-        return f"{parent.name} / {o.name}" if parent else (o.name if o else "")
+        if o is None:
+            return ""
+        parent = orgs.get(o.parent_id) if o.parent_id else None
+        return f"{parent.name} / {o.name}" if parent else o.name
 
     out = []
     for mt in sorted(meetings, key=lambda m: (m.held_on, m.id), reverse=True):
         rows = att.get(mt.id, [])
-        present = sum(1 for p, _, _ in rows if p)
+        n_present = sum(1 for p, _, _ in rows if p)
         org = orgs.get(mt.org_id)
         # As quorum_met: a 支委会 with attendance counts only with more than half the committee there.
         quorum = not (mt.kind == "committee" and rows and org is not None and org.committee_size
-                      and present * 2 <= org.committee_size)
-        out.append(MeetingSummary(mt, label(mt.org_id), len(rows), present,
+                      and n_present * 2 <= org.committee_size)
+        out.append(MeetingSummary(mt, label(mt.org_id), len(rows), n_present,
                                   [(n, r) for p, n, r in rows if not p], quorum))
     return out
 
@@ -2176,7 +2203,7 @@ def party_summary(ctx: ServiceContext, on: date | None = None) -> PartySummary:
     due, overdue = probation_lists(ctx, on)
     return PartySummary(stages["full"], stages["probationary"],
                         {k: stages[k] for k in ("applicant", "activist", "candidate")},
-                        [(label, n) for (_lo, _hi, label), n in zip(AGE_BANDS, ages)],
+                        [(label, n) for (_lo, _hi, label), n in zip(AGE_BANDS, ages, strict=True)],
                         sorted(edu.items(), key=lambda kv: -kv[1]), len(due), len(overdue),
                         len(overdue_receipts(ctx, on)), len(lost_contact_members(ctx, on)), len(mobile_members(ctx)))
 

@@ -55,8 +55,8 @@ def register_settings():
 
 @hookimpl
 def register_search(ctx, text):
-    from shell.contracts import SearchResult
     from reports.masking import mask_id, mask_phone
+    from shell.contracts import SearchResult
 
     from . import services
 

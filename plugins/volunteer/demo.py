@@ -4,7 +4,7 @@ the services. ``medium`` / ``large`` (issue 9): ``seed_bulk`` writes three years
 volunteer service with bulk inserts, simulated so the ledgers and balances agree by construction."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from shell.clock import LOCAL_TZ
 from shell.core.areas import list_areas
@@ -12,8 +12,10 @@ from shell.core.context import Actor, ServiceContext
 
 from . import services as sv
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志文斌慧宁海燕春梅晨欣怡子轩浩然雨涵梓萱俊杰晓东丹凤振华淑珍秀英德明"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+            "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志文"
+         "斌慧宁海燕春梅晨欣怡子轩浩然雨涵梓萱俊杰晓东丹凤振华淑珍秀英德明")
 SKILLS = ("助老陪护", "应急救护", "文明劝导", "环境清洁", "理发", "家电维修", "法律咨询", "心理疏导", "文艺演出",
           "垃圾分类指导", "反诈宣传", "助残", "四点半课堂", "义诊")
 TEAMS = (("银龄互助队", "助老陪护、上门探访"), ("平安巡防队", "治安巡逻、反诈宣传"), ("绿色家园队", "环境整治、垃圾分类"),
@@ -72,8 +74,8 @@ def seed(session, scale: str, rng) -> None:
     communities = list_areas(session, level="community")
     if not communities:
         return
-    today = datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
-    clock = _Clock(datetime.now(timezone.utc) - timedelta(days=400))
+    today = datetime.now(UTC).astimezone(LOCAL_TZ).date()
+    clock = _Clock(datetime.now(UTC) - timedelta(days=400))
     ctx = ServiceContext(session, Actor.system(), clock)
     # The love supermarket's counter is kept by a person (the demo's community worker, when the demo
     # has one): the 积分兑换台账 names the handler of every order.
@@ -82,7 +84,7 @@ def seed(session, scale: str, rng) -> None:
                                                 is_superuser=True), clock) if counter else ctx
     per = PER_COMMUNITY.get(scale, 25)
     used_ids = set()
-    for ci, community in enumerate(communities):
+    for community in communities:
         volunteers = []
         for _ in range(per):
             male = rng.random() < 0.45
@@ -93,8 +95,9 @@ def seed(session, scale: str, rng) -> None:
             used_ids.add(idn)
             name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
             v = sv.register_volunteer(
-                ctx, name=name, id_number=idn, area_id=community.id, phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
-                skills=rng.sample(SKILLS, rng.randint(1, 3)), address=f"{community.name}{rng.randint(1, 40)}幢{rng.randint(1, 6)}单元",
+                ctx, name=name, id_number=idn, area_id=community.id,
+                phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}", skills=rng.sample(SKILLS, rng.randint(1, 3)),
+                address=f"{community.name}{rng.randint(1, 40)}幢{rng.randint(1, 6)}单元",
                 registered_on=today - timedelta(days=rng.randint(400, 2000)))
             volunteers.append(v)
         teams = []
@@ -115,10 +118,10 @@ def seed(session, scale: str, rng) -> None:
             name, place, target, content = rng.choice(ACTIVITIES)
             start = datetime(day.year, day.month, day.day, rng.choice((8, 9, 14, 15)), 0, tzinfo=LOCAL_TZ)
             team = rng.choice(teams)
-            clock.now = start.astimezone(timezone.utc) - timedelta(days=3)
+            clock.now = start.astimezone(UTC) - timedelta(days=3)
             act = sv.create_activity(ctx, name=name, area_id=community.id, team_id=team.id,
-                                     starts_at=start.astimezone(timezone.utc),
-                                     ends_at=(start + timedelta(hours=rng.choice((2, 3)))).astimezone(timezone.utc),
+                                     starts_at=start.astimezone(UTC),
+                                     ends_at=(start + timedelta(hours=rng.choice((2, 3)))).astimezone(UTC),
                                      organiser=f"{community.name}居委会", place=place, target=target, content=content,
                                      leader_name=team.leader_name, recorder_name="李社区", capacity=20)
             people = rng.sample(volunteers, min(len(volunteers), rng.randint(5, 12)))
@@ -130,9 +133,9 @@ def seed(session, scale: str, rng) -> None:
                 t_in = start + timedelta(minutes=rng.randint(-10, 15))
                 # a sign-out at most an hour after the end (the default margin), entered once it happened
                 t_out = min(start + timedelta(minutes=rng.randint(90, 200)), act.ends_at + timedelta(minutes=60))
-                clock.now = max(clock.now, t_out.astimezone(timezone.utc))
-                sv.record_attendance(ctx, act.id, v.id, t_in.astimezone(timezone.utc), t_out.astimezone(timezone.utc))
-            clock.now = start.astimezone(timezone.utc) + timedelta(days=1)
+                clock.now = max(clock.now, t_out.astimezone(UTC))
+                sv.record_attendance(ctx, act.id, v.id, t_in.astimezone(UTC), t_out.astimezone(UTC))
+            clock.now = start.astimezone(UTC) + timedelta(days=1)
             if done:
                 ids = [a.id for a, _v, _a in sv.pending_approvals(ctx, act.id)]
                 sv.approve(ctx, ids, quality=rng.choice(("优秀", "良好", "良好")))
@@ -185,7 +188,7 @@ ADJUST_REASONS = (("年度优秀志愿者奖励", 100, 300), ("重大活动保�
 
 
 def _local(d: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(d.year, d.month, d.day, hour, minute, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
@@ -241,8 +244,22 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     from shell.db.bulk import BulkWriter
     from shell.text import pinyin_initials
 
-    from .models import (Activity, Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine,
-                         RedemptionOrder, RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
+    from .models import (
+        Activity,
+        Attendance,
+        Certificate,
+        Counter,
+        HoursEntry,
+        PointsEntry,
+        RedemptionLine,
+        RedemptionOrder,
+        RewardItem,
+        StockMove,
+        Team,
+        TeamMembership,
+        Volunteer,
+        VolunteerAccount,
+    )
     from .rules import SETTING_BY_KEY
 
     communities = session.execute(select(Area.id, Area.name).where(Area.level == "community",
@@ -250,7 +267,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
                                   .order_by(Area.sort_order, Area.id)).all()
     if not communities:
         return {}
-    today = today or datetime.now(timezone.utc).astimezone(LOCAL_TZ).date()
+    today = today or datetime.now(UTC).astimezone(LOCAL_TZ).date()
     anchor = _local(today, 0)                       # midnight today: nothing in the past lies after it
     first_day = today - timedelta(days=365 * years)
     w = BulkWriter(session)
@@ -267,7 +284,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     used: set[str] = set()
     vols: list[dict] = []                           # index = volunteer index
     vcomm: list[int] = []                           # community index of each volunteer
-    for ci, ((cid, cname), size) in enumerate(zip(communities, sizes)):
+    for ci, ((cid, cname), size) in enumerate(zip(communities, sizes, strict=True)):
         pool = residents.get(cid, [])
         picked = rng.sample(pool, min(len(pool), round(size * RESIDENT_SHARE))) if pool else []
         people = [p for p in picked if p[3] not in used and ric.is_valid(p[3])]
@@ -302,7 +319,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
 
     # ---------------------------------------------------------------- teams and memberships
     team_rows, team_comm = [], []
-    for ci, (cid, cname) in enumerate(communities):
+    for ci, (cid, _cname) in enumerate(communities):
         for name, desc in rng.sample(TEAMS, 4):
             team_rows.append(dict(area_id=cid, name=name, leader_name="", phone="", description=desc, active=True,
                                   created_at=_local(first_day, 9), created_by=None))
@@ -321,13 +338,13 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
             members.append([ti, vi, joined, left])
     # Leaders: the most active current members of each team.
     by_team: dict[int, list[int]] = {}
-    for k, (ti, vi, _j, left) in enumerate(members):
+    for k, (ti, _vi, _j, left) in enumerate(members):
         if left is None:
             by_team.setdefault(ti, []).append(k)
     roles = ["队员"] * len(members)
     for ti, ks in by_team.items():
         ks.sort(key=lambda k: (-wanted[members[k][1]], members[k][1]))
-        for k, role in zip(ks, ("队长", "副队长")):
+        for k, role in zip(ks, ("队长", "副队长"), strict=False):
             roles[k] = role
         leader = vols[members[ks[0]][1]]
         team_rows[ti]["leader_name"], team_rows[ti]["phone"] = leader["name"], leader["phone"]
@@ -416,7 +433,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     # ---------------------------------------------------------------- the store: catalogue per community
     items: list[dict] = []
     items_of: dict[int, list[int]] = {}
-    for ci, (cid, cname) in enumerate(communities):
+    for ci, (cid, _cname) in enumerate(communities):
         for name, unit, price, limit, period in BULK_ITEMS:
             items_of.setdefault(ci, []).append(len(items))
             items.append(dict(area_id=cid, name=name, unit=unit, points_price=price, stock=0, per_person_limit=limit,
@@ -442,7 +459,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
         seq = len(heap)
         first = heap[0][0].timestamp() if heap else horizon
         for _ in range(round(len(earns) * 0.6)):      # visits to the store
-            t = datetime.fromtimestamp(rng.uniform(first, horizon), timezone.utc)
+            t = datetime.fromtimestamp(rng.uniform(first, horizon), UTC)
             local = t.astimezone(LOCAL_TZ)
             t = _local(local.date(), ri(9, 16), ri(0, 59))
             if t.timestamp() > first:
@@ -450,7 +467,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
                 seq += 1
         if rng.random() < 0.35:
             reason, lo, hi = rng.choice(ADJUST_REASONS)
-            t = datetime.fromtimestamp(rng.uniform(first, horizon), timezone.utc)
+            t = datetime.fromtimestamp(rng.uniform(first, horizon), UTC)
             heap.append((t, seq, "adjust", (reason, ri(lo, hi) // 10 * 10)))
             seq += 1
         heapq.heapify(heap)

@@ -2,7 +2,7 @@
 Chinese); nothing is written unless all rows are valid or the user accepted the valid subset."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -78,13 +78,13 @@ def import_volunteers(ctx, path, valid_only: bool = False) -> ImportResult:
     seen_ids, seen_numbers = {}, {}
     good = []
     for rowno, raw in enumerate(rows[1:], start=2):
-        get = lambda name: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
+        get = lambda name, raw=raw: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
         if all(_cell_text(c) == "" for c in raw):
             continue
         result.total_rows += 1
         errors = []
 
-        def bad(column, value, reason):
+        def bad(column, value, reason, errors=errors, rowno=rowno):
             errors.append(RowError(rowno, column, _cell_text(value), reason))
 
         name = _cell_text(get("姓名"))
@@ -171,7 +171,8 @@ def export_volunteers(ctx, path) -> int:
     paths = area_paths(ctx.session)   # full paths: the export imports again
     q = select(Volunteer).where(scope_filter(Volunteer.area_id, ctx.actor)).order_by(Volunteer.id)
     for v in ctx.session.scalars(q):
-        ws.append([v.number, v.name, personal.reveal(ctx, v.id_number), v.gender, v.birth_date, v.phone, paths.get(v.area_id, ""), v.skills, v.address,
+        ws.append([v.number, v.name, personal.reveal(ctx, v.id_number), v.gender, v.birth_date, v.phone, paths.get(v.area_id, ""),
+                   v.skills, v.address,
                    v.registered_on, "在册" if v.active else "停用"])
         n += 1
     wb.save(path)
@@ -187,7 +188,7 @@ ATTENDANCE_REQUIRED = ("活动编号", "志愿者编号", "签到时间", "签�
 def _local_time(value, column: str, day: date | None) -> datetime:
     """A sign-in/out time from a cell: an Excel date-time, "2026-05-10 09:00", or "09:00" on the
     activity's day. Shanghai wall-clock time; returned as aware UTC."""
-    from datetime import time as dtime, timezone
+    from datetime import time as dtime
 
     from shell.clock import LOCAL_TZ
 
@@ -211,7 +212,7 @@ def _local_time(value, column: str, day: date | None) -> datetime:
                 local = datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError(f"{column}格式不正确，应如 2026-05-10 09:00 或 09:00。", column, value) from None
-    return local.replace(second=0, microsecond=0, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return local.replace(second=0, microsecond=0, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def write_attendance_template(path) -> None:
@@ -257,13 +258,13 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
     seen: dict[tuple[int, int], int] = {}
     good = []
     for rowno, raw in enumerate(rows[1:], start=2):
-        get = lambda name: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
+        get = lambda name, raw=raw: raw[col[name]] if name in col and col[name] < len(raw) else None  # noqa: E731
         if all(_cell_text(c) == "" for c in raw):
             continue
         result.total_rows += 1
         errors = []
 
-        def bad(column, value, reason):
+        def bad(column, value, reason, errors=errors, rowno=rowno):
             errors.append(RowError(rowno, column, _cell_text(value), reason))
 
         activity = None
@@ -284,7 +285,8 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
             if activity is None:
                 bad("活动编号", text, "没有这个活动（或不在您的管辖范围内）")
             elif activity.status != "open":
-                bad("活动编号", text, f"活动“{activity.name}”{ACTIVITY_STATES.get(activity.status, activity.status)}，不能再导入签到")
+                bad("活动编号", text,
+                    f"活动“{activity.name}”{ACTIVITY_STATES.get(activity.status, activity.status)}，不能再导入签到")
                 activity = None
         volunteer = None
         number = _cell_text(get("志愿者编号")).upper()
@@ -333,7 +335,8 @@ def import_attendance(ctx, path, valid_only: bool = False) -> ImportResult:
                 att = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity.id,
                                                                    Attendance.volunteer_id == volunteer.id))
                 if att is not None and att.status not in ("enrolled", "cancelled"):
-                    bad("志愿者编号", number, f"“{volunteer.name}”在该活动{ATTENDANCE_STATES.get(att.status, att.status)}，不能重复签到")
+                    bad("志愿者编号", number,
+                        f"“{volunteer.name}”在该活动{ATTENDANCE_STATES.get(att.status, att.status)}，不能重复签到")
                 elif (att is None or att.status == "cancelled") and activity.capacity:
                     if activity.id not in taken:
                         taken[activity.id] = ctx.session.scalar(

@@ -10,6 +10,7 @@ from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
 from reports.spec import as_of, cn_date, cn_period
 from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
+from shell.core import personal
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.models import Area, User
 from shell.core.reporting import heading, unit_name
@@ -94,9 +95,11 @@ def build_statement(ctx, params) -> LedgerSpec:
     return LedgerSpec(
         title="积分对账单", **heading(ctx).fields, period=_period_text(start, end),
         columns=[Column("时间", 32, kind="datetime"), Column("类别", 18), Column("增加", 16, align="right", kind="number"),
-                 Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"), Column("摘要", "*")],
+                 Column("减少", 16, align="right", kind="number"), Column("结余", 18, align="right", kind="number"),
+                 Column("摘要", "*")],
         rows=rows, totals=("合计", "", gained, spent, closing, ""),
-        notes=(f"志愿者：{v.name}（编号 {v.number}）；期初积分 {opening}，本期增加 {gained}，本期减少 {spent}，期末积分 {closing}。",
+        notes=(f"志愿者：{v.name}（编号 {v.number}）；期初积分 {opening}，本期增加 {gained}，本期减少 {spent}，"
+               f"期末积分 {closing}。",
                "兑换积分不影响服务时长。"),
         signature=("经办人", "志愿者签字", "日期"))
 
@@ -258,7 +261,8 @@ def build_stock(ctx, params) -> LedgerSpec:
         title="爱心超市库存台账", **heading(ctx).fields, period=_period_text(start, end), orientation="landscape",
         columns=[Column("社区", 24), Column("物品", "*"), Column("单位", 12), Column("积分单价", 18, align="right", kind="int"),
                  Column("期初", 16, align="right", kind="number"), Column("入库", 16, align="right", kind="number"),
-                 Column("兑换出库（净）", 24, align="right", kind="number"), Column("其他出库/盘点", 24, align="right", kind="number"),
+                 Column("兑换出库（净）", 24, align="right", kind="number"),
+                 Column("其他出库/盘点", 24, align="right", kind="number"),
                  Column("期末", 16, align="right", kind="number")],
         rows=rows(), notes=("出入库记录只增不改；更正以新的出入库或盘点调整记录体现。",))
 

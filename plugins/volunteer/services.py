@@ -13,33 +13,51 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shell.clock import LOCAL_TZ, format_local, utcnow
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import Actor, ServiceContext
-from shell.db.sql import StartsWith
 from shell.core.models import Area
+from shell.db.sql import StartsWith
 from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (ACTIVITY_STATES, ATTENDANCE_STATES, LIMIT_PERIODS, STAR_LABELS, STAR_THRESHOLDS_HOURS, Activity,
-                     Attendance, Certificate, Counter, HoursEntry, PointsEntry, RedemptionLine, RedemptionOrder,
-                     RewardItem, StockMove, Team, TeamMembership, Volunteer, VolunteerAccount)
-from .rules import (P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules,
-                    load_rules)
+from .models import (
+    ACTIVITY_STATES,
+    ATTENDANCE_STATES,
+    LIMIT_PERIODS,
+    STAR_LABELS,
+    STAR_THRESHOLDS_HOURS,
+    Activity,
+    Attendance,
+    Certificate,
+    Counter,
+    HoursEntry,
+    PointsEntry,
+    RedemptionLine,
+    RedemptionOrder,
+    RewardItem,
+    StockMove,
+    Team,
+    TeamMembership,
+    Volunteer,
+    VolunteerAccount,
+)
+from .rules import P_ACTIVITY, P_APPROVE, P_CERTIFICATE, P_MANAGE, P_POINTS, P_REDEEM, P_STORE, P_VIEW, Rules, load_rules
 
-ACCOUNTS = VolunteerAccount.__table__
-ITEMS = RewardItem.__table__
-ORDERS = RedemptionOrder.__table__
-COUNTERS = Counter.__table__
+ACCOUNTS = cast(Table, VolunteerAccount.__table__)
+ITEMS = cast(Table, RewardItem.__table__)
+ORDERS = cast(Table, RedemptionOrder.__table__)
+COUNTERS = cast(Table, Counter.__table__)
 
 _ONE_DAY = timedelta(days=1)
 PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
@@ -64,7 +82,7 @@ def _area(ctx: ServiceContext, area_id: int | None, what: str = "所属社区") 
 
 
 def _area_of(ctx: ServiceContext, obj: Any) -> Area:
-    area = ctx.session.get(Area, obj.area_id)
+    area = ctx.session.get_one(Area, obj.area_id)
     ctx.actor.require_scope(area)
     return area
 
@@ -84,7 +102,7 @@ def local_date(dt: datetime) -> date:
 
 def local_midnight(d: date) -> datetime:
     """The UTC instant of 00:00 Shanghai time on ``d``."""
-    return datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(d.year, d.month, d.day, tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def hours_text(minutes: int) -> str:
@@ -179,7 +197,7 @@ def _next_counter(ctx: ServiceContext, name: str) -> int:
             continue
         res = s.execute(update(COUNTERS).where(COUNTERS.c.name == name, COUNTERS.c.value == seen)
                         .values(value=seen + 1))
-        if res.rowcount == 1:
+        if cast(CursorResult, res).rowcount == 1:
             return seen + 1
     raise ConflictError("编号发放冲突次数过多，请稍后重试。")
 
@@ -409,7 +427,7 @@ def list_volunteers(ctx: ServiceContext, text: str = "", area_id: int | None = N
 def count_volunteers(ctx: ServiceContext, text: str = "", area_id: int | None = None, active: bool | None = None) -> int:
     ctx.actor.require(P_VIEW)
     q = _volunteer_query(ctx, text, area_id, active)
-    return ctx.session.scalar(select(func.count()).select_from(q.subquery()))
+    return ctx.session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
 def volunteer_list_query(ctx: ServiceContext, text: str = "", area_id: int | None = None,
@@ -817,6 +835,7 @@ def update_activity(ctx: ServiceContext, activity_id: int, expected_version: int
         # Signed-out but not yet approved records follow the new cap.
         for att in ctx.session.scalars(select(Attendance).where(Attendance.activity_id == a.id,
                                                                  Attendance.status.in_(("signed_out", "rejected")))):
+            assert att.signed_in_at is not None and att.signed_out_at is not None  # both, once signed out
             att.raw_minutes, att.minutes = compute_minutes(att.signed_in_at, att.signed_out_at, a.cap_minutes)
     flush_or_conflict(ctx.session, a, "志愿活动")
     return a
@@ -898,7 +917,7 @@ def enrol(ctx: ServiceContext, activity_id: int, volunteer_id: int) -> Attendanc
         raise ValidationError(f"“{v.name}”已报名“{a.name}”。", "volunteer_id", volunteer_id)
     if a.capacity:
         taken = ctx.session.scalar(select(func.count()).select_from(Attendance).where(
-            Attendance.activity_id == a.id, Attendance.status != "cancelled"))
+            Attendance.activity_id == a.id, Attendance.status != "cancelled")) or 0
         if taken >= a.capacity:
             raise ValidationError(f"活动“{a.name}”已报满（{a.capacity} 人）。", "activity_id", activity_id)
     att = Attendance(activity_id=a.id, volunteer_id=v.id, status="enrolled", enrolled_at=ctx.now(),
@@ -1016,7 +1035,8 @@ def sign_in(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: dateti
     ctx.actor.require(P_ACTIVITY)
     a = get_activity(ctx, activity_id)
     if a.status != "open":
-        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再签到。", "activity_id", activity_id)
+        raise ValidationError(f"活动“{a.name}”{ACTIVITY_STATES.get(a.status, a.status)}，不能再签到。", "activity_id",
+                              activity_id)
     at = at or ctx.now()
     check_times(ctx, a, _volunteer_name(ctx, volunteer_id), at)
     att = _attendance_for(ctx, activity_id, volunteer_id)
@@ -1036,6 +1056,7 @@ def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datet
     if att is None or att.status != "signed_in":
         raise ValidationError("该志愿者尚未签到，不能签退。", "status", None if att is None else att.status)
     out = at or ctx.now()
+    assert att.signed_in_at is not None  # status signed_in
     check_times(ctx, a, _volunteer_name(ctx, volunteer_id), att.signed_in_at, out, sign_in_checked=True)
     att.signed_out_at = out
     att.raw_minutes, att.minutes = compute_minutes(att.signed_in_at, out, a.cap_minutes)
@@ -1074,7 +1095,7 @@ def _post_hours(ctx: ServiceContext, volunteer_id: int, minutes: int, kind: str,
         res = s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id,
                                                ACCOUNTS.c.approved_minutes >= -minutes)
                         .values(approved_minutes=ACCOUNTS.c.approved_minutes + minutes))
-        if res.rowcount != 1:
+        if cast(CursorResult, res).rowcount != 1:
             raise ConflictError("服务时长余额与冲正数不符，冲正未完成，请刷新后重试。")
     after = s.execute(select(ACCOUNTS.c.approved_minutes).where(ACCOUNTS.c.volunteer_id == volunteer_id)).scalar_one()
     entry = HoursEntry(volunteer_id=volunteer_id, at=ctx.now(), service_date=service_date, kind=kind, minutes=minutes,
@@ -1098,7 +1119,7 @@ def _post_points(ctx: ServiceContext, volunteer_id: int, points: int, kind: str,
         res = s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id,
                                                ACCOUNTS.c.points_balance >= -points)
                         .values(points_balance=ACCOUNTS.c.points_balance + points))
-        if res.rowcount != 1:
+        if cast(CursorResult, res).rowcount != 1:
             balance = s.execute(select(ACCOUNTS.c.points_balance)
                                 .where(ACCOUNTS.c.volunteer_id == volunteer_id)).scalar()
             raise ValidationError(f"积分余额不足：当前 {balance or 0} 分，需要 {-points} 分。", "points", -points)
@@ -1111,7 +1132,8 @@ def _post_points(ctx: ServiceContext, volunteer_id: int, points: int, kind: str,
     return entry
 
 
-def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, attendance_id: int, reason: str) -> PointsEntry | None:
+def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, attendance_id: int,
+          reason: str) -> PointsEntry | None:
     """Credit earned points, honouring the balance cap (the part above the cap is not credited)."""
     if points <= 0:
         return None
@@ -1125,8 +1147,9 @@ def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, att
             res = s.execute(update(ACCOUNTS).where(ACCOUNTS.c.volunteer_id == volunteer_id,
                                                    ACCOUNTS.c.points_balance == balance)
                             .values(points_balance=balance + credit))
-            if res.rowcount == 1:
-                note = reason if credit == points else f"{reason}（积分已达上限 {rules.balance_cap}，本次计 {credit} 分，应计 {points} 分）"
+            if cast(CursorResult, res).rowcount == 1:
+                note = reason if credit == points else (f"{reason}（积分已达上限 {rules.balance_cap}，本次计 {credit} 分，"
+                                                        f"应计 {points} 分）")
                 entry = PointsEntry(volunteer_id=volunteer_id, at=ctx.now(), kind="earn", points=credit,
                                     balance_after=balance + credit, attendance_id=attendance_id, reason=note[:200],
                                     created_by=ctx.actor.user_id)
@@ -1152,14 +1175,15 @@ def approve(ctx: ServiceContext, attendance_ids: Iterable[int], quality: str = "
     result = ApprovalResult()
     for att_id in dict.fromkeys(attendance_ids):
         att = _attendance(ctx, att_id)
-        a = ctx.session.get(Activity, att.activity_id)
-        v = ctx.session.get(Volunteer, att.volunteer_id)
+        a = ctx.session.get_one(Activity, att.activity_id)
+        v = ctx.session.get_one(Volunteer, att.volunteer_id)
         if att.status != "signed_out":
             result.skipped.append((att_id, f"{v.name}：{ATTENDANCE_STATES.get(att.status, att.status)}，不能审核"))
             continue
         if att.minutes <= 0:
             result.skipped.append((att_id, f"{v.name}：服务时长为 0，不能计入"))
             continue
+        assert att.signed_in_at is not None  # status signed_out
         day = local_date(att.signed_in_at)
         reason = f"{a.name}（{day}）"
         _post_hours(ctx, v.id, att.minutes, "approve", day, att.id, reason=reason)
@@ -1226,13 +1250,13 @@ def correct_times(ctx: ServiceContext, attendance_id: int, signed_in_at: datetim
     reason = _text(reason, "更正原因", "reason", max_len=200)
     att = _attendance(ctx, attendance_id)
     # a correction is the reviewer's word on what happened: only the order and the clock bind it
-    check_times(ctx, ctx.session.get(Activity, att.activity_id), _volunteer_name(ctx, att.volunteer_id),
+    check_times(ctx, ctx.session.get_one(Activity, att.activity_id), _volunteer_name(ctx, att.volunteer_id),
                 signed_in_at, signed_out_at, margin=None)
     if att.status == "approved":
         reverse_attendance(ctx, att.id, f"更正时间：{reason}")
     elif att.status not in ("signed_out", "rejected"):
         raise ValidationError("签退后才能更正时间。", "status", att.status)
-    a = ctx.session.get(Activity, att.activity_id)
+    a = ctx.session.get_one(Activity, att.activity_id)
     att.signed_in_at, att.signed_out_at = signed_in_at, signed_out_at
     att.raw_minutes, att.minutes = compute_minutes(signed_in_at, signed_out_at, a.cap_minutes)
     att.status = "signed_out"
@@ -1309,7 +1333,8 @@ def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, i
         balance = _account(ctx, vid)[0]
         due = min(due, balance)
         if due > 0:
-            _post_points(ctx, vid, -due, "expire", f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
+            _post_points(ctx, vid, -due, "expire",
+                         f"{rules.expiry_months} 个月有效期已过（{cutoff.astimezone(LOCAL_TZ).date()} 前获得）")
             out[vid] = due
     if out:
         _audit(ctx, "points_expire", "volunteer_points_ledger", None,
@@ -1407,7 +1432,7 @@ def _move(ctx: ServiceContext, item_id: int, quantity: int, kind: str, reason: s
     if expect_stock is not None:
         cond.append(ITEMS.c.stock == expect_stock)
     res = s.execute(update(ITEMS).where(*cond).values(stock=ITEMS.c.stock + quantity))
-    if res.rowcount != 1:
+    if cast(CursorResult, res).rowcount != 1:
         now = _current_stock(ctx, item_id)
         name = s.execute(select(ITEMS.c.name).where(ITEMS.c.id == item_id)).scalar()
         if expect_stock is not None and now != expect_stock:
@@ -1533,7 +1558,7 @@ def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Seque
             start = _period_start(period, ctx.today())
             if start is not None:
                 q = q.where(RedemptionOrder.at >= start)
-            had = int(s.execute(q).scalar())
+            had = int(s.execute(q).scalar() or 0)
             if had + qty > limit:
                 label = LIMIT_PERIODS.get(period, "")
                 raise ValidationError(f"“{name}”每人{label if period != 'none' else ''}限兑 {limit} 件，"
@@ -1558,7 +1583,7 @@ def cancel_redemption(ctx: ServiceContext, order_id: int, reason: str) -> Redemp
     v = get_volunteer(ctx, order.volunteer_id)
     res = s.execute(update(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.status == "done")
                     .values(status="cancelled", cancelled_at=ctx.now(), cancel_reason=reason))
-    if res.rowcount != 1:
+    if cast(CursorResult, res).rowcount != 1:
         raise ConflictError(f"兑换单 {order_id} 已经撤销过，不能重复撤销。")
     _post_points(ctx, v.id, order.total_points, "refund", f"撤销兑换单 {order_id}：{reason}", order_id=order_id)
     for line in sorted(order.lines, key=lambda ln: ln.item_id):

@@ -1,8 +1,8 @@
 """The jurisdiction tree 街道 → 社区 → 网格 (→ 微网格) with a materialized path for subtree queries."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from sqlalchemy import String, func, literal, select, update
 from sqlalchemy.orm import Session
@@ -115,7 +115,7 @@ def move_area(ctx: ServiceContext, area_id: int, new_parent_id: int, expected_ve
     _check_sibling_name(ctx.session, new_parent.id, area.name, exclude_id=area.id)
     old_path = area.path
     new_path = new_parent.path + f"{area.id}/"
-    count = ctx.session.scalar(select(func.count()).select_from(Area).where(Area.path.startswith(old_path)))
+    count = ctx.session.scalar(select(func.count()).select_from(Area).where(Area.path.startswith(old_path))) or 0
     area.parent_id = new_parent.id
     area.path = new_path  # the moved node itself goes through the ORM, so it is audited
     ctx.session.flush()

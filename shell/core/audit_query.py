@@ -142,7 +142,7 @@ def short_summary(entry: AuditLog) -> str:
                 return f"{entry.before[key]} → {data[key]}"
             return str(data[key])
     if entry.action == "update" and isinstance(entry.after, dict):
-        return "修改了：" + "、".join(FIELD_LABELS.get(k, k) for k in entry.after)
+        return "修改了：" + "、".join(FIELD_LABELS.get(k, str(k)) for k in entry.after)
     return ""
 
 

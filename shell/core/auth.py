@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,7 +40,7 @@ CORE_ROLES: tuple[RoleTemplate, ...] = (
 )
 
 _hasher = PasswordHasher()
-_USERS = User.__table__
+_USERS = cast(Table, User.__table__)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
 
@@ -126,7 +127,7 @@ def check_username(username: str) -> str:
 
 # --- first start and login ---------------------------------------------------------------------
 def has_users(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(User)) > 0
+    return (session.scalar(select(func.count()).select_from(User)) or 0) > 0
 
 
 def create_first_admin(session: Session, username: str, display_name: str, password: str) -> User:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import delete, event, extract, func, select
+from sqlalchemy import event, extract, func, select
 from sqlalchemy.orm import Session
 
 from shell.contracts import RowError
@@ -84,7 +85,7 @@ class Snapshot:
 # --- cache ---------------------------------------------------------------------------------------
 SESSION_KEY = "core.calendar.snapshot"
 _lock = threading.Lock()
-_by_engine: "weakref.WeakKeyDictionary[Any, dict[tuple, Snapshot]]" = weakref.WeakKeyDictionary()
+_by_engine: weakref.WeakKeyDictionary[Any, dict[tuple, Snapshot]] = weakref.WeakKeyDictionary()
 
 
 def _drop_session_copy(session: Session, *_args: Any) -> None:
@@ -92,8 +93,8 @@ def _drop_session_copy(session: Session, *_args: Any) -> None:
 
 
 # A session's copy lives for one transaction: the next one asks the database again.
-for _name in ("after_commit", "after_rollback", "after_soft_rollback"):
-    event.listen(Session, _name, _drop_session_copy)
+for _event in ("after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, _drop_session_copy)
 
 
 def invalidate(session: Session | None = None) -> None:
@@ -333,7 +334,10 @@ def read_sheet(path: Path | str) -> tuple[list[tuple[int, date, str, str]], list
         raise ValidationError(f"文件“{path.name}”缺少列：{'、'.join(missing)}。第一行应为：日期、休/班、名称（请用模板）。",
                               "path", str(path))
     index = {c: header.index(c) for c in COLUMNS}
-    rows, errors, seen, total = [], [], {}, 0
+    rows: list[tuple[int, date, str, str]] = []
+    errors: list[RowError] = []
+    seen: dict[date, int] = {}
+    total = 0
     for n, raw in enumerate(data[1:], start=2):
         values = {c: (raw[i] if i < len(raw) else None) for c, i in index.items()}
         if all(v in (None, "") for v in values.values()):
@@ -369,6 +373,7 @@ def read_sheet(path: Path | str) -> tuple[list[tuple[int, date, str, str]], list
         elif day is not None:
             seen[day] = n
         if len(errors) == bad:
+            assert day is not None and kind is not None  # no error on this row: both were read
             rows.append((n, day, kind, name))
     if total == 0 and not errors:
         raise ValidationError(f"文件“{path.name}”没有数据行：从第 2 行起每行一天（日期、休/班、名称）。", "path", str(path))
@@ -388,9 +393,9 @@ def import_year(ctx: ServiceContext, path: Path | str, pm: Any = None) -> Calend
     wanted = {day: (kind, name) for _n, day, kind, name in rows}
     changed = {day for day, h in existing.items() if day not in wanted or wanted[day][0] != h.kind}
     changed |= set(wanted) - set(existing)
-    for day, h in existing.items():
+    for day, held in existing.items():
         if day not in wanted:
-            ctx.session.delete(h)
+            ctx.session.delete(held)
     for day, (kind, name) in sorted(wanted.items()):
         h = existing.get(day)
         if h is None:

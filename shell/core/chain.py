@@ -26,10 +26,11 @@ import hashlib
 import json
 import time
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, TypeGuard
 
 from sqlalchemy import Boolean, Date, DateTime, Engine, Float, Integer, Numeric, Table, event, text
 from sqlalchemy.sql.dml import Insert
@@ -54,7 +55,7 @@ ACTION_LABELS = {"deleted": "被删除", "edited": "被修改", "inserted": "被
 def _utc_text(value: datetime) -> str:
     # SQLite's stored spelling (SQLAlchemy always writes microseconds), so raw SQLite text agrees.
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
 
 
@@ -127,7 +128,7 @@ def _normaliser(col_type):
     return _BY_KIND.get(canon_kind(col_type), _by_value)
 
 
-_NORMALISERS: "weakref.WeakKeyDictionary[Table, dict]" = weakref.WeakKeyDictionary()
+_NORMALISERS: weakref.WeakKeyDictionary[Table, dict] = weakref.WeakKeyDictionary()
 
 
 def _normalisers(table: Table) -> dict:
@@ -153,7 +154,7 @@ def link(prev: str, canonical: str) -> str:
     return hashlib.sha256(f"{prev}\n{canonical}".encode()).hexdigest()
 
 
-def is_chained(table) -> bool:
+def is_chained(table) -> TypeGuard[Table]:
     return isinstance(table, Table) and HASH in table.c
 
 
@@ -278,12 +279,13 @@ def _fill_orm_defaults(session, _flush_context, _instances) -> None:
             continue
         state = sa_inspect(obj)
         for col in table.columns:
-            if col.key in SKIP or col.default is None or col.key in state.dict:   # set, even to None
+            default: Any = col.default   # a ColumnDefault: a scalar or a callable in .arg
+            if col.key in SKIP or default is None or col.key in state.dict:   # set, even to None
                 continue
-            if getattr(col.default, "is_scalar", False):
-                setattr(obj, col.key, col.default.arg)
-            elif getattr(col.default, "is_callable", False):
-                setattr(obj, col.key, col.default.arg(None))
+            if getattr(default, "is_scalar", False):
+                setattr(obj, col.key, default.arg)
+            elif getattr(default, "is_callable", False):
+                setattr(obj, col.key, default.arg(None))
 
 
 def _register_session_hook() -> None:
@@ -414,13 +416,14 @@ def _judge(conn, name: str, s: dict) -> Break:
     return Break(name, s["id"], s["at"], "deleted", f"{gap}的记录被删除")
 
 
-def verify_chain(conn, name: str, since: tuple[int, str] | None = None,
-                 limit: int | None = None, anchor: tuple[int, str] | None = None) -> ChainResult:
+def verify_chain(conn, name: str, since: tuple[int, str | None] | None = None,
+                 limit: int | None = None, anchor: tuple[int, str | None] | None = None) -> ChainResult:
     """Walk one chain in id order from the start (or from ``since`` = (id, hash) already verified).
     ``anchor`` is the head remembered at the last verification: the chain must still reach it.
     A suspicious entry is judged with the one after it (an entry the next one links past was
     inserted; a link to a later entry's hash is a reorder)."""
     res = ChainResult(name)
+    expected: str | None
     after_id, expected = (since if since else (None, GENESIS))
     after_seq = None
     if since:
@@ -447,7 +450,7 @@ def verify_chain(conn, name: str, since: tuple[int, str] | None = None,
                 res.broken = _judge(conn, name, suspect)
             return res
         kind = ("unchained" if not h else "link" if p != expected
-                else "hash" if link(p, canon(row, table)) != h else None)
+                else "hash" if link(str(p), canon(row, table)) != h else None)
         if kind:
             suspect = dict(id=rid, seq=row.get(SEQ), at=_time_of(row), kind=kind, p=p, expected=expected,
                            before_prev=before_prev, prev_id=prev_id)

@@ -1,10 +1,11 @@
 """Who acts, on which session, at what time: ``Actor``, ``ServiceContext`` and the app-wide ``AppContext``."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,7 +48,7 @@ class Actor:
             raise OutOfScope(getattr(area, "name", str(area)))
 
     @classmethod
-    def system(cls) -> "Actor":
+    def system(cls) -> Actor:
         """For the CLI's own maintenance work and the demo seeder; never for a logged-in person."""
         return cls(user_id=None, username="system", display_name="系统", is_superuser=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ NETWORK_FS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "9p", "afs",
 def is_network_path(path: Path, mounts_file: str | Path = "/proc/mounts") -> bool:
     """True when a SQLite file would live on a network share (where SQLite locking is unsafe)."""
     p = str(path)
-    if os.name == "nt":
+    if sys.platform == "win32":
         if p.startswith("\\\\") or p.startswith("//"):
             return True
         try:

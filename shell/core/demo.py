@@ -97,7 +97,7 @@ def seed_plugins(session, pm, scale: str, rng: random.Random,
         try:
             with session.begin_nested():
                 impl.function(session=session, scale=scale, rng=rng)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             logging.getLogger(__name__).exception("插件 %s 生成演示数据失败", impl.plugin_name)
             errors[impl.plugin_name] = f"{type(exc).__name__}: {exc}"
         if progress is not None:

@@ -2,8 +2,8 @@
 and a restore leaves an audit entry in the restored database saying who restored what."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from shell.contracts import MigrationBranch
 from shell.core import audit

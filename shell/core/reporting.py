@@ -4,9 +4,10 @@ the builder on a ServiceContext and render the spec to PDF or Excel. No Qt: the 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker

@@ -2,7 +2,8 @@
 stored JSON-encoded in ``core_settings``; a missing row means the declared default."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,8 @@ CORE_SETTINGS: tuple[SettingDefinition, ...] = (
     SettingDefinition("core.login.lock_minutes", "账号锁定时长（分钟）", 15, minimum=1, maximum=1440),
     SettingDefinition("core.password.min_length", "密码最少位数", 8, minimum=8, maximum=64),
     SettingDefinition("core.backup.keep", "自动备份保留份数", 10, minimum=1, maximum=100,
-                      description="单机数据库在启动和退出时（数据自上次自动备份后有变动才备份）自动备份到数据库所在文件夹的 backups/ 下，只保留最近的这么多份"),
+                      description="单机数据库在启动和退出时（数据自上次自动备份后有变动才备份）"
+                                  "自动备份到数据库所在文件夹的 backups/ 下，只保留最近的这么多份"),
 )
 
 # Flags that are not user-editable norms.
@@ -73,9 +75,11 @@ def coerce(definition: SettingDefinition, value: Any) -> Any:
         raise ValidationError(f"“{definition.title}”的值“{value}”格式不正确。", definition.key, value) from None
     if kind in ("int", "float"):
         if definition.minimum is not None and value < definition.minimum:
-            raise ValidationError(f"“{definition.title}”不能小于 {definition.minimum:g}（填写的是 {value}）。", definition.key, value)
+            raise ValidationError(f"“{definition.title}”不能小于 {definition.minimum:g}（填写的是 {value}）。", definition.key,
+                                  value)
         if definition.maximum is not None and value > definition.maximum:
-            raise ValidationError(f"“{definition.title}”不能大于 {definition.maximum:g}（填写的是 {value}）。", definition.key, value)
+            raise ValidationError(f"“{definition.title}”不能大于 {definition.maximum:g}（填写的是 {value}）。", definition.key,
+                                  value)
     return value
 
 

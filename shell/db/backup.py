@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from shell.contracts import MigrationBranch
 from shell.errors import DatabaseError

@@ -1,7 +1,7 @@
 """One declarative ``Base`` for every table of every plugin, and the shared mixins."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -28,15 +28,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use shell.clock.utcnow() or an aware datetime")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -66,7 +66,7 @@ class VersionMixin:
 
     @declared_attr.directive
     def __mapper_args__(cls):
-        return {"version_id_col": cls.__table__.c.version_id}
+        return {"version_id_col": cls.__table__.c.version_id}  # type: ignore[attr-defined]  # on the mapped class
 
 
 class RecordMixin(IdMixin, TimestampMixin, CreatedByMixin, VersionMixin):

@@ -8,7 +8,8 @@ benchmarks): ids are taken as max(id) + 1 when a model is first seen, with no lo
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
@@ -22,8 +23,8 @@ class BulkWriter:
 
     def __init__(self, session, now: datetime | None = None):
         self.session = session
-        self.now = now or datetime.now(timezone.utc)
-        self.next_id: dict[type, int] = {}
+        self.now = now or datetime.now(UTC)
+        self.next_id: dict[type[Any], int] = {}
         self.counts: dict[str, int] = {}
         self._defaults: dict[type, dict] = {}
 
@@ -43,7 +44,7 @@ class BulkWriter:
         ids = list(range(start, start + len(rows)))
         self.next_id[model] = start + len(rows)
         defaults = self._fill(model)
-        for i, r in zip(ids, rows):
+        for i, r in zip(ids, rows, strict=True):
             r["id"] = i
             for k, v in defaults.items():
                 r.setdefault(k, v)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-import threading
-import time
 import re
 import shutil
 import sqlite3
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -205,7 +205,9 @@ class BudgetPool(QueuePool):
 
     def open_connections(self) -> int:
         """Connections this pool holds open to the server (in use or idle)."""
-        idle_closed = sum(1 for r in list(self._pool.queue) if r.dbapi_connection is None)
+        # sqlalchemy.util.queue.Queue keeps its items in the deque .queue (not in its type stubs)
+        idle = list(self._pool.queue)  # type: ignore[attr-defined]
+        idle_closed = sum(r.dbapi_connection is None for r in idle)
         return self.checkedout() + self.checkedin() - idle_closed
 
     def dispose(self) -> None:
@@ -215,7 +217,7 @@ class BudgetPool(QueuePool):
                 self._timer = None
         super().dispose()
 
-    def recreate(self) -> "BudgetPool":
+    def recreate(self) -> BudgetPool:
         self.logger.info("Pool recreating")
         return self.__class__(self._creator, pool_size=self._pool.maxsize, timeout=self._timeout,
                               idle_s=self._idle_s, pre_ping=self._pre_ping,
@@ -556,8 +558,8 @@ def explain(exc: BaseException, url: URL | None = None) -> DatabaseError:
                 "请从备份恢复（设置 → 数据库 → 从备份恢复，或命令 jiedao db restore），"
                 "或选择另一个文件。原文件未被改动。"
             )
-        if _is_full(orig):
-            return fault(exc, url)
+        if _is_full(orig) and (full := fault(exc, url)) is not None:
+            return full
         if "readonly" in text_ or "read-only" in text_:
             return DatabaseError(
                 f"数据库文件“{path}”是只读的，无法保存修改。\n请检查文件和所在文件夹的写入权限，或把文件复制到可写的位置。"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import MetaData
 

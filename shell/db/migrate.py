@@ -8,18 +8,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Connection, Engine, Integer, String, column, inspect, select, table, text, update
 from sqlalchemy.exc import DBAPIError
 
 from shell.clock import utcnow
-from shell.db.base import UTCDateTime
-
 from shell.contracts import MigrationBranch
+from shell.db.base import UTCDateTime
 from shell.db.engine import explain, sqlite_path
 from shell.errors import DatabaseError, SchemaTooNew
 

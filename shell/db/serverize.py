@@ -13,11 +13,12 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Integer, MetaData, Table, func, inspect, select, text
 from sqlalchemy.engine import URL

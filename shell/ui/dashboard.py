@@ -4,8 +4,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from shell.contracts import DashboardWidgetSpec
 from shell.ui.errors import error_text
@@ -210,7 +209,7 @@ class DashboardPage(QWidget):
             if not isinstance(widget, QWidget):
                 raise TypeError(f"磁贴工厂应返回界面部件，实际为 {type(widget).__name__}")
             return widget
-        except Exception as exc:  # noqa: BLE001 - one broken tile must not empty the home page
+        except Exception as exc:  # one broken tile must not empty the home page
             log.exception("首页磁贴 %s（插件 %s）创建失败", spec.id, plugin)
             label = QLabel("这一栏暂时无法显示：" + error_text(exc)[1])
             label.setObjectName("inline-error")

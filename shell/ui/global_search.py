@@ -5,7 +5,7 @@ Searching runs on the thread pool (``run_in_pool``), and a slow answer to an old
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
@@ -122,7 +122,7 @@ class GlobalSearch(QWidget):
         self.open_record(result)
         self.opened.emit(result)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt name: ↓ from the box into the list
+    def keyPressEvent(self, event) -> None:  # Qt name: ↓ from the box into the list
         if event.key() == Qt.Key.Key_Down and self.popup.isVisible():
             self.list.setFocus()
             return

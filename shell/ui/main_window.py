@@ -10,8 +10,21 @@ import traceback
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QPlainTextEdit, QPushButton, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.contracts import PageSpec
 from shell.ui.errors import error_text
@@ -285,14 +298,14 @@ class MainWindow(QMainWindow):
         self.addAction(find)
 
     # --- pages ------------------------------------------------------------------------------
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def closeEvent(self, event) -> None:  # Qt name
         super().closeEvent(event)
         if event.isAccepted():
             if self.connection_monitor is not None:
                 self.connection_monitor.stop()
             self.closed.emit()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt name
+    def showEvent(self, event) -> None:  # Qt name
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
@@ -374,7 +387,7 @@ class MainWindow(QMainWindow):
             # wait for it — load_models holds a lock — rather than race it.
             try:
                 self._load_models()
-            except Exception:  # noqa: BLE001 - the page shows its own error if it needs the models
+            except Exception:  # the page shows its own error if it needs the models
                 log.exception("插件数据模型加载失败")
             self._models_ready = True
         widget = self.pages.get(page_id)
@@ -397,7 +410,7 @@ class MainWindow(QMainWindow):
             if not isinstance(widget, QWidget):
                 raise TypeError(f"页面工厂应返回界面部件（QWidget），实际返回了 {type(widget).__name__}")
             return widget
-        except Exception as exc:  # noqa: BLE001 - a broken plugin page must not take the shell down
+        except Exception as exc:  # a broken plugin page must not take the shell down
             log.exception("页面 %s 创建失败", spec.id)
             return PageErrorPanel(spec, exc, lambda: self.rebuild_page(spec.id))
 

@@ -20,8 +20,23 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import local_today
 from shell.contracts import ReportDefinition, ReportParameter
@@ -488,7 +503,7 @@ class ReportCentrePage(QWidget):
     def raw_values(self) -> dict[str, str]:
         """What the user entered, as the text ``parse_params`` validates (the same as the CLI's)."""
         out: dict[str, str] = {}
-        for name, (p, w) in self.editors.items():
+        for name, (_p, w) in self.editors.items():
             if isinstance(w, MonthEdit):
                 out[name] = w.text()
             elif isinstance(w, QSpinBox):

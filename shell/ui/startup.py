@@ -7,8 +7,8 @@ form), so a wrong password or a weak one never opens another modal box. The dial
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
@@ -368,7 +368,7 @@ class FirstAdminDialog(QDialog):
             if target is not None:
                 target.setFocus()
             return self.error.show_error(exc.message)
-        except Exception as exc:  # noqa: BLE001 - a lost connection must not close the app
+        except Exception as exc:  # a lost connection must not close the app
             log.exception("创建管理员失败")
             return self.error.show_error(error_text(exc)[1])
         super().accept()
@@ -476,7 +476,7 @@ class LoginDialog(QDialog):
         try:
             with self.session_factory() as session:
                 return str(settings.core(session, "core.unit_name") or "")
-        except Exception:  # noqa: BLE001 - the heading is a nicety; login reports real faults
+        except Exception:  # the heading is a nicety; login reports real faults
             log.warning("读取单位名称失败", exc_info=True)
             return ""
 
@@ -502,7 +502,7 @@ class LoginDialog(QDialog):
             self.password_edit.clear()
             self.password_edit.setFocus()
             return self.error.show_error(exc.message)
-        except Exception as exc:  # noqa: BLE001 - e.g. the server went away: say so, stay open
+        except Exception as exc:  # e.g. the server went away: say so, stay open
             log.exception("登录失败")
             from sqlalchemy.exc import DBAPIError
 
@@ -668,7 +668,7 @@ class LoginDialog(QDialog):
         try:
             with self.session_factory() as session:
                 return role_titles(session, self.actor.user_id)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.warning("读取角色失败", exc_info=True)
             return []
 

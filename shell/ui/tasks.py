@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -193,7 +194,7 @@ def run_task(parent: QWidget | None, title: str, fn: Callable[..., Any], *args: 
 
 # --- small jobs without a dialog (a connection test, a search) -------------------------------
 # Jobs in flight: the Python objects must outlive the pool thread that runs them.
-_RUNNING: set["_Job"] = set()
+_RUNNING: set[_Job] = set()
 
 
 class _JobSignals(QObject):

@@ -37,7 +37,7 @@ def warm_up(pm, font_path: str | None = None) -> list[str]:
         try:
             importlib.import_module(name)
             done.append(name)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("预先加载 %s 失败", name)
     try:
         from reports import find_cjk_font

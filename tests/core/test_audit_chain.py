@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
+from datetime import UTC
 
 import psycopg
 import pytest
@@ -333,10 +334,10 @@ def test_concurrent_appends_on_postgresql_neither_wait_nor_fork(pg_db):
 
 
 def test_canonical_form_agrees_between_typed_and_raw_reads():
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from plugins.volunteer.models import PointsEntry
-    row = {"id": 5, "volunteer_id": 3, "at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), "kind": "earn",
+    row = {"id": 5, "volunteer_id": 3, "at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "kind": "earn",
            "points": 10, "balance_after": 10, "reason": "", "attendance_id": None}
     raw = {**row, "at": "2026-01-02 03:04:05.000000"}    # what plain sqlite3 reads
     assert chain.canon(row, PointsEntry.__table__) == chain.canon(raw) == chain.canon(raw, PointsEntry.__table__)

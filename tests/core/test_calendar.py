@@ -134,7 +134,8 @@ def test_import_row_errors_name_row_column_value_and_write_nothing(db, tmp_path,
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "core_holidays")) == 0
 
 
-@pytest.mark.parametrize("header,message", [(("日期", "类型", "名称"), "缺少列：休/班"), (("日期", "休/班", "名称"), "没有数据行")])
+@pytest.mark.parametrize("header,message",
+                         [(("日期", "类型", "名称"), "缺少列：休/班"), (("日期", "休/班", "名称"), "没有数据行")])
 def test_import_refuses_a_wrong_file(db, tmp_path, header, message):
     actor = admin(db)
     with db.session_factory() as s:

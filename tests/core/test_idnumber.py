@@ -2,7 +2,8 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shell.errors import ValidationError
 from shell.idnumber import convert_15_to_18, parse_id_number

@@ -1,4 +1,5 @@
 import dataclasses
+
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select

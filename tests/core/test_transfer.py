@@ -8,7 +8,6 @@ import tests.testplugin as testplugin
 from shell.contracts import ImporterDefinition, ImportResult, RowError
 from shell.core.models import AuditLog
 from shell.core.transfer import run_export, run_import
-from shell.core import auth
 from shell.errors import PermissionDenied
 from shell.plugins import make_plugin_manager
 from shell.testing import PluginSet

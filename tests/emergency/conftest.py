@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 
@@ -21,7 +21,7 @@ EMERGENCY = only("plugins.emergency")
 
 def clock_at(day: date):
     """A clock fixed at noon (Shanghai) of ``day``."""
-    moment = datetime.combine(day, time(12, 0), LOCAL_TZ).astimezone(timezone.utc)
+    moment = datetime.combine(day, time(12, 0), LOCAL_TZ).astimezone(UTC)
     return lambda: moment
 
 

@@ -14,13 +14,24 @@ from sqlalchemy import event, select, text
 
 from plugins.emergency import demo as em_demo
 from plugins.emergency import services as sv
-from plugins.emergency.models import (Batch, Drill, DrillScore, Item, PlanStep, StockMove, Stocktake, StocktakeLine,
-                                      Team, TeamMember, Warehouse)
+from plugins.emergency.models import (
+    Batch,
+    Drill,
+    DrillScore,
+    Item,
+    PlanStep,
+    StockMove,
+    Stocktake,
+    StocktakeLine,
+    Team,
+    TeamMember,
+    Warehouse,
+)
 from shell.clock import LOCAL_TZ
 from shell.core.context import Actor, ServiceContext
 from shell.core.demo import seed_areas
 
-from .conftest import TODAY, clock_at
+from .conftest import TODAY
 
 # a street a tenth of "medium" is enough to exercise every rule and stays quick
 SMALL_BULK = (6, 40, 4_000, 3)

@@ -13,7 +13,7 @@ from plugins.emergency.models import Batch, StockMove
 from shell.core.context import Actor, ServiceContext
 from shell.errors import ConflictError
 
-from .conftest import clock_at, TODAY
+from .conftest import TODAY, clock_at
 
 THREADS = 8
 ATTEMPTS = 6

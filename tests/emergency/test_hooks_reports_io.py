@@ -3,8 +3,8 @@ search, demo data, every report rendered to PDF/XLSX, Excel import (all-or-nothi
 from __future__ import annotations
 
 import shutil
-from types import SimpleNamespace
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,7 +13,6 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 import plugins.emergency as plugin
-from plugins.emergency import services as sv
 from plugins.emergency import rules
 from plugins.emergency.models import Batch, Drill, Item, StockMove, Stocktake, StocktakeLine
 from shell.contracts import MigrationBranch, PluginInfo

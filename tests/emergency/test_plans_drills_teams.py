@@ -112,7 +112,8 @@ def test_team_size_against_norm(world):
 
 def test_shelters(world):
     ctx = world.ctx()
-    a = sv.create_shelter(ctx, world.street, "中心公园避难场所", "和平路 1 号", 12000, 3000, "供水、厕所、照明", "赵敏", "13700001111")
+    a = sv.create_shelter(ctx, world.street, "中心公园避难场所", "和平路 1 号", 12000, 3000, "供水、厕所、照明", "赵敏",
+                          "13700001111")
     b = sv.create_shelter(ctx, world.c1, "东湖小学操场", "东湖路 8 号", 5000, 1200)
     assert sv.shelter_capacity(ctx) == 4200
     sv.set_shelter_status(ctx, b.id, "maintenance", expected_version=b.version_id)

@@ -228,7 +228,7 @@ def test_stocktake_rules(world):
     take = sv.open_stocktake(ctx, main.id)
     with pytest.raises(ValidationError, match="未完成的盘点单"):
         sv.open_stocktake(ctx, main.id)
-    assert {(l.batch_id, l.expected_qty) for l, _b, _i in sv.stocktake_lines(ctx, take.id)} == {(b1, 10), (b2, 3)}
+    assert {(line.batch_id, line.expected_qty) for line, _b, _i in sv.stocktake_lines(ctx, take.id)} == {(b1, 10), (b2, 3)}
     sv.record_count(ctx, take.id, b1, 12)
     with pytest.raises(ValidationError, match="还有 1 项未录入"):
         sv.post_stocktake(ctx, take.id)

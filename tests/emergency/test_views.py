@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-
 from sqlalchemy import select
 
 from plugins.emergency import services as sv

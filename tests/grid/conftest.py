@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
+import plugins.grid as grid_plugin
 from shell.core.areas import create_area
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.plugins import make_plugin_manager
 from shell.testing import only
 
-import plugins.grid as grid_plugin
-
 ALL = frozenset(code for code, _ in grid_plugin.PERMISSIONS) | {"core.area.view"}
 # 2025-06-16 10:00 Shanghai (a Monday)
-FIXED_NOW = datetime(2025, 6, 16, 2, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2025, 6, 16, 2, 0, tzinfo=UTC)
 
 
 GRID = only("plugins.grid")

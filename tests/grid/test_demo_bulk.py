@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -12,11 +12,21 @@ from stdnum.cn import ric
 
 from plugins.grid import demo
 from plugins.grid import services as svc
-from plugins.grid.models import (Event, EventCategory, EventStep, GridStaff, House, Household, Occupancy, Person,
-                                 SpecialPerson, Visit, VisitLog)
+from plugins.grid.models import (
+    Event,
+    EventCategory,
+    EventStep,
+    GridStaff,
+    House,
+    Household,
+    Occupancy,
+    Person,
+    SpecialPerson,
+    Visit,
+    VisitLog,
+)
 from shell.core import calendar
 from shell.core.demo import seed_areas
-
 
 # the medium/large plan (per grid), tried on the small street's 12 grids
 PLAN = demo.SCALE["large"]
@@ -144,7 +154,8 @@ def _rows(db) -> dict[str, list[tuple]]:
                       "grid_staff", "grid_special_persons", "grid_visits", "grid_visit_logs", "grid_events",
                       "grid_event_steps"):
             cols = [r[1] for r in c.execute(text(f"PRAGMA table_info({table})")) if r[1] not in ("created_at", "updated_at")]
-            out[table] = list(c.execute(text(f"SELECT {', '.join(chr(34) + col + chr(34) for col in cols)} FROM {table} ORDER BY id")))
+            names = ", ".join(chr(34) + col + chr(34) for col in cols)
+            out[table] = list(c.execute(text(f"SELECT {names} FROM {table} ORDER BY id")))
     return out
 
 
@@ -169,14 +180,14 @@ def test_fast_sqlite_path_stores_what_sqlalchemy_stores(grid_sqlite):
     """The seed's _Writer hands SQLite pre-converted tuples; the stored text equals what the plain
     BulkWriter (SQLAlchemy's own conversions) stores, and reads back through the ORM (dates, aware
     datetimes, booleans, JSON)."""
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from shell.db.bulk import BulkWriter
 
     with grid_sqlite.session_factory() as s:
         seed_areas(s, "small")
         grid = s.scalar(text("SELECT min(id) FROM core_areas WHERE level = 'grid'"))
-        at = datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=timezone.utc)
+        at = datetime(2025, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 
         def row(number):
             return dict(area_id=grid, kind="registered", status="active", id_type="111", id_number=number,

@@ -2,7 +2,7 @@
 overdue list, inbox, indicators and optimistic locking on both engines."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
@@ -277,7 +277,7 @@ def test_indicators_city_example(gdb, tree, ctx_for):
     ctx = ctx_for(gdb, actor(tree.street))
     cat = _cat(ctx)
     ctx.session.commit()
-    start = datetime(2025, 3, 3, 1, 0, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
     _bulk_events(gdb, tree.g11.id, cat.id, 500, start, closed=470, on_time=380, prefix="A")
     _bulk_events(gdb, tree.g22.id, cat.id, 472, start, closed=441, on_time=357, prefix="B")
     # outside the period / area: must not count
@@ -293,7 +293,7 @@ def test_indicators_city_example(gdb, tree, ctx_for):
 
 
 def test_indicators_hand_computed_times(stree, grid_sqlite, ctx_for):
-    t0 = datetime(2025, 6, 16, 1, 0, tzinfo=timezone.utc)
+    t0 = datetime(2025, 6, 16, 1, 0, tzinfo=UTC)
     clock = {"now": t0}
     ctx = ctx_for(grid_sqlite, actor(stree.street), now=lambda: clock["now"])
     cat = _cat(ctx)
@@ -358,7 +358,7 @@ def test_callback_after_close(stree, grid_sqlite, ctx_for):
 
 
 def test_indicator_table_by_community_grid_category_month(stree, grid_sqlite, ctx_for):
-    t0 = datetime(2025, 5, 30, 2, 0, tzinfo=timezone.utc)
+    t0 = datetime(2025, 5, 30, 2, 0, tzinfo=UTC)
     clock = {"now": t0}
     ctx = ctx_for(grid_sqlite, actor(stree.street), now=lambda: clock["now"])
     cats = {c.name: c for c in svc.list_categories(ctx)}
@@ -412,17 +412,17 @@ def test_search_text_is_not_a_pattern(stree, grid_sqlite, ctx_for):
 
 def test_monthly_counts_by_shanghai_month_and_scope(stree, grid_sqlite, ctx_for):
     """The dashboard chart's figures: reported and closed per month, months in Shanghai time."""
-    clock = {"now": datetime(2025, 1, 31, 17, 0, tzinfo=timezone.utc)}   # 2025-02-01 01:00 in Shanghai
+    clock = {"now": datetime(2025, 1, 31, 17, 0, tzinfo=UTC)}   # 2025-02-01 01:00 in Shanghai
     ctx = ctx_for(grid_sqlite, actor(stree.street), now=lambda: clock["now"])
     cat = _cat(ctx)
     ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="二月初上报")
     for a in ("register", "dispatch", "handle", "verify"):
         svc.transition(ctx, ev.id, a, "意见", assignee="物业")
-    clock["now"] = datetime(2025, 3, 31, 15, 59, tzinfo=timezone.utc)    # 2025-03-31 23:59 in Shanghai
+    clock["now"] = datetime(2025, 3, 31, 15, 59, tzinfo=UTC)    # 2025-03-31 23:59 in Shanghai
     svc.transition(ctx, ev.id, "close", "结案")
-    clock["now"] = datetime(2024, 12, 30, 2, 0, tzinfo=timezone.utc)     # the year before: not counted
+    clock["now"] = datetime(2024, 12, 30, 2, 0, tzinfo=UTC)     # the year before: not counted
     svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="去年")
-    clock["now"] = datetime(2025, 3, 3, 2, 0, tzinfo=timezone.utc)
+    clock["now"] = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
     svc.report_event(ctx, area_id=stree.g21.id, category_id=cat.id, title="别的社区")
     ctx.session.commit()
     rows = svc.monthly_counts(ctx, 2025)
@@ -438,7 +438,7 @@ WARNING_2027 = "2027 年节假日安排尚未录入，期限按周末计算，�
 
 
 def test_deadline_into_a_year_without_calendar_warns_then_skips_new_year(gdb, tree, ctx_for):
-    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc)      # 10:00 in Shanghai
+    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)      # 10:00 in Shanghai
     ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
     cat = _cat(ctx)                                                      # 安全隐患: 3 working days
     ev = svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="燃气管道老化")
@@ -475,7 +475,7 @@ def test_hook_calendar_changed(gdb, tree, ctx_for, tmp_path):
     from shell.plugins import make_plugin_manager
 
     pm = make_plugin_manager(builtins=["plugins.grid"], entry_points=False)
-    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc)
+    wednesday = datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
     ctx = ctx_for(gdb, actor(tree.street), now=wednesday)
     cat = _cat(ctx)                                                      # 3 working days
     open_ev = svc.transition(ctx, svc.report_event(ctx, area_id=tree.g11.id, category_id=cat.id, title="在办").id,
@@ -486,7 +486,7 @@ def test_hook_calendar_changed(gdb, tree, ctx_for, tmp_path):
         done = svc.transition(ctx, done.id, a, "意见", assignee="物业")
     ctx.session.commit()
     assert open_ev.deadline == done.deadline == date(2027, 1, 4)
-    after = ctx_for(gdb, actor(tree.street), now=datetime(2027, 1, 2, 2, 0, tzinfo=timezone.utc))
+    after = ctx_for(gdb, actor(tree.street), now=datetime(2027, 1, 2, 2, 0, tzinfo=UTC))
     late = svc.transition(after, svc.report_event(after, area_id=tree.g11.id, category_id=cat.id, title="节后").id,
                           "register", "立案")
     after.session.commit()

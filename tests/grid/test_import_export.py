@@ -3,14 +3,14 @@ of bad row is reported and nothing is written (SQLite and PostgreSQL); valid_onl
 from __future__ import annotations
 
 import dataclasses
-
 from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from plugins.grid import importers, services as svc
+from plugins.grid import importers
+from plugins.grid import services as svc
 from plugins.grid.models import Household, Person
 from shell.core.context import Actor
 from shell.core.transfer import run_export, run_import

@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from plugins.grid import importers_places as places, services as svc
+from plugins.grid import importers_places as places
+from plugins.grid import services as svc
 from plugins.grid.models import House, Organisation
 from shell.core.context import Actor
 from shell.core.transfer import run_export, run_import

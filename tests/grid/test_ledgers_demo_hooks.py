@@ -3,7 +3,6 @@ and the g0001 migration matching the models on both engines."""
 from __future__ import annotations
 
 import dataclasses
-
 import random
 import re
 from datetime import date
@@ -15,8 +14,7 @@ from sqlalchemy import func, inspect, select
 
 import plugins.grid as grid_plugin
 from plugins.grid import services as svc
-from plugins.grid.models import (Event, EventStep, GridStaff, House, Household, Occupancy, Organisation, Person,
-                                 SpecialPerson)
+from plugins.grid.models import Event, EventStep, GridStaff, House, Household, Occupancy, Organisation, Person, SpecialPerson
 from shell.contracts import SearchResult
 from shell.core import auth, reporting
 from shell.core.areas import list_areas
@@ -285,8 +283,9 @@ def test_hook_register_migrations_matches_models(engine_kind, tmp_path, request)
 
 def test_migration_seeds_default_categories_and_downgrades(tmp_path):
     from alembic import command
-    from shell.db.migrate import alembic_config
     from sqlalchemy import inspect, text
+
+    from shell.db.migrate import alembic_config
     engine = make_engine(tmp_path / "d.sqlite")
     try:
         upgrade(engine, [grid_plugin.register_migrations()], backup=False)

@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
-from reports.masking import mask_id
 from sqlalchemy import select
 
 from plugins.grid import services as svc
 from plugins.grid.models import Occupancy, Person
+from reports.masking import mask_id
 from shell.core.models import AuditLog
 from shell.errors import OutOfScope, PermissionDenied, ValidationError
 

@@ -145,7 +145,7 @@ def test_household_window_members_and_head(qtbot, app, family):
     qtbot.mouseClick(change.ok_button, Qt.MouseButton.LeftButton)
     assert change.result() == QDialog.DialogCode.Accepted
     assert dialog.labels["head"].text() == "冯丽"
-    assert dict(zip(_texts(dialog.members, 0), _texts(dialog.members, 1))) == {"冯丽": "户主", "郑国强": "配偶",
+    assert dict(zip(_texts(dialog.members, 0), _texts(dialog.members, 1), strict=True)) == {"冯丽": "户主", "郑国强": "配偶",
                                                                                 "卫东": "兄弟姐妹"}
     _select(dialog.members, "卫东")
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)

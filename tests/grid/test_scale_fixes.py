@@ -14,10 +14,10 @@ from sqlalchemy import event, func, inspect, select
 
 from plugins.grid import demo, ledgers
 from plugins.grid import services as svc
-from shell.gcpause import paused_gc, without_gc
 from plugins.grid.models import Event, Person
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.demo import seed_areas
+from shell.gcpause import paused_gc, without_gc
 
 
 @pytest.fixture

@@ -136,7 +136,8 @@ def test_logs_page_write_and_turn_into_event(qtbot, app, stree):
     to_event = page.to_event()
     qtbot.addWidget(to_event)
     assert to_event.form.widget("title").text() == "楼顶水箱漏水，影响顶楼住户"
-    to_event.form.widget("category_id").setCurrentIndex(to_event.form.widget("category_id").findText("民生诉求", Qt.MatchFlag.MatchStartsWith))
+    category = to_event.form.widget("category_id")
+    category.setCurrentIndex(category.findText("民生诉求", Qt.MatchFlag.MatchStartsWith))
     qtbot.mouseClick(to_event.ok_button, Qt.MouseButton.LeftButton)
     assert to_event.result() == QDialog.DialogCode.Accepted and to_event.event_id
     number = _rows(page.model, 5)[0]

@@ -4,7 +4,7 @@ counted in scope (services, the 出租房屋租客 tab, the dashboard tile, the 
 engines, and g0004 fills the new columns of an existing database."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -202,7 +202,7 @@ def test_tenants_tab_late_filter(qtbot, app):
     tab.status.setCurrentIndex(tab.status.findText("逾期报备"))
     qtbot.waitUntil(lambda: tab.count_label.text() == "共 4 人")
     shown = dict(zip(_column(tab.model, "租客"), zip(_column(tab.model, "入住时间"), _column(tab.model, "报备时间"),
-                                                     _column(tab.model, "是否逾期"))))
+                                                     _column(tab.model, "是否逾期"), strict=True), strict=True))
     assert set(shown) == {"逾期乙", "未报丙", "超分己", "外区庚"}
     assert shown["逾期乙"] == ("2025-06-01 10:00", "2025-06-04 10:00", "是（入住 72 小时后报备）")
     assert shown["未报丙"] == ("2025-06-12 08:00", "未报备", "是（入住 98 小时未报备）")
@@ -228,7 +228,7 @@ def test_move_in_dialog_records_the_report(qtbot, app, tree):
     from plugins.grid.views.people import HouseDialog
 
     with app.service() as ctx:
-        p = svc.register_person(ctx, area_id=tree.g11.id, name="对话框租客", id_number=make_id(seq=70), kind="floating")
+        svc.register_person(ctx, area_id=tree.g11.id, name="对话框租客", id_number=make_id(seq=70), kind="floating")
         house_id = ctx.session.scalars(svc.houses_query(ctx.actor, "g11号楼")).first().id
     house = HouseDialog(app, house_id)
     qtbot.addWidget(house)
@@ -258,7 +258,7 @@ def test_dashboard_tile_counts_late_reports(qtbot, app):
     tile = spec.factory(app, None)
     qtbot.addWidget(tile)
     qtbot.waitUntil(lambda: tile.loaded)
-    assert [l.text() for l in tile.labels][-1] == "租客逾期报备 4 人（其中未报备 1 人）"
+    assert [label.text() for label in tile.labels][-1] == "租客逾期报备 4 人（其中未报备 1 人）"
 
 
 # --- the rentals ledger ---------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def test_g0004_fills_existing_occupancies(engine_kind, tmp_path, request):
         assert result.after == {"c0005", "g0004"}  # the core tip (the holiday calendar) and the grid tip
         with Session(engine) as s:
             occ = {o.id: o for o in s.scalars(select(Occupancy))}
-        created = datetime(2025, 3, 5, 2, 0, tzinfo=timezone.utc)
+        created = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)
         # moved in: the day's 00:00 Beijing time; reported: when the grid recorded the tenant
         assert occ[1].moved_in_at == datetime(2025, 3, 1, tzinfo=LOCAL_TZ) and occ[1].reported_at == created
         assert occ[2].moved_in_at == datetime(2025, 3, 1, tzinfo=LOCAL_TZ) and occ[2].reported_at is None

@@ -3,6 +3,8 @@ an event, carry it through to 结案 with the detail window's buttons, and see t
 inline validation errors; a conflicting step from another desktop; the pages come from register_pages."""
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
@@ -190,7 +192,9 @@ def test_hook_register_dashboard_widgets(qtbot, app, stree):
         svc.assign_staff(ctx, stree.g11.id, "worker", "网格员甲")
     with app.service() as ctx:
         from sqlalchemy import insert
+
         from plugins.grid.models import Household
+
         from .conftest import FIXED_NOW
         ctx.session.execute(insert(Household), [dict(area_id=stree.g12.id, number=f"N{i}", address="", notes="",
                                                      version_id=1, created_at=FIXED_NOW, updated_at=FIXED_NOW)
@@ -199,7 +203,7 @@ def test_hook_register_dashboard_widgets(qtbot, app, stree):
     qtbot.addWidget(tile)
     # computed on the thread pool: the tile shows that it is counting, then the figures
     qtbot.waitUntil(lambda: tile.loaded)
-    texts = [l.text() for l in tile.labels]
+    texts = [label.text() for label in tile.labels]
     assert "结案 1 件" in texts[0] and texts[1].startswith("结案率 100.00%")
     assert texts[4] == "网格员配比不达标网格 1 个"
     qtbot.waitUntil(lambda: tile.chart.data is not None)
@@ -326,7 +330,7 @@ def test_due_soon_and_overdue_markers_and_filters(qtbot, app, stree):
         svc.report_event(ctx, area_id=stree.g11.id, category_id=svc.list_categories(ctx)[0].id, title="未立案")
     page = EventsPage(app)
     qtbot.addWidget(page)
-    marks = dict(zip(_rows(page.model, 1), _rows(page.model, 3)))
+    marks = dict(zip(_rows(page.model, 1), _rows(page.model, 3), strict=True))
     assert marks["电线裸露"].endswith("即将到期") and marks["井盖缺失"].endswith("超期") and marks["未立案"] == ""
     page.filter.setCurrentIndex(page.filter.findData("due_soon"))
     assert _rows(page.model, 1) == ["电线裸露"]
@@ -363,12 +367,12 @@ def test_stats_page_by_category_and_community(qtbot, app, stree):
 def test_event_page_shows_the_missing_calendar_warning(qtbot, stree, grid_sqlite):
     """An event registered in December 2026 with a deadline in 2027 (no calendar yet): the register
     button's result and the detail window both say how the deadline was counted."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from plugins.grid.views.events import EventDialog
 
     december = AppContext(grid_sqlite.session_factory, actor(stree.street, codes=ALL, name="王街道"), make_pm(),
-                          clock=lambda: datetime(2026, 12, 30, 2, 0, tzinfo=timezone.utc))
+                          clock=lambda: datetime(2026, 12, 30, 2, 0, tzinfo=UTC))
     with december.service() as ctx:
         cat = next(c for c in svc.list_categories(ctx) if c.name == "安全隐患")
         ev_id = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="燃气管道老化").id

@@ -3,7 +3,7 @@ clock, a small jurisdiction, and helpers to build organisations and members."""
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import random
 import shutil
 from collections import defaultdict
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from sqlalchemy import select, text
 
-from plugins.partybuilding import demo, services as svc
-from plugins.partybuilding.models import (Attendance, Counter, DuesPayment, Meeting, Member, Membership, PartyOrg,
-                                          Transfer)
+from plugins.partybuilding import demo
+from plugins.partybuilding import services as svc
+from plugins.partybuilding.models import Attendance, Counter, DuesPayment, Meeting, Member, Membership, PartyOrg, Transfer
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
 from shell.core.demo import seed_areas
@@ -81,7 +81,7 @@ def test_tree_and_members_follow_the_rules(bulk):
                 assert m.org_id is None and not open_
             else:
                 assert [p.org_id for p in open_] == [m.org_id]
-            for a, b in zip(ps, ps[1:]):
+            for a, b in zip(ps, ps[1:], strict=False):
                 assert a.end_on is not None and a.end_on <= b.start_on
             assert all(p.start_on >= orgs[p.org_id].founded_on for p in ps)
 
@@ -111,9 +111,9 @@ def test_meetings_attendance_and_findings(bulk):
 
 
 def svc_now():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 def test_dues_and_transfers_are_consistent(bulk):

@@ -1,7 +1,8 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plugins.partybuilding import services as svc
 from plugins.partybuilding.models import Member

@@ -14,10 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
-from plugins.partybuilding import importers, rules, services as svc
+from plugins.partybuilding import importers, rules
+from plugins.partybuilding import services as svc
 from plugins.partybuilding.models import Member, PartyOrg
 from shell.contracts import SearchResult
-from shell.core import auth, reporting, settings as core_settings
+from shell.core import auth, reporting
+from shell.core import settings as core_settings
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
 from shell.core.models import Role

@@ -7,7 +7,6 @@ import json
 import re
 from datetime import date
 
-import pytest
 from sqlalchemy import event
 
 from plugins.partybuilding import services as svc

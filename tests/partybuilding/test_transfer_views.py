@@ -37,7 +37,8 @@ def test_issue_receipt_cancel_and_overdue(world, tree, app, qtbot):
     picker = dlg.form.fields["member_id"]
     picker.search.setText("oyzc")
     picker.search.flush()
-    assert picker.choice.count() == 1 and picker.choice.currentText().startswith("欧阳转出（中共东风社区委员会 / 东风一网格党支部")
+    assert picker.choice.count() == 1
+    assert picker.choice.currentText().startswith("欧阳转出（中共东风社区委员会 / 东风一网格党支部")
     dlg.form.fields["valid_days"].setValue(120)
     ok(qtbot, dlg)
     assert "1 至 90 天" in dlg.form.error_text("valid_days")

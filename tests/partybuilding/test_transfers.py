@@ -66,7 +66,7 @@ def test_letters_issued_concurrently_get_distinct_numbers(anyworld):
 
     def work(i):
         for mid in ids[i::3]:
-            for attempt in range(20):  # SQLite may report "busy" when two writers start at once: retry
+            for _attempt in range(20):  # SQLite may report "busy" when two writers start at once: retry
                 s = w.db.session_factory()
                 try:
                     t = svc.issue_transfer_letter(ServiceContext(s, Actor.system(), clock), mid, "外区某社区党委",
@@ -75,7 +75,7 @@ def test_letters_issued_concurrently_get_distinct_numbers(anyworld):
                     with lock:
                         numbers.append(t.letter_number)
                     break
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     s.rollback()
                     if "locked" not in str(exc) and "busy" not in str(exc).lower():
                         raise

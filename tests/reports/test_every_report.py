@@ -131,7 +131,7 @@ def printed_by_community(demo):
     return _print_every_report(db, pm, worker, tmp), areas
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pages(path) -> tuple[list[str], int]:
     """(each page's text without spaces, the number of rules and frames drawn on the last page)."""
     texts = [(p.extract_text() or "").replace(" ", "") for p in PdfReader(str(path)).pages]

@@ -10,8 +10,8 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from reports.pdf import Cancelled, render_pdf, unbreakable_width, wrap_text, _Measure
 from reports.fonts import find_cjk_font
+from reports.pdf import Cancelled, _Measure, render_pdf, unbreakable_width, wrap_text
 from reports.spec import Column, LedgerSpec
 
 from .conftest import HEADERS, PERIOD, TITLE, UNIT, make_spec, page_texts, resident
@@ -289,6 +289,6 @@ def test_column_widths_follow_the_content(tmp_path):
     render_pdf(LedgerSpec(title="t", unit_name="u", period="p", columns=cols, rows=iter(rows)), out)
     with pdfplumber.open(out) as pdf:
         words = " ".join(w["text"] for p in pdf.pages for w in p.extract_words())
-    for code, date, _s, edu in rows:
+    for code, date, _s, _edu in rows:
         assert code in words and date in words
     assert words.count("大学本科") == 40

@@ -147,7 +147,8 @@ def register_settings():
 @hookimpl
 def register_search(ctx, text):
     with ctx.service(commit=False) as sctx:
-        rows = sctx.session.scalars(select(Note).where(Note.title.contains(text), scope_filter(Note.area_id, ctx.actor)).limit(20))
+        rows = sctx.session.scalars(select(Note).where(Note.title.contains(text),
+                                                       scope_filter(Note.area_id, ctx.actor)).limit(20))
         return [SearchResult(kind="testplug.note", id=n.id, title=n.title, plugin=NAME) for n in rows]
 
 

@@ -15,7 +15,7 @@ from shell.ui.widgets.charts import ChartData, ChartView, charts_pending
 class _Ctx:
     """What DashboardPage reads of the app context once collect_tiles is replaced."""
 
-    class actor:  # noqa: N801
+    class actor:
         display_name = "测试"
         username = "t"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import types
+from datetime import UTC
 
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
@@ -12,8 +13,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from sqlalchemy import select
 
 from shell import hookimpl
-from shell.contracts import DashboardWidgetSpec, PageSpec, PluginInfo
 from shell.config import LocalConfig
+from shell.contracts import DashboardWidgetSpec, PageSpec, PluginInfo
 from shell.core import areas, auth
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
@@ -274,11 +275,11 @@ def test_settings_opens_lazily_and_reports_database_change(qtbot, plugin_db, mon
 
 # --- the holiday calendar warning on the 首页 (issue 14.3) -------------------------------------------
 def _summary_texts(qtbot, db, username, password, today):
-    from datetime import datetime, time, timezone
+    from datetime import datetime, time
 
     pm = plugins_with_testplugin()
     actor = auth.login(db.session_factory, username, password, labels=auth.collect_permissions(pm))
-    noon = datetime.combine(today, time(4, 0), timezone.utc)        # 12:00 in Shanghai
+    noon = datetime.combine(today, time(4, 0), UTC)        # 12:00 in Shanghai
     page = DashboardPage(AppContext(db.session_factory, actor, plugin_manager=pm, clock=lambda: noon))
     qtbot.addWidget(page)
     page.show()

@@ -7,8 +7,8 @@ import threading
 import types
 
 import openpyxl
-import pytest
 import pypdf
+import pytest
 from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QPushButton

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import (QApplication, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget,
-                               QMessageBox, QPushButton)
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QLabel, QLineEdit, QListWidget, QMessageBox, QPushButton
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -20,9 +19,9 @@ from shell.core import auth
 from shell.core.areas import create_area
 from shell.core.context import AppContext
 from shell.core.models import Area, AuditLog, Setting
+from shell.errors import AuthError
 from shell.plugins import make_plugin_manager
-from shell.ui.settings import SettingsDialog
-from shell.ui.settings import database_page
+from shell.ui.settings import SettingsDialog, database_page
 from shell.ui.tasks import jobs_running
 
 ADMIN_PASSWORD = "admin1234"
@@ -246,7 +245,7 @@ def test_locked_user_can_be_unlocked(qtbot, sqlite_db, dialog, community_id):
     with dialog.app_ctx.service() as s:
         auth.create_user(s, "lisi", "李四", "lisi12345", community_id, ["grid_worker"])
     for _ in range(5):
-        with pytest.raises(Exception):
+        with pytest.raises(AuthError):
             auth.login(sqlite_db.session_factory, "lisi", "wrong-password")
     page = dialog.open_page("users")
     page.reload_users()

@@ -3,7 +3,7 @@ a community to work in, and service contexts for the system actor and for limite
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 

@@ -16,9 +16,21 @@ from stdnum.cn import ric
 
 from plugins.volunteer import services as sv
 from plugins.volunteer.demo import seed_bulk
-from plugins.volunteer.models import (Activity, Attendance, Certificate, Counter, HoursEntry, PointsEntry,
-                                      RedemptionLine, RedemptionOrder, RewardItem, StockMove, TeamMembership,
-                                      Volunteer, VolunteerAccount)
+from plugins.volunteer.models import (
+    Activity,
+    Attendance,
+    Certificate,
+    Counter,
+    HoursEntry,
+    PointsEntry,
+    RedemptionLine,
+    RedemptionOrder,
+    RewardItem,
+    StockMove,
+    TeamMembership,
+    Volunteer,
+    VolunteerAccount,
+)
 from shell.clock import LOCAL_TZ
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database

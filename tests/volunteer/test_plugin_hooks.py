@@ -16,8 +16,8 @@ from shell.core import auth
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.reporting import find_report, generate, parse_params
 from shell.db.base import Base
-from shell.plugins import call_each, plugin_status
 from shell.errors import PermissionDenied
+from shell.plugins import call_each, plugin_status
 
 from .conftest import T0, actor_for, id_number, make_pm
 
@@ -232,7 +232,8 @@ def _xlsx(path, rows):
 def test_hook_register_importers(vdb, areas, tmp_path, clock):
     (_, _), (c1, p1), _ = areas
     (_n, definition), = [x for x in call_each(make_pm(), "register_importers") if x[1].kind == "volunteer-volunteers"]
-    good = ["", "李四", id_number(seq=125), "男", "1990-01-01", "13800001111", "和平里社区", "理发、助老", "", "2024-05-01", "在册"]
+    good = ["", "李四", id_number(seq=125), "男", "1990-01-01", "13800001111", "和平里社区", "理发、助老", "", "2024-05-01",
+            "在册"]
     bad_id = ["", "王五", "330102199001011239", "", "", "", "和平里社区", "", "", "", "在册"]
     dup = ["", "李四二", id_number(seq=125), "", "", "", "幸福苑社区", "", "", "", "在册"]
     nowhere = ["V9", "赵六", id_number(seq=127), "女", "", "123", "不存在社区", "", "", "", "离开"]

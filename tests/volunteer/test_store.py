@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from plugins.volunteer import services as sv
@@ -59,14 +61,14 @@ def test_threshold_and_window(sctx, areas, clock):
         sv.redeem(sctx, v.id, {rice.id: 1})
     settings.set_value(sctx, SETTING_BY_KEY["volunteer.redeem_min_hours"], 0)
     settings.set_value(sctx, SETTING_BY_KEY["volunteer.redeem_months"], "3,6,9,12")
-    clock.now = datetime(2026, 5, 10, 2, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 5, 10, 2, tzinfo=UTC)
     with pytest.raises(ValidationError, match="3月、6月、9月、12月"):
         sv.redeem(sctx, v.id, {rice.id: 1})
-    clock.now = datetime(2026, 6, 10, 2, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 6, 10, 2, tzinfo=UTC)
     settings.set_value(sctx, SETTING_BY_KEY["volunteer.redeem_day_to"], 5)
     with pytest.raises(ValidationError, match="1 日至 5 日"):
         sv.redeem(sctx, v.id, {rice.id: 1})
-    clock.now = datetime(2026, 6, 4, 2, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 6, 4, 2, tzinfo=UTC)
     assert sv.redeem(sctx, v.id, {rice.id: 1}).total_points == 10
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -384,13 +384,13 @@ def test_adjust_requires_reason_and_never_goes_negative(sctx, areas):
 def test_expiry_first_in_first_out(sctx, areas, clock):
     _set(sctx, "volunteer.expiry_months", 12)
     v = _vol(sctx, areas[1][0])
-    clock.now = datetime(2025, 1, 10, tzinfo=timezone.utc)
+    clock.now = datetime(2025, 1, 10, tzinfo=UTC)
     sv.adjust_points(sctx, v.id, 30, "旧积分")
-    clock.now = datetime(2025, 6, 10, tzinfo=timezone.utc)
+    clock.now = datetime(2025, 6, 10, tzinfo=UTC)
     sv.adjust_points(sctx, v.id, -10, "兑换")
-    clock.now = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 1, 5, tzinfo=UTC)
     sv.adjust_points(sctx, v.id, 8, "新积分")
-    clock.now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 3, 1, tzinfo=UTC)
     assert sv.expire_points(sctx) == {v.id: 20}
     assert sv.account(sctx, v.id)[0] == 8
     assert sv.expire_points(sctx) == {}  # idempotent

@@ -5,8 +5,9 @@ Revision ID: e0001
 Revises:
 Create Date: 2026-11-23
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 from shell.db.guards import create_append_only, drop_append_only
 

@@ -4,8 +4,9 @@ Revision ID: e0002
 Revises: e0001
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 
 revision = "e0002"

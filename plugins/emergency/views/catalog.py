@@ -7,8 +7,20 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reports.masking import mask_phone
 from shell.errors import JiedaoError, ValidationError
@@ -37,7 +49,7 @@ def code_hint(text: str) -> tuple[str, bool]:
 
 
 class ItemDialog(FormDialog):
-    def __init__(self, page: "CatalogPage"):
+    def __init__(self, page: CatalogPage):
         super().__init__(page, "新增物资", "emergency-item-dialog",
                          "按 GB/T 38565-2020《应急物资分类及编码》填写 7 位编码；同一编码可有不同规格。", "保存")
         self.app_ctx, self.saved_id = page.app_ctx, None
@@ -72,7 +84,7 @@ class ItemDialog(FormDialog):
 
 
 class WarehouseDialog(RecordFormDialog):
-    def __init__(self, page: "CatalogPage", row=None):
+    def __init__(self, page: CatalogPage, row=None):
         super().__init__(page, "新增仓库" if row is None else f"修改仓库 — {row.name}", "emergency-warehouse-dialog",
                          "应急仓库设在街道或社区。", "保存", expected_version=row.version_id if row else None)
         self.app_ctx, self.row, self.saved_id = page.app_ctx, row, None

@@ -8,13 +8,30 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QSpinBox, QTableView, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.errors import JiedaoError
 from shell.ui.widgets.form import FormDialog
-from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER
+from shell.ui.widgets.rows_model import RIGHT as ALIGN_RIGHT
+from shell.ui.widgets.rows_model import RowsModel
 
 from .. import services as svc
 from ..models import DRILL_CONTENTS, DRILL_FORMS, DRILL_PURPOSES, DRILL_STATUS
@@ -80,7 +97,7 @@ class DrillModel(RowsModel):
 class DrillPlanDialog(FormDialog):
     """演练计划: type by form, content and purpose, plan link, date, place, units and people."""
 
-    def __init__(self, page: "DrillsPage"):
+    def __init__(self, page: DrillsPage):
         super().__init__(page, "新建演练计划", "emergency-drill-plan-dialog",
                          "登记一次计划开展的演练。综合演练计入“每年至少一次综合演练”的要求。", "保存计划")
         self.page, self.app_ctx = page, page.app_ctx
@@ -128,7 +145,7 @@ class DrillPlanDialog(FormDialog):
 class DrillHeldDialog(RecordFormDialog):
     """登记实施: the day it was held, place, units and the number of people who took part."""
 
-    def __init__(self, page: "DrillsPage", row: svc.DrillRow):
+    def __init__(self, page: DrillsPage, row: svc.DrillRow):
         super().__init__(page, f"登记实施 — {row.title}", "emergency-drill-held-dialog",
                          "演练结束后登记实际情况；登记后即可评估。", "登记实施", expected_version=row.version_id)
         self.page, self.app_ctx, self.row = page, page.app_ctx, row
@@ -168,7 +185,7 @@ class DrillEvaluationDialog(RecordFormDialog):
     """评估: one row per step of the linked plan (or free rows without a plan), each scored 0–10,
     and the summary report: purpose, problems found and causes, lessons, improvements."""
 
-    def __init__(self, page: "DrillsPage", row: svc.DrillRow):
+    def __init__(self, page: DrillsPage, row: svc.DrillRow):
         super().__init__(page, f"演练评估 — {row.title}", "emergency-drill-evaluation-dialog",
                          "对照预案的处置步骤逐项记录实际情况并打分（每项 0–10 分，总分折算为百分制），再填写总结。",
                          "完成评估", expected_version=row.version_id)

@@ -4,8 +4,7 @@ conflict) and knows this plugin's own editors (``OptionalDate``) when the shell 
 the values someone else saved."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit, QPlainTextEdit,
-                               QSpinBox)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QDoubleSpinBox, QLineEdit, QPlainTextEdit, QSpinBox
 
 from shell.ui.widgets.form import FormDialog
 

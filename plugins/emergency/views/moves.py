@@ -11,9 +11,23 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, QEvent, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Form
@@ -96,7 +110,7 @@ class MoveDialog(QDialog):
         self._matches: list = []
 
     # --- item lookup ------------------------------------------------------------------------------
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched, event) -> bool:  # Qt API
         # Enter in the code field (typed, or sent by a scanner) looks the item up and is consumed
         # here, so it never reaches the dialog's default button.
         if watched is self.code and event.type() == QEvent.Type.KeyPress and \

@@ -9,12 +9,26 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QTableView, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.errors import JiedaoError
-from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER
+from shell.ui.widgets.rows_model import RowsModel
 
 from .. import services as svc
 from ..models import PLAN_CATEGORIES, PLAN_LEVELS
@@ -54,7 +68,7 @@ class PlanModel(RowsModel):
 class PlanDialog(RecordFormDialog):
     """New plan (``row`` None) or edit: fields, the attached file and the response steps."""
 
-    def __init__(self, page: "PlansPage", row: svc.PlanRow | None = None):
+    def __init__(self, page: PlansPage, row: svc.PlanRow | None = None):
         title = "新建应急预案" if row is None else f"修改预案 — {row.title}"
         super().__init__(page, title, "emergency-plan-dialog",
                          "处置步骤是演练评估的依据：演练按步骤逐项打分。已有演练评估过的预案不能再改步骤，请新建版本。",
@@ -310,7 +324,8 @@ class PlansPage(QWidget):
         self.model.set_rows(rows)
         self.due_model.set_rows(sorted(due, key=lambda r: r.review_on))
         self.tabs.setTabText(1, f"待评审（{len(due)}）")
-        self.due_label.setText(f"评审日期已过或在 {notice} 天内到期的预案共 {len(due)} 个，请组织评审修订后更新评审日期或新建版本。"
+        self.due_label.setText(f"评审日期已过或在 {notice} 天内到期的预案共 {len(due)} 个，"
+                               f"请组织评审修订后更新评审日期或新建版本。"
                                if due else "没有待评审的预案。")
         self._selection_changed()
 

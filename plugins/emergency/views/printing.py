@@ -14,7 +14,8 @@ from shell.core.reporting import generate
 from shell.errors import JiedaoError, NotFound
 from shell.ui.errors import error_text
 from shell.ui.pdf_preview import PdfPreview
-from shell.ui.tasks import Cancelled as TaskCancelled, run_task
+from shell.ui.tasks import Cancelled as TaskCancelled
+from shell.ui.tasks import run_task
 
 
 def report_definition(report_id: str):

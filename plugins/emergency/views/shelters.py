@@ -7,8 +7,19 @@ from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reports.masking import mask_phone
 from shell.errors import JiedaoError
@@ -26,7 +37,7 @@ FIELDS = ("id", "version_id", "area_id", "name", "location", "area_m2", "capacit
 
 
 class ShelterDialog(RecordFormDialog):
-    def __init__(self, page: "SheltersPage", row=None):
+    def __init__(self, page: SheltersPage, row=None):
         super().__init__(page, "登记避难场所" if row is None else f"修改避难场所 — {row.name}", "emergency-shelter-dialog",
                          "", "保存", expected_version=row.version_id if row else None)
         self.app_ctx, self.row, self.saved_id = page.app_ctx, row, None

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.errors import JiedaoError
 from shell.ui.widgets import SearchBox
-from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER, RIGHT as ALIGN_RIGHT, RowsModel
+from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER
+from shell.ui.widgets.rows_model import RIGHT as ALIGN_RIGHT
+from shell.ui.widgets.rows_model import RowsModel
 
 from .. import services as svc
 
@@ -380,7 +392,7 @@ class StockPage(QWidget):
         self.model.set_rows(rows, summary.bands)
         self.summary_label.setText(summary_text(summary))
         b1, b2, b3 = summary.bands
-        for chip, text in zip(self.legend_chips[1:4], (f"{b1} 天内到期", f"{b1 + 1}–{b2} 天", f"{b2 + 1}–{b3} 天")):
+        for chip, text in zip(self.legend_chips[1:4], (f"{b1} 天内到期", f"{b1 + 1}–{b2} 天", f"{b2 + 1}–{b3} 天"), strict=False):
             chip.setText(text)
         self._selection_changed()
         batches = sum(1 for r in rows if r.batch_id is not None)

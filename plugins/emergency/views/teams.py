@@ -9,8 +9,20 @@ from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reports.masking import mask_phone
 from shell.errors import JiedaoError
@@ -62,7 +74,7 @@ def _select_id(table: QTableWidget, value) -> bool:
 
 
 class TeamDialog(FormDialog):
-    def __init__(self, page: "TeamsPage"):
+    def __init__(self, page: TeamsPage):
         super().__init__(page, "新建应急队伍", "emergency-team-dialog", "", "保存")
         self.app_ctx, self.saved_id = page.app_ctx, None
         f = self.form
@@ -91,7 +103,7 @@ class TeamDialog(FormDialog):
 
 
 class MemberDialog(FormDialog):
-    def __init__(self, page: "TeamsPage", team_id: int, team_name: str):
+    def __init__(self, page: TeamsPage, team_id: int, team_name: str):
         super().__init__(page, f"添加队员 — {team_name}", "emergency-member-dialog", "", "添加")
         self.app_ctx, self.team_id, self.saved_id = page.app_ctx, team_id, None
         f = self.form
@@ -118,7 +130,7 @@ class MemberDialog(FormDialog):
 class DutyDialog(RecordFormDialog):
     """排班 / 修改: one shift of the unit shown on the roster tab."""
 
-    def __init__(self, page: "TeamsPage", day: date, shift=None):
+    def __init__(self, page: TeamsPage, day: date, shift=None):
         super().__init__(page, "修改值班" if shift else "排班", "emergency-duty-dialog",
                          f"单位：{page.duty_area.currentText()}。全天与白班/夜班二选一。", "保存",
                          expected_version=shift.version_id if shift else None)

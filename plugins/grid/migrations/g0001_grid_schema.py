@@ -5,10 +5,11 @@ Revision ID: g0001
 Revises:
 Create Date: 2026-11-22
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 
 revision = "g0001"
@@ -337,7 +338,7 @@ def upgrade() -> None:
                           sa.column("is_dispute", sa.Boolean), sa.column("active", sa.Boolean),
                           sa.column("sort_order", sa.Integer), sa.column("created_at", shell.db.base.UTCDateTime()),
                           sa.column("updated_at", shell.db.base.UTCDateTime()), sa.column("version_id", sa.Integer))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     op.bulk_insert(categories, [
         dict(name=name, deadline_days=days, is_dispute=dispute, active=True, sort_order=i, created_at=now,
              updated_at=now, version_id=1)

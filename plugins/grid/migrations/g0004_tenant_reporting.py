@@ -19,8 +19,9 @@ Revision ID: g0004
 Revises: g0003
 Create Date: 2026-12-03
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 
 revision = "g0004"

@@ -2,12 +2,23 @@
 tables, a person picker with search and date editors."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
-from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QDateTimeEdit, QHeaderView, QListWidget, QListWidgetItem, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QDateTimeEdit,
+    QHeaderView,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reports.masking import mask_id
 from shell.clock import LOCAL_TZ, utcnow
@@ -46,7 +57,7 @@ def datetime_edit(value: datetime | None = None, parent: QWidget | None = None) 
 def edited_datetime(edit: QDateTimeEdit) -> datetime:
     """The editor's Beijing time as an aware UTC datetime (whole minutes)."""
     d, t = edit.date(), edit.time()
-    return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=LOCAL_TZ).astimezone(timezone.utc)
+    return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def table(parent: QWidget, headers: Sequence[str], name: str = "") -> QTableWidget:

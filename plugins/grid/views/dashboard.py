@@ -72,6 +72,6 @@ class GridTile(QWidget):
 
             self.labels[0].setText(f"统计失败：{error_text(result)[1]}")
             return
-        for label, line in zip(self.labels, result):
+        for label, line in zip(self.labels, result, strict=False):
             label.setText(line)
         self.loaded = True

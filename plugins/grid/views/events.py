@@ -4,11 +4,26 @@ the timeline. Every step goes through services.transition with the version the s
 step taken meanwhile on another desktop is refused with the name of who took it."""
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import format_local
 from shell.errors import JiedaoError, ValidationError
@@ -19,7 +34,6 @@ from .. import services as svc
 from ..models import Event, EventCategory
 from .attachments import AttachmentPanel
 from .residents import grid_choices
-
 
 MEDIATION_METHODS = ("人民调解", "行政调解", "司法调解", "行业性专业性调解", "其他")
 

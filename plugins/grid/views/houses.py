@@ -4,16 +4,15 @@ landlords' reports (入住时间 / 报备时间 / 是否逾期, a 逾期报备 f
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QTableView, QTabWidget, QVBoxLayout, QWidget
 
 from reports.masking import mask_id
 from shell.clock import format_local
 from shell.ui.widgets import Column, LazyTableModel, SearchBox
 
 from .. import services as svc
-from .common import grid_label
 from ..models import HOUSE_USES, House, Household, Occupancy
+from .common import grid_label
 from .people import HouseDialog, HouseFormDialog, HouseholdDialog, NewHouseholdDialog, TenantReportDialog
 
 

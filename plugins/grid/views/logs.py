@@ -3,8 +3,19 @@ finding into an event in one step (转为事件), after which the log shows the 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import local_today
 from shell.ui.widgets import Column, LazyTableModel, SearchBox
@@ -12,7 +23,7 @@ from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from ..models import VisitLog
-from .common import date_edit, grid_label, PersonPicker, service_call
+from .common import PersonPicker, date_edit, grid_label, service_call
 
 
 class LogDialog(FormDialog):

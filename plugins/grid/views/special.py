@@ -7,8 +7,21 @@ from datetime import date, timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import local_today
 from shell.errors import JiedaoError, ValidationError
@@ -17,7 +30,7 @@ from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from ..models import SpecialPerson
-from .common import date_edit, fill, grid_label, PersonPicker, service_call, table
+from .common import PersonPicker, date_edit, fill, grid_label, service_call, table
 
 OVERDUE_COLOR = QColor("#c0392b")
 

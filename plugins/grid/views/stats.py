@@ -14,7 +14,6 @@ from shell.ui.widgets.charts import ChartData, ChartView
 from .. import services as svc
 from .common import date_edit, fill, table
 
-
 HEADERS = ["", "应结案", "结案", "按期结案", "结案率", "按期结案率", "平均办理时长（小时）", "中位办理时长（小时）"]
 
 

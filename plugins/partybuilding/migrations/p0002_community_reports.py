@@ -4,8 +4,9 @@ Revision ID: p0002
 Revises: p0001
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 
 revision = "p0002"

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from reports.masking import mask_phone
+from shell.gcpause import without_gc
 from shell.ui.errors import error_text
 
 from .. import services as svc
-from shell.gcpause import without_gc
 from .common import PlainTable
 from .members import MemberCardDialog
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from shell.gcpause import without_gc
 from shell.ui.widgets.charts import ChartData, ChartView
 
 from .. import services as svc
-from shell.gcpause import without_gc
-
 
 SHORT = {"民主评议党员": "民主评议", "组织生活会": "组织生活", "35岁及以下": "≤35岁", "66岁及以上": "≥66岁"}
 
@@ -78,6 +77,6 @@ class PartyTile(QWidget):
 
             self.labels[0].setText(f"统计失败：{error_text(result)[1]}")
             return
-        for label, line in zip(self.labels, result):
+        for label, line in zip(self.labels, result, strict=False):
             label.setText(line)
         self.loaded = True

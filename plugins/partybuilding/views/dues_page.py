@@ -6,16 +6,25 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import local_today
 from shell.errors import ValidationError
+from shell.gcpause import without_gc
 from shell.ui.errors import error_text
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from shell.gcpause import without_gc
 from .common import PlainTable, date_edit, yuan_to_fen
 
 RED = "#b00020"

@@ -7,9 +7,22 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import local_today
 from shell.ui.widgets.form import FormDialog
@@ -91,7 +104,7 @@ class MeetingDialog(FormDialog):
         f = self.form
         orgs = QComboBox()
         self.kinds_by_org: dict[int, str] = {}
-        for oid, label, kind in org_choices(app_ctx):
+        for oid, label, _kind in org_choices(app_ctx):
             orgs.addItem(label, oid)
         if org_id is not None and orgs.findData(org_id) >= 0:
             orgs.setCurrentIndex(orgs.findData(org_id))

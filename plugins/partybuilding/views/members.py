@@ -6,8 +6,20 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reports.masking import mask_id, mask_phone
 from shell.errors import JiedaoError, ValidationError
@@ -81,7 +93,7 @@ class MemberTable(QTableView):
             return
         self.model_.set_query(query, key_column=Member.id)
 
-    def rowCount(self) -> int:  # noqa: N802 - mirrors QTableWidget for callers and tests
+    def rowCount(self) -> int:  # mirrors QTableWidget for callers and tests
         return self.model_.rowCount()
 
     def text(self, row: int, column: int) -> str:

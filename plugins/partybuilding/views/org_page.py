@@ -7,9 +7,19 @@ from datetime import date
 from typing import NamedTuple
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                               QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.ui.errors import confirm, show_error
 from shell.ui.widgets import SearchBox
@@ -47,7 +57,7 @@ class OrgTree(QTreeWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setObjectName("pb-org-tree")
 
-    def dropEvent(self, event):  # noqa: N802 - Qt name
+    def dropEvent(self, event):  # Qt name
         target = self.itemAt(event.position().toPoint())
         source = self.currentItem()
         event.ignore()  # the tree is rebuilt from the database after a move
@@ -202,7 +212,7 @@ class OrgPage(QWidget):
         self.tree.blockSignals(False)
         self.show_selected()
 
-    def _make_item(self, n: "_Node") -> QTreeWidgetItem:
+    def _make_item(self, n: _Node) -> QTreeWidgetItem:
         item = QTreeWidgetItem([n.name, n.kind_label, str(n.members), str(n.full_members)])
         item.setData(0, ORG_ROLE, n.id)
         item.setToolTip(0, n.name)

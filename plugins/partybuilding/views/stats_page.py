@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from shell.gcpause import without_gc
 from shell.ui.widgets.charts import ChartData, ChartView
 
 from .. import services as svc
-from shell.gcpause import without_gc
 
 EDU_ORDER = ("研究生", "大学本科", "大学专科", "大专", "中专", "高中", "初中", "小学", "未填")
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from shell.clock import local_today
 from shell.errors import ValidationError
@@ -264,7 +263,8 @@ class TransfersPage(QWidget):
         self.table.set_rows([r["cells"] for r in rows], data=[r["id"] for r in rows],
                             colors=[RED if r["overdue"] else None for r in rows])
         self.summary.setText(f"回执逾期 {len(overdue_ids)} 份。" if self.only_overdue.isChecked() else
-                             f"{y} 年转出 {n_out} 人、转入 {len(rows) - n_out} 人；回执逾期 {len(overdue_ids)} 份（各年度合计）。")
+                             f"{y} 年转出 {n_out} 人、转入 {len(rows) - n_out} 人；"
+                             f"回执逾期 {len(overdue_ids)} 份（各年度合计）。")
         self._update_buttons()
 
     def selected(self) -> dict | None:

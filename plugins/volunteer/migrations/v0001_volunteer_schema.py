@@ -5,8 +5,9 @@ Revision ID: v0001
 Revises:
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 from shell.db.guards import create_append_only, drop_append_only
 

@@ -10,9 +10,27 @@ from datetime import timedelta
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QSpinBox, QSplitter, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import LOCAL_TZ, format_local
 from shell.errors import JiedaoError
@@ -23,8 +41,18 @@ from shell.ui.widgets.lazy_table import CENTER, RIGHT
 from .. import services as svc
 from ..models import ACTIVITY_STATES, Activity
 from ..rules import P_ACTIVITY, load_rules
-from .common import (BAD_STYLE, MUTED_STYLE, OK_STYLE, VolunteerPicker, cell, datetime_edit, from_qdatetime,
-                     local_hm, read_only_table, to_qdatetime)
+from .common import (
+    BAD_STYLE,
+    MUTED_STYLE,
+    OK_STYLE,
+    VolunteerPicker,
+    cell,
+    datetime_edit,
+    from_qdatetime,
+    local_hm,
+    read_only_table,
+    to_qdatetime,
+)
 
 STATUS_COLORS = {"open": "#1e7e34", "closed": "#6b7785", "cancelled": "#c0392b"}
 
@@ -185,7 +213,7 @@ class ActivityPanel(QFrame):
 
     SHEET = ["志愿者编号", "姓名", "状态", "签到", "签退", "实际/小时", "计入/小时", "积分"]
 
-    def __init__(self, page: "ActivitiesPage"):
+    def __init__(self, page: ActivitiesPage):
         super().__init__(page)
         self.page = page
         self.app_ctx = page.app_ctx
@@ -221,7 +249,8 @@ class ActivityPanel(QFrame):
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(3)
-        for key, title in (("number", "活动编号"), ("time", "时间"), ("place", "地点"), ("team", "队伍 / 组织"), ("people", "负责人 / 记录人"),
+        for key, title in (("number", "活动编号"), ("time", "时间"), ("place", "地点"), ("team", "队伍 / 组织"),
+                           ("people", "负责人 / 记录人"),
                            ("target", "服务对象"), ("rule", "计时规则"), ("count", "报名情况")):
             label = QLabel(body)
             label.setWordWrap(True)
@@ -310,7 +339,8 @@ class ActivityPanel(QFrame):
         self.status_label.setText(ACTIVITY_STATES.get(a.status, a.status))
         self.status_label.setStyleSheet(f"color: {STATUS_COLORS.get(a.status, '#333')}; font-weight: bold;")
         same_day = format_local(a.starts_at)[:10] == format_local(a.ends_at)[:10]
-        self.fields["time"].setText(f"{format_local(a.starts_at)} 至 {local_hm(a.ends_at) if same_day else format_local(a.ends_at)}")
+        end = local_hm(a.ends_at) if same_day else format_local(a.ends_at)
+        self.fields["time"].setText(f"{format_local(a.starts_at)} 至 {end}")
         self.fields["number"].setText(f"{a.id}（导入签到表时用）")
         self.fields["place"].setText(a.place or "—")
         self.fields["team"].setText(" / ".join(x for x in (d.team_name or "不限队伍", a.organiser or d.area_name) if x))
@@ -419,7 +449,7 @@ class ActivityPanel(QFrame):
         def text(atts):
             parts = [f"{r.name} 计入 {svc.hours_text(att.minutes)} 小时"
                      + (f"（实际 {svc.hours_text(att.raw_minutes)} 小时，已按上限封顶）" if att.raw_minutes > att.minutes else "")
-                     for r, att in zip(rows, atts)]
+                     for r, att in zip(rows, atts, strict=True)]
             return f"已于 {format_local(at)} 签退：" + "；".join(parts) + "。待负责人审核后计入时长和积分。"
         self._run(work, text)
 
@@ -454,7 +484,8 @@ class ActivityPanel(QFrame):
 
     def close_activity(self) -> None:
         aid = self.detail.activity.id
-        self._run(lambda ctx: svc.close_activity(ctx, aid), "活动已结束，不再接受报名和签到；待审核的时长仍可在“时长审核”中审核。")
+        self._run(lambda ctx: svc.close_activity(ctx, aid),
+                  "活动已结束，不再接受报名和签到；待审核的时长仍可在“时长审核”中审核。")
 
 
 # ---------------------------------------------------------------------------------------- sheet import

@@ -6,8 +6,17 @@ Views call services only."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPushButton, QRadioButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import format_local
 from shell.errors import JiedaoError
@@ -70,7 +79,8 @@ class ApprovalsPage(QWidget):
             Column("签退", lambda r: local_hm(r[0].signed_out_at), CENTER),
             Column("实际时长", lambda r: minutes_text(r[0].raw_minutes or 0), RIGHT),
             Column("计入时长", _credited, RIGHT,
-                   tooltip=lambda r: f"本活动每次最多计入 {svc.hours_text(r[2].cap_minutes)} 小时" if r[2].cap_minutes else "不封顶"),
+                   tooltip=lambda r: (f"本活动每次最多计入 {svc.hours_text(r[2].cap_minutes)} 小时"
+                                      if r[2].cap_minutes else "不封顶")),
             Column("积分", _points, RIGHT, tooltip=lambda r: "括号内为审核通过后将计入的积分"),
             Column("说明", lambda r: r[0].note or r[0].quality or ""),
         ]
@@ -149,7 +159,8 @@ class ApprovalsPage(QWidget):
     def apply_filters(self) -> None:
         mode = self.mode()
         self.hint.setText({
-            "signed_out": "已签退、等待活动负责人审核的服务记录。审核通过后时长和积分才计入；可按住 Ctrl 或 Shift 多选后一次审核。",
+            "signed_out": "已签退、等待活动负责人审核的服务记录。审核通过后时长和积分才计入；"
+                          "可按住 Ctrl 或 Shift 多选后一次审核。",
             "approved": "已计入的服务记录。审核有误时用“冲正”撤回：两本台账各记一笔冲正，记录回到待审核，可更正后重新审核。",
             "rejected": "不予计入的服务记录（不计时长和积分）。",
         }[mode])

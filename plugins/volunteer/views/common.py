@@ -2,11 +2,20 @@
 tables, a reason dialog and a volunteer picker. Views call services only."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QLineEdit, QListWidget, QListWidgetItem,
-                               QTableWidget, QTableWidgetItem, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from reports.masking import mask_id
 from shell.clock import LOCAL_TZ
@@ -46,7 +55,7 @@ def from_qdatetime(value: QDateTime) -> datetime:
     """The Shanghai wall-clock time of an editor as an aware UTC datetime (whole minutes)."""
     d, t = value.date(), value.time()
     local = datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=LOCAL_TZ)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def local_hm(dt: datetime | None) -> str:

@@ -7,8 +7,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import format_local
 from shell.errors import JiedaoError
@@ -331,5 +341,6 @@ class StorePage(QWidget):
         def done():
             self.load_orders()
             self.load_items()
-            self._message(f"兑换单 {order.order_id} 已撤销：{order.total_points} 分已退回给{order.volunteer_name}，物品已返还库存。")
+            self._message(f"兑换单 {order.order_id} 已撤销：{order.total_points} 分已退回给{order.volunteer_name}，"
+                          f"物品已返还库存。")
         self._open(dialog, done)

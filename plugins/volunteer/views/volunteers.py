@@ -7,10 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSplitter,
-                               QStackedWidget, QTableView, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reports.masking import mask_id, mask_phone
 from shell.clock import format_local
@@ -193,7 +206,8 @@ class VolunteerCardPanel(QFrame):
             self.stack.setCurrentIndex(0)
             return
         self.name_label.setText(data.name)
-        self.status_label.setText("" if data.active else f"（已停用{'：' + data.inactive_reason if data.inactive_reason else ''}）")
+        reason = f"：{data.inactive_reason}" if data.inactive_reason else ""
+        self.status_label.setText("" if data.active else f"（已停用{reason}）")
         self.star_badge.setText(_stars(data.star))
         self.star_badge.setToolTip(data.star_label)
         self.fields["number"].setText(data.number)

@@ -1,8 +1,8 @@
 """Alembic environment: always run with a connection passed in ``config.attributes``."""
 from alembic import context
 
-from shell.db.base import Base
 import shell.core.models  # noqa: F401  (core tables in the metadata for autogenerate)
+from shell.db.base import Base
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -3,7 +3,8 @@ that keep slow work (a server that does not answer, a big backup) off the GUI th
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -11,7 +12,6 @@ from shell.config import LocalConfig
 from shell.core.context import AppContext, ServiceContext
 from shell.errors import JiedaoError
 from shell.ui.errors import show_error
-
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,20 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDateEdit, QDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QTreeView, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QTreeView,
+    QVBoxLayout,
+)
 
 from shell.clock import local_today
 from shell.core import areas as area_service
@@ -74,19 +86,19 @@ class AreaTree(QTreeView):
         self.setDropIndicatorShown(True)
         self.viewport().setAcceptDrops(True)
 
-    def dragEnterEvent(self, event):  # noqa: N802 - Qt API
+    def dragEnterEvent(self, event):  # Qt API
         if event.mimeData().hasFormat(MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event):  # noqa: N802
+    def dragMoveEvent(self, event):
         if event.mimeData().hasFormat(MIME) and self.indexAt(event.position().toPoint()).isValid():
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dropEvent(self, event):  # noqa: N802
+    def dropEvent(self, event):
         # The model is never changed by the drop itself: the tree is reloaded after the service ran.
         target = self.indexAt(event.position().toPoint())
         source = self.currentIndex()
@@ -103,7 +115,7 @@ class AreaTree(QTreeView):
 class AreaNameDialog(FormDialog):
     """New child (``area`` None) or rename."""
 
-    def __init__(self, page: "AreasPage", parent_row: AreaRow | None, level: str, area: AreaRow | None = None):
+    def __init__(self, page: AreasPage, parent_row: AreaRow | None, level: str, area: AreaRow | None = None):
         what = AREA_LEVEL_LABELS[level]
         if area is not None:
             title, intro = f"重命名{what}", f"修改{what}“{area.name}”的名称或编码。"
@@ -145,7 +157,7 @@ class AreaNameDialog(FormDialog):
 class MoveDialog(FormDialog):
     """Choose the new parent among the areas one level up (the area's own subtree is not offered)."""
 
-    def __init__(self, page: "AreasPage", area: AreaRow, targets: list[tuple[int, str]]):
+    def __init__(self, page: AreasPage, area: AreaRow, targets: list[tuple[int, str]]):
         super().__init__(page, f"移动{area.level_label}", "move-dialog",
                          f"把{area.level_label}“{area.name}”连同它的下级一起移到另一个上级辖区下。")
         self.targets = self.form.add("parent_id", "新的上级", QListWidget(), required=True)
@@ -173,7 +185,7 @@ class MoveDialog(FormDialog):
 
 
 class CloseDialog(FormDialog):
-    def __init__(self, page: "AreasPage", area: AreaRow):
+    def __init__(self, page: AreasPage, area: AreaRow):
         super().__init__(page, f"撤销{area.level_label}", "close-dialog",
                          f"撤销{area.level_label}“{area.name}”：它将不再出现在日常列表中，历史记录保留。")
         self.page, self.area = page, area

@@ -5,8 +5,19 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QDate, QItemSelection, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel,
-                               QLineEdit, QSplitter, QTableView, QTextBrowser, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+)
 
 from shell.clock import format_local, local_today
 from shell.core import audit_query
@@ -21,7 +32,8 @@ COLUMNS = (
     Column("操作", lambda e: audit_query.action_label(e.action), CENTER),
     Column("对象", lambda e: audit_query.entity_label(e.entity)),
     Column("编号", lambda e: e.entity_id or "", RIGHT),
-    Column("说明", lambda e: e.summary or audit_query.short_summary(e), tooltip=lambda e: e.summary or audit_query.short_summary(e)),
+    Column("说明", lambda e: e.summary or audit_query.short_summary(e),
+           tooltip=lambda e: e.summary or audit_query.short_summary(e)),
 )
 
 
@@ -169,7 +181,7 @@ class AuditPage(Page):
             self.model.set_query(query, AuditLog.id, descending=True)
         self.details.clear()
 
-    def showEvent(self, event):  # noqa: N802 - Qt API
+    def showEvent(self, event):  # Qt API
         # Coming back to the page after editing users or areas: show those changes too.
         super().showEvent(event)
         if getattr(self, "_shown_once", False):

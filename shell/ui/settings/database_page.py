@@ -6,21 +6,30 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 from sqlalchemy.engine import URL, make_url
 
-from shell.config import default_sqlite_path, store_password, with_stored_password
+from shell.config import default_sqlite_path, split_password, store_password, with_stored_password
 from shell.core.database import is_network_path
-from shell.db.engine import check_connection, sqlite_path, tls_choice, with_tls
-from shell.ui.errors import confirm, show_error
-from shell.ui.settings._common import (ERROR_STYLE, NOTE_STYLE, OK_STYLE, Page, button_row, make_button,
-                                       message_of, note)
-from shell.ui.tasks import run_in_pool
-from shell.config import split_password
 from shell.core.maintenance import backup_file, restore_file
 from shell.db.backup import check_backup_file
+from shell.db.engine import check_connection, sqlite_path, tls_choice, with_tls
 from shell.db.migrate import plugin_branches
+from shell.ui.errors import confirm, show_error
+from shell.ui.settings._common import ERROR_STYLE, NOTE_STYLE, OK_STYLE, Page, button_row, make_button, message_of, note
+from shell.ui.tasks import run_in_pool
 from shell.ui.widgets.form import Form
 
 SQLITE_FILTER = "SQLite 数据库 (*.sqlite *.sqlite3 *.db);;所有文件 (*)"

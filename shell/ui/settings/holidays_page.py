@@ -9,9 +9,25 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QRadioButton, QScrollArea, QSpinBox,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.core import calendar
 from shell.ui.settings._common import ERROR_STYLE, OK_STYLE, Page, make_button, message_of, note
@@ -80,7 +96,7 @@ class DayDialog(QDialog):
 
 
 class MonthGrid(QFrame):
-    def __init__(self, page: "HolidaysPage", month: int, parent: QWidget | None = None):
+    def __init__(self, page: HolidaysPage, month: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.page = page
         self.month = month

@@ -6,10 +6,27 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
-                               QHeaderView, QInputDialog, QLineEdit, QListWidget, QListWidgetItem, QSizePolicy, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QTreeWidget, QTreeWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QInputDialog,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from shell.clock import format_local, utcnow
 from shell.core import auth
@@ -66,7 +83,7 @@ def area_choices(sctx) -> list[tuple[int, str]]:
 class UserDialog(QDialog):
     """Add (``user`` None) or edit one account. Stays open on a validation error, shown by the field."""
 
-    def __init__(self, page: "UsersPage", user: UserRow | None):
+    def __init__(self, page: UsersPage, user: UserRow | None):
         super().__init__(page)
         self.page, self.user = page, user
         self.setObjectName("user-dialog")

@@ -7,8 +7,8 @@ only this module knows pyqtgraph.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
@@ -97,10 +97,10 @@ def _plot(data: ChartData, parent: QWidget) -> QWidget:
     return widget
 
 
-_DRAW_QUEUE: list[tuple["ChartView", ChartData]] = []
+_DRAW_QUEUE: list[tuple[ChartView, ChartData]] = []
 
 
-def _draw_later(view: "ChartView", data: ChartData) -> None:
+def _draw_later(view: ChartView, data: ChartData) -> None:
     """Draw charts one per turn of the event loop. A pyqtgraph plot costs 20–100 ms of GUI time to
     build; a page whose charts' figures arrive together froze for their sum, now for one at most."""
     _DRAW_QUEUE.append((view, data))

@@ -6,8 +6,9 @@ unique (usually the primary key), otherwise rows with the same key would be skip
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from sqlalchemy import Select, func, select
@@ -139,12 +140,12 @@ class LazyTableModel(QAbstractTableModel):
         return q.order_by(key.desc() if self._descending else key.asc()).limit(self.page_size)
 
     # --- fetching ----------------------------------------------------------------------------------
-    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802 - Qt API
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # Qt API
         if parent.isValid():
             return False
         return not self._exhausted
 
-    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802 - Qt API
+    def fetchMore(self, parent=QModelIndex()) -> None:  # Qt API
         if parent.isValid() or self._exhausted or self._query is None:
             return
         try:
@@ -176,10 +177,10 @@ class LazyTableModel(QAbstractTableModel):
             self.fetchMore()
 
     # --- Qt model -----------------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
     def row_object(self, row: int) -> Any:
@@ -201,7 +202,7 @@ class LazyTableModel(QAbstractTableModel):
             return obj
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self._columns[section].title
         if role == Qt.ItemDataRole.TextAlignmentRole and orientation == Qt.Orientation.Horizontal:

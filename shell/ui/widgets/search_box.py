@@ -4,7 +4,6 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-
 DEBOUNCE_MS = 250
 PLACEHOLDER = "姓名、拼音首字母或身份证号"
 

@@ -4,8 +4,9 @@ Revision ID: t0001
 Revises:
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 
 revision = "t0001"

@@ -1,14 +1,14 @@
 """core schema: areas, users, roles, settings, audit log (append-only by trigger)
 
 Revision ID: c0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 04:32:21.650205
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import shell.db.base
 from shell.db.guards import create_append_only, drop_append_only
-
 
 revision = 'c0001'
 down_revision = None

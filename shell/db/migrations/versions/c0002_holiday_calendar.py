@@ -4,10 +4,10 @@ Revision ID: c0002
 Revises: c0001
 Create Date: 2026-12-03 12:40:00
 """
-from alembic import op
 import sqlalchemy as sa
-import shell.db.base
+from alembic import op
 
+import shell.db.base
 
 revision = 'c0002'
 down_revision = 'c0001'
@@ -43,8 +43,8 @@ def upgrade() -> None:
 def seed_rows() -> list[dict]:
     """The days of every year chinese-calendar knows that differ from Monday–Friday: holidays on a
     weekday (off) and 调休 working weekend days (work), with the holiday's Chinese name."""
-    from shell.core.calendar import package_days
     from shell.clock import utcnow
+    from shell.core.calendar import package_days
 
     now = utcnow()
     return [dict(day=day, kind=kind, name=name, source='chinese-calendar', created_at=now, updated_at=now,

@@ -8,8 +8,8 @@ Revision ID: c0003
 Revises: c0002
 Create Date: 2026-12-03 13:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from shell.core.chain import add_chain, drop_chain
 
