@@ -47,11 +47,20 @@ from reportlab.pdfgen import canvas as _canvas
 from shell.errors import JiedaoError
 
 from .fonts import FontInfo, find_cjk_font
-from .spec import (DocumentSpec, LedgerSpec, Tally, count_label, date_text, group_key_fn, make_extractor,
-                   period_label, resolve_widths, split_label, subtotal_columns, sum_text)
-
-from itertools import chain, groupby, islice, repeat
-from operator import itemgetter
+from .spec import (
+    DocumentSpec,
+    LedgerSpec,
+    Tally,
+    count_label,
+    date_text,
+    group_key_fn,
+    make_extractor,
+    period_label,
+    resolve_widths,
+    split_label,
+    subtotal_columns,
+    sum_text,
+)
 
 _first = itemgetter(0)
 # Rows read ahead to measure the column widths (all of them on most ledgers; a bounded read-ahead

@@ -193,7 +193,7 @@ class DocumentSpec:
 
 # --------------------------------------------------------------------------- helpers
 
-def subtotal_columns(spec: "LedgerSpec") -> tuple[int, ...]:
+def subtotal_columns(spec: LedgerSpec) -> tuple[int, ...]:
     """The columns a group's subtotal sums: ``subtotals`` when it lists them, else ``sum_columns``."""
     if spec.subtotals in (False, True, None):
         return tuple(spec.sum_columns)
@@ -209,7 +209,7 @@ def count_label(prefix: str, count: int, unit: str, groups: int = 0, group_unit:
 class Tally:
     """What an automatic total needs, gathered while the rows stream by (both renderers use it)."""
 
-    def __init__(self, spec: "LedgerSpec"):
+    def __init__(self, spec: LedgerSpec):
         self.spec = spec
         self.cols = tuple(sorted(set(subtotal_columns(spec)) | set(spec.sum_columns)))
         self.keys = [(i, spec.columns[i].key or spec.columns[i].title) for i in self.cols]
@@ -251,7 +251,7 @@ class Tally:
 NARROW_MM = 24  # a first column narrower than this (序号, 编码) cannot hold "合计：2 个仓库，48 批"
 
 
-def split_label(cells: list, summed: set, columns: Sequence["Column"] = ()) -> None:
+def split_label(cells: list, summed: set, columns: Sequence[Column] = ()) -> None:
     """"合计：12 项" as 合计 | 12 项 when the first column is narrow (a width in mm below
     ``NARROW_MM``: 序号, 编码 — the label would wrap in it) and the second is free."""
     first = columns[0].width if columns else None
@@ -260,7 +260,7 @@ def split_label(cells: list, summed: set, columns: Sequence["Column"] = ()) -> N
         cells[0], cells[1] = cells[0].split("：", 1)
 
 
-def sum_text(col: "Column", v: Any) -> str:
+def sum_text(col: Column, v: Any) -> str:
     if col.formatter:
         return str(col.formatter(v))
     if col.kind in ("amount", "hours") and isinstance(v, (float, _decimal.Decimal)):

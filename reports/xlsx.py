@@ -22,7 +22,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from .pdf import Cancelled
-from .spec import LedgerSpec, Tally, count_label, group_key_fn, make_extractor, period_label, resolve_widths, split_label, subtotal_columns
+from .spec import (
+    LedgerSpec,
+    Tally,
+    count_label,
+    group_key_fn,
+    make_extractor,
+    period_label,
+    resolve_widths,
+    split_label,
+    subtotal_columns,
+)
 
 __all__ = ["render_xlsx", "HEADER_ROW", "NUMBER_FORMATS", "typed_value"]
 

@@ -17,12 +17,11 @@ from sqlalchemy import text
 
 import tests.testplugin as testplugin
 from shell.core.database import open_database
-from shell.testing import CORE
-from shell.db.engine import check_connection, normalize_url
 from shell.db.backup import sqlite_uri
 from shell.db.engine import check_connection, normalize_url
 from shell.errors import DatabaseError, SchemaTooNew
 from shell.plugins import make_plugin_manager
+from shell.testing import CORE
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

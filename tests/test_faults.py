@@ -29,10 +29,10 @@ from shell.config import LocalConfig
 from shell.core import areas, auth, maintenance
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
-from shell.testing import ALL_BUILTINS
 from shell.core.models import Area
 from shell.errors import ConnectionLost, DatabaseCorrupt, DatabaseError, DiskFull
 from shell.plugins import make_plugin_manager
+from shell.testing import ALL_BUILTINS
 from shell.ui.main_window import MainWindow
 from tests.ui import plugins_with_testplugin
 

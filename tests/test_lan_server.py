@@ -9,9 +9,9 @@ from shell import cli
 from shell.core import areas
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import open_database
-from shell.testing import PluginSet
 from shell.db.engine import make_engine
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import PluginSet
 
 pytestmark = pytest.mark.pg
 ALL = list(BUILTIN_PLUGINS) + ["tests.testplugin"]

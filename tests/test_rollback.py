@@ -32,10 +32,9 @@ from shell.core.models import Area, User
 from shell.core.transfer import ImportCancelled, run_import
 from shell.db.base import Base
 from shell.db.serverize import table_checksum
-from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
-from shell.testing import ALL_BUILTINS
 from shell.errors import JiedaoError
 from shell.plugins import BUILTIN_PLUGINS, call_each, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 from tests.test_permissions import FUNCTIONS, dummy
 
 DML = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)

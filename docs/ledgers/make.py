@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 

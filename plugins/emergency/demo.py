@@ -9,8 +9,7 @@ in bulk by ``seed_bulk``, which keeps the same ledger invariants by construction
 from __future__ import annotations
 
 import random
-
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from shell.clock import LOCAL_TZ
 from shell.core.areas import list_areas
@@ -136,7 +135,7 @@ def seed(session, scale: str, rng) -> None:
 
     # the half-year stock-take of the street reserve (盘点表), posted with a few differences; its own
     # random stream, so the rest of the demo is the same with or without it
-    clock_now[0] = datetime.now(timezone.utc) - timedelta(days=10)
+    clock_now[0] = datetime.now(UTC) - timedelta(days=10)
     trng = random.Random(rng.getstate()[1][0])
     take = services.open_stocktake(ctx, main.id, counted_by=f"{main.keeper}、{_name(trng)}",
                                    note=f"{today.year}年{'上' if today.month <= 6 else '下'}半年盘点")
@@ -149,7 +148,7 @@ def seed(session, scale: str, rng) -> None:
     services.record_counts(ctx, take.id, counts)
     services.post_stocktake(ctx, take.id)
 
-    clock_now[0] = datetime.now(timezone.utc)
+    clock_now[0] = datetime.now(UTC)
     # a batch of medicine that expires soon, so the alerts have something to show
     kit = items[7]
     services.receive(ctx, main.id, kit.id, 12, f"{today:%Y%m}-LQ", today - timedelta(days=340),

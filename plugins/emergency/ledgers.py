@@ -9,8 +9,8 @@ from sqlalchemy import select
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
 from reports.masking import mask_phone
 from reports.spec import as_of, cn_date, cn_period
-from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
+from shell.core import personal
 from shell.core.areas import scope_filter
 from shell.core.models import Area
 from shell.core.reporting import heading, unit_name

@@ -3,6 +3,7 @@ masked unless the user asks for full numbers (the report engine then requires
 core.personal.full_view and audits the generation)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,8 +16,8 @@ from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import settings
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
-from shell.core.reporting import heading
 from shell.core.models import Area
+from shell.core.reporting import heading
 from shell.errors import NotFound, ValidationError
 
 from . import services as svc

@@ -9,23 +9,37 @@ right (``personal.reveal``)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from shell.contracts import ReportDefinition, ReportParameter
 from reports.spec import as_of, cn_date, cn_period
+from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import personal
-from shell.core.reporting import heading, unit_name
 from shell.core.models import Area
+from shell.core.reporting import heading, unit_name
 from shell.errors import NotFound, ValidationError
 
 from . import services as svc
-from .ledgers import (AREA, END, FULL, GROUP_PARAM, START, DisputeSummary, _area, _area_cols, _events_query,
-                      _filter, _fmt_dt, _masked, _period, _stream, _without_gc, dispute_state, on_time_text)
-from .models import (Event, EventCategory, EventStep, House, Household, Occupancy, Organisation, Person,
-                     SpecialPerson, Visit)
+from .ledgers import (
+    AREA,
+    END,
+    FULL,
+    GROUP_PARAM,
+    START,
+    DisputeSummary,
+    _area,
+    _area_cols,
+    _events_query,
+    _filter,
+    _fmt_dt,
+    _masked,
+    _period,
+    _stream,
+    _without_gc,
+    on_time_text,
+)
+from .models import Event, EventCategory, EventStep, House, Household, Occupancy, Organisation, Person, SpecialPerson, Visit
 
 CATEGORY = "网格化管理"
 MONTH = ReportParameter("month", "月份（留空为本月）", kind="month", required=False)

@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from reports.spec import as_of, cn_date, cn_period
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
-from reports.spec import as_of, cn_date, cn_period
+from shell.gcpause import gc_paused_rows
 
 from . import services as svc
 from .models import CATEGORY_LABELS, STATUS_LABELS, Attendance, Member, PartyOrg

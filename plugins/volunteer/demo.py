@@ -148,9 +148,9 @@ def seed(session, scale: str, rng) -> None:
                 if affordable and rng.random() < 0.5:
                     clock.now += timedelta(hours=2)
                     choice = rng.choice(affordable).id
-                    if clock.now <= datetime.now(timezone.utc):  # never an order dated after today
+                    if clock.now <= datetime.now(UTC):  # never an order dated after today
                         sv.redeem(counter_ctx, v.id, {choice: 1})
-    clock.now = datetime.now(timezone.utc)
+    clock.now = datetime.now(UTC)
     session.flush()
 
 

@@ -8,7 +8,6 @@ from sqlalchemy import case, func, select
 
 from reports import Column, DocumentSpec, ItemsTable, LedgerSpec
 from reports.spec import as_of, cn_date, cn_period
-from shell.core import personal
 from shell.contracts import ReportDefinition, ReportParameter
 from shell.core import personal
 from shell.core.areas import scope_filter, subtree_filter
@@ -17,8 +16,23 @@ from shell.core.reporting import heading, unit_name
 from shell.errors import ValidationError
 
 from . import services as sv
-from .models import (ACTIVITY_STATES, STAR_LABELS, STAR_THRESHOLDS_HOURS, ORDER_STATES, POINT_KINDS, Activity, Attendance, HoursEntry, PointsEntry, RedemptionLine,
-                     RedemptionOrder, RewardItem, StockMove, Team, Volunteer)
+from .models import (
+    ACTIVITY_STATES,
+    ORDER_STATES,
+    POINT_KINDS,
+    STAR_LABELS,
+    STAR_THRESHOLDS_HOURS,
+    Activity,
+    Attendance,
+    HoursEntry,
+    PointsEntry,
+    RedemptionLine,
+    RedemptionOrder,
+    RewardItem,
+    StockMove,
+    Team,
+    Volunteer,
+)
 from .rules import P_CERTIFICATE, P_VIEW, load_rules
 
 

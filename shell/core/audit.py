@@ -13,7 +13,7 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import event, inspect, insert, select, text
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from shell.clock import utcnow

@@ -8,7 +8,7 @@ from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy import Table, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker, undefer
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 

@@ -212,7 +212,7 @@ def _head_seq(conn, table_name: str) -> tuple[int, str]:
     return (row[0], row[1] or GENESIS) if row else (0, GENESIS)
 
 
-_DEFAULTED: "weakref.WeakKeyDictionary[Table, list]" = weakref.WeakKeyDictionary()
+_DEFAULTED: weakref.WeakKeyDictionary[Table, list] = weakref.WeakKeyDictionary()
 
 
 def _defaults(table: Table, row: dict) -> dict:
@@ -575,8 +575,7 @@ def guard_names(dialect: str, table: str, sealing: bool = False) -> set[str]:
 
 def restore_guards(conn) -> list[str]:
     """Re-create the append-only triggers that were dropped or disabled; the tables repaired."""
-    from shell.db.guards import create_append_only, drop_append_only
-    from shell.db.guards import sealing_available
+    from shell.db.guards import create_append_only, drop_append_only, sealing_available
     state = _guard_state(conn)
     sealing = sealing_available(conn)
     repaired = []
@@ -649,8 +648,9 @@ def add_chain_order(op, table: str) -> None:
 
 
 def drop_chain_order(op, table: str) -> None:
-    from shell.db.guards import create_append_only, drop_append_only
     import sqlalchemy as sa
+
+    from shell.db.guards import create_append_only, drop_append_only
     conn = op.get_bind()
     message = conn.execute(sa.text(f"SELECT message FROM {HEADS} WHERE chain = :c"), {"c": table}).scalar()
     drop_append_only(op, table)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 import tests.testplugin as testplugin
 from shell.contracts import ImporterDefinition, ImportResult, RowError
+from shell.core import auth
 from shell.core.models import AuditLog
 from shell.core.transfer import run_export, run_import
 from shell.errors import PermissionDenied

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 import plugins.emergency as plugin
 from plugins.emergency import rules
+from plugins.emergency import services as sv
 from plugins.emergency.models import Batch, Drill, Item, StockMove, Stocktake, StocktakeLine
 from shell.contracts import MigrationBranch, PluginInfo
 from shell.core.context import Actor, AppContext

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from plugins.emergency import ledgers, services as sv
+from plugins.emergency import ledgers
+from plugins.emergency import services as sv
 from reports import render_document, render_pdf
 from shell.core.models import Area
 from shell.errors import ValidationError

@@ -21,7 +21,7 @@ import pytest
 from plugins.grid import ledgers, ledgers_more
 from plugins.grid import services as svc
 from plugins.grid.demo import _uscc
-from reports import DocumentSpec, LedgerSpec
+from reports import DocumentSpec
 from shell.core.context import ServiceContext
 from shell.errors import NotFound, ValidationError
 

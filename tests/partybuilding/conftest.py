@@ -14,7 +14,7 @@ from shell.plugins import make_plugin_manager
 from shell.testing import only
 
 TODAY = date(2026, 11, 20)
-NOW = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)  # 12:00 in Shanghai
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 PARTYBUILDING = only("plugins.partybuilding")
 
 

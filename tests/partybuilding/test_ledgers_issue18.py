@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from plugins.partybuilding import ledgers, services as svc
+from plugins.partybuilding import ledgers
+from plugins.partybuilding import services as svc
 from plugins.partybuilding.models import CommunityReport, Member, PartyOrg
 from reports import render_document, render_pdf
 from shell.core import auth

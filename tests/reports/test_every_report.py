@@ -25,11 +25,11 @@ from reports.spec import DocumentSpec, LedgerSpec, make_extractor
 from reports.xlsx import HEADER_ROW
 from shell.core import auth
 from shell.core.context import Actor, ServiceContext
-from shell.testing import ALL_BUILTINS
 from shell.core.models import Area
 from shell.core.reporting import available_reports, generate
 from shell.errors import NotFound, OutOfScope
 from shell.plugins import BUILTIN_PLUGINS, make_plugin_manager
+from shell.testing import ALL_BUILTINS
 
 from ..test_personal_data import _report_params
 

@@ -24,7 +24,7 @@ from shell.db.session import make_session_factory
 from shell.errors import SchemaNeedsOwner
 from shell.plugins import make_plugin_manager
 from tests.conftest import PG_URL
-from tests.security.conftest import drop_street_roles, make_secure_db, destroy_secure_db
+from tests.security.conftest import destroy_secure_db, drop_street_roles, make_secure_db
 
 
 def _has(c, table: str, privilege: str) -> bool:

@@ -6,12 +6,28 @@ from __future__ import annotations
 import json
 import random
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import (JSON, Boolean, Column, Date, Float, Integer, LargeBinary, MetaData, Numeric, String, Table,
-                        Text, create_engine, insert, select, text)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+    text,
+)
 
 from shell.core import chain
 from shell.db.base import UTCDateTime
@@ -46,7 +62,7 @@ def _random_rows(n: int, seed: int = 5) -> list[dict]:
     for i in range(n):
         r = dict.fromkeys(("at", "day", "n", "f", "d", "b", "s", "tx", "j", "raw"))
         if rng.random() < .8:
-            r["at"] = datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(
+            r["at"] = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(
                 seconds=rng.randint(0, 10 ** 8), microseconds=rng.choice([0, 1, 500000, rng.randint(0, 999999)]))
         if rng.random() < .8:
             r["day"] = date(2020, 1, 1) + timedelta(days=rng.randint(0, 4000))

@@ -7,12 +7,10 @@ import importlib
 import re
 from types import SimpleNamespace
 
-import psycopg
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, text
 
 from shell.core.context import ServiceContext
-from shell.core.models import Area
 from shell.db.base import Base
 from shell.db.security import rls
 from shell.db.security.refusal import TABLE_WORDS, server_refusal

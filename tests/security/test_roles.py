@@ -167,7 +167,7 @@ def test_admin_functions_refuse_non_admins(pg_secure_db, who):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute("SELECT jiedao_sec._sync_role(1)")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            c.execute(f"ALTER ROLE CURRENT_USER SUPERUSER")
+            c.execute("ALTER ROLE CURRENT_USER SUPERUSER")
         # Changing one's own password is allowed, and so is saying so.
         c.execute(f"ALTER ROLE CURRENT_USER PASSWORD '{scram.verifier('new-pass-1234')}'")
         c.execute("SELECT jiedao_sec.password_changed()")

@@ -8,9 +8,22 @@ from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shell import hookimpl
-from shell.contracts import (DashboardWidgetSpec, ImporterDefinition, ImportResult, MigrationBranch, PageSpec,
-                             Permission, PluginInfo, ReportDefinition, ReportParameter, RoleTemplate, RowError,
-                             SearchResult, SettingDefinition, TableAccess)
+from shell.contracts import (
+    DashboardWidgetSpec,
+    ImporterDefinition,
+    ImportResult,
+    MigrationBranch,
+    PageSpec,
+    Permission,
+    PluginInfo,
+    ReportDefinition,
+    ReportParameter,
+    RoleTemplate,
+    RowError,
+    SearchResult,
+    SettingDefinition,
+    TableAccess,
+)
 from shell.core.areas import list_areas, scope_filter
 from shell.db.base import Base, RecordMixin
 

@@ -13,7 +13,7 @@ from shell.core.models import Area
 from shell.plugins import make_plugin_manager
 from shell.testing import only
 
-T0 = datetime(2026, 5, 10, 1, 0, tzinfo=timezone.utc)  # 09:00 Shanghai
+T0 = datetime(2026, 5, 10, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
 VOLUNTEER = only("plugins.volunteer")
 
 

@@ -2,7 +2,6 @@
 user may touch points; it expires what is due after confirmation and says how much."""
 from __future__ import annotations
 
-
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select

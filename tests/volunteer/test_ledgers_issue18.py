@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from plugins.volunteer import ledgers, services as sv
+from plugins.volunteer import ledgers
+from plugins.volunteer import services as sv
 from plugins.volunteer.rules import P_VIEW
 from reports import render_pdf, render_xlsx
 from shell.core.context import ServiceContext

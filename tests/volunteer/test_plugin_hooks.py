@@ -2,7 +2,7 @@
 demo data, reports (PDF and XLSX through the shell's generate), Excel import/export."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import openpyxl
 import pytest
@@ -107,14 +107,14 @@ def test_hook_seed_demo(tmp_path, sqlite_templates):
             assert sv.pending_approvals(ctx)  # the last week's activities wait for approval
             assert sum(sv.account(ctx, v.id)[1] for v in s.scalars(select(Volunteer))) > 0
             # 积分兑换台账 (issue 18 §2): every order has its handler, none is dated after today
-            from datetime import datetime, timezone
+            from datetime import datetime
 
             from plugins.volunteer.models import RedemptionOrder
 
             orders = s.execute(select(RedemptionOrder.at, RedemptionOrder.handled_by)).all()
             assert orders and all(h is not None for _at, h in orders)
-            now = datetime.now(timezone.utc)
-            assert max((at if at.tzinfo else at.replace(tzinfo=timezone.utc)) for at, _h in orders) <= now
+            now = datetime.now(UTC)
+            assert max((at if at.tzinfo else at.replace(tzinfo=UTC)) for at, _h in orders) <= now
             first = min(at for at, _h in orders)
         _plugin, definition = find_report(make_pm(), "volunteer.redemptions")
         out = tmp_path / "orders.xlsx"

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import inspect as sa_inspect
-
 FUNCTIONS_SIGNATURE = "jiedao_sec.audit_event(text,text,text,text,jsonb,jsonb)"
 TRIGGER = "jiedao_audit_row"
 ROW_ACTIONS = ("insert", "update", "delete")

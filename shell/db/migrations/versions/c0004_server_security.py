@@ -9,8 +9,8 @@ Revision ID: c0004
 Revises: c0003
 Create Date: 2026-12-03 15:40:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import shell.db.base
 
