@@ -338,3 +338,44 @@ def test_the_administrators_functions_refuse(worker, call):
         conn.execute("SELECT jiedao_sec." + call.replace("%s", str(me["id"])))
     conn.rollback()
     assert owner.execute("SELECT array_agg(rolname ORDER BY rolname) FROM pg_roles").fetchone()[0] == before
+
+
+def test_a_scoped_user_manager_hands_out_only_what_they_hold(pg_secure_db, street):
+    """A community's user manager (core.user.manage for their community only) may give their users
+    roles within their own rights — through the program and with psql alike — but neither a role
+    holding a right they lack (admin) nor such a right added to a role."""
+    from sqlalchemy import select
+
+    from shell.core import auth
+    from shell.core.context import ServiceContext
+    from shell.core.models import Area, Role
+
+    owner, info = street
+    community_id = owner.execute("SELECT area_id FROM core_users WHERE username = 'community_staff'").fetchone()[0]
+    with pg_secure_db.session_for("admin") as s:
+        ctx = ServiceContext(s, pg_secure_db.actor_for("admin"))
+        known = auth.collect_permissions(pg_secure_db.pm)
+        auth.save_role(ctx, "community_user_admin", "社区用户管理员", ["core.area.view", "core.user.manage"], known)
+        area = s.get(Area, community_id)
+        manager = auth.create_user(ctx, "cu_manager", "社区管理员", "Manager-2026", area.id, ["community_user_admin"])
+        auth.create_user(ctx, "cu_clerk", "社区职员", "Clerk-2026a", area.id, [])
+        s.commit()
+        admin_role, viewer_role = (s.scalar(select(Role.id).where(Role.name == n)) for n in ("admin", "community_user_admin"))
+    clerk = owner.execute("SELECT id FROM core_users WHERE username = 'cu_clerk'").fetchone()[0]
+    before = (_fingerprint(owner, "core_user_roles"), _fingerprint(owner, "core_role_permissions"))
+    conn = psycopg.connect(_conninfo(pg_secure_db.user_url("cu_manager", "Manager-2026")))
+    try:
+        for target in (manager.id, clerk):
+            assert refused(conn, "INSERT INTO core_user_roles (user_id, role_id) VALUES (%s, %s)", (target, admin_role))
+        assert refused(conn, "INSERT INTO core_role_permissions (role_id, code) VALUES (%s, 'core.database.manage')",
+                       (viewer_role,))
+        assert refused(conn, "UPDATE core_role_permissions SET code = 'core.personal.full_view' WHERE role_id = %s",
+                       (viewer_role,))
+        assert (_fingerprint(owner, "core_user_roles"), _fingerprint(owner, "core_role_permissions")) == before
+        # within their own rights it works, as in the program
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO core_user_roles (user_id, role_id) VALUES (%s, %s)", (clerk, viewer_role))
+            assert cur.rowcount == 1
+        conn.rollback()
+    finally:
+        conn.close()

@@ -207,8 +207,18 @@ def core_policies(table: str) -> list[tuple[str, str, str | None, str | None]]:
     if table == "core_user_roles":
         theirs = f"{manage_users} AND EXISTS (SELECT 1 FROM core_users u WHERE u.id = core_user_roles.user_id)"
         seen = f"user_id = (SELECT jiedao_sec.uid()) OR {UNRESTRICTED} OR ({theirs})"
-        return [(READ_POLICY, "SELECT", seen, None), ("jiedao_insert", "INSERT", None, theirs),
-                ("jiedao_update", "UPDATE", theirs, theirs), ("jiedao_delete", "DELETE", theirs, None)]
+        # As the program (auth._require_grantable): nobody hands out a role holding a permission
+        # they do not hold themselves — else a scoped administrator could make anyone (themselves
+        # included) a street-wide one with psql.
+        grantable = (f"{theirs} AND ({UNRESTRICTED} OR NOT EXISTS (SELECT 1 FROM core_role_permissions rp "
+                     "WHERE rp.role_id = core_user_roles.role_id AND NOT jiedao_sec.can(rp.code)))")
+        return [(READ_POLICY, "SELECT", seen, None), ("jiedao_insert", "INSERT", None, grantable),
+                ("jiedao_update", "UPDATE", theirs, grantable), ("jiedao_delete", "DELETE", theirs, None)]
+    if table == "core_role_permissions":
+        # As auth.save_role: a role gains only permissions its editor holds.
+        given = f"{manage_users} AND ({UNRESTRICTED} OR jiedao_sec.can(code))"
+        return [(READ_POLICY, "SELECT", "true", None), ("jiedao_insert", "INSERT", None, given),
+                ("jiedao_update", "UPDATE", manage_users, given), ("jiedao_delete", "DELETE", manage_users, None)]
     code = "core.settings.manage" if table == "core_settings" else "core.user.manage"
     allowed = CAN.format(code=code)
     return [(READ_POLICY, "SELECT", "true", None), ("jiedao_insert", "INSERT", None, allowed),
