@@ -92,8 +92,11 @@ def pg_backup(url: URL, out: Path) -> Path:
     args, env = _conn_args(url)
     part = out.with_name(out.name + ".part")
     try:
-        _run([str(tool), *args, "--format=custom", "--file", str(part), "--dbname", url.database or "postgres"],
-             env, "备份")
+        # --enable-row-security: on a secured database the owner is under its tables' forced row-level
+        # security too (its own policy sees every row); without it pg_dump refuses such tables.
+        # A superuser bypasses row security either way.
+        _run([str(tool), *args, "--format=custom", "--enable-row-security", "--file", str(part),
+              "--dbname", url.database or "postgres"], env, "备份")
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)
@@ -109,5 +112,5 @@ def pg_restore(url: URL, dump: Path, safety_folder: Path | None = None) -> Path:
     safety = pg_backup(url, folder / f"jiedao-{url.database}-恢复前-{datetime.now():%Y%m%d-%H%M%S}.dump")
     args, env = _conn_args(url)
     _run([str(find_tool("pg_restore")), *args, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", "--dbname", url.database or "postgres", str(dump)], env, "恢复")
+          "--enable-row-security", "--exit-on-error", "--dbname", url.database or "postgres", str(dump)], env, "恢复")
     return safety
