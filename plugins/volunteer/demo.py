@@ -133,6 +133,8 @@ def seed(session, scale: str, rng) -> None:
                 t_in = start + timedelta(minutes=rng.randint(-10, 15))
                 # a sign-out at most an hour after the end (the default margin), entered once it happened
                 t_out = min(start + timedelta(minutes=rng.randint(90, 200)), act.ends_at + timedelta(minutes=60))
+                if t_out.astimezone(UTC) > datetime.now(UTC):
+                    continue  # today's activity still to come (a demo made after midnight): nobody signed in yet
                 clock.now = max(clock.now, t_out.astimezone(UTC))
                 sv.record_attendance(ctx, act.id, v.id, t_in.astimezone(UTC), t_out.astimezone(UTC))
             clock.now = start.astimezone(UTC) + timedelta(days=1)
