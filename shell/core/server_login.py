@@ -199,29 +199,16 @@ def _may_upgrade(url: URL, username: str, pm) -> bool:
         database.dispose()
 
 
-def change_own_server_password(database, actor, new_password: str) -> None:
-    """A person sets their own password on the server (any login role may change its own) and the
-    first-login flag is cleared through ``jiedao_sec.password_changed()``. The password reaches the
-    server only as a SCRAM verifier, never as text in a statement."""
-    from shell.core import audit, auth
-    from shell.db.security.scram import verifier as scram_verifier
+def change_own_server_password(database, actor, old_password: str, new_password: str) -> None:
+    """The first login's new password on a secured server: the same service as 设置's own-password
+    change (``auth.change_own_password``: the server checks the old one, the person's own role gets
+    the new one as a SCRAM verifier, the first-login flag is cleared), committed."""
+    from shell.core import auth
+    from shell.core.context import ServiceContext
 
-    auth.check_password_policy(new_password)
-    verifier = scram_verifier(new_password)
     with database.session_factory() as session:
-        session.info.update(actor_id=actor.user_id, actor_name=actor.display_name or actor.username)
-        conn = session.connection()
-        # ALTER ROLE takes no bind parameters: the verifier is a quoted literal of a fixed alphabet.
-        conn.exec_driver_sql("ALTER ROLE CURRENT_USER PASSWORD " + _literal(verifier))
-        conn.execute(text("SELECT jiedao_sec.password_changed()"))
-        audit.record(session, "password_changed", "core_users", actor.user_id, "用户修改了自己的密码")
+        auth.change_own_password(ServiceContext(session, actor), old_password, new_password)
         session.commit()
-
-
-def _literal(value: str) -> str:
-    if "'" in value or "\\" in value:
-        raise ValueError("unexpected character in a SCRAM verifier")
-    return f"'{value}'"
 
 
 def upgrade_as_owner(target: str | URL, owner_password: str, pm=None):

@@ -641,7 +641,8 @@ class LoginDialog(QDialog):
             QDialog.accept(self)
 
         if login.must_change_password:
-            self._ask_new_password(lambda new: change_own_server_password(login.database, login.actor, new), finish)
+            self._ask_new_password(
+                lambda new: change_own_server_password(login.database, login.actor, password, new), finish)
         else:
             finish(password)
 
