@@ -585,6 +585,25 @@ def test_connection_test_with_a_bad_server_shows_the_chinese_error(qtbot, dialog
     assert page.pg_form.error_text("host") == "请填写服务器地址。"
 
 
+def test_server_without_a_user_is_saved_for_personal_logins(qtbot, app_ctx, config_dir, messages, pg_server):
+    """A secured server: the address is saved without a user; each person logs in as themselves.
+    测试连接 asks the server (which answers that it wants to know who) — nothing is logged in."""
+    changed: list[str] = []
+    d = make_dialog(qtbot, app_ctx, changed)
+    page = d.open_page("database")
+    click(qtbot, page.use_pg)
+    url = pg_server.url
+    for edit, text in ((page.pg_host, url.host or "127.0.0.1"), (page.pg_db, "postgres")):
+        type_text(qtbot, edit, text)
+    page.pg_port.setValue(url.port or 5432)
+    click(qtbot, button(page, "db-test"))
+    qtbot.waitUntil(lambda: "请用您自己的用户名和密码登录" in page.result.text(), timeout=15_000)
+    click(qtbot, button(page, "db-save"))
+    qtbot.waitUntil(lambda: bool(changed), timeout=15_000)
+    saved = json.loads(config_path().read_text(encoding="utf-8"))["database"]
+    assert saved.startswith("postgresql+psycopg://127.0.0.1") and "@" not in saved
+
+
 def test_save_server_keeps_password_out_of_config(qtbot, sqlite_db, app_ctx, config_dir, messages, monkeypatch):
     stored = {}
     monkeypatch.setattr(database_page, "check_connection", lambda url: "PostgreSQL 16.4")

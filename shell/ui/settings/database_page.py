@@ -102,9 +102,10 @@ class DatabasePage(Page):
         self.pg_port.setRange(1, 65535)
         self.pg_port.setValue(5432)
         self.pg_db = pf.add("database", "数据库名", QLineEdit(), required=True)
-        self.pg_user = pf.add("user", "用户名", QLineEdit(), required=True)
+        self.pg_user = pf.add("user", "用户名", QLineEdit(),
+                              hint="安全的服务器数据库（jiedao db secure）请留空：每个人登录时用自己的账号。")
         self.pg_password = pf.add("password", "密码", QLineEdit(),
-                                  hint="密码保存在系统钥匙串中，不写入配置文件。")
+                                  hint="旧式共用账号的密码保存在系统钥匙串中，不写入配置文件。")
         self.pg_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.pg_tls = pf.add("tls", "加密", QComboBox())
         self.pg_tls.setObjectName("db-pg-tls")
@@ -232,7 +233,7 @@ class DatabasePage(Page):
             self._result("请把服务器信息填写完整。", ERROR_STYLE)
             return None
         self.pg_form.clear_errors()
-        url = URL.create("postgresql+psycopg", username=self.pg_user.text().strip(),
+        url = URL.create("postgresql+psycopg", username=self.pg_user.text().strip() or None,
                          password=self.pg_password.text() or None, host=self.pg_host.text().strip(),
                          port=self.pg_port.value(), database=self.pg_db.text().strip())
         mode, ca = self.pg_tls.currentData(), self.pg_ca.text().strip()
@@ -282,7 +283,12 @@ class DatabasePage(Page):
             if then is not None:
                 then(url, shown)
 
-        run_in_pool(lambda: check_connection(url), done)
+        def check() -> str:
+            from shell.core.server_login import check_server_reachable, needs_user_login
+
+            return check_server_reachable(url) if needs_user_login(url) else check_connection(url)
+
+        run_in_pool(check, done)
 
     def save_and_reconnect(self) -> None:
         """Test first: a desktop is never left pointing at a database it cannot open."""
