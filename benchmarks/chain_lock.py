@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from shell.core import audit, chain  # noqa: E402
-from shell.core.database import open_database  # noqa: E402
+from shell.core import audit, chain
+from shell.core.database import open_database
 
 
 def run(url, mode: str, writers: int, rounds: int, work_s: float) -> dict:

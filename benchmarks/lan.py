@@ -439,7 +439,7 @@ def main(argv=None) -> int:
                 figures.update(measure_secured(url, args, ops))
             print(f"\n{'operation':<30}{'SQLite':>10}{'server':>10}{'LAN':>10}{'SQL':>6}"
                   + (f"{'staff':>10}{'secured':>10}{'ratio':>7}" if args.secure else ""))
-            for key, label, target, _fn in ops:
+            for key, label, _target, _fn in ops:
                 s, d, n = figures["sqlite"][key][0], figures["server"][key][0], figures["lan"][key]
                 line = f"{label:<30}{s * 1000:>8.1f}ms{d * 1000:>8.1f}ms{n[0] * 1000:>8.1f}ms{n[1]:>6}"
                 if args.secure:

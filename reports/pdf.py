@@ -1323,7 +1323,7 @@ def _build_parts(doc: DocumentSpec, font: FontInfo, path: str) -> None:
         return y - after
 
     y = height - top
-    for idx, (part, (head, closing, footer, need)) in enumerate(zip(parts, laid)):
+    for idx, (part, (head, closing, footer, need)) in enumerate(zip(parts, laid, strict=True)):
         bottom_y = y - need - spare * part.weight / weights
         cur = y
         for b in head:

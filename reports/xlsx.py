@@ -1,10 +1,10 @@
 """Excel rendering of a ledger: the same spec as the PDF, to .xlsx (openpyxl, write-only mode).
 
 Layout: row 1 the title (merged across the columns), row 2 the printed scope (范围：…, blank when the
-spec has none), row 3 the unit name and the period, row 4 the styled column header (frozen; repeated on every printed page), then the rows, group headers,
-subtotals and the totals row, then notes and the signature line. Print settings: A4 in the spec's
-orientation (landscape by default for wide ledgers), fit to page width, header rows repeated,
-footer "第 &P 页 共 &N 页". The same masking as the PDF applies.
+spec has none), row 3 the unit name and the period, row 4 the styled column header (frozen; repeated on
+every printed page), then the rows, group headers, subtotals and the totals row, then notes and the
+signature line. Print settings: A4 in the spec's orientation (landscape by default for wide ledgers),
+fit to page width, header rows repeated, footer "第 &P 页 共 &N 页". The same masking as the PDF applies.
 """
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD_ENV = "JIEDAO_PASSWORD"
-NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"
-OWNER_PASSWORD_ENV = "JIEDAO_OWNER_PASSWORD"   # the owner role's password at db init|secure without a terminal   # jiedao user add|passwd without a terminal
+NEW_PASSWORD_ENV = "JIEDAO_NEW_PASSWORD"   # jiedao user add|passwd without a terminal
+OWNER_PASSWORD_ENV = "JIEDAO_OWNER_PASSWORD"   # the owner role's password at db init|secure without a terminal
 DEBUG_ENV = "JIEDAO_DEBUG"
 DEMO_FILENAME = "jiedao-demo.sqlite"
 DEMO_STEPS = {"core": "辖区与用户", "grid": "网格管理", "volunteer": "志愿服务", "partybuilding": "党建",

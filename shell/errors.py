@@ -121,3 +121,4 @@ class SchemaNeedsOwner(DatabaseError):
     only the administrator (``jiedao db upgrade`` with the owner role) may upgrade it."""
 
     title = "数据库需要升级"
+    can_upgrade: bool = False  # set by the server login: the user may give the owner's password

@@ -104,7 +104,7 @@ def only(*builtins: str, extra: tuple[str, ...] = ()) -> PluginSet:
 # --- templates: built once per run, shared by the workers ----------------------------------------
 def _run_root(config: pytest.Config) -> Path:
     """The temporary folder of the whole run: a worker's basetemp is a child of the controller's."""
-    base = config._tmp_path_factory.getbasetemp()  # noqa: SLF001 - pytest's own tmp_path_factory
+    base = config._tmp_path_factory.getbasetemp()  # pytest's own tmp_path_factory
     root = (base.parent if hasattr(config, "workerinput") else base) / "jiedao-templates"
     root.mkdir(parents=True, exist_ok=True)
     return root

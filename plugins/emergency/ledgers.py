@@ -136,7 +136,8 @@ def build_moves(sctx, params):
 
     return LedgerSpec(
         title="物资出入库明细账", **heading(sctx).fields, period=cn_period(start, end),
-        columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16), Column("物资名称", "2*"),
+        columns=[Column("时间", 26, kind="datetime"), Column("单号", 30), Column("仓库", 24), Column("物资编码", 16),
+                 Column("物资名称", "2*"),
                  Column("批次号", 22), Column("类别", 16, align="center"), Column("收入", 12, align="right", kind="number"),
                  Column("发出", 12, align="right", kind="number"), Column("结存", 12, align="right", kind="number"),
                  Column("单位", 9, align="center"),
@@ -211,7 +212,8 @@ def build_stocktake(sctx, params):
         title="应急物资盘点表", unit_name=head.unit, scope=f"{wh.name}　盘点单 PD{take.id:06d}",
         period=as_of(take.opened_on),
         columns=[Column("物资编码", 18), Column("物资名称", "2*"), Column("规格型号", "1.5*"), Column("单位", 10, align="center"),
-                 Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"), Column("账面数", 15, align="right", kind="number"),
+                 Column("批次号", 24), Column("有效期至", 20, align="center", kind="date"),
+                 Column("账面数", 15, align="right", kind="number"),
                  Column("实盘数", 15, align="right", kind="number"), Column("盘盈", 13, align="right", kind="number"),
                  Column("盘亏", 13, align="right", kind="number"), Column("备注", "1*")],
         rows=rows(), orientation="landscape", totals="auto", count_unit="项", sum_columns=(6, 7, 8, 9),
@@ -263,7 +265,8 @@ def build_drills(sctx, params):
                  Column("类型（形式/内容/目的）", 40), Column("依据预案", "1.5*"),
                  Column("计划日期", 20, align="center", kind="date"),
                  Column("实施日期", 20, align="center", kind="date"), Column("地点", "1*"), Column("参演单位", "1.5*"),
-                 Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"), Column("评分", 11, align="right", kind="number")],
+                 Column("人数", 11, align="right", kind="int"), Column("状态", 14, align="center"),
+                 Column("评分", 11, align="right", kind="number")],
         rows=rows(), orientation="landscape", totals="auto", count_unit="次", sum_columns=(9,),
         notes=(f"年度要求：街道和每个社区每年至少开展综合演练 {comp[0].required if comp else 1} 次。"
                + (f"尚未完成：{'、'.join(behind)}。" if behind else "均已完成。"),))
@@ -401,8 +404,10 @@ def build_shelters(sctx, params):
     total = sum(s.capacity for s in shelters if s.status in ("available", "in_use"))
     return LedgerSpec(
         title="应急避难场所台账", **heading(sctx).fields, period=as_of(sctx.today()),
-        columns=[Column("序号", 10, align="center", kind="int"), Column("场所名称", "1.5*"), Column("所属辖区", 22), Column("位置", "2*"),
-                 Column("面积(㎡)", 16, align="right", kind="number"), Column("容纳人数", 16, align="right", kind="int"), Column("配套设施", "2*"),
+        columns=[Column("序号", 10, align="center", kind="int"), Column("场所名称", "1.5*"), Column("所属辖区", 22),
+                 Column("位置", "2*"),
+                 Column("面积(㎡)", 16, align="right", kind="number"), Column("容纳人数", 16, align="right", kind="int"),
+                 Column("配套设施", "2*"),
                  Column("负责人", 16), Column("联系电话", 26, mask="phone"), Column("状态", 14, align="center")],
         rows=rows(), orientation="landscape", mask_ids=mask,
         totals=("合计", "", "", "", sum(s.area_m2 for s in shelters), sum(s.capacity for s in shelters), "", "", "", ""),
@@ -438,7 +443,8 @@ def build_drill_summary(sctx, params):
             f"二、时间、地点和参演人员：{cn_date(drill.held_on)}在{drill.place or '（未登记）'}组织{kind}，"
             f"{drill.units or '有关单位'}共 {drill.participants or 0} 人参演。",
             f"三、情景概要：{drill.scenario or '（未登记）'}",
-            f"四、发现的问题及原因：{(drill.problems or '无').rstrip('。；')}" + (f"；原因：{drill.causes}" if drill.causes else ""),
+            f"四、发现的问题及原因：{(drill.problems or '无').rstrip('。；')}"
+            + (f"；原因：{drill.causes}" if drill.causes else ""),
             f"五、经验教训：{drill.lessons or '无'}",
             f"六、改进措施：{drill.improvements or '无'}",
             f"七、评估情况：{evaluated}"]

@@ -446,7 +446,8 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
              f"化解失败 {summary.failed} 件，" + (f"已办结但未登记化解结果 {summary.unrecorded} 件（请补登），"
                                                  if summary.unrecorded else "")
              + f"待受理 {summary.waiting} 件，不予受理 {summary.rejected} 件。",)
-    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
+                      totals=totals,
                       orientation="landscape", notes=notes, font_size=8.5, count_unit="件")
 
 
@@ -536,7 +537,8 @@ def events_ledger(ctx: ServiceContext, params: dict):
              f"按期结案 {counts['on_time']} 件，按期结案率 {pct(counts['on_time'])}；在办超期 {counts['overdue']} 件；"
              f"被督办 {counts['escalated']} 件；退回 {backs or 0} 次。",
              "结案率 = 结案数 ÷ 本表已立案数；按立案日期统计的各社区指标见“事件统计月报”。")
-    return LedgerSpec(title="事件办理台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title="事件办理台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols,
+                      rows=_without_gc(rows()),
                       orientation="landscape", notes=notes, font_size=8, count_unit="件",
                       totals="auto" if counts["all"] else None)
 

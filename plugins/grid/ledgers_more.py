@@ -95,7 +95,7 @@ def houses_ledger(ctx, params: dict):
     by_use = {u: n for u, n, _a, _l in stats}
     n_houses = sum(by_use.values())
     floor = round(sum(a or 0 for _u, _n, a, _l in stats), 2)
-    people = sum(int(l or 0) for _u, _n, _a, l in stats)
+    people = sum(int(lived or 0) for _u, _n, _a, lived in stats)
 
     def rows():
         for r in _stream(ctx, q):
@@ -109,7 +109,8 @@ def houses_ledger(ctx, params: dict):
     uses = "，".join(f"{u} {by_use[u]} 处" for u in svc.HOUSE_USES if by_use.get(u))
     notes = (f"共登记房屋 {n_houses} 处" + (f"（{uses}）" if uses else "") + f"，现住 {people} 人。",) + _masked_note(params)
     title = "实有房屋台账" if use == "all" else f"实有房屋台账（{use}）"
-    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols,
+                      rows=_without_gc(rows()),
                       totals=("合计", f"{n_houses} 处", "", floor, "", "", "", "", people, "", ""),
                       notes=notes, orientation="landscape", mask_ids=_masked(params), font_size=8.5)
 
@@ -149,9 +150,11 @@ def organisations_ledger(ctx, params: dict):
             Column("安全隐患", 18), Column("党组织", 12, "center"), Column("党员数", 12, "right", kind="int"),
             Column("责任网格", 28)]
     kinds = "，".join(f"{k} {counts[k]} 个" for k in svc.ORG_KINDS if counts.get(k))
-    notes = (f"共登记单位（组织）{n} 个" + (f"（{kinds}）" if kinds else "") + f"；建有党组织的 {with_party} 个，党员 {members} 名。",)
+    notes = (f"共登记单位（组织）{n} 个" + (f"（{kinds}）" if kinds else "")
+             + f"；建有党组织的 {with_party} 个，党员 {members} 名。",)
     title = "单位（组织）台账" if kind == "all" else f"单位（组织）台账（{kind}）"
-    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=_as_of(ctx), columns=cols,
+                      rows=_without_gc(rows()),
                       totals=("合计", f"{n} 个", "", "", "", "", "", "", f"有 {with_party} 个", members, ""),
                       notes=notes + ("联系电话已按规定脱敏。",), orientation="landscape", font_size=8.5)
 
@@ -273,7 +276,8 @@ def visits_ledger(ctx, params: dict):
         or f"{svc.ALL_GROUPS[group][0]}走访（帮教）记录"
     notes = (f"本期走访（帮教）{n} 人次，涉及 {persons} 人；截至今日逾期未走访的 {overdue} 人（见特殊人群台账）。",) \
         + (("身份证号码已按规定脱敏。",) if _masked(params) else ())
-    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=_without_gc(rows()),
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols,
+                      rows=_without_gc(rows()),
                       group_by=lambda row: row[-1], subtotals=True, notes=notes, orientation="landscape",
                       mask_ids=_masked(params), count_unit="次", totals="auto" if n else None)
 
@@ -339,7 +343,8 @@ def hazards_ledger(ctx, params: dict):
              f"整治率 {rate}（销号数 ÷ 立案数）。",
              f"本表依据事件闭环中“{names}”类事件生成（系统未另设隐患整治登记）；截至今日登记有隐患类型的房屋 "
              f"{ctx.session.scalar(houses) or 0} 处、单位 {ctx.session.scalar(orgs) or 0} 个，见实有房屋台账、单位（组织）台账。")
-    return LedgerSpec(title="安全隐患排查整治台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
+    return LedgerSpec(title="安全隐患排查整治台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols,
+                      rows=rows,
                       notes=notes, orientation="landscape", font_size=8.5, count_unit="处", totals="auto" if rows else None,
                       empty_text="本期未排查出安全隐患")
 
@@ -386,7 +391,8 @@ def dispute_check_ledger(ctx, params: dict):
     notes = (head, "调处数为已受理调处的纠纷（不含待受理、不予受理）；调处成功率 = 化解成功数 ÷ 调处数；"
                    "按纠纷上报日期计入当月，明细见矛盾纠纷排查化解台账。")
     title = "月度矛盾纠纷排查表" if total.found else "月度矛盾纠纷排查表（零报告）"
-    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
+    return LedgerSpec(title=title, **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
+                      totals=totals,
                       notes=notes)
 
 
@@ -442,7 +448,8 @@ def overdue_ledger(ctx, params: dict):
     totals = ("合计", f"{len(rows)} 件", "", "", "", "", "", "", None, counts["times"] or None, "", "") if rows else None
     notes = (f"本期上报事件中超期在办 {counts['open']} 件、超期结案 {counts['late']} 件，被督办 {counts['escalated']} 件"
              f"（{counts['times']} 次）；超期天数按自然日计，自处置时限（最后一个工作日）次日起算，在办事件算至今日。",)
-    return LedgerSpec(title="超期、督办事件台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
+    return LedgerSpec(title="超期、督办事件台账", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols,
+                      rows=rows,
                       totals=totals, notes=notes, orientation="landscape", font_size=8.5,
                       empty_text="本期无超期或督办事件")
 
@@ -480,7 +487,8 @@ def monthly_stats_ledger(ctx, params: dict):
              f"{total.on_time} 件，按期结案率 {total.percent(total.on_time_rate)}；平均办理时长 {mean}。",
              "应结案数为本月立案的事件（不予立案的不计）；结案率 = 结案数 ÷ 应结案数；按期结案率 = 按期结案数 ÷ 应结案数；"
              "在处置时限（工作日）内结案为按期；平均办理时长自上报至结案。与“事件统计”页口径一致。",)
-    return LedgerSpec(title="事件统计月报", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows, totals=totals,
+    return LedgerSpec(title="事件统计月报", **heading(ctx, _area(ctx, params)).fields, period=period, columns=cols, rows=rows,
+                      totals=totals,
                       notes=notes, empty_text="本月无立案事件")
 
 

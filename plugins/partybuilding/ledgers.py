@@ -330,7 +330,8 @@ def dues_ledger(ctx: ServiceContext, params: dict):
     def amount(title, width, key=None):
         return Column(title, width, align="right", kind="amount", formatter=money, key=key)
 
-    cols = [Column("姓名", 16), Column("类别", 11), amount("计缴基数", 17), Column("比例", 10, align="center"), amount("月应缴", 13),
+    cols = [Column("姓名", 16), Column("类别", 11), amount("计缴基数", 17), Column("比例", 10, align="center"),
+            amount("月应缴", 13),
             *(amount(f"{k}月", 12) for k in range(1, 13)),
             amount("应缴", 15), amount("实缴", 15), Column("欠缴月数", 11, align="right", kind="int"), Column("备注", "1*")]
     totals = (f"合计：{len(out)} 人", "", "", "", "", *sums[:12], sums[12], sums[13], sums[14],

@@ -84,7 +84,8 @@ def build_certificate(ctx, params) -> DocumentSpec:
         issuer.append(f"联系电话：{rules.issuer_contact}")
     return DocumentSpec(
         title="志愿服务证明", number=cert.number, unit_name=issuer[0],
-        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"), ("证件号码", personal.reveal(ctx, v, "id_number")),
+        fields=[("姓名", v.name), ("性别", v.gender), ("证件类型", "居民身份证"),
+                ("证件号码", personal.reveal(ctx, v, "id_number")),
                 ("志愿者编号", v.number), ("累计服务时长", f"{total} 小时")],
         # The uniqueness note is in the body (not a separate note) so a usual certificate, with
         # its issuer and seal, fits on one page.
@@ -193,8 +194,10 @@ def build_hours_stats(ctx, params) -> LedgerSpec:
     total_people = ctx.session.scalar(select(func.count(func.distinct(h.c.volunteer_id))))
     return LedgerSpec(
         title="志愿服务时长统计表", **heading(ctx).fields, period=f"{year}年（{dict(GROUPS)[by]}）",
-        columns=[Column(title, "*"), Column("服务人次", 22, align="right", kind="int"), Column("服务人数", 22, align="right", kind="int"),
-                 Column("服务时长（小时）", 30, align="right", kind="hours"), Column("人均时长（小时）", 30, align="right", kind="hours")],
+        columns=[Column(title, "*"), Column("服务人次", 22, align="right", kind="int"),
+                 Column("服务人数", 22, align="right", kind="int"),
+                 Column("服务时长（小时）", 30, align="right", kind="hours"),
+                 Column("人均时长（小时）", 30, align="right", kind="hours")],
         rows=rows, totals=("合计", sum(d[1] for d in data), total_people, sv.hours_text(total_min), ""),
         notes=("时长为活动负责人审核计入的实际服务时长（不含路途），已扣除冲正。",))
 
@@ -236,8 +239,10 @@ def build_redemptions(ctx, params) -> LedgerSpec:
                    handler or "（未记录）")
     return LedgerSpec(
         title="积分兑换台账", **heading(ctx).fields, period=_period_text(start, end), orientation="landscape",
-        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20), Column("编号", 24),
-                 Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30), Column("经办人", 20)],
+        columns=[Column("单号", 16, align="right"), Column("兑换时间", 32, kind="datetime"), Column("志愿者", 20),
+                 Column("编号", 24),
+                 Column("兑换物品", "*"), Column("积分", 16, align="right", kind="int"), Column("状态", 30),
+                 Column("经办人", 20)],
         rows=rows(), totals=("合计", f"{n_orders} 单", "", "", "", int(points), "", ""), count_unit="单",
         notes=(f"本期兑换 {n_orders} 单、{int(points)} 积分；其中撤销 {int(n_cancelled)} 单，退回 {int(refunded)} 积分，"
                f"实际兑换 {int(points) - int(refunded)} 积分。已撤销的兑换单积分已退回、库存已返还。",),

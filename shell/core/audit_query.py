@@ -186,7 +186,8 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
     period = cn_period(since, until) if since or until else "全部记录"
     return LedgerSpec(
         title="审计日志", **heading(ctx).fields, period=period,
-        columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26), Column("编号", 16),
+        columns=(Column("时间", 38, kind="datetime"), Column("用户", 22), Column("操作", 16), Column("对象", 26),
+                 Column("编号", 16),
                  Column("说明", "3*")),
         rows=rows(), orientation="landscape", notes=notes, signature=("导出人", "审核人"), totals="auto")
 

@@ -454,7 +454,7 @@ def _change_server_password(ctx: ServiceContext, user: User, old_password: str, 
     from shell.db.engine import make_engine
     from shell.db.security import roles, scram
 
-    url = ctx.session.get_bind().url
+    url = ctx.session.get_bind().engine.url
     if user.server_role is None or url.username != user.server_role:
         raise AuthError("请用自己的账号登录后再修改密码。")
     check = make_engine(url.set(password=old_password), poolclass=NullPool)

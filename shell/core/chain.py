@@ -245,7 +245,9 @@ def chain_rows(conn, table: Table, rows: list[dict]) -> list[dict]:
     out = []
     for r in rows:
         r = _defaults(table, dict(r))
-        ident = r.get("id") if r.get("id") is not None else next_id
+        ident = r.get("id")
+        if ident is None:
+            ident = next_id
         next_id = max(next_id, ident) + 1
         if not r.get(HASH):
             seq = max(seq + 1, ident) if conn.dialect.name == "sqlite" else seq + 1
@@ -730,7 +732,7 @@ def check_on_open(session) -> list[str]:
             if secured:
                 from shell.db.security.server_audit import restore_triggers
                 audit_repaired = restore_triggers(session.connection())
-    except Exception as exc:   # not the owner role: cannot create triggers — still warn
+    except Exception as exc:  # noqa: BLE001 - not the owner role: cannot create triggers — still warn
         repaired = []
         warnings.append(f"安全警告：无法检查或重建防篡改触发器（{exc.__class__.__name__}）：请管理员以数据库所有者身份打开一次。")
     for table in repaired:

@@ -89,7 +89,7 @@ def heading(ctx: ServiceContext, area: Any = None, party: bool = False, party_or
         elif mine:
             parts = [p.strip("/").split("/") for p in paths]
             common = []
-            for seg in zip(*parts):
+            for seg in zip(*parts, strict=False):  # the common leading segments
                 if len(set(seg)) != 1:
                     break
                 common.append(seg[0])

@@ -762,7 +762,7 @@ class ChangePasswordDialog(QDialog):
             self.new2_edit.clear()
             self.new_edit.setFocus()
             return self.error.show_error(exc.message)
-        except Exception as exc:  # noqa: BLE001 - e.g. the server went away: say so, stay open
+        except Exception as exc:  # e.g. the server went away: say so, stay open
             log.exception("修改密码失败")
             return self.error.show_error(error_text(exc)[1])
         self.new_password = new

@@ -45,7 +45,7 @@ def _fill(db, stree, ctx_for):
     svc.create_house(ctx, area_id=g11, code="FW0002", address="和平里3幢102室", floor_area=80, owner_name="李业主")
     svc.create_house(ctx, area_id=g21, code="FW0003", address="幸福苑1幢201室", house_use="出租", floor_area=45.25,
                      owner_name="王房东", owner_id_number=OWNER_ID)
-    svc.create_house(ctx, area_id=stree.g12.id, code="FW0004", address="和平里5幢301室", house_use="空置",
+    svc.create_house(ctx, area_id=g12, code="FW0004", address="和平里5幢301室", house_use="空置",
                      hazard="电线老化", floor_area=70)
     tenant = svc.register_person(ctx, area_id=g11, name="张三", id_number=make_id(seq=603), kind="floating")
     svc.move_in(ctx, tenant.id, h1.id, date(2025, 1, 1), "租客", is_tenant=True)
@@ -190,7 +190,7 @@ def test_events_ledger_note_agrees_with_its_rows(small, stree):
     spec, rows = _spec(small, stree, STREET, ledgers.events_ledger, **JUNE)
     titles = [c.title for c in spec.columns]
     assert {"派遣对象", "督办", "退回"} <= set(titles)
-    by = {r[2]: dict(zip(titles, r)) for r in rows}
+    by = {r[2]: dict(zip(titles, r, strict=True)) for r in rows}
     assert by["s1楼道堆物"]["退回"] == 1 and by["s2燃气老化"]["督办"] == 1 and by["d1漏水纠纷"]["派遣对象"] == "人民调解委员会"
     assert len(rows) == 6 and sum(1 for r in rows if r[12] == "结案") == 3
     assert ("本期上报的事件 6 件：已立案 5 件，不予立案 1 件，待立案 0 件。已立案事件中结案 3 件，结案率 60.00%；"
@@ -214,7 +214,8 @@ def test_overdue_ledger(small, stree):
     spec, rows = _spec(small, stree, STREET, ledgers_more.overdue_ledger, **JUNE)
     assert [(r[2], r[6], r[9]) for r in rows] == [("d3噪音纠纷", "在办", None), ("s2燃气老化", "在办", 1)]
     assert all(r[8] and r[8] > 300 for r in rows)  # open since June 2025, counted to today
-    assert spec.totals[1] == "2 件" and spec.totals[9] == 1 and "超期在办 2 件、超期结案 0 件，被督办 1 件（1 次）" in spec.notes[0]
+    assert spec.totals[1] == "2 件" and spec.totals[9] == 1
+    assert "超期在办 2 件、超期结案 0 件，被督办 1 件（1 次）" in spec.notes[0]
     spec, rows = _spec(small, stree, COMMUNITY, ledgers_more.overdue_ledger, **JUNE)
     assert rows == []
 

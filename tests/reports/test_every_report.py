@@ -263,7 +263,7 @@ def test_printed_cells_hold_their_tokens_whole(printed, printed_by_community):
     the source values), for the street user and the community worker."""
     problems, checked = [], 0
     for out in (printed[2], printed_by_community[0]):
-        for rid, (spec, files, tokens) in out.items():
+        for rid, (_spec, files, tokens) in out.items():
             if not tokens:
                 continue
             lines = _lines(files["pdf"])
@@ -337,7 +337,7 @@ def test_the_header_names_the_actors_unit_and_scope(printed, printed_by_communit
 def test_dates_in_the_header_are_in_one_chinese_style(printed):
     """年月日 without leading zeros, 至 between the ends; no ISO date in a header's period."""
     problems = []
-    for rid, (spec, files) in printed[0].items():
+    for rid, (spec, _files) in printed[0].items():
         if isinstance(spec, LedgerSpec) and spec.period:
             if re.search(r"\d{4}-\d{2}-\d{2}|年0\d月|月0\d日| 至 ", spec.period):
                 problems.append(f"{rid}: period “{spec.period}”")

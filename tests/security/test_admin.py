@@ -190,9 +190,13 @@ def test_cli_user_commands_on_sqlite(sqlite_db, capsys, monkeypatch):
     with open_database(path).session_factory() as s:
         s.info["actor_name"] = "测试"
         street = Area(name="青石街道", level="street", path="")
-        s.add(street); s.flush(); street.path = f"/{street.id}/"
+        s.add(street)
+        s.flush()
+        street.path = f"/{street.id}/"
         c = Area(name="和平里社区", level="community", parent_id=street.id, code="C1", path="")
-        s.add(c); s.flush(); c.path = f"{street.path}{c.id}/"
+        s.add(c)
+        s.flush()
+        c.path = f"{street.path}{c.id}/"
         s.commit()
     monkeypatch.setenv(cli.NEW_PASSWORD_ENV, "zhang-2026a")
     code, out = _cli(capsys, "user", "add", "zhang", "--name", "张三", "--role", "grid_worker",
@@ -311,7 +315,8 @@ def test_db_init_on_a_server_creates_the_owner_and_secures(pg_server, capsys, mo
         with psycopg.connect(host="127.0.0.1", dbname=name, user=f"{key}.u.chief", password="chief-pass-2026") as c:
             assert c.execute("SELECT jiedao_sec.unrestricted(), jiedao_sec.can('core.user.manage')").fetchone() == (True, True)
         with psycopg.connect(host="127.0.0.1", dbname=name, user=f"{key}.owner", password="owner-init-2026") as c:
-            assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner <> current_user").fetchone()[0] == 0
+            assert c.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                             "AND tableowner <> current_user").fetchone()[0] == 0
         # Demo users as server roles with the demo password, on a server (core only: quick).
         demo = f"jd_demo_{uuid.uuid4().hex[:10]}"
         with pg_server.connect() as conn:

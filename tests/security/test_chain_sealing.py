@@ -77,9 +77,9 @@ def _random_rows(n: int, seed: int = 5) -> list[dict]:
         if rng.random() < .8:
             r["b"] = rng.random() < .5
         if rng.random() < .8:
-            r["s"] = rng.choice(["街道办事处", "a\"b\\c", "tab\there", "", "😀 emoji", "x" * 150, "第%d条" % i])
+            r["s"] = rng.choice(["街道办事处", "a\"b\\c", "tab\there", "", "😀 emoji", "x" * 150, f"第{i}条"])
         if rng.random() < .5:
-            r["tx"] = "第%d次\n换行" % i
+            r["tx"] = f"第{i}次\n换行"
         if rng.random() < .8:
             r["j"] = rnd_json()
         if rng.random() < .3:

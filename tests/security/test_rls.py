@@ -73,7 +73,8 @@ def test_every_table_is_policed_or_street_wide_with_a_reason(owner):
     for table in ("grid_persons", "grid_events", "grid_special_persons", "grid_visits", "grid_event_attachments"):
         assert table in plan.area
     for table, parent in (("partybuilding_members", "partybuilding_orgs"), ("volunteer_points_ledger", "volunteer_volunteers"),
-                          ("emergency_stock_moves", "emergency_warehouses"), ("partybuilding_attendance", "partybuilding_meetings"),
+                          ("emergency_stock_moves", "emergency_warehouses"),
+                          ("partybuilding_attendance", "partybuilding_meetings"),
                           ("volunteer_attendances", "volunteer_activities")):
         assert parent in {p for _c, p in plan.children[table]}, table
     assert not {t for t in plan.policed if t not in TABLE_WORDS}, "name the new table in refusal.TABLE_WORDS"
@@ -156,7 +157,8 @@ def test_refusal_messages_name_the_table_and_the_operation():
     assert isinstance(scope, ServerOutOfScope) and "居民" in scope.message
     owner_only = server_refusal(_driver_error("must be owner of table core_audit_log"), "ALTER TABLE core_audit_log ...")
     assert isinstance(owner_only, ServerPermissionDenied) and "审计日志" in owner_only.message
-    chinese = server_refusal(_driver_error("只有具备“用户管理”权限的用户才能创建登录账号"), "SELECT jiedao_sec.create_login(1, 'x')")
+    chinese = server_refusal(_driver_error("只有具备“用户管理”权限的用户才能创建登录账号"),
+                             "SELECT jiedao_sec.create_login(1, 'x')")
     assert "用户管理" in chinese.message
     assert server_refusal(_driver_error("duplicate key", sqlstate="23505"), "INSERT …") is None
 

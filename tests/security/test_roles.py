@@ -85,11 +85,13 @@ def test_fixture_logins_and_identity_functions(pg_secure_db):
         assert role == sdb.role("grid_worker") == f"{sdb.key}.u.grid_worker"
         area_path = c.execute("SELECT a.path FROM core_users u JOIN core_areas a ON a.id = u.area_id "
                               "WHERE u.id = jiedao_sec.uid()").fetchone()[0]
-        in_subtree = c.execute("SELECT array_agg(id ORDER BY id) FROM core_areas WHERE path LIKE %s", (area_path + "%",)).fetchone()[0]
+        in_subtree = c.execute("SELECT array_agg(id ORDER BY id) FROM core_areas WHERE path LIKE %s",
+                               (area_path + "%",)).fetchone()[0]
         assert scope == in_subtree and len(scope) == 1     # a grid: itself
         assert (grid_view, manage, unrestricted) == (True, False, False)
     with sdb.psycopg("admin") as c:
-        assert c.execute("SELECT jiedao_sec.can('core.user.manage'), jiedao_sec.unrestricted(), jiedao_sec.scope_ids()").fetchone() \
+        assert c.execute("SELECT jiedao_sec.can('core.user.manage'), jiedao_sec.unrestricted(), "
+                         "jiedao_sec.scope_ids()").fetchone() \
             == (True, True, [])                            # no area: empty, never NULL
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         sdb.psycopg("grid_worker", password="wrong-1234")
@@ -139,7 +141,8 @@ def test_grants_follow_the_declarations(pg_secure_db):
     # What a grid worker with psql finds.
     with sdb.psycopg("grid_worker") as c:
         assert c.execute("SELECT count(*) FROM core_areas").fetchone()[0] > 0
-        for sql in ("SELECT password_hash FROM core_users", "UPDATE volunteer_accounts SET points_balance = points_balance + 99999",
+        for sql in ("SELECT password_hash FROM core_users",
+                    "UPDATE volunteer_accounts SET points_balance = points_balance + 99999",
                     "DELETE FROM core_audit_log", "CREATE TABLE evil (x int)", f'GRANT "{sdb.owner}" TO CURRENT_USER',
                     "SELECT count(*) FROM partybuilding_members"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

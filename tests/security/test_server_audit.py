@@ -166,7 +166,8 @@ def test_a_user_with_psql_cannot_touch_the_log_its_triggers_or_the_ledgers(secur
                     "ALTER TABLE core_areas DISABLE TRIGGER jiedao_audit_row",
                     "DROP TRIGGER jiedao_audit_row ON core_areas",
                     "ALTER TABLE core_audit_log OWNER TO CURRENT_USER",
-                    "CREATE OR REPLACE FUNCTION jiedao_sec.audit_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+                    "CREATE OR REPLACE FUNCTION jiedao_sec.audit_row() RETURNS trigger LANGUAGE plpgsql "
+                    "AS $$ BEGIN RETURN NULL; END $$",
                     "SELECT jiedao_sec.write_audit('login', 'core_users', '1', '伪造', NULL, NULL)",
                     "SELECT jiedao_sec.audit_event('update', 'core_areas', '1', '伪造的修改', NULL, NULL)",
                     "UPDATE volunteer_points_ledger SET points = points + 99999",

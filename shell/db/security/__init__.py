@@ -33,7 +33,7 @@ def is_secured(conn: Connection) -> bool:
         return False
     if conn.execute(text("SELECT to_regclass('public.core_security')")).scalar() is None:
         return False
-    return conn.execute(text("SELECT EXISTS (SELECT 1 FROM core_security)")).scalar()
+    return conn.execute(text("SELECT EXISTS (SELECT 1 FROM core_security)")).scalar_one()
 
 
 def security_info(conn: Connection) -> tuple[str, str] | None:
@@ -116,7 +116,7 @@ def create_owner(conn: Connection, key: str, password: str | None = None) -> boo
 def _transfer_ownership(conn: Connection, owner: str) -> None:
     """The owner owns the database, the public schema's tables, sequences, views, functions, types."""
     q = naming.quote_ident
-    dbname = conn.execute(text("SELECT current_database()")).scalar()
+    dbname = conn.execute(text("SELECT current_database()")).scalar_one()
     # The owner creates the tables of later migrations in public (pg_database_owner's right, but
     # granted outright too: a database owner changed in this transaction is not yet seen as one).
     conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {q(owner)}"))
@@ -182,8 +182,8 @@ def secure_database(conn: Connection, pm, *, owner_password: str | None = None,
     say = progress or (lambda _m: None)
     if not _is_pg(conn):
         raise DatabaseError("只有 PostgreSQL 服务器数据库才能加固（SQLite 单机文件由程序自己检查权限）。")
-    if is_secured(conn):
-        key, owner = security_info(conn)
+    if (info := security_info(conn)) is not None:
+        key, owner = info
         raise DatabaseError(f"这个数据库已经加固过（街道键 {key}，所有者 {owner}），不能再加固一次。"
                             "升级程序后请运行 jiedao db upgrade。")
     if conn.execute(text("SELECT to_regclass('public.core_users')")).scalar() is None:
@@ -218,7 +218,7 @@ def secure_database(conn: Connection, pm, *, owner_password: str | None = None,
         naming.login_role(key, username)  # refuses (in Chinese) a name over 63 bytes before any change
         password = make(username)
         role = conn.execute(text("SELECT jiedao_sec.create_login(:u, :v)"),
-                            {"u": user_id, "v": scram.verifier(password)}).scalar()
+                            {"u": user_id, "v": scram.verifier(password)}).scalar_one()
         report.logins.append((username, role, password))
     conn.execute(text("UPDATE core_users SET must_change_password = :m, password_hash = ''"), {"m": must_change})
     # The old shared role: it owned the database and the tables, every desktop used it.

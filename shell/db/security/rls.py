@@ -143,9 +143,9 @@ def plan(conn) -> Plan:
         changed = False
         for table in sorted(tables - policed - set(core) - set(STREET_WIDE)):
             if table in PARENTS:
-                links = tuple(link for link in PARENTS[table] if link[1] in tables)
-                if links and all(p in policed for _c, p in links):
-                    children[table] = links
+                given = tuple(link for link in PARENTS[table] if link[1] in tables)
+                if given and all(p in policed for _c, p in given):
+                    children[table] = given
                     policed.add(table)
                     changed = True
                 continue

@@ -44,7 +44,8 @@ def _lit(value: str) -> str:
 
 def run_script(conn: Connection, sql: str) -> None:
     """Run several SQL statements as they are (no parameter parsing: PL/pgSQL uses "%")."""
-    with conn.connection.dbapi_connection.cursor() as cur:
+    # The connection is open (so dbapi_connection is set) and psycopg's cursor is a context manager.
+    with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
         cur.execute(sql)
 
 
@@ -348,7 +349,7 @@ def install(conn: Connection, key: str, pm=None) -> None:
     as the owner or as a superuser; everything is created as the owner (``SET LOCAL ROLE``)."""
     q = naming.quote_ident
     owner, base, sup = naming.owner_role(key), naming.base_role(key), super_role(key)
-    dbname = conn.execute(text("SELECT current_database()")).scalar()
+    dbname = conn.execute(text("SELECT current_database()")).scalar_one()
     me = conn.execute(text("SELECT current_user")).scalar()
     if me != owner:
         conn.execute(text(f"SET LOCAL ROLE {q(owner)}"))

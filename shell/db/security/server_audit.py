@@ -109,7 +109,8 @@ BEGIN
   -- json type (not jsonb) keeps the number as written, so 1e+16 stays a float as in Python.
   CASE json_typeof(v)
     WHEN 'object' THEN
-      SELECT '{' || coalesce(string_agg(to_json(k)::text || ':' || jiedao_sec.canon_json(x), ',' ORDER BY k COLLATE "C"), '') || '}'
+      SELECT '{' || coalesce(string_agg(to_json(k)::text || ':' || jiedao_sec.canon_json(x), ','
+                                        ORDER BY k COLLATE "C"), '') || '}'
         INTO out FROM json_each(v) AS e(k, x);
       RETURN out;
     WHEN 'array' THEN
@@ -175,7 +176,7 @@ def kinds(table) -> dict[str, str]:
 
 def _seal_sql() -> str:
     from shell.core.chain import LOCK_KEY, LOCK_WAIT_SECONDS
-    return r"""
+    return rf"""
 -- Chain columns handed in by anyone but the table's owner are dropped: the server seals.
 CREATE OR REPLACE FUNCTION jiedao_sec.chain_clear() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $f$
@@ -193,26 +194,26 @@ END $f$;
 -- chained database) is left as it is.
 CREATE OR REPLACE FUNCTION jiedao_sec.chain_seal() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public SET extra_float_digits = 1 SET lock_timeout = '%(wait)ds' AS $f$
+SET search_path = pg_catalog, public SET extra_float_digits = 1 SET lock_timeout = '{int(LOCK_WAIT_SECONDS)}s' AS $f$
 DECLARE j json; prev text; seq bigint;
 BEGIN
-  EXECUTE format('SELECT to_json(t) FROM public.%%I t WHERE id = $1 AND chain_hash IS NULL AND chain_seq IS NULL',
+  EXECUTE format('SELECT to_json(t) FROM public.%I t WHERE id = $1 AND chain_hash IS NULL AND chain_seq IS NULL',
                  TG_TABLE_NAME) INTO j USING NEW.id;
   IF j IS NULL THEN RETURN NULL; END IF;
   IF current_setting('transaction_isolation') <> 'read committed' THEN
-    RAISE EXCEPTION '防篡改链只能在 READ COMMITTED 事务中封存（%%）', current_setting('transaction_isolation')
+    RAISE EXCEPTION '防篡改链只能在 READ COMMITTED 事务中封存（%）', current_setting('transaction_isolation')
       USING ERRCODE = '0A000';
   END IF;
-  PERFORM pg_advisory_xact_lock(%(key)d);
-  EXECUTE format('SELECT chain_seq, chain_hash FROM public.%%I WHERE chain_seq IS NOT NULL '
+  PERFORM pg_advisory_xact_lock({LOCK_KEY});
+  EXECUTE format('SELECT chain_seq, chain_hash FROM public.%I WHERE chain_seq IS NOT NULL '
                  'ORDER BY chain_seq DESC LIMIT 1', TG_TABLE_NAME) INTO seq, prev;
   seq := coalesce(seq, 0) + 1;
   prev := coalesce(prev, repeat('0', 64));
-  EXECUTE format('UPDATE public.%%I SET chain_prev = $1, chain_hash = $2, chain_seq = $3 WHERE id = $4', TG_TABLE_NAME)
+  EXECUTE format('UPDATE public.%I SET chain_prev = $1, chain_hash = $2, chain_seq = $3 WHERE id = $4', TG_TABLE_NAME)
     USING prev, jiedao_sec.chain_link(prev, jiedao_sec.canon_row(j, TG_ARGV[0]::jsonb, seq)), seq, NEW.id;
   RETURN NULL;
 END $f$;
-""" % {"key": LOCK_KEY, "wait": int(LOCK_WAIT_SECONDS)}
+"""
 
 
 def install_sealing(conn) -> None:
@@ -343,6 +344,10 @@ def audit_specs() -> dict[str, dict]:
     """{table: trigger argument} for every table the program's listener audits (shell/core/audit.py):
     mapped classes whose ``__audit__`` is not False; the columns it leaves out and how it spells the
     rest, from the same metadata."""
+    from typing import cast
+
+    from sqlalchemy import Table
+
     from shell.core.audit import SKIP_COLUMNS
     _import_models()
     from shell.core.chain import canon_kind
@@ -351,7 +356,7 @@ def audit_specs() -> dict[str, dict]:
     for mapper in Base.registry.mappers:
         if getattr(mapper.class_, "__audit__", True) is False:
             continue
-        table = mapper.local_table
+        table = cast(Table, mapper.local_table)  # a declarative class maps a Table
         kept = {attr.columns[0].name for attr in mapper.column_attrs
                 if attr.key not in SKIP_COLUMNS and attr.columns[0].info.get("audit", True) is not False}
         kinds_ = {c.name: k for c in table.columns if c.name in kept
