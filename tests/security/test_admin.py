@@ -123,9 +123,10 @@ def test_an_administrator_cannot_grant_themselves_more(pg_secure_db):
         session.commit()
         other = session.scalar(select(User).where(User.username == "street_staff")).id   # the street's scope
         own = session.scalar(select(User).where(User.username == "grid_worker")).id      # in the community
+        admin = session.scalar(select(User).where(User.username == "admin")).id         # street-wide
     with sdb.psycopg("c.admin", password="c-admin-2026") as c:
         c.execute("SELECT jiedao_sec.sync_user(%s)", (own,))
-        for uid in (other, c.execute("SELECT id FROM core_users WHERE username = 'admin'").fetchone()[0]):
+        for uid in (other, admin):
             with pytest.raises(refused, match="不在您的管辖范围内"):
                 c.execute("SELECT jiedao_sec.create_login(%s, %s)", (uid, scram.verifier("x-pass-2026")))
         with pytest.raises(refused, match="只有超级管理员"):

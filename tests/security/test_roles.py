@@ -157,9 +157,10 @@ ADMIN_CALLS = ("SELECT jiedao_sec.create_login({uid}, 'SCRAM-SHA-256$4096:x$y:z'
 
 @pytest.mark.parametrize("who", ["grid_worker", "community_staff", "street_staff"])
 def test_admin_functions_refuse_non_admins(pg_secure_db, who):
+    with pg_secure_db.superuser_engine().connect() as conn:  # the admin's row is outside their scope
+        admin = conn.execute(text("SELECT id FROM core_users WHERE username = 'admin'")).scalar_one()
     with pg_secure_db.psycopg(who) as c:
         me = c.execute("SELECT jiedao_sec.uid()").fetchone()[0]
-        admin = c.execute("SELECT id FROM core_users WHERE username = 'admin'").fetchone()[0]
         for sql in ADMIN_CALLS:
             for uid in (me, admin):
                 with pytest.raises(psycopg.errors.InsufficientPrivilege, match="core.user.manage"):

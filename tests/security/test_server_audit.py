@@ -198,13 +198,19 @@ def test_a_ledger_entry_a_user_appends_is_sealed_by_the_server(secured):
             "JOIN core_role_permissions p ON p.role_id = ur.role_id WHERE p.code = 'volunteer.points.adjust' "
             "AND NOT u.is_superuser ORDER BY u.id LIMIT 1").scalar()
         template = c.exec_driver_sql("SELECT volunteer_id FROM volunteer_points_ledger ORDER BY id LIMIT 1").scalar()
+        balance = c.exec_driver_sql("SELECT points_balance FROM volunteer_accounts WHERE volunteer_id = "
+                                    f"{int(template or 0)}").scalar()
     if holder is None or template is None:
         pytest.skip("no demo user may adjust points")
     conn = secured.psycopg(holder)
     try:
-        conn.execute("INSERT INTO volunteer_points_ledger (volunteer_id, at, kind, points, balance_after, reason, "
-                     "chain_prev, chain_hash, chain_seq) VALUES (%s, now(), 'adjust', 1, 1, '测试', %s, %s, 1)",
-                     (template, "0" * 64, "f" * 64))
+        # as an adjustment is made: the entry and the balance together (the server checks they agree)
+        with conn.transaction():
+            conn.execute("INSERT INTO volunteer_points_ledger (volunteer_id, at, kind, points, balance_after, reason, "
+                         "chain_prev, chain_hash, chain_seq) VALUES (%s, now(), 'adjust', 1, %s, '测试', %s, %s, 1)",
+                         (template, balance + 1, "0" * 64, "f" * 64))
+            conn.execute("UPDATE volunteer_accounts SET points_balance = points_balance + 1 WHERE volunteer_id = %s",
+                         (template,))
     finally:
         conn.close()
     with owner.connect() as c:

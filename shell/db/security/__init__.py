@@ -149,6 +149,10 @@ def _transfer_ownership(conn: Connection, owner: str) -> None:
     kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "f": "FOREIGN TABLE", "S": "SEQUENCE"}
     for kind, name in rows:
         conn.execute(text(f"ALTER {kinds[kind]} public.{q(name)} OWNER TO {q(owner)}"))
+    # The schema first: a routine's new owner needs CREATE on the routine's schema (c0005 made
+    # jiedao_sec as whoever migrated, e.g. the old shared role).
+    if conn.execute(text("SELECT to_regnamespace('jiedao_sec')")).scalar() is not None:
+        conn.execute(text(f"ALTER SCHEMA jiedao_sec OWNER TO {q(owner)}"))
     for (sig,) in conn.execute(text("""
         SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname IN ('public', 'jiedao_sec') AND pg_get_userbyid(p.proowner) <> :o"""), {"o": owner}).all():
@@ -158,8 +162,6 @@ def _transfer_ownership(conn: Connection, owner: str) -> None:
         WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd') AND pg_get_userbyid(t.typowner) <> :o"""),
             {"o": owner}).all():
         conn.execute(text(f"ALTER TYPE {typ} OWNER TO {q(owner)}"))
-    if conn.execute(text("SELECT to_regnamespace('jiedao_sec')")).scalar() is not None:
-        conn.execute(text(f"ALTER SCHEMA jiedao_sec OWNER TO {q(owner)}"))
 
 
 def _can_act_as(conn: Connection, role: str) -> None:

@@ -268,8 +268,17 @@ def install(conn, key: str) -> Plan:
     """Enable, force and (re)create the policies on every policed table; idempotent. ``conn`` is the
     owner's connection inside the securing transaction."""
     from shell.db.security import balances
+    from shell.db.security.naming import owner_role, quote_ident
 
+    # Created as the owner, whoever secures (a superuser in CI and `db init`): its functions
+    # (last_party_org, the balance checks) must be the owner's, or the owner itself may not call them.
+    me = conn.execute(text("SELECT current_user")).scalar()
+    if me != owner_role(key):
+        conn.execute(text(f"SET LOCAL ROLE {quote_ident(owner_role(key))}"))
     for sql in statements(conn, key):
         conn.execute(text(sql))
     balances.install(conn, key)  # stored balances that must equal their ledgers (see balances.py)
-    return plan(conn)
+    result = plan(conn)
+    if me != owner_role(key):
+        conn.execute(text("RESET ROLE"))
+    return result
