@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from shell.clock import utcnow
 from shell.core import auth
@@ -68,8 +69,10 @@ def _parallel_logins(db, username: str, password: str, n: int = PROCESSES) -> li
 
 
 def _user(db, username: str = "admin") -> User:
+    # the lockout columns are deferred (a secured server's users may not read them): loaded here
     with db.session_factory() as s:
-        return s.scalar(select(User).where(User.username == username))
+        return s.scalar(select(User).where(User.username == username)
+                        .options(undefer(User.failed_logins), undefer(User.locked_until)))
 
 
 def _audit_count(db, action: str, user_id: int) -> int:

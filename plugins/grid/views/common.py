@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from reports.masking import mask_id
-from shell.clock import LOCAL_TZ, utcnow
+from shell.clock import LOCAL_TZ, local_today, utcnow
 from shell.ui.widgets import SearchBox
 
 from .. import services as svc
@@ -41,7 +41,7 @@ def date_edit(value: date | None = None, parent: QWidget | None = None) -> QDate
     edit = QDateEdit(parent)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setDate(QDate(value) if value else QDate.currentDate())
+    edit.setDate(QDate(value or local_today()))  # Beijing's date, not the computer's (QDate.currentDate)
     return edit
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from shell.clock import local_today
 from shell.errors import ValidationError
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -28,7 +29,7 @@ def date_edit(value: date | None = None) -> QDateEdit:
     w = QDateEdit()
     w.setCalendarPopup(True)
     w.setDisplayFormat("yyyy-MM-dd")
-    w.setDate(QDate(value) if value else QDate.currentDate())
+    w.setDate(QDate(value or local_today()))  # Beijing's date, not the computer's (QDate.currentDate)
     return w
 
 
