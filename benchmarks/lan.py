@@ -254,18 +254,65 @@ def measure_secured(url, args, ops) -> dict[str, dict]:
             out["lan_staff"] = measure(plain, ops, args.repeat, actor)
         finally:
             plain.dispose()
-        print("securing the server database …", flush=True)
+        # A copy is secured, so the street stays as the later benchmarks (startup_pg) expect it.
+        copy = secured_copy(url)
+        print("securing a copy of the server database …", flush=True)
         t = time.perf_counter()
-        secure(url, PASSWORD)
-        print(f"secured in {time.perf_counter() - t:.1f} s", flush=True)
-        secured, actor = user_database(lan_url, SECURE_USER, PASSWORD)
         try:
-            out["lan_secure"] = measure(secured, ops, args.repeat, actor)
+            secure(copy, PASSWORD)
+            print(f"secured in {time.perf_counter() - t:.1f} s", flush=True)
+            secured, actor = user_database(lan_url.set(database=copy.database), SECURE_USER, PASSWORD)
+            try:
+                out["lan_secure"] = measure(secured, ops, args.repeat, actor)
+            finally:
+                secured.dispose()
         finally:
-            secured.dispose()
+            drop_secured_copy(copy)
     finally:
         proxy.kill()
     return out
+
+
+def _street_roles(conn, key: str) -> list[str]:
+    from sqlalchemy import text
+
+    return list(conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p ORDER BY rolname DESC"),
+                             {"p": key.replace("_", r"\_") + ".%"}).scalars())
+
+
+def secured_copy(url):
+    """``<db>_sec``, a fresh copy of the benchmark street (CREATE DATABASE … TEMPLATE), with no roles
+    of its street key left from an earlier run (roles are cluster-wide)."""
+    from sqlalchemy import create_engine, text
+
+    from shell.db.security.naming import quote_ident, street_key
+
+    copy = url.set(database=f"{url.database}_sec")
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)'))
+            for role in _street_roles(conn, street_key(copy.database)):
+                conn.execute(text(f"DROP ROLE IF EXISTS {quote_ident(role)}"))
+            conn.execute(text(f'CREATE DATABASE "{copy.database}" TEMPLATE "{url.database}"'))
+    finally:
+        server.dispose()
+    return copy
+
+
+def drop_secured_copy(copy) -> None:
+    from sqlalchemy import create_engine, text
+
+    from shell.db.security.naming import quote_ident, street_key
+
+    server = create_engine(copy.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy.database}" WITH (FORCE)'))
+            for role in _street_roles(conn, street_key(copy.database)):
+                conn.execute(text(f"DROP ROLE IF EXISTS {quote_ident(role)}"))
+    finally:
+        server.dispose()
 
 
 # -- N desktops on one server (issue 15.8) -----------------------------------------------------------
