@@ -354,6 +354,9 @@ def _ensure_app(argv: list[str] | None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("jiedao")
+    from shell.ui.translations import install_qt_translations
+
+    install_qt_translations(app)
     return app
 
 
