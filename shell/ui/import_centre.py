@@ -10,7 +10,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from shell.clock import local_today
 from shell.contracts import ImporterDefinition, ImportResult
 from shell.ui.errors import confirm, error_text
+from shell.ui.files import ask_open_path, ask_save_path, open_folder
 from shell.ui.widgets.rows_model import RIGHT, RowsModel
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
@@ -136,7 +136,15 @@ class ImportCentrePage(QWidget):
         col.addWidget(self.kind_title)
         col.addWidget(self.columns_label)
         col.addLayout(buttons)
-        col.addWidget(self.status)
+        self.open_folder_button = QPushButton("打开所在文件夹")
+        self.open_folder_button.setObjectName("open-folder")
+        self.open_folder_button.hide()
+        self.saved_path: Path | None = None
+        self.open_folder_button.clicked.connect(lambda: self.saved_path is not None and open_folder(self.saved_path))
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.open_folder_button, 0, Qt.AlignmentFlag.AlignTop)
+        col.addLayout(status_row)
         col.addWidget(self.errors, 1)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -196,16 +204,14 @@ class ImportCentrePage(QWidget):
         self.valid_only_button.hide()
         self.last_result = None
 
-    def _say(self, text: str, ok: bool = True) -> None:
+    def _say(self, text: str, ok: bool = True, saved: Path | None = None) -> None:
         self.status.setStyleSheet(OK_STYLE if ok else ERROR_STYLE)
         self.status.setText(text)
+        self.saved_path = saved
+        self.open_folder_button.setVisible(saved is not None)
 
     def _ask_save(self, caption: str, name: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, caption, name, EXCEL_FILTER)
-        if not path:
-            return None
-        path = Path(path)
-        return path if path.suffix else path.with_suffix(".xlsx")
+        return ask_save_path(self, caption, name, EXCEL_FILTER, ".xlsx")
 
     # --- template ------------------------------------------------------------------------------------
     def save_template(self, path: Path | None = None) -> None:
@@ -218,15 +224,15 @@ class ImportCentrePage(QWidget):
         except OSError as exc:
             self._say(f"无法保存模板“{path}”：{exc.strerror or exc}", ok=False)
             return
-        self._say(f"已保存空白模板：{path}。按模板填好后用“从 Excel 导入”导入。")
+        self._say(f"已保存空白模板：{path}。按模板填好后用“从 Excel 导入”导入。", saved=path)
 
     # --- import ------------------------------------------------------------------------------------
     def choose_and_import(self, path: Path | None = None) -> None:
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, f"选择要导入的{self.current.title}文件", "", EXCEL_FILTER)
-            if not chosen:
+            chosen = ask_open_path(self, f"选择要导入的{self.current.title}文件", EXCEL_FILTER)
+            if chosen is None:
                 return
-            path = Path(chosen)
+            path = chosen
         self.run_import(Path(path), valid_only=False)
 
     def import_valid_only(self) -> None:
@@ -308,5 +314,5 @@ class ImportCentrePage(QWidget):
             return run_export(ctx.session_factory, ctx.actor, d, path)
 
         self.task = run_task(self, f"导出{d.title}", work, cancellable=False, label=f"正在导出{d.title}……",
-                             on_done=lambda count: self._say(f"已导出 {count} 行到 {path}。"),
+                             on_done=lambda count: self._say(f"已导出 {count} 行到 {path}。", saved=path),
                              on_error=self._failed)

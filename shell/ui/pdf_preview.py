@@ -12,14 +12,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QPoint, QPointF, QRect, QSize, QSizeF, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QMarginsF, QPoint, QPointF, QRect, QSize, QSizeF, Qt, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -61,7 +60,6 @@ class PdfPreview(QWidget):
         self.path: Path | None = None
         self.suggested_name = "报表.pdf"
         self.printer: QPrinter | None = None   # kept, so the next print starts with the last choices
-        self.last_dir = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
         self.document = QPdfDocument(self)
         self.view = QPdfView(self)
@@ -248,13 +246,11 @@ class PdfPreview(QWidget):
         """Ask for a file name and copy the previewed PDF there; returns the path or None."""
         if self.path is None:
             return None
-        start = str(Path(self.last_dir or "") / self.suggested_name)
-        target, _ = QFileDialog.getSaveFileName(self, "另存为 PDF", start, "PDF 文件 (*.pdf)")
-        if not target:
+        from shell.ui.files import ask_save_path
+
+        target_path = ask_save_path(self, "另存为 PDF", self.suggested_name, "PDF 文件 (*.pdf)", ".pdf")
+        if target_path is None:
             return None
-        target_path = Path(target)
-        if target_path.suffix.lower() != ".pdf":
-            target_path = target_path.with_name(target_path.name + ".pdf")
         try:
             if target_path.resolve() != self.path.resolve():
                 shutil.copyfile(self.path, target_path)
@@ -262,7 +258,6 @@ class PdfPreview(QWidget):
             QMessageBox.warning(self, "保存失败", f"无法保存到“{target_path}”：{exc.strerror or exc}。\n"
                                 "请检查该文件是否正被其他程序打开，或换一个文件夹。")
             return None
-        self.last_dir = str(target_path.parent)
         self.saved.emit(str(target_path))
         return str(target_path)
 

@@ -19,11 +19,10 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QFrame,
     QGroupBox,
     QHBoxLayout,
@@ -43,6 +42,7 @@ from shell.contracts import ReportDefinition, ReportParameter
 from shell.core.reporting import GeneratedReport, available_reports, generate, parse_params
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.errors import error_text, show_error
+from shell.ui.files import ask_save_path, open_folder
 from shell.ui.pdf_preview import PdfPreview
 from shell.ui.tasks import Cancelled as TaskCancelled
 from shell.ui.tasks import TaskHandle, run_task
@@ -145,8 +145,6 @@ class ReportCentrePage(QWidget):
         self.last_result: GeneratedReport | None = None
         self.editors: dict[str, tuple[ReportParameter, QWidget]] = {}
         self.form: Form | None = None
-        self.last_dir = (QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-                         or str(Path.home()))
         self._preview_dir = tempfile.mkdtemp(prefix="jiedao-preview-")
         self._preview_seq = 0
         weakref.finalize(self, shutil.rmtree, self._preview_dir, True)
@@ -257,9 +255,19 @@ class ReportCentrePage(QWidget):
         self.error_label.setObjectName("inline-error")
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for lab in (self.status_label, self.warning_label, self.error_label):
+        # 已保存… with 打开所在文件夹 beside it, after a PDF or Excel file was written.
+        self.open_folder_button = QPushButton("打开所在文件夹")
+        self.open_folder_button.setObjectName("open-folder")
+        self.open_folder_button.clicked.connect(self._open_saved_folder)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.open_folder_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.saved_path: Path | None = None
+        for lab in (self.status_label, self.warning_label, self.error_label, self.open_folder_button):
             lab.hide()
-            rcol.addWidget(lab)
+        rcol.addLayout(status_row)
+        rcol.addWidget(self.warning_label)
+        rcol.addWidget(self.error_label)
 
         self.preview = PdfPreview()
         preview_frame = QFrame()
@@ -542,16 +550,7 @@ class ReportCentrePage(QWidget):
         return getattr(config, "font_path", None) or None
 
     def _ask_path(self, caption: str, suffix: str, filter_text: str) -> Path | None:
-        start = str(Path(self.last_dir) / self.default_filename(suffix))
-        target, _ = QFileDialog.getSaveFileName(self, caption, start, filter_text)
-        if not target:
-            return None
-        path = Path(target)
-        if path.suffix.lower() != suffix:
-            path = path.with_name(path.name + suffix)
-        self.last_dir = str(path.parent)
-        self.preview.last_dir = self.last_dir
-        return path
+        return ask_save_path(self, caption, self.default_filename(suffix), filter_text, suffix)
 
     def generate_preview(self) -> TaskHandle | None:
         """生成并预览: render the PDF into a temporary file and show it below."""
@@ -643,8 +642,10 @@ class ReportCentrePage(QWidget):
             self._show_status(f"已生成“{definition.title}”：{counts}。")
         elif purpose == "pdf":
             self._show_status(f"已保存 PDF（{counts}）：{result.path}")
+            self._offer_folder(result.path)
         else:
             self._show_status(f"已导出 Excel（{counts}）：{result.path}")
+            self._offer_folder(result.path)
         if result.missing_chars:
             self.warning_label.setText("⚠ " + MISSING_CHARS_TEXT.format(chars=result.missing_chars))
             self.warning_label.show()
@@ -668,8 +669,18 @@ class ReportCentrePage(QWidget):
         for lab in (self.status_label, self.warning_label, self.error_label):
             lab.clear()
             lab.hide()
+        self.open_folder_button.hide()
+        self.saved_path = None
         if self.form is not None:
             self.form.clear_errors()
+
+    def _offer_folder(self, path) -> None:
+        self.saved_path = Path(path)
+        self.open_folder_button.show()
+
+    def _open_saved_folder(self) -> None:
+        if self.saved_path is not None:
+            open_folder(self.saved_path)
 
     def _show_status(self, text: str) -> None:
         self.status_label.setText(text)

@@ -34,6 +34,7 @@ from shell.config import default_sqlite_path
 from shell.errors import AuthError, JiedaoError
 from shell.ui.errors import error_text
 from shell.ui.icons import icon_path
+from shell.ui.widgets.sizing import fit_to_content
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +127,12 @@ class DatabaseChooserDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("database-chooser")
         self.setWindowTitle(f"{APP_TITLE} — 选择数据库")
-        self.setMinimumWidth(620)
         self.target: str = ""
         self.kind: str = self.NEW
         self._test_task = None
 
         layout = QVBoxLayout(self)
+        fit_to_content(self, 620)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
         layout.addLayout(_header("选择数据库", "街道工作台把所有业务数据保存在一个数据库里。单机使用选本地文件；"
@@ -308,11 +309,11 @@ class FirstAdminDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("first-admin")
         self.setWindowTitle(f"{APP_TITLE} — 创建管理员")
-        self.setMinimumWidth(520)
         self.session_factory = session_factory
         self.username: str = ""
 
         layout = QVBoxLayout(self)
+        fit_to_content(self, 520)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
         layout.addLayout(_header("创建系统管理员", "这是一个新的数据库，还没有任何账号。请设置第一个管理员："
@@ -402,7 +403,6 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("login")
         self.setWindowTitle(f"{APP_TITLE} — 登录")
-        self.setMinimumWidth(460)
         self.session_factory = session_factory
         self.labels = labels or {}
         self.actor = None
@@ -419,6 +419,7 @@ class LoginDialog(QDialog):
         self.unit_name = self._load_unit_name() if server_target is None else ""
 
         layout = QVBoxLayout(self)
+        fit_to_content(self, 460)
         layout.setContentsMargins(28, 24, 28, 22)
         layout.setSpacing(12)
         layout.addLayout(_header(APP_TITLE, self.unit_name or "街道综合业务工作平台"))
@@ -697,10 +698,10 @@ class ChangePasswordDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("change-password")
         self.setWindowTitle(f"{APP_TITLE} — 设置新密码")
-        self.setMinimumWidth(480)
         self.apply = apply
         self.new_password = ""
         layout = QVBoxLayout(self)
+        fit_to_content(self, 480)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
         layout.addLayout(_header("设置新密码", reason))

@@ -90,12 +90,14 @@ def test_clean_file_imports_and_export_writes_every_row(qtbot, demo_db, tmp_path
     page.choose_and_import(write_csv(tmp_path / "好.csv", ["330102001001,一", "330102001002,二"]))
     wait_done(qtbot, page)
     assert page.status.text() == "已导入“好.csv”：共 2 行，写入 2 行。"
+    assert page.open_folder_button.isHidden()  # nothing was saved
     assert not page.errors.isVisible() and not page.valid_only_button.isVisible()
     out = tmp_path / "导出.csv"
     page.choose_and_export(out)
     wait_done(qtbot, page)
     assert page.status.text() == f"已导出 {before + 2} 行到 {out}。"
     assert out.exists()
+    assert not page.open_folder_button.isHidden() and page.saved_path == out  # 打开所在文件夹 (#17 §3)
     with demo_db.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export")) == 1
 

@@ -468,3 +468,32 @@ def test_report_centre_is_in_the_main_window(qtbot, tmp_path, demo_template):
     assert window.nav_titles()[-2:] == ["报表中心", "数据导入导出"]
     assert page.report_titles() == ["测试便签台账"]
     db.dispose()
+
+
+def test_saving_starts_in_documents_and_offers_the_folder(qtbot, demo_db, save_dialog, tmp_path, monkeypatch):
+    """#17 §3: save dialogs open in the user's 文档 folder, then in the folder last chosen; after
+    saving, 打开所在文件夹 shows that folder."""
+    import shell.ui.files as files
+    from PySide6.QtGui import QDesktopServices
+
+    documents = tmp_path / "文档"
+    documents.mkdir()
+    monkeypatch.setattr(files, "user_documents_dir", lambda: str(documents))
+    monkeypatch.setattr(files, "_last_folder", None)
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    page = make_page(qtbot, demo_db, "admin")
+    assert not page.open_folder_button.isVisible()
+    chosen = tmp_path / "台账" / "便签.xlsx"
+    chosen.parent.mkdir()
+    save_dialog["path"] = chosen
+    click(qtbot, page.export_button)
+    assert wait_task(qtbot, page).error is None
+    assert save_dialog["calls"][0][1] == str(documents / f"测试便签台账-{local_today().isoformat()}.xlsx")
+    assert page.open_folder_button.isVisible() and page.open_folder_button.text() == "打开所在文件夹"
+    click(qtbot, page.open_folder_button)
+    assert opened == [str(chosen.parent)]
+    save_dialog["path"] = chosen.with_suffix(".pdf")
+    click(qtbot, page.save_pdf_button)
+    assert wait_task(qtbot, page).error is None
+    assert save_dialog["calls"][1][1].startswith(str(chosen.parent))  # the folder chosen last time

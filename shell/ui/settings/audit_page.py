@@ -3,6 +3,7 @@ with filters and a before/after view of the selected entry. Times are shown in A
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from PySide6.QtCore import QDate, QItemSelection, Qt
 from PySide6.QtWidgets import (
@@ -199,18 +200,19 @@ class AuditPage(Page):
         m = self.model
         return [[m.data(m.index(r, c)) for c in range(m.columnCount())] for r in range(min(limit, m.rowCount()))]
 
-    def export(self, path: str | None = None) -> None:
+    def export(self, path: str | Path | None = None) -> None:
         """Export what the filters select (the audit ledger, through the report engine, off the GUI
         thread); ``path`` skips the file dialog (tests)."""
-        from PySide6.QtWidgets import QFileDialog
 
         from shell.core.reporting import generate
         from shell.ui.tasks import run_task
 
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "导出审计日志", f"审计日志-{local_today():%Y%m%d}.xlsx",
-                                                  "Excel 工作簿 (*.xlsx);;PDF 文件 (*.pdf)")
-            if not path:
+            from shell.ui.files import ask_save_path
+
+            path = ask_save_path(self, "导出审计日志", f"审计日志-{local_today():%Y%m%d}.xlsx",
+                                 "Excel 工作簿 (*.xlsx);;PDF 文件 (*.pdf)")
+            if path is None:
                 return
         definition = audit_query.core_reports()[0]
         params = self.filters()

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -281,10 +280,11 @@ class HolidaysPage(Page):
     def save_template(self, path: Path | None = None) -> None:
         year = self.year.value()
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "保存节假日安排模板", f"节假日安排-{year}.xlsx", EXCEL_FILTER)
-            if not chosen:
+            from shell.ui.files import ask_save_path
+
+            path = ask_save_path(self, "保存节假日安排模板", f"节假日安排-{year}.xlsx", EXCEL_FILTER, ".xlsx")
+            if path is None:
                 return
-            path = Path(chosen)
         try:
             calendar.write_template(path, year, sorted(self.days.values(), key=lambda d: d.day))
         except OSError as exc:
@@ -298,10 +298,11 @@ class HolidaysPage(Page):
         from shell.ui.tasks import run_task
 
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "选择节假日安排文件", "", EXCEL_FILTER)
-            if not chosen:
+            from shell.ui.files import ask_open_path
+
+            path = ask_open_path(self, "选择节假日安排文件", EXCEL_FILTER)
+            if path is None:
                 return
-            path = Path(chosen)
         self.errors.hide()
         self.status.setStyleSheet("")
         self.status.setText(f"正在检查并导入“{path.name}”……")

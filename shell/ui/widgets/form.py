@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from shell.errors import ConflictError, JiedaoError, ValidationError
+from shell.ui.widgets.sizing import fit_to_content
 
 ERROR_STYLE = "color: #c0392b;"
 
@@ -202,8 +203,8 @@ class FormDialog(QDialog):
         super().__init__(parent)
         self.setObjectName(name)
         self.setWindowTitle(title)
-        self.setMinimumWidth(420)
         self.layout_ = QVBoxLayout(self)
+        self._fitter = fit_to_content(self, 420)
         if intro:
             label = QLabel(intro, self)
             label.setWordWrap(True)
@@ -219,6 +220,11 @@ class FormDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         self.buttons.accepted.connect(self._ok)
         self.buttons.rejected.connect(self.reject)
+
+    def setMinimumWidth(self, width: int) -> None:
+        """Subclasses widen the dialog; it still grows with its content (shell/ui/widgets/sizing.py)."""
+        self._fitter.min_width = width
+        super().setMinimumWidth(width)
 
     def finish_layout(self) -> None:
         self.layout_.addWidget(self.buttons)
