@@ -473,8 +473,9 @@ def test_report_centre_is_in_the_main_window(qtbot, tmp_path, demo_template):
 def test_saving_starts_in_documents_and_offers_the_folder(qtbot, demo_db, save_dialog, tmp_path, monkeypatch):
     """#17 §3: save dialogs open in the user's 文档 folder, then in the folder last chosen; after
     saving, 打开所在文件夹 shows that folder."""
-    import shell.ui.files as files
     from PySide6.QtGui import QDesktopServices
+
+    import shell.ui.files as files
 
     documents = tmp_path / "文档"
     documents.mkdir()

@@ -203,3 +203,30 @@ def test_form_marks_required_and_shows_errors_inline(qtbot):
     assert form.value("name") == "一社区" and form.missing_required() == {}
     form.clear_errors()
     assert not form.errors["code"].isVisible()
+
+
+def test_form_dialog_shows_every_error_of_a_validator_beside_its_field(qtbot):
+    """#16 item 2: a validator returns all its FieldErrors; the form shows each beside its field at
+    once (not only the first), and the next try clears them."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from shell.errors import FieldError, ValidationErrors
+    from shell.ui.widgets.form import FormDialog
+
+    dialog = FormDialog(None, "登记", "errors-dialog")
+    dialog.form.add("name", "姓名", QLineEdit())
+    dialog.form.add("phone", "联系电话", QLineEdit())
+    dialog.finish_layout()
+    qtbot.addWidget(dialog)
+
+    def refuse():
+        raise ValidationErrors([FieldError("name", "请填写姓名。"), FieldError("phone", "联系电话“12”格式不对。", "12"),
+                                FieldError("phone", "联系电话已被他人使用。"), FieldError("other", "辖区不对。")])
+
+    ok, _ = dialog.call(refuse)
+    assert not ok
+    assert dialog.form.error_text("name") == "请填写姓名。"
+    assert dialog.form.error_text("phone") == "联系电话“12”格式不对。\n联系电话已被他人使用。"
+    assert dialog.form.general_error.text() == "辖区不对。"
+    ok, value = dialog.call(lambda: 7)
+    assert ok and value == 7 and dialog.form.error_text("name") == "" and dialog.form.error_text("phone") == ""

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shell.errors import ConflictError, JiedaoError, ValidationError
+from shell.errors import ConflictError, JiedaoError, ValidationError, ValidationErrors
 from shell.ui.widgets.sizing import fit_to_content
 
 ERROR_STYLE = "color: #c0392b;"
@@ -174,7 +174,7 @@ class Form(QWidget):
     def show_exception(self, exc: BaseException) -> bool:
         """Show a ValidationError inline; False for any other error (the caller shows a dialog)."""
         if isinstance(exc, ValidationError):
-            self.show_errors({exc.field: exc.message})
+            self.show_errors(field_errors(exc))
             return True
         return False
 
@@ -189,6 +189,20 @@ class Form(QWidget):
             if isinstance(w, (QLineEdit, QPlainTextEdit)) and not self.value(field):
                 out[field] = f"请填写{self.label_text(field)}。"
         return out
+
+
+def field_errors(exc: ValidationError) -> dict[str | None, str]:
+    """``{field: message}`` for ``Form.show_errors``: every error of a ValidationErrors (a validator
+    found several, each shown beside its field at once), else the one error."""
+    if isinstance(exc, ValidationErrors):
+        out: dict[str | None, str] = {}
+        for e in exc.errors:
+            if e.field in out:  # two problems with one field: both beside it
+                out[e.field] = f"{out[e.field]}\n{e.message}"
+            else:
+                out[e.field] = e.message
+        return out
+    return {exc.field: exc.message}
 
 
 class FormDialog(QDialog):
@@ -251,7 +265,7 @@ class FormDialog(QDialog):
         try:
             return True, fn(*args, **kwargs)
         except ValidationError as exc:
-            self.form.show_errors({exc.field: exc.message})
+            self.form.show_errors(field_errors(exc))
         except ConflictError as exc:
             self.on_conflict(exc)
         except JiedaoError as exc:
