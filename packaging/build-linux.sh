@@ -39,6 +39,9 @@ FOLDER="$BUILD/dist/jiedao"
 [ -x "$FOLDER/jiedao" ] || die "PyInstaller 没有生成 $FOLDER/jiedao"
 GOT="$("$FOLDER/jiedao" --version)"
 [ "$GOT" = "街道工作台 $VERSION" ] || die "打包后的程序报告版本“$GOT”，应为 $VERSION"
+# Qt's Chinese for standard buttons and menus (shell/ui/translations.py): PyInstaller's Qt hooks
+# collect the translations of the modules used; make sure the one we load is there.
+find "$FOLDER" -name 'qtbase_zh_CN.qm' | grep -q . || die "打包结果里没有 Qt 的中文翻译 qtbase_zh_CN.qm"
 
 say "Debian package $DEB"
 STAGE="$BUILD/deb"
