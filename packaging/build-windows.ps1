@@ -14,6 +14,8 @@ build\venv\Scripts\pyinstaller.exe --noconfirm --distpath build\dist --workpath 
 if ($LASTEXITCODE -ne 0) { throw "PyInstaller failed" }
 $Got = (& build\dist\jiedao\jiedao.exe --version) -join ""
 if ($Got -ne "街道工作台 $Version") { throw "the built program reports '$Got', expected $Version" }
+# Qt's Chinese for standard buttons and menus (shell/ui/translations.py) must be in the bundle.
+if (-not (Get-ChildItem -Recurse build\dist\jiedao -Filter qtbase_zh_CN.qm)) { throw "qtbase_zh_CN.qm is missing from the bundle" }
 $Iscc = Join-Path ${env:ProgramFiles(x86)} "Inno Setup 6\ISCC.exe"
 if (-not (Test-Path $Iscc)) { $Iscc = Join-Path $env:LOCALAPPDATA "Programs\Inno Setup 6\ISCC.exe" }
 & $Iscc "/DAppVersion=$Version" packaging\jiedao.iss
