@@ -298,6 +298,11 @@ class ImportCentrePage(QWidget):
         return [[m.cell(e, c) for c in range(m.columnCount())] for e in m.rows]
 
     # --- export ------------------------------------------------------------------------------------
+    def page_export(self) -> None:
+        """Ctrl+E (shell/ui/main_window.py PAGE_KEYS)."""
+        if self.export_button.isEnabled():
+            self.choose_and_export()
+
     def choose_and_export(self, path: Path | None = None) -> None:
         from shell.core.transfer import run_export
         from shell.ui.tasks import run_task

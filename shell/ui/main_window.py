@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 APP_TITLE = "街道工作台"
 HOME_ID = "home"
+# (key, the page's method, what it is called): the keys that act on the open page.
+PAGE_KEYS = (("Ctrl+N", "page_new", "新建"), ("Ctrl+E", "page_export", "导出 Excel"),
+             ("Ctrl+P", "page_print", "打印"), ("F5", "page_refresh", "刷新"))
 PAGE_ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -274,8 +277,24 @@ class MainWindow(QMainWindow):
         system.addAction(self.logout_action)
         system.addSeparator()
         system.addAction(self.quit_action)
+        self.help_action = QAction(icon("about"), "使用说明", self)
+        self.help_action.setShortcut(QKeySequence("F1"))
+        self.help_action.triggered.connect(lambda: self.open_help())
+        self.shortcuts_action = QAction("快捷键", self)
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
         help_menu = self.menuBar().addMenu("帮助(&H)")
+        help_menu.addAction(self.help_action)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
+        # Keys that act on the page that is open (shell/ui/help.py SHORTCUTS lists them).
+        self.page_actions: dict[str, QAction] = {}
+        for key, method, label in PAGE_KEYS:
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(lambda _checked=False, m=method, lab=label: self.page_action(m, lab))
+            self.addAction(action)
+            self.page_actions[method] = action
 
         toolbar = self.addToolBar("常用")
         toolbar.setObjectName("main-toolbar")
@@ -294,7 +313,7 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.search)
         find = QAction("搜索", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: (self.search.box.setFocus(), self.search.box.selectAll()))
+        find.triggered.connect(self.find)
         self.addAction(find)
 
     # --- pages ------------------------------------------------------------------------------
@@ -423,6 +442,50 @@ class MainWindow(QMainWindow):
 
     def current_page(self) -> QWidget | None:
         return self.stack.currentWidget()
+
+    # --- keys and help ----------------------------------------------------------------------
+    def page_action(self, method: str, label: str) -> bool:
+        """Run the open page's ``page_new`` / ``page_export`` / ``page_print`` / ``page_refresh``;
+        a page without it gets a word in the status bar, not silence."""
+        fn = getattr(self.current_page(), method, None)
+        if callable(fn):
+            fn()
+            return True
+        self.statusBar().showMessage(f"本页没有“{label}”。", 5000)
+        return False
+
+    def find(self) -> None:
+        """Ctrl+F: the page's own search box when it has one, else the search in the tool bar."""
+        fn = getattr(self.current_page(), "page_search", None)
+        if callable(fn):
+            fn()
+            return
+        self.search.box.setFocus()
+        self.search.box.selectAll()
+
+    def current_page_id(self) -> str | None:
+        page = self.current_page()
+        return next((pid for pid, w in self.pages.items() if w is page), None)
+
+    def open_help(self, page_id: str | None = None):
+        """F1: the manual at the chapter of the open page (the contents when it has none)."""
+        from shell.ui.help import HelpDialog, chapters, manual_folders
+
+        chapter_list = chapters(manual_folders(self.page_specs), [s.id for s in self.page_specs])
+        dialog = HelpDialog(chapter_list, page_id or self.current_page_id(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.help_dialog = dialog
+        return dialog
+
+    def show_shortcuts(self):
+        from shell.ui.help import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.shortcuts_dialog = dialog
+        return dialog
 
     # --- records ----------------------------------------------------------------------------
     def open_record(self, result) -> bool:

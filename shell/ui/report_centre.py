@@ -574,6 +574,20 @@ class ReportCentrePage(QWidget):
         out = self._ask_path("导出 Excel", ".xlsx", "Excel 工作簿 (*.xlsx)")
         return self._start(out, "xlsx") if out is not None else None
 
+    # --- keys (shell/ui/main_window.py PAGE_KEYS) ---------------------------------------------
+    def page_export(self) -> TaskHandle | None:
+        return self.export_excel() if self.export_button.isEnabled() else None
+
+    def page_print(self) -> TaskHandle | None:
+        """Ctrl+P: print what the preview shows; without a preview yet, make it first (look, then print)."""
+        if self.preview.path is not None and not self._busy:
+            self.preview.print_document()
+            return None
+        return self.generate_preview()
+
+    def page_refresh(self) -> TaskHandle | None:
+        return self.generate_preview()
+
     def _start(self, out: Path, purpose: str) -> TaskHandle | None:
         definition = self.current
         params = self.params()
