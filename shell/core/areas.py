@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import String, func, literal, select, update
@@ -264,3 +265,40 @@ def search_areas(ctx: ServiceContext, text: str, limit: int = 20):
             if len(found) >= limit:
                 break
     return found
+
+
+def scope_name(session: Session, area: Area) -> str:
+    """An area as people say it: the street alone, else the names below the street, e.g.
+    "和平里社区 第一网格" (not a bare "第一网格", of which every community has one)."""
+    if area.level == "street":
+        return area.name
+    names = [a.name for a in ancestors(session, area) if a.level != "street"]
+    return " ".join(names + [area.name])
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    label: str                                 # "全部辖区", "青石街道", "和平里社区 第一网格"
+    counts: tuple[tuple[int, str], ...]        # ((12, "个社区"), (48, "个网格")): levels below the scope only
+
+
+def scope_summary(ctx: ServiceContext) -> ScopeSummary:
+    """What the 首页 says about the actor's area scope: its name, and how many open areas of each
+    level lie below it (a grid worker's scope has no communities below it: nothing to count)."""
+    visible = [a for a in visible_areas(ctx) if a.is_open]
+    if ctx.actor.is_superuser:
+        tops = [a for a in visible if a.parent_id is None]
+        label = "全部辖区"
+    else:
+        ids = {int(p.strip("/").split("/")[-1]) for p in ctx.actor.scope_paths if p.strip("/")}
+        tops = [a for a in visible if a.id in ids]
+        label = "、".join(scope_name(ctx.session, a) for a in tree_sorted(tops)) or "未设置"
+    if not tops:
+        return ScopeSummary(label, ())
+    highest = min(AREA_LEVELS.index(a.level) for a in tops)
+    counts = []
+    for level in AREA_LEVELS[highest + 1:]:
+        n = sum(1 for a in visible if a.level == level)
+        if n or level in ("community", "grid"):
+            counts.append((n, f"个{AREA_LEVEL_LABELS[level]}"))
+    return ScopeSummary(label, tuple(counts))

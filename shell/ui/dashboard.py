@@ -60,7 +60,6 @@ def _core_summary(app_ctx, parent: QWidget | None = None) -> QWidget:
     missing, so deadlines are never silently counted by the weekend rule."""
     from shell.clock import format_local
     from shell.core import areas, auth, calendar
-    from shell.core.models import AREA_LEVEL_LABELS
 
     actor = app_ctx.actor
     widget = QWidget(parent)
@@ -69,19 +68,14 @@ def _core_summary(app_ctx, parent: QWidget | None = None) -> QWidget:
     layout.setSpacing(8)
     with app_ctx.service(commit=False) as sctx:
         if actor.can("core.area.view"):
-            visible = areas.visible_areas(sctx)
-            counts = {lvl: sum(1 for a in visible if a.level == lvl) for lvl in ("community", "grid")}
-            if actor.is_superuser:
-                scope = "全部辖区"
-            else:
-                ids = {int(p.strip("/").split("/")[-1]) for p in actor.scope_paths if p.strip("/")}
-                tops = [a for a in visible if a.id in ids]
-                scope = "、".join(f"{a.name}（{AREA_LEVEL_LABELS.get(a.level, a.level)}）" for a in tops) or "未设置"
-            stats = QHBoxLayout()
-            stats.addWidget(_stat(str(counts["community"]), "个社区"))
-            stats.addWidget(_stat(str(counts["grid"]), "个网格"))
-            stats.addStretch(1)
-            layout.addLayout(stats)
+            summary = areas.scope_summary(sctx)
+            scope = summary.label
+            if summary.counts:
+                stats = QHBoxLayout()
+                for n, label in summary.counts:
+                    stats.addWidget(_stat(str(n), label))
+                stats.addStretch(1)
+                layout.addLayout(stats)
         else:
             scope = "（无权查看辖区）"
         last = auth.previous_login(sctx.session, actor.user_id)

@@ -106,7 +106,7 @@ def test_dashboard_tiles_follow_permission(qtbot, plugin_db):
     assert "还没有业务插件" in home.empty_label.text()
     summary = home.tile("core.summary").body
     texts = [lab.text() for lab in summary.findChildren(QLabel)]
-    assert "管辖范围：青石街道（街道）" in texts
+    assert "管辖范围：青石街道" in texts
     assert "上次登录：这是您第一次登录" in texts
 
 
