@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from shell.errors import DatabaseError
-from shell.ui.widgets.charts import ChartData, ChartView
+from shell.ui.widgets.charts import ChartData, ChartView, count_ticks
 
 
 def test_bar_chart_loads_off_the_gui_thread_and_draws(qtbot, tmp_path):
@@ -63,3 +65,22 @@ def test_a_chart_shown_again_reuses_its_plot(qtbot):
     assert len(item.items) == 1                           # the old two series are gone
     assert [label.text for _s, label in item.legend.items] == []
     assert [t[1] for t in item.getAxis("bottom")._tickLevels[0]] == ["一", "二", "三"]
+
+
+@pytest.mark.parametrize(("y_top", "ticks"), [
+    (1.1, [0, 1]), (3.3, [0, 1, 2, 3]), (6.6, [0, 2, 4, 6]), (13.0, [0, 5, 10]), (39.0, [0, 10, 20, 30]),
+    (110.0, [0, 20, 40, 60, 80, 100]), (1300.0, [0, 500, 1000]),
+])
+def test_count_ticks_are_whole_numbers_at_a_readable_step(y_top, ticks):
+    assert count_ticks(y_top) == ticks
+
+
+def test_a_count_axis_has_whole_number_ticks_and_hours_keep_fractions(qtbot):
+    """#17 §1: counts (件, 人) on an axis read 0, 1, 2 — not 0.5, 1.5."""
+    view = ChartView(lambda: ChartData(categories=["一", "二"], series=[("事件", [1, 3])]))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.plot is not None, timeout=10000)
+    left = view.plot.getPlotItem().getAxis("left")
+    assert [label for _v, label in left._tickLevels[0]] == ["0", "1", "2", "3"]
+    view.show_data(ChartData(categories=["一", "二"], series=[("时长", [1.5, 3])]))
+    assert view.plot.getPlotItem().getAxis("left")._tickLevels is None  # pyqtgraph's own ticks again

@@ -33,6 +33,10 @@ class ChartData:
     def is_empty(self) -> bool:
         return not self.categories or all(not any(v) for _n, v in self.series)
 
+    def is_counts(self) -> bool:
+        """Every value a whole number: the axis counts things."""
+        return all(float(x).is_integer() for _n, v in self.series for x in v)
+
 
 def _new_plot(parent: QWidget) -> QWidget:
     import pyqtgraph as pg  # deferred: only a chart that has figures pays for the import
@@ -88,7 +92,26 @@ def _draw(widget: QWidget, data: ChartData) -> None:
             item.addItem(bars)
     item.setXRange(-0.6, n - 0.4, padding=0)
     top = max((max(v) if len(v) else 0) for _n, v in data.series) if data.series else 0
-    item.setYRange(0, max(1, top) * (1.3 if len(data.series) > 1 else 1.1), padding=0)
+    y_top = max(1, top) * (1.3 if len(data.series) > 1 else 1.1)
+    item.setYRange(0, y_top, padding=0)
+    # Counts (件, 人, 次) get whole-number ticks: "2.5 件" on an axis reads as a mistake.
+    left = item.getAxis("left")
+    left.setTicks([[(v, str(v)) for v in count_ticks(y_top)]] if data.is_counts() else None)
+
+
+def count_ticks(y_top: float, most: int = 6) -> list[int]:
+    """Whole-number ticks from 0 up to ``y_top``, at a step of 1, 2 or 5 × 10ⁿ, at most ``most`` + 1."""
+    step = 1
+    while y_top / step > most:
+        step = _next_step(step)
+    return list(range(0, int(y_top) + 1, step))
+
+
+def _next_step(step: int) -> int:
+    """1 → 2 → 5 → 10 → 20 → 50 → 100 …"""
+    digits = len(str(step)) - 1
+    lead = step // 10 ** digits
+    return {1: 2, 2: 5, 5: 10}[lead] * 10 ** digits
 
 
 def _plot(data: ChartData, parent: QWidget) -> QWidget:
