@@ -1,7 +1,7 @@
 """The value types that hooks return. Plain dataclasses, no Qt, so services and the CLI use them too."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,21 @@ class DashboardWidgetSpec:
     order: int = 100
     permission: str | None = None
     span: int = 1                  # columns of the dashboard grid it covers
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    """One line of 我的待办 on the 首页: work waiting for the actor. ``page`` opens with ``filter``
+    applied (the page's ``show_filtered(**filter)``), showing exactly the records counted."""
+
+    id: str                        # "grid.events.registered"
+    title: str                     # "待派遣的事件"
+    count: int
+    unit: str = "件"
+    overdue: int = 0               # of ``count``, past their deadline: listed first, in red
+    page: str = ""                 # page id
+    filter: Mapping[str, Any] = field(default_factory=dict)
+    order: int = 100
 
 
 @dataclass(frozen=True)

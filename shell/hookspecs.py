@@ -61,6 +61,15 @@ def register_dashboard_widgets(ctx):
 
 
 @hookspec
+def register_todo(ctx):
+    """Return ``TodoItem`` items: the work waiting for ``ctx.actor`` in this plugin (events at the
+    actor's step, visits due, hours to approve…), counted in the actor's scope. ``ctx`` is a
+    ``ServiceContext`` (called off the GUI thread, read-only); return nothing for items with a zero
+    count or that the actor has no permission for. Each item names the page and filter that show
+    exactly the records it counts."""
+
+
+@hookspec
 def register_reports():
     """Return ``ReportDefinition`` items: ledgers/statements with parameters and a builder that turns
     ``(service_ctx, params)`` into a report spec for ``reports/``."""

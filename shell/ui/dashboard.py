@@ -145,6 +145,10 @@ class DashboardPage(QWidget):
         heading = QLabel(f"您好，{app_ctx.actor.display_name or app_ctx.actor.username}")
         heading.setObjectName("page-heading")
         layout.addWidget(heading)
+        from shell.ui.todo_panel import TodoPanel
+
+        self.todo = TodoPanel(app_ctx)
+        layout.addWidget(self.todo)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)

@@ -23,6 +23,7 @@ from shell.contracts import (
     SearchResult,
     SettingDefinition,
     TableAccess,
+    TodoItem,
 )
 from shell.core.areas import list_areas, scope_filter
 from shell.db.base import Base, RecordMixin
@@ -70,11 +71,35 @@ def register_table_access():
 def _page(ctx, parent=None):
     from PySide6.QtWidgets import QLabel
 
+    class NotesPage(QLabel):
+        def show_filtered(self, **filter_):
+            """The 待办 link's filter (shell/ui/todo_panel.py): recorded and shown."""
+            self.filtered = filter_
+            self.setText(f"测试便签：{filter_}")
+
     with ctx.service(commit=False) as sctx:
         n = sctx.session.scalar(select(func.count()).select_from(Note).where(scope_filter(Note.area_id, ctx.actor)))
-    label = QLabel(f"测试便签共 {n} 条", parent)
+    label = NotesPage(f"测试便签共 {n} 条", parent)
     label.setObjectName("testplug-page")
     return label
+
+
+# Tests set it to make register_todo fail (one plugin's fault must not empty 我的待办).
+TODO_FAILS: list[bool] = []
+
+
+@hookimpl
+def register_todo(ctx):
+    if TODO_FAILS:
+        raise RuntimeError("模拟的待办统计错误")
+    if not ctx.actor.can("testplug.edit"):
+        return []
+    n = ctx.session.scalar(select(func.count()).select_from(Note).where(scope_filter(Note.area_id, ctx.actor))) or 0
+    return [TodoItem(id="testplug.notes", title="待整理的测试便签", count=n, unit="条", page="testplug.notes",
+                     filter={"state": "open"}, order=10),
+            TodoItem(id="testplug.late", title="超期的测试便签", count=min(n, 1), unit="条", overdue=min(n, 1),
+                     page="testplug.notes", filter={"state": "late"}, order=20),
+            TodoItem(id="testplug.none", title="没有的事", count=0, page="testplug.notes")]
 
 
 @hookimpl

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from shell.plugins import make_plugin_manager
 
+PASSWORD = "Jiedao2026"   # the users the GUI tests create themselves
+
 
 def plugins_with_testplugin(disabled=()):
     """The start-up flow's plugin factory with only the test plugin (no built-ins, no entry points)."""

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from shell.core import areas, auth
+from shell.core.context import Actor, ServiceContext
+from shell.core.database import open_database
 from shell.testing import PluginSet
+from tests.ui import PASSWORD, plugins_with_testplugin
 
 # The start-up flow's plugins in these tests: only the test plugin (tests.ui.plugins_with_testplugin).
 TESTPLUGIN = PluginSet(builtins=(), extra=("tests.testplugin",))
@@ -13,3 +17,18 @@ TESTPLUGIN = PluginSet(builtins=(), extra=("tests.testplugin",))
 def demo_template(sqlite_templates):
     """A demo database with the test plugin, made once per run; the tests copy it."""
     return sqlite_templates.path(TESTPLUGIN, demo=True)
+
+
+@pytest.fixture
+def plugin_db(tmp_path):
+    """A fresh database with the test plugin's schema, a street and two users made by services."""
+    pm = plugins_with_testplugin()
+    db = open_database(tmp_path / "plug.sqlite", pm=pm, backup=False)
+    with db.session_factory() as session:
+        ctx = ServiceContext(session, Actor.system())
+        street = areas.create_area(ctx, "青石街道", "street")
+        auth.create_user(ctx, "clerk", "赵便签", PASSWORD, street.id, ["testplug_clerk"])
+        auth.create_user(ctx, "staff", "钱街道", PASSWORD, street.id, ["street_staff"])
+        session.commit()
+    yield db
+    db.dispose()

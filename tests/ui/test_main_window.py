@@ -15,16 +15,14 @@ from sqlalchemy import select
 from shell import hookimpl
 from shell.config import LocalConfig
 from shell.contracts import DashboardWidgetSpec, PageSpec, PluginInfo
-from shell.core import areas, auth
+from shell.core import auth
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.database import open_database
 from shell.core.models import Area
 from shell.plugins import make_plugin_manager
 from shell.ui.dashboard import DashboardPage
 from shell.ui.main_window import MainWindow, PageErrorPanel
-from tests.ui import plugins_with_testplugin
-
-PASSWORD = "Jiedao2026"
+from tests.ui import PASSWORD, plugins_with_testplugin
 
 
 @pytest.fixture(autouse=True)
@@ -38,21 +36,6 @@ def demo_db(demo_template, tmp_path):
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_template, path)
     db = open_database(path, pm=plugins_with_testplugin(), backup=False)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def plugin_db(tmp_path):
-    """A fresh database with the test plugin's schema, a street and two users made by services."""
-    pm = plugins_with_testplugin()
-    db = open_database(tmp_path / "plug.sqlite", pm=pm, backup=False)
-    with db.session_factory() as session:
-        ctx = ServiceContext(session, Actor.system())
-        street = areas.create_area(ctx, "青石街道", "street")
-        auth.create_user(ctx, "clerk", "赵便签", PASSWORD, street.id, ["testplug_clerk"])
-        auth.create_user(ctx, "staff", "钱街道", PASSWORD, street.id, ["street_staff"])
-        session.commit()
     yield db
     db.dispose()
 
