@@ -186,6 +186,14 @@ def register_dashboard_widgets(ctx):
                                 permission="grid.view", span=2)]
 
 
+@hookimpl
+def register_todo(ctx):
+    """我的待办: events at the actor's step, visits overdue and due, tenants reported late."""
+    from . import todo
+
+    return todo.items(ctx)
+
+
 _OPEN_DIALOGS: list = []   # keep opened windows alive until they are closed
 
 

@@ -1,0 +1,71 @@
+"""The grid's 我的待办 (issue #17 §1): for every demo role, each item's count is exactly what its page
+shows with the item's filter (events by status, visits overdue/due, tenants reported late)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from plugins.grid import services as svc
+from plugins.grid import todo
+from plugins.grid.models import Event, SpecialPerson
+from shell.core.database import open_database
+from shell.testing import DEMO_ROLES
+
+
+def count(ctx, q) -> int:
+    return ctx.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, sqlite_templates):
+    from shell.testing import ALL_BUILTINS
+
+    path = sqlite_templates.copy(tmp_path_factory.mktemp("todo") / "demo.sqlite", ALL_BUILTINS, demo=True)
+    from shell.plugins import make_plugin_manager
+
+    db = open_database(path, pm=make_plugin_manager(entry_points=False), backup=False)
+    yield db
+    db.dispose()
+
+
+@pytest.mark.parametrize("role", DEMO_ROLES)
+def test_each_item_counts_what_its_page_shows(demo, role, make_ctx):
+    from shell.testing import demo_actor
+
+    ctx = make_ctx(demo, demo_actor(demo, role))
+    items = {i.id: i for i in todo.items(ctx)}
+    today = ctx.today()
+    for item in items.values():
+        assert item.count >= 0 and 0 <= item.overdue <= item.count, item
+        if item.page == "grid.events":
+            # The events page lists a status code with events_query(actor, status=code).
+            shown = svc.events_query(ctx.actor, status=item.filter["code"])
+            assert count(ctx, shown) == item.count, item
+            if item.filter["code"] != "reported":
+                assert count(ctx, shown.where(Event.deadline < today)) == item.overdue, item
+        elif item.id == "grid.visits.overdue":
+            assert count(ctx, svc.specials_query(ctx.actor, overdue_on=today)) == item.count
+        elif item.id == "grid.visits.due":
+            q = svc.specials_query(ctx.actor).where(SpecialPerson.next_visit_date.between(
+                today, today + timedelta(days=7)))
+            assert count(ctx, q) == item.count
+        elif item.id == "grid.tenants.late":
+            assert count(ctx, svc.tenants_query(ctx, status="late")) == item.count
+        else:
+            pytest.fail(f"an item no test checks: {item}")
+    # Only steps the role may take are offered.
+    for st, action, _title in todo.WAITING:
+        if f"grid.events.{st}" in items:
+            assert ctx.actor.can(svc.TRANSITIONS[action].permission)
+
+
+def test_the_demo_street_has_work_waiting(demo, make_ctx):
+    """The demo gives each kind of item something to show (else the test above proves little)."""
+    from shell.testing import demo_actor
+
+    ctx = make_ctx(demo, demo_actor(demo, "admin"))
+    got = {i.id: i.count for i in todo.items(ctx)}
+    assert got["grid.visits.overdue"] > 0 and got["grid.tenants.late"] > 0
+    assert sum(n for k, n in got.items() if k.startswith("grid.events.")) > 0
