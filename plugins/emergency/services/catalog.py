@@ -7,6 +7,7 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
+from shell.core.scope import get_in_scope
 from shell.errors import NotFound, ValidationError
 
 from ..models import (
@@ -16,13 +17,12 @@ from ..models import (
     Warehouse,
 )
 from .codes import validate_item_code
-from .common import _area, _get, _scoped_area_of, _text
+from .common import _area, _text
 
 # ----------------------------------------------------------------------------- warehouses & items
 
 def _warehouse(ctx: ServiceContext, warehouse_id: int) -> Warehouse:
-    wh = _get(ctx, Warehouse, warehouse_id, "仓库")
-    _scoped_area_of(ctx, wh.area_id)
+    wh = get_in_scope(ctx, Warehouse, warehouse_id, "仓库")
     return wh
 
 
@@ -149,7 +149,7 @@ def item_locations(ctx: ServiceContext, item_id: int) -> tuple[Item, list[int]]:
 def set_min_stock(ctx: ServiceContext, warehouse_id: int, item_id: int, min_qty: int) -> MinStock:
     ctx.actor.require("emergency.catalog.manage")
     _warehouse(ctx, warehouse_id)
-    _get(ctx, Item, item_id, "物资")
+    get_in_scope(ctx, Item, item_id, "物资")
     if isinstance(min_qty, bool) or not isinstance(min_qty, int) or min_qty < 0:
         raise ValidationError(f"最低库存应为不小于 0 的整数（填写的是“{min_qty}”）。", "min_qty", min_qty)
     row = ctx.session.scalar(select(MinStock).where(MinStock.warehouse_id == warehouse_id, MinStock.item_id == item_id))

@@ -12,6 +12,7 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
 from shell.errors import ValidationError
 
 from ..models import (
@@ -23,15 +24,14 @@ from ..models import (
     DrillScore,
     Plan,
 )
-from .common import _area, _choice, _get, _positive_int, _scoped_area_of, _text
+from .common import _area, _choice, _positive_int, _text
 from .plans import _plan, plan_steps
 from .settings import setting
 
 # ----------------------------------------------------------------------------- drills
 
 def _drill(ctx: ServiceContext, drill_id: int) -> Drill:
-    drill = _get(ctx, Drill, drill_id, "演练")
-    _scoped_area_of(ctx, drill.area_id)
+    drill = get_in_scope(ctx, Drill, drill_id, "演练")
     return drill
 
 

@@ -10,13 +10,14 @@ from shell.core import personal as _personal
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
 from shell.errors import ConflictError, ValidationError
 
 from ..models import (
     DUTY_SHIFTS,
     DutyShift,
 )
-from .common import _area, _choice, _get, _phone, _scoped_area_of, _text
+from .common import _area, _choice, _phone, _text
 
 # ----------------------------------------------------------------------------- duty roster (值班表)
 
@@ -66,8 +67,7 @@ def set_duty(ctx: ServiceContext, area_id: int, duty_date: date, shift: str, lea
 
 def remove_duty(ctx: ServiceContext, duty_id: int) -> None:
     ctx.actor.require("emergency.team.manage")
-    row = _get(ctx, DutyShift, duty_id, "值班安排")
-    _scoped_area_of(ctx, row.area_id)
+    row = get_in_scope(ctx, DutyShift, duty_id, "值班安排")
     ctx.session.delete(row)
     ctx.session.flush()
 

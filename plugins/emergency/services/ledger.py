@@ -11,7 +11,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from shell.core import audit
 from shell.core import personal as _personal
 from shell.core.context import ServiceContext
-from shell.errors import ConflictError, ValidationError
+from shell.core.scope import get_in_scope
+from shell.db.retry import is_busy
+from shell.errors import BusyError, ValidationError
 
 from ..models import (
     ADJUST_REASONS,
@@ -22,7 +24,7 @@ from ..models import (
     Warehouse,
 )
 from .catalog import _warehouse
-from .common import _choice, _get, _positive_int, _text
+from .common import _choice, _positive_int, _text
 
 # ----------------------------------------------------------------------------- the stock ledger
 
@@ -34,21 +36,17 @@ def is_expired(batch: Batch, today: date) -> bool:
     return batch.expiry_date is not None and batch.expiry_date < today
 
 
-def _busy(exc: BaseException) -> bool:
-    text = str(getattr(exc, "orig", exc)).lower()
-    return "locked" in text or "busy" in text or "deadlock" in text or "could not serialize" in text
-
-
 def _db_call(ctx: ServiceContext, fn, *args):
-    """Run one statement; a database that stays busy (SQLite lock beyond busy_timeout, PostgreSQL
-    deadlock) becomes a clean Chinese ConflictError after the transaction is rolled back."""
+    """Run one statement; a database that stays busy (shell.db.retry.is_busy: SQLite lock beyond
+    busy_timeout, PostgreSQL deadlock or serialization failure) rolls the transaction back and becomes
+    a BusyError, which run_with_retry may try again: the stock did not change."""
     try:
         return fn(*args)
     except (OperationalError, DBAPIError) as exc:
-        if isinstance(exc, IntegrityError) or not _busy(exc):
+        if isinstance(exc, IntegrityError) or not is_busy(exc):
             raise
         ctx.session.rollback()
-        raise ConflictError("数据库正忙（其他电脑正在出入库），本次操作未生效，库存没有变化。请稍后重试。") from None
+        raise BusyError("数据库正忙（其他电脑正在出入库），本次操作未生效，库存没有变化。请稍后重试。") from None
 
 
 def _change_balance(ctx: ServiceContext, batch: Batch, delta: int) -> int:
@@ -89,7 +87,7 @@ def _doc_no(ctx: ServiceContext, prefix: str) -> str:
 
 
 def _batch(ctx: ServiceContext, batch_id: int) -> Batch:
-    batch = _get(ctx, Batch, batch_id, "批次")
+    batch = get_in_scope(ctx, Batch, batch_id, "批次")
     _warehouse(ctx, batch.warehouse_id)
     return batch
 
@@ -128,7 +126,7 @@ def receive(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int, batc
     wh = _warehouse(ctx, warehouse_id)
     if not wh.active:
         raise ValidationError(f"仓库“{wh.name}”已停用，不能入库。", "warehouse_id", warehouse_id)
-    item = _get(ctx, Item, item_id, "物资")
+    item = get_in_scope(ctx, Item, item_id, "物资")
     qty = _positive_int(qty, "qty", "入库数量")
     batch_no = _text(batch_no, "batch_no", "批次号", max_len=50)
     if production_date and expiry_date and expiry_date < production_date:
@@ -171,7 +169,7 @@ def suggest_fefo(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int)
     then by batch id. Raises StockError when the usable stock is not enough."""
     ctx.actor.require("emergency.view")
     _warehouse(ctx, warehouse_id)
-    item = _get(ctx, Item, item_id, "物资")
+    item = get_in_scope(ctx, Item, item_id, "物资")
     qty = _positive_int(qty, "qty", "数量")
     today = ctx.today()
     batches = ctx.session.scalars(

@@ -12,6 +12,7 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
 from shell.errors import ValidationError
 
 from ..models import (
@@ -21,14 +22,13 @@ from ..models import (
     Plan,
     PlanStep,
 )
-from .common import _area, _choice, _get, _scoped_area_of, _text
+from .common import _area, _choice, _text
 from .settings import setting
 
 # ----------------------------------------------------------------------------- plans
 
 def _plan(ctx: ServiceContext, plan_id: int) -> Plan:
-    plan = _get(ctx, Plan, plan_id, "预案")
-    _scoped_area_of(ctx, plan.area_id)
+    plan = get_in_scope(ctx, Plan, plan_id, "预案")
     return plan
 
 

@@ -7,13 +7,14 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
+from shell.core.scope import get_in_scope
 from shell.errors import ValidationError
 
 from ..models import (
     SHELTER_STATUS,
     Shelter,
 )
-from .common import _area, _choice, _get, _phone, _positive_int, _scoped_area_of, _text
+from .common import _area, _choice, _phone, _positive_int, _text
 
 # ----------------------------------------------------------------------------- shelters
 
@@ -38,8 +39,7 @@ def update_shelter(ctx: ServiceContext, shelter_id: int, expected_version: int |
     """Change a shelter's fields (name, location, area_m2, capacity, facilities, manager,
     manager_phone, status); ``expected_version`` guards against overwriting another desktop."""
     ctx.actor.require("emergency.shelter.manage")
-    s = _get(ctx, Shelter, shelter_id, "避难场所")
-    _scoped_area_of(ctx, s.area_id)
+    s = get_in_scope(ctx, Shelter, shelter_id, "避难场所")
     check_version(ctx.session, s, expected_version, "避难场所")
     for key, value in fields.items():
         if key == "name":
@@ -66,8 +66,7 @@ def update_shelter(ctx: ServiceContext, shelter_id: int, expected_version: int |
 
 def set_shelter_status(ctx: ServiceContext, shelter_id: int, status: str, expected_version: int | None = None) -> Shelter:
     ctx.actor.require("emergency.shelter.manage")
-    s = _get(ctx, Shelter, shelter_id, "避难场所")
-    _scoped_area_of(ctx, s.area_id)
+    s = get_in_scope(ctx, Shelter, shelter_id, "避难场所")
     check_version(ctx.session, s, expected_version, "避难场所")
     s.status = _choice(status, SHELTER_STATUS, "status", "状态")
     flush_or_conflict(ctx.session, s, "避难场所")

@@ -9,6 +9,7 @@ from sqlalchemy import insert, literal, select
 from shell.core import personal as _personal
 from shell.core.context import ServiceContext
 from shell.core.locking import flush_or_conflict
+from shell.core.scope import get_in_scope
 from shell.errors import NotFound, ValidationError
 
 from ..models import (
@@ -19,7 +20,7 @@ from ..models import (
     StocktakeLine,
 )
 from .catalog import _warehouse
-from .common import _get, _text
+from .common import _text
 from .ledger import _write_move
 
 # ----------------------------------------------------------------------------- stock-taking
@@ -69,7 +70,7 @@ def record_counts(ctx: ServiceContext, stocktake_id: int, counts: dict[int, tupl
 
 
 def _open_take(ctx: ServiceContext, stocktake_id: int) -> Stocktake:
-    take = _get(ctx, Stocktake, stocktake_id, "盘点单")
+    take = get_in_scope(ctx, Stocktake, stocktake_id, "盘点单")
     _warehouse(ctx, take.warehouse_id)
     if take.status != "open":
         raise ValidationError(f"盘点单 {take.id} 已{STOCKTAKE_LABEL[take.status]}，不能再修改。", "stocktake_id", stocktake_id)
@@ -81,7 +82,7 @@ STOCKTAKE_LABEL = {"open": "在盘点中", "posted": "过账", "cancelled": "作
 
 def stocktake_lines(ctx: ServiceContext, stocktake_id: int) -> list[tuple[StocktakeLine, Batch, Item]]:
     ctx.actor.require("emergency.view")
-    take = _get(ctx, Stocktake, stocktake_id, "盘点单")
+    take = get_in_scope(ctx, Stocktake, stocktake_id, "盘点单")
     _warehouse(ctx, take.warehouse_id)
     return [(line, batch, item) for line, batch, item in ctx.session.execute(
         select(StocktakeLine, Batch, Item).join(Batch, Batch.id == StocktakeLine.batch_id)
@@ -107,7 +108,7 @@ class SheetLine:
 def stocktake_sheet(ctx: ServiceContext, stocktake_id: int) -> list[SheetLine]:
     """The lines of a count in sheet order (item code, name, expiry), as plain rows. Read-only."""
     ctx.actor.require("emergency.view")
-    take = _get(ctx, Stocktake, stocktake_id, "盘点单")
+    take = get_in_scope(ctx, Stocktake, stocktake_id, "盘点单")
     _warehouse(ctx, take.warehouse_id)
     return [SheetLine(*r) for r in ctx.session.execute(  # type: ignore[call-arg]  # ten columns, ten fields
         select(Batch.id, Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.expiry_date,

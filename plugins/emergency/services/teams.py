@@ -10,6 +10,7 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import flush_or_conflict
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
 from shell.errors import ValidationError
 
 from ..models import (
@@ -17,14 +18,13 @@ from ..models import (
     Team,
     TeamMember,
 )
-from .common import _area, _choice, _get, _phone, _scoped_area_of, _text
+from .common import _area, _choice, _phone, _text
 from .settings import setting
 
 # ----------------------------------------------------------------------------- teams
 
 def _team(ctx: ServiceContext, team_id: int) -> Team:
-    team = _get(ctx, Team, team_id, "队伍")
-    _scoped_area_of(ctx, team.area_id)
+    team = get_in_scope(ctx, Team, team_id, "队伍")
     return team
 
 
@@ -59,7 +59,7 @@ def add_member(ctx: ServiceContext, team_id: int, name: str, phone: str | None =
 def remove_member(ctx: ServiceContext, member_id: int) -> TeamMember:
     """Members leave (active = False); the roster history stays."""
     ctx.actor.require("emergency.team.manage")
-    m = _get(ctx, TeamMember, member_id, "队员")
+    m = get_in_scope(ctx, TeamMember, member_id, "队员")
     _team(ctx, m.team_id)
     m.active = False
     flush_or_conflict(ctx.session, m, "队员")

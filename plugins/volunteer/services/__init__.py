@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from shell.clock import format_local as format_local
 
+# The busy-retry moved to shell.db.retry (kit); still importable from here.
+from shell.db.retry import BusyError, run_with_retry
+from shell.db.retry import guard_busy as _guard_busy  # noqa: F401 - kept for callers of the old names
+from shell.db.retry import is_busy as _is_busy  # noqa: F401
+
 from .activities import (
     ACTIVITY_FIELDS,
     ActivityRow,
@@ -55,13 +60,11 @@ from .common import (
     ITEMS,
     ORDERS,
     PHONE_RE,
-    BusyError,
     check_id_number,
     check_phone,
     hours_text,
     local_date,
     local_midnight,
-    run_with_retry,
     star_label,
     star_level,
 )

@@ -13,6 +13,8 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
+from shell.db.retry import guard_busy
 from shell.errors import NotFound, ValidationError
 
 from ..models import (
@@ -26,7 +28,7 @@ from ..models import (
     Volunteer,
 )
 from ..rules import P_ACTIVITY, P_APPROVE, P_VIEW, load_rules
-from .common import _ONE_DAY, _area, _area_of, _guard_busy, _text, local_date, local_midnight
+from .common import _ONE_DAY, _area, _text, local_date, local_midnight
 from .points import _earn, _post_hours, _post_points
 from .teams import _team
 from .volunteers import get_volunteer
@@ -67,10 +69,7 @@ def create_activity(ctx: ServiceContext, *, name: str, area_id: int, starts_at: 
 
 def get_activity(ctx: ServiceContext, activity_id: int) -> Activity:
     ctx.actor.require(P_VIEW)
-    a = ctx.session.get(Activity, activity_id)
-    if a is None:
-        raise NotFound(f"志愿活动（编号 {activity_id}）不存在。")
-    _area_of(ctx, a)
+    a = get_in_scope(ctx, Activity, activity_id, "志愿活动")
     return a
 
 
@@ -474,7 +473,7 @@ class ApprovalResult:
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (attendance id, Chinese reason)
 
 
-@_guard_busy
+@guard_busy
 def approve(ctx: ServiceContext, attendance_ids: Iterable[int], quality: str = "") -> ApprovalResult:
     """The leader approves signed-out attendances (bulk): hours enter the hours ledger and the earned
     points the points ledger. Records that cannot be approved are skipped with a reason."""
@@ -520,7 +519,7 @@ def reject(ctx: ServiceContext, attendance_ids: Iterable[int], reason: str) -> i
     return n
 
 
-@_guard_busy
+@guard_busy
 def reverse_attendance(ctx: ServiceContext, attendance_id: int, reason: str) -> Attendance:
     """Take back an approval: reversal entries in both ledgers (never an edit), and the record goes
     back to 已签退 so it can be corrected and approved again. Refused when the volunteer has already

@@ -1,21 +1,20 @@
 """Shared by the volunteer services: ledger tables, area checks, text rules, local dates, star
-levels, the busy-retry, audit entries, counters and the ID-number/phone checks."""
+levels, audit entries, counters and the ID-number/phone checks (the busy-retry is shell.db.retry)."""
 from __future__ import annotations
 
-import re
-import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from shell.clock import LOCAL_TZ, utcnow
+from shell.clock import LOCAL_TZ
+from shell.core import fields
 from shell.core import personal as _personal
-from shell.core.context import Actor, ServiceContext
+from shell.core.context import ServiceContext
+from shell.core.fields import PHONE_RE
 from shell.core.models import Area
-from shell.errors import ConflictError, DatabaseError, ValidationError
+from shell.errors import ConflictError, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
 
 from ..models import (
@@ -33,13 +32,6 @@ ORDERS = cast(Table, RedemptionOrder.__table__)
 COUNTERS = cast(Table, Counter.__table__)
 
 _ONE_DAY = timedelta(days=1)
-PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
-
-
-class BusyError(DatabaseError):
-    """The database stayed locked by another desktop; nothing was written. Safe to retry."""
-
-    title = "数据库正忙"
 
 
 # ============================================================================ helpers
@@ -61,12 +53,8 @@ def _area_of(ctx: ServiceContext, obj: Any) -> Area:
 
 
 def _text(value: Any, title: str, field_: str, required: bool = True, max_len: int = 100) -> str:
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise ValidationError(f"请填写{title}。", field_, value)
-    if len(text) > max_len:
-        raise ValidationError(f"{title}太长（{len(text)} 字，最多 {max_len} 字）。", field_, value)
-    return text
+    """shell.core.fields.text in this plugin's argument order; an empty optional field is ""."""
+    return fields.text(value, title, field_, required=required, max_len=max_len) or ""
 
 
 def local_date(dt: datetime) -> date:
@@ -93,59 +81,6 @@ def star_level(minutes: int) -> int:
 
 def star_label(minutes: int) -> str:
     return STAR_LABELS[star_level(minutes)] or "未评星"
-
-
-def _is_busy(exc: BaseException) -> bool:
-    orig = getattr(exc, "orig", exc)
-    text = str(orig).lower()
-    code = getattr(orig, "sqlstate", None)
-    return ("database is locked" in text or "database is busy" in text or "database table is locked" in text
-            or code in ("40001", "40P01", "55P03"))
-
-
-def _guard_busy(fn):
-    """Turn a lock timeout / serialization failure into a BusyError (Chinese, retryable)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(ctx, *args, **kwargs):
-        try:
-            return fn(ctx, *args, **kwargs)
-        except (OperationalError, DBAPIError) as exc:
-            if _is_busy(exc):
-                raise BusyError("数据库正忙（其他电脑正在办理同类业务），本次操作没有生效，请稍后重试。") from exc
-            raise
-    return wrapper
-
-
-def run_with_retry(session_factory, actor: Actor, fn: Callable[..., Any], *args: Any, attempts: int = 6,
-                   clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> Any:
-    """Run ``fn(ctx, *args, **kwargs)`` in its own transaction and commit; when the database is busy
-    (SQLite lock timeout, PostgreSQL serialization failure or deadlock) roll back and try again with
-    a short back-off. After the last attempt the BusyError reaches the caller; nothing half-done is
-    ever committed."""
-    delay = 0.05
-    for attempt in range(attempts):
-        session = session_factory()
-        try:
-            result = fn(ServiceContext(session, actor, clock), *args, **kwargs)
-            session.commit()
-            return result
-        except (OperationalError, DBAPIError, BusyError) as exc:
-            session.rollback()
-            if not (isinstance(exc, BusyError) or _is_busy(exc)):
-                raise
-            if attempt == attempts - 1:
-                if isinstance(exc, BusyError):
-                    raise
-                raise BusyError("数据库正忙（其他电脑正在办理同类业务），本次操作没有生效，请稍后重试。") from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
 
 def _audit(ctx: ServiceContext, action: str, entity: str, entity_id: Any, summary: str, **after: Any) -> None:
@@ -183,7 +118,8 @@ def check_id_number(raw: Any) -> IdInfo:
 
 
 def check_phone(raw: Any, required: bool = False) -> str:
-    text = "" if raw is None else str(raw).strip().replace(" ", "")
+    """The shared phone rule (shell.core.fields.PHONE_RE, full-width digits folded); this plugin's wording."""
+    text = fields.code_text(raw)
     if not text:
         if required:
             raise ValidationError("请填写联系电话。", "phone", raw)

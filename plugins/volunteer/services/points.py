@@ -10,7 +10,8 @@ from shell.clock import LOCAL_TZ
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
-from shell.errors import ConflictError, ValidationError
+from shell.db.retry import guard_busy
+from shell.errors import BusyError, ConflictError, ValidationError
 
 from ..models import (
     HoursEntry,
@@ -18,7 +19,7 @@ from ..models import (
     Volunteer,
 )
 from ..rules import P_POINTS, Rules, load_rules
-from .common import ACCOUNTS, BusyError, _audit, _guard_busy, _text, local_midnight
+from .common import ACCOUNTS, _audit, _text, local_midnight
 from .volunteers import _account, get_volunteer
 
 
@@ -99,7 +100,7 @@ def _earn(ctx: ServiceContext, rules: Rules, volunteer_id: int, points: int, att
 
 # ============================================================================ points
 
-@_guard_busy
+@guard_busy
 def adjust_points(ctx: ServiceContext, volunteer_id: int, points: int, reason: str) -> PointsEntry:
     """A manual adjustment with a reason (positive or negative; never below zero)."""
     ctx.actor.require(P_POINTS)
@@ -121,7 +122,7 @@ def _months_before(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-@_guard_busy
+@guard_busy
 def expire_points(ctx: ServiceContext, as_of: date | None = None) -> dict[int, int]:
     """Expire points older than the configured number of months, first earned first used: the part of
     credits dated before the cut-off not yet covered by debits expires. Returns {volunteer: points}."""

@@ -12,6 +12,8 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
+from shell.db.retry import guard_busy
 from shell.errors import ConflictError, NotFound, ValidationError
 
 from ..models import (
@@ -23,7 +25,7 @@ from ..models import (
     Volunteer,
 )
 from ..rules import P_REDEEM, P_STORE, P_VIEW, Rules, load_rules
-from .common import ITEMS, ORDERS, _area, _area_of, _audit, _guard_busy, _text, hours_text, local_midnight
+from .common import ITEMS, ORDERS, _area, _audit, _text, hours_text, local_midnight
 from .points import _post_points
 from .volunteers import _account, get_volunteer
 
@@ -54,10 +56,7 @@ def create_item(ctx: ServiceContext, *, name: str, area_id: int, points_price: i
 
 def get_item(ctx: ServiceContext, item_id: int) -> RewardItem:
     ctx.actor.require(P_VIEW)
-    item = ctx.session.get(RewardItem, item_id)
-    if item is None:
-        raise NotFound(f"爱心超市物品（编号 {item_id}）不存在。")
-    _area_of(ctx, item)
+    item = get_in_scope(ctx, RewardItem, item_id, "爱心超市物品")
     return item
 
 
@@ -78,10 +77,7 @@ def current_stock(ctx: ServiceContext, item_id: int) -> int:
     """An item's stock as stored now (for the store and the counter), within scope."""
     if not ctx.actor.can(P_REDEEM):
         ctx.actor.require(P_VIEW)
-    item = ctx.session.get(RewardItem, item_id)
-    if item is None:
-        raise NotFound(f"爱心超市物品（编号 {item_id}）不存在。")
-    _area_of(ctx, item)
+    get_in_scope(ctx, RewardItem, item_id, "爱心超市物品")
     return _current_stock(ctx, item_id)
 
 
@@ -128,14 +124,14 @@ def _positive(q: Any, title: str) -> int:
     return q
 
 
-@_guard_busy
+@guard_busy
 def stock_in(ctx: ServiceContext, item_id: int, quantity: int, reason: str = "入库") -> StockMove:
     ctx.actor.require(P_STORE)
     item = get_item(ctx, item_id)
     return _audited_move(ctx, item, _move(ctx, item_id, _positive(quantity, "入库数量"), "in", reason))
 
 
-@_guard_busy
+@guard_busy
 def stock_out(ctx: ServiceContext, item_id: int, quantity: int, reason: str) -> StockMove:
     ctx.actor.require(P_STORE)
     item = get_item(ctx, item_id)
@@ -143,7 +139,7 @@ def stock_out(ctx: ServiceContext, item_id: int, quantity: int, reason: str) -> 
     return _audited_move(ctx, item, _move(ctx, item_id, -_positive(quantity, "出库数量"), "out", reason))
 
 
-@_guard_busy
+@guard_busy
 def stock_take(ctx: ServiceContext, item_id: int, counted: int, reason: str = "盘点") -> StockMove | None:
     """Book the difference between the counted and the expected stock as an adjustment move."""
     ctx.actor.require(P_STORE)
@@ -175,7 +171,7 @@ def _period_start(period: str, today: date) -> datetime | None:
     return None
 
 
-@_guard_busy
+@guard_busy
 def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Sequence[tuple[int, int]],
            note: str = "") -> RedemptionOrder:
     """Redeem items for points in one transaction: points debited and every item's stock debited with
@@ -236,7 +232,7 @@ def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Seque
     return order
 
 
-@_guard_busy
+@guard_busy
 def cancel_redemption(ctx: ServiceContext, order_id: int, reason: str) -> RedemptionOrder:
     """Undo a redemption: points refunded and stock returned, each as a new entry; the order is marked
     cancelled by a guarded statement so two desktops can never cancel it twice."""

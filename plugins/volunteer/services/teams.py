@@ -11,7 +11,8 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
-from shell.errors import NotFound, ValidationError
+from shell.core.scope import get_in_scope
+from shell.errors import ValidationError
 
 from ..models import (
     Team,
@@ -19,7 +20,7 @@ from ..models import (
     Volunteer,
 )
 from ..rules import P_MANAGE, P_VIEW
-from .common import _area, _area_of, _text, check_phone
+from .common import _area, _text, check_phone
 from .volunteers import get_volunteer
 
 # ============================================================================ teams
@@ -39,10 +40,7 @@ def create_team(ctx: ServiceContext, *, name: str, area_id: int, leader_name: st
 
 
 def _team(ctx: ServiceContext, team_id: int) -> Team:
-    team = ctx.session.get(Team, team_id)
-    if team is None:
-        raise NotFound(f"志愿队伍（编号 {team_id}）不存在。")
-    _area_of(ctx, team)
+    team = get_in_scope(ctx, Team, team_id, "志愿队伍")
     return team
 
 

@@ -12,6 +12,7 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
 from shell.db.sql import StartsWith
 from shell.errors import NotFound, ValidationError
 from shell.text import looks_like_id_number, pinyin_initials
@@ -114,10 +115,7 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
 
 def get_volunteer(ctx: ServiceContext, volunteer_id: int) -> Volunteer:
     ctx.actor.require(P_VIEW)
-    v = ctx.session.get(Volunteer, volunteer_id)
-    if v is None:
-        raise NotFound(f"志愿者（编号 {volunteer_id}）不存在，可能已被删除。")
-    _area_of(ctx, v)
+    v = get_in_scope(ctx, Volunteer, volunteer_id, "志愿者")
     return v
 
 
@@ -275,10 +273,7 @@ def account(ctx: ServiceContext, volunteer_id: int) -> tuple[int, int]:
     them at the reward-store counter, within scope."""
     if not ctx.actor.can(P_REDEEM):
         ctx.actor.require(P_VIEW)
-    v = ctx.session.get(Volunteer, volunteer_id)
-    if v is None:
-        raise NotFound(f"志愿者（编号 {volunteer_id}）不存在，可能已被删除。")
-    _area_of(ctx, v)
+    get_in_scope(ctx, Volunteer, volunteer_id, "志愿者")
     return _account(ctx, volunteer_id)
 
 
