@@ -18,17 +18,19 @@ plugins.emergency import services`` keeps working.
 from __future__ import annotations
 
 from ..models import Batch as Batch
-from .catalog import _warehouse as _warehouse
 from .catalog import (
+    ItemChoice,
     create_item,
     create_warehouse,
     find_items,
     item_by_code,
+    item_choices,
     item_locations,
     list_warehouses,
     set_min_stock,
     update_warehouse,
 )
+from .catalog import _warehouse as _warehouse
 from .codes import GBT_TOP, validate_item_code
 from .common import _area as _area
 from .drills import (
@@ -130,6 +132,7 @@ __all__ = [
     "DrillRow",
     "ExpiryAlert",
     "GBT_TOP",
+    "ItemChoice",
     "MoveSummaryRow",
     "PlanRow",
     "STOCKTAKE_LABEL",
@@ -172,6 +175,7 @@ __all__ = [
     "issue",
     "issue_fefo",
     "item_by_code",
+    "item_choices",
     "item_locations",
     "list_drills",
     "list_plans",

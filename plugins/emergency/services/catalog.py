@@ -1,6 +1,8 @@
 """Warehouses, the item catalogue and minimum stock."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, or_, select
 
 from shell.core import personal as _personal
@@ -130,6 +132,22 @@ def item_by_code(ctx: ServiceContext, code: str) -> list[Item]:
     ctx.actor.require("emergency.view")
     code = validate_item_code(code)
     return list(ctx.session.scalars(select(Item).where(Item.code == code, Item.active.is_(True)).order_by(Item.id)))
+
+
+@dataclass(frozen=True)
+class ItemChoice:
+    """An item as a move dialog shows it (plain values: the dialog outlives the session)."""
+
+    id: int
+    code: str
+    name: str
+    spec: str
+    unit: str
+
+
+def item_choices(ctx: ServiceContext, code: str) -> list[ItemChoice]:
+    """The active items with ``code`` (a scanned or typed GB/T 38565 code), as plain rows."""
+    return [ItemChoice(i.id, i.code, i.name, i.spec, i.unit) for i in item_by_code(ctx, code)]
 
 
 def item_locations(ctx: ServiceContext, item_id: int) -> tuple[Item, list[int]]:

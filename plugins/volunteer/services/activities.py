@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -12,6 +13,7 @@ from shell.clock import LOCAL_TZ, format_local
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.core.listing import Listing
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.db.retry import guard_busy
@@ -260,6 +262,28 @@ def activity_attendances(ctx: ServiceContext, activity_id: int, include_cancelle
             for att, number, name in ctx.session.execute(q)]
 
 
+def _snapshot(obj) -> SimpleNamespace:
+    """Plain column values of a row, read while its session is open (the session rolls back after)."""
+    return SimpleNamespace(**{c.key: getattr(obj, c.key) for c in obj.__table__.columns})
+
+
+@dataclass
+class ActivityDetail:
+    activity: SimpleNamespace          # the Activity row's column values
+    team_name: str
+    area_name: str
+    rows: list[AttendanceRow] = field(default_factory=list)
+
+
+def activity_detail(ctx: ServiceContext, activity_id: int) -> ActivityDetail:
+    """The activity page's panel: the activity, its team and community names and its attendance sheet."""
+    a = get_activity(ctx, activity_id)
+    team = ctx.session.get(Team, a.team_id) if a.team_id else None
+    area = ctx.session.get(Area, a.area_id)
+    return ActivityDetail(_snapshot(a), team.name if team else "", area.name if area else "",
+                          activity_attendances(ctx, a.id))
+
+
 def approval_query(ctx: ServiceContext, status: str = "signed_out", activity_id: int | None = None, text: str = ""):
     """A SELECT of (Attendance, Volunteer, Activity) in scope with ``status`` (已签退 = waiting for
     approval, 已审核 = may be reversed), for the approval queue; keyset paging by ``Attendance.id``."""
@@ -278,6 +302,12 @@ def approval_query(ctx: ServiceContext, status: str = "signed_out", activity_id:
             conds.append(Volunteer.initials.startswith(text.lower()))
         q = q.where(or_(*conds))
     return q
+
+
+def approval_listing(ctx: ServiceContext, status: str = "signed_out", activity_id: int | None = None,
+                     text: str = "") -> Listing:
+    """The approval queue for a lazy table: ``approval_query`` paged by ``Attendance.id``."""
+    return Listing(approval_query(ctx, status, activity_id, text), Attendance.id)
 
 
 def enrol(ctx: ServiceContext, activity_id: int, volunteer_id: int) -> Attendance:

@@ -14,6 +14,7 @@ from shell.core import personal as _personal
 from shell.core.context import ServiceContext
 from shell.core.fields import PHONE_RE
 from shell.core.models import Area
+from shell.core.scope import get_in_scope
 from shell.errors import ConflictError, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
 
@@ -25,6 +26,7 @@ from ..models import (
     RewardItem,
     VolunteerAccount,
 )
+from ..rules import P_VIEW, Rules, load_rules
 
 ACCOUNTS = cast(Table, VolunteerAccount.__table__)
 ITEMS = cast(Table, RewardItem.__table__)
@@ -108,6 +110,20 @@ def _next_counter(ctx: ServiceContext, name: str) -> int:
         if cast(CursorResult, res).rowcount == 1:
             return seen + 1
     raise ConflictError("编号发放冲突次数过多，请稍后重试。")
+
+
+def current_rules(ctx: ServiceContext) -> Rules:
+    """The street's points and redemption rules (settings) for a form or the counter."""
+    ctx.actor.require(P_VIEW)
+    return load_rules(ctx.session)
+
+
+def area_name(ctx: ServiceContext, area_id: int) -> str:
+    """The name of an area in the actor's scope (the counter's 爱心超市 heading)."""
+    ctx.actor.require(P_VIEW)
+    area = get_in_scope(ctx, Area, area_id, "辖区")
+    ctx.actor.require_scope(area)
+    return area.name
 
 
 # ============================================================================ ID numbers

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.core.listing import Listing
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.db.sql import StartsWith
@@ -260,6 +261,30 @@ def volunteer_list_query(ctx: ServiceContext, text: str = "", area_id: int | Non
                          func.coalesce(ACCOUNTS.c.points_balance, 0))
             .join(Area, Area.id == Volunteer.area_id)
             .outerjoin(ACCOUNTS, ACCOUNTS.c.volunteer_id == Volunteer.id))
+
+
+def volunteer_listing(ctx: ServiceContext, text: str = "", area_id: int | None = None,
+                      active: bool | None = None) -> Listing:
+    """The volunteer list for a lazy table: ``volunteer_list_query`` paged by ``Volunteer.id``."""
+    return Listing(volunteer_list_query(ctx, text, area_id, active), Volunteer.id)
+
+
+@dataclass
+class VolunteerMatch:
+    """One volunteer found at the reward-store counter (the ID number leaves masked)."""
+
+    volunteer_id: int
+    number: str
+    name: str
+    id_number: str
+    points: int
+
+
+def volunteer_matches(ctx: ServiceContext, text: str, active: bool | None = True, limit: int = 20) -> list[VolunteerMatch]:
+    """The first ``limit`` volunteers matching ``text`` as the volunteer list does, by id."""
+    q = volunteer_list_query(ctx, text, active=active).order_by(Volunteer.id).limit(limit)
+    return [VolunteerMatch(v.id, v.number, v.name, v.id_number, int(points))
+            for v, _area, _minutes, points in ctx.session.execute(q)]
 
 
 def search_volunteers(ctx: ServiceContext, text: str, limit: int = 20) -> list[Volunteer]:
