@@ -358,7 +358,7 @@ def concurrent_issue(db, warehouse_id: int, issuers: int, seconds: float, top_up
     from plugins.emergency.models import Batch, StockMove
     from shell.clock import local_today
     from shell.core.context import Actor, ServiceContext
-    from shell.errors import ConflictError
+    from shell.errors import BusyError
 
     today = local_today()
     clock = lambda: datetime.now(UTC)  # noqa: E731
@@ -392,7 +392,7 @@ def concurrent_issue(db, warehouse_id: int, issuers: int, seconds: float, top_up
                 except sv.StockError:
                     s.rollback()
                     key, add = "refused", 0
-                except ConflictError:
+                except BusyError:
                     s.rollback()
                     key, add = "busy", 0
                 except Exception as exc:  # noqa: BLE001

@@ -184,3 +184,63 @@ def test_relative_imports_are_resolved(tmp_path):
     _write(tmp_path, "plugins/alpha/sub/mod.py", "from ...beta import services\nfrom .. import models\n")
     mods = {i.module for i in imports_of(tmp_path, tmp_path / "plugins/alpha/sub/mod.py")}
     assert {"plugins.beta", "plugins.beta.services", "plugins.alpha", "plugins.alpha.models"} <= mods
+
+
+# --- views stay above services (volunteer, emergency) ----------------------------------------------
+_VOLEM = ("volunteer", "emergency")
+_VOLEM_BELOW_VIEWS = ("sqlalchemy", "shell.db", "shell.core.models")
+
+
+def _volem_view_violations(root: Path, plugins=_VOLEM) -> list[str]:
+    """A view that imports a model (its plugin's, the core's), SQLAlchemy or the database layer, or
+    touches a session (``ctx.session``, ``session_factory()``). Handing ``session_factory`` on to the
+    shell (a lazy table, run_with_retry, a report or import runner) is not touching it."""
+    out: dict[tuple[Path, int], str] = {}   # one entry per offending line
+    for plugin in plugins:
+        below = (f"plugins.{plugin}.models", *_VOLEM_BELOW_VIEWS)
+        for f in py_files(root / "plugins" / plugin / "views"):
+            for i in imports_of(root, f):
+                if any(i.module == m or i.module.startswith(m + ".") for m in below):
+                    out.setdefault((f, i.line), f"{i}  (a view imports below the services)")
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr == "session":
+                    out.setdefault((f, node.lineno), f"{f}:{node.lineno}: .session  (a view touches a session)")
+                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and node.func.attr == "session_factory":
+                    out.setdefault((f, node.lineno), f"{f}:{node.lineno}: session_factory()  (a view opens a session)")
+    return list(out.values())
+
+
+def _volem_qt_in_services(root: Path, plugins=_VOLEM) -> list[str]:
+    """The services/ packages and labels.py (NON_UI_PLUGIN_FILES names only services.py)."""
+    out = []
+    for plugin in plugins:
+        base = root / "plugins" / plugin
+        for f in py_files(base / "services") + [p for p in (base / "labels.py",) if p.is_file()]:
+            out += [str(i) for i in imports_of(root, f) if i.module.split(".")[0] in QT_MODULES]
+    return out
+
+
+def test_volunteer_emergency_views_stay_above_services(tmp_path):
+    assert (ROOT / "plugins/volunteer/services/__init__.py").is_file()
+    assert (ROOT / "plugins/emergency/services/__init__.py").is_file()
+    bad = _volem_view_violations(ROOT) + _volem_qt_in_services(ROOT)
+    assert not bad, ("views → services → models: views import choices from labels.py and ask the services "
+                     "for rows or a Listing; services never import Qt:\n" + "\n".join(bad))
+
+    # the scanner can fail
+    for pkg in ("plugins", "plugins/volunteer", "plugins/volunteer/views", "plugins/volunteer/services"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    _write(tmp_path, "plugins/volunteer/views/ok.py",
+           "from .. import services as svc\nfrom ..labels import LIMIT_PERIODS\n"
+           "def f(app_ctx):\n    return LazyTableModel(app_ctx.session_factory, [])\n")
+    _write(tmp_path, "plugins/volunteer/views/bad.py",
+           "from ..models import Volunteer\nfrom sqlalchemy import select\nfrom shell.core.models import Area\n"
+           "def f(app_ctx):\n    with app_ctx.service() as ctx:\n        ctx.session.get(Area, 1)\n"
+           "    with app_ctx.session_factory() as s:\n        return s\n")
+    _write(tmp_path, "plugins/volunteer/services/rows.py", "from PySide6.QtCore import Qt\n")
+    found = _volem_view_violations(tmp_path, ("volunteer",))
+    assert not any("ok.py" in v for v in found), found
+    assert len([v for v in found if "bad.py" in v]) == 5, found
+    qt = _volem_qt_in_services(tmp_path, ("volunteer",))
+    assert len(qt) == 2 and all("services/rows.py:1: PySide6" in v for v in qt), qt   # module and name

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from plugins.emergency import services as sv
 from plugins.emergency.models import Batch, Item, MinStock, Warehouse
+from plugins.emergency.views.batch_moves import BatchMovesDialog
 from plugins.emergency.views.catalog import CatalogPage, ItemDialog, MinStockDialog, WarehouseDialog
-from plugins.emergency.views.moves import BatchMovesDialog
 from plugins.emergency.views.stock import StockPage
 from shell.core.context import AppContext
 from shell.core.models import Area

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from plugins.emergency import services as sv
 from plugins.emergency.models import Batch, StockMove
 from shell.core.context import Actor, ServiceContext
-from shell.errors import ConflictError
+from shell.errors import BusyError
 
 from .conftest import TODAY, clock_at
 
@@ -54,7 +54,7 @@ def _run(db, batch_id, other_id, mixed=False):
                     s.rollback()
                     assert "库存不足" in exc.message
                     refused.append(n)
-                except ConflictError as exc:
+                except BusyError as exc:
                     s.rollback()
                     assert "数据库正忙" in exc.message
                     busy.append(n)

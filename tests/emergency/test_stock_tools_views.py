@@ -13,7 +13,7 @@ from sqlalchemy import select
 from plugins.emergency import services as sv
 from plugins.emergency.models import Batch, StockMove, Stocktake
 from plugins.emergency.views import stocktake as stocktake_view
-from plugins.emergency.views.moves import AdjustDialog, TransferDialog
+from plugins.emergency.views.batch_moves import AdjustDialog, TransferDialog
 from plugins.emergency.views.stock import StockPage
 from plugins.emergency.views.stocktake import StocktakeDialog
 from shell.core.context import AppContext

@@ -28,7 +28,7 @@ from shell.ui.widgets import SearchBox
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import WAREHOUSE_LEVELS
+from ..labels import WAREHOUSE_LEVELS
 from .forms import RecordFormDialog
 
 HINT_OK, HINT_BAD = "color: #1e6b34;", "color: #c0392b;"

@@ -31,7 +31,7 @@ from shell.ui.widgets.rows_model import CENTER as ALIGN_CENTER
 from shell.ui.widgets.rows_model import RowsModel
 
 from .. import services as svc
-from ..models import PLAN_CATEGORIES, PLAN_LEVELS
+from ..labels import PLAN_CATEGORIES, PLAN_LEVELS
 from .forms import RecordFormDialog
 from .moves import OptionalDate
 

@@ -25,8 +25,8 @@ from reports.masking import mask_phone
 from shell.errors import JiedaoError
 
 from .. import services as svc
-from ..models import SHELTER_STATUS
-from .drills import _text_box
+from ..labels import SHELTER_STATUS
+from .drill_dialogs import _text_box
 from .forms import RecordFormDialog
 
 COLUMNS = ("场所名称", "所属单位", "位置", "面积(㎡)", "容纳人数", "配套设施", "负责人", "联系电话", "状态")

@@ -282,7 +282,7 @@ class StockPage(QWidget):
         return self._open_move(IssueDialog)
 
     def open_transfer(self):
-        from .moves import TransferDialog
+        from .batch_moves import TransferDialog
 
         row = self.selected_row()
         if row is None or row.batch_id is None:
@@ -291,7 +291,7 @@ class StockPage(QWidget):
                                                 self.warehouse.currentText(), self))
 
     def open_adjust(self):
-        from .moves import AdjustDialog
+        from .batch_moves import AdjustDialog
 
         row = self.selected_row()
         if row is None or row.batch_id is None:
@@ -308,7 +308,7 @@ class StockPage(QWidget):
                                                 self.warehouse.currentText(), row))
 
     def open_history(self):
-        from .moves import BatchMovesDialog
+        from .batch_moves import BatchMovesDialog
 
         row = self.selected_row()
         if row is None or row.batch_id is None:

@@ -24,7 +24,6 @@ from shell.ui.widgets import Column, LazyTableModel, SearchBox
 from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
 from .. import services as svc
-from ..models import Attendance
 from ..rules import P_APPROVE
 from .common import BAD_STYLE, OK_STYLE, ReasonDialog, fit_columns, local_hm, minutes_text
 
@@ -166,12 +165,12 @@ class ApprovalsPage(QWidget):
         }[mode])
         try:
             with self.app_ctx.service(commit=False) as ctx:
-                query = svc.approval_query(ctx, mode, text=self.search.text().strip())
+                listing = svc.approval_listing(ctx, mode, text=self.search.text().strip())
         except JiedaoError as exc:
             self.model.set_query(None)
             self._message(exc.message, ok=False)
             return
-        self.model.set_query(query, key_column=Attendance.id)
+        self.model.set_query(listing.query, key_column=listing.key, descending=listing.descending)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

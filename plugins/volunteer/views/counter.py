@@ -23,14 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reports.masking import mask_id, mask_phone
+from reports.masking import mask_phone
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import SearchBox
 from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
 from .. import services as svc
-from ..models import LIMIT_PERIODS, Volunteer
-from ..rules import load_rules
+from ..labels import LIMIT_PERIODS
 
 RESULTS = 20
 OK_STYLE = "color: #1e7e34; font-weight: bold;"
@@ -78,11 +77,11 @@ class Counter:
     items: list[Item] = field(default_factory=list)
 
 
-def _refusal(ctx, v: Volunteer, minutes: int) -> str:
+def _refusal(ctx, v, minutes: int) -> str:
     """The Chinese reason the volunteer may not redeem today (same rules as ``services.redeem``), or ""."""
     if not v.active:
         return f"志愿者“{v.name}”已停用，不能兑换。"
-    rules = load_rules(ctx.session)
+    rules = svc.current_rules(ctx)
     try:
         svc.check_window(rules, ctx.today())
     except ValidationError as exc:
@@ -96,9 +95,7 @@ def load_counter(app_ctx, volunteer_id: int) -> Counter:
     with app_ctx.service(commit=False) as ctx:
         v = svc.get_volunteer(ctx, volunteer_id)
         points, minutes = svc.account(ctx, v.id)
-        from shell.core.models import Area
-
-        area_name = ctx.session.get(Area, v.area_id).name
+        area_name = svc.area_name(ctx, v.area_id)
         person = Person(volunteer_id=v.id, name=v.name, number=v.number, area_id=v.area_id, area_name=area_name,
                         phone=mask_phone(v.phone) if v.phone else "", hours=svc.hours_text(minutes), points=points,
                         refusal=_refusal(ctx, v, minutes))
@@ -249,9 +246,8 @@ class CounterPage(QWidget):
             return
         try:
             with self.app_ctx.service(commit=False) as ctx:
-                rows = ctx.session.execute(svc.volunteer_list_query(ctx, text, active=True)
-                                           .order_by(Volunteer.id).limit(RESULTS + 1)).all()
-                rows = [(v.id, v.number, v.name, mask_id(v.id_number), points) for v, _a, _m, points in rows]
+                rows = [(m.volunteer_id, m.number, m.name, m.id_number, m.points)   # the ID number leaves masked
+                        for m in svc.volunteer_matches(ctx, text, active=True, limit=RESULTS + 1)]
         except JiedaoError as exc:
             self.results_hint.setText(exc.message)
             return

@@ -27,7 +27,7 @@ from shell.ui.widgets.form import FormDialog
 from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
 from .. import services as svc
-from ..models import LIMIT_PERIODS, ORDER_STATES
+from ..labels import LIMIT_PERIODS, ORDER_STATES
 from ..rules import P_REDEEM, P_STORE
 from .common import BAD_STYLE, OK_STYLE, ReasonDialog, cell, read_only_table
 
