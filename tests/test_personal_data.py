@@ -48,7 +48,8 @@ def service_functions():
     for name in SERVICE_MODULES:
         module = importlib.import_module(name)
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
-            if fname.startswith("_") or fn.__module__ != module.__name__:
+            # defined there, or in a module of a services/ package that re-exports it
+            if fname.startswith("_") or not (fn.__module__ + ".").startswith(module.__name__ + "."):
                 continue
             params = list(inspect.signature(fn).parameters)
             if params and params[0] == "ctx":
