@@ -1,7 +1,6 @@
 """Permissions and the small helpers every grid aggregate uses (text, codes, phones, scope, area labels)."""
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +13,12 @@ from sqlalchemy import select
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
+from shell.core.fields import PHONE_RE as PHONE_RE  # re-exported: grid's rule is the shell's
+from shell.core.fields import clean_text, code_text
+from shell.core.fields import phone as check_phone
 from shell.core.models import Area
-from shell.errors import NotFound, ValidationError
+from shell.core.scope import area_in_scope, get_in_scope
+from shell.errors import ValidationError
 from shell.text import pinyin_initials
 
 # --- permissions -------------------------------------------------------------------------------
@@ -55,21 +58,13 @@ PERMISSION_LABELS = {
 
 
 # --- small helpers -----------------------------------------------------------------------------
-def _text(value: Any) -> str:
-    """Strip spaces, including the full-width space (Chinese punctuation is kept as typed)."""
-    if value is None:
-        return ""
-    return str(value).replace("\u3000", " ").strip()
-
-
-def _code(value: Any) -> str:
-    """For numbers and codes: fold full-width characters (Ｘ, １２３) to ASCII, drop all spaces."""
-    if value is None:
-        return ""
-    text = str(value)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return text.replace(" ", "").strip()
+# Text, codes, phones and the scope rule are the shell's (shell.core.fields, shell.core.scope), one rule
+# for every plugin; the bodies moved here from services.py call them by their old private names.
+_text = clean_text
+_code = code_text
+_phone = check_phone
+_get = get_in_scope
+_area_of = area_in_scope
 
 
 def _required(value: Any, field_name: str, label: str) -> str:
@@ -122,26 +117,6 @@ def name_initials(name: str) -> str:
             letter = letters.get(ch)
             out.append(letter if letter is not None else pinyin_initials(ch))
     return "".join(out)
-
-
-def _area_of(ctx: ServiceContext, area_id: int, field_name: str = "area_id") -> Area:
-    area = ctx.session.get(Area, area_id) if area_id is not None else None
-    if area is None:
-        raise ValidationError(f"所属网格“{area_id}”不存在。", field_name, area_id)
-    ctx.actor.require_scope(area)
-    if not area.is_open:
-        raise ValidationError(f"“{area.name}”已撤销，不能再登记。", field_name, area_id)
-    return area
-
-
-def _get(ctx: ServiceContext, model, record_id: int, what: str):
-    obj = ctx.session.get(model, record_id)
-    if obj is None:
-        raise NotFound(f"{what} {record_id} 不存在，可能已被他人删除。请刷新。")
-    area = ctx.session.get(Area, obj.area_id) if getattr(obj, "area_id", None) is not None else None
-    if area is not None:
-        ctx.actor.require_scope(area)
-    return obj
 
 
 def area_label(session, area_id: int | None) -> str:
@@ -219,18 +194,6 @@ def _check_uscc(value: Any, field_name: str = "credit_code") -> str:
                               field_name, value) from None
 
 
-PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
-
-
-def _phone(value: Any, field_name: str = "phone") -> str | None:
-    text = _code(value)
-    if not text:
-        return None
-    if not PHONE_RE.match(text):
-        raise ValidationError(f"联系电话“{value}”格式不对：手机号 11 位，固话如 010-62345678。", field_name, value)
-    return text
-
-
 def _floor_area(value: Any) -> float | None:
     if value in (None, ""):
         return None
@@ -250,12 +213,10 @@ def _local_date(dt: datetime) -> date:
     return to_local(dt).date()
 
 
-# The helpers other modules of the plugin use (importers, ledgers, demo data), under public names; the
-# bodies moved here from services.py keep calling them by their old private names.
-clean_text = _text
-code_text = _code
+# The helpers other modules of the plugin use (importers, ledgers, demo data), under public names
+# (clean_text, code_text, check_phone and PHONE_RE come from shell.core.fields); the bodies moved here
+# from services.py keep calling them by their old private names.
 required_text = _required
-check_phone = _phone
 check_uscc = _check_uscc
 parse_floor_area = _floor_area
 local_date = _local_date

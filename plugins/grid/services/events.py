@@ -13,6 +13,7 @@ from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.db.retry import guard_busy
 from shell.errors import NotFound, ValidationError
 
 from ..models import Event, EventCategory, EventStep
@@ -200,6 +201,9 @@ def _next_number(ctx: ServiceContext) -> str:
     return f"{prefix}{seq:04d}"
 
 
+# Contended: two desktops reporting at once race for the day's next number (the savepoint retries a
+# taken one; a lock timeout becomes the retryable BusyError).
+@guard_busy
 def report_event(ctx: ServiceContext, *, area_id: int, category_id: int, title: str, description: str = "",
                  source: str = "网格员上报", reporter_name: str | None = None, reporter_phone: str | None = None,
                  address: str | None = None, occurred_on: date | None = None, party_count: int | None = None,
@@ -268,6 +272,7 @@ def allowed_actions(ctx: ServiceContext, ev: Event) -> list[str]:
     return out
 
 
+@guard_busy
 def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "",
                expected_version: int | None = None, *, assignee: str | None = None,
                assignee_user_id: int | None = None, mediation_method: str | None = None,

@@ -8,6 +8,7 @@ from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
+from shell.db.retry import guard_busy
 from shell.errors import ValidationError
 
 from ..models import House, Household, Person
@@ -33,6 +34,8 @@ def create_household(ctx: ServiceContext, area_id: int, number: str, address: st
     return hh
 
 
+# Contended: one 户主 per household, checked and written while another desktop may do the same.
+@guard_busy
 def add_to_household(ctx: ServiceContext, household_id: int, person_id: int, relation: str) -> Person:
     ctx.actor.require(P_PERSON)
     hh = _get(ctx, Household, household_id, "户")
@@ -130,6 +133,7 @@ def set_relation(ctx: ServiceContext, household_id: int, person_id: int, relatio
     return person
 
 
+@guard_busy
 def change_head(ctx: ServiceContext, household_id: int, new_head_id: int, old_head_relation: str) -> Person:
     """A member becomes 户主; the former head (if any) takes ``old_head_relation``, in one step."""
     ctx.actor.require(P_PERSON)
