@@ -1,16 +1,20 @@
 """Dependencies point one way (ARCHITECTURE.md): services, models, importers, ledgers, demo data, the
 core, the database layer, the plugin contract and reports/ never import Qt; a plugin never imports
-another plugin; the shell never imports a plugin. Imports are read with ``ast`` (module level and
-inside functions, plus ``importlib.import_module("…")``/``__import__("…")`` with a literal name)."""
+another plugin; the shell never imports a plugin; a plugin's views stay above its services (no model,
+no query, no session). Imports are read with ``ast`` (module level and inside functions, plus
+``importlib.import_module("…")``/``__import__("…")`` with a literal name)."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 QT_MODULES = {"PySide6", "pyqtgraph", "shiboken6"}
-NON_UI_PLUGIN_FILES = {"services.py", "models.py", "importers.py", "ledgers.py", "demo.py"}
+# Everything of a plugin outside views/ is non-UI: services (a module or a services/ package), models,
+# labels, validation, importers, ledgers, demo data, rules.
+PLUGIN_UI_DIRS = ("views",)
 NON_UI_SHELL_FILES = ("contracts.py", "plugins.py", "hookspecs.py")
 NON_UI_SHELL_DIRS = ("core", "db")
 
@@ -70,8 +74,8 @@ def non_ui_files(root: Path) -> list[Path]:
     files = []
     plugins = root / "plugins"
     if plugins.exists():
-        for plugin in sorted(p for p in plugins.iterdir() if p.is_dir()):
-            files += [plugin / n for n in sorted(NON_UI_PLUGIN_FILES) if (plugin / n).is_file()]
+        for plugin in sorted(p for p in plugins.iterdir() if p.is_dir() and p.name != "__pycache__"):
+            files += [f for f in py_files(plugin) if f.relative_to(plugin).parts[0] not in PLUGIN_UI_DIRS]
     shell = root / "shell"
     for d in NON_UI_SHELL_DIRS:
         files += py_files(shell / d)
@@ -114,6 +118,119 @@ def shell_to_plugin_violations(root: Path) -> list[str]:
     return out
 
 
+# A view calls services and shows what they return: it never imports a model or SQLAlchemy (choices and
+# labels come from a plain-data module such as plugins/grid/labels.py, lists from a service's listing)
+# and never touches a session (ctx.session, a session variable, or a session_factory() it opens).
+# The lazy table is handed app_ctx.session_factory, which it opens itself.
+VIEW_FORBIDDEN_MODULES = re.compile(r"^(plugins\.[^.]+\.models|shell\.core\.models|sqlalchemy)(\.|$)")
+
+
+def view_files(root: Path) -> list[Path]:
+    plugins = root / "plugins"
+    if not plugins.exists():
+        return []
+    return [f for plugin in sorted(p for p in plugins.iterdir() if p.is_dir()) for d in PLUGIN_UI_DIRS
+            for f in py_files(plugin / d)]
+
+
+def view_violations(root: Path) -> list[str]:
+    """One entry per offending line of a plugin view: a model or SQLAlchemy import, a session touched."""
+    out: dict[tuple[Path, int], str] = {}
+    for f in view_files(root):
+        for i in imports_of(root, f):
+            if VIEW_FORBIDDEN_MODULES.match(i.module):
+                out.setdefault((i.path, i.line), f"{i}  (a view imports a model or SQLAlchemy)")
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"), filename=str(f))):
+            what = None
+            if isinstance(node, ast.Attribute) and node.attr == "session":
+                what = ".session"
+            elif isinstance(node, ast.Name) and node.id == "session":
+                what = "session"
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "session_factory":
+                what = "session_factory()"
+            if what is not None:
+                out.setdefault((f, node.lineno), f"{f}:{node.lineno}: {what}  (a view touches a session)")
+    return list(out.values())
+
+
+# The other plugins' views still to be moved above their services (issue #16, helpers split-volem and
+# split-pb): removed at merge by the lead. A file listed here that no longer offends fails the test, so
+# the list only shrinks.
+VIEW_OFFENDERS_PENDING: frozenset[str] = frozenset({
+    "plugins/emergency/views/catalog.py",
+    "plugins/emergency/views/drills.py",
+    "plugins/emergency/views/moves.py",
+    "plugins/emergency/views/plans.py",
+    "plugins/emergency/views/shelters.py",
+    "plugins/emergency/views/teams.py",
+    "plugins/partybuilding/views/alerts_page.py",
+    "plugins/partybuilding/views/community_page.py",
+    "plugins/partybuilding/views/compliance_page.py",
+    "plugins/partybuilding/views/dues_page.py",
+    "plugins/partybuilding/views/meetings_page.py",
+    "plugins/partybuilding/views/members.py",
+    "plugins/partybuilding/views/org_dialogs.py",
+    "plugins/partybuilding/views/transfers_page.py",
+    "plugins/volunteer/views/activities.py",
+    "plugins/volunteer/views/approvals.py",
+    "plugins/volunteer/views/counter.py",
+    "plugins/volunteer/views/store.py",
+    "plugins/volunteer/views/volunteers.py",
+})
+
+
+def plugin_import_loops(root: Path) -> list[list[str]]:
+    """Groups of a plugin's modules that import each other round in a loop (imports inside functions
+    count: they only delay the loop). A module importing its own package (``from .. import services``
+    reaches ``plugins.grid``) is not a loop."""
+    loops: list[list[str]] = []
+    plugins = root / "plugins"
+    for plugin in sorted(p for p in plugins.iterdir() if p.is_dir() and p.name != "__pycache__") if plugins.exists() else []:
+        names = {module_name(root, f): f for f in py_files(plugin)}
+        graph: dict[str, set[str]] = {m: set() for m in names}
+        for m, f in names.items():
+            for i in imports_of(root, f):
+                target = i.module
+                while target and target not in names:
+                    target = target.rpartition(".")[0]
+                if target and target != m and not m.startswith(target + "."):
+                    graph[m].add(target)
+        # strongly connected components (Tarjan)
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+
+        def visit(v: str, graph=graph, index=index, low=low, stack=stack) -> None:
+            index[v] = low[v] = len(index)
+            stack.append(v)
+            for w in graph[v]:
+                if w not in index:
+                    visit(w)
+                    low[v] = min(low[v], low[w])
+                elif w in stack:
+                    low[v] = min(low[v], index[w])
+            if low[v] == index[v]:
+                group = []
+                while True:
+                    w = stack.pop()
+                    group.append(w)
+                    if w == v:
+                        break
+                if len(group) > 1:
+                    loops.append(sorted(group))
+
+        for v in sorted(graph):
+            if v not in index:
+                visit(v)
+    return loops
+
+
+# ledgers.definitions() lists ledgers_more's reports too (the report hook, tests and benchmarks read all
+# from it), while ledgers_more builds on ledgers' helpers: one loop, known.
+KNOWN_LOOPS = [["plugins.grid.ledgers", "plugins.grid.ledgers_more"]]
+
+
 # --- the real tree ---------------------------------------------------------------------------------
 def test_scanned_set_is_not_empty():
     files = {f.relative_to(ROOT).as_posix() for f in non_ui_files(ROOT)}
@@ -134,6 +251,23 @@ def test_plugins_never_import_each_other():
 def test_shell_never_imports_plugins():
     bad = shell_to_plugin_violations(ROOT)
     assert not bad, "the shell must not import plugin modules (only name them in BUILTIN_PLUGINS):\n" + "\n".join(bad)
+
+
+def test_views_stay_above_services():
+    bad = view_violations(ROOT)
+    pending = [v for v in bad if v.split(":")[0].removeprefix(str(ROOT) + "/") in VIEW_OFFENDERS_PENDING]
+    new = [v for v in bad if v not in pending]
+    assert not new, ("a view imports a model or touches a session (views → services → models; labels in a "
+                     "plain-data module, lists through a service's listing):\n" + "\n".join(new))
+    offending = {v.split(":")[0].removeprefix(str(ROOT) + "/") for v in pending}
+    cleaned = sorted(VIEW_OFFENDERS_PENDING - offending)
+    assert not cleaned, "no longer offending, take off VIEW_OFFENDERS_PENDING: " + ", ".join(cleaned)
+
+
+def test_no_import_loops_inside_a_plugin():
+    loops = [g for g in plugin_import_loops(ROOT) if g not in KNOWN_LOOPS]
+    assert not loops, "modules that import each other (move what both need into a third, e.g. views/common.py):\n" + \
+        "\n".join(" ↔ ".join(g) for g in loops)
 
 
 def test_builtin_plugin_names_are_strings():
@@ -178,6 +312,37 @@ def test_scanner_finds_violations_in_a_synthetic_tree(tmp_path):
 
     shell = shell_to_plugin_violations(tmp_path)
     assert len(shell) == 1 and "shell/ui/nav.py:2: plugins.alpha.services" in shell[0], shell
+
+
+def test_view_scanner_finds_models_and_sessions(tmp_path):
+    for pkg in ("plugins", "plugins/alpha", "plugins/alpha/views"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    # allowed: services, labels, the lazy table handed the factory
+    _write(tmp_path, "plugins/alpha/views/ok.py",
+           "from .. import services as svc\nfrom ..labels import KINDS\n"
+           "def page(app_ctx):\n    return Lazy(app_ctx.session_factory, svc.listing(app_ctx.actor))\n")
+    # violations
+    _write(tmp_path, "plugins/alpha/views/bad.py",
+           "from ..models import Thing\nfrom sqlalchemy import select\n"
+           "def load(app_ctx):\n    with app_ctx.service() as ctx:\n        return ctx.session.get(Thing, 1)\n"
+           "def count(app_ctx):\n    with app_ctx.session_factory() as session:\n        return session.scalar(select(1))\n")
+    _write(tmp_path, "plugins/alpha/views/deep/area.py", "def f():\n    from shell.core import models\n    return models\n")
+    bad = view_violations(tmp_path)
+    assert not any("ok.py" in v for v in bad), bad
+    lines = sorted(v.split(":", 1)[1].split()[0] for v in bad if "bad.py" in v)
+    assert lines == ["1:", "2:", "5:", "7:", "8:"], bad
+    assert any("deep/area.py:2: shell.core.models" in v for v in bad), bad
+
+
+def test_loop_finder_finds_a_loop_through_a_function_import(tmp_path):
+    for pkg in ("plugins", "plugins/alpha", "plugins/alpha/views"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    _write(tmp_path, "plugins/alpha/views/people.py", "def f():\n    from .residents import grid_choices\n")
+    _write(tmp_path, "plugins/alpha/views/residents.py", "from .. import services\ndef g():\n    from .people import D\n")
+    _write(tmp_path, "plugins/alpha/views/houses.py", "from .people import D\nfrom .common import x\n")
+    _write(tmp_path, "plugins/alpha/views/common.py", "from .. import services\n")
+    _write(tmp_path, "plugins/alpha/services.py", "")
+    assert plugin_import_loops(tmp_path) == [["plugins.alpha.views.people", "plugins.alpha.views.residents"]]
 
 
 def test_relative_imports_are_resolved(tmp_path):

@@ -55,6 +55,7 @@ def _hot_operations(s):
     """(label, callable(ctx)) — what a user does many times a day."""
     from plugins.emergency import services as emergency
     from plugins.grid import services as grid
+    from plugins.grid.models import Person as GridPerson
     from plugins.partybuilding import services as party
     from plugins.volunteer import services as volunteer
 
@@ -69,7 +70,7 @@ def _hot_operations(s):
 
     def search(term):
         return lambda ctx: list(ctx.session.scalars(
-            grid.search_persons_query(ctx.actor, term).order_by(grid.Person.id).limit(50)))
+            grid.search_persons_query(ctx.actor, term).order_by(GridPerson.id).limit(50)))
 
     return [
         ("grid: full ID number", search(id_number)),

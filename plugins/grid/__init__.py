@@ -217,7 +217,7 @@ def open_record(ctx, kind, id):
     if kind not in RECORD_KINDS or not ctx.actor.can("grid.view"):
         return None
     if kind == "grid.event":
-        from .views.events import EventDialog as factory
+        from .views.event_dialogs import EventDialog as factory
     elif kind == "grid.organisation":
         from .views.organisations import OrganisationDialog
 

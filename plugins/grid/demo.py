@@ -567,7 +567,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
 
     def deadline(at: datetime, days: int) -> date:
         """calendar.add_working_days(session, day, days).day, memoised per (day, days)."""
-        key = (svc._local_date(at), days)
+        key = (svc.local_date(at), days)
         if key not in deadlines:
             day, left = key[0], days
             while left > 0:

@@ -240,7 +240,7 @@ def import_persons(ctx: ServiceContext, path, valid_only: bool = False,
         phone = None
         if "phone" in raw:
             try:
-                phone = svc._phone(_cell_text(raw["phone"]))
+                phone = svc.check_phone(_cell_text(raw["phone"]))
             except ValidationError as e:
                 err("phone", raw["phone"], e.message)
         dates = {}

@@ -172,7 +172,7 @@ def _text_or_none(v: Any) -> str | None:
 
 # --- houses -------------------------------------------------------------------------------------
 def _house_row(raw: dict, err, grid: Area | None, today) -> dict | None:
-    code = svc._code(_cell_text(raw["code"]))
+    code = svc.code_text(_cell_text(raw["code"]))
     if not code:
         err("code", raw["code"], "房屋编号不能为空")
     elif len(code) > 32:
@@ -184,8 +184,8 @@ def _house_row(raw: dict, err, grid: Area | None, today) -> dict | None:
     if use not in HOUSE_USES:
         err("house_use", raw["house_use"], f"房屋用途应为{'、'.join(HOUSE_USES)}之一")
     values: dict[str, Any] = {}
-    for key, check in (("floor_area", lambda v: svc._floor_area(v)),
-                       ("owner_phone", lambda v: svc._phone(_cell_text(v), "owner_phone")),
+    for key, check in (("floor_area", lambda v: svc.parse_floor_area(v)),
+                       ("owner_phone", lambda v: svc.check_phone(_cell_text(v), "owner_phone")),
                        ("owner_id_number", lambda v: svc.parse_id_number(v, "owner_id_number", today).number
                         if _cell_text(v) else None)):
         try:
@@ -235,13 +235,13 @@ HOUSEHOLD_COLUMNS: tuple[Col, ...] = (
 
 def _household_row(houses: dict[str, int]):
     def check(raw: dict, err, grid: Area | None, today) -> dict | None:
-        number = svc._code(_cell_text(raw["number"]))
+        number = svc.code_text(_cell_text(raw["number"]))
         if not number:
             err("number", raw["number"], "户号不能为空")
         elif len(number) > 32:
             err("number", raw["number"], "户号太长（最多 32 位）")
         house_id = None
-        code = svc._code(_cell_text(raw["house"]))
+        code = svc.code_text(_cell_text(raw["house"]))
         if code:
             house_id = houses.get(code)
             if house_id is None:
@@ -305,7 +305,7 @@ def _party_members(v: Any) -> int:
         if float(v).is_integer() and v >= 0:
             return int(v)
         raise ValueError(v)
-    text = svc._code(_cell_text(v)).removesuffix("人").removesuffix("名")
+    text = svc.code_text(_cell_text(v)).removesuffix("人").removesuffix("名")
     if text.isdigit():
         return int(text)
     raise ValueError(v)
@@ -322,15 +322,15 @@ def _org_row(raw: dict, err, grid: Area | None, today) -> dict | None:
         err("kind", raw["kind"], f"组织类别应为{'或'.join(ORG_KINDS)}")
     code = None
     try:
-        code = svc._check_uscc(raw["credit_code"])
+        code = svc.check_uscc(raw["credit_code"])
     except ValidationError as e:
         err("credit_code", raw["credit_code"], e.message)
     phone = None
     try:
-        phone = svc._phone(_cell_text(raw["phone"]))
+        phone = svc.check_phone(_cell_text(raw["phone"]))
     except ValidationError as e:
         err("phone", raw["phone"], e.message)
-    flag = svc._code(_cell_text(raw["has_party_org"])).lower()
+    flag = svc.code_text(_cell_text(raw["has_party_org"])).lower()
     if flag not in YES and flag not in NO:
         err("has_party_org", raw["has_party_org"], "是否建立党组织应填“是”或“否”")
     members = 0

@@ -35,6 +35,7 @@ from .models import (
     Visit,
     VisitLog,
 )
+from .rules import HOUSEHOLDS_PER_WORKER
 
 AREA = ReportParameter("area", "辖区（编号，留空为全部）", kind="area", required=False)
 FULL = ReportParameter("full_ids", "身份证号", kind="choice", default="no",
@@ -208,7 +209,7 @@ def grid_info_ledger(ctx: ServiceContext, params: dict):
                      heads.get(r.grid_id, ""), r.workers, per, state))
     totals = ("合计", sum(x[1] for x in rows), sum(x[2] for x in rows), sum(x[3] for x in rows), "",
               sum(x[5] for x in rows), "", f"不达标 {sum(1 for r in ratios if r.breaks_ratio)} 个")
-    norm = ratios[0].norm if ratios else int(settings.get(ctx.session, svc.HOUSEHOLDS_PER_WORKER))
+    norm = ratios[0].norm if ratios else int(settings.get(ctx.session, HOUSEHOLDS_PER_WORKER))
     cols = [Column("网格", "*"), Column("户数", 14, "right", kind="int"), Column("实有人口", 18, "right", kind="int"),
             Column("其中流动人口", 24, "right", kind="int"), Column("网格长", 18), Column("网格员", 14, "right", kind="int"),
             Column("每名网格员户数", 26, "right", kind="number"), Column("配比", 30, "center")]
@@ -456,11 +457,11 @@ STAGE_COLUMNS = ("register", "dispatch", "handle", "verify")    # the steps the 
 
 
 def on_time_text(status: str, closed_at: datetime | None, deadline: date | None) -> str:
-    """按期 / 超期 of a closed event, by the rule of services._summarise (closed on or before the
+    """按期 / 超期 of a closed event, by the rule of services.stats._summarise (closed on or before the
     deadline's day, Shanghai time); "" while open."""
     if status != "closed" or closed_at is None:
         return ""
-    return "按期" if deadline is None or svc._local_date(closed_at) <= deadline else "超期"
+    return "按期" if deadline is None or svc.local_date(closed_at) <= deadline else "超期"
 
 
 def events_ledger(ctx: ServiceContext, params: dict):

@@ -323,7 +323,7 @@ def hazards_ledger(ctx, params: dict):
             if e.deadline is not None and e.deadline < today:
                 counts["overdue"] += 1
                 late = "超期"
-        rows.append((e.number, svc._local_date(e.reported_at), e.category, e.title, e.address, _grid_label(e), e.source,
+        rows.append((e.number, svc.local_date(e.reported_at), e.category, e.title, e.address, _grid_label(e), e.source,
                      e.assignee, e.deadline, state, e.closed_at.date() if e.closed_at else None, late))
     registered = counts["found"] - counts["rejected"] - sum(1 for e in events if e.status == "reported")
     rate = svc.Indicators.percent(counts["done"] / registered if registered else None)
@@ -427,7 +427,7 @@ def overdue_ledger(ctx, params: dict):
     rows = []
     for e in events:
         closed = e.status == "closed"
-        end = svc._local_date(e.closed_at) if closed else today
+        end = svc.local_date(e.closed_at) if closed else today
         days = (end - e.deadline).days if e.deadline and end > e.deadline else 0
         if days and closed:
             counts["late"] += 1

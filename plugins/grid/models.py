@@ -13,14 +13,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shell.db.base import Base, RecordMixin
 
+# the choices live in labels.py (plain data the views read); imported here for the existing callers
+from .labels import HOUSE_USES, ORG_KINDS, PERSON_KINDS, PERSON_STATUS, STAFF_ROLES  # noqa: F401
+
 
 def _area():
     return mapped_column(ForeignKey("core_areas.id", ondelete="RESTRICT"), index=True)
 
 
 # --- 人：实有人口 ------------------------------------------------------------------------------
-PERSON_KINDS = {"registered": "户籍人口", "floating": "流动人口", "overseas": "境外人员"}
-PERSON_STATUS = {"active": "在册", "moved_out": "已迁出", "deceased": "已死亡"}
 
 
 class Household(RecordMixin, Base):
@@ -99,7 +100,6 @@ class Person(RecordMixin, Base):
 
 
 # --- 地：实有房屋 ------------------------------------------------------------------------------
-HOUSE_USES = ("自住", "出租", "空置", "经营", "其他")
 
 
 class House(RecordMixin, Base):
@@ -147,7 +147,6 @@ class Occupancy(RecordMixin, Base):
 
 
 # --- 组织 --------------------------------------------------------------------------------------
-ORG_KINDS = ("非公有制经济组织", "社会组织")
 
 
 class Organisation(RecordMixin, Base):
@@ -256,7 +255,6 @@ class EventAttachment(RecordMixin, Base):
 
 
 # --- 网格力量 ----------------------------------------------------------------------------------
-STAFF_ROLES = {"head": "网格长", "worker": "网格员"}
 
 
 class GridStaff(RecordMixin, Base):

@@ -103,7 +103,7 @@ def test_consistent_by_construction(seeded):
             assert all(v.visit_date >= sp.start_date for v in visits)
             if visits:
                 assert sp.next_visit_date == visits[-1].next_visit_date
-            svc._check_details(sp.group, sp.details)            # the group's own fields, valid
+            svc.check_details(sp.group, sp.details)            # the group's own fields, valid
         assert s.scalar(select(func.count()).select_from(VisitLog)) > 0
         grids = s.scalar(text("SELECT count(*) FROM core_areas WHERE level = 'grid'"))
         assert s.scalar(select(func.count()).select_from(GridStaff).where(GridStaff.role == "head")) == grids
@@ -133,7 +133,7 @@ def test_events_agree_with_their_timelines(seeded):
             reg = [x.at for x in timeline if x.action == "register"]
             assert e.registered_at == (reg[0] if reg else None)
             if reg:   # the deadline in working days, as the services compute it
-                assert e.deadline == calendar.add_working_days(s, svc._local_date(reg[0]), cats[e.category_id].deadline_days).day
+                assert e.deadline == calendar.add_working_days(s, svc.local_date(reg[0]), cats[e.category_id].deadline_days).day
             closes = [x.at for x in timeline if x.action == "close"]
             assert e.closed_at == (closes[0] if closes else None) and (e.status == "closed") == bool(closes)
         ind = svc.indicators(svc_ctx(s), min(e.occurred_on for e in events), max(e.occurred_on for e in events))

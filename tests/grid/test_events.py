@@ -323,14 +323,14 @@ def test_event_number_race_retries(gdb, tree, ctx_for, monkeypatch):
     ctx = ctx_for(gdb, actor(tree.street))
     first = svc.report_event(ctx, area_id=tree.g11.id, category_id=_cat(ctx).id, title="一")
     ctx.session.commit()
-    real = svc._next_number
+    real = svc.events._next_number
     calls = []
 
     def stale(c):          # the first call answers as if the other desktop's row were not there yet
         calls.append(1)
         return first.number if len(calls) == 1 else real(c)
 
-    monkeypatch.setattr(svc, "_next_number", stale)
+    monkeypatch.setattr(svc.events, "_next_number", stale)
     second = svc.report_event(ctx, area_id=tree.g11.id, category_id=_cat(ctx).id, title="二")
     ctx.session.commit()
     assert (first.number, second.number) == ("SJ20250616-0001", "SJ20250616-0002") and len(calls) == 2

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from plugins.grid import importers_places as places
 from plugins.grid import services as svc
-from plugins.grid.models import House, Organisation
+from plugins.grid.models import House, Household, Organisation
 from shell.core.context import Actor
 from shell.core.transfer import run_export, run_import
 
@@ -186,5 +186,5 @@ def test_households_import_links_houses(gdb, tree, tmp_path, ctx_for):
     result = run_import(gdb.session_factory, Actor.system(), d, path, valid_only=True)
     assert result.written == 2
     with gdb.session_factory() as s:
-        h1 = s.scalar(select(svc.Household).where(svc.Household.number == "H0001"))
+        h1 = s.scalar(select(Household).where(Household.number == "H0001"))
         assert h1.house_id is not None and h1.address == "和平里1号楼101" and h1.version_id == 1

@@ -14,9 +14,10 @@ from sqlalchemy import event, func, inspect, select
 
 from plugins.grid import demo, ledgers
 from plugins.grid import services as svc
-from plugins.grid.models import Event, Person
+from plugins.grid.models import Event, House, Person
 from shell.core.context import Actor, AppContext, ServiceContext
 from shell.core.demo import seed_areas
+from shell.db.sql import StartsWith
 from shell.gcpause import paused_gc, without_gc
 
 
@@ -76,7 +77,7 @@ def test_global_search_skips_scans_that_cannot_match(street_db):
         ctx = ServiceContext(s, Actor.system())
         p = s.scalar(select(Person).where(Person.phone.is_not(None)).order_by(Person.id))
         ev = s.scalar(select(Event).order_by(Event.id.desc()))
-        house = s.execute(select(svc.House.code, svc.House.address).order_by(svc.House.id)).first()
+        house = s.execute(select(House.code, House.address).order_by(House.id)).first()
         for term in (p.name, p.name_initials, p.id_number, p.id_number[:10], p.phone, p.phone[:7]):
             sql = " ".join(_statements(street_db, lambda term=term: svc.global_search(ctx, term)))
             assert "grid_houses.address LIKE" not in sql, term         # a name is never an address
@@ -184,7 +185,7 @@ def test_event_number_prefix_uses_pattern_index_on_postgresql(grid_pg):
     from shell.core.areas import scope_filter
 
     stmt = select(Event.id).where(scope_filter(Event.area_id, Actor.system()),
-                                  svc.StartsWith(Event.number, "SJ2025")).order_by(Event.number.desc()).limit(10)
+                                  StartsWith(Event.number, "SJ2025")).order_by(Event.number.desc()).limit(10)
     compiled = stmt.compile(dialect=grid_pg.engine.dialect)
     with grid_pg.engine.connect() as conn:
         conn.exec_driver_sql("SET enable_seqscan = off")

@@ -120,7 +120,7 @@ class PersonPicker(QWidget):
             return 0
         with self.app_ctx.service(commit=False) as ctx:
             rows = svc.list_persons(ctx, text, limit=self.limit)
-            labels = [(p.id, f"{p.name}　{p.sex or ''}　{mask_id(p.id_number)}　{svc.area_label(ctx.session, p.area_id)}")
+            labels = [(p.id, f"{p.name}　{p.sex or ''}　{mask_id(p.id_number)}　{svc.area_name(ctx, p.area_id)}")
                       for p in rows]
         for pid, label in labels:
             item = QListWidgetItem(label)
@@ -141,5 +141,20 @@ def grid_label(page: Any, area_id: int) -> str:
     as their ``grid_label`` method."""
     if area_id not in page._grids:
         with page.app_ctx.service(commit=False) as ctx:
-            page._grids[area_id] = svc.area_label(ctx.session, area_id)
+            page._grids[area_id] = svc.area_name(ctx, area_id)
     return page._grids[area_id]
+
+
+def grid_choices(app_ctx, ctx=None) -> list[tuple[str, int]]:
+    """(label, id) of the open grids in the user's scope. A dialog that already holds a service
+    context passes it: a second session on the same thread would take a second server connection
+    (a desktop has two, see shell/db/engine.py BudgetPool) while the first is still held."""
+    if ctx is not None:
+        return svc.grid_choices(ctx)
+    with app_ctx.service(commit=False) as ctx:
+        return svc.grid_choices(ctx)
+
+
+def show_listing(model: Any, listing: svc.Listing) -> None:
+    """Give a lazy table the list a service built (query, key, order)."""
+    model.set_query(listing.query, key_column=listing.key, descending=listing.descending)

@@ -11,9 +11,10 @@ from shell.clock import format_local
 from shell.ui.widgets import Column, LazyTableModel, SearchBox
 
 from .. import services as svc
-from ..models import HOUSE_USES, House, Household, Occupancy
-from .common import grid_label
-from .people import HouseDialog, HouseFormDialog, HouseholdDialog, NewHouseholdDialog, TenantReportDialog
+from ..labels import HOUSE_USES
+from .common import grid_label, show_listing
+from .people import HouseDialog, HouseholdDialog
+from .people_forms import HouseFormDialog, NewHouseholdDialog, TenantReportDialog
 
 
 def _table(parent: QWidget, model, widths) -> QTableView:
@@ -72,8 +73,8 @@ class HousesTab(QWidget):
         self.apply()
 
     def apply(self) -> None:
-        q = svc.houses_query(self.app_ctx.actor, self.search.text(), use=self.use.currentData() or None)
-        self.model.set_query(q, key_column=House.id)
+        show_listing(self.model, svc.houses_listing(self.app_ctx.actor, self.search.text(),
+                                                    use=self.use.currentData() or None))
 
     def new_house(self) -> HouseFormDialog:
         self.dialog = HouseFormDialog(self.app_ctx, self)
@@ -138,7 +139,7 @@ class HouseholdsTab(QWidget):
 
     def apply(self) -> None:
         self._heads.clear()
-        self.model.set_query(svc.households_query(self.app_ctx.actor, self.search.text()), key_column=Household.id)
+        show_listing(self.model, svc.households_listing(self.app_ctx.actor, self.search.text()))
 
     def refresh(self) -> None:
         self._heads.clear()
@@ -224,9 +225,9 @@ class TenantsTab(QWidget):
         from shell.ui.tasks import run_in_pool
 
         with self.app_ctx.service(commit=False) as ctx:
-            self.hours, self.now = svc.report_hours_limit(ctx.session), ctx.now()
-            q = svc.tenants_query(ctx, self.search.text(), status=self.status.currentData())
-        self.model.set_query(q, key_column=Occupancy.id, descending=True)
+            self.hours, self.now = svc.report_hours(ctx), ctx.now()
+            listing = svc.tenants_listing(ctx, self.search.text(), status=self.status.currentData())
+        show_listing(self.model, listing)
         self.late_label.setText("正在统计逾期报备…")
 
         def count() -> svc.LateReportCount:

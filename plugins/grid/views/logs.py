@@ -22,15 +22,12 @@ from shell.ui.widgets import Column, LazyTableModel, SearchBox
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import VisitLog
-from .common import PersonPicker, date_edit, grid_label, service_call
+from .common import PersonPicker, date_edit, grid_choices, grid_label, service_call, show_listing
 
 
 class LogDialog(FormDialog):
     def __init__(self, app_ctx, parent: QWidget | None = None):
         super().__init__(parent, "写民情日志", "grid-log", ok_text="保存")
-        from .residents import grid_choices
-
         self.app_ctx = app_ctx
         self.saved_id: int | None = None
         grid = QComboBox()
@@ -78,7 +75,7 @@ class ToEventDialog(FormDialog):
         self.event_id: int | None = None
         with app_ctx.service(commit=False) as ctx:
             log = svc.get_log(ctx, log_id)
-            finding, grid = log.finding, svc.area_label(ctx.session, log.area_id)
+            finding, grid = log.finding, svc.area_name(ctx, log.area_id)
             cats = [(f"{c.name}（{c.deadline_days} 个工作日）", c.id) for c in svc.list_categories(ctx)]
         text = QLabel(finding or "（这条日志没有记录发现的问题）")
         text.setWordWrap(True)
@@ -163,8 +160,8 @@ class VisitLogsPage(QWidget):
     grid_label = grid_label
 
     def apply(self) -> None:
-        q = svc.logs_query(self.app_ctx.actor, self.search.text(), open_findings=self.open_findings.isChecked())
-        self.model.set_query(q, key_column=VisitLog.id, descending=True)
+        show_listing(self.model, svc.logs_listing(self.app_ctx.actor, self.search.text(),
+                                                  open_findings=self.open_findings.isChecked()))
 
     def say(self, text: str) -> None:
         self.message.setText(text)

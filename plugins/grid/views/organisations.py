@@ -2,6 +2,8 @@
 统一社会信用代码 (GB 32100 check character) and refuses a code already registered, naming the holder."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,8 +23,11 @@ from shell.ui.widgets import Column, LazyTableModel, SearchBox
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import ORG_KINDS, Organisation
-from .common import grid_label, service_call
+from ..labels import ORG_KINDS
+from .common import grid_choices, grid_label, service_call, show_listing
+
+ORG_FORM_FIELDS = ("kind", "name", "credit_code", "area_id", "legal_rep", "security_head", "phone", "address", "hazard",
+                   "has_party_org", "party_members")
 
 
 class OrganisationDialog(FormDialog):
@@ -30,16 +35,15 @@ class OrganisationDialog(FormDialog):
 
     def __init__(self, app_ctx, parent: QWidget | None = None, org_id: int | None = None):
         super().__init__(parent, "修改组织" if org_id else "登记组织", "grid-organisation-form", ok_text="保存")
-        from .residents import grid_choices
-
         self.app_ctx, self.org_id = app_ctx, org_id
         self.saved_id: int | None = org_id
         o = None
         if org_id is not None:
             with app_ctx.service(commit=False) as ctx:
-                o = svc.get_organisation(ctx, org_id)
-                self.expected_version = o.version_id
-                ctx.session.expunge(o)   # read after the session closes (its rollback would expire it)
+                org = svc.get_organisation(ctx, org_id)
+                self.expected_version = org.version_id
+                # read now: the form is built after the session closes (its rollback expires the row)
+                o = SimpleNamespace(**{k: getattr(org, k) for k in ORG_FORM_FIELDS})
         f = self.form
         kind = QComboBox()
         for k in ORG_KINDS:
@@ -137,8 +141,8 @@ class OrganisationsPage(QWidget):
     grid_label = grid_label
 
     def apply(self) -> None:
-        q = svc.organisations_query(self.app_ctx.actor, self.search.text(), self.kind.currentData() or None)
-        self.model.set_query(q, key_column=Organisation.id)
+        show_listing(self.model, svc.organisations_listing(self.app_ctx.actor, self.search.text(),
+                                                           self.kind.currentData() or None))
 
     def open_form(self, org_id: int | None) -> OrganisationDialog:
         self.dialog = OrganisationDialog(self.app_ctx, self, org_id)

@@ -24,17 +24,9 @@ from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Column, Form, LazyTableModel, SearchBox
 
 from .. import services as svc
-from ..models import PERSON_KINDS, Person
-
-
-def grid_choices(app_ctx, ctx=None) -> list[tuple[str, int]]:
-    """(label, id) of the open grids in the user's scope. A dialog that already holds a service
-    context passes it: a second session on the same thread would take a second server connection
-    (a desktop has two, see shell/db/engine.py BudgetPool) while the first is still held."""
-    if ctx is not None:
-        return [(svc.area_label(ctx.session, a.id), a.id) for a in svc.grids_in_scope(ctx)]
-    with app_ctx.service(commit=False) as ctx:
-        return [(svc.area_label(ctx.session, a.id), a.id) for a in svc.grids_in_scope(ctx)]
+from ..labels import PERSON_KINDS
+from .common import grid_choices, show_listing
+from .people import PersonDetailDialog
 
 
 class AreaTree(QTreeWidget):
@@ -181,8 +173,7 @@ class ResidentsPage(QWidget):
         self.apply_search("")
 
     def apply_search(self, text: str) -> None:
-        q = svc.search_persons_query(self.app_ctx.actor, text, self.tree.area())
-        self.model.set_query(q, key_column=Person.id)
+        show_listing(self.model, svc.persons_listing(self.app_ctx.actor, text, self.tree.area()))
 
     def open_person_dialog(self) -> PersonDialog:
         self.dialog = PersonDialog(self.app_ctx, self)
@@ -198,8 +189,6 @@ class ResidentsPage(QWidget):
         return self.open_person(self.model.row_object(rows[0].row()).id)
 
     def open_person(self, person_id: int) -> QDialog:
-        from .people import PersonDetailDialog
-
         self.dialog = detail = PersonDetailDialog(self.app_ctx, person_id, self)
         detail.finished.connect(lambda _r: self.model.refresh() if detail.changed else None)
         detail.open()

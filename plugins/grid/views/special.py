@@ -29,8 +29,8 @@ from shell.ui.widgets import Column, LazyTableModel, SearchBox
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import SpecialPerson
-from .common import PersonPicker, date_edit, fill, grid_label, service_call, table
+from .common import PersonPicker, date_edit, fill, grid_label, service_call, show_listing, table
+from .people import PersonDetailDialog
 
 OVERDUE_COLOR = QColor("#c0392b")
 
@@ -270,9 +270,9 @@ class SpecialGroupsPage(QWidget):
     grid_label = grid_label
 
     def apply(self) -> None:
-        q = svc.specials_query(self.app_ctx.actor, self.group.currentData() or None, self.search.text(),
-                               overdue_on=self.today if self.overdue.isChecked() else None)
-        self.model.set_query(q, key_column=SpecialPerson.id)
+        show_listing(self.model, svc.specials_listing(self.app_ctx.actor, self.group.currentData() or None,
+                                                      self.search.text(),
+                                                      overdue_on=self.today if self.overdue.isChecked() else None))
         self.show_visits()
 
     def current(self):
@@ -319,8 +319,6 @@ class SpecialGroupsPage(QWidget):
         return self._open(EndSpecialDialog(self.app_ctx, row[0].id, row[1], self)) if row is not None else None
 
     def open_person(self) -> QDialog | None:
-        from .people import PersonDetailDialog
-
         row = self.current()
         if row is None:
             return None

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import STAFF_ROLES
+from ..labels import STAFF_ROLES
 from .common import PersonPicker, date_edit, fill, selected_id, service_call, table
 
 BREAK_BRUSH = QBrush(QColor("#fbe3e1"))

@@ -1,0 +1,227 @@
+"""Permissions and the small helpers every grid aggregate uses (text, codes, phones, scope, area labels)."""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import select
+
+from shell.core import personal as _personal
+from shell.core.areas import scope_filter
+from shell.core.context import ServiceContext
+from shell.core.fields import PHONE_RE as PHONE_RE  # re-exported: grid's rule is the shell's
+from shell.core.fields import clean_text, code_text
+from shell.core.fields import phone as check_phone
+from shell.core.models import Area
+from shell.core.scope import area_in_scope, get_in_scope
+from shell.errors import ValidationError
+from shell.text import pinyin_initials
+
+# --- permissions -------------------------------------------------------------------------------
+P_VIEW = "grid.view"
+P_PERSON = "grid.person.edit"
+P_REPORT = "grid.event.report"
+P_REGISTER = "grid.event.register"
+P_DISPATCH = "grid.event.dispatch"
+P_HANDLE = "grid.event.handle"
+P_VERIFY = "grid.event.verify"
+P_CLOSE = "grid.event.close"
+P_ESCALATE = "grid.event.escalate"
+P_CATEGORY = "grid.category.manage"
+P_STAFF = "grid.staff.manage"
+P_SPECIAL = "grid.special.edit"
+P_LOG = "grid.log.edit"
+P_IMPORT = "grid.import"
+FULL_VIEW = "core.personal.full_view"
+
+PERMISSION_LABELS = {
+    P_VIEW: "查看网格数据（人口、房屋、组织、事件）",
+    P_PERSON: "登记和修改人口、户、房屋、组织",
+    P_REPORT: "上报事件",
+    P_REGISTER: "事件立案或不予立案",
+    P_DISPATCH: "派遣事件",
+    P_HANDLE: "处置事件（含退回）",
+    P_VERIFY: "核查事件",
+    P_CLOSE: "事件结案",
+    P_ESCALATE: "督办事件",
+    P_CATEGORY: "管理事件类别与处置时限",
+    P_STAFF: "管理网格长、网格员配备",
+    P_SPECIAL: "特殊人群管理与走访",
+    P_LOG: "填写民情日志",
+    P_IMPORT: "导入导出人口数据",
+}
+
+
+
+# --- small helpers -----------------------------------------------------------------------------
+# Text, codes, phones and the scope rule are the shell's (shell.core.fields, shell.core.scope), one rule
+# for every plugin; the bodies moved here from services.py call them by their old private names.
+_text = clean_text
+_code = code_text
+_phone = check_phone
+_get = get_in_scope
+_area_of = area_in_scope
+
+
+def _required(value: Any, field_name: str, label: str) -> str:
+    v = _text(value)
+    if not v:
+        raise ValidationError(f"请填写{label}。", field_name, value)
+    return v
+
+
+_FIRST_LETTERS: dict[str, str] | None = None
+
+
+def _first_letters() -> dict[str, str]:
+    """Character → first letter of its first reading, from pypinyin's own character table
+    (pinyin_dict.json) read directly: importing pypinyin also loads its phrase dictionary and trains
+    its segmenter (≈0.5 s), which per-character initials never use. The result is the same as
+    shell.text.pinyin_initials for every character in the table (tests check the name characters)."""
+    global _FIRST_LETTERS
+    if _FIRST_LETTERS is None:
+        import importlib.util
+        import json
+        import os
+
+        spec = importlib.util.find_spec("pypinyin")
+        assert spec is not None and spec.submodule_search_locations  # a dependency, installed as a package
+        folder = spec.submodule_search_locations[0]
+        with open(os.path.join(folder, "pinyin_dict.json"), encoding="utf8") as fp:
+            raw = json.load(fp)
+        table = {}
+        for code, readings in raw.items():
+            first = unicodedata.normalize("NFD", readings.split(",", 1)[0])[:1].lower()
+            if first.isascii() and first.isalpha():
+                table[chr(int(code))] = first
+        _FIRST_LETTERS = table
+    return _FIRST_LETTERS
+
+
+@lru_cache(maxsize=65536)
+def name_initials(name: str) -> str:
+    """Pinyin initials of a name ("张三" → "zs"), character by character; bulk imports meet the same
+    names and characters over and over, hence the caches. A character outside pypinyin's table
+    (e.g. the "·" in 阿依古丽·买买提) goes to shell.text.pinyin_initials, which keeps it as typed."""
+    letters = _FIRST_LETTERS or _first_letters()
+    out = []
+    for ch in name or "":
+        if ch.isascii():
+            if ch.isalnum():
+                out.append(ch.lower())
+        else:
+            letter = letters.get(ch)
+            out.append(letter if letter is not None else pinyin_initials(ch))
+    return "".join(out)
+
+
+def area_label(session, area_id: int | None) -> str:
+    area = session.get(Area, area_id) if area_id else None
+    if area is None:
+        return ""
+    if area.parent_id:
+        parent = session.get(Area, area.parent_id)
+        if parent is not None and parent.level != "street":
+            return f"{parent.name}{area.name}"
+    return area.name
+
+
+def grids_in_scope(ctx: ServiceContext) -> list[Area]:
+    """Open grids (and micro-grids) the actor may record on, in tree order."""
+    from shell.core.areas import tree_sorted
+
+    ctx.actor.require(P_VIEW)
+    q = select(Area).where(Area.level.in_(("grid", "microgrid")), Area.closed_on.is_(None),
+                           scope_filter(Area.id, ctx.actor))
+    return tree_sorted(ctx.session.scalars(q))
+
+
+def area_tree(ctx: ServiceContext) -> list[Area]:
+    """The open areas in the actor's scope (street → community → grid → micro-grid), parents first,
+    detached so a page can keep them: the tree beside the grid's lists."""
+    from shell.core.areas import tree_sorted
+
+    ctx.actor.require(P_VIEW)
+    areas = tree_sorted(ctx.session.scalars(select(Area).where(Area.closed_on.is_(None),
+                                                               scope_filter(Area.id, ctx.actor))))
+    for a in areas:
+        ctx.session.expunge(a)
+    return areas
+
+
+def area_name(ctx: ServiceContext, area_id: int | None) -> str:
+    """``area_label`` for a page: a grid's name with its community's ("和平里社区第一网格")."""
+    ctx.actor.require(P_VIEW)
+    return area_label(ctx.session, area_id)
+
+
+def grid_choices(ctx: ServiceContext) -> list[tuple[str, int]]:
+    """(label, id) of the open grids in the actor's scope, for a form's 所属网格 box."""
+    ctx.actor.require(P_VIEW)
+    return [(area_label(ctx.session, a.id), a.id) for a in grids_in_scope(ctx)]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a lazy list shows: the query, its unique key column (newest first with ``descending``)
+    and, when the query selects columns rather than one record, how such a row becomes the object
+    the list's columns read (``row``). Services build it; views hand it to the lazy table."""
+    query: Any
+    key: Any
+    descending: bool = False
+    row: Callable[[Any], Any] | None = None
+
+
+# --- ID numbers: shell.idnumber (one validator for every plugin) --------------------------------
+
+
+def _check_uscc(value: Any, field_name: str = "credit_code") -> str:
+    from stdnum.cn import uscc
+
+    text = _code(value).upper()
+    if not text:
+        raise ValidationError("请填写统一社会信用代码。", field_name, value)
+    try:
+        return uscc.validate(text)
+    except uscc.InvalidChecksum:
+        raise ValidationError(f"统一社会信用代码“{value}”校验位不对，请核对。", field_name, value) from None
+    except uscc.ValidationError:
+        raise ValidationError(f"统一社会信用代码“{value}”格式不对：应为 18 位数字或大写字母。",
+                              field_name, value) from None
+
+
+def _floor_area(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        area_value = float(_code(value))
+    except ValueError:
+        raise ValidationError(f"建筑面积“{value}”不是数字。", "floor_area", value) from None
+    if not 0 < area_value < 1_000_000:
+        raise ValidationError(f"建筑面积“{value}”不合理：应大于 0 平方米。", "floor_area", value)
+    return area_value
+
+
+# --- event services ----------------------------------------------------------------------------
+def _local_date(dt: datetime) -> date:
+    from shell.clock import to_local
+
+    return to_local(dt).date()
+
+
+# The helpers other modules of the plugin use (importers, ledgers, demo data), under public names
+# (clean_text, code_text, check_phone and PHONE_RE come from shell.core.fields); the bodies moved here
+# from services.py keep calling them by their old private names.
+required_text = _required
+check_uscc = _check_uscc
+parse_floor_area = _floor_area
+local_date = _local_date
+
+
+# Every public service is a boundary for personal data (shell/core/personal.py): what it returns
+# leaves with ID numbers masked, whoever calls; the full number only through an audited reveal.
+_personal.guard_services(globals())
