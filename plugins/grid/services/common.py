@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -16,6 +14,7 @@ from shell.core.context import ServiceContext
 from shell.core.fields import PHONE_RE as PHONE_RE  # re-exported: grid's rule is the shell's
 from shell.core.fields import clean_text, code_text
 from shell.core.fields import phone as check_phone
+from shell.core.listing import Listing  # noqa: F401 - re-exported as svc.Listing
 from shell.core.models import Area
 from shell.core.scope import area_in_scope, get_in_scope
 from shell.errors import ValidationError
@@ -163,17 +162,6 @@ def grid_choices(ctx: ServiceContext) -> list[tuple[str, int]]:
     """(label, id) of the open grids in the actor's scope, for a form's 所属网格 box."""
     ctx.actor.require(P_VIEW)
     return [(area_label(ctx.session, a.id), a.id) for a in grids_in_scope(ctx)]
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What a lazy list shows: the query, its unique key column (newest first with ``descending``)
-    and, when the query selects columns rather than one record, how such a row becomes the object
-    the list's columns read (``row``). Services build it; views hand it to the lazy table."""
-    query: Any
-    key: Any
-    descending: bool = False
-    row: Callable[[Any], Any] | None = None
 
 
 # --- ID numbers: shell.idnumber (one validator for every plugin) --------------------------------
