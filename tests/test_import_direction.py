@@ -184,3 +184,71 @@ def test_relative_imports_are_resolved(tmp_path):
     _write(tmp_path, "plugins/alpha/sub/mod.py", "from ...beta import services\nfrom .. import models\n")
     mods = {i.module for i in imports_of(tmp_path, tmp_path / "plugins/alpha/sub/mod.py")}
     assert {"plugins.beta", "plugins.beta.services", "plugins.alpha", "plugins.alpha.models"} <= mods
+
+
+# --- partybuilding: views stay above the services (issue 16, item 6) ------------------------------
+VIEW_FORBIDDEN = ("sqlalchemy", "shell.db", "shell.core.models")
+
+
+def _mapped_names(root: Path, plugin: str) -> set[str]:
+    """Class names of the plugin's models and the core's (every class there is a table)."""
+    names: set[str] = set()
+    for f in (root / "plugins" / plugin / "models.py", root / "shell" / "core" / "models.py"):
+        if f.is_file():
+            names |= {n.name for n in ast.walk(ast.parse(f.read_text(encoding="utf-8"))) if isinstance(n, ast.ClassDef)}
+    return names
+
+
+def views_past_services(root: Path, plugin: str) -> list[str]:
+    """Where a view of ``plugin`` reaches past its services: it imports the plugin's models, SQLAlchemy,
+    the database layer or the core's models; names a mapped class through another module
+    (``svc.Member``, ``from ..services import Area``); or touches a session (``ctx.session``; the
+    ``session_factory`` a lazy table pages with is the shell's, and allowed)."""
+    models = f"plugins.{plugin}.models"
+    mapped = _mapped_names(root, plugin)
+    out = []
+    for f in py_files(root / "plugins" / plugin / "views"):
+        for i in imports_of(root, f):
+            if i.module == models or i.module.startswith(models + ".") or any(
+                    i.module == m or i.module.startswith(m + ".") for m in VIEW_FORBIDDEN):
+                out.append(f"{i}  (imports a model or the database layer)")
+            elif i.module.rpartition(".")[2] in mapped:
+                out.append(f"{i}  (imports a mapped class)")
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "session" or \
+                    isinstance(node, ast.Name) and node.id == "session":
+                out.append(f"{f}:{node.lineno}: touches a session")
+            elif isinstance(node, ast.Attribute) and node.attr in mapped and isinstance(node.value, ast.Name):
+                out.append(f"{f}:{node.lineno}: {node.value.id}.{node.attr}  (a mapped class)")
+    return out
+
+
+def test_partybuilding_views_stay_above_services(tmp_path):
+    bad = views_past_services(ROOT, "partybuilding")
+    assert not bad, "partybuilding views must call services only (labels from labels.py):\n" + "\n".join(bad)
+    # The services package and the labels module are non-UI code (the Qt scan above lists services.py only).
+    pb = ROOT / "plugins" / "partybuilding"
+    assert (pb / "services" / "__init__.py").is_file() and (pb / "labels.py").is_file()
+    qt = [str(i) for f in [*py_files(pb / "services"), pb / "labels.py"] for i in imports_of(ROOT, f)
+          if i.module.split(".")[0] in QT_MODULES]
+    assert not qt, "Qt imported by the partybuilding services or labels:\n" + "\n".join(qt)
+    for d in (p for p in (pb / "services").glob("*.py") if p.name != "__init__.py"):
+        assert "guard_services(globals())" in d.read_text(encoding="utf-8"), f"{d.name}: results leave unmasked"
+
+    # the scanner can fail
+    for pkg in ("plugins", "plugins/alpha", "plugins/alpha/views", "shell", "shell/core"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    _write(tmp_path, "plugins/alpha/models.py", "class Thing(Base):\n    pass\n")
+    _write(tmp_path, "shell/core/models.py", "class Area(Base):\n    pass\n")
+    _write(tmp_path, "plugins/alpha/views/fine.py",
+           "from .. import services as svc\nfrom ..labels import KINDS\n"
+           "def page(app_ctx):\n    with app_ctx.service() as ctx:\n"
+           "        return svc.things(ctx), KINDS, app_ctx.session_factory\n")
+    _write(tmp_path, "plugins/alpha/views/bad.py",
+           "from ..models import Thing\nfrom sqlalchemy import select\nfrom ..services import Area\n"
+           "def page(ctx, svc):\n    ctx.session.rollback()\n    return svc.Thing\n")
+    found = views_past_services(tmp_path, "alpha")
+    assert not [v for v in found if "fine.py" in v], found
+    for what in ("bad.py:1: plugins.alpha.models", "bad.py:2: sqlalchemy", "bad.py:3: plugins.alpha.services.Area",
+                 "bad.py:5: touches a session", "bad.py:6: svc.Thing"):
+        assert any(what in v for v in found), (what, found)

@@ -48,7 +48,8 @@ def service_functions():
     for name in SERVICE_MODULES:
         module = importlib.import_module(name)
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
-            if fname.startswith("_") or fn.__module__ != module.__name__:
+            # a services/ package: its re-exported names live in its submodules
+            if fname.startswith("_") or not (fn.__module__ + ".").startswith(module.__name__ + "."):
                 continue
             params = list(inspect.signature(fn).parameters)
             if params and params[0] == "ctx":

@@ -25,7 +25,8 @@ from shell.ui.errors import confirm, show_error
 from shell.ui.widgets import SearchBox
 
 from .. import services as svc
-from .members import MemberCardDialog, MemberFormDialog, MemberTable
+from .member_card import MemberCardDialog
+from .members import MemberFormDialog, MemberTable
 from .org_dialogs import DissolveDialog, OrgFormDialog
 
 ORG_ROLE = Qt.ItemDataRole.UserRole
