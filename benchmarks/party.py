@@ -90,7 +90,7 @@ def measure_lists(res: Results, app_ctx, f: dict, repeat: int) -> None:
     from plugins.partybuilding.views.compliance_page import CompliancePage
     from plugins.partybuilding.views.dues_page import DuesPage
     from plugins.partybuilding.views.meetings_page import MeetingsPage
-    from plugins.partybuilding.views.members import MemberCardDialog
+    from plugins.partybuilding.views.member_card import MemberCardDialog
     from plugins.partybuilding.views.org_page import OrgPage
     from plugins.partybuilding.views.transfers_page import TransfersPage
 

@@ -170,21 +170,6 @@ def view_violations(root: Path) -> list[str]:
     return list(out.values())
 
 
-# The other plugins' views still to be moved above their services (issue #16, helper
-# split-pb): removed at merge by the lead. A file listed here that no longer offends fails the test, so
-# the list only shrinks.
-VIEW_OFFENDERS_PENDING: frozenset[str] = frozenset({
-    "plugins/partybuilding/views/alerts_page.py",
-    "plugins/partybuilding/views/community_page.py",
-    "plugins/partybuilding/views/compliance_page.py",
-    "plugins/partybuilding/views/dues_page.py",
-    "plugins/partybuilding/views/meetings_page.py",
-    "plugins/partybuilding/views/members.py",
-    "plugins/partybuilding/views/org_dialogs.py",
-    "plugins/partybuilding/views/transfers_page.py",
-})
-
-
 def plugin_import_loops(root: Path) -> list[list[str]]:
     """Groups of a plugin's modules that import each other round in a loop (imports inside functions
     count: they only delay the loop). A module importing its own package (``from .. import services``
@@ -259,14 +244,10 @@ def test_shell_never_imports_plugins():
 
 
 def test_views_stay_above_services():
+    """Every plugin's views (issue #16 item 6)."""
     bad = view_violations(ROOT)
-    pending = [v for v in bad if v.split(":")[0].removeprefix(str(ROOT) + "/") in VIEW_OFFENDERS_PENDING]
-    new = [v for v in bad if v not in pending]
-    assert not new, ("a view imports a model or touches a session (views → services → models; labels in a "
-                     "plain-data module, lists through a service's listing):\n" + "\n".join(new))
-    offending = {v.split(":")[0].removeprefix(str(ROOT) + "/") for v in pending}
-    cleaned = sorted(VIEW_OFFENDERS_PENDING - offending)
-    assert not cleaned, "no longer offending, take off VIEW_OFFENDERS_PENDING: " + ", ".join(cleaned)
+    assert not bad, ("a view imports a model or touches a session (views → services → models; labels in a "
+                     "plain-data module, lists through a service's listing):\n" + "\n".join(bad))
 
 
 def test_no_import_loops_inside_a_plugin():
@@ -414,3 +395,69 @@ def test_volunteer_emergency_views_stay_above_services(tmp_path):
     assert len([v for v in found if "bad.py" in v]) == 5, found
     qt = _volem_qt_in_services(tmp_path, ("volunteer",))
     assert len(qt) == 2 and all("services/rows.py:1: PySide6" in v for v in qt), qt   # module and name
+# --- partybuilding: views stay above the services (issue 16, item 6) ------------------------------
+VIEW_FORBIDDEN = ("sqlalchemy", "shell.db", "shell.core.models")
+
+
+def _mapped_names(root: Path, plugin: str) -> set[str]:
+    """Class names of the plugin's models and the core's (every class there is a table)."""
+    names: set[str] = set()
+    for f in (root / "plugins" / plugin / "models.py", root / "shell" / "core" / "models.py"):
+        if f.is_file():
+            names |= {n.name for n in ast.walk(ast.parse(f.read_text(encoding="utf-8"))) if isinstance(n, ast.ClassDef)}
+    return names
+
+
+def views_past_services(root: Path, plugin: str) -> list[str]:
+    """Where a view of ``plugin`` reaches past its services: it imports the plugin's models, SQLAlchemy,
+    the database layer or the core's models; names a mapped class through another module
+    (``svc.Member``, ``from ..services import Area``); or touches a session (``ctx.session``; the
+    ``session_factory`` a lazy table pages with is the shell's, and allowed)."""
+    models = f"plugins.{plugin}.models"
+    mapped = _mapped_names(root, plugin)
+    out = []
+    for f in py_files(root / "plugins" / plugin / "views"):
+        for i in imports_of(root, f):
+            if i.module == models or i.module.startswith(models + ".") or any(
+                    i.module == m or i.module.startswith(m + ".") for m in VIEW_FORBIDDEN):
+                out.append(f"{i}  (imports a model or the database layer)")
+            elif i.module.rpartition(".")[2] in mapped:
+                out.append(f"{i}  (imports a mapped class)")
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "session" or \
+                    isinstance(node, ast.Name) and node.id == "session":
+                out.append(f"{f}:{node.lineno}: touches a session")
+            elif isinstance(node, ast.Attribute) and node.attr in mapped and isinstance(node.value, ast.Name):
+                out.append(f"{f}:{node.lineno}: {node.value.id}.{node.attr}  (a mapped class)")
+    return out
+
+
+def test_partybuilding_views_stay_above_services(tmp_path):
+    bad = views_past_services(ROOT, "partybuilding")
+    assert not bad, "partybuilding views must call services only (labels from labels.py):\n" + "\n".join(bad)
+    # The services package and the labels module are non-UI code (the Qt scan above lists services.py only).
+    pb = ROOT / "plugins" / "partybuilding"
+    assert (pb / "services" / "__init__.py").is_file() and (pb / "labels.py").is_file()
+    qt = [str(i) for f in [*py_files(pb / "services"), pb / "labels.py"] for i in imports_of(ROOT, f)
+          if i.module.split(".")[0] in QT_MODULES]
+    assert not qt, "Qt imported by the partybuilding services or labels:\n" + "\n".join(qt)
+    for d in (p for p in (pb / "services").glob("*.py") if p.name != "__init__.py"):
+        assert "guard_services(globals())" in d.read_text(encoding="utf-8"), f"{d.name}: results leave unmasked"
+
+    # the scanner can fail
+    for pkg in ("plugins", "plugins/alpha", "plugins/alpha/views", "shell", "shell/core"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    _write(tmp_path, "plugins/alpha/models.py", "class Thing(Base):\n    pass\n")
+    _write(tmp_path, "shell/core/models.py", "class Area(Base):\n    pass\n")
+    _write(tmp_path, "plugins/alpha/views/fine.py",
+           "from .. import services as svc\nfrom ..labels import KINDS\n"
+           "def page(app_ctx):\n    with app_ctx.service() as ctx:\n"
+           "        return svc.things(ctx), KINDS, app_ctx.session_factory\n")
+    _write(tmp_path, "plugins/alpha/views/bad.py",
+           "from ..models import Thing\nfrom sqlalchemy import select\nfrom ..services import Area\n"
+           "def page(ctx, svc):\n    ctx.session.rollback()\n    return svc.Thing\n")
+    found = views_past_services(tmp_path, "alpha")
+    assert not [v for v in found if "fine.py" in v], found
+    for what in ("bad.py:1: plugins.alpha.models", "bad.py:2: sqlalchemy", "bad.py:3: plugins.alpha.services.Area",
+                 "bad.py:5: touches a session", "bad.py:6: svc.Thing"):
+        assert any(what in v for v in found), (what, found)

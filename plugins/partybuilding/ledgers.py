@@ -365,7 +365,7 @@ def transfer_letter(ctx: ServiceContext, params: dict):
     issuer = svc.letter_issuer(ctx.session, from_org)
     from_label = OrgNames(ctx.session).full(from_org.id)
     stage = "正式" if m.stage == "full" else "预备"
-    age = svc._age_text(m.birth_date, t.issued_on)
+    age = svc.age_text(m.birth_date, t.issued_on)
     paid = f"{t.dues_paid_to[:4]}年{int(t.dues_paid_to[5:])}月" if t.dues_paid_to else "____年__月"
     issued = date_text(t.issued_on)
     blank_date = "　　　　年　　月　　日"

@@ -13,24 +13,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shell.db.base import Base, IdMixin, RecordMixin, TimestampMixin
 
-# Kinds of organisation and their level in the five-level tree (1 = top).
-ORG_KINDS: dict[str, tuple[int, str]] = {
-    "working_committee": (1, "街道党工委"),
-    "community_committee": (2, "社区党委"),
-    "general_branch": (2, "党总支"),
-    "branch": (3, "党支部"),
-    "group": (4, "党小组"),
-    "household": (5, "党员中心户"),
-}
-LEVEL_LABELS = {1: "街道党工委", 2: "社区党委/党总支", 3: "小区（网格）党支部", 4: "楼栋党小组", 5: "党员中心户"}
-
-STAGES: tuple[str, ...] = ("applicant", "activist", "candidate", "probationary", "full")
-STAGE_LABELS = {"applicant": "入党申请人", "activist": "入党积极分子", "candidate": "发展对象",
-                "probationary": "预备党员", "full": "正式党员"}
-STATUS_LABELS = {"normal": "正常", "suspended": "停止党籍", "left": "已出党", "deceased": "已去世",
-                 "transferred_out": "已转出"}
-CATEGORY_LABELS = {"employed": "在职", "retired": "离退休", "farmer": "农牧渔民", "student": "学生",
-                   "unemployed": "无业", "dibao": "低保"}
+# The choices and their Chinese labels live in labels.py (plain data the views may import);
+# re-exported here for the code that reads them next to the tables.
+from .labels import CATEGORY_LABELS as CATEGORY_LABELS
+from .labels import LEVEL_LABELS as LEVEL_LABELS
+from .labels import ORG_KINDS as ORG_KINDS
+from .labels import STAGE_LABELS as STAGE_LABELS
+from .labels import STAGES as STAGES
+from .labels import STATUS_LABELS as STATUS_LABELS
 
 
 class PartyOrg(RecordMixin, Base):

@@ -14,7 +14,7 @@ from shell.ui.errors import error_text
 
 from .. import services as svc
 from .common import PlainTable
-from .members import MemberCardDialog
+from .member_card import MemberCardDialog
 
 RED = "#b00020"
 
@@ -34,9 +34,8 @@ class AlertLists:
 def load_lists(app_ctx) -> AlertLists:
     """The short lists (转正, 失联, 流动) as plain rows (member id first), on a pool thread."""
     with app_ctx.service(commit=False) as ctx:
-        s = ctx.session
-        out = AlertLists(due_days=svc.setting(s, "partybuilding.probation.due_days"),
-                         flag_months=svc.setting(s, "partybuilding.dues.flag_months"))
+        out = AlertLists(due_days=svc.setting_value(ctx, "partybuilding.probation.due_days"),
+                         flag_months=svc.setting_value(ctx, "partybuilding.dues.flag_months"))
         due, overdue = svc.probation_lists(ctx)
         lost, mobile = svc.lost_contact_members(ctx), svc.mobile_members(ctx)
         # The names of these members' organisations only (not the street's 2,000).

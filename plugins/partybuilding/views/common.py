@@ -3,6 +3,8 @@ opening a PDF produced by the report engine off the GUI thread."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -20,9 +22,26 @@ from PySide6.QtWidgets import (
 )
 
 from shell.clock import local_today
+from shell.core import fields
 from shell.errors import ValidationError
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class Refused(Exception):
+    """Raised inside ``attempt(...)`` after a form's ``call`` was refused (the form shows why)."""
+
+
+@contextmanager
+def attempt(app_ctx) -> Iterator:
+    """``app_ctx.service()`` for a form's submit: raising ``Refused`` in the block rolls the whole
+    transaction back (all or nothing: an earlier step of the same submit is not saved either) and
+    ends the block quietly. The view never touches the session itself."""
+    try:
+        with app_ctx.service() as ctx:
+            yield ctx
+    except Refused:
+        pass
 
 
 def date_edit(value: date | None = None) -> QDateEdit:
@@ -41,13 +60,13 @@ def optional_date_edit() -> QLineEdit:
 
 
 def parse_date(text: str, field: str, label: str) -> date | None:
-    text = (text or "").strip().replace("/", "-").replace(".", "-")
-    if not text:
-        return None
+    """An optional date typed in a form, read by the shared rule (``shell.core.fields.parse_date``:
+    2020-07-01, 2020/7/1, 2020.7.1, 20200701, 2020年7月1日, full-width digits); the form's wording
+    when it is not a date."""
+    text = (text or "").strip()
     try:
-        y, m, d = (int(p) for p in text.split("-"))
-        return date(y, m, d)
-    except (ValueError, TypeError):
+        return fields.parse_date(text, label, field, required=False)
+    except ValidationError:
         raise ValidationError(f"{label}“{text}”不是有效日期，请写成 2020-07-01 这样的年-月-日。", field, text) from None
 
 

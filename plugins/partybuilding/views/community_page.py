@@ -24,7 +24,7 @@ from shell.core.areas import visible_areas
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from .common import PlainTable, date_edit
+from .common import PlainTable, Refused, attempt, date_edit
 
 
 def hours_text(minutes: int) -> str:
@@ -59,16 +59,15 @@ class ReportDialog(FormDialog):
 
     def submit(self) -> bool:
         f = self.form
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, r = self.call(svc.register_report, ctx, area_id=f.value("area_id"), name=f.value("name"),
                               workplace=f.value("workplace"), reported_on=f.value("reported_on"),
                               phone=f.value("phone") or None, workplace_org=f.value("workplace_org"),
                               address=f.value("address"))
             if not ok:
-                ctx.session.rollback()
-                return False
+                raise Refused
             self.report_id = r.id
-        return True
+        return ok
 
 
 class ServiceDialog(FormDialog):
@@ -88,11 +87,11 @@ class ServiceDialog(FormDialog):
 
     def submit(self) -> bool:
         f = self.form
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, _ = self.call(svc.record_community_service, ctx, self.report_id, f.value("served_on"),
                               f.value("content"), f.value("minutes"))
             if not ok:
-                ctx.session.rollback()
+                raise Refused
         return ok
 
 
@@ -105,10 +104,10 @@ class EndReportDialog(FormDialog):
         self.finish_layout()
 
     def submit(self) -> bool:
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, _ = self.call(svc.end_report, ctx, self.report_id, self.form.value("ended_on"))
             if not ok:
-                ctx.session.rollback()
+                raise Refused
         return ok
 
 

@@ -39,7 +39,7 @@ class RulesDialog(QDialog):
         self.setWindowTitle("组织生活频次规则")
         self.resize(560, 380)
         with app_ctx.service(commit=False) as ctx:
-            self.rules = svc.meeting_rules(ctx.session)
+            self.rules = svc.rules_in_force(ctx)
         self.kinds = list(svc.DEFAULT_RULES)
         self.table = QTableWidget(len(self.kinds), 4)
         self.table.setHorizontalHeaderLabels(["会议", "周期", "至少次数", "纳入检查"])

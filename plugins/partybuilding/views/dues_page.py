@@ -48,11 +48,10 @@ class PaymentDialog(FormDialog):
         except ValidationError as exc:
             self.form.show_errors({exc.field: exc.message})
             return False
-        with self.app_ctx.service() as ctx:
-            ok, _ = self.call(svc.record_payments, ctx, [r.member_id for r in self.rows], self.month,
-                              self.form.value("paid_on"), amount)
-            if not ok:
-                ctx.session.rollback()   # all or nothing
+        ids, month, paid_on = [r.member_id for r in self.rows], self.month, self.form.value("paid_on")
+        # One transaction for all of them (all or nothing), tried again while another desktop holds the lock.
+        ok, _ = self.call(svc.run_with_retry, self.app_ctx.session_factory, self.app_ctx.actor,
+                          lambda ctx: len(svc.record_payments(ctx, ids, month, paid_on, amount)), clock=self.app_ctx.clock)
         return ok
 
 
@@ -86,7 +85,7 @@ class DuesPage(QWidget):
             # is one choice away).
             if first_branch is not None:
                 self.org.setCurrentIndex(first_branch)
-            self.flag_months = svc.setting(ctx.session, "partybuilding.dues.flag_months")
+            self.flag_months = svc.setting_value(ctx, "partybuilding.dues.flag_months")
         self.org.setMinimumWidth(300)
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)

@@ -1,25 +1,10 @@
-"""Members: the lazy member list (keyset paging), the member form (the national 16 items), and the
-member card (stage timeline with the one allowed next step, probation extension, 党籍状态, 流动,
-失联, organisation history, meetings attended, dues). Views call services only; lists mask IDs."""
+"""Members: the lazy member list (keyset paging over ``svc.member_listing``) and the member form
+(the national 16 items and the stage dates). The card is in member_card.py, the actions it opens in
+member_dialogs.py. Views call services only; lists mask IDs."""
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QTableView,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLineEdit, QTableView, QWidget
 
 from reports.masking import mask_id, mask_phone
 from shell.errors import JiedaoError, ValidationError
@@ -27,8 +12,8 @@ from shell.ui.widgets import Column, LazyTableModel
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import CATEGORY_LABELS, STAGE_LABELS, STAGES, STATUS_LABELS, Member
-from .common import PlainTable, date_edit, optional_date_edit, parse_date, yuan_to_fen
+from ..labels import CATEGORY_LABELS, STAGE_LABELS, STAGES, STATUS_LABELS
+from .common import Refused, attempt, optional_date_edit, parse_date, yuan_to_fen
 
 EDUCATIONS = ("研究生", "大学本科", "大学专科", "中专", "高中", "初中", "小学")
 STAGE_DATE_FIELDS = (("applied_on", "申请入党日期"), ("activist_on", "确定积极分子日期"),
@@ -55,7 +40,7 @@ MEMBER_COLUMNS = [
 
 
 class MemberTable(QTableView):
-    """The member list over ``svc.member_list_query``: pages of 200 rows fetched as the user scrolls."""
+    """The member list over ``svc.member_listing``: pages of 200 rows fetched as the user scrolls."""
 
     open_member = Signal(int)
 
@@ -87,11 +72,11 @@ class MemberTable(QTableView):
             return
         try:
             with self.app_ctx.service(commit=False) as ctx:
-                query = svc.member_list_query(ctx, org_id=org_id, text=text)
+                listing = svc.member_listing(ctx, org_id=org_id, text=text)
         except JiedaoError:
             self.model_.set_query(None)
             return
-        self.model_.set_query(query, key_column=Member.id)
+        self.model_.set_query(listing.query, key_column=listing.key, descending=listing.descending)
 
     def rowCount(self) -> int:  # mirrors QTableWidget for callers and tests
         return self.model_.rowCount()
@@ -108,7 +93,6 @@ class MemberTable(QTableView):
         return self.member_id(self.currentIndex().row())
 
 
-# ----------------------------------------------------------------------------- dialogs
 
 class MemberFormDialog(FormDialog):
     """新增党员 (all 16 items and the stage dates) or 编辑 (the editable items, version-checked)."""
@@ -182,284 +166,13 @@ class MemberFormDialog(FormDialog):
         except ValidationError as exc:
             self.form.show_errors({exc.field: exc.message})
             return False
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             if self.member_id is None:
                 ok, m = self.call(svc.create_member, ctx, id_number=self.form.value("id_number"), org_id=self.org_id,
                                   stage=self.form.value("stage"), joined_on=joined, **dates, **values)
             else:
                 ok, m = self.call(svc.update_member, ctx, self.member_id, expected_version=self.expected_version, **values)
             if not ok:
-                ctx.session.rollback()
-                return False
+                raise Refused
             self.saved_id = m.id
-        return True
-
-
-class AdvanceDialog(FormDialog):
-    def __init__(self, app_ctx, member_id: int, name: str, to_stage: str, today: date, parent=None):
-        self.app_ctx, self.member_id, self.to_stage = app_ctx, member_id, to_stage
-        intro = {"activist": "经支部委员会研究，确定为入党积极分子。",
-                 "candidate": "经支部委员会研究、上级党委备案，列为发展对象。",
-                 "probationary": "支部大会讨论通过、上级党委审批，接收为预备党员；预备期从支部大会通过之日起算一年。",
-                 "full": "预备期满，经支部大会讨论通过、上级党委审批，转为正式党员。"}[to_stage]
-        super().__init__(parent, f"{name}：转为{STAGE_LABELS[to_stage]}", "pb-advance", intro=intro,
-                         ok_text=f"转为{STAGE_LABELS[to_stage]}")
-        self.form.add("on", "日期" if to_stage != "probationary" else "支部大会通过日期", date_edit(today))
-        self.finish_layout()
-
-    def submit(self) -> bool:
-        with self.app_ctx.service() as ctx:
-            ok, _ = self.call(svc.advance_stage, ctx, self.member_id, self.to_stage, self.form.value("on"))
-            if not ok:
-                ctx.session.rollback()
         return ok
-
-
-class ExtendDialog(FormDialog):
-    def __init__(self, app_ctx, member_id: int, name: str, today: date, parent=None):
-        self.app_ctx, self.member_id = app_ctx, member_id
-        super().__init__(parent, f"{name}：延长预备期", "pb-extend",
-                         intro="预备期只能延长一次，时间为半年至一年。", ok_text="延长")
-        months = QSpinBox()
-        months.setRange(1, 24)
-        months.setValue(6)
-        months.setSuffix(" 个月")
-        self.form.add("extension_months", "延长", months)
-        self.form.add("extended_on", "支部大会决定日期", date_edit(today))
-        self.finish_layout()
-
-    def submit(self) -> bool:
-        with self.app_ctx.service() as ctx:
-            ok, _ = self.call(svc.extend_probation, ctx, self.member_id, self.form.value("extension_months"),
-                              self.form.value("extended_on"))
-            if not ok:
-                ctx.session.rollback()
-        return ok
-
-
-class JoinOrgDialog(FormDialog):
-    """调整组织 inside the street: the current period closes that day and a new one opens."""
-
-    def __init__(self, app_ctx, member_id: int, name: str, current_org_id: int | None, today: date, parent=None):
-        self.app_ctx, self.member_id = app_ctx, member_id
-        super().__init__(parent, f"{name}：调整所在党组织", "pb-join-org", ok_text="调整",
-                         intro="本街道内调整支部或编入党小组；转出本街道请在“组织关系转接”开具介绍信。")
-        orgs = QComboBox()
-        with app_ctx.service(commit=False) as ctx:
-            for o in svc.visible_orgs(ctx):
-                if o.level >= 2 and o.id != current_org_id:
-                    orgs.addItem(svc.org_label(ctx.session, o), o.id)
-        self.form.add("org_id", "调整到", orgs)
-        self.form.add("on", "调整日期", date_edit(today))
-        self.form.add("reason", "原因", QLineEdit("调整组织"))
-        self.finish_layout()
-
-    def submit(self) -> bool:
-        f = self.form
-        with self.app_ctx.service() as ctx:
-            ok, _ = self.call(svc.join_org, ctx, self.member_id, f.value("org_id"), f.value("on"),
-                              f.value("reason") or "调整组织")
-            if not ok:
-                ctx.session.rollback()
-        return ok
-
-
-class SituationDialog(FormDialog):
-    """党籍状态, 流动党员 (where to, since) and 失联 (since) in one place."""
-
-    def __init__(self, app_ctx, member_id: int, parent=None):
-        self.app_ctx, self.member_id = app_ctx, member_id
-        with app_ctx.service(commit=False) as ctx:
-            m = svc.get_member(ctx, member_id)
-            name, status, dest, since, lost = m.name, m.status, m.mobile_destination, m.mobile_since, m.lost_contact_on
-        self.before = (status, dest or "", since, lost)
-        super().__init__(parent, f"{name}：党籍与流动、失联情况", "pb-situation",
-                         intro="外出 6 个月以上且地点固定的应转接组织关系；未转接的登记为流动党员。"
-                               "失去联系满 6 个月列入失联党员。")
-        st = QComboBox()
-        for code in ("normal", "suspended", "left", "deceased"):
-            st.addItem(STATUS_LABELS[code], code)
-        st.setCurrentIndex(max(0, st.findData(status)))
-        self.form.add("status", "党籍状态", st, hint="已出党、已去世将结束其组织关系")
-        self.form.add("reason", "原因", QLineEdit())
-        self.form.add("mobile_destination", "外出流向", QLineEdit(dest or ""), hint="空 = 不是流动党员")
-        mob = optional_date_edit()
-        mob.setText(str(since) if since else "")
-        self.form.add("mobile_since", "外出日期", mob)
-        lost_w = optional_date_edit()
-        lost_w.setText(str(lost) if lost else "")
-        self.form.add("lost_contact_on", "失去联系日期", lost_w, hint="空 = 联系正常")
-        self.finish_layout()
-
-    def submit(self) -> bool:
-        f = self.form
-        try:
-            since = parse_date(f.value("mobile_since"), "mobile_since", "外出日期")
-            lost = parse_date(f.value("lost_contact_on"), "lost_contact_on", "失去联系日期")
-        except ValidationError as exc:
-            f.show_errors({exc.field: exc.message})
-            return False
-        dest = f.value("mobile_destination")
-        with self.app_ctx.service() as ctx:
-            steps = []
-            if (dest, since) != (self.before[1], self.before[2]):
-                steps.append((svc.set_mobile, (dest or None, since)))
-            if lost != self.before[3]:
-                steps.append((svc.set_lost_contact, (lost,)))
-            if f.value("status") != self.before[0]:
-                steps.append((svc.set_status, (f.value("status"), f.value("reason"))))
-            for fn, args in steps:
-                ok, _ = self.call(fn, ctx, self.member_id, *args)
-                if not ok:
-                    ctx.session.rollback()  # all or nothing
-                    return False
-        return True
-
-
-# ----------------------------------------------------------------------------- the card
-
-FORM_ITEMS = (("sex", "性别"), ("ethnicity", "民族"), ("id_number", "公民身份号码"), ("birth_date", "出生日期"),
-              ("education", "学历"), ("category", "人员类别"), ("org", "所在党支部"), ("admitted_on", "加入党组织日期"),
-              ("full_on", "转为正式党员日期"), ("job", "工作岗位"), ("phone", "联系电话"), ("address", "家庭住址"),
-              ("status", "党籍状态"), ("lost", "是否失联"), ("mobile", "是否流动"), ("dues", "每月党费"))
-
-
-class MemberCardDialog(QDialog):
-    """党员卡片: the 16 items, the stage timeline with the allowed next step, and the history tabs.
-    Action dialogs open window-modal (``open()``), so the card refreshes when they are accepted."""
-
-    changed = Signal()
-
-    def __init__(self, app_ctx, member_id: int, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.app_ctx, self.member_id = app_ctx, member_id
-        self.setObjectName("pb-member-card")
-        self.setWindowTitle("党员信息")
-        self.resize(900, 640)
-        self.active_dialog: FormDialog | None = None
-        self.card: svc.MemberCard | None = None
-        self.title = QLabel()
-        self.title.setObjectName("pb-card-title")
-        self.title.setStyleSheet("font-size: 18px; font-weight: bold;")
-        self.values: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        for i, (key, label) in enumerate(FORM_ITEMS):
-            value = QLabel()
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.values[key] = value
-            r, c = divmod(i, 2)
-            grid.addWidget(QLabel(f"{label}："), r, 2 * c, Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(value, r, 2 * c + 1)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        self.timeline = QLabel()
-        self.timeline.setObjectName("pb-card-timeline")
-        self.timeline.setWordWrap(True)
-        self.timeline.setStyleSheet("background: #f3f6fa; padding: 6px; border-radius: 4px;")
-        self.alert = QLabel()
-        self.alert.setObjectName("pb-card-alert")
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet("color: #b00020;")
-
-        self.edit_button = QPushButton("编辑信息")
-        self.advance_button = QPushButton("下一发展阶段")
-        self.extend_button = QPushButton("延长预备期")
-        self.situation_button = QPushButton("党籍/流动/失联")
-        self.move_button = QPushButton("调整组织…")
-        self.move_button.clicked.connect(lambda: self._open(
-            JoinOrgDialog(app_ctx, member_id, self.member_name, self.current_org_id, self._today(), self)))
-        self.edit_button.clicked.connect(lambda: self._open(MemberFormDialog(app_ctx, None, member_id, self)))
-        self.advance_button.clicked.connect(self.open_advance)
-        self.extend_button.clicked.connect(
-            lambda: self._open(ExtendDialog(app_ctx, member_id, self.member_name, self._today(), self)))
-        self.situation_button.clicked.connect(lambda: self._open(SituationDialog(app_ctx, member_id, self)))
-        can = app_ctx.actor.can(svc.MEMBER_MANAGE)
-        buttons = QHBoxLayout()
-        for b in (self.edit_button, self.advance_button, self.extend_button, self.situation_button, self.move_button):
-            b.setEnabled(can)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-
-        self.tabs = QTabWidget()
-        self.periods = PlainTable(["起", "止", "党组织", "说明"])
-        self.meetings = PlainTable(["日期", "会议", "主题", "党组织", "出席"])
-        self.payments = PlainTable(["月份", "金额（元）", "缴纳日期"], right=(1,))
-        self.tabs.addTab(self.periods, "组织关系")
-        self.tabs.addTab(self.meetings, "参加组织生活")
-        self.tabs.addTab(self.payments, "党费")
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.title)
-        lay.addLayout(grid)
-        lay.addWidget(self.timeline)
-        lay.addWidget(self.alert)
-        lay.addLayout(buttons)
-        lay.addWidget(self.tabs, 1)
-        self.refresh()
-
-    def _today(self) -> date:
-        from shell.clock import local_today
-
-        return local_today(self.app_ctx.clock())
-
-    def _open(self, dialog: FormDialog) -> None:
-        self.active_dialog = dialog
-        dialog.accepted.connect(self._after_change)
-        dialog.open()
-
-    def _after_change(self) -> None:
-        self.refresh()
-        self.changed.emit()
-
-    def open_advance(self) -> None:
-        c = self.card
-        if c is None or c.next_stage is None:
-            return
-        self._open(AdvanceDialog(self.app_ctx, self.member_id, self.member_name, c.next_stage, self._today(), self))
-
-    def refresh(self) -> None:
-        with self.app_ctx.service(commit=False) as ctx:
-            c = svc.member_card(ctx, self.member_id)
-            m = c.member
-            self.card = c
-            v = {"sex": m.sex, "ethnicity": m.ethnicity, "id_number": mask_id(m.id_number), "birth_date": m.birth_date,
-                 "education": m.education or "", "category": CATEGORY_LABELS.get(m.category, m.category),
-                 "org": c.org_label or "（不在册）", "admitted_on": m.admitted_on or "", "full_on": m.full_on or "",
-                 "job": m.job or "", "phone": mask_phone(m.phone or ""), "address": m.address or "",
-                 "status": STATUS_LABELS.get(m.status, m.status),
-                 "lost": f"是（{m.lost_contact_on} 起）" if m.lost_contact_on else "否",
-                 "mobile": f"是（{m.mobile_destination}，{m.mobile_since} 起）" if m.mobile_destination else "否",
-                 "dues": f"{svc.fen_text(c.monthly_dues_fen)} 元" if c.monthly_dues_fen is not None else "—"}
-            name, stage_label, stage, ext, status = m.name, m.stage_label, m.stage, m.extension_months, m.status
-            self.current_org_id = m.org_id
-            today = self._today()
-        self.member_name = name
-        self.setWindowTitle(f"党员信息 - {name}")
-        self.title.setText(f"{name}　{stage_label}")
-        for key, value in v.items():
-            self.values[key].setText(str(value))
-        steps = [f"{label} {d or '（日期未登记）'}" for label, d in c.timeline]
-        text = " → ".join(steps)
-        if c.probation_end is not None and stage == "probationary":
-            text += f"\n预备期满：{c.probation_end}" + (f"（已延长 {ext} 个月）" if ext else "")
-        if c.next_stage:
-            text += f"\n下一步：{STAGE_LABELS[c.next_stage]}"
-        self.timeline.setText(text)
-        alerts = []
-        if stage == "probationary" and c.probation_end is not None and c.probation_end < today:
-            alerts.append(f"预备期已于 {c.probation_end} 期满，应及时讨论转正或延长预备期。")
-        if c.arrears is not None and c.arrears.flagged:
-            alerts.append(f"已连续 {c.arrears.trailing} 个月未交党费。")
-        elif c.arrears is not None:
-            alerts.append(f"欠交党费 {len(c.arrears.months)} 个月，{svc.fen_text(c.arrears.amount_fen)} 元。")
-        self.alert.setText("\n".join(alerts))
-        self.alert.setVisible(bool(alerts))
-        self.advance_button.setText(f"转为{STAGE_LABELS[c.next_stage]}…" if c.next_stage else "已是正式党员")
-        can = self.app_ctx.actor.can(svc.MEMBER_MANAGE)
-        self.advance_button.setEnabled(can and c.next_stage is not None)
-        self.extend_button.setEnabled(can and c.can_extend)
-        self.edit_button.setEnabled(can and status != "transferred_out")
-        self.move_button.setEnabled(can and self.current_org_id is not None)
-        self.periods.set_rows([(s, e or "至今", o, r) for s, e, o, r in c.memberships])
-        self.meetings.set_rows([(d, k, t, o, "出席" if p else f"缺席：{r}") for d, k, t, o, p, r in c.meetings])
-        self.payments.set_rows([(mo, svc.fen_text(f), d) for mo, f, d in c.payments])

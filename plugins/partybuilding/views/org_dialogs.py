@@ -11,8 +11,8 @@ from shell.core.areas import visible_areas
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from ..models import LEVEL_LABELS, ORG_KINDS
-from .common import date_edit
+from ..labels import LEVEL_LABELS, ORG_KINDS
+from .common import Refused, attempt, date_edit
 
 
 class OrgFormDialog(FormDialog):
@@ -34,7 +34,7 @@ class OrgFormDialog(FormDialog):
             else:
                 p = svc.get_org(ctx, parent_id) if parent_id is not None else None
                 level = p.level + 1 if p is not None else 1
-                parent_area_path = ctx.session.get(svc.Area, p.area_id).path if p is not None else ""
+                parent_area_path = svc.org_area(ctx, p.id).path if p is not None else ""
                 areas = [(a.id, f"{a.level_label} · {a.name}") for a in visible_areas(ctx)
                          if a.level in svc.AREA_FIT.get(level, ()) and a.is_open and a.path.startswith(parent_area_path)]
                 title = f"在“{p.name}”下新建{LEVEL_LABELS.get(level, '组织')}" if p is not None else "新建街道党工委"
@@ -88,7 +88,7 @@ class OrgFormDialog(FormDialog):
         has = f.value("has_committee")
         size = f.value("committee_size") if has else None
         elected = f.value("committee_elected_on") if has else None
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             if self.org_id is None:
                 ok, org = self.call(svc.create_org, ctx, f.value("name"), f.value("kind"), self.parent_id,
                                     f.value("area_id"), founded_on=f.value("founded_on"), secretary=f.value("secretary"),
@@ -100,10 +100,9 @@ class OrgFormDialog(FormDialog):
                     ok, org = self.call(svc.update_committee, ctx, self.org_id, has, size, elected,
                                         secretary=f.value("secretary"))
             if not ok:
-                ctx.session.rollback()   # a rename without its committee change is not saved either
-                return False
+                raise Refused   # a rename without its committee change is not saved either
             self.saved_id = org.id
-        return True
+        return ok
 
 
 class DissolveDialog(FormDialog):
@@ -117,9 +116,9 @@ class DissolveDialog(FormDialog):
         self.finish_layout()
 
     def submit(self) -> bool:
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, _ = self.call(svc.dissolve_org, ctx, self.org_id, self.form.value("dissolved_on"),
                               self.form.value("reason"))
             if not ok:
-                ctx.session.rollback()
+                raise Refused
         return ok

@@ -25,7 +25,8 @@ from shell.ui.errors import confirm, show_error
 from shell.ui.widgets import SearchBox
 
 from .. import services as svc
-from .members import MemberCardDialog, MemberFormDialog, MemberTable
+from .member_card import MemberCardDialog
+from .members import MemberFormDialog, MemberTable
 from .org_dialogs import DissolveDialog, OrgFormDialog
 
 ORG_ROLE = Qt.ItemDataRole.UserRole
@@ -133,7 +134,7 @@ class OrgPage(QWidget):
         lv.addLayout(buttons)
         self.find_org = SearchBox(self, placeholder="查找党组织：名称或拼音首字母，回车找下一个")
         self.find_org.setObjectName("pb-find-org")
-        self._found_at = 0.0
+        self._just_found = False
         self.find_org.search.connect(self._find_first)
         self.find_org.returnPressed.connect(self._find_again)
         lv.addWidget(self.find_org)
@@ -232,17 +233,23 @@ class OrgPage(QWidget):
         item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.DontShowIndicatorWhenChildless)
 
     def _find_first(self, text: str) -> None:
-        import time
+        from PySide6.QtCore import QTimer
 
-        self._found_at = time.monotonic()
+        # Enter flushes the typing (SearchBox) and then reaches _find_again in the same turn of the
+        # event loop: that Enter has just run this first search. The mark lasts to the next turn
+        # only, so an Enter pressed later finds the next one (a clock would depend on the load).
+        self._just_found = True
+        QTimer.singleShot(0, self._forget_first)
         self.find_next(text, restart=True)
 
-    def _find_again(self) -> None:
-        import time
+    def _forget_first(self) -> None:
+        self._just_found = False
 
-        # Enter right after typing has just run the first search (SearchBox flushes on Enter).
-        if time.monotonic() - self._found_at > 0.05:
-            self.find_next(self.find_org.text())
+    def _find_again(self) -> None:
+        if self._just_found:
+            self._just_found = False
+            return
+        self.find_next(self.find_org.text())
 
     def find_next(self, text: str, restart: bool = False) -> bool:
         """Select the next node (in tree order) whose name matches ``text`` (pinyin initials too)."""

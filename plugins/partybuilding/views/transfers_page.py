@@ -15,7 +15,7 @@ from shell.ui.widgets import SearchBox
 from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
-from .common import PlainTable, date_edit, optional_date_edit, parse_date, print_report
+from .common import PlainTable, Refused, attempt, date_edit, optional_date_edit, parse_date, print_report
 
 RED = "#b00020"
 
@@ -45,8 +45,10 @@ class MemberPicker(QWidget):
         if not text.strip():
             return
         with self.app_ctx.service(commit=False) as ctx:
-            for m in svc.list_members(ctx, text=text, stages=("probationary", "full"), limit=30):
-                self.choice.addItem(f"{m.name}（{svc.org_label(ctx.session, m.org)}，身份证后四位 {m.id_number[-4:]}）", m.id)
+            found = svc.list_members(ctx, text=text, stages=("probationary", "full"), limit=30)
+            labels = svc.org_labels_for(ctx, [m.org_id for m in found])
+            for m in found:
+                self.choice.addItem(f"{m.name}（{labels.get(m.org_id, '')}，身份证后四位 {m.id_number[-4:]}）", m.id)
 
     def member_id(self) -> int | None:
         return self.choice.currentData()
@@ -59,7 +61,7 @@ class IssueDialog(FormDialog):
         super().__init__(parent, "开具组织关系介绍信", "pb-issue-letter", ok_text="开具",
                          intro="编号由系统按年度顺序生成，作废的介绍信编号也不再使用。转到本街道其他党组织的，选择“接收党组织（本街道）”。")
         with app_ctx.service(commit=False) as ctx:
-            max_days = svc.setting(ctx.session, "partybuilding.transfer.max_valid_days")
+            max_days = svc.setting_value(ctx, "partybuilding.transfer.max_valid_days")
         f = self.form
         f.add("member_id", "党员", MemberPicker(app_ctx), required=False)
         f.add("destination", "接收党组织", QLineEdit(), required=True, hint="介绍信抬头，如“中共某某社区委员会”")
@@ -90,15 +92,20 @@ class IssueDialog(FormDialog):
         if picker.member_id() is None:
             f.show_errors({"member_id": "请先输入姓名查找并选择党员。"})
             return False
-        with self.app_ctx.service() as ctx:
-            ok, t = self.call(svc.issue_transfer_letter, ctx, picker.member_id(), f.value("destination"),
-                              on=f.value("on"), dues_paid_to=f.value("dues_paid_to") or None,
-                              valid_days=f.value("valid_days"), reason=f.value("reason"), to_org_id=f.value("to_org_id"))
-            if not ok:
-                ctx.session.rollback()
-                return False
-            self.transfer_id, self.letter_number = t.id, t.letter_number
-        return True
+        args = dict(member_id=picker.member_id(), destination=f.value("destination"), on=f.value("on"),
+                    dues_paid_to=f.value("dues_paid_to") or None, valid_days=f.value("valid_days"),
+                    reason=f.value("reason"), to_org_id=f.value("to_org_id"))
+
+        def issue(ctx):
+            t = svc.issue_transfer_letter(ctx, **args)
+            return t.id, t.letter_number
+
+        # Its own transaction, tried again while another desktop holds the letter counter.
+        ok, issued = self.call(svc.run_with_retry, self.app_ctx.session_factory, self.app_ctx.actor, issue,
+                               clock=self.app_ctx.clock)
+        if ok:
+            self.transfer_id, self.letter_number = issued
+        return ok
 
 
 class IncomingDialog(FormDialog):
@@ -139,15 +146,14 @@ class IncomingDialog(FormDialog):
                       admitted_on=admitted, phone=f.value("phone") or None)
         if f.value("stage") == "full":
             fields["full_on"] = full
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, t = self.call(svc.register_incoming, ctx, org_id=f.value("org_id"), origin=f.value("origin"),
                               letter_number=f.value("letter_number"), on=f.value("on"),
                               dues_paid_to=f.value("dues_paid_to") or None, **fields)
             if not ok:
-                ctx.session.rollback()
-                return False
+                raise Refused
             self.transfer_id = t.id
-        return True
+        return ok
 
 
 class ReceiptDialog(FormDialog):
@@ -158,10 +164,10 @@ class ReceiptDialog(FormDialog):
         self.finish_layout()
 
     def submit(self) -> bool:
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, _ = self.call(svc.record_receipt, ctx, self.transfer_id, self.form.value("receipt_on"))
             if not ok:
-                ctx.session.rollback()
+                raise Refused
         return ok
 
 
@@ -174,10 +180,10 @@ class CancelLetterDialog(FormDialog):
         self.finish_layout()
 
     def submit(self) -> bool:
-        with self.app_ctx.service() as ctx:
+        with attempt(self.app_ctx) as ctx:
             ok, _ = self.call(svc.cancel_letter, ctx, self.transfer_id, self.form.value("reason"))
             if not ok:
-                ctx.session.rollback()
+                raise Refused
         return ok
 
 
