@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +11,7 @@ from shell.core import fields
 from shell.core import personal as _personal
 from shell.core import settings as core_settings
 from shell.core.context import ServiceContext
+from shell.core.listing import Listing  # noqa: F401 - re-exported as svc.Listing
 from shell.errors import ValidationError
 from shell.idnumber import parse_id_number
 
@@ -87,15 +86,6 @@ def _initials(name: str) -> str:
     from shell.text import pinyin_initials
 
     return pinyin_initials(name)[:64]
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What a lazy table pages through: a SELECT in scope and its unique key column (keyset paging).
-    A view hands both to ``LazyTableModel.set_query`` and never builds a query or names a model."""
-    query: Any
-    key: Any
-    descending: bool = False
 
 
 def setting_value(ctx: ServiceContext, key: str):
