@@ -184,3 +184,98 @@ def test_relative_imports_are_resolved(tmp_path):
     _write(tmp_path, "plugins/alpha/sub/mod.py", "from ...beta import services\nfrom .. import models\n")
     mods = {i.module for i in imports_of(tmp_path, tmp_path / "plugins/alpha/sub/mod.py")}
     assert {"plugins.beta", "plugins.beta.services", "plugins.alpha", "plugins.alpha.models"} <= mods
+
+
+# --- no import loops (issue 16) ------------------------------------------------------------------
+CYCLE_ROOTS = ("shell", "reports", "plugins")
+# Allowed for now, and only these. grid/views/people.py ↔ residents.py is being split by helper
+# "split-grid" (issue 16); the lead removes this entry when that branch is merged.
+ALLOWED_CYCLES = {frozenset({"plugins.grid.views.people", "plugins.grid.views.residents"})}
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """module → the modules of the scanned tree it imports (at module level or inside a function —
+    a late import still ties the two modules together), each import resolved to the longest known
+    module; a module's own package (imported implicitly with it) is not an edge."""
+    mods = {module_name(root, f): f for d in CYCLE_ROOTS for f in py_files(root / d)}
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, f in mods.items():
+        for i in imports_of(root, f):
+            parts = i.module.split(".")
+            while parts and ".".join(parts) not in mods:
+                parts.pop()
+            target = ".".join(parts)
+            if target and target != m and not m.startswith(target + "."):
+                graph[m].add(target)
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return sorted(out)
+
+
+def test_no_import_cycles():
+    graph = import_graph(ROOT)
+    assert len(graph) > 100 and "reports.pdf" in graph and "plugins.grid.services" in graph  # it scans
+    found = [c for c in import_cycles(graph) if frozenset(c) not in ALLOWED_CYCLES]
+    lines = [" ↔ ".join(c) + "\n    " + "\n    ".join(f"{m} → {', '.join(sorted(graph[m] & set(c)))}" for m in c)
+             for c in found]
+    assert not found, "import loops (break them: move the shared part down a layer):\n" + "\n".join(lines)
+
+
+def test_reports_do_not_import_the_shell():
+    """reports/ is the bottom layer (a spec in, a PDF/XLSX out): the shell builds on it, never back."""
+    bad = [str(i) for f in py_files(ROOT / "reports") for i in imports_of(ROOT, f) if i.module.split(".")[0] == "shell"]
+    assert not bad, "reports/ imports the shell:\n" + "\n".join(bad)
+
+
+def test_cycle_finder_can_fail(tmp_path):
+    for pkg in ("shell", "shell/core", "shell/db", "reports", "plugins"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    _write(tmp_path, "shell/core/a.py", "from shell.db import b\n")
+    _write(tmp_path, "shell/db/b.py", "def f():\n    from shell.core.a import x\n")      # a late import still loops
+    _write(tmp_path, "shell/db/c.py", "from . import d\n")
+    _write(tmp_path, "shell/db/d.py", "from shell.db.e import y\n")
+    _write(tmp_path, "shell/db/e.py", "import shell.db.c\n")
+    _write(tmp_path, "shell/db/f.py", "from shell.db import c\n")                         # into a loop, not part of it
+    _write(tmp_path, "reports/pdf.py", "import shell.core\n")                            # a package's __init__: no loop
+    assert import_cycles(import_graph(tmp_path)) == [
+        ["shell.core.a", "shell.db.b"], ["shell.db.c", "shell.db.d", "shell.db.e"]]
