@@ -200,14 +200,9 @@ def make_plugin_manager(
 
 @functools.cache
 def core_plugin_manager() -> pluggy.PluginManager:
-    """A manager with the core alone, for a collector called without one (``collect_permissions()``
-    and the like: the core's own items). Shared: never register anything into it."""
+    """A manager with the core alone, for a caller that has none (the main window's pages without a
+    plugin manager: the core's own). Shared: never register anything into it."""
     return make_plugin_manager(builtins=(), entry_points=False, plugin_dirs=())
-
-
-def is_core(name: str) -> bool:
-    """The core plugin's registration name (call_each results, ``list_name_plugin``)."""
-    return name == core_plugin.NAME
 
 
 def plugin_status(pm: pluggy.PluginManager) -> list[PluginStatus]:

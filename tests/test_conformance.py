@@ -116,6 +116,7 @@ def test_every_report_renders_on_the_demo_street(name, module, plugins, streets,
     pm, demo, _bare, _f = streets(plugins)
     actor = _street_admin(pm, demo)
     mine = [d for plugin, d in available_reports(pm, actor) if plugin == name]
+    assert mine, f"插件 {name} 没有报表"
     problems = []
     for d in mine:
         with demo.session_factory() as s:
@@ -153,18 +154,27 @@ def test_every_importer_round_trips_its_own_export(name, module, plugins, street
 
 @pytest.mark.parametrize(("name", "module", "plugins"), SUBJECTS, ids=IDS)
 def test_every_page_builds(name, module, plugins, streets, qtbot):
+    from PySide6.QtCore import QThreadPool
+
     from shell.hooks import call_each
+    from shell.plugins import warm_modules
 
     pm, demo, _bare, _f = streets(plugins)
     ctx = AppContext(demo.session_factory, _street_admin(pm, demo), pm, database_label="演示", is_demo=True)
     ctx.extras["open_page"] = lambda page_id: None
     pages = [spec for plugin, spec in call_each(pm, "register_pages", ctx=ctx) if plugin == name]
     assert pages, f"插件 {name} 没有页面"
+    # The page modules imported here, on this thread, before any page starts work on the thread pool:
+    # a module that builds a QBrush at import, imported while a pool thread imports Qt, has been
+    # seen to fail in PySide6's lazy enum set-up ("QGradient has no attribute Preset").
+    warm_modules(pm, "preload")
     for spec in pages:
         widget = spec.factory(ctx, None)
         qtbot.addWidget(widget)
         widget.show()
         assert widget.isVisible(), spec.id
+        QThreadPool.globalInstance().waitForDone(20_000)   # its loading finished before the next page
+        qtbot.wait(1)
 
 
 def test_the_checks_can_fail(tmp_path, monkeypatch):
