@@ -33,7 +33,7 @@ from weakref import WeakKeyDictionary
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-from shell.errors import JiedaoError
+from reports.errors import JiedaoError
 
 __all__ = [
     "FONT_NAME", "FONT_BOLD_NAME", "FontInfo", "FontNotFound", "find_cjk_font", "register_fonts",

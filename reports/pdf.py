@@ -44,7 +44,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
 from reportlab.pdfgen import canvas as _canvas
 
-from shell.errors import JiedaoError
+from reports.errors import JiedaoError
 
 from .fonts import FontInfo, find_cjk_font
 from .spec import (

@@ -3,18 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-class JiedaoError(Exception):
-    """Base of every error a user may see. ``message`` is Chinese and says what to do next."""
-
-    title = "操作失败"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:  # the CLI prints str(exc)
-        return self.message
+# The base lives with the report engine (the lowest layer), which raises it without importing the shell.
+from reports.errors import JiedaoError as JiedaoError
 
 
 class PermissionDenied(JiedaoError):

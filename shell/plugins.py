@@ -5,6 +5,7 @@ that fails to import, to register or to pass validation is skipped, logged, and 
 ``pm.jiedao_status`` with its error so the shell can show it."""
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
@@ -19,19 +20,14 @@ from typing import Any
 import pluggy
 
 from shell import PROJECT, hookspecs
-from shell.contracts import PluginInfo, as_list
+from shell.builtins import BUILTIN_PLUGINS as BUILTIN_PLUGINS  # the list is kept there (plain data)
+from shell.contracts import PluginInfo
+from shell.core import plugin as core_plugin
+from shell.hooks import call_each as call_each  # kept importable from here
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "jiedao.plugins"
-
-# Module paths of the built-in work-line plugins; each plugin's issue adds its line here.
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    "plugins.grid",
-    "plugins.emergency",
-    "plugins.volunteer",
-    "plugins.partybuilding",
-)
 
 PLUGIN_FOLDER = "plugins"
 
@@ -131,6 +127,10 @@ def make_plugin_manager(
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
+    # The core first, like datasette's default plugins: its permissions, roles, settings, reports and
+    # pages come through the same hooks, ahead of every plugin's. It has no status entry (it cannot
+    # be disabled) and its name is taken, so a plugin called "core" fails to load.
+    pm.register(core_plugin, name=core_plugin.NAME)
     status: dict[str, PluginStatus] = {}
     pm.jiedao_status = status  # type: ignore[attr-defined]
     blocked = set(disabled)
@@ -158,6 +158,8 @@ def make_plugin_manager(
             name = info.name
             if name in status:
                 raise ValueError(f"插件名 {name} 与已加载的插件重复")
+            if name == core_plugin.NAME:
+                raise ValueError(f"插件名 {name} 为核心保留，请给插件改名")
             st = PluginStatus(name, source, title=info.title, version=info.version, requires=tuple(info.requires))
             status[name] = st
             if name in blocked:
@@ -196,6 +198,13 @@ def make_plugin_manager(
     return pm
 
 
+@functools.cache
+def core_plugin_manager() -> pluggy.PluginManager:
+    """A manager with the core alone, for a caller that has none (the main window's pages without a
+    plugin manager: the core's own). Shared: never register anything into it."""
+    return make_plugin_manager(builtins=(), entry_points=False, plugin_dirs=())
+
+
 def plugin_status(pm: pluggy.PluginManager) -> list[PluginStatus]:
     return list(pm.jiedao_status.values())  # type: ignore[attr-defined]
 
@@ -227,23 +236,3 @@ def warm_modules(pm: pluggy.PluginManager | None, field: str = "warm") -> list[s
         except Exception:
             log.exception("插件 %s 的模块预先加载失败", name)
     return done
-
-
-def call_each(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-    """Call ``hook`` on each plugin separately and flatten list results: [(plugin name, item)].
-
-    A plugin whose implementation raises is logged and its error recorded in its status; the others
-    still answer. Results come in registration (load) order; pluggy itself calls them last-first."""
-    out: list[tuple[str, Any]] = []
-    caller = getattr(pm.hook, hook)
-    for impl in caller.get_hookimpls():
-        try:
-            result = impl.function(*[kwargs[a] for a in impl.argnames])
-        except Exception as exc:  # noqa: BLE001
-            log.error("插件 %s 的 %s 出错：%s\n%s", impl.plugin_name, hook, exc, traceback.format_exc())
-            st = pm.jiedao_status.get(impl.plugin_name)  # type: ignore[attr-defined]
-            if st is not None and not st.error:
-                st.error = f"{hook}: {_short_error(exc)}"
-            continue
-        out.extend((impl.plugin_name, item) for item in as_list(result))
-    return out

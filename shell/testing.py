@@ -459,3 +459,207 @@ def make_ctx():
     yield factory
     for s in sessions:
         s.close()
+
+
+# --- plugin conformance (issue 16): every plugin the same kind of house ------------------------------
+# The rooms, from what the four built-in plugins share today. Every plugin — a one-file test plugin
+# too — answers these hooks (a plugin with nothing for one returns []).
+HOOK_ROOMS: tuple[str, ...] = (
+    "plugin_info", "register_migrations", "register_permissions", "register_roles", "register_table_access",
+    "register_settings", "register_search", "seed_demo", "register_reports", "register_importers",
+    "register_pages", "register_dashboard_widgets", "open_record",
+)
+# A work-line plugin is a package with these modules (``services`` may be a package of one module
+# per aggregate, ``views`` is one): what each holds is in docs/architecture.md.
+MODULE_ROOMS: dict[str, str] = {
+    "models": "the tables (SQLAlchemy models, names prefixed with the plugin's)",
+    "rules": "plain data: permission codes, settings, table access (loaded at start-up)",
+    "services": "the operations (no Qt): permission and scope checked in each",
+    "ledgers": "the report definitions and their builders",
+    "importers": "the Excel import/export definitions",
+    "demo": "the demo street's data (seed_demo)",
+    "views": "the pages (Qt), a package",
+    "views.dashboard": "the dashboard tiles",
+}
+# The hook functions that declare permission codes rather than use them.
+_DECLARING_HOOKS = frozenset({"register_permissions", "register_roles", "register_table_access"})
+_DECLARING_CALLS = frozenset({"Permission", "RoleTemplate", "TableAccess", "tuple", "list", "set", "frozenset", "dict"})
+
+
+@dataclass(frozen=True)
+class PluginUnderTest:
+    """A plugin the conformance checks run over: its registration ``name``, the ``module`` it is
+    imported as, and whether it is a work-line plugin (the whole house, MODULE_ROOMS) or a minimal
+    one (a single module such as tests/testplugin: the hooks only)."""
+
+    name: str
+    module: str
+    work_line: bool = True
+
+    @property
+    def package_dir(self) -> Path:
+        mod = importlib.import_module(self.module)
+        return Path(mod.__file__).parent if mod.__file__ else Path()
+
+    def source_files(self) -> list[Path]:
+        mod = importlib.import_module(self.module)
+        if not getattr(mod, "__path__", None):      # a one-file plugin
+            return [Path(mod.__file__)] if mod.__file__ else []
+        return sorted(p for p in self.package_dir.rglob("*.py")
+                      if "__pycache__" not in p.parts and "migrations" not in p.relative_to(self.package_dir).parts)
+
+
+def plugins_under_test(pm, work_lines=BUILTIN_PLUGINS) -> list[PluginUnderTest]:
+    """Every plugin loaded in ``pm`` but the core, in load order; those whose module is in
+    ``work_lines`` (default: the built-in plugins; a plugin author names their own) are held to the
+    whole house, the others to the hooks."""
+    out = []
+    for name, plugin in pm.list_name_plugin():
+        if name == "core" or plugin is None:
+            continue
+        module = getattr(plugin, "__name__", "")
+        out.append(PluginUnderTest(name, module, work_line=module in tuple(work_lines)))
+    return out
+
+
+def missing_rooms(plugin: PluginUnderTest) -> list[str]:
+    """The rooms ``plugin`` lacks: hooks it does not implement and, for a work-line plugin, modules
+    it does not have (and a migrations folder without revisions)."""
+    import importlib.util
+
+    mod = importlib.import_module(plugin.module)
+    missing = [f"hook {h}" for h in HOOK_ROOMS
+               if not callable(getattr(mod, h, None)) or not hasattr(getattr(mod, h), "jiedao_impl")]
+    if plugin.work_line:
+        for room in MODULE_ROOMS:
+            if importlib.util.find_spec(f"{plugin.module}.{room}") is None:
+                missing.append(f"module {room}")
+        if importlib.util.find_spec(f"{plugin.module}.views") is not None and \
+                not getattr(importlib.import_module(f"{plugin.module}.views"), "__path__", None):
+            missing.append("views as a package")
+    branch = mod.register_migrations() if callable(getattr(mod, "register_migrations", None)) else None
+    if branch is not None and not list(Path(branch.path).glob("*.py")):
+        missing.append(f"migrations in {branch.path}")
+    return missing
+
+
+def permission_references(plugin: PluginUnderTest, codes: set[str]) -> set[str]:
+    """The permission ``codes`` the plugin's code refers to where it checks or attaches one — inside a
+    function or class (``actor.require(P_X)``, ``can(…)``, a PageSpec built in a hook) or passed to a
+    call at module level (``Transition("handle", …, P_HANDLE)``, ``ReportDefinition(…)``) — by literal
+    or by a module-level constant bound to it. The hooks and calls that declare codes (permissions,
+    roles, table access) and plain module-level tables (labels, a role's code list) do not count."""
+    import ast
+
+    trees = [ast.parse(p.read_text(encoding="utf-8"), filename=str(p)) for p in plugin.source_files()]
+    names: dict[str, str] = {}                  # P_VIEW → "grid.view", from every module of the plugin
+    for tree in trees:
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) \
+                    and isinstance(node.value.value, str) and node.value.value in codes:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        names[t.id] = node.value.value
+    used: set[str] = set()
+
+    def refs(node) -> None:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in codes:
+                used.add(n.value)
+            elif isinstance(n, ast.Name) and n.id in names:
+                used.add(names[n.id])
+            elif isinstance(n, ast.Attribute) and n.attr in names:
+                used.add(names[n.attr])
+
+    for tree in trees:
+        for top in tree.body:
+            if isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if top.name not in _DECLARING_HOOKS:
+                    refs(top)
+                continue
+            # module level: a code passed to a call (Transition(…, P_HANDLE), a PageSpec) is used;
+            # a code in a plain table (labels, a role's codes) or a declaration is not
+            for n in ast.walk(top):
+                if isinstance(n, ast.Call):
+                    callee = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")
+                    if callee not in _DECLARING_CALLS:
+                        for arg in [*n.args, *(k.value for k in n.keywords)]:
+                            refs(arg)
+    return used
+
+
+def unused_permissions(pm, plugin: PluginUnderTest) -> list[str]:
+    """The codes ``plugin`` registers that none of its code checks or attaches (see permission_references)."""
+    from shell.hooks import call_each
+
+    mine = {p.code for name, p in call_each(pm, "register_permissions") if name == plugin.name}
+    return sorted(mine - permission_references(plugin, mine))
+
+
+def seed_bare_street(db: Database, scale: str = "small") -> Database:
+    """Give a migrated, empty database (``sqlite_templates.open(…, demo=False)``) the demo street's
+    areas and users — the same names, codes and ids as the demo, every plugin's tables left empty:
+    where an importer's export from the demo is imported again. Returns ``db``."""
+    from shell.core.demo import seed_areas, seed_users
+
+    with db.session_factory() as session:
+        session.info.update(actor_id=None, actor_name="演示数据")
+        seed_users(session, seed_areas(session, scale), DEMO_PASSWORD)
+        session.commit()
+    return db
+
+
+def copy_rows(source: Database, target: Database, tables) -> dict[str, int]:
+    """Copy every row of ``tables`` (names, in an order parents first) from ``source`` into ``target``,
+    ids kept: the records an importer refers to but no importer writes (the warehouses a stock sheet
+    names, the Party organisations of a member sheet). Returns {table: rows copied}."""
+    from sqlalchemy import MetaData, Table, insert, select
+
+    copied = {}
+    meta = MetaData()
+    with source.engine.connect() as src, target.engine.begin() as dst:
+        for name in tables:
+            table = Table(name, meta, autoload_with=src)
+            rows = [dict(r._mapping) for r in src.execute(select(table))]
+            if rows:
+                dst.execute(insert(table), rows)
+            copied[name] = len(rows)
+    return copied
+
+
+def round_trip(source: Database, fresh_target, actor: Actor, definitions,
+               folder: Path) -> tuple[dict[str, int], dict[str, list]]:
+    """Export each importer's records from ``source`` and import the file into a fresh target
+    (``fresh_target()`` → a new Database: the bare street, see ``seed_bare_street``), on its own; a
+    sheet that refers to another sheet's records (households to houses) is tried again after each
+    other sheet that went in cleanly on its own. Definitions without both an exporter and an importer
+    are skipped. Returns ({kind: rows exported}, {kind: the row errors of its best attempt}) — no
+    errors is a clean round trip. Targets are disposed of here."""
+    from shell.core.transfer import run_export, run_import
+
+    both = [d for d in definitions if d.import_fn is not None and d.export_fn is not None]
+    files, exported = {}, {}
+    for d in both:
+        files[d.kind] = folder / f"{d.kind}.xlsx"
+        exported[d.kind] = run_export(source.session_factory, actor, d, files[d.kind])
+
+    def attempt(first, d) -> list:
+        target = fresh_target()
+        try:
+            if first is not None and run_import(target.session_factory, actor, first, files[first.kind]).errors:
+                return ["the sheet before it did not go in"]
+            return list(run_import(target.session_factory, actor, d, files[d.kind], valid_only=True).errors)
+        finally:
+            target.dispose()
+
+    errors = {d.kind: attempt(None, d) for d in both}
+    alone = [d for d in both if not errors[d.kind]]
+    for d in both:
+        for first in alone:
+            if not errors[d.kind]:
+                break
+            if first is not d:
+                again = attempt(first, d)
+                if not again:
+                    errors[d.kind] = []
+    return exported, errors

@@ -170,58 +170,6 @@ def view_violations(root: Path) -> list[str]:
     return list(out.values())
 
 
-def plugin_import_loops(root: Path) -> list[list[str]]:
-    """Groups of a plugin's modules that import each other round in a loop (imports inside functions
-    count: they only delay the loop). A module importing its own package (``from .. import services``
-    reaches ``plugins.grid``) is not a loop."""
-    loops: list[list[str]] = []
-    plugins = root / "plugins"
-    for plugin in sorted(p for p in plugins.iterdir() if p.is_dir() and p.name != "__pycache__") if plugins.exists() else []:
-        names = {module_name(root, f): f for f in py_files(plugin)}
-        graph: dict[str, set[str]] = {m: set() for m in names}
-        for m, f in names.items():
-            for i in imports_of(root, f, runtime_only=True):  # annotation-only imports make no loop
-                target = i.module
-                while target and target not in names:
-                    target = target.rpartition(".")[0]
-                if target and target != m and not m.startswith(target + "."):
-                    graph[m].add(target)
-        # strongly connected components (Tarjan)
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        stack: list[str] = []
-
-        def visit(v: str, graph=graph, index=index, low=low, stack=stack) -> None:
-            index[v] = low[v] = len(index)
-            stack.append(v)
-            for w in graph[v]:
-                if w not in index:
-                    visit(w)
-                    low[v] = min(low[v], low[w])
-                elif w in stack:
-                    low[v] = min(low[v], index[w])
-            if low[v] == index[v]:
-                group = []
-                while True:
-                    w = stack.pop()
-                    group.append(w)
-                    if w == v:
-                        break
-                if len(group) > 1:
-                    loops.append(sorted(group))
-
-        for v in sorted(graph):
-            if v not in index:
-                visit(v)
-    return loops
-
-
-# ledgers.definitions() lists ledgers_more's reports too (the report hook, tests and benchmarks read all
-# from it), while ledgers_more builds on ledgers' helpers: one loop, known.
-KNOWN_LOOPS = [["plugins.grid.ledgers", "plugins.grid.ledgers_more"]]
-
-
-# --- the real tree ---------------------------------------------------------------------------------
 def test_scanned_set_is_not_empty():
     files = {f.relative_to(ROOT).as_posix() for f in non_ui_files(ROOT)}
     assert {"shell/contracts.py", "shell/plugins.py", "shell/hookspecs.py", "shell/core/database.py",
@@ -248,12 +196,6 @@ def test_views_stay_above_services():
     bad = view_violations(ROOT)
     assert not bad, ("a view imports a model or touches a session (views → services → models; labels in a "
                      "plain-data module, lists through a service's listing):\n" + "\n".join(bad))
-
-
-def test_no_import_loops_inside_a_plugin():
-    loops = [g for g in plugin_import_loops(ROOT) if g not in KNOWN_LOOPS]
-    assert not loops, "modules that import each other (move what both need into a third, e.g. views/common.py):\n" + \
-        "\n".join(" ↔ ".join(g) for g in loops)
 
 
 def test_builtin_plugin_names_are_strings():
@@ -320,81 +262,12 @@ def test_view_scanner_finds_models_and_sessions(tmp_path):
     assert any("deep/area.py:2: shell.core.models" in v for v in bad), bad
 
 
-def test_loop_finder_finds_a_loop_through_a_function_import(tmp_path):
-    for pkg in ("plugins", "plugins/alpha", "plugins/alpha/views"):
-        _write(tmp_path, f"{pkg}/__init__.py", "")
-    _write(tmp_path, "plugins/alpha/views/people.py", "def f():\n    from .residents import grid_choices\n")
-    _write(tmp_path, "plugins/alpha/views/residents.py", "from .. import services\ndef g():\n    from .people import D\n")
-    _write(tmp_path, "plugins/alpha/views/houses.py", "from .people import D\nfrom .common import x\n")
-    _write(tmp_path, "plugins/alpha/views/common.py", "from .. import services\n")
-    _write(tmp_path, "plugins/alpha/services.py", "")
-    assert plugin_import_loops(tmp_path) == [["plugins.alpha.views.people", "plugins.alpha.views.residents"]]
-
-
 def test_relative_imports_are_resolved(tmp_path):
     _write(tmp_path, "plugins/alpha/sub/mod.py", "from ...beta import services\nfrom .. import models\n")
     mods = {i.module for i in imports_of(tmp_path, tmp_path / "plugins/alpha/sub/mod.py")}
     assert {"plugins.beta", "plugins.beta.services", "plugins.alpha", "plugins.alpha.models"} <= mods
 
 
-# --- views stay above services (volunteer, emergency) ----------------------------------------------
-_VOLEM = ("volunteer", "emergency")
-_VOLEM_BELOW_VIEWS = ("sqlalchemy", "shell.db", "shell.core.models")
-
-
-def _volem_view_violations(root: Path, plugins=_VOLEM) -> list[str]:
-    """A view that imports a model (its plugin's, the core's), SQLAlchemy or the database layer, or
-    touches a session (``ctx.session``, ``session_factory()``). Handing ``session_factory`` on to the
-    shell (a lazy table, run_with_retry, a report or import runner) is not touching it."""
-    out: dict[tuple[Path, int], str] = {}   # one entry per offending line
-    for plugin in plugins:
-        below = (f"plugins.{plugin}.models", *_VOLEM_BELOW_VIEWS)
-        for f in py_files(root / "plugins" / plugin / "views"):
-            for i in imports_of(root, f):
-                if any(i.module == m or i.module.startswith(m + ".") for m in below):
-                    out.setdefault((f, i.line), f"{i}  (a view imports below the services)")
-            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Attribute) and node.attr == "session":
-                    out.setdefault((f, node.lineno), f"{f}:{node.lineno}: .session  (a view touches a session)")
-                elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                        and node.func.attr == "session_factory":
-                    out.setdefault((f, node.lineno), f"{f}:{node.lineno}: session_factory()  (a view opens a session)")
-    return list(out.values())
-
-
-def _volem_qt_in_services(root: Path, plugins=_VOLEM) -> list[str]:
-    """The services/ packages and labels.py (NON_UI_PLUGIN_FILES names only services.py)."""
-    out = []
-    for plugin in plugins:
-        base = root / "plugins" / plugin
-        for f in py_files(base / "services") + [p for p in (base / "labels.py",) if p.is_file()]:
-            out += [str(i) for i in imports_of(root, f) if i.module.split(".")[0] in QT_MODULES]
-    return out
-
-
-def test_volunteer_emergency_views_stay_above_services(tmp_path):
-    assert (ROOT / "plugins/volunteer/services/__init__.py").is_file()
-    assert (ROOT / "plugins/emergency/services/__init__.py").is_file()
-    bad = _volem_view_violations(ROOT) + _volem_qt_in_services(ROOT)
-    assert not bad, ("views → services → models: views import choices from labels.py and ask the services "
-                     "for rows or a Listing; services never import Qt:\n" + "\n".join(bad))
-
-    # the scanner can fail
-    for pkg in ("plugins", "plugins/volunteer", "plugins/volunteer/views", "plugins/volunteer/services"):
-        _write(tmp_path, f"{pkg}/__init__.py", "")
-    _write(tmp_path, "plugins/volunteer/views/ok.py",
-           "from .. import services as svc\nfrom ..labels import LIMIT_PERIODS\n"
-           "def f(app_ctx):\n    return LazyTableModel(app_ctx.session_factory, [])\n")
-    _write(tmp_path, "plugins/volunteer/views/bad.py",
-           "from ..models import Volunteer\nfrom sqlalchemy import select\nfrom shell.core.models import Area\n"
-           "def f(app_ctx):\n    with app_ctx.service() as ctx:\n        ctx.session.get(Area, 1)\n"
-           "    with app_ctx.session_factory() as s:\n        return s\n")
-    _write(tmp_path, "plugins/volunteer/services/rows.py", "from PySide6.QtCore import Qt\n")
-    found = _volem_view_violations(tmp_path, ("volunteer",))
-    assert not any("ok.py" in v for v in found), found
-    assert len([v for v in found if "bad.py" in v]) == 5, found
-    qt = _volem_qt_in_services(tmp_path, ("volunteer",))
-    assert len(qt) == 2 and all("services/rows.py:1: PySide6" in v for v in qt), qt   # module and name
 # --- partybuilding: views stay above the services (issue 16, item 6) ------------------------------
 VIEW_FORBIDDEN = ("sqlalchemy", "shell.db", "shell.core.models")
 
@@ -461,3 +334,95 @@ def test_partybuilding_views_stay_above_services(tmp_path):
     for what in ("bad.py:1: plugins.alpha.models", "bad.py:2: sqlalchemy", "bad.py:3: plugins.alpha.services.Area",
                  "bad.py:5: touches a session", "bad.py:6: svc.Thing"):
         assert any(what in v for v in found), (what, found)
+# --- no import loops (issue 16) ------------------------------------------------------------------
+CYCLE_ROOTS = ("shell", "reports", "plugins")
+# Allowed, and only these: the grid's two ledger modules register each other's reports.
+ALLOWED_CYCLES = {frozenset({"plugins.grid.ledgers", "plugins.grid.ledgers_more"})}
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """module → the modules of the scanned tree it imports (at module level or inside a function —
+    a late import still ties the two modules together), each import resolved to the longest known
+    module; a module's own package (imported implicitly with it) is not an edge."""
+    mods = {module_name(root, f): f for d in CYCLE_ROOTS for f in py_files(root / d)}
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for m, f in mods.items():
+        for i in imports_of(root, f, runtime_only=True):  # annotation-only imports tie nothing
+            parts = i.module.split(".")
+            while parts and ".".join(parts) not in mods:
+                parts.pop()
+            target = ".".join(parts)
+            if target and target != m and not m.startswith(target + "."):
+                graph[m].add(target)
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return sorted(out)
+
+
+def test_no_import_cycles():
+    graph = import_graph(ROOT)
+    assert len(graph) > 100 and "reports.pdf" in graph and "plugins.grid.services" in graph  # it scans
+    found = [c for c in import_cycles(graph) if frozenset(c) not in ALLOWED_CYCLES]
+    lines = [" ↔ ".join(c) + "\n    " + "\n    ".join(f"{m} → {', '.join(sorted(graph[m] & set(c)))}" for m in c)
+             for c in found]
+    assert not found, "import loops (break them: move the shared part down a layer):\n" + "\n".join(lines)
+
+
+def test_reports_do_not_import_the_shell():
+    """reports/ is the bottom layer (a spec in, a PDF/XLSX out): the shell builds on it, never back."""
+    bad = [str(i) for f in py_files(ROOT / "reports") for i in imports_of(ROOT, f) if i.module.split(".")[0] == "shell"]
+    assert not bad, "reports/ imports the shell:\n" + "\n".join(bad)
+
+
+def test_cycle_finder_can_fail(tmp_path):
+    for pkg in ("shell", "shell/core", "shell/db", "reports", "plugins"):
+        _write(tmp_path, f"{pkg}/__init__.py", "")
+    _write(tmp_path, "shell/core/a.py", "from shell.db import b\n")
+    _write(tmp_path, "shell/db/b.py", "def f():\n    from shell.core.a import x\n")      # a late import still loops
+    _write(tmp_path, "shell/db/c.py", "from . import d\n")
+    _write(tmp_path, "shell/db/d.py", "from shell.db.e import y\n")
+    _write(tmp_path, "shell/db/e.py", "import shell.db.c\n")
+    _write(tmp_path, "shell/db/f.py", "from shell.db import c\n")                         # into a loop, not part of it
+    _write(tmp_path, "reports/pdf.py", "import shell.core\n")                            # a package's __init__: no loop
+    assert import_cycles(import_graph(tmp_path)) == [
+        ["shell.core.a", "shell.db.b"], ["shell.db.c", "shell.db.d", "shell.db.e"]]

@@ -108,13 +108,14 @@ def test_testplugin_loaded_and_contributes(pm):
     assert (st.state, st.source, st.title, st.version, st.error) == ("loaded", "测试", "测试插件", "1.0", "")
     assert pm.get_plugin("testplug") is testplugin
 
+    # the core is the first plugin: its pages and reports come first, through the same hooks
     pages = call_each(pm, "register_pages", ctx=None)
-    assert [(n, p.id) for n, p in pages] == [("testplug", "testplug.notes")]
-    assert isinstance(pages[0][1], PageSpec) and pages[0][1].permission == "testplug.view"
+    assert [(n, p.id) for n, p in pages] == [("core", "reports"), ("core", "imports"), ("testplug", "testplug.notes")]
+    assert isinstance(pages[-1][1], PageSpec) and pages[-1][1].permission == "testplug.view"
 
     reports = call_each(pm, "register_reports")
-    assert [(n, r.id) for n, r in reports] == [("testplug", "testplug.notes")]
-    assert isinstance(reports[0][1], ReportDefinition)
+    assert [(n, r.id) for n, r in reports] == [("core", "core.audit"), ("testplug", "testplug.notes")]
+    assert isinstance(reports[-1][1], ReportDefinition)
 
     perms = auth.collect_permissions(pm)
     assert perms["testplug.view"] == "查看测试便签"
@@ -194,8 +195,8 @@ def test_broken_and_badhook_plugins_skipped_and_reported():
     good = status_of(pm, "testplug")
     assert good.state == "loaded" and good.error == ""
     names = [n for n, _ in pm.list_name_plugin()]
-    assert names == ["testplug"]
-    assert [n for n, _ in call_each(pm, "register_pages", ctx=None)] == ["testplug"]
+    assert names == ["core", "testplug"]
+    assert [n for n, _ in call_each(pm, "register_pages", ctx=None)] == ["core", "core", "testplug"]
     assert [s.state for s in plugin_status(pm)].count("error") == 2
 
 
@@ -221,8 +222,8 @@ def test_disabled_plugin_reported_and_not_called(monkeypatch):
     assert st.state == "disabled" and st.state_label == "已停用"
     assert st.title == "测试插件"  # still listed with its info so it can be re-enabled
     assert not pm.has_plugin("testplug")
-    assert call_each(pm, "register_pages", ctx=None) == []
-    assert call_each(pm, "register_permissions") == []
+    assert {n for n, _ in call_each(pm, "register_pages", ctx=None)} == {"core"}
+    assert {n for n, _ in call_each(pm, "register_permissions")} == {"core"}
     assert pm.hook.open_record(ctx=None, kind="testplug.note", id=1) is None
     assert calls == []
     assert "testplug.view" not in auth.collect_permissions(pm)
@@ -252,7 +253,7 @@ def test_plugin_requiring_a_disabled_plugin_is_unloaded():
 def test_hook_raising_at_call_time_is_isolated():
     pm = make_pm(RaisingPlugin())
     assert status_of(pm, "raiser").state == "loaded"
-    results = call_each(pm, "register_permissions")
+    results = [(n, p) for n, p in call_each(pm, "register_permissions") if n != "core"]
     assert {p.code for _n, p in results} == {"testplug.view", "testplug.edit"}
     assert {n for n, _ in results} == {"testplug"}
     err = status_of(pm, "raiser").error
@@ -324,8 +325,8 @@ def test_fresh_plugin_manager_per_call():
     pm1.register(RaisingPlugin(), name="raiser")
     assert pm1.has_plugin("raiser")
     assert not pm2.has_plugin("raiser")
-    assert len(pm1.hook.register_permissions.get_hookimpls()) == 2
-    assert len(pm2.hook.register_permissions.get_hookimpls()) == 1
+    assert len(pm1.hook.register_permissions.get_hookimpls()) == 3   # the core, testplug, raiser
+    assert len(pm2.hook.register_permissions.get_hookimpls()) == 2
     pm2.set_blocked("testplug")
     assert pm1.is_blocked("testplug") is False
     pm3 = make_pm()
@@ -349,7 +350,8 @@ def test_call_each_answers_in_load_order():
     pm = make_plugin_manager(builtins=(), extra=[plugin("first"), plugin("second"), plugin("third")],
                              entry_points=False)
     assert [s.name for s in plugin_status(pm)] == ["first", "second", "third"]
-    assert [p for p, _ in call_each(pm, "register_settings")] == ["first", "second", "third"]
+    assert [p for p, _ in call_each(pm, "register_settings") if p != "core"] == ["first", "second", "third"]
+    assert {p for p, _ in call_each(pm, "register_settings")[:5]} == {"core"}   # the core plugin first
 
 
 def test_startup_hooks_of_builtin_plugins_import_no_models():

@@ -89,5 +89,5 @@ def test_plugin_manager_loads_exactly_what_it_is_given():
     import tests.testplugin
 
     pm = plugin_manager(tests.testplugin)
-    assert [name for name, _ in pm.list_name_plugin()] == ["testplug"]
+    assert [name for name, _ in pm.list_name_plugin()] == ["core", "testplug"]   # the core plugin first
     assert TESTPLUGIN.manager().get_plugin("testplug") is not None

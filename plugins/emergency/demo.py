@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from shell.clock import LOCAL_TZ
 from shell.core.areas import list_areas
 from shell.core.context import Actor, ServiceContext
+from shell.core.demo_people import DemoPeople
 
 from . import services
 
@@ -54,21 +55,12 @@ STEPS = (("接警与信息报告", "值班室"), ("启动响应、成立现场�
          ("抢险救援与医疗救护", "综合救援队"), ("物资调配与后勤保障", "应急物资库"), ("信息发布与舆情引导", "宣传组"),
          ("应急结束与善后评估", "街道应急办"))
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰建国志红海"
 SKILLS = ("水上救援", "高空救援", "心肺复苏", "驾驶", "电工", "破拆", "搜救", "通信保障", "医疗救护", "心理疏导")
 CERTS = ("红十字救护员证", "电工证", "消防设施操作员证", "驾驶证 B2", "", "", "潜水员证")
 
 
-def _name(rng) -> str:
-    return rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
-
-
-def _phone(rng) -> str:
-    return "1" + rng.choice("3578") + "".join(str(rng.randint(0, 9)) for _ in range(9))
-
-
 def seed(session, scale: str, rng) -> None:
+    people = DemoPeople(rng)
     if scale in BULK:
         seed_bulk(session, scale, rng)
         assert not services.check_ledger(session)
@@ -89,9 +81,9 @@ def seed(session, scale: str, rng) -> None:
     items = [services.create_item(ctx, code, name, unit, spec)
              for code, name, spec, unit, *_ in CATALOGUE]
     main = services.create_warehouse(ctx, street.id, f"{street.name}应急物资储备库", address=f"{street.name}办事处后院",
-                                     keeper=_name(rng), keeper_phone=_phone(rng))
+                                     keeper=people.name(), keeper_phone=people.phone())
     whs = [main] + [services.create_warehouse(ctx, c.id, f"{c.name}应急物资储备点", address=f"{c.name}党群服务中心",
-                                              keeper=_name(rng), keeper_phone=_phone(rng)) for c in communities]
+                                              keeper=people.name(), keeper_phone=people.phone()) for c in communities]
 
     # deliveries about 300 and 120 days ago, then issues, transfers and adjustments.
     for wh in whs:
@@ -137,7 +129,7 @@ def seed(session, scale: str, rng) -> None:
     # random stream, so the rest of the demo is the same with or without it
     clock_now[0] = datetime.now(UTC) - timedelta(days=10)
     trng = random.Random(rng.getstate()[1][0])
-    take = services.open_stocktake(ctx, main.id, counted_by=f"{main.keeper}、{_name(trng)}",
+    take = services.open_stocktake(ctx, main.id, counted_by=f"{main.keeper}、{DemoPeople(trng).name()}",
                                    note=f"{today.year}年{'上' if today.month <= 6 else '下'}半年盘点")
     counts = {}
     for line in services.stocktake_sheet(ctx, take.id):
@@ -170,45 +162,48 @@ def seed(session, scale: str, rng) -> None:
                                     rng.choice(["live", "tabletop"]), content, "inspection", held_on,
                                     plan_id=rng.choice(plans[1:4]).id, place=f"{area.name}广场",
                                     aim="检验预案的可操作性，锻炼队伍，提高居民自救互救能力")
-        if held_on <= today and rng.random() < 0.9:
+        # The street's own comprehensive drill is always held and evaluated: the drill reports
+        # (演练评估报告, 演练总结报告) print from it whatever the seed drew for the communities.
+        street_drill = area is street
+        if held_on <= today and (rng.random() < 0.9 or street_drill):
             services.record_drill_held(ctx, drill.id, held_on, rng.randint(30, 200),
                                        units=f"{area.name}、辖区物业、志愿者服务队、社区卫生服务站",
                                        scenario="暴雨导致低洼地带积水，需转移老人和行动不便居民")
-            if rng.random() < 0.7:
+            if rng.random() < 0.7 or street_drill:
                 scores = [dict(row, observed="按预案执行", score=rng.randint(6, 10),
                                problem="" if rng.random() < 0.7 else "信息上报不够及时")
                           for row in services.evaluation_template(ctx, drill.id)]
-                services.evaluate_drill(ctx, drill.id, scores, evaluator=_name(rng),
+                services.evaluate_drill(ctx, drill.id, scores, evaluator=people.name(),
                                         problems="部分居民对疏散路线不熟悉", causes="宣传不到位",
                                         lessons="提前入户告知效果好", improvements="增设疏散指示标识，每季度开展一次桌面推演",
                                         evaluated_on=held_on)
     # teams
-    team = services.create_team(ctx, street.id, f"{street.name}综合应急救援队", "comprehensive", _name(rng), _phone(rng))
+    team = services.create_team(ctx, street.id, f"{street.name}综合应急救援队", "comprehensive", people.name(), people.phone())
     for _ in range(rng.randint(52, 60)):
-        services.add_member(ctx, team.id, _name(rng), _phone(rng), rng.choice(SKILLS), rng.choice(CERTS) or None)
+        services.add_member(ctx, team.id, people.name(), people.phone(), rng.choice(SKILLS), rng.choice(CERTS) or None)
     for c in communities:
-        t = services.create_team(ctx, c.id, f"{c.name}应急志愿者队", "volunteer", _name(rng), _phone(rng))
+        t = services.create_team(ctx, c.id, f"{c.name}应急志愿者队", "volunteer", people.name(), people.phone())
         for _ in range(rng.randint(8, 15)):
-            services.add_member(ctx, t.id, _name(rng), _phone(rng), rng.choice(SKILLS))
+            services.add_member(ctx, t.id, people.name(), people.phone(), rng.choice(SKILLS))
     # duty roster: this week and next, the street's leaders taking turns; a weekend night left open
     monday = today - timedelta(days=today.weekday())
-    leaders = [_name(rng) for _ in range(3)]
+    leaders = [people.name() for _ in range(3)]
     for k in range(14):
         day = monday + timedelta(days=k)
         if day.weekday() < 5:
-            services.set_duty(ctx, street.id, day, "full", leaders[k % 3], "、".join(_name(rng) for _ in range(2)),
-                              _phone(rng))
+            services.set_duty(ctx, street.id, day, "full", leaders[k % 3], "、".join(people.name() for _ in range(2)),
+                              people.phone())
         else:
-            services.set_duty(ctx, street.id, day, "day", leaders[k % 3], _name(rng), _phone(rng))
+            services.set_duty(ctx, street.id, day, "day", leaders[k % 3], people.name(), people.phone())
             if k < 13:
-                services.set_duty(ctx, street.id, day, "night", leaders[(k + 1) % 3], _name(rng), _phone(rng))
+                services.set_duty(ctx, street.id, day, "night", leaders[(k + 1) % 3], people.name(), people.phone())
     # shelters
     for i, area in enumerate([street] + communities[:4]):
         services.create_shelter(ctx, area.id,
                                 f"{area.name}{['中心公园', '文体广场', '小学操场', '社区活动中心', '体育馆'][i % 5]}避难场所",
                                 f"{area.name}{rng.randint(1, 200)}号", rng.randint(2, 30) * 500, rng.randint(5, 60) * 100,
                                 facilities="应急供水、应急厕所、应急照明、医疗救护点、物资储备间",
-                                manager=_name(rng), manager_phone=_phone(rng))
+                                manager=people.name(), manager_phone=people.phone())
     session.flush()
     assert not services.check_ledger(session)
 
@@ -366,6 +361,7 @@ def _utc(day: date, rng) -> datetime:
 def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, int]:
     """The medium/large street: warehouses, catalogue, batches and the stock ledger, stock-takes,
     plans, years of drills with evaluations, teams, duty roster, shelters. Returns row counts."""
+    people = DemoPeople(rng)
     from sqlalchemy import bindparam, func, select, update
 
     from shell.clock import local_today
@@ -385,20 +381,20 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
     # -- warehouses: the street's reserve and its flood store, one point per community, a second
     #    point in the larger communities until there are n_wh
     wh_rows = [dict(area_id=street.id, name=f"{street.name}应急物资储备库", level="street",
-                    address=f"{street.name}办事处后院", keeper=_name(rng), keeper_phone=_phone(rng), active=True)]
+                    address=f"{street.name}办事处后院", keeper=people.name(), keeper_phone=people.phone(), active=True)]
     if n_wh > 1 + len(communities):
         wh_rows.append(dict(area_id=street.id, name=f"{street.name}防汛物资仓库", level="street",
-                            address=f"{street.name}滨河路{rng.randint(1, 99)}号", keeper=_name(rng),
-                            keeper_phone=_phone(rng), active=True))
+                            address=f"{street.name}滨河路{rng.randint(1, 99)}号", keeper=people.name(),
+                            keeper_phone=people.phone(), active=True))
     for c in communities:
         wh_rows.append(dict(area_id=c.id, name=f"{c.name}应急物资储备点", level="community",
-                            address=f"{c.name}党群服务中心", keeper=_name(rng), keeper_phone=_phone(rng), active=True))
+                            address=f"{c.name}党群服务中心", keeper=people.name(), keeper_phone=people.phone(), active=True))
     for c in communities:
         if len(wh_rows) >= n_wh:
             break
         place = rng.choice(["小区物业", "老年活动中心", "文体中心", "小学"])
         wh_rows.append(dict(area_id=c.id, name=f"{c.name}{place}储备点", level="community",
-                            address=f"{c.name}{place}", keeper=_name(rng), keeper_phone=_phone(rng), active=True))
+                            address=f"{c.name}{place}", keeper=people.name(), keeper_phone=people.phone(), active=True))
     wh_rows = wh_rows[:n_wh]
     wh_ids = w.insert(Warehouse, wh_rows)
     wh_name = {i: r["name"] for i, r in zip(wh_ids, wh_rows, strict=True)}
@@ -505,7 +501,7 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
         take_id = len(takes) + 1 + take_base
         at = _utc(day, rng)
         takes.append(dict(id=take_id, warehouse_id=wh, status="posted", opened_on=day, posted_at=at,
-                          counted_by=f"{wh_keeper[wh]}、{_name(rng)}",
+                          counted_by=f"{wh_keeper[wh]}、{people.name()}",
                           note=f"{day.year}年{'上' if day.month <= 6 else '下'}半年盘点"))
         for k in live:
             if batch_meta[k][0] != wh or balance[k] <= 0:
@@ -609,6 +605,7 @@ def seed_bulk(session, scale: str, rng, today: date | None = None) -> dict[str, 
 def _bulk_rest(session, w, street, communities, today: date, drill_years: int, rng) -> dict[str, int]:
     """Plans with steps, drills over ``drill_years`` years with evaluations, teams and members, the
     duty roster, shelters — for the street and every community."""
+    people = DemoPeople(rng)
     from .models import DRILL_CONTENTS, Drill, DrillScore, DutyShift, Plan, PlanStep, Shelter, Team, TeamMember
 
     units = [street] + communities
@@ -670,7 +667,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                 scores = None
                 if status == "evaluated":
                     scores = [rng.randint(5, 10) for _ in STEPS]
-                    row.update(score=round(sum(scores) * 10 / len(scores)), evaluator=_name(rng), evaluated_on=held,
+                    row.update(score=round(sum(scores) * 10 / len(scores)), evaluator=people.name(), evaluated_on=held,
                                problems=rng.choice(["部分居民对疏散路线不熟悉", "信息上报不够及时", "物资调拨用时偏长"]),
                                causes=rng.choice(["宣传不到位", "值班人员不熟悉流程", "仓库距离较远"]),
                                lessons="提前入户告知效果好", improvements="增设疏散指示标识，每季度开展一次桌面推演")
@@ -700,35 +697,35 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
         team_rows.append(dict(area_id=c.id, name=f"{c.name}应急志愿者队", kind="volunteer"))
         team_size.append(rng.randint(8, 20))
     for r in team_rows:
-        r.update(leader=_name(rng), leader_phone=_phone(rng), active=True, created_by=None)
+        r.update(leader=people.name(), leader_phone=people.phone(), active=True, created_by=None)
     team_ids = w.insert(Team, team_rows)
-    members = [dict(team_id=t, name=_name(rng), phone=_phone(rng), skills=rng.choice(SKILLS),
+    members = [dict(team_id=t, name=people.name(), phone=people.phone(), skills=rng.choice(SKILLS),
                     certificates=rng.choice(CERTS) or None, active=rng.random() > 0.03, created_by=None)
                for t, n in zip(team_ids, team_size, strict=True) for _ in range(n)]
     w.insert(TeamMember, members)
 
     # -- duty roster: the street for the past year and the next two weeks (weekdays 全天, weekends
     #    白班 + 夜班, one weekend night left open); each community for the past two months ahead
-    leaders = [_name(rng) for _ in range(4)]
+    leaders = [people.name() for _ in range(4)]
     duty = []
     end = today + timedelta(days=13)
     day = today - timedelta(days=365)
     while day <= end:
         k = day.toordinal()
         if day.weekday() < 5:
-            duty.append((street.id, day, "full", leaders[k % 4], "、".join(_name(rng) for _ in range(2))))
+            duty.append((street.id, day, "full", leaders[k % 4], "、".join(people.name() for _ in range(2))))
         else:
-            duty.append((street.id, day, "day", leaders[k % 4], _name(rng)))
+            duty.append((street.id, day, "day", leaders[k % 4], people.name()))
             if day != end - timedelta(days=(end.weekday() + 1) % 7):
-                duty.append((street.id, day, "night", leaders[(k + 1) % 4], _name(rng)))
+                duty.append((street.id, day, "night", leaders[(k + 1) % 4], people.name()))
         day += timedelta(days=1)
     for c in communities:
-        heads = [_name(rng) for _ in range(2)]
+        heads = [people.name() for _ in range(2)]
         day = today - timedelta(days=60)
         while day <= end:
-            duty.append((c.id, day, "full", heads[day.toordinal() % 2], _name(rng)))
+            duty.append((c.id, day, "full", heads[day.toordinal() % 2], people.name()))
             day += timedelta(days=1)
-    w.insert(DutyShift, [dict(area_id=a, duty_date=d, shift=s, leader=lead, staff=staff, phone=_phone(rng), note=None,
+    w.insert(DutyShift, [dict(area_id=a, duty_date=d, shift=s, leader=lead, staff=staff, phone=people.phone(), note=None,
                               created_by=None) for a, d, s, lead, staff in duty])
 
     # -- shelters: two for the street, one or two per community
@@ -740,7 +737,7 @@ def _bulk_rest(session, w, street, communities, today: date, drill_years: int, r
                                  location=f"{area.name}{rng.choice(['路', '街', '巷'])}{rng.randint(1, 200)}号",
                                  area_m2=rng.randint(2, 30) * 500, capacity=rng.randint(5, 60) * 100,
                                  facilities="应急供水、应急厕所、应急照明、医疗救护点、物资储备间",
-                                 manager=_name(rng), manager_phone=_phone(rng),
+                                 manager=people.name(), manager_phone=people.phone(),
                                  status=rng.choice(("available",) * 8 + ("maintenance",)), created_by=None))
     w.insert(Shelter, shelters)
     w.finish()

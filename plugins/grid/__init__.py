@@ -94,8 +94,9 @@ def seed_demo(session, scale, rng):
 @hookimpl
 def register_reports():
     from .ledgers import definitions
+    from .ledgers_more import definitions as more_definitions
 
-    return definitions()
+    return definitions() + more_definitions()
 
 
 @hookimpl

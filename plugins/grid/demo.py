@@ -27,6 +27,7 @@ from sqlalchemy import select, text
 from shell.clock import LOCAL_TZ
 from shell.core import calendar
 from shell.core.areas import list_areas
+from shell.core.demo_people import GIVEN_F, GIVEN_M, SURNAMES, DemoPeople  # noqa: F401  (names re-exported)
 from shell.core.models import Area
 from shell.db.bulk import BulkWriter
 
@@ -63,10 +64,6 @@ SCALE = {"small": Plan(houses=18, households=25, persons=80, events=8, specials=
          "medium": Plan(houses=100, households=150, persons=500, events=125, specials=12.5, event_years=3),
          "large": Plan(houses=100, households=150, persons=500, events=125, specials=12.5, event_years=3)}
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-GIVEN_M = "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆建国志文博海峰晨阳"
-GIVEN_F = "芳娜敏静丽艳娟霞秀玲桂英燕萍红梅琳雪婷慧莉洁颖倩佳欣怡悦晶琴兰"
 ETHNICITIES = ("汉族",) * 18 + ("回族", "满族", "土家族", "壮族")
 EDUCATION = ("小学", "初中", "高中", "中专", "大专", "大学本科", "研究生")
 POLITICAL = ("群众",) * 6 + ("中共党员", "共青团员")
@@ -92,62 +89,11 @@ HOUSE_USE_WEIGHTS = (("自住", 62), ("出租", 26), ("空置", 7), ("经营", 3
 HOUSEHOLD_SIZES = (1,) * 20 + (2,) * 30 + (3,) * 28 + (4,) * 15 + (5,) * 7
 
 
-# python-stdnum ties a county code to the years it existed; only these codes are known to it for
-# every birth year, so older demo residents get one of them when their own region code "did not exist yet".
-TIMELESS_REGIONS = ("310101", "310104", "310105", "110105", "110108")
-
-
-_REGION_OK: dict[tuple[str, int], bool] = {}
-
-
-def _region_for(region: str, year: int) -> str:
-    from stdnum.cn import ric
-
-    for code in (region,) + TIMELESS_REGIONS:
-        key = (code, year)
-        if key not in _REGION_OK:
-            base = f"{code}{year}0101001"
-            _REGION_OK[key] = ric.is_valid(base + ric.calc_check_digit(base + "0"))
-        if _REGION_OK[key]:
-            return code
-    return TIMELESS_REGIONS[0]
-
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def _check_char(base17: str) -> str:
-    """GB 11643 check character (ISO 7064 MOD 11-2), as stdnum.cn.ric computes it — inline because
-    200,000 calls through stdnum's generic checksum cost seconds."""
-    total = sum(int(c) * w for c, w in zip(base17, _WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
-
-
-def _id_number(rng: random.Random, region: str, birth: date, male: bool) -> str:
-    """A number python-stdnum fully accepts (check digit, birth date, region valid in the birth year)."""
-    seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
-    base = f"{_region_for(region, birth.year)}{birth:%Y%m%d}{seq:03d}"
-    return base + _check_char(base)
-
-
 def _uscc(rng: random.Random) -> str:
     from stdnum.cn import uscc
 
     body = "91330102" + "".join(rng.choice(US_CODE_CHARS) for _ in range(9))
     return body + uscc.calc_check_digit(body)
-
-
-def _name(rng: random.Random, male: bool) -> str:
-    given = GIVEN_M if male else GIVEN_F
-    return rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
-
-
-def _birth(rng: random.Random, lo: int, hi: int) -> date:
-    return date(rng.randint(lo, hi), rng.randint(1, 12), rng.randint(1, 28))
-
-
-def _phone(rng: random.Random) -> str:
-    return rng.choice(("138", "139", "137", "135", "158", "186", "189", "131")) + f"{rng.randrange(10**8):08d}"
 
 
 def _years_ago(today: date, birth: date) -> int:
@@ -218,6 +164,7 @@ class _Street:
 
     def __init__(self, session, plan: Plan, rng: random.Random):
         self.session, self.plan, self.rng = session, plan, rng
+        self.people = DemoPeople(rng)
         self.writer = _Writer(session)
         self.today = datetime.now(LOCAL_TZ).date()
         # recorded times end at midnight (Beijing) before today, so a seed gives the same rows all day
@@ -227,14 +174,14 @@ class _Street:
 
     def unique_id(self, region: str, birth: date, male: bool) -> str:
         while True:
-            n = _id_number(self.rng, region, birth, male)
+            n = self.people.id_number(birth, "男" if male else "女", region)
             if n not in self.used_ids:
                 self.used_ids.add(n)
                 return n
 
     def person(self, area_id: int, kind: str, male: bool, birth: date, **kw) -> dict:
-        rng = self.rng
-        name = _name(rng, male)
+        rng, people = self.rng, self.people
+        name = people.name("男" if male else "女")
         if kind == "registered":
             region = rng.choice(LOCAL_REGIONS) if rng.random() < 0.85 else rng.choice(OTHER_REGIONS)
         else:
@@ -248,14 +195,14 @@ class _Street:
                    education=rng.choice(EDUCATION[:4] if age < 22 else EDUCATION) if age >= 7 else None,
                    political_status=rng.choice(POLITICAL) if age >= 14 else "群众",
                    marital_status=rng.choice(MARITAL) if age >= 22 else "未婚",
-                   occupation_category=occ_cat, occupation=occ, phone=_phone(rng) if age >= 12 else None,
+                   occupation_category=occ_cat, occupation=occ, phone=people.phone() if age >= 12 else None,
                    registered_place="浙江省杭州市" if kind == "registered" else "外省",
                    current_place="浙江省杭州市上城区", **kw)
         return row
 
     # --- one community's grids at a time: a few large executemany calls per table ---------------
     def community(self, grids: list[tuple[int, Area]], cname: str) -> None:
-        rng, plan, today = self.rng, self.plan, self.today
+        rng, plan, today, people = self.rng, self.plan, self.today, self.people
         houses, households, persons = [], [], []
         # references inside this batch are list indices, turned into ids after each insert
         hh_house, person_hh, person_house, occupancy = [], [], [], []
@@ -295,25 +242,25 @@ class _Street:
                 current = houses[house]["address"] if lives else \
                     f"{rng.choice(ELSEWHERE)}{rng.randint(1, 400)}号{rng.randint(1, 30)}幢{rng.randint(101, 1802)}室"
                 head_male = rng.random() < 0.6
-                head_birth = _birth(rng, 1940, 1995)
+                head_birth = people.birth_in_years(1940, 1995)
                 members = [("户主", head_male, head_birth)]
                 size = rng.choice(HOUSEHOLD_SIZES)
                 if size >= 2 and rng.random() < 0.85:
-                    members.append(("配偶", not head_male, _birth(rng, max(1938, head_birth.year - 5),
+                    members.append(("配偶", not head_male, people.birth_in_years(max(1938, head_birth.year - 5),
                                                                 min(2000, head_birth.year + 5))))
                 while len(members) < size:
                     if head_birth.year < 1965 and rng.random() < 0.3:
                         rel_male = rng.random() < 0.5
                         members.append(("孙子" if rel_male else "孙女", rel_male,
-                                        _birth(rng, min(head_birth.year + 50, today.year - 1), today.year - 1)))
+                                        people.birth_in_years(min(head_birth.year + 50, today.year - 1), today.year - 1)))
                     elif head_birth.year > 1975 and rng.random() < 0.2:
                         rel_male = rng.random() < 0.5
                         members.append(("父亲" if rel_male else "母亲", rel_male,
-                                        _birth(rng, head_birth.year - 35, head_birth.year - 22)))
+                                        people.birth_in_years(head_birth.year - 35, head_birth.year - 22)))
                     else:
                         rel_male = rng.random() < 0.5
                         members.append(("子" if rel_male else "女", rel_male,
-                                        _birth(rng, head_birth.year + 20, min(head_birth.year + 40, today.year - 1))))
+                                        people.birth_in_years(head_birth.year + 20, min(head_birth.year + 40, today.year - 1))))
                 for rel, male, birth in members:
                     persons.append(self.person(grid.id, "registered", male, birth, relation_to_head=rel,
                                                residence_match=match, current_address=current,
@@ -331,16 +278,16 @@ class _Street:
             for h in range(first_house, len(houses)):        # owners living elsewhere
                 if houses[h]["owner_name"] is None:
                     male = rng.random() < 0.5
-                    houses[h].update(owner_name=_name(rng, male), owner_phone=_phone(rng),
+                    houses[h].update(owner_name=people.name("男" if male else "女"), owner_phone=people.phone(),
                                      owner_id_number=self.unique_id(rng.choice(LOCAL_REGIONS),
-                                                                    _birth(rng, 1950, 1985), male))
+                                                                    people.birth_in_years(1950, 1985), male))
             # tenants fill the grid to its persons; each rented house has some
             tenants = max(len(rented), plan.persons - (len(persons) - first_person))
             slots = rented + [rng.choice(rented) for _ in range(tenants - len(rented))]
             for house in slots:
                 male = rng.random() < 0.55
                 start = today - timedelta(days=rng.randint(30, 700))
-                persons.append(self.person(grid.id, "floating", male, _birth(rng, 1970, 2003),
+                persons.append(self.person(grid.id, "floating", male, people.birth_in_years(1970, 2003),
                                            current_address=houses[house]["address"], permit_type="居住证",
                                            permit_start=start, permit_end=start + timedelta(days=365 * 3),
                                            dwelling_type="租赁房屋", inflow_reason=rng.choice(("务工", "经商", "随迁家属")),
@@ -355,15 +302,15 @@ class _Street:
                 orgs.append(dict(
                     area_id=grid.id, kind=rng.choice(("非公有制经济组织",) * 3 + ("社会组织",)),
                     name=f"杭州{cname}{rng.choice(ORG_NAMES)}" + (f"{k + 1}号店" if k else ""), credit_code=_uscc(rng),
-                    legal_rep=_name(rng, True), security_head=_name(rng, rng.random() < 0.5), phone=_phone(rng),
+                    legal_rep=people.name("男"), security_head=people.name(people.sex()), phone=people.phone(),
                     address=f"杭州市上城区{road}{rng.randint(1, 300)}号", hazard=None, has_party_org=has,
                     party_members=rng.randint(3, 12) if has else 0))
             # staff: one head; workers by the norm, but every fourth grid one short (shows in the ratio list)
             need = max(1, -(-plan.households // 150))
             workers = need - 1 if gi % 4 == 3 else need
-            grid_staff = [dict(area_id=grid.id, role="head", name=_name(rng, True), phone=_phone(rng),
+            grid_staff = [dict(area_id=grid.id, role="head", name=people.name("男"), phone=people.phone(),
                                start_date=date(2023, 1, 1))]
-            grid_staff += [dict(area_id=grid.id, role="worker", name=_name(rng, rng.random() < 0.4), phone=_phone(rng),
+            grid_staff += [dict(area_id=grid.id, role="worker", name=people.name(people.sex(0.4)), phone=people.phone(),
                                 start_date=date(2023, 3, 1)) for _ in range(workers)]
             staff += grid_staff
             # 民情日志: the worker's rounds over the last year, some with a finding not yet an event
@@ -403,7 +350,7 @@ class _Street:
 
     def specials(self, grids: list[tuple[int, int, int, int]], persons: list[dict], person_ids: list[int]) -> None:
         """Special and cared-for persons, chosen among plausible residents, with monthly visits."""
-        rng, today, plan = self.rng, self.today, self.plan
+        rng, today, plan, people = self.rng, self.today, self.plan, self.people
         groups = list(svc.ALL_GROUPS)
         specials, visit_plans = [], []
         for gi, grid_id, first, count in grids:
@@ -422,7 +369,7 @@ class _Street:
                 chosen.add(p)
                 start = today - timedelta(days=rng.randint(40, 720))
                 specials.append(dict(area_id=grid_id, person_id=person_ids[p], group=group,
-                                     details=_special_details(rng, group, start), helper=_name(rng, rng.random() < 0.5),
+                                     details=_special_details(rng, group, start), helper=people.name(people.sex()),
                                      start_date=start, end_date=None, visit_interval_days=30, next_visit_date=None))
                 # visits a month apart; one in six has missed the latest (an overdue visit shows)
                 days, day = [], start + timedelta(days=rng.randint(3, 20))
@@ -430,7 +377,7 @@ class _Street:
                 while day <= stop:
                     days.append(day)
                     day += timedelta(days=rng.randint(24, 33))
-                visitor = _name(rng, rng.random() < 0.5)
+                visitor = people.name(people.sex())
                 visit_plans.append([(d, visitor, rng.choice(VISIT_NOTES)) for d in days])
                 specials[-1]["next_visit_date"] = (days[-1] if days else start) + timedelta(days=30)
         special_ids = self.writer.insert(SpecialPerson, specials)
@@ -492,7 +439,10 @@ def seed(session, scale: str, rng: random.Random) -> None:
                       "grid_event_steps", "grid_special_persons", "grid_visits", "grid_visit_logs",
                       "grid_organisations", "grid_staff"):
             session.execute(text(f"ANALYZE {table}"))
+
+
 def _special_details(rng: random.Random, group: str, start: date) -> dict:
+    people = DemoPeople(rng)
     if group == "released":
         return {"release_date": start.isoformat(), "handover": "已衔接", "placement": rng.choice(("已安置", "未安置")),
                 "risk": rng.choice(("低", "中"))}
@@ -501,7 +451,7 @@ def _special_details(rng: random.Random, group: str, start: date) -> dict:
                 "correction_start": start.isoformat(), "correction_end": (start + timedelta(days=730)).isoformat(),
                 "team": "司法所矫正小组"}
     if group == "mental":
-        return {"guardian": _name(rng, True), "danger_level": rng.choice(("0级", "1级", "2级")), "incident_history": False}
+        return {"guardian": people.name("男"), "danger_level": rng.choice(("0级", "1级", "2级")), "incident_history": False}
     if group == "drug":
         return {"control": rng.choice(("社区戒毒", "社区康复"))}
     if group == "aids":
@@ -517,8 +467,8 @@ def _special_details(rng: random.Random, group: str, start: date) -> dict:
         return {"disability_type": rng.choice(("视力", "听力", "肢体", "智力")),
                 "disability_grade": rng.choice(("一级", "二级", "三级", "四级"))}
     if group == "elderly_alone":
-        return {"living": rng.choice(("独居", "空巢（与配偶同住）")), "emergency_contact": _name(rng, rng.random() < 0.5),
-                "emergency_phone": _phone(rng)}
+        return {"living": rng.choice(("独居", "空巢（与配偶同住）")), "emergency_contact": people.name(people.sex()),
+                "emergency_phone": people.phone()}
     return {"left_type": rng.choice(("留守儿童", "留守老人")), "health": rng.choice(("健康", "一般")),
             "needs": rng.choice(("希望定期上门探望", "需要课后托管", "就医不便"))}
 
@@ -555,7 +505,7 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
     退回 and 督办 where they would happen; an event whose next step would fall after the cut-off
     (midnight today) stays at the step it reached — so recent events are more often open — and a few
     stall for months (overdue and open). Written in time order, numbered per day like the services."""
-    rng, plan, writer = street.rng, street.plan, street.writer
+    rng, plan, writer, people = street.rng, street.plan, street.writer, street.people
     cats = list(street.session.scalars(select(EventCategory).order_by(EventCategory.sort_order)))
     if not cats:
         return
@@ -595,9 +545,9 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
                        title=rng.choice(EVENT_TITLES.get(cat.name, EVENT_TITLES["其他"])),
                        description=STEP_COMMENTS["report"],
                        source=rng.choice(("网格员上报",) * 3 + ("群众反映", "12345热线")),
-                       reporter_name=_name(rng, rng.random() < 0.5),
+                       reporter_name=people.name(people.sex()),
                        party_count=rng.randint(2, 5) if cat.is_dispute else None,
-                       main_parties=f"{_name(rng, True)}、{_name(rng, False)}" if cat.is_dispute else None)
+                       main_parties=f"{people.name('男')}、{people.name('女')}" if cat.is_dispute else None)
             rows.append(row)
             timelines.append(steps)
         ids = writer.insert(Event, rows)

@@ -545,8 +545,8 @@ def events_ledger(ctx: ServiceContext, params: dict):
 
 
 def definitions() -> list[ReportDefinition]:
-    from .ledgers_more import definitions as more_definitions
-
+    """This module's ledgers; ledgers_more.definitions() has the others (it builds on this module,
+    so the plugin's register_reports joins the two)."""
     return [
         ReportDefinition("grid.persons", "实有人口登记台账", persons_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
         ReportDefinition("grid.rentals", "出租房屋台账", rentals_ledger, (AREA, FULL), svc.P_VIEW, "网格化管理"),
@@ -559,4 +559,4 @@ def definitions() -> list[ReportDefinition]:
         ReportDefinition("grid.visit_logs", "网格员走访日志", visit_logs_ledger, (AREA, START, END), svc.P_VIEW,
                          "网格化管理"),
         ReportDefinition("grid.grid_info", "网格基础信息表", grid_info_ledger, (AREA,), svc.P_VIEW, "网格化管理"),
-    ] + more_definitions()
+    ]

@@ -9,35 +9,19 @@ from sqlalchemy import func, select
 
 from shell.core.areas import list_areas
 from shell.core.context import Actor, ServiceContext
+from shell.core.demo_people import DemoPeople
 
 from . import services as svc
 from .models import Member
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
-            "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红娥玲芬"
-         "建国建华志强海燕春梅文明国庆淑珍德胜永红学军晓东丽华桂珍凤英宏伟")
 EDUCATION = ("初中", "高中", "中专", "大专", "大学本科", "大学本科", "研究生")
 JOBS = ("社区工作者", "教师", "医生", "工人", "退休职工", "个体经营", "公务员", "企业职员", "学生")
 REGION = "110105"
 
 
-def _name(rng) -> str:
-    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-    return rng.choice(SURNAMES) + given
-
-
-def _id_number(rng, birth: date, male: bool, used: set[str]) -> str:
-    from stdnum.cn import ric
-
+def _unique_id(people: DemoPeople, birth: date, sex: str, used: set[str], region: str = REGION) -> str:
     while True:
-        seq = rng.randrange(0, 999)
-        if (seq % 2 == 1) != male:
-            seq = (seq + 1) % 1000
-            if (seq % 2 == 1) != male:
-                continue
-        body = f"{REGION}{birth:%Y%m%d}{seq:03d}"
-        number = body + ric.calc_check_digit(body + "0")
+        number = people.id_number(birth, sex, region)
         if number not in used:
             used.add(number)
             return number
@@ -56,13 +40,14 @@ def seed(session, scale, rng) -> None:
         return
     ctx = ServiceContext(session, Actor.system())
     today = ctx.today()
+    people = DemoPeople(rng)
     streets = list_areas(session, level="street")
     if not streets:
         return
     street = streets[0]
     used = set(session.scalars(select(Member.id_number)))
     top = svc.create_org(ctx, f"中共{street.name}工作委员会", "working_committee", area_id=street.id,
-                         founded_on=date(2003, 7, 1), secretary=_name(rng), has_committee=True, committee_size=7,
+                         founded_on=date(2003, 7, 1), secretary=people.name(), has_committee=True, committee_size=7,
                          committee_elected_on=date(2022, 6, 28))
     communities = [a for a in list_areas(session, level="community") if a.path.startswith(street.path)]
     grids = list_areas(session, level="grid")
@@ -72,19 +57,20 @@ def seed(session, scale, rng) -> None:
         elected = date(2021 + ci % 4, 3 + ci % 6, 10)
         cmt = svc.create_org(ctx, f"中共{community.name}{'委员会' if kind == 'community_committee' else '总支部委员会'}",
                              kind, parent_id=top.id, area_id=community.id, founded_on=date(2005, 1, 1),
-                             secretary=_name(rng), has_committee=True, committee_size=5 if kind == "community_committee" else 3,
+                             secretary=people.name(), has_committee=True,
+                             committee_size=5 if kind == "community_committee" else 3,
                              committee_elected_on=elected)
         for gi, grid in enumerate(g for g in grids if g.parent_id == community.id):
             has_cmt = gi % 2 == 0
             br = svc.create_org(ctx, f"{grid.name}党支部", "branch", parent_id=cmt.id, area_id=grid.id,
-                                founded_on=date(2010 + gi % 8, 7, 1), secretary=_name(rng), has_committee=has_cmt,
+                                founded_on=date(2010 + gi % 8, 7, 1), secretary=people.name(), has_committee=has_cmt,
                                 committee_size=3 if has_cmt else None,
                                 committee_elected_on=date(2019 + gi % 6, 5, 20) if has_cmt else None)
             groups = []
             for k in range(1, 3):
                 grp = svc.create_org(ctx, f"{k}号楼党小组", "group", parent_id=br.id, founded_on=date(2018, 3, 1))
                 hh = svc.create_org(ctx, f"{k}号楼党员中心户", "household", parent_id=grp.id, founded_on=date(2019, 5, 1))
-                svc.set_households(ctx, hh.id, [f"{k}号楼{u}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室 {_name(rng)}家"
+                svc.set_households(ctx, hh.id, [f"{k}号楼{u}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室 {people.name()}家"
                                                 for u in range(1, 4)])
                 groups.append(grp)
             branches.append((br, groups))
@@ -102,10 +88,11 @@ SERVICES = ("慰问独居老人", "垃圾分类宣传值守", "社区环境整�
 
 def _seed_reports(ctx, rng, communities, today) -> None:
     """在职党员双报到: a few per community, with services this year."""
+    people = DemoPeople(rng)
     for community in communities:
         for _ in range(rng.randint(3, 6)):
             work, org = rng.choice(WORKPLACES)
-            r = svc.register_report(ctx, area_id=community.id, name=_name(rng), workplace=work, workplace_org=org,
+            r = svc.register_report(ctx, area_id=community.id, name=people.name(), workplace=work, workplace_org=org,
                                     phone=f"13{rng.randint(100000000, 999999999)}",
                                     reported_on=min(today, date(today.year - rng.randint(0, 2), rng.randint(1, 3),
                                                                 rng.randint(1, 28))))
@@ -116,8 +103,9 @@ def _seed_reports(ctx, rng, communities, today) -> None:
 
 def _seed_members(ctx, rng, branch, groups, used, today) -> None:
     count = rng.randint(5, 14)
+    people = DemoPeople(rng)
     for _ in range(count):
-        male = rng.random() < 0.55
+        sex = people.sex(0.55)
         roll = rng.random()
         if roll < 0.72:
             stage = "full"
@@ -155,10 +143,10 @@ def _seed_members(ctx, rng, branch, groups, used, today) -> None:
         category = "retired" if retired else rng.choice(("employed",) * 6 + ("student", "unemployed", "farmer"))
         income = rng.randrange(150000, 1500000, 5000) if category in ("employed", "retired") else None
         m = svc.create_member(
-            ctx, name=_name(rng), id_number=_id_number(rng, birth, male, used), org_id=org.id, stage=stage,
+            ctx, name=people.name(sex), id_number=_unique_id(people, birth, sex, used), org_id=org.id, stage=stage,
             joined_on=max(date(today.year, 1, 1), dates["admitted_on"]) if "admitted_on" in dates else None,
             education=rng.choice(EDUCATION), category=category, job="退休职工" if retired else rng.choice(JOBS),
-            phone=f"13{rng.randint(100000000, 999999999)}", address=f"{branch.name[:-3]}{rng.randint(1, 12)}号楼",
+            phone=people.phone(), address=f"{branch.name[:-3]}{rng.randint(1, 12)}号楼",
             income_fen=income, **dates)
         if m.is_party_member and rng.random() < 0.05:
             svc.set_mobile(ctx, m.id, rng.choice(("广东省深圳市", "上海市浦东新区", "江苏省苏州市")),
@@ -263,26 +251,11 @@ def _mdate(rng, month: date, today: date, lo: int = 3, hi: int = 25) -> date | N
     return d if d <= today else None
 
 
-def _phone(rng) -> str:
-    return rng.choice(("13", "15", "18", "17")) + f"{rng.randrange(10**9):09d}"
-
-
-def _bulk_id_number(rng, birth: date, male: bool, used: set[str]) -> str:
-    from stdnum.cn import ric
-
-    while True:
-        seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
-        body = f"{rng.choice(REGIONS)}{birth:%Y%m%d}{seq:03d}"
-        number = body + ric.calc_check_digit(body + "0")
-        if number not in used:
-            used.add(number)
-            return number
-
-
 def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int = YEARS,
               today: date | None = None) -> dict[str, int]:
     """The bulk street on the demo's areas: ``orgs`` organisations and ``members`` party members on
     the rolls, ``years`` of meetings and dues up to ``today``. Returns the row counts per table."""
+    people = DemoPeople(rng)
     from types import SimpleNamespace
 
     from shell.core import settings as core_settings
@@ -333,7 +306,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
         return row
 
     top = org(None, "working_committee", f"中共{street.name}工作委员会", street.id, date(2003, 7, 1),
-              secretary=_name(rng), has_committee=True, committee_size=7,
+              secretary=people.name(), has_committee=True, committee_size=7,
               committee_elected_on=today - timedelta(days=rng.randint(200, 1500)))
     branches: list[dict] = []       # grid branches and 两新 branches
     groups_of: dict[int, list[dict]] = {}
@@ -341,20 +314,20 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
     for ci, c in enumerate(communities):
         kind = "community_committee" if ci % 3 != 2 else "general_branch"
         cmt = org(top, kind, f"中共{c.name}{'委员会' if kind == 'community_committee' else '总支部委员会'}", c.id,
-                  date(2005, 1, 1), secretary=_name(rng), has_committee=True,
+                  date(2005, 1, 1), secretary=people.name(), has_committee=True,
                   committee_size=5 if kind == "community_committee" else 3,
                   committee_elected_on=today - timedelta(days=rng.randint(100, 1700)))
         for gi, g in enumerate(grids_of[c.id]):
-            branches.append(org(cmt, "branch", f"{g.name}党支部", g.id, date(2010 + gi % 7, 7, 1), secretary=_name(rng)))
+            branches.append(org(cmt, "branch", f"{g.name}党支部", g.id, date(2010 + gi % 7, 7, 1), secretary=people.name()))
         # 非公有制经济组织和社会组织 (两新): a joint general branch per community with its branches.
         joint = org(top, "general_branch", f"中共{c.name}两新组织联合总支部委员会", c.id, date(2012, 6, 1),
-                    secretary=_name(rng), has_committee=True, committee_size=3,
+                    secretary=people.name(), has_committee=True, committee_size=3,
                     committee_elected_on=today - timedelta(days=rng.randint(100, 1700)))
         for k in range(nonpublic_per_community):
             unit = f"杭州{rng.choice(BRAND)}{rng.choice(BRAND)}{rng.choice(NONPUBLIC)}"
             # A few were founded inside the window: their meetings start then.
             founded = (window + timedelta(days=rng.randint(60, 700))) if rng.random() < 0.1 else date(2015 + k % 5, 3, 1)
-            branches.append(org(joint, "branch", f"中共{unit}支部委员会", c.id, founded, secretary=_name(rng)))
+            branches.append(org(joint, "branch", f"中共{unit}支部委员会", c.id, founded, secretary=people.name()))
     grid_branches = [b for b in branches if b["name"].endswith("网格党支部")]
     remaining = orgs - len(org_rows)
     n_groups = min(2 * len(grid_branches), max(0, remaining * 11 // 20))
@@ -369,7 +342,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
         n = k // len(all_groups) + 1
         building = g["name"].removesuffix("号楼党小组")
         org(g, "household", f"{building}号楼党员中心户" + (f"（{n}）" if n > 1 else ""), g["area_id"], date(2019, 5, 1),
-            households="\n".join(f"{building}号楼{u}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室 {_name(rng)}家"
+            households="\n".join(f"{building}号楼{u}单元{rng.randint(1, 6)}0{rng.randint(1, 4)}室 {people.name()}家"
                                  for u in range(1, 4)))
         k += 1
     branch_of = {}   # any organisation at level ≥ 3 → its branch id
@@ -406,9 +379,9 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
 
     def person(birth_lo: date, birth_hi: date) -> tuple[str, str, date, str]:
         birth = _date_between(rng, birth_lo, birth_hi)
-        male = rng.random() < 0.55
-        number = _bulk_id_number(rng, birth, male, used)
-        return _name(rng), ("男" if male else "女"), birth, number
+        sex = people.sex(0.55)
+        number = _unique_id(people, birth, sex, used, rng.choice(REGIONS))
+        return people.name(sex), sex, birth, number
 
     def add_member(branch, stage, category=None, status="normal") -> dict:
         home = branch
@@ -464,7 +437,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
                    rng.choice(("回族", "满族", "畲族", "土家族")), id_number=number, birth_date=birth,
                    education=rng.choice(edu_old if birth.year < 1960 else edu_young), category=category,
                    org_id=home["id"], stage=stage, job="退休职工" if category == "retired" else rng.choice(JOBS),
-                   phone=_phone(rng), address=f"{rng.choice(STREETS)}{rng.randint(1, 400)}号{rng.randint(1, 12)}幢"
+                   phone=people.phone(), address=f"{rng.choice(STREETS)}{rng.randint(1, 400)}号{rng.randint(1, 12)}幢"
                    f"{rng.randint(1, 3)}单元{rng.randint(1, 18)}0{rng.randint(1, 4)}室",
                    status=status, lost_contact_on=None, mobile_destination=None, mobile_since=None,
                    income_fen=income, fixed_dues_fen=fixed, created_by=None, **dates)
@@ -736,7 +709,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
             ended = reported + timedelta(days=rng.randint(200, 900)) if rng.random() < 0.08 else None
             if ended is not None and ended > today:
                 ended = None
-            report_rows.append(dict(area_id=c.id, member_id=None, name=_name(rng), phone=_phone(rng), workplace=work,
+            report_rows.append(dict(area_id=c.id, member_id=None, name=people.name(), phone=people.phone(), workplace=work,
                                     workplace_org=worg, address=f"{rng.choice(STREETS)}{rng.randint(1, 400)}号",
                                     reported_on=reported, ended_on=ended, created_by=None))
     report_ids = w.insert(CommunityReport, report_rows)

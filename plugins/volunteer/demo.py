@@ -9,13 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from shell.clock import LOCAL_TZ
 from shell.core.areas import list_areas
 from shell.core.context import Actor, ServiceContext
+from shell.core.demo_people import DemoPeople
 
 from . import services as sv
 
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
-            "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
-GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红建国志文"
-         "斌慧宁海燕春梅晨欣怡子轩浩然雨涵梓萱俊杰晓东丹凤振华淑珍秀英德明")
 SKILLS = ("助老陪护", "应急救护", "文明劝导", "环境清洁", "理发", "家电维修", "法律咨询", "心理疏导", "文艺演出",
           "垃圾分类指导", "反诈宣传", "助残", "四点半课堂", "义诊")
 TEAMS = (("银龄互助队", "助老陪护、上门探访"), ("平安巡防队", "治安巡逻、反诈宣传"), ("绿色家园队", "环境整治、垃圾分类"),
@@ -46,13 +43,10 @@ class _Clock:
         return self.now
 
 
-def demo_id_number(rng, birth: date, male: bool) -> str:
-    from stdnum.cn import ric
-
-    seq = rng.randint(1, 499) * 2 + (1 if male else 0)
-    region = rng.choice([code for code, first, last in REGIONS if first <= birth.year <= last])
-    body = f"{region}{birth:%Y%m%d}{seq:03d}"
-    return body + ric.calc_check_digit(body + "0")
+def demo_id_number(people: DemoPeople, birth: date, sex: str) -> str:
+    """A Hangzhou resident's number: a county code in use in the birth year (REGIONS)."""
+    region = people.rng.choice([code for code, first, last in REGIONS if first <= birth.year <= last])
+    return people.id_number(birth, sex, region)
 
 
 def _counter_user(session) -> tuple[int, str, str] | None:
@@ -83,20 +77,20 @@ def seed(session, scale: str, rng) -> None:
     counter_ctx = ServiceContext(session, Actor(user_id=counter[0], username=counter[1], display_name=counter[2],
                                                 is_superuser=True), clock) if counter else ctx
     per = PER_COMMUNITY.get(scale, 25)
+    gen = DemoPeople(rng)
     used_ids = set()
     for community in communities:
         volunteers = []
         for _ in range(per):
-            male = rng.random() < 0.45
-            birth = date(rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
-            idn = demo_id_number(rng, birth, male)
+            sex = gen.sex(0.45)
+            birth = gen.birth_in_years(1950, 2004)
+            idn = demo_id_number(gen, birth, sex)
             if idn in used_ids:
                 continue
             used_ids.add(idn)
-            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
             v = sv.register_volunteer(
-                ctx, name=name, id_number=idn, area_id=community.id,
-                phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}", skills=rng.sample(SKILLS, rng.randint(1, 3)),
+                ctx, name=gen.name(sex), id_number=idn, area_id=community.id,
+                phone=gen.phone(), skills=rng.sample(SKILLS, rng.randint(1, 3)),
                 address=f"{community.name}{rng.randint(1, 40)}幢{rng.randint(1, 6)}单元",
                 registered_on=today - timedelta(days=rng.randint(400, 2000)))
             volunteers.append(v)
@@ -275,6 +269,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     w = BulkWriter(session)
     pph = BULK_POINTS_PER_HOUR
     rand = rng.random
+    gen = DemoPeople(rng)
 
     def ri(a: int, b: int) -> int:               # rng.randint, several times faster
         return a + int(rand() * (b - a + 1))
@@ -292,22 +287,22 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
         people = [p for p in picked if p[3] not in used and ric.is_valid(p[3])]
         here = {p[3] for p in people}
         while len(people) < size:
-            male = rng.random() < 0.45
-            birth = date(ri(1950, today.year - 19), ri(1, 12), ri(1, 28))
-            idn = demo_id_number(rng, birth, male)
+            sex = gen.sex(0.45)
+            birth = gen.birth_in_years(1950, today.year - 19)
+            idn = demo_id_number(gen, birth, sex)
             if idn in used or idn in here:
                 continue
             here.add(idn)
-            name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+            name = gen.name(sex)
             address = f"{cname}{ri(1, 40)}幢{ri(1, 6)}单元{ri(1, 18)}0{ri(1, 4)}室"
-            people.append((name, "男" if male else "女", birth, idn, "", address))
+            people.append((name, sex, birth, idn, "", address))
         for name, sex, birth, idn, phone, address in people:
             used.add(idn)
             adult = date(birth.year + 18, birth.month, min(birth.day, 28))
             registered = max(today - timedelta(days=ri(20, 6 * 365)), adult)
             vols.append(dict(area_id=cid, number=f"ZY{len(vols) + 1:07d}", name=name, initials=pinyin_initials(name),
                              gender=sex, birth_date=birth, id_type="111", id_number=idn,
-                             phone=phone or f"1{rng.choice('3578')}{ri(0, 999999999):09d}",
+                             phone=phone or gen.phone(),
                              skills="、".join(rng.sample(SKILLS, ri(1, 3))), address=address[:200],
                              registered_on=registered, active=True, inactive_reason="", notes="",
                              created_at=_local(registered, 9), created_by=None))

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from shell.clock import utcnow
 from shell.core import chain as _chain  # noqa: F401  (registers the hash-chain insert hook)
 from shell.core.models import AuditLog
+from shell.db import session as _session_module
+from shell.db.guards import SKIP_COLUMNS as SKIP_COLUMNS  # shared with the server's audit triggers
 from shell.db.session import JiedaoSession
-
-SKIP_COLUMNS = {"created_at", "updated_at", "version_id"}
 
 
 def _plain(value: Any) -> Any:
@@ -134,6 +134,10 @@ def _write_audit(session: Session, _flush_context) -> None:
         for r in rows:
             r.update(at=now, actor_id=actor_id, actor_name=actor_name, summary="")
         session.connection().execute(insert(AuditLog), rows)
+
+
+
+_session_module.AUDIT_ATTACHED = True   # the listeners above are on JiedaoSession: factories may be made
 
 
 def record(session: Session, action: str, entity: str, entity_id: Any = None, summary: str = "",

@@ -181,7 +181,7 @@ def build_audit_ledger(ctx: ServiceContext, params: dict):
                    e.entity_id or "", e.summary or short_summary(e))
 
     from reports.spec import cn_period
-    from shell.core.reporting import heading
+    from shell.core.heading import heading
 
     period = cn_period(since, until) if since or until else "全部记录"
     return LedgerSpec(

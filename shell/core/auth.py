@@ -13,31 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from shell.clock import format_local, utcnow
-from shell.contracts import Permission, RoleTemplate
+from shell.contracts import RoleTemplate
 from shell.core import audit, settings
 from shell.core.context import Actor, ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area, Role, RolePermission, User
+from shell.core.rules import CORE_PERMISSIONS as CORE_PERMISSIONS  # declared as data, registered by the core plugin
+from shell.core.rules import CORE_ROLES as CORE_ROLES
 from shell.errors import AccountLocked, AuthError, NotFound, PermissionDenied, ValidationError
-
-CORE_PERMISSIONS: tuple[Permission, ...] = (
-    Permission("core.area.view", "查看辖区"),
-    Permission("core.area.manage", "管理辖区（新建、调整、撤销）"),
-    Permission("core.user.manage", "管理用户与角色"),
-    Permission("core.audit.view", "查看审计日志"),
-    Permission("core.settings.manage", "修改系统设置与规则"),
-    Permission("core.plugins.manage", "启用或停用插件"),
-    Permission("core.database.manage", "数据库备份与恢复"),
-    Permission("core.personal.full_view", "查看完整身份证号码"),
-    Permission("core.data.export", "导出数据到 Excel（数据导出和报表导出为 Excel）"),
-)
-
-CORE_ROLES: tuple[RoleTemplate, ...] = (
-    RoleTemplate("admin", "系统管理员", tuple(p.code for p in CORE_PERMISSIONS), "管理用户、辖区、设置和数据库"),
-    RoleTemplate("street_staff", "街道工作人员", ("core.area.view", "core.data.export"), "街道各业务线的工作人员"),
-    RoleTemplate("community_staff", "社区工作人员", ("core.area.view", "core.data.export"), "社区居委会工作人员"),
-    RoleTemplate("grid_worker", "网格员", ("core.area.view",), "负责一个或几个网格的网格员"),
-)
 
 _hasher = PasswordHasher()
 _USERS = cast(Table, User.__table__)
@@ -46,29 +29,30 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
 
 # --- permissions and roles ---------------------------------------------------------------------
 def collect_permissions(pm=None) -> dict[str, str]:
-    """code → Chinese label, core first, then every plugin's ``register_permissions``."""
-    out = {p.code: p.label for p in CORE_PERMISSIONS}
-    if pm is not None:
-        from shell.plugins import call_each
+    """code → Chinese label from every plugin's ``register_permissions``, the core (the first
+    plugin) first; without a manager, the core's own declarations."""
+    if pm is None:
+        return {p.code: p.label for p in CORE_PERMISSIONS}
+    from shell.hooks import call_each
 
-        for _name, p in call_each(pm, "register_permissions"):
-            out[p.code] = p.label
-    return out
+    return {p.code: p.label for _name, p in call_each(pm, "register_permissions")}
 
 
 def collect_role_templates(pm=None) -> list[RoleTemplate]:
-    """Core templates merged with plugin ones: a plugin template with an existing name adds codes."""
-    merged: dict[str, RoleTemplate] = {t.name: t for t in CORE_ROLES}
-    if pm is not None:
-        from shell.plugins import call_each
+    """Every plugin's ``register_roles``, the core's first: a template whose name is already offered
+    adds its codes to it (title and description stay the first one's). Without a manager, the core's."""
+    if pm is None:
+        return list(CORE_ROLES)
+    from shell.hooks import call_each
 
-        for _name, t in call_each(pm, "register_roles"):
-            if t.name in merged:
-                old = merged[t.name]
-                codes = tuple(dict.fromkeys(old.permissions + tuple(t.permissions)))
-                merged[t.name] = RoleTemplate(old.name, old.title, codes, old.description)
-            else:
-                merged[t.name] = t
+    merged: dict[str, RoleTemplate] = {}
+    for _name, t in call_each(pm, "register_roles"):
+        if t.name in merged:
+            old = merged[t.name]
+            codes = tuple(dict.fromkeys(old.permissions + tuple(t.permissions)))
+            merged[t.name] = RoleTemplate(old.name, old.title, codes, old.description)
+        else:
+            merged[t.name] = t
     return list(merged.values())
 
 

@@ -245,7 +245,7 @@ def recount(ctx: ServiceContext, pm: Any, days: Iterable[date]) -> list[str]:
     days = sorted(set(days))
     if pm is None or not days:
         return []
-    from shell.plugins import call_each
+    from shell.hooks import call_each
 
     return [line for _plugin, line in call_each(pm, "calendar_changed", ctx=ctx, days=days) if line]
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
-from shell.core import auth, chain, settings
+from shell.core import auth, integrity, settings
 from shell.db.engine import explain, make_engine, normalize_url
 from shell.db.mappers import load_models, plugin_module_names
 from shell.db.migrate import UpgradeResult, needs_upgrade, plugin_branches, upgrade
@@ -59,7 +59,7 @@ class Database:
     is_demo: bool = False
     warnings: list[str] = field(default_factory=list)
     # Shown to administrators only (core.database.manage): a removed guard trigger re-created, a
-    # broken chain (shell.core.chain.check_on_open) — evidence for whoever must find out who and when.
+    # broken chain (shell.core.integrity.check_on_open) — evidence for whoever must find out who and when.
     admin_warnings: list[str] = field(default_factory=list)
     seed_errors: dict[str, str] = field(default_factory=dict)  # demo only: {plugin: why seed_demo failed}
 
@@ -176,7 +176,7 @@ def open_database(target: str | os.PathLike | URL, pm=None, migrate: bool = True
             is_demo = bool(settings.get_value(session, settings.DEMO_FLAG, False))
             # Tamper evidence: the append-only triggers still there, the entries since the last check
             # still chained (shell/core/chain.py).
-            tampered = chain.check_on_open(session)
+            tampered = integrity.check_on_open(session)
     except DBAPIError as exc:
         engine.dispose()
         raise explain(exc, url) from None

@@ -57,7 +57,10 @@ class DemoPeople:
         rng = self.rng
         return "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
 
-    def name(self, sex: str) -> str:
+    def name(self, sex: str | None = None) -> str:
+        """Surname and given name; with no ``sex`` one is drawn first (``sex()``)."""
+        if sex is None:
+            sex = self.sex()
         return self.surname() + self.given_name(sex)
 
     def sex(self, male_share: float = 0.5) -> str:

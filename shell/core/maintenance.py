@@ -8,12 +8,13 @@ from pathlib import Path
 from shell.contracts import MigrationBranch
 from shell.core import audit
 from shell.core.context import Actor
+from shell.db.backup import AUTO_LABEL as AUTO_LABEL  # the backup layer names the files
+from shell.db.backup import auto_backups as auto_backups
 from shell.db.backup import restore_sqlite
 from shell.db.engine import make_engine
 from shell.db.migrate import backup_sqlite
 from shell.db.session import make_session_factory, set_actor
 
-AUTO_LABEL = "自动"
 # Audit entries that record a look or a login, not a change of the office's data: a session that left
 # only these needs no new automatic backup.
 READ_ONLY_ACTIONS = ("login", "login_failed", "locked", "export", "view_full_id", "report_full_ids", "report",
@@ -41,17 +42,6 @@ def restore_file(actor: Actor, current: Path, backup: Path, safety_folder: Path 
     finally:
         engine.dispose()
     return safety
-
-
-def auto_backups(path: Path, folder: Path | None = None) -> list[Path]:
-    """The automatic backups of the database file ``path``, newest first."""
-    path = Path(path)
-    folder = folder or path.parent / "backups"
-    if not folder.is_dir():
-        return []
-    found = folder.glob(f"{path.stem}-{AUTO_LABEL}-*{path.suffix or '.sqlite'}")
-    return sorted((p for p in found if not p.name.endswith(".part")), key=lambda p: (p.stat().st_mtime_ns, p.name),
-                  reverse=True)
 
 
 # The newest audit entry that changed data (every write is audited): equal marks, equal data. Walked

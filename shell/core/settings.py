@@ -11,31 +11,21 @@ from sqlalchemy.orm import Session
 from shell.contracts import SettingDefinition
 from shell.core.context import ServiceContext
 from shell.core.models import Setting
+from shell.core.rules import CORE_SETTINGS as CORE_SETTINGS  # declared as data, registered by the core plugin
 from shell.errors import ValidationError
-
-CORE_SETTINGS: tuple[SettingDefinition, ...] = (
-    SettingDefinition("core.unit_name", "单位名称", "", kind="text", description="打印在台账抬头的单位全称"),
-    SettingDefinition("core.login.max_failures", "连续登录失败锁定次数", 5, minimum=3, maximum=20,
-                      description="连续输错密码达到此次数后锁定账号"),
-    SettingDefinition("core.login.lock_minutes", "账号锁定时长（分钟）", 15, minimum=1, maximum=1440),
-    SettingDefinition("core.password.min_length", "密码最少位数", 8, minimum=8, maximum=64),
-    SettingDefinition("core.backup.keep", "自动备份保留份数", 10, minimum=1, maximum=100,
-                      description="单机数据库在启动和退出时（数据自上次自动备份后有变动才备份）"
-                                  "自动备份到数据库所在文件夹的 backups/ 下，只保留最近的这么多份"),
-)
 
 # Flags that are not user-editable norms.
 DEMO_FLAG = "core.demo"
 
 
 def definitions(pm=None) -> dict[str, SettingDefinition]:
-    out = {d.key: d for d in CORE_SETTINGS}
-    if pm is not None:
-        from shell.plugins import call_each
+    """key → definition from every plugin's ``register_settings``, the core's first; without a
+    manager, the core's own declarations."""
+    if pm is None:
+        return {d.key: d for d in CORE_SETTINGS}
+    from shell.hooks import call_each
 
-        for _name, d in call_each(pm, "register_settings"):
-            out[d.key] = d
-    return out
+    return {d.key: d for _name, d in call_each(pm, "register_settings")}
 
 
 def get_value(session: Session, key: str, default: Any = None) -> Any:

@@ -21,7 +21,7 @@ EXPORT_PERMISSION = "core.data.export"
 def available_importers(pm, actor: Actor | None = None, disabled=()) -> list[tuple[str, ImporterDefinition]]:
     """(plugin, definition) of every kind of data plugins can import or export, the first of each
     kind, without those of ``disabled`` plugins and, given an actor, those it may not use."""
-    from shell.plugins import call_each
+    from shell.hooks import call_each
 
     seen: set[str] = set()
     out = []

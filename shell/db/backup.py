@@ -55,7 +55,7 @@ def known_revisions(branches: Iterable[MigrationBranch]) -> set[str]:
     """Every Alembic revision of the core branch and of ``branches`` (the plugins' branches)."""
     from alembic.script import ScriptDirectory
 
-    from shell.db.migrate import alembic_config
+    from shell.db.alembic_setup import alembic_config
 
     return {r.revision for r in ScriptDirectory.from_config(alembic_config(branches)).walk_revisions()}
 
@@ -138,6 +138,35 @@ def copy_sqlite(source: str | os.PathLike, dest: str | os.PathLike) -> None:
         raise
 
 
+def backup_sqlite(path: Path, folder: Path | None = None, label: str = "") -> Path:
+    """Copy a SQLite database (WAL included) with SQLite's online backup into a timestamped file."""
+    path = Path(path)
+    folder = folder or path.parent / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{path.stem}-{label + '-' if label else ''}{stamp}{path.suffix or '.sqlite'}"
+    n = 1
+    while target.exists():
+        target = target.with_name(f"{path.stem}-{label + '-' if label else ''}{stamp}-{n}{path.suffix or '.sqlite'}")
+        n += 1
+    copy_sqlite(path, target)  # a URI from Path.as_uri(), so ?, # and % in the path are safe
+    return target
+
+
+AUTO_LABEL = "自动"   # in the file name of an automatic backup (shell.core.maintenance makes them)
+
+
+def auto_backups(path: Path, folder: Path | None = None) -> list[Path]:
+    """The automatic backups of the database file ``path``, newest first."""
+    path = Path(path)
+    folder = folder or path.parent / "backups"
+    if not folder.is_dir():
+        return []
+    found = folder.glob(f"{path.stem}-{AUTO_LABEL}-*{path.suffix or '.sqlite'}")
+    return sorted((p for p in found if not p.name.endswith(".part")), key=lambda p: (p.stat().st_mtime_ns, p.name),
+                  reverse=True)
+
+
 def _raw_safety_copy(current: Path, folder: Path | None) -> Path:
     """The current file may be the broken one being replaced: keep its bytes (and -wal/-shm) as they are."""
     folder = folder or current.parent / "backups"
@@ -161,8 +190,6 @@ def _busy_error(target: Path) -> DatabaseError:
 
 
 def _safety_copy(current: Path, folder: Path | None) -> Path:
-    from shell.db.migrate import backup_sqlite
-
     try:
         return backup_sqlite(current, folder, label="恢复前")
     except sqlite3.Error as exc:

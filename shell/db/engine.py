@@ -421,7 +421,7 @@ def _where(folder: Path) -> str:
 
 def corrupt_message(path: str | os.PathLike) -> str:
     """What to do about a damaged SQLite file: restore the newest automatic backup, named."""
-    from shell.core.maintenance import auto_backups
+    from shell.db.backup import auto_backups
 
     path = Path(path)
     try:
@@ -482,7 +482,7 @@ def fault(exc: BaseException, url: URL | None = None, disconnect: bool = False,
         return DiskFull(f"{why}，刚才的操作没有完成，这次的内容没有保存（{kept}）。\n{room}{then}")
     if getattr(orig, "sqlstate", None) == "55P03" and "chain_seal" in str(orig):
         # A commit waited for another commit's sealing of the hash chains (shell/core/chain.py).
-        from shell.core.chain import LOCK_MESSAGE
+        from shell.db.guards import LOCK_MESSAGE
         return DatabaseError(LOCK_MESSAGE)
     if _is_lost(orig, disconnect):
         if connecting:

@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import json
 
+# The hash chains' seal lock (shell/core/chain.py takes it; shell/db/engine.py explains its timeout).
+LOCK_KEY = 0x6A696564616F  # "jiedao": one advisory lock for every chain
+LOCK_WAIT_SECONDS = 15.0    # PostgreSQL: how long a commit waits for another commit's sealing
+LOCK_MESSAGE = (f"另一台电脑正在保存，已等待 {LOCK_WAIT_SECONDS:.0f} 秒仍未完成：请稍后再保存一次。"
+                "若一直如此，请管理员检查服务器上是否有长时间未结束的连接。")
+
 CHAIN_COLUMNS = ("chain_prev", "chain_hash", "chain_seq")
+
+# Columns the audit log leaves out of its before/after snapshots: the program's listener
+# (shell/core/audit.py) and the server's row triggers (shell/db/security/server_audit.py) alike.
+SKIP_COLUMNS = {"created_at", "updated_at", "version_id"}
 
 # The canonical spelling of a PostgreSQL column type (shell.core.chain.canon_kind for the models).
 PG_KINDS = {"timestamp with time zone": "datetime", "timestamp without time zone": "naive_datetime",

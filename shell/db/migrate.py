@@ -10,7 +10,6 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,11 @@ from sqlalchemy.exc import DBAPIError
 
 from shell.clock import utcnow
 from shell.contracts import MigrationBranch
+from shell.db.alembic_setup import CORE_BRANCH as CORE_BRANCH  # kept importable from here
+from shell.db.alembic_setup import MIGRATIONS_DIR as MIGRATIONS_DIR
+from shell.db.alembic_setup import alembic_config as alembic_config
+from shell.db.alembic_setup import version_locations as version_locations
+from shell.db.backup import backup_sqlite as backup_sqlite
 from shell.db.base import UTCDateTime
 from shell.db.engine import explain, sqlite_path
 from shell.errors import DatabaseError, SchemaTooNew
@@ -29,28 +33,12 @@ if TYPE_CHECKING:  # Alembic is imported only when a real check or upgrade is ne
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-CORE_BRANCH = MigrationBranch("core", MIGRATIONS_DIR / "versions")
 PG_MIGRATION_LOCK = 0x6A696564  # "jied": one desktop migrates a township server at a time
-
-
-def version_locations(branches: Iterable[MigrationBranch] = ()) -> list[Path]:
-    return [CORE_BRANCH.path] + [Path(b.path) for b in branches if b.label != "core"]
-
-
-def alembic_config(branches: Iterable[MigrationBranch] = ()) -> Config:
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.set_main_option("version_locations", " ".join(str(p) for p in version_locations(branches)))
-    cfg.set_main_option("path_separator", "space")
-    return cfg
 
 
 def plugin_branches(pm) -> list[MigrationBranch]:
     """Migration branches of every plugin registered in ``pm``."""
-    from shell.plugins import call_each
+    from shell.hooks import call_each
 
     return [b for _name, b in call_each(pm, "register_migrations")]
 
@@ -119,23 +107,6 @@ def refuse_if_newer(state: SchemaState) -> None:
             + "、".join(sorted(state.unknown))
             + "。\n为避免损坏数据，程序不会打开它。请把本机的街道工作台升级到最新版本，或安装缺少的插件。"
         )
-
-
-def backup_sqlite(path: Path, folder: Path | None = None, label: str = "") -> Path:
-    """Copy a SQLite database (WAL included) with SQLite's online backup into a timestamped file."""
-    from shell.db.backup import copy_sqlite  # late: shell.db.backup uses this module
-
-    path = Path(path)
-    folder = folder or path.parent / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = folder / f"{path.stem}-{label + '-' if label else ''}{stamp}{path.suffix or '.sqlite'}"
-    n = 1
-    while target.exists():
-        target = target.with_name(f"{path.stem}-{label + '-' if label else ''}{stamp}-{n}{path.suffix or '.sqlite'}")
-        n += 1
-    copy_sqlite(path, target)  # a URI from Path.as_uri(), so ?, # and % in the path are safe
-    return target
 
 
 # --- the start-up fast path ----------------------------------------------------------------------

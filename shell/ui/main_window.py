@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from shell.contracts import PageSpec
+from shell.core.plugin import IMPORTS_PAGE as IMPORTS_PAGE  # the core plugin registers them
+from shell.core.plugin import REPORTS_PAGE as REPORTS_PAGE
 from shell.ui.errors import error_text
 from shell.ui.icons import icon
 
@@ -46,45 +48,27 @@ def _home_factory(app_ctx, parent=None):
     return DashboardPage(app_ctx, parent)
 
 
-def _reports_factory(app_ctx, parent=None):
-    from shell.ui.report_centre import ReportCentrePage
-
-    return ReportCentrePage(app_ctx, parent)
-
-
-def _imports_factory(app_ctx, parent=None):
-    from shell.ui.import_centre import ImportCentrePage
-
-    return ImportCentrePage(app_ctx, parent)
-
-
 HOME_PAGE = PageSpec(id=HOME_ID, title="首页", factory=_home_factory, icon="home", order=0)
-# Every user sees it; it lists only the reports their permissions allow (or says there are none).
-REPORTS_PAGE = PageSpec(id="reports", title="报表中心", factory=_reports_factory, icon="SP_FileDialogDetailedView",
-                        order=900, group="通用")
-# Likewise: the kinds of data the actor's permissions allow importing or exporting.
-IMPORTS_PAGE = PageSpec(id="imports", title="数据导入导出", factory=_imports_factory, icon="SP_ArrowUp", order=910,
-                        group="通用")
 
 
 def collect_pages(app_ctx) -> list[PageSpec]:
-    """首页 first, then every plugin page the actor may open and the 报表中心, by order then title."""
-    from shell.plugins import call_each
+    """首页 first, then every page the actor may open — the core plugin's (报表中心, 数据导入导出) and
+    every plugin's — by order then title."""
+    from shell.plugins import call_each, core_plugin_manager
 
-    pages: list[PageSpec] = [REPORTS_PAGE, IMPORTS_PAGE]
-    seen = {HOME_ID, REPORTS_PAGE.id, IMPORTS_PAGE.id}
-    if app_ctx.plugin_manager is not None:
-        for plugin, spec in call_each(app_ctx.plugin_manager, "register_pages", ctx=app_ctx):
-            if not isinstance(spec, PageSpec):
-                log.error("插件 %s 的页面类型不对：%r", plugin, spec)
-                continue
-            if spec.id in seen:
-                log.error("插件 %s 的页面 %s 与已有页面重名，已忽略", plugin, spec.id)
-                continue
-            if spec.permission is not None and not app_ctx.actor.can(spec.permission):
-                continue
-            seen.add(spec.id)
-            pages.append(spec)
+    pages: list[PageSpec] = []
+    seen = {HOME_ID}
+    for plugin, spec in call_each(app_ctx.plugin_manager or core_plugin_manager(), "register_pages", ctx=app_ctx):
+        if not isinstance(spec, PageSpec):
+            log.error("插件 %s 的页面类型不对：%r", plugin, spec)
+            continue
+        if spec.id in seen:
+            log.error("插件 %s 的页面 %s 与已有页面重名，已忽略", plugin, spec.id)
+            continue
+        if spec.permission is not None and not app_ctx.actor.can(spec.permission):
+            continue
+        seen.add(spec.id)
+        pages.append(spec)
     return [HOME_PAGE] + sorted(pages, key=lambda s: (s.order, s.title))
 
 

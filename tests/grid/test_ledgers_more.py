@@ -275,7 +275,7 @@ def test_new_ledgers_print_pdf_and_xlsx_in_scope(small, stree, tmp_path, report_
 
 
 def test_registered_with_chinese_titles():
-    defs = {d.id: d for d in ledgers.definitions()}
+    defs = {d.id: d for d in ledgers.definitions() + ledgers_more.definitions()}
     assert set(NEW) | {"grid.rental_pledge"} <= set(defs)
     assert all(d.category == "网格化管理" for d in defs.values())
     assert defs["grid.households"].title == "户籍人口台账（按户）"

@@ -166,8 +166,11 @@ def _import(sctx, path, valid_only=False):
 
 
 def _export(sctx, path):
+    # the area's code, as the import reads it (the conformance test round-trips every export)
+    codes = {a.id: a.code for a in list_areas(sctx.session)}
     rows = list(sctx.session.scalars(select(Note).order_by(Note.id)))
-    Path(path).write_text("\n".join([",".join(COLUMNS)] + [f"{n.area_id},{n.title}" for n in rows]), encoding="utf-8")
+    Path(path).write_text("\n".join([",".join(COLUMNS)] + [f"{codes.get(n.area_id, '')},{n.title}" for n in rows]),
+                          encoding="utf-8")
     return len(rows)
 
 

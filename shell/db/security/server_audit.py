@@ -175,7 +175,7 @@ def kinds(table) -> dict[str, str]:
 # ---------------------------------------------------------------- sealing the chains at commit
 
 def _seal_sql() -> str:
-    from shell.core.chain import LOCK_KEY, LOCK_WAIT_SECONDS
+    from shell.db.guards import LOCK_KEY, LOCK_WAIT_SECONDS
     return rf"""
 -- Chain columns handed in by anyone but the table's owner are dropped: the server seals.
 CREATE OR REPLACE FUNCTION jiedao_sec.chain_clear() RETURNS trigger
@@ -329,7 +329,7 @@ def _import_models() -> None:
     import importlib.util
     import sys
 
-    from shell.plugins import BUILTIN_PLUGINS
+    from shell.builtins import BUILTIN_PLUGINS
     names = set(BUILTIN_PLUGINS) | {n for n, m in list(sys.modules.items())
                                     if m is not None and hasattr(m, "register_migrations") and "." in n}
     for name in sorted(names):
@@ -348,7 +348,7 @@ def audit_specs() -> dict[str, dict]:
 
     from sqlalchemy import Table
 
-    from shell.core.audit import SKIP_COLUMNS
+    from shell.db.guards import SKIP_COLUMNS
     _import_models()
     from shell.core.chain import canon_kind
     from shell.db.base import Base
