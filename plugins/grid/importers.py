@@ -37,7 +37,7 @@ from shell.gcpause import without_gc
 
 from . import services as svc
 from .models import PERSON_KINDS, Household, Person
-from .validation import clean_person, head_in_file, head_taken
+from .validation import Today, clean_person, head_in_file, head_taken, person_kind
 
 GRID_NOTE = "填网格的完整名称（社区/网格，街道可写可不写），如：和平里社区/第一网格；或填网格编码"
 GRID_ALIASES = ("网格", "所属网格", "责任网格", "网格名称", "网格编码")
@@ -89,25 +89,34 @@ def find_grid(grids, row: Row) -> Area | None:
         return None
 
 
+_PERSON_KEYS = tuple(c.key for c in COLUMNS if c.key not in ("grid", "household"))
+
+
 def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
     grids = grid_index(ctx)
     heads: dict[str, int] = {}               # 户号 → the row of its head in this file
     initials = svc.name_initials
-    text_keys = _TEXT_KEYS
+    day = Today(ctx.today())
+    # Every record has the same keys (executemany needs that); columns the file lacks stay None.
+    blank = dict.fromkeys(_PERSON_KEYS)
+    blank["kind"] = person_kind(None)        # a file without the column: the rule's default
+    layout: list[tuple] = []                 # (person keys, text keys) of the columns the file has
 
     def check(row: Row) -> dict | None:
         cells = row.cells
+        if not layout:
+            layout.append((tuple(k for k in _PERSON_KEYS if k in row.present),
+                           tuple(k for k in _TEXT_KEYS if k in row.present)))
+        keys, text_keys = layout[0]
         for k in text_keys:
             v = cells[k]
             if v is not None and type(v) is not str:
                 cells[k] = cell_text(v)
-        draft = dict(cells)
-        del draft["grid"]
-        number = cell_text(draft.pop("household")) or None
-        values, errors = clean_person(draft, ctx)
+        values, errors = clean_person({k: cells[k] for k in keys}, day)
         if errors:
             row.field_errors(errors)
         grid = find_grid(grids, row)
+        number = cells["household"] or None
         rel = values.get("relation_to_head")
         if rel == "户主" and number:
             if number in heads:
@@ -116,10 +125,12 @@ def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
                 heads[number] = row.number
         if row.errors or grid is None:
             return None
-        values.update(area_id=grid.id, status="active", id_type="111", nationality="156",
-                      name_initials=initials(values["name"]), key_attention=False, notes=values.pop("id_note"),
-                      household=number)
-        return values
+        rec = blank.copy()
+        rec.update(values)
+        rec.update(area_id=grid.id, status="active", id_type="111", nationality="156",
+                   name_initials=initials(rec["name"]), key_attention=False, notes=rec.pop("id_note"),
+                   household=number.strip() if number else None)
+        return rec
     return check
 
 

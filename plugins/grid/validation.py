@@ -12,7 +12,7 @@ What needs the database (the area in scope, a duplicate ID number or code, one h
 is checked by the service per record and by the importer once for the whole file, both with the
 message functions below (``*_taken``), so the two cannot word it differently.
 
-Pure: no Qt, no session; ``ctx`` is only asked for ``today()``."""
+Pure: no Qt, no session; ``ctx`` is only asked for ``today()`` (an importer passes ``Today(day)``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -26,6 +26,18 @@ from shell.idnumber import parse_id_number
 from .models import HOUSE_USES, ORG_KINDS, PERSON_KINDS
 
 Cleaned = tuple[dict[str, Any], list[FieldError]]
+
+
+class Today:
+    """A context whose ``today()`` is fixed: an importer asks once per file, not once per row."""
+
+    __slots__ = ("day",)
+
+    def __init__(self, day: date):
+        self.day = day
+
+    def today(self) -> date:
+        return self.day
 
 
 def _today(ctx) -> date | None:
@@ -53,6 +65,9 @@ KIND_CHOICES = "户籍人口、流动人口或境外人员"
 def person_kind(value: Any) -> str:
     """A kind code (registered/floating/overseas) or its label (户籍人口, 流动人口, 境外人员 …); empty →
     registered."""
+    code = KIND_BY_LABEL.get(value) if type(value) is str else None   # the usual cell: a label as typed
+    if code is not None:
+        return code
     if value is None or value == "":
         return "registered"
     if value in PERSON_KINDS:
@@ -68,7 +83,14 @@ def _name(value: Any) -> str:
 
 
 def _optional_text(value: Any) -> str | None:
-    return fields.clean_text(value) or None
+    """fields.clean_text(value) or None, inline: the importer runs it for most cells of a file."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        value = str(value)
+    if "\u3000" in value:
+        value = value.replace("\u3000", " ")
+    return value.strip() or None
 
 
 def _date_of(key: str):
