@@ -18,7 +18,6 @@ from shell.core.transfer import ImportCancelled, run_export, run_import
 
 from .conftest import ALL, actor, make_id
 from .test_import_export import xlsx
-from .test_population import GOOD_USCC
 
 
 def _uscc(body: str) -> str:
@@ -70,7 +69,8 @@ CASES = [
           (["H0003", GRID, "", "F9999"], "房屋编号", "F9999", "找不到这个房屋编号"),
           (["H0004", "", "", ""], "所属网格", "", "网格"),
           (["H0001", GRID, "", ""], "户号", "H0001", "与第 2 行的户号重复")]),
-    Case("grid-organisations", Organisation, ["组织名称", "组织类别", "统一社会信用代码", "所属网格", "党员人数", "是否建立党组织"],
+    Case("grid-organisations", Organisation,
+         ["组织名称", "组织类别", "统一社会信用代码", "所属网格", "党员人数", "是否建立党组织"],
          [["和平里超市", "企业", _uscc("91330102MA2ABC12X"), GRID, 3, "是"],
           ["幸福苑协会", "社会组织", _uscc("52330102MJ0012345"), GRID, "", ""]],
          [(["", "企业", _uscc("91330102MA2ABC13X"), GRID, "", ""], "组织名称", "", "请填写组织名称。"),
