@@ -154,7 +154,7 @@ def _existing_persons(ctx: ServiceContext, households: dict[str, int]):
         heads: dict[str, str] = {}
         if known:
             for num, name in session.execute(select(Household.number, Person.name).join(
-                    Person, Person.household_id == Household.id).where(Household.number.in_(list(known)),
+                    Person, Person.household_id == Household.id).where(among(session, Household.number, list(known)),
                                                                         Person.relation_to_head == "户主")):
                 heads.setdefault(num, name)
         for row, rec in pairs:

@@ -486,21 +486,32 @@ def definition(kind: str, title: str, sheet: Sheet, *, import_fn=None, export_fn
 
 
 # --- bulk helpers ------------------------------------------------------------------------------------
+LOOKUP_CHUNK = 20000
+
+
 def chunks(session, values: list) -> list[list]:
-    """Lookups of many keys: one array parameter per 20,000 on PostgreSQL, IN lists of 500 on SQLite
-    (a statement with thousands of placeholders costs more to prepare than to run)."""
-    size = 20000 if session.get_bind().dialect.name == "postgresql" else 500
-    return [values[i:i + size] for i in range(0, len(values), size)]
+    """Lookups of many keys, 20,000 per statement: each is one parameter (``among``), so the
+    statement costs the same to prepare for 1 key or 20,000 (an IN list of thousands of placeholders
+    costs more to compile and prepare than to run)."""
+    return [values[i:i + LOOKUP_CHUNK] for i in range(0, len(values), LOOKUP_CHUNK)]
 
 
 def among(session, column, values: list):
-    """``column IN values`` — as ``= ANY(array)`` on PostgreSQL (one parameter)."""
+    """``column IN values`` with one parameter: ``= ANY(array)`` on PostgreSQL, ``IN (SELECT value
+    FROM json_each(?))`` on SQLite (the column's index is used for each value)."""
+    from sqlalchemy import String, bindparam
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import String, any_, bindparam
+        from sqlalchemy import any_
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam("keys", values, type_=ARRAY(String)))
-    return column.in_(values)
+    import json
+
+    from sqlalchemy import func, select
+
+    each = func.json_each(bindparam("keys", json.dumps(values, ensure_ascii=False), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 IMPORT_CACHE_KIB = 131072
