@@ -93,7 +93,7 @@ _PERSON_KEYS = tuple(c.key for c in COLUMNS if c.key not in ("grid", "household"
 
 
 def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
-    grids = grid_index(ctx)
+    find = grid_index(ctx).find              # cached per cell value: a file names few grids, many times
     heads: dict[str, int] = {}               # 户号 → the row of its head in this file
     initials = svc.name_initials
     day = Today(ctx.today())
@@ -115,8 +115,12 @@ def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
         values, errors = clean_person({k: cells[k] for k in keys}, day)
         if errors:
             row.field_errors(errors)
-        grid = find_grid(grids, row)
-        number = cells["household"] or None
+        try:
+            grid = find(cells["grid"])
+        except MatchError as e:
+            row.error("grid", e.message)
+            grid = None
+        number = cell_text(cells["household"]) or None
         rel = values.get("relation_to_head")
         if rel == "户主" and number:
             if number in heads:
@@ -125,11 +129,10 @@ def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
                 heads[number] = row.number
         if row.errors or grid is None:
             return None
-        rec = blank.copy()
-        rec.update(values)
-        rec.update(area_id=grid.id, status="active", id_type="111", nationality="156",
-                   name_initials=initials(rec["name"]), key_attention=False, notes=rec.pop("id_note"),
-                   household=number.strip() if number else None)
+        rec = {**blank, **values, "area_id": grid.id, "status": "active", "id_type": "111", "nationality": "156",
+               "key_attention": False, "household": number}
+        rec["name_initials"] = initials(rec["name"])
+        rec["notes"] = rec.pop("id_note")
         return rec
     return check
 

@@ -79,7 +79,17 @@ def person_kind(value: Any) -> str:
 
 
 def _name(value: Any) -> str:
+    if type(value) is str and "\u3000" not in value:       # the usual cell, checked inline (once per row)
+        text = value.strip()
+        if text and len(text) <= NAME_MAX:
+            return text
     return fields.text(value, "姓名", "name", max_len=NAME_MAX)
+
+
+def _phone(value: Any) -> str | None:
+    if type(value) is str and len(value) == 11 and value.isdigit() and value[0] == "1":
+        return value                                       # a mobile number as typed: fields.phone's first case
+    return fields.phone(value)
 
 
 def _optional_text(value: Any) -> str | None:
@@ -101,7 +111,7 @@ def _date_of(key: str):
 # field → its cleaner (a dict lookup per cell: the importer runs this for every cell of a large file)
 _PERSON_CLEANERS: dict[str, Any] = {
     **{k: _optional_text for k in PERSON_FIELDS}, **{k: _date_of(k) for k in DATE_FIELDS},
-    "name": _name, "kind": person_kind, "phone": fields.phone, "key_attention": bool, "notes": fields.clean_text,
+    "name": _name, "kind": person_kind, "phone": _phone, "key_attention": bool, "notes": fields.clean_text,
 }
 
 

@@ -343,6 +343,8 @@ def _records_of(rows: list[list[Any]], positions: dict[str, int], sheet: Sheet) 
     absent = dict.fromkeys(k for k in keys if k not in positions)
     pos_items = list(positions.items())
     widest = max(positions.values()) if positions else -1
+    pkeys = [k for k, _i in pos_items]
+    getter = itemgetter(*[i for _k, i in pos_items]) if len(pos_items) > 1 else None   # the cells, picked in C
     # a row whose first required cell holds text is not blank: only the others need the cell-by-cell look
     first = next((positions[c.key] for c in sheet.columns if c.required and c.key in positions), None)
     for n, row in enumerate(rows):
@@ -350,7 +352,7 @@ def _records_of(rows: list[list[Any]], positions: dict[str, int], sheet: Sheet) 
         if not (type(lead) is str and lead.strip()) and blank_row(row):
             continue
         if len(row) > widest:
-            cells = {k: row[i] for k, i in pos_items}
+            cells = dict(zip(pkeys, getter(row), strict=True)) if getter is not None else {k: row[i] for k, i in pos_items}
         else:
             width = len(row)
             cells = {k: (row[i] if i < width else None) for k, i in pos_items}
@@ -383,33 +385,35 @@ def import_sheet(ctx, path, spec: ImportSpec, *, valid_only: bool = False,
     present = frozenset(positions)
     parsers = [(c.key, c.parse) for c in sheet.columns if c.parse is not None and c.key in positions]
     unique = spec.unique
-    seen: dict[str, dict[Any, int]] = {k: {} for k in unique}
+    seen: list[tuple[str, dict[Any, int]]] = [(k, {}) for k in unique]
     check = spec.check
     total = len(data)
     good: Pairs = []
     bad: list[Row] = []
+    rows = 0
     for n, cells in _records_of(data, positions, sheet):
         row = Row(n + 2, cells, sheet, present)
-        result.total_rows += 1
+        rows += 1
         for key, parse in parsers:
             cells[key] = row.parse(key, parse)
         rec = check(row)
         if rec is not None and not row.errors:
-            for key in unique:
+            for key, firsts in seen:
                 value = rec.get(key)
                 if value is None or value == "":
                     continue
-                first = seen[key].get(value)
+                first = firsts.get(value)
                 if first is not None:
                     row.error(key, f"与第 {first} 行的{sheet.label(key)}重复")
                 else:
-                    seen[key][value] = row.number
-        if row.errors or rec is None:
+                    firsts[value] = row.number
+        if rec is None or row.errors:
             bad.append(row)
         else:
             good.append((row, rec))
         if n % PROGRESS_STEP == 0 and n:
             _tick(progress, cancel, n, total)
+    result.total_rows = rows
     if spec.existing is not None and good:
         spec.existing(good)
         bad.extend(r for r, _rec in good if r.errors)
