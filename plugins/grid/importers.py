@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -173,7 +174,7 @@ def _existing_persons(ctx: ServiceContext, households: dict[str, int]):
     return find
 
 
-PERSONS_INSERT = BulkInsert(Person.__table__, sort=lambda r: r["id_number"], large_cache=True)
+PERSONS_INSERT = BulkInsert(Person.__table__, sort=itemgetter("id_number"), large_cache=True)
 
 
 def _persons_write(households: dict[str, int]):

@@ -64,7 +64,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -540,7 +540,7 @@ def large_cache(conn):
 def _driver_value(column, dialect_name: str):
     """A converter to what the database driver takes directly, or None when the value passes as is.
     SQLite gets the text forms SQLAlchemy itself stores (UTC datetimes without zone, ISO dates)."""
-    from sqlalchemy import Boolean, Date
+    from sqlalchemy import Date
 
     from shell.db.base import UTCDateTime
 
@@ -557,9 +557,8 @@ def _driver_value(column, dialect_name: str):
             return last[1]
         return dt
     if isinstance(column.type, Date):
-        return lambda v: None if v is None else v.isoformat()
-    if isinstance(column.type, Boolean):
-        return lambda v: None if v is None else int(v)
+        return date.isoformat          # None is skipped by the caller
+    # Boolean: sqlite3 binds True/False as 1/0 itself (bool is an int), as SQLAlchemy stores them
     return None
 
 
@@ -584,10 +583,12 @@ def bulk_insert(conn, table, rows: list[dict], chunk: int = 10000) -> None:
         for i in range(0, len(rows), chunk):
             part = rows[i:i + chunk]
             if convs:
-                # only the few dates and flags need converting (in place); the tuple is built in C
+                # only the few dates need converting (in place); the tuple is built in C
                 for r in part:
                     for k, c in convs:
-                        r[k] = c(r[k])
+                        v = r[k]
+                        if v is not None:
+                            r[k] = c(v)
             if len(order) == 1:
                 conn.exec_driver_sql(sql, [(getter(r),) for r in part])
             else:
