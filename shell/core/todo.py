@@ -23,7 +23,7 @@ class TodoList:
 def collect_todo(plugin_manager, session_factory, actor: Actor) -> TodoList:
     """Ask every plugin for the actor's waiting work in one read-only session; a plugin that fails is
     named in ``failed`` (logged) and the others still count."""
-    from shell.plugins import as_list
+    from shell.contracts import as_list
 
     found: list[tuple[str, TodoItem]] = []
     failed: list[str] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 from shell.idnumber import parse_id_number
 
 from ..labels import HOUSE_USES, ORG_KINDS, PERSON_KINDS, PERSON_STATUS, STAFF_ROLES
+from ..validation import DATE_FIELDS, PERSON_FIELDS
 from .attachments import (
     ATTACH_PERMISSIONS,
     ATTACHMENT_TYPES,
@@ -48,14 +49,12 @@ from .common import (
     area_name,
     area_tree,
     check_phone,
-    check_uscc,
     clean_text,
     code_text,
     grid_choices,
     grids_in_scope,
     local_date,
     name_initials,
-    parse_floor_area,
     required_text,
 )
 from .events import (
@@ -135,8 +134,6 @@ from .organisations import (
     update_organisation,
 )
 from .persons import (
-    DATE_FIELDS,
-    PERSON_FIELDS,
     PersonRow,
     duplicate_message,
     find_by_id_number,
@@ -276,7 +273,6 @@ __all__ = [
     "check_attachment_size",
     "check_details",
     "check_phone",
-    "check_uscc",
     "clean_text",
     "code_text",
     "count_late_reports",
@@ -343,7 +339,6 @@ __all__ = [
     "organisations_query",
     "overdue_events",
     "overdue_visits",
-    "parse_floor_area",
     "parse_id_number",
     "person_occupancies",
     "person_special_records",

@@ -167,32 +167,6 @@ def grid_choices(ctx: ServiceContext) -> list[tuple[str, int]]:
 # --- ID numbers: shell.idnumber (one validator for every plugin) --------------------------------
 
 
-def _check_uscc(value: Any, field_name: str = "credit_code") -> str:
-    from stdnum.cn import uscc
-
-    text = _code(value).upper()
-    if not text:
-        raise ValidationError("请填写统一社会信用代码。", field_name, value)
-    try:
-        return uscc.validate(text)
-    except uscc.InvalidChecksum:
-        raise ValidationError(f"统一社会信用代码“{value}”校验位不对，请核对。", field_name, value) from None
-    except uscc.ValidationError:
-        raise ValidationError(f"统一社会信用代码“{value}”格式不对：应为 18 位数字或大写字母。",
-                              field_name, value) from None
-
-
-def _floor_area(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        area_value = float(_code(value))
-    except ValueError:
-        raise ValidationError(f"建筑面积“{value}”不是数字。", "floor_area", value) from None
-    if not 0 < area_value < 1_000_000:
-        raise ValidationError(f"建筑面积“{value}”不合理：应大于 0 平方米。", "floor_area", value)
-    return area_value
-
 
 # --- event services ----------------------------------------------------------------------------
 def _local_date(dt: datetime) -> date:
@@ -205,8 +179,6 @@ def _local_date(dt: datetime) -> date:
 # (clean_text, code_text, check_phone and PHONE_RE come from shell.core.fields); the bodies moved here
 # from services.py keep calling them by their old private names.
 required_text = _required
-check_uscc = _check_uscc
-parse_floor_area = _floor_area
 local_date = _local_date
 
 

@@ -9,9 +9,13 @@ from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.db.retry import guard_busy
-from shell.errors import ValidationError
+from shell.errors import FieldError, ValidationError, raise_if
 
 from ..models import House, Household, Person
+from ..validation import (
+    clean_household,
+    household_taken,
+)
 from .common import P_PERSON, P_VIEW, Listing, _area_of, _code, _get, _required, _text, area_label
 from .persons import _check_single_head
 
@@ -21,13 +25,16 @@ def create_household(ctx: ServiceContext, area_id: int, number: str, address: st
                      house_id: int | None = None) -> Household:
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    number = _required(number, "number", "户号")
-    other = ctx.session.scalar(select(Household).where(Household.number == number))
-    if other is not None:
-        raise ValidationError(f"户号“{number}”已登记（{area_label(ctx.session, other.area_id)}）。", "number", number)
+    values, errors = clean_household(dict(number=number, address=address), ctx)
+    if "number" in values:
+        other = ctx.session.scalar(select(Household).where(Household.number == values["number"]))
+        if other is not None:
+            errors.append(FieldError("number", household_taken(values["number"], area_label(ctx.session, other.area_id)),
+                                     number))
+    raise_if(errors)
     if house_id is not None:
         _get(ctx, House, house_id, "房屋")
-    hh = Household(area_id=area.id, number=number, address=_text(address), house_id=house_id,
+    hh = Household(area_id=area.id, number=values["number"], address=values["address"], house_id=house_id,
                    created_by=ctx.actor.user_id)
     ctx.session.add(hh)
     ctx.session.flush()
@@ -108,12 +115,13 @@ def update_household(ctx: ServiceContext, household_id: int, expected_version: i
     ctx.actor.require(P_PERSON)
     hh = _get(ctx, Household, household_id, "户")
     check_version(ctx.session, hh, expected_version, "户信息")
-    if address is not None:
-        hh.address = _text(address)
+    draft = {k: v for k, v in (("address", address), ("notes", notes)) if v is not None}
+    cleaned, errors = clean_household(draft, ctx, current=hh)
+    raise_if(errors)
     if house_id is not None:
         hh.house_id = _get(ctx, House, house_id, "房屋").id
-    if notes is not None:
-        hh.notes = _text(notes)
+    for k, v in cleaned.items():
+        setattr(hh, k, v)
     flush_or_conflict(ctx.session, hh, "户信息")
     return hh
 

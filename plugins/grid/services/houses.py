@@ -12,12 +12,14 @@ from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
-from shell.errors import ValidationError
-from shell.idnumber import parse_id_number
+from shell.errors import FieldError, ValidationError, raise_if
 
-from ..labels import HOUSE_USES
 from ..models import House, Occupancy, Person
-from .common import P_PERSON, P_VIEW, Listing, _area_of, _code, _floor_area, _get, _phone, _required, _text
+from ..validation import (
+    clean_house,
+    house_taken,
+)
+from .common import P_PERSON, P_VIEW, Listing, _area_of, _code, _get, _text
 from .tenants import _tenant_times
 
 
@@ -28,19 +30,16 @@ def create_house(ctx: ServiceContext, *, area_id: int, code: str, address: str, 
                  rental_pledge_on: date | None = None) -> House:
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    code = _required(code, "code", "房屋编号")
-    other = ctx.session.scalar(select(House).where(House.code == code))
-    if other is not None:
-        raise ValidationError(f"房屋编号“{code}”已登记：{other.address}。", "code", code)
-    if house_use not in HOUSE_USES:
-        raise ValidationError(f"房屋用途“{house_use}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", house_use)
-    area_value = _floor_area(floor_area)
-    owner_number = parse_id_number(owner_id_number, "owner_id_number").number if _text(owner_id_number) else None
-    house = House(area_id=area.id, code=code, address=_required(address, "address", "地址"), house_use=house_use,
-                  building_use=_text(building_use) or None, floor_area=area_value, hazard=_text(hazard) or None,
-                  owner_name=_text(owner_name) or None, owner_id_number=owner_number,
-                  owner_phone=_phone(owner_phone, "owner_phone"), rental_pledge_on=rental_pledge_on,
-                  created_by=ctx.actor.user_id)
+    values, errors = clean_house(dict(code=code, address=address, house_use=house_use, building_use=building_use,
+                                      floor_area=floor_area, hazard=hazard, owner_name=owner_name,
+                                      owner_id_number=owner_id_number, owner_phone=owner_phone,
+                                      rental_pledge_on=rental_pledge_on), ctx)
+    if "code" in values:
+        other = ctx.session.scalar(select(House).where(House.code == values["code"]))
+        if other is not None:
+            errors.append(FieldError("code", house_taken(values["code"], other.address), code))
+    raise_if(errors)
+    house = House(area_id=area.id, created_by=ctx.actor.user_id, **values)
     ctx.session.add(house)
     ctx.session.flush()
     return house
@@ -51,30 +50,12 @@ def update_house(ctx: ServiceContext, house_id: int, expected_version: int | Non
     ctx.actor.require(P_PERSON)
     house = _get(ctx, House, house_id, "房屋")
     check_version(ctx.session, house, expected_version, "房屋信息")
-    allowed = {"address", "house_use", "building_use", "floor_area", "hazard", "owner_name", "owner_phone",
-               "owner_id_number", "rental_pledge_on"}
-    for k, v in values.items():
-        if k not in allowed:
-            raise ValidationError(f"房屋字段“{k}”不能修改。", k, v)
-        if k == "house_use":
-            if v not in HOUSE_USES:
-                raise ValidationError(f"房屋用途“{v}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", v)
-        elif k == "address":
-            v = _required(v, "address", "地址")
-        elif k == "floor_area":
-            v = _floor_area(v)
-        elif k == "owner_phone":
-            v = _phone(v, k)
-        elif k == "owner_id_number":
-            if _personal.resubmitted(house.owner_id_number, v, field="owner_id_number"):
-                continue  # the form sent back the masked number it showed: unchanged
-            v = parse_id_number(v, "owner_id_number").number if _text(v) else None
-        elif k == "rental_pledge_on":
-            if v not in (None, "") and not isinstance(v, date):
-                raise ValidationError(f"日期“{v}”格式不对。", k, v)
-            v = v or None
-        else:
-            v = _text(v) or None
+    if "owner_id_number" in values and _personal.resubmitted(house.owner_id_number, values["owner_id_number"],
+                                                             field="owner_id_number"):
+        del values["owner_id_number"]  # the form sent back the masked number it showed: unchanged
+    cleaned, errors = clean_house(values, ctx, current=house)
+    raise_if(errors)
+    for k, v in cleaned.items():
         setattr(house, k, v)
     flush_or_conflict(ctx.session, house, "房屋信息")
     return house

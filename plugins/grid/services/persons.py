@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -13,12 +12,15 @@ from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.db.sql import StartsWith
-from shell.errors import ValidationError
-from shell.idnumber import parse_id_number
+from shell.errors import FieldError, ValidationError, raise_if
 from shell.text import looks_like_id_number
 
-from ..labels import PERSON_KINDS
 from ..models import House, Household, Occupancy, Person
+from ..validation import (
+    clean_person,
+    head_taken,
+    id_taken,
+)
 from .common import (
     FULL_VIEW,
     P_PERSON,
@@ -27,8 +29,6 @@ from .common import (
     _area_of,
     _code,
     _get,
-    _phone,
-    _required,
     _text,
     area_label,
     name_initials,
@@ -37,41 +37,16 @@ from .houses import _close_occupancy
 from .tenants import _tenant_times
 
 # --- persons -----------------------------------------------------------------------------------
-PERSON_FIELDS = {
-    "former_name", "nationality", "ethnicity", "native_place", "marital_status", "political_status",
-    "education", "religion", "occupation_category", "occupation", "workplace", "registered_place",
-    "registered_address", "current_place", "current_address", "relation_to_head", "residence_match",
-    "permit_type", "permit_start", "permit_end", "dwelling_type", "inflow_reason", "key_attention",
-    "foreign_surname", "foreign_given_name", "visit_purpose", "arrival_date", "expected_departure", "notes",
-}
-DATE_FIELDS = {"permit_start", "permit_end", "arrival_date", "expected_departure"}
 
 
 def duplicate_message(session, person: Person) -> str:
-    return f"身份证号已登记：{person.name}（{area_label(session, person.area_id)}）"
+    return id_taken(person.name, area_label(session, person.area_id))
 
 
 def find_by_id_number(session, number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number == number))
 
 
-def _check_person_fields(values: dict) -> dict:
-    unknown = set(values) - PERSON_FIELDS
-    if unknown:
-        raise ValidationError(f"未知的人口字段：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        if k in DATE_FIELDS:
-            if v not in (None, "") and not isinstance(v, date):
-                raise ValidationError(f"日期“{v}”格式不对。", k, v)
-            out[k] = v or None
-        elif k == "key_attention":
-            out[k] = bool(v)
-        else:
-            out[k] = _text(v) or None if k != "notes" else _text(v)
-    if out.get("permit_start") and out.get("permit_end") and out["permit_end"] < out["permit_start"]:
-        raise ValidationError("证件截止日期早于起始日期。", "permit_end", out["permit_end"])
-    return out
 
 
 def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: str, kind: str = "registered",
@@ -83,30 +58,25 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
     is its tenant, reported at ``reported_at`` (default now)."""
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    name = _required(name, "name", "姓名")
-    if len(name) > 64:
-        raise ValidationError(f"姓名太长（{len(name)} 字）。", "name", name)
-    if kind not in PERSON_KINDS:
-        raise ValidationError(f"人口类别“{kind}”无效，应为户籍人口、流动人口或境外人员。", "kind", kind)
-    info = parse_id_number(id_number)
-    existing = find_by_id_number(ctx.session, info.number)
-    if existing is not None:
-        raise ValidationError(duplicate_message(ctx.session, existing), "id_number", id_number)
-    fields = _check_person_fields(extra)
+    values, errors = clean_person(dict(name=name, id_number=id_number, kind=kind, phone=phone, **extra), ctx)
+    if "id_number" in values:
+        existing = find_by_id_number(ctx.session, values["id_number"])
+        if existing is not None:
+            errors.append(FieldError("id_number", duplicate_message(ctx.session, existing), id_number))
+    if house_id is None and (moved_in_at is not None or reported_at is not None):
+        errors.append(FieldError("house_id", "没有登记现住房屋，不能填写入住时间或报备时间。"))
+    raise_if(errors)
     if household_id is not None:
         _get(ctx, Household, household_id, "户")
     if house_id is not None:
         _get(ctx, House, house_id, "房屋")
-    if fields.get("relation_to_head") == "户主" and household_id is not None:
+    if values.get("relation_to_head") == "户主" and household_id is not None:
         _check_single_head(ctx, household_id, None)
-    if house_id is None and (moved_in_at is not None or reported_at is not None):
-        raise ValidationError("没有登记现住房屋，不能填写入住时间或报备时间。", "house_id", None)
-    person = Person(area_id=area.id, kind=kind, name=name, name_initials=name_initials(name),
-                    id_type="111", id_number=info.number, sex=info.sex, birth_date=info.birth_date,
-                    phone=_phone(phone), household_id=household_id, house_id=house_id,
-                    created_by=ctx.actor.user_id, **fields)
-    if info.converted_from:
-        person.notes = (person.notes + "\n" if person.notes else "") + f"原 15 位身份证号 {info.converted_from} 已升位。"
+    note = values.pop("id_note")
+    person = Person(area_id=area.id, name_initials=name_initials(values["name"]), id_type="111",
+                    household_id=household_id, house_id=house_id, created_by=ctx.actor.user_id, **values)
+    if note:
+        person.notes = (person.notes + "\n" if person.notes else "") + note
     ctx.session.add(person)
     ctx.session.flush()
     if house_id is not None:   # 人房关联 from moving in, so the house's occupants and history see them
@@ -130,7 +100,7 @@ def _check_single_head(ctx: ServiceContext, household_id: int, person_id: int | 
         q = q.where(Person.id != person_id)
     head = ctx.session.scalar(q)
     if head is not None:
-        raise ValidationError(f"该户已有户主：{head.name}。一户只能有一名户主。", "relation_to_head", "户主")
+        raise ValidationError(head_taken(head.name), "relation_to_head", "户主")
 
 
 def update_person(ctx: ServiceContext, person_id: int, expected_version: int | None = None, **values) -> Person:
@@ -139,25 +109,19 @@ def update_person(ctx: ServiceContext, person_id: int, expected_version: int | N
     check_version(ctx.session, person, expected_version, "人员信息")
     if "area_id" in values:
         person.area_id = _area_of(ctx, values.pop("area_id")).id
-    if "name" in values:
-        person.name = _required(values.pop("name"), "name", "姓名")
-        person.name_initials = name_initials(person.name)
-    if "phone" in values:
-        person.phone = _phone(values.pop("phone"))
-    if "kind" in values:
-        kind = values.pop("kind")
-        if kind not in PERSON_KINDS:
-            raise ValidationError(f"人口类别“{kind}”无效。", "kind", kind)
-        person.kind = kind
-    if "household_id" in values:
-        hid = values.pop("household_id")
+    new_household = "household_id" in values
+    hid = values.pop("household_id", None)
+    cleaned, errors = clean_person(values, ctx, current=person)
+    raise_if(errors)
+    if new_household:
         if hid is not None:
             _get(ctx, Household, hid, "户")
         person.household_id = hid
-    fields = _check_person_fields(values)
-    if fields.get("relation_to_head", person.relation_to_head) == "户主" and person.household_id:
+    if "name" in cleaned:
+        person.name_initials = name_initials(cleaned["name"])
+    if cleaned.get("relation_to_head", person.relation_to_head) == "户主" and person.household_id:
         _check_single_head(ctx, person.household_id, person.id)
-    for k, v in fields.items():
+    for k, v in cleaned.items():
         setattr(person, k, v)
     flush_or_conflict(ctx.session, person, "人员信息")
     return person

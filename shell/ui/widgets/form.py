@@ -172,7 +172,8 @@ class Form(QWidget):
             first.setFocus()
 
     def show_exception(self, exc: BaseException) -> bool:
-        """Show a ValidationError inline; False for any other error (the caller shows a dialog)."""
+        """Show a ValidationError inline (all of a ValidationErrors, each beside its field); False for
+        any other error (the caller shows a dialog)."""
         if isinstance(exc, ValidationError):
             self.show_errors(field_errors(exc))
             return True
@@ -197,10 +198,11 @@ def field_errors(exc: ValidationError) -> dict[str | None, str]:
     if isinstance(exc, ValidationErrors):
         out: dict[str | None, str] = {}
         for e in exc.errors:
-            if e.field in out:  # two problems with one field: both beside it
-                out[e.field] = f"{out[e.field]}\n{e.message}"
+            key = e.field or None
+            if key in out:  # two problems with one field: both beside it
+                out[key] = f"{out[key]}\n{e.message}"
             else:
-                out[e.field] = e.message
+                out[key] = e.message
         return out
     return {exc.field: exc.message}
 
