@@ -50,7 +50,7 @@ def visit_items(ctx: ServiceContext) -> list[TodoItem]:
     return [TodoItem(id="grid.visits.overdue", title="逾期未走访的重点人员", count=overdue, unit="人", overdue=overdue,
                      page="grid.special", filter={"overdue": True}, order=30),
             TodoItem(id="grid.visits.due", title="七天内应走访的重点人员", count=due, unit="人",
-                     page="grid.special", filter={"overdue": False}, order=31)]
+                     page="grid.special", filter={"due_days": 7}, order=31)]
 
 
 def tenant_items(ctx: ServiceContext) -> list[TodoItem]:

@@ -197,9 +197,10 @@ def overdue_visits(ctx: ServiceContext, on: date | None = None, area_id: int | N
 
 
 def specials_query(actor, group: str | None = None, text: str = "", overdue_on: date | None = None,
-                   include_ended: bool = False):
+                   include_ended: bool = False, due_between: tuple[date, date] | None = None):
     """SELECT (SpecialPerson, person's name) in scope for the lazy list: by group (a key of ALL_GROUPS,
-    or "special" / "care" for all of one kind), name or pinyin initials, and 逾期未走访 on a day."""
+    or "special" / "care" for all of one kind), name or pinyin initials, 逾期未走访 on a day, and
+    应走访 (next visit) between two days."""
     q = (select(SpecialPerson, Person.name).join(Person, Person.id == SpecialPerson.person_id)
          .where(scope_filter(SpecialPerson.area_id, actor)))
     if not include_ended:
@@ -212,6 +213,8 @@ def specials_query(actor, group: str | None = None, text: str = "", overdue_on: 
         q = q.where(SpecialPerson.group == group)
     if overdue_on is not None:
         q = q.where(SpecialPerson.next_visit_date < overdue_on)
+    if due_between is not None:
+        q = q.where(SpecialPerson.next_visit_date.between(*due_between))
     t = _text(text).replace(" ", "")
     if t:
         q = q.where(Person.name_initials.startswith(t.lower(), autoescape=True) if t.isascii()
@@ -220,9 +223,9 @@ def specials_query(actor, group: str | None = None, text: str = "", overdue_on: 
 
 
 def specials_listing(actor, group: str | None = None, text: str = "", overdue_on: date | None = None,
-                     include_ended: bool = False) -> Listing:
+                     include_ended: bool = False, due_between: tuple[date, date] | None = None) -> Listing:
     """The special/cared-for group list: ``specials_query`` paged by id."""
-    return Listing(specials_query(actor, group, text, overdue_on, include_ended), SpecialPerson.id)
+    return Listing(specials_query(actor, group, text, overdue_on, include_ended, due_between), SpecialPerson.id)
 
 
 def special_visits(ctx: ServiceContext, special_id: int) -> list[Visit]:

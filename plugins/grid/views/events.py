@@ -110,6 +110,12 @@ class EventsPage(QWidget):
         self.update_indicators()
         self.apply_filter()
 
+    def show_filtered(self, code: str = "") -> None:
+        """From 我的待办: the events of one EVENT_FILTERS code (a status, 待我处理, 超期 …)."""
+        index = self.filter.findData(code)
+        self.filter.setCurrentIndex(max(index, 0))
+        self.apply_filter()
+
     def update_indicators(self) -> None:
         """This year's indicators, computed on the thread pool (a year of events is a large read)."""
         from shell.ui.tasks import run_in_pool

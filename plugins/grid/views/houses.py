@@ -285,3 +285,11 @@ class HousesPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+
+    def show_filtered(self, tenants: str = "all") -> None:
+        """From 我的待办: the 出租房屋租客 tab with one TENANT_FILTERS filter (逾期报备 …)."""
+        self.tabs.setCurrentWidget(self.tenants)
+        index = self.tenants.status.findData(tenants)
+        self.tenants.status.setCurrentIndex(max(index, 0))
+        self.tenants.search.clear()
+        self.tenants.apply()

@@ -189,6 +189,8 @@ class SpecialGroupsPage(QWidget):
             self.group.addItem(label, key)
         self.overdue = QCheckBox("只看逾期未走访", self)
         self.overdue.setObjectName("special-overdue")
+        self.due_soon = QCheckBox("只看七天内应走访", self)
+        self.due_soon.setObjectName("special-due-soon")
         self.search = SearchBox(self, placeholder="姓名或拼音首字母")
         self.count_label = QLabel(self)
         can_edit = app_ctx.actor.can(svc.P_SPECIAL)
@@ -208,6 +210,7 @@ class SpecialGroupsPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.group)
         top.addWidget(self.overdue)
+        top.addWidget(self.due_soon)
         top.addWidget(self.search, 1)
         top.addWidget(self.count_label)
         actions = QHBoxLayout()
@@ -262,6 +265,7 @@ class SpecialGroupsPage(QWidget):
         layout.addLayout(actions)
         self.group.currentIndexChanged.connect(lambda _i: self.apply())
         self.overdue.toggled.connect(lambda _c: self.apply())
+        self.due_soon.toggled.connect(lambda _c: self.apply())
         self.search.search.connect(lambda _t: self.apply())
         self.dialog: QDialog | None = None
         self.apply()
@@ -270,10 +274,22 @@ class SpecialGroupsPage(QWidget):
     grid_label = grid_label
 
     def apply(self) -> None:
+        due = (self.today, self.today + timedelta(days=7)) if self.due_soon.isChecked() else None
         show_listing(self.model, svc.specials_listing(self.app_ctx.actor, self.group.currentData() or None,
                                                       self.search.text(),
-                                                      overdue_on=self.today if self.overdue.isChecked() else None))
+                                                      overdue_on=self.today if self.overdue.isChecked() else None,
+                                                      due_between=due))
         self.show_visits()
+
+    def show_filtered(self, overdue: bool = False, due_days: int | None = None) -> None:
+        """From 我的待办: 逾期未走访, or 应走访 within ``due_days`` (seven: the checkbox's span)."""
+        for box, on in ((self.overdue, overdue), (self.due_soon, due_days is not None)):
+            box.blockSignals(True)
+            box.setChecked(on)
+            box.blockSignals(False)
+        self.group.setCurrentIndex(0)
+        self.search.clear()
+        self.apply()
 
     def current(self):
         index = self.table.currentIndex()
