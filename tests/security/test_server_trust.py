@@ -134,6 +134,33 @@ def test_nothing_outside_the_scope_is_readable(worker, table):
     assert seen == owner.execute(inside_q, (me["scope"],)).fetchone()[0]
 
 
+LAST_ORG = ("(SELECT ms.org_id FROM partybuilding_memberships ms WHERE ms.member_id = m.id "
+            "ORDER BY ms.start_on DESC, ms.id DESC LIMIT 1)")
+
+
+def test_a_member_who_left_is_seen_where_their_own_last_membership_was(pg_secure_db, street):
+    """The members' policy scopes a member without organisation by *their* last membership (the
+    program's _member_in_scope): one who left from the community worker's scope stays visible to
+    them, one who left elsewhere does not. (The policy once passed the organisation's id to the
+    look-up instead of the member's, and hid every member who left.)"""
+    owner, info = street
+    scope = info["community_staff"]["scope"]
+    pick = ("SELECT m.id, m.org_id FROM partybuilding_members m JOIN partybuilding_orgs o ON o.id = " + LAST_ORG
+            + " WHERE m.org_id IS NOT NULL AND (o.area_id = ANY(%s)) = %s ORDER BY m.id LIMIT 1")
+    inside, outside = (owner.execute(pick, (scope, inner)).fetchone() for inner in (True, False))
+    assert inside and outside, "the demo street needs Party members inside and outside the community"
+    conn = psycopg.connect(_conninfo(pg_secure_db.user_url("community_staff")))
+    try:
+        owner.execute("UPDATE partybuilding_members SET org_id = NULL WHERE id = ANY(%s)", ([inside[0], outside[0]],))
+        seen = {r[0] for r in conn.execute("SELECT id FROM partybuilding_members WHERE id = ANY(%s)",
+                                           ([inside[0], outside[0]],))}
+        assert seen == {inside[0]}
+    finally:
+        conn.close()
+        for member_id, org_id in (inside, outside):
+            owner.execute("UPDATE partybuilding_members SET org_id = %s WHERE id = %s", (org_id, member_id))
+
+
 def test_password_hashes_and_lockout_columns_are_unreadable(worker):
     conn, _owner, _me, _username = worker
     for column in ("password_hash", "failed_logins", "locked_until"):
