@@ -161,6 +161,13 @@ def test_a_member_who_left_is_seen_where_their_own_last_membership_was(pg_secure
             owner.execute("UPDATE partybuilding_members SET org_id = %s WHERE id = %s", (org_id, member_id))
 
 
+def test_a_users_session_plans_each_statement_with_its_values(worker):
+    """rls.install: a secured street's sessions use custom plans (a generic plan of the community page
+    sorts the community's every resident under the policies' planning-cost estimate)."""
+    conn, _owner, _me, _username = worker
+    assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+
+
 def test_password_hashes_and_lockout_columns_are_unreadable(worker):
     conn, _owner, _me, _username = worker
     for column in ("password_hash", "failed_logins", "locked_until"):
