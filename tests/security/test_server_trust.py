@@ -134,6 +134,40 @@ def test_nothing_outside_the_scope_is_readable(worker, table):
     assert seen == owner.execute(inside_q, (me["scope"],)).fetchone()[0]
 
 
+LAST_ORG = ("(SELECT ms.org_id FROM partybuilding_memberships ms WHERE ms.member_id = m.id "
+            "ORDER BY ms.start_on DESC, ms.id DESC LIMIT 1)")
+
+
+def test_a_member_who_left_is_seen_where_their_own_last_membership_was(pg_secure_db, street):
+    """The members' policy scopes a member without organisation by *their* last membership (the
+    program's _member_in_scope): one who left from the community worker's scope stays visible to
+    them, one who left elsewhere does not. (The policy once passed the organisation's id to the
+    look-up instead of the member's, and hid every member who left.)"""
+    owner, info = street
+    scope = info["community_staff"]["scope"]
+    pick = ("SELECT m.id, m.org_id FROM partybuilding_members m JOIN partybuilding_orgs o ON o.id = " + LAST_ORG
+            + " WHERE m.org_id IS NOT NULL AND (o.area_id = ANY(%s)) = %s ORDER BY m.id LIMIT 1")
+    inside, outside = (owner.execute(pick, (scope, inner)).fetchone() for inner in (True, False))
+    assert inside and outside, "the demo street needs Party members inside and outside the community"
+    conn = psycopg.connect(_conninfo(pg_secure_db.user_url("community_staff")))
+    try:
+        owner.execute("UPDATE partybuilding_members SET org_id = NULL WHERE id = ANY(%s)", ([inside[0], outside[0]],))
+        seen = {r[0] for r in conn.execute("SELECT id FROM partybuilding_members WHERE id = ANY(%s)",
+                                           ([inside[0], outside[0]],))}
+        assert seen == {inside[0]}
+    finally:
+        conn.close()
+        for member_id, org_id in (inside, outside):
+            owner.execute("UPDATE partybuilding_members SET org_id = %s WHERE id = %s", (org_id, member_id))
+
+
+def test_a_users_session_plans_each_statement_with_its_values(worker):
+    """rls.install: a secured street's sessions use custom plans (a generic plan of the community page
+    sorts the community's every resident under the policies' planning-cost estimate)."""
+    conn, _owner, _me, _username = worker
+    assert conn.execute("SHOW plan_cache_mode").fetchone()[0] == "force_custom_plan"
+
+
 def test_password_hashes_and_lockout_columns_are_unreadable(worker):
     conn, _owner, _me, _username = worker
     for column in ("password_hash", "failed_logins", "locked_until"):
@@ -327,13 +361,16 @@ def test_no_table_or_function_can_be_created_or_dropped(worker, statement):
 
 
 @pytest.mark.parametrize("call", ADMIN_FUNCTIONS)
-def test_the_administrators_functions_refuse(worker, call):
+def test_the_administrators_functions_refuse(worker, call, pg_secure_db):
     conn, owner, me, _username = worker
-    before = owner.execute("SELECT array_agg(rolname ORDER BY rolname) FROM pg_roles").fetchone()[0]
+    # Roles are cluster-wide: other test streets' roles come and go with the sessions running beside.
+    roles = ("SELECT array_agg(rolname ORDER BY rolname) FROM pg_roles "
+             "WHERE rolname NOT LIKE 'jd\\_sec\\_%%' OR starts_with(rolname, %s)")
+    before = owner.execute(roles, (pg_secure_db.key + ".",)).fetchone()[0]
     with pytest.raises(errors.InsufficientPrivilege):
         conn.execute("SELECT jiedao_sec." + call.replace("%s", str(me["id"])))
     conn.rollback()
-    assert owner.execute("SELECT array_agg(rolname ORDER BY rolname) FROM pg_roles").fetchone()[0] == before
+    assert owner.execute(roles, (pg_secure_db.key + ".",)).fetchone()[0] == before
 
 
 def test_a_scoped_user_manager_hands_out_only_what_they_hold(pg_secure_db, street):

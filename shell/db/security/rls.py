@@ -4,9 +4,10 @@ behind the program's own scope checks.
 ``install(conn, key)`` (run by the owner inside ``secure_database`` / ``refresh``; idempotent):
 
 - every table with an ``area_id`` column is scoped by the user's area subtree:
-  ``(SELECT jiedao_sec.unrestricted()) OR area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])``
-  (the cast makes PostgreSQL read the sub-select as one array, not as ``ANY (subquery)``) for
-  reading (USING) and writing (WITH CHECK: nobody inserts or moves a record out of their scope);
+  ``(SELECT jiedao_sec.unrestricted()) OR (SELECT jiedao_sec.whole_street()) AND area_id IS NOT NULL
+  OR area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])`` — nothing per row for a user whose
+  scope is the whole street (see ``IN_SCOPE``) — for reading (USING) and writing (WITH CHECK:
+  nobody inserts or moves a record out of their scope);
 - every table that hangs off such a row (an event's steps, a household's members, a volunteer's
   ledgers, a warehouse's stock moves, an organisation's Party members …) is scoped through its
   parent: ``EXISTS (SELECT 1 FROM parent p WHERE p.id = child.fk)`` — the parent's own policy
@@ -22,9 +23,11 @@ behind the program's own scope checks.
   read and write those of the users they see;
 - ``STREET_WIDE`` lists the tables that stay without policy, each with the reason.
 
-The identity functions (``jiedao_sec.uid/unrestricted/scope_ids/can``, see ``roles.py``) are wrapped
-in sub-selects so they run once per statement as init plans and the planner keeps using the indexes
-(``tests/test_query_plans.py`` checks the plans on a secured database).
+The identity functions (``jiedao_sec.uid/unrestricted/whole_street/scope_ids/can``, PL/pgSQL, see
+``roles.py``) are wrapped in sub-selects so they run once per statement as init plans, and the
+policies are filters on the rows the query's own conditions find through their indexes
+(``tests/security/test_rls.py`` checks the plans on a secured database). A child's policy names its
+parent's columns qualified: inside the sub-select an unqualified ``id`` is the parent's.
 
 Policies are for the base group ``<key>.users`` (every login role is a member); the owner gets a
 policy of its own that sees everything, so ``FORCE ROW LEVEL SECURITY`` keeps the owner's migrations,
@@ -46,7 +49,14 @@ WRITE_POLICIES = ("jiedao_insert", "jiedao_update", "jiedao_delete")
 ALL_POLICIES = (SCOPE_POLICY, OWNER_POLICY, READ_POLICY) + WRITE_POLICIES
 
 UNRESTRICTED = "(SELECT jiedao_sec.unrestricted())"
-IN_SCOPE = "area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])"
+# A user whose scope is the whole street (no area outside their own area's subtree) sees every row
+# with an area: exact where area_id references core_areas, and no per-row look-up — ``= ANY (array)``
+# compares a row with every id of the scope, 421 of them on the large street for every row a search
+# scans. Any other scope is one community's subtree or less (a few dozen ids), and is only computed
+# when the whole-street test fails (init plans run when first needed). The cast makes PostgreSQL
+# read the sub-select as one array, not as ``ANY (subquery)``.
+IN_SCOPE_SET = "area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])"
+IN_SCOPE = f"((SELECT jiedao_sec.whole_street()) AND area_id IS NOT NULL OR {IN_SCOPE_SET})"
 
 # Tables without policy, and why. Their table privileges (core_table_access) decide who reads them.
 STREET_WIDE: dict[str, str] = {
@@ -83,7 +93,8 @@ PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
     # a member who left (org_id empty) belongs to the organisation of their last membership, as the
     # program's _member_in_scope says; looked up by an owner's function, since the memberships'
     # own policy refers back to the members (a policy may not recurse)
-    "partybuilding_members": (("coalesce(org_id, jiedao_sec.last_party_org(id))", "partybuilding_orgs"),),
+    "partybuilding_members": (("coalesce(partybuilding_members.org_id, "
+                               "jiedao_sec.last_party_org(partybuilding_members.id))", "partybuilding_orgs"),),
     "partybuilding_memberships": (("member_id", "partybuilding_members"), ("org_id", "partybuilding_orgs")),
     # a transfer is seen by the member's organisation and by both ends
     "partybuilding_transfers": (("member_id", "partybuilding_members"), ("from_org_id", "partybuilding_orgs"),
@@ -104,6 +115,7 @@ class Plan:
     children: dict[str, tuple[tuple[str, str], ...]]
     core: tuple[str, ...]
     unpoliced: tuple[str, ...]
+    area_without_fk: tuple[str, ...] = ()  # area tables whose area_id has no foreign key to core_areas
 
     @property
     def policed(self) -> set[str]:
@@ -163,7 +175,9 @@ def plan(conn) -> Plan:
         raise RuntimeError("以下数据表有多个可作为管辖范围依据的外键，请在 shell/db/security/rls.py 的 PARENTS 中指定："
                            + "；".join(f"{t}（{', '.join(f'{c}→{p}' for c, p in v)}）" for t, v in sorted(still.items())))
     unpoliced = tuple(sorted(tables - policed - set(core)))
-    return Plan(area=area, children=children, core=core, unpoliced=unpoliced)
+    with_fk = {t for t, c, p in fks if c == "area_id" and p == "core_areas"}
+    return Plan(area=area, children=children, core=core, unpoliced=unpoliced,
+                area_without_fk=tuple(t for t in area if t not in with_fk))
 
 
 def _ident(name: str) -> str:
@@ -173,9 +187,11 @@ def _ident(name: str) -> str:
 # Functions the policies above call (owner's, SECURITY DEFINER: they read past the policies).
 FUNCTIONS = {
     "partybuilding_memberships": """CREATE OR REPLACE FUNCTION jiedao_sec.last_party_org(member_id int) RETURNS int
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT m.org_id FROM partybuilding_memberships m WHERE m.member_id = $1
-    ORDER BY m.start_on DESC, m.id DESC LIMIT 1 $$""",
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    RETURN (SELECT m.org_id FROM partybuilding_memberships m WHERE m.member_id = $1
+            ORDER BY m.start_on DESC, m.id DESC LIMIT 1);
+END $$""",
 }
 FUNCTION_NAMES = {"partybuilding_memberships": "jiedao_sec.last_party_org(int)"}
 
@@ -191,6 +207,8 @@ def child_condition(table: str, links: tuple[tuple[str, str], ...]) -> str:
 
 
 AREA_CONDITION = f"{UNRESTRICTED} OR {IN_SCOPE}"
+# a table whose area_id does not reference core_areas: a dangling id is in nobody's scope
+AREA_CONDITION_NO_FK = f"{UNRESTRICTED} OR {IN_SCOPE_SET}"
 CAN = "(SELECT jiedao_sec.can('{code}'))"
 
 
@@ -259,7 +277,10 @@ def statements(conn, key: str) -> list[str]:
             for name, command, using, check in core_policies(table):
                 out.append(_policy_sql(table, name, command, users, using, check))
         else:
-            cond = AREA_CONDITION if table in p.area else child_condition(table, p.children[table])
+            if table in p.area:
+                cond = AREA_CONDITION_NO_FK if table in p.area_without_fk else AREA_CONDITION
+            else:
+                cond = child_condition(table, p.children[table])
             out.append(_policy_sql(table, SCOPE_POLICY, "ALL", users, cond, cond))
     return out
 
@@ -275,6 +296,16 @@ def install(conn, key: str) -> Plan:
     me = conn.execute(text("SELECT current_user")).scalar()
     if me != owner_role(key):
         conn.execute(text(f"SET LOCAL ROLE {quote_ident(owner_role(key))}"))
+    # Custom plans for every session of a secured street (from its next connection). The policies add
+    # sub-selects to a statement's range table, and PostgreSQL's plan cache counts them as planning
+    # cost it can save: after five executions of a prepared statement (psycopg prepares from the
+    # fifth) it takes the generic plan where the unsecured street keeps re-planning. For the
+    # community page (area_id IN areas whose path LIKE $1 || '%') that plan sorts the community's
+    # every resident to show 50: 7.4 ms of server time instead of 1.6 on the medium street,
+    # growing with the street. Planning every time costs the cards ~1 ms more (docs/benchmarks.md).
+    # As the owner: it owns the database (whoever secures has just handed it over).
+    conn.execute(text(f"ALTER DATABASE {quote_ident(conn.execute(text('SELECT current_database()')).scalar())} "
+                      "SET plan_cache_mode = force_custom_plan"))
     for sql in statements(conn, key):
         conn.execute(text(sql))
     balances.install(conn, key)  # stored balances that must equal their ledgers (see balances.py)

@@ -27,7 +27,7 @@ from shell.db.security import naming
 SCHEMA = "jiedao_sec"
 # Callable by every login role (members of <key>.users); the administration ones check inside.
 PUBLIC_FUNCTIONS = (
-    "uid()", "unrestricted()", "scope_ids()", "can(text)", "privileged()",
+    "uid()", "unrestricted()", "scope_ids()", "whole_street()", "can(text)", "privileged()",
     "create_login(integer, text)", "set_password(integer, text)", "set_login(integer, boolean)",
     "sync_user(integer)", "sync_role(integer)", "drop_login(integer)", "password_changed()",
 )
@@ -68,32 +68,46 @@ def _functions_sql(key: str) -> str:
     hidden = "ARRAY[" + ", ".join(_lit(c) for c in HIDDEN_COLUMNS["core_users"]) + "]::text[]"
     definer = "SECURITY DEFINER SET search_path = pg_catalog, public"
     return f"""
-CREATE OR REPLACE FUNCTION jiedao_sec.uid() RETURNS integer LANGUAGE sql STABLE {definer} AS $$
-  SELECT id FROM public.core_users WHERE server_role = session_user AND is_active
-$$;
+-- The identity functions run in every policy, several times a statement: PL/pgSQL keeps their plans
+-- for the session, where an SQL function (not inlinable: SECURITY DEFINER) is planned at every call.
+CREATE OR REPLACE FUNCTION jiedao_sec.uid() RETURNS integer LANGUAGE plpgsql STABLE {definer} AS $$
+BEGIN
+  RETURN (SELECT id FROM public.core_users WHERE server_role = session_user AND is_active);
+END $$;
 
-CREATE OR REPLACE FUNCTION jiedao_sec.unrestricted() RETURNS boolean LANGUAGE sql STABLE {definer} AS $$
-  SELECT coalesce((SELECT is_superuser FROM public.core_users
-                   WHERE server_role = session_user AND is_active), false)
-$$;
+CREATE OR REPLACE FUNCTION jiedao_sec.unrestricted() RETURNS boolean LANGUAGE plpgsql STABLE {definer} AS $$
+BEGIN
+  RETURN coalesce((SELECT is_superuser FROM public.core_users
+                   WHERE server_role = session_user AND is_active), false);
+END $$;
 
-CREATE OR REPLACE FUNCTION jiedao_sec.scope_ids() RETURNS integer[] LANGUAGE sql STABLE {definer} AS $$
-  SELECT coalesce(array_agg(a.id ORDER BY a.id), '{{}}'::integer[])
-  FROM public.core_users u
-  JOIN public.core_areas ua ON ua.id = u.area_id
-  JOIN public.core_areas a ON left(a.path, length(ua.path)) = ua.path
-  WHERE u.server_role = session_user AND u.is_active
-$$;
+CREATE OR REPLACE FUNCTION jiedao_sec.scope_ids() RETURNS integer[] LANGUAGE plpgsql STABLE {definer} AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_agg(a.id ORDER BY a.id), '{{}}'::integer[])
+          FROM public.core_users u
+          JOIN public.core_areas ua ON ua.id = u.area_id
+          JOIN public.core_areas a ON left(a.path, length(ua.path)) = ua.path
+          WHERE u.server_role = session_user AND u.is_active);
+END $$;
 
-CREATE OR REPLACE FUNCTION jiedao_sec.can(code text) RETURNS boolean LANGUAGE sql STABLE {definer} AS $$
-  SELECT EXISTS (
+-- The user's scope is the whole street: no area lies outside their own area's subtree.
+CREATE OR REPLACE FUNCTION jiedao_sec.whole_street() RETURNS boolean LANGUAGE plpgsql STABLE {definer} AS $$
+BEGIN
+  RETURN coalesce((SELECT NOT EXISTS (SELECT 1 FROM public.core_areas a WHERE left(a.path, length(ua.path)) <> ua.path)
+                   FROM public.core_users u JOIN public.core_areas ua ON ua.id = u.area_id
+                   WHERE u.server_role = session_user AND u.is_active), false);
+END $$;
+
+CREATE OR REPLACE FUNCTION jiedao_sec.can(code text) RETURNS boolean LANGUAGE plpgsql STABLE {definer} AS $$
+BEGIN
+  RETURN EXISTS (
     SELECT 1 FROM public.core_users u
     WHERE u.server_role = session_user AND u.is_active
       AND (u.is_superuser OR EXISTS (
             SELECT 1 FROM public.core_user_roles ur
             JOIN public.core_role_permissions rp ON rp.role_id = ur.role_id
-            WHERE ur.user_id = u.id AND rp.code = $1)))
-$$;
+            WHERE ur.user_id = u.id AND rp.code = $1)));
+END $$;
 
 -- The owner or a PostgreSQL superuser at the keyboard (jiedao db …, jiedao user … with their URL), or
 -- the database's old owner while jiedao db secure runs (a member of the owner until it ends).
