@@ -231,7 +231,7 @@ def clean_house(draft: Mapping[str, Any], ctx=None, current=None) -> Cleaned:
             elif key == "rental_pledge_on":
                 out[key] = fields.parse_date(value, "责任书签订日期", key, required=False)
             elif key in ("hazard", "owner_name"):
-                out[key] = fields.clean_text(value) or None
+                out[key] = _optional_text(value)
             else:
                 errors.append(FieldError(key, f"房屋字段“{key}”不能修改。", value))
         except ValidationError as e:
@@ -333,6 +333,8 @@ def party_members(value: Any) -> int:
     """党员人数: a whole number ≥ 0 ("5", 5, "5人")."""
     if value is None or value == "":
         return 0
+    if type(value) is float and value.is_integer() and value >= 0:
+        return int(value)                                  # a number cell as calamine reads it
     if isinstance(value, str):
         value = fields.code_text(value).removesuffix("人").removesuffix("名") or "0"
     return fields.positive_int(value, "党员人数", "party_members", allow_zero=True)
@@ -358,7 +360,7 @@ def clean_organisation(draft: Mapping[str, Any], ctx=None, current=None) -> Clea
             elif key == "party_members":
                 out[key] = party_members(value)
             elif key in ("legal_rep", "security_head", "address", "hazard"):
-                out[key] = fields.clean_text(value) or None
+                out[key] = _optional_text(value)
             elif key == "area_id":
                 out[key] = value
             else:
