@@ -167,7 +167,7 @@ def test_hook_seed_demo(demo):
 
 def test_hook_register_reports(demo, tmp_path):
     pm = make_pm()
-    defs = {d.id: d for _, d in call_each(pm, "register_reports")}
+    defs = {d.id: d for n, d in call_each(pm, "register_reports") if n == "partybuilding"}
     assert {"partybuilding.roster", "partybuilding.orgs", "partybuilding.development", "partybuilding.transfers",
             "partybuilding.meetings", "partybuilding.dues", "partybuilding.transfer_letter",
             "partybuilding.member_form", "partybuilding.mobile", "partybuilding.lost",
