@@ -29,7 +29,7 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
-from shell.errors import ConflictError, NotFound, ValidationError
+from shell.errors import ConflictError, NotFound, ValidationError, ValidationErrors, raise_if
 
 from .models import (
     ADJUST_REASONS,
@@ -60,6 +60,7 @@ from .models import (
     Warehouse,
 )
 from .rules import SETTINGS
+from .validation import GBT_TOP, clean_item, clean_receipt, validate_item_code  # noqa: F401  (re-exported)
 
 # ----------------------------------------------------------------------------- settings
 _SETTING = {d.key: d for d in SETTINGS}
@@ -138,31 +139,6 @@ def _scoped_area_of(ctx: ServiceContext, area_id: int) -> Area:
 
 # ----------------------------------------------------------------------------- GB/T 38565 codes
 
-GBT_TOP = {"1": "基本生活保障物资", "2": "应急装备及配套物资", "3": "工程材料与机械加工设备"}
-_LEVELS = (("中类", 1, "第 2–3 位"), ("小类", 3, "第 4–5 位"), ("细类", 5, "第 6–7 位"))
-
-
-def validate_item_code(code) -> str:
-    """Check the structure of a GB/T 38565-2020 code: 7 digits, 大类 1/2/3, then 中类, 小类 and 细类
-    of two digits each in 01–99. The message names the part that is wrong."""
-    text = "" if code is None else str(code).strip()
-    if not text:
-        raise ValidationError("请填写物资编码（GB/T 38565，7 位数字）。", "code", code)
-    if not text.isdigit() or not text.isascii():
-        raise ValidationError(f"物资编码“{text}”只能由数字组成（GB/T 38565 为 7 位数字）。", "code", code)
-    if len(text) != 7:
-        raise ValidationError(f"物资编码“{text}”应为 7 位数字，现为 {len(text)} 位。", "code", code)
-    if text[0] not in GBT_TOP:
-        raise ValidationError(
-            f"物资编码“{text}”的第 1 位（大类）应为 1（基本生活保障物资）、2（应急装备及配套物资）"
-            f"或 3（工程材料与机械加工设备），现为“{text[0]}”。", "code", code)
-    for label, start, where in _LEVELS:
-        part = text[start:start + 2]
-        if part == "00":
-            raise ValidationError(f"物资编码“{text}”的{where}（{label}）应为 01–99，现为“{part}”。", "code", code)
-    return text
-
-
 # ----------------------------------------------------------------------------- warehouses & items
 
 def _warehouse(ctx: ServiceContext, warehouse_id: int) -> Warehouse:
@@ -217,12 +193,9 @@ def list_warehouses(ctx: ServiceContext, include_inactive: bool = False) -> list
 
 def create_item(ctx: ServiceContext, code: str, name: str, unit: str, spec: str = "") -> Item:
     ctx.actor.require("emergency.catalog.manage")
-    code = validate_item_code(code)
-    name = _text(name, "name", "物资名称")
-    unit = _text(unit, "unit", "计量单位", max_len=16)
-    spec = _text(spec, "spec", "规格型号", False) or ""
-    if ctx.session.scalar(select(Item.id).where(Item.code == code, Item.name == name, Item.spec == spec)):
-        raise ValidationError(f"物资“{name} {spec}”（编码 {code}）已在目录中。", "name", name)
+    values, errors = clean_item(dict(code=code, name=name, unit=unit, spec=spec), ctx)
+    raise_if(errors)
+    code, name, unit, spec = values["code"], values["name"], values["unit"], values["spec"]
     item = Item(code=code, name=name, spec=spec, unit=unit, created_by=ctx.actor.user_id)
     ctx.session.add(item)
     ctx.session.flush()
@@ -311,6 +284,10 @@ def set_min_stock(ctx: ServiceContext, warehouse_id: int, item_id: int, min_qty:
 
 class StockError(ValidationError):
     """A refused stock operation (not enough stock, expired batch …)."""
+
+
+class ExpiredReceipt(ValidationErrors, StockError):
+    """A delivery refused because it has expired, with the delivery's other field errors."""
 
 
 def is_expired(batch: Batch, today: date) -> bool:
@@ -409,21 +386,16 @@ def receive(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int, batc
     """Stock-in (入库) of a delivery: finds or creates the batch and books a move."""
     ctx.actor.require("emergency.stock.manage")
     wh = _warehouse(ctx, warehouse_id)
-    if not wh.active:
-        raise ValidationError(f"仓库“{wh.name}”已停用，不能入库。", "warehouse_id", warehouse_id)
     item = _get(ctx, Item, item_id, "物资")
-    qty = _positive_int(qty, "qty", "入库数量")
-    batch_no = _text(batch_no, "batch_no", "批次号", max_len=50)
-    if production_date and expiry_date and expiry_date < production_date:
-        raise ValidationError(f"有效期至 {expiry_date} 早于生产日期 {production_date}，请核对。", "expiry_date", expiry_date)
-    if production_date and production_date > ctx.today():
-        raise ValidationError(f"生产日期 {production_date} 晚于今天，请核对。", "production_date", production_date)
-    if expiry_date and expiry_date < ctx.today():
-        raise StockError(f"{item.name}批次“{batch_no}”已于 {expiry_date} 过期，过期物资不能入库。", "expiry_date",
-                         expiry_date)
-    batch = _get_or_create_batch(ctx, warehouse_id, item_id, batch_no, production_date, expiry_date)
-    return _write_move(ctx, batch, "in", qty, party=_text(party, "party", "来源/供货单位", False),
-                       note=_text(note, "note", "备注", False, 200), doc_no=_doc_no(ctx, "RK"))
+    values, errors = clean_receipt(dict(warehouse=wh, item_name=item.name, qty=qty, batch_no=batch_no,
+                                        production_date=production_date, expiry_date=expiry_date, party=party,
+                                        note=note), ctx)
+    if errors:   # an expired delivery is a stock refusal, like any other the ledger makes
+        raise (ExpiredReceipt if values["expired"] else ValidationErrors)(errors)
+    batch = _get_or_create_batch(ctx, warehouse_id, item_id, values["batch_no"], values["production_date"],
+                                 values["expiry_date"])
+    return _write_move(ctx, batch, "in", values["qty"], party=values["party"], note=values["note"],
+                       doc_no=_doc_no(ctx, "RK"))
 
 
 def issue(ctx: ServiceContext, batch_id: int, qty: int, party: str | None = None, note: str | None = None,

@@ -11,7 +11,6 @@ Redeeming spends points only: hours never change.
 """
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +21,13 @@ from sqlalchemy import CursorResult, Table, func, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from shell.clock import LOCAL_TZ, format_local, utcnow
+from shell.core import fields
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import Actor, ServiceContext
 from shell.core.models import Area
 from shell.db.sql import StartsWith
-from shell.errors import ConflictError, DatabaseError, NotFound, ValidationError
+from shell.errors import ConflictError, DatabaseError, FieldError, NotFound, ValidationError, raise_if
 from shell.idnumber import IdInfo, parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
@@ -60,7 +60,6 @@ ORDERS = cast(Table, RedemptionOrder.__table__)
 COUNTERS = cast(Table, Counter.__table__)
 
 _ONE_DAY = timedelta(days=1)
-PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
 
 
 class BusyError(DatabaseError):
@@ -210,49 +209,11 @@ def check_id_number(raw: Any) -> IdInfo:
 
 
 def check_phone(raw: Any, required: bool = False) -> str:
-    text = "" if raw is None else str(raw).strip().replace(" ", "")
-    if not text:
-        if required:
-            raise ValidationError("请填写联系电话。", "phone", raw)
-        return ""
-    if not PHONE_RE.match(text):
-        raise ValidationError(f"联系电话“{raw}”格式不正确（手机 11 位，座机如 0571-87654321）。", "phone", raw)
-    return text
+    """The shared phone rule (shell.core.fields.phone); "" when empty and not required."""
+    return fields.phone(raw, "phone", "联系电话", required=required) or ""
 
 
 # ============================================================================ volunteers
-
-def _skills(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        parts = re.split(r"[、,，;；\s]+", value)
-    else:
-        parts = [str(v) for v in value]
-    clean = list(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
-    text = "、".join(clean)
-    if len(text) > 200:
-        raise ValidationError("服务技能太长（最多 200 字）。", "skills", value)
-    return text
-
-
-def _check_number(ctx: ServiceContext, number: str, exclude_id: int | None = None) -> None:
-    q = select(Volunteer.id).where(Volunteer.number == number)
-    if exclude_id is not None:
-        q = q.where(Volunteer.id != exclude_id)
-    if ctx.session.scalar(q) is not None:
-        raise ValidationError(f"志愿者编号“{number}”已被使用。", "number", number)
-
-
-def _check_id_unique(ctx: ServiceContext, id_number: str, exclude_id: int | None = None) -> None:
-    q = select(Volunteer).where(Volunteer.id_number == id_number)
-    if exclude_id is not None:
-        q = q.where(Volunteer.id != exclude_id)
-    other = ctx.session.scalar(q)
-    if other is not None:
-        raise ValidationError(f"身份证号已登记为志愿者“{other.name}”（编号 {other.number}），不能重复登记。",
-                              "id_number", id_number)
-
 
 def _new_volunteer_number(ctx: ServiceContext) -> str:
     while True:
@@ -265,23 +226,19 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
                        gender: str | None = None, birth_date: date | None = None, number: str | None = None,
                        skills: Any = "", address: str = "", registered_on: date | None = None,
                        notes: str = "") -> Volunteer:
+    from .validation import clean_volunteer
+
     ctx.actor.require(P_MANAGE)
-    area = _area(ctx, area_id)
-    if area.level not in ("community", "grid", "microgrid"):
-        raise ValidationError(f"志愿者应登记在社区（“{area.name}”是{area.level_label}）。", "area_id", area_id)
-    name = _text(name, "姓名", "name", max_len=64)
-    info = check_id_number(id_number)
-    if gender is not None and gender != "" and gender != info.sex:
-        raise ValidationError(f"性别“{gender}”与身份证号不符（应为{info.sex}）。", "gender", gender)
-    if birth_date is not None and birth_date != info.birth_date:
-        raise ValidationError(f"出生日期 {birth_date} 与身份证号不符（应为 {info.birth_date}）。", "birth_date", birth_date)
-    _check_id_unique(ctx, info.number)
-    number = _text(number, "志愿者编号", "number", required=False, max_len=32) or _new_volunteer_number(ctx)
-    _check_number(ctx, number)
-    v = Volunteer(area_id=area.id, number=number, name=name, initials=pinyin_initials(name), gender=info.sex,
-                  birth_date=info.birth_date, id_type="111", id_number=info.number, phone=check_phone(phone),
-                  skills=_skills(skills), address=_text(address, "住址", "address", required=False, max_len=200),
-                  registered_on=registered_on or ctx.today(), active=True, notes=notes or "",
+    values, errors = clean_volunteer(dict(name=name, id_number=id_number, area_id=area_id, phone=phone, gender=gender,
+                                          birth_date=birth_date, number=number, skills=skills, address=address,
+                                          registered_on=registered_on, notes=notes), ctx)
+    raise_if(errors)
+    name = values["name"]
+    number = values["number"] or _new_volunteer_number(ctx)
+    v = Volunteer(area_id=values["area_id"], number=number, name=name, initials=pinyin_initials(name),
+                  gender=values["gender"], birth_date=values["birth_date"], id_type="111", id_number=values["id_number"],
+                  phone=values["phone"], skills=values["skills"], address=values["address"],
+                  registered_on=values["registered_on"] or ctx.today(), active=True, notes=notes or "",
                   created_by=ctx.actor.user_id)
     ctx.session.add(v)
     ctx.session.flush()
@@ -321,29 +278,18 @@ def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: i
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
-    if "name" in changes:
-        v.name = _text(changes["name"], "姓名", "name", max_len=64)
-        v.initials = pinyin_initials(v.name)
-    if "phone" in changes:
-        v.phone = check_phone(changes["phone"])
-    if "skills" in changes:
-        v.skills = _skills(changes["skills"])
-    if "address" in changes:
-        v.address = _text(changes["address"], "住址", "address", required=False, max_len=200)
-    if "notes" in changes:
-        v.notes = changes["notes"] or ""
-    if "area_id" in changes:
-        v.area_id = _area(ctx, changes["area_id"]).id
-    if "number" in changes:
-        number = _text(changes["number"], "志愿者编号", "number", max_len=32)
-        _check_number(ctx, number, exclude_id=v.id)
-        v.number = number
     if "id_number" in changes and _personal.resubmitted(v.id_number, changes["id_number"]):
         del changes["id_number"]  # the form sent back the masked number it showed: unchanged
-    if "id_number" in changes:
-        info = check_id_number(changes["id_number"])
-        _check_id_unique(ctx, info.number, exclude_id=v.id)
-        v.id_number, v.birth_date, v.gender = info.number, info.birth_date, info.sex
+    from .validation import clean_volunteer
+
+    values, errors = clean_volunteer(changes, ctx, current=v)
+    raise_if(errors)
+    if "notes" in changes:
+        values["notes"] = changes["notes"] or ""
+    for key, value in values.items():
+        setattr(v, key, value)
+    if "name" in values:
+        v.initials = pinyin_initials(v.name)
     flush_or_conflict(ctx.session, v, "志愿者信息")
     return v
 
@@ -1068,8 +1014,15 @@ def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datet
 def record_attendance(ctx: ServiceContext, activity_id: int, volunteer_id: int, signed_in_at: datetime,
                       signed_out_at: datetime) -> Attendance:
     """Both times at once (attendance sheet, or entry after the fact)."""
+    from .validation import check_attendance
+
     ctx.actor.require(P_ACTIVITY)
-    check_times(ctx, get_activity(ctx, activity_id), _volunteer_name(ctx, volunteer_id), signed_in_at, signed_out_at)
+    activity = get_activity(ctx, activity_id)
+    volunteer = ctx.session.get(Volunteer, volunteer_id)   # scope: enrol/sign_in check it (not found there too)
+    current = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity_id,
+                                                          Attendance.volunteer_id == volunteer_id))
+    raise_if(check_attendance(dict(activity=activity, volunteer=volunteer, signed_in_at=signed_in_at,
+                                   signed_out_at=signed_out_at), ctx, current=current))
     sign_in(ctx, activity_id, volunteer_id, signed_in_at)
     return sign_out(ctx, activity_id, volunteer_id, signed_out_at)
 
@@ -1509,6 +1462,29 @@ def _period_start(period: str, today: date) -> datetime | None:
     return None
 
 
+def redeem_eligibility(ctx: ServiceContext, volunteer_id: int, *, minutes: int | None = None) -> list[FieldError]:
+    """Why the volunteer may not redeem today, in the order ``redeem`` refuses: stopped, outside the
+    redemption window, fewer approved hours than the threshold; [] when they may. The counter shows
+    the first before anything is put in the basket. (Refusals that depend on the basket — stock,
+    per-person limits, an item taken off the shelf — are ``redeem``'s own.) ``minutes``: the
+    approved minutes when the caller has just read them."""
+    v = get_volunteer(ctx, volunteer_id)
+    out: list[FieldError] = []
+    if not v.active:
+        out.append(FieldError("volunteer_id", f"志愿者“{v.name}”已停用，不能兑换。", volunteer_id))
+    rules = load_rules(ctx.session)
+    try:
+        check_window(rules, ctx.today())
+    except ValidationError as exc:
+        out.append(FieldError(exc.field or "date", exc.message, exc.value))
+    if minutes is None:
+        minutes = _account(ctx, v.id)[1]
+    if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
+        out.append(FieldError("volunteer_id", f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，"
+                                              f"“{v.name}”目前 {hours_text(minutes)} 小时。", volunteer_id))
+    return out
+
+
 @_guard_busy
 def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Sequence[tuple[int, int]],
            note: str = "") -> RedemptionOrder:
@@ -1523,14 +1499,7 @@ def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Seque
     if not wanted:
         raise ValidationError("请至少选择一件物品。", "items")
     v = get_volunteer(ctx, volunteer_id)
-    if not v.active:
-        raise ValidationError(f"志愿者“{v.name}”已停用，不能兑换。", "volunteer_id", volunteer_id)
-    rules = load_rules(s)
-    check_window(rules, ctx.today())
-    minutes = _account(ctx, v.id)[1]
-    if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
-        raise ValidationError(f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，“{v.name}”目前 {hours_text(minutes)} 小时。",
-                              "volunteer_id", volunteer_id)
+    raise_if(redeem_eligibility(ctx, v.id))
     catalogue = {}
     area_id = None
     for item_id in sorted(wanted):  # fixed order: two orders never lock items crosswise
