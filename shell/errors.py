@@ -1,6 +1,8 @@
 """Typed errors raised by services. Each carries a Chinese message the UI shows as is."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class JiedaoError(Exception):
     """Base of every error a user may see. ``message`` is Chinese and says what to do next."""
@@ -63,6 +65,34 @@ class ValidationError(JiedaoError):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a draft: validators return a list of them (an importer shows
+    each beside its row, a form beside its field; a service raises on them through ``raise_if``)."""
+
+    field: str
+    message: str
+    value: object = None
+
+
+class ValidationErrors(ValidationError):
+    """Several field errors at once. Reads as the first one (``message``, ``field``, ``value``), so
+    every caller and dialog that shows a ValidationError keeps working; ``errors`` holds them all."""
+
+    def __init__(self, errors: list[FieldError]):
+        if not errors:
+            raise ValueError("ValidationErrors needs at least one FieldError")
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, first.field, first.value)
+
+
+def raise_if(errors: list[FieldError]) -> None:
+    """Raise ValidationErrors when a validator found anything."""
+    if errors:
+        raise ValidationErrors(errors)
+
+
 class ConflictError(JiedaoError):
     """Optimistic-lock failure: someone else saved the record first. ``current`` holds the record's
     saved values (column → value, ``version_id`` included) so a form can compare or reload them."""
@@ -86,6 +116,13 @@ class DatabaseError(JiedaoError):
     """The database cannot be opened or used; the message says what to do next."""
 
     title = "数据库错误"
+
+
+class BusyError(DatabaseError):
+    """The database stayed locked by another desktop (SQLite lock timeout, PostgreSQL serialization
+    failure or deadlock); nothing was written. Safe to retry (shell.db.retry)."""
+
+    title = "数据库正忙"
 
 
 class DatabaseCorrupt(DatabaseError):

@@ -11,23 +11,26 @@ Redeeming spends points only: hours never change.
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from shell.clock import LOCAL_TZ, format_local, utcnow
+from shell.clock import LOCAL_TZ, format_local
 from shell.core import fields
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
-from shell.core.context import Actor, ServiceContext
+from shell.core.context import ServiceContext
 from shell.core.models import Area
+from shell.db.retry import BusyError as BusyError  # moved to shell.db.retry; still importable from here
+from shell.db.retry import guard_busy as _guard_busy
+from shell.db.retry import is_busy as _is_busy  # noqa: F401
+from shell.db.retry import run_with_retry as run_with_retry
 from shell.db.sql import StartsWith
-from shell.errors import ConflictError, DatabaseError, FieldError, NotFound, ValidationError, raise_if
+from shell.errors import ConflictError, FieldError, NotFound, ValidationError, raise_if
 from shell.idnumber import IdInfo, parse_id_number
 from shell.text import looks_like_id_number, pinyin_initials
 
@@ -60,12 +63,6 @@ ORDERS = cast(Table, RedemptionOrder.__table__)
 COUNTERS = cast(Table, Counter.__table__)
 
 _ONE_DAY = timedelta(days=1)
-
-
-class BusyError(DatabaseError):
-    """The database stayed locked by another desktop; nothing was written. Safe to retry."""
-
-    title = "数据库正忙"
 
 
 # ============================================================================ helpers
@@ -119,59 +116,6 @@ def star_level(minutes: int) -> int:
 
 def star_label(minutes: int) -> str:
     return STAR_LABELS[star_level(minutes)] or "未评星"
-
-
-def _is_busy(exc: BaseException) -> bool:
-    orig = getattr(exc, "orig", exc)
-    text = str(orig).lower()
-    code = getattr(orig, "sqlstate", None)
-    return ("database is locked" in text or "database is busy" in text or "database table is locked" in text
-            or code in ("40001", "40P01", "55P03"))
-
-
-def _guard_busy(fn):
-    """Turn a lock timeout / serialization failure into a BusyError (Chinese, retryable)."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(ctx, *args, **kwargs):
-        try:
-            return fn(ctx, *args, **kwargs)
-        except (OperationalError, DBAPIError) as exc:
-            if _is_busy(exc):
-                raise BusyError("数据库正忙（其他电脑正在办理同类业务），本次操作没有生效，请稍后重试。") from exc
-            raise
-    return wrapper
-
-
-def run_with_retry(session_factory, actor: Actor, fn: Callable[..., Any], *args: Any, attempts: int = 6,
-                   clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> Any:
-    """Run ``fn(ctx, *args, **kwargs)`` in its own transaction and commit; when the database is busy
-    (SQLite lock timeout, PostgreSQL serialization failure or deadlock) roll back and try again with
-    a short back-off. After the last attempt the BusyError reaches the caller; nothing half-done is
-    ever committed."""
-    delay = 0.05
-    for attempt in range(attempts):
-        session = session_factory()
-        try:
-            result = fn(ServiceContext(session, actor, clock), *args, **kwargs)
-            session.commit()
-            return result
-        except (OperationalError, DBAPIError, BusyError) as exc:
-            session.rollback()
-            if not (isinstance(exc, BusyError) or _is_busy(exc)):
-                raise
-            if attempt == attempts - 1:
-                if isinstance(exc, BusyError):
-                    raise
-                raise BusyError("数据库正忙（其他电脑正在办理同类业务），本次操作没有生效，请稍后重试。") from exc
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
 
 def _audit(ctx: ServiceContext, action: str, entity: str, entity_id: Any, summary: str, **after: Any) -> None:
