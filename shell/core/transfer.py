@@ -38,11 +38,23 @@ class ImportCancelled(Exception):
     """The user cancelled an import; its transaction was rolled back, nothing was written."""
 
 
+def _takes(fn: Callable, name: str) -> bool:
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
 def run_import(session_factory: sessionmaker, actor: Actor, definition: ImporterDefinition, path: Path,
-               valid_only: bool = False, cancel: Callable[[], bool] | None = None) -> ImportResult:
+               valid_only: bool = False, cancel: Callable[[], bool] | None = None,
+               progress: Callable[[int, int], object] | None = None) -> ImportResult:
     """Validate every row; write only if the file is clean or ``valid_only`` (then the valid rows).
     ``cancel()`` is asked once the rows are checked and written, before the commit: True rolls the
-    whole file back and raises ``ImportCancelled``."""
+    whole file back and raises ``ImportCancelled``. Importers on the engine (``shell.core.importing``)
+    take ``progress``/``cancel`` themselves and are asked while they check rows too."""
     if definition.import_fn is None:
         raise ValidationError(f"“{definition.title}”（{definition.kind}）不支持导入。")
     if definition.permission:
@@ -52,7 +64,12 @@ def run_import(session_factory: sessionmaker, actor: Actor, definition: Importer
         ctx = ServiceContext(session, actor)
         try:
             try:
-                result = definition.import_fn(ctx, path, valid_only)
+                kwargs: dict = {}
+                if cancel is not None and _takes(definition.import_fn, "cancel"):
+                    kwargs["cancel"] = cancel
+                if progress is not None and _takes(definition.import_fn, "progress"):
+                    kwargs["progress"] = progress
+                result = definition.import_fn(ctx, path, valid_only, **kwargs)
             except FormulaCellsError as exc:
                 # formulas without a saved result: refused cell by cell, nothing read from the file
                 session.rollback()
