@@ -59,7 +59,7 @@ def test_register_through_the_form(qtbot, world):
     dialog.id_number.clear()
     qtbot.keyClicks(dialog.id_number, good)
     qtbot.mouseClick(dialog.ok_button, LEFT)
-    assert dialog.form.error_text("phone").startswith("联系电话“12345”格式不正确")
+    assert dialog.form.error_text("phone").startswith("联系电话“12345”格式不对")
     dialog.phone.clear()
     qtbot.keyClicks(dialog.phone, "13900002222")
     dialog.area.setCurrentIndex(dialog.area.findData(world["c2"]))
