@@ -32,6 +32,8 @@ def member_org(ctx: ServiceContext, org_id: Any) -> PartyOrg:
     (``OutOfScope``), not dissolved, and one members belong to (level 2 and below)."""
     from shell.core.scope import get_in_scope
 
+    if org_id is None or org_id == "":
+        raise ValidationError("请选择所在党组织。", "org_id", org_id)
     org = get_in_scope(ctx, PartyOrg, org_id, "党组织")
     if not org.is_open:
         raise ValidationError(f"“{org.name}”已撤销，不能再加入。", "org_id", org_id)
