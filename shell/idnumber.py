@@ -59,7 +59,9 @@ def _fold(value: Any) -> str:
     text = "" if value is None else str(value)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)   # full-width Ｘ１２３ → X123
-    return re.sub(r"\s", "", text).upper()
+    if len(text) == 18 and text.isalnum():           # the usual cell: nothing to drop (imports call this per row)
+        return text.upper()
+    return "".join(text.split()).upper()
 
 
 def parse_id_number(value: Any, field_name: str = "id_number", today: date | None = None) -> IdInfo:

@@ -106,7 +106,7 @@ BARE = {"grid": "第一网格", "warehouse": "应急物资仓库", "branch": "�
 def _credit_code(n: int) -> str:
     from stdnum.cn import uscc
 
-    from plugins.grid.services import _check_uscc  # noqa: F401 - the validator the importer uses
+    from plugins.grid.validation import credit_code  # noqa: F401 - the validator the importer uses
 
     body = f"91110105MA{n:07d}"
     return body + uscc.calc_check_digit(body)

@@ -16,17 +16,18 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from shell.clock import LOCAL_TZ, format_local, local_today
 from shell.core import calendar, settings
+from shell.core import fields as _fields
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
 from shell.db.sql import StartsWith
-from shell.errors import NotFound, ValidationError
-from shell.idnumber import parse_id_number
+from shell.errors import FieldError, NotFound, ValidationError, raise_if
+from shell.idnumber import parse_id_number  # noqa: F401 - svc.parse_id_number for the tests and plugins
 from shell.text import looks_like_id_number, pinyin_initials
 
-from .models import (
+from .models import (  # noqa: F401 - HOUSE_USES, ORG_KINDS, PERSON_KINDS: read as svc.* by the views and ledgers
     HOUSE_USES,
     ORG_KINDS,
     PERSON_KINDS,
@@ -46,6 +47,19 @@ from .models import (
     VisitLog,
 )
 from .rules import ATTACHMENT_MAX_MB, HOUSEHOLDS_PER_WORKER, RENTAL_REPORT_HOURS
+from .validation import (
+    DATE_FIELDS,
+    PERSON_FIELDS,
+    clean_house,
+    clean_household,
+    clean_organisation,
+    clean_person,
+    head_taken,
+    house_taken,
+    household_taken,
+    id_taken,
+    organisation_taken,
+)
 
 # --- permissions -------------------------------------------------------------------------------
 P_VIEW = "grid.view"
@@ -210,69 +224,24 @@ def area_tree(ctx: ServiceContext) -> list[Area]:
 # --- ID numbers: shell.idnumber (one validator for every plugin) --------------------------------
 
 
-def _check_uscc(value: Any, field_name: str = "credit_code") -> str:
-    from stdnum.cn import uscc
-
-    text = _code(value).upper()
-    if not text:
-        raise ValidationError("请填写统一社会信用代码。", field_name, value)
-    try:
-        return uscc.validate(text)
-    except uscc.InvalidChecksum:
-        raise ValidationError(f"统一社会信用代码“{value}”校验位不对，请核对。", field_name, value) from None
-    except uscc.ValidationError:
-        raise ValidationError(f"统一社会信用代码“{value}”格式不对：应为 18 位数字或大写字母。",
-                              field_name, value) from None
-
-
-PHONE_RE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+PHONE_RE = _fields.PHONE_RE
 
 
 def _phone(value: Any, field_name: str = "phone") -> str | None:
-    text = _code(value)
-    if not text:
-        return None
-    if not PHONE_RE.match(text):
-        raise ValidationError(f"联系电话“{value}”格式不对：手机号 11 位，固话如 010-62345678。", field_name, value)
-    return text
+    return _fields.phone(value, field_name)
 
 
 # --- persons -----------------------------------------------------------------------------------
-PERSON_FIELDS = {
-    "former_name", "nationality", "ethnicity", "native_place", "marital_status", "political_status",
-    "education", "religion", "occupation_category", "occupation", "workplace", "registered_place",
-    "registered_address", "current_place", "current_address", "relation_to_head", "residence_match",
-    "permit_type", "permit_start", "permit_end", "dwelling_type", "inflow_reason", "key_attention",
-    "foreign_surname", "foreign_given_name", "visit_purpose", "arrival_date", "expected_departure", "notes",
-}
-DATE_FIELDS = {"permit_start", "permit_end", "arrival_date", "expected_departure"}
+# PERSON_FIELDS, DATE_FIELDS: the person's optional fields (plugins/grid/validation.py)
+__all__ = ["DATE_FIELDS", "PERSON_FIELDS"]
 
 
 def duplicate_message(session, person: Person) -> str:
-    return f"身份证号已登记：{person.name}（{area_label(session, person.area_id)}）"
+    return id_taken(person.name, area_label(session, person.area_id))
 
 
 def find_by_id_number(session, number: str) -> Person | None:
     return session.scalar(select(Person).where(Person.id_number == number))
-
-
-def _check_person_fields(values: dict) -> dict:
-    unknown = set(values) - PERSON_FIELDS
-    if unknown:
-        raise ValidationError(f"未知的人口字段：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        if k in DATE_FIELDS:
-            if v not in (None, "") and not isinstance(v, date):
-                raise ValidationError(f"日期“{v}”格式不对。", k, v)
-            out[k] = v or None
-        elif k == "key_attention":
-            out[k] = bool(v)
-        else:
-            out[k] = _text(v) or None if k != "notes" else _text(v)
-    if out.get("permit_start") and out.get("permit_end") and out["permit_end"] < out["permit_start"]:
-        raise ValidationError("证件截止日期早于起始日期。", "permit_end", out["permit_end"])
-    return out
 
 
 def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: str, kind: str = "registered",
@@ -284,30 +253,25 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
     is its tenant, reported at ``reported_at`` (default now)."""
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    name = _required(name, "name", "姓名")
-    if len(name) > 64:
-        raise ValidationError(f"姓名太长（{len(name)} 字）。", "name", name)
-    if kind not in PERSON_KINDS:
-        raise ValidationError(f"人口类别“{kind}”无效，应为户籍人口、流动人口或境外人员。", "kind", kind)
-    info = parse_id_number(id_number)
-    existing = find_by_id_number(ctx.session, info.number)
-    if existing is not None:
-        raise ValidationError(duplicate_message(ctx.session, existing), "id_number", id_number)
-    fields = _check_person_fields(extra)
+    values, errors = clean_person(dict(name=name, id_number=id_number, kind=kind, phone=phone, **extra), ctx)
+    if "id_number" in values:
+        existing = find_by_id_number(ctx.session, values["id_number"])
+        if existing is not None:
+            errors.append(FieldError("id_number", duplicate_message(ctx.session, existing), id_number))
+    if house_id is None and (moved_in_at is not None or reported_at is not None):
+        errors.append(FieldError("house_id", "没有登记现住房屋，不能填写入住时间或报备时间。"))
+    raise_if(errors)
     if household_id is not None:
         _get(ctx, Household, household_id, "户")
     if house_id is not None:
         _get(ctx, House, house_id, "房屋")
-    if fields.get("relation_to_head") == "户主" and household_id is not None:
+    if values.get("relation_to_head") == "户主" and household_id is not None:
         _check_single_head(ctx, household_id, None)
-    if house_id is None and (moved_in_at is not None or reported_at is not None):
-        raise ValidationError("没有登记现住房屋，不能填写入住时间或报备时间。", "house_id", None)
-    person = Person(area_id=area.id, kind=kind, name=name, name_initials=name_initials(name),
-                    id_type="111", id_number=info.number, sex=info.sex, birth_date=info.birth_date,
-                    phone=_phone(phone), household_id=household_id, house_id=house_id,
-                    created_by=ctx.actor.user_id, **fields)
-    if info.converted_from:
-        person.notes = (person.notes + "\n" if person.notes else "") + f"原 15 位身份证号 {info.converted_from} 已升位。"
+    note = values.pop("id_note")
+    person = Person(area_id=area.id, name_initials=name_initials(values["name"]), id_type="111",
+                    household_id=household_id, house_id=house_id, created_by=ctx.actor.user_id, **values)
+    if note:
+        person.notes = (person.notes + "\n" if person.notes else "") + note
     ctx.session.add(person)
     ctx.session.flush()
     if house_id is not None:   # 人房关联 from moving in, so the house's occupants and history see them
@@ -331,7 +295,7 @@ def _check_single_head(ctx: ServiceContext, household_id: int, person_id: int | 
         q = q.where(Person.id != person_id)
     head = ctx.session.scalar(q)
     if head is not None:
-        raise ValidationError(f"该户已有户主：{head.name}。一户只能有一名户主。", "relation_to_head", "户主")
+        raise ValidationError(head_taken(head.name), "relation_to_head", "户主")
 
 
 def update_person(ctx: ServiceContext, person_id: int, expected_version: int | None = None, **values) -> Person:
@@ -340,25 +304,19 @@ def update_person(ctx: ServiceContext, person_id: int, expected_version: int | N
     check_version(ctx.session, person, expected_version, "人员信息")
     if "area_id" in values:
         person.area_id = _area_of(ctx, values.pop("area_id")).id
-    if "name" in values:
-        person.name = _required(values.pop("name"), "name", "姓名")
-        person.name_initials = name_initials(person.name)
-    if "phone" in values:
-        person.phone = _phone(values.pop("phone"))
-    if "kind" in values:
-        kind = values.pop("kind")
-        if kind not in PERSON_KINDS:
-            raise ValidationError(f"人口类别“{kind}”无效。", "kind", kind)
-        person.kind = kind
-    if "household_id" in values:
-        hid = values.pop("household_id")
+    new_household = "household_id" in values
+    hid = values.pop("household_id", None)
+    cleaned, errors = clean_person(values, ctx, current=person)
+    raise_if(errors)
+    if new_household:
         if hid is not None:
             _get(ctx, Household, hid, "户")
         person.household_id = hid
-    fields = _check_person_fields(values)
-    if fields.get("relation_to_head", person.relation_to_head) == "户主" and person.household_id:
+    if "name" in cleaned:
+        person.name_initials = name_initials(cleaned["name"])
+    if cleaned.get("relation_to_head", person.relation_to_head) == "户主" and person.household_id:
         _check_single_head(ctx, person.household_id, person.id)
-    for k, v in fields.items():
+    for k, v in cleaned.items():
         setattr(person, k, v)
     flush_or_conflict(ctx.session, person, "人员信息")
     return person
@@ -466,13 +424,16 @@ def create_household(ctx: ServiceContext, area_id: int, number: str, address: st
                      house_id: int | None = None) -> Household:
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    number = _required(number, "number", "户号")
-    other = ctx.session.scalar(select(Household).where(Household.number == number))
-    if other is not None:
-        raise ValidationError(f"户号“{number}”已登记（{area_label(ctx.session, other.area_id)}）。", "number", number)
+    values, errors = clean_household(dict(number=number, address=address), ctx)
+    if "number" in values:
+        other = ctx.session.scalar(select(Household).where(Household.number == values["number"]))
+        if other is not None:
+            errors.append(FieldError("number", household_taken(values["number"], area_label(ctx.session, other.area_id)),
+                                     number))
+    raise_if(errors)
     if house_id is not None:
         _get(ctx, House, house_id, "房屋")
-    hh = Household(area_id=area.id, number=number, address=_text(address), house_id=house_id,
+    hh = Household(area_id=area.id, number=values["number"], address=values["address"], house_id=house_id,
                    created_by=ctx.actor.user_id)
     ctx.session.add(hh)
     ctx.session.flush()
@@ -511,34 +472,19 @@ def create_house(ctx: ServiceContext, *, area_id: int, code: str, address: str, 
                  rental_pledge_on: date | None = None) -> House:
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    code = _required(code, "code", "房屋编号")
-    other = ctx.session.scalar(select(House).where(House.code == code))
-    if other is not None:
-        raise ValidationError(f"房屋编号“{code}”已登记：{other.address}。", "code", code)
-    if house_use not in HOUSE_USES:
-        raise ValidationError(f"房屋用途“{house_use}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", house_use)
-    area_value = _floor_area(floor_area)
-    owner_number = parse_id_number(owner_id_number, "owner_id_number").number if _text(owner_id_number) else None
-    house = House(area_id=area.id, code=code, address=_required(address, "address", "地址"), house_use=house_use,
-                  building_use=_text(building_use) or None, floor_area=area_value, hazard=_text(hazard) or None,
-                  owner_name=_text(owner_name) or None, owner_id_number=owner_number,
-                  owner_phone=_phone(owner_phone, "owner_phone"), rental_pledge_on=rental_pledge_on,
-                  created_by=ctx.actor.user_id)
+    values, errors = clean_house(dict(code=code, address=address, house_use=house_use, building_use=building_use,
+                                      floor_area=floor_area, hazard=hazard, owner_name=owner_name,
+                                      owner_id_number=owner_id_number, owner_phone=owner_phone,
+                                      rental_pledge_on=rental_pledge_on), ctx)
+    if "code" in values:
+        other = ctx.session.scalar(select(House).where(House.code == values["code"]))
+        if other is not None:
+            errors.append(FieldError("code", house_taken(values["code"], other.address), code))
+    raise_if(errors)
+    house = House(area_id=area.id, created_by=ctx.actor.user_id, **values)
     ctx.session.add(house)
     ctx.session.flush()
     return house
-
-
-def _floor_area(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        area_value = float(_code(value))
-    except ValueError:
-        raise ValidationError(f"建筑面积“{value}”不是数字。", "floor_area", value) from None
-    if not 0 < area_value < 1_000_000:
-        raise ValidationError(f"建筑面积“{value}”不合理：应大于 0 平方米。", "floor_area", value)
-    return area_value
 
 
 def update_house(ctx: ServiceContext, house_id: int, expected_version: int | None = None, **values) -> House:
@@ -546,30 +492,12 @@ def update_house(ctx: ServiceContext, house_id: int, expected_version: int | Non
     ctx.actor.require(P_PERSON)
     house = _get(ctx, House, house_id, "房屋")
     check_version(ctx.session, house, expected_version, "房屋信息")
-    allowed = {"address", "house_use", "building_use", "floor_area", "hazard", "owner_name", "owner_phone",
-               "owner_id_number", "rental_pledge_on"}
-    for k, v in values.items():
-        if k not in allowed:
-            raise ValidationError(f"房屋字段“{k}”不能修改。", k, v)
-        if k == "house_use":
-            if v not in HOUSE_USES:
-                raise ValidationError(f"房屋用途“{v}”无效，应为{'、'.join(HOUSE_USES)}之一。", "house_use", v)
-        elif k == "address":
-            v = _required(v, "address", "地址")
-        elif k == "floor_area":
-            v = _floor_area(v)
-        elif k == "owner_phone":
-            v = _phone(v, k)
-        elif k == "owner_id_number":
-            if _personal.resubmitted(house.owner_id_number, v, field="owner_id_number"):
-                continue  # the form sent back the masked number it showed: unchanged
-            v = parse_id_number(v, "owner_id_number").number if _text(v) else None
-        elif k == "rental_pledge_on":
-            if v not in (None, "") and not isinstance(v, date):
-                raise ValidationError(f"日期“{v}”格式不对。", k, v)
-            v = v or None
-        else:
-            v = _text(v) or None
+    if "owner_id_number" in values and _personal.resubmitted(house.owner_id_number, values["owner_id_number"],
+                                                             field="owner_id_number"):
+        del values["owner_id_number"]  # the form sent back the masked number it showed: unchanged
+    cleaned, errors = clean_house(values, ctx, current=house)
+    raise_if(errors)
+    for k, v in cleaned.items():
         setattr(house, k, v)
     flush_or_conflict(ctx.session, house, "房屋信息")
     return house
@@ -680,12 +608,13 @@ def update_household(ctx: ServiceContext, household_id: int, expected_version: i
     ctx.actor.require(P_PERSON)
     hh = _get(ctx, Household, household_id, "户")
     check_version(ctx.session, hh, expected_version, "户信息")
-    if address is not None:
-        hh.address = _text(address)
+    draft = {k: v for k, v in (("address", address), ("notes", notes)) if v is not None}
+    cleaned, errors = clean_household(draft, ctx, current=hh)
+    raise_if(errors)
     if house_id is not None:
         hh.house_id = _get(ctx, House, house_id, "房屋").id
-    if notes is not None:
-        hh.notes = _text(notes)
+    for k, v in cleaned.items():
+        setattr(hh, k, v)
     flush_or_conflict(ctx.session, hh, "户信息")
     return hh
 
@@ -1041,20 +970,16 @@ def register_organisation(ctx: ServiceContext, *, area_id: int, kind: str, name:
                           has_party_org: bool = False, party_members: int = 0) -> Organisation:
     ctx.actor.require(P_PERSON)
     area = _area_of(ctx, area_id)
-    if kind not in ORG_KINDS:
-        raise ValidationError(f"组织类别“{kind}”无效，应为{'或'.join(ORG_KINDS)}。", "kind", kind)
-    code = _check_uscc(credit_code)
-    other = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == code))
-    if other is not None:
-        raise ValidationError(f"统一社会信用代码已登记：{other.name}（{area_label(ctx.session, other.area_id)}）",
-                              "credit_code", credit_code)
-    if party_members < 0:
-        raise ValidationError(f"党员人数“{party_members}”不能为负。", "party_members", party_members)
-    org = Organisation(area_id=area.id, kind=kind, name=_required(name, "name", "组织名称"), credit_code=code,
-                       legal_rep=_text(legal_rep) or None, security_head=_text(security_head) or None,
-                       phone=_phone(phone), address=_text(address) or None, hazard=_text(hazard) or None,
-                       has_party_org=bool(has_party_org), party_members=int(party_members),
-                       created_by=ctx.actor.user_id)
+    values, errors = clean_organisation(dict(
+        kind=kind, name=name, credit_code=credit_code, legal_rep=legal_rep, security_head=security_head, phone=phone,
+        address=address, hazard=hazard, has_party_org=has_party_org, party_members=party_members), ctx)
+    if "credit_code" in values:
+        other = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == values["credit_code"]))
+        if other is not None:
+            errors.append(FieldError("credit_code", organisation_taken(other.name, area_label(ctx.session, other.area_id)),
+                                     credit_code))
+    raise_if(errors)
+    org = Organisation(area_id=area.id, created_by=ctx.actor.user_id, **values)
     ctx.session.add(org)
     ctx.session.flush()
     return org
@@ -1082,35 +1007,18 @@ def update_organisation(ctx: ServiceContext, org_id: int, expected_version: int 
     ctx.actor.require(P_PERSON)
     org = _get(ctx, Organisation, org_id, "组织")
     check_version(ctx.session, org, expected_version, "组织信息")
-    for k, v in values.items():
-        if k == "area_id":
-            org.area_id = _area_of(ctx, v).id
-        elif k == "kind":
-            if v not in ORG_KINDS:
-                raise ValidationError(f"组织类别“{v}”无效，应为{'或'.join(ORG_KINDS)}。", "kind", v)
-            org.kind = v
-        elif k == "name":
-            org.name = _required(v, "name", "组织名称")
-        elif k == "credit_code":
-            code = _check_uscc(v)
-            other = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == code,
-                                                                  Organisation.id != org.id))
-            if other is not None:
-                raise ValidationError(f"统一社会信用代码已登记：{other.name}（{area_label(ctx.session, other.area_id)}）",
-                                      "credit_code", v)
-            org.credit_code = code
-        elif k == "phone":
-            org.phone = _phone(v)
-        elif k in ("legal_rep", "security_head", "address", "hazard"):
-            setattr(org, k, _text(v) or None)
-        elif k == "has_party_org":
-            org.has_party_org = bool(v)
-        elif k == "party_members":
-            if not isinstance(v, int) or v < 0:
-                raise ValidationError(f"党员人数“{v}”不能为负。", "party_members", v)
-            org.party_members = v
-        else:
-            raise ValidationError(f"组织字段“{k}”不能修改。", k, v)
+    if "area_id" in values:
+        org.area_id = _area_of(ctx, values.pop("area_id")).id
+    cleaned, errors = clean_organisation(values, ctx, current=org)
+    if "credit_code" in cleaned:
+        other = ctx.session.scalar(select(Organisation).where(Organisation.credit_code == cleaned["credit_code"],
+                                                              Organisation.id != org.id))
+        if other is not None:
+            errors.append(FieldError("credit_code", organisation_taken(other.name, area_label(ctx.session, other.area_id)),
+                                     values["credit_code"]))
+    raise_if(errors)
+    for k, v in cleaned.items():
+        setattr(org, k, v)
     flush_or_conflict(ctx.session, org, "组织信息")
     return org
 

@@ -53,8 +53,10 @@ Templates and exports: ``write_template(path, sheet)`` (bold header, ``*`` on re
 ``write_rows(path, sheet, rows)`` (a streamed export with the same header, so an export imports
 again). ``definition(...)`` builds the ``ImporterDefinition`` the import centre lists.
 
-Cell helpers shared by every importer: ``cell_text``, ``cell_code``, ``cell_date``, ``blank_row``,
-``norm_header``. Bulk helpers: ``bulk_insert``, ``chunks``, ``among`` (key lookups of many values)."""
+Cell helpers shared by every importer: ``cell_text``, ``cell_code``, ``blank_row``, ``norm_header``;
+values are checked with ``shell.core.fields`` (dates: ``fields.parse_date``, the one date parser) in
+the aggregate's validator or a column's ``parse``. Bulk helpers: ``bulk_insert``, ``chunks``,
+``among`` (key lookups of many values)."""
 from __future__ import annotations
 
 import re
@@ -62,18 +64,19 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from shell.contracts import ImporterDefinition, ImportResult, RowError
+from shell.core.fields import code_text
 from shell.core.transfer import ImportCancelled
 from shell.errors import ValidationError
 
 __all__ = [
     "PROGRESS_STEP", "BulkInsert", "Column", "ImportCancelled", "ImportSpec", "PerRow", "Row", "Sheet", "among",
-    "blank_row", "bulk_insert", "cell_code", "cell_date", "cell_text", "chunks", "definition", "import_sheet",
+    "blank_row", "bulk_insert", "cell_code", "cell_text", "chunks", "definition", "import_sheet",
     "match_header", "norm_header", "read_table", "write_rows", "write_template",
 ]
 
@@ -97,10 +100,7 @@ def cell_text(v: Any) -> str:
 
 def cell_code(v: Any) -> str:
     """A cell holding a number or code: full-width forms folded (Ｘ, １２３), every space dropped."""
-    text = cell_text(v)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return "".join(text.split())
+    return code_text(cell_text(v))
 
 
 def blank_row(row: Sequence[Any]) -> bool:
@@ -116,38 +116,6 @@ def blank_row(row: Sequence[Any]) -> bool:
 def norm_header(h: Any) -> str:
     """A header cell compared loosely: NFKC, without spaces, ``*``/``＊`` and colons."""
     return re.sub(r"[\s*＊:：]", "", unicodedata.normalize("NFKC", str(h or ""))).strip()
-
-
-DATE_HINT = "日期格式不对：请写成 2024-01-05、2024/1/5、2024年1月5日 或 20240105"
-_DATE_PATTERNS = (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-                  re.compile(r"^(\d{4})(\d{2})(\d{2})$"))
-
-
-EXCEL_EPOCH = date(1899, 12, 30)
-
-
-def cell_date(v: Any) -> date | None:
-    """Excel dates (also as serial numbers), or text in the usual spellings: 2024-01-05, 2024/1/5, 2024.1.5, 2024年1月5日,
-    20240105 (full-width digits too). Empty → None; anything else raises ``ValidationError``."""
-    if v is None or v == "":
-        return None
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v < 2958466 and float(v).is_integer():
-        return EXCEL_EPOCH + timedelta(days=int(v))       # a date cell the reader saw as its serial number
-    text = unicodedata.normalize("NFKC", cell_text(v)).replace(" ", "")
-    if not text:
-        return None
-    for pat in _DATE_PATTERNS:
-        m = pat.match(text)
-        if m:
-            try:
-                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                break                                   # 2024-02-30
-    raise ValidationError(DATE_HINT, "", v)
 
 
 # --- the sheet ---------------------------------------------------------------------------------------

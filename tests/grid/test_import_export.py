@@ -167,9 +167,13 @@ def test_template_and_export_masking(stree, grid_sqlite, tmp_path, ctx_for):
     assert list(rows[0]) == list(importers.TITLES)
 
 
-def test_parse_date_variants():
-    for text in ("2024-01-05", "2024/1/5", "2024年1月5日", "20240105", "2024.1.5", " ２０２４-０１-０５ "):
-        assert importers.parse_date(text) == date(2024, 1, 5)
+def test_date_variants_through_the_person_rules():
+    from plugins.grid.validation import clean_person
+
+    for text in ("2024-01-05", "2024/1/5", "2024年1月5日", "20240105", "2024.1.5", " ２０２４-０１-０５ ", 45296):
+        values, errors = clean_person({"permit_start": text}, current=object())
+        assert not errors and values["permit_start"] == date(2024, 1, 5), text
     for bad in ("2024-13-01", "五号", "2024-02-30"):
-        with pytest.raises(ValueError):
-            importers.parse_date(bad)
+        _values, errors = clean_person({"permit_start": bad}, current=object())
+        assert [(e.field, e.message) for e in errors] == [
+            ("permit_start", f"证件起始日期“{bad}”不是日期，请写成 2024-01-05。")]

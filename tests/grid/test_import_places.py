@@ -87,7 +87,7 @@ def test_houses_bad_rows_write_nothing(gdb, tree, tmp_path, ctx_for):
     assert by_row[4][0].column == "房主身份证号" and "校验位" in by_row[4][0].reason
     assert by_row[5][0].column == "责任书签订日期"
     assert by_row[6][0].column == "责任网格"
-    assert by_row[7][0].reason == "房屋编号已登记：老房子"
+    assert by_row[7][0].reason == "房屋编号“F0100”已登记：老房子。"
     assert by_row[8][0].reason == "与第 2 行的房屋编号重复"
     assert by_row[9][0].column == "房屋用途"
     assert {e.column for e in by_row[10]} == {"房屋编号", "地址"}
@@ -114,7 +114,8 @@ def test_organisations_import_and_bad_rows(gdb, tree, tmp_path, ctx_for):
     assert not result.ok and result.written == 0 and result.valid_rows == 2
     by_row = {e.row: e for e in result.errors}
     assert sorted(by_row) == [4, 5, 6, 7, 8]
-    assert by_row[4].column == "党员人数" and by_row[4].value == "五个" and "不能写文字" in by_row[4].reason
+    assert by_row[4].column == "党员人数" and by_row[4].value == "五个"
+    assert by_row[4].reason == "党员人数应为整数（填写的是“五个”）。"
     assert by_row[5].column == "统一社会信用代码" and "校验位" in by_row[5].reason
     assert by_row[6].reason == "统一社会信用代码已登记：已有协会（和平里社区第一网格）"
     assert by_row[7].column == "组织类别"
@@ -178,7 +179,7 @@ def test_households_import_links_houses(gdb, tree, tmp_path, ctx_for):
     result = run_import(gdb.session_factory, Actor.system(), d, path)
     assert not result.ok and result.written == 0
     assert [(e.row, e.column) for e in result.errors] == [(4, "房屋编号"), (5, "户号"), (6, "户号")]
-    assert result.errors[1].reason == "户号已登记（和平里社区第一网格）"
+    assert result.errors[1].reason == "户号“H0009”已登记（和平里社区第一网格）。"
     # a community worker of the other community cannot link a house outside their scope
     worker = actor(tree.c2, codes={"grid.view", "grid.person.edit", "grid.import"})
     other = xlsx(tmp_path / "hh2.xlsx", ["户号", "所属网格", "房屋编号"], [["H0101", "幸福苑社区第一网格", "F0001"]])

@@ -116,7 +116,7 @@ class PersonDialog(QDialog):
                     current_address=f.value("current_address"))
                 self.saved_id = person.id
         except ValidationError as exc:
-            f.show_errors({exc.field: exc.message})
+            f.show_exception(exc)          # every field the rules refused, each beside its field
             return
         except JiedaoError as exc:
             f.show_errors({None: exc.message})

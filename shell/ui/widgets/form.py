@@ -26,6 +26,18 @@ from shell.errors import ConflictError, JiedaoError, ValidationError
 ERROR_STYLE = "color: #c0392b;"
 
 
+def field_errors(exc: ValidationError) -> dict[str | None, str]:
+    """``{field: message}`` of a ValidationError for ``Form.show_errors``: every ``FieldError`` of a
+    ``ValidationErrors`` (a validator's whole list; the first message of a field wins), else the one."""
+    errors = getattr(exc, "errors", None)
+    if not errors:
+        return {exc.field: exc.message}
+    out: dict[str | None, str] = {}
+    for e in errors:
+        out.setdefault(e.field or None, e.message)
+    return out
+
+
 class Form(QWidget):
     """``add(field, label, widget, required=False, hint="")`` adds a row; ``show_errors`` marks rows.
 
@@ -171,9 +183,10 @@ class Form(QWidget):
             first.setFocus()
 
     def show_exception(self, exc: BaseException) -> bool:
-        """Show a ValidationError inline; False for any other error (the caller shows a dialog)."""
+        """Show a ValidationError inline (all of a ValidationErrors, each beside its field); False for
+        any other error (the caller shows a dialog)."""
         if isinstance(exc, ValidationError):
-            self.show_errors({exc.field: exc.message})
+            self.show_errors(field_errors(exc))
             return True
         return False
 
@@ -245,7 +258,7 @@ class FormDialog(QDialog):
         try:
             return True, fn(*args, **kwargs)
         except ValidationError as exc:
-            self.form.show_errors({exc.field: exc.message})
+            self.form.show_errors(field_errors(exc))
         except ConflictError as exc:
             self.on_conflict(exc)
         except JiedaoError as exc:
