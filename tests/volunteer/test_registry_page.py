@@ -56,6 +56,7 @@ def test_register_through_the_form(qtbot, world):
     qtbot.keyClicks(dialog.phone, "12345")
     qtbot.mouseClick(dialog.ok_button, LEFT)
     assert dialog.isVisible() and "校验" in dialog.form.error_text("id_number")
+    assert "格式不对" in dialog.form.error_text("phone")         # every error at once, each beside its field
     dialog.id_number.clear()
     qtbot.keyClicks(dialog.id_number, good)
     qtbot.mouseClick(dialog.ok_button, LEFT)

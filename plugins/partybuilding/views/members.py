@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from reports.masking import mask_id, mask_phone
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Column, LazyTableModel
-from shell.ui.widgets.form import FormDialog
+from shell.ui.widgets.form import FormDialog, field_errors
 
 from .. import services as svc
 from ..models import CATEGORY_LABELS, STAGE_LABELS, STAGES, STATUS_LABELS, Member
@@ -174,13 +174,21 @@ class MemberFormDialog(FormDialog):
                     income_fen=yuan_to_fen(f.value("income_fen"), "income_fen", "月收入"))
 
     def submit(self) -> bool:
-        try:
-            values = self.values()
-            if self.member_id is None:
-                dates = {key: parse_date(self.form.value(key), key, label) for key, label in STAGE_DATE_FIELDS}
-                joined = parse_date(self.form.value("joined_on"), "joined_on", "编入本组织日期")
-        except ValidationError as exc:
-            self.form.show_errors({exc.field: exc.message})
+        # every unreadable entry at once, each beside its field (then the service's rules, all of them)
+        problems: dict[str | None, str] = {}
+
+        def read(fn, *args):
+            try:
+                return fn(*args)
+            except ValidationError as exc:
+                problems.update(field_errors(exc))
+                return None
+        values = read(self.values)
+        if self.member_id is None:
+            dates = {key: read(parse_date, self.form.value(key), key, label) for key, label in STAGE_DATE_FIELDS}
+            joined = read(parse_date, self.form.value("joined_on"), "joined_on", "编入本组织日期")
+        if problems:
+            self.form.show_errors(problems)
             return False
         with self.app_ctx.service() as ctx:
             if self.member_id is None:
@@ -297,7 +305,7 @@ class SituationDialog(FormDialog):
             since = parse_date(f.value("mobile_since"), "mobile_since", "外出日期")
             lost = parse_date(f.value("lost_contact_on"), "lost_contact_on", "失去联系日期")
         except ValidationError as exc:
-            f.show_errors({exc.field: exc.message})
+            f.show_errors(field_errors(exc))
             return False
         dest = f.value("mobile_destination")
         with self.app_ctx.service() as ctx:
