@@ -131,7 +131,7 @@ def import_stock(sctx, path, valid_only=False, progress=None, cancel=None) -> Im
                                              qty=c["qty"], batch_no=c["batch_no"], production_date=c["production_date"],
                                              expiry_date=c["expiry_date"], party=c["party"]), sctx)
         row.field_errors([FieldError(e.field, e.message) for e in errors], RECEIPT_KEYS)   # beside the cell as typed
-        if not row.ok:
+        if wh is None or not row.ok:
             return None
         receipt.pop("expired")
         return dict(receipt, warehouse_id=wh.id, item=item)

@@ -155,7 +155,7 @@ def export_members(ctx: ServiceContext, path) -> int:
          .order_by(PartyOrg.path, Member.name, Member.id))
     return write_rows(path, SHEET, (
         [m.name, m.sex, m.ethnicity, personal.reveal(ctx, m.id_number), _cell(m.education),
-         CATEGORY_LABELS.get(m.category, ""), names.get(m.org_id, ""), m.stage_label, _cell(m.applied_on),
+         CATEGORY_LABELS.get(m.category, ""), names.get(m.org_id or 0, ""), m.stage_label, _cell(m.applied_on),
          _cell(m.activist_on), _cell(m.candidate_on), _cell(m.admitted_on), _cell(m.full_on), _cell(m.job),
          _cell(m.phone), _cell(m.address), svc.fen_text(m.income_fen), STATUS_LABELS.get(m.status, m.status),
          _cell(m.lost_contact_on), _cell(m.mobile_destination)]

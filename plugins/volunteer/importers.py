@@ -172,9 +172,8 @@ def import_attendance(ctx, path, valid_only: bool = False, progress=None, cancel
                 if name and name != volunteer.name:
                     row.error("name", f"与志愿者编号不符（{number} 是“{volunteer.name}”）", name)
         day = activity.starts_at.astimezone(LOCAL_TZ).date() if activity is not None else None
-        times = {}
-        for key, label in (("signed_in_at", "签到时间"), ("signed_out_at", "签退时间")):
-            times[key] = row.parse(key, lambda v, key=key, label=label: local_time(v, label, key, day))
+        times = {"signed_in_at": row.parse("signed_in_at", lambda v: local_time(v, "签到时间", "signed_in_at", day)),
+                 "signed_out_at": row.parse("signed_out_at", lambda v: local_time(v, "签退时间", "signed_out_at", day))}
         current = None
         if activity is not None and volunteer is not None:
             pair = (activity.id, volunteer.id)
