@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 QT_MODULES = {"PySide6", "pyqtgraph", "shiboken6"}
-NON_UI_PLUGIN_FILES = {"services.py", "models.py", "importers.py", "ledgers.py", "demo.py"}
+NON_UI_PLUGIN_FILES = {"services.py", "models.py", "importers.py", "ledgers.py", "demo.py", "validation.py"}
 NON_UI_SHELL_FILES = ("contracts.py", "plugins.py", "hookspecs.py")
 NON_UI_SHELL_DIRS = ("core", "db")
 

@@ -22,7 +22,7 @@ from shell.errors import FieldError, JiedaoError
 from . import services as sv
 from .models import Volunteer
 from .rules import P_ACTIVITY, P_MANAGE
-from .validation import VOLUNTEER_LEVELS, check_attendance, clean_volunteer, local_time, takes_place
+from .validation import VOLUNTEER_LEVELS, check_attendance, clean_volunteer, local_time, taken, takes_place
 
 SHEET = Sheet("志愿者", (
     Column("number", "志愿者编号", ("编号",), as_text=True, note="留空自动编号"),
@@ -77,7 +77,7 @@ def import_volunteers(ctx, path, valid_only: bool = False, progress=None, cancel
             number=cell_code(c["number"]) or None, name=c["name"], id_number=cell_text(c["id_number"]),
             gender=c["gender"], birth_date=c["birth_date"], phone=cell_text(c["phone"]),
             area_id=area.id if area is not None else None, skills=c["skills"], address=c["address"],
-            registered_on=c["registered_on"]), ctx)
+            registered_on=c["registered_on"]), ctx, unique=False)
         if area is None:   # the cell's own error says it already
             errors = [e for e in errors if e.field != "area_id"]
         row.field_errors(errors, FIELD_KEYS)
@@ -85,7 +85,17 @@ def import_volunteers(ctx, path, valid_only: bool = False, progress=None, cancel
         values.pop("birth_date", None)
         return dict(values, status=status)
 
-    spec = ImportSpec(SHEET, check, PerRow(_register, FIELD_KEYS), unique=("id_number", "number"))
+    def existing(pairs) -> None:
+        """The validator's uniqueness rules, for the whole file in a few queries."""
+        rows = {}
+        for row, rec in pairs:
+            rows[("id_number", rec["id_number"])] = row
+            if rec["number"]:
+                rows[("number", rec["number"])] = row
+        for e in taken(ctx, [rec["id_number"] for _r, rec in pairs], [rec["number"] for _r, rec in pairs if rec["number"]]):
+            rows[(e.field, e.value)].field_errors([e])
+
+    spec = ImportSpec(SHEET, check, PerRow(_register, FIELD_KEYS), unique=("id_number", "number"), existing=existing)
     return import_sheet(ctx, path, spec, valid_only=valid_only, progress=progress, cancel=cancel)
 
 

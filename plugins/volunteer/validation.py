@@ -65,35 +65,55 @@ def volunteer_area(ctx: ServiceContext, area_id: Any) -> Area:
     return area
 
 
+def id_taken_error(id_number: str, name: str, number: str) -> FieldError:
+    return FieldError("id_number", f"身份证号已登记为志愿者“{name}”（编号 {number}），不能重复登记。", id_number)
+
+
+def number_taken_error(number: str) -> FieldError:
+    return FieldError("number", f"志愿者编号“{number}”已被使用。", number)
+
+
 def _id_taken(ctx: ServiceContext, id_number: str, exclude_id: int | None) -> FieldError | None:
     q = select(Volunteer.name, Volunteer.number).where(Volunteer.id_number == id_number)
     if exclude_id is not None:
         q = q.where(Volunteer.id != exclude_id)
     other = ctx.session.execute(q.limit(1)).first()
-    if other is None:
-        return None
-    return FieldError("id_number", f"身份证号已登记为志愿者“{other.name}”（编号 {other.number}），不能重复登记。",
-                      id_number)
+    return None if other is None else id_taken_error(id_number, other.name, other.number)
 
 
 def _number_taken(ctx: ServiceContext, number: str, exclude_id: int | None) -> FieldError | None:
     q = select(Volunteer.id).where(Volunteer.number == number)
     if exclude_id is not None:
         q = q.where(Volunteer.id != exclude_id)
-    if ctx.session.scalar(q.limit(1)) is None:
-        return None
-    return FieldError("number", f"志愿者编号“{number}”已被使用。", number)
+    return None if ctx.session.scalar(q.limit(1)) is None else number_taken_error(number)
 
 
-def clean_volunteer(draft: Mapping[str, Any], ctx: ServiceContext, current: Volunteer | None = None
-                    ) -> tuple[dict[str, Any], list[FieldError]]:
+def taken(ctx: ServiceContext, id_numbers: list[str], numbers: list[str]) -> list[FieldError]:
+    """The uniqueness rules of ``clean_volunteer`` for many new volunteers at once (an importer's
+    file: a few queries instead of two per row): the errors of the ID numbers and volunteer numbers
+    already registered."""
+    from shell.core.importing import among, chunks
+
+    out: list[FieldError] = []
+    for part in chunks(ctx.session, list(dict.fromkeys(id_numbers))):
+        q = select(Volunteer.id_number, Volunteer.name, Volunteer.number).where(among(ctx.session, Volunteer.id_number, part))
+        out.extend(id_taken_error(i, n, no) for i, n, no in ctx.session.execute(q))
+    for part in chunks(ctx.session, list(dict.fromkeys(numbers))):
+        used = select(Volunteer.number).where(among(ctx.session, Volunteer.number, part))
+        out.extend(number_taken_error(no) for no in ctx.session.scalars(used))
+    return out
+
+
+def clean_volunteer(draft: Mapping[str, Any], ctx: ServiceContext, current: Volunteer | None = None, *,
+                    unique: bool = True) -> tuple[dict[str, Any], list[FieldError]]:
     """The cleaned values of a volunteer draft and every problem with it.
 
     New (``current`` None): every field is checked, missing ones as empty; ``number`` None means
     "number it automatically"; ``gender``/``birth_date``, when given, must match the ID number and
     are returned from it. Edit (``current`` the record): only the fields in ``draft`` are checked
     (and returned); an ID number or number equal to another volunteer's is refused, not to
-    ``current``'s own. Dates may come as date objects or as typed text."""
+    ``current``'s own. Dates may come as date objects or as typed text. ``unique=False``: the caller
+    checks uniqueness itself for many drafts at once (``taken``)."""
     new = current is None
     exclude = None if current is None else current.id
     out: dict[str, Any] = {}
@@ -129,16 +149,16 @@ def clean_volunteer(draft: Mapping[str, Any], ctx: ServiceContext, current: Volu
                 if birth is not None and birth != info.birth_date:
                     errors.append(FieldError("birth_date", f"出生日期 {birth} 与身份证号不符（应为 {info.birth_date}）。",
                                              draft.get("birth_date")))
-            taken = _id_taken(ctx, info.number, exclude)
-            if taken is not None:
-                errors.append(taken)
+            dup = _id_taken(ctx, info.number, exclude) if unique else None
+            if dup is not None:
+                errors.append(dup)
             out.update(id_number=info.number, gender=info.sex, birth_date=info.birth_date)
     if want("number"):
         number = run("number", fields.text, draft.get("number"), "志愿者编号", "number", required=not new, max_len=32)
-        if number:
-            taken = _number_taken(ctx, number, exclude)
-            if taken is not None:
-                errors.append(taken)
+        if number and unique:
+            dup = _number_taken(ctx, number, exclude)
+            if dup is not None:
+                errors.append(dup)
         out["number"] = number or None
     if want("phone"):
         out["phone"] = run("phone", fields.phone, draft.get("phone"), "phone", "联系电话") or ""
