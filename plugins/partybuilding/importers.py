@@ -128,7 +128,7 @@ def import_members(ctx: ServiceContext, path, valid_only: bool = False, progress
                   job=cell_text(c["job"]) or None, phone=cell_text(c["phone"]) or None,
                   address=cell_text(c["address"]) or None, income_fen=c["income_fen"],
                   **{k: c[k] for k in STAGE_DATES})
-        values, errors = clean_member(dict(kw, org_id=org.id if org is not None else None), ctx, unique=False)
+        values, errors = clean_member(dict(kw, org_id=org.id if org is not None else None, org=org), ctx, unique=False)
         # a cell refused above is not refused again (an unreadable date is not also "missing")
         failed = {e.column for e in row.errors}
         row.field_errors([e for e in errors if SHEET.label(FIELD_KEYS.get(e.field, e.field)) not in failed],

@@ -27,14 +27,16 @@ STAGE_DATE_LABELS = {"applied_on": "入党申请日期", "activist_on": "确定�
 _PHONE_RE = re.compile(r"[\d\-+ ]{7,20}")
 
 
-def member_org(ctx: ServiceContext, org_id: Any) -> PartyOrg:
+def member_org(ctx: ServiceContext, org_id: Any, *, org: PartyOrg | None = None) -> PartyOrg:
     """The organisation a member is registered in or moves to: exists (``NotFound``), in scope
-    (``OutOfScope``), not dissolved, and one members belong to (level 2 and below)."""
+    (``OutOfScope``), not dissolved, and one members belong to (level 2 and below). ``org``: the
+    organisation itself when the caller has already fetched it in scope (an importer's lookup)."""
     from shell.core.scope import get_in_scope
 
-    if org_id is None or org_id == "":
-        raise ValidationError("请选择所在党组织。", "org_id", org_id)
-    org = get_in_scope(ctx, PartyOrg, org_id, "党组织")
+    if org is None:
+        if org_id is None or org_id == "":
+            raise ValidationError("请选择所在党组织。", "org_id", org_id)
+        org = get_in_scope(ctx, PartyOrg, org_id, "党组织")
     if not org.is_open:
         raise ValidationError(f"“{org.name}”已撤销，不能再加入。", "org_id", org_id)
     if org.level < 2:
@@ -130,7 +132,8 @@ def clean_member(draft: Mapping[str, Any], ctx: ServiceContext, current: Member 
     New (``current`` None): ``name``, ``id_number``, ``org_id``, ``stage`` and the stage dates, the
     form items (``MEMBER_FIELDS``) and ``joined_on``; the sex comes from the ID number (a typed one
     must agree) and is returned with ``id_number`` (18 digits) and ``birth_date``. ``org`` is
-    returned too (the organisation, in scope, open, at level 2 or below). Edit: only the form items
+    returned too (the organisation, in scope, open, at level 2 or below; ``org`` in the draft: the
+    organisation already fetched in scope, instead of looking ``org_id`` up). Edit: only the form items
     in ``draft`` (the sex may not change: it follows the ID number). ``ctx.today()`` bounds dates.
     ``unique=False``: the caller checks "already registered" for many drafts at once (``registered``)."""
     errors: list[FieldError] = []
@@ -171,7 +174,7 @@ def clean_member(draft: Mapping[str, Any], ctx: ServiceContext, current: Member 
         errors.extend(stage_date_errors(stage, dates, info.birth_date, today))
     out.update(dates, stage=stage)
     try:   # NotFound (deleted meanwhile) and OutOfScope are not field errors: they propagate
-        out["org"] = member_org(ctx, draft.get("org_id"))
+        out["org"] = member_org(ctx, draft.get("org_id"), org=draft.get("org"))
     except ValidationError as exc:
         errors.extend(_error(exc, "org_id"))
     joined_on = draft.get("joined_on") or today
