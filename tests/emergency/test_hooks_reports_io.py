@@ -252,12 +252,12 @@ def test_item_import(world, emergency_pm, tmp_path):
     result = run_import(world.db.session_factory, Actor.system(), definition, path)
     assert {(e.row, e.column) for e in result.errors} == {(3, "物资名称"), (4, "物资编码")}
     assert result.written == 0
-    bad_header = _xlsx(tmp_path / "bad.xlsx", ("编码", "名称"), [])
-    from shell.errors import ValidationError
-    with pytest.raises(ValidationError, match="缺少列"):
-        run_import(world.db.session_factory, Actor.system(), definition, bad_header)
+    bad_header = _xlsx(tmp_path / "bad.xlsx", ("编码", "名称"), [])   # 编码/名称 are other spellings; no unit
+    refused = run_import(world.db.session_factory, Actor.system(), definition, bad_header)
+    assert [(e.row, e.column, e.reason) for e in refused.errors] == [(1, "计量单位", "缺少必填列“计量单位”（也可写作单位）")]
     definition.template_fn(tmp_path / "tpl.xlsx")
-    assert [c.value for c in load_workbook(tmp_path / "tpl.xlsx").active[1]] == list(ITEM_COLUMNS)
+    header = [c.value for c in load_workbook(tmp_path / "tpl.xlsx").active[1]]
+    assert header == ["物资编码*", "物资名称*", "规格型号", "计量单位*"]
 
 
 def test_stock_row_refused_only_when_written_takes_back_that_row(world, emergency_pm, tmp_path):

@@ -50,8 +50,11 @@ def test_add_member_through_the_form(world, tree, app, qtbot):
     f["applied_on"].setText("2024-03-01")
     f["activist_on"].setText("2024/06/01")
     f["candidate_on"].setText("2025-13-01")
+    f["applied_on"].setText("去年")
     click_ok(qtbot, dlg)
     assert "不是有效日期" in dlg.form.error_text("candidate_on")
+    assert "不是有效日期" in dlg.form.error_text("applied_on")      # every unreadable date at once
+    f["applied_on"].setText("2024-03-01")
     f["candidate_on"].setText("2023-07-01")   # before the 积极分子 date
     click_ok(qtbot, dlg)
     assert "不能早于" in dlg.form.error_text("candidate_on") and dlg.isVisible()

@@ -12,7 +12,7 @@ from plugins.volunteer import services as sv
 from plugins.volunteer.models import Attendance, HoursEntry
 from shell.core.context import Actor, ServiceContext
 from shell.core.transfer import run_import
-from shell.errors import PermissionDenied, ValidationError
+from shell.errors import PermissionDenied
 from shell.plugins import call_each
 
 from .conftest import T0, actor_for, id_number, make_pm
@@ -104,14 +104,14 @@ def test_any_bad_row_writes_nothing_and_names_every_problem(setup, tmp_path):
     assert (result.total_rows, result.valid_rows, result.written) == (12, 1, 0)
     assert got[(3, "活动编号")].startswith("应为活动编号")
     assert got[(4, "活动编号")].startswith("没有这个活动")
-    assert got[(5, "活动编号")] == "活动“往期活动”已结束，不能再导入签到"
+    assert got[(5, "活动编号")] == "活动“往期活动”已结束，不能再签到。"
     assert got[(6, "志愿者编号")].startswith("没有这个志愿者")
-    assert got[(7, "志愿者编号")] == "志愿者“周停”已停用"
+    assert got[(7, "志愿者编号")] == "志愿者“周停”已停用，不能签到。"
     assert got[(8, "姓名")] == f"与志愿者编号不符（{n['钱多多']} 是“钱多多”）"
-    assert got[(9, "志愿者编号")] == "“孙立”在该活动已签到，不能重复签到"
+    assert got[(9, "志愿者编号")] == "“孙立”在该活动已签到，不能重复签到。"
     assert got[(10, "志愿者编号")] == "与第 2 行重复（同一活动同一志愿者）"
     assert got[(11, "签退时间")] == "钱多多的签退时间 09:30 应晚于签到时间 10:00。"
-    assert got[(12, "签到时间")].startswith("签到时间格式不正确")
+    assert got[(12, "签到时间")] == "签到时间“九点”不是时间，请写成 2026-05-10 09:00 或 09:00。"
     assert got[(13, "志愿者编号")].startswith("没有这个志愿者（或不在您的管辖范围内）")
     with db.session_factory() as s:
         zm = s.scalar(select(Attendance).where(Attendance.activity_id == aid,
@@ -135,17 +135,19 @@ def test_capacity_header_and_permission(setup, tmp_path):
         s.commit()
     path = _sheet(tmp_path / "full.xlsx", [[aid, n["钱多多"], "", "09:00", "10:00"]])
     result = run_import(db.session_factory, Actor.system(), _definition(), path)
-    assert [e.reason for e in result.errors] == ["活动“敬老院陪伴”已报满（2 人）"]
-    with pytest.raises(ValidationError, match="表头缺少列：签到时间、签退时间"):
-        run_import(db.session_factory, Actor.system(), _definition(),
-                   _sheet(tmp_path / "h.xlsx", [], header=("活动编号", "志愿者编号")))
+    assert [e.reason for e in result.errors] == ["活动“敬老院陪伴”已报满（2 人）。"]
+    no_times = run_import(db.session_factory, Actor.system(), _definition(),
+                          _sheet(tmp_path / "h.xlsx", [], header=("活动编号", "志愿者编号")))
+    assert [(e.row, e.column, e.reason) for e in no_times.errors] == [
+        (1, "签到时间", "缺少必填列“签到时间”"), (1, "签退时间", "缺少必填列“签退时间”")]
     with pytest.raises(PermissionDenied):
         run_import(db.session_factory, actor_for(setup["p1"], "volunteer.view"), _definition(), path)
     template = tmp_path / "t.xlsx"
     _definition().template_fn(template)
     from openpyxl import load_workbook
 
-    assert [c.value for c in load_workbook(template).active[1]] == ["活动编号", "志愿者编号", "姓名", "签到时间", "签退时间"]
+    # required columns marked with *, which the importer reads past
+    assert [c.value for c in load_workbook(template).active[1]] == ["活动编号*", "志愿者编号*", "姓名", "签到时间*", "签退时间*"]
 
 
 def test_sheet_times_follow_the_counter_rules(setup, tmp_path):

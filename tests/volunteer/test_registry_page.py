@@ -56,10 +56,11 @@ def test_register_through_the_form(qtbot, world):
     qtbot.keyClicks(dialog.phone, "12345")
     qtbot.mouseClick(dialog.ok_button, LEFT)
     assert dialog.isVisible() and "校验" in dialog.form.error_text("id_number")
+    assert "格式不对" in dialog.form.error_text("phone")         # every error at once, each beside its field
     dialog.id_number.clear()
     qtbot.keyClicks(dialog.id_number, good)
     qtbot.mouseClick(dialog.ok_button, LEFT)
-    assert dialog.form.error_text("phone").startswith("联系电话“12345”格式不正确")
+    assert dialog.form.error_text("phone").startswith("联系电话“12345”格式不对")
     dialog.phone.clear()
     qtbot.keyClicks(dialog.phone, "13900002222")
     dialog.area.setCurrentIndex(dialog.area.findData(world["c2"]))

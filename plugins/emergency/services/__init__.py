@@ -10,7 +10,7 @@ Stock rules (ARCHITECTURE.md "Data rules", DOMAIN.md §4):
 - an expired batch (``expiry_date`` before today) is never issued; issuing suggests
   first-expiry-first-out (batches without an expiry date last).
 
-One module per aggregate (``common``, ``settings``, ``codes``, ``catalog``, ``stock``, ``ledger``,
+One module per aggregate (``common``, ``settings``, ``catalog``, ``stock``, ``ledger``,
 ``stocktake``, ``plans``, ``drills``, ``teams``, ``duty``, ``shelters``, ``search``); this package
 re-exports every public name (and the few private helpers other modules use), so ``from
 plugins.emergency import services`` keeps working.
@@ -18,6 +18,7 @@ plugins.emergency import services`` keeps working.
 from __future__ import annotations
 
 from ..models import Batch as Batch
+from ..validation import GBT_TOP, validate_item_code
 from .catalog import (
     ItemChoice,
     create_item,
@@ -31,7 +32,6 @@ from .catalog import (
     update_warehouse,
 )
 from .catalog import _warehouse as _warehouse
-from .codes import GBT_TOP, validate_item_code
 from .common import _area as _area
 from .drills import (
     AreaChoice,
@@ -55,6 +55,7 @@ from .drills import _drill as _drill
 from .duty import duty_gaps, duty_roster, remove_duty, set_duty
 from .ledger import (
     Allocation,
+    ExpiredReceipt,
     StockError,
     adjust,
     check_ledger,
@@ -125,6 +126,7 @@ from .teams import (
 )
 
 __all__ = [
+    "ExpiredReceipt",
     "Allocation",
     "AreaChoice",
     "BatchStockRow",

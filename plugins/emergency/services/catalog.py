@@ -10,7 +10,7 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.scope import get_in_scope
-from shell.errors import NotFound, ValidationError
+from shell.errors import NotFound, ValidationError, raise_if
 
 from ..models import (
     Batch,
@@ -18,7 +18,7 @@ from ..models import (
     MinStock,
     Warehouse,
 )
-from .codes import validate_item_code
+from ..validation import clean_item, validate_item_code
 from .common import _area, _text
 
 # ----------------------------------------------------------------------------- warehouses & items
@@ -74,12 +74,9 @@ def list_warehouses(ctx: ServiceContext, include_inactive: bool = False) -> list
 
 def create_item(ctx: ServiceContext, code: str, name: str, unit: str, spec: str = "") -> Item:
     ctx.actor.require("emergency.catalog.manage")
-    code = validate_item_code(code)
-    name = _text(name, "name", "物资名称")
-    unit = _text(unit, "unit", "计量单位", max_len=16)
-    spec = _text(spec, "spec", "规格型号", False) or ""
-    if ctx.session.scalar(select(Item.id).where(Item.code == code, Item.name == name, Item.spec == spec)):
-        raise ValidationError(f"物资“{name} {spec}”（编码 {code}）已在目录中。", "name", name)
+    values, errors = clean_item(dict(code=code, name=name, unit=unit, spec=spec), ctx)
+    raise_if(errors)
+    code, name, unit, spec = values["code"], values["name"], values["unit"], values["spec"]
     item = Item(code=code, name=name, spec=spec, unit=unit, created_by=ctx.actor.user_id)
     ctx.session.add(item)
     ctx.session.flush()

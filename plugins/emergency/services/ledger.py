@@ -13,7 +13,7 @@ from shell.core import personal as _personal
 from shell.core.context import ServiceContext
 from shell.core.scope import get_in_scope
 from shell.db.retry import is_busy
-from shell.errors import BusyError, ValidationError
+from shell.errors import BusyError, ValidationError, ValidationErrors
 
 from ..models import (
     ADJUST_REASONS,
@@ -23,6 +23,7 @@ from ..models import (
     StockMove,
     Warehouse,
 )
+from ..validation import clean_receipt
 from .catalog import _warehouse
 from .common import _choice, _positive_int, _text
 
@@ -30,6 +31,10 @@ from .common import _choice, _positive_int, _text
 
 class StockError(ValidationError):
     """A refused stock operation (not enough stock, expired batch …)."""
+
+
+class ExpiredReceipt(ValidationErrors, StockError):
+    """A delivery refused because it has expired, with the delivery's other field errors."""
 
 
 def is_expired(batch: Batch, today: date) -> bool:
@@ -124,21 +129,16 @@ def receive(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int, batc
     """Stock-in (入库) of a delivery: finds or creates the batch and books a move."""
     ctx.actor.require("emergency.stock.manage")
     wh = _warehouse(ctx, warehouse_id)
-    if not wh.active:
-        raise ValidationError(f"仓库“{wh.name}”已停用，不能入库。", "warehouse_id", warehouse_id)
     item = get_in_scope(ctx, Item, item_id, "物资")
-    qty = _positive_int(qty, "qty", "入库数量")
-    batch_no = _text(batch_no, "batch_no", "批次号", max_len=50)
-    if production_date and expiry_date and expiry_date < production_date:
-        raise ValidationError(f"有效期至 {expiry_date} 早于生产日期 {production_date}，请核对。", "expiry_date", expiry_date)
-    if production_date and production_date > ctx.today():
-        raise ValidationError(f"生产日期 {production_date} 晚于今天，请核对。", "production_date", production_date)
-    if expiry_date and expiry_date < ctx.today():
-        raise StockError(f"{item.name}批次“{batch_no}”已于 {expiry_date} 过期，过期物资不能入库。", "expiry_date",
-                         expiry_date)
-    batch = _get_or_create_batch(ctx, warehouse_id, item_id, batch_no, production_date, expiry_date)
-    return _write_move(ctx, batch, "in", qty, party=_text(party, "party", "来源/供货单位", False),
-                       note=_text(note, "note", "备注", False, 200), doc_no=_doc_no(ctx, "RK"))
+    values, errors = clean_receipt(dict(warehouse=wh, item_name=item.name, qty=qty, batch_no=batch_no,
+                                        production_date=production_date, expiry_date=expiry_date, party=party,
+                                        note=note), ctx)
+    if errors:   # an expired delivery is a stock refusal, like any other the ledger makes
+        raise (ExpiredReceipt if values["expired"] else ValidationErrors)(errors)
+    batch = _get_or_create_batch(ctx, warehouse_id, item_id, values["batch_no"], values["production_date"],
+                                 values["expiry_date"])
+    return _write_move(ctx, batch, "in", values["qty"], party=values["party"], note=values["note"],
+                       doc_no=_doc_no(ctx, "RK"))
 
 
 def issue(ctx: ServiceContext, batch_id: int, qty: int, party: str | None = None, note: str | None = None,

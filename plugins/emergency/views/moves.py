@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Form
+from shell.ui.widgets.form import field_errors
 
 from .. import services as svc
 
@@ -174,7 +175,7 @@ class MoveDialog(QDialog):
 
     def show_error(self, exc: JiedaoError) -> None:
         if isinstance(exc, ValidationError):
-            self.form.show_errors({exc.field: exc.message})
+            self.form.show_errors(field_errors(exc))   # all of a validator's errors, each beside its field
         else:
             self.form.show_errors({None: exc.message})
 

@@ -13,16 +13,14 @@ from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.scope import get_in_scope
 from shell.db.sql import StartsWith
-from shell.errors import ValidationError
+from shell.errors import ValidationError, raise_if
 
-from ..labels import CATEGORY_LABELS, STAGE_LABELS, STAGES, STATUS_LABELS
+from ..labels import STATUS_LABELS
 from ..models import Member, Membership, PartyOrg
 from ..rules import MEMBER_MANAGE, VIEW
-from .common import Listing, _initials, _not_future, _require_text, add_months, normalize_id_number, setting
+from ..validation import MEMBER_FIELDS, member_field_errors
+from .common import Listing, _initials, _not_future, _require_text, add_months, setting
 from .orgs import _get_org, _org_in_scope, get_org
-
-MEMBER_FIELDS = ("name", "sex", "ethnicity", "education", "category", "job", "phone", "address", "income_fen",
-                 "fixed_dues_fen")
 
 
 def _get_member(ctx: ServiceContext, member_id: int) -> Member:
@@ -51,58 +49,22 @@ def get_member(ctx: ServiceContext, member_id: int) -> Member:
 
 
 def _member_org(ctx: ServiceContext, org_id: int) -> PartyOrg:
-    org = _get_org(ctx, org_id)
-    _org_in_scope(ctx, org)
-    if not org.is_open:
-        raise ValidationError(f"“{org.name}”已撤销，不能再加入。", "org_id", org_id)
-    if org.level < 2:
-        raise ValidationError(f"党员应编入党委、党总支、党支部、党小组或党员中心户，不能直接编入“{org.name}”。", "org_id", org_id)
-    return org
+    from .validation import member_org
+
+    return member_org(ctx, org_id)
 
 
 def _check_member_fields(values: dict) -> dict:
-    out = dict(values)
-    if "name" in out:
-        out["name"] = _require_text(out["name"], "姓名", "name", 64)
-    if "sex" in out and out["sex"] not in ("男", "女"):
-        raise ValidationError(f"性别“{out['sex']}”应为“男”或“女”。", "sex", out["sex"])
-    if "category" in out and out["category"] not in CATEGORY_LABELS:
-        raise ValidationError(f"人员类别“{out['category']}”无效。", "category", out["category"])
-    for key, label in (("income_fen", "月收入"), ("fixed_dues_fen", "固定党费")):
-        if out.get(key) is not None and (not isinstance(out[key], int) or out[key] < 0):
-            raise ValidationError(f"{label}应为不小于 0 的整数（分）。", key, out[key])
-    if out.get("phone"):
-        phone = str(out["phone"]).strip()
-        if not re.fullmatch(r"[\d\-+ ]{7,20}", phone):
-            raise ValidationError(f"联系电话“{phone}”格式不对。", "phone", phone)
-        out["phone"] = phone
+    out, errors = member_field_errors(values)
+    raise_if(errors)
     return out
 
 
 def check_stage_dates(stage: str, dates: dict[str, date | None], birth: date, today: date) -> None:
-    """The dates a member at ``stage`` must have, in order, none in the future; 18 years at application."""
-    chain = [("applied_on", "入党申请日期"), ("activist_on", "确定积极分子日期"), ("candidate_on", "确定发展对象日期"),
-             ("admitted_on", "接收预备党员（支部大会通过）日期"), ("full_on", "转为正式党员日期")]
-    need = STAGES.index(stage) + 1
-    prev = None
-    for i, (key, label) in enumerate(chain):
-        d = dates.get(key)
-        if i < need:
-            # Old records of members often lack the pre-admission dates: only the vote (and 转正) are required.
-            if d is None and not (i < 3 and stage in ("probationary", "full")):
-                raise ValidationError(f"{STAGE_LABELS[stage]}须填写{label}。", key)
-        elif d is not None:
-            raise ValidationError(f"{STAGE_LABELS[stage]}不应有{label}（{d}）。", key, d)
-        if d is None:
-            continue
-        if d > today:
-            raise ValidationError(f"{label}（{d}）不能晚于今天。", key, d)
-        if prev is not None and d < prev[1]:
-            raise ValidationError(f"{label}（{d}）不能早于{prev[0]}（{prev[1]}）。", key, d)
-        prev = (label, d)
-    applied = dates.get("applied_on") or dates.get("admitted_on")
-    if applied is not None and add_months(birth, 12 * 18) > applied:
-        raise ValidationError(f"申请入党时须年满十八岁（出生于 {birth}，申请于 {applied}）。", "applied_on", applied)
+    """The dates a member at ``stage`` must have (``validation.stage_date_errors``), the first error raised."""
+    from .validation import stage_date_errors
+
+    raise_if(stage_date_errors(stage, dates, birth, today))
 
 
 def create_member(ctx: ServiceContext, *, name: str, id_number: str, org_id: int, stage: str = "applicant",
@@ -112,32 +74,24 @@ def create_member(ctx: ServiceContext, *, name: str, id_number: str, org_id: int
                   category: str = "employed", job: str | None = None, phone: str | None = None,
                   address: str | None = None, income_fen: int | None = None, fixed_dues_fen: int | None = None) -> Member:
     """Register a person at ``stage`` (the dates up to that stage are required) in ``org``."""
+    from .validation import clean_member
+
     ctx.actor.require(MEMBER_MANAGE)
-    number, birth, id_sex = normalize_id_number(id_number)
-    if stage not in STAGES:
-        raise ValidationError(f"未知的发展阶段“{stage}”。", "stage", stage)
-    if sex and sex != id_sex:
-        raise ValidationError(f"性别“{sex}”与身份证号（{id_sex}）不一致。", "sex", sex)
-    dup = ctx.session.scalar(select(Member).where(Member.id_number == number))
-    if dup is not None:
-        raise ValidationError(f"身份证号 {number[:6]}…{number[-4:]} 已登记（{dup.name}），不能重复登记。", "id_number", number)
-    values = _check_member_fields(dict(name=name, sex=id_sex, ethnicity=ethnicity or "汉族", education=education,
-                                       category=category, job=job, phone=phone, address=address,
-                                       income_fen=income_fen, fixed_dues_fen=fixed_dues_fen))
+    values, errors = clean_member(dict(name=name, id_number=id_number, org_id=org_id, stage=stage, joined_on=joined_on,
+                                       applied_on=applied_on, activist_on=activist_on, candidate_on=candidate_on,
+                                       admitted_on=admitted_on, full_on=full_on, sex=sex, ethnicity=ethnicity,
+                                       education=education, category=category, job=job, phone=phone, address=address,
+                                       income_fen=income_fen, fixed_dues_fen=fixed_dues_fen), ctx)
+    raise_if(errors)
+    org = values["org"]
+    items = {k: values[k] for k in MEMBER_FIELDS}
     dates = dict(applied_on=applied_on, activist_on=activist_on, candidate_on=candidate_on,
                  admitted_on=admitted_on, full_on=full_on)
-    today = ctx.today()
-    check_stage_dates(stage, dates, birth, today)
-    if stage == "full" and full_on and admitted_on and full_on < add_months(admitted_on, 12):
-        raise ValidationError(f"转正日期 {full_on} 早于预备期满（{add_months(admitted_on, 12)}）。", "full_on", full_on)
-    org = _member_org(ctx, org_id)
-    joined_on = joined_on or today
-    _not_future(ctx, joined_on, "编入组织日期", "joined_on")
-    m = Member(id_number=number, birth_date=birth, stage=stage, org_id=org.id, initials=_initials(values["name"]),
-               created_by=ctx.actor.user_id, status="normal", **values, **dates)
+    m = Member(id_number=values["id_number"], birth_date=values["birth_date"], stage=stage, org_id=org.id,
+               initials=_initials(items["name"]), created_by=ctx.actor.user_id, status="normal", **items, **dates)
     ctx.session.add(m)
     ctx.session.flush()
-    ctx.session.add(Membership(member_id=m.id, org_id=org.id, start_on=joined_on, reason="登记"))
+    ctx.session.add(Membership(member_id=m.id, org_id=org.id, start_on=values["joined_on"], reason="登记"))
     ctx.session.flush()
     return m
 
@@ -151,9 +105,10 @@ def update_member(ctx: ServiceContext, member_id: int, expected_version: int | N
     unknown = set(changes) - set(MEMBER_FIELDS)
     if unknown:
         raise ValidationError(f"这些项目不能在此修改：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
-    values = _check_member_fields(changes)
-    if "sex" in values and values["sex"] != m.sex:
-        raise ValidationError("性别由身份证号确定，如有误请更正身份证号。", "sex", values["sex"])
+    from .validation import clean_member
+
+    values, errors = clean_member(changes, ctx, current=m)
+    raise_if(errors)
     for k, v in values.items():
         setattr(m, k, v)
     if "name" in values:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QTableView, QWidget
 from reports.masking import mask_id, mask_phone
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Column, LazyTableModel
-from shell.ui.widgets.form import FormDialog
+from shell.ui.widgets.form import FormDialog, field_errors
 
 from .. import services as svc
 from ..labels import CATEGORY_LABELS, STAGE_LABELS, STAGES, STATUS_LABELS
@@ -158,13 +158,21 @@ class MemberFormDialog(FormDialog):
                     income_fen=yuan_to_fen(f.value("income_fen"), "income_fen", "月收入"))
 
     def submit(self) -> bool:
-        try:
-            values = self.values()
-            if self.member_id is None:
-                dates = {key: parse_date(self.form.value(key), key, label) for key, label in STAGE_DATE_FIELDS}
-                joined = parse_date(self.form.value("joined_on"), "joined_on", "编入本组织日期")
-        except ValidationError as exc:
-            self.form.show_errors({exc.field: exc.message})
+        # every unreadable entry at once, each beside its field (then the service's rules, all of them)
+        problems: dict[str | None, str] = {}
+
+        def read(fn, *args):
+            try:
+                return fn(*args)
+            except ValidationError as exc:
+                problems.update(field_errors(exc))
+                return None
+        values = read(self.values)
+        if self.member_id is None:
+            dates = {key: read(parse_date, self.form.value(key), key, label) for key, label in STAGE_DATE_FIELDS}
+            joined = read(parse_date, self.form.value("joined_on"), "joined_on", "编入本组织日期")
+        if problems:
+            self.form.show_errors(problems)
             return False
         with attempt(self.app_ctx) as ctx:
             if self.member_id is None:

@@ -62,7 +62,6 @@ from .common import (
     COUNTERS,
     ITEMS,
     ORDERS,
-    PHONE_RE,
     area_name,
     check_id_number,
     check_phone,
@@ -92,6 +91,7 @@ from .store import (
     list_orders,
     order_rows,
     redeem,
+    redeem_eligibility,
     set_item_active,
     stock_in,
     stock_out,
@@ -129,6 +129,7 @@ from .volunteers import (
 )
 
 __all__ = [
+    "redeem_eligibility",
     "ACCOUNTS",
     "ACTIVITY_FIELDS",
     "ActivityDetail",
@@ -142,7 +143,6 @@ __all__ = [
     "ItemRow",
     "ORDERS",
     "OrderRow",
-    "PHONE_RE",
     "TEAM_FIELDS",
     "TeamRow",
     "VolunteerCard",

@@ -17,7 +17,7 @@ from shell.core.listing import Listing
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.db.retry import guard_busy
-from shell.errors import NotFound, ValidationError
+from shell.errors import NotFound, ValidationError, raise_if
 
 from ..models import (
     ACTIVITY_STATES,
@@ -480,8 +480,15 @@ def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datet
 def record_attendance(ctx: ServiceContext, activity_id: int, volunteer_id: int, signed_in_at: datetime,
                       signed_out_at: datetime) -> Attendance:
     """Both times at once (attendance sheet, or entry after the fact)."""
+    from .validation import check_attendance
+
     ctx.actor.require(P_ACTIVITY)
-    check_times(ctx, get_activity(ctx, activity_id), _volunteer_name(ctx, volunteer_id), signed_in_at, signed_out_at)
+    activity = get_activity(ctx, activity_id)
+    volunteer = ctx.session.get(Volunteer, volunteer_id)   # scope: enrol/sign_in check it (not found there too)
+    current = ctx.session.scalar(select(Attendance).where(Attendance.activity_id == activity_id,
+                                                          Attendance.volunteer_id == volunteer_id))
+    raise_if(check_attendance(dict(activity=activity, volunteer=volunteer, signed_in_at=signed_in_at,
+                                   signed_out_at=signed_out_at), ctx, current=current))
     sign_in(ctx, activity_id, volunteer_id, signed_in_at)
     return sign_out(ctx, activity_id, volunteer_id, signed_out_at)
 

@@ -12,7 +12,6 @@ from shell.clock import LOCAL_TZ
 from shell.core import fields
 from shell.core import personal as _personal
 from shell.core.context import ServiceContext
-from shell.core.fields import PHONE_RE
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.errors import ConflictError, ValidationError
@@ -134,15 +133,8 @@ def check_id_number(raw: Any) -> IdInfo:
 
 
 def check_phone(raw: Any, required: bool = False) -> str:
-    """The shared phone rule (shell.core.fields.PHONE_RE, full-width digits folded); this plugin's wording."""
-    text = fields.code_text(raw)
-    if not text:
-        if required:
-            raise ValidationError("请填写联系电话。", "phone", raw)
-        return ""
-    if not PHONE_RE.match(text):
-        raise ValidationError(f"联系电话“{raw}”格式不正确（手机 11 位，座机如 0571-87654321）。", "phone", raw)
-    return text
+    """The shared phone rule (shell.core.fields.phone); "" when empty and not required."""
+    return fields.phone(raw, "phone", "联系电话", required=required) or ""
 
 
 # Every public service is a boundary for personal data (shell/core/personal.py): what it returns

@@ -14,7 +14,7 @@ from shell.core.context import ServiceContext
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.db.retry import guard_busy
-from shell.errors import ConflictError, NotFound, ValidationError
+from shell.errors import ConflictError, FieldError, NotFound, ValidationError, raise_if
 
 from ..models import (
     LIMIT_PERIODS,
@@ -171,6 +171,29 @@ def _period_start(period: str, today: date) -> datetime | None:
     return None
 
 
+def redeem_eligibility(ctx: ServiceContext, volunteer_id: int, *, minutes: int | None = None) -> list[FieldError]:
+    """Why the volunteer may not redeem today, in the order ``redeem`` refuses: stopped, outside the
+    redemption window, fewer approved hours than the threshold; [] when they may. The counter shows
+    the first before anything is put in the basket. (Refusals that depend on the basket — stock,
+    per-person limits, an item taken off the shelf — are ``redeem``'s own.) ``minutes``: the
+    approved minutes when the caller has just read them."""
+    v = get_volunteer(ctx, volunteer_id)
+    out: list[FieldError] = []
+    if not v.active:
+        out.append(FieldError("volunteer_id", f"志愿者“{v.name}”已停用，不能兑换。", volunteer_id))
+    rules = load_rules(ctx.session)
+    try:
+        check_window(rules, ctx.today())
+    except ValidationError as exc:
+        out.append(FieldError(exc.field or "date", exc.message, exc.value))
+    if minutes is None:
+        minutes = _account(ctx, v.id)[1]
+    if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
+        out.append(FieldError("volunteer_id", f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，"
+                                              f"“{v.name}”目前 {hours_text(minutes)} 小时。", volunteer_id))
+    return out
+
+
 @guard_busy
 def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Sequence[tuple[int, int]],
            note: str = "") -> RedemptionOrder:
@@ -185,14 +208,7 @@ def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Seque
     if not wanted:
         raise ValidationError("请至少选择一件物品。", "items")
     v = get_volunteer(ctx, volunteer_id)
-    if not v.active:
-        raise ValidationError(f"志愿者“{v.name}”已停用，不能兑换。", "volunteer_id", volunteer_id)
-    rules = load_rules(s)
-    check_window(rules, ctx.today())
-    minutes = _account(ctx, v.id)[1]
-    if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
-        raise ValidationError(f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，“{v.name}”目前 {hours_text(minutes)} 小时。",
-                              "volunteer_id", volunteer_id)
+    raise_if(redeem_eligibility(ctx, v.id))
     catalogue = {}
     area_id = None
     for item_id in sorted(wanted):  # fixed order: two orders never lock items crosswise

@@ -1,7 +1,6 @@
 """Volunteers: registration, edits, (de)activation, search, lists and the volunteer card."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +14,7 @@ from shell.core.listing import Listing
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.db.sql import StartsWith
-from shell.errors import NotFound, ValidationError
+from shell.errors import NotFound, ValidationError, raise_if
 from shell.text import looks_like_id_number, pinyin_initials
 
 from ..models import (
@@ -35,9 +34,6 @@ from .common import (
     _area,
     _area_of,
     _next_counter,
-    _text,
-    check_id_number,
-    check_phone,
     hours_text,
     local_date,
     star_label,
@@ -46,36 +42,10 @@ from .common import (
 
 # ============================================================================ volunteers
 
-def _skills(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        parts = re.split(r"[、,，;；\s]+", value)
-    else:
-        parts = [str(v) for v in value]
-    clean = list(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
-    text = "、".join(clean)
-    if len(text) > 200:
-        raise ValidationError("服务技能太长（最多 200 字）。", "skills", value)
-    return text
 
 
-def _check_number(ctx: ServiceContext, number: str, exclude_id: int | None = None) -> None:
-    q = select(Volunteer.id).where(Volunteer.number == number)
-    if exclude_id is not None:
-        q = q.where(Volunteer.id != exclude_id)
-    if ctx.session.scalar(q) is not None:
-        raise ValidationError(f"志愿者编号“{number}”已被使用。", "number", number)
 
 
-def _check_id_unique(ctx: ServiceContext, id_number: str, exclude_id: int | None = None) -> None:
-    q = select(Volunteer).where(Volunteer.id_number == id_number)
-    if exclude_id is not None:
-        q = q.where(Volunteer.id != exclude_id)
-    other = ctx.session.scalar(q)
-    if other is not None:
-        raise ValidationError(f"身份证号已登记为志愿者“{other.name}”（编号 {other.number}），不能重复登记。",
-                              "id_number", id_number)
 
 
 def _new_volunteer_number(ctx: ServiceContext) -> str:
@@ -89,23 +59,19 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
                        gender: str | None = None, birth_date: date | None = None, number: str | None = None,
                        skills: Any = "", address: str = "", registered_on: date | None = None,
                        notes: str = "") -> Volunteer:
+    from .validation import clean_volunteer
+
     ctx.actor.require(P_MANAGE)
-    area = _area(ctx, area_id)
-    if area.level not in ("community", "grid", "microgrid"):
-        raise ValidationError(f"志愿者应登记在社区（“{area.name}”是{area.level_label}）。", "area_id", area_id)
-    name = _text(name, "姓名", "name", max_len=64)
-    info = check_id_number(id_number)
-    if gender is not None and gender != "" and gender != info.sex:
-        raise ValidationError(f"性别“{gender}”与身份证号不符（应为{info.sex}）。", "gender", gender)
-    if birth_date is not None and birth_date != info.birth_date:
-        raise ValidationError(f"出生日期 {birth_date} 与身份证号不符（应为 {info.birth_date}）。", "birth_date", birth_date)
-    _check_id_unique(ctx, info.number)
-    number = _text(number, "志愿者编号", "number", required=False, max_len=32) or _new_volunteer_number(ctx)
-    _check_number(ctx, number)
-    v = Volunteer(area_id=area.id, number=number, name=name, initials=pinyin_initials(name), gender=info.sex,
-                  birth_date=info.birth_date, id_type="111", id_number=info.number, phone=check_phone(phone),
-                  skills=_skills(skills), address=_text(address, "住址", "address", required=False, max_len=200),
-                  registered_on=registered_on or ctx.today(), active=True, notes=notes or "",
+    values, errors = clean_volunteer(dict(name=name, id_number=id_number, area_id=area_id, phone=phone, gender=gender,
+                                          birth_date=birth_date, number=number, skills=skills, address=address,
+                                          registered_on=registered_on, notes=notes), ctx)
+    raise_if(errors)
+    name = values["name"]
+    number = values["number"] or _new_volunteer_number(ctx)
+    v = Volunteer(area_id=values["area_id"], number=number, name=name, initials=pinyin_initials(name),
+                  gender=values["gender"], birth_date=values["birth_date"], id_type="111", id_number=values["id_number"],
+                  phone=values["phone"], skills=values["skills"], address=values["address"],
+                  registered_on=values["registered_on"] or ctx.today(), active=True, notes=notes or "",
                   created_by=ctx.actor.user_id)
     ctx.session.add(v)
     ctx.session.flush()
@@ -142,29 +108,18 @@ def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: i
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
-    if "name" in changes:
-        v.name = _text(changes["name"], "姓名", "name", max_len=64)
-        v.initials = pinyin_initials(v.name)
-    if "phone" in changes:
-        v.phone = check_phone(changes["phone"])
-    if "skills" in changes:
-        v.skills = _skills(changes["skills"])
-    if "address" in changes:
-        v.address = _text(changes["address"], "住址", "address", required=False, max_len=200)
-    if "notes" in changes:
-        v.notes = changes["notes"] or ""
-    if "area_id" in changes:
-        v.area_id = _area(ctx, changes["area_id"]).id
-    if "number" in changes:
-        number = _text(changes["number"], "志愿者编号", "number", max_len=32)
-        _check_number(ctx, number, exclude_id=v.id)
-        v.number = number
     if "id_number" in changes and _personal.resubmitted(v.id_number, changes["id_number"]):
         del changes["id_number"]  # the form sent back the masked number it showed: unchanged
-    if "id_number" in changes:
-        info = check_id_number(changes["id_number"])
-        _check_id_unique(ctx, info.number, exclude_id=v.id)
-        v.id_number, v.birth_date, v.gender = info.number, info.birth_date, info.sex
+    from .validation import clean_volunteer
+
+    values, errors = clean_volunteer(changes, ctx, current=v)
+    raise_if(errors)
+    if "notes" in changes:
+        values["notes"] = changes["notes"] or ""
+    for key, value in values.items():
+        setattr(v, key, value)
+    if "name" in values:
+        v.initials = pinyin_initials(v.name)
     flush_or_conflict(ctx.session, v, "志愿者信息")
     return v
 

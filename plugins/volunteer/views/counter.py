@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from reports.masking import mask_phone
-from shell.errors import JiedaoError, ValidationError
+from shell.errors import JiedaoError
 from shell.ui.widgets import SearchBox
 from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
@@ -77,20 +77,6 @@ class Counter:
     items: list[Item] = field(default_factory=list)
 
 
-def _refusal(ctx, v, minutes: int) -> str:
-    """The Chinese reason the volunteer may not redeem today (same rules as ``services.redeem``), or ""."""
-    if not v.active:
-        return f"志愿者“{v.name}”已停用，不能兑换。"
-    rules = svc.current_rules(ctx)
-    try:
-        svc.check_window(rules, ctx.today())
-    except ValidationError as exc:
-        return exc.message
-    if rules.redeem_min_hours and minutes < rules.redeem_min_hours * 60:
-        return f"累计服务满 {rules.redeem_min_hours} 小时方可兑换，目前 {svc.hours_text(minutes)} 小时。"
-    return ""
-
-
 def load_counter(app_ctx, volunteer_id: int) -> Counter:
     with app_ctx.service(commit=False) as ctx:
         v = svc.get_volunteer(ctx, volunteer_id)
@@ -98,7 +84,7 @@ def load_counter(app_ctx, volunteer_id: int) -> Counter:
         area_name = svc.area_name(ctx, v.area_id)
         person = Person(volunteer_id=v.id, name=v.name, number=v.number, area_id=v.area_id, area_name=area_name,
                         phone=mask_phone(v.phone) if v.phone else "", hours=svc.hours_text(minutes), points=points,
-                        refusal=_refusal(ctx, v, minutes))
+                        refusal=next((e.message for e in svc.redeem_eligibility(ctx, v.id, minutes=minutes)), ""))
         items = [Item(it.id, it.name, it.unit, it.points_price, it.stock, it.per_person_limit, it.limit_period)
                  for it in svc.list_items(ctx, area_id=v.area_id)]
         return Counter(person=person, store_name=f"{area_name}爱心超市", items=items)
