@@ -49,7 +49,7 @@ def get_member(ctx: ServiceContext, member_id: int) -> Member:
 
 
 def _member_org(ctx: ServiceContext, org_id: int) -> PartyOrg:
-    from .validation import member_org
+    from ..validation import member_org
 
     return member_org(ctx, org_id)
 
@@ -62,7 +62,7 @@ def _check_member_fields(values: dict) -> dict:
 
 def check_stage_dates(stage: str, dates: dict[str, date | None], birth: date, today: date) -> None:
     """The dates a member at ``stage`` must have (``validation.stage_date_errors``), the first error raised."""
-    from .validation import stage_date_errors
+    from ..validation import stage_date_errors
 
     raise_if(stage_date_errors(stage, dates, birth, today))
 
@@ -74,7 +74,7 @@ def create_member(ctx: ServiceContext, *, name: str, id_number: str, org_id: int
                   category: str = "employed", job: str | None = None, phone: str | None = None,
                   address: str | None = None, income_fen: int | None = None, fixed_dues_fen: int | None = None) -> Member:
     """Register a person at ``stage`` (the dates up to that stage are required) in ``org``."""
-    from .validation import clean_member
+    from ..validation import clean_member
 
     ctx.actor.require(MEMBER_MANAGE)
     values, errors = clean_member(dict(name=name, id_number=id_number, org_id=org_id, stage=stage, joined_on=joined_on,
@@ -105,7 +105,7 @@ def update_member(ctx: ServiceContext, member_id: int, expected_version: int | N
     unknown = set(changes) - set(MEMBER_FIELDS)
     if unknown:
         raise ValidationError(f"这些项目不能在此修改：{'、'.join(sorted(unknown))}。", sorted(unknown)[0])
-    from .validation import clean_member
+    from ..validation import clean_member
 
     values, errors = clean_member(changes, ctx, current=m)
     raise_if(errors)

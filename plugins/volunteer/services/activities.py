@@ -480,7 +480,7 @@ def sign_out(ctx: ServiceContext, activity_id: int, volunteer_id: int, at: datet
 def record_attendance(ctx: ServiceContext, activity_id: int, volunteer_id: int, signed_in_at: datetime,
                       signed_out_at: datetime) -> Attendance:
     """Both times at once (attendance sheet, or entry after the fact)."""
-    from .validation import check_attendance
+    from ..validation import check_attendance
 
     ctx.actor.require(P_ACTIVITY)
     activity = get_activity(ctx, activity_id)

@@ -59,7 +59,7 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
                        gender: str | None = None, birth_date: date | None = None, number: str | None = None,
                        skills: Any = "", address: str = "", registered_on: date | None = None,
                        notes: str = "") -> Volunteer:
-    from .validation import clean_volunteer
+    from ..validation import clean_volunteer
 
     ctx.actor.require(P_MANAGE)
     values, errors = clean_volunteer(dict(name=name, id_number=id_number, area_id=area_id, phone=phone, gender=gender,
@@ -110,7 +110,7 @@ def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: i
         raise ValidationError(f"不能修改这些字段：{'、'.join(sorted(unknown))}。", None)
     if "id_number" in changes and _personal.resubmitted(v.id_number, changes["id_number"]):
         del changes["id_number"]  # the form sent back the masked number it showed: unchanged
-    from .validation import clean_volunteer
+    from ..validation import clean_volunteer
 
     values, errors = clean_volunteer(changes, ctx, current=v)
     raise_if(errors)
