@@ -39,6 +39,9 @@ CORE_ROLES: tuple[RoleTemplate, ...] = (
     RoleTemplate("grid_worker", "网格员", ("core.area.view",), "负责一个或几个网格的网格员"),
 )
 
+# argon2-cffi's defaults (RFC 9106 low-memory profile: 3 passes over 64 MiB, 4 lanes): the program's
+# cost, never lowered by the program itself. Test suites swap in a cheap hasher for the whole run
+# (``use_password_hasher``; shell.testing does it) because a hash takes 0.1–0.6 s on a small machine.
 _hasher = PasswordHasher()
 _USERS = cast(Table, User.__table__)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
@@ -100,6 +103,14 @@ def sync_roles(session: Session, templates: Iterable[RoleTemplate], known_codes:
 # --- passwords ---------------------------------------------------------------------------------
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def use_password_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash new passwords with ``hasher`` from now on (tests: cheap parameters); returns the one it
+    replaces. Verifying reads the cost from the stored hash, so existing hashes keep working."""
+    global _hasher
+    previous, _hasher = _hasher, hasher
+    return previous
 
 
 def verify_password(hashed: str, password: str) -> bool:
