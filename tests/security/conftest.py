@@ -17,7 +17,6 @@ from shell.core.models import User
 from shell.db.engine import make_engine
 from shell.db.security import naming, secure_database
 from shell.db.session import make_session_factory
-from shell.testing import ALL_BUILTINS
 from tests.conftest import PG_URL
 
 OWNER_PASSWORD = "owner-Pass-2026"
@@ -98,13 +97,8 @@ def _template_name(scale: str) -> str:
     return f"jd_tpl_{scale}_{h.hexdigest()[:12]}"
 
 
-def demo_template(pg_server, scale: str = "small", templates=None) -> str:
-    """The demo street's template database. The small one is the run's (``templates``: shell.testing's
-    PgTemplates, the SQLite demo moved onto the server — shared with every other PG demo test and
-    seconds to make); otherwise one kept between runs, created once under an advisory lock (several
-    test sessions share the server) by seeding on the server, which takes minutes."""
-    if templates is not None and scale == "small":
-        return templates.name(ALL_BUILTINS, demo=True)
+def demo_template(pg_server, scale: str = "small") -> str:
+    """Create (once, under an advisory lock: several test sessions share the server) the template."""
     name = _template_name(scale)
     with pg_server.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(74220015)"))
@@ -122,8 +116,8 @@ def demo_template(pg_server, scale: str = "small", templates=None) -> str:
     return name
 
 
-def make_secure_db(pg_server, scale: str = "small", templates=None) -> tuple[SecureDB, str]:
-    template = demo_template(pg_server, scale, templates)
+def make_secure_db(pg_server, scale: str = "small") -> tuple[SecureDB, str]:
+    template = demo_template(pg_server, scale)
     name = f"jd_sec_{uuid.uuid4().hex[:12]}"
     with pg_server.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
@@ -149,8 +143,8 @@ def destroy_secure_db(pg_server, sdb: SecureDB, name: str) -> None:
 
 
 @pytest.fixture
-def pg_secure_db(pg_server, pg_templates):
-    sdb, name = make_secure_db(pg_server, templates=pg_templates)
+def pg_secure_db(pg_server):
+    sdb, name = make_secure_db(pg_server)
     try:
         yield sdb
     finally:

@@ -133,9 +133,9 @@ def test_an_administrator_cannot_grant_themselves_more(pg_secure_db):
             c.execute("UPDATE core_users SET is_superuser = true WHERE id = jiedao_sec.uid()")
 
 
-def test_no_login_role_for_another_street(pg_server, pg_templates, pg_secure_db):
+def test_no_login_role_for_another_street(pg_server, pg_secure_db):
     a = pg_secure_db
-    b, b_name = make_secure_db(pg_server, templates=pg_templates)
+    b, b_name = make_secure_db(pg_server)
     try:
         with a.psycopg("admin") as c:
             ids = [r[0] for r in c.execute("SELECT id FROM core_users")]

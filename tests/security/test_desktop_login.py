@@ -27,12 +27,12 @@ def isolated_desktop(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def pg_secure_db(pg_server, pg_templates):
+def pg_secure_db(pg_server):
     """One secured demo street for the module (securing one takes seconds): each test logs in as a
     different person, and the one that changes a password uses its own (street_staff)."""
     from tests.security.conftest import destroy_secure_db, make_secure_db
 
-    sdb, name = make_secure_db(pg_server, templates=pg_templates)
+    sdb, name = make_secure_db(pg_server)
     try:
         yield sdb
     finally:

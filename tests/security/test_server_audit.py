@@ -23,10 +23,10 @@ ROW_FIELDS = ("entity", "action", "entity_id", "before", "after")
 
 
 @pytest.fixture(scope="module")
-def secured(pg_server, pg_templates):
+def secured(pg_server):
     """One secured small street for the module (securing one takes minutes on a busy machine)."""
     from tests.security.conftest import destroy_secure_db, make_secure_db
-    sdb, name = make_secure_db(pg_server, templates=pg_templates)
+    sdb, name = make_secure_db(pg_server)
     sdb.dbname = name
     try:
         yield sdb

@@ -27,12 +27,12 @@ USERS = ("grid_worker", "community_staff")
 
 
 @pytest.fixture(scope="module")
-def pg_secure_db(pg_server, pg_templates):
+def pg_secure_db(pg_server):
     """One secured demo street for the whole module (conftest's is per test; securing takes a while and
     nothing here is left behind: every attempt is refused or rolled back)."""
     from tests.security.conftest import destroy_secure_db, make_secure_db
 
-    sdb, name = make_secure_db(pg_server, templates=pg_templates)
+    sdb, name = make_secure_db(pg_server)
     try:
         yield sdb
     finally:
