@@ -24,6 +24,11 @@ street_staff, community_staff, grid_worker) as an Actor, without a login (no arg
 ``demo_actors`` gives the four for a database; ``make_ctx(db, actor)`` a ServiceContext on a new
 session, closed at teardown; ``system_actor``.
 
+Passwords — the run hashes with argon2 at its lowest cost (``cheap_password_hasher``: one pass over
+8 KiB) instead of the program's (three passes over 64 MiB, 0.1–0.6 s a hash here), for every test and
+every template; verifying reads the cost from the stored hash. ``production_password_hasher`` gives
+one test the program's own parameters; ``JIEDAO_TEST_ARGON2=production`` the whole run.
+
 Plugins — ``plugin_manager(module, builtins=())`` loads exactly the plugins named (no entry
 points, no plugin folder); ``PluginSet`` names a set of plugins so that a template can be built for
 it in any process.
@@ -45,9 +50,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, Engine, make_url
 
+from shell.core import auth
 from shell.core.context import Actor, ServiceContext
 from shell.core.database import Database, open_database
 from shell.core.demo import DEFAULT_PASSWORD, create_demo
@@ -64,6 +71,32 @@ DEMO_SEED: int = inspect.signature(create_demo).parameters["seed"].default
 DEMO_PASSWORD = DEFAULT_PASSWORD
 DEMO_ROLES = ("admin", "street_staff", "community_staff", "grid_worker")
 TEMPLATE_PREFIX = "jd_tmpl_"
+
+
+# --- passwords -----------------------------------------------------------------------------------
+def cheap_password_hasher() -> PasswordHasher:
+    """Real argon2id at its lowest cost, so that creating and logging in users costs microseconds."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=16)
+
+
+_program_hasher: PasswordHasher | None = None
+
+
+def pytest_configure(config):
+    # Every test process (each xdist worker too) hashes cheaply unless the run asks for the real cost.
+    global _program_hasher
+    if _program_hasher is None:
+        _program_hasher = auth.use_password_hasher(cheap_password_hasher())
+        if os.environ.get("JIEDAO_TEST_ARGON2") == "production":
+            auth.use_password_hasher(_program_hasher)
+
+
+@pytest.fixture
+def production_password_hasher():
+    """The program's own argon2 hasher (the one shell.core.auth starts with) for one test."""
+    previous = auth.use_password_hasher(_program_hasher or PasswordHasher())
+    yield
+    auth.use_password_hasher(previous)
 
 
 # --- plugins -------------------------------------------------------------------------------------

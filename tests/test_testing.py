@@ -91,3 +91,30 @@ def test_plugin_manager_loads_exactly_what_it_is_given():
     pm = plugin_manager(tests.testplugin)
     assert [name for name, _ in pm.list_name_plugin()] == ["core", "testplug"]   # the core plugin first
     assert TESTPLUGIN.manager().get_plugin("testplug") is not None
+
+
+def test_the_run_hashes_cheaply_and_logins_still_check_passwords(sqlite_templates, tmp_path):
+    # The suite's users (the demo template's too) are hashed at argon2's lowest cost; logging in
+    # still checks the password for real.
+    from shell.core import auth
+    from shell.errors import AuthError
+
+    assert auth.hash_password("x").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    db = sqlite_templates.open(tmp_path / "d.sqlite", TESTPLUGIN, demo=True)
+    try:
+        with db.session_factory() as s:
+            stored = s.scalar(select(User.password_hash).where(User.username == "admin"))
+        assert stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+        assert auth.login(db.session_factory, "admin", "demo1234").username == "admin"
+        with pytest.raises(AuthError):
+            auth.login(db.session_factory, "admin", "demo1235")
+    finally:
+        db.dispose()
+
+
+def test_production_password_hasher_is_the_programs_own_cost(production_password_hasher):
+    from shell.core import auth
+
+    stored = auth.hash_password("admin1234")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert auth.verify_password(stored, "admin1234") and not auth.verify_password(stored, "admin1235")

@@ -22,6 +22,9 @@ from shell.core.rules import CORE_PERMISSIONS as CORE_PERMISSIONS  # declared as
 from shell.core.rules import CORE_ROLES as CORE_ROLES
 from shell.errors import AccountLocked, AuthError, NotFound, PermissionDenied, ValidationError
 
+# argon2-cffi's defaults (RFC 9106 low-memory profile: 3 passes over 64 MiB, 4 lanes): the program's
+# cost, never lowered by the program itself. Test suites swap in a cheap hasher for the whole run
+# (``use_password_hasher``; shell.testing does it) because a hash takes 0.1–0.6 s on a small machine.
 _hasher = PasswordHasher()
 _USERS = cast(Table, User.__table__)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")
@@ -84,6 +87,14 @@ def sync_roles(session: Session, templates: Iterable[RoleTemplate], known_codes:
 # --- passwords ---------------------------------------------------------------------------------
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def use_password_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash new passwords with ``hasher`` from now on (tests: cheap parameters); returns the one it
+    replaces. Verifying reads the cost from the stored hash, so existing hashes keep working."""
+    global _hasher
+    previous, _hasher = _hasher, hasher
+    return previous
 
 
 def verify_password(hashed: str, password: str) -> bool:

@@ -93,6 +93,7 @@ def _template_name(scale: str) -> str:
     h = hashlib.sha256(scripts_fingerprint(plugin_branches(make_pm())).encode())
     for f in sorted([root / "shell/core/demo.py", *root.glob("plugins/*/demo.py")]):
         h.update(f.read_bytes())
+    h.update(auth.hash_password("x").split("$")[3].encode())  # the users' argon2 cost ("m=8,t=1,p=1")
     return f"jd_tpl_{scale}_{h.hexdigest()[:12]}"
 
 
