@@ -185,9 +185,15 @@ def _ident(name: str) -> str:
 
 
 # Functions the policies above call (owner's, SECURITY DEFINER: they read past the policies).
+# last_party_org is declared cheap (COST 1, PL/pgSQL's default is 100): the members' policy calls it
+# only for a member who left (coalesce evaluates it when org_id is empty, 4 of the large street's
+# first 204 members), but the planner charges it for every row, and in the policy's per-row
+# sub-select at that: the member list's page of 200 was estimated at 211,000, over jit_above_cost
+# (100,000), and PostgreSQL compiled the query (JIT, 31 ms of a 33 ms execution on the large street,
+# in no plan node). At COST 1 the page is estimated at 35,000 and runs without JIT (docs/benchmarks.md).
 FUNCTIONS = {
     "partybuilding_memberships": """CREATE OR REPLACE FUNCTION jiedao_sec.last_party_org(member_id int) RETURNS int
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER COST 1 SET search_path = pg_catalog, public AS $$
 BEGIN
     RETURN (SELECT m.org_id FROM partybuilding_memberships m WHERE m.member_id = $1
             ORDER BY m.start_on DESC, m.id DESC LIMIT 1);
