@@ -336,7 +336,8 @@ def test_partybuilding_views_stay_above_services(tmp_path):
         assert any(what in v for v in found), (what, found)
 # --- no import loops (issue 16) ------------------------------------------------------------------
 CYCLE_ROOTS = ("shell", "reports", "plugins")
-# None allowed (the grid's people ↔ residents views loop was broken in issue #16).
+# None allowed (the grid's people ↔ residents views loop was broken in issue #16; the volunteer
+# attendance validator and its services share the time rule in validation.py).
 ALLOWED_CYCLES: set[frozenset[str]] = set()
 
 

@@ -78,7 +78,7 @@ def member_field_errors(values: Mapping[str, Any]) -> tuple[dict[str, Any], list
 def stage_date_errors(stage: str, dates: Mapping[str, date | None], birth: date, today: date) -> list[FieldError]:
     """The dates a member at ``stage`` must have, in order, none in the future; 18 years at
     application; 转正 not before the year of probation is over."""
-    from .services import add_months
+    from .services.common import add_months
 
     errors: list[FieldError] = []
     need = STAGES.index(stage) + 1

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from shell.clock import LOCAL_TZ, format_local
 from shell.core import fields
 from shell.core.context import ServiceContext
 from shell.core.models import Area
@@ -23,6 +24,8 @@ from shell.errors import FieldError, ValidationError
 from shell.idnumber import IdInfo, parse_id_number
 
 from .models import ACTIVITY_STATES, ATTENDANCE_STATES, Activity, Attendance, Volunteer
+from .rules import P_ACTIVITY, P_APPROVE, load_rules
+from .services.common import local_date
 
 _MARGIN: Any = object()   # services.time_problems' default: the rules' margin
 VOLUNTEER_LEVELS = ("community", "grid", "microgrid")
@@ -190,7 +193,6 @@ def check_attendance(draft: Mapping[str, Any], ctx: ServiceContext, *, current: 
     and the times ``signed_in_at``/``signed_out_at`` (aware datetimes; None when unreadable) by
     ``services.time_problems`` (``margin`` as it takes it). ``taken``: places taken per activity id,
     counted here once and moved on by the caller for every row it accepts (an importer's sheet)."""
-    from . import services as sv
 
     errors: list[FieldError] = []
     activity: Activity | None = draft.get("activity")
@@ -210,7 +212,7 @@ def check_attendance(draft: Mapping[str, Any], ctx: ServiceContext, *, current: 
         return errors
     if t_in is not None or t_out is not None:
         kw = {} if margin is _MARGIN else {"margin": margin}
-        for field_, message in sv.time_problems(ctx, activity, volunteer.name, t_in, t_out, **kw):
+        for field_, message in time_problems(ctx, activity, volunteer.name, t_in, t_out, **kw):
             errors.append(FieldError(field_, message, t_out if field_ == "signed_out_at" else t_in))
     if current is not None and current.status not in ("enrolled", "cancelled"):
         errors.append(FieldError("volunteer_id", f"“{volunteer.name}”在该活动"
@@ -263,3 +265,50 @@ def local_time(value: Any, label: str, field: str, day: date | None) -> datetime
         raise ValidationError(f"{label}“{fields.clean_text(value)}”不是时间，请写成 2026-05-10 09:00 或 09:00。",
                               field, value) from None
     return moment.replace(second=0, microsecond=0)
+
+
+def _clock_text(dt: datetime, day: date) -> str:
+    """09:05 on the activity's own day, the full date and time on any other."""
+    local = dt.astimezone(LOCAL_TZ)
+    return local.strftime("%H:%M") if local.date() == day else format_local(dt)
+
+
+def time_problems(ctx: ServiceContext, activity: Activity, name: str, signed_in_at: datetime | None,
+                  signed_out_at: datetime | None = None, *, sign_in_checked: bool = False,
+                  margin: Any = _MARGIN) -> list[tuple[str, str]]:
+    """(Moved here from the activity services, which re-export it: the attendance validator and the
+    services share it.) What is wrong with these sign-in/out times, as (field, Chinese message) pairs: a time after
+    the clock (``ctx.now()``), a sign-out not after the sign-in, a sign-in earlier than the start or
+    a time later than the end by more than ``volunteer.signout_margin_minutes`` (``margin=None``:
+    no margin check, for a reviewer's correction). ``sign_in_checked``: the sign-in was checked
+    when it was recorded, only the sign-out is."""
+    if not ctx.actor.can(P_APPROVE):   # the counter's right, or the reviewer's (correct_times)
+        ctx.actor.require(P_ACTIVITY)
+    if margin is _MARGIN:
+        margin = load_rules(ctx.session).signout_margin_minutes
+    day = local_date(activity.starts_at)
+    now = ctx.now()
+    out: list[tuple[str, str]] = []
+    for field_, label, t in (("signed_in_at", "签到", None if sign_in_checked else signed_in_at),
+                             ("signed_out_at", "签退", signed_out_at)):
+        if t is None:
+            continue
+        if t > now:
+            out.append((field_, f"{name}的{label}时间 {_clock_text(t, day)} 晚于当前时间 {_clock_text(now, day)}："
+                                f"不能登记尚未到来的时间，请核对日期和时刻。"))
+            continue
+        if field_ == "signed_out_at" and signed_in_at is not None and t <= signed_in_at:
+            out.append((field_, f"{name}的签退时间 {_clock_text(t, day)} 应晚于签到时间 {_clock_text(signed_in_at, day)}。"))
+            continue
+        if margin is None:
+            continue
+        slack = timedelta(minutes=int(margin))
+        if field_ == "signed_in_at" and t < activity.starts_at - slack:
+            out.append((field_, f"{name}的签到时间 {_clock_text(t, day)} 早于活动开始时间 "
+                                f"{_clock_text(activity.starts_at, day)} 超过 {margin} 分钟：请核对签到时间，"
+                                f"或先修改活动的开始时间。"))
+        elif t > activity.ends_at + slack:
+            out.append((field_, f"{name}的{label}时间 {_clock_text(t, day)} 晚于活动结束时间 "
+                                f"{_clock_text(activity.ends_at, day)} 超过 {margin} 分钟：请核对{label}时间；"
+                                f"确实延长了服务的，请先修改活动的结束时间。"))
+    return out

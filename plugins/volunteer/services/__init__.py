@@ -23,6 +23,7 @@ from shell.db.retry import BusyError, run_with_retry
 from shell.db.retry import guard_busy as _guard_busy  # noqa: F401 - kept for callers of the old names
 from shell.db.retry import is_busy as _is_busy  # noqa: F401
 
+from ..validation import _clock_text as _clock_text
 from .activities import (
     ACTIVITY_FIELDS,
     ActivityDetail,
@@ -55,7 +56,6 @@ from .activities import (
     time_problems,
     update_activity,
 )
-from .activities import _clock_text as _clock_text
 from .certificates import issue_certificate, latest_certificate_number
 from .common import (
     ACCOUNTS,

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from shell.clock import LOCAL_TZ, format_local
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
@@ -30,6 +29,7 @@ from ..models import (
     Volunteer,
 )
 from ..rules import P_ACTIVITY, P_APPROVE, P_VIEW, load_rules
+from ..validation import time_problems
 from .common import _ONE_DAY, _area, _text, local_date, local_midnight
 from .points import _earn, _post_hours, _post_points
 from .teams import _team
@@ -371,59 +371,12 @@ def points_for(minutes: int, points_per_hour: int) -> int:
     return (int(minutes) * int(points_per_hour)) // 60
 
 
-_MARGIN = object()
 
 
 def _volunteer_name(ctx: ServiceContext, volunteer_id: int) -> str:
     """For messages only (permission and scope are checked where the volunteer is used)."""
     v = ctx.session.get(Volunteer, volunteer_id)
     return v.name if v is not None else f"志愿者（编号 {volunteer_id}）"
-
-
-def _clock_text(dt: datetime, day: date) -> str:
-    """09:05 on the activity's own day, the full date and time on any other."""
-    local = dt.astimezone(LOCAL_TZ)
-    return local.strftime("%H:%M") if local.date() == day else format_local(dt)
-
-
-def time_problems(ctx: ServiceContext, activity: Activity, name: str, signed_in_at: datetime | None,
-                  signed_out_at: datetime | None = None, *, sign_in_checked: bool = False,
-                  margin: Any = _MARGIN) -> list[tuple[str, str]]:
-    """What is wrong with these sign-in/out times, as (field, Chinese message) pairs: a time after
-    the clock (``ctx.now()``), a sign-out not after the sign-in, a sign-in earlier than the start or
-    a time later than the end by more than ``volunteer.signout_margin_minutes`` (``margin=None``:
-    no margin check, for a reviewer's correction). ``sign_in_checked``: the sign-in was checked
-    when it was recorded, only the sign-out is."""
-    if not ctx.actor.can(P_APPROVE):   # the counter's right, or the reviewer's (correct_times)
-        ctx.actor.require(P_ACTIVITY)
-    if margin is _MARGIN:
-        margin = load_rules(ctx.session).signout_margin_minutes
-    day = local_date(activity.starts_at)
-    now = ctx.now()
-    out: list[tuple[str, str]] = []
-    for field_, label, t in (("signed_in_at", "签到", None if sign_in_checked else signed_in_at),
-                             ("signed_out_at", "签退", signed_out_at)):
-        if t is None:
-            continue
-        if t > now:
-            out.append((field_, f"{name}的{label}时间 {_clock_text(t, day)} 晚于当前时间 {_clock_text(now, day)}："
-                                f"不能登记尚未到来的时间，请核对日期和时刻。"))
-            continue
-        if field_ == "signed_out_at" and signed_in_at is not None and t <= signed_in_at:
-            out.append((field_, f"{name}的签退时间 {_clock_text(t, day)} 应晚于签到时间 {_clock_text(signed_in_at, day)}。"))
-            continue
-        if margin is None:
-            continue
-        slack = timedelta(minutes=int(margin))
-        if field_ == "signed_in_at" and t < activity.starts_at - slack:
-            out.append((field_, f"{name}的签到时间 {_clock_text(t, day)} 早于活动开始时间 "
-                                f"{_clock_text(activity.starts_at, day)} 超过 {margin} 分钟：请核对签到时间，"
-                                f"或先修改活动的开始时间。"))
-        elif t > activity.ends_at + slack:
-            out.append((field_, f"{name}的{label}时间 {_clock_text(t, day)} 晚于活动结束时间 "
-                                f"{_clock_text(activity.ends_at, day)} 超过 {margin} 分钟：请核对{label}时间；"
-                                f"确实延长了服务的，请先修改活动的结束时间。"))
-    return out
 
 
 def check_times(ctx: ServiceContext, activity: Activity, name: str, signed_in_at: datetime | None,

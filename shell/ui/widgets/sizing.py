@@ -13,18 +13,23 @@ from PySide6.QtWidgets import QLayout, QWidget
 
 
 class _Fitter(QObject):
+    # The widget is this object's parent, not an attribute: a Python reference from the child would
+    # keep the dialog's wrapper alive after Qt deleted the dialog (a reference cycle).
     def __init__(self, widget: QWidget, min_width: int):
         super().__init__(widget)
-        self.widget = widget
         self.min_width = min_width
         self._busy = False
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Qt may call in while the Python side is being torn down (attributes already gone).
-        if getattr(self, "widget", None) is watched and event.type() in (
+        if watched is self.parent() and event.type() in (
                 QEvent.Type.LayoutRequest, QEvent.Type.Resize, QEvent.Type.Show):
             self.refit()
         return False
+
+    @property
+    def widget(self) -> QWidget:
+        return self.parent()  # type: ignore[return-value]
 
     def refit(self) -> None:
         layout = self.widget.layout()
