@@ -343,6 +343,8 @@ def _records_of(rows: list[list[Any]], positions: dict[str, int], sheet: Sheet) 
     pos_items = list(positions.items())
     widest = max(positions.values()) if positions else -1
     pkeys = [k for k, _i in pos_items]
+    all_keys = pkeys + list(absent)          # the file's columns, then the absent ones as None
+    nones = (None,) * len(absent)
     getter = itemgetter(*[i for _k, i in pos_items]) if len(pos_items) > 1 else None   # the cells, picked in C
     # a row whose first required cell holds text is not blank: only the others need the cell-by-cell look
     first = next((positions[c.key] for c in sheet.columns if c.required and c.key in positions), None)
@@ -350,13 +352,13 @@ def _records_of(rows: list[list[Any]], positions: dict[str, int], sheet: Sheet) 
         lead = row[first] if first is not None and first < len(row) else None
         if not (type(lead) is str and lead.strip()) and blank_row(row):
             continue
-        if len(row) > widest:
-            cells = dict(zip(pkeys, getter(row), strict=True)) if getter is not None else {k: row[i] for k, i in pos_items}
+        if len(row) > widest and getter is not None:
+            cells = dict(zip(all_keys, getter(row) + nones, strict=True))   # one dict, built in C
         else:
             width = len(row)
             cells = {k: (row[i] if i < width else None) for k, i in pos_items}
-        if absent:
-            cells.update(absent)
+            if absent:
+                cells.update(absent)
         yield n, cells
 
 
