@@ -81,6 +81,10 @@ def _fold(value: Any) -> str:
 def parse_id_number(value: Any, field_name: str = "id_number", today: date | None = None) -> IdInfo:
     """Validate and normalise an ID number; derive sex and birth date. Raises ValidationError."""
     raw = value
+    if type(value) is str and len(value) == 18 and value.isascii() and value.isalnum():
+        text = value.upper()          # the usual cell (imports call this per row): _fold's first case
+        if _ID18_RE.fullmatch(text):  # 18 characters of that form are neither 15 digits nor 1.2E+17
+            return _checked18(text, raw, field_name, today, None)
     if isinstance(value, float) and value.is_integer() and value < 1e15:
         value = str(int(value))          # a 15-digit number Excel kept as a number: still exact
     elif isinstance(value, int) and not isinstance(value, bool) and value < 10 ** 15:
@@ -105,6 +109,11 @@ def parse_id_number(value: Any, field_name: str = "id_number", today: date | Non
     if not _ID18_RE.fullmatch(text):
         raise ValidationError(f"身份证号“{raw}”格式不对：应为 18 位（最后一位可为 X）或旧的 15 位数字。",
                               field_name, raw)
+    return _checked18(text, raw, field_name, today, converted)
+
+
+def _checked18(text: str, raw: Any, field_name: str, today: date | None, converted: str | None) -> IdInfo:
+    """The checks of a well-formed 18-character number: province, birth date, check digit."""
     if text[:2] not in PROVINCE_CODES:
         raise ValidationError(f"身份证号“{raw}”的地区码“{text[:6]}”无效（前两位不是省级行政区代码）。",
                               field_name, raw)

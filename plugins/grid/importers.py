@@ -38,7 +38,7 @@ from shell.gcpause import without_gc
 
 from . import services as svc
 from .models import PERSON_KINDS, Household, Person
-from .validation import Today, clean_person, head_in_file, head_taken, person_kind
+from .validation import Today, head_in_file, head_taken, person_cleaner, person_kind
 
 GRID_NOTE = "填网格的完整名称（社区/网格，街道可写可不写），如：和平里社区/第一网格；或填网格编码"
 GRID_ALIASES = ("网格", "所属网格", "责任网格", "网格名称", "网格编码")
@@ -81,46 +81,58 @@ def grid_index(ctx: ServiceContext):
     return area_resolver(ctx.session, areas, "网格", ids=True)
 
 
-def find_grid(grids, row: Row) -> Area | None:
-    """The row's 责任网格/所属网格 (cached per cell value: a file names few grids, many times)."""
-    try:
-        return grids.find(row.cells["grid"])
-    except MatchError as e:
-        row.error("grid", e.message)
-        return None
+def grid_ids(ctx: ServiceContext) -> Callable[[Row], int | None]:
+    """``area_id(row)``: the id of the row's 责任网格/所属网格, or None with the row's error; cached per
+    cell value (a file names few grids, many times; an ORM attribute read per row costs more)."""
+    find = grid_index(ctx).find
+    ids: dict[Any, int] = {}
+
+    def area_id(row: Row) -> int | None:
+        cell = row.cells["grid"]
+        found = ids.get(cell)
+        if found is not None:
+            return found
+        try:
+            grid = find(cell)
+        except MatchError as e:
+            row.error("grid", e.message)
+            return None
+        ids[cell] = found = grid.id
+        return found
+    return area_id
 
 
 _PERSON_KEYS = tuple(c.key for c in COLUMNS if c.key not in ("grid", "household"))
+_CLEAN_TYPES = frozenset({str, type(None)})
 
 
 def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
-    find = grid_index(ctx).find              # cached per cell value: a file names few grids, many times
+    area_id = grid_ids(ctx)
     heads: dict[str, int] = {}               # 户号 → the row of its head in this file
     initials = svc.name_initials
     day = Today(ctx.today())
     # Every record has the same keys (executemany needs that); columns the file lacks stay None.
     blank = dict.fromkeys(_PERSON_KEYS)
     blank["kind"] = person_kind(None)        # a file without the column: the rule's default
-    layout: list[tuple] = []                 # (person keys, text keys) of the columns the file has
+    layout: list[tuple] = []                 # per file: (values getter, text keys, compiled cleaner)
+    today = day.day
 
     def check(row: Row) -> dict | None:
         cells = row.cells
         if not layout:
-            layout.append((tuple(k for k in _PERSON_KEYS if k in row.present),
-                           tuple(k for k in _TEXT_KEYS if k in row.present)))
-        keys, text_keys = layout[0]
-        for k in text_keys:
-            v = cells[k]
-            if v is not None and type(v) is not str:
-                cells[k] = cell_text(v)
-        values, errors = clean_person({k: cells[k] for k in keys}, day)
+            keys = tuple(k for k in _PERSON_KEYS if k in row.present)
+            layout.append((itemgetter(*keys) if len(keys) > 1 else (lambda c, k=keys[0]: (c[k],)),
+                           tuple(k for k in _TEXT_KEYS if k in row.present), person_cleaner(keys)))
+        pick, text_keys, clean = layout[0]
+        if not _CLEAN_TYPES.issuperset(map(type, cells.values())):   # all text or empty: nothing to convert
+            for k in text_keys:
+                v = cells[k]
+                if v is not None and type(v) is not str:
+                    cells[k] = cell_text(v)
+        values, errors = clean(pick(cells), today)
         if errors:
             row.field_errors(errors)
-        try:
-            grid = find(cells["grid"])
-        except MatchError as e:
-            row.error("grid", e.message)
-            grid = None
+        grid = area_id(row)
         number = cell_text(cells["household"]) or None
         rel = values.get("relation_to_head")
         if rel == "户主" and number:
@@ -130,7 +142,7 @@ def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
                 heads[number] = row.number
         if row.errors or grid is None:
             return None
-        rec = {**blank, **values, "area_id": grid.id, "status": "active", "id_type": "111", "nationality": "156",
+        rec = {**blank, **values, "area_id": grid, "status": "active", "id_type": "111", "nationality": "156",
                "key_attention": False, "household": number}
         rec["name_initials"] = initials(rec["name"])
         rec["notes"] = rec.pop("id_note")

@@ -7,6 +7,7 @@ for the write, masked exports."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +34,7 @@ from shell.core.matching import area_paths
 from shell.gcpause import without_gc
 
 from . import services as svc
-from .importers import GRID_ALIASES, GRID_NOTE, find_grid, grid_index
+from .importers import GRID_ALIASES, GRID_NOTE, grid_ids
 from .models import HOUSE_USES, House, Household, Organisation
 from .validation import (
     Today,
@@ -88,26 +89,29 @@ def _register_check(ctx: ServiceContext, sheet: Sheet, clean: Callable, text_key
                     extra: Callable[[Row, dict], None] | None = None) -> Callable[[Row], dict | None]:
     """One row of a register: the cells of ``text_keys`` as text (a number Excel kept is "13900001111"),
     the aggregate's ``clean`` on the file's columns, the grid; ``extra(row, values)`` for the rest."""
-    grids = grid_index(ctx)
+    area_id = grid_ids(ctx)
     day = Today(ctx.today())
     keys = tuple(c.key for c in sheet.columns if c.key != "grid")
+    pick = itemgetter(*keys)
+    clean_types = frozenset({str, type(None)})
 
     def check(row: Row) -> dict | None:
         cells = row.cells
-        for k in text_keys:
-            v = cells[k]
-            if v is not None and type(v) is not str:
-                cells[k] = cell_text(v)
+        if not clean_types.issuperset(map(type, cells.values())):   # all text or empty: nothing to convert
+            for k in text_keys:
+                v = cells[k]
+                if v is not None and type(v) is not str:
+                    cells[k] = cell_text(v)
         # every column, present or not: the records share their keys, and an absent column gets the rule's default
-        values, errors = clean({k: cells[k] for k in keys}, day)
+        values, errors = clean(dict(zip(keys, pick(cells), strict=True)), day)
         if errors:
             row.field_errors(errors)
         if extra is not None:
             extra(row, values)
-        grid = find_grid(grids, row)
+        grid = area_id(row)
         if row.errors or grid is None:
             return None
-        values["area_id"] = grid.id
+        values["area_id"] = grid
         return values
     return check
 

@@ -15,8 +15,10 @@ message functions below (``*_taken``), so the two cannot word it differently.
 Pure: no Qt, no session; ``ctx`` is only asked for ``today()`` (an importer passes ``Today(day)``)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
+from operator import mul
 from typing import Any
 
 from shell.core import fields
@@ -120,33 +122,45 @@ def clean_person(draft: Mapping[str, Any], ctx=None, current=None) -> Cleaned:
     ID number also gives ``sex`` and ``birth_date``, and an upgraded 15-digit number a note in
     ``id_note`` (an edit cannot change the ID number). The area, household and house are the
     caller's (ids checked against the database). Unknown fields are refused (a typo must not vanish)."""
-    errors: list[FieldError] = []
-    out: dict[str, Any] = {}
-    new = current is None
+    return person_cleaner(tuple(draft), current is None)(tuple(draft.values()), _today(ctx))
+
+
+@lru_cache(maxsize=256)
+def person_cleaner(keys: tuple[str, ...], new: bool = True) -> Callable[[Sequence[Any], date | None], Cleaned]:
+    """``clean_person`` for drafts with these ``keys`` (in this order), compiled once: each field's
+    cleaner looked up once, not per row — an importer calls the result with each row's values
+    (``clean(values, today)``); ``clean_person`` itself is this for its draft's keys."""
     cleaners = _PERSON_CLEANERS
-    for key, value in draft.items():
-        fn = cleaners.get(key)
-        try:
-            if fn is not None:
-                out[key] = fn(value)
-            elif key == "id_number" and new:
-                info = parse_id_number(value, "id_number", _today(ctx))
-                out["id_number"], out["sex"], out["birth_date"] = info.number, info.sex, info.birth_date
-                out["id_note"] = f"原 15 位身份证号 {info.converted_from} 已升位。" if info.converted_from else ""
-            else:
-                errors.append(FieldError(key, f"未知的人口字段：{key}。", value))
-        except ValidationError as e:
-            errors.append(FieldError(e.field or key, e.message, value))
-    if new and ("name" not in draft or "id_number" not in draft):
-        for key, label in (("name", "姓名"), ("id_number", "身份证号")):
-            if key not in draft:
-                errors.append(FieldError(key, f"请填写{label}。"))
-    start = out.get("permit_start")
-    if start is not None:
-        end = out.get("permit_end")
-        if end is not None and end < start:
-            errors.append(FieldError("permit_end", "证件截止日期早于起始日期。", end))
-    return out, errors
+    steps = tuple((key, cleaners.get(key)) for key in keys)
+    missing = [FieldError(key, f"请填写{label}。") for key, label in (("name", "姓名"), ("id_number", "身份证号"))
+               if key not in keys] if new and ("name" not in keys or "id_number" not in keys) else []
+    dates = "permit_start" in keys and "permit_end" in keys
+
+    def clean(values: Sequence[Any], today: date | None) -> Cleaned:
+        errors: list[FieldError] = []
+        out: dict[str, Any] = {}
+        for (key, fn), value in zip(steps, values, strict=True):
+            try:
+                if fn is not None:
+                    out[key] = fn(value)
+                elif key == "id_number" and new:
+                    info = parse_id_number(value, "id_number", today)
+                    out["id_number"], out["sex"], out["birth_date"] = info.number, info.sex, info.birth_date
+                    out["id_note"] = f"原 15 位身份证号 {info.converted_from} 已升位。" if info.converted_from else ""
+                else:
+                    errors.append(FieldError(key, f"未知的人口字段：{key}。", value))
+            except ValidationError as e:
+                errors.append(FieldError(e.field or key, e.message, value))
+        if missing:
+            errors.extend(missing)
+        if dates:
+            start = out.get("permit_start")
+            if start is not None:
+                end = out.get("permit_end")
+                if end is not None and end < start:
+                    errors.append(FieldError("permit_end", "证件截止日期早于起始日期。", end))
+        return out, errors
+    return clean
 
 
 def check_person(draft: Mapping[str, Any], ctx=None, *, current=None) -> list[FieldError]:
@@ -204,34 +218,45 @@ def floor_area(value: Any) -> float | None:
     return area
 
 
+def _clean_text_or_none(value: Any) -> str | None:
+    return fields.clean_text(value) or None
+
+
+def _house_cleaners(new: bool) -> dict[str, Any]:
+    """field → its cleaner (one dict lookup per cell instead of a chain of key comparisons: the
+    importer runs this for every cell of a file); ``owner_id_number`` needs the day (see below)."""
+    table: dict[str, Any] = {
+        "address": lambda v: fields.text(v, "地址", "address", max_len=200),
+        "house_use": house_use,
+        "building_use": lambda v: fields.clean_text(v) or ("住宅" if new else None),
+        "floor_area": floor_area,
+        "owner_phone": lambda v: fields.phone(v, "owner_phone"),
+        "rental_pledge_on": lambda v: fields.parse_date(v, "责任书签订日期", "rental_pledge_on", required=False),
+        "hazard": _clean_text_or_none, "owner_name": _clean_text_or_none,
+    }
+    if new:   # the code and the grid of an existing house do not change
+        table["code"] = lambda v: code(v, "房屋编号", "code")
+        table["area_id"] = lambda v: v
+    return table
+
+
+_HOUSE_CLEANERS = {True: _house_cleaners(True), False: _house_cleaners(False)}
+
+
 def clean_house(draft: Mapping[str, Any], ctx=None, current=None) -> Cleaned:
     """A house's fields; for a new one ``code`` and ``address`` are required (the code and the grid of
     an existing house do not change)."""
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     new = current is None
+    cleaners = _HOUSE_CLEANERS[new]
     for key, value in draft.items():
+        fn = cleaners.get(key)
         try:
-            if key == "code" and new:
-                out[key] = code(value, "房屋编号", "code")
-            elif key == "area_id" and new:
-                out[key] = value
-            elif key == "address":
-                out[key] = fields.text(value, "地址", "address", max_len=200)
-            elif key == "house_use":
-                out[key] = house_use(value)
-            elif key == "building_use":
-                out[key] = fields.clean_text(value) or ("住宅" if new else None)
-            elif key == "floor_area":
-                out[key] = floor_area(value)
+            if fn is not None:
+                out[key] = fn(value)
             elif key == "owner_id_number":
                 out[key] = parse_id_number(value, key, _today(ctx)).number if fields.clean_text(value) else None
-            elif key == "owner_phone":
-                out[key] = fields.phone(value, key)
-            elif key == "rental_pledge_on":
-                out[key] = fields.parse_date(value, "责任书签订日期", key, required=False)
-            elif key in ("hazard", "owner_name"):
-                out[key] = _optional_text(value)
             else:
                 errors.append(FieldError(key, f"房屋字段“{key}”不能修改。", value))
         except ValidationError as e:
@@ -303,11 +328,30 @@ def org_kind(value: Any) -> str:
     return kind
 
 
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"      # python-stdnum's stdnum.cn.uscc, inline below
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _uscc_valid(text: str) -> bool:
+    """True when ``uscc.validate(text)`` would return ``text`` as it is (the usual cell; the import
+    checks thousands). Anything else goes through python-stdnum, which says what is wrong."""
+    if len(text) != 18 or not text.isascii() or not text[:8].isdigit():
+        return False
+    try:
+        total = sum(map(mul, map(_USCC_VALUE.__getitem__, text[:17]), _USCC_WEIGHTS))
+    except KeyError:
+        return False
+    return _USCC_ALPHABET[(31 - total) % 31] == text[17]
+
+
 def credit_code(value: Any, field: str = "credit_code") -> str:
     """统一社会信用代码 (GB 32100-2015), its check character verified."""
+    text = fields.code_text(value).upper()
+    if _uscc_valid(text):
+        return text
     from stdnum.cn import uscc
 
-    text = fields.code_text(value).upper()
     if not text:
         raise ValidationError("请填写统一社会信用代码。", field, value)
     try:
@@ -340,31 +384,32 @@ def party_members(value: Any) -> int:
     return fields.positive_int(value, "党员人数", "party_members", allow_zero=True)
 
 
+_ORG_CLEANERS: dict[str, Any] = {   # field → its cleaner: one dict lookup per cell (see _house_cleaners)
+    "name": lambda v: fields.text(v, "组织名称", "name", max_len=100),
+    "kind": org_kind,
+    "credit_code": credit_code,
+    "phone": fields.phone,
+    "has_party_org": lambda v: yes_no(v, "是否建立党组织", "has_party_org"),
+    "party_members": party_members,
+    "legal_rep": _clean_text_or_none, "security_head": _clean_text_or_none, "address": _clean_text_or_none,
+    "hazard": _clean_text_or_none,
+    "area_id": lambda v: v,
+}
+
+
 def clean_organisation(draft: Mapping[str, Any], ctx=None, current=None) -> Cleaned:
     """An organisation's fields; for a new one ``name``, ``kind`` and ``credit_code`` are required."""
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     new = current is None
+    cleaners = _ORG_CLEANERS
     for key, value in draft.items():
+        fn = cleaners.get(key)
+        if fn is None:
+            errors.append(FieldError(key, f"组织字段“{key}”不能修改。", value))
+            continue
         try:
-            if key == "name":
-                out[key] = fields.text(value, "组织名称", "name", max_len=100)
-            elif key == "kind":
-                out[key] = org_kind(value)
-            elif key == "credit_code":
-                out[key] = credit_code(value)
-            elif key == "phone":
-                out[key] = fields.phone(value)
-            elif key == "has_party_org":
-                out[key] = yes_no(value, "是否建立党组织", key)
-            elif key == "party_members":
-                out[key] = party_members(value)
-            elif key in ("legal_rep", "security_head", "address", "hazard"):
-                out[key] = _optional_text(value)
-            elif key == "area_id":
-                out[key] = value
-            else:
-                errors.append(FieldError(key, f"组织字段“{key}”不能修改。", value))
+            out[key] = fn(value)
         except ValidationError as e:
             errors.append(FieldError(e.field or key, e.message, value))
     if new:

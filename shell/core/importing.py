@@ -251,19 +251,18 @@ class BulkInsert:
         rows = [rec for _row, rec in pairs]
         if not rows:
             return 0
-        if self.stamp:
+        stamps = None
+        if self.stamp:   # the same for every row: converted and bound once, not merged into each record
             now = datetime.now(UTC)
-            user = ctx.actor.user_id
-            for rec in rows:
-                rec.update(created_by=user, created_at=now, updated_at=now, version_id=1)
+            stamps = {"created_by": ctx.actor.user_id, "created_at": now, "updated_at": now, "version_id": 1}
         if self.sort is not None:
             rows.sort(key=self.sort)
         conn = ctx.session.connection()
         if self.large_cache:
             with large_cache(conn):
-                bulk_insert(conn, self.table, rows)
+                bulk_insert(conn, self.table, rows, constants=stamps)
         else:
-            bulk_insert(conn, self.table, rows)
+            bulk_insert(conn, self.table, rows, constants=stamps)
         ctx.session.flush()
         return len(rows)
 
@@ -344,6 +343,8 @@ def _records_of(rows: list[list[Any]], positions: dict[str, int], sheet: Sheet) 
     pos_items = list(positions.items())
     widest = max(positions.values()) if positions else -1
     pkeys = [k for k, _i in pos_items]
+    all_keys = pkeys + list(absent)          # the file's columns, then the absent ones as None
+    nones = (None,) * len(absent)
     getter = itemgetter(*[i for _k, i in pos_items]) if len(pos_items) > 1 else None   # the cells, picked in C
     # a row whose first required cell holds text is not blank: only the others need the cell-by-cell look
     first = next((positions[c.key] for c in sheet.columns if c.required and c.key in positions), None)
@@ -351,13 +352,13 @@ def _records_of(rows: list[list[Any]], positions: dict[str, int], sheet: Sheet) 
         lead = row[first] if first is not None and first < len(row) else None
         if not (type(lead) is str and lead.strip()) and blank_row(row):
             continue
-        if len(row) > widest:
-            cells = dict(zip(pkeys, getter(row), strict=True)) if getter is not None else {k: row[i] for k, i in pos_items}
+        if len(row) > widest and getter is not None:
+            cells = dict(zip(all_keys, getter(row) + nones, strict=True))   # one dict, built in C
         else:
             width = len(row)
             cells = {k: (row[i] if i < width else None) for k, i in pos_items}
-        if absent:
-            cells.update(absent)
+            if absent:
+                cells.update(absent)
         yield n, cells
 
 
@@ -562,22 +563,26 @@ def _driver_value(column, dialect_name: str):
     return None
 
 
-def bulk_insert(conn, table, rows: list[dict], chunk: int = 10000) -> None:
+def bulk_insert(conn, table, rows: list[dict], chunk: int = 10000, constants: Mapping[str, Any] | None = None) -> None:
     """Straight to the driver — executemany on SQLite, COPY on PostgreSQL: the validated rows need no
     per-value processing by SQLAlchemy, which otherwise costs more than the insert itself. Every row
-    has the same keys; on SQLite the date, datetime and boolean values are converted in place (the
-    rows are spent)."""
+    has the same keys; ``constants`` are more columns with one value for every row (the audit
+    stamps), converted once and appended to each row's tuple. On SQLite the date, datetime and
+    boolean values are converted in place (the rows are spent)."""
     if not rows:
         return
-    keys = list(rows[0])
+    consts = dict(constants or {})
+    keys = [k for k in rows[0] if k not in consts]
     if conn.dialect.name == "postgresql":
-        _copy_rows(conn, table, keys, rows)
+        _copy_rows(conn, table, keys, rows, tuple(consts.values()), list(consts))
         return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys)
-    sql = str(compiled)
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=keys + list(consts))
     name = conn.dialect.name
-    if compiled.positional:
-        order = list(compiled.positiontup)
+    if compiled.positional and set(compiled.positiontup) == set(keys) | set(consts):
+        order = [k for k in compiled.positiontup if k not in consts]
+        tail = tuple(v if v is None or (c := _driver_value(table.c[k], name)) is None else c(v)
+                     for k, v in consts.items())
+        sql = _insert_sql(conn, table, order + list(consts))
         getter = itemgetter(*order)
         convs = [(k, c) for k in order if (c := _driver_value(table.c[k], name)) is not None]
         for i in range(0, len(rows), chunk):
@@ -590,23 +595,40 @@ def bulk_insert(conn, table, rows: list[dict], chunk: int = 10000) -> None:
                         if v is not None:
                             r[k] = c(v)
             if len(order) == 1:
-                conn.exec_driver_sql(sql, [(getter(r),) for r in part])
+                conn.exec_driver_sql(sql, [(getter(r),) + tail for r in part])
+            elif tail:
+                conn.exec_driver_sql(sql, [getter(r) + tail for r in part])
             else:
                 conn.exec_driver_sql(sql, [getter(r) for r in part])
     else:
+        if consts:
+            for r in rows:
+                r.update(consts)
+        sql = str(compiled)
         for i in range(0, len(rows), chunk):
             conn.exec_driver_sql(sql, rows[i:i + chunk])
 
 
-def _copy_rows(conn, table, keys: list[str], rows: list[dict]) -> None:
-    """PostgreSQL: COPY … FROM STDIN on the transaction's own connection (several times faster than
-    executemany); psycopg adapts dates, aware datetimes and booleans itself. The ids come from the
-    table's sequence as with INSERT."""
+def _insert_sql(conn, table, keys: list[str]) -> str:
+    """INSERT INTO table (the keys' columns, in this order) VALUES (?, …) — qmark, as sqlite3 takes it."""
     preparer = conn.dialect.identifier_preparer
     columns = ", ".join(preparer.quote(table.c[k].name) for k in keys)
+    return f"INSERT INTO {preparer.format_table(table)} ({columns}) VALUES ({', '.join('?' * len(keys))})"
+
+
+def _copy_rows(conn, table, keys: list[str], rows: list[dict], tail: tuple = (), tail_keys: Sequence[str] = ()) -> None:
+    """PostgreSQL: COPY … FROM STDIN on the transaction's own connection (several times faster than
+    executemany); psycopg adapts dates, aware datetimes and booleans itself. The ids come from the
+    table's sequence as with INSERT. ``tail`` (for ``tail_keys``) ends every row."""
+    preparer = conn.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(table.c[k].name) for k in [*keys, *tail_keys])
     getter = itemgetter(*keys)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
         with cur.copy(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(getter(r) if len(keys) > 1 else (getter(r),))
+            if len(keys) == 1:
+                for r in rows:
+                    copy.write_row((getter(r),) + tail)
+            else:
+                for r in rows:
+                    copy.write_row(getter(r) + tail)
