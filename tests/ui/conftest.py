@@ -1,7 +1,10 @@
 """Fixtures shared by the GUI tests."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from PySide6.QtCore import QThreadPool
 
 from shell.core import areas, auth
 from shell.core.context import Actor, ServiceContext
@@ -32,3 +35,14 @@ def plugin_db(tmp_path):
         session.commit()
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def demo_db(demo_template, tmp_path):
+    """A copy of the test plugin's demo street, opened (modules may define their own ``demo_db``)."""
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_template, path)
+    db = open_database(path, pm=plugins_with_testplugin(), backup=False)
+    yield db
+    db.dispose()
+    QThreadPool.globalInstance().waitForDone(5000)

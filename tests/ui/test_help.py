@@ -3,11 +3,10 @@ and Ctrl+F / Ctrl+N / Ctrl+E / Ctrl+P / F5 act on the open page (or say the page
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 import plugins
@@ -16,19 +15,6 @@ from shell.ui.main_window import PAGE_KEYS
 from tests.ui.test_main_window import window_for
 
 DEMO_PASSWORD = "demo1234"
-
-
-@pytest.fixture
-def demo_db(demo_template, tmp_path):
-    from shell.core.database import open_database
-    from tests.ui import plugins_with_testplugin
-
-    path = tmp_path / "demo.sqlite"
-    shutil.copy(demo_template, path)
-    db = open_database(path, pm=plugins_with_testplugin(), backup=False)
-    yield db
-    db.dispose()
-    QThreadPool.globalInstance().waitForDone(5000)
 
 
 def manual_folders_of_the_program() -> list[Path]:

@@ -3,31 +3,18 @@ every bad row; the right rows can then be imported on purpose; export and templa
 only what the user's permissions allow."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from sqlalchemy import func, select, text
 
 from shell.config import LocalConfig
 from shell.core import auth
 from shell.core.context import AppContext
-from shell.core.database import open_database
 from shell.core.models import AuditLog
 from shell.ui.import_centre import ImportCentrePage
 from shell.ui.main_window import MainWindow
 from tests.ui import plugins_with_testplugin
-
-
-@pytest.fixture
-def demo_db(demo_template, tmp_path):
-    path = tmp_path / "demo.sqlite"
-    shutil.copy(demo_template, path)
-    db = open_database(path, pm=plugins_with_testplugin(), backup=False)
-    yield db
-    db.dispose()
-    QThreadPool.globalInstance().waitForDone(5000)
 
 
 def page_for(qtbot, db, username):
