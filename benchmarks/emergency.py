@@ -80,9 +80,9 @@ def facts(db) -> dict:
 
 def measure_lists(res: Results, app_ctx, f: dict, repeat: int) -> None:
     from plugins.emergency import services as svc
+    from plugins.emergency.views.batch_moves import BatchMovesDialog
     from plugins.emergency.views.catalog import CatalogPage
     from plugins.emergency.views.drills import DrillsPage
-    from plugins.emergency.views.batch_moves import BatchMovesDialog
     from plugins.emergency.views.plans import PlansPage
     from plugins.emergency.views.shelters import SheltersPage
     from plugins.emergency.views.stock import StockPage
