@@ -236,3 +236,52 @@ def test_member_list_page_is_estimated_under_the_jit_threshold(pg_secure_db, own
     finally:
         s.rollback()
         s.close()
+
+
+def _child_counts(pg_secure_db, username: str, tables) -> dict[str, int]:
+    s = pg_secure_db.session_for(username)
+    try:
+        # a table the user's roles grant no SELECT on is refused before any policy: not counted
+        return {t: s.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() for t in tables
+                if s.execute(text("SELECT has_table_privilege(:t, 'SELECT')"), {"t": t}).scalar()}
+    finally:
+        s.rollback()
+        s.close()
+
+
+# The whole-street shortcuts (``sees_street()`` in the policies of the tables a whole-street user sees
+# entirely, ``sees_street() AND link IS NOT NULL`` beside a child's EXISTS over such a parent) must
+# grant exactly what the plain rules grant: every user sees the same rows with them and without them
+# — the administrator (unrestricted) and the street worker (whole street: the shortcut decides), the
+# community and grid users (the shortcut is false for them, the scope or the EXISTS decides).
+def test_the_whole_street_shortcuts_grant_exactly_what_the_plain_rules_grant(pg_secure_db, owner):
+    from shell.db.security.naming import base_role
+
+    with owner.connect() as conn:
+        plan = rls.plan(conn)
+        logins = set(conn.execute(text("SELECT username FROM core_users WHERE server_role IS NOT NULL")).scalars())
+    shortcut = sorted(t for t in set(plan.area) | set(plan.children)
+                      if t in plan.whole or any(p in plan.whole for _c, p in plan.children.get(t, ())))
+    assert {"grid_persons", "volunteer_volunteers", "partybuilding_orgs", "emergency_stock_moves"} <= plan.whole
+    assert {"partybuilding_members", "volunteer_hours_ledger", "grid_event_steps"} <= set(shortcut)
+    assert "partybuilding_members" not in plan.whole  # a member may have left (org_id empty)
+    users = [u for u in ("admin", "street_staff", "community_staff", "grid_worker") if u in logins]
+    assert len(users) >= 3, logins
+    with_shortcut = {u: _child_counts(pg_secure_db, u, shortcut) for u in users}
+    assert any(with_shortcut["street_staff"].values())
+    assert with_shortcut["street_staff"] != with_shortcut["grid_worker"]
+    try:
+        with owner.begin() as conn:
+            conn.execute(text(f"SET LOCAL ROLE {rls._ident(pg_secure_db.owner)}"))
+            for table in shortcut:
+                cond = rls.child_condition(table, plan.children[table]) if table in plan.children else (
+                    rls.AREA_CONDITION_NO_FK if table in plan.area_without_fk else rls.AREA_CONDITION)
+                assert "sees_street" not in cond
+                conn.execute(text(f"DROP POLICY {rls.SCOPE_POLICY} ON {rls._ident(table)}"))
+                conn.execute(text(rls._policy_sql(table, rls.SCOPE_POLICY, "ALL", base_role(pg_secure_db.key),
+                                                  cond, cond)))
+        without = {u: _child_counts(pg_secure_db, u, shortcut) for u in users}
+    finally:
+        with owner.begin() as conn:
+            rls.install(conn, pg_secure_db.key)
+    assert without == with_shortcut

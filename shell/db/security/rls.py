@@ -6,8 +6,9 @@ behind the program's own scope checks.
 - every table with an ``area_id`` column is scoped by the user's area subtree:
   ``(SELECT jiedao_sec.unrestricted()) OR (SELECT jiedao_sec.whole_street()) AND area_id IS NOT NULL
   OR area_id = ANY ((SELECT jiedao_sec.scope_ids())::int[])`` — nothing per row for a user whose
-  scope is the whole street (see ``IN_SCOPE``) — for reading (USING) and writing (WITH CHECK:
-  nobody inserts or moves a record out of their scope);
+  scope is the whole street (see ``IN_SCOPE``); where area_id is NOT NULL, ``(SELECT
+  jiedao_sec.sees_street()) OR area_id = ANY (…)`` (``Plan.whole``) — for reading (USING) and
+  writing (WITH CHECK: nobody inserts or moves a record out of their scope);
 - every table that hangs off such a row (an event's steps, a household's members, a volunteer's
   ledgers, a warehouse's stock moves, an organisation's Party members …) is scoped through its
   parent: ``EXISTS (SELECT 1 FROM parent p WHERE p.id = child.fk)`` — the parent's own policy
@@ -116,15 +117,17 @@ class Plan:
     core: tuple[str, ...]
     unpoliced: tuple[str, ...]
     area_without_fk: tuple[str, ...] = ()  # area tables whose area_id has no foreign key to core_areas
+    # Tables of which a user whose scope is the whole street sees every row (see ``whole_tables``).
+    whole: frozenset[str] = frozenset()
 
     @property
     def policed(self) -> set[str]:
         return set(self.area) | set(self.children) | set(self.core)
 
 
-def _catalogue(conn) -> tuple[set[str], set[str], list[tuple[str, str, str]]]:
+def _catalogue(conn) -> tuple[set[str], set[str], list[tuple[str, str, str]], set[tuple[str, str]]]:
     """(tables in schema public, those with an area_id column, single-column foreign keys as
-    (table, column, referenced table))."""
+    (table, column, referenced table), the (table, column) pairs declared NOT NULL)."""
     tables = set(conn.execute(text(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")).scalars())
@@ -137,14 +140,18 @@ def _catalogue(conn) -> tuple[set[str], set[str], list[tuple[str, str, str]]]:
         "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
         "JOIN pg_class r ON r.oid = k.confrelid "
         "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
-        "WHERE k.contype = 'f' AND n.nspname = 'public' AND array_length(k.conkey, 1) = 1"))]
-    return tables, with_area, fks
+        "WHERE k.contype = 'f' AND k.convalidated AND n.nspname = 'public' AND array_length(k.conkey, 1) = 1"))]
+    not_null = {tuple(r) for r in conn.execute(text(
+        "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+        "AND a.attnum > 0 AND a.attnotnull AND NOT a.attisdropped"))}
+    return tables, with_area, fks, not_null
 
 
 def plan(conn) -> Plan:
     """Which tables get which policy, from the database's catalogue. Raises ``RuntimeError`` for a
     table with several foreign keys to policed tables that ``PARENTS`` does not settle."""
-    tables, with_area, fks = _catalogue(conn)
+    tables, with_area, fks, not_null = _catalogue(conn)
     core = tuple(t for t in CORE_POLICED if t in tables)
     area = tuple(sorted(with_area - set(core)))
     children: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -177,7 +184,26 @@ def plan(conn) -> Plan:
     unpoliced = tuple(sorted(tables - policed - set(core)))
     with_fk = {t for t, c, p in fks if c == "area_id" and p == "core_areas"}
     return Plan(area=area, children=children, core=core, unpoliced=unpoliced,
-                area_without_fk=tuple(t for t in area if t not in with_fk))
+                area_without_fk=tuple(t for t in area if t not in with_fk),
+                whole=whole_tables(area, children, with_fk, fks, not_null))
+
+
+def whole_tables(area, children, with_fk, fks, not_null) -> frozenset[str]:
+    """The policed tables of which a whole-street user sees every row: an area table whose
+    ``area_id`` is NOT NULL and references core_areas (its rule ``whole_street() AND area_id IS NOT
+    NULL`` holds for each row), and a child with a NOT NULL foreign key (a validated constraint) to
+    such a table — every row has a parent, and the user sees every parent."""
+    fk_pairs = {(t, c, p) for t, c, p in fks}
+    whole = {t for t in area if t in with_fk and (t, "area_id") in not_null}
+    changed = True
+    while changed:
+        changed = False
+        for table, links in children.items():
+            if table not in whole and any(parent in whole and (table, column) in not_null
+                                          and (table, column, parent) in fk_pairs for column, parent in links):
+                whole.add(table)
+                changed = True
+    return frozenset(whole)
 
 
 def _ident(name: str) -> str:
@@ -206,15 +232,31 @@ def _column(table: str, column: str) -> str:
     return column if "(" in column else f"{_ident(table)}.{_ident(column)}"
 
 
-def child_condition(table: str, links: tuple[tuple[str, str], ...]) -> str:
-    parts = [f"EXISTS (SELECT 1 FROM {_ident(parent)} p WHERE p.id = {_column(table, column)})"
-             for column, parent in links]
-    return f"{UNRESTRICTED} OR " + " OR ".join(parts)
+SEES_STREET = "(SELECT jiedao_sec.sees_street())"
+
+
+def child_condition(table: str, links: tuple[tuple[str, str], ...], whole: frozenset[str] = frozenset()) -> str:
+    """A child row is seen when its parent is (EXISTS over the parent, whose own policy applies inside).
+
+    Where the parent is a table a whole-street user sees entirely (``Plan.whole``), such a user needs
+    no look-up of the parent: a row whose link is set has a parent (the foreign key), so
+    ``sees_street() AND link IS NOT NULL`` says the same as the EXISTS, without the per-row sub-plan
+    over the parent and the parent's policy inside it — the member list's page of 200 spent most of
+    its secured extra there. A child that is itself in ``whole`` (its link is NOT NULL) needs not even
+    the IS NOT NULL: ``sees_street()`` alone, one init plan, nothing per row (docs/benchmarks.md)."""
+    exists = [f"EXISTS (SELECT 1 FROM {_ident(parent)} p WHERE p.id = {_column(table, column)})"
+              for column, parent in links]
+    if table in whole:
+        return f"{SEES_STREET} OR " + " OR ".join(exists)
+    shortcuts = [f"{SEES_STREET} AND {_column(table, column)} IS NOT NULL" for column, parent in links if parent in whole]
+    return f"{UNRESTRICTED} OR " + " OR ".join(shortcuts + exists)
 
 
 AREA_CONDITION = f"{UNRESTRICTED} OR {IN_SCOPE}"
 # a table whose area_id does not reference core_areas: a dangling id is in nobody's scope
 AREA_CONDITION_NO_FK = f"{UNRESTRICTED} OR {IN_SCOPE_SET}"
+# an area table whose every row a whole-street user sees (area_id NOT NULL, references core_areas)
+AREA_CONDITION_WHOLE = f"{SEES_STREET} OR {IN_SCOPE_SET}"
 CAN = "(SELECT jiedao_sec.can('{code}'))"
 
 
@@ -284,9 +326,10 @@ def statements(conn, key: str) -> list[str]:
                 out.append(_policy_sql(table, name, command, users, using, check))
         else:
             if table in p.area:
-                cond = AREA_CONDITION_NO_FK if table in p.area_without_fk else AREA_CONDITION
+                cond = (AREA_CONDITION_WHOLE if table in p.whole else
+                        AREA_CONDITION_NO_FK if table in p.area_without_fk else AREA_CONDITION)
             else:
-                cond = child_condition(table, p.children[table])
+                cond = child_condition(table, p.children[table], p.whole)
             out.append(_policy_sql(table, SCOPE_POLICY, "ALL", users, cond, cond))
     return out
 

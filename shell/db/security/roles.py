@@ -27,7 +27,7 @@ from shell.db.security import naming
 SCHEMA = "jiedao_sec"
 # Callable by every login role (members of <key>.users); the administration ones check inside.
 PUBLIC_FUNCTIONS = (
-    "uid()", "unrestricted()", "scope_ids()", "whole_street()", "can(text)", "privileged()",
+    "uid()", "unrestricted()", "scope_ids()", "whole_street()", "sees_street()", "can(text)", "privileged()",
     "create_login(integer, text)", "set_password(integer, text)", "set_login(integer, boolean)",
     "sync_user(integer)", "sync_role(integer)", "drop_login(integer)", "password_changed()",
 )
@@ -95,6 +95,16 @@ CREATE OR REPLACE FUNCTION jiedao_sec.whole_street() RETURNS boolean LANGUAGE pl
 BEGIN
   RETURN coalesce((SELECT NOT EXISTS (SELECT 1 FROM public.core_areas a WHERE left(a.path, length(ua.path)) <> ua.path)
                    FROM public.core_users u JOIN public.core_areas ua ON ua.id = u.area_id
+                   WHERE u.server_role = session_user AND u.is_active), false);
+END $$;
+
+-- unrestricted() OR whole_street() in one call: the policies of the tables a whole-street user sees
+-- entirely (rls.Plan.whole) test it once per statement and, when it holds, nothing per row after it.
+CREATE OR REPLACE FUNCTION jiedao_sec.sees_street() RETURNS boolean LANGUAGE plpgsql STABLE {definer} AS $$
+BEGIN
+  RETURN coalesce((SELECT u.is_superuser OR ua.id IS NOT NULL AND NOT EXISTS (
+                       SELECT 1 FROM public.core_areas a WHERE left(a.path, length(ua.path)) <> ua.path)
+                   FROM public.core_users u LEFT JOIN public.core_areas ua ON ua.id = u.area_id
                    WHERE u.server_role = session_user AND u.is_active), false);
 END $$;
 
