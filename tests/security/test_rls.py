@@ -285,3 +285,35 @@ def test_the_whole_street_shortcuts_grant_exactly_what_the_plain_rules_grant(pg_
         with owner.begin() as conn:
             rls.install(conn, pg_secure_db.key)
     assert without == with_shortcut
+
+
+# whole_street() / sees_street() ask "is the user's area the only root?" (areas form one tree), not
+# "does every area's path start with the user's": the same answer, from the parent_id index. A second
+# street in the same database makes the street worker's area one root of two — no longer the whole.
+def test_whole_street_means_the_only_root(pg_secure_db, owner):
+    def ask(username):
+        s = pg_secure_db.session_for(username)
+        try:
+            return tuple(s.execute(text("SELECT jiedao_sec.whole_street(), jiedao_sec.sees_street()")).one())
+        finally:
+            s.rollback()
+            s.close()
+
+    assert ask("street_staff") == (True, True)
+    assert ask("community_staff") == (False, False)
+    assert ask("admin")[1] is True                      # unrestricted
+    with owner.begin() as conn:
+        conn.execute(text(f"SET LOCAL ROLE {rls._ident(pg_secure_db.owner)}"))
+        new_id = conn.execute(text(
+            "INSERT INTO core_areas (name, level, path, sort_order, created_at, updated_at, version_id) "
+            "VALUES ('另一街道', 'street', '/x/', 99, now(), now(), 1) RETURNING id")).scalar()
+        conn.execute(text("UPDATE core_areas SET path = :p WHERE id = :i"), {"p": f"/{new_id}/", "i": new_id})
+    try:
+        assert ask("street_staff") == (False, False)
+        assert ask("community_staff") == (False, False)
+        assert ask("admin")[1] is True
+    finally:
+        with owner.begin() as conn:
+            conn.execute(text(f"SET LOCAL ROLE {rls._ident(pg_secure_db.owner)}"))
+            conn.execute(text("DELETE FROM core_areas WHERE id = :i"), {"i": new_id})
+    assert ask("street_staff") == (True, True)
