@@ -1,0 +1,29 @@
+"""The volunteer line's 我的待办 (register_todo): service records signed out and waiting for the
+activity leader's approval. Service level (no Qt); the item names the 时长审核 page and the filter
+that lists exactly the records it counts (``services.approval_query``)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from shell.contracts import TodoItem
+from shell.core.context import ServiceContext
+
+from . import services as svc
+from .rules import P_APPROVE, P_VIEW
+
+
+def count_of(ctx: ServiceContext, q) -> int:
+    return int(ctx.session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0)
+
+
+def approval_items(ctx: ServiceContext) -> list[TodoItem]:
+    # The 时长审核 page needs volunteer.approve; listing needs volunteer.view (approval_query checks it).
+    if not (ctx.actor.can(P_APPROVE) and ctx.actor.can(P_VIEW)):
+        return []
+    n = count_of(ctx, svc.approval_query(ctx, "signed_out"))
+    return [TodoItem(id="volunteer.approvals.pending", title="待审核的服务时长", count=n, unit="条",
+                     page="volunteer.approvals", filter={"status": "signed_out"}, order=50)]
+
+
+def items(ctx: ServiceContext) -> list[TodoItem]:
+    return approval_items(ctx)
