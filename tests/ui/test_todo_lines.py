@@ -253,3 +253,35 @@ def test_each_link_opens_its_page_showing_exactly_the_counted_rows(demo, qtbot):
     assert pages["partybuilding.compliance"].show_mode.currentText() == "未落实（缺项和本期尚未开）"
     assert pages["partybuilding.transfers"].show_mode.currentText() == "待收回执（各年度）"
     assert pages["volunteer.approvals"].pending_radio.isChecked()
+
+
+@pytest.mark.parametrize(("role", "left_out"), [
+    ("grid_worker", {"volunteer.hours_chart", "volunteer.points_chart", "volunteer.stars_chart"}),
+    ("admin", set()),
+])
+def test_tiles_with_nothing_to_show_are_left_out(demo, qtbot, role, left_out):
+    """A grid worker has no volunteers in their grid: the three volunteer charts are left out of the
+    首页 and the tiles after them close up; the administrator sees all of them."""
+    from shell.core.context import AppContext
+    from shell.plugins import make_plugin_manager
+    from shell.ui.dashboard import DashboardPage
+    from shell.ui.widgets.charts import ChartView
+
+    pm = make_plugin_manager(entry_points=False)
+    app = AppContext(demo.session_factory, demo_actor(demo, role), plugin_manager=pm)
+    page = DashboardPage(app)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
+    charts = [t.body for t in page.tiles if isinstance(t.body, ChartView)]
+    assert len(charts) == 3
+    qtbot.waitUntil(lambda: all(c.data is not None for c in charts), timeout=20000)
+    assert page.empty_tiles == left_out
+    shown = page.shown_tiles()
+    assert [t.spec.id for t in page.tiles if not t.isHidden()] == [t.spec.id for t in shown]
+    assert all(t.spec.id not in left_out for t in shown) and "grid.summary" in [t.spec.id for t in shown]
+    # Row by row without gaps: each shown tile starts where the previous one ended.
+    col = 0
+    for tile in shown:
+        r, c, _rows, span = page.grid.getItemPosition(page.grid.indexOf(tile))
+        assert c == (col if col + span <= 3 else 0)
+        col = (c + span) % 3
