@@ -204,11 +204,11 @@ class StockPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((80, 150, 150, 50, 140, 100, 70, 80)):
-            header.resizeSection(column, width)
+        self._default_widths()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
 
         self.table.setColumnHidden(WAREHOUSE_COLUMN, True)
+        header.moveSection(WAREHOUSE_COLUMN, 0)   # across warehouses, the warehouse reads first
         self.table.doubleClicked.connect(lambda index: self._open_line(index.row()))
 
         layout = QVBoxLayout(self)
@@ -400,6 +400,11 @@ class StockPage(QWidget):
             self.warehouse.setCurrentIndex(index)  # reloads
         return True
 
+    def _default_widths(self) -> None:
+        header = self.table.horizontalHeader()
+        for column, width in enumerate((80, 150, 150, 50, 140, 100, 70, 80)):
+            header.resizeSection(column, width)
+
     def show_filtered(self, alert: str = "below_min") -> None:
         """From 我的待办: one STOCK_ALERTS list across every warehouse in scope (低于最低库存的物资,
         已过期或临期的批次), named above the table with 清除筛选 beside it."""
@@ -432,17 +437,21 @@ class StockPage(QWidget):
         self.model.set_rows(rows)
         items = len({(r.warehouse_id, r.item_id) for r in rows})
         batches = sum(1 for r in rows if r.batch_id is not None)
-        title = svc.STOCK_ALERTS[alert] + (f"（已过期或 {first} 天内到期）" if alert == "expiring" else "")
+        title = f"已过期或 {first} 天内到期的批次" if alert == "expiring" else svc.STOCK_ALERTS[alert]
         self.filter_label.setText(f"筛选：各仓库{title}")
-        self.summary_label.setText(f"各仓库低于最低库存的物资 {items} 项" if alert == "below_min"
-                                   else f"各仓库已过期或 {first} 天内到期的批次 {batches} 批")
-        self.count_label.setText(f"共 {items} 种物资、{batches} 批")
+        self.summary_label.setText(f"低于最低库存的物资 {items} 项" if alert == "below_min"
+                                   else f"已过期 {sum(1 for r in rows if r.band == 0)} 批，{first} 天内到期 "
+                                        f"{sum(1 for r in rows if r.band == first)} 批")
+        self.count_label.setText(f"共 {items} 项物资、{batches} 批")
+        self.table.resizeColumnsToContents()   # the warehouse and the status whole, not cut off
         self._selection_changed()
 
     def reload(self) -> None:
         alert = self.alert_filter
         for w in (self.filter_label, self.clear_filter_button):
             w.setVisible(alert is not None)
+        if alert is None and not self.table.isColumnHidden(WAREHOUSE_COLUMN):
+            self._default_widths()   # back from a list across warehouses
         self.table.setColumnHidden(WAREHOUSE_COLUMN, alert is None)
         for w in (self.search, self.alerts_only):
             w.setEnabled(alert is None)
