@@ -1,7 +1,7 @@
 """The emergency line's 我的待办 (register_todo): items below their minimum stock, batches expired or
 expiring within the first alert band (30 days), plans due for review, and the units still short of
 this year's comprehensive drills. Service level (no Qt); each item names the page and filter that
-list exactly the records it counts, by the same service functions those pages call."""
+list exactly the records it counts (tests/ui/test_todo_lines.py holds the two to each other)."""
 from __future__ import annotations
 
 from shell.contracts import TodoItem
@@ -19,13 +19,16 @@ def stock_items(ctx: ServiceContext) -> list[TodoItem]:
     # Restocking and taking expired batches out is the storekeeper's (出入库) work.
     if not ctx.actor.can(P_STOCK):
         return []
-    below = svc.below_minimum(ctx)
-    expiring = svc.expiring_soon(ctx)
-    expired = sum(1 for a in expiring if a.band == 0)
+    # The dashboard's per-warehouse counts (grouped in the database: on the large street 0.1 s where
+    # below_minimum's row-by-row overview took 0.4 s); the page lists the same by stock_alert_rows.
+    alerts = svc.alerts_by_warehouse(ctx)
+    below = sum(w.below_minimum for w in alerts)
+    expired = sum(w.expired for w in alerts)
+    expiring = expired + sum(w.expiring for w in alerts)
     first = svc.alert_days(ctx)[0]
-    return [TodoItem(id="emergency.stock.below_min", title="低于最低库存的物资", count=len(below), unit="项",
+    return [TodoItem(id="emergency.stock.below_min", title="低于最低库存的物资", count=below, unit="项",
                      page="emergency.stock", filter={"alert": "below_min"}, order=70),
-            TodoItem(id="emergency.stock.expiring", title=f"已过期或 {first} 天内到期的物资批次", count=len(expiring),
+            TodoItem(id="emergency.stock.expiring", title=f"已过期或 {first} 天内到期的物资批次", count=expiring,
                      unit="批", overdue=expired, page="emergency.stock", filter={"alert": "expiring"}, order=71)]
 
 

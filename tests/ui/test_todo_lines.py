@@ -31,6 +31,17 @@ def demo(tmp_path_factory, sqlite_templates):
     db.dispose()
 
 
+@pytest.fixture(scope="module")
+def pg_demo(pg_templates):
+    """The same street on PostgreSQL (the template other tests of the run share)."""
+    from shell.plugins import make_plugin_manager
+
+    with pg_templates.clone(ALL_BUILTINS, demo=True, prefix="jd_test_todo") as url:
+        db = open_database(url, pm=make_plugin_manager(entry_points=False), backup=False)
+        yield db
+        db.dispose()
+
+
 def line_items(ctx) -> dict[str, object]:
     from plugins.emergency import todo as emergency_todo
     from plugins.partybuilding import todo as party_todo
@@ -123,11 +134,13 @@ class Hand:
         return sum(1 for a in units if self.seen(a.id) and a.id not in held)
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_each_count_is_the_hand_count(demo, role, make_ctx):
+@pytest.mark.parametrize(("engine", "role"), [("sqlite", r) for r in ROLES]
+                         + [("pg", "admin"), ("pg", "community_staff")])
+def test_each_count_is_the_hand_count(request, engine, role, make_ctx):
     from plugins.partybuilding import services as pb
 
-    ctx = make_ctx(demo, demo_actor(demo, role))
+    db = request.getfixturevalue("demo" if engine == "sqlite" else "pg_demo")
+    ctx = make_ctx(db, demo_actor(db, role))
     got = line_items(ctx)
     hand = Hand(ctx)
     can = ctx.actor.can

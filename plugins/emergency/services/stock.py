@@ -208,13 +208,6 @@ def _warehouse_rows(ctx: ServiceContext, warehouse_id: int, overview: list[Stock
     return out
 
 
-def expiring_soon(ctx: ServiceContext) -> list[ExpiryAlert]:
-    """Batches with stock that are expired or expire within the first alert band (30 days by
-    default), in every warehouse in scope: what 我的待办 counts and the 应急物资 page lists."""
-    first = alert_days(ctx)[0]
-    return [a for a in expiry_alerts(ctx) if a.band in (0, first)]
-
-
 # The cross-warehouse lists the 应急物资 page shows from 我的待办 (stock_alert_rows).
 STOCK_ALERTS = {"below_min": "低于最低库存的物资", "expiring": "已过期或临期的批次"}
 
@@ -222,7 +215,8 @@ STOCK_ALERTS = {"below_min": "低于最低库存的物资", "expiring": "已过�
 def stock_alert_rows(ctx: ServiceContext, alert: str) -> list[BatchStockRow]:
     """The 应急物资 page's lines across every warehouse in scope for one of STOCK_ALERTS:
     "below_min" — every line of each item below its minimum (the items of ``below_minimum``);
-    "expiring" — the batches of ``expiring_soon``. Warehouse by warehouse, each line naming its
+    "expiring" — the batches expired or within the first alert band (as ``alerts_by_warehouse``
+    counts them). Warehouse by warehouse, each line naming its
     warehouse. Read-only."""
     from shell.errors import ValidationError
 

@@ -148,6 +148,7 @@ class StockPage(QWidget):
         self.move_dialog = None
         self.print_dialog = None
         self.alert_filter: str | None = None   # a STOCK_ALERTS list across warehouses (show_filtered)
+        self.loading = False                   # that list is being counted on the thread pool
         self.filter_label = QLabel(self)
         self.filter_label.setObjectName("emergency-stock-filter")
         self.filter_label.setStyleSheet("color: #1f6fb2; font-weight: bold;")
@@ -426,14 +427,37 @@ class StockPage(QWidget):
             self.reload()
 
     def _reload_alerts(self, alert: str) -> None:
+        """On the thread pool: across the large street's 30 warehouses the list takes 0.4 s. An
+        answer for a filter no longer chosen is dropped."""
+        from shell.ui.tasks import run_in_pool
+
+        app_ctx = self.app_ctx
+        self._asked = getattr(self, "_asked", 0) + 1
+        asked = self._asked
+        self.loading = True
+        self.summary_label.setText("正在统计各仓库的库存…")
+
+        def work():
+            with app_ctx.service(commit=False) as ctx:
+                return svc.stock_alert_rows(ctx, alert), svc.alert_days(ctx)[0]
+
+        run_in_pool(work, lambda ok, result: self._alerts_loaded(asked, alert, ok, result))
+
+    def _alerts_loaded(self, asked: int, alert: str, ok: bool, result) -> None:
         try:
-            with self.app_ctx.service(commit=False) as ctx:
-                rows = svc.stock_alert_rows(ctx, alert)
-                first = svc.alert_days(ctx)[0]
-        except JiedaoError as exc:
-            self.model.set_rows([], self.model.bands)
-            self.summary_label.setText(exc.message)
+            self.objectName()
+        except RuntimeError:   # closed meanwhile
             return
+        if asked != self._asked or self.alert_filter != alert:
+            return
+        self.loading = False
+        if not ok:
+            from shell.ui.errors import error_text
+
+            self.model.set_rows([], self.model.bands)
+            self.summary_label.setText(error_text(result)[1])
+            return
+        rows, first = result
         self.model.set_rows(rows)
         items = len({(r.warehouse_id, r.item_id) for r in rows})
         batches = sum(1 for r in rows if r.batch_id is not None)
@@ -461,6 +485,7 @@ class StockPage(QWidget):
             self._reload_alerts(alert)
             return
         self._enable_actions()
+        self.loading = False
         wh = self.current_warehouse()
         if wh is None:
             self.model.set_rows([], self.model.bands)
