@@ -38,10 +38,9 @@ def meeting_items(ctx: ServiceContext) -> list[TodoItem]:
     if not ctx.actor.can(MEETING):
         return []
     today = ctx.today()
-    rows = svc.outstanding_meetings(ctx, today)
-    missing = sum(1 for r in rows if r.status == "missing")
+    count, missing = svc.outstanding_counts(ctx, today)
     quarter = (today.month - 1) // 3 + 1
-    return [TodoItem(id="partybuilding.meetings.outstanding", title="本季度未落实的组织生活", count=len(rows),
+    return [TodoItem(id="partybuilding.meetings.outstanding", title="本季度未落实的组织生活", count=count,
                      unit="项", overdue=missing, page="partybuilding.compliance",
                      filter={"year": today.year, "quarter": quarter, "show": "open"}, order=63)]
 
