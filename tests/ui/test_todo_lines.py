@@ -73,6 +73,15 @@ class Hand:
                               .join(Activity, Activity.id == Attendance.activity_id)).all()
         return sum(1 for status, area in rows if status == "signed_out" and self.seen(area))
 
+    def ended_open(self, now) -> int:
+        from plugins.volunteer.models import Activity
+
+        def past(ends):   # stored in UTC, naive on SQLite
+            return ends < (now.replace(tzinfo=None) if ends.tzinfo is None else now)
+
+        return sum(1 for a in self.s.scalars(select(Activity).where(Activity.status == "open"))
+                   if self.seen(a.area_id) and past(a.ends_at))
+
     def probation(self) -> tuple[int, int]:
         from plugins.partybuilding.models import Member, PartyOrg
 
@@ -149,6 +158,9 @@ def test_each_count_is_the_hand_count(request, engine, role, make_ctx):
     expected: dict[str, tuple[int, int]] = {}
     if can("volunteer.approve"):
         expected["volunteer.approvals.pending"] = (hand.approvals(), 0)
+    if can("volunteer.activity") and can("volunteer.view"):
+        n = hand.ended_open(ctx.now())
+        expected["volunteer.activities.ended_open"] = (n, n)
     if can("partybuilding.member.manage"):
         due, overdue = hand.probation()
         expected["partybuilding.probation.due"] = (due, 0)
@@ -183,7 +195,8 @@ def test_the_demo_street_has_each_kind_of_work(demo, make_ctx):
     """Else the tests here prove little: the administrator has every item with something in it."""
     ctx = make_ctx(demo, demo_actor(demo, "admin"))
     got = {k: i.count for k, i in line_items(ctx).items()}
-    assert set(got) == {"volunteer.approvals.pending", "partybuilding.probation.due", "partybuilding.probation.overdue",
+    assert set(got) == {"volunteer.approvals.pending", "volunteer.activities.ended_open",
+                        "partybuilding.probation.due", "partybuilding.probation.overdue",
                         "partybuilding.transfers.receipts", "partybuilding.meetings.outstanding",
                         "emergency.stock.below_min", "emergency.stock.expiring", "emergency.plans.review",
                         "emergency.drills.behind"}
@@ -194,6 +207,9 @@ def shown_rows(page, item) -> int:
     """What the page lists for the item, as the user sees it."""
     if item.page == "volunteer.approvals":
         return page.model.total
+    if item.page == "volunteer.activities":
+        assert page.total == page.table.rowCount()
+        return page.total
     if item.page == "partybuilding.alerts":
         return page.tabs.currentWidget().rowCount()
     if item.page in ("partybuilding.transfers", "partybuilding.compliance"):
@@ -245,7 +261,7 @@ def test_each_link_opens_its_page_showing_exactly_the_counted_rows(demo, qtbot):
     qtbot.addWidget(panel)
     qtbot.waitUntil(lambda: panel.todo is not None, timeout=20000)
     clicked = [(b, i) for b, (p, i) in zip(panel.buttons, panel.todo.items, strict=True) if p in LINES]
-    assert len(clicked) == 9
+    assert len(clicked) == 10
     for button, item in clicked:
         assert button.text().startswith(item.title)
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
@@ -266,6 +282,7 @@ def test_each_link_opens_its_page_showing_exactly_the_counted_rows(demo, qtbot):
     assert pages["partybuilding.compliance"].show_mode.currentText() == "未落实（缺项和本期尚未开）"
     assert pages["partybuilding.transfers"].show_mode.currentText() == "待收回执（各年度）"
     assert pages["volunteer.approvals"].pending_radio.isChecked()
+    assert pages["volunteer.activities"].status_filter.currentText() == "已过结束时间未结束"
 
 
 @pytest.mark.parametrize(("role", "left_out"), [
