@@ -57,7 +57,9 @@ def register_pages(ctx):
 
 @hookspec
 def register_dashboard_widgets(ctx):
-    """Return ``DashboardWidgetSpec`` items: tiles and pyqtgraph charts for the dashboard."""
+    """Return ``DashboardWidgetSpec`` items: tiles and pyqtgraph charts for the dashboard. A tile whose
+    widget has a ``has_data(bool)`` signal (``shell.ui.widgets.charts.ChartView`` has one) is left out
+    of the 首页 while its figures come with nothing to show."""
 
 
 @hookspec

@@ -156,6 +156,15 @@ def register_dashboard_widgets(ctx):
 
 
 @hookimpl
+def register_todo(ctx):
+    """我的待办: stock below its minimum, batches expiring or expired, plans due for review, units behind
+    on this year's drills."""
+    from . import todo
+
+    return todo.items(ctx)
+
+
+@hookimpl
 def open_record(ctx, kind, id):
     """A warehouse or an item from the global search opens the 应急物资 page at it; a plan opens
     the 应急预案 page with the plan selected."""

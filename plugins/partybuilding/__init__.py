@@ -95,6 +95,14 @@ def register_importers():
 
 
 @hookimpl
+def register_todo(ctx):
+    """我的待办: probation due and overdue, transfer receipts owed, this quarter's 三会一课 not yet held."""
+    from . import todo
+
+    return todo.items(ctx)
+
+
+@hookimpl
 def open_record(ctx, kind, id):
     """A member (its card) or an organisation (the tree at that node) from the global search."""
     if kind not in ("partybuilding.member", "partybuilding.org") or "open_page" not in ctx.extras:

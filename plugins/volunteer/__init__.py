@@ -167,6 +167,14 @@ def register_dashboard_widgets(ctx):
 
 
 @hookimpl
+def register_todo(ctx):
+    """我的待办: service hours waiting for approval."""
+    from . import todo
+
+    return todo.items(ctx)
+
+
+@hookimpl
 def open_record(ctx, kind, id):
     """A volunteer (e.g. from the global search) opens the 志愿者 page with their card."""
     if kind != KIND_VOLUNTEER or "open_page" not in ctx.extras or not ctx.actor.can("volunteer.view"):

@@ -9,6 +9,10 @@ ATTENDANCE_STATES = {
     "rejected": "未通过", "cancelled": "已取消",
 }
 ACTIVITY_STATES = {"open": "未结束", "closed": "已结束", "cancelled": "已取消"}  # open: upcoming or under way
+# A list filter beside the states: open activities whose end time has passed — waiting for their
+# organiser to sign the last volunteers out and 结束活动 (services._activity_conditions).
+ACTIVITY_ENDED_OPEN = "ended_open"
+ACTIVITY_FILTER_LABELS = {ACTIVITY_ENDED_OPEN: "已过结束时间未结束"}
 POINT_KINDS = {"earn": "服务积分", "redeem": "兑换", "refund": "兑换退回", "adjust": "调整", "expire": "过期",
                "reverse": "冲正"}
 HOUR_KINDS = {"approve": "审核计入", "reverse": "冲正"}

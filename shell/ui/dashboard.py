@@ -150,17 +150,14 @@ class DashboardPage(QWidget):
         self.todo = TodoPanel(app_ctx)
         layout.addWidget(self.todo)
 
-        grid = QGridLayout()
+        self.grid = grid = QGridLayout()
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(14)
         for c in range(COLUMNS):
             grid.setColumnStretch(c, 1)
-        row = col = 0
+        self.empty_tiles: set[str] = set()   # tiles whose contents came with nothing to show: left out
         specs = collect_tiles(app_ctx)
         for plugin, spec in specs:
-            span = max(1, min(int(spec.span or 1), COLUMNS))
-            if col + span > COLUMNS:
-                row, col = row + 1, 0
             placeholder = QLabel("正在载入…")
             placeholder.setObjectName("tile-loading")
             # About a tile's eventual height, so the grid does not re-lay out (and every chart already
@@ -170,10 +167,7 @@ class DashboardPage(QWidget):
             tile = Tile(spec, placeholder)
             self.tiles.append(tile)
             self._pending.append((plugin, tile))
-            grid.addWidget(tile, row, col, 1, span, Qt.AlignmentFlag.AlignTop)
-            col += span
-            if col >= COLUMNS:
-                row, col = row + 1, 0
+        self._place_tiles()
         layout.addLayout(grid)
 
         self.empty_label: QLabel | None = None
@@ -187,6 +181,38 @@ class DashboardPage(QWidget):
         layout.addStretch(1)
         QTimer.singleShot(0, self._build_next)
 
+    def _place_tiles(self) -> None:
+        """Lay the tiles out in order, row by row, leaving out those with nothing to show (no gaps)."""
+        for tile in self.tiles:
+            self.grid.removeWidget(tile)
+        row = col = 0
+        for tile in self.tiles:
+            left_out = tile.spec.id in self.empty_tiles
+            tile.setVisible(not left_out)
+            if left_out:
+                continue
+            span = max(1, min(int(tile.spec.span or 1), COLUMNS))
+            if col + span > COLUMNS:
+                row, col = row + 1, 0
+            self.grid.addWidget(tile, row, col, 1, span, Qt.AlignmentFlag.AlignTop)
+            col += span
+            if col >= COLUMNS:
+                row, col = row + 1, 0
+
+    def _tile_has_data(self, tile: Tile, has_data: bool) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:  # the page was closed meanwhile
+            return
+        before = set(self.empty_tiles)
+        (self.empty_tiles.discard if has_data else self.empty_tiles.add)(tile.spec.id)
+        if self.empty_tiles != before:
+            self._place_tiles()
+
+    def shown_tiles(self) -> list[Tile]:
+        """The tiles on the page, in order (not those left out for having nothing to show)."""
+        return [t for t in self.tiles if t.spec.id not in self.empty_tiles]
+
     def _build_next(self) -> None:
         try:
             self.objectName()
@@ -194,7 +220,12 @@ class DashboardPage(QWidget):
             return
         if self._pending:
             plugin, tile = self._pending.pop(0)
-            tile.set_body(self._build_body(plugin, tile.spec))
+            body = self._build_body(plugin, tile.spec)
+            tile.set_body(body)
+            # A chart tells when its figures arrive whether there was anything to draw.
+            signal = getattr(body, "has_data", None)
+            if signal is not None and hasattr(signal, "connect"):
+                signal.connect(lambda shown, t=tile: self._tile_has_data(t, shown))
         if self._pending:
             QTimer.singleShot(0, self._build_next)
         else:

@@ -87,7 +87,7 @@ def test_issue_receipt_cancel_and_overdue(world, tree, app, qtbot):
     with world.db.session_factory() as s:
         assert s.get(Member, b.id).org_id == tree.b2.id
     # 只看回执逾期: the letter issued today is not overdue yet.
-    page.only_overdue.setChecked(True)
+    page.show_mode.setCurrentIndex(page.show_mode.findData("overdue"))
     assert page.table.rowCount() == 0
 
 

@@ -173,7 +173,7 @@ def test_committee_meeting_and_compliance_view(world, tree, app, qtbot):
     page = CompliancePage(app)
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: not page.loading, timeout=5000)
-    assert page.period.currentText() == "第4季度" and page.only_missing.isChecked()
+    assert page.period.currentText() == "第4季度" and page.show_mode.currentText() == "只看缺项"
     shown = {(page.table.item(r, 0).text(), page.table.item(r, 1).text(), page.table.item(r, 2).text())
              for r in range(page.table.rowCount())}
     assert ("中共东风社区委员会 / 东风一网格党支部", "支委会", "2026年10月") not in shown   # held with quorum
@@ -184,7 +184,7 @@ def test_committee_meeting_and_compliance_view(world, tree, app, qtbot):
     rows = [(page.table.item(r, 0).text(), page.table.item(r, 1).text()) for r in range(page.table.rowCount())]
     assert ("中共东风社区委员会 / 东风一网格党支部", "支委会") not in rows
     assert ("东风一网格党支部 / 1号楼党小组", "党小组会") in rows
-    page.only_missing.setChecked(False)
+    page.show_mode.setCurrentIndex(page.show_mode.findData("all"))
     statuses = {page.table.item(r, 5).text() for r in range(page.table.rowCount())}
     assert "已完成" in statuses and "缺" in statuses
     assert "缺" in page.summary.text()

@@ -84,6 +84,7 @@ from .settings import _SETTING as _SETTING
 from .settings import alert_days, setting
 from .shelters import create_shelter, list_shelters, set_shelter_status, shelter_capacity, update_shelter
 from .stock import (
+    STOCK_ALERTS,
     BatchStockRow,
     ExpiryAlert,
     MoveSummaryRow,
@@ -96,6 +97,7 @@ from .stock import (
     expiry_alerts,
     expiry_band,
     move_summary,
+    stock_alert_rows,
     stock_alert_summary,
     stock_overview,
     stock_view,
@@ -210,6 +212,8 @@ __all__ = [
     "stock_alert_summary",
     "stock_overview",
     "stock_view",
+    "STOCK_ALERTS",
+    "stock_alert_rows",
     "stocktake_lines",
     "stocktake_sheet",
     "suggest_fefo",

@@ -133,11 +133,16 @@ def list_plans(ctx: ServiceContext, category: str | None = None, include_inactiv
     return list(ctx.session.scalars(q.order_by(Plan.category, Plan.area_id, Plan.title)))
 
 
+def review_limit(ctx: ServiceContext, within_days: int | None = None) -> date:
+    """The last review date that is due now: today plus the notice period (setting)."""
+    days = int(setting(ctx, "emergency.plan_review_notice_days")) if within_days is None else within_days
+    return ctx.today() + timedelta(days=days)
+
+
 def plans_review_due(ctx: ServiceContext, within_days: int | None = None) -> list[Plan]:
     """Active plans whose review date is past or within the notice period (setting)."""
     ctx.actor.require("emergency.view")
-    days = int(setting(ctx, "emergency.plan_review_notice_days")) if within_days is None else within_days
-    limit = ctx.today() + timedelta(days=days)
+    limit = review_limit(ctx, within_days)
     return list(ctx.session.scalars(
         select(Plan).where(Plan.active.is_(True), Plan.review_on.is_not(None), Plan.review_on <= limit,
                            scope_filter(Plan.area_id, ctx.actor)).order_by(Plan.review_on, Plan.id)))
@@ -167,8 +172,7 @@ def plan_rows(ctx: ServiceContext, category: str | None = None) -> list[PlanRow]
     plans = list_plans(ctx, category)
     if not plans:
         return []
-    days = int(setting(ctx, "emergency.plan_review_notice_days"))
-    limit = ctx.today() + timedelta(days=days)
+    limit = review_limit(ctx)
     ids = [p.id for p in plans]
     steps = dict(ctx.session.execute(select(PlanStep.plan_id, func.count()).where(PlanStep.plan_id.in_(ids))
                                      .group_by(PlanStep.plan_id)).all())

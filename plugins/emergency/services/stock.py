@@ -160,6 +160,8 @@ class BatchStockRow:
     item_usable: int     # unexpired quantity of the item in the warehouse
     days_left: int | None
     band: int | None     # as expiry_band: 0 expired, 30 / 60 / 90, None no alert
+    warehouse_id: int | None = None    # filled where a list spans warehouses (stock_alert_rows)
+    warehouse: str = ""
 
     @property
     def below_minimum(self) -> bool:
@@ -174,7 +176,8 @@ def warehouse_stock(ctx: ServiceContext, warehouse_id: int, text: str = "") -> l
     return _warehouse_rows(ctx, warehouse_id, stock_overview(ctx, warehouse_id, text), alert_days(ctx))
 
 
-def _warehouse_rows(ctx: ServiceContext, warehouse_id: int, overview: list[StockRow], bands) -> list[BatchStockRow]:
+def _warehouse_rows(ctx: ServiceContext, warehouse_id: int, overview: list[StockRow], bands,
+                    warehouse: str = "") -> list[BatchStockRow]:
     today = ctx.today()
     items = {r.item_id: r for r in overview}
     if not items:
@@ -195,12 +198,45 @@ def _warehouse_rows(ctx: ServiceContext, warehouse_id: int, overview: list[Stock
         if not found:
             if r.min_qty is not None:
                 out.append(BatchStockRow(r.item_id, r.code, r.name, r.spec, r.unit, None, None, None, 0, r.min_qty,
-                                         r.usable, None, None))
+                                         r.usable, None, None, warehouse_id, warehouse))
             continue
         for b in found:
             days = None if b.expiry_date is None else (b.expiry_date - today).days
             out.append(BatchStockRow(r.item_id, r.code, r.name, r.spec, r.unit, b.id, b.batch_no, b.expiry_date, b.qty,
-                                     r.min_qty, r.usable, days, None if days is None else expiry_band(days, bands)))
+                                     r.min_qty, r.usable, days, None if days is None else expiry_band(days, bands),
+                                     warehouse_id, warehouse))
+    return out
+
+
+# The cross-warehouse lists the 应急物资 page shows from 我的待办 (stock_alert_rows).
+STOCK_ALERTS = {"below_min": "低于最低库存的物资", "expiring": "已过期或临期的批次"}
+
+
+def stock_alert_rows(ctx: ServiceContext, alert: str) -> list[BatchStockRow]:
+    """The 应急物资 page's lines across every warehouse in scope for one of STOCK_ALERTS:
+    "below_min" — every line of each item below its minimum (the items of ``below_minimum``);
+    "expiring" — the batches expired or within the first alert band (as ``alerts_by_warehouse``
+    counts them). Warehouse by warehouse, each line naming its
+    warehouse. Read-only."""
+    from shell.errors import ValidationError
+
+    ctx.actor.require("emergency.view")
+    if alert not in STOCK_ALERTS:
+        raise ValidationError(f"库存预警“{alert}”无效。", "alert", alert)
+    bands = alert_days(ctx)
+    limit = ctx.today() + timedelta(days=bands[0])
+    by_warehouse: dict[int, list[StockRow]] = {}
+    for r in stock_overview(ctx):
+        wanted = (r.below_minimum if alert == "below_min"
+                  else r.expired > 0 or (r.nearest_expiry is not None and r.nearest_expiry <= limit))
+        if wanted:
+            by_warehouse.setdefault(r.warehouse_id, []).append(r)
+    out: list[BatchStockRow] = []
+    for warehouse_id, rows in by_warehouse.items():
+        lines = _warehouse_rows(ctx, warehouse_id, rows, bands, rows[0].warehouse)
+        if alert == "expiring":
+            lines = [line for line in lines if line.band in (0, bands[0])]
+        out.extend(lines)
     return out
 
 

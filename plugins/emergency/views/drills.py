@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -131,9 +132,14 @@ class DrillsPage(QWidget):
         lt = QVBoxLayout(list_tab)
         lt.addWidget(self.table, 1)
         lt.addWidget(self.count_label)
+        self.behind_only = QCheckBox("只看未完成的单位", self)
+        self.behind_only.setObjectName("drill-behind-only")
+        self.behind_only.toggled.connect(lambda _on: self._fill_compliance(self.comp, self.year.value()))
+        self.comp: list[svc.DrillCompliance] = []
         comp_tab = QWidget(self)
         ct = QVBoxLayout(comp_tab)
         ct.addWidget(self.behind_label)
+        ct.addWidget(self.behind_only)
         ct.addWidget(self.compliance, 1)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(list_tab, "演练记录")
@@ -184,10 +190,25 @@ class DrillsPage(QWidget):
         self._fill_compliance(comp, year)
         self._selection_changed()
 
+    def show_filtered(self, year: int | None = None, behind: bool = True) -> None:
+        """From 我的待办: the year's 综合演练完成情况 with only the units still behind (as
+        ``svc.drills_behind``); 只看未完成的单位 unticked shows every unit."""
+        for box in (self.year, self.behind_only):
+            box.blockSignals(True)
+        if year is not None:
+            self.year.setValue(year)
+        self.behind_only.setChecked(behind)
+        for box in (self.year, self.behind_only):
+            box.blockSignals(False)
+        self.reload()
+        self.tabs.setCurrentIndex(1)
+
     def _fill_compliance(self, comp: list[svc.DrillCompliance], year: int) -> None:
-        self.compliance.setRowCount(len(comp))
+        self.comp = comp
+        shown = [c for c in comp if c.behind] if self.behind_only.isChecked() else comp
+        self.compliance.setRowCount(len(shown))
         levels = {"street": "街道", "community": "社区"}
-        for r, c in enumerate(comp):
+        for r, c in enumerate(shown):
             state = f"未完成（还差 {c.required - c.held} 次）" if c.behind else "已完成"
             for col, text in enumerate((c.area, levels.get(c.level, c.level), str(c.held), str(c.planned),
                                         str(c.required), state)):

@@ -329,6 +329,15 @@ class PlansPage(QWidget):
                                if due else "没有待评审的预案。")
         self._selection_changed()
 
+    def show_filtered(self, review: str = "due") -> None:
+        """From 我的待办: the 待评审 tab (review date past or within the notice period); the 预案目录
+        tab beside it lists every plan."""
+        self.category.blockSignals(True)
+        self.category.setCurrentIndex(0)
+        self.category.blockSignals(False)
+        self.reload()
+        self.tabs.setCurrentIndex(1 if review == "due" else 0)
+
     def selected(self) -> svc.PlanRow | None:
         table = self.table if self.tabs.currentIndex() == 0 else self.due_table
         rows = table.selectionModel().selectedRows()

@@ -32,7 +32,9 @@ BAND_BG = (QColor("#fad7a0"),      # orange: first band (30 days)
            QColor("#fdf6c3"))      # yellow: third band (90 days)
 BELOW_MIN_FG = QColor("#c0392b")   # red text on the item
 
-COLUMNS = ("物资编码", "物资名称", "规格型号", "单位", "批次号", "有效期至", "数量", "最低库存", "状态")
+# 仓库 (last) shows only for the lists across warehouses that 我的待办 opens.
+COLUMNS = ("物资编码", "物资名称", "规格型号", "单位", "批次号", "有效期至", "数量", "最低库存", "状态", "仓库")
+WAREHOUSE_COLUMN = 9
 ITEM_COLUMNS = (0, 1, 2, 7)        # drawn in red when the item is below its minimum
 RIGHT = (6, 7)
 
@@ -83,7 +85,7 @@ class StockModel(RowsModel):
     def cell(self, r, col):
         return (r.code, r.name, r.spec, r.unit, r.batch_no or "—",
                 r.expiry_date.isoformat() if r.expiry_date else "—", str(r.qty),
-                "—" if r.min_qty is None else str(r.min_qty), status_text(r))[col]
+                "—" if r.min_qty is None else str(r.min_qty), status_text(r), r.warehouse)[col]
 
     def role_data(self, r, col, role):
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -145,6 +147,19 @@ class StockPage(QWidget):
         self.history_button.setObjectName("emergency-batch-history")
         self.move_dialog = None
         self.print_dialog = None
+        self.alert_filter: str | None = None   # a STOCK_ALERTS list across warehouses (show_filtered)
+        self.loading = False                   # that list is being counted on the thread pool
+        self.filter_label = QLabel(self)
+        self.filter_label.setObjectName("emergency-stock-filter")
+        self.filter_label.setStyleSheet("color: #1f6fb2; font-weight: bold;")
+        self.clear_filter_button = QPushButton("清除筛选", self)
+        self.clear_filter_button.setObjectName("emergency-clear-filter")
+        self.clear_filter_button.clicked.connect(self.clear_filter)
+        filter_bar = QHBoxLayout()
+        filter_bar.addWidget(self.filter_label, 1)
+        filter_bar.addWidget(self.clear_filter_button)
+        self.filter_label.hide()
+        self.clear_filter_button.hide()
         top = QHBoxLayout()
         top.addWidget(QLabel("仓库", self))
         top.addWidget(self.warehouse)
@@ -190,12 +205,16 @@ class StockPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((80, 150, 150, 50, 140, 100, 70, 80)):
-            header.resizeSection(column, width)
+        self._default_widths()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+
+        self.table.setColumnHidden(WAREHOUSE_COLUMN, True)
+        header.moveSection(WAREHOUSE_COLUMN, 0)   # across warehouses, the warehouse reads first
+        self.table.doubleClicked.connect(lambda index: self._open_line(index.row()))
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(filter_bar)
         layout.addLayout(summary)
         layout.addLayout(selected)
         layout.addWidget(self.table, 1)
@@ -225,6 +244,10 @@ class StockPage(QWidget):
                     self.warehouse.addItem(wh.name, wh.id)
         except JiedaoError as exc:
             self.summary_label.setText(exc.message)
+        self._enable_actions()
+
+    def _enable_actions(self) -> None:
+        """The warehouse box and the buttons as the warehouses and the user's permissions allow."""
         self.warehouse.setEnabled(self.warehouse.count() > 0)
         manage = self.warehouse.count() > 0 and self.app_ctx.actor.can("emergency.stock.manage")
         tip = "" if manage else "需要“应急物资出入库、调拨与调整”权限（emergency.stock.manage）"
@@ -252,6 +275,13 @@ class StockPage(QWidget):
         return False
 
     def _selection_changed(self) -> None:
+        if self.alert_filter is not None:
+            # Moves are made in one warehouse: a double-click takes the line there.
+            for button in (self.transfer_button, self.adjust_button, self.min_button, self.history_button):
+                button.setEnabled(False)
+            self.selected_label.setText("双击一行，到它所在的仓库办理入库、调拨或调整。")
+            self.selected_label.setStyleSheet("color: #777;")
+            return
         row = self.selected_row()
         usable = row is not None and row.batch_id is not None and getattr(self, "can_manage", False)
         tip = "" if usable else ("先在表格中选中一个批次" if getattr(self, "can_manage", False)
@@ -371,7 +401,91 @@ class StockPage(QWidget):
             self.warehouse.setCurrentIndex(index)  # reloads
         return True
 
+    def _default_widths(self) -> None:
+        header = self.table.horizontalHeader()
+        for column, width in enumerate((80, 150, 150, 50, 140, 100, 70, 80)):
+            header.resizeSection(column, width)
+
+    def show_filtered(self, alert: str = "below_min") -> None:
+        """From 我的待办: one STOCK_ALERTS list across every warehouse in scope (低于最低库存的物资,
+        已过期或临期的批次), named above the table with 清除筛选 beside it."""
+        self.alert_filter = alert if alert in svc.STOCK_ALERTS else "below_min"
+        self.reload()
+
+    def clear_filter(self) -> None:
+        """Back to one warehouse's stock."""
+        self.alert_filter = None
+        self.reload()
+
+    def _open_line(self, row: int) -> None:
+        """Double-click on a line across warehouses: that warehouse, filtered to the line's item."""
+        if self.alert_filter is None or not 0 <= row < len(self.model.rows):
+            return
+        line = self.model.rows[row]
+        self.alert_filter = None
+        if line.warehouse_id is None or not self.show_warehouse(line.warehouse_id, line.code):
+            self.reload()
+
+    def _reload_alerts(self, alert: str) -> None:
+        """On the thread pool: across the large street's 30 warehouses the list takes 0.4 s. An
+        answer for a filter no longer chosen is dropped."""
+        from shell.ui.tasks import run_in_pool
+
+        app_ctx = self.app_ctx
+        self._asked = getattr(self, "_asked", 0) + 1
+        asked = self._asked
+        self.loading = True
+        self.summary_label.setText("正在统计各仓库的库存…")
+
+        def work():
+            with app_ctx.service(commit=False) as ctx:
+                return svc.stock_alert_rows(ctx, alert), svc.alert_days(ctx)[0]
+
+        run_in_pool(work, lambda ok, result: self._alerts_loaded(asked, alert, ok, result))
+
+    def _alerts_loaded(self, asked: int, alert: str, ok: bool, result) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:   # closed meanwhile
+            return
+        if asked != self._asked or self.alert_filter != alert:
+            return
+        self.loading = False
+        if not ok:
+            from shell.ui.errors import error_text
+
+            self.model.set_rows([], self.model.bands)
+            self.summary_label.setText(error_text(result)[1])
+            return
+        rows, first = result
+        self.model.set_rows(rows)
+        items = len({(r.warehouse_id, r.item_id) for r in rows})
+        batches = sum(1 for r in rows if r.batch_id is not None)
+        title = f"已过期或 {first} 天内到期的批次" if alert == "expiring" else svc.STOCK_ALERTS[alert]
+        self.filter_label.setText(f"筛选：各仓库{title}")
+        self.summary_label.setText(f"低于最低库存的物资 {items} 项" if alert == "below_min"
+                                   else f"已过期 {sum(1 for r in rows if r.band == 0)} 批，{first} 天内到期 "
+                                        f"{sum(1 for r in rows if r.band == first)} 批")
+        self.count_label.setText(f"共 {items} 项物资、{batches} 批")
+        self.table.resizeColumnsToContents()   # the warehouse and the status whole, not cut off
+        self._selection_changed()
+
     def reload(self) -> None:
+        alert = self.alert_filter
+        for w in (self.filter_label, self.clear_filter_button):
+            w.setVisible(alert is not None)
+        if alert is None and not self.table.isColumnHidden(WAREHOUSE_COLUMN):
+            self._default_widths()   # back from a list across warehouses
+        self.table.setColumnHidden(WAREHOUSE_COLUMN, alert is None)
+        for w in (self.search, self.alerts_only):
+            w.setEnabled(alert is None)
+        if alert is not None:
+            for w in (self.warehouse, self.receive_button, self.issue_button, self.stocktake_button, self.print_button):
+                w.setEnabled(False)
+            self._reload_alerts(alert)
+            return
+        self._enable_actions()
+        self.loading = False
         wh = self.current_warehouse()
         if wh is None:
             self.model.set_rows([], self.model.bands)

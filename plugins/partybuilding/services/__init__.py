@@ -80,6 +80,8 @@ from .compliance import (
     Rule,
     compliance,
     meeting_rules,
+    outstanding_counts,
+    outstanding_meetings,
     rules_in_force,
     set_meeting_rule,
 )
@@ -180,6 +182,7 @@ from .stats import (
 )
 from .transfers import (
     LETTER_ISSUER_KINDS,
+    awaiting_receipts,
     cancel_letter,
     check_letter_issuer,
     format_letter_number,
@@ -189,6 +192,7 @@ from .transfers import (
     letter_issuer,
     list_transfers,
     overdue_receipts,
+    receipt_overdue,
     record_receipt,
     register_incoming,
 )
@@ -288,7 +292,9 @@ __all__ = [
     "record_receipt",
     "cancel_letter",
     "register_incoming",
+    "awaiting_receipts",
     "overdue_receipts",
+    "receipt_overdue",
     "list_transfers",
     "AttendanceEntry",
     "record_meeting",
@@ -308,6 +314,8 @@ __all__ = [
     "set_meeting_rule",
     "ComplianceRow",
     "compliance",
+    "outstanding_counts",
+    "outstanding_meetings",
     "parse_bands",
     "rate_for",
     "DuesRules",

@@ -200,6 +200,22 @@ def compliance(ctx: ServiceContext, year: int, quarter: int | None = None, month
     return rows
 
 
+def outstanding_meetings(ctx: ServiceContext, on: date | None = None) -> list[ComplianceRow]:
+    """The quarter of ``on``: required meetings not yet held enough — periods already ended short
+    ("missing": this quarter's earlier months) and periods still running ("pending": this month,
+    this quarter). What the 组织生活落实 page shows for the quarter under 未落实."""
+    on = on or ctx.today()
+    return [r for r in compliance(ctx, on.year, quarter=(on.month - 1) // 3 + 1, on=on) if r.status != "ok"]
+
+
+def outstanding_counts(ctx: ServiceContext, on: date | None = None) -> tuple[int, int]:
+    """(rows, of them "missing") of ``outstanding_meetings``: what 我的待办 shows, without handing
+    the street's thousands of rows across the service boundary (each would be checked for personal
+    data on the way out)."""
+    rows = outstanding_meetings(ctx, on)
+    return len(rows), sum(1 for r in rows if r.status == "missing")
+
+
 def rules_in_force(ctx: ServiceContext) -> dict[str, Rule]:
     """``meeting_rules`` for the rules dialog: each kind's rule, the default where none is saved."""
     ctx.actor.require(VIEW)

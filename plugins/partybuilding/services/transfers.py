@@ -210,13 +210,23 @@ def _scoped_transfers(ctx: ServiceContext):
             .where(scope_filter(PartyOrg.area_id, ctx.actor)).options(joinedload(Transfer.member)))
 
 
+def awaiting_receipts(ctx: ServiceContext) -> list[Transfer]:
+    """Outgoing letters still waiting for their receipt (开出、未回执、未作废), of every year, the
+    receipt due first."""
+    ctx.actor.require(VIEW)
+    return list(ctx.session.scalars(_scoped_transfers(ctx).where(Transfer.direction == "out", Transfer.status == "issued")
+                                    .order_by(Transfer.receipt_due_on, Transfer.id)))
+
+
+def receipt_overdue(t: Transfer, on: date) -> bool:
+    """The receipt of a letter still waiting for it is past due on ``on``."""
+    return t.receipt_due_on is not None and t.receipt_due_on < on
+
+
 def overdue_receipts(ctx: ServiceContext, on: date | None = None) -> list[Transfer]:
     """Outgoing letters whose receipt is past due."""
-    ctx.actor.require(VIEW)
     on = on or ctx.today()
-    return list(ctx.session.scalars(_scoped_transfers(ctx).where(Transfer.direction == "out", Transfer.status == "issued",
-                                                                 Transfer.receipt_due_on < on)
-                                    .order_by(Transfer.receipt_due_on, Transfer.id)))
+    return [t for t in awaiting_receipts(ctx) if receipt_overdue(t, on)]
 
 
 def list_transfers(ctx: ServiceContext, start: date | None = None, end: date | None = None) -> list[Transfer]:

@@ -77,6 +77,10 @@ def load_alerts(app_ctx) -> AlertLists:
     return out
 
 
+# The tab of each probation list (show_filtered).
+PROBATION_TABS = {"due": 0, "overdue": 1}
+
+
 class AlertsPage(QWidget):
     def __init__(self, app_ctx, parent=None):
         super().__init__(parent)
@@ -85,6 +89,7 @@ class AlertsPage(QWidget):
         self.data: AlertLists | None = None
         self.arrears_loaded = False
         self.card: MemberCardDialog | None = None
+        self.wanted_tab: int | None = None   # from 我的待办: the list to show once counted
         self.status = QLabel("正在统计…")
         self.status.setObjectName("pb-alerts-status")
         refresh = QPushButton("刷新")
@@ -105,6 +110,14 @@ class AlertsPage(QWidget):
         lay.addLayout(bar)
         lay.addWidget(self.tabs)
         lay.addWidget(QLabel("双击一行打开党员卡片，在卡片中办理转正、延长预备期或登记失联、流动情况。"))
+        self.refresh()
+
+    def show_filtered(self, probation: str = "due") -> None:
+        """From 我的待办: the 转正到期 ("due") or 预备期已满未转正 ("overdue") list, counted afresh;
+        the other lists stay one tab away."""
+        self.wanted_tab = PROBATION_TABS.get(probation, 0)
+        if self.tabs.count():
+            self.tabs.setCurrentIndex(self.wanted_tab)
         self.refresh()
 
     def refresh(self) -> None:
@@ -149,6 +162,9 @@ class AlertsPage(QWidget):
         if self.tabs.count() == 0:   # once: adding a filled table to a shown tab widget lays it out again
             for table in (self.due, self.overdue, self.lost, self.mobile, self.arrears):
                 self.tabs.addTab(table, "")
+        if self.wanted_tab is not None:
+            self.tabs.setCurrentIndex(self.wanted_tab)
+            self.wanted_tab = None
         self.due.set_rows([r[1:] for r in d.due], data=[r[0] for r in d.due])
         self.overdue.set_rows([r[1:] for r in d.overdue], data=[r[0] for r in d.overdue],
                               colors=[RED] * len(d.overdue))

@@ -102,6 +102,9 @@ PERIODS = [("全年", None, None)] + [(f"第{q}季度", q, None) for q in range(
           [(f"{m}月", None, m) for m in range(1, 13)]
 
 
+SHOW_MODES = (("只看缺项", "missing"), ("未落实（缺项和本期尚未开）", "open"), ("全部", "all"))
+
+
 class CompliancePage(QWidget):
     def __init__(self, app_ctx, parent=None):
         super().__init__(parent)
@@ -115,8 +118,11 @@ class CompliancePage(QWidget):
         for label, q, m in PERIODS:
             self.period.addItem(label, (q, m))
         self.period.setCurrentIndex((today.month - 1) // 3 + 1)
-        self.only_missing = QCheckBox("只看缺项")
-        self.only_missing.setChecked(True)
+        # Which rows: 缺项 (periods ended short), 未落实 (those and the running periods not yet met), 全部.
+        self.show_mode = QComboBox()
+        self.show_mode.setObjectName("pb-compliance-show")
+        for label, code in SHOW_MODES:
+            self.show_mode.addItem(label, code)
         self.summary = QLabel()
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(["党组织", "会议", "期间", "应开", "已开", "情况"])
@@ -128,7 +134,7 @@ class CompliancePage(QWidget):
         self.rules_button.clicked.connect(self.open_rules)
         self.rules_dialog: RulesDialog | None = None
         bar = QHBoxLayout()
-        for w in (QLabel("年度"), self.year, QLabel("期间"), self.period, self.only_missing):
+        for w in (QLabel("年度"), self.year, QLabel("期间"), self.period, QLabel("显示"), self.show_mode):
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.rules_button)
@@ -138,7 +144,7 @@ class CompliancePage(QWidget):
         lay.addWidget(self.table)
         self.year.valueChanged.connect(lambda *_: self.refresh())
         self.period.currentIndexChanged.connect(lambda *_: self.refresh())
-        self.only_missing.toggled.connect(lambda *_: self.show_rows() if not self.loading else None)
+        self.show_mode.currentIndexChanged.connect(lambda *_: self.show_rows() if not self.loading else None)
         self.rows: list = []
         self.loading = False
         self.refresh()
@@ -148,6 +154,22 @@ class CompliancePage(QWidget):
         self.rules_dialog.accepted.connect(self.refresh)
         self.rules_dialog.open()
         return self.rules_dialog
+
+    def show_filtered(self, year: int | None = None, quarter: int | None = None, month: int | None = None,
+                      show: str = "open") -> None:
+        """From 我的待办: one period (a quarter, a month or the year) with the rows of one 显示 choice
+        ("open": 未落实, as ``svc.outstanding_meetings`` counts)."""
+        for box in (self.year, self.period, self.show_mode):
+            box.blockSignals(True)
+        if year is not None:
+            self.year.setValue(year)
+        # findData cannot match a tuple: look through the periods' (quarter, month).
+        wanted = next((i for i, (_label, q, m) in enumerate(PERIODS) if (q, m) == (quarter, month)), 0)
+        self.period.setCurrentIndex(wanted)
+        self.show_mode.setCurrentIndex(max(self.show_mode.findData(show), 0))
+        for box in (self.year, self.period, self.show_mode):
+            box.blockSignals(False)
+        self.refresh()
 
     def refresh(self) -> None:
         """Compute on the thread pool (a year of a street's meetings); an answer for a year or period
@@ -189,7 +211,11 @@ class CompliancePage(QWidget):
         orgs = len({r.org_id for r in missing})
         self.summary.setText(f"应开会议 {len(rows)} 项，缺 {len(missing)} 项，涉及 {orgs} 个党组织。" if rows
                              else "所选期间没有应开的会议。")
-        shown = missing if self.only_missing.isChecked() else sorted(rows, key=lambda r: r.status != "missing")
+        mode = self.show_mode.currentData()
+        if mode == "missing":
+            shown = missing
+        else:
+            shown = sorted((r for r in rows if mode == "all" or r.status != "ok"), key=lambda r: r.status != "missing")
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(0)
         self.table.setRowCount(len(shown))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from shell.clock import local_today
 from shell.errors import ValidationError
@@ -198,7 +198,11 @@ class TransfersPage(QWidget):
         self.year = QSpinBox()
         self.year.setRange(2000, 2100)
         self.year.setValue(today.year)
-        self.only_overdue = QCheckBox("只看回执逾期")
+        # What the list shows: the chosen year's letters, or the receipts still owed (every year).
+        self.show_mode = QComboBox()
+        self.show_mode.setObjectName("pb-transfer-show")
+        for label, code in (("本年度全部", "year"), ("待收回执（各年度）", "awaiting"), ("回执逾期（各年度）", "overdue")):
+            self.show_mode.addItem(label, code)
         self.summary = QLabel()
         self.summary.setObjectName("pb-transfer-summary")
         self.issue_button = QPushButton("开具介绍信…")
@@ -219,7 +223,7 @@ class TransfersPage(QWidget):
         self.table.setObjectName("pb-transfers")
         self.table.itemSelectionChanged.connect(self._update_buttons)
         bar = QHBoxLayout()
-        for w in (QLabel("年度"), self.year, self.only_overdue):
+        for w in (QLabel("年度"), self.year, QLabel("显示"), self.show_mode):
             bar.addWidget(w)
         bar.addStretch(1)
         for b in (self.issue_button, self.incoming_button, self.receipt_button, self.cancel_button, self.print_button):
@@ -229,7 +233,7 @@ class TransfersPage(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.table)
         self.year.valueChanged.connect(lambda *_: self.refresh())
-        self.only_overdue.toggled.connect(lambda *_: self.refresh())
+        self.show_mode.currentIndexChanged.connect(lambda *_: self.refresh())
         self.refresh()
 
     def today(self) -> date:
@@ -240,14 +244,28 @@ class TransfersPage(QWidget):
         dialog.accepted.connect(self.refresh)
         dialog.open()
 
+    def show_filtered(self, receipts: str = "awaiting") -> None:
+        """From 我的待办: the receipts still owed ("awaiting") or past due ("overdue"), every year;
+        the 显示 box shows it, and 本年度全部 returns to the year's list."""
+        index = self.show_mode.findData(receipts)
+        self.show_mode.blockSignals(True)
+        self.show_mode.setCurrentIndex(max(index, 0))
+        self.show_mode.blockSignals(False)
+        self.refresh()
+
     def refresh(self) -> None:
         y = self.year.value()
         today = self.today()
+        mode = self.show_mode.currentData()
+        self.year.setEnabled(mode == "year")
         with self.app_ctx.service(commit=False) as ctx:
-            overdue = svc.overdue_receipts(ctx, today)
+            awaiting = svc.awaiting_receipts(ctx)
+            overdue = [t for t in awaiting if svc.receipt_overdue(t, today)]
             overdue_ids = {t.id for t in overdue}
-            if self.only_overdue.isChecked():
+            if mode == "overdue":
                 items = overdue   # every year: an old receipt is still owed
+            elif mode == "awaiting":
+                items = awaiting
             else:
                 items = svc.list_transfers(ctx, date(y, 1, 1), date(y, 12, 31))
             # Names of the organisations in one query (not a lookup per letter and per parent).
@@ -268,9 +286,12 @@ class TransfersPage(QWidget):
         self.rows = rows
         self.table.set_rows([r["cells"] for r in rows], data=[r["id"] for r in rows],
                             colors=[RED if r["overdue"] else None for r in rows])
-        self.summary.setText(f"回执逾期 {len(overdue_ids)} 份。" if self.only_overdue.isChecked() else
-                             f"{y} 年转出 {n_out} 人、转入 {len(rows) - n_out} 人；"
-                             f"回执逾期 {len(overdue_ids)} 份（各年度合计）。")
+        if mode == "year":
+            self.summary.setText(f"{y} 年转出 {n_out} 人、转入 {len(rows) - n_out} 人；"
+                                 f"回执逾期 {len(overdue_ids)} 份（各年度合计）。")
+        else:
+            self.summary.setText(f"待收回执 {len(awaiting)} 份，其中回执逾期 {len(overdue_ids)} 份（各年度合计）。"
+                                 "选“本年度全部”看全年的转接。")
         self._update_buttons()
 
     def selected(self) -> dict | None:

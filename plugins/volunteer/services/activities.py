@@ -18,6 +18,7 @@ from shell.core.scope import get_in_scope
 from shell.db.retry import guard_busy
 from shell.errors import NotFound, ValidationError, raise_if
 
+from ..labels import ACTIVITY_ENDED_OPEN
 from ..models import (
     ACTIVITY_STATES,
     ATTENDANCE_STATES,
@@ -98,7 +99,9 @@ def _activity_conditions(ctx: ServiceContext, team_id: int | None = None, date_f
         conds.append(Activity.starts_at >= local_midnight(date_from))
     if date_to is not None:
         conds.append(Activity.starts_at < local_midnight(date_to + _ONE_DAY))
-    if status:
+    if status == ACTIVITY_ENDED_OPEN:
+        conds += [Activity.status == "open", Activity.ends_at < ctx.now()]
+    elif status:
         if status not in ACTIVITY_STATES:
             raise ValidationError(f"活动状态“{status}”无效。", "status", status)
         conds.append(Activity.status == status)

@@ -31,7 +31,7 @@ from shell.ui.widgets import SearchBox
 from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
 from .. import services as svc
-from ..labels import ACTIVITY_STATES
+from ..labels import ACTIVITY_FILTER_LABELS, ACTIVITY_STATES
 from ..rules import P_ACTIVITY
 from .activity_form import ActivityDialog
 from .activity_panel import STATUS_COLORS, ActivityPanel
@@ -101,7 +101,7 @@ class ActivitiesPage(QWidget):
         self.status_filter = QComboBox(self)
         self.status_filter.setObjectName("filter-status")
         self.status_filter.addItem("全部状态", None)
-        for code, label in ACTIVITY_STATES.items():
+        for code, label in {**ACTIVITY_STATES, **ACTIVITY_FILTER_LABELS}.items():
             self.status_filter.addItem(label, code)
         self.date_check = QCheckBox("日期", self)
         self.date_check.setObjectName("filter-dates")
@@ -194,6 +194,20 @@ class ActivitiesPage(QWidget):
     def _dates_toggled(self, on: bool) -> None:
         self.date_from.setEnabled(on)
         self.date_to.setEnabled(on)
+        self.apply_filters()
+
+    def show_filtered(self, status: str | None = None) -> None:
+        """From 我的待办: every activity in scope of one 状态 choice (team, dates and name cleared)."""
+        for box in (self.team_filter, self.status_filter, self.date_check, self.search):
+            box.blockSignals(True)
+        self.team_filter.setCurrentIndex(0)
+        self.status_filter.setCurrentIndex(max(self.status_filter.findData(status), 0))
+        self.date_check.setChecked(False)
+        self.search.clear()
+        for box in (self.team_filter, self.status_filter, self.date_check, self.search):
+            box.blockSignals(False)
+        self.date_from.setEnabled(False)
+        self.date_to.setEnabled(False)
         self.apply_filters()
 
     def filters(self) -> dict:

@@ -144,6 +144,17 @@ class ApprovalsPage(QWidget):
         self.apply_filters()
 
     # ------------------------------------------------------------------ list
+    def show_filtered(self, status: str = "signed_out") -> None:
+        """From 我的待办: every record of one approval state in scope (the search box emptied)."""
+        radio = {"approved": self.approved_radio, "rejected": self.rejected_radio}.get(status, self.pending_radio)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        if radio.isChecked():
+            self.apply_filters()
+        else:
+            radio.setChecked(True)   # apply_filters through the group's toggle
+
     def mode(self) -> str:
         if self.approved_radio.isChecked():
             return "approved"

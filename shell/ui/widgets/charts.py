@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from shell.ui.errors import error_text
@@ -149,7 +149,11 @@ def charts_pending() -> int:
 
 
 class ChartView(QWidget):
-    """Shows "正在统计…", then the chart, an empty-state line, or the error in Chinese."""
+    """Shows "正在统计…", then the chart, an empty-state line, or the error in Chinese.
+    ``has_data(bool)`` says, each time figures arrive, whether there was anything to draw (the 首页
+    leaves out a tile with nothing in it)."""
+
+    has_data = Signal(bool)
 
     def __init__(self, load: Callable[[], ChartData], parent: QWidget | None = None, min_height: int = 220):
         super().__init__(parent)
@@ -196,9 +200,11 @@ class ChartView(QWidget):
         if data.is_empty():
             self.message.setText(data.empty_text)
             self._stack.setCurrentWidget(self.message)
+            self.has_data.emit(False)
             return
         if self.plot is None:
             self.plot = _new_plot(self)
             self._stack.addWidget(self.plot)
         _draw(self.plot, data)
         self._stack.setCurrentWidget(self.plot)
+        self.has_data.emit(True)
