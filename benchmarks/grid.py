@@ -163,7 +163,11 @@ def search_terms(db) -> list[tuple[str, str, str]]:
         name, initials, idn, phone = c.execute(text(
             "SELECT name, name_initials, id_number, phone FROM grid_persons WHERE phone IS NOT NULL "
             "AND length(name) = 3 ORDER BY id LIMIT 1 OFFSET :o"), {"o": n // 2}).one()
-    return [("name", "姓名", name), ("initials", "拼音首字母", initials), ("id_full", "身份证号（18 位）", idn),
+    from shell.text import name_pinyin, name_syllables
+
+    return [("name", "姓名", name), ("initials", "拼音首字母", initials),
+            ("pinyin", "全拼", name_pinyin(name)), ("surname_pinyin", "姓的全拼", name_syllables(name)[0]),
+            ("id_full", "身份证号（18 位）", idn),
             ("id_prefix", "身份证号前 10 位", idn[:10]), ("phone_full", "电话（11 位）", phone),
             ("phone_prefix", "电话前 7 位", phone[:7])]
 

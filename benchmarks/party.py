@@ -155,7 +155,10 @@ def measure_search(res: Results, app_ctx, f: dict, repeat: int) -> None:
         name, initials, number, phone = m.name, m.initials, m.id_number, m.phone
         top = svc.visible_orgs(ctx)[0].id
         n_initials = ctx.session.scalar(select(func.count()).where(Member.initials.startswith(initials)))
-    terms = [("name", "姓名", name), ("initials", "拼音首字母", initials), ("id", "身份证号", number),
+    from shell.text import name_pinyin, name_syllables
+
+    terms = [("name", "姓名", name), ("initials", "拼音首字母", initials), ("pinyin", "全拼", name_pinyin(name)),
+             ("surname_pinyin", "姓的全拼", name_syllables(name)[0]), ("id", "身份证号", number),
              ("id_tail", "身份证号后六位", number[-6:]), ("phone", "手机号", phone)]
     for key, label, term in terms:
         def run(term=term):

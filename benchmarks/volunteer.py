@@ -149,8 +149,10 @@ def lists(res: Results, app, smp: dict) -> None:
 def searches(res: Results, app, smp: dict) -> None:
     from plugins.volunteer import services as sv
     from plugins.volunteer.views.volunteers import VolunteersPage
+    from shell.text import name_pinyin, name_syllables
 
     terms = (("name", "姓名", smp["name"]), ("initials", "拼音首字母", smp["initials"]),
+             ("pinyin", "全拼", name_pinyin(smp["name"])), ("surname_pinyin", "姓的全拼", name_syllables(smp["name"])[0]),
              ("number", "志愿者编号", smp["number"]), ("id", "身份证号", smp["id_number"]),
              ("id_prefix", "身份证号前 10 位", smp["id_number"][:10]),
              ("id_tail", "身份证号后 6 位", smp["id_tail"]), ("phone", "电话", smp["phone"]),

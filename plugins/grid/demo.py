@@ -151,6 +151,7 @@ class _Writer(BulkWriter):
 
 # Every person row carries every key (executemany compiles one statement from the first row).
 PERSON_DEFAULTS = dict(kind="registered", status="active", id_type="111", id_number=None, name=None, name_initials="",
+                       name_pinyin="",
                        sex=None, birth_date=None, nationality="156", ethnicity=None, education=None,
                        political_status=None, marital_status=None, occupation_category=None, occupation=None,
                        phone=None, registered_place=None, registered_address=None, current_place=None,
@@ -190,7 +191,8 @@ class _Street:
         occ_cat, occ = rng.choice(OCCUPATIONS) if 18 <= age < 65 else (None, "学生" if age < 18 else "退休")
         row = dict(PERSON_DEFAULTS)
         row.update(area_id=area_id, kind=kind, id_number=self.unique_id(region, birth, male), name=name,
-                   name_initials=svc.name_initials(name), sex="男" if male else "女", birth_date=birth,
+                   name_initials=svc.name_initials(name),
+                   name_pinyin=svc.name_pinyin(name), sex="男" if male else "女", birth_date=birth,
                    ethnicity=rng.choice(ETHNICITIES),
                    education=rng.choice(EDUCATION[:4] if age < 22 else EDUCATION) if age >= 7 else None,
                    political_status=rng.choice(POLITICAL) if age >= 14 else "群众",

@@ -110,6 +110,7 @@ def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
     area_id = grid_ids(ctx)
     heads: dict[str, int] = {}               # 户号 → the row of its head in this file
     initials = svc.name_initials
+    full_pinyin = svc.name_pinyin
     day = Today(ctx.today())
     # Every record has the same keys (executemany needs that); columns the file lacks stay None.
     blank = dict.fromkeys(_PERSON_KEYS)
@@ -145,6 +146,7 @@ def _person_check(ctx: ServiceContext) -> Callable[[Row], dict | None]:
         rec = {**blank, **values, "area_id": grid, "status": "active", "id_type": "111", "nationality": "156",
                "key_attention": False, "household": number}
         rec["name_initials"] = initials(rec["name"])
+        rec["name_pinyin"] = full_pinyin(rec["name"])
         rec["notes"] = rec.pop("id_note")
         return rec
     return check

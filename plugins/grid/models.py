@@ -43,13 +43,15 @@ class Person(RecordMixin, Base):
     __table_args__ = (
         Index("ix_grid_persons_name", "name"),
         Index("ix_grid_persons_initials", "name_initials"),
+        Index("ix_grid_persons_pinyin", "name_pinyin"),                # full pinyin (g0005)
         Index("ix_grid_persons_phone", "phone"),
         Index("ix_grid_persons_area_status", "area_id", "status"),   # the resident list's count (g0003)
         # PostgreSQL only (g0003): LIKE 'x%' needs pattern_ops in a non-C collation; SQLite's GLOB
         # prefix search uses the indexes above. info["dialect"] tells the migration checks.
         *(Index(f"ix_grid_persons_{name}_pattern", column, postgresql_ops={column: "varchar_pattern_ops"},
                 info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
-          for name, column in (("id_number", "id_number"), ("phone", "phone"), ("initials", "name_initials"))),
+          for name, column in (("id_number", "id_number"), ("phone", "phone"), ("initials", "name_initials"),
+                               ("pinyin", "name_pinyin"))),
     )
 
     area_id: Mapped[int] = _area()                                          # 责任网格
@@ -59,6 +61,7 @@ class Person(RecordMixin, Base):
     id_number: Mapped[str] = mapped_column(String(32), unique=True, info={"personal": "id"})         # 证件号码
     name: Mapped[str] = mapped_column(String(64))
     name_initials: Mapped[str] = mapped_column(String(64), default="")      # 拼音首字母, for search
+    name_pinyin: Mapped[str] = mapped_column(String(255), default="", info={"audit": False})  # 全拼, for search
     former_name: Mapped[str | None] = mapped_column(String(64))
     sex: Mapped[str | None] = mapped_column(String(2))                      # 男 / 女
     birth_date: Mapped[date | None] = mapped_column(Date)

@@ -261,7 +261,7 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
     from shell.core import settings as core_settings
     from shell.core.models import Area
     from shell.db.bulk import BulkWriter
-    from shell.text import pinyin_initials
+    from shell.text import name_pinyin, pinyin_initials
 
     from .models import (
         Attendance,
@@ -433,7 +433,8 @@ def seed_bulk(session, rng, orgs: int = 2000, members: int = 10000, years: int =
         income = (rng.randrange(250000, 1600000, 5000) if category == "employed"
                   else rng.randrange(250000, 700000, 5000) if category == "retired" else None)
         fixed = rng.choice((20, 50, 100)) if category == "farmer" else None
-        row = dict(name=name, initials=pinyin_initials(name)[:64], sex=sex, ethnicity="汉族" if rng.random() < 0.95 else
+        row = dict(name=name, initials=pinyin_initials(name)[:64],
+                   name_pinyin=name_pinyin(name), sex=sex, ethnicity="汉族" if rng.random() < 0.95 else
                    rng.choice(("回族", "满族", "畲族", "土家族")), id_number=number, birth_date=birth,
                    education=rng.choice(edu_old if birth.year < 1960 else edu_young), category=category,
                    org_id=home["id"], stage=stage, job="退休职工" if category == "retired" else rng.choice(JOBS),

@@ -78,11 +78,13 @@ class Member(RecordMixin, Base):
         # prefix search uses the plain indexes.
         *(Index(f"ix_partybuilding_members_{column}_pattern", column, postgresql_ops={column: "varchar_pattern_ops"},
                 info={"dialect": "postgresql"}).ddl_if(dialect="postgresql")
-          for column in ("id_number", "phone", "initials")),
+          for column in ("id_number", "phone", "initials", "name_pinyin")),
     )
 
     name: Mapped[str] = mapped_column(String(64))
     initials: Mapped[str] = mapped_column(String(64), default="", index=True)  # pinyin initials for search
+    name_pinyin: Mapped[str] = mapped_column(String(255), default="", index=True,  # full pinyin (p0004)
+                                             info={"audit": False})
     sex: Mapped[str] = mapped_column(String(2))
     ethnicity: Mapped[str] = mapped_column(String(16), default="汉族")
     id_number: Mapped[str] = mapped_column(String(18), unique=True, info={"personal": "id"})

@@ -238,7 +238,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
     from shell.core import settings
     from shell.core.models import Area
     from shell.db.bulk import BulkWriter
-    from shell.text import pinyin_initials
+    from shell.text import name_pinyin, pinyin_initials
 
     from .models import (
         Activity,
@@ -301,6 +301,7 @@ def seed_bulk(session, rng, volunteers: int, attendances: int, years: int = BULK
             adult = date(birth.year + 18, birth.month, min(birth.day, 28))
             registered = max(today - timedelta(days=ri(20, 6 * 365)), adult)
             vols.append(dict(area_id=cid, number=f"ZY{len(vols) + 1:07d}", name=name, initials=pinyin_initials(name),
+                             name_pinyin=name_pinyin(name),
                              gender=sex, birth_date=birth, id_type="111", id_number=idn,
                              phone=phone or gen.phone(),
                              skills="、".join(rng.sample(SKILLS, ri(1, 3))), address=address[:200],

@@ -34,7 +34,7 @@ from .labels import (  # noqa: F401
 )
 
 # Columns a volunteer search matches by prefix (served by an index on both engines).
-SEARCH_PREFIX_COLUMNS = ("id_number", "phone", "initials", "number")
+SEARCH_PREFIX_COLUMNS = ("id_number", "phone", "initials", "number", "name_pinyin")
 
 
 class Volunteer(RecordMixin, Base):
@@ -42,6 +42,7 @@ class Volunteer(RecordMixin, Base):
     __table_args__ = (
         Index("ix_volunteer_volunteers_area_name", "area_id", "name"),
         Index("ix_volunteer_volunteers_initials", "initials"),
+        Index("ix_volunteer_volunteers_name_pinyin", "name_pinyin"),   # full pinyin (v0006)
         Index("ix_volunteer_volunteers_phone", "phone"),
         # PostgreSQL only (v0004): a prefix search (LIKE 'x%') needs pattern_ops in a non-C collation;
         # SQLite's GLOB prefix search uses the indexes above and the unique ones. info["dialect"] tells
@@ -55,6 +56,7 @@ class Volunteer(RecordMixin, Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)            # 志愿者编号
     name: Mapped[str] = mapped_column(String(64))
     initials: Mapped[str] = mapped_column(String(64), default="")           # pinyin initials, for search
+    name_pinyin: Mapped[str] = mapped_column(String(255), default="", info={"audit": False})  # full pinyin, for search
     gender: Mapped[str] = mapped_column(String(2))
     birth_date: Mapped[date | None] = mapped_column(Date)
     id_type: Mapped[str] = mapped_column(String(8), default="111")

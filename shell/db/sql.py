@@ -44,3 +44,18 @@ def _starts_with_postgresql(element, compiler, **kw):
 def _starts_with_sqlite(element, compiler, **kw):
     pattern = "".join(f"[{c}]" if c in "*?[" else c for c in element.prefix) + "*"   # GLOB's wildcards, literally
     return compiler.process(element.column.op("GLOB", is_comparison=True)(literal(pattern)), **kw)
+
+
+def spelled(initials, pinyin, text: str) -> ColumnElement:
+    """A name typed in Latin letters: the start of its pinyin initials ("zs") or of its full pinyin
+    ("zhang", "zhangsan"), each served by its column's index (two prefix scans, OR-ed). Letters
+    mixed with digits ("li2") can only be initials. ``text`` is what the user typed, spaces and all."""
+    from sqlalchemy import or_
+
+    from shell.text import pinyin_query
+
+    t = "".join(text.split()).lower()
+    full = pinyin_query(t)
+    if not full:
+        return StartsWith(initials, t)
+    return or_(StartsWith(initials, t), StartsWith(pinyin, full))

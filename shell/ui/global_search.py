@@ -44,7 +44,7 @@ class GlobalSearch(QWidget):
         self._seq = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.box = SearchBox(self, placeholder="搜索：姓名、拼音首字母、身份证号、辖区…")
+        self.box = SearchBox(self, placeholder="搜索：姓名、拼音、身份证号、辖区…")
         self.box.setObjectName("global-search")
         self.box.setMinimumWidth(300)
         self.box.search.connect(self.search)

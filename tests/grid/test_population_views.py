@@ -296,3 +296,17 @@ def test_person_edit_conflict_compare_reload_then_save(qtbot, app, family):
     assert not dialog.isVisible()
     with app.service(commit=False) as ctx:
         assert svc.get_person(ctx, family["wife"]).phone == "13700000000"
+
+
+def test_resident_list_finds_full_pinyin_typed(qtbot, app, family):
+    """Issue 17 §2: "zheng" and "zhengguoqiang" find 郑国强, as "zgq" always did; the box says so."""
+    page = ResidentsPage(app)
+    qtbot.addWidget(page)
+    assert "全拼" in page.search.toolTip()
+    for typed in ("zheng", "Zheng Guoqiang", "zhengguoq", "zgq"):
+        page.search.setText(typed)
+        page.search.flush()
+        assert [page.model.index(r, 0).data() for r in range(page.model.rowCount())] == ["郑国强"], typed
+    page.search.setText("weidong")
+    page.search.flush()
+    assert [page.model.index(r, 0).data() for r in range(page.model.rowCount())] == ["卫东"]

@@ -163,12 +163,14 @@ def test_pinyin_initials_and_matching():
     assert matches_name("张三丰", "ZS")
     assert matches_name("张三丰", "三丰")
     assert not matches_name("张三丰", "ls")
+    assert matches_name("张三丰", "zhangsan") and matches_name("张三丰", "sanfeng")
 
 
 def test_search_box_debounces(qtbot):
     box = SearchBox()
     qtbot.addWidget(box)
-    assert box.placeholderText() == "姓名、拼音首字母或身份证号"
+    assert box.placeholderText() == "姓名、拼音或身份证号"
+    assert "全拼" in box.toolTip() and "首字母" in box.toolTip()
     seen = []
     box.search.connect(seen.append)
     with qtbot.waitSignal(box.search, timeout=2000) as blocker:

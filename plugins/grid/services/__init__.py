@@ -55,6 +55,7 @@ from .common import (
     grids_in_scope,
     local_date,
     name_initials,
+    name_pinyin,
     required_text,
 )
 from .events import (
@@ -334,6 +335,7 @@ __all__ = [
     "move_out",
     "move_out_of_house",
     "name_initials",
+    "name_pinyin",
     "occupants",
     "organisations_listing",
     "organisations_query",

@@ -1,9 +1,7 @@
 """Permissions and the small helpers every grid aggregate uses (text, codes, phones, scope, area labels)."""
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +16,8 @@ from shell.core.listing import Listing  # noqa: F401 - re-exported as svc.Listin
 from shell.core.models import Area
 from shell.core.scope import area_in_scope, get_in_scope
 from shell.errors import ValidationError
-from shell.text import pinyin_initials
+from shell.text import name_initials as name_initials  # re-exported: the one rule is the shell's
+from shell.text import name_pinyin as name_pinyin
 
 # --- permissions -------------------------------------------------------------------------------
 P_VIEW = "grid.view"
@@ -71,51 +70,6 @@ def _required(value: Any, field_name: str, label: str) -> str:
     if not v:
         raise ValidationError(f"请填写{label}。", field_name, value)
     return v
-
-
-_FIRST_LETTERS: dict[str, str] | None = None
-
-
-def _first_letters() -> dict[str, str]:
-    """Character → first letter of its first reading, from pypinyin's own character table
-    (pinyin_dict.json) read directly: importing pypinyin also loads its phrase dictionary and trains
-    its segmenter (≈0.5 s), which per-character initials never use. The result is the same as
-    shell.text.pinyin_initials for every character in the table (tests check the name characters)."""
-    global _FIRST_LETTERS
-    if _FIRST_LETTERS is None:
-        import importlib.util
-        import json
-        import os
-
-        spec = importlib.util.find_spec("pypinyin")
-        assert spec is not None and spec.submodule_search_locations  # a dependency, installed as a package
-        folder = spec.submodule_search_locations[0]
-        with open(os.path.join(folder, "pinyin_dict.json"), encoding="utf8") as fp:
-            raw = json.load(fp)
-        table = {}
-        for code, readings in raw.items():
-            first = unicodedata.normalize("NFD", readings.split(",", 1)[0])[:1].lower()
-            if first.isascii() and first.isalpha():
-                table[chr(int(code))] = first
-        _FIRST_LETTERS = table
-    return _FIRST_LETTERS
-
-
-@lru_cache(maxsize=65536)
-def name_initials(name: str) -> str:
-    """Pinyin initials of a name ("张三" → "zs"), character by character; bulk imports meet the same
-    names and characters over and over, hence the caches. A character outside pypinyin's table
-    (e.g. the "·" in 阿依古丽·买买提) goes to shell.text.pinyin_initials, which keeps it as typed."""
-    letters = _FIRST_LETTERS or _first_letters()
-    out = []
-    for ch in name or "":
-        if ch.isascii():
-            if ch.isalnum():
-                out.append(ch.lower())
-        else:
-            letter = letters.get(ch)
-            out.append(letter if letter is not None else pinyin_initials(ch))
-    return "".join(out)
 
 
 def area_label(session, area_id: int | None) -> str:

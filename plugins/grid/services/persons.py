@@ -11,7 +11,7 @@ from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.models import Area
-from shell.db.sql import StartsWith
+from shell.db.sql import StartsWith, spelled
 from shell.errors import FieldError, ValidationError, raise_if
 from shell.text import looks_like_id_number
 
@@ -32,6 +32,7 @@ from .common import (
     _text,
     area_label,
     name_initials,
+    name_pinyin,
 )
 from .houses import _close_occupancy
 from .tenants import _tenant_times
@@ -73,7 +74,8 @@ def register_person(ctx: ServiceContext, *, area_id: int, name: str, id_number: 
     if values.get("relation_to_head") == "户主" and household_id is not None:
         _check_single_head(ctx, household_id, None)
     note = values.pop("id_note")
-    person = Person(area_id=area.id, name_initials=name_initials(values["name"]), id_type="111",
+    person = Person(area_id=area.id, name_initials=name_initials(values["name"]),
+                    name_pinyin=name_pinyin(values["name"]), id_type="111",
                     household_id=household_id, house_id=house_id, created_by=ctx.actor.user_id, **values)
     if note:
         person.notes = (person.notes + "\n" if person.notes else "") + note
@@ -119,6 +121,7 @@ def update_person(ctx: ServiceContext, person_id: int, expected_version: int | N
         person.household_id = hid
     if "name" in cleaned:
         person.name_initials = name_initials(cleaned["name"])
+        person.name_pinyin = name_pinyin(cleaned["name"])
     if cleaned.get("relation_to_head", person.relation_to_head) == "户主" and person.household_id:
         _check_single_head(ctx, person.household_id, person.id)
     for k, v in cleaned.items():
@@ -182,7 +185,7 @@ def search_persons_query(actor, text: str = "", area: Area | None = None, includ
         elif t.isdigit():
             q = q.where(Person.phone.contains(t, autoescape=True))   # a few digits of a phone: scan
         elif t.isascii():
-            q = q.where(StartsWith(Person.name_initials, t.lower()))
+            q = q.where(spelled(Person.name_initials, Person.name_pinyin, t))
         else:
             # Part of a name ("小明" finds 王小明) needs a scan; in a subquery of ids it scans the narrow
             # name index instead of the whole table (half the time on a street of 200,000).

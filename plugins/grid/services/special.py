@@ -12,6 +12,7 @@ from shell.core.areas import scope_filter, subtree_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import flush_or_conflict
 from shell.core.models import Area
+from shell.db.sql import spelled
 from shell.errors import ValidationError
 
 from ..models import Person, SpecialPerson, Visit
@@ -217,7 +218,7 @@ def specials_query(actor, group: str | None = None, text: str = "", overdue_on: 
         q = q.where(SpecialPerson.next_visit_date.between(*due_between))
     t = _text(text).replace(" ", "")
     if t:
-        q = q.where(Person.name_initials.startswith(t.lower(), autoescape=True) if t.isascii()
+        q = q.where(spelled(Person.name_initials, Person.name_pinyin, t) if t.isascii()
                     else Person.name.contains(t, autoescape=True))
     return q
 

@@ -102,7 +102,7 @@ class PersonPicker(QWidget):
     def __init__(self, app_ctx, parent: QWidget | None = None, limit: int = 30):
         super().__init__(parent)
         self.app_ctx, self.limit = app_ctx, limit
-        self.search = SearchBox(self, placeholder="输入姓名、拼音首字母、身份证号或电话查找")
+        self.search = SearchBox(self, placeholder="输入姓名、拼音、身份证号或电话查找")
         self.search.setObjectName("person-picker-search")
         self.results = QListWidget(self)
         self.results.setObjectName("person-picker-results")

@@ -122,7 +122,7 @@ class ResidentsPage(QWidget):
         self.app_ctx = app_ctx
         self.setObjectName("grid-residents")
         actor = app_ctx.actor
-        self.search = SearchBox(self, placeholder="姓名、拼音首字母、身份证号或电话")
+        self.search = SearchBox(self, placeholder="姓名、拼音、身份证号或电话")
         self.count_label = QLabel(self)
         self.add_button = QPushButton("登记人口", self)
         self.add_button.setEnabled(actor.can(svc.P_PERSON))

@@ -191,7 +191,7 @@ class SpecialGroupsPage(QWidget):
         self.overdue.setObjectName("special-overdue")
         self.due_soon = QCheckBox("只看七天内应走访", self)
         self.due_soon.setObjectName("special-due-soon")
-        self.search = SearchBox(self, placeholder="姓名或拼音首字母")
+        self.search = SearchBox(self, placeholder="姓名或拼音")
         self.count_label = QLabel(self)
         can_edit = app_ctx.actor.can(svc.P_SPECIAL)
         self.add_button = QPushButton("列入名单…", self)

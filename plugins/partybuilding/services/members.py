@@ -12,8 +12,9 @@ from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
 from shell.core.scope import get_in_scope
-from shell.db.sql import StartsWith
+from shell.db.sql import StartsWith, spelled
 from shell.errors import ValidationError, raise_if
+from shell.text import name_pinyin
 
 from ..labels import STATUS_LABELS
 from ..models import Member, Membership, PartyOrg
@@ -88,7 +89,8 @@ def create_member(ctx: ServiceContext, *, name: str, id_number: str, org_id: int
     dates = dict(applied_on=applied_on, activist_on=activist_on, candidate_on=candidate_on,
                  admitted_on=admitted_on, full_on=full_on)
     m = Member(id_number=values["id_number"], birth_date=values["birth_date"], stage=stage, org_id=org.id,
-               initials=_initials(items["name"]), created_by=ctx.actor.user_id, status="normal", **items, **dates)
+               initials=_initials(items["name"]),
+    name_pinyin=name_pinyin(items["name"]), created_by=ctx.actor.user_id, status="normal", **items, **dates)
     ctx.session.add(m)
     ctx.session.flush()
     ctx.session.add(Membership(member_id=m.id, org_id=org.id, start_on=values["joined_on"], reason="登记"))
@@ -113,6 +115,7 @@ def update_member(ctx: ServiceContext, member_id: int, expected_version: int | N
         setattr(m, k, v)
     if "name" in values:
         m.initials = _initials(m.name)
+        m.name_pinyin = name_pinyin(m.name)
     flush_or_conflict(ctx.session, m, "党员信息")
     return m
 
@@ -255,8 +258,8 @@ def _member_filter(ctx: ServiceContext, q, org_id: int | None, text: str, stages
             if len(up) <= 6:
                 conds += [Member.id_number.endswith(up), Member.phone.endswith(up)]
             q = q.where(or_(*conds))
-        elif text.isascii():   # pinyin initials (Latin letters in a name are in its initials too)
-            q = q.where(StartsWith(Member.initials, text.lower()))
+        elif text.isascii():   # pinyin initials or full pinyin (Latin letters in a name are in both)
+            q = q.where(spelled(Member.initials, Member.name_pinyin, text))
         else:
             q = q.where(Member.name.contains(text))
     return q

@@ -132,7 +132,7 @@ class OrgPage(QWidget):
         buttons.addWidget(self.households_button)
         buttons.addStretch(1)
         lv.addLayout(buttons)
-        self.find_org = SearchBox(self, placeholder="查找党组织：名称或拼音首字母，回车找下一个")
+        self.find_org = SearchBox(self, placeholder="查找党组织：名称或拼音，回车找下一个")
         self.find_org.setObjectName("pb-find-org")
         self._just_found = False
         self.find_org.search.connect(self._find_first)

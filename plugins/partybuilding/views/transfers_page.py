@@ -31,7 +31,7 @@ class MemberPicker(QWidget):
     def __init__(self, app_ctx, parent=None):
         super().__init__(parent)
         self.app_ctx = app_ctx
-        self.search = SearchBox(self, placeholder="姓名、拼音首字母或身份证号后几位")
+        self.search = SearchBox(self, placeholder="姓名、拼音或身份证号后几位")
         self.choice = QComboBox(self)
         self.choice.setMinimumWidth(260)
         lay = QHBoxLayout(self)

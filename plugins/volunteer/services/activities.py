@@ -16,6 +16,7 @@ from shell.core.listing import Listing
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
 from shell.db.retry import guard_busy
+from shell.db.sql import spelled
 from shell.errors import NotFound, ValidationError, raise_if
 
 from ..labels import ACTIVITY_ENDED_OPEN
@@ -302,7 +303,7 @@ def approval_query(ctx: ServiceContext, status: str = "signed_out", activity_id:
     if text:
         conds = [Volunteer.name.contains(text), Volunteer.number == text.upper(), Activity.name.contains(text)]
         if text.isascii() and text.isalpha():
-            conds.append(Volunteer.initials.startswith(text.lower()))
+            conds.append(spelled(Volunteer.initials, Volunteer.name_pinyin, text))
         q = q.where(or_(*conds))
     return q
 

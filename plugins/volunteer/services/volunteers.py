@@ -13,9 +13,9 @@ from shell.core.context import ServiceContext
 from shell.core.listing import Listing
 from shell.core.models import Area
 from shell.core.scope import get_in_scope
-from shell.db.sql import StartsWith
+from shell.db.sql import StartsWith, spelled
 from shell.errors import NotFound, ValidationError, raise_if
-from shell.text import looks_like_id_number, pinyin_initials
+from shell.text import looks_like_id_number, name_pinyin, pinyin_initials
 
 from ..models import (
     ATTENDANCE_STATES,
@@ -69,6 +69,7 @@ def register_volunteer(ctx: ServiceContext, *, name: str, id_number: str, area_i
     name = values["name"]
     number = values["number"] or _new_volunteer_number(ctx)
     v = Volunteer(area_id=values["area_id"], number=number, name=name, initials=pinyin_initials(name),
+                  name_pinyin=name_pinyin(name),
                   gender=values["gender"], birth_date=values["birth_date"], id_type="111", id_number=values["id_number"],
                   phone=values["phone"], skills=values["skills"], address=values["address"],
                   registered_on=values["registered_on"] or ctx.today(), active=True, notes=notes or "",
@@ -120,6 +121,7 @@ def update_volunteer(ctx: ServiceContext, volunteer_id: int, expected_version: i
         setattr(v, key, value)
     if "name" in values:
         v.initials = pinyin_initials(v.name)
+        v.name_pinyin = name_pinyin(v.name)
     flush_or_conflict(ctx.session, v, "志愿者信息")
     return v
 
@@ -147,7 +149,7 @@ def _search_conditions(text: str) -> tuple[list, bool]:
       starting with 0: a 志愿者编号 without its "ZY");
     - up to 6 digits (the last digits of an ID number or phone, part of a number): anywhere in the
       ID number, phone or 志愿者编号 — a scan of the volunteer table, as short fragments need;
-    - Latin letters: pinyin initials by prefix, or the 志愿者编号 ("ZY0000123", also by prefix);
+    - Latin letters: pinyin initials or full pinyin by prefix, or the 志愿者编号 ("ZY0000123", also by prefix);
     - anything else: part of the name (a scan: "小明" finds 王小明)."""
     t = text.replace(" ", "")
     up = t.upper()
@@ -164,7 +166,7 @@ def _search_conditions(text: str) -> tuple[list, bool]:
         return [Volunteer.id_number.contains(t, autoescape=True), Volunteer.phone.contains(t, autoescape=True),
                 Volunteer.number.contains(t, autoescape=True)], False
     if t.isascii() and t.isalpha():
-        return [StartsWith(Volunteer.initials, t.lower()), Volunteer.number == up], True
+        return [spelled(Volunteer.initials, Volunteer.name_pinyin, t), Volunteer.number == up], True
     if t.isascii() and t.isalnum():
         return [StartsWith(Volunteer.number, up)], True
     return [Volunteer.name.contains(text.strip(), autoescape=True), Volunteer.number == up], False

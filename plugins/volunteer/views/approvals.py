@@ -58,7 +58,7 @@ class ApprovalsPage(QWidget):
         for b in (self.pending_radio, self.approved_radio, self.rejected_radio):
             self.mode_group.addButton(b)
         self.mode_group.buttonToggled.connect(lambda _b, on: on and self.apply_filters())
-        self.search = SearchBox(self, placeholder="志愿者姓名、拼音首字母、编号或活动名称")
+        self.search = SearchBox(self, placeholder="志愿者姓名、拼音、编号或活动名称")
         self.search.search.connect(lambda _t: self.apply_filters())
         self.count_label = QLabel(self)
         top = QHBoxLayout()

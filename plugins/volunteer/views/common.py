@@ -126,7 +126,7 @@ class VolunteerPicker(FormDialog):
         super().__init__(parent, title, "volunteer-picker", intro, ok_text=ok_text)
         self.app_ctx = app_ctx
         self.exclude = exclude or set()
-        self.search = self.form.add("search", "查找", SearchBox(self, placeholder="姓名、拼音首字母、编号、身份证号或电话"))
+        self.search = self.form.add("search", "查找", SearchBox(self, placeholder="姓名、拼音、编号、身份证号或电话"))
         self.results = self.form.add("volunteer_id", "志愿者", QListWidget(self), required=True,
                                      hint="可按住 Ctrl 多选")
         self.results.setObjectName("picker-results")

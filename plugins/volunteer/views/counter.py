@@ -123,13 +123,13 @@ class CounterPage(QWidget):
 
         # ---- left: find the volunteer, their balance and whether they may redeem now
         left = QWidget(self)
-        self.search = SearchBox(left, placeholder="姓名、拼音首字母、志愿者编号、身份证号或电话")
+        self.search = SearchBox(left, placeholder="姓名、拼音、志愿者编号、身份证号或电话")
         self.results = _table(["志愿者编号", "姓名", "公民身份号码", "积分"], left)
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.results.setMinimumHeight(150)
-        self.results_hint = QLabel("输入姓名、拼音首字母、编号、身份证号或电话查找志愿者。", left)
+        self.results_hint = QLabel("输入姓名、拼音、编号、身份证号或电话查找志愿者。", left)
         self.results_hint.setWordWrap(True)
         self.results_hint.setStyleSheet(MUTED_STYLE)
 
@@ -228,7 +228,7 @@ class CounterPage(QWidget):
         self.results.setRowCount(0)
         text = (text or "").strip()
         if not text:
-            self.results_hint.setText("输入姓名、拼音首字母、编号、身份证号或电话查找志愿者。")
+            self.results_hint.setText("输入姓名、拼音、编号、身份证号或电话查找志愿者。")
             return
         try:
             with self.app_ctx.service(commit=False) as ctx:

@@ -31,7 +31,7 @@ class VolunteersPage(QWidget):
         super().__init__(parent)
         self.app_ctx = app_ctx
         self.setObjectName("volunteer-volunteers")
-        self.search = SearchBox(self, placeholder="姓名、拼音首字母、志愿者编号、身份证号或电话")
+        self.search = SearchBox(self, placeholder="姓名、拼音、志愿者编号、身份证号或电话")
         self.count_label = QLabel(self)
         self.dialog = None          # the last dialog opened (tests drive it)
         can_manage = app_ctx.actor.can(P_MANAGE)

@@ -1,11 +1,12 @@
-"""A search field that waits until the user stops typing, and pinyin-initial matching for names."""
+"""A search field that waits until the user stops typing; names are found by pinyin too (full or initials)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 DEBOUNCE_MS = 250
-PLACEHOLDER = "姓名、拼音首字母或身份证号"
+PLACEHOLDER = "姓名、拼音或身份证号"
+PINYIN_TIP = "姓名可以打全拼（zhangsan、zhang）或拼音首字母（zs），不分大小写"
 
 
 class SearchBox(QLineEdit):
@@ -17,6 +18,8 @@ class SearchBox(QLineEdit):
                  delay_ms: int = DEBOUNCE_MS):
         super().__init__(parent)
         self.setPlaceholderText(placeholder)
+        if "拼音" in placeholder:
+            self.setToolTip(PINYIN_TIP)
         self.setClearButtonEnabled(True)
         self._last_emitted: str | None = None
         self._timer = QTimer(self)
