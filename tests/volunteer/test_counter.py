@@ -158,3 +158,58 @@ def test_counter_page_needs_the_redeem_permission(qtbot, demo_db):
     page = spec.factory(clerk, None)
     qtbot.addWidget(page)
     assert isinstance(page, CounterPage) and page.objectName() == "volunteer-counter"
+
+
+def _newest(demo_db, model, in_path: str = "/") -> list[int]:
+    """The active volunteers in ``in_path`` in the order of the newest ``model`` rows (redemptions or
+    attendances), by hand."""
+    with demo_db.session_factory() as s:
+        rows = s.execute(select(model.volunteer_id, Volunteer.active, Area.path)
+                         .join(Volunteer, Volunteer.id == model.volunteer_id).join(Area, Area.id == Volunteer.area_id)
+                         .order_by(model.id.desc())).all()
+    out: list[int] = []
+    for vid, active, path in rows:
+        if active and path.startswith(in_path) and vid not in out:
+            out.append(vid)
+    return out
+
+
+@pytest.mark.parametrize("who", ["street", "community"])
+def test_counter_and_picker_open_with_recent_volunteers_in_scope(qtbot, demo_db, who):
+    """Issue 17 §3: before anything is typed the counter lists who redeemed or took part lately, and the
+    活动报名 picker who took part lately — in the user's scope, newest first, ID numbers masked."""
+    from plugins.volunteer.models import Attendance
+    from plugins.volunteer.views.common import VolunteerPicker
+    from shell.core.context import AppContext
+
+    with demo_db.session_factory() as s:
+        community = s.scalar(select(Area).where(Area.level == "community").order_by(Area.id))
+    path = "/" if who == "street" else community.path
+    acting = actor_for(path, "volunteer.view", "volunteer.redeem", "volunteer.manage")
+    app = AppContext(demo_db.session_factory, acting, make_pm())
+    redeemers = _newest(demo_db, RedemptionOrder, path)
+    takers = _newest(demo_db, Attendance, path)
+    expected = (redeemers + [v for v in takers if v not in redeemers])
+    assert expected, "the demo street has recent volunteers in every community"
+
+    page = CounterPage(app)
+    qtbot.addWidget(page)
+    shown = page._result_ids
+    assert 0 < len(shown) <= 20 and shown == expected[:len(shown)]
+    assert "最近兑换或参加活动" in page.results_hint.text()
+    assert all(MASKED_ID.match(page.results.item(r, 2).text()) for r in range(page.results.rowCount()))
+    assert page.counter.person is None            # nothing chosen until the clerk clicks
+
+    picker = VolunteerPicker(None, app, "活动报名", "为活动登记报名的志愿者。")
+    qtbot.addWidget(picker)
+    ids = [picker.results.item(i).data(Qt.ItemDataRole.UserRole) for i in range(picker.results.count())]
+    n = min(len(ids), len(takers))
+    assert n > 0 and ids[:n] == takers[:n]       # then, if too few took part, the newest registered
+    assert "最近参加活动" in picker.results.toolTip()
+    # typing searches as before; clearing the box brings the recent ones back
+    picker.search.setText("zzzzqx")
+    picker.search.flush()
+    assert picker.results.count() == 0
+    picker.search.setText("")
+    picker.search.flush()
+    assert picker.results.count() == len(ids)

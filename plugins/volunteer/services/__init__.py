@@ -118,6 +118,7 @@ from .volunteers import (
     find_by_number,
     get_volunteer,
     list_volunteers,
+    recent_volunteers,
     register_volunteer,
     search_volunteers,
     set_active,
@@ -227,5 +228,6 @@ __all__ = [
     "volunteer_card",
     "volunteer_list_query",
     "volunteer_listing",
+    "recent_volunteers",
     "volunteer_matches",
 ]

@@ -244,6 +244,38 @@ def volunteer_matches(ctx: ServiceContext, text: str, active: bool | None = True
             for v, _area, _minutes, points in ctx.session.execute(q)]
 
 
+RECENT_WINDOW = 2000   # the newest attendance / redemption rows looked at for "recent" volunteers
+
+
+def recent_volunteers(ctx: ServiceContext, limit: int = 20, redeemers_first: bool = False) -> list[VolunteerMatch]:
+    """In-scope active volunteers to offer before anything is typed (a picker that opens empty makes a
+    newcomer think there are none): those who redeemed at a counter (``redeemers_first``) or took part
+    in an activity most recently, newest first, then the newest registered. The look-back is bounded
+    (the newest ``RECENT_WINDOW`` rows of each), so the cost is the same on any street."""
+    ctx.actor.require(P_VIEW)
+    order: list[int] = []
+    seen: set[int] = set()
+    sources = [select(RedemptionOrder.volunteer_id).order_by(RedemptionOrder.id.desc())] if redeemers_first else []
+    sources.append(select(Attendance.volunteer_id).order_by(Attendance.id.desc()))
+    for q in sources:
+        for vid in ctx.session.scalars(q.limit(RECENT_WINDOW)):
+            if vid not in seen:
+                seen.add(vid)
+                order.append(vid)
+
+    def matches(q) -> dict[int, VolunteerMatch]:
+        return {v.id: VolunteerMatch(v.id, v.number, v.name, v.id_number, int(points))
+                for v, _area, _minutes, points in ctx.session.execute(q)}
+
+    base = volunteer_list_query(ctx, "", active=True)
+    found = matches(base.where(Volunteer.id.in_(order))) if order else {}
+    out = [found[vid] for vid in order if vid in found][:limit]
+    if len(out) < limit:
+        newest = base.order_by(Volunteer.id.desc()).limit(limit - len(out) + len(found))
+        out += [m for vid, m in matches(newest).items() if vid not in found][:limit - len(out)]
+    return out
+
+
 def search_volunteers(ctx: ServiceContext, text: str, limit: int = 20) -> list[Volunteer]:
     if not ctx.actor.can(P_VIEW) or not (text or "").strip():
         return []

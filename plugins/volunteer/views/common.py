@@ -141,18 +141,23 @@ class VolunteerPicker(FormDialog):
             for r in roles:
                 self.role.addItem(r, r)
         self.finish_layout()
+        self.find("")
 
     def find(self, text: str) -> None:
+        """The volunteers matching ``text``; before anything is typed, the recent ones in scope."""
         self.results.clear()
-        if not text.strip():
-            return
         try:
             with self.app_ctx.service(commit=False) as ctx:
-                rows = [(v.id, v.number, v.name, mask_id(v.id_number))
-                        for v in svc.list_volunteers(ctx, text, active=True, limit=self.LIMIT)]
+                if text.strip():
+                    rows = [(v.id, v.number, v.name, mask_id(v.id_number))
+                            for v in svc.list_volunteers(ctx, text, active=True, limit=self.LIMIT)]
+                else:   # the ID number leaves the service masked
+                    rows = [(m.volunteer_id, m.number, m.name, m.id_number)
+                            for m in svc.recent_volunteers(ctx, limit=self.LIMIT)]
         except JiedaoError as exc:
             self.form.show_errors({None: exc.message})
             return
+        self.results.setToolTip("" if text.strip() else "最近参加活动的志愿者；输入姓名、拼音、编号可查找其他人")
         for vid, number, name, masked in rows:
             item = QListWidgetItem(f"{name}　{number}　{masked}" + ("（已在名单中）" if vid in self.exclude else ""))
             item.setData(ID_ROLE, vid)
@@ -160,7 +165,8 @@ class VolunteerPicker(FormDialog):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.results.addItem(item)
         if not rows:
-            self.form.show_errors({"volunteer_id": "没有找到符合条件的在册志愿者。"})
+            self.form.show_errors({"volunteer_id": "没有找到符合条件的在册志愿者。" if text.strip()
+                                   else "辖区内还没有在册志愿者。"})
         else:
             self.form.clear_errors()
 

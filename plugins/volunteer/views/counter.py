@@ -221,19 +221,20 @@ class CounterPage(QWidget):
         self.search.search.connect(self.find)
         self.results.currentCellChanged.connect(lambda row, _c, _pr, _pc: self.select_result(row))
         self.show_counter(Counter())
+        self.find("")
 
     # ------------------------------------------------------------------ volunteer
     def find(self, text: str) -> None:
         self._result_ids = []
         self.results.setRowCount(0)
         text = (text or "").strip()
-        if not text:
-            self.results_hint.setText("输入姓名、拼音、编号、身份证号或电话查找志愿者。")
-            return
         try:
             with self.app_ctx.service(commit=False) as ctx:
+                # before anything is typed: who redeemed or took part lately, in scope (never an empty list)
+                found = (svc.volunteer_matches(ctx, text, active=True, limit=RESULTS + 1) if text else
+                         svc.recent_volunteers(ctx, limit=RESULTS, redeemers_first=True))
                 rows = [(m.volunteer_id, m.number, m.name, m.id_number, m.points)   # the ID number leaves masked
-                        for m in svc.volunteer_matches(ctx, text, active=True, limit=RESULTS + 1)]
+                        for m in found]
         except JiedaoError as exc:
             self.results_hint.setText(exc.message)
             return
@@ -246,6 +247,10 @@ class CounterPage(QWidget):
             self.results.setItem(r, 1, _cell(name))
             self.results.setItem(r, 2, _cell(masked))
             self.results.setItem(r, 3, _cell(points, RIGHT))
+        if not text:
+            self.results_hint.setText("最近兑换或参加活动的志愿者。输入姓名、拼音、编号、身份证号或电话查找其他人。"
+                                      if rows else "辖区内还没有在册志愿者。")
+            return
         if not rows:
             self.results_hint.setText("没有找到符合条件的在册志愿者。")
         elif more:
