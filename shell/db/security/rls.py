@@ -219,7 +219,7 @@ def _ident(name: str) -> str:
 # in no plan node). At COST 1 the page is estimated at 35,000 and runs without JIT (docs/benchmarks.md).
 FUNCTIONS = {
     "partybuilding_memberships": """CREATE OR REPLACE FUNCTION jiedao_sec.last_party_org(member_id int) RETURNS int
-LANGUAGE plpgsql STABLE SECURITY DEFINER COST 1 SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER COST 1 SET search_path = pg_catalog, public AS $$
 BEGIN
     RETURN (SELECT m.org_id FROM partybuilding_memberships m WHERE m.member_id = $1
             ORDER BY m.start_on DESC, m.id DESC LIMIT 1);
