@@ -23,7 +23,7 @@ from plugins.emergency.models import Drill, Stocktake, Team, TeamMember
 from plugins.grid import services as grid_svc
 from plugins.grid.models import House, Person
 from plugins.partybuilding.models import Member, Transfer
-from plugins.volunteer.models import Volunteer
+from plugins.volunteer.models import RedemptionOrder, Volunteer
 from reports.masking import mask_id
 from shell.core import auth, personal
 from shell.core.context import Actor, ServiceContext
@@ -261,6 +261,7 @@ def _report_params(session, definition, full: bool):
     community = session.scalars(select(Area).where(Area.level == "community").order_by(Area.id)).first()
     known["drill_id"] = session.scalar(select(func.min(Drill.id)).where(Drill.evaluated_on.is_not(None)))
     known["stocktake_id"] = session.scalar(select(func.min(Stocktake.id)))
+    known["order"] = session.scalar(select(func.min(RedemptionOrder.id)))
     known["house"] = session.scalar(select(func.min(House.code)).where(House.house_use == "出租"))
     known["member"] = session.scalar(select(func.min(Member.id)).where(Member.stage == "full", Member.status == "normal",
                                                                         Member.org_id.is_not(None)))

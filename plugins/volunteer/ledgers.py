@@ -92,6 +92,35 @@ def build_certificate(ctx, params) -> DocumentSpec:
         body=body, items=items, issuer=tuple(issuer), signature=(), date=ctx.today())
 
 
+# --------------------------------------------------------------------------- 兑换单
+
+def build_receipt(ctx, params) -> DocumentSpec:
+    """爱心超市兑换单: the paper the volunteer signs for the goods (printed at the counter after each
+    redemption, reprinted by 兑换单号 from the report centre; a cancelled order is marked as such)."""
+    from shell.clock import format_local
+
+    try:
+        order_id = int(str(params.get("order") or "").strip().lstrip("#"))
+    except ValueError:
+        raise ValidationError(f"兑换单号“{params.get('order')}”不是数字。", "order", params.get("order")) from None
+    r = sv.receipt(ctx, order_id)
+    rows = [(name, f"{price} 分/{unit}", f"{qty} {unit}", price * qty) for name, unit, price, qty in r.lines]
+    body = [f"{r.volunteer_name}（志愿者编号 {r.volunteer_number}）以志愿服务积分兑换上列物品，共使用积分 "
+            f"{r.total_points} 分" + (f"，兑换后积分余额 {r.balance_after} 分。" if r.balance_after is not None else "。")]
+    if r.status == "cancelled":
+        body.append(f"本兑换单已撤销（{r.cancel_reason}），积分已退回、物品已返还库存。")
+    return DocumentSpec(
+        title="爱心超市兑换单", number=str(r.order_id), unit_name=unit_name(ctx, None),
+        fields=[("志愿者", r.volunteer_name), ("志愿者编号", r.volunteer_number), ("所属社区", r.area_name),
+                ("兑换时间", format_local(r.at)), ("经办人", r.handler or "—"), ("使用积分", f"{r.total_points} 分")],
+        body=body,
+        items=ItemsTable(title="兑换物品", columns=[Column("物品", "3*"), Column("所需积分", 30, align="right"),
+                                                  Column("数量", 22, align="right"),
+                                                  Column("小计（分）", 26, align="right", kind="int")],
+                         rows=rows, totals=("合计", "", "", r.total_points)),
+        signature=("领取人签字", "经办人签字"), date=r.at.date(), seal=False)
+
+
 # --------------------------------------------------------------------------- 积分对账单
 
 def build_statement(ctx, params) -> LedgerSpec:
@@ -420,6 +449,8 @@ REPORTS = (
     ReportDefinition("volunteer.stars", "志愿者星级评定台账", build_stars,
                      (ReportParameter("area", "辖区", kind="area", required=False),),
                      permission=P_VIEW, category="志愿服务"),
+    ReportDefinition("volunteer.receipt", "爱心超市兑换单", build_receipt,
+                     (ReportParameter("order", "兑换单号", kind="int"),), permission=P_VIEW, category="志愿服务"),
     ReportDefinition("volunteer.stock", "爱心超市库存台账", build_stock,
                      (ReportParameter("month_from", "起始月份", kind="month"),
                       ReportParameter("month_to", "截止月份", kind="month", required=False)),

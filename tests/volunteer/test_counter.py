@@ -71,7 +71,11 @@ def _row(page, item_id):
     return next(r for r, it in enumerate(page.counter.items) if it.item_id == item_id)
 
 
-def test_redeem_two_items_drops_balance_and_stock_exactly(qtbot, app, demo_db):
+def test_redeem_two_items_drops_balance_and_stock_exactly(qtbot, app, demo_db, monkeypatch, tmp_path):
+    from plugins.volunteer.views import counter as counter_view
+
+    questions: list[str] = []
+    monkeypatch.setattr(counter_view, "confirm", lambda _p, title, text: questions.append(f"{title}|{text}") or True)
     vid, number, name, balance = _richest(demo_db)
     page = CounterPage(app)
     qtbot.addWidget(page)
@@ -112,9 +116,30 @@ def test_redeem_two_items_drops_balance_and_stock_exactly(qtbot, app, demo_db):
     assert page.items.item(_row(page, a.item_id), 2).text().startswith(f"{after_stock[a.item_id]} ")
     assert page.items.item(_row(page, b.item_id), 2).text().startswith(f"{after_stock[b.item_id]} ")
     assert page.basket() == {} and page.total_label.text() == "合计 0 分"
+    # the clerk was asked first (irreversible: 兑换), with the items and the points
+    assert len(questions) == 1 and questions[0].startswith("确认兑换|")
+    assert f"共使用 {total} 分，兑换后剩 {balance - total} 分" in questions[0] and a.name in questions[0]
+    # 打印兑换单: the paper the volunteer signs, through the report engine, in the PDF preview
+    assert page.receipt_button.isEnabled()
+    qtbot.mouseClick(page.receipt_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.receipt_preview is not None or "未能" in page.message_label.text(), timeout=20000)
+    assert page.receipt_preview is not None, page.message_label.text()
+    from pypdf import PdfReader
+
+    text = "".join((pg.extract_text() or "") for pg in PdfReader(str(page.receipt_preview.preview.path)).pages)
+    text = text.replace(" ", "").replace("\n", "")
+    for expected in ("爱心超市兑换单", f"编号：{order.id}", name, number, a.name, b.name, "领取人签字", str(total)):
+        assert expected in text, expected
+    # another volunteer at the counter: the button no longer offers the previous one's receipt
+    other = _richest(demo_db, lowest=True)
+    page.select_volunteer(other[0])
+    assert not page.receipt_button.isEnabled()
 
 
-def test_basket_over_balance_is_refused_and_kept(qtbot, app, demo_db):
+def test_basket_over_balance_is_refused_and_kept(qtbot, app, demo_db, monkeypatch):
+    from plugins.volunteer.views import counter as counter_view
+
+    monkeypatch.setattr(counter_view, "confirm", lambda *_a: pytest.fail("no question when the service will refuse"))
     vid, number, name, balance = _richest(demo_db, lowest=True)
     page = CounterPage(app)
     qtbot.addWidget(page)

@@ -11,13 +11,14 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
-from shell.core.models import Area
+from shell.core.models import Area, User
 from shell.core.scope import get_in_scope
 from shell.db.retry import guard_busy
 from shell.errors import ConflictError, FieldError, NotFound, ValidationError, raise_if
 
 from ..models import (
     LIMIT_PERIODS,
+    PointsEntry,
     RedemptionLine,
     RedemptionOrder,
     RewardItem,
@@ -246,6 +247,44 @@ def redeem(ctx: ServiceContext, volunteer_id: int, items: dict[int, int] | Seque
     s.flush()
     s.refresh(order, ["lines"])
     return order
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a 兑换单 prints: the order as it was made, read back from the database."""
+
+    order_id: int
+    at: datetime
+    volunteer_name: str
+    volunteer_number: str
+    area_name: str
+    lines: tuple[tuple[str, str, int, int], ...]    # (item, unit, points each, quantity)
+    total_points: int
+    balance_after: int | None                       # the points balance the redemption left
+    handler: str
+    status: str
+    cancel_reason: str
+
+
+def receipt(ctx: ServiceContext, order_id: int) -> Receipt:
+    """A redemption in scope as its 兑换单 prints it (reprinted any time; a cancelled one says so)."""
+    ctx.actor.require(P_VIEW)
+    order = ctx.session.get(RedemptionOrder, order_id)
+    area = ctx.session.get(Area, order.area_id) if order is not None else None
+    if order is None or area is None or not ctx.actor.in_scope(area.path):
+        raise NotFound(f"兑换单（编号 {order_id}）不存在或不在您的管辖范围内。")
+    v = ctx.session.get(Volunteer, order.volunteer_id)
+    assert v is not None   # a foreign key
+    items = {i: (name, unit) for i, name, unit in ctx.session.execute(
+        select(RewardItem.id, RewardItem.name, RewardItem.unit)
+        .where(RewardItem.id.in_([ln.item_id for ln in order.lines])))}
+    balance = ctx.session.scalar(select(PointsEntry.balance_after).where(PointsEntry.order_id == order.id,
+                                                                         PointsEntry.kind == "redeem"))
+    handler = ctx.session.scalar(select(User.display_name).where(User.id == order.handled_by)) if order.handled_by else ""
+    return Receipt(order.id, order.at, v.name, v.number, area.name,
+                   tuple((items[ln.item_id][0], items[ln.item_id][1] or "件", ln.points_price, ln.quantity)
+                         for ln in order.lines),
+                   order.total_points, balance, handler or "", order.status, order.cancel_reason)
 
 
 @guard_busy

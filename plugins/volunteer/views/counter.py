@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from reports.masking import mask_phone
 from shell.errors import JiedaoError
+from shell.ui.errors import confirm
 from shell.ui.widgets import SearchBox
 from shell.ui.widgets.lazy_table import CENTER, RIGHT
 
@@ -187,11 +188,22 @@ class CounterPage(QWidget):
         self.confirm_button.setProperty("primary", True)
         self.confirm_button.setMinimumWidth(120)
         self.confirm_button.clicked.connect(self.confirm)
+        # 兑换单: the paper the volunteer signs for the goods, for the last redemption made here
+        self.receipt_button = QPushButton("打印兑换单…", right)
+        self.receipt_button.setObjectName("print-receipt")
+        self.receipt_button.setToolTip("预览并打印刚才这笔兑换的兑换单（领取人、经办人签字）")
+        self.receipt_button.setEnabled(False)
+        self.receipt_button.clicked.connect(self.print_receipt)
+        self.last_order_id: int | None = None
+        self.last_order_volunteer: int | None = None
+        self.receipt_task = None
+        self.receipt_preview = None
         footer = QHBoxLayout()
         footer.addWidget(self.total_label)
         footer.addSpacing(12)
         footer.addWidget(self.remaining_label)
         footer.addStretch(1)
+        footer.addWidget(self.receipt_button)
         footer.addWidget(self.clear_button)
         footer.addWidget(self.confirm_button)
         self.message_label = QLabel("", right)
@@ -270,6 +282,8 @@ class CounterPage(QWidget):
 
     def select_volunteer(self, volunteer_id: int, keep_basket: bool = False) -> None:
         basket = self.basket() if keep_basket else {}
+        # the receipt button prints the last redemption: only while its volunteer is at the counter
+        self.receipt_button.setEnabled(self.last_order_id is not None and volunteer_id == self.last_order_volunteer)
         try:
             counter = load_counter(self.app_ctx, volunteer_id)
         except JiedaoError as exc:
@@ -381,6 +395,13 @@ class CounterPage(QWidget):
         basket = self.basket()
         if p is None or not basket:
             return
+        total = self.total()
+        if total <= p.points:   # over the balance the service refuses with its own message: no question first
+            names = {it.item_id: (it.name, it.unit) for it in self.counter.items}
+            what = "、".join(f"{names[i][0]} {q} {names[i][1]}" for i, q in basket.items())
+            if not confirm(self, "确认兑换", f"为“{p.name}”兑换：{what}。\n共使用 {total} 分，兑换后剩 {p.points - total} 分。"
+                                            "\n\n确认后立即扣减积分和库存；如需撤销，请到“爱心超市管理”撤销这张兑换单。"):
+                return
 
         def work(ctx):
             order = svc.redeem(ctx, p.volunteer_id, basket)
@@ -394,7 +415,46 @@ class CounterPage(QWidget):
             self.refresh(keep_basket=True)   # show the current stock and balance; the basket stays
             return
         self.refresh(keep_basket=False)
-        self._message(f"兑换成功：兑换单号 {order_id}，{p.name}使用 {total} 分，现余 {balance} 分。")
+        self.last_order_id, self.last_order_volunteer = order_id, p.volunteer_id
+        self.receipt_button.setEnabled(True)
+        self._message(f"兑换成功：兑换单号 {order_id}，{p.name}使用 {total} 分，现余 {balance} 分。"
+                      "可点“打印兑换单…”请领取人签字。")
+
+    def print_receipt(self) -> None:
+        """The 兑换单 of the last redemption through the report engine (permission-checked and audited
+        like any report) on the thread pool, then the PDF preview with 打印… and 另存为…."""
+        import tempfile
+        from pathlib import Path
+
+        from shell.core.reporting import find_report, generate
+        from shell.ui.tasks import run_task
+
+        from .certificate import CertificatePreview
+
+        order_id = self.last_order_id
+        if order_id is None:
+            return
+        ctx = self.app_ctx
+        _plugin, definition = find_report(ctx.plugin_manager, "volunteer.receipt")
+        out = Path(tempfile.mkdtemp(prefix="jiedao-receipt-")) / f"兑换单-{order_id}.pdf"
+        config = ctx.extras.get("config")
+        font_path = getattr(config, "font_path", None) or None
+
+        def work(progress):   # the task runner passes its progress callback by name
+            return generate(ctx.session_factory, ctx.actor, definition, {"order": order_id}, out, font_path=font_path)
+
+        def done(result) -> None:
+            self.receipt_preview = CertificatePreview(self, result.path, f"爱心超市兑换单 {order_id}",
+                                                      f"兑换单-{order_id}.pdf")
+            self.receipt_preview.show()
+
+        def error(exc: BaseException) -> None:
+            from shell.ui.errors import error_text
+
+            self._message(f"未能打印兑换单：{error_text(exc)[1]}", ok=False)
+
+        self.receipt_task = run_task(self, "打印兑换单", work, on_done=done, on_error=error, cancellable=False,
+                                     label=f"正在生成兑换单 {order_id}……")
 
     def refresh(self, keep_basket: bool = True) -> None:
         if self.counter.person is not None:
