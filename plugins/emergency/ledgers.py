@@ -64,6 +64,29 @@ def _check_wh(sctx, params):
     return wh
 
 
+# ----------------------------------------------------------------------------- 出库单
+
+def build_issue_note(sctx, params):
+    """应急物资出库单: the paper that goes with the goods (printed after each 出库 from the stock page,
+    reprinted by 出库单号 from the report centre), signed by who takes, who hands out and the keeper."""
+    from shell.clock import format_local, to_local
+
+    note = services.issue_note(sctx, str(params.get("doc_no") or ""))
+    rows = [(code, name, batch, expiry, qty, unit) for code, name, batch, expiry, qty, unit in note.lines]
+    units = {unit for *_r, unit in note.lines}
+    total = sum(qty for *_r, qty, _u in note.lines)
+    return DocumentSpec(
+        title="应急物资出库单", number=note.doc_no, unit_name=unit_name(sctx, None),
+        fields=[("出库仓库", note.warehouse), ("出库时间", format_local(note.at)), ("领用单位/人", note.party or "—"),
+                ("用途", note.note or "—"), ("经办人", note.handler or "—"), ("仓库保管员", note.keeper or "—")],
+        items=ItemsTable(title="出库物资（先到期先出）",
+                         columns=[Column("物资编码", 20), Column("名称及规格", "3*"), Column("批次号", 36),
+                                  Column("有效期至", 22, kind="date"), Column("数量", 14, align="right", kind="int"),
+                                  Column("单位", 12, align="center")],
+                         rows=rows, totals=("合计", "", "", "", total, units.pop() if len(units) == 1 else "")),
+        signature=("领用人签字", "经办人签字", "保管员签字"), date=to_local(note.at).date(), seal=False)
+
+
 # ----------------------------------------------------------------------------- 应急物资储备台账
 
 def build_reserve(sctx, params):
@@ -546,6 +569,8 @@ def definitions() -> list[ReportDefinition]:
                          (_wh_param(), ReportParameter("start", "开始日期（空为今年 1 月 1 日）", kind="date", required=False),
                           ReportParameter("end", "结束日期（空为今天）", kind="date", required=False)),
                          "emergency.view", "应急管理"),
+        ReportDefinition("emergency.issue_note", "应急物资出库单", build_issue_note,
+                         (ReportParameter("doc_no", "出库单号"),), "emergency.view", "应急管理"),
         ReportDefinition("emergency.stocktake", "应急物资盘点表", build_stocktake,
                          (ReportParameter("stocktake_id", "盘点单编号", kind="int"),), "emergency.view", "应急管理"),
         ReportDefinition("emergency.plans", "应急预案目录", build_plans, (), "emergency.view", "应急管理"),

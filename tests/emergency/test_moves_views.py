@@ -115,7 +115,11 @@ def test_receive_errors_stay_in_the_dialog(qtbot, world, data, page):
     assert dialog.isVisible() and db_qty(world) == before
 
 
-def test_issue_spanning_two_batches_follows_fefo(qtbot, world, data, page):
+def test_issue_spanning_two_batches_follows_fefo(qtbot, world, data, page, monkeypatch):
+    from plugins.emergency.views import moves as moves_view
+
+    questions: list[str] = []
+    monkeypatch.setattr(moves_view, "confirm", lambda _p, title, text: questions.append(f"{title}|{text}") or True)
     dialog = open_dialog(qtbot, page, page.issue_button, IssueDialog)
     scan(qtbot, dialog, "1010101")
     assert dialog.isVisible() and db_qty(world) == {"W-EXP": 10, "W-SOON": 8, "W-LATE": 5}   # Enter did not issue
@@ -132,6 +136,27 @@ def test_issue_spanning_two_batches_follows_fefo(qtbot, world, data, page):
     assert qty_by_batch(page) == {"W-EXP": "10", "W-SOON": "0", "W-LATE": "2"} or \
         qty_by_batch(page) == {"W-EXP": "10", "W-LATE": "2"}
     assert db_qty(world) == {"W-EXP": 10, "W-SOON": 0, "W-LATE": 2}
+    # asked first (出库 cannot be undone), with what leaves and to whom
+    assert len(questions) == 1 and questions[0].startswith("确认出库|")
+    assert "批次 W-SOON 出 8箱，批次 W-LATE 出 3箱" in questions[0] and "东湖社区防汛队" in questions[0]
+    # then the 出库单: its number on the notice, printed through the report engine into the preview
+    box = page.issued_box
+    qtbot.waitUntil(box.isVisible, timeout=2000)
+    from sqlalchemy import text as sql
+
+    with world.db.engine.connect() as conn:
+
+        doc = conn.execute(sql("SELECT DISTINCT doc_no FROM emergency_stock_moves WHERE kind = 'out'")).scalars().all()
+    assert len(doc) == 1 and doc[0] in box.text()
+    button = next(b for b in box.buttons() if b.objectName() == "print-issue-note")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    preview = page.print_dialog
+    qtbot.waitUntil(lambda: preview.result is not None, timeout=20000)
+    from pypdf import PdfReader
+
+    pdf = "".join((pg.extract_text() or "") for pg in PdfReader(str(preview.result.path)).pages).replace(" ", "")
+    for expected in ("应急物资出库单", doc[0], "东湖社区防汛队", "W-SOON", "W-LATE", "领用人签字", "保管员签字"):
+        assert expected in pdf, expected
 
 
 def test_issue_more_than_usable_stock_is_refused(qtbot, world, data, page):

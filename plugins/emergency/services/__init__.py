@@ -56,12 +56,14 @@ from .duty import duty_gaps, duty_roster, remove_duty, set_duty
 from .ledger import (
     Allocation,
     ExpiredReceipt,
+    IssueNote,
     StockError,
     adjust,
     check_ledger,
     is_expired,
     issue,
     issue_fefo,
+    issue_note,
     moves_of_batch,
     receive,
     suggest_fefo,
@@ -129,6 +131,7 @@ from .teams import (
 
 __all__ = [
     "ExpiredReceipt",
+    "IssueNote",
     "Allocation",
     "AreaChoice",
     "BatchStockRow",
@@ -178,6 +181,7 @@ __all__ = [
     "is_expired",
     "issue",
     "issue_fefo",
+    "issue_note",
     "item_by_code",
     "item_choices",
     "item_locations",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -13,7 +13,7 @@ from shell.core import personal as _personal
 from shell.core.context import ServiceContext
 from shell.core.scope import get_in_scope
 from shell.db.retry import is_busy
-from shell.errors import BusyError, ValidationError, ValidationErrors
+from shell.errors import BusyError, NotFound, ValidationError, ValidationErrors
 
 from ..models import (
     ADJUST_REASONS,
@@ -197,6 +197,43 @@ def issue_fefo(ctx: ServiceContext, warehouse_id: int, item_id: int, qty: int, p
     doc = _doc_no(ctx, "CK")
     return [issue(ctx, a.batch_id, a.take, party=party, note=note, doc_no=doc)
             for a in suggest_fefo(ctx, warehouse_id, item_id, qty)]
+
+
+@dataclass(frozen=True)
+class IssueNote:
+    """An 出库单 as it prints: every batch leg of one stock-out document."""
+
+    doc_no: str
+    at: datetime
+    warehouse: str
+    keeper: str
+    party: str
+    note: str
+    handler: str
+    lines: tuple[tuple[str, str, str, date | None, int, str], ...]   # code, name and spec, batch, expiry, qty, unit
+
+
+def issue_note(ctx: ServiceContext, doc_no: str) -> IssueNote:
+    """The stock-out document ``doc_no`` (CK…) in the actor's scope, for its 出库单 (reprinted any time)."""
+    from shell.core.areas import scope_filter
+
+    ctx.actor.require("emergency.view")
+    doc_no = (doc_no or "").strip().upper()
+    rows = ctx.session.execute(
+        select(StockMove.occurred_at, StockMove.party, StockMove.note, StockMove.actor_name, StockMove.qty,
+               Item.code, Item.name, Item.spec, Item.unit, Batch.batch_no, Batch.expiry_date, Warehouse.name,
+               Warehouse.keeper)
+        .join(Item, Item.id == StockMove.item_id).join(Batch, Batch.id == StockMove.batch_id)
+        .join(Warehouse, Warehouse.id == StockMove.warehouse_id)
+        .where(StockMove.doc_no == doc_no, StockMove.kind == "out", scope_filter(Warehouse.area_id, ctx.actor))
+        .order_by(StockMove.id)).all()
+    if not rows:
+        raise NotFound(f"出库单“{doc_no}”不存在或不在您的管辖范围内。")
+    first = rows[0]
+    return IssueNote(doc_no, first.occurred_at, first[11], first.keeper or "", first.party or "", first.note or "",
+                     first.actor_name or "",
+                     tuple((r.code, f"{r[6]}" + (f"（{r.spec}）" if r.spec else ""), r.batch_no, r.expiry_date, -r.qty,
+                            r.unit) for r in rows))
 
 
 def transfer(ctx: ServiceContext, batch_id: int, to_warehouse_id: int, qty: int, note: str | None = None

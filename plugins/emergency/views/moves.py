@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from shell.errors import JiedaoError, ValidationError
+from shell.ui.errors import confirm
 from shell.ui.widgets import Form
 from shell.ui.widgets.form import field_errors
 
@@ -80,6 +81,7 @@ class MoveDialog(QDialog):
         super().__init__(parent)
         self.app_ctx = app_ctx
         self.warehouse_id = warehouse_id
+        self.warehouse_name = warehouse_name
         self.item: svc.ItemChoice | None = None   # the item found for the code
         self.form = Form(self)
         f = self.form
@@ -372,6 +374,13 @@ class IssueDialog(MoveDialog):
         if not self.ensure_item():
             return
         shown = list(self.suggestion)
+        party = self.party.text().strip()
+        # 出库 cannot be undone (only corrected by an adjustment): the keeper confirms what leaves (with
+        # no suggestion the service refuses with its own message: nothing to ask)
+        if shown and not confirm(self, "确认出库", f"从“{self.warehouse_name}”出库{self.item.name}："
+                                        f"{self.suggestion_text()}\n领用单位/人：{party or '（未填写）'}。"
+                                        "\n\n出库后库存立即减少，不能撤销，差错只能做库存调整。"):
+            return
         try:
             with self.app_ctx.service() as ctx:
                 if svc.suggest_fefo(ctx, self.warehouse_id, self.item.id, self.qty.value()) != shown:

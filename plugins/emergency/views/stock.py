@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -309,7 +310,10 @@ class StockPage(QWidget):
     def open_issue(self):
         from .moves import IssueDialog
 
-        return self._open_move(IssueDialog)
+        dialog = self._open_move(IssueDialog)
+        if dialog is not None:   # 出库: the paper that goes with the goods, offered at once
+            dialog.accepted.connect(lambda: self.issued([(m.doc_no, m.qty) for m in dialog.moves]))
+        return dialog
 
     def open_transfer(self):
         from .batch_moves import TransferDialog
@@ -378,11 +382,37 @@ class StockPage(QWidget):
         wh = self.current_warehouse()
         if wh is None:
             return None
-        self.move_dialog = dialog_class(self.app_ctx, wh, self.warehouse.currentText(), self)
-        self.move_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.move_dialog.accepted.connect(self.reload)
-        self.move_dialog.open()
-        return self.move_dialog
+        dialog = self.move_dialog = dialog_class(self.app_ctx, wh, self.warehouse.currentText(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        return dialog
+
+    def issued(self, moves: list[tuple[str | None, int]]) -> QMessageBox | None:
+        """After an 出库: say what left under which 出库单号 and offer to print the 出库单 (window-modal,
+        not blocking: the page stays usable behind it)."""
+        doc_no = next((doc for doc, _q in moves if doc), None)
+        if doc_no is None:
+            return None
+        box = QMessageBox(QMessageBox.Icon.Information, "出库完成",
+                          f"已出库，出库单号 {doc_no}（{len(moves)} 个批次）。\n请打印出库单，交领用人签字后随物资交付。",
+                          QMessageBox.StandardButton.Close, self)
+        box.setObjectName("emergency-issued")
+        print_button = box.addButton("打印出库单…", QMessageBox.ButtonRole.AcceptRole)
+        print_button.setObjectName("print-issue-note")
+        print_button.clicked.connect(lambda: self.print_issue_note(doc_no))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.issued_box = box
+        return box
+
+    def print_issue_note(self, doc_no: str):
+        """应急物资出库单 ``doc_no``, previewed for printing (the report centre reprints it by number)."""
+        from .printing import print_report
+
+        self.print_dialog = print_report(self.app_ctx, "emergency.issue_note", {"doc_no": doc_no}, self,
+                                         f"应急物资出库单-{doc_no}.pdf")
+        return self.print_dialog
 
     def current_warehouse(self) -> int | None:
         return self.warehouse.currentData()
