@@ -185,6 +185,16 @@ def wrap_text(text: str, avail: float, m: _Measure) -> list[tuple[str, float]]:
                     carry = last  # move the last token (a character, a date …) down with the punctuation
                     line = line[:-len(last)]
                     lw = sw(line)
+                elif tok in _NO_START and line[-1] in _NO_START:
+                    # a second closing mark ("）；"): the run of them and the token before it go down
+                    # together, so neither mark starts the next line
+                    run = len(line) - len(line.rstrip("".join(_NO_START)))
+                    head = line[:-run]
+                    before = _TOKEN_RE.findall(head)[-1:] if head else []
+                    if before and len(head) > len(before[0]):
+                        carry = before[0] + line[-run:]
+                        line = head[:-len(before[0])]
+                        lw = sw(line)
                 elif line[-1] in _NO_END and len(line) > 1:
                     carry = line[-1]
                     line = line[:-1]

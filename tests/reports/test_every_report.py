@@ -170,9 +170,14 @@ def test_documents_are_one_sheet(printed):
     assert {"volunteer.certificate", "partybuilding.transfer_letter"} <= set(docs)
     pages = {rid: len(_pages(files["pdf"])[0]) for rid, files in docs.items()}
     assert all(n == 1 for n in pages.values()), pages
+    specs = {rid: spec for rid, (spec, _files) in out.items() if isinstance(spec, DocumentSpec)}
+    assert {rid for rid, spec in specs.items() if not spec.seal} >= {"volunteer.receipt", "emergency.issue_note"}
     for rid, files in docs.items():
         text = _pages(files["pdf"])[0][0]
-        assert "盖章" in text, rid  # the seal area is on that sheet
+        # a certificate or letter carries the seal area on that sheet; a receipt only signatures
+        assert ("盖章" in text) is specs[rid].seal, rid
+        for label in specs[rid].signature:
+            assert label in text, (rid, label)
 
 
 def _break_offsets(text: str, lines: list[str]) -> list[int]:

@@ -292,3 +292,22 @@ def test_column_widths_follow_the_content(tmp_path):
     for code, date, _s, _edu in rows:
         assert code in words and date in words
     assert words.count("大学本科") == 40
+
+
+def test_wrap_never_starts_a_line_with_closing_punctuation_at_any_width():
+    """Two closing marks in a row ("）；", "。”") move down with the token before them (it was "；"
+    starting a line in 三会一课's absentee list)."""
+    from reports.pdf import _NO_START
+
+    font = find_cjk_font()
+    m = _Measure(font.regular_name, 9)
+    texts = ("高欣（出差）；余芳英（生病）；叶斌晨（外出务工）；莫健阳（生病）；汤文（生病）",
+             "他说：“好。”然后走了。“行！”她答。", "2024-05-01（周三）；2024-05-02（周四）。")
+    for text in texts:
+        # from four characters wide (narrower, "三）；" may have no room but a line of its own) to the whole
+        for chars in range(4, len(text) + 1):
+            avail = m.width("测" * chars)
+            lines = [t for t, _ in wrap_text(text, avail, m)]
+            assert "".join(lines) == text, (chars, lines)
+            assert not any(t and t[0] in _NO_START for t in lines), (chars, lines)
+            assert all(m.width(t) <= avail + 1e-6 for t in lines), (chars, lines)
