@@ -485,7 +485,7 @@ LOG_NOTES = (("入户走访，了解家庭近况", "楼道灯损坏，夜间出�
 
 STEP_COMMENTS = {"report": "网格员巡查发现，已拍照留存。", "register": "情况属实，予以立案", "handle": "已现场处置完毕",
                  "verify": "核查属实", "close": "办结", "reject": "经核实不属于网格事项",
-                 "send_back": "处置不到位，退回重新处置", "redispatch": "不属本单位职责，退回重新派遣",
+                 "verify_fail": "现场核查仍未处置到位，请重新处置", "redispatch": "不属本单位职责，退回重新派遣",
                  "escalate": "已超处置时限，请加快办理"}
 ASSIGNEES = ("社区物业办", "城管中队", "人民调解委员会", "社区居委会", "市政养护所")
 # Reports come in during the day: weights for the hours 7–21 (Shanghai time).
@@ -582,7 +582,7 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
                 row["escalations"] = 1
         if when >= cutoff:
             return False
-        target = svc.TRANSITIONS[action].target or {"send_back": svc.SEND_BACK_TARGET.get(status)}.get(action, status)
+        target = svc.TRANSITIONS[action].target or status      # 督办 leaves the status as it is
         steps.append((action, status, target, comment or STEP_COMMENTS[action], actor, when))
         t, status = when, target
         row["status"] = status
@@ -618,8 +618,8 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
     if cat.is_dispute:
         row.update(mediation_method=rng.choice(("人民调解",) * 4 + ("行政调解",)),
                    mediation_result=rng.choice(("成功",) * 6 + ("化解中", "失败")))
-    if rng.random() < 0.06:                                   # the verifier sends it back once
-        if not step("send_back", _hours(rng, 6, 0.6)):
+    if rng.random() < 0.06:                                   # 核查不通过 once: back to the handler
+        if not step("verify_fail", _hours(rng, 6, 0.6)):
             return row, steps
         if not step("handle", _hours(rng, 20, 0.7), "已按要求重新处置", assignee):
             return row, steps

@@ -389,3 +389,45 @@ def test_event_page_shows_the_missing_calendar_warning(qtbot, stree, grid_sqlite
     qtbot.addWidget(again)
     again.show()
     assert again.deadline_warning.isVisible() and warning in again.deadline_warning.text()
+
+
+def test_verify_fail_button_sends_the_case_back(qtbot, app, stree):
+    """核查不通过 in the detail: refused without an opinion, asked before it acts (取消 leaves the case
+    alone), then back to 派遣 with the whole opinion on the timeline and in the handler's 待我处理."""
+    with app.service() as ctx:
+        cat = svc.list_categories(ctx)[0]
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="楼道堆放杂物")
+        for a in ("register", "dispatch", "handle"):
+            svc.transition(ctx, ev.id, a, "已清理", assignee="社区物业办")
+        event_id = ev.id
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    detail = page.open_event(event_id)
+    qtbot.addWidget(detail)
+    button = detail.action_buttons["verify_fail"]
+    assert {a for a, b in detail.action_buttons.items() if not b.isHidden()} == {"verify", "verify_fail", "escalate"}
+    assert button.text() == "核查不通过"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert "请填写核查不通过的意见" in detail.message.text() and detail.confirm_box is None
+    opinion = "现场仍有纸箱堆放，楼道未清理干净，请物业当天清运并反馈照片。"
+    detail.comment.setPlainText(opinion)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    box = detail.confirm_box
+    assert box is not None and box.isVisible() and "退回社区物业办重新处置" in box.text() and opinion in box.text()
+    assert sorted(b.text() for b in box.buttons()) == sorted(["退回重新处置", "取消"])
+    qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "取消"), Qt.MouseButton.LeftButton)
+    assert detail.labels["status"].text() == "处置"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    box = detail.confirm_box
+    qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "退回重新处置"), Qt.MouseButton.LeftButton)
+    assert detail.labels["status"].text() == "派遣"
+    last = detail.timeline.rowCount() - 1
+    assert detail.timeline.item(last, 1).text() == "核查不通过" and detail.timeline.item(last, 3).text() == opinion
+    assert "已退回社区物业办重新处置" in detail.message.text()
+    assert {a for a, b in detail.action_buttons.items() if not b.isHidden()} == {"handle", "send_back", "escalate"}
+    detail.accept()
+    worker = AppContext(app.session_factory, actor(stree.g11, codes={"grid.view", "grid.event.handle"}), make_pm())
+    inbox = EventsPage(worker)
+    qtbot.addWidget(inbox)
+    inbox.filter.setCurrentIndex(inbox.filter.findData("inbox"))
+    assert _rows(inbox.model, 1) == ["楼道堆放杂物"] and _rows(inbox.model, 2) == ["派遣"]

@@ -40,8 +40,8 @@ from .common import (
 # Events: the closed loop
 # =============================================================================================
 STEP_LABELS = {"report": "上报", "register": "立案", "reject": "不予立案", "dispatch": "派遣", "handle": "处置",
-               "send_back": "退回", "verify": "核查", "close": "结案", "escalate": "督办", "callback": "回访",
-               "recount": "重算时限"}
+               "send_back": "退回", "verify": "核查", "verify_fail": "核查不通过", "close": "结案",
+               "escalate": "督办", "callback": "回访", "recount": "重算时限"}
 STATUS_LABELS = {"reported": "上报", "registered": "立案", "dispatched": "派遣", "handled": "处置",
                  "verified": "核查", "closed": "结案", "rejected": "不予立案"}
 OPEN_STATUSES = ("registered", "dispatched", "handled", "verified")
@@ -64,15 +64,19 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("reject", "不予立案", P_REGISTER, ("reported",), "rejected", needs_comment=True),
     Transition("dispatch", "派遣", P_DISPATCH, ("registered",), "dispatched"),
     Transition("handle", "处置", P_HANDLE, ("dispatched",), "handled", needs_comment=True),
-    Transition("send_back", "退回", P_HANDLE, ("dispatched", "handled"), None, needs_comment=True),
+    Transition("send_back", "退回", P_HANDLE, ("dispatched",), "registered", needs_comment=True),
     Transition("verify", "核查", P_VERIFY, ("handled",), "verified"),
+    Transition("verify_fail", "核查不通过", P_VERIFY, ("handled", "verified"), "dispatched", needs_comment=True),
     Transition("close", "结案", P_CLOSE, ("verified",), "closed"),
     Transition("escalate", "督办", P_ESCALATE, OPEN_STATUSES, None, needs_comment=True),
 )}
-# 退回: the handler sends a dispatched event back to be re-dispatched; the verifier sends a handled
-# event back to the handler when the work does not pass.
-SEND_BACK_TARGET = {"dispatched": "registered", "handled": "dispatched"}
-SEND_BACK_PERMISSION = {"dispatched": P_HANDLE, "handled": P_VERIFY}
+# 退回: the handler sends a dispatched event back to be re-dispatched (not its department's work).
+# 核查不通过: the verifier finds the work not done — before or after recording 核查 (until 结案) — and
+# sends the case back to the same handler (status 派遣) with the opinion; it shows in their 待我处理
+# again and counts as a return of that department. Timelines written before 核查不通过 existed keep
+# their 退回 steps from 处置 (handled → dispatched) and read as they were.
+SEND_BACK_TARGET = {"dispatched": "registered"}
+SEND_BACK_PERMISSION = {"dispatched": P_HANDLE}
 
 
 def list_categories(ctx: ServiceContext, include_inactive: bool = False) -> list[EventCategory]:
@@ -294,7 +298,8 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
         ctx.actor.require(SEND_BACK_PERMISSION[src])
     comment = _text(comment)
     if t.needs_comment and not comment:
-        what = {"reject": "不予立案的理由", "handle": "处置情况", "send_back": "退回原因", "escalate": "督办意见"}[action]
+        what = {"reject": "不予立案的理由", "handle": "处置情况", "send_back": "退回原因", "escalate": "督办意见",
+                "verify_fail": "核查不通过的意见（哪里没有处置到位）"}[action]
         raise ValidationError(f"请填写{what}。", "comment", comment)
     now = ctx.now()
     target = t.target or (SEND_BACK_TARGET[src] if action == "send_back" else src)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -123,7 +124,7 @@ class EventDialog(QDialog):
         self.timeline.setWordWrap(True)
         self.attachments = AttachmentPanel(app_ctx, event_id, self)
         self.comment = QPlainTextEdit(self)
-        self.comment.setPlaceholderText("办理意见（不予立案、处置、退回、督办时必填）")
+        self.comment.setPlaceholderText("办理意见（不予立案、处置、退回、核查不通过、督办时必填）")
         self.comment.setMaximumHeight(70)
         # 矛盾纠纷: 化解方式 and 化解情况 are recorded with 处置
         self.mediation_box = QWidget(self)
@@ -158,6 +159,8 @@ class EventDialog(QDialog):
             b.clicked.connect(lambda _=False, a=action: self.act(a))
             self.buttons_box.addWidget(b)
             self.action_buttons[action] = b
+        self.action_buttons["verify_fail"].setToolTip("现场核查未处置到位：填写意见后退回原处置部门重新处置")
+        self.confirm_box: QMessageBox | None = None
         self.satisfaction = QComboBox(self)
         for value in svc.SATISFACTION:
             self.satisfaction.addItem(value, value)
@@ -200,6 +203,8 @@ class EventDialog(QDialog):
             warning = svc.deadline_warning(ctx, ev.id)
             self.version = ev.version_id
             self.status = ev.status
+            self.number = ev.number
+            self.handler_name = ev.assignee or "原处置人"
             self.setWindowTitle(f"事件 {ev.number}")
             overdue = ev.status in svc.OPEN_STATUSES and ev.deadline and ev.deadline < ctx.today()
             values = {"number": ev.number, "title": ev.title, "category": cat.name,
@@ -252,8 +257,12 @@ class EventDialog(QDialog):
         self.comment.clear()
         self.reload()
 
-    def act(self, action: str) -> None:
+    def act(self, action: str, confirmed: bool = False) -> None:
         self.message.clear()
+        opinion = self.comment.toPlainText().strip()
+        if action == "verify_fail" and opinion and not confirmed:
+            self.ask_verify_fail(opinion)    # sends the work back: asked first (an empty opinion the service refuses)
+            return
         try:
             with self.app_ctx.service() as ctx:
                 ev = svc.transition(ctx, self.event_id, action, self.comment.toPlainText(), expected_version=self.version,
@@ -269,6 +278,22 @@ class EventDialog(QDialog):
         self.comment.clear()
         self.assignee.clear()
         self.reload()
+        if action == "verify_fail":
+            self.message.setText(f"已退回{ev.assignee or '原处置人'}重新处置，待其处置后再核查。")
         if ev.deadline_warning:
             self.message.setText(f"已立案，处置时限 {ev.deadline}。{ev.deadline_warning}。")
 
+
+    def ask_verify_fail(self, opinion: str) -> QMessageBox:
+        """The confirmation of 核查不通过, with the opinion the handler will read; 退回 only on its button."""
+        shown = opinion if len(opinion) <= 120 else opinion[:120] + "…"
+        box = QMessageBox(QMessageBox.Icon.Question, "核查不通过",
+                          f"事件 {self.number} 核查不通过，退回{self.handler_name}重新处置？\n\n意见：{shown}", parent=self)
+        box.setObjectName("verify-fail-confirm")
+        yes = box.addButton("退回重新处置", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.buttonClicked.connect(lambda b: self.act("verify_fail", confirmed=True) if b is yes else None)
+        self.confirm_box = box
+        box.open()
+        return box
