@@ -244,7 +244,7 @@ def test_dispatch_needs_assignee_and_dispute_fields(stree, grid_sqlite, ctx_for)
     assert ev.deadline == calendar.add_working_days(ctx.session, date(2025, 6, 16), 10).day
     with pytest.raises(ValidationError) as e:
         svc.transition(ctx, ev.id, "dispatch", "派遣")
-    assert e.value.field == "assignee"
+    assert e.value.field == "department_id" and "请选择派遣对象" in e.value.message
     svc.transition(ctx, ev.id, "dispatch", assignee="人民调解委员会")
     with pytest.raises(ValidationError) as e:
         svc.transition(ctx, ev.id, "handle", "调解", mediation_result="搁置")
