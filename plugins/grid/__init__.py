@@ -177,6 +177,20 @@ def register_pages(ctx):
                      permission="grid.view", group="网格化管理")]
 
 
+def _departments_page(app_ctx, parent=None):
+    from .views.departments import DepartmentsPage
+
+    return DepartmentsPage(app_ctx, parent)
+
+
+@hookimpl
+def register_settings_pages(ctx):
+    """设置 → 部门与单位 (the 派遣对象 directory): read by every grid user, edited with
+    grid.department.manage."""
+    return [PageSpec(id="grid.departments", title="部门与单位", factory=_departments_page, icon="SP_DirLinkIcon",
+                     order=30, permission="grid.view")]
+
+
 def _tile(app_ctx, parent=None):
     from .views.dashboard import GridTile
 

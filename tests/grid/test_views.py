@@ -27,6 +27,21 @@ def _rows(model, col):
     return [model.data(model.index(r, col)) for r in range(model.rowCount())]
 
 
+def _department(app, name, days=None, kind="职能部门"):
+    with app.service() as ctx:
+        return svc.save_department(ctx, name, kind, deadline_days=days).id
+
+
+def _dispatch(qtbot, detail, name):
+    """派遣 through the dialog: the button, the department typed into the chooser, 派遣."""
+    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    dialog = detail.dispatch_dialog
+    dialog.chooser.setCurrentIndex(dialog.chooser.findText(name))
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted, dialog.form.errors
+    return dialog
+
+
 def test_register_person_and_pinyin_search(qtbot, app, stree):
     page = ResidentsPage(app)
     qtbot.addWidget(page)
@@ -88,8 +103,8 @@ def test_report_event_carry_to_close_and_indicator_changes(qtbot, app, stree):
     assert "不予立案的理由" in detail.message.text()
     qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
     assert detail.labels["status"].text() == "立案" and detail.labels["deadline"].text() != "立案后计算"
-    detail.assignee.setText("社区物业办")
-    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    _department(app, "社区物业办")
+    _dispatch(qtbot, detail, "社区物业办")
     detail.comment.setPlainText("已清理完毕")
     qtbot.mouseClick(detail.action_buttons["handle"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(detail.action_buttons["verify"], Qt.MouseButton.LeftButton)
@@ -268,8 +283,8 @@ def test_dispute_mediation_fields_through_the_detail(qtbot, app, stree):
     assert detail.labels["mediation"].text().startswith("当事人 2 人（王某、刘某）；化解方式 —")
     assert detail.mediation_box.isHidden()                # only with 处置
     qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
-    detail.assignee.setText("人民调解委员会")
-    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    _department(app, "人民调解委员会")
+    _dispatch(qtbot, detail, "人民调解委员会")
     assert not detail.mediation_box.isHidden()
     detail.mediation_method.setCurrentIndex(detail.mediation_method.findData("人民调解"))
     detail.mediation_result.setCurrentIndex(detail.mediation_result.findData("成功"))
@@ -431,3 +446,50 @@ def test_verify_fail_button_sends_the_case_back(qtbot, app, stree):
     qtbot.addWidget(inbox)
     inbox.filter.setCurrentIndex(inbox.filter.findData("inbox"))
     assert _rows(inbox.model, 1) == ["楼道堆放杂物"] and _rows(inbox.model, 2) == ["派遣"]
+
+
+def test_dispatch_dialog_chooses_from_the_directory(qtbot, app, stree):
+    """The 派遣 dialog lists the active entries (typing narrows them), proposes the department's
+    working days and shows the day they end on; nothing chosen is refused beside the box."""
+    police = _department(app, "派出所", 2, "驻区单位")
+    _department(app, "房管所")
+    with app.service() as ctx:
+        svc.save_department(ctx, "已撤销的单位", "其他", active=False)
+        cat = next(c for c in svc.list_categories(ctx) if c.name == "民生诉求")
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="夜间施工扰民")
+        svc.transition(ctx, ev.id, "register", "立案")
+        event_id, registered_deadline = ev.id, ev.deadline
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    detail = page.open_event(event_id)
+    qtbot.addWidget(detail)
+    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    dialog = detail.dispatch_dialog
+    assert dialog.isVisible() and dialog.windowTitle().startswith("派遣事件 SJ")
+    chooser = dialog.chooser
+    assert [chooser.itemText(i) for i in range(chooser.count())] == ["房管所", "派出所（驻区单位）"]
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "请选择派遣对象" in dialog.form.errors["department_id"].text() and dialog.isVisible()
+    # typing narrows the completer's list to the names containing the text (what the line edit's
+    # textEdited hands the completer; QTest cannot type Chinese characters offscreen)
+    chooser.lineEdit().setText("派出")
+    completer = chooser.completer()
+    completer.setCompletionPrefix("派出")
+    assert completer.completionCount() == 1 and completer.currentCompletion() == "派出所（驻区单位）"
+    chooser.setCurrentIndex(chooser.findData(police))
+    assert dialog.days.value() == 2
+    with app.service(commit=False) as ctx:
+        due = svc.dispatch_deadline(ctx, event_id, police).day
+    assert dialog.due.text().startswith(f"{due}（星期") and "2 个工作日" in dialog.due.text()
+    dialog.days.setValue(0)
+    assert dialog.due.text() == f"{registered_deadline}（立案时计算）"
+    dialog.days.setValue(3)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert detail.labels["assignee"].text() == "派出所" and detail.labels["status"].text() == "派遣"
+    with app.service(commit=False) as ctx:
+        saved = svc.get_event(ctx, event_id)
+        assert (saved.department_id, saved.dispatch_days) == (police, 3)
+        deadline = saved.deadline
+    assert detail.labels["deadline"].text() == str(deadline)
+    assert f"已派遣至派出所，处置时限 {deadline}" in detail.message.text()

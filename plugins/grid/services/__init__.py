@@ -59,6 +59,7 @@ from .common import (
     required_text,
 )
 from .departments import (
+    MAX_DEADLINE_DAYS,
     DepartmentRow,
     DepartmentStats,
     DispatchDefault,
@@ -78,6 +79,7 @@ from .events import (
     STATUS_LABELS,
     STEP_LABELS,
     TRANSITIONS,
+    WITH_DEPARTMENT,
     CategoryRow,
     Transition,
     allowed_actions,
@@ -216,6 +218,8 @@ from .tenants import (
 # the submodules stay reachable as attributes (svc.events …) for tests that patch one
 __all__ = [
     "DEPARTMENT_KINDS",
+    "WITH_DEPARTMENT",
+    "MAX_DEADLINE_DAYS",
     "DepartmentRow",
     "DepartmentStats",
     "DispatchDefault",

@@ -304,7 +304,7 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
 
     派遣 goes to an active entry of the directory (``department_id``, 部门与单位) or to a user
     (``assignee_user_id``); ``deadline_days`` — by default the department's own — sets the 处置时限 to
-    that many working days from today, else the 立案 deadline stays. A bare ``assignee`` text is taken
+    that many working days from today; 0 or no default keeps the deadline as it is. A bare ``assignee`` text is taken
     when it names an active entry (and kept as typed otherwise, the way events were dispatched before
     the directory)."""
     t = TRANSITIONS.get(action)
@@ -376,8 +376,9 @@ def _dispatch(ctx: ServiceContext, ev: Event, who: str, user_id: int | None, dep
         raise ValidationError("请选择派遣对象（部门或单位）。", "department_id", department_id)
     ev.assignee = dep.name if dep is not None else who or None
     ev.assignee_user_id, ev.department_id = user_id, dep.id if dep is not None else None
+    # None: the department's default; 0: keep the deadline counted at 立案 (the dialog's 按立案时限)
     days = deadline_days if deadline_days is not None else (dep.deadline_days if dep is not None else None)
-    if days is not None:
+    if days != 0 and days is not None:
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
             raise ValidationError(f"处置时限“{days}”无效：应为 1–365 个工作日。", "deadline_days", days)
         due = calendar.add_working_days(ctx.session, ctx.today(), days)

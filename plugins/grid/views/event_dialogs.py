@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
 from shell.clock import format_local
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Form
+from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from .attachments import AttachmentPanel
 from .common import grid_choices
+from .departments import DepartmentChooser
 
 MEDIATION_METHODS = ("人民调解", "行政调解", "司法调解", "行业性专业性调解", "其他")
 
@@ -87,9 +89,81 @@ class ReportEventDialog(QDialog):
         self.accept()
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+class DispatchDialog(FormDialog):
+    """派遣: the 派遣对象 chosen from the active 部门与单位 (type to narrow the list), the 处置时限 in
+    working days — the department's default, from today by the holiday calendar — and an opinion."""
+
+    def __init__(self, app_ctx, event_id: int, version: int | None, number: str, deadline, parent=None):
+        super().__init__(parent, f"派遣事件 {number}", "grid-dispatch-dialog", ok_text="派遣")
+        self.app_ctx, self.event_id, self.expected_version = app_ctx, event_id, version
+        self.registered_deadline = deadline
+        self.result_text: tuple | None = None
+        with app_ctx.service(commit=False) as ctx:
+            self.rows = svc.department_rows(ctx)
+        f = self.form
+        self.chooser = DepartmentChooser(self.rows, self)
+        f.add("department_id", "派遣对象", self.chooser, required=False,
+              hint="部门与单位目录中启用的单位（设置 → 部门与单位）" if self.rows else
+              "部门与单位目录为空：请管理员先在 设置 → 部门与单位 中录入")
+        self.days = QSpinBox(self)
+        self.days.setObjectName("dispatch-days")
+        self.days.setRange(0, svc.MAX_DEADLINE_DAYS)
+        self.days.setSpecialValueText(f"按立案时限（{deadline or '未定'}）")
+        self.days.setSuffix(" 个工作日")
+        f.add("deadline_days", "处置时限", self.days)
+        self.due = QLabel(self)
+        self.due.setObjectName("dispatch-due")
+        self.due.setWordWrap(True)
+        f.add("due", "截止日期", self.due)
+        self.comment = QPlainTextEdit(self)
+        self.comment.setPlaceholderText("派遣意见（可不填；不填时办理过程记为“派遣至…”）")
+        self.comment.setMaximumHeight(70)
+        f.add("comment", "派遣意见", self.comment)
+        self.setMinimumWidth(520)
+        self.finish_layout()
+        self.chooser.currentIndexChanged.connect(lambda _i: self.department_changed())
+        self.days.valueChanged.connect(lambda _v: self.show_due())
+        self.department_changed()
+
+    def department_changed(self) -> None:
+        """A department chosen: its default working days into the box (按立案时限 when it has none)."""
+        dep = next((r for r in self.rows if r.id == self.chooser.department_id()), None)
+        self.days.blockSignals(True)
+        self.days.setValue((dep.deadline_days or 0) if dep else 0)
+        self.days.blockSignals(False)
+        self.show_due()
+
+    def show_due(self) -> None:
+        days = self.days.value()
+        if not days:
+            self.due.setText(f"{self.registered_deadline}（立案时计算）" if self.registered_deadline else "立案后计算")
+            self.due.setStyleSheet("")
+            return
+        with self.app_ctx.service(commit=False) as ctx:
+            d = svc.dispatch_deadline(ctx, self.event_id, None, days)
+        assert d.day is not None
+        self.due.setText(f"{d.day}（星期{WEEKDAYS[d.day.weekday()]}），从今天起 {days} 个工作日"
+                         + (f"。注意：{d.warning}" if d.warning else ""))
+        self.due.setStyleSheet("color: #b9770e;" if d.warning else "")
+
+    def submit(self) -> bool:
+        def work():
+            with self.app_ctx.service() as ctx:
+                ev = svc.transition(ctx, self.event_id, "dispatch", self.comment.toPlainText(), self.expected_version,
+                                    department_id=self.chooser.department_id(), deadline_days=self.days.value())
+                return ev.assignee, ev.deadline, ev.deadline_warning   # what the detail says afterwards
+        ok, result = self.call(work)
+        if ok:
+            self.result_text = result
+        return ok
+
+
 class EventDialog(QDialog):
-    """Event detail: fields, the timeline, a comment box, an assignee box (for 派遣) and one button
-    per action the user may take now."""
+    """Event detail: fields, the timeline, a comment box and one button per action the user may take
+    now (派遣 opens DispatchDialog: the 派遣对象 from the 部门与单位 directory)."""
 
     def __init__(self, app_ctx, event_id: int, parent: QWidget | None = None):
         super().__init__(parent)
@@ -145,8 +219,7 @@ class EventDialog(QDialog):
         row.addWidget(QLabel("化解情况：", self.mediation_box))
         row.addWidget(self.mediation_result)
         row.addStretch(1)
-        self.assignee = QLineEdit(self)
-        self.assignee.setPlaceholderText("派遣对象：部门或人员")
+        self.dispatch_dialog: DispatchDialog | None = None
         self.message = QLabel(self)
         self.message.setObjectName("event-message")
         self.message.setWordWrap(True)
@@ -187,7 +260,6 @@ class EventDialog(QDialog):
         split.setStretchFactor(1, 2)
         split.setSizes([560, 380])
         layout.addWidget(split, 1)
-        layout.addWidget(self.assignee)
         layout.addWidget(self.mediation_box)
         layout.addWidget(self.comment)
         layout.addWidget(self.message)
@@ -204,6 +276,7 @@ class EventDialog(QDialog):
             self.version = ev.version_id
             self.status = ev.status
             self.number = ev.number
+            self.deadline = ev.deadline
             self.handler_name = ev.assignee or "原处置人"
             self.setWindowTitle(f"事件 {ev.number}")
             overdue = ev.status in svc.OPEN_STATUSES and ev.deadline and ev.deadline < ctx.today()
@@ -238,7 +311,6 @@ class EventDialog(QDialog):
         self.attachments.reload(self.status)
         for action, b in self.action_buttons.items():
             b.setVisible(action in allowed)
-        self.assignee.setVisible("dispatch" in allowed)
         self.mediation_box.setVisible(self.is_dispute and "handle" in allowed)
         can_callback = self.status == "closed" and self.app_ctx.actor.can(svc.P_CLOSE)
         self.satisfaction.setVisible(can_callback)
@@ -260,13 +332,15 @@ class EventDialog(QDialog):
     def act(self, action: str, confirmed: bool = False) -> None:
         self.message.clear()
         opinion = self.comment.toPlainText().strip()
+        if action == "dispatch":
+            self.open_dispatch()
+            return
         if action == "verify_fail" and opinion and not confirmed:
             self.ask_verify_fail(opinion)    # sends the work back: asked first (an empty opinion the service refuses)
             return
         try:
             with self.app_ctx.service() as ctx:
                 ev = svc.transition(ctx, self.event_id, action, self.comment.toPlainText(), expected_version=self.version,
-                               assignee=self.assignee.text(),
                                mediation_method=self.mediation_method.currentData() if self.is_dispute else None,
                                mediation_result=self.mediation_result.currentData() if self.is_dispute else None)
         except JiedaoError as exc:
@@ -276,13 +350,28 @@ class EventDialog(QDialog):
             return
         self.changed = True
         self.comment.clear()
-        self.assignee.clear()
         self.reload()
         if action == "verify_fail":
             self.message.setText(f"已退回{ev.assignee or '原处置人'}重新处置，待其处置后再核查。")
         if ev.deadline_warning:
             self.message.setText(f"已立案，处置时限 {ev.deadline}。{ev.deadline_warning}。")
 
+
+    def open_dispatch(self) -> DispatchDialog:
+        """派遣 in its own dialog (the directory chooser and the deadline); the detail reloads after."""
+        self.dispatch_dialog = DispatchDialog(self.app_ctx, self.event_id, self.version, self.number,
+                                              self.deadline, self)
+        self.dispatch_dialog.accepted.connect(self.dispatched)
+        self.dispatch_dialog.open()
+        return self.dispatch_dialog
+
+    def dispatched(self) -> None:
+        self.changed = True
+        self.reload()
+        done = self.dispatch_dialog.result_text if self.dispatch_dialog is not None else None
+        if done is not None:
+            assignee, deadline, warning = done
+            self.message.setText(f"已派遣至{assignee}，处置时限 {deadline}。" + (f"{warning}。" if warning else ""))
 
     def ask_verify_fail(self, opinion: str) -> QMessageBox:
         """The confirmation of 核查不通过, with the opinion the handler will read; 退回 only on its button."""

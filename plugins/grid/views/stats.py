@@ -1,12 +1,14 @@
 """事件统计 page: 结案率, 按期结案率, mean and median handling time for a period, per community, grid,
-category or month, as a table with a total line and a chart. Computed on the thread pool (a year of
-a large street's events is too much for the GUI thread); the chart reads the same figures."""
+category or month, as a table with a total line and a chart; and on a second tab the departments'
+work (部门办理情况: cases received, handled, 核查不通过, overdue, 督办, mean days to 处置). Computed on
+the thread pool (a year of a large street's events is too much for the GUI thread); the chart reads
+the same figures."""
 from __future__ import annotations
 
 from datetime import date
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from shell.clock import local_today
 from shell.ui.widgets.charts import ChartData, ChartView
@@ -15,22 +17,25 @@ from .. import services as svc
 from .common import date_edit, fill, table
 
 HEADERS = ["", "应结案", "结案", "按期结案", "结案率", "按期结案率", "平均办理时长（小时）", "中位办理时长（小时）"]
+DEPARTMENT_HEADERS = ["部门与单位", "派遣收件", "已处置", "核查不通过", "超期", "督办", "平均处置用时（天）"]
 
 
 def _hours(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def compute(app_ctx, start: date, end: date, by: str) -> tuple[list[tuple[str, svc.Indicators]], svc.Indicators]:
-    """On the thread pool: the table and its total from one read of the period's events."""
+def compute(app_ctx, start: date, end: date, by: str):
+    """On the thread pool: the table and its total from one read of the period's events, and the
+    departments' figures for the same period."""
     from shell.gcpause import paused_gc
 
     with paused_gc(), app_ctx.service(commit=False) as ctx:
-        result = svc.indicator_breakdown(ctx, start, end, by)
-    if result[0]:
+        rows, total = svc.indicator_breakdown(ctx, start, end, by)
+        departments = svc.department_stats(ctx, start, end)
+    if rows:
         # pyqtgraph's first import (≈0.4 s) here on the pool, not in the GUI thread's first drawing
         import pyqtgraph  # noqa: F401
-    return result
+    return rows, total, departments
 
 
 class StatsPage(QWidget):
@@ -65,9 +70,23 @@ class StatsPage(QWidget):
         split.addWidget(self.table)
         split.addWidget(self.chart)
         split.setSizes([380, 300])
+        self.department_table = table(self, DEPARTMENT_HEADERS, "stats-departments")
+        self.department_note = QLabel("按派遣日期统计：所选期间派遣给各部门与单位的事件；超期 = 处置晚于处置时限，"
+                                      "或至今未处置且已过时限；核查不通过、督办按发生日期计。", self)
+        self.department_note.setWordWrap(True)
+        self.department_note.setStyleSheet("color: #555;")
+        departments = QWidget(self)
+        dep_layout = QVBoxLayout(departments)
+        dep_layout.setContentsMargins(0, 4, 0, 0)
+        dep_layout.addWidget(self.department_note)
+        dep_layout.addWidget(self.department_table, 1)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("stats-tabs")
+        self.tabs.addTab(split, "办理指标")
+        self.tabs.addTab(departments, "部门办理情况")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.tabs, 1)
         self._runs = 0
         self.loaded = False
         self.refresh()
@@ -99,8 +118,10 @@ class StatsPage(QWidget):
             self.message.setText(error_text(result)[1])
             self.message.setStyleSheet("color: #c0392b;")
             return
-        rows, total = result
+        rows, total, departments = result
         self.rows = rows
+        self.departments = departments
+        self._fill_departments(departments)
         label = svc.BREAKDOWNS[self.by.currentData()]
         self.table.setHorizontalHeaderLabels([label] + HEADERS[1:])
         P = svc.Indicators.percent
@@ -122,6 +143,15 @@ class StatsPage(QWidget):
         # the chart on the next turn of the event loop: table and chart together froze the window
         # for their sum (a pyqtgraph plot costs 50–130 ms of GUI time here)
         QTimer.singleShot(0, lambda: self._draw(run))
+
+    def _fill_departments(self, departments) -> None:
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        fill(self.department_table, [(d.department_id, (d.name, d.received, d.handled, d.returned, d.overdue,
+                                                        d.escalated, d.mean_text)) for d in departments])
+        for r in range(len(departments)):
+            for c in range(1, self.department_table.columnCount()):
+                self.department_table.item(r, c).setTextAlignment(right)
+        self.tabs.setTabText(1, f"部门办理情况（{len(departments)}）")
 
     def _draw(self, run: int) -> None:
         try:
