@@ -116,6 +116,7 @@ def test_stats_page_shows_the_departments(qtbot, app, stree):
     assert [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())] == [
         "部门与单位", "派遣收件", "已处置", "核查不通过", "超期", "督办", "平均处置用时（天）"]
     rows = {t.item(r, 0).text(): [t.item(r, c).text() for c in range(1, 6)] for r in range(t.rowCount())}
-    assert rows == {"环卫所": ["2", "2", "1", "0", "0"], "房管所": ["1", "0", "0", "0", "0"]}
+    assert rows == {"环卫所": ["2", "2", "1", "0", "0"], "房管所": ["1", "0", "0", "0", "0"],
+                    "合计": ["3", "2", "1", "0", "0"]}
     assert t.item(0, 6).text() == "0.0"       # handled at once in the test
     assert page.tabs.tabText(1) == "部门办理情况（2）"

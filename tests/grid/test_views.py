@@ -493,3 +493,36 @@ def test_dispatch_dialog_chooses_from_the_directory(qtbot, app, stree):
         deadline = saved.deadline
     assert detail.labels["deadline"].text() == str(deadline)
     assert f"已派遣至派出所，处置时限 {deadline}" in detail.message.text()
+
+
+def test_detail_shows_the_report_and_whole_opinions(qtbot, app, stree):
+    """Everything entered at report time is in the detail (网格, 地点, 来源, 上报人, 电话), and a long
+    opinion is shown whole on the timeline: wrapped, not cut off."""
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    dialog = page.open_report_dialog()
+    f = dialog.form
+    f.widget("title").setText("小区门口占道经营")
+    f.widget("address").setText("和平里3号院东门")
+    f.widget("source").setCurrentIndex(f.widget("source").findText("12345热线"))
+    f.widget("reporter_name").setText("赵大妈")
+    f.widget("reporter_phone").setText("13812345678")
+    long_text = "早晚高峰有三家流动摊贩在东门占道经营，影响行人和车辆通行，油烟扰民，居民多次反映。" * 6
+    f.widget("description").setPlainText(long_text)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    detail = page.open_event(dialog.saved_id)
+    qtbot.addWidget(detail)
+    detail.show()
+    qtbot.waitExposed(detail)
+    shown = {k: detail.labels[k].text() for k in ("area", "address", "source", "reporter", "reporter_phone")}
+    assert shown == {"area": "和平里社区第一网格", "address": "和平里3号院东门", "source": "12345热线",
+                     "reporter": "赵大妈", "reporter_phone": "13812345678"}
+    assert detail.labels["reported_at"].text().startswith("20")
+    item = detail.timeline.item(0, 3)
+    assert item.text() == long_text                                    # stored and shown whole
+    # wrapped: the row is as tall as the text needs in the column's width
+    width = detail.timeline.columnWidth(3)
+    needed = detail.timeline.fontMetrics().boundingRect(0, 0, width - 8, 10_000, Qt.TextFlag.TextWordWrap,
+                                                        long_text).height()
+    assert detail.timeline.rowHeight(0) >= needed > detail.timeline.fontMetrics().height() * 2

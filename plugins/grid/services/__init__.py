@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from shell.idnumber import parse_id_number
 
-from ..labels import DEPARTMENT_KINDS, HOUSE_USES, ORG_KINDS, PERSON_KINDS, PERSON_STATUS, STAFF_ROLES
+from ..labels import DEPARTMENT_KINDS, EVENT_SOURCES, HOUSE_USES, ORG_KINDS, PERSON_KINDS, PERSON_STATUS, STAFF_ROLES
 from ..validation import DATE_FIELDS, PERSON_FIELDS
 from .attachments import (
     ATTACH_PERMISSIONS,
@@ -218,6 +218,7 @@ from .tenants import (
 # the submodules stay reachable as attributes (svc.events …) for tests that patch one
 __all__ = [
     "DEPARTMENT_KINDS",
+    "EVENT_SOURCES",
     "WITH_DEPARTMENT",
     "MAX_DEADLINE_DAYS",
     "DepartmentRow",

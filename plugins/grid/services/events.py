@@ -239,7 +239,7 @@ def report_event(ctx: ServiceContext, *, area_id: int, category_id: int, title: 
                occurred_on=occurred_on or ctx.today(), status="reported", reported_at=now,
                party_count=party_count, main_parties=_text(main_parties) or None, created_by=ctx.actor.user_id)
     _insert_numbered(ctx, ev)
-    _step(ctx, ev, "report", None, "reported", _text(description)[:200] or title)
+    _step(ctx, ev, "report", None, "reported", _text(description) or title)   # the whole description
     return ev
 
 

@@ -55,6 +55,14 @@ class ReportEventDialog(QDialog):
         f.add("category_id", "事件类别", cat, required=True)
         f.add("title", "事件名称", QLineEdit(self), required=True)
         f.add("address", "发生地点", QLineEdit(self))
+        source = QComboBox(self)
+        source.setEditable(True)
+        for value in svc.EVENT_SOURCES:
+            source.addItem(value, value)
+        f.add("source", "来源", source)
+        f.add("reporter_name", "上报人", QLineEdit(app_ctx.actor.display_name or "", self),
+              hint="群众反映、热线转办时填写反映人")
+        f.add("reporter_phone", "联系电话", QLineEdit(self), hint="手机号 11 位，固话如 010-62345678")
         f.add("description", "情况描述", QPlainTextEdit(self))
         parties = QSpinBox(self)
         parties.setRange(0, 9999)
@@ -77,6 +85,9 @@ class ReportEventDialog(QDialog):
                 ev = svc.report_event(ctx, area_id=f.value("area_id"), category_id=f.value("category_id"),
                                       title=f.value("title"), address=f.value("address"),
                                       description=f.value("description"),
+                                      source=f.widget("source").currentText(),
+                                      reporter_name=f.value("reporter_name"),
+                                      reporter_phone=f.value("reporter_phone"),
                                       party_count=f.value("party_count") or None,
                                       main_parties=f.value("main_parties"))
                 self.saved_id = ev.id
@@ -114,10 +125,20 @@ class DispatchDialog(FormDialog):
         self.days.setSpecialValueText(f"按立案时限（{deadline or '未定'}）")
         self.days.setSuffix(" 个工作日")
         f.add("deadline_days", "处置时限", self.days)
-        self.due = QLabel(self)
+        due_box = QWidget(self)
+        due_rows = QVBoxLayout(due_box)
+        due_rows.setContentsMargins(0, 0, 0, 0)
+        self.due = QLabel(due_box)
         self.due.setObjectName("dispatch-due")
-        self.due.setWordWrap(True)
-        f.add("due", "截止日期", self.due)
+        # a year without holiday calendar: said under the date, wrapped (the date itself stays one line)
+        self.due_warning = QLabel(due_box)
+        self.due_warning.setObjectName("dispatch-due-warning")
+        self.due_warning.setWordWrap(True)
+        self.due_warning.setStyleSheet("color: #b9770e;")
+        self.due_warning.setVisible(False)
+        due_rows.addWidget(self.due)
+        due_rows.addWidget(self.due_warning)
+        f.add("due", "截止日期", due_box)
         self.comment = QPlainTextEdit(self)
         self.comment.setPlaceholderText("派遣意见（可不填；不填时办理过程记为“派遣至…”）")
         self.comment.setMaximumHeight(70)
@@ -138,16 +159,17 @@ class DispatchDialog(FormDialog):
 
     def show_due(self) -> None:
         days = self.days.value()
+        warning = ""
         if not days:
             self.due.setText(f"{self.registered_deadline}（立案时计算）" if self.registered_deadline else "立案后计算")
-            self.due.setStyleSheet("")
-            return
-        with self.app_ctx.service(commit=False) as ctx:
-            d = svc.dispatch_deadline(ctx, self.event_id, None, days)
-        assert d.day is not None
-        self.due.setText(f"{d.day}（星期{WEEKDAYS[d.day.weekday()]}），从今天起 {days} 个工作日"
-                         + (f"。注意：{d.warning}" if d.warning else ""))
-        self.due.setStyleSheet("color: #b9770e;" if d.warning else "")
+        else:
+            with self.app_ctx.service(commit=False) as ctx:
+                d = svc.dispatch_deadline(ctx, self.event_id, None, days)
+            assert d.day is not None
+            self.due.setText(f"{d.day}（星期{WEEKDAYS[d.day.weekday()]}），从今天起 {days} 个工作日")
+            warning = d.warning
+        self.due_warning.setText(f"注意：{warning}" if warning else "")
+        self.due_warning.setVisible(bool(warning))
 
     def submit(self) -> bool:
         def work():
@@ -190,12 +212,25 @@ class EventDialog(QDialog):
                 self.deadline_warning.setStyleSheet("color: #b9770e; font-weight: bold;")
                 self.deadline_warning.setVisible(False)
                 self.info.addRow("", self.deadline_warning)
+        # what was entered at report time, beside the case's state
+        self.report_info = QFormLayout()
+        reported = (("area", "所属网格"), ("address", "发生地点"), ("occurred_on", "发生日期"), ("source", "来源"),
+                    ("reporter", "上报人"), ("reporter_phone", "联系电话"), ("reported_at", "上报时间"))
+        for key, text in reported:
+            label = self.labels[key] = QLabel(self)
+            label.setWordWrap(True)
+            label.setObjectName(f"event-{key}")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.report_info.addRow(text + "：", label)
         self.timeline = QTableWidget(0, 4, self)
         self.timeline.setHorizontalHeaderLabels(["时间", "环节", "经办人", "意见"])
         self.timeline.horizontalHeader().setStretchLastSection(True)
         self.timeline.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.timeline.verticalHeader().setVisible(False)
         self.timeline.setWordWrap(True)
+        # rows follow the comment column's width (a long opinion wraps over several lines), measured
+        # once the layout has settled
+        self.timeline.horizontalHeader().sectionResized.connect(lambda *_a: self._fit_rows_later())
         self.attachments = AttachmentPanel(app_ctx, event_id, self)
         self.comment = QPlainTextEdit(self)
         self.comment.setPlaceholderText("办理意见（不予立案、处置、退回、核查不通过、督办时必填）")
@@ -247,7 +282,11 @@ class EventDialog(QDialog):
         close.clicked.connect(self.accept)
         self.buttons_box.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.info)
+        top = QHBoxLayout()
+        top.addLayout(self.info, 3)
+        top.addSpacing(16)
+        top.addLayout(self.report_info, 2)
+        layout.addLayout(top)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -283,7 +322,11 @@ class EventDialog(QDialog):
             values = {"number": ev.number, "title": ev.title, "category": cat.name,
                       "status": svc.STATUS_LABELS[ev.status] + (f"（已督办 {ev.escalations} 次）" if ev.escalations else ""),
                       "deadline": (f"{ev.deadline}" + ("（已超期）" if overdue else "")) if ev.deadline else "立案后计算",
-                      "assignee": ev.assignee or "", "description": ev.description}
+                      "assignee": ev.assignee or "", "description": ev.description,
+                      "area": svc.area_name(ctx, ev.area_id), "address": ev.address or "—",
+                      "occurred_on": str(ev.occurred_on or "—"), "source": ev.source or "—",
+                      "reporter": ev.reporter_name or "—", "reporter_phone": ev.reporter_phone or "—",
+                      "reported_at": format_local(ev.reported_at)}
             self.is_dispute = bool(cat.is_dispute)
             if self.is_dispute:
                 parties = f"当事人 {ev.party_count} 人" if ev.party_count else "当事人未登记"
@@ -308,6 +351,10 @@ class EventDialog(QDialog):
                 self.timeline.setItem(r, c, QTableWidgetItem(v))
         for c in range(3):   # time, step, who fit their text; the comment takes the rest
             self.timeline.resizeColumnToContents(c)
+        # the whole opinion, wrapped over as many lines as it needs (never cut off with "…")
+        self.timeline.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.timeline.resizeRowsToContents()
+        self._fit_rows_later()
         self.attachments.reload(self.status)
         for action, b in self.action_buttons.items():
             b.setVisible(action in allowed)
@@ -315,6 +362,24 @@ class EventDialog(QDialog):
         can_callback = self.status == "closed" and self.app_ctx.actor.can(svc.P_CLOSE)
         self.satisfaction.setVisible(can_callback)
         self.callback_button.setVisible(can_callback)
+
+    def _fit_rows_later(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        if not getattr(self, "_fit_pending", False):
+            self._fit_pending = True
+            QTimer.singleShot(0, self._fit_rows)
+
+    def _fit_rows(self) -> None:
+        self._fit_pending = False
+        try:
+            self.timeline.resizeRowsToContents()
+        except RuntimeError:      # closed meanwhile
+            pass
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_rows_later()
 
     def callback(self) -> None:
         """回访 after 结案: records the satisfaction with the comment."""

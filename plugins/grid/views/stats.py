@@ -71,6 +71,7 @@ class StatsPage(QWidget):
         split.addWidget(self.chart)
         split.setSizes([380, 300])
         self.department_table = table(self, DEPARTMENT_HEADERS, "stats-departments")
+        self.department_table.horizontalHeader().setMinimumSectionSize(88)
         self.department_note = QLabel("按派遣日期统计：所选期间派遣给各部门与单位的事件；超期 = 处置晚于处置时限，"
                                       "或至今未处置且已过时限；核查不通过、督办按发生日期计。", self)
         self.department_note.setWordWrap(True)
@@ -145,12 +146,30 @@ class StatsPage(QWidget):
         QTimer.singleShot(0, lambda: self._draw(run))
 
     def _fill_departments(self, departments) -> None:
+        from PySide6.QtWidgets import QHeaderView
+
+        t = self.department_table
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        fill(self.department_table, [(d.department_id, (d.name, d.received, d.handled, d.returned, d.overdue,
-                                                        d.escalated, d.mean_text)) for d in departments])
-        for r in range(len(departments)):
-            for c in range(1, self.department_table.columnCount()):
-                self.department_table.item(r, c).setTextAlignment(right)
+        lines = [(d.department_id, (d.name, d.received, d.handled, d.returned, d.overdue, d.escalated, d.mean_text))
+                 for d in departments]
+        if departments:
+            handled = sum(d.handled for d in departments)
+            mean = (sum((d.mean_days or 0) * d.handled for d in departments) / handled) if handled else None
+            lines.append((None, ("合计", sum(d.received for d in departments), handled,
+                                 sum(d.returned for d in departments), sum(d.overdue for d in departments),
+                                 sum(d.escalated for d in departments), "—" if mean is None else f"{mean:.1f}")))
+        fill(t, lines)
+        for r in range(len(lines)):
+            for c in range(1, t.columnCount()):
+                t.item(r, c).setTextAlignment(right)
+        if departments:
+            font = t.item(len(lines) - 1, 0).font()
+            font.setBold(True)
+            for c in range(t.columnCount()):
+                t.item(len(lines) - 1, c).setFont(font)
+        # figures beside their headings, not pushed to the far edge by a stretched last column
+        t.horizontalHeader().setStretchLastSection(False)
+        t.horizontalHeader().setSectionResizeMode(t.columnCount() - 1, QHeaderView.ResizeMode.ResizeToContents)
         self.tabs.setTabText(1, f"部门办理情况（{len(departments)}）")
 
     def _draw(self, run: int) -> None:
