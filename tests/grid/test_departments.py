@@ -13,7 +13,7 @@ from plugins.grid import services as svc
 from plugins.grid.models import Department, Event, EventStep
 from shell.core import calendar
 from shell.core.models import AuditLog
-from shell.errors import ConflictError, PermissionDenied, ValidationError
+from shell.errors import ConflictError, OutOfScope, PermissionDenied, ValidationError
 
 from .conftest import ALL, FIXED_NOW, actor
 
@@ -74,6 +74,10 @@ def test_dispatch_to_a_department_with_its_deadline(gdb, tree, ctx_for):
     default = svc.dispatch_deadline(comm, ev.id, police.id)
     assert (default.days, default.day) == (2, date(2025, 6, 18))
     assert svc.dispatch_deadline(comm, ev.id, housing.id).day == date(2025, 6, 23)   # no default: 立案's stands
+    comm.session.commit()
+    other_community = ctx_for(gdb, actor(tree.c2, codes=COMMUNITY))
+    with pytest.raises(OutOfScope):
+        svc.dispatch_deadline(other_community, ev.id, police.id)
     with pytest.raises(ValidationError) as e:
         svc.transition(comm, ev.id, "dispatch", department_id=gone.id)
     assert e.value.field == "department_id" and "已停用" in e.value.message

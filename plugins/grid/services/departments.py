@@ -13,6 +13,7 @@ from shell.core import personal as _personal
 from shell.core.areas import scope_filter
 from shell.core.context import ServiceContext
 from shell.core.locking import check_version, flush_or_conflict
+from shell.core.scope import get_in_scope
 from shell.errors import NotFound, ValidationError
 
 from ..labels import DEPARTMENT_KINDS
@@ -125,9 +126,7 @@ def dispatch_deadline(ctx: ServiceContext, event_id: int, department_id: int | N
     """The deadline a dispatch to ``department_id`` would set: ``days`` (or the department's default)
     working days from today by the holiday calendar; without either, the deadline counted at 立案 stays."""
     ctx.actor.require(P_DISPATCH)
-    ev = ctx.session.get(Event, event_id)
-    if ev is None:
-        raise NotFound(f"事件 {event_id} 不存在。")
+    ev = get_in_scope(ctx, Event, event_id, "事件")
     if days is None and department_id is not None:
         days = get_department(ctx, department_id).deadline_days
     if not days:
