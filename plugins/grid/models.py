@@ -241,6 +241,8 @@ class EventStep(RecordMixin, Base):
     """The timeline: one row per transition (and per 督办), with who, when and the comment."""
 
     __tablename__ = "grid_event_steps"
+    # the department statistics read one kind of step over a period (g0005): 派遣 of a year, 处置 since
+    __table_args__ = (Index("ix_grid_event_steps_action_at", "action", "at"),)
 
     area_id: Mapped[int] = _area()
     event_id: Mapped[int] = mapped_column(ForeignKey("grid_events.id", ondelete="CASCADE"), index=True)

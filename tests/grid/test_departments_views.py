@@ -75,7 +75,10 @@ def test_hook_register_settings_pages(qtbot, app, stree, grid_sqlite, tmp_path, 
 def _dispatched(app, stree, items):
     """Events dispatched to directory entries: [(title, department name, steps after 派遣)]."""
     with app.service() as ctx:
-        deps = {n: svc.save_department(ctx, n, "职能部门", deadline_days=d).id for n, d in (("环卫所", 2), ("房管所", 5))}
+        deps = {r.name: r.id for r in svc.department_rows(ctx)}
+        for n, d in (("环卫所", 2), ("房管所", 5)):
+            if n not in deps:
+                deps[n] = svc.save_department(ctx, n, "职能部门", deadline_days=d).id
         cat = svc.list_categories(ctx)[1]
         for title, dep, after in items:
             ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title=title)
@@ -112,6 +115,9 @@ def test_stats_page_shows_the_departments(qtbot, app, stree):
     page = StatsPage(app)
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: page.loaded)
+    assert not page.departments_loaded and page.department_table.rowCount() == 0   # computed when shown
+    page.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: page.departments_loaded)
     t = page.department_table
     assert [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())] == [
         "部门与单位", "派遣收件", "已处置", "核查不通过", "超期", "督办", "平均处置用时（天）"]
@@ -120,3 +126,8 @@ def test_stats_page_shows_the_departments(qtbot, app, stree):
                     "合计": ["3", "2", "1", "0", "0"]}
     assert t.item(0, 6).text() == "0.0"       # handled at once in the test
     assert page.tabs.tabText(1) == "部门办理情况（2）"
+    # 统计 again counts the shown tab again: a new 派遣 appears
+    _dispatched(app, stree, [("路灯不亮", "房管所", ())])
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.departments_loaded)
+    assert {t.item(r, 0).text(): t.item(r, 1).text() for r in range(t.rowCount())}["房管所"] == "2"

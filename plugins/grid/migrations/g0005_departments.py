@@ -65,6 +65,9 @@ def upgrade() -> None:
         _add_department_column('grid_events')
         op.add_column('grid_events', sa.Column('dispatched_on', sa.Date(), nullable=True))
         op.add_column('grid_events', sa.Column('dispatch_days', sa.Integer(), nullable=True))
+    # the per-department statistics read the steps of one kind over a period (2.1 s → 0.7 s for a
+    # year of the large street's 派遣 and 处置 on SQLite)
+    op.create_index('ix_grid_event_steps_action_at', 'grid_event_steps', ['action', 'at'], unique=False)
     _link_existing()
 
 
@@ -137,6 +140,7 @@ def _link_existing() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_grid_event_steps_action_at', table_name='grid_event_steps')
     for table in ('grid_event_steps', 'grid_events'):
         with _children_kept() if table == 'grid_events' else nullcontext(), op.batch_alter_table(table) as batch:
             batch.drop_index(f"ix_{table}_department_id")

@@ -17,6 +17,8 @@ from .. import services as svc
 from .common import date_edit, fill, table
 
 HEADERS = ["", "应结案", "结案", "按期结案", "结案率", "按期结案率", "平均办理时长（小时）", "中位办理时长（小时）"]
+DEPARTMENT_NOTE = ("按派遣日期统计：所选期间派遣给各部门与单位的事件；超期 = 处置晚于处置时限，"
+                   "或至今未处置且已过时限；核查不通过、督办按发生日期计。")
 DEPARTMENT_HEADERS = ["部门与单位", "派遣收件", "已处置", "核查不通过", "超期", "督办", "平均处置用时（天）"]
 
 
@@ -24,18 +26,25 @@ def _hours(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def compute(app_ctx, start: date, end: date, by: str):
-    """On the thread pool: the table and its total from one read of the period's events, and the
-    departments' figures for the same period."""
+def compute(app_ctx, start: date, end: date, by: str) -> tuple[list[tuple[str, svc.Indicators]], svc.Indicators]:
+    """On the thread pool: the table and its total from one read of the period's events."""
     from shell.gcpause import paused_gc
 
     with paused_gc(), app_ctx.service(commit=False) as ctx:
-        rows, total = svc.indicator_breakdown(ctx, start, end, by)
-        departments = svc.department_stats(ctx, start, end)
-    if rows:
+        result = svc.indicator_breakdown(ctx, start, end, by)
+    if result[0]:
         # pyqtgraph's first import (≈0.4 s) here on the pool, not in the GUI thread's first drawing
         import pyqtgraph  # noqa: F401
-    return rows, total, departments
+    return result
+
+
+def compute_departments(app_ctx, start: date, end: date) -> list[svc.DepartmentStats]:
+    """On the thread pool, when the 部门办理情况 tab is shown: the departments' figures for the period
+    (a read of its 派遣, 处置, 核查不通过 and 督办 steps; kept apart so the first tab does not wait for it)."""
+    from shell.gcpause import paused_gc
+
+    with paused_gc(), app_ctx.service(commit=False) as ctx:
+        return svc.department_stats(ctx, start, end)
 
 
 class StatsPage(QWidget):
@@ -72,8 +81,7 @@ class StatsPage(QWidget):
         split.setSizes([380, 300])
         self.department_table = table(self, DEPARTMENT_HEADERS, "stats-departments")
         self.department_table.horizontalHeader().setMinimumSectionSize(88)
-        self.department_note = QLabel("按派遣日期统计：所选期间派遣给各部门与单位的事件；超期 = 处置晚于处置时限，"
-                                      "或至今未处置且已过时限；核查不通过、督办按发生日期计。", self)
+        self.department_note = QLabel(DEPARTMENT_NOTE, self)
         self.department_note.setWordWrap(True)
         self.department_note.setStyleSheet("color: #555;")
         departments = QWidget(self)
@@ -85,6 +93,11 @@ class StatsPage(QWidget):
         self.tabs.setObjectName("stats-tabs")
         self.tabs.addTab(split, "办理指标")
         self.tabs.addTab(departments, "部门办理情况")
+        self.tabs.currentChanged.connect(lambda _i: self.refresh_departments())
+        self.departments: list[svc.DepartmentStats] = []
+        self.departments_loaded = False
+        self._dep_runs = 0
+        self._dep_params: tuple | None = None     # the period the department table shows
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
@@ -105,6 +118,42 @@ class StatsPage(QWidget):
         self.message.setText("正在统计…")
         self.message.setStyleSheet("color: #777;")
         run_in_pool(lambda: compute(self.app_ctx, start, end, by), lambda ok, result: self._show(run, ok, result))
+        self._dep_params = None           # 统计 counts again what the department tab shows too
+        self.refresh_departments()
+
+    def refresh_departments(self) -> None:
+        """The department table for the chosen period, computed when its tab is showing (again after
+        统计 with another period)."""
+        from shell.ui.tasks import run_in_pool
+
+        start, end, _by = self.params()
+        if self.tabs.currentIndex() != 1 or self._dep_params == (start, end):
+            return
+        self._dep_params = (start, end)
+        self._dep_runs += 1
+        run = self._dep_runs
+        self.departments_loaded = False
+        self.department_note.setText("正在统计各部门办理情况…")
+        run_in_pool(lambda: compute_departments(self.app_ctx, start, end),
+                    lambda ok, result: self._show_departments(run, ok, result))
+
+    def _show_departments(self, run: int, ok: bool, result) -> None:
+        try:
+            self.objectName()
+        except RuntimeError:   # closed meanwhile
+            return
+        if run != self._dep_runs:
+            return
+        if not ok:
+            from shell.ui.errors import error_text
+
+            self._dep_params = None
+            self.department_note.setText(f"部门统计失败：{error_text(result)[1]}")
+            return
+        self.department_note.setText(DEPARTMENT_NOTE)
+        self.departments = result
+        self._fill_departments(result)
+        self.departments_loaded = True
 
     def _show(self, run: int, ok: bool, result) -> None:
         try:
@@ -119,10 +168,8 @@ class StatsPage(QWidget):
             self.message.setText(error_text(result)[1])
             self.message.setStyleSheet("color: #c0392b;")
             return
-        rows, total, departments = result
+        rows, total = result
         self.rows = rows
-        self.departments = departments
-        self._fill_departments(departments)
         label = svc.BREAKDOWNS[self.by.currentData()]
         self.table.setHorizontalHeaderLabels([label] + HEADERS[1:])
         P = svc.Indicators.percent
