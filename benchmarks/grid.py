@@ -220,6 +220,9 @@ def measure_stats(res: Results, app_ctx, repeat: int) -> None:
                      lambda by=by: svc.indicator_table(ctx, start, end, by), STAT, repeat,
                      note=f"{len(svc.indicator_table(ctx, start, end, by))} 行")
         res.time("grid.stat.monthly", "逐月上报/结案（今年）", lambda: svc.monthly_counts(ctx, end.year), STAT, repeat)
+        deps = svc.department_stats(ctx, start, end)
+        res.time("grid.stat.departments", "部门办理情况（近一年）", lambda: svc.department_stats(ctx, start, end), STAT,
+                 repeat, note=f"{len(deps)} 个部门与单位，派遣 {sum(d.received for d in deps)} 次")
         res.time("grid.stat.overdue_events", "超期未结事件", lambda: svc.overdue_events(ctx), STAT, repeat,
                  note=f"{len(svc.overdue_events(ctx))} 件")
         res.time("grid.stat.overdue_visits", "逾期未走访", lambda: svc.overdue_visits(ctx), STAT, repeat,

@@ -56,6 +56,14 @@ def register_pages(ctx):
 
 
 @hookspec
+def register_settings_pages(ctx):
+    """Return ``PageSpec`` items for the settings dialog (设置), listed after the core's pages: a
+    plugin's street-wide configuration that is more than one value (the grid's 部门与单位). Built on
+    first open by ``factory(ctx, parent)``; a page whose ``permission`` the actor lacks is not listed
+    (and its services refuse the writes anyway); ``icon`` names a ``QStyle.StandardPixmap``."""
+
+
+@hookspec
 def register_dashboard_widgets(ctx):
     """Return ``DashboardWidgetSpec`` items: tiles and pyqtgraph charts for the dashboard. A tile whose
     widget has a ``has_data(bool)`` signal (``shell.ui.widgets.charts.ChartView`` has one) is left out

@@ -22,6 +22,7 @@ PERMISSIONS = (
     ("grid.event.close", "事件结案"),
     ("grid.event.escalate", "督办事件"),
     ("grid.category.manage", "管理事件类别与处置时限"),
+    ("grid.department.manage", "管理部门与单位目录（派遣对象）"),
     ("grid.staff.manage", "管理网格长、网格员配备"),
     ("grid.special.edit", "特殊人群管理与走访"),
     ("grid.log.edit", "填写民情日志"),
@@ -32,7 +33,8 @@ WORKER_CODES = ("grid.view", "grid.person.edit", "grid.event.report", "grid.even
                 "grid.log.edit")
 COMMUNITY_CODES = WORKER_CODES + ("grid.event.register", "grid.event.dispatch", "grid.event.verify",
                                   "grid.event.close", "grid.staff.manage", "grid.import")
-STREET_CODES = COMMUNITY_CODES + ("grid.event.escalate", "grid.category.manage")
+# the directory of 派遣对象 is the street's (the 网格中心 dispatches to street offices and units)
+STREET_CODES = COMMUNITY_CODES + ("grid.event.escalate", "grid.category.manage", "grid.department.manage")
 
 
 @hookimpl
@@ -173,6 +175,20 @@ def register_pages(ctx):
                      permission="grid.view", group="网格化管理"),
             PageSpec(id="grid.staff", title="网格力量", factory=_staff_page, icon="SP_DirLinkIcon", order=26,
                      permission="grid.view", group="网格化管理")]
+
+
+def _departments_page(app_ctx, parent=None):
+    from .views.departments import DepartmentsPage
+
+    return DepartmentsPage(app_ctx, parent)
+
+
+@hookimpl
+def register_settings_pages(ctx):
+    """设置 → 部门与单位 (the 派遣对象 directory): read by every grid user, edited with
+    grid.department.manage."""
+    return [PageSpec(id="grid.departments", title="部门与单位", factory=_departments_page, icon="SP_DirLinkIcon",
+                     order=30, permission="grid.view")]
 
 
 def _tile(app_ctx, parent=None):

@@ -33,6 +33,7 @@ from shell.db.bulk import BulkWriter
 
 from . import services as svc
 from .models import (
+    Department,
     Event,
     EventCategory,
     EventStep,
@@ -487,9 +488,22 @@ LOG_NOTES = (("入户走访，了解家庭近况", "楼道灯损坏，夜间出�
 
 STEP_COMMENTS = {"report": "网格员巡查发现，已拍照留存。", "register": "情况属实，予以立案", "handle": "已现场处置完毕",
                  "verify": "核查属实", "close": "办结", "reject": "经核实不属于网格事项",
-                 "send_back": "处置不到位，退回重新处置", "redispatch": "不属本单位职责，退回重新派遣",
+                 "verify_fail": "现场核查仍未处置到位，请重新处置", "redispatch": "不属本单位职责，退回重新派遣",
                  "escalate": "已超处置时限，请加快办理"}
-ASSIGNEES = ("社区物业办", "城管中队", "人民调解委员会", "社区居委会", "市政养护所")
+# 部门与单位: (name, kind, default working days or None = the category's). Each community's 居委会 is
+# added per community. Who gets which category's events, by weight ("居委会": the event's own).
+DEPARTMENTS = (("城管执法中队", "职能部门", 3), ("市场监管所", "职能部门", 5), ("派出所", "驻区单位", 3),
+               ("房管所", "职能部门", 5), ("环卫所", "职能部门", 2), ("供电所", "驻区单位", 2),
+               ("水务公司", "企业", 2), ("燃气公司", "企业", 1), ("司法所", "职能部门", None),
+               ("人民调解委员会", "社会组织", None), ("市政养护所", "职能部门", 5), ("消防救援站", "驻区单位", 2),
+               ("物业服务中心", "企业", 3))
+DISPATCH_TO = {"矛盾纠纷": (("人民调解委员会", 6), ("司法所", 2), ("派出所", 1), ("居委会", 2)),
+               "安全隐患": (("消防救援站", 2), ("燃气公司", 2), ("供电所", 2), ("房管所", 2), ("城管执法中队", 1),
+                        ("物业服务中心", 2)),
+               "民生诉求": (("水务公司", 2), ("供电所", 2), ("房管所", 1), ("市场监管所", 2), ("居委会", 3),
+                        ("物业服务中心", 2)),
+               "城市管理": (("城管执法中队", 4), ("环卫所", 3), ("市政养护所", 3)),
+               "其他": (("居委会", 4), ("市场监管所", 1), ("物业服务中心", 1))}
 # Reports come in during the day: weights for the hours 7–21 (Shanghai time).
 REPORT_HOURS = (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
 REPORT_HOUR_WEIGHTS = (2, 6, 10, 10, 9, 5, 6, 9, 9, 8, 6, 4, 3, 2, 1)
@@ -528,6 +542,8 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
             deadlines[key] = day
         return deadlines[key]
 
+    directory = _seed_departments(street, grids)
+    community_of = {g.id: g.parent_id for g in grids}
     events = []
     for grid in grids:
         for _ in range(plan.events):
@@ -542,7 +558,8 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
         rows, timelines = [], []
         for reported, area_id, cat, day in events[k:k + EVENT_CHUNK]:
             seq[day] = seq.get(day, 0) + 1
-            row, steps = _one_event(rng, cat, reported, cutoff, deadline)
+            row, steps = _one_event(rng, cat, reported, cutoff, deadline,
+                                    lambda name, a=area_id: directory[community_of.get(a) if name == "居委会" else name])
             row.update(area_id=area_id, number=f"SJ{day:%Y%m%d}-{seq[day]:04d}", category_id=cat.id, occurred_on=day,
                        title=rng.choice(EVENT_TITLES.get(cat.name, EVENT_TITLES["其他"])),
                        description=STEP_COMMENTS["report"],
@@ -555,21 +572,43 @@ def _seed_events(street: _Street, grids: list[Area]) -> None:
         ids = writer.insert(Event, rows)
         writer.insert(EventStep, [
             dict(area_id=row["area_id"], event_id=event_id, action=action, from_status=src, to_status=dst,
-                 comment=comment, actor_name=actor, at=at)
-            for event_id, row, steps in zip(ids, rows, timelines, strict=True) for action, src, dst, comment, actor, at in steps])
+                 comment=comment, actor_name=actor, at=at, department_id=dep)
+            for event_id, row, steps in zip(ids, rows, timelines, strict=True)
+            for action, src, dst, comment, actor, at, dep in steps])
 
 
-EVENT_DEFAULTS = dict(status="reported", registered_at=None, deadline=None, assignee=None, closed_at=None,
-                      escalations=0, reject_reason=None, mediation_method=None, mediation_result=None,
-                      satisfaction=None)
+def _seed_departments(street: _Street, grids: list[Area]) -> dict:
+    """The street's 部门与单位 with contacts and office phones, and a 居委会 per community: name (or the
+    community's id for its 居委会) → (name, id, default working days)."""
+    rng, people = street.rng, street.people
+    communities = {c.id: c for c in street.session.scalars(select(Area).where(
+        Area.id.in_({g.parent_id for g in grids if g.parent_id})))}
+    entries = [(name, kind, days, None) for name, kind, days in DEPARTMENTS]
+    entries += [(f"{c.name}居委会", "社区", 5, c.id) for c in sorted(communities.values(), key=lambda c: c.id)]
+    rows = [dict(name=name, kind=kind, contact=people.name(people.sex()), deadline_days=days, active=True,
+                 phone=f"010-6{rng.randrange(10**7):07d}") for name, kind, days, _c in entries]
+    ids = street.writer.insert(Department, rows)
+    out: dict = {}
+    for (name, _kind, days, community_id), dep_id in zip(entries, ids, strict=True):
+        out[community_id if community_id is not None else name] = (name, dep_id, days)
+    # an event of a grid outside any community goes to the first committee
+    out.setdefault(None, next((v for k, v in out.items() if isinstance(k, int)), out["物业服务中心"]))
+    return out
 
 
-def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, deadline) -> tuple[dict, list]:
-    """One event's columns and its timeline [(action, from, to, comment, actor, at)]."""
+EVENT_DEFAULTS = dict(status="reported", registered_at=None, deadline=None, assignee=None, department_id=None,
+                      dispatched_on=None, dispatch_days=None, closed_at=None, escalations=0, reject_reason=None,
+                      mediation_method=None, mediation_result=None, satisfaction=None)
+
+
+def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, deadline, department) -> tuple[dict, list]:
+    """One event's columns and its timeline [(action, from, to, comment, actor, at, department id)];
+    ``department(name)`` → (name, id, default working days) of the directory ("居委会": the event's own)."""
     row = dict(EVENT_DEFAULTS, reported_at=reported)
-    steps = [("report", None, "reported", STEP_COMMENTS["report"], "网格员", reported)]
+    steps = [("report", None, "reported", STEP_COMMENTS["report"], "网格员", reported, None)]
     t = reported
     status = "reported"
+    with_dep: int | None = None              # the department the case is with (svc.WITH_DEPARTMENT states)
     stalled = rng.random() < 0.012          # waits for months (a department that does not answer)
     due: date | None = None
 
@@ -580,12 +619,14 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
         if due is not None and not row["escalations"] and action != "escalate":
             overdue_at = datetime.combine(due + timedelta(days=1), time(9, 30), LOCAL_TZ).astimezone(UTC)
             if t < overdue_at < min(when, cutoff) and rng.random() < 0.7:
-                steps.append(("escalate", status, status, STEP_COMMENTS["escalate"], "街道网格中心", overdue_at))
+                steps.append(("escalate", status, status, STEP_COMMENTS["escalate"], "街道网格中心", overdue_at,
+                              with_dep if status in svc.WITH_DEPARTMENT else None))
                 row["escalations"] = 1
         if when >= cutoff:
             return False
-        target = svc.TRANSITIONS[action].target or {"send_back": svc.SEND_BACK_TARGET.get(status)}.get(action, status)
-        steps.append((action, status, target, comment or STEP_COMMENTS[action], actor, when))
+        target = svc.TRANSITIONS[action].target or status      # 督办 leaves the status as it is
+        steps.append((action, status, target, comment or STEP_COMMENTS[action], actor, when,
+                      with_dep if status in svc.WITH_DEPARTMENT or action == "dispatch" else None))
         t, status = when, target
         row["status"] = status
         return True
@@ -599,18 +640,35 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
     row["registered_at"] = t
     due = deadline(t, cat.deadline_days)
     row["deadline"] = due
-    assignee = "人民调解委员会" if cat.is_dispute else rng.choice(ASSIGNEES)
-    if not step("dispatch", _hours(rng, 2, 0.8), f"派遣至{assignee}"):
+    choices = DISPATCH_TO.get(cat.name, DISPATCH_TO["其他"])
+
+    def dispatch(delay: timedelta, avoid: str | None = None) -> str | None:
+        """派遣 to a department of the category's (its default working days from that day, as the
+        dialog proposes); the department's name, or None past the cut-off."""
+        nonlocal with_dep, due
+        pool = [(n, w) for n, w in choices if department(n)[0] != avoid] or [
+            (n, w) for n, w in DISPATCH_TO["其他"] if department(n)[0] != avoid]
+        name, dep_id, days = department(rng.choices([n for n, _w in pool], [w for _n, w in pool])[0])
+        with_dep = dep_id
+        if not step("dispatch", delay, f"派遣至{name}"):
+            return None
+        row.update(assignee=name, department_id=dep_id)
+        if days:
+            due = deadline(t, days)
+            row.update(deadline=due, dispatched_on=svc.local_date(t), dispatch_days=days)
+        return name
+
+    assignee = dispatch(_hours(rng, 2, 0.8))
+    if assignee is None:
         return row, steps
-    row["assignee"] = assignee
     if not cat.is_dispute and rng.random() < 0.05:          # wrong department: back and re-dispatched
         if not step("send_back", _hours(rng, 5, 0.6), STEP_COMMENTS["redispatch"], assignee):
             return row, steps
-        row["assignee"] = None
-        assignee = rng.choice([a for a in ASSIGNEES if a != assignee])
-        if not step("dispatch", _hours(rng, 2, 0.6), f"派遣至{assignee}"):
+        row.update(assignee=None, department_id=None)
+        with_dep = None
+        assignee = dispatch(_hours(rng, 2, 0.6), avoid=assignee)
+        if assignee is None:
             return row, steps
-        row["assignee"] = assignee
     # handling takes about a third of the allowed working days, with a tail past the deadline
     work = timedelta(days=cat.deadline_days * 0.3 * 1.4) * math.exp(rng.gauss(0.0, 0.75))
     if stalled:
@@ -620,8 +678,8 @@ def _one_event(rng: random.Random, cat, reported: datetime, cutoff: datetime, de
     if cat.is_dispute:
         row.update(mediation_method=rng.choice(("人民调解",) * 4 + ("行政调解",)),
                    mediation_result=rng.choice(("成功",) * 6 + ("化解中", "失败")))
-    if rng.random() < 0.06:                                   # the verifier sends it back once
-        if not step("send_back", _hours(rng, 6, 0.6)):
+    if rng.random() < 0.06:                                   # 核查不通过 once: back to the handler
+        if not step("verify_fail", _hours(rng, 6, 0.6)):
             return row, steps
         if not step("handle", _hours(rng, 20, 0.7), "已按要求重新处置", assignee):
             return row, steps

@@ -14,3 +14,9 @@ ORG_KINDS = ("非公有制经济组织", "社会组织")
 
 # 网格力量的岗位 (grid_staff.role)
 STAFF_ROLES = {"head": "网格长", "worker": "网格员"}
+
+# 部门与单位的类别 (grid_departments.kind): who events are dispatched to
+DEPARTMENT_KINDS = ("职能部门", "社区", "驻区单位", "企业", "社会组织", "其他")
+
+# 事件来源 (grid_events.source): offered when reporting; free text is kept as typed
+EVENT_SOURCES = ("网格员上报", "群众反映", "12345热线", "巡查发现", "部门移交", "其他")

@@ -454,6 +454,7 @@ def disputes_ledger(ctx: ServiceContext, params: dict):
 
 STAGE_CHUNK = 500     # events whose timelines are read in one query (well under any bind-parameter limit)
 STAGE_COLUMNS = ("register", "dispatch", "handle", "verify")    # the steps the ledger has a column for
+RETURNS = ("send_back", "verify_fail")     # 退回: sent back by the department or failed at 核查
 
 
 def on_time_text(status: str, closed_at: datetime | None, deadline: date | None) -> str:
@@ -482,9 +483,9 @@ def events_ledger(ctx: ServiceContext, params: dict):
         out: dict[int, dict[str, Any]] = {i: {"send_back": 0} for i in event_ids}
         for event_id, action, at in ctx.session.execute(
                 select(EventStep.event_id, EventStep.action, EventStep.at)
-                .where(EventStep.event_id.in_(event_ids), EventStep.action.in_(STAGE_COLUMNS + ("send_back",)))
+                .where(EventStep.event_id.in_(event_ids), EventStep.action.in_(STAGE_COLUMNS + RETURNS))
                 .order_by(EventStep.event_id, EventStep.id)):
-            if action == "send_back":
+            if action in RETURNS:
                 out[event_id]["send_back"] += 1
             else:
                 out[event_id][action] = at
@@ -521,7 +522,7 @@ def events_ledger(ctx: ServiceContext, params: dict):
         elif r.deadline is not None and r.deadline < today:
             counts["overdue"] += 1
     backs = ctx.session.scalar(select(func.count()).select_from(EventStep).where(
-        EventStep.action == "send_back", EventStep.event_id.in_(cq.with_only_columns(Event.id).order_by(None))))
+        EventStep.action.in_(RETURNS), EventStep.event_id.in_(cq.with_only_columns(Event.id).order_by(None))))
 
     def pct(n: int) -> str:
         return svc.Indicators.percent(n / counts["registered"] if counts["registered"] else None)

@@ -2,7 +2,8 @@
 event closed loop with its timeline, grid staff, special groups with visits, and visit logs.
 
 Every record hangs on an area (``area_id`` → ``core_areas``), normally a grid. Event categories
-are street-wide configuration and carry no area."""
+and the directory of departments and units (部门与单位, the 派遣对象) are street-wide configuration
+and carry no area."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -179,6 +180,22 @@ class EventCategory(RecordMixin, Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Department(RecordMixin, Base):
+    """部门与单位: a 派遣对象 — a street office, a community committee, a unit or company stationed in the
+    street — with whom to call and how many working days it gets by default. Street-wide (no area):
+    one directory for every grid; an entry no longer dispatched to is made inactive, never deleted
+    (its events keep pointing at it)."""
+
+    __tablename__ = "grid_departments"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="职能部门")           # labels.DEPARTMENT_KINDS
+    contact: Mapped[str] = mapped_column(String(64), default="")             # 联系人
+    phone: Mapped[str | None] = mapped_column(String(32))
+    deadline_days: Mapped[int | None] = mapped_column(Integer)               # 默认处置时限（工作日）; None: the category's
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Event(RecordMixin, Base):
     __tablename__ = "grid_events"
     __table_args__ = (Index("ix_grid_events_status", "status"),
@@ -204,7 +221,13 @@ class Event(RecordMixin, Base):
     reported_at: Mapped[datetime]
     registered_at: Mapped[datetime | None]
     deadline: Mapped[date | None] = mapped_column(Date)                     # 处置时限（最后一个工作日）
-    assignee: Mapped[str | None] = mapped_column(String(100))               # 派遣对象（部门或人员）
+    assignee: Mapped[str | None] = mapped_column(String(100))               # 派遣对象（部门或人员）, as shown
+    # the directory entry it was dispatched to (g0006; events before it were linked by their assignee text)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("grid_departments.id", ondelete="RESTRICT"),
+                                                      index=True)
+    # a deadline set at 派遣 (the department's working days from that day): recounted from these
+    dispatched_on: Mapped[date | None] = mapped_column(Date)
+    dispatch_days: Mapped[int | None] = mapped_column(Integer)
     assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None]
     escalations: Mapped[int] = mapped_column(Integer, default=0)            # 督办次数
@@ -221,6 +244,8 @@ class EventStep(RecordMixin, Base):
     """The timeline: one row per transition (and per 督办), with who, when and the comment."""
 
     __tablename__ = "grid_event_steps"
+    # the department statistics read one kind of step over a period (g0006): 派遣 of a year, 处置 since
+    __table_args__ = (Index("ix_grid_event_steps_action_at", "action", "at"),)
 
     area_id: Mapped[int] = _area()
     event_id: Mapped[int] = mapped_column(ForeignKey("grid_events.id", ondelete="CASCADE"), index=True)
@@ -231,6 +256,10 @@ class EventStep(RecordMixin, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("core_users.id", ondelete="SET NULL"))
     actor_name: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime]
+    # the department the case was with at this step (派遣: the one it went to): the per-department
+    # statistics count receipts, 核查不通过 and 督办 from these
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("grid_departments.id", ondelete="RESTRICT"),
+                                                      index=True)
 
 
 class EventAttachment(RecordMixin, Base):

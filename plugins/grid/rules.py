@@ -29,6 +29,7 @@ TABLE_ACCESS = (
     TableAccess("grid_occupancies", read=_VIEW, write=_PEOPLE),
     TableAccess("grid_organisations", read=_VIEW, write=_PEOPLE),
     TableAccess("grid_event_categories", read=_VIEW, write=("grid.category.manage",)),
+    TableAccess("grid_departments", read=_VIEW, write=("grid.department.manage",)),
     TableAccess("grid_events", read=_VIEW, write=_EVENTS),
     TableAccess("grid_event_steps", read=_VIEW, write=_EVENTS),
     TableAccess("grid_event_attachments", read=_VIEW, write=_EVENTS),

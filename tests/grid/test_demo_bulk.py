@@ -13,6 +13,7 @@ from stdnum.cn import ric
 from plugins.grid import demo
 from plugins.grid import services as svc
 from plugins.grid.models import (
+    Department,
     Event,
     EventCategory,
     EventStep,
@@ -112,6 +113,9 @@ def test_consistent_by_construction(seeded):
 def test_events_agree_with_their_timelines(seeded):
     with seeded.session_factory() as s:
         cats = {c.id: c for c in s.scalars(select(EventCategory))}
+        names = {d.id: d.name for d in s.scalars(select(Department))}
+        assert {"城管执法中队", "市场监管所", "派出所", "房管所", "环卫所", "供电所", "水务公司"} <= set(names.values())
+        assert sum(n.endswith("社区居委会") for n in names.values()) >= 3
         steps: dict[int, list[EventStep]] = {}
         for st in s.scalars(select(EventStep).order_by(EventStep.event_id, EventStep.id)):
             steps.setdefault(st.event_id, []).append(st)
@@ -125,15 +129,22 @@ def test_events_agree_with_their_timelines(seeded):
             for st in timeline[1:]:                      # every step legal from the status before it
                 t = svc.TRANSITIONS[st.action]
                 assert st.from_status == status and status in t.sources, (e.number, st.action, status)
-                status = t.target or (svc.SEND_BACK_TARGET[status] if st.action == "send_back" else status)
+                status = t.target or status
                 assert st.to_status == status
             assert [x.at for x in timeline] == sorted(x.at for x in timeline)
             assert e.status == status
             assert e.escalations == sum(x.action == "escalate" for x in timeline)
             reg = [x.at for x in timeline if x.action == "register"]
             assert e.registered_at == (reg[0] if reg else None)
-            if reg:   # the deadline in working days, as the services compute it
+            if e.dispatch_days:   # set at 派遣: the department's working days from that day
+                assert e.department_id is not None and e.dispatched_on is not None
+                assert e.deadline == calendar.add_working_days(s, e.dispatched_on, e.dispatch_days).day
+            elif reg:   # the deadline in working days, as the services compute it
                 assert e.deadline == calendar.add_working_days(s, svc.local_date(reg[0]), cats[e.category_id].deadline_days).day
+            # every 派遣 names a directory entry, and so does the event while it is with one
+            assert all(x.department_id is not None for x in timeline if x.action == "dispatch")
+            if e.status in svc.WITH_DEPARTMENT:
+                assert e.department_id is not None and e.assignee == names[e.department_id]
             closes = [x.at for x in timeline if x.action == "close"]
             assert e.closed_at == (closes[0] if closes else None) and (e.status == "closed") == bool(closes)
         ind = svc.indicators(svc_ctx(s), min(e.occurred_on for e in events), max(e.occurred_on for e in events))

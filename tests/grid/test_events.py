@@ -86,8 +86,8 @@ def test_full_loop_with_send_backs_and_timeline(gdb, tree, ctx_for):
     assert ev.status == "registered" and ev.assignee is None
     svc.transition(comm, ev.id, "dispatch", assignee="张网格")
     svc.transition(comm, ev.id, "handle", "已督促清理")
-    svc.transition(comm, ev.id, "send_back", "现场仍有纸箱")     # verifier sends back to the handler
-    assert ev.status == "dispatched"
+    svc.transition(comm, ev.id, "verify_fail", "现场仍有纸箱")   # 核查不通过: back to the handler
+    assert ev.status == "dispatched" and ev.assignee == "张网格"
     svc.transition(comm, ev.id, "handle", "已全部清理")
     svc.transition(comm, ev.id, "verify", "现场核查通过")
     svc.transition(comm, ev.id, "close", "结案", satisfaction="满意")
@@ -95,7 +95,7 @@ def test_full_loop_with_send_backs_and_timeline(gdb, tree, ctx_for):
     assert ev.status == "closed" and ev.closed_at == FIXED_NOW and ev.satisfaction == "满意"
     steps = svc.timeline(comm, ev.id)
     assert [s.action for s in steps] == ["report", "register", "dispatch", "send_back", "dispatch", "handle",
-                                         "send_back", "handle", "verify", "close"]
+                                         "verify_fail", "handle", "verify", "close"]
     assert steps[3].comment == "不属于物业职责" and steps[3].actor_name == "李社区"
     assert steps[0].actor_name == "张网格"
     assert (steps[6].from_status, steps[6].to_status) == ("handled", "dispatched")
@@ -118,7 +118,9 @@ ILLEGAL = [("reported", "dispatch"), ("reported", "handle"), ("reported", "close
            ("reported", "send_back"), ("reported", "escalate"), ("registered", "register"),
            ("registered", "handle"), ("registered", "close"), ("registered", "reject"), ("dispatched", "verify"),
            ("dispatched", "close"), ("handled", "close"), ("handled", "dispatch"), ("verified", "handle"),
-           ("closed", "close"), ("closed", "send_back"), ("closed", "escalate")]
+           ("closed", "close"), ("closed", "send_back"), ("closed", "escalate"), ("handled", "send_back"),
+           ("reported", "verify_fail"), ("registered", "verify_fail"), ("dispatched", "verify_fail"),
+           ("closed", "verify_fail")]
 PATH = {"reported": [], "registered": ["register"], "dispatched": ["register", "dispatch"],
         "handled": ["register", "dispatch", "handle"], "verified": ["register", "dispatch", "handle", "verify"],
         "closed": ["register", "dispatch", "handle", "verify", "close"]}
@@ -139,12 +141,14 @@ def test_illegal_transitions_refused(stree, grid_sqlite, ctx_for, state, action)
 @pytest.mark.parametrize("action, needs", [("register", "grid.event.register"), ("reject", "grid.event.register"),
                                            ("dispatch", "grid.event.dispatch"), ("handle", "grid.event.handle"),
                                            ("verify", "grid.event.verify"), ("close", "grid.event.close"),
+                                           ("verify_fail", "grid.event.verify"),
                                            ("escalate", "grid.event.escalate")])
 def test_each_transition_needs_its_permission(stree, grid_sqlite, ctx_for, action, needs):
     boss = ctx_for(grid_sqlite, actor(stree.street))
     ev = svc.report_event(boss, area_id=stree.g11.id, category_id=_cat(boss).id, title="路灯不亮")
     state_before = {"register": "reported", "reject": "reported", "dispatch": "registered", "handle": "dispatched",
-                    "verify": "handled", "close": "verified", "escalate": "dispatched"}[action]
+                    "verify": "handled", "close": "verified", "escalate": "dispatched",
+                    "verify_fail": "handled"}[action]
     for a in PATH[state_before]:
         svc.transition(boss, ev.id, a, "意见", assignee="市政")
     boss.session.commit()
@@ -157,17 +161,63 @@ def test_each_transition_needs_its_permission(stree, grid_sqlite, ctx_for, actio
     svc.transition(allowed, ev.id, action, "意见", assignee="市政")
 
 
-def test_send_back_of_handled_event_needs_verify(stree, grid_sqlite, ctx_for):
+def test_send_back_of_handled_event_is_verify_fail_now(stree, grid_sqlite, ctx_for):
+    """退回 is the department's (派遣 → 立案); a handled event goes back through 核查不通过, which needs
+    the verifier's permission."""
     boss = ctx_for(grid_sqlite, actor(stree.street))
     ev = svc.report_event(boss, area_id=stree.g11.id, category_id=_cat(boss).id, title="违章搭建")
     for a in PATH["handled"]:
         svc.transition(boss, ev.id, a, "意见", assignee="城管")
     boss.session.commit()
+    assert "send_back" not in svc.allowed_actions(boss, ev) and "verify_fail" in svc.allowed_actions(boss, ev)
     handler = ctx_for(grid_sqlite, actor(stree.street, codes={"grid.view", "grid.event.handle"}))
     with pytest.raises(PermissionDenied) as e:
-        svc.transition(handler, ev.id, "send_back", "重新处置")
+        svc.transition(handler, ev.id, "verify_fail", "重新处置")
     assert e.value.code == "grid.event.verify"
-    assert "send_back" not in svc.allowed_actions(handler, handler.session.get(Event, ev.id))
+    assert "verify_fail" not in svc.allowed_actions(handler, handler.session.get(Event, ev.id))
+
+
+@pytest.mark.parametrize("at", ["handled", "verified"])
+def test_verify_fail_sends_the_case_back_to_the_handler(gdb, tree, ctx_for, at):
+    """核查不通过 (at 处置 awaiting 核查, or after 核查 until 结案): the opinion is required, the case goes
+    back to 派遣 with the same department, the timeline keeps the whole opinion, the change is audited
+    and the handler finds it in 待我处理 again."""
+    from sqlalchemy import select
+
+    from shell.core.models import AuditLog
+
+    comm = ctx_for(gdb, actor(tree.c1, codes=ROLES["community"], name="李社区"))
+    ev = svc.report_event(comm, area_id=tree.g11.id, category_id=_cat(comm).id, title="井盖破损")
+    for a in PATH[at]:
+        svc.transition(comm, ev.id, a, "已更换井盖", assignee="市政养护所")
+    comm.session.commit()
+    handler = ctx_for(gdb, actor(tree.g11, codes=ROLES["worker"], name="张网格"))
+    assert ev.id not in [e.id for e in svc.inbox(handler)]
+    version = ev.version_id
+    with pytest.raises(ValidationError) as e:
+        svc.transition(comm, ev.id, "verify_fail", "   ", expected_version=version)
+    assert e.value.field == "comment" and "核查不通过的意见" in e.value.message
+    assert ev.status == at
+    opinion = "现场核查：井盖仍松动，周边警示标志未撤除，请重新处置并拍照反馈。" * 5     # long: kept whole
+    svc.transition(comm, ev.id, "verify_fail", opinion, expected_version=version)
+    comm.session.commit()
+    assert ev.status == "dispatched" and ev.assignee == "市政养护所"
+    last = svc.timeline(comm, ev.id)[-1]
+    assert (last.action, last.from_status, last.to_status, last.comment, last.actor_name) == (
+        "verify_fail", at, "dispatched", opinion, "李社区")
+    assert svc.STEP_LABELS["verify_fail"] == "核查不通过"
+    audited = comm.session.scalars(select(AuditLog).where(AuditLog.entity == "grid_events",
+                                                          AuditLog.entity_id == str(ev.id),
+                                                          AuditLog.action == "update")).all()
+    assert any(a.before.get("status") == at and a.after.get("status") == "dispatched" for a in audited)
+    assert comm.session.scalar(select(AuditLog).where(AuditLog.entity == "grid_event_steps",
+                                                      AuditLog.entity_id == str(last.id))) is not None
+    handler.session.expire_all()
+    assert ev.id in [e.id for e in svc.inbox(handler)]
+    assert "handle" in svc.allowed_actions(handler, handler.session.get(Event, ev.id))
+    # a screen showing the old version is refused, not applied twice
+    with pytest.raises(ConflictError):
+        svc.transition(comm, ev.id, "handle", "再次处置", expected_version=version)
 
 
 def test_grid_worker_cannot_touch_another_grids_event(gdb, tree, ctx_for):
@@ -194,7 +244,7 @@ def test_dispatch_needs_assignee_and_dispute_fields(stree, grid_sqlite, ctx_for)
     assert ev.deadline == calendar.add_working_days(ctx.session, date(2025, 6, 16), 10).day
     with pytest.raises(ValidationError) as e:
         svc.transition(ctx, ev.id, "dispatch", "派遣")
-    assert e.value.field == "assignee"
+    assert e.value.field == "department_id" and "请选择派遣对象" in e.value.message
     svc.transition(ctx, ev.id, "dispatch", assignee="人民调解委员会")
     with pytest.raises(ValidationError) as e:
         svc.transition(ctx, ev.id, "handle", "调解", mediation_result="搁置")

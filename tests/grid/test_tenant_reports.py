@@ -322,7 +322,7 @@ def test_g0004_fills_existing_occupancies(engine_kind, tmp_path, request):
                                   f"VALUES (:i, 1, 1, :i, '', :tenant, :start, {stamp}, {stamp}, 1)"),
                              {"i": oid, "tenant": tenant, "start": start})
         result = upgrade(engine, branches, backup=False)
-        assert result.after == {"c0005", "g0005"}  # the core tip and the grid tip
+        assert result.after == {"c0005", "g0006"}  # the core tip and the grid tip
         with Session(engine) as s:
             occ = {o.id: o for o in s.scalars(select(Occupancy))}
         created = datetime(2025, 3, 5, 2, 0, tzinfo=UTC)

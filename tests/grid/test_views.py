@@ -27,6 +27,21 @@ def _rows(model, col):
     return [model.data(model.index(r, col)) for r in range(model.rowCount())]
 
 
+def _department(app, name, days=None, kind="职能部门"):
+    with app.service() as ctx:
+        return svc.save_department(ctx, name, kind, deadline_days=days).id
+
+
+def _dispatch(qtbot, detail, name):
+    """派遣 through the dialog: the button, the department typed into the chooser, 派遣."""
+    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    dialog = detail.dispatch_dialog
+    dialog.chooser.setCurrentIndex(dialog.chooser.findText(name))
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted, dialog.form.errors
+    return dialog
+
+
 def test_register_person_and_pinyin_search(qtbot, app, stree):
     page = ResidentsPage(app)
     qtbot.addWidget(page)
@@ -88,8 +103,8 @@ def test_report_event_carry_to_close_and_indicator_changes(qtbot, app, stree):
     assert "不予立案的理由" in detail.message.text()
     qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
     assert detail.labels["status"].text() == "立案" and detail.labels["deadline"].text() != "立案后计算"
-    detail.assignee.setText("社区物业办")
-    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    _department(app, "社区物业办")
+    _dispatch(qtbot, detail, "社区物业办")
     detail.comment.setPlainText("已清理完毕")
     qtbot.mouseClick(detail.action_buttons["handle"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(detail.action_buttons["verify"], Qt.MouseButton.LeftButton)
@@ -268,8 +283,8 @@ def test_dispute_mediation_fields_through_the_detail(qtbot, app, stree):
     assert detail.labels["mediation"].text().startswith("当事人 2 人（王某、刘某）；化解方式 —")
     assert detail.mediation_box.isHidden()                # only with 处置
     qtbot.mouseClick(detail.action_buttons["register"], Qt.MouseButton.LeftButton)
-    detail.assignee.setText("人民调解委员会")
-    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    _department(app, "人民调解委员会")
+    _dispatch(qtbot, detail, "人民调解委员会")
     assert not detail.mediation_box.isHidden()
     detail.mediation_method.setCurrentIndex(detail.mediation_method.findData("人民调解"))
     detail.mediation_result.setCurrentIndex(detail.mediation_result.findData("成功"))
@@ -389,3 +404,125 @@ def test_event_page_shows_the_missing_calendar_warning(qtbot, stree, grid_sqlite
     qtbot.addWidget(again)
     again.show()
     assert again.deadline_warning.isVisible() and warning in again.deadline_warning.text()
+
+
+def test_verify_fail_button_sends_the_case_back(qtbot, app, stree):
+    """核查不通过 in the detail: refused without an opinion, asked before it acts (取消 leaves the case
+    alone), then back to 派遣 with the whole opinion on the timeline and in the handler's 待我处理."""
+    with app.service() as ctx:
+        cat = svc.list_categories(ctx)[0]
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="楼道堆放杂物")
+        for a in ("register", "dispatch", "handle"):
+            svc.transition(ctx, ev.id, a, "已清理", assignee="社区物业办")
+        event_id = ev.id
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    detail = page.open_event(event_id)
+    qtbot.addWidget(detail)
+    button = detail.action_buttons["verify_fail"]
+    assert {a for a, b in detail.action_buttons.items() if not b.isHidden()} == {"verify", "verify_fail", "escalate"}
+    assert button.text() == "核查不通过"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert "请填写核查不通过的意见" in detail.message.text() and detail.confirm_box is None
+    opinion = "现场仍有纸箱堆放，楼道未清理干净，请物业当天清运并反馈照片。"
+    detail.comment.setPlainText(opinion)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    box = detail.confirm_box
+    assert box is not None and box.isVisible() and "退回社区物业办重新处置" in box.text() and opinion in box.text()
+    assert sorted(b.text() for b in box.buttons()) == sorted(["退回重新处置", "取消"])
+    qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "取消"), Qt.MouseButton.LeftButton)
+    assert detail.labels["status"].text() == "处置"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    box = detail.confirm_box
+    qtbot.mouseClick(next(b for b in box.buttons() if b.text() == "退回重新处置"), Qt.MouseButton.LeftButton)
+    assert detail.labels["status"].text() == "派遣"
+    last = detail.timeline.rowCount() - 1
+    assert detail.timeline.item(last, 1).text() == "核查不通过" and detail.timeline.item(last, 3).text() == opinion
+    assert "已退回社区物业办重新处置" in detail.message.text()
+    assert {a for a, b in detail.action_buttons.items() if not b.isHidden()} == {"handle", "send_back", "escalate"}
+    detail.accept()
+    worker = AppContext(app.session_factory, actor(stree.g11, codes={"grid.view", "grid.event.handle"}), make_pm())
+    inbox = EventsPage(worker)
+    qtbot.addWidget(inbox)
+    inbox.filter.setCurrentIndex(inbox.filter.findData("inbox"))
+    assert _rows(inbox.model, 1) == ["楼道堆放杂物"] and _rows(inbox.model, 2) == ["派遣"]
+
+
+def test_dispatch_dialog_chooses_from_the_directory(qtbot, app, stree):
+    """The 派遣 dialog lists the active entries (typing narrows them), proposes the department's
+    working days and shows the day they end on; nothing chosen is refused beside the box."""
+    police = _department(app, "派出所", 2, "驻区单位")
+    _department(app, "房管所")
+    with app.service() as ctx:
+        svc.save_department(ctx, "已撤销的单位", "其他", active=False)
+        cat = next(c for c in svc.list_categories(ctx) if c.name == "民生诉求")
+        ev = svc.report_event(ctx, area_id=stree.g11.id, category_id=cat.id, title="夜间施工扰民")
+        svc.transition(ctx, ev.id, "register", "立案")
+        event_id, registered_deadline = ev.id, ev.deadline
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    detail = page.open_event(event_id)
+    qtbot.addWidget(detail)
+    qtbot.mouseClick(detail.action_buttons["dispatch"], Qt.MouseButton.LeftButton)
+    dialog = detail.dispatch_dialog
+    assert dialog.isVisible() and dialog.windowTitle().startswith("派遣事件 SJ")
+    chooser = dialog.chooser
+    assert [chooser.itemText(i) for i in range(chooser.count())] == ["房管所", "派出所（驻区单位）"]
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "请选择派遣对象" in dialog.form.errors["department_id"].text() and dialog.isVisible()
+    # typing narrows the completer's list to the names containing the text (what the line edit's
+    # textEdited hands the completer; QTest cannot type Chinese characters offscreen)
+    chooser.lineEdit().setText("派出")
+    completer = chooser.completer()
+    completer.setCompletionPrefix("派出")
+    assert completer.completionCount() == 1 and completer.currentCompletion() == "派出所（驻区单位）"
+    chooser.setCurrentIndex(chooser.findData(police))
+    assert dialog.days.value() == 2
+    with app.service(commit=False) as ctx:
+        due = svc.dispatch_deadline(ctx, event_id, police).day
+    assert dialog.due.text().startswith(f"{due}（星期") and "2 个工作日" in dialog.due.text()
+    dialog.days.setValue(0)
+    assert dialog.due.text() == f"{registered_deadline}（立案时计算）"
+    dialog.days.setValue(3)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert detail.labels["assignee"].text() == "派出所" and detail.labels["status"].text() == "派遣"
+    with app.service(commit=False) as ctx:
+        saved = svc.get_event(ctx, event_id)
+        assert (saved.department_id, saved.dispatch_days) == (police, 3)
+        deadline = saved.deadline
+    assert detail.labels["deadline"].text() == str(deadline)
+    assert f"已派遣至派出所，处置时限 {deadline}" in detail.message.text()
+
+
+def test_detail_shows_the_report_and_whole_opinions(qtbot, app, stree):
+    """Everything entered at report time is in the detail (网格, 地点, 来源, 上报人, 电话), and a long
+    opinion is shown whole on the timeline: wrapped, not cut off."""
+    page = EventsPage(app)
+    qtbot.addWidget(page)
+    dialog = page.open_report_dialog()
+    f = dialog.form
+    f.widget("title").setText("小区门口占道经营")
+    f.widget("address").setText("和平里3号院东门")
+    f.widget("source").setCurrentIndex(f.widget("source").findText("12345热线"))
+    f.widget("reporter_name").setText("赵大妈")
+    f.widget("reporter_phone").setText("13812345678")
+    long_text = "早晚高峰有三家流动摊贩在东门占道经营，影响行人和车辆通行，油烟扰民，居民多次反映。" * 6
+    f.widget("description").setPlainText(long_text)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    detail = page.open_event(dialog.saved_id)
+    qtbot.addWidget(detail)
+    detail.show()
+    qtbot.waitExposed(detail)
+    shown = {k: detail.labels[k].text() for k in ("area", "address", "source", "reporter", "reporter_phone")}
+    assert shown == {"area": "和平里社区第一网格", "address": "和平里3号院东门", "source": "12345热线",
+                     "reporter": "赵大妈", "reporter_phone": "13812345678"}
+    assert detail.labels["reported_at"].text().startswith("20")
+    item = detail.timeline.item(0, 3)
+    assert item.text() == long_text                                    # stored and shown whole
+    # wrapped: the row is as tall as the text needs in the column's width
+    width = detail.timeline.columnWidth(3)
+    needed = detail.timeline.fontMetrics().boundingRect(0, 0, width - 8, 10_000, Qt.TextFlag.TextWordWrap,
+                                                        long_text).height()
+    assert detail.timeline.rowHeight(0) >= needed > detail.timeline.fontMetrics().height() * 2

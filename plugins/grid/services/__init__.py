@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from shell.idnumber import parse_id_number
 
-from ..labels import HOUSE_USES, ORG_KINDS, PERSON_KINDS, PERSON_STATUS, STAFF_ROLES
+from ..labels import DEPARTMENT_KINDS, EVENT_SOURCES, HOUSE_USES, ORG_KINDS, PERSON_KINDS, PERSON_STATUS, STAFF_ROLES
 from ..validation import DATE_FIELDS, PERSON_FIELDS
 from .attachments import (
     ATTACH_PERMISSIONS,
@@ -30,6 +30,7 @@ from .common import (
     FULL_VIEW,
     P_CATEGORY,
     P_CLOSE,
+    P_DEPARTMENT,
     P_DISPATCH,
     P_ESCALATE,
     P_HANDLE,
@@ -58,6 +59,17 @@ from .common import (
     name_pinyin,
     required_text,
 )
+from .departments import (
+    MAX_DEADLINE_DAYS,
+    DepartmentRow,
+    DepartmentStats,
+    DispatchDefault,
+    department_rows,
+    department_stats,
+    dispatch_deadline,
+    get_department,
+    save_department,
+)
 from .events import (
     DEFAULT_CATEGORIES,
     EVENT_FILTERS,
@@ -68,6 +80,7 @@ from .events import (
     STATUS_LABELS,
     STEP_LABELS,
     TRANSITIONS,
+    WITH_DEPARTMENT,
     CategoryRow,
     Transition,
     allowed_actions,
@@ -205,6 +218,19 @@ from .tenants import (
 
 # the submodules stay reachable as attributes (svc.events …) for tests that patch one
 __all__ = [
+    "DEPARTMENT_KINDS",
+    "EVENT_SOURCES",
+    "WITH_DEPARTMENT",
+    "MAX_DEADLINE_DAYS",
+    "DepartmentRow",
+    "DepartmentStats",
+    "DispatchDefault",
+    "P_DEPARTMENT",
+    "department_rows",
+    "department_stats",
+    "dispatch_deadline",
+    "get_department",
+    "save_department",
     "ADDRESS_CHARS",
     "ALL_GROUPS",
     "ATTACHMENT_TYPES",

@@ -30,6 +30,7 @@ P_VERIFY = "grid.event.verify"
 P_CLOSE = "grid.event.close"
 P_ESCALATE = "grid.event.escalate"
 P_CATEGORY = "grid.category.manage"
+P_DEPARTMENT = "grid.department.manage"
 P_STAFF = "grid.staff.manage"
 P_SPECIAL = "grid.special.edit"
 P_LOG = "grid.log.edit"
@@ -47,6 +48,7 @@ PERMISSION_LABELS = {
     P_CLOSE: "事件结案",
     P_ESCALATE: "督办事件",
     P_CATEGORY: "管理事件类别与处置时限",
+    P_DEPARTMENT: "管理部门与单位目录（派遣对象）",
     P_STAFF: "管理网格长、网格员配备",
     P_SPECIAL: "特殊人群管理与走访",
     P_LOG: "填写民情日志",

@@ -16,7 +16,7 @@ from shell.core.models import Area
 from shell.db.retry import guard_busy
 from shell.errors import NotFound, ValidationError
 
-from ..models import Event, EventCategory, EventStep
+from ..models import Department, Event, EventCategory, EventStep
 from .common import (
     P_CATEGORY,
     P_CLOSE,
@@ -40,8 +40,8 @@ from .common import (
 # Events: the closed loop
 # =============================================================================================
 STEP_LABELS = {"report": "上报", "register": "立案", "reject": "不予立案", "dispatch": "派遣", "handle": "处置",
-               "send_back": "退回", "verify": "核查", "close": "结案", "escalate": "督办", "callback": "回访",
-               "recount": "重算时限"}
+               "send_back": "退回", "verify": "核查", "verify_fail": "核查不通过", "close": "结案",
+               "escalate": "督办", "callback": "回访", "recount": "重算时限"}
 STATUS_LABELS = {"reported": "上报", "registered": "立案", "dispatched": "派遣", "handled": "处置",
                  "verified": "核查", "closed": "结案", "rejected": "不予立案"}
 OPEN_STATUSES = ("registered", "dispatched", "handled", "verified")
@@ -64,15 +64,19 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("reject", "不予立案", P_REGISTER, ("reported",), "rejected", needs_comment=True),
     Transition("dispatch", "派遣", P_DISPATCH, ("registered",), "dispatched"),
     Transition("handle", "处置", P_HANDLE, ("dispatched",), "handled", needs_comment=True),
-    Transition("send_back", "退回", P_HANDLE, ("dispatched", "handled"), None, needs_comment=True),
+    Transition("send_back", "退回", P_HANDLE, ("dispatched",), "registered", needs_comment=True),
     Transition("verify", "核查", P_VERIFY, ("handled",), "verified"),
+    Transition("verify_fail", "核查不通过", P_VERIFY, ("handled", "verified"), "dispatched", needs_comment=True),
     Transition("close", "结案", P_CLOSE, ("verified",), "closed"),
     Transition("escalate", "督办", P_ESCALATE, OPEN_STATUSES, None, needs_comment=True),
 )}
-# 退回: the handler sends a dispatched event back to be re-dispatched; the verifier sends a handled
-# event back to the handler when the work does not pass.
-SEND_BACK_TARGET = {"dispatched": "registered", "handled": "dispatched"}
-SEND_BACK_PERMISSION = {"dispatched": P_HANDLE, "handled": P_VERIFY}
+# 退回: the handler sends a dispatched event back to be re-dispatched (not its department's work).
+# 核查不通过: the verifier finds the work not done — before or after recording 核查 (until 结案) — and
+# sends the case back to the same handler (status 派遣) with the opinion; it shows in their 待我处理
+# again and counts as a return of that department. Timelines written before 核查不通过 existed keep
+# their 退回 steps from 处置 (handled → dispatched) and read as they were.
+SEND_BACK_TARGET = {"dispatched": "registered"}
+SEND_BACK_PERMISSION = {"dispatched": P_HANDLE}
 
 
 def list_categories(ctx: ServiceContext, include_inactive: bool = False) -> list[EventCategory]:
@@ -147,19 +151,23 @@ def deadline_warning(ctx: ServiceContext, event_id: int) -> str:
     ev = _get(ctx, Event, event_id, "事件")
     if not ev.deadline or not ev.registered_at:
         return ""
-    start = _local_date(ev.registered_at)
+    start, counted_at, when = _local_date(ev.registered_at), ev.registered_at, "立案"
+    if ev.dispatched_on is not None and ev.dispatch_days:         # the deadline was set at 派遣
+        start, when = ev.dispatched_on, "派遣"
+        counted_at = ctx.session.scalar(select(func.max(EventStep.at)).where(
+            EventStep.event_id == ev.id, EventStep.action == "dispatch")) or ev.registered_at
     missing = calendar.span_warning(ctx.session, start, ev.deadline)
     if missing:
         return missing
     late = [y for y in range((start + timedelta(days=1)).year, ev.deadline.year + 1)
-            if (at := calendar.entered_at(ctx.session, y)) is not None and at > ev.registered_at]
+            if (at := calendar.entered_at(ctx.session, y)) is not None and at > counted_at]
     if not late:
         return ""
-    cat = ctx.session.get_one(EventCategory, ev.category_id)
-    now_due = calendar.add_working_days(ctx.session, start, cat.deadline_days).day
+    days = ev.dispatch_days if when == "派遣" else ctx.session.get_one(EventCategory, ev.category_id).deadline_days
+    now_due = calendar.add_working_days(ctx.session, start, days or 1).day
     if now_due == ev.deadline:
         return ""
-    return (f"处置时限立案时按周末计算（{'、'.join(map(str, late))} 年节假日安排当时尚未录入），"
+    return (f"处置时限{when}时按周末计算（{'、'.join(map(str, late))} 年节假日安排当时尚未录入），"
             f"按现行节假日安排应为 {now_due}")
 
 
@@ -184,7 +192,11 @@ def recount_deadlines(ctx: ServiceContext, days) -> int:
     for ev in ctx.session.scalars(q):
         assert ev.registered_at is not None  # the query reads registered_at IS NOT NULL
         old = ev.deadline
-        new = calendar.add_working_days(ctx.session, _local_date(ev.registered_at), categories[ev.category_id].deadline_days).day
+        if ev.dispatched_on is not None and ev.dispatch_days:     # set at 派遣: counted from that day
+            new = calendar.add_working_days(ctx.session, ev.dispatched_on, ev.dispatch_days).day
+        else:
+            new = calendar.add_working_days(ctx.session, _local_date(ev.registered_at),
+                                            categories[ev.category_id].deadline_days).day
         if new != old:
             ev.deadline = new
             _step(ctx, ev, "recount", ev.status, ev.status, f"节假日安排变更，处置时限由 {old} 重算为 {new}")
@@ -227,7 +239,7 @@ def report_event(ctx: ServiceContext, *, area_id: int, category_id: int, title: 
                occurred_on=occurred_on or ctx.today(), status="reported", reported_at=now,
                party_count=party_count, main_parties=_text(main_parties) or None, created_by=ctx.actor.user_id)
     _insert_numbered(ctx, ev)
-    _step(ctx, ev, "report", None, "reported", _text(description)[:200] or title)
+    _step(ctx, ev, "report", None, "reported", _text(description) or title)   # the whole description
     return ev
 
 
@@ -248,11 +260,18 @@ def _insert_numbered(ctx: ServiceContext, ev: Event, attempts: int = 5) -> None:
                 raise
 
 
-def _step(ctx: ServiceContext, ev: Event, action: str, from_status: str | None, to_status: str, comment: str) -> None:
+# The states in which a case is with a department: its steps then count for that department.
+WITH_DEPARTMENT = ("dispatched", "handled", "verified")
+
+
+def _step(ctx: ServiceContext, ev: Event, action: str, from_status: str | None, to_status: str, comment: str,
+          department_id: int | None = None) -> None:
+    if department_id is None and from_status in WITH_DEPARTMENT:
+        department_id = ev.department_id
     ctx.session.add(EventStep(area_id=ev.area_id, event_id=ev.id, action=action, from_status=from_status,
                               to_status=to_status, comment=comment, actor_id=ctx.actor.user_id,
                               actor_name=ctx.actor.display_name or ctx.actor.username, at=ctx.now(),
-                              created_by=ctx.actor.user_id))
+                              created_by=ctx.actor.user_id, department_id=department_id))
 
 
 def get_event(ctx: ServiceContext, event_id: int) -> Event:
@@ -275,12 +294,19 @@ def allowed_actions(ctx: ServiceContext, ev: Event) -> list[str]:
 @guard_busy
 def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "",
                expected_version: int | None = None, *, assignee: str | None = None,
-               assignee_user_id: int | None = None, mediation_method: str | None = None,
+               assignee_user_id: int | None = None, department_id: int | None = None,
+               deadline_days: int | None = None, mediation_method: str | None = None,
                mediation_result: str | None = None, satisfaction: str | None = None) -> Event:
     """Carry an event one step along the closed loop; refuses illegal steps, checks the permission of
     the step and the actor's scope, records the step with its comment in the timeline. With
     ``expected_version`` (the version the user's screen showed), a change made meanwhile by another
-    desktop raises ConflictError."""
+    desktop raises ConflictError.
+
+    派遣 goes to an active entry of the directory (``department_id``, 部门与单位) or to a user
+    (``assignee_user_id``); ``deadline_days`` — by default the department's own — sets the 处置时限 to
+    that many working days from today; 0 or no default keeps the deadline as it is. A bare ``assignee`` text is taken
+    when it names an active entry (and kept as typed otherwise, the way events were dispatched before
+    the directory)."""
     t = TRANSITIONS.get(action)
     if t is None:
         raise ValidationError(f"未知的事件操作“{action}”。", "action", action)
@@ -294,7 +320,8 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
         ctx.actor.require(SEND_BACK_PERMISSION[src])
     comment = _text(comment)
     if t.needs_comment and not comment:
-        what = {"reject": "不予立案的理由", "handle": "处置情况", "send_back": "退回原因", "escalate": "督办意见"}[action]
+        what = {"reject": "不予立案的理由", "handle": "处置情况", "send_back": "退回原因", "escalate": "督办意见",
+                "verify_fail": "核查不通过的意见（哪里没有处置到位）"}[action]
         raise ValidationError(f"请填写{what}。", "comment", comment)
     now = ctx.now()
     target = t.target or (SEND_BACK_TARGET[src] if action == "send_back" else src)
@@ -307,10 +334,7 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
     elif action == "reject":
         ev.reject_reason = comment[:200]
     elif action == "dispatch":
-        who = _text(assignee)
-        if not who and assignee_user_id is None:
-            raise ValidationError("请选择派遣对象（部门或人员）。", "assignee", assignee)
-        ev.assignee, ev.assignee_user_id = who or None, assignee_user_id
+        _dispatch(ctx, ev, _text(assignee), assignee_user_id, department_id, deadline_days)
     elif action == "handle" and cat.is_dispute:
         if mediation_method:
             ev.mediation_method = _text(mediation_method)
@@ -327,14 +351,40 @@ def transition(ctx: ServiceContext, event_id: int, action: str, comment: str = "
             ev.satisfaction = satisfaction
     elif action == "escalate":
         ev.escalations = (ev.escalations or 0) + 1
-    elif action == "send_back" and src == "dispatched":
-        ev.assignee, ev.assignee_user_id = None, None
+    returning = ev.department_id
+    if action == "send_back" and src == "dispatched":
+        ev.assignee, ev.assignee_user_id, ev.department_id = None, None, None
     ev.status = target
     flush_or_conflict(ctx.session, ev, "事件")
     label_comment = comment or (f"派遣至{ev.assignee or ''}" if action == "dispatch" else t.label)
-    _step(ctx, ev, action, src, target, label_comment)
+    _step(ctx, ev, action, src, target, label_comment, ev.department_id if action == "dispatch" else returning)
     ctx.session.flush()
     return ev
+
+
+def _dispatch(ctx: ServiceContext, ev: Event, who: str, user_id: int | None, department_id: int | None,
+              deadline_days: int | None) -> None:
+    dep: Department | None = None
+    if department_id is not None:
+        dep = ctx.session.get(Department, department_id)
+        if dep is None or not dep.active:
+            raise ValidationError(f"派遣对象（部门与单位 {department_id}）不存在或已停用，请重新选择。",
+                                  "department_id", department_id)
+    elif who:
+        dep = ctx.session.scalar(select(Department).where(Department.name == who, Department.active.is_(True)))
+    if dep is None and not who and user_id is None:
+        raise ValidationError("请选择派遣对象（部门或单位）。", "department_id", department_id)
+    ev.assignee = dep.name if dep is not None else who or None
+    ev.assignee_user_id, ev.department_id = user_id, dep.id if dep is not None else None
+    # None: the department's default; 0: keep the deadline counted at 立案 (the dialog's 按立案时限)
+    days = deadline_days if deadline_days is not None else (dep.deadline_days if dep is not None else None)
+    if days != 0 and days is not None:
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+            raise ValidationError(f"处置时限“{days}”无效：应为 1–365 个工作日。", "deadline_days", days)
+        due = calendar.add_working_days(ctx.session, ctx.today(), days)
+        ev.deadline, ev.dispatched_on, ev.dispatch_days = due.day, ctx.today(), days
+        ev.deadline_warning = due.warning
+    # without a count the deadline stands as it was set (at 立案, or by an earlier 派遣)
 
 
 SATISFACTION = ("满意", "基本满意", "不满意")
@@ -376,11 +426,14 @@ def events_query(actor, area: Area | None = None, status: str | None = None):
 EVENT_FILTERS = {"": "全部", "inbox": "待我处理", "overdue": "已超期", "due_soon": "即将到期", **STATUS_LABELS}
 
 
-def events_listing(ctx: ServiceContext, code: str = "") -> Listing:
-    """The event list for one of EVENT_FILTERS, newest first."""
+def events_listing(ctx: ServiceContext, code: str = "", department_id: int | None = None) -> Listing:
+    """The event list for one of EVENT_FILTERS, newest first; with ``department_id`` only the cases
+    dispatched to that department (部门与单位) — its worklist."""
     ctx.actor.require(P_VIEW)
     if code not in EVENT_FILTERS:
         raise ValidationError(f"筛选条件“{code}”无效。", "code", code)
+    if department_id is not None and ctx.session.get(Department, department_id) is None:
+        raise ValidationError(f"部门与单位 {department_id} 不存在，请刷新后重新选择。", "department_id", department_id)
     actor, today = ctx.actor, ctx.today()
     if code == "inbox":
         ids = [e.id for e in inbox(ctx)]
@@ -392,6 +445,8 @@ def events_listing(ctx: ServiceContext, code: str = "") -> Listing:
                                       Event.deadline <= due_soon_limit(ctx, 1))
     else:
         q = events_query(actor, status=code or None)
+    if department_id is not None:
+        q = q.where(Event.department_id == department_id)
     return Listing(q, Event.id, descending=True)
 
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -25,10 +26,12 @@ from PySide6.QtWidgets import (
 from shell.clock import format_local
 from shell.errors import JiedaoError, ValidationError
 from shell.ui.widgets import Form
+from shell.ui.widgets.form import FormDialog
 
 from .. import services as svc
 from .attachments import AttachmentPanel
 from .common import grid_choices
+from .departments import DepartmentChooser
 
 MEDIATION_METHODS = ("人民调解", "行政调解", "司法调解", "行业性专业性调解", "其他")
 
@@ -52,6 +55,14 @@ class ReportEventDialog(QDialog):
         f.add("category_id", "事件类别", cat, required=True)
         f.add("title", "事件名称", QLineEdit(self), required=True)
         f.add("address", "发生地点", QLineEdit(self))
+        source = QComboBox(self)
+        source.setEditable(True)
+        for value in svc.EVENT_SOURCES:
+            source.addItem(value, value)
+        f.add("source", "来源", source)
+        f.add("reporter_name", "上报人", QLineEdit(app_ctx.actor.display_name or "", self),
+              hint="群众反映、热线转办时填写反映人")
+        f.add("reporter_phone", "联系电话", QLineEdit(self), hint="手机号 11 位，固话如 010-62345678")
         f.add("description", "情况描述", QPlainTextEdit(self))
         parties = QSpinBox(self)
         parties.setRange(0, 9999)
@@ -74,6 +85,9 @@ class ReportEventDialog(QDialog):
                 ev = svc.report_event(ctx, area_id=f.value("area_id"), category_id=f.value("category_id"),
                                       title=f.value("title"), address=f.value("address"),
                                       description=f.value("description"),
+                                      source=f.widget("source").currentText(),
+                                      reporter_name=f.value("reporter_name"),
+                                      reporter_phone=f.value("reporter_phone"),
                                       party_count=f.value("party_count") or None,
                                       main_parties=f.value("main_parties"))
                 self.saved_id = ev.id
@@ -86,9 +100,92 @@ class ReportEventDialog(QDialog):
         self.accept()
 
 
+WEEKDAYS = "一二三四五六日"
+
+
+class DispatchDialog(FormDialog):
+    """派遣: the 派遣对象 chosen from the active 部门与单位 (type to narrow the list), the 处置时限 in
+    working days — the department's default, from today by the holiday calendar — and an opinion."""
+
+    def __init__(self, app_ctx, event_id: int, version: int | None, number: str, deadline, parent=None):
+        super().__init__(parent, f"派遣事件 {number}", "grid-dispatch-dialog", ok_text="派遣")
+        self.app_ctx, self.event_id, self.expected_version = app_ctx, event_id, version
+        self.registered_deadline = deadline
+        self.result_text: tuple | None = None
+        with app_ctx.service(commit=False) as ctx:
+            self.rows = svc.department_rows(ctx)
+        f = self.form
+        self.chooser = DepartmentChooser(self.rows, self)
+        f.add("department_id", "派遣对象", self.chooser, required=False,
+              hint="部门与单位目录中启用的单位（设置 → 部门与单位）" if self.rows else
+              "部门与单位目录为空：请管理员先在 设置 → 部门与单位 中录入")
+        self.days = QSpinBox(self)
+        self.days.setObjectName("dispatch-days")
+        self.days.setRange(0, svc.MAX_DEADLINE_DAYS)
+        self.days.setSpecialValueText(f"按立案时限（{deadline or '未定'}）")
+        self.days.setSuffix(" 个工作日")
+        f.add("deadline_days", "处置时限", self.days)
+        due_box = QWidget(self)
+        due_rows = QVBoxLayout(due_box)
+        due_rows.setContentsMargins(0, 0, 0, 0)
+        self.due = QLabel(due_box)
+        self.due.setObjectName("dispatch-due")
+        # a year without holiday calendar: said under the date, wrapped (the date itself stays one line)
+        self.due_warning = QLabel(due_box)
+        self.due_warning.setObjectName("dispatch-due-warning")
+        self.due_warning.setWordWrap(True)
+        self.due_warning.setStyleSheet("color: #b9770e;")
+        self.due_warning.setVisible(False)
+        due_rows.addWidget(self.due)
+        due_rows.addWidget(self.due_warning)
+        f.add("due", "截止日期", due_box)
+        self.comment = QPlainTextEdit(self)
+        self.comment.setPlaceholderText("派遣意见（可不填；不填时办理过程记为“派遣至…”）")
+        self.comment.setMaximumHeight(70)
+        f.add("comment", "派遣意见", self.comment)
+        self.setMinimumWidth(520)
+        self.finish_layout()
+        self.chooser.currentIndexChanged.connect(lambda _i: self.department_changed())
+        self.days.valueChanged.connect(lambda _v: self.show_due())
+        self.department_changed()
+
+    def department_changed(self) -> None:
+        """A department chosen: its default working days into the box (按立案时限 when it has none)."""
+        dep = next((r for r in self.rows if r.id == self.chooser.department_id()), None)
+        self.days.blockSignals(True)
+        self.days.setValue((dep.deadline_days or 0) if dep else 0)
+        self.days.blockSignals(False)
+        self.show_due()
+
+    def show_due(self) -> None:
+        days = self.days.value()
+        warning = ""
+        if not days:
+            self.due.setText(f"{self.registered_deadline}（立案时计算）" if self.registered_deadline else "立案后计算")
+        else:
+            with self.app_ctx.service(commit=False) as ctx:
+                d = svc.dispatch_deadline(ctx, self.event_id, None, days)
+            assert d.day is not None
+            self.due.setText(f"{d.day}（星期{WEEKDAYS[d.day.weekday()]}），从今天起 {days} 个工作日")
+            warning = d.warning
+        self.due_warning.setText(f"注意：{warning}" if warning else "")
+        self.due_warning.setVisible(bool(warning))
+
+    def submit(self) -> bool:
+        def work():
+            with self.app_ctx.service() as ctx:
+                ev = svc.transition(ctx, self.event_id, "dispatch", self.comment.toPlainText(), self.expected_version,
+                                    department_id=self.chooser.department_id(), deadline_days=self.days.value())
+                return ev.assignee, ev.deadline, ev.deadline_warning   # what the detail says afterwards
+        ok, result = self.call(work)
+        if ok:
+            self.result_text = result
+        return ok
+
+
 class EventDialog(QDialog):
-    """Event detail: fields, the timeline, a comment box, an assignee box (for 派遣) and one button
-    per action the user may take now."""
+    """Event detail: fields, the timeline, a comment box and one button per action the user may take
+    now (派遣 opens DispatchDialog: the 派遣对象 from the 部门与单位 directory)."""
 
     def __init__(self, app_ctx, event_id: int, parent: QWidget | None = None):
         super().__init__(parent)
@@ -115,15 +212,28 @@ class EventDialog(QDialog):
                 self.deadline_warning.setStyleSheet("color: #b9770e; font-weight: bold;")
                 self.deadline_warning.setVisible(False)
                 self.info.addRow("", self.deadline_warning)
+        # what was entered at report time, beside the case's state
+        self.report_info = QFormLayout()
+        reported = (("area", "所属网格"), ("address", "发生地点"), ("occurred_on", "发生日期"), ("source", "来源"),
+                    ("reporter", "上报人"), ("reporter_phone", "联系电话"), ("reported_at", "上报时间"))
+        for key, text in reported:
+            label = self.labels[key] = QLabel(self)
+            label.setWordWrap(True)
+            label.setObjectName(f"event-{key}")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.report_info.addRow(text + "：", label)
         self.timeline = QTableWidget(0, 4, self)
         self.timeline.setHorizontalHeaderLabels(["时间", "环节", "经办人", "意见"])
         self.timeline.horizontalHeader().setStretchLastSection(True)
         self.timeline.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.timeline.verticalHeader().setVisible(False)
         self.timeline.setWordWrap(True)
+        # rows follow the comment column's width (a long opinion wraps over several lines), measured
+        # once the layout has settled
+        self.timeline.horizontalHeader().sectionResized.connect(lambda *_a: self._fit_rows_later())
         self.attachments = AttachmentPanel(app_ctx, event_id, self)
         self.comment = QPlainTextEdit(self)
-        self.comment.setPlaceholderText("办理意见（不予立案、处置、退回、督办时必填）")
+        self.comment.setPlaceholderText("办理意见（不予立案、处置、退回、核查不通过、督办时必填）")
         self.comment.setMaximumHeight(70)
         # 矛盾纠纷: 化解方式 and 化解情况 are recorded with 处置
         self.mediation_box = QWidget(self)
@@ -144,8 +254,7 @@ class EventDialog(QDialog):
         row.addWidget(QLabel("化解情况：", self.mediation_box))
         row.addWidget(self.mediation_result)
         row.addStretch(1)
-        self.assignee = QLineEdit(self)
-        self.assignee.setPlaceholderText("派遣对象：部门或人员")
+        self.dispatch_dialog: DispatchDialog | None = None
         self.message = QLabel(self)
         self.message.setObjectName("event-message")
         self.message.setWordWrap(True)
@@ -158,6 +267,8 @@ class EventDialog(QDialog):
             b.clicked.connect(lambda _=False, a=action: self.act(a))
             self.buttons_box.addWidget(b)
             self.action_buttons[action] = b
+        self.action_buttons["verify_fail"].setToolTip("现场核查未处置到位：填写意见后退回原处置部门重新处置")
+        self.confirm_box: QMessageBox | None = None
         self.satisfaction = QComboBox(self)
         for value in svc.SATISFACTION:
             self.satisfaction.addItem(value, value)
@@ -171,7 +282,11 @@ class EventDialog(QDialog):
         close.clicked.connect(self.accept)
         self.buttons_box.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.info)
+        top = QHBoxLayout()
+        top.addLayout(self.info, 3)
+        top.addSpacing(16)
+        top.addLayout(self.report_info, 2)
+        layout.addLayout(top)
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -184,7 +299,6 @@ class EventDialog(QDialog):
         split.setStretchFactor(1, 2)
         split.setSizes([560, 380])
         layout.addWidget(split, 1)
-        layout.addWidget(self.assignee)
         layout.addWidget(self.mediation_box)
         layout.addWidget(self.comment)
         layout.addWidget(self.message)
@@ -200,12 +314,19 @@ class EventDialog(QDialog):
             warning = svc.deadline_warning(ctx, ev.id)
             self.version = ev.version_id
             self.status = ev.status
+            self.number = ev.number
+            self.deadline = ev.deadline
+            self.handler_name = ev.assignee or "原处置人"
             self.setWindowTitle(f"事件 {ev.number}")
             overdue = ev.status in svc.OPEN_STATUSES and ev.deadline and ev.deadline < ctx.today()
             values = {"number": ev.number, "title": ev.title, "category": cat.name,
                       "status": svc.STATUS_LABELS[ev.status] + (f"（已督办 {ev.escalations} 次）" if ev.escalations else ""),
                       "deadline": (f"{ev.deadline}" + ("（已超期）" if overdue else "")) if ev.deadline else "立案后计算",
-                      "assignee": ev.assignee or "", "description": ev.description}
+                      "assignee": ev.assignee or "", "description": ev.description,
+                      "area": svc.area_name(ctx, ev.area_id), "address": ev.address or "—",
+                      "occurred_on": str(ev.occurred_on or "—"), "source": ev.source or "—",
+                      "reporter": ev.reporter_name or "—", "reporter_phone": ev.reporter_phone or "—",
+                      "reported_at": format_local(ev.reported_at)}
             self.is_dispute = bool(cat.is_dispute)
             if self.is_dispute:
                 parties = f"当事人 {ev.party_count} 人" if ev.party_count else "当事人未登记"
@@ -230,14 +351,35 @@ class EventDialog(QDialog):
                 self.timeline.setItem(r, c, QTableWidgetItem(v))
         for c in range(3):   # time, step, who fit their text; the comment takes the rest
             self.timeline.resizeColumnToContents(c)
+        # the whole opinion, wrapped over as many lines as it needs (never cut off with "…")
+        self.timeline.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.timeline.resizeRowsToContents()
+        self._fit_rows_later()
         self.attachments.reload(self.status)
         for action, b in self.action_buttons.items():
             b.setVisible(action in allowed)
-        self.assignee.setVisible("dispatch" in allowed)
         self.mediation_box.setVisible(self.is_dispute and "handle" in allowed)
         can_callback = self.status == "closed" and self.app_ctx.actor.can(svc.P_CLOSE)
         self.satisfaction.setVisible(can_callback)
         self.callback_button.setVisible(can_callback)
+
+    def _fit_rows_later(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        if not getattr(self, "_fit_pending", False):
+            self._fit_pending = True
+            QTimer.singleShot(0, self._fit_rows)
+
+    def _fit_rows(self) -> None:
+        self._fit_pending = False
+        try:
+            self.timeline.resizeRowsToContents()
+        except RuntimeError:      # closed meanwhile
+            pass
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_rows_later()
 
     def callback(self) -> None:
         """回访 after 结案: records the satisfaction with the comment."""
@@ -252,12 +394,18 @@ class EventDialog(QDialog):
         self.comment.clear()
         self.reload()
 
-    def act(self, action: str) -> None:
+    def act(self, action: str, confirmed: bool = False) -> None:
         self.message.clear()
+        opinion = self.comment.toPlainText().strip()
+        if action == "dispatch":
+            self.open_dispatch()
+            return
+        if action == "verify_fail" and opinion and not confirmed:
+            self.ask_verify_fail(opinion)    # sends the work back: asked first (an empty opinion the service refuses)
+            return
         try:
             with self.app_ctx.service() as ctx:
                 ev = svc.transition(ctx, self.event_id, action, self.comment.toPlainText(), expected_version=self.version,
-                               assignee=self.assignee.text(),
                                mediation_method=self.mediation_method.currentData() if self.is_dispute else None,
                                mediation_result=self.mediation_result.currentData() if self.is_dispute else None)
         except JiedaoError as exc:
@@ -267,8 +415,39 @@ class EventDialog(QDialog):
             return
         self.changed = True
         self.comment.clear()
-        self.assignee.clear()
         self.reload()
+        if action == "verify_fail":
+            self.message.setText(f"已退回{ev.assignee or '原处置人'}重新处置，待其处置后再核查。")
         if ev.deadline_warning:
             self.message.setText(f"已立案，处置时限 {ev.deadline}。{ev.deadline_warning}。")
 
+
+    def open_dispatch(self) -> DispatchDialog:
+        """派遣 in its own dialog (the directory chooser and the deadline); the detail reloads after."""
+        self.dispatch_dialog = DispatchDialog(self.app_ctx, self.event_id, self.version, self.number,
+                                              self.deadline, self)
+        self.dispatch_dialog.accepted.connect(self.dispatched)
+        self.dispatch_dialog.open()
+        return self.dispatch_dialog
+
+    def dispatched(self) -> None:
+        self.changed = True
+        self.reload()
+        done = self.dispatch_dialog.result_text if self.dispatch_dialog is not None else None
+        if done is not None:
+            assignee, deadline, warning = done
+            self.message.setText(f"已派遣至{assignee}，处置时限 {deadline}。" + (f"{warning}。" if warning else ""))
+
+    def ask_verify_fail(self, opinion: str) -> QMessageBox:
+        """The confirmation of 核查不通过, with the opinion the handler will read; 退回 only on its button."""
+        shown = opinion if len(opinion) <= 120 else opinion[:120] + "…"
+        box = QMessageBox(QMessageBox.Icon.Question, "核查不通过",
+                          f"事件 {self.number} 核查不通过，退回{self.handler_name}重新处置？\n\n意见：{shown}", parent=self)
+        box.setObjectName("verify-fail-confirm")
+        yes = box.addButton("退回重新处置", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.buttonClicked.connect(lambda b: self.act("verify_fail", confirmed=True) if b is yes else None)
+        self.confirm_box = box
+        box.open()
+        return box

@@ -21,6 +21,7 @@ from shell.ui.widgets import Column, LazyTableModel
 from .. import services as svc
 from .categories import CategoriesDialog
 from .common import show_listing
+from .departments import DepartmentChooser
 from .event_dialogs import EventDialog, ReportEventDialog
 
 
@@ -50,6 +51,12 @@ class EventsPage(QWidget):
         for code, label in STATUS_FILTERS:
             self.filter.addItem(label, code)
         self.filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        # a department's worklist: the cases dispatched to one entry of 部门与单位 (inactive ones too)
+        with app_ctx.service(commit=False) as ctx:
+            departments = svc.department_rows(ctx, include_inactive=True)
+        self.department = DepartmentChooser(departments, self, empty="全部部门")
+        self.department.setObjectName("events-department")
+        self.department.currentIndexChanged.connect(lambda _i: self.apply_filter())
         self.count_label = QLabel(self)
         self.report_button = QPushButton("上报事件", self)
         self.report_button.setEnabled(app_ctx.actor.can(svc.P_REPORT))
@@ -63,6 +70,8 @@ class EventsPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("状态：", self))
         top.addWidget(self.filter)
+        top.addWidget(QLabel("派遣对象：", self))
+        top.addWidget(self.department)
         top.addWidget(self.count_label)
         top.addStretch(1)
         top.addWidget(self.categories_button)
@@ -110,8 +119,12 @@ class EventsPage(QWidget):
         self.update_indicators()
         self.apply_filter()
 
-    def show_filtered(self, code: str = "") -> None:
-        """From 我的待办: the events of one EVENT_FILTERS code (a status, 待我处理, 超期 …)."""
+    def show_filtered(self, code: str = "", department_id: int | None = None) -> None:
+        """From 我的待办: the events of one EVENT_FILTERS code (a status, 待我处理, 超期 …), of one
+        department's worklist with ``department_id``."""
+        self.department.blockSignals(True)
+        self.department.choose(department_id)
+        self.department.blockSignals(False)
         index = self.filter.findData(code)
         self.filter.setCurrentIndex(max(index, 0))
         self.apply_filter()
@@ -143,7 +156,7 @@ class EventsPage(QWidget):
 
     def apply_filter(self) -> None:
         with self.app_ctx.service(commit=False) as ctx:
-            listing = svc.events_listing(ctx, self.filter.currentData() or "")
+            listing = svc.events_listing(ctx, self.filter.currentData() or "", self.department.department_id())
         show_listing(self.model, listing)
 
     def open_categories(self) -> CategoriesDialog:

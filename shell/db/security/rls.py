@@ -69,6 +69,8 @@ STREET_WIDE: dict[str, str] = {
     "core_table_access": "the table-access declarations the grants are computed from",
     "alembic_version": "the migration heads, read by every desktop to check the schema",
     "grid_event_categories": "the street's catalogue of event categories",
+    "grid_departments": "the street's directory of departments and units events are dispatched to (派遣对象); "
+                        "names, contacts and office phones, no residents' data",
     "emergency_items": "the street's catalogue of relief items (stock is scoped by warehouse)",
     "partybuilding_counters": "number sequences for Party documents, shared by the street",
     "partybuilding_meeting_rules": "the street's rules for 三会一课 frequencies",

@@ -34,6 +34,25 @@ class SettingsPage:
     factory: Callable[..., QWidget]
 
 
+def _plugin_pages(app_ctx: AppContext) -> list[SettingsPage]:
+    """The plugins' pages (``register_settings_pages``), after the core's, by order then title."""
+    from shell.contracts import PageSpec
+    from shell.plugins import call_each
+
+    if app_ctx.plugin_manager is None:
+        return []
+    specs = [spec for _plugin, spec in call_each(app_ctx.plugin_manager, "register_settings_pages", ctx=app_ctx)
+             if isinstance(spec, PageSpec)]
+    out = []
+    for spec in sorted(specs, key=lambda s: (s.order, s.title)):
+        icon = getattr(QStyle.StandardPixmap, spec.icon, QStyle.StandardPixmap.SP_FileDialogListView)
+
+        def factory(ctx, _config, dialog, spec=spec):
+            return spec.factory(ctx, dialog)
+        out.append(SettingsPage(spec.id, spec.title, icon, spec.permission, factory))
+    return out
+
+
 def _pages() -> list[SettingsPage]:
     # Imported here so that importing the dialog does not import every page module.
     from shell.ui.settings.areas_page import AreasPage
@@ -96,7 +115,9 @@ class SettingsDialog(QDialog):
         outer.addLayout(body, 1)
         outer.addWidget(buttons)
 
-        self._specs = [p for p in _pages() if p.permission is None or app_ctx.actor.can(p.permission)]
+        pages = _pages()
+        pages[-1:-1] = [p for p in _plugin_pages(app_ctx) if p.id not in {q.id for q in pages}]   # before 审计日志
+        self._specs = [p for p in pages if p.permission is None or app_ctx.actor.can(p.permission)]
         self._built: dict[str, QWidget] = {}
         for spec in self._specs:
             item = QListWidgetItem(self.style().standardIcon(spec.icon), spec.title)
