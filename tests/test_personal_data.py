@@ -21,7 +21,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from plugins.emergency.models import Drill, StockMove, Stocktake, Team, TeamMember
 from plugins.grid import services as grid_svc
-from plugins.grid.models import House, Person
+from plugins.grid.models import Event, House, Person
 from plugins.partybuilding.models import Member, Transfer
 from plugins.volunteer.models import RedemptionOrder, Volunteer
 from reports.masking import mask_id
@@ -262,6 +262,7 @@ def _report_params(session, definition, full: bool):
     known["drill_id"] = session.scalar(select(func.min(Drill.id)).where(Drill.evaluated_on.is_not(None)))
     known["stocktake_id"] = session.scalar(select(func.min(Stocktake.id)))
     known["order"] = session.scalar(select(func.min(RedemptionOrder.id)))
+    known["event_number"] = session.scalar(select(func.min(Event.number)).where(Event.status == "closed"))
     known["doc_no"] = session.scalar(select(func.min(StockMove.doc_no)).where(StockMove.kind == "out"))
     known["house"] = session.scalar(select(func.min(House.code)).where(House.house_use == "出租"))
     known["member"] = session.scalar(select(func.min(Member.id)).where(Member.stage == "full", Member.status == "normal",

@@ -549,10 +549,55 @@ def pledge_document(ctx, params: dict):
                         issuer=(unit,), signature=("出租人", "网格员"), date=None)
 
 
+# --- 事件处理单 ---------------------------------------------------------------------------------
+def event_sheet(ctx, params: dict):
+    """事件处理单: one event's full record on paper — what was reported (where, when, by whom, how), the
+    case's state, and every step of the timeline with its whole opinion — for the file and for
+    signatures (处置人, 核查人, 负责人). The reporter's phone is masked unless the user may see it whole."""
+    from reports import Column, DocumentSpec, ItemsTable
+    from shell.clock import format_local
+
+    ctx.actor.require(svc.P_VIEW)
+    number = (params.get("event_number") or "").strip().upper()
+    if not number:
+        raise ValidationError("请填写事件编号（如 SJ20250603-0001）。", "event_number", number)
+    event_id = ctx.session.scalar(_filter(select(Event.id).where(Event.number == number), ctx, Event.area_id, None))
+    if event_id is None:
+        raise NotFound(f"没有编号为“{number}”的事件，或不在您的管辖范围内。")
+    ev = svc.get_event(ctx, event_id)
+    cat = svc.get_category(ctx, ev.category_id)
+    steps = svc.timeline(ctx, ev.id)
+    grid = ctx.session.get(Area, ev.area_id)
+    status = svc.STATUS_LABELS[ev.status] + (f"（督办 {ev.escalations} 次）" if ev.escalations else "")
+    fields = [("事件编号", ev.number), ("事件名称", ev.title), ("事件类别", cat.name), ("来源", ev.source or "—"),
+              ("所属网格", svc.area_name(ctx, ev.area_id)), ("发生地点", ev.address or "—"),
+              ("发生日期", cn_date(ev.occurred_on) if ev.occurred_on else "—"), ("上报时间", format_local(ev.reported_at)),
+              ("上报人", ev.reporter_name or "—"),
+              ("联系电话", personal.reveal(ctx, ev.reporter_phone or "", "phone") or "—"),
+              ("派遣对象", ev.assignee or "—"), ("处置时限", cn_date(ev.deadline) if ev.deadline else "—"),
+              ("办理状态", status), ("结案时间", format_local(ev.closed_at) if ev.closed_at else "—")]
+    body = [f"情况描述：{ev.description or '（无）'}"]
+    if cat.is_dispute:
+        body.append(f"矛盾纠纷：当事人 {ev.party_count or '—'} 人" + (f"（{ev.main_parties}）" if ev.main_parties else "")
+                    + f"；化解方式 {ev.mediation_method or '—'}，化解情况 {ev.mediation_result or '—'}。")
+    if ev.satisfaction:
+        body.append(f"回访：{ev.satisfaction}。")
+    items = ItemsTable(title="办理过程",
+                       columns=[Column("时间", 40, kind="datetime"), Column("环节", 16), Column("经办人", 34),
+                                Column("办理意见", "*")],
+                       rows=[(format_local(st.at), svc.STEP_LABELS.get(st.action, st.action), st.actor_name or "",
+                              st.comment or "") for st in steps])
+    unit = unit_name(ctx, grid)
+    return DocumentSpec(title="事件处理单", number=ev.number, unit_name=unit, fields=fields, body=body, items=items,
+                        signature=("处置人", "核查人", "负责人"), date=ctx.today(), seal=False)
+
+
 def definitions() -> list[ReportDefinition]:
     P = svc.P_VIEW
     return [
         ReportDefinition("grid.houses", "实有房屋台账", houses_ledger, (AREA, USE_PARAM, FULL), P, CATEGORY),
+        ReportDefinition("grid.event_sheet", "事件处理单", event_sheet,
+                         (ReportParameter("event_number", "事件编号"),), P, CATEGORY),
         ReportDefinition("grid.organisations", "单位（组织）台账", organisations_ledger, (AREA, ORG_KIND_PARAM), P,
                          CATEGORY),
         ReportDefinition("grid.overseas", "境外人员台账", overseas_ledger, (AREA, FULL), P, CATEGORY),

@@ -219,7 +219,6 @@ def build_hours_stats(ctx, params) -> LedgerSpec:
     data = [(f"{int(g)}月" if by == "month" else g, int(n), int(p), int(m or 0))
             for g, n, p, m in ctx.session.execute(q)]
     rows = [(g, n, p, sv.hours_text(m), sv.hours_text(m // p) if p else "0") for g, n, p, m in data]
-    total_min = sum(d[3] for d in data)
     total_people = ctx.session.scalar(select(func.count(func.distinct(h.c.volunteer_id))))
     return LedgerSpec(
         title="志愿服务时长统计表", **heading(ctx).fields, period=f"{year}年（{dict(GROUPS)[by]}）",
@@ -227,7 +226,9 @@ def build_hours_stats(ctx, params) -> LedgerSpec:
                  Column("服务人数", 22, align="right", kind="int"),
                  Column("服务时长（小时）", 30, align="right", kind="hours"),
                  Column("人均时长（小时）", 30, align="right", kind="hours")],
-        rows=rows, totals=("合计", sum(d[1] for d in data), total_people, sv.hours_text(total_min), ""),
+        # the total is the sum of the hours as printed (each row rounded to the hundredth), so the
+        # column adds up on paper: 1070.81, not 1070.82 from the minutes
+        rows=rows, totals=("合计", sum(d[1] for d in data), total_people, _hours_cell(sum(_hours(d[3]) for d in data)), ""),
         notes=("时长为活动负责人审核计入的实际服务时长（不含路途），已扣除冲正。",))
 
 

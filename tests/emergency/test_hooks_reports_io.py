@@ -126,7 +126,7 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
     assert set(reports) == {"emergency.reserve", "emergency.moves", "emergency.stocktake", "emergency.plans",
                             "emergency.drills", "emergency.drill_evaluation", "emergency.roster", "emergency.shelters",
                             "emergency.duty", "emergency.summary", "emergency.drill_summary", "emergency.expiry",
-                            "emergency.issues"}
+                            "emergency.issues", "emergency.issue_note"}
     app = AppContext(demo.session_factory, actor)
     with app.service() as sctx:
         wh = sv.list_warehouses(sctx)[0]
@@ -135,13 +135,16 @@ def test_every_report_renders(demo, emergency_pm, tmp_path):
             sv.record_count(sctx, take.id, line.batch_id, line.expected_qty)
         drill = sctx.session.scalar(select(Drill).where(Drill.status == "evaluated"))
         street_id = sv.unit_areas(sctx)[0].id
-    params = {"emergency.stocktake": {"stocktake_id": take.id}, "emergency.drill_evaluation": {"drill_id": drill.id},
+        doc_no = sctx.session.scalar(select(StockMove.doc_no).where(StockMove.kind == "out").order_by(StockMove.id))
+    params = {"emergency.issue_note": {"doc_no": doc_no}, "emergency.stocktake": {"stocktake_id": take.id},
+              "emergency.drill_evaluation": {"drill_id": drill.id},
               "emergency.drill_summary": {"drill_id": drill.id},
               "emergency.duty": {"area_id": street_id},
               "emergency.moves": {"start": TODAY.replace(year=2020), "end": date.today()},
               "emergency.summary": {"start": TODAY.replace(year=2020), "end": date.today()}}
     for rid, definition in reports.items():
-        for suffix in (".pdf",) if rid in ("emergency.drill_evaluation", "emergency.drill_summary") else (".pdf", ".xlsx"):
+        documents = ("emergency.drill_evaluation", "emergency.drill_summary", "emergency.issue_note")
+        for suffix in (".pdf",) if rid in documents else (".pdf", ".xlsx"):
             out = tmp_path / f"{rid}{suffix}"
             result = generate(demo.session_factory, actor, definition, params.get(rid, {}), out)
             assert out.exists() and out.stat().st_size > 0, rid

@@ -42,6 +42,16 @@ def _dispatch(qtbot, detail, name):
     return dialog
 
 
+def _close(qtbot, detail):
+    """结案 asks first (the loop ends there); the box's own 结案 button closes the case."""
+    qtbot.mouseClick(detail.action_buttons["close"], Qt.MouseButton.LeftButton)
+    box = detail.confirm_box
+    assert box is not None and box.objectName() == "close-confirm" and detail.number in box.text()
+    assert detail.labels["status"].text() == "核查"          # nothing happened yet
+    yes = next(b for b in box.buttons() if b.text() == "结案")
+    qtbot.mouseClick(yes, Qt.MouseButton.LeftButton)
+
+
 def test_register_person_and_pinyin_search(qtbot, app, stree):
     page = ResidentsPage(app)
     qtbot.addWidget(page)
@@ -109,7 +119,7 @@ def test_report_event_carry_to_close_and_indicator_changes(qtbot, app, stree):
     qtbot.mouseClick(detail.action_buttons["handle"], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(detail.action_buttons["verify"], Qt.MouseButton.LeftButton)
     assert "结案率 —" in page.indicator_label.text() or "结案 0 件" in page.indicator_label.text()
-    qtbot.mouseClick(detail.action_buttons["close"], Qt.MouseButton.LeftButton)
+    _close(qtbot, detail)
     assert detail.labels["status"].text() == "结案" and detail.message.text() == ""
     steps = [detail.timeline.item(r, 1).text() for r in range(detail.timeline.rowCount())]
     assert steps == ["上报", "立案", "派遣", "处置", "核查", "结案"]
@@ -121,6 +131,17 @@ def test_report_event_carry_to_close_and_indicator_changes(qtbot, app, stree):
     qtbot.mouseClick(detail.callback_button, Qt.MouseButton.LeftButton)
     assert detail.timeline.item(detail.timeline.rowCount() - 1, 1).text() == "回访"
     assert detail.timeline.item(detail.timeline.rowCount() - 1, 3).text() == "回访：满意。居民表示满意"
+    # 事件处理单: the whole record on paper, through the report engine into the preview
+    qtbot.mouseClick(detail.print_button, Qt.MouseButton.LeftButton)
+    preview = detail.print_dialog
+    qtbot.waitUntil(lambda: preview.result is not None or "失败" in preview.status.text(), timeout=20000)
+    assert preview.result is not None, preview.status.text()
+    from pypdf import PdfReader
+
+    pdf = "".join((pg.extract_text() or "") for pg in PdfReader(str(preview.result.path)).pages).replace(" ", "")
+    for expected in ("事件处理单", detail.number, "楼道堆放杂物", "3号楼楼道堆放纸箱", "社区物业办", "已清理完毕",
+                     "立案", "派遣", "处置", "核查", "结案", "回访：满意", "处置人", "核查人"):
+        assert expected in pdf, expected
     detail.accept()
     qtbot.waitUntil(lambda: "结案 1 件，结案率 100.00%" in page.indicator_label.text())
     assert _rows(page.model, 2) == ["结案"]
@@ -292,7 +313,7 @@ def test_dispute_mediation_fields_through_the_detail(qtbot, app, stree):
     qtbot.mouseClick(detail.action_buttons["handle"], Qt.MouseButton.LeftButton)
     assert "化解方式 人民调解，化解情况 成功" in detail.labels["mediation"].text()
     qtbot.mouseClick(detail.action_buttons["verify"], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(detail.action_buttons["close"], Qt.MouseButton.LeftButton)
+    _close(qtbot, detail)
     detail.satisfaction.setCurrentIndex(detail.satisfaction.findData("基本满意"))
     qtbot.mouseClick(detail.callback_button, Qt.MouseButton.LeftButton)
     assert detail.labels["mediation"].text().endswith("当事人满意度 基本满意")

@@ -122,11 +122,12 @@ def test_redeem_two_items_drops_balance_and_stock_exactly(qtbot, app, demo_db, m
     # 打印兑换单: the paper the volunteer signs, through the report engine, in the PDF preview
     assert page.receipt_button.isEnabled()
     qtbot.mouseClick(page.receipt_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.receipt_preview is not None or "未能" in page.message_label.text(), timeout=20000)
-    assert page.receipt_preview is not None, page.message_label.text()
+    preview = page.receipt_preview
+    qtbot.waitUntil(lambda: preview.result is not None or "失败" in preview.status.text(), timeout=20000)
+    assert preview.result is not None, preview.status.text()
     from pypdf import PdfReader
 
-    text = "".join((pg.extract_text() or "") for pg in PdfReader(str(page.receipt_preview.preview.path)).pages)
+    text = "".join((pg.extract_text() or "") for pg in PdfReader(str(preview.result.path)).pages)
     text = text.replace(" ", "").replace("\n", "")
     for expected in ("爱心超市兑换单", f"编号：{order.id}", name, number, a.name, b.name, "领取人签字", str(total)):
         assert expected in text, expected

@@ -278,6 +278,12 @@ class EventDialog(QDialog):
         self.buttons_box.addWidget(self.satisfaction)
         self.buttons_box.addWidget(self.callback_button)
         self.buttons_box.addStretch(1)
+        self.print_button = QPushButton("打印处理单…", self)
+        self.print_button.setObjectName("print-event-sheet")
+        self.print_button.setToolTip("预览并打印这件事件的事件处理单：上报信息、办理过程和全部意见，供签字存档")
+        self.print_button.clicked.connect(self.print_sheet)
+        self.print_dialog = None
+        self.buttons_box.addWidget(self.print_button)
         close = QPushButton("关闭", self)
         close.clicked.connect(self.accept)
         self.buttons_box.addWidget(close)
@@ -403,6 +409,9 @@ class EventDialog(QDialog):
         if action == "verify_fail" and opinion and not confirmed:
             self.ask_verify_fail(opinion)    # sends the work back: asked first (an empty opinion the service refuses)
             return
+        if action == "close" and not confirmed:
+            self.ask_close()                 # 结案 ends the loop: asked first
+            return
         try:
             with self.app_ctx.service() as ctx:
                 ev = svc.transition(ctx, self.event_id, action, self.comment.toPlainText(), expected_version=self.version,
@@ -437,6 +446,28 @@ class EventDialog(QDialog):
         if done is not None:
             assignee, deadline, warning = done
             self.message.setText(f"已派遣至{assignee}，处置时限 {deadline}。" + (f"{warning}。" if warning else ""))
+
+    def ask_close(self) -> QMessageBox:
+        """The confirmation of 结案: the case leaves every worklist and can then only be called back."""
+        box = QMessageBox(QMessageBox.Icon.Question, "结案",
+                          f"事件 {self.number} 核查已通过，确认结案？\n\n结案后不能再处置或退回，只能回访；"
+                          "事件处理单可随时打印。", parent=self)
+        box.setObjectName("close-confirm")
+        yes = box.addButton("结案", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.buttonClicked.connect(lambda b: self.act("close", confirmed=True) if b is yes else None)
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def print_sheet(self):
+        """事件处理单 of this event, previewed for printing (the report engine: scope, masking, audit)."""
+        from shell.ui.report_preview import print_report
+
+        self.print_dialog = print_report(self.app_ctx, "grid.event_sheet", {"event_number": self.number}, self,
+                                         f"事件处理单-{self.number}.pdf")
+        return self.print_dialog
 
     def ask_verify_fail(self, opinion: str) -> QMessageBox:
         """The confirmation of 核查不通过, with the opinion the handler will read; 退回 only on its button."""

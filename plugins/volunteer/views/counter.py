@@ -196,7 +196,6 @@ class CounterPage(QWidget):
         self.receipt_button.clicked.connect(self.print_receipt)
         self.last_order_id: int | None = None
         self.last_order_volunteer: int | None = None
-        self.receipt_task = None
         self.receipt_preview = None
         footer = QHBoxLayout()
         footer.addWidget(self.total_label)
@@ -420,41 +419,16 @@ class CounterPage(QWidget):
         self._message(f"兑换成功：兑换单号 {order_id}，{p.name}使用 {total} 分，现余 {balance} 分。"
                       "可点“打印兑换单…”请领取人签字。")
 
-    def print_receipt(self) -> None:
-        """The 兑换单 of the last redemption through the report engine (permission-checked and audited
-        like any report) on the thread pool, then the PDF preview with 打印… and 另存为…."""
-        import tempfile
-        from pathlib import Path
+    def print_receipt(self):
+        """The 兑换单 of the last redemption, previewed for printing (the shell's report preview: the
+        report engine on the thread pool, permission-checked and audited like any report)."""
+        from shell.ui.report_preview import print_report
 
-        from shell.core.reporting import find_report, generate
-        from shell.ui.tasks import run_task
-
-        from .certificate import CertificatePreview
-
-        order_id = self.last_order_id
-        if order_id is None:
-            return
-        ctx = self.app_ctx
-        _plugin, definition = find_report(ctx.plugin_manager, "volunteer.receipt")
-        out = Path(tempfile.mkdtemp(prefix="jiedao-receipt-")) / f"兑换单-{order_id}.pdf"
-        config = ctx.extras.get("config")
-        font_path = getattr(config, "font_path", None) or None
-
-        def work(progress):   # the task runner passes its progress callback by name
-            return generate(ctx.session_factory, ctx.actor, definition, {"order": order_id}, out, font_path=font_path)
-
-        def done(result) -> None:
-            self.receipt_preview = CertificatePreview(self, result.path, f"爱心超市兑换单 {order_id}",
-                                                      f"兑换单-{order_id}.pdf")
-            self.receipt_preview.show()
-
-        def error(exc: BaseException) -> None:
-            from shell.ui.errors import error_text
-
-            self._message(f"未能打印兑换单：{error_text(exc)[1]}", ok=False)
-
-        self.receipt_task = run_task(self, "打印兑换单", work, on_done=done, on_error=error, cancellable=False,
-                                     label=f"正在生成兑换单 {order_id}……")
+        if self.last_order_id is None:
+            return None
+        self.receipt_preview = print_report(self.app_ctx, "volunteer.receipt", {"order": self.last_order_id}, self,
+                                            f"兑换单-{self.last_order_id}.pdf")
+        return self.receipt_preview
 
     def refresh(self, keep_basket: bool = True) -> None:
         if self.counter.person is not None:
