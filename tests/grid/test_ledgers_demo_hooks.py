@@ -231,7 +231,7 @@ def test_hook_register_reports_and_importers():
     assert titles == {"实有人口登记台账", "出租房屋台账", "特殊人群台账", "矛盾纠纷排查化解台账", "事件办理台账",
                       "流动人口台账", "网格员走访日志", "网格基础信息表", "实有房屋台账", "单位（组织）台账", "境外人员台账",
                       "户籍人口台账（按户）", "特殊人群走访（帮教）记录", "安全隐患排查整治台账", "月度矛盾纠纷排查（零报告）表",
-                      "超期、督办事件台账", "事件统计月报", "出租房屋治安责任书"}
+                      "超期、督办事件台账", "事件统计月报", "出租房屋治安责任书", "事件处理单"}
     kinds = [d.kind for _, d in call_each(pm, "register_importers")]
     assert kinds == ["grid-persons", "grid-houses", "grid-households", "grid-organisations"]
 
