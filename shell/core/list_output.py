@@ -43,13 +43,15 @@ class ListColumn:
     ``kind`` is what Excel stores (text, whole number, number, date); ``personal`` marks an ID or
     phone number, masked on screen and in print, in full in an export only for a holder of
     ``core.personal.full_view``. ``width`` is the on-screen width in pixels (the user's own width,
-    once dragged, is remembered instead)."""
+    once dragged, is remembered instead). ``format(value)`` is the text the screen and the printed
+    list show (12.5 hours as "12.5", not "12.50"); Excel gets the value itself."""
 
     title: str
     value: Callable[[Any], Any]
     kind: str = "text"
     personal: str | None = None
     width: int | None = None
+    format: Callable[[Any], str] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -62,7 +64,9 @@ class ListColumn:
     def shown(self, row: Any) -> Any:
         """The value as a list shows it: personal numbers masked."""
         value = self.value(row)
-        return personal.mask(value, self.personal) if self.personal else value
+        if self.personal:
+            return personal.mask(value, self.personal)
+        return self.format(value) if self.format is not None and value is not None else value
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,8 @@ def print_list(ctx: ServiceContext, request: ListRequest, path: str | os.PathLik
     scope = f"{scope}　{filters}" if scope else filters
     printed = [Column(c.title, align="right" if c.kind in ("int", "number") else
                       ("center" if c.kind == "date" else "left"),
-                      mask=c.personal, kind="text" if c.personal else c.kind)
+                      mask=c.personal, kind="text" if c.personal else c.kind,
+                      formatter=None if c.format is None else (lambda v, f=c.format: "" if v is None else f(v)))
                for c in columns]
     total = count_rows(ctx.session, request.listing)
 

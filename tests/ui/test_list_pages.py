@@ -252,3 +252,114 @@ def test_residents_remember_widths_and_filter_per_user(qtbot, demo):
     other = residents(qtbot, demo, "community_staff")
     assert other.search.text() == "" and other.table.horizontalHeader().sectionSize(0) == 90
     assert count_of(other) == len(hand_persons(demo, "", user_area(demo, "community_staff").path))
+
+
+# --- 志愿者 ----------------------------------------------------------------------------------------
+def volunteers(qtbot, demo, username="street_staff", drop=()):
+    from plugins.volunteer.views.volunteers import VolunteersPage
+
+    page = VolunteersPage(app_for(demo, username, drop))
+    qtbot.addWidget(page)
+    page.resize(1400, 720)
+    page.show()
+    settle(qtbot, page)
+    return page
+
+
+def hand_volunteers(demo, path="/", active=None, part=""):
+    """(编号, masked ID, hours, points) of the volunteers a filter should show, by id."""
+    from reports.masking import mask_id
+
+    rows = sql(demo, "SELECT v.number, v.id_number, COALESCE(acc.approved_minutes, 0), COALESCE(acc.points_balance, 0) "
+                     "FROM volunteer_volunteers v JOIN core_areas a ON a.id = v.area_id "
+                     "LEFT JOIN volunteer_accounts acc ON acc.volunteer_id = v.id "
+                     "WHERE a.path LIKE :path AND v.name LIKE :part"
+                     + ("" if active is None else f" AND v.active = {1 if active else 0}") + " ORDER BY v.id",
+               path=path + "%", part=f"%{part}%")
+    return [(number, mask_id(idn), round(minutes / 60, 2), points) for number, idn, minutes, points in rows]
+
+
+def choose(box, text_):
+    box.setCurrentIndex(box.findText(text_))
+
+
+def test_volunteers_search_and_filters_change_the_count(qtbot, demo):
+    page = volunteers(qtbot, demo)
+    assert count_of(page) == len(hand_volunteers(demo)) and page.count_label.text().endswith("名志愿者")
+    community = area(demo, "和平里社区")
+    choose(page.community_filter, "和平里社区")
+    settle(qtbot, page)
+    in_community = hand_volunteers(demo, community.path)
+    assert 0 < count_of(page) == len(in_community) < len(hand_volunteers(demo))
+    # one of them stops: 状态 在册 leaves them out, 已停用 shows only them
+    from plugins.volunteer import services as vsvc
+
+    first = page.model.row_object(0)[0]
+    with app_for(demo, "volunteer_admin").service() as ctx:      # the volunteer line's clerk does it
+        vsvc.set_active(ctx, first.id, False, "迁出本街道")
+    choose(page.status_filter, "在册")
+    settle(qtbot, page)
+    assert count_of(page) == len(in_community) - 1 == len(hand_volunteers(demo, community.path, active=True))
+    choose(page.status_filter, "已停用")
+    settle(qtbot, page)
+    assert [page.model.row_object(r)[0].id for r in range(page.model.rowCount())] == [first.id]
+    assert page.filters_text() == "社区：和平里社区；状态：已停用"
+    choose(page.status_filter, "全部")
+    search(qtbot, page, "李")
+    assert count_of(page) == len(hand_volunteers(demo, community.path, part="李"))
+
+
+def test_volunteers_export_numbers_as_numbers_and_print(qtbot, demo, save_dialog, tmp_path):
+    page = volunteers(qtbot, demo)
+    community = area(demo, "幸福苑社区")
+    choose(page.community_filter, "幸福苑社区")
+    choose(page.status_filter, "在册")
+    settle(qtbot, page)
+    expected = hand_volunteers(demo, community.path, active=True)
+    assert expected and count_of(page) == len(expected)
+    before = len(audit_rows(demo, "volunteer.volunteers"))
+    save_dialog["path"] = tmp_path / "志愿者.xlsx"
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    wait_task(qtbot, page)
+    header, rows = sheet_rows(tmp_path / "志愿者.xlsx")
+    assert header == ("志愿者编号", "姓名", "社区", "公民身份号码", "联系电话", "星级", "时长/小时", "积分")
+    assert [(r[0], r[3], r[6], r[7]) for r in rows] == expected
+    assert all(isinstance(r[7], int) and isinstance(r[6], (int, float)) for r in rows)   # numbers, not text
+    assert any(r[6] for r in rows) and any(r[7] for r in rows)
+    assert {r[2] for r in rows} == {"幸福苑社区"}
+    (action, summary, _who), = audit_rows(demo, "volunteer.volunteers")[before:]
+    assert action == "export" and f"{len(expected)} 行" in summary and "社区：幸福苑社区；状态：在册" in summary
+    # 打印: the same rows in the ledger, masked, with the filter named
+    qtbot.mouseClick(page.print_button, Qt.MouseButton.LeftButton)
+    wait_task(qtbot, page)
+    printed = pdf_text(page.preview_dialog.preview.path)
+    assert "志愿者名册" in printed and "筛选：社区：幸福苑社区；状态：在册" in printed
+    for number, masked, _hours, _points in expected:
+        assert number in printed and masked in printed
+    page.preview_dialog.close()
+
+
+def test_volunteers_hidden_export_for_a_role_without_it(qtbot, demo, save_dialog, tmp_path):
+    page = volunteers(qtbot, demo, "volunteer_admin")       # the volunteer line's clerk: no export right
+    assert not page.app_ctx.actor.can("core.data.export")
+    assert page.export_button.isHidden() and page.print_button.isHidden()
+    assert count_of(page) > 0
+    page.page_export()
+    assert save_dialog["calls"] == [] and page.task is None
+
+
+def test_volunteers_remember_filter_per_user(qtbot, demo):
+    page = volunteers(qtbot, demo)
+    choose(page.community_filter, "东湖社区")
+    choose(page.status_filter, "在册")
+    settle(qtbot, page)
+    page.table.horizontalHeader().resizeSection(1, 171)
+    qtbot.waitUntil(lambda: page._prefs.get("list.volunteer.volunteers").get("widths", [0, 0])[1] == 171,
+                    timeout=3000)
+    page.close()
+    again = volunteers(qtbot, demo)
+    assert again.community_filter.currentText() == "东湖社区" and again.status_filter.currentText() == "在册"
+    assert again.table.horizontalHeader().sectionSize(1) == 171
+    assert count_of(again) == len(hand_volunteers(demo, area(demo, "东湖社区").path, active=True))
+    other = volunteers(qtbot, demo, "community_staff")
+    assert other.status_filter.currentText() == "全部" and other.table.horizontalHeader().sectionSize(1) == 110
