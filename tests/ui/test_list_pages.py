@@ -363,3 +363,63 @@ def test_volunteers_remember_filter_per_user(qtbot, demo):
     assert count_of(again) == len(hand_volunteers(demo, area(demo, "东湖社区").path, active=True))
     other = volunteers(qtbot, demo, "community_staff")
     assert other.status_filter.currentText() == "全部" and other.table.horizontalHeader().sectionSize(1) == 110
+
+
+# --- the filter helpers ---------------------------------------------------------------------------
+def born_page(qtbot, demo, username="street_staff"):
+    """A list page built in the test over the resident listing, narrowed by a 出生日期 range and a
+    类别 box — the helpers every page has, apart from the two pages above."""
+    from plugins.grid import services as svc
+    from plugins.grid.models import Person
+    from plugins.grid.views.residents import RESIDENT_COLUMNS
+    from shell.core.listing import Listing
+    from shell.ui.widgets.list_page import ListPage
+
+    class BornPage(ListPage):
+        def __init__(self, app_ctx):
+            super().__init__(app_ctx, "test.born", "按出生日期", RESIDENT_COLUMNS, count_unit="人")
+            self.born, self.born_from, self.born_to = self.add_date_range("born", "出生日期")
+            self.kind = self.add_choice_filter("kind", "类别", [("户籍人口", "registered"), ("流动人口", "floating")])
+            self.start()
+
+        def build_listing(self, text_):
+            q = svc.persons_listing(self.app_ctx.actor, text_).query
+            born = self.filter_value("born")
+            if born:
+                q = q.where(Person.birth_date.between(dt.date.fromisoformat(born[0]), dt.date.fromisoformat(born[1])))
+            if self.filter_value("kind"):
+                q = q.where(Person.kind == self.filter_value("kind"))
+            return Listing(q, Person.id)
+
+    page = BornPage(app_for(demo, username))
+    qtbot.addWidget(page)
+    page.show()
+    settle(qtbot, page)
+    return page
+
+
+def test_date_range_and_choice_filters_narrow_say_and_come_back(qtbot, demo):
+    from PySide6.QtCore import QDate
+
+    page = born_page(qtbot, demo)
+    everyone = len(hand_persons(demo))
+    assert count_of(page) == everyone and not page.born_from.isEnabled() and page.filters_text() == ""
+    page.born.setChecked(True)
+    page.born_from.setDate(QDate(1980, 1, 1))
+    page.born_to.setDate(QDate(1989, 12, 31))
+    settle(qtbot, page)
+    eighties = [p for p in hand_persons(demo) if dt.date(1980, 1, 1) <= p[2] <= dt.date(1989, 12, 31)]
+    assert 0 < count_of(page) == len(eighties) < everyone
+    assert page.filters_text() == "出生日期：1980-01-01 至 1989-12-31"
+    choose(page.kind, "流动人口")
+    settle(qtbot, page)
+    floating = sql(demo, "SELECT COUNT(*) FROM grid_persons WHERE status = 'active' AND kind = 'floating' "
+                         "AND birth_date BETWEEN '1980-01-01' AND '1989-12-31'")[0][0]
+    assert count_of(page) == floating < len(eighties)
+    assert page.filters_text() == "出生日期：1980-01-01 至 1989-12-31；类别：流动人口"
+    page.close()
+    again = born_page(qtbot, demo)
+    assert again.filters_text() == "出生日期：1980-01-01 至 1989-12-31；类别：流动人口" and count_of(again) == floating
+    again.clear_filters()
+    settle(qtbot, again)
+    assert again.filters_text() == "" and count_of(again) == everyone and not again.born.isChecked()

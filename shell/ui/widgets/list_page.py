@@ -53,7 +53,6 @@ from shell.ui.widgets.lazy_table import CENTER, LEFT, RIGHT, Column, LazyTableMo
 from shell.ui.widgets.search_box import PLACEHOLDER, SearchBox
 
 SAVE_PREFS_MS = 400       # column widths are saved once the user stops dragging
-_NO_DATE = QDate(2000, 1, 1)   # a date edit at its minimum shows 不限
 
 
 @dataclass
@@ -245,39 +244,52 @@ class ListPage(QWidget):
                         text=lambda: label if box.isChecked() else "", changed=box.toggled, widgets=(box,))
         return box
 
-    def add_date_range(self, key: str, label: str) -> tuple[QDateEdit, QDateEdit]:
-        """从 … 至 … (each 不限 at its minimum); the value is (ISO start or None, ISO end or None)."""
+    def add_date_range(self, key: str, label: str) -> tuple[QCheckBox, QDateEdit, QDateEdit]:
+        """☐ 出生日期 从 … 至 …: off (no filter, value None) until ticked; then [ISO start, ISO end],
+        both ends included. The dates start at 1 January of this year and today."""
+        from shell.clock import local_today
+
+        today = local_today()
+        box = QCheckBox(label, self.filter_bar)
+        box.setObjectName(f"list-filter-{key}")
         edits = []
-        for name in ("from", "to"):
-            edit = QDateEdit(self.filter_bar)
+        for name, day in (("from", today.replace(month=1, day=1)), ("to", today)):
+            edit = QDateEdit(QDate(day.year, day.month, day.day), self.filter_bar)
             edit.setObjectName(f"list-filter-{key}-{name}")
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setMinimumDate(_NO_DATE)
-            edit.setSpecialValueText("不限")
-            edit.setDate(_NO_DATE)
+            edit.setEnabled(False)
             edits.append(edit)
         start, end = edits
 
-        def iso(edit: QDateEdit):
-            return None if edit.date() == _NO_DATE else edit.date().toString("yyyy-MM-dd")
+        def value():
+            if not box.isChecked():
+                return None
+            return [start.date().toString("yyyy-MM-dd"), end.date().toString("yyyy-MM-dd")]
 
-        def restore(value):
-            a, b = (value or (None, None)) if isinstance(value, (list, tuple)) else (None, None)
-            for edit, v in ((start, a), (end, b)):
-                edit.setDate(QDate.fromString(v, "yyyy-MM-dd") if v else _NO_DATE)
+        def restore(saved):
+            ok = isinstance(saved, (list, tuple)) and len(saved) == 2
+            if ok:
+                for edit, v in zip((start, end), saved, strict=True):
+                    d = QDate.fromString(str(v), "yyyy-MM-dd")
+                    if d.isValid():
+                        edit.setDate(d)
+            box.setChecked(bool(ok))
 
         def words() -> str:
-            a, b = iso(start), iso(end)
-            if a and b:
-                return f"{a} 至 {b}"
-            return f"{a} 起" if a else (f"至 {b}" if b else "")
+            v = value()
+            return f"{v[0]} 至 {v[1]}" if v else ""
 
-        self.add_filter(key, label, get=lambda: [iso(start), iso(end)], set=restore, text=words,
-                        widgets=(QLabel(f"{label}："), start, QLabel("至"), end))
-        start.dateChanged.connect(lambda *_: self.refresh_list())
-        end.dateChanged.connect(lambda *_: self.refresh_list())
-        return start, end
+        def toggled(on: bool) -> None:
+            start.setEnabled(on)
+            end.setEnabled(on)
+
+        box.toggled.connect(toggled)
+        self.add_filter(key, label, get=value, set=restore, text=words, changed=box.toggled,
+                        widgets=(box, start, QLabel("至"), end))
+        for edit in edits:
+            edit.dateChanged.connect(lambda *_: box.isChecked() and self.refresh_list())
+        return box, start, end
 
     def filter_value(self, key: str) -> Any:
         return self.filters[key].get()
