@@ -423,3 +423,15 @@ def test_date_range_and_choice_filters_narrow_say_and_come_back(qtbot, demo):
     again.clear_filters()
     settle(qtbot, again)
     assert again.filters_text() == "" and count_of(again) == everyone and not again.born.isChecked()
+
+
+def test_a_damaged_prefs_file_gives_the_defaults(qtbot, demo):
+    from shell.config import UserPrefs
+
+    prefs = UserPrefs("street_staff")
+    prefs.path.parent.mkdir(parents=True, exist_ok=True)
+    prefs.path.write_text("{not json", encoding="utf-8")
+    page = residents(qtbot, demo)
+    assert page.search.text() == "" and count_of(page) == len(hand_persons(demo))
+    search(qtbot, page, "李")          # and the next change writes a good file again
+    assert UserPrefs("street_staff").get("list.grid.residents")["text"] == "李"

@@ -473,10 +473,10 @@ class ListPage(QWidget):
         if self._prefs is None or not self._started or self._restoring:
             return
         header = self.table.horizontalHeader()
-        widths = [header.sectionSize(i) for i in range(len(self.list_columns))]
-        self._prefs.set(self._prefs_key(), {
-            "widths": widths, "text": self.search.text().strip(),
-            "filters": {k: f.get() for k, f in self.filters.items()}})
+        state = {"widths": [header.sectionSize(i) for i in range(len(self.list_columns))],
+                 "text": self.search.text().strip(), "filters": {k: f.get() for k, f in self.filters.items()}}
+        if state != self._prefs.get(self._prefs_key()):   # the file is written only when something changed
+            self._prefs.set(self._prefs_key(), state)
 
     def _restore_prefs(self) -> None:
         if self._prefs is None:
