@@ -435,3 +435,27 @@ def test_a_damaged_prefs_file_gives_the_defaults(qtbot, demo):
     assert page.search.text() == "" and count_of(page) == len(hand_persons(demo))
     search(qtbot, page, "李")          # and the next change writes a good file again
     assert UserPrefs("street_staff").get("list.grid.residents")["text"] == "李"
+
+
+def test_the_main_windows_keys_reach_the_list_page(qtbot, demo, save_dialog, tmp_path):
+    """Ctrl+E / Ctrl+P / Ctrl+N / Ctrl+F in the main window act on the open list page."""
+    from shell.plugins import make_plugin_manager
+    from tests.ui.test_main_window import window_for
+
+    window = window_for(qtbot, demo, "grid_worker", PASSWORD, pm=make_plugin_manager(entry_points=False))
+    window.open_page("grid.residents")
+    qtbot.waitUntil(lambda: window.current_page() is not None
+                    and window.current_page().objectName() == "grid-residents", timeout=20000)
+    page = window.current_page()
+    settle(qtbot, page)
+    save_dialog["path"] = tmp_path / "keys.xlsx"
+    window.page_actions["page_export"].trigger()
+    wait_task(qtbot, page)
+    assert (tmp_path / "keys.xlsx").exists() and page.task.error is None
+    window.page_actions["page_print"].trigger()
+    qtbot.waitUntil(lambda: page.task.is_finished and page.preview_dialog is not None, timeout=60000)
+    assert page.preview_dialog.isVisible()
+    page.preview_dialog.close()
+    window.page_actions["page_new"].trigger()
+    assert page.dialog is not None and page.dialog.objectName() == "grid-person-dialog"
+    page.dialog.close()
