@@ -425,14 +425,14 @@ class ListPage(QWidget):
 
         def done(result) -> None:
             self.preview_dialog = dialog = ListPreviewDialog(self, self.list_title, folder)
+            dialog.open()    # shown first, so the preview fits the page to the window's real width
             try:
                 dialog.show_pdf(out, result.pages, result.rows, self.print_unit)
             except JiedaoError as exc:
-                dialog.deleteLater()
-                shutil.rmtree(folder, ignore_errors=True)
+                dialog.close()
+                self.preview_dialog = None
                 self.show_message(exc.message)
                 return
-            dialog.open()
             self.printed_preview.emit(str(out))
 
         state["handle"] = self._run("打印", work, done, f"正在生成“{self.list_title}”的打印稿……",
