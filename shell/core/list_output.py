@@ -26,6 +26,7 @@ from shell.core import audit, personal
 from shell.core.context import ServiceContext
 from shell.core.listing import Listing
 from shell.core.transfer import EXPORT_PERMISSION
+from shell.errors import JiedaoError
 
 KINDS = ("text", "int", "date", "number")
 PERSONAL = (None, "id", "phone")
@@ -218,9 +219,13 @@ def export_list(ctx: ServiceContext, request: ListRequest, path: str | os.PathLi
                              ("导出时间", ctx.now().astimezone(_local_tz()).strftime("%Y-%m-%d %H:%M")),
                              ("身份证号、电话", "完整号码（按权限导出）" if full else "已脱敏")):
             notes.append([label, value])
-        with writing_file(path):
-            wb.save(tmp)
-            os.replace(tmp, path)
+        try:
+            with writing_file(path):
+                wb.save(tmp)
+                os.replace(tmp, path)
+        except OSError as exc:  # a full disk is DiskFull already; this is a folder or a locked file
+            raise JiedaoError(f"无法保存到“{path}”：{exc.strerror or exc}。请检查这个文件是否正被其他程序"
+                              "（如 Excel）打开、文件夹是否存在并可写入，或换一个文件夹再导出。") from exc
     except BaseException:
         _close(wb)
         try:

@@ -459,3 +459,13 @@ def test_the_main_windows_keys_reach_the_list_page(qtbot, demo, save_dialog, tmp
     window.page_actions["page_new"].trigger()
     assert page.dialog is not None and page.dialog.objectName() == "grid-person-dialog"
     page.dialog.close()
+
+
+def test_an_export_that_cannot_be_saved_says_so_in_chinese(qtbot, demo, save_dialog, tmp_path):
+    page = residents(qtbot, demo, "grid_worker")
+    save_dialog["path"] = tmp_path / "没有这个文件夹" / "x.xlsx"
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    wait_task(qtbot, page)
+    assert not page.message.isHidden() and page.saved_notice.isHidden()
+    assert page.message.text().startswith("导出 Excel 失败：无法保存到“") and "换一个文件夹" in page.message.text()
+    assert list(tmp_path.iterdir()) == []

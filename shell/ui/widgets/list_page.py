@@ -453,7 +453,8 @@ class ListPage(QWidget):
         self.preview_dialog = None
 
         def failed(exc: BaseException) -> None:
-            self.show_message(f"{title}失败：{error_text(exc)[1]}")
+            gap = " " if title[-1].isascii() else ""    # 导出 Excel 失败, 打印失败
+            self.show_message(f"{title}{gap}失败：{error_text(exc)[1]}")
             if on_end is not None:
                 on_end()
 
