@@ -64,6 +64,42 @@ class LocalConfig:
         self.recent_databases = [database] + [d for d in self.recent_databases if d != database][:7]
 
 
+class UserPrefs:
+    """One user's view preferences on this desktop (a list page's column widths and last filter),
+    kept as JSON in ``config_dir()/prefs/<user>.json``: small, per user, never data. A damaged or
+    unreadable file is ignored (the defaults are shown), never an error."""
+
+    def __init__(self, user: str):
+        safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in user) or "_"
+        self.path = config_dir() / "prefs" / f"{safe}.json"
+        self._data: dict | None = None
+
+    def _load(self) -> dict:
+        if self._data is None:
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+            except (OSError, ValueError) as exc:
+                log.warning("个人设置文件 %s 无法读取（%s），使用默认设置", self.path, exc)
+                raw = {}
+            self._data = raw if isinstance(raw, dict) else {}
+        return self._data
+
+    def get(self, key: str) -> dict:
+        value = self._load().get(key)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def set(self, key: str, value: dict) -> None:
+        data = self._load()
+        data[key] = value
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a read-only profile must not break the page
+            log.warning("个人设置无法保存到 %s：%s", self.path, exc)
+
+
 def database_from_env() -> str | None:
     return os.environ.get("JIEDAO_DATABASE_URL") or None
 

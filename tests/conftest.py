@@ -23,3 +23,14 @@ def __getattr__(name):
 
         return getattr(shell.testing, name)
     raise AttributeError(name)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _own_config_dir(tmp_path_factory, monkeypatch):
+    """Each test its own config folder: the per-user list preferences (shell.config.UserPrefs — the
+    last filter, column widths) one test leaves must not filter the next test's page, and no test
+    writes the real user's config."""
+    monkeypatch.setenv("JIEDAO_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))

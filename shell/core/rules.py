@@ -22,7 +22,9 @@ CORE_ROLES: tuple[RoleTemplate, ...] = (
     RoleTemplate("admin", "系统管理员", tuple(p.code for p in CORE_PERMISSIONS), "管理用户、辖区、设置和数据库"),
     RoleTemplate("street_staff", "街道工作人员", ("core.area.view", "core.data.export"), "街道各业务线的工作人员"),
     RoleTemplate("community_staff", "社区工作人员", ("core.area.view", "core.data.export"), "社区居委会工作人员"),
-    RoleTemplate("grid_worker", "网格员", ("core.area.view",), "负责一个或几个网格的网格员"),
+    # Export and print of their own grid's lists (issue 17 §2): the scope keeps it to their grids,
+    # and without core.personal.full_view the ID and phone numbers leave masked.
+    RoleTemplate("grid_worker", "网格员", ("core.area.view", "core.data.export"), "负责一个或几个网格的网格员"),
 )
 
 CORE_SETTINGS: tuple[SettingDefinition, ...] = (

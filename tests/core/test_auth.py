@@ -84,7 +84,8 @@ def test_manager_limited_to_scope_and_own_permissions(sqlite_db):
     ids = build_tree(sqlite_db, actor)
     with sqlite_db.session_factory() as s:
         ctx = ServiceContext(s, actor)
-        auth.save_role(ctx, "community_admin", "社区管理员", ["core.area.view", "core.user.manage"],
+        # export too: the 网格员 role it hands out holds it (lists' export and print, issue 17 §2)
+        auth.save_role(ctx, "community_admin", "社区管理员", ["core.area.view", "core.data.export", "core.user.manage"],
                        auth.collect_permissions())
         s.commit()
     boss = user(sqlite_db, actor, "hp_boss", ids["和平社区"], roles=["community_admin"])
@@ -108,7 +109,7 @@ def test_roles_sync_keeps_admin_removals(sqlite_db):
 
     with sqlite_db.session_factory() as s:
         worker = s.scalar(select(Role).where(Role.name == "grid_worker"))
-        assert worker.builtin and worker.codes == {"core.area.view"}
+        assert worker.builtin and worker.codes == {"core.area.view", "core.data.export"}
         worker.permissions.clear()  # an administrator removed the code
         s.commit()
         auth.sync_roles(s, auth.CORE_ROLES + (RoleTemplate("grid_worker", "网格员", ("core.area.view", "x.new")),),

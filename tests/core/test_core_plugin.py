@@ -59,7 +59,7 @@ def test_plugin_roles_extend_core_roles_after_the_core():
     assert perms[: len(core_plugin.CORE_PERMISSIONS)] == [p.code for p in core_plugin.CORE_PERMISSIONS]
     assert perms[-1] == "extra.view"
     worker = next(t for t in auth.collect_role_templates(pm) if t.name == "grid_worker")
-    assert worker.title == "网格员" and worker.permissions == ("core.area.view", "extra.view")
+    assert worker.title == "网格员" and worker.permissions == ("core.area.view", "core.data.export", "extra.view")
 
 
 def test_a_plugin_named_core_cannot_replace_it():

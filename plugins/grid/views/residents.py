@@ -1,5 +1,6 @@
-"""实有人口 page: a lazy resident list (keyset paging) with search by name, pinyin initials, ID number
-and phone, and the person registration form. Views call services only."""
+"""实有人口 page: the shared list page (shell/ui/widgets/list_page.py) over the resident listing — search by
+name, pinyin, ID number and phone, the area tree, 含已迁出 — with 导出 Excel and 打印, and the person
+registration form. Views call services only."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -7,25 +8,22 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
-    QTableView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from reports.masking import mask_id, mask_phone
+from shell.core.list_output import ListColumn
 from shell.errors import JiedaoError, ValidationError
-from shell.ui.widgets import Column, Form, LazyTableModel, SearchBox
+from shell.ui.widgets import Form
+from shell.ui.widgets.list_page import ListPage
 
 from .. import services as svc
 from ..labels import PERSON_KINDS
-from .common import grid_choices, show_listing
+from .common import grid_choices
 from .people import PersonDetailDialog
 
 
@@ -116,64 +114,59 @@ class PersonDialog(QDialog):
         self.accept()
 
 
-class ResidentsPage(QWidget):
+def _kind(p) -> str:
+    return PERSON_KINDS.get(p.kind, p.kind)
+
+
+# Lists always mask ID numbers and phones (data rules); the full number is shown on request in the
+# record (audited), and in an export only for a holder of core.personal.full_view.
+RESIDENT_COLUMNS = (
+    ListColumn("姓名", lambda p: p.name, width=90),
+    ListColumn("性别", lambda p: p.sex, width=50),
+    ListColumn("出生日期", lambda p: p.birth_date, kind="date", width=100),
+    ListColumn("公民身份号码", lambda p: p.id_number, personal="id", width=170),
+    ListColumn("联系电话", lambda p: p.phone or "", personal="phone", width=120),
+    ListColumn("类别", _kind, width=90),
+    ListColumn("现住址", lambda p: p.current_address),
+)
+
+
+class ResidentsPage(ListPage):
+    """实有人口 on the shared list page: the area tree beside it narrows the list to a 社区 or 网格."""
+
     def __init__(self, app_ctx, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.app_ctx = app_ctx
+        super().__init__(app_ctx, "grid.residents", "实有人口", RESIDENT_COLUMNS, count_unit="人",
+                         placeholder="姓名、拼音、身份证号或电话", parent=parent)
         self.setObjectName("grid-residents")
         actor = app_ctx.actor
-        self.search = SearchBox(self, placeholder="姓名、拼音、身份证号或电话")
-        self.count_label = QLabel(self)
-        self.add_button = QPushButton("登记人口", self)
-        self.add_button.setEnabled(actor.can(svc.P_PERSON))
-        self.add_button.clicked.connect(self.open_person_dialog)
-        top = QHBoxLayout()
-        top.addWidget(self.search, 1)
-        top.addWidget(self.count_label)
-        self.open_button = QPushButton("查看详情", self)
+        self.open_button = self.add_action(QPushButton("查看详情", self))
         self.open_button.setObjectName("person-open")
         self.open_button.clicked.connect(self.open_selected)
-        top.addWidget(self.open_button)
-        top.addWidget(self.add_button)
-        columns = [
-            Column("姓名", lambda p: p.name),
-            Column("性别", lambda p: p.sex, Qt.AlignmentFlag.AlignCenter),
-            Column("出生日期", lambda p: p.birth_date, Qt.AlignmentFlag.AlignCenter),
-            # Lists always mask (data rules); the full number is shown on request in the record, audited.
-            Column("公民身份号码", lambda p: mask_id(p.id_number)),
-            Column("联系电话", lambda p: mask_phone(p.phone) if p.phone else ""),
-            Column("类别", lambda p: PERSON_KINDS.get(p.kind, p.kind)),
-            Column("现住址", lambda p: p.current_address),
-        ]
-        self.model = LazyTableModel(app_ctx.session_factory, columns, page_size=200, parent=self)
-        self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 人"))
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((90, 50, 100, 170, 120, 90)):
-            self.table.horizontalHeader().resizeSection(column, width)
-        self.table.doubleClicked.connect(lambda index: self.open_person(self.model.row_object(index.row()).id))
+        self.add_button = self.add_action(QPushButton("登记人口", self))
+        self.add_button.setEnabled(actor.can(svc.P_PERSON))
+        self.add_button.clicked.connect(self.open_person_dialog)
         self.tree = AreaTree(app_ctx, self)
-        self.tree.area_changed.connect(lambda _a: self.apply_search(self.search.text()))
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addLayout(top)
-        right_layout.addWidget(self.table)
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.tree)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setSizes([220, 980])
-        layout = QVBoxLayout(self)
-        layout.addWidget(split)
-        self.search.search.connect(self.apply_search)
+        self.add_side(self.tree, left=True, sizes=(220, 980))
+        self.add_filter("area", "辖区", get=lambda: self.tree.area().id if self.tree.area() else None,
+                        set=lambda area_id: self.tree.select(area_id if area_id in self.tree.items else None),
+                        text=lambda: self.tree.area().name if self.tree.area() else "",
+                        changed=self.tree.area_changed)
+        self.inactive = self.add_check_filter("inactive", "含已迁出、已故人员")
         self.dialog: QDialog | None = None
-        self.apply_search("")
+        self.start()
+
+    def build_listing(self, text: str):
+        return svc.persons_listing(self.app_ctx.actor, text, self.tree.area(),
+                                   include_inactive=bool(self.filter_value("inactive")))
 
     def apply_search(self, text: str) -> None:
-        show_listing(self.model, svc.persons_listing(self.app_ctx.actor, text, self.tree.area()))
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        self.refresh_list()
+
+    def page_new(self) -> PersonDialog | None:
+        return self.open_person_dialog() if self.add_button.isEnabled() else None
 
     def open_person_dialog(self) -> PersonDialog:
         self.dialog = PersonDialog(self.app_ctx, self)
@@ -181,6 +174,8 @@ class ResidentsPage(QWidget):
         self.dialog.open()
         return self.dialog
 
+    def open_record(self, record) -> QDialog:
+        return self.open_person(record.id)
 
     def open_selected(self) -> QDialog | None:
         rows = self.table.selectionModel().selectedRows()

@@ -1,83 +1,68 @@
-"""志愿者 page: a lazy volunteer list (keyset paging) with search by name, pinyin initials, ID number,
-phone and 志愿者编号, and the card of the selected volunteer (star level, approved hours, points
-balance and the latest hours and points ledger entries). Views call services only; lists always mask
-ID numbers and phones (data rules)."""
+"""志愿者 page: the shared list page (shell/ui/widgets/list_page.py) over the volunteer listing —
+search by name, pinyin, ID number, phone and 志愿者编号, filters 社区 and 状态, 导出 Excel and 打印 —
+and the card of the selected volunteer (star level, approved hours, points balance and the latest
+hours and points ledger entries). Views call services only; lists always mask ID numbers and phones
+(data rules)."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSplitter,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QPushButton, QWidget
 
-from reports.masking import mask_id, mask_phone
+from shell.core.list_output import ListColumn
 from shell.errors import JiedaoError
-from shell.ui.widgets import Column, LazyTableModel, SearchBox
-from shell.ui.widgets.lazy_table import CENTER, RIGHT
+from shell.ui.widgets.list_page import ListPage
 
 from .. import services as svc
 from ..rules import P_CERTIFICATE, P_MANAGE, P_POINTS
-from .common import fit_columns
 from .volunteer_card import VolunteerCardPanel, load_card
 
 
-class VolunteersPage(QWidget):
+def _name(r) -> str:
+    return r[0].name if r[0].active else f"{r[0].name}（停用）"
+
+
+# Rows are (Volunteer, community name, approved minutes, points balance). Lists always mask ID
+# numbers and phones (data rules); an export carries them in full only for core.personal.full_view.
+VOLUNTEER_COLUMNS = (
+    ListColumn("志愿者编号", lambda r: r[0].number, width=96),
+    ListColumn("姓名", _name, width=110),
+    ListColumn("社区", lambda r: r[1], width=90),
+    ListColumn("公民身份号码", lambda r: r[0].id_number, personal="id", width=150),
+    ListColumn("联系电话", lambda r: r[0].phone or "", personal="phone", width=100),
+    ListColumn("星级", lambda r: svc.star_label(r[2]), width=60),
+    ListColumn("时长/小时", lambda r: round(int(r[2] or 0) / 60, 2), kind="number", width=84,
+               format=lambda h: f"{h:.2f}".rstrip("0").rstrip(".")),
+    ListColumn("积分", lambda r: int(r[3] or 0), kind="int"),
+)
+
+
+class VolunteersPage(ListPage):
+    """志愿者 on the shared list page, with the selected volunteer's card beside it."""
+
     def __init__(self, app_ctx, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.app_ctx = app_ctx
+        super().__init__(app_ctx, "volunteer.volunteers", "志愿者名册", VOLUNTEER_COLUMNS,
+                         count_unit="名志愿者", print_unit="人",
+                         placeholder="姓名、拼音、志愿者编号、身份证号或电话", parent=parent)
         self.setObjectName("volunteer-volunteers")
-        self.search = SearchBox(self, placeholder="姓名、拼音、志愿者编号、身份证号或电话")
-        self.count_label = QLabel(self)
         self.dialog = None          # the last dialog opened (tests drive it)
         can_manage = app_ctx.actor.can(P_MANAGE)
-        self.new_button = QPushButton("登记志愿者…", self)
+        # 积分有效期: shown only where the street set one and the user may touch points.
+        self.expire_button = self.add_action(QPushButton("清理过期积分…", self))
+        self.expire_button.setObjectName("volunteer-expire")
+        self.expire_button.clicked.connect(self.expire_points)
+        self.expire_button.setVisible(app_ctx.actor.can(P_POINTS) and self._expiry_months() > 0)
+        self.new_button = self.add_action(QPushButton("登记志愿者…", self))
         self.new_button.setObjectName("volunteer-new")
         self.new_button.setProperty("primary", True)
         self.new_button.clicked.connect(self.new_volunteer)
         self.new_button.setVisible(can_manage)
-        # 积分有效期: shown only where the street set one and the user may touch points.
-        self.expire_button = QPushButton("清理过期积分…", self)
-        self.expire_button.setObjectName("volunteer-expire")
-        self.expire_button.clicked.connect(self.expire_points)
-        self.expire_button.setVisible(app_ctx.actor.can(P_POINTS) and self._expiry_months() > 0)
-        top = QHBoxLayout()
-        top.addWidget(self.search, 1)
-        top.addWidget(self.count_label)
-        top.addWidget(self.expire_button)
-        top.addWidget(self.new_button)
-        # Rows are (Volunteer, community name, approved minutes, points balance); the card shows the community.
-        columns = [
-            Column("志愿者编号", lambda r: r[0].number),
-            Column("姓名", lambda r: r[0].name if r[0].active else f"{r[0].name}（停用）"),
-            # Lists always mask (data rules).
-            Column("公民身份号码", lambda r: mask_id(r[0].id_number)),
-            Column("联系电话", lambda r: mask_phone(r[0].phone) if r[0].phone else ""),
-            Column("星级", lambda r: svc.star_label(r[2]), CENTER),
-            Column("时长/小时", lambda r: svc.hours_text(r[2]), RIGHT,
-                   tooltip=lambda r: f"{r[1]} · 累计服务 {svc.hours_text(r[2])} 小时"),
-            Column("积分", lambda r: r[3], RIGHT),
-        ]
-        self.model = LazyTableModel(app_ctx.session_factory, columns, page_size=200, parent=self)
-        self.model.count_changed.connect(lambda n: self.count_label.setText(f"共 {n} 名志愿者"))
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setMinimumSectionSize(48)
-        fit_columns(self.table, ("ZY0000000", "欧阳某某（停用）", "3301**********1234", "138****5678", "未评星",
-                                 "0000.5", "00000"))
+        with app_ctx.service(commit=False) as ctx:
+            communities = svc.community_choices(ctx)
+        self.community_filter = self.add_choice_filter("area", "社区", [(name, i) for i, name in communities],
+                                                       all_text="全部社区")
+        self.community_filter.setVisible(len(communities) > 1)
+        self.status_filter = self.add_choice_filter("active", "状态", [("在册", True), ("已停用", False)])
+        self.table.setMinimumWidth(480)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.show_row(cur.row()))
-        self.model.modelReset.connect(lambda: self.card.show_card(None))
 
         self.card = VolunteerCardPanel(self)
         self.card.setMinimumWidth(440)
@@ -87,6 +72,7 @@ class VolunteersPage(QWidget):
         self.card.adjust_button.clicked.connect(self.adjust_points)
         self.card.edit_button.clicked.connect(self.edit_volunteer)
         self.card.active_button.clicked.connect(self.toggle_active)
+        self.model.modelReset.connect(lambda: self.card.show_card(None))
         self.certificates = None
         if app_ctx.actor.can(P_CERTIFICATE):
             from .certificate import CertificatePrinter
@@ -97,32 +83,33 @@ class VolunteersPage(QWidget):
             self.certificates.failed.connect(lambda text: self._card_message(f"未能出具证明：{text}", ok=False))
             self.card.certificate_button.show()
             self.card.certificate_button.clicked.connect(self.print_certificate)
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 6, 0)
-        left_layout.addLayout(top)
-        left_layout.addWidget(self.table)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.card)
+        self.add_side(self.card, left=False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([630, 400])   # proportions: the list gets what its columns need
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
-        self.search.search.connect(self.apply_search)
-        self.apply_search("")
+        self.splitter.setSizes([820, 500])   # proportions: the card keeps room for its four buttons
+        self.start()
+
+    def build_listing(self, text: str):
+        with self.app_ctx.service(commit=False) as ctx:
+            return svc.volunteer_listing(ctx, text, self.filter_value("area"), self.filter_value("active"))
 
     def apply_search(self, text: str) -> None:
-        try:
-            with self.app_ctx.service(commit=False) as ctx:
-                listing = svc.volunteer_listing(ctx, text)
-        except JiedaoError as exc:
-            self.model.set_query(None)
-            self.card.show_message(exc.message)
-            return
-        self.model.set_query(listing.query, key_column=listing.key, descending=listing.descending)
+        self.search.blockSignals(True)
+        self.search.setText(text)
+        self.search.blockSignals(False)
+        self.refresh_list()
+
+    def show_message(self, text: str) -> None:
+        super().show_message(text)
+        self.card.show_message(text)
+
+    def open_record(self, record) -> bool:
+        """The record of this page is the card beside the list: double-click or Enter shows it."""
+        return self.open_volunteer(record[0].id) if record is not None else False
+
+    def page_new(self) -> None:
+        if self.new_button.isVisibleTo(self):
+            self.new_volunteer()
 
     def show_row(self, row: int) -> None:
         if row < 0 or row >= self.model.rowCount():
@@ -261,9 +248,12 @@ class VolunteersPage(QWidget):
         except JiedaoError as exc:
             self.card.show_message(exc.message)
             return False
-        self.search.blockSignals(True)
-        self.search.setText(number)
-        self.search.blockSignals(False)
+        self._restoring = True          # the filters back to 全部, so a filter never hides them
+        try:
+            for f in self.filters.values():
+                f.set(None)
+        finally:
+            self._restoring = False
         self.apply_search(number)
         for row in range(self.model.rowCount()):
             if self.model.row_object(row)[0].id == volunteer_id:
