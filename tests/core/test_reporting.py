@@ -61,9 +61,12 @@ def test_generate_pdf_and_xlsx_in_scope_and_audited(demo, tmp_path):
     text = "".join(page.extract_text() for page in PdfReader(pdf.path).pages)
     assert "测试便签台账" in text and "第 1 页 共 1 页" in text
     assert pdf.rows == 1  # the grid worker sees the notes of their one grid only
-    with pytest.raises(PermissionDenied):  # a grid worker prints ledgers but does not take data away
-        generate(db.session_factory, worker, d, {"year": 2026}, tmp_path / "notes.xlsx")
-    worker = dataclasses.replace(worker, permissions=worker.permissions | {"core.data.export"})
+    # without core.data.export a user prints ledgers but takes no Excel away; the grid worker's role has
+    # it (issue 17: the lists of their own grid, masked), so the Excel holds their grid only
+    assert "core.data.export" in worker.permissions
+    bare = dataclasses.replace(worker, permissions=worker.permissions - {"core.data.export"})
+    with pytest.raises(PermissionDenied):
+        generate(db.session_factory, bare, d, {"year": 2026}, tmp_path / "notes.xlsx")
     xlsx = generate(db.session_factory, worker, d, {"year": 2026}, tmp_path / "notes.xlsx")
     assert xlsx.rows == 1 and openpyxl.load_workbook(xlsx.path).active.max_row >= 2
     with db.session_factory() as s:
