@@ -310,3 +310,44 @@ def test_resident_list_finds_full_pinyin_typed(qtbot, app, family):
     page.search.setText("weidong")
     page.search.flush()
     assert [page.model.index(r, 0).data() for r in range(page.model.rowCount())] == ["卫东"]
+
+
+def test_person_card_lists_in_a_group_and_records_a_visit(qtbot, app, family):
+    """Issue 17 §4: the resident card acts — 列入特殊/关爱人群 with this person already chosen, then
+    登记走访 on that record (the only open one, or the one selected); both tabs count up."""
+    page = ResidentsPage(app)
+    qtbot.addWidget(page)
+    detail = page.open_person(family["wife"])
+    qtbot.addWidget(detail)
+    assert detail.tabs.tabText(2) == "特殊/关爱人群（0）" and detail.tabs.tabText(3) == "走访记录（0）"
+    assert not detail.add_special_button.isHidden()
+    qtbot.mouseClick(detail.visit_button, Qt.MouseButton.LeftButton)       # nothing to visit yet
+    assert "不在任何特殊/关爱人群名单中" in detail.message.text()
+    qtbot.mouseClick(detail.add_special_button, Qt.MouseButton.LeftButton)
+    form = detail.children_[-1]
+    assert form.picker.selected_id() == family["wife"] and form.picker.search.isHidden()
+    assert "冯丽" in form.picker.results.item(0).text()
+    form.group.setCurrentIndex(form.group.findData("dibao"))
+    qtbot.mouseClick(form.ok_button, Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Accepted, form.form.errors
+    assert detail.tabs.tabText(2) == "特殊/关爱人群（1）" and detail.specials.item(0, 0).text() == "低保对象"
+    qtbot.mouseClick(detail.visit_button, Qt.MouseButton.LeftButton)        # the one open record
+    visit = detail.children_[-1]
+    from PySide6.QtWidgets import QLabel
+
+    assert any("走访对象：冯丽（低保对象）" in lab.text() for lab in visit.findChildren(QLabel))
+    visit.form.widget("situation").setPlainText("送去冬季慰问品，生活稳定")
+    qtbot.mouseClick(visit.ok_button, Qt.MouseButton.LeftButton)
+    assert visit.result() == QDialog.DialogCode.Accepted, visit.form.errors
+    assert detail.tabs.tabText(3) == "走访记录（1）" and detail.visits.item(0, 3).text() == "送去冬季慰问品，生活稳定"
+    with app.service() as ctx:
+        assert [v.situation for _g, v in svc.person_visits(ctx, family["wife"])] == ["送去冬季慰问品，生活稳定"]
+
+
+def test_person_card_actions_need_the_special_permission(qtbot, app, family, stree):
+    reader = AppContext(app.session_factory, actor(stree.street, codes={"grid.view"}, name="只读"), make_pm())
+    page = ResidentsPage(reader)
+    qtbot.addWidget(page)
+    detail = page.open_person(family["wife"])
+    qtbot.addWidget(detail)
+    assert detail.add_special_button.isHidden() and detail.visit_button.isHidden()

@@ -134,6 +134,18 @@ class PersonPicker(QWidget):
         item = self.results.currentItem()
         return item.data(ID_ROLE) if item is not None else None
 
+    def preset(self, person_id: int, label: str) -> None:
+        """The person is already chosen (a form opened from their record): shown, not searched."""
+        self.results.clear()
+        item = QListWidgetItem(label)
+        item.setData(ID_ROLE, person_id)
+        self.results.addItem(item)
+        self.results.setCurrentRow(0)
+        one_row = self.results.sizeHintForRow(0) + 2 * self.results.frameWidth() + 4
+        self.results.setMinimumHeight(one_row)
+        self.results.setMaximumHeight(one_row)
+        self.search.hide()
+
 
 def grid_label(page: Any, area_id: int) -> str:
     """A list page's label of a record's grid, read once per grid (``page._grids`` caches it):

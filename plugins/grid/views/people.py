@@ -101,6 +101,7 @@ class PersonDetailDialog(RecordDialog):
         self.person_id = person_id
         self.version: int | None = None
         self.household_id: int | None = None
+        self.open_specials: dict[int, tuple[str, int]] = {}   # open special-group records: (group, visit days)
         self.resize(980, 640)
         fields = [("name", "姓名"), ("sex", "性别"), ("birth_date", "出生日期"), ("id_number", "公民身份号码"),
                   ("kind", "人口类别"), ("status", "状态"), ("grid", "责任网格"), ("phone", "联系电话"),
@@ -138,8 +139,28 @@ class PersonDetailDialog(RecordDialog):
         self.housing.doubleClicked.connect(lambda _i: self.open_house())
         self.tabs.addTab(self.housing, "居住史")
         # 特殊人群与走访
-        self.specials = table(self, ["类别", "开始日期", "结束日期", "帮扶人", "下次走访", "具体情况"], "person-specials")
-        self.tabs.addTab(self.specials, "特殊/关爱人群")
+        # 特殊人群: the person's records, and the card acts on them (列入名单, 登记走访) for who may
+        special_tab = QWidget(self)
+        self.specials = table(special_tab, ["类别", "开始日期", "结束日期", "帮扶人", "下次走访", "具体情况"],
+                              "person-specials")
+        self.add_special_button = QPushButton("列入特殊/关爱人群…", special_tab)
+        self.add_special_button.setObjectName("person-add-special")
+        self.add_special_button.clicked.connect(self.add_special)
+        self.visit_button = QPushButton("登记走访…", special_tab)
+        self.visit_button.setObjectName("person-record-visit")
+        self.visit_button.setToolTip("为选中的（或唯一在列的）特殊/关爱人群记录登记一次走访")
+        self.visit_button.clicked.connect(self.record_visit)
+        can_special = app_ctx.actor.can(svc.P_SPECIAL)
+        self.add_special_button.setVisible(can_special)
+        self.visit_button.setVisible(can_special)
+        special_buttons = QHBoxLayout()
+        special_buttons.addWidget(self.add_special_button)
+        special_buttons.addWidget(self.visit_button)
+        special_buttons.addStretch(1)
+        special_col = QVBoxLayout(special_tab)
+        special_col.addLayout(special_buttons)
+        special_col.addWidget(self.specials)
+        self.tabs.addTab(special_tab, "特殊/关爱人群")
         self.visits = table(self, ["走访日期", "类别", "走访人", "走访情况", "下次走访日期"], "person-visits")
         self.tabs.addTab(self.visits, "走访记录")
         # actions
@@ -207,7 +228,10 @@ class PersonDetailDialog(RecordDialog):
                                      o.start_date, o.end_date or "至今", o.end_reason or ""))
                        for o in svc.person_occupancies(ctx, p.id)]
             specials = []
+            self.open_specials = {}
             for sp in svc.person_special_records(ctx, p.id):
+                if sp.end_date is None:
+                    self.open_specials[sp.id] = (svc.group_label(sp.group), sp.visit_interval_days)
                 defs = {d.key: d.label for d in svc.ALL_GROUPS.get(sp.group, ("", ()))[1]}
                 details = "；".join(f"{defs.get(k, k)}：{'是' if v is True else '否' if v is False else v}"
                                    for k, v in (sp.details or {}).items())
@@ -226,6 +250,28 @@ class PersonDetailDialog(RecordDialog):
         for i, n in enumerate((len(members), len(housing), len(specials), len(visits))):
             self.tabs.setTabText(i, f"{('户', '居住史', '特殊/关爱人群', '走访记录')[i]}（{n}）")
         self.move_out_button.setEnabled(self.status == "active")
+
+    def add_special(self) -> QDialog:
+        """列入特殊/关爱人群 from the person's record: the form with this person already chosen."""
+        from .special import AddSpecialDialog
+
+        label = f"{self.labels['name'].text()}　{self.labels['sex'].text()}　{self.labels['id_number'].text()}"
+        return self.child(AddSpecialDialog(self.app_ctx, self, person=(self.person_id, label)))
+
+    def record_visit(self) -> QDialog | None:
+        """登记走访 for the record chosen in the tab, or the one open record when there is only one."""
+        from .special import VisitDialog
+
+        chosen = selected_id(self.specials)
+        if chosen not in self.open_specials:
+            chosen = next(iter(self.open_specials)) if len(self.open_specials) == 1 else None
+        if chosen is None:
+            self.show_message("请先在“特殊/关爱人群”中选中一条在列的记录再登记走访。" if self.open_specials
+                              else "此人不在任何特殊/关爱人群名单中，请先列入名单。")
+            return None
+        self.show_message("")
+        group, interval = self.open_specials[chosen]
+        return self.child(VisitDialog(self.app_ctx, chosen, f"{self.labels['name'].text()}（{group}）", interval, self))
 
     def reveal_id(self) -> None:
         try:

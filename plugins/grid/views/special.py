@@ -49,11 +49,14 @@ def _details_text(group: str, details: dict) -> str:
 class AddSpecialDialog(FormDialog):
     """列入名单: the group's own fields appear when the group is chosen (required ones marked)."""
 
-    def __init__(self, app_ctx, parent: QWidget | None = None, group: str = ""):
+    def __init__(self, app_ctx, parent: QWidget | None = None, group: str = "",
+                 person: tuple[int, str] | None = None):
         super().__init__(parent, "列入特殊/关爱人群名单", "grid-add-special", ok_text="保存")
         self.app_ctx = app_ctx
         self.saved_id: int | None = None
         self.picker = self.form.add("person_id", "人员", PersonPicker(app_ctx), required=True)
+        if person is not None:   # opened from the person's record: that person, no search
+            self.picker.preset(*person)
         self.group = QComboBox()
         for key, (label, _defs) in svc.ALL_GROUPS.items():
             self.group.addItem(label, key)
