@@ -34,3 +34,26 @@ def fill_derived(bind, table: str, column: str, source: str, compute: Callable[[
     if audited:
         bind.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER "{AUDIT_TRIGGER}"')
     return len(rows)
+
+
+def add_name_pinyin(op, table: str, index: str) -> None:
+    """A migration's upgrade for a searchable name's full pinyin (g0005, v0006, p0004): the column, its
+    value for every existing row, a plain index (SQLite's GLOB prefix) and on PostgreSQL a
+    ``varchar_pattern_ops`` one (LIKE 'x%' in any collation)."""
+    from shell.text import name_pinyin
+
+    op.add_column(table, sa.Column("name_pinyin", sa.String(length=255), nullable=False, server_default=""))
+    fill_derived(op.get_bind(), table, "name_pinyin", "name", name_pinyin)
+    op.create_index(index, table, ["name_pinyin"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(f"{index}_pattern", table, ["name_pinyin"], unique=False,
+                        postgresql_ops={"name_pinyin": "varchar_pattern_ops"})
+
+
+def drop_name_pinyin(op, table: str, index: str) -> None:
+    """The downgrade of :func:`add_name_pinyin`: a plain DROP COLUMN (SQLite 3.35+) — a batch rebuild of
+    the table is refused by the foreign keys that point at it."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index(f"{index}_pattern", table_name=table)
+    op.drop_index(index, table_name=table)
+    op.execute(f"ALTER TABLE {table} DROP COLUMN name_pinyin")

@@ -447,19 +447,29 @@ class EventDialog(QDialog):
             assignee, deadline, warning = done
             self.message.setText(f"已派遣至{assignee}，处置时限 {deadline}。" + (f"{warning}。" if warning else ""))
 
-    def ask_close(self) -> QMessageBox:
-        """The confirmation of 结案: the case leaves every worklist and can then only be called back."""
-        box = QMessageBox(QMessageBox.Icon.Question, "结案",
-                          f"事件 {self.number} 核查已通过，确认结案？\n\n结案后不能再处置或退回，只能回访；"
-                          "事件处理单可随时打印。", parent=self)
-        box.setObjectName("close-confirm")
-        yes = box.addButton("结案", QMessageBox.ButtonRole.AcceptRole)
+    def _ask(self, action: str, name: str, title: str, text: str, yes_text: str) -> QMessageBox:
+        """A window-modal question with its own Chinese buttons; ``action`` runs only on ``yes_text``."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setObjectName(name)
+        yes = box.addButton(yes_text, QMessageBox.ButtonRole.AcceptRole)
         cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(cancel)
-        box.buttonClicked.connect(lambda b: self.act("close", confirmed=True) if b is yes else None)
+        box.buttonClicked.connect(lambda b: self.act(action, confirmed=True) if b is yes else None)
         self.confirm_box = box
         box.open()
         return box
+
+    def ask_close(self) -> QMessageBox:
+        """The confirmation of 结案: the case leaves every worklist and can then only be called back."""
+        return self._ask("close", "close-confirm", "结案",
+                         f"事件 {self.number} 核查已通过，确认结案？\n\n结案后不能再处置或退回，只能回访；"
+                         "事件处理单可随时打印。", "结案")
+
+    def ask_verify_fail(self, opinion: str) -> QMessageBox:
+        """The confirmation of 核查不通过, with the opinion the handler will read; 退回 only on its button."""
+        shown = opinion if len(opinion) <= 120 else opinion[:120] + "…"
+        return self._ask("verify_fail", "verify-fail-confirm", "核查不通过",
+                         f"事件 {self.number} 核查不通过，退回{self.handler_name}重新处置？\n\n意见：{shown}", "退回重新处置")
 
     def print_sheet(self):
         """事件处理单 of this event, previewed for printing (the report engine: scope, masking, audit)."""
@@ -469,16 +479,3 @@ class EventDialog(QDialog):
                                          f"事件处理单-{self.number}.pdf")
         return self.print_dialog
 
-    def ask_verify_fail(self, opinion: str) -> QMessageBox:
-        """The confirmation of 核查不通过, with the opinion the handler will read; 退回 only on its button."""
-        shown = opinion if len(opinion) <= 120 else opinion[:120] + "…"
-        box = QMessageBox(QMessageBox.Icon.Question, "核查不通过",
-                          f"事件 {self.number} 核查不通过，退回{self.handler_name}重新处置？\n\n意见：{shown}", parent=self)
-        box.setObjectName("verify-fail-confirm")
-        yes = box.addButton("退回重新处置", QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(cancel)
-        box.buttonClicked.connect(lambda b: self.act("verify_fail", confirmed=True) if b is yes else None)
-        self.confirm_box = box
-        box.open()
-        return box

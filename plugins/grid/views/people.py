@@ -253,14 +253,14 @@ class PersonDetailDialog(RecordDialog):
 
     def add_special(self) -> QDialog:
         """列入特殊/关爱人群 from the person's record: the form with this person already chosen."""
-        from .special import AddSpecialDialog
+        from .special_forms import AddSpecialDialog
 
         label = f"{self.labels['name'].text()}　{self.labels['sex'].text()}　{self.labels['id_number'].text()}"
         return self.child(AddSpecialDialog(self.app_ctx, self, person=(self.person_id, label)))
 
     def record_visit(self) -> QDialog | None:
         """登记走访 for the record chosen in the tab, or the one open record when there is only one."""
-        from .special import VisitDialog
+        from .special_forms import VisitDialog
 
         chosen = selected_id(self.specials)
         if chosen not in self.open_specials:
